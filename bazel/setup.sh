@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever weft's build, tests, examples and
+# benchmarks need and this machine lacks. Idempotent: when everything is present it
+# only checks and returns in about a second. Needs root (or sudo) to install.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap bazel-rules-java bazel-platforms   # the build (Bazel 4.2.3)
+  g++ libuv1-dev                                     # compiler, event loop
+  catch2 libcmocka-dev                               # C++ and C test frameworks
+  clang-14 libclang-rt-14-dev                        # clang config, sanitizer runtimes
+  swig python3-dev python3-pytest                    # bindings
+  liblua5.4-dev lua5.4                               # Lua bindings
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+echo "weft setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+echo "weft setup: done" >&2

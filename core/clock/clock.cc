@@ -1,0 +1,10 @@
+#include "core/clock/clock.h"
+
+namespace weft {
+
+MonotonicClock& MonotonicClock::instance() noexcept {
+  static MonotonicClock clock;
+  return clock;
+}
+
+}  // namespace weft

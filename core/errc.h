@@ -1,0 +1,51 @@
+// weft::Errc: the one table of weft's error codes.
+//
+// WEFT_ERRC_MAP lists (name, number, message) once; the C++ enum, the messages,
+// the std::error_category and (later) the C status codes and the bindings'
+// exception mapping are all generated from it, so they cannot drift apart.
+// Numbers are stable: new codes are appended, none is ever renumbered.
+#pragma once
+
+#include <string_view>
+#include <system_error>
+
+#define WEFT_ERRC_MAP(X)                                                    \
+  X(ok, 0, "ok")                                                            \
+  X(cancelled, 1, "operation cancelled")                                    \
+  X(timed_out, 2, "operation timed out")                                    \
+  X(broken_promise, 3, "promise destroyed without a result")                \
+  X(invalid_argument, 4, "invalid argument")                                \
+  X(invalid_state, 5, "operation not valid in the current state")           \
+  X(wrong_thread, 6, "called from a thread that does not own the loop")     \
+  X(closed, 7, "the loop or executor is closed")                            \
+  X(already_completed, 8, "the future already has a result")                \
+  X(no_memory, 9, "out of memory")                                          \
+  X(exception, 10, "an exception escaped user code")                        \
+  X(reentrant_run, 11, "the loop is already running on this thread")        \
+  X(unknown, 12, "unknown error")
+
+namespace weft {
+
+enum class Errc : int {
+#define WEFT_ERRC_ENUM(name, number, message) name = number,
+  WEFT_ERRC_MAP(WEFT_ERRC_ENUM)
+#undef WEFT_ERRC_ENUM
+};
+
+// The fixed message of a code ("unknown error" for numbers not in the table).
+std::string_view errc_message(Errc code) noexcept;
+
+// The code's name as written in the table ("timed_out").
+std::string_view errc_name(Errc code) noexcept;
+
+// The std::error_category for weft codes (name "weft").
+const std::error_category& weft_category() noexcept;
+
+inline std::error_code make_error_code(Errc code) noexcept {
+  return {static_cast<int>(code), weft_category()};
+}
+
+}  // namespace weft
+
+template <>
+struct std::is_error_code_enum<weft::Errc> : std::true_type {};

@@ -1,0 +1,68 @@
+// weft::Error (a code and a message, a value) and the exceptions that carry one.
+//
+// Futures hold either a value, an Error (which is how cancellation is stored:
+// code Errc::cancelled) or a std::exception_ptr. Reading a failed result throws:
+// weft::Cancelled for a cancelled one, weft::Exception for any other Error, and
+// the original exception for an exception_ptr.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "core/errc.h"
+
+namespace weft {
+
+class Error {
+ public:
+  Error() = default;
+  explicit Error(Errc code, std::string message = {})
+      : code_(code), message_(std::move(message)) {}
+
+  Errc code() const noexcept { return code_; }
+  // The message given at construction, or the code's fixed message.
+  std::string message() const {
+    return message_.empty() ? std::string(errc_message(code_)) : message_;
+  }
+  bool is_cancelled() const noexcept { return code_ == Errc::cancelled; }
+
+  friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
+
+ private:
+  Errc code_ = Errc::unknown;
+  std::string message_;
+};
+
+// Thrown when a failed result is read; carries the Error.
+class Exception : public std::runtime_error {
+ public:
+  explicit Exception(Error error)
+      : std::runtime_error(error.message()), error_(std::move(error)) {}
+  explicit Exception(Errc code, std::string message = {})
+      : Exception(Error(code, std::move(message))) {}
+
+  const Error& error() const noexcept { return error_; }
+  Errc code() const noexcept { return error_.code(); }
+
+ private:
+  Error error_;
+};
+
+// Thrown when a cancelled result is read, and (with tasks) at the suspension
+// point of a cancelled coroutine.
+class Cancelled : public Exception {
+ public:
+  Cancelled() : Exception(Errc::cancelled) {}
+  explicit Cancelled(std::string message) : Exception(Errc::cancelled, std::move(message)) {}
+};
+
+// Throws the exception that matches `error` (Cancelled or Exception).
+[[noreturn]] void throw_error(const Error& error);
+
+// Converts the exception being handled (inside a catch block) to an Error:
+// weft::Exception keeps its Error, any other std::exception becomes
+// Errc::exception with its what(), anything else Errc::unknown.
+Error error_from_current_exception();
+
+}  // namespace weft

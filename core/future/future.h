@@ -1,0 +1,292 @@
+// weft::Future<T> / weft::Promise<T>: a value that arrives later, and the right
+// to provide it.
+//
+//   auto [promise, future] = weft::make_promise<int>();
+//   std::move(future).then(loop, [](weft::Result<int> r) { ... });  // runs on `loop`
+//   promise.set_value(42);                                          // any thread
+//
+// - One allocation per pair (the shared state).
+// - A future completes once: with a value, an Error, an exception, or as
+//   cancelled. Promise::set_* and Future::cancel() may race from different
+//   threads; the first wins and the others return false.
+// - A continuation (then) runs on the loop it was attached to, on that loop's
+//   thread, whichever thread completed the future; it is always queued (never
+//   run inside set_value or then), like asyncio's add_done_callback. It gets the
+//   Result by value. A future has at most one continuation.
+// - A Promise destroyed without a result completes its future with
+//   Errc::broken_promise.
+// - A future whose continuation waits on a loop keeps that loop's run() going;
+//   closing the loop cancels it (the continuation then runs with Cancelled).
+//
+// Handles are move-only and not themselves thread-safe: one thread uses a given
+// handle at a time. The shared state behind them is.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "core/error.h"
+#include "core/future/shared_state.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
+
+namespace weft {
+
+template <class T>
+class Future;
+template <class T>
+class Promise;
+
+template <class T>
+std::pair<Promise<T>, Future<T>> make_promise();
+
+template <class T>
+class [[nodiscard]] Future {
+ public:
+  using value_type = T;
+
+  Future() = default;
+  Future(Future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  Future& operator=(Future&& other) noexcept {
+    if (this != &other) {
+      reset();
+      state_ = std::exchange(other.state_, nullptr);
+    }
+    return *this;
+  }
+  ~Future() { reset(); }
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  bool ready() const noexcept { return state_ != nullptr && state_->is_ready(); }
+  bool cancelled() const noexcept { return state_ != nullptr && state_->is_cancelled(); }
+
+  // Completes the future as cancelled if it has not completed. Any thread (one
+  // thread per handle). Returns whether this call cancelled it.
+  bool cancel() noexcept { return state_ != nullptr && state_->cancel(); }
+
+  // Attaches a continuation `f(Result<T>)` that runs on `loop`'s thread. May be
+  // called from any thread; from another thread the attachment itself is posted
+  // to the loop. Throws Exception(invalid_state) if the future is empty or
+  // already has a continuation, Exception(closed) if the loop is closed.
+  template <class F>
+  void then(Loop& loop, F&& f) & {
+    require_state("then");
+    state_->add_ref();
+    attach(loop, state_, std::forward<F>(f));
+  }
+  template <class F>
+  void then(Loop& loop, F&& f) && {
+    require_state("then");
+    attach(loop, std::exchange(state_, nullptr), std::forward<F>(f));
+  }
+  // The same on the future's home loop (set_home_loop; run_in_executor sets
+  // it), else on the loop running on this thread (Exception(invalid_state) if
+  // neither).
+  template <class F>
+  void then(F&& f) & {
+    then(default_loop(), std::forward<F>(f));
+  }
+  template <class F>
+  void then(F&& f) && {
+    Loop& loop = default_loop();
+    std::move(*this).then(loop, std::forward<F>(f));
+  }
+
+  // Names the loop then(f) uses when given none.
+  void set_home_loop(Loop& loop) {
+    require_state("set_home_loop");
+    state_->home_loop_ = &loop;
+  }
+  Loop* home_loop() const noexcept { return state_ != nullptr ? state_->home_loop_ : nullptr; }
+
+  // Blocks the calling thread until the future completes. Never call it on the
+  // thread of a loop that must run for the future to complete.
+  void wait() const {
+    require_state("wait");
+    state_->wait();
+  }
+
+  // Waits, then returns the outcome. Not after then() (the continuation takes
+  // the result): Exception(invalid_state).
+  Result<T> result() {
+    require_state("result");
+    if (state_->has_continuation()) {
+      throw Exception(Errc::invalid_state, "the future's result was given to its continuation");
+    }
+    state_->wait();
+    Result<T> outcome = state_->take_result();
+    reset();
+    return outcome;
+  }
+
+  // Waits, then returns the value or throws the failure.
+  T get() { return result().value(); }
+
+ private:
+  friend std::pair<Promise<T>, Future<T>> make_promise<T>();
+  explicit Future(detail::SharedState<T>* state) : state_(state) {}
+
+  void reset() noexcept {
+    if (state_ != nullptr) std::exchange(state_, nullptr)->release();
+  }
+  void require_state(const char* what) const {
+    if (state_ == nullptr) {
+      throw Exception(Errc::invalid_state, std::string("Future::") + what + " on an empty future");
+    }
+  }
+  Loop& default_loop() const {
+    require_state("then");
+    if (state_->home_loop_ != nullptr) return *state_->home_loop_;
+    Loop* loop = Loop::current();
+    if (loop == nullptr) {
+      throw Exception(Errc::invalid_state, "Future::then without a loop: no loop runs on this thread");
+    }
+    return *loop;
+  }
+
+  // Takes one reference (`state`), owned by the continuation from now on.
+  template <class F>
+  static void attach(Loop& loop, detail::SharedState<T>* state, F&& f) {
+    detail::StateRef<detail::SharedState<T>> ref(state);
+    if (state->has_continuation()) {
+      throw Exception(Errc::invalid_state, "the future already has a continuation");
+    }
+    if (loop.is_closed()) throw Exception(Errc::closed);
+    if (loop.in_loop_thread()) {
+      state->set_continuation(std::forward<F>(f));
+      loop.track_future(state);
+      ref.release()->publish_continuation(loop);
+      return;
+    }
+    // Attach on the loop's own thread, where its bookkeeping lives.
+    auto attach_there = [&loop, ref = std::move(ref),
+                         fn = typename detail::SharedState<T>::Continuation(std::forward<F>(f))]() mutable {
+      if (loop.is_closed()) {
+        throw Exception(Errc::closed, "Future::then: the loop closed before the continuation was attached");
+      }
+      ref->set_continuation(std::move(fn));
+      loop.track_future(ref.get());
+      ref.release()->publish_continuation(loop);
+    };
+    if (!loop.call_soon_threadsafe(std::move(attach_there))) throw Exception(Errc::closed);
+  }
+
+  detail::SharedState<T>* state_ = nullptr;
+};
+
+template <class T>
+class Promise {
+ public:
+  Promise() = default;
+  Promise(Promise&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  Promise& operator=(Promise&& other) noexcept {
+    if (this != &other) {
+      abandon();
+      state_ = std::exchange(other.state_, nullptr);
+    }
+    return *this;
+  }
+  ~Promise() { abandon(); }
+
+  bool valid() const noexcept { return state_ != nullptr; }
+
+  // Completes the future. Returns false if it had already completed (it was
+  // cancelled, or this promise was already used); the value is then dropped.
+  template <class... A>
+  bool set_value(A&&... args) {
+    if (!writable()) return false;
+    if constexpr (std::is_void_v<T>) {
+      static_assert(sizeof...(A) == 0, "Promise<void>::set_value takes no value");
+      state_->emplace_result();
+    } else {
+      state_->emplace_result(std::in_place, std::forward<A>(args)...);
+    }
+    state_->publish_result();
+    return true;
+  }
+  bool set_error(Error error) {
+    if (!writable()) return false;
+    state_->emplace_result(std::move(error));
+    state_->publish_result();
+    return true;
+  }
+  bool set_exception(std::exception_ptr exception) {
+    if (!writable()) return false;
+    state_->emplace_result(std::move(exception));
+    state_->publish_result();
+    return true;
+  }
+  // Completes with a Result (value, error or exception) as given.
+  bool set_result(Result<T> result) {
+    if (!writable()) return false;
+    state_->emplace_result(std::move(result));
+    state_->publish_result();
+    return true;
+  }
+
+  // Whether the future was cancelled (a producer may stop early). Any thread.
+  bool cancelled() const noexcept { return state_ != nullptr && state_->is_cancelled(); }
+
+ private:
+  friend std::pair<Promise<T>, Future<T>> make_promise<T>();
+  explicit Promise(detail::SharedState<T>* state) : state_(state) {}
+
+  bool writable() const noexcept {
+    return state_ != nullptr && !state_->is_ready() && !state_->stored_result().has_value();
+  }
+  void abandon() noexcept {
+    if (state_ == nullptr) return;
+    if (writable()) {
+      state_->emplace_result(Error(Errc::broken_promise));
+      state_->publish_result();
+    }
+    std::exchange(state_, nullptr)->release();
+  }
+
+  detail::SharedState<T>* state_ = nullptr;
+};
+
+template <class T>
+std::pair<Promise<T>, Future<T>> make_promise() {
+  auto* state = new detail::SharedState<T>();  // two references: promise + future
+  return {Promise<T>(state), Future<T>(state)};
+}
+
+// A future that is already complete.
+template <class T, class... A>
+Future<T> make_ready_future(A&&... args) {
+  auto [promise, future] = make_promise<T>();
+  promise.set_value(std::forward<A>(args)...);
+  return std::move(future);
+}
+
+template <class T>
+Future<T> make_failed_future(Error error) {
+  auto [promise, future] = make_promise<T>();
+  promise.set_error(std::move(error));
+  return std::move(future);
+}
+
+// Runs `loop` until `future` completes and returns its outcome. Loop thread.
+// If something else stops the loop first, the future is cancelled and the
+// cancelled outcome is returned.
+template <class T>
+Result<T> run_until_complete(Loop& loop, Future<T>& future) {
+  std::optional<Result<T>> outcome;
+  future.then(loop, [&outcome, &loop](Result<T> r) {
+    outcome.emplace(std::move(r));
+    loop.stop();
+  });
+  loop.run();
+  if (!outcome) {
+    // Stopped by someone else first: cancel, then wait for the continuation,
+    // which is now certain to be queued (it references this frame).
+    future.cancel();
+    while (!outcome) loop.run_once();
+  }
+  return std::move(*outcome);
+}
+
+}  // namespace weft

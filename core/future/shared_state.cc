@@ -1,0 +1,51 @@
+#include "core/future/shared_state.h"
+
+#include <thread>
+
+#include "core/loop/loop.h"
+
+namespace weft::detail {
+
+bool StateBase::cancel() noexcept {
+  std::uint32_t old = word_.load(std::memory_order_relaxed);
+  do {
+    if (old & kReady) return false;
+  } while (!word_.compare_exchange_weak(old, old | kReady | kCancelled,
+                                        std::memory_order_acq_rel, std::memory_order_relaxed));
+  after_completion(old);
+  return true;
+}
+
+void StateBase::after_completion(std::uint32_t old_word) noexcept {
+  if (old_word & kWaiter) word_.notify_all();
+  if (old_word & kHasContinuation) schedule();
+}
+
+void StateBase::publish_continuation(Loop& loop) {
+  loop_ = &loop;
+  std::uint32_t old = word_.fetch_or(kHasContinuation, std::memory_order_acq_rel);
+  if (old & kReady) schedule();
+}
+
+void StateBase::schedule() noexcept {
+  Loop* loop = loop_;
+  if (loop->in_loop_thread()) {
+    scheduled_locally_ = true;
+    loop->schedule_continuation(this);
+    return;
+  }
+  // Another thread: post through the inbox, then tell a closing loop the post
+  // is done. The loop cannot be destroyed before it sees kScheduled.
+  loop->schedule_continuation(this);
+  word_.fetch_or(kScheduled, std::memory_order_release);
+}
+
+void StateBase::wait() noexcept {
+  std::uint32_t old = word_.fetch_or(kWaiter, std::memory_order_acq_rel);
+  while (!(old & kReady)) {
+    word_.wait(old, std::memory_order_acquire);
+    old = word_.load(std::memory_order_acquire);
+  }
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,175 @@
+// weft::detail::StateBase / SharedState<T>: the one allocation behind a
+// Promise<T>/Future<T> pair.
+//
+// Protocol (the `word_` bits):
+// - The promise writes the result (single writer: whoever holds the Promise),
+//   then sets kReady with one fetch_or. cancel() sets kReady|kCancelled with a
+//   CAS that fails if kReady is already set. So exactly one of them completes
+//   the future, and the result storage is read only when kCancelled is clear.
+// - Attaching a continuation stores it, then sets kHasContinuation with one
+//   fetch_or. Whoever of {completer, attacher} sees the other's bit in the value
+//   returned by its fetch_or/CAS schedules the continuation, so it is scheduled
+//   exactly once, onto `loop_`.
+// - A completer on another thread posts the continuation to the loop's inbox and
+//   then sets kScheduled; Loop::close() waits for that bit on futures it failed
+//   to cancel, so no post can reach a destroyed loop.
+// - kWaiter: a thread blocks in wait(); the completer notifies the word.
+//
+// References: one for the Promise, one for the Future, one held by an attached
+// continuation (transferred from the Future or added). The last release deletes.
+// Fields without atomics (`loop_`, the tracked-list links) are written by the
+// attaching (loop) thread before kHasContinuation is published.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "core/detail/callback.h"
+#include "core/result.h"
+
+namespace weft {
+class Loop;
+}
+
+namespace weft::detail {
+
+class StateBase {
+ public:
+  static constexpr std::uint32_t kReady = 1;
+  static constexpr std::uint32_t kCancelled = 2;
+  static constexpr std::uint32_t kHasContinuation = 4;
+  static constexpr std::uint32_t kScheduled = 8;
+  static constexpr std::uint32_t kWaiter = 16;
+
+  StateBase() = default;
+  StateBase(const StateBase&) = delete;
+  StateBase& operator=(const StateBase&) = delete;
+
+  bool is_ready() const noexcept { return word_.load(std::memory_order_acquire) & kReady; }
+  bool is_cancelled() const noexcept {
+    return word_.load(std::memory_order_acquire) & kCancelled;
+  }
+  bool has_continuation() const noexcept {
+    return word_.load(std::memory_order_acquire) & kHasContinuation;
+  }
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+
+  // Completes the future as cancelled unless it already completed. Any thread.
+  bool cancel() noexcept;
+
+  // Blocks the calling thread until the future completes. Any thread but the
+  // one that must complete it.
+  void wait() noexcept;
+
+  // Loop thread (of loop_): runs the continuation with the result, then drops
+  // the continuation's reference.
+  virtual void run_continuation() = 0;
+  // Loop thread: destroys the continuation unrun (its loop was torn down) and
+  // drops the continuation's reference.
+  virtual void discard_continuation() noexcept = 0;
+
+  // Set by the promise after writing the result.
+  void publish_result() noexcept {
+    std::uint32_t old = word_.fetch_or(kReady, std::memory_order_acq_rel);
+    if (!(old & kReady)) after_completion(old);
+  }
+
+  // Publishes an attached continuation (already stored, loop_ set).
+  void publish_continuation(Loop& loop);
+
+  // The loop then(f) without a loop argument attaches to (set by
+  // run_in_executor and the like). Written before the future is handed out.
+  Loop* home_loop_ = nullptr;
+
+  // Loop-side bookkeeping (see Loop::track_future / close).
+  StateBase* tracked_prev_ = nullptr;
+  StateBase* tracked_next_ = nullptr;
+  bool tracked_ = false;
+  bool scheduled_locally_ = false;
+  bool scheduled() const noexcept {
+    return scheduled_locally_ || (word_.load(std::memory_order_acquire) & kScheduled);
+  }
+
+ protected:
+  virtual ~StateBase() = default;
+  virtual void destroy() noexcept { delete this; }
+
+  void after_completion(std::uint32_t old_word) noexcept;
+  void schedule() noexcept;
+
+  std::atomic<std::uint32_t> word_{0};
+  std::atomic<std::uint32_t> refs_{2};
+  Loop* loop_ = nullptr;
+};
+
+template <class T>
+class SharedState final : public StateBase {
+ public:
+  using Continuation = BasicCallback<void(Result<T>&&)>;
+
+  template <class... A>
+  void emplace_result(A&&... args) {
+    result_.emplace(std::forward<A>(args)...);
+  }
+
+  // The outcome, once ready: cancelled, or what the promise wrote.
+  Result<T> take_result() {
+    if (is_cancelled()) return Result<T>::cancelled();
+    return std::move(*result_);
+  }
+  const std::optional<Result<T>>& stored_result() const noexcept { return result_; }
+
+  void set_continuation(Continuation continuation) { continuation_ = std::move(continuation); }
+
+  void run_continuation() override {
+    struct Release {
+      SharedState* state;
+      ~Release() { state->release(); }
+    } release{this};
+    Continuation continuation = std::move(continuation_);
+    continuation.invoke_once(take_result());
+  }
+
+  void discard_continuation() noexcept override {
+    continuation_.reset();
+    release();
+  }
+
+ private:
+  std::optional<Result<T>> result_;
+  Continuation continuation_;
+};
+
+// An owned reference to a shared state: released on destruction.
+template <class State>
+class StateRef {
+ public:
+  explicit StateRef(State* state = nullptr) noexcept : state_(state) {}
+  StateRef(StateRef&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  StateRef& operator=(StateRef&& other) noexcept {
+    if (this != &other) {
+      reset();
+      state_ = std::exchange(other.state_, nullptr);
+    }
+    return *this;
+  }
+  ~StateRef() { reset(); }
+
+  State* get() const noexcept { return state_; }
+  State* operator->() const noexcept { return state_; }
+  State* release() noexcept { return std::exchange(state_, nullptr); }
+  void reset() noexcept {
+    if (state_ != nullptr) std::exchange(state_, nullptr)->release();
+  }
+
+ private:
+  State* state_;
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,490 @@
+#include "core/loop/loop.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "core/future/shared_state.h"
+
+namespace weft {
+
+namespace {
+
+thread_local Loop* tls_current_loop = nullptr;
+
+// Milliseconds to wait for `deadline`, rounded up so a timer never wakes early.
+int ceil_ms_until(TimePoint deadline, TimePoint now) {
+  if (deadline <= now) return 0;
+  auto ns = (deadline - now).count();
+  auto ms = (ns + 999'999) / 1'000'000;
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+// Runs a future's continuation on its loop; if destroyed unrun (the loop
+// dropped it), discards the continuation so nothing leaks.
+class ContinuationTask {
+ public:
+  ContinuationTask(Loop* loop, detail::StateBase* state) noexcept : loop_(loop), state_(state) {}
+  ContinuationTask(ContinuationTask&& other) noexcept
+      : loop_(other.loop_), state_(std::exchange(other.state_, nullptr)) {}
+  ContinuationTask& operator=(ContinuationTask&&) = delete;
+  ~ContinuationTask() {
+    if (state_ != nullptr) {
+      loop_->untrack_future(state_);
+      state_->discard_continuation();
+    }
+  }
+  void operator()() {
+    detail::StateBase* state = std::exchange(state_, nullptr);
+    loop_->untrack_future(state);
+    state->run_continuation();
+  }
+
+ private:
+  Loop* loop_;
+  detail::StateBase* state_;
+};
+
+}  // namespace
+
+// Marks the loop as running on this thread for the duration of a run call.
+class Loop::RunScope {
+ public:
+  explicit RunScope(Loop& loop) : loop_(loop), previous_(tls_current_loop) {
+    if (loop.running_) {
+      throw Exception(Errc::reentrant_run, "a weft loop cannot be run from inside its own callbacks");
+    }
+    if (loop.is_closed()) throw Exception(Errc::closed);
+    if (!loop.in_loop_thread()) {
+      // A loop that is not running may move to the thread that runs it.
+      loop.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    }
+    loop.running_ = true;
+    tls_current_loop = &loop;
+  }
+  ~RunScope() {
+    loop_.running_ = false;
+    tls_current_loop = previous_;
+  }
+
+ private:
+  Loop& loop_;
+  Loop* previous_;
+};
+
+Loop::Loop(LoopOptions options)
+    : uv_(std::make_unique<uv_loop_t>()),
+      clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
+      owner_(std::this_thread::get_id()),
+      debug_(options.debug),
+      slow_threshold_(options.slow_callback_threshold) {
+  int rc = uv_loop_init(uv_.get());
+  if (rc != 0) throw Exception(Errc::no_memory, std::string("uv_loop_init: ") + uv_strerror(rc));
+  rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
+  if (rc != 0) {
+    uv_loop_close(uv_.get());
+    throw Exception(Errc::no_memory, std::string("uv_async_init: ") + uv_strerror(rc));
+  }
+  uv_timer_init(uv_.get(), &sleep_timer_);
+  // Weft's own handles never keep libuv's loop alive by themselves; the loop
+  // decides when to block (see block_until_ready).
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sleep_timer_));
+}
+
+Loop::~Loop() {
+  if (!is_closed()) {
+    // The thread that destroys a loop that is not running owns it.
+    if (!running_) owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    try {
+      close();
+    } catch (...) {
+      // close() only throws for misuse (running, wrong thread); nothing better
+      // can be done in a destructor than to say so.
+      std::fputs("weft: a Loop was destroyed while it could not be closed\n", stderr);
+    }
+  }
+}
+
+Loop* Loop::current() noexcept { return tls_current_loop; }
+
+void Loop::throw_wrong_thread(const char* what) const {
+  throw Exception(Errc::wrong_thread,
+                  std::string("Loop::") + what + " called from a thread that does not own the loop");
+}
+
+// ---- waking ---------------------------------------------------------------
+
+void Loop::wake() noexcept { uv_async_send(&wake_handle_); }
+
+void Loop::wake_if_sleeping() noexcept {
+  // Pairs with the seq_cst store of sleeping_ in block_until_ready: either the
+  // loop sees the posted item before sleeping, or we see it asleep and wake it.
+  if (sleeping_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
+}
+
+void Loop::stop() noexcept {
+  stop_requested_.store(true, std::memory_order_release);
+  if (!in_loop_thread() && !is_closed()) uv_async_send(&wake_handle_);
+}
+
+// ---- timers ---------------------------------------------------------------
+
+bool TimerHandle::cancel() noexcept { return loop_ != nullptr && loop_->cancel_timer(id_); }
+
+bool TimerHandle::pending() const noexcept {
+  return loop_ != nullptr && !loop_->is_closed() && loop_->timer_pending(id_);
+}
+
+bool Loop::cancel_timer(detail::TimerId id) noexcept {
+  if (!timers_.cancel(id)) return false;
+  ++stats_.timers_cancelled;
+  return true;
+}
+
+void Loop::fire_expired_timers(TimePoint now) {
+  stats_.timers_fired +=
+      timers_.pop_expired(now, [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
+}
+
+// ---- futures --------------------------------------------------------------
+
+void Loop::track_future(detail::StateBase* state) noexcept {
+  state->tracked_ = true;
+  state->tracked_prev_ = nullptr;
+  state->tracked_next_ = tracked_head_;
+  if (tracked_head_ != nullptr) tracked_head_->tracked_prev_ = state;
+  tracked_head_ = state;
+  ++tracked_count_;
+}
+
+void Loop::untrack_future(detail::StateBase* state) noexcept {
+  if (!state->tracked_) return;
+  state->tracked_ = false;
+  if (state->tracked_prev_ != nullptr) {
+    state->tracked_prev_->tracked_next_ = state->tracked_next_;
+  } else {
+    tracked_head_ = state->tracked_next_;
+  }
+  if (state->tracked_next_ != nullptr) state->tracked_next_->tracked_prev_ = state->tracked_prev_;
+  --tracked_count_;
+}
+
+void Loop::schedule_continuation(detail::StateBase* state) {
+  if (in_loop_thread()) {
+    // Queued: no longer a pending future as far as close() is concerned.
+    untrack_future(state);
+    ready_.emplace_back(ContinuationTask(this, state));
+    return;
+  }
+  // Stays tracked until it runs here (close() waits for this post to land).
+  ContinuationTask task(this, state);
+  if (inbox_.post(std::move(task))) {
+    wake_if_sleeping();
+  }
+}
+
+void Loop::drain_inbox() {
+  inbox_.take_all(inbox_batch_);
+  std::size_t n = inbox_batch_.size();
+  stats_.threadsafe_posts += n;
+  while (!inbox_batch_.empty()) {
+    Callback& cb = inbox_batch_.front();
+    ready_.emplace_back(std::move(cb));
+    inbox_batch_.pop_front();
+  }
+}
+
+// ---- running --------------------------------------------------------------
+
+bool Loop::has_pending_work() const noexcept {
+  return !ready_.empty() || inbox_.has_items() || can_wait_for_more();
+}
+
+// Whether blocking could ever deliver more work.
+bool Loop::can_wait_for_more() const noexcept {
+  if (tracked_count_ > 0) return true;
+  if (uv_loop_alive(uv_.get())) return true;
+  return !timers_.empty() && clock_->advances_by_itself();
+}
+
+void Loop::poll_io(bool may_block, int timeout_ms) {
+  passes_since_io_poll_ = 0;
+  if (!may_block) {
+    // Only user handles keep libuv alive; with none, there is nothing to poll.
+    if (uv_loop_alive(uv_.get())) uv_run(uv_.get(), UV_RUN_NOWAIT);
+    return;
+  }
+  if (timeout_ms >= 0) {
+    uv_update_time(uv_.get());
+    uv_timer_start(&sleep_timer_, [](uv_timer_t*) {}, static_cast<uint64_t>(timeout_ms), 0);
+  }
+  uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+  uv_run(uv_.get(), UV_RUN_ONCE);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+  if (timeout_ms >= 0) uv_timer_stop(&sleep_timer_);
+}
+
+// Waits until a callback is ready, stop() is called, or nothing can ever
+// happen (returns false).
+bool Loop::block_until_ready() {
+  for (;;) {
+    if (stop_requested_.load(std::memory_order_acquire)) return true;
+    if (!can_wait_for_more() && !inbox_.has_items()) return false;
+    int timeout_ms = -1;
+    if (clock_->advances_by_itself()) {
+      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
+    }
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (inbox_.has_items()) timeout_ms = 0;
+    ++stats_.sleeps;
+    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms);
+    sleeping_.store(false, std::memory_order_relaxed);
+    if (inbox_.has_items_relaxed()) drain_inbox();
+    fire_expired_timers(clock_->now());
+    if (!ready_.empty()) return true;
+  }
+}
+
+// One pass's bookkeeping before running callbacks: posts from other threads,
+// expired timers, I/O. Returns false if the loop is idle for good.
+bool Loop::prepare_pass(bool may_block, bool force_io) {
+  ++stats_.iterations;
+  if (inbox_.has_items_relaxed()) drain_inbox();
+  fire_expired_timers(clock_->now());
+  if (force_io || ++passes_since_io_poll_ >= kPassesPerIoPoll) {
+    poll_io(/*may_block=*/false, 0);
+    if (inbox_.has_items_relaxed()) drain_inbox();
+  }
+  if (!ready_.empty()) return true;
+  if (!may_block) return false;
+  return block_until_ready();
+}
+
+std::size_t Loop::run_ready(std::size_t max) {
+  if (debug_) return run_ready_debug(max);
+  std::size_t ran = 0;
+  while (ran < max && !ready_.empty()) {
+    try {
+      do {
+        ++ran;
+        ready_.front().invoke_once();
+        ready_.pop_front();
+        if (stop_requested_.load(std::memory_order_relaxed)) break;
+      } while (ran < max && !ready_.empty());
+    } catch (...) {
+      ready_.pop_front();
+      ++stats_.exceptions;
+      report({ExceptionContext::Kind::callback_exception, "exception in a callback",
+              std::current_exception(), Duration(0)});
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) break;
+  }
+  stats_.callbacks_run += ran;
+  return ran;
+}
+
+std::size_t Loop::run_ready_debug(std::size_t max) {
+  std::size_t ran = 0;
+  while (ran < max && !ready_.empty()) {
+    auto start = std::chrono::steady_clock::now();
+    ++ran;
+    try {
+      ready_.front().invoke_once();
+    } catch (...) {
+      ++stats_.exceptions;
+      report({ExceptionContext::Kind::callback_exception, "exception in a callback",
+              std::current_exception(), Duration(0)});
+    }
+    ready_.pop_front();
+    Duration took = std::chrono::steady_clock::now() - start;
+    if (took >= slow_threshold_) {
+      ++stats_.slow_callbacks;
+      report({ExceptionContext::Kind::slow_callback,
+              "a callback took " + std::to_string(took.count() / 1000) + " us", nullptr, took});
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) break;
+  }
+  stats_.callbacks_run += ran;
+  return ran;
+}
+
+void Loop::run() {
+  check_owner("run");
+  RunScope scope(*this);
+  for (;;) {
+    if (!prepare_pass(/*may_block=*/true, /*force_io=*/false)) break;
+    run_ready(kCallbacksPerPass);
+    if (stop_requested_.load(std::memory_order_acquire)) break;
+  }
+  stop_requested_.store(false, std::memory_order_relaxed);
+}
+
+std::size_t Loop::run_once() {
+  check_owner("run_once");
+  RunScope scope(*this);
+  std::size_t ran = 0;
+  if (prepare_pass(/*may_block=*/true, /*force_io=*/true)) ran = run_ready(ready_.size());
+  stop_requested_.store(false, std::memory_order_relaxed);
+  return ran;
+}
+
+std::size_t Loop::poll() {
+  check_owner("poll");
+  RunScope scope(*this);
+  std::size_t ran = 0;
+  if (prepare_pass(/*may_block=*/false, /*force_io=*/true)) ran = run_ready(ready_.size());
+  stop_requested_.store(false, std::memory_order_relaxed);
+  return ran;
+}
+
+RunReport Loop::run_for(Duration budget) {
+  check_owner("run_for");
+  RunScope scope(*this);
+  RunReport report;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  bool first_pass = true;
+  while (prepare_pass(/*may_block=*/false, /*force_io=*/first_pass)) {
+    first_pass = false;
+    bool out_of_time = false;
+    for (std::size_t i = 0; i < kCallbacksPerPass && !ready_.empty(); ++i) {
+      report.ran += run_ready(1);
+      if (stop_requested_.load(std::memory_order_relaxed) ||
+          std::chrono::steady_clock::now() >= deadline) {
+        out_of_time = true;
+        break;
+      }
+    }
+    if (out_of_time) break;
+  }
+  report.stopped = stop_requested_.exchange(false, std::memory_order_relaxed);
+  report.ready = ready_.size();
+  report.next_timer = timers_.next_deadline();
+  return report;
+}
+
+// ---- closing --------------------------------------------------------------
+
+void Loop::cancel_tracked_futures(CloseReport& report) {
+  while (tracked_head_ != nullptr) {
+    detail::StateBase* state = tracked_head_;
+    if (state->cancel()) {
+      ++report.futures_cancelled;  // its continuation is now in ready_
+    } else {
+      // Completed by another thread, which is posting the continuation to the
+      // inbox right now: wait until the post is done.
+      while (!state->scheduled()) std::this_thread::yield();
+      untrack_future(state);
+    }
+  }
+}
+
+CloseReport Loop::close() {
+  CloseReport result;
+  if (is_closed()) return result;
+  if (running_) throw Exception(Errc::invalid_state, "Loop::close called while the loop is running");
+  check_owner("close");
+  RunScope scope(*this);
+
+  // 1. Cancel timers and waiting futures, run what is ready; repeat while the
+  //    callbacks keep producing work, up to kCloseDrainPasses passes.
+  auto cancel_pending = [&] {
+    std::size_t timers = timers_.cancel_all();
+    result.timers_cancelled += timers;
+    stats_.timers_cancelled += timers;
+    cancel_tracked_futures(result);
+  };
+  for (std::size_t pass = 0; pass < kCloseDrainPasses; ++pass) {
+    cancel_pending();
+    drain_inbox();
+    if (ready_.empty()) break;
+    result.callbacks_run += run_ready(ready_.size());
+  }
+
+  // 2. From here call_soon, call_later and then() refuse this loop, so no new
+  //    future can start waiting on it.
+  closed_.store(true, std::memory_order_release);
+  cancel_pending();
+
+  // 3. Refuse posts from other threads; what already arrived runs once.
+  detail::Inbox::Queue last;
+  inbox_.close(last);
+  while (!last.empty()) {
+    ready_.emplace_back(std::move(last.front()));
+    last.pop_front();
+  }
+  result.callbacks_run += run_ready(ready_.size());
+
+  // 4. Whatever is still queued was re-posted past the limit: destroy it.
+  result.callbacks_dropped = ready_.size();
+  ready_.clear();
+  if (result.callbacks_dropped > 0) {
+    report({ExceptionContext::Kind::dropped_callbacks,
+            std::to_string(result.callbacks_dropped) +
+                " callbacks were still being re-posted when the loop closed; they were destroyed unrun",
+            nullptr, Duration(0)});
+  }
+  result.timers_cancelled += timers_.cancel_all();
+
+  // 5. Release libuv.
+  uv_close(reinterpret_cast<uv_handle_t*>(&wake_handle_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sleep_timer_), nullptr);
+  uv_run(uv_.get(), UV_RUN_DEFAULT);
+  uv_loop_close(uv_.get());
+  return result;
+}
+
+// ---- reporting --------------------------------------------------------------
+
+void default_exception_handler(const ExceptionContext& context) {
+  std::string what;
+  if (context.exception) {
+    try {
+      std::rethrow_exception(context.exception);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "a non-standard exception";
+    }
+  }
+  std::fprintf(stderr, "weft: %s%s%s\n", context.message.c_str(), what.empty() ? "" : ": ",
+               what.c_str());
+}
+
+void Loop::set_exception_handler(ExceptionHandler handler) {
+  check_owner("set_exception_handler");
+  exception_handler_ = std::move(handler);
+}
+
+void Loop::report(const ExceptionContext& context) noexcept {
+  try {
+    if (exception_handler_) {
+      exception_handler_(context);
+    } else {
+      default_exception_handler(context);
+    }
+  } catch (...) {
+    std::fputs("weft: the exception handler threw; the exception was dropped\n", stderr);
+  }
+}
+
+LoopStats Loop::stats() const noexcept {
+  LoopStats s = stats_;
+  s.ready_depth = ready_.size();
+  s.timers_pending = timers_.size();
+  s.futures_pending = tracked_count_;
+  return s;
+}
+
+int Loop::backend_fd() const noexcept { return uv_backend_fd(uv_.get()); }
+
+int Loop::backend_timeout() noexcept {
+  if (!ready_.empty() || inbox_.has_items()) return 0;
+  if (!clock_->advances_by_itself()) return -1;
+  auto next = timers_.next_deadline();
+  if (!next) return -1;
+  return ceil_ms_until(*next, clock_->now());
+}
+
+}  // namespace weft

@@ -1,0 +1,235 @@
+// weft::Loop: an event loop on one thread — ready callbacks, timers, I/O (via
+// libuv), and work posted from other threads.
+//
+// Threading: a Loop belongs to the thread that runs it (the thread that created
+// it until another thread runs it). Every member is loop-thread-only except
+// call_soon_threadsafe(), stop(), wake() and the const observers marked
+// "any thread". Debug builds (no NDEBUG) check the thread and throw
+// weft::Exception(Errc::wrong_thread) on misuse.
+//
+// Scheduling: call_soon appends to a FIFO ready queue that lives in the loop
+// (no allocation, no libuv handle per callback). Timers live in a heap driven
+// by one uv_timer_t. A pass of the loop takes what other threads posted, moves
+// expired timers to the ready queue (deadline order, ties in arming order),
+// then runs up to kCallbacksPerPass callbacks; the kernel is asked about I/O
+// without blocking every few passes while callbacks are flowing, and with a
+// blocking wait only when nothing is ready.
+//
+// Running:
+// - run(): until stop() or until nothing can ever happen (no ready callbacks,
+//   no pending timers, no active libuv handles, no futures whose continuation
+//   waits on this loop). With a clock that does not advance by itself, pending
+//   timers alone do not keep run() going.
+// - run_once(): one iteration; blocks for I/O or the next timer only if nothing
+//   is ready; runs the callbacks ready at that point (not those they post).
+// - poll(): like run_once() but never blocks.
+// - run_for(budget): runs ready callbacks, timers and I/O until `budget` of wall
+//   time is spent or nothing is ready; always runs at least one ready callback;
+//   never sleeps; reports what is left.
+// - close(): see CloseReport. Cancels pending timers (their callbacks are
+//   destroyed unrun), cancels every future whose continuation waits on this loop
+//   (the continuations then run with Cancelled), runs ready callbacks until the
+//   queue is empty (at most kCloseDrainPasses passes; what still re-posts after
+//   that is destroyed and reported), refuses further call_soon_threadsafe, and
+//   releases the libuv loop. The destructor closes a loop that was not closed.
+//
+// Exceptions escaping a callback go to the exception handler (default: stderr)
+// and the loop goes on.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "core/clock/clock.h"
+#include "core/detail/callback.h"
+#include "core/detail/chunked_queue.h"
+#include "core/error.h"
+#include "core/loop/inbox.h"
+#include "core/loop/loop_types.h"
+#include "core/timer/timer_queue.h"
+
+namespace weft {
+
+class Loop;
+
+namespace detail {
+class StateBase;  // a future's shared state (core/future/shared_state.h)
+}  // namespace detail
+
+// A cancellable reference to a timer armed with call_later/call_at. Copyable;
+// stays valid (and harmless) after the timer fired or was cancelled. Use on
+// the loop thread.
+class TimerHandle {
+ public:
+  TimerHandle() = default;
+  // Cancels the timer if still pending; returns whether it was.
+  bool cancel() noexcept;
+  // Whether the timer is still waiting to fire.
+  bool pending() const noexcept;
+
+ private:
+  friend class Loop;
+  TimerHandle(Loop* loop, detail::TimerId id) : loop_(loop), id_(id) {}
+  Loop* loop_ = nullptr;
+  detail::TimerId id_;
+};
+
+class Loop {
+ public:
+  static constexpr std::size_t kCallbacksPerPass = 64;
+  static constexpr std::size_t kPassesPerIoPoll = 8;
+  static constexpr std::size_t kCloseDrainPasses = 16;
+
+  explicit Loop(LoopOptions options = {});
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // The loop running on the calling thread (inside run/run_once/poll/run_for or
+  // close), or nullptr. Any thread.
+  static Loop* current() noexcept;
+
+  void run();
+  std::size_t run_once();
+  std::size_t poll();
+  RunReport run_for(Duration budget);
+
+  // Makes run() return after the callback now running (or at once if the loop
+  // is waiting). If the loop is not running, the next run() returns after one
+  // pass. Any thread.
+  void stop() noexcept;
+  CloseReport close();
+
+  template <class F>
+  void call_soon(F&& f) {
+    check_owner("call_soon");
+    check_open();
+    ready_.emplace_back(std::forward<F>(f));
+  }
+
+  template <class F>
+  TimerHandle call_later(Duration delay, F&& f) {
+    return call_at(time() + delay, std::forward<F>(f));
+  }
+
+  template <class F>
+  TimerHandle call_at(TimePoint when, F&& f) {
+    check_owner("call_at");
+    check_open();
+    ++stats_.timers_armed;
+    return TimerHandle(this, timers_.arm(when, std::forward<F>(f)));
+  }
+
+  // Posts `f` from any thread; it runs on the loop thread in posting order.
+  // Returns false (and destroys f) if the loop is closed.
+  template <class F>
+  bool call_soon_threadsafe(F&& f) {
+    if (!inbox_.post(std::forward<F>(f))) return false;
+    wake_if_sleeping();
+    return true;
+  }
+
+  // Wakes the loop if it is blocked waiting for work. Any thread.
+  void wake() noexcept;
+
+  // The loop's clock reading. Any thread.
+  TimePoint time() const noexcept { return clock_->now(); }
+  Clock& clock() const noexcept { return *clock_; }
+
+  // For a host that polls weft's file descriptor in its own loop: wait until
+  // backend_fd() is readable or backend_timeout() milliseconds pass (-1: no
+  // limit, 0: work is ready now), then call poll().
+  int backend_fd() const noexcept;
+  int backend_timeout() noexcept;
+
+  void set_exception_handler(ExceptionHandler handler);
+  // Reports through the exception handler (loop thread).
+  void report(const ExceptionContext& context) noexcept;
+
+  void set_debug(bool on) noexcept { debug_ = on; }
+  bool debug() const noexcept { return debug_; }
+  void set_slow_callback_threshold(Duration threshold) noexcept { slow_threshold_ = threshold; }
+
+  LoopStats stats() const noexcept;
+
+  bool is_running() const noexcept { return running_; }
+  // Any thread.
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  // Whether the calling thread owns this loop. Any thread.
+  bool in_loop_thread() const noexcept {
+    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+  // The libuv loop, for I/O layers built on this loop. Loop thread.
+  uv_loop_t* uv_loop() noexcept { return uv_.get(); }
+
+  // --- used by futures (core/future) ---------------------------------------
+  // Registers a future whose continuation waits here. Loop thread.
+  void track_future(detail::StateBase* state) noexcept;
+  void untrack_future(detail::StateBase* state) noexcept;
+  // Queues a future's continuation to run here. Any thread.
+  void schedule_continuation(detail::StateBase* state);
+
+ private:
+  class RunScope;
+  friend class TimerHandle;
+
+  void check_owner(const char* what) const {
+#ifndef NDEBUG
+    if (!in_loop_thread()) throw_wrong_thread(what);
+#else
+    (void)what;
+#endif
+  }
+  void check_open() const {
+    if (closed_.load(std::memory_order_relaxed)) throw Exception(Errc::closed);
+  }
+  [[noreturn]] void throw_wrong_thread(const char* what) const;
+
+  bool cancel_timer(detail::TimerId id) noexcept;
+  bool timer_pending(detail::TimerId id) const noexcept { return timers_.is_pending(id); }
+
+  void wake_if_sleeping() noexcept;
+  void drain_inbox();
+  void fire_expired_timers(TimePoint now);
+  bool has_pending_work() const noexcept;
+  bool can_wait_for_more() const noexcept;
+  void poll_io(bool may_block, int timeout_ms);
+  bool prepare_pass(bool may_block, bool force_io);
+  bool block_until_ready();
+  std::size_t run_ready(std::size_t max);
+  std::size_t run_ready_debug(std::size_t max);
+  void cancel_tracked_futures(CloseReport& report);
+
+  std::unique_ptr<uv_loop_t> uv_;
+  uv_async_t wake_handle_{};
+  uv_timer_t sleep_timer_{};
+
+  Clock* clock_;
+  detail::ChunkedQueue<Callback> ready_;
+  detail::Inbox::Queue inbox_batch_;
+  detail::TimerQueue timers_;
+  detail::Inbox inbox_;
+
+  detail::StateBase* tracked_head_ = nullptr;
+  std::size_t tracked_count_ = 0;
+
+  std::atomic<std::thread::id> owner_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> sleeping_{false};
+  std::atomic<bool> closed_{false};
+  bool running_ = false;
+  bool debug_ = false;
+  Duration slow_threshold_;
+  std::size_t passes_since_io_poll_ = 0;
+
+  ExceptionHandler exception_handler_;
+  LoopStats stats_;
+};
+
+}  // namespace weft

@@ -1,0 +1,79 @@
+// Plain value types a Loop takes and reports: options, run and close reports,
+// counters, and the context handed to the exception handler.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/clock/clock.h"
+
+namespace weft {
+
+struct LoopOptions {
+  // The clock timers are measured against; nullptr means MonotonicClock. Not
+  // owned: it must outlive the loop.
+  Clock* clock = nullptr;
+  // Debug mode: time every callback and report those slower than
+  // slow_callback_threshold through the exception handler (like asyncio's).
+  bool debug = false;
+  Duration slow_callback_threshold = std::chrono::milliseconds(100);
+};
+
+// What run_for() did and what is left, for a host deciding its next frame.
+struct RunReport {
+  std::size_t ran = 0;                   // callbacks run (timers and I/O callbacks included)
+  std::size_t ready = 0;                 // callbacks ready to run now
+  std::optional<TimePoint> next_timer;   // earliest pending timer (loop clock)
+  bool stopped = false;                  // stop() was called
+};
+
+// What close() did with the work that was still pending.
+struct CloseReport {
+  std::size_t callbacks_run = 0;       // ready callbacks run during close
+  std::size_t callbacks_dropped = 0;   // still re-posting after the drain limit: destroyed unrun
+  std::size_t timers_cancelled = 0;    // pending timers, destroyed unrun
+  std::size_t futures_cancelled = 0;   // futures with continuations here, cancelled
+};
+
+// Counters since the loop was created. Read on the loop thread.
+struct LoopStats {
+  std::uint64_t callbacks_run = 0;
+  std::uint64_t threadsafe_posts = 0;   // callbacks that arrived from other threads
+  std::uint64_t timers_armed = 0;
+  std::uint64_t timers_fired = 0;
+  std::uint64_t timers_cancelled = 0;
+  std::uint64_t iterations = 0;         // passes of the loop (each one checks timers and I/O)
+  std::uint64_t sleeps = 0;             // times the loop blocked waiting for work
+  std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
+  std::uint64_t slow_callbacks = 0;     // debug mode only
+  std::size_t ready_depth = 0;          // callbacks ready now
+  std::size_t timers_pending = 0;
+  std::size_t futures_pending = 0;      // futures with a continuation waiting here
+};
+
+// Handed to the exception handler.
+struct ExceptionContext {
+  enum class Kind {
+    callback_exception,   // an exception escaped a callback; the loop went on
+    slow_callback,        // debug mode: a callback ran longer than the threshold
+    dropped_callbacks,    // close() destroyed callbacks that kept re-posting
+    unretrieved_error,    // a failed result nobody looked at
+  };
+  Kind kind = Kind::callback_exception;
+  std::string message;
+  std::exception_ptr exception;   // for callback_exception
+  Duration duration{0};           // for slow_callback
+};
+
+// Runs on the loop thread. Must not throw (an exception from it is swallowed
+// after writing it to stderr).
+using ExceptionHandler = std::function<void(const ExceptionContext&)>;
+
+// Writes the context to stderr: the default handler.
+void default_exception_handler(const ExceptionContext& context);
+
+}  // namespace weft
