@@ -203,27 +203,23 @@ class Promise {
     } else {
       state_->emplace_result(std::in_place, std::forward<A>(args)...);
     }
-    state_->publish_result();
-    return true;
+    return state_->publish_result();
   }
   bool set_error(Error error) {
     if (!writable()) return false;
     state_->emplace_result(std::move(error));
-    state_->publish_result();
-    return true;
+    return state_->publish_result();
   }
   bool set_exception(std::exception_ptr exception) {
     if (!writable()) return false;
     state_->emplace_result(std::move(exception));
-    state_->publish_result();
-    return true;
+    return state_->publish_result();
   }
   // Completes with a Result (value, error or exception) as given.
   bool set_result(Result<T> result) {
     if (!writable()) return false;
     state_->emplace_result(std::move(result));
-    state_->publish_result();
-    return true;
+    return state_->publish_result();
   }
 
   // Whether the future was cancelled (a producer may stop early). Any thread.

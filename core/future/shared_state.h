@@ -74,10 +74,13 @@ class StateBase {
   // drops the continuation's reference.
   virtual void discard_continuation() noexcept = 0;
 
-  // Set by the promise after writing the result.
-  void publish_result() noexcept {
+  // Set by the promise after writing the result. Returns false if cancel()
+  // completed the future first (the written result is then never read).
+  bool publish_result() noexcept {
     std::uint32_t old = word_.fetch_or(kReady, std::memory_order_acq_rel);
-    if (!(old & kReady)) after_completion(old);
+    if (old & kReady) return false;
+    after_completion(old);
+    return true;
   }
 
   // Publishes an attached continuation (already stored, loop_ set).

@@ -52,19 +52,24 @@ class ContinuationTask {
 class Loop::RunScope {
  public:
   explicit RunScope(Loop& loop) : loop_(loop), previous_(tls_current_loop) {
-    if (loop.running_) {
-      throw Exception(Errc::reentrant_run, "a weft loop cannot be run from inside its own callbacks");
+    if (loop.running_.exchange(true, std::memory_order_acquire)) {
+      if (loop.in_loop_thread()) {
+        throw Exception(Errc::reentrant_run, "a weft loop cannot be run from inside its own callbacks");
+      }
+      throw Exception(Errc::wrong_thread, "the loop is already running on another thread");
     }
-    if (loop.is_closed()) throw Exception(Errc::closed);
-    if (!loop.in_loop_thread()) {
-      // A loop that is not running may move to the thread that runs it.
-      loop.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    if (loop.is_closed()) {
+      loop.running_.store(false, std::memory_order_release);
+      throw Exception(Errc::closed);
     }
-    loop.running_ = true;
+    // A loop that is not running may move to the thread that runs it.
+    loop.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    loop.wake_needed_.store(false, std::memory_order_relaxed);
     tls_current_loop = &loop;
   }
   ~RunScope() {
-    loop_.running_ = false;
+    loop_.wake_needed_.store(true, std::memory_order_seq_cst);
+    loop_.running_.store(false, std::memory_order_release);
     tls_current_loop = previous_;
   }
 
@@ -87,6 +92,9 @@ Loop::Loop(LoopOptions options)
     throw Exception(Errc::no_memory, std::string("uv_async_init: ") + uv_strerror(rc));
   }
   uv_timer_init(uv_.get(), &sleep_timer_);
+  // Register the wake-up fd with the kernel now (libuv does it lazily, at the
+  // first poll), so backend_fd() reports cross-thread posts from the start.
+  uv_run(uv_.get(), UV_RUN_NOWAIT);
   // Weft's own handles never keep libuv's loop alive by themselves; the loop
   // decides when to block (see block_until_ready).
   uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
@@ -96,7 +104,7 @@ Loop::Loop(LoopOptions options)
 Loop::~Loop() {
   if (!is_closed()) {
     // The thread that destroys a loop that is not running owns it.
-    if (!running_) owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    if (!is_running()) owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     try {
       close();
     } catch (...) {
@@ -118,10 +126,12 @@ void Loop::throw_wrong_thread(const char* what) const {
 
 void Loop::wake() noexcept { uv_async_send(&wake_handle_); }
 
-void Loop::wake_if_sleeping() noexcept {
-  // Pairs with the seq_cst store of sleeping_ in block_until_ready: either the
-  // loop sees the posted item before sleeping, or we see it asleep and wake it.
-  if (sleeping_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
+void Loop::wake_if_needed() noexcept {
+  // Pairs with the seq_cst stores of wake_needed_ (block_until_ready, RunScope):
+  // either the loop sees the posted item before it stops looking, or we see
+  // that it stopped looking and wake it (which also makes backend_fd() readable
+  // for a host polling it).
+  if (wake_needed_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
 }
 
 void Loop::stop() noexcept {
@@ -181,7 +191,7 @@ void Loop::schedule_continuation(detail::StateBase* state) {
   // Stays tracked until it runs here (close() waits for this post to land).
   ContinuationTask task(this, state);
   if (inbox_.post(std::move(task))) {
-    wake_if_sleeping();
+    wake_if_needed();
   }
 }
 
@@ -236,11 +246,11 @@ bool Loop::block_until_ready() {
     if (clock_->advances_by_itself()) {
       if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
     }
-    sleeping_.store(true, std::memory_order_seq_cst);
+    wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
     ++stats_.sleeps;
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms);
-    sleeping_.store(false, std::memory_order_relaxed);
+    wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers(clock_->now());
     if (!ready_.empty()) return true;
@@ -311,7 +321,6 @@ std::size_t Loop::run_ready_debug(std::size_t max) {
 }
 
 void Loop::run() {
-  check_owner("run");
   RunScope scope(*this);
   for (;;) {
     if (!prepare_pass(/*may_block=*/true, /*force_io=*/false)) break;
@@ -322,7 +331,6 @@ void Loop::run() {
 }
 
 std::size_t Loop::run_once() {
-  check_owner("run_once");
   RunScope scope(*this);
   std::size_t ran = 0;
   if (prepare_pass(/*may_block=*/true, /*force_io=*/true)) ran = run_ready(ready_.size());
@@ -331,7 +339,6 @@ std::size_t Loop::run_once() {
 }
 
 std::size_t Loop::poll() {
-  check_owner("poll");
   RunScope scope(*this);
   std::size_t ran = 0;
   if (prepare_pass(/*may_block=*/false, /*force_io=*/true)) ran = run_ready(ready_.size());
@@ -340,7 +347,6 @@ std::size_t Loop::poll() {
 }
 
 RunReport Loop::run_for(Duration budget) {
-  check_owner("run_for");
   RunScope scope(*this);
   RunReport report;
   const auto deadline = std::chrono::steady_clock::now() + budget;
@@ -383,7 +389,9 @@ void Loop::cancel_tracked_futures(CloseReport& report) {
 CloseReport Loop::close() {
   CloseReport result;
   if (is_closed()) return result;
-  if (running_) throw Exception(Errc::invalid_state, "Loop::close called while the loop is running");
+  if (is_running()) {
+    throw Exception(Errc::invalid_state, "Loop::close called while the loop is running");
+  }
   check_owner("close");
   RunScope scope(*this);
 
@@ -402,21 +410,7 @@ CloseReport Loop::close() {
     result.callbacks_run += run_ready(ready_.size());
   }
 
-  // 2. From here call_soon, call_later and then() refuse this loop, so no new
-  //    future can start waiting on it.
-  closed_.store(true, std::memory_order_release);
-  cancel_pending();
-
-  // 3. Refuse posts from other threads; what already arrived runs once.
-  detail::Inbox::Queue last;
-  inbox_.close(last);
-  while (!last.empty()) {
-    ready_.emplace_back(std::move(last.front()));
-    last.pop_front();
-  }
-  result.callbacks_run += run_ready(ready_.size());
-
-  // 4. Whatever is still queued was re-posted past the limit: destroy it.
+  // 2. Callbacks still being re-posted after the limit are destroyed unrun.
   result.callbacks_dropped = ready_.size();
   ready_.clear();
   if (result.callbacks_dropped > 0) {
@@ -425,9 +419,23 @@ CloseReport Loop::close() {
                 " callbacks were still being re-posted when the loop closed; they were destroyed unrun",
             nullptr, Duration(0)});
   }
-  result.timers_cancelled += timers_.cancel_all();
 
-  // 5. Release libuv.
+  // 3. From here call_soon, call_later and then() refuse this loop (they throw
+  //    Exception(closed)), so no new future can start waiting on it. Futures
+  //    that started waiting in the last pass are cancelled, posts from other
+  //    threads are refused, and what already arrived runs once.
+  closed_.store(true, std::memory_order_release);
+  cancel_pending();
+  detail::Inbox::Queue last;
+  inbox_.close(last);
+  while (!last.empty()) {
+    ready_.emplace_back(std::move(last.front()));
+    last.pop_front();
+  }
+  result.callbacks_run += run_ready(ready_.size());
+  ready_.clear();  // empty: call_soon refuses a closed loop
+
+  // 4. Release libuv.
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_handle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sleep_timer_), nullptr);
   uv_run(uv_.get(), UV_RUN_DEFAULT);

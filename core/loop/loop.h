@@ -130,7 +130,7 @@ class Loop {
   template <class F>
   bool call_soon_threadsafe(F&& f) {
     if (!inbox_.post(std::forward<F>(f))) return false;
-    wake_if_sleeping();
+    wake_if_needed();
     return true;
   }
 
@@ -157,7 +157,8 @@ class Loop {
 
   LoopStats stats() const noexcept;
 
-  bool is_running() const noexcept { return running_; }
+  // Any thread.
+  bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
   // Any thread.
   bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   // Whether the calling thread owns this loop. Any thread.
@@ -194,7 +195,7 @@ class Loop {
   bool cancel_timer(detail::TimerId id) noexcept;
   bool timer_pending(detail::TimerId id) const noexcept { return timers_.is_pending(id); }
 
-  void wake_if_sleeping() noexcept;
+  void wake_if_needed() noexcept;
   void drain_inbox();
   void fire_expired_timers(TimePoint now);
   bool has_pending_work() const noexcept;
@@ -221,9 +222,11 @@ class Loop {
 
   std::atomic<std::thread::id> owner_;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> sleeping_{false};
+  // True while the loop is not checking its inbox by itself (blocked waiting,
+  // or not running at all): a post from another thread must then wake it.
+  std::atomic<bool> wake_needed_{true};
   std::atomic<bool> closed_{false};
-  bool running_ = false;
+  std::atomic<bool> running_{false};
   bool debug_ = false;
   Duration slow_threshold_;
   std::size_t passes_since_io_poll_ = 0;

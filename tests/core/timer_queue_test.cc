@@ -1,0 +1,102 @@
+#include "core/timer/timer_queue.h"
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <vector>
+
+using weft::Duration;
+using weft::TimePoint;
+using weft::detail::TimerQueue;
+
+namespace {
+TimePoint at(long ns) { return TimePoint(Duration(ns)); }
+}  // namespace
+
+TEST_CASE("timers come out in deadline order, ties in arming order", "[timer_queue]") {
+  TimerQueue timers;
+  std::vector<int> fired;
+  timers.arm(at(30), [&] { fired.push_back(3); });
+  timers.arm(at(10), [&] { fired.push_back(1); });
+  timers.arm(at(20), [&] { fired.push_back(21); });
+  timers.arm(at(20), [&] { fired.push_back(22); });
+  timers.arm(at(20), [&] { fired.push_back(23); });
+  REQUIRE(timers.next_deadline() == at(10));
+  timers.pop_expired(at(100), [](weft::Callback&& cb) { cb.invoke_once(); });
+  REQUIRE(fired == std::vector<int>{1, 21, 22, 23, 3});
+  REQUIRE(timers.empty());
+}
+
+TEST_CASE("a timer is not popped before its deadline", "[timer_queue]") {
+  TimerQueue timers;
+  int fired = 0;
+  timers.arm(at(1000), [&] { ++fired; });
+  auto run = [](weft::Callback&& cb) { cb.invoke_once(); };
+  REQUIRE(timers.pop_expired(at(999), run) == 0);
+  REQUIRE(fired == 0);
+  REQUIRE(timers.pop_expired(at(1000), run) == 1);
+  REQUIRE(fired == 1);
+}
+
+TEST_CASE("a cancelled timer never fires and its id goes stale", "[timer_queue]") {
+  TimerQueue timers;
+  int fired = 0;
+  auto id = timers.arm(at(5), [&] { ++fired; });
+  REQUIRE(timers.is_pending(id));
+  REQUIRE(timers.cancel(id));
+  REQUIRE_FALSE(timers.is_pending(id));
+  REQUIRE_FALSE(timers.cancel(id));
+  REQUIRE_FALSE(timers.next_deadline().has_value());
+  timers.pop_expired(at(10), [](weft::Callback&& cb) { cb.invoke_once(); });
+  REQUIRE(fired == 0);
+}
+
+TEST_CASE("a reused slot does not revive an old timer id", "[timer_queue]") {
+  TimerQueue timers;
+  auto old_id = timers.arm(at(5), [] {});
+  REQUIRE(timers.cancel(old_id));
+  auto new_id = timers.arm(at(6), [] {});
+  REQUIRE(new_id.slot == old_id.slot);
+  REQUIRE_FALSE(timers.cancel(old_id));
+  REQUIRE(timers.is_pending(new_id));
+}
+
+TEST_CASE("many random timers with cancellations fire in exact order", "[timer_queue]") {
+  TimerQueue timers;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<long> delay(0, 1'000'000);
+  struct Armed {
+    long deadline;
+    int order;
+    weft::detail::TimerId id;
+    bool cancelled = false;
+  };
+  std::vector<Armed> armed;
+  std::vector<std::pair<long, int>> fired;
+  for (int i = 0; i < 20000; ++i) {
+    long d = delay(rng) / 100 * 100;  // many equal deadlines
+    auto id = timers.arm(at(d), [&fired, d, i] { fired.emplace_back(d, i); });
+    armed.push_back({d, i, id});
+  }
+  for (std::size_t i = 0; i < armed.size(); i += 3) {
+    REQUIRE(timers.cancel(armed[i].id));
+    armed[i].cancelled = true;
+  }
+  timers.pop_expired(at(2'000'000), [](weft::Callback&& cb) { cb.invoke_once(); });
+  std::vector<std::pair<long, int>> expected;
+  for (auto& a : armed)
+    if (!a.cancelled) expected.emplace_back(a.deadline, a.order);
+  std::sort(expected.begin(), expected.end());
+  REQUIRE(fired == expected);
+}
+
+TEST_CASE("cancel_all destroys every pending callback", "[timer_queue]") {
+  TimerQueue timers;
+  auto token = std::make_shared<int>(0);
+  for (int i = 0; i < 100; ++i) timers.arm(at(i), [token] {});
+  REQUIRE(token.use_count() == 101);
+  REQUIRE(timers.cancel_all() == 100);
+  REQUIRE(token.use_count() == 1);
+  REQUIRE(timers.empty());
+}
