@@ -1,9 +1,46 @@
 #include "core/error.h"
 
 #include <exception>
+#include <cstddef>
 #include <new>
 
+#include <atomic>
+#include <cstring>
+
 namespace weft {
+
+namespace detail {
+
+struct SharedText::Block {
+  std::atomic<std::size_t> refs;
+  std::size_t length;
+  char text[1];
+};
+
+SharedText::SharedText(std::string_view text) {
+  void* memory = ::operator new(offsetof(Block, text) + text.size() + 1);
+  block_ = static_cast<Block*>(memory);
+  ::new (&block_->refs) std::atomic<std::size_t>(1);
+  block_->length = text.size();
+  std::memcpy(block_->text, text.data(), text.size());
+  block_->text[text.size()] = '\0';
+}
+
+SharedText::SharedText(const SharedText& other) noexcept : block_(other.block_) {
+  if (block_ != nullptr) block_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+SharedText::~SharedText() {
+  if (block_ != nullptr && block_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ::operator delete(block_);
+  }
+}
+
+std::string_view SharedText::view() const noexcept {
+  return block_ == nullptr ? std::string_view() : std::string_view(block_->text, block_->length);
+}
+
+}  // namespace detail
 
 void throw_error(const Error& error) {
   if (error.is_cancelled()) throw Cancelled(error.message());

@@ -8,22 +8,50 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/errc.h"
 
 namespace weft {
 
+namespace detail {
+
+// An immutable, reference-counted string: one pointer wide, so an Error (and
+// every Result that may hold one) stays small. Copies share the text.
+class SharedText {
+ public:
+  SharedText() = default;
+  explicit SharedText(std::string_view text);
+  SharedText(const SharedText& other) noexcept;
+  SharedText(SharedText&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  SharedText& operator=(SharedText other) noexcept {
+    std::swap(block_, other.block_);
+    return *this;
+  }
+  ~SharedText();
+
+  bool empty() const noexcept { return block_ == nullptr; }
+  std::string_view view() const noexcept;
+
+ private:
+  struct Block;
+  Block* block_ = nullptr;
+};
+
+}  // namespace detail
+
 class Error {
  public:
   Error() = default;
-  explicit Error(Errc code, std::string message = {})
-      : code_(code), message_(std::move(message)) {}
+  explicit Error(Errc code, std::string_view message = {}) : code_(code) {
+    if (!message.empty()) message_ = detail::SharedText(message);
+  }
 
   Errc code() const noexcept { return code_; }
   // The message given at construction, or the code's fixed message.
   std::string message() const {
-    return message_.empty() ? std::string(errc_message(code_)) : message_;
+    return std::string(message_.empty() ? errc_message(code_) : message_.view());
   }
   bool is_cancelled() const noexcept { return code_ == Errc::cancelled; }
 
@@ -31,7 +59,7 @@ class Error {
 
  private:
   Errc code_ = Errc::unknown;
-  std::string message_;
+  detail::SharedText message_;
 };
 
 // Thrown when a failed result is read; carries the Error.
@@ -39,8 +67,7 @@ class Exception : public std::runtime_error {
  public:
   explicit Exception(Error error)
       : std::runtime_error(error.message()), error_(std::move(error)) {}
-  explicit Exception(Errc code, std::string message = {})
-      : Exception(Error(code, std::move(message))) {}
+  explicit Exception(Errc code, std::string_view message = {}) : Exception(Error(code, message)) {}
 
   const Error& error() const noexcept { return error_; }
   Errc code() const noexcept { return error_.code(); }
@@ -54,7 +81,7 @@ class Exception : public std::runtime_error {
 class Cancelled : public Exception {
  public:
   Cancelled() : Exception(Errc::cancelled) {}
-  explicit Cancelled(std::string message) : Exception(Errc::cancelled, std::move(message)) {}
+  explicit Cancelled(std::string_view message) : Exception(Errc::cancelled, message) {}
 };
 
 // Throws the exception that matches `error` (Cancelled or Exception).

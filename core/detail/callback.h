@@ -19,14 +19,15 @@
 
 namespace weft::detail {
 
-template <class Signature>
+template <class Signature, std::size_t kInlineBytes = 56>
 class BasicCallback;
 
-template <class R, class... Args>
-class BasicCallback<R(Args...)> {
+// kInlineBytes: callables up to this size are stored inline. The default makes
+// the whole object 64 bytes, one cache line.
+template <class R, class... Args, std::size_t kInlineBytes>
+class BasicCallback<R(Args...), kInlineBytes> {
  public:
-  // Inline storage: the whole object is 64 bytes, one cache line.
-  static constexpr std::size_t kInlineSize = 56;
+  static constexpr std::size_t kInlineSize = kInlineBytes;
 
   BasicCallback() noexcept = default;
 

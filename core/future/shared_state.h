@@ -114,7 +114,8 @@ class StateBase {
 template <class T>
 class SharedState final : public StateBase {
  public:
-  using Continuation = BasicCallback<void(Result<T>&&)>;
+  // 32 bytes: room for a continuation capturing three pointers inline.
+  using Continuation = BasicCallback<void(Result<T>&&), 24>;
 
   template <class... A>
   void emplace_result(A&&... args) {

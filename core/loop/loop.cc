@@ -279,12 +279,10 @@ std::size_t Loop::run_ready(std::size_t max) {
     try {
       do {
         ++ran;
-        ready_.front().invoke_once();
-        ready_.pop_front();
+        ready_.run_front();
         if (stop_requested_.load(std::memory_order_relaxed)) break;
       } while (ran < max && !ready_.empty());
     } catch (...) {
-      ready_.pop_front();
       ++stats_.exceptions;
       report({ExceptionContext::Kind::callback_exception, "exception in a callback",
               std::current_exception(), Duration(0)});
@@ -301,13 +299,12 @@ std::size_t Loop::run_ready_debug(std::size_t max) {
     auto start = std::chrono::steady_clock::now();
     ++ran;
     try {
-      ready_.front().invoke_once();
+      ready_.run_front();
     } catch (...) {
       ++stats_.exceptions;
       report({ExceptionContext::Kind::callback_exception, "exception in a callback",
               std::current_exception(), Duration(0)});
     }
-    ready_.pop_front();
     Duration took = std::chrono::steady_clock::now() - start;
     if (took >= slow_threshold_) {
       ++stats_.slow_callbacks;

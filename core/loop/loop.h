@@ -47,6 +47,7 @@
 
 #include "core/clock/clock.h"
 #include "core/detail/callback.h"
+#include "core/detail/callback_queue.h"
 #include "core/detail/chunked_queue.h"
 #include "core/error.h"
 #include "core/loop/inbox.h"
@@ -212,7 +213,7 @@ class Loop {
   uv_timer_t sleep_timer_{};
 
   Clock* clock_;
-  detail::ChunkedQueue<Callback> ready_;
+  detail::CallbackQueue ready_;
   detail::Inbox::Queue inbox_batch_;
   detail::TimerQueue timers_;
   detail::Inbox inbox_;

@@ -1,0 +1,84 @@
+#include "core/detail/callback_queue.h"
+
+namespace weft::detail {
+
+namespace {
+constexpr std::size_t kMaxSpareChunks = 2;
+}  // namespace
+
+CallbackQueue::~CallbackQueue() {
+  clear();
+  while (head_ != nullptr) {
+    Chunk* next = head_->next;
+    delete head_;
+    head_ = next;
+  }
+  while (spare_ != nullptr) {
+    Chunk* next = spare_->next;
+    delete spare_;
+    spare_ = next;
+  }
+}
+
+void CallbackQueue::add_chunk() {
+  Chunk* chunk = spare_;
+  if (chunk != nullptr) {
+    spare_ = chunk->next;
+    --spare_count_;
+  } else {
+    chunk = new Chunk;
+  }
+  chunk->next = nullptr;
+  chunk->used = 0;
+  if (tail_ == nullptr) {
+    head_ = chunk;
+    head_offset_ = 0;
+  } else {
+    tail_->next = chunk;
+  }
+  tail_ = chunk;
+}
+
+void CallbackQueue::recycle(Chunk* chunk) noexcept {
+  if (spare_count_ < kMaxSpareChunks) {
+    chunk->next = spare_;
+    spare_ = chunk;
+    ++spare_count_;
+  } else {
+    delete chunk;
+  }
+}
+
+// Called only when the queue is empty and no record is running: start writing
+// at the beginning of the head chunk again.
+void CallbackQueue::rewind() noexcept {
+  if (head_ == nullptr) return;
+  while (head_ != tail_) {
+    Chunk* done = head_;
+    head_ = head_->next;
+    recycle(done);
+  }
+  head_->used = 0;
+  head_offset_ = 0;
+}
+
+void CallbackQueue::next_head_chunk() noexcept {
+  Chunk* done = head_;
+  head_ = head_->next;
+  head_offset_ = 0;
+  recycle(done);
+}
+
+void CallbackQueue::pop_front() noexcept {
+  Header* header = front_header();
+  std::uint32_t size = header->ops->record_size;
+  header->ops->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+  head_offset_ += size;
+  --size_;
+}
+
+void CallbackQueue::clear() noexcept {
+  while (size_ != 0) pop_front();
+}
+
+}  // namespace weft::detail
