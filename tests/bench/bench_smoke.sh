@@ -21,9 +21,10 @@ with open(list_path) as f:
         impl, name, n = line.split()
         registered.add((impl, name, int(n)))
 
-# Workloads that must always be there (W8/W9 come with core/executor).
+# Workloads that must always be there.
 required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
-                                  "W4_timers_fire", "W5_futures", "W10_threadsafe_pingpong")}
+                                  "W4_timers_fire", "W5_futures", "W8_pool_submit", "W9_offload",
+                                  "W10_threadsafe_pingpong")}
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                    "W4_timers_fire", "W10_threadsafe_pingpong")}
 missing = required - {(impl, name) for impl, name, _ in registered}

@@ -1,0 +1,110 @@
+// weft's executor workloads (WORKLOADS.md): W8 pool_submit and W9 offload, on
+// a 2-worker weft::ThreadPool. Kept in their own file so the rest of the
+// benchmark builds without core/executor.
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "core/executor/run_in_executor.h"
+#include "core/executor/thread_pool.h"
+#include "core/weft.h"
+#include "tests/bench/timing.h"
+#include "tests/bench/workload.h"
+
+namespace bench {
+namespace {
+
+constexpr unsigned kPoolWorkers = 2;
+
+// ---- W8: n tiny jobs posted from the main thread -------------------------
+
+Outcome pool_submit(std::uint64_t n) {
+  weft::ThreadPool pool(kPoolWorkers);
+  std::atomic<std::uint64_t> counter{0};
+  std::atomic<bool> all_done{false};
+  const auto start = now();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const bool accepted = pool.post([&counter, &all_done, n] {
+      if (counter.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+        all_done.store(true, std::memory_order_release);
+        all_done.notify_one();
+      }
+    });
+    if (!accepted) return failed("the pool refused job " + std::to_string(i));
+  }
+  all_done.wait(false, std::memory_order_acquire);
+  const auto end = now();
+  pool.shutdown();
+  const weft::ThreadPoolStats stats = pool.stats();
+  if (counter.load() != n || stats.jobs_run != n) {
+    return failed("counter " + std::to_string(counter.load()) + ", jobs run " +
+                  std::to_string(stats.jobs_run) + ", expected " + std::to_string(n));
+  }
+  Outcome outcome;
+  outcome.seconds = seconds_between(start, end);
+  outcome.ops = n;
+  outcome.extra = {{"parks", static_cast<double>(stats.parks)},
+                   {"wakeups", static_cast<double>(stats.wakeups)}};
+  return outcome;
+}
+
+// ---- W9: n blocking calls run from the loop, at most 64 in flight --------
+
+constexpr std::uint64_t kMaxInFlight = 64;
+
+struct Offload {
+  weft::Loop& loop;
+  weft::ThreadPool& pool;
+  std::uint64_t n;
+  std::uint64_t launched = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t max_in_flight = 0;
+  std::uint64_t sum = 0;
+  Stopwatch::time_point last_completed{};
+};
+
+// Starts call number `launched` on the pool; its continuation, on the loop,
+// adds up the result and starts the next call while any are left.
+void launch(Offload& s) {
+  const std::uint64_t i = s.launched++;
+  if (++s.in_flight > s.max_in_flight) s.max_in_flight = s.in_flight;
+  weft::run_in_executor(s.loop, s.pool, [i] { return i; })
+      .then(s.loop, [&s](weft::Result<std::uint64_t> result) {
+        s.sum += result.value();
+        --s.in_flight;
+        if (++s.completed == s.n) s.last_completed = now();
+        if (s.launched < s.n) launch(s);
+      });
+}
+
+Outcome offload(std::uint64_t n) {
+  weft::ThreadPool pool(kPoolWorkers);
+  weft::Loop loop;
+  Offload state{loop, pool, n};
+  const auto start = now();
+  loop.call_soon([&state] {
+    while (state.launched < state.n && state.in_flight < kMaxInFlight) launch(state);
+  });
+  loop.run();  // returns once no future waits on the loop any more
+  pool.shutdown();
+  const std::uint64_t expected_sum = n * (n - 1) / 2;
+  if (state.completed != n || state.sum != expected_sum || state.max_in_flight > kMaxInFlight) {
+    return failed("completed " + std::to_string(state.completed) + " calls (sum " +
+                  std::to_string(state.sum) + ", at most " + std::to_string(state.max_in_flight) +
+                  " in flight), expected " + std::to_string(n) + " (sum " +
+                  std::to_string(expected_sum) + ", at most 64)");
+  }
+  Outcome outcome;
+  outcome.seconds = seconds_between(start, state.last_completed);
+  outcome.ops = n;
+  return outcome;
+}
+
+const bool registered = register_workloads({
+    {"weft", "W8_pool_submit", 1'000'000, pool_submit},
+    {"weft", "W9_offload", 100'000, offload},
+});
+
+}  // namespace
+}  // namespace bench
