@@ -3,7 +3,7 @@
 namespace weft::detail {
 
 namespace {
-constexpr std::size_t kMaxSpareChunks = 2;
+constexpr std::size_t kMaxSpareChunks = 8;
 }  // namespace
 
 CallbackQueue::~CallbackQueue() {
@@ -49,15 +49,9 @@ void CallbackQueue::recycle(Chunk* chunk) noexcept {
   }
 }
 
-// Called only when the queue is empty and no record is running: start writing
-// at the beginning of the head chunk again.
+// Called only when everything written has been read and no record is
+// running (head and tail meet in one chunk): write from its start again.
 void CallbackQueue::rewind() noexcept {
-  if (head_ == nullptr) return;
-  while (head_ != tail_) {
-    Chunk* done = head_;
-    head_ = head_->next;
-    recycle(done);
-  }
   head_->used = 0;
   head_offset_ = 0;
 }
@@ -72,9 +66,9 @@ void CallbackQueue::next_head_chunk() noexcept {
 void CallbackQueue::pop_front() noexcept {
   Header* header = front_header();
   std::uint32_t size = header->ops->record_size;
+  --size_;
   header->ops->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
   head_offset_ += size;
-  --size_;
 }
 
 void CallbackQueue::clear() noexcept {

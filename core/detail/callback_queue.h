@@ -8,8 +8,10 @@
 // Records are never moved once written; emptied chunks are kept on a short
 // spare list, so a steady-state queue allocates nothing.
 //
-// run_front() invokes the front record in place and pops it afterwards, so a
-// callback may post more callbacks (even into the same chunk) while it runs.
+// run_front() invokes the front record in place and moves past it afterwards,
+// so a callback may post more callbacks (even into the same chunk) while it
+// runs: the write position only rewinds when the read position has caught up
+// with it, which cannot happen while a record is running.
 //
 // Not thread-safe: owned and used by the loop thread only.
 #pragma once
@@ -24,7 +26,9 @@ namespace weft::detail {
 
 class CallbackQueue {
  public:
-  static constexpr std::size_t kChunkBytes = 64 * 1024;
+  // A chunk (with its two header words) stays under 64 KiB: freeing blocks of
+  // 64 KiB or more makes glibc consolidate its fast bins every time.
+  static constexpr std::size_t kChunkBytes = 64 * 1024 - 64;
   static constexpr std::size_t kMaxInlineBytes = 120;
 
   CallbackQueue() = default;
@@ -53,14 +57,15 @@ class CallbackQueue {
   // Runs the front callback and pops it (also when it throws).
   void run_front() {
     Header* header = front_header();
-    struct Pop {
-      CallbackQueue* queue;
+    // size_ counts records not yet started; the read position moves past the
+    // record only once it has finished (updating the two apart also keeps the
+    // compiler from fusing them into one wide store).
+    --size_;
+    struct Advance {
+      std::size_t* offset;
       std::uint32_t size;
-      ~Pop() {
-        queue->head_offset_ += size;
-        --queue->size_;
-      }
-    } pop{this, header->ops->record_size};
+      ~Advance() { *offset += size; }
+    } advance{&head_offset_, header->ops->record_size};
     header->ops->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
   }
   // Destroys the front callback unrun and pops it.
@@ -122,7 +127,7 @@ class CallbackQueue {
 
   // Returns where the callable goes; the record counts once commit() is called.
   void* reserve(const Ops* ops) {
-    if (size_ == 0) rewind();
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
     if (tail_ == nullptr || tail_->used + ops->record_size > kChunkBytes) add_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
     ::new (at) Header{ops};

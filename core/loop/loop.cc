@@ -134,6 +134,13 @@ void Loop::wake_if_needed() noexcept {
   if (wake_needed_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
 }
 
+void Loop::KeepAlive::reset() noexcept {
+  Loop* loop = std::exchange(loop_, nullptr);
+  if (loop == nullptr) return;
+  // The last one gone: let a loop blocked on it re-check whether it is idle.
+  if (loop->keep_alive_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) loop->wake();
+}
+
 void Loop::stop() noexcept {
   stop_requested_.store(true, std::memory_order_release);
   if (!in_loop_thread() && !is_closed()) uv_async_send(&wake_handle_);
@@ -215,6 +222,7 @@ bool Loop::has_pending_work() const noexcept {
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
   if (tracked_count_ > 0) return true;
+  if (keep_alive_count_.load(std::memory_order_acquire) > 0) return true;
   if (uv_loop_alive(uv_.get())) return true;
   return !timers_.empty() && clock_->advances_by_itself();
 }

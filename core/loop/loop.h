@@ -18,7 +18,7 @@
 // Running:
 // - run(): until stop() or until nothing can ever happen (no ready callbacks,
 //   no pending timers, no active libuv handles, no futures whose continuation
-//   waits on this loop). With a clock that does not advance by itself, pending
+//   waits on this loop, no KeepAlive). With a clock that does not advance by itself, pending
 //   timers alone do not keep run() going.
 // - run_once(): one iteration; blocks for I/O or the next timer only if nothing
 //   is ready; runs the callbacks ready at that point (not those they post).
@@ -82,6 +82,29 @@ class TimerHandle {
 
 class Loop {
  public:
+  // While a KeepAlive lives, run() does not return for lack of work (it still
+  // returns on stop()): for a loop that waits on posts from other threads.
+  // Movable; may be destroyed on any thread, but not after the loop.
+  class [[nodiscard]] KeepAlive {
+   public:
+    KeepAlive() = default;
+    KeepAlive(KeepAlive&& other) noexcept : loop_(std::exchange(other.loop_, nullptr)) {}
+    KeepAlive& operator=(KeepAlive&& other) noexcept {
+      if (this != &other) {
+        reset();
+        loop_ = std::exchange(other.loop_, nullptr);
+      }
+      return *this;
+    }
+    ~KeepAlive() { reset(); }
+    void reset() noexcept;
+
+   private:
+    friend class Loop;
+    explicit KeepAlive(Loop* loop) noexcept : loop_(loop) {}
+    Loop* loop_ = nullptr;
+  };
+
   static constexpr std::size_t kCallbacksPerPass = 64;
   static constexpr std::size_t kPassesPerIoPoll = 8;
   static constexpr std::size_t kCloseDrainPasses = 16;
@@ -137,6 +160,12 @@ class Loop {
 
   // Wakes the loop if it is blocked waiting for work. Any thread.
   void wake() noexcept;
+
+  // See KeepAlive. Any thread.
+  KeepAlive keep_alive() noexcept {
+    keep_alive_count_.fetch_add(1, std::memory_order_relaxed);
+    return KeepAlive(this);
+  }
 
   // The loop's clock reading. Any thread.
   TimePoint time() const noexcept { return clock_->now(); }
@@ -223,6 +252,7 @@ class Loop {
 
   std::atomic<std::thread::id> owner_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<std::size_t> keep_alive_count_{0};
   // True while the loop is not checking its inbox by itself (blocked waiting,
   // or not running at all): a post from another thread must then wake it.
   std::atomic<bool> wake_needed_{true};

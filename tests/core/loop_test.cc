@@ -195,3 +195,17 @@ TEST_CASE("a loop not running may be run by another thread, which then owns it",
   REQUIRE(ran_on != std::this_thread::get_id());
   REQUIRE(ran_on != std::thread::id());
 }
+
+TEST_CASE("a keep-alive keeps run() waiting for posts from another thread", "[loop]") {
+  weft::Loop loop;
+  auto hold = loop.keep_alive();
+  int got = 0;
+  std::thread poster([&, hold = std::move(hold)]() mutable {
+    std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 3; ++i) loop.call_soon_threadsafe([&] { ++got; });
+    hold.reset();  // the last keep-alive gone: run() may return once idle
+  });
+  loop.run();
+  poster.join();
+  REQUIRE(got == 3);
+}
