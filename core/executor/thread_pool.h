@@ -1,0 +1,212 @@
+// weft::ThreadPool: a fixed set of worker threads that run callbacks posted
+// from any thread. Workers are weft's own std::threads (never libuv's pool).
+//
+//   weft::ThreadPool pool(2);
+//   bool accepted = pool.post([] { crunch(); });   // any thread
+//   pool.shutdown();                               // runs what is queued, joins
+//
+// Threads: post()/execute(), shutdown(), stats() and the observers may be
+// called from any thread. Callbacks run on the workers, in no particular order
+// and possibly in parallel (use a Strand for order). A worker runs its
+// callbacks one after another; no lock is held while a callback runs.
+//
+// Ownership: the pool owns every callback it accepted until the callback has
+// run (it is destroyed right after, on the worker) or, with
+// ShutdownMode::cancel, until it is destroyed unrun (on the thread that called
+// shutdown, or on a worker for callbacks it had already taken). A refused
+// callback is destroyed unrun on the posting thread (post() leaves its
+// argument untouched instead). A callable's move constructor may run while
+// the queue lock is held: it must not post to the same pool.
+//
+// Exceptions: one that escapes a callback is caught on the worker and handed
+// to ThreadPoolOptions::on_exception (default: a line on stderr); the worker
+// goes on.
+//
+// Shutdown (shutdown() or the destructor): new work is refused at once; with
+// `drain` the workers run everything queued, with `cancel` queued callbacks are
+// destroyed unrun and workers stop after the callback they are running; then
+// the call blocks until every worker has exited. It may be called more than
+// once and from several threads (all return once the workers are joined; a
+// later `cancel` still cancels what a running `drain` has not started). From
+// one of the pool's own workers it cannot wait for itself: it throws
+// Exception(Errc::invalid_state) and changes nothing. Destroying the pool from
+// its own worker is a bug and terminates the process.
+//
+// How it works (details and the wake-up protocol are in thread_pool.cc): one
+// shared FIFO (a ChunkedQueue under a std::mutex); workers take batches per lock
+// acquisition and run them outside the lock; an idle worker spins briefly (at
+// most one at a time) before parking on a condition variable; a poster wakes a
+// parked worker only when no worker is spinning.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/detail/callback.h"
+#include "core/detail/chunked_queue.h"
+#include "core/executor/executor.h"
+
+namespace weft {
+
+struct ThreadPoolOptions {
+  // Number of workers; 0 means std::thread::hardware_concurrency() (at least 1).
+  unsigned threads = 0;
+  // Workers are named "<name>-<index>" (truncated to what the OS allows).
+  std::string name = "weft-pool";
+  // Called on the worker with an exception that escaped a callback; empty
+  // means write it to stderr. Must not throw (what it throws is swallowed).
+  std::function<void(std::exception_ptr)> on_exception;
+};
+
+// Counters since the pool started. Each one is exact once the pool is shut
+// down; while it runs they are a recent snapshot.
+struct ThreadPoolStats {
+  std::uint64_t jobs_run = 0;        // callbacks run (including those that threw)
+  std::uint64_t jobs_failed = 0;     // callbacks that threw
+  std::uint64_t jobs_cancelled = 0;  // destroyed unrun by shutdown(cancel)
+  std::uint64_t parks = 0;           // times a worker went to sleep
+  std::uint64_t wakeups = 0;         // wake-ups sent to sleeping workers
+  std::size_t queued = 0;            // callbacks waiting now
+};
+
+enum class ShutdownMode {
+  drain,   // run everything queued, then stop
+  cancel,  // destroy queued callbacks unrun, then stop
+};
+
+class ThreadPool final : public Executor {
+ public:
+  // The most callbacks a worker takes per lock acquisition.
+  static constexpr std::size_t kMaxBatch = 32;
+
+  explicit ThreadPool(unsigned threads);
+  explicit ThreadPool(ThreadPoolOptions options = {});
+  // shutdown(ShutdownMode::drain).
+  ~ThreadPool() override;
+
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Queues `callback` to run on a worker. False (callback destroyed here, on
+  // the calling thread) once shutdown has begun. Any thread.
+  [[nodiscard]] bool execute(Callback callback) override { return post(std::move(callback)); }
+
+  // Like execute(), constructing the callback in place in the queue. False
+  // once shutdown has begun; `f` is then left as it was. Any thread.
+  template <class F>
+  [[nodiscard]] bool post(F&& f);
+
+  // See "Shutdown" above. Any thread but the pool's own workers.
+  void shutdown(ShutdownMode mode = ShutdownMode::drain);
+
+  // Whether shutdown has begun (new work is refused). Any thread.
+  bool is_shut_down() const noexcept { return stopping_.load(std::memory_order_acquire); }
+
+  unsigned thread_count() const noexcept { return options_.threads; }
+  const std::string& name() const noexcept { return options_.name; }
+
+  // The pool whose worker is the calling thread, or nullptr. Any thread.
+  static ThreadPool* current() noexcept;
+
+  ThreadPoolStats stats() const;
+
+ private:
+  // Counters one worker writes and stats() reads, on their own cache line.
+  struct alignas(64) WorkerCounters {
+    std::atomic<std::uint64_t> run{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> cancelled{0};
+  };
+
+  // idle_ packs the idle workers' state into one word so a poster reads it
+  // with a single load: bit 0 = a worker is spinning, the rest counts the
+  // workers inside park() (in units of kParkedOne).
+  static constexpr std::uint32_t kSpinning = 1;
+  static constexpr std::uint32_t kParkedOne = 2;
+
+  // Whether a post that saw `idle` must wake a parked worker.
+  static bool must_wake(std::uint32_t idle) noexcept {
+    return idle >= kParkedOne && (idle & kSpinning) == 0;
+  }
+
+  void start_workers();
+  void worker_main(unsigned index);
+  std::size_t take_batch(Callback* out, bool& closed);
+  void run_batch(Callback* batch, std::size_t count, WorkerCounters& counters);
+  bool spin_for_work() noexcept;
+  void park();
+  void wake_one();
+  void report_exception(std::exception_ptr exception) noexcept;
+
+  ThreadPoolOptions options_;
+  std::vector<std::thread> workers_;
+  std::unique_ptr<WorkerCounters[]> counters_;
+
+  // The queue and what guards it, on their own cache lines.
+  alignas(64) std::mutex lock_;
+  bool accepting_ = true;                    // guarded by lock_
+  std::atomic<std::size_t> queued_hint_{0};  // queue size, written under lock_; read by spinners
+  detail::ChunkedQueue<Callback> queue_;     // guarded by lock_
+
+  // Read by every post; written only when a worker starts or stops idling.
+  alignas(64) std::atomic<std::uint32_t> idle_{0};
+
+  alignas(64) std::atomic<bool> stopping_{false};   // shutdown has begun
+  std::atomic<bool> cancelling_{false};              // shutdown(cancel) was called
+  std::atomic<std::uint64_t> cancelled_at_shutdown_{0};  // dropped from the queue by shutdown
+
+  // Parking. Lock order: park_mutex_ before lock_.
+  mutable std::mutex park_mutex_;
+  std::condition_variable park_cv_;
+  unsigned sleepers_ = 0;      // workers waiting on park_cv_ (guarded by park_mutex_)
+  unsigned wake_tokens_ = 0;   // wake-ups not yet taken by a sleeper (guarded)
+  bool closing_ = false;       // workers must stop waiting (guarded)
+  std::uint64_t parks_ = 0;    // guarded
+  std::uint64_t wakeups_ = 0;  // guarded
+
+  std::mutex join_mutex_;  // serialises joining the workers
+  bool joined_ = false;    // guarded by join_mutex_
+};
+
+namespace detail {
+
+// Whether Callback stores `F` in its inline buffer (mirrors its rule); boxed
+// callables are built before the queue lock is taken.
+template <class F, class D = std::decay_t<F>>
+inline constexpr bool callback_stores_inline =
+    sizeof(D) <= Callback::kInlineSize && alignof(D) <= alignof(void*) &&
+    std::is_nothrow_move_constructible_v<D>;
+
+}  // namespace detail
+
+template <class F>
+bool ThreadPool::post(F&& f) {
+  if constexpr (!std::is_same_v<std::decay_t<F>, Callback> &&
+                !detail::callback_stores_inline<F>) {
+    // Allocate the box outside the lock.
+    return post(Callback(std::forward<F>(f)));
+  } else {
+    {
+      std::lock_guard<std::mutex> guard(lock_);
+      if (!accepting_) return false;
+      queue_.emplace_back(std::forward<F>(f));
+      queued_hint_.store(queue_.size(), std::memory_order_relaxed);
+    }
+    // Relaxed is enough: see "No lost wake-up" in thread_pool.cc.
+    if (must_wake(idle_.load(std::memory_order_relaxed))) wake_one();
+    return true;
+  }
+}
+
+}  // namespace weft
