@@ -16,6 +16,8 @@
 namespace {
 
 static_assert(weft::ExecutorLike<weft::Strand>);
+static_assert(weft::ExecutorLike<weft::InlineExecutor>);
+static_assert(weft::ExecutorLike<weft::LoopExecutor>);
 
 void wait_for_count(const std::atomic<int>& counter, int target) {
   for (int seen = counter.load(); seen < target; seen = counter.load()) counter.wait(seen);
