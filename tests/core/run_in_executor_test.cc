@@ -143,6 +143,7 @@ TEST_CASE("a pool shut down in cancel mode ends the future as cancelled, not bro
   gate.open();
   closer.join();
 
+  CHECK(future.cancelled());
   weft::Result<void> result = future.result();
   CHECK(result.is_cancelled());
   CHECK(result.error().code() == weft::Errc::cancelled);
