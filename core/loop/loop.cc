@@ -215,10 +215,6 @@ void Loop::drain_inbox() {
 
 // ---- running --------------------------------------------------------------
 
-bool Loop::has_pending_work() const noexcept {
-  return !ready_.empty() || inbox_.has_items() || can_wait_for_more();
-}
-
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
   if (tracked_count_ > 0) return true;
