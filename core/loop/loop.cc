@@ -273,7 +273,7 @@ bool Loop::block_until_ready() {
     if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) timeout_ms = 0;
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
-    ++stats_.sleeps;
+    if (timeout_ms != 0) ++stats_.sleeps;
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
