@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -104,11 +105,11 @@ class CallbackQueue {
         D* callable = std::launder(static_cast<D*>(s));
         struct Destroy {
           D* callable;
-          ~Destroy() { callable->~D(); }
+          ~Destroy() { std::destroy_at(callable); }
         } destroy{callable};
         (*callable)();
       },
-      [](void* s) noexcept { std::launder(static_cast<D*>(s))->~D(); },
+      [](void* s) noexcept { std::destroy_at(std::launder(static_cast<D*>(s))); },
       static_cast<std::uint32_t>(record_size(sizeof(D))),
   };
 

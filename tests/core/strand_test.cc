@@ -185,8 +185,9 @@ TEST_CASE("a strand on a LoopExecutor runs callbacks on the loop thread in posti
   int off_loop_thread = 0;
   const std::thread::id loop_thread = std::this_thread::get_id();
   // A future the loop waits on keeps run() going until the last callback.
-  auto [finished, finished_future] = weft::make_promise<void>();
-  std::move(finished_future).then(loop, [](weft::Result<void>) {});
+  auto finished_pair = weft::make_promise<void>();
+  weft::Promise<void>& finished = finished_pair.first;
+  std::move(finished_pair.second).then(loop, [](weft::Result<void>) {});
 
   std::vector<std::thread> posters;
   for (int p = 0; p < kPosters; ++p) {
