@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/executor_fixtures.h"
+
+using weft_test::ManualExecutor;
 
 namespace {
 
@@ -48,26 +51,6 @@ struct SerialChecker {
   std::vector<int> next;
   int out_of_order = 0;
   int ran = 0;
-};
-
-// An executor that stores callbacks until the test runs them, and refuses
-// once told to.
-class ManualExecutor final : public weft::Executor {
- public:
-  bool execute(weft::Callback callback) override {
-    if (refuse) return false;
-    pending.push_back(std::move(callback));
-    return true;
-  }
-  // Runs what is pending now (not what that posts).
-  void run_pending() {
-    std::vector<weft::Callback> batch;
-    batch.swap(pending);
-    for (weft::Callback& cb : batch) cb.invoke_once();
-  }
-
-  bool refuse = false;
-  std::vector<weft::Callback> pending;
 };
 
 }  // namespace
