@@ -43,6 +43,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/task/gather_all.h"
 #include "core/task/spawn.h"
 #include "core/task/task_set.h"
 
@@ -137,32 +138,17 @@ Task<std::tuple<Result<T>...>> gather_tuple_results(std::tuple<TaskHandle<T>...>
 }  // namespace detail
 
 template <class T>
-Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> gather(
-    std::vector<TaskHandle<T>> handles) {
-  detail::TaskSet set(detail::TaskSet::states_of(handles), {.owned = true, .cancel_on_failure = true});
-  co_await set.until(detail::TaskSet::Until::all_done);
-  if (set.first_failure() >= 0) {
-    detail::rethrow_member(detail::TaskRefAccess::state(handles[static_cast<std::size_t>(set.first_failure())]));
-  }
-  if constexpr (std::is_void_v<T>) {
-    for (const auto& h : handles) detail::TaskRefAccess::state(h)->mark_retrieved();
-    co_return;
-  } else {
-    std::vector<T> values;
-    values.reserve(handles.size());
-    for (const auto& h : handles) values.push_back(detail::take_value(h));
-    co_return values;
-  }
+Task<typename detail::GatherAll<T, false>::Values> gather(std::vector<TaskHandle<T>> handles) {
+  detail::GatherAll<T, false> all(handles);
+  co_await all;
+  co_return all.take();
 }
 
 template <class T>
 Task<std::vector<Result<T>>> gather(std::vector<TaskHandle<T>> handles, ReturnExceptions) {
-  detail::TaskSet set(detail::TaskSet::states_of(handles), {.owned = true});
-  co_await set.until(detail::TaskSet::Until::all_done);
-  std::vector<Result<T>> results;
-  results.reserve(handles.size());
-  for (const auto& h : handles) results.push_back(h.result());
-  co_return results;
+  detail::GatherAll<T, true> all(handles);
+  co_await all;
+  co_return all.take();
 }
 
 // Vectors of Tasks are spawned on the running loop first.

@@ -74,12 +74,12 @@ class TaskPromiseBase {
     constexpr std::size_t header = TaskStateT<T>::header_bytes();
     const std::size_t total = header + frame_bytes;
     void* block = allocate_frame(total);
-    ::new (block) TaskStateT<T>(static_cast<std::uint32_t>(total));
+    ::new (block) TaskStateT<T>();
     return static_cast<char*>(block) + header;
   }
   // The frame is gone; the block goes when the state's last reference does.
-  static void operator delete(void* frame, std::size_t) noexcept {
-    TaskStateT<T>::from_frame(frame)->frame_destroyed();
+  static void operator delete(void* frame, std::size_t frame_bytes) noexcept {
+    TaskStateT<T>::from_frame(frame)->frame_destroyed(frame_bytes);
   }
 
   TaskStateT<T>& state() noexcept {

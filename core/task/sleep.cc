@@ -4,15 +4,12 @@
 
 namespace weft::detail {
 
-void SleepAwaiter::describe(const Suspension& suspension, std::string& out) {
-  const auto& self = static_cast<const SleepAwaiter&>(suspension);
-  if (!self.armed()) {
+void describe_sleep(bool armed, TimePoint deadline, TimePoint now, std::string& out) {
+  if (!armed) {
     out += "sleep (due)";
     return;
   }
-  const double left =
-      std::chrono::duration<double>(TimePoint(Duration(self.deadline_ns)) - self.root_->loop().time())
-          .count();
+  const double left = std::chrono::duration<double>(deadline - now).count();
   char text[64];
   std::snprintf(text, sizeof text, "sleep (%.3g s left)", left > 0 ? left : 0.0);
   out += text;

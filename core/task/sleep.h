@@ -26,13 +26,18 @@ namespace weft {
 
 namespace detail {
 
+// "sleep (1.5 s left)".
+void describe_sleep(bool armed, TimePoint deadline, TimePoint now, std::string& out);
+
+// Relative: sleep(d), the node's deadline holds d until armed; else
+// sleep_until(t), it holds t. (A type each, so no flag takes frame space.)
+template <bool Relative>
 class SleepAwaiter : public Suspension, private TimerNode {
  public:
-  SleepAwaiter(std::int64_t ns, bool relative) noexcept
-      : Suspension{&kOps}, TimerNode(&SleepAwaiter::fired), relative_(relative) {
+  explicit SleepAwaiter(std::int64_t ns) noexcept : Suspension{&kOps}, TimerNode(&SleepAwaiter::fired) {
     deadline_ns = ns;
   }
-  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.deadline_ns, other.relative_) {}
+  SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.deadline_ns) {}
   SleepAwaiter& operator=(SleepAwaiter&&) = delete;
   ~SleepAwaiter() {
     if (armed()) root_->loop().cancel_timer_node(*this);
@@ -48,8 +53,7 @@ class SleepAwaiter : public Suspension, private TimerNode {
     handle_ = handle;
     Loop& loop = root_->loop();
     const TimePoint now = loop.time();
-    const TimePoint deadline =
-        relative_ ? now + Duration(deadline_ns) : TimePoint(Duration(deadline_ns));
+    const TimePoint deadline = Relative ? now + Duration(deadline_ns) : TimePoint(Duration(deadline_ns));
     if (deadline <= now) {
       loop.call_soon(Resume{handle});
     } else {
@@ -76,12 +80,14 @@ class SleepAwaiter : public Suspension, private TimerNode {
     if (self.root_->loop().cancel_timer_node(self)) schedule_resume(self.root_->loop(), self.handle_);
     return false;
   }
-  static void describe(const Suspension& suspension, std::string& out);
+  static void describe(const Suspension& suspension, std::string& out) {
+    const auto& self = static_cast<const SleepAwaiter&>(suspension);
+    describe_sleep(self.armed(), TimePoint(Duration(self.deadline_ns)), self.root_->loop().time(), out);
+  }
   static constexpr SuspensionOps kOps{&SleepAwaiter::cancel, &SleepAwaiter::describe};
 
   TaskState* root_ = nullptr;
   std::coroutine_handle<> handle_;
-  bool relative_;
 };
 
 class YieldAwaiter {
@@ -104,15 +110,15 @@ class YieldAwaiter {
 
 }  // namespace detail
 
-inline detail::SleepAwaiter sleep(Duration duration) noexcept {
-  return detail::SleepAwaiter(duration.count(), true);
+inline detail::SleepAwaiter<true> sleep(Duration duration) noexcept {
+  return detail::SleepAwaiter<true>(duration.count());
 }
 template <class Rep, class Period>
-detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> duration) noexcept {
+detail::SleepAwaiter<true> sleep(std::chrono::duration<Rep, Period> duration) noexcept {
   return sleep(std::chrono::duration_cast<Duration>(duration));
 }
-inline detail::SleepAwaiter sleep_until(TimePoint deadline) noexcept {
-  return detail::SleepAwaiter(deadline.time_since_epoch().count(), false);
+inline detail::SleepAwaiter<false> sleep_until(TimePoint deadline) noexcept {
+  return detail::SleepAwaiter<false>(deadline.time_since_epoch().count());
 }
 inline detail::YieldAwaiter yield() noexcept { return {}; }
 

@@ -28,40 +28,40 @@ class PostedCancel {
 
 void TaskState::start_as_root(Loop& loop, std::string_view name) {
   if (!name.empty()) {
-    extras_ = new TaskExtras();
-    extras_->name = SharedText(name);
+    part_.root.extras = new TaskExtras();
+    part_.root.extras->name = SharedText(name);
   }
   loop_ = &loop;
-  root_ = this;
   flags_ |= kStarted | kRoot;
   id_ = loop.next_task_id();
   loop.register_task(*this);
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
-void TaskState::set_exception(std::exception_ptr exception) noexcept {
+void TaskState::record_exception(std::exception_ptr exception, std::exception_ptr* slot) noexcept {
+  // Until the task finishes only this thread writes done_.
   try {
     std::rethrow_exception(exception);
   } catch (const Cancelled&) {
-    done_.fetch_or(kCancelled, std::memory_order_relaxed);
+    done_.store(done_.load(std::memory_order_relaxed) | kCancelled, std::memory_order_relaxed);
     return;
   } catch (...) {
   }
-  exception_ = std::move(exception);
-  done_.fetch_or(kFailed, std::memory_order_relaxed);
+  ::new (static_cast<void*>(slot)) std::exception_ptr(std::move(exception));
+  done_.store(done_.load(std::memory_order_relaxed) | kFailed, std::memory_order_relaxed);
 }
 
 void TaskState::rethrow_failure() const {
   const std::uint32_t bits = done_bits();
   if (bits & kCancelled) throw Cancelled();
-  if (exception_) std::rethrow_exception(exception_);
+  if (const std::exception_ptr* stored = failure()) std::rethrow_exception(*stored);
   throw Exception(Errc::invalid_state, "the task has no result");
 }
 
 void TaskState::complete_root() noexcept {
   loop_->unregister_task(*this);
-  wait_ = nullptr;
-  if (extras_ != nullptr) extras_->external.reset();
+  part_.root.wait = nullptr;
+  if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   finish(done_.load(std::memory_order_relaxed) & (kFailed | kCancelled));
 }
 
@@ -72,7 +72,7 @@ void TaskState::finish(std::uint32_t outcome) noexcept {
   // Waiters were pushed at the front: reverse, so they run in the order they
   // started waiting.
   TaskWaiter* reversed = nullptr;
-  for (TaskWaiter* w = std::exchange(waiters_, nullptr); w != nullptr;) {
+  for (TaskWaiter* w = std::exchange(part_.root.waiters, nullptr); w != nullptr;) {
     TaskWaiter* next = w->next;
     w->next = reversed;
     reversed = w;
@@ -116,16 +116,17 @@ void TaskState::wait_done() {
 
 void TaskState::last_release() noexcept {
   const std::uint32_t bits = done_.load(std::memory_order_acquire);
-  if ((flags_ & kRoot) && (bits & kFailed) && !(bits & kRetrieved)) report_unretrieved();
-  delete extras_;
-  extras_ = nullptr;
+  if (flags_ & kRoot) {
+    if ((bits & kFailed) && !(bits & kRetrieved)) report_unretrieved();
+    delete std::exchange(part_.root.extras, nullptr);
+  }
   destroy_state();
 }
 
 void TaskState::report_unretrieved() noexcept {
   try {
     ExceptionContext context{ExceptionContext::Kind::unretrieved_error,
-                             "Task exception was never retrieved: " + name(), exception_,
+                             "Task exception was never retrieved: " + name(), exception(),
                              Duration(0)};
     Loop* loop = loop_;
     if (loop->in_loop_thread()) {
@@ -155,8 +156,12 @@ bool TaskState::request_cancel() noexcept {
   if (done()) return false;
   if (cancel_count_ < 0xFFFF) ++cancel_count_;
   flags_ |= kCancelPending;
-  if (extras_ != nullptr && extras_->source) extras_->source->cancel();
-  if (wait_ != nullptr && wait_->ops->cancel(*wait_)) take_pending_cancel();
+  // The awaited operation first: work polling the token below may finish as
+  // soon as it sees it, and must find the task's future already cancelled.
+  Suspension* wait = part_.root.wait;
+  if (wait != nullptr && wait->ops->cancel(*wait)) take_pending_cancel();
+  TaskExtras* extras = part_.root.extras;
+  if (extras != nullptr && extras->source) extras->source->cancel();
   return true;
 }
 
@@ -166,19 +171,21 @@ int TaskState::uncancel() noexcept {
 }
 
 CancellationToken TaskState::cancellation_token() {
-  if (extras_ == nullptr) extras_ = new TaskExtras();
-  if (!extras_->source) {
-    extras_->source.emplace();
-    if (cancel_count_ > 0 || done()) extras_->source->cancel();
+  TaskExtras*& extras = part_.root.extras;
+  if (extras == nullptr) extras = new TaskExtras();
+  if (!extras->source) {
+    extras->source.emplace();
+    if (cancel_count_ > 0 || done()) extras->source->cancel();
   }
-  return extras_->source->token();
+  return extras->source->token();
 }
 
 void TaskState::link_token(const CancellationToken& token) {
   if (!token.can_be_cancelled()) return;
-  if (extras_ == nullptr) extras_ = new TaskExtras();
+  TaskExtras*& extras = part_.root.extras;
+  if (extras == nullptr) extras = new TaskExtras();
   // Reset when the task finishes (complete_root), so `this` outlives it.
-  extras_->external = token.on_cancel([this] { cancel_from_any_thread(); });
+  extras->external = token.on_cancel([this] { cancel_from_any_thread(); });
 }
 
 bool TaskState::cancel_for_shutdown() noexcept {
@@ -192,8 +199,8 @@ void TaskState::destroy_pending() noexcept { abandon(); }
 void TaskState::abandon() noexcept {
   add_ref();  // the state outlives the frame
   loop_->unregister_task(*this);
-  wait_ = nullptr;
-  if (extras_ != nullptr) extras_->external.reset();
+  part_.root.wait = nullptr;
+  if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   if (!(flags_ & kFrameGone)) frame().destroy();
   finish(kCancelled);
   release();
@@ -202,10 +209,9 @@ void TaskState::abandon() noexcept {
 // ---- diagnostics ------------------------------------------------------------
 
 std::string TaskState::name() const {
-  const TaskState* root = root_;
-  if (root->extras_ != nullptr && !root->extras_->name.empty()) {
-    return std::string(root->extras_->name.view());
-  }
+  const TaskState* root = (flags_ & kRoot) ? this : part_.child.root;
+  const TaskExtras* extras = root->part_.root.extras;
+  if (extras != nullptr && !extras->name.empty()) return std::string(extras->name.view());
   return "Task-" + std::to_string(root->id_);
 }
 
@@ -217,7 +223,7 @@ TaskStatus TaskState::status() const noexcept {
     return TaskStatus::done;
   }
   if (!(flags_ & kRunning)) return TaskStatus::pending;
-  return wait_ != nullptr ? TaskStatus::waiting : TaskStatus::running;
+  return part_.root.wait != nullptr ? TaskStatus::waiting : TaskStatus::running;
 }
 
 TaskInfo TaskState::info() const {
@@ -226,7 +232,8 @@ TaskInfo TaskState::info() const {
   info.name = name();
   info.status = status();
   info.cancelling = cancel_count_ > 0;
-  if (wait_ != nullptr) wait_->ops->describe(*wait_, info.awaiting);
+  const Suspension* wait = part_.root.wait;
+  if (wait != nullptr) wait->ops->describe(*wait, info.awaiting);
   return info;
 }
 

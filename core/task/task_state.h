@@ -139,8 +139,11 @@ class TaskState : public TaskNode {
       last_release();
     }
   }
-  // The coroutine frame was destroyed (its operator delete).
-  void frame_destroyed() noexcept {
+  // The coroutine frame of `frame_bytes` was destroyed (its operator
+  // delete). The block stays until the last reference; the frame's bytes
+  // are dead, so its size is kept in them for the final free.
+  void frame_destroyed(std::size_t frame_bytes) noexcept {
+    *static_cast<std::uint32_t*>(frame_address()) = static_cast<std::uint32_t>(frame_bytes);
     flags_ |= kFrameGone;
     release();
   }
@@ -148,7 +151,7 @@ class TaskState : public TaskNode {
   // ---- structure ------------------------------------------------------------
   bool is_root() const noexcept { return flags_ & kRoot; }
   bool started() const noexcept { return flags_ & kStarted; }
-  TaskState* root() const noexcept { return root_; }
+  TaskState* root() noexcept { return is_root() ? this : part_.child.root; }
   Loop& loop() const noexcept { return *loop_; }
   std::coroutine_handle<> frame() const noexcept { return std::coroutine_handle<>::from_address(frame_address()); }
 
@@ -167,13 +170,13 @@ class TaskState : public TaskNode {
   }
   // A parent starts this task inline as its child.
   void start_as_child(TaskState& root, std::coroutine_handle<> continuation) noexcept {
-    root_ = &root;
+    part_.child.root = &root;
+    part_.child.continuation = continuation.address();
     loop_ = root.loop_;
-    continuation_ = continuation.address();
     flags_ |= kStarted | kInlineStart;
   }
   std::coroutine_handle<> continuation() const noexcept {
-    return std::coroutine_handle<>::from_address(continuation_);
+    return std::coroutine_handle<>::from_address(part_.child.continuation);
   }
 
   std::uint16_t flags() const noexcept { return flags_; }
@@ -193,8 +196,11 @@ class TaskState : public TaskNode {
   }
   // Throws the failure of a finished task (Cancelled if it was cancelled).
   void rethrow_failure() const;
-  // The stored exception of a failed task.
-  const std::exception_ptr& exception() const noexcept { return exception_; }
+  // The stored exception of a failed task (null otherwise).
+  std::exception_ptr exception() const noexcept {
+    const std::exception_ptr* stored = failure();
+    return stored != nullptr ? *stored : nullptr;
+  }
   bool has_value() const noexcept { return flags_ & kHasValue; }
 
   // A root finished (final suspend): publishes the outcome, leaves the loop's
@@ -206,16 +212,17 @@ class TaskState : public TaskNode {
 
   // ---- waiting for a root ---------------------------------------------------
   void add_waiter(TaskWaiter& waiter) noexcept {
+    TaskWaiter*& head = part_.root.waiters;
     waiter.prev = nullptr;
-    waiter.next = waiters_;
-    if (waiters_ != nullptr) waiters_->prev = &waiter;
-    waiters_ = &waiter;
+    waiter.next = head;
+    if (head != nullptr) head->prev = &waiter;
+    head = &waiter;
   }
   void remove_waiter(TaskWaiter& waiter) noexcept {
     if (waiter.prev != nullptr) {
       waiter.prev->next = waiter.next;
     } else {
-      waiters_ = waiter.next;
+      part_.root.waiters = waiter.next;
     }
     if (waiter.next != nullptr) waiter.next->prev = waiter.prev;
     waiter.prev = waiter.next = nullptr;
@@ -241,9 +248,9 @@ class TaskState : public TaskNode {
   void link_token(const CancellationToken& token);
 
   // ---- what it waits on (root) ----------------------------------------------
-  void set_wait(Suspension* wait) noexcept { wait_ = wait; }
+  void set_wait(Suspension* wait) noexcept { part_.root.wait = wait; }
   void clear_wait(Suspension* wait) noexcept {
-    if (wait_ == wait) wait_ = nullptr;
+    if (part_.root.wait == wait) part_.root.wait = nullptr;
   }
 
   // ---- diagnostics ----------------------------------------------------------
@@ -257,13 +264,16 @@ class TaskState : public TaskNode {
   void destroy_pending() noexcept override;
 
  protected:
-  explicit TaskState(std::uint32_t block_bytes) noexcept : block_bytes_(block_bytes) {}
+  TaskState() noexcept = default;
   ~TaskState() = default;
 
-  // The typed part: where the frame starts, and destroying the value and the
-  // whole state (freeing the block).
+  // The typed part: where the frame starts, the stored exception of a failed
+  // task, and destroying the outcome and the whole state (freeing the block).
   virtual void* frame_address() const noexcept = 0;
+  virtual const std::exception_ptr* failure() const noexcept = 0;
   virtual void destroy_state() noexcept = 0;
+  // What the coroutine threw: stored (a Cancelled makes the task cancelled).
+  void record_exception(std::exception_ptr exception, std::exception_ptr* slot) noexcept;
 
   void finish(std::uint32_t outcome) noexcept;
   // Destroys the frame (if any) and finishes cancelled.
@@ -271,30 +281,38 @@ class TaskState : public TaskNode {
   void last_release() noexcept;
   void report_unretrieved() noexcept;
 
-  Loop* loop_ = nullptr;
-  TaskState* root_ = this;
-  Suspension* wait_ = nullptr;
-  union {
-    TaskWaiter* waiters_ = nullptr;  // root
-    void* continuation_;             // child: the parent's frame
+  // What only a root uses, and what only a child uses, share the space.
+  struct RootPart {
+    TaskWaiter* waiters;  // waiting for it to finish
+    Suspension* wait;     // what it is suspended on
+    TaskExtras* extras;   // name, tokens (or null)
   };
-  TaskExtras* extras_ = nullptr;
-  std::exception_ptr exception_;
+  struct ChildPart {
+    void* continuation;   // the parent's frame
+    TaskState* root;
+  };
+  union Part {
+    RootPart root;
+    ChildPart child;
+  };
+
+  Loop* loop_ = nullptr;
+  Part part_{RootPart{nullptr, nullptr, nullptr}};
   std::atomic<std::uint32_t> refs_{1};  // the coroutine's own
   std::atomic<std::uint32_t> done_{0};
   std::uint32_t id_ = 0;
-  std::uint32_t block_bytes_;
   std::uint16_t cancel_count_ = 0;
   std::uint16_t flags_ = 0;
 };
 
-// The state of a Task<T>: TaskState plus the value.
+// The state of a Task<T>: TaskState plus the outcome (the value, or the
+// exception: they share the space, 8 bytes for an int).
 template <class T>
 class TaskStateT final : public TaskState {
  public:
   using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-  explicit TaskStateT(std::uint32_t block_bytes) noexcept : TaskState(block_bytes) {}
+  TaskStateT() noexcept = default;
 
   // The bytes from the start of the state to the frame (16-byte aligned).
   static constexpr std::size_t header_bytes() noexcept;
@@ -304,17 +322,20 @@ class TaskStateT final : public TaskState {
 
   template <class... A>
   void set_value(A&&... args) {
-    ::new (static_cast<void*>(value_storage_)) Stored(std::forward<A>(args)...);
+    ::new (static_cast<void*>(&outcome_.value)) Stored(std::forward<A>(args)...);
     flags_ |= kHasValue;
+  }
+  void set_exception(std::exception_ptr exception) noexcept {
+    record_exception(std::move(exception), &outcome_.exception);
   }
 
   // The value of a task that finished with one: copied when T can be copied
   // (a handle may be read many times), else moved out (once).
   Stored get_value() {
     if constexpr (std::is_copy_constructible_v<Stored>) {
-      return value();
+      return outcome_.value;
     } else {
-      return std::move(value());
+      return std::move(outcome_.value);
     }
   }
 
@@ -322,7 +343,7 @@ class TaskStateT final : public TaskState {
   Result<T> get_result() {
     const std::uint32_t bits = done_bits();
     if (bits & kCancelled) return Result<T>::cancelled();
-    if (bits & kFailed) return Result<T>(exception_);
+    if (bits & kFailed) return Result<T>(outcome_.exception);
     if constexpr (std::is_void_v<T>) {
       return Result<T>();
     } else {
@@ -333,31 +354,44 @@ class TaskStateT final : public TaskState {
   // A child's outcome for its parent: the value, moved out, or throws.
   T take_for_parent() {
     if (!has_value()) rethrow_failure();
-    if constexpr (!std::is_void_v<T>) return std::move(value());
+    if constexpr (!std::is_void_v<T>) return std::move(outcome_.value);
   }
 
  private:
-  Stored& value() noexcept { return *std::launder(reinterpret_cast<Stored*>(value_storage_)); }
+  union Outcome {
+    Outcome() noexcept {}
+    ~Outcome() {}
+    Stored value;
+    std::exception_ptr exception;
+  };
 
   void* frame_address() const noexcept override {
     return const_cast<char*>(reinterpret_cast<const char*>(this)) + header_bytes();
   }
+  const std::exception_ptr* failure() const noexcept override {
+    return (done_bits() & kFailed) ? &outcome_.exception : nullptr;
+  }
   void destroy_state() noexcept override {
-    const std::size_t bytes = block_bytes_;
-    if (has_value()) value().~Stored();
+    const std::size_t bytes = header_bytes() + *static_cast<const std::uint32_t*>(frame_address());
+    if (has_value()) {
+      outcome_.value.~Stored();
+    } else if (done_bits() & kFailed) {
+      outcome_.exception.~exception_ptr();
+    }
     this->~TaskStateT();
     deallocate_frame(this, bytes);
   }
 
-  alignas(Stored) unsigned char value_storage_[sizeof(Stored)];
+  Outcome outcome_;
 };
-
-inline void FirstStep::operator()() const { task->run_first_step(); }
 
 template <class T>
 constexpr std::size_t TaskStateT<T>::header_bytes() noexcept {
   static_assert(alignof(TaskStateT<T>) <= 16, "a task's value must not need more than 16-byte alignment");
   return (sizeof(TaskStateT<T>) + 15) / 16 * 16;
 }
+
+inline void FirstStep::operator()() const { task->run_first_step(); }
+
 
 }  // namespace weft::detail

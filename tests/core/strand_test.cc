@@ -183,8 +183,9 @@ TEST_CASE("a strand on a LoopExecutor runs callbacks on the loop thread in posti
   int off_loop_thread = 0;
   const std::thread::id loop_thread = std::this_thread::get_id();
   // A future the loop waits on keeps run() going until the last callback.
-  auto [finished, finished_future] = weft::make_promise<void>();
+  auto [finished_promise, finished_future] = weft::make_promise<void>();
   std::move(finished_future).then(loop, [](weft::Result<void>) {});
+  auto& finished = finished_promise;  // (clang 14 cannot capture a structured binding)
 
   std::vector<std::thread> posters;
   for (int p = 0; p < kPosters; ++p) {
