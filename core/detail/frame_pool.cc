@@ -100,7 +100,9 @@ void FramePool::add_chunk() {
 
 void FramePool::deallocate(void* block, std::size_t bytes) noexcept {
   const std::size_t c = size_class(bytes);
-  if (owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+  // The loop running here is the common case, and a cheaper check than the
+  // thread id.
+  if (this == tls_current_pool || owner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
     auto* free_block = static_cast<FreeBlock*>(block);
     free_block->next = free_[c];
     free_[c] = free_block;

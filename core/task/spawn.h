@@ -51,7 +51,7 @@ TaskHandle<T> spawn(Loop& loop, Task<T> task, const SpawnOptions& options) {
   }
   TaskHandle<T> result = detail::TaskRefAccess::adopt<T>(&state);
   state.link_token(options.token);
-  loop.call_soon(detail::FirstStep{&state});
+  loop.call_soon(detail::FirstStep<detail::TaskPromise<T>>{handle});
   return result;
 }
 

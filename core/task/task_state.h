@@ -89,10 +89,12 @@ struct Resume {
   void operator()() const { handle.resume(); }
 };
 
-// The first step of a spawned task (see TaskState::run_first_step).
+// The first step of a spawned task (see TaskState::run_first_step); a
+// 16-byte record that finds the state from the promise.
+template <class Promise>
 struct FirstStep {
-  TaskState* task;
-  void operator()() const;
+  std::coroutine_handle<Promise> frame;
+  void operator()() const { frame.promise().state().run_first_step(frame); }
 };
 
 // Queues a resume of `handle` on `loop`, unless the loop has closed (a
@@ -158,15 +160,16 @@ class TaskState : public TaskNode {
   // spawn(): makes this task a root on `loop`, registers it, and counts the
   // reference of the handle spawn returns.
   void start_as_root(Loop& loop, std::string_view name);
-  // The first step of a root (queued by spawn): runs the body, or finishes
-  // the task cancelled without running it if it was cancelled before.
-  void run_first_step() {
+  // The first step of a root (queued by spawn): runs the body (`frame`), or
+  // finishes the task cancelled without running it if it was cancelled
+  // before.
+  void run_first_step(std::coroutine_handle<> frame) {
     if (take_pending_cancel()) {
       abandon();
       return;
     }
     flags_ |= kRunning;
-    frame().resume();
+    frame.resume();
   }
   // A parent starts this task inline as its child.
   void start_as_child(TaskState& root, std::coroutine_handle<> continuation) noexcept {
@@ -390,8 +393,6 @@ constexpr std::size_t TaskStateT<T>::header_bytes() noexcept {
   static_assert(alignof(TaskStateT<T>) <= 16, "a task's value must not need more than 16-byte alignment");
   return (sizeof(TaskStateT<T>) + 15) / 16 * 16;
 }
-
-inline void FirstStep::operator()() const { task->run_first_step(); }
 
 
 }  // namespace weft::detail
