@@ -33,23 +33,27 @@ class IntrusiveList {
   bool empty() const noexcept { return head_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
   Node* front() const noexcept { return static_cast<Node*>(head_); }
-  static Node* next(const Node* node) noexcept { return static_cast<Node*>(node->next); }
+  static Node* next(const Node* node) noexcept {
+    return static_cast<Node*>(static_cast<const ListLinks*>(node)->next);
+  }
 
   void push_front(Node& node) noexcept {
-    node.prev = nullptr;
-    node.next = head_;
-    if (head_ != nullptr) head_->prev = &node;
-    head_ = &node;
+    ListLinks& links = node;
+    links.prev = nullptr;
+    links.next = head_;
+    if (head_ != nullptr) head_->prev = &links;
+    head_ = &links;
     ++size_;
   }
   void remove(Node& node) noexcept {
-    if (node.prev != nullptr) {
-      node.prev->next = node.next;
+    ListLinks& links = node;
+    if (links.prev != nullptr) {
+      links.prev->next = links.next;
     } else {
-      head_ = node.next;
+      head_ = links.next;
     }
-    if (node.next != nullptr) node.next->prev = node.prev;
-    node.prev = node.next = nullptr;
+    if (links.next != nullptr) links.next->prev = links.prev;
+    links.prev = links.next = nullptr;
     --size_;
   }
 

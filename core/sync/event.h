@@ -39,13 +39,6 @@ class Event {
    public:
     explicit WaitAwaiter(Event& event) noexcept : SyncWaiter(event.waiters_, "Event"), event_(&event) {}
     bool await_ready() const noexcept { return event_->set_; }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> handle) {
-      detail::TaskState& task = detail::root_of(handle);
-      if (cancelled_before_wait(task)) return false;
-      event_->waiters_.push_back(*this, task, handle);
-      return true;
-    }
     void await_resume() {
       if (root == nullptr) return;
       finish();
@@ -90,20 +83,9 @@ class Condition {
  private:
   class WaitAwaiter : public detail::SyncWaiter {
    public:
-    explicit WaitAwaiter(Condition& condition) noexcept
-        : SyncWaiter(condition.waiters_, "Condition"), condition_(&condition) {}
+    explicit WaitAwaiter(Condition& condition) noexcept : SyncWaiter(condition.waiters_, "Condition") {}
     bool await_ready() const noexcept { return false; }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> handle) {
-      detail::TaskState& task = detail::root_of(handle);
-      if (cancelled_before_wait(task)) return false;
-      condition_->waiters_.push_back(*this, task, handle);
-      return true;
-    }
     void await_resume() { finish(); }
-
-   private:
-    Condition* condition_;
   };
 
   Mutex* mutex_;

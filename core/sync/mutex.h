@@ -59,10 +59,10 @@ class Mutex {
     bool await_ready() noexcept { return mutex_->try_lock(); }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> handle) {
+      if (interruptible_) return SyncWaiter::await_suspend(handle);
       detail::TaskState& task = detail::root_of(handle);
-      if (interruptible_ && cancelled_before_wait(task)) return false;
       mutex_->waiters_.push_back(*this, task, handle);
-      if (!interruptible_) task.clear_wait(this);  // no hook: cancellation waits until after
+      task.clear_wait(this);  // no hook: a cancellation waits for the next suspension point
       return true;
     }
     void await_resume() {
@@ -133,13 +133,6 @@ class Semaphore {
     explicit AcquireAwaiter(Semaphore& semaphore) noexcept
         : SyncWaiter(semaphore.waiters_, "Semaphore"), semaphore_(&semaphore) {}
     bool await_ready() noexcept { return semaphore_->try_acquire(); }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> handle) {
-      detail::TaskState& task = detail::root_of(handle);
-      if (cancelled_before_wait(task)) return false;
-      semaphore_->waiters_.push_back(*this, task, handle);
-      return true;
-    }
     void await_resume() {
       if (root != nullptr) finish();
     }

@@ -47,13 +47,6 @@ class Queue {
       if (queue_->closed_) return true;  // await_resume throws
       return queue_->offer(item_);
     }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> handle) {
-      detail::TaskState& task = detail::root_of(handle);
-      if (cancelled_before_wait(task)) return false;
-      queue_->putters_.push_back(*this, task, handle);
-      return true;
-    }
     void await_resume() {
       if (root != nullptr) finish();  // throws Cancelled if interrupted
       if (item_) throw Exception(Errc::closed, "Queue::put on a closed queue");  // not delivered
@@ -72,13 +65,6 @@ class Queue {
     bool await_ready() {
       item_ = queue_->take();
       return item_.has_value() || queue_->closed_;
-    }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> handle) {
-      detail::TaskState& task = detail::root_of(handle);
-      if (cancelled_before_wait(task)) return false;
-      queue_->getters_.push_back(*this, task, handle);
-      return true;
     }
     std::optional<T> await_resume_optional() {
       if (root != nullptr) finish();

@@ -38,6 +38,11 @@ struct SyncWaiter : Suspension {
   // A frame destroyed while waiting (Loop::close) leaves the queue.
   ~SyncWaiter();
 
+  // The usual await_suspend: joins the queue, unless a cancellation is
+  // pending (then it does not suspend, and finish() throws).
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> handle);
+
   // At the await: a pending cancellation interrupts the wait before it starts.
   bool cancelled_before_wait(TaskState& task) noexcept {
     root = &task;
@@ -135,6 +140,14 @@ class WaitQueue {
   SyncWaiter* tail_ = nullptr;
   std::size_t size_ = 0;
 };
+
+template <class P>
+bool SyncWaiter::await_suspend(std::coroutine_handle<P> handle) {
+  TaskState& task = root_of(handle);
+  if (cancelled_before_wait(task)) return false;
+  queue->push_back(*this, task, handle);
+  return true;
+}
 
 inline SyncWaiter::~SyncWaiter() {
   if (queued) {

@@ -5,11 +5,9 @@
 namespace weft {
 
 // A running child: the waiter node on its task, linked in the group.
-struct TaskGroup::Child : detail::TaskWaiter {
+struct TaskGroup::Child : detail::TaskWaiter, detail::ListLinks {
   TaskGroup* group = nullptr;
   TaskRef task;
-  Child* prev_child = nullptr;
-  Child* next_child = nullptr;
 };
 
 // Suspends the body's task until no child runs. If that task is cancelled
@@ -18,14 +16,14 @@ class TaskGroup::JoinAwaiter : public detail::Suspension {
  public:
   explicit JoinAwaiter(TaskGroup& group) noexcept : Suspension{&kOps}, group_(&group) {}
 
-  bool await_ready() const noexcept { return group_->running_ == 0; }
+  bool await_ready() const noexcept { return group_->children_.empty(); }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> handle) {
     root_ = &detail::root_of(handle);
     if (root_->take_pending_cancel()) {
       group_->cancelled_while_joining_ = true;
       group_->cancel();
-      if (group_->running_ == 0) return false;
+      if (group_->children_.empty()) return false;
     }
     group_->joiner_ = handle;
     root_->set_wait(this);
@@ -43,7 +41,7 @@ class TaskGroup::JoinAwaiter : public detail::Suspension {
     return true;  // forwarded to the children; still waiting for them
   }
   static void describe(const detail::Suspension& self, std::string& out) {
-    out += "task group (" + std::to_string(static_cast<const JoinAwaiter&>(self).group_->running_) +
+    out += "task group (" + std::to_string(static_cast<const JoinAwaiter&>(self).group_->children_.size()) +
            " children)";
   }
   static constexpr detail::SuspensionOps kOps{&JoinAwaiter::cancel, &JoinAwaiter::describe};
@@ -55,12 +53,11 @@ class TaskGroup::JoinAwaiter : public detail::Suspension {
 TaskGroup::~TaskGroup() {
   // Only when the frame holding the group is destroyed before join finished
   // (a pending task destroyed by Loop::close): let go of the children.
-  while (children_ != nullptr) {
-    Child* child = children_;
-    children_ = child->next_child;
+  while (!children_.empty()) {
+    std::unique_ptr<Child> child(children_.front());
+    children_.remove(*child);
     detail::TaskRefAccess::state(child->task)->remove_waiter(*child);
     child->task.cancel();
-    delete child;
   }
 }
 
@@ -74,15 +71,14 @@ void TaskGroup::adopt(const TaskRef& task) {
   child->group = this;
   child->task = task;
   child->on_done = &TaskGroup::child_done;
-  child->next_child = children_;
-  if (children_ != nullptr) children_->prev_child = child.get();
-  children_ = child.get();
+  children_.push_front(*child);
   detail::TaskRefAccess::state(task)->add_waiter(*child.release());
-  ++running_;
 }
 
 void TaskGroup::cancel() noexcept {
-  for (Child* child = children_; child != nullptr; child = child->next_child) child->task.cancel();
+  for (Child* child = children_.front(); child != nullptr; child = children_.next(child)) {
+    child->task.cancel();
+  }
 }
 
 void TaskGroup::abort() noexcept {
@@ -99,19 +95,13 @@ void TaskGroup::abort() noexcept {
 void TaskGroup::child_done(detail::TaskWaiter& waiter, detail::TaskState& task) {
   std::unique_ptr<Child> child(static_cast<Child*>(&waiter));
   TaskGroup& group = *child->group;
-  if (child->prev_child != nullptr) {
-    child->prev_child->next_child = child->next_child;
-  } else {
-    group.children_ = child->next_child;
-  }
-  if (child->next_child != nullptr) child->next_child->prev_child = child->prev_child;
-  --group.running_;
+  group.children_.remove(*child);
   if (task.done_bits() & detail::TaskState::kFailed) {
     task.mark_retrieved();
     group.errors_.push_back(task.exception());
     group.abort();
   }
-  if (group.running_ == 0 && group.joiner_) {
+  if (group.children_.empty() && group.joiner_) {
     detail::schedule_resume(group.parent_.loop(), std::exchange(group.joiner_, {}));
   }
 }
@@ -133,7 +123,7 @@ Task<void> TaskGroup::join(std::exception_ptr body_error) {
     }
     abort();
   }
-  while (running_ > 0) co_await JoinAwaiter(*this);
+  while (!children_.empty()) co_await JoinAwaiter(*this);
   closed_ = true;
   if (!errors_.empty()) throw ErrorGroup(std::move(errors_), "task group");
   if (propagate_cancel || cancelled_while_joining_) throw Cancelled();

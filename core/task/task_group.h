@@ -63,7 +63,7 @@ class TaskGroup {
   void cancel() noexcept;
 
   // Children not finished yet.
-  std::size_t running() const noexcept { return running_; }
+  std::size_t running() const noexcept { return children_.size(); }
   // A failure happened: the group is cancelling everything.
   bool aborting() const noexcept { return aborting_; }
 
@@ -86,9 +86,8 @@ class TaskGroup {
   Task<void> join(std::exception_ptr body_error);
 
   detail::TaskState& parent_;
-  Child* children_ = nullptr;  // running children (intrusive, doubly linked)
+  detail::IntrusiveList<Child> children_;  // the running ones
   std::vector<std::exception_ptr> errors_;
-  std::size_t running_ = 0;
   std::coroutine_handle<> joiner_;
   bool aborting_ = false;
   bool joining_ = false;

@@ -8,16 +8,14 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/manual_loop.h"
 #include "tests/core/counted.h"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Manual {
-  weft::ManualClock clock;
-  weft::Loop loop{{.clock = &clock}};
-};
+using Manual = weft_test::ManualLoop;
 
 // Runs what is ready without waiting (run() would wait for a future that is
 // still pending).
@@ -329,5 +327,35 @@ TEST_CASE("an already cancelled token cancels the task before it starts", "[canc
   auto h = weft::spawn(loop, body(), {.token = stop.token()});
   loop.run();
   REQUIRE_FALSE(ran);
+  REQUIRE(h.cancelled());
+}
+
+TEST_CASE("cancellation reaches the innermost await of a child coroutine", "[cancel]") {
+  Manual m;
+  std::vector<std::string> log;
+  auto grandchild = [&]() -> weft::Task<int> {
+    try {
+      co_await weft::sleep(1h);
+    } catch (const weft::Cancelled&) {
+      log.push_back("grandchild");
+      throw;
+    }
+    co_return 1;
+  };
+  auto child = [&]() -> weft::Task<int> {
+    try {
+      co_return co_await grandchild();
+    } catch (const weft::Cancelled&) {
+      log.push_back("child");
+      throw;
+    }
+  };
+  auto parent = [&]() -> weft::Task<int> { co_return co_await child(); };
+  auto h = weft::spawn(m.loop, parent());
+  m.loop.run();
+  REQUIRE(h.info().awaiting.find("sleep") == 0);
+  h.cancel();
+  m.loop.run();
+  REQUIRE(log == std::vector<std::string>{"grandchild", "child"});
   REQUIRE(h.cancelled());
 }

@@ -6,22 +6,13 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Manual {
-  weft::ManualClock clock;
-  weft::Loop loop{{.clock = &clock}};
-
-  void advance(weft::Duration total, weft::Duration step = 1ms) {
-    for (weft::Duration d{0}; d < total; d += step) {
-      clock.advance(step);
-      loop.run();
-    }
-  }
-};
+using Manual = weft_test::ManualLoop;
 
 weft::Task<int> after(weft::Duration d, int value) {
   co_await weft::sleep(d);

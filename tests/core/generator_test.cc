@@ -6,23 +6,14 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/manual_loop.h"
 #include "tests/core/counted.h"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Manual {
-  weft::ManualClock clock;
-  weft::Loop loop{{.clock = &clock}};
-
-  void advance(weft::Duration total, weft::Duration step = 1ms) {
-    for (weft::Duration d{0}; d < total; d += step) {
-      clock.advance(step);
-      loop.run();
-    }
-  }
-};
+using Manual = weft_test::ManualLoop;
 
 weft::Generator<int> count_to(int n, std::vector<std::string>* log = nullptr) {
   for (int i = 1; i <= n; ++i) {

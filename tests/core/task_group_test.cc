@@ -5,22 +5,13 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Manual {
-  weft::ManualClock clock;
-  weft::Loop loop{{.clock = &clock}};
-
-  void advance(weft::Duration total, weft::Duration step = 1ms) {
-    for (weft::Duration d{0}; d < total; d += step) {
-      clock.advance(step);
-      loop.run();
-    }
-  }
-};
+using Manual = weft_test::ManualLoop;
 
 std::vector<std::string> messages(const weft::ErrorGroup& group) {
   std::vector<std::string> out;
