@@ -26,12 +26,14 @@
 // - run_for(budget): runs ready callbacks, timers and I/O until `budget` of wall
 //   time is spent or nothing is ready; always runs at least one ready callback;
 //   never sleeps; reports what is left.
-// - close(): see CloseReport. Cancels pending timers (their callbacks are
-//   destroyed unrun), cancels every future whose continuation waits on this loop
-//   (the continuations then run with Cancelled), runs ready callbacks until the
-//   queue is empty (at most kCloseDrainPasses passes; what still re-posts after
-//   that is destroyed and reported), refuses further call_soon_threadsafe, and
-//   releases the libuv loop. The destructor closes a loop that was not closed.
+// - close(): see CloseReport. Cancels running tasks, then pending timers (their
+//   callbacks are destroyed unrun), cancels every future whose continuation
+//   waits on this loop (the continuations then run with Cancelled), runs ready
+//   callbacks until the queue is empty (at most kCloseDrainPasses passes; what
+//   still re-posts after that is destroyed and reported), refuses further
+//   call_soon_threadsafe, destroys (and reports) tasks that still cannot finish,
+//   and releases the libuv loop. The destructor closes a loop that was not
+//   closed.
 //
 // Tasks and generators (core/task, core/generator): the loop keeps the tasks
 // spawned on it that have not finished (tasks() lists them), the async
