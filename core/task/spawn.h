@@ -34,30 +34,39 @@ struct SpawnOptions {
   CancellationToken token;    // cancels the task when cancelled
 };
 
+namespace detail {
+
 template <class T>
-TaskHandle<T> spawn(Loop& loop, Task<T> task, const SpawnOptions& options) {
+TaskHandle<T> spawn_on(Loop& loop, Task<T>& task, std::string_view name, const CancellationToken* token) {
   if (!loop.in_loop_thread()) {
     throw Exception(Errc::wrong_thread, "spawn must be called on the loop's thread");
   }
   if (loop.is_closed()) throw Exception(Errc::closed);
-  auto handle = detail::TaskAccess::release(task);
+  auto handle = TaskAccess::release(task);
   if (!handle) throw Exception(Errc::invalid_state, "spawn of an empty Task");
-  detail::TaskStateT<T>& state = handle.promise().state();
+  TaskStateT<T>& state = handle.promise().state();
   try {
-    state.start_as_root(loop, options.name);
+    state.start_as_root(loop, name);
   } catch (...) {
     handle.destroy();
     throw;
   }
-  TaskHandle<T> result = detail::TaskRefAccess::adopt<T>(&state);
-  state.link_token(options.token);
-  loop.call_soon(detail::FirstStep<detail::TaskPromise<T>>{handle});
+  TaskHandle<T> result = TaskRefAccess::adopt<T>(&state);
+  if (token != nullptr) state.link_token(*token);
+  loop.call_soon(FirstStep<TaskPromise<T>>{handle});
   return result;
+}
+
+}  // namespace detail
+
+template <class T>
+TaskHandle<T> spawn(Loop& loop, Task<T> task, const SpawnOptions& options) {
+  return detail::spawn_on(loop, task, options.name, &options.token);
 }
 
 template <class T>
 TaskHandle<T> spawn(Loop& loop, Task<T> task, std::string_view name = {}) {
-  return spawn(loop, std::move(task), SpawnOptions{name, {}});
+  return detail::spawn_on(loop, task, name, nullptr);
 }
 
 template <class T>
@@ -66,7 +75,7 @@ TaskHandle<T> spawn(Task<T> task, std::string_view name = {}) {
   if (loop == nullptr) {
     throw Exception(Errc::invalid_state, "spawn without a loop: no loop runs on this thread");
   }
-  return spawn(*loop, std::move(task), SpawnOptions{name, {}});
+  return detail::spawn_on(*loop, task, name, nullptr);
 }
 
 // Runs `loop` until the task finishes and returns its outcome (see Future's
