@@ -12,22 +12,26 @@
 // Roots and children. A task given to spawn() is a root: it is registered
 // with its loop, has handles, waiters and a cancellation state. A task that
 // is co_awaited from another coroutine is a child: it runs inline in its
-// parent's task (symmetric transfer, no scheduling), its `root_` points at
-// the root, and cancellation, "what it awaits" and the loop are the root's.
+// parent's task (no scheduling), points at the root, and cancellation, "what
+// it awaits" and the loop are the root's. Root-only and child-only fields
+// share space (Part).
 //
 // Cancellation protocol (loop thread):
 // - request_cancel() counts the request (cancelling()), marks it pending, and
 //   if the task is suspended on a weft operation calls that operation's
-//   Suspension::cancel hook. The hook either consumes the request (it
-//   interrupted the wait and will resume the task with Cancelled, or it
-//   forwarded the cancellation to an operation the task owns, whose outcome
-//   will tell) or leaves it pending (the operation had already completed and
-//   its resume is queued).
+//   Suspension::cancel hook. A hook either interrupts the wait (queues the
+//   resume and returns false: the awaiter then takes the pending request and
+//   throws Cancelled), or forwards the cancellation to what the task owns (a
+//   future, a task, gather's members, a group's children) and returns true:
+//   the request is consumed, and the task gets that operation's outcome,
+//   normally Cancelled. If the operation had already completed (its resume
+//   is queued), the hook does nothing and the request stays pending.
 // - A pending request is delivered at the task's next suspension point: the
-//   awaiter throws Cancelled instead of suspending (take_pending_cancel()).
-//   Operations with nothing to lose (sleep, yield, Event) also deliver it when
-//   they resume; those that hand over a value, an item or a lock keep it and
-//   leave the request for the next suspension point.
+//   awaiter does not suspend and throws Cancelled. Awaiters with nothing to
+//   lose (sleep, yield, Event, wait) also deliver a request that came after
+//   their wait completed; those that hand something over (a value, an item,
+//   a lock, a permit) keep it and leave the request for the next suspension
+//   point.
 // - uncancel() withdraws one request (timeouts use it to turn their own
 //   cancellation into TimedOut).
 //
