@@ -41,9 +41,11 @@ weft::Task<std::uint64_t> spawn_and_gather(SpawnGather& run) {
 Outcome tasks(std::uint64_t n) {
   weft::Loop loop;
   SpawnGather run{n};
+  const double cpu_start = thread_cpu_seconds();
   const auto start = now();
   weft::Result<std::uint64_t> sum = weft::run_until_complete(loop, spawn_and_gather(run));
   const auto end = now();
+  const double cpu = thread_cpu_seconds() - cpu_start;
   const std::uint64_t expected = n * (n - 1) / 2;
   if (!sum.ok() || sum.value() != expected) {
     return failed("sum " + (sum.ok() ? std::to_string(sum.value()) : sum.error().message()) +
@@ -54,7 +56,8 @@ Outcome tasks(std::uint64_t n) {
   outcome.seconds = seconds_between(start, end);
   outcome.ops = n;
   outcome.rss_kb = run.rss_when_spawned;
-  outcome.extra = {{"peak_rss_kb", static_cast<double>(peak_rss_kb())}};
+  outcome.extra = {{"peak_rss_kb", static_cast<double>(peak_rss_kb())},
+                   {"cpu_ns_per_op", cpu * 1e9 / static_cast<double>(n)}};
   return outcome;
 }
 
