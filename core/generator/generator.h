@@ -22,7 +22,8 @@
 // - Early exit: destroying a Generator that has not finished destroys its
 //   frame at once (its locals' destructors run: RAII cleanup). Cleanup that
 //   must await: co_await gen.aclose(), which resumes the generator with
-//   weft::GeneratorExit thrown from its co_yield; it may catch it, await, and
+//   weft::GeneratorExit thrown from its co_yield; it may catch it, await
+//   (after the catch block: C++ allows no co_await inside a handler), and
 //   must then finish (yielding again is an error). Loop::shutdown_generators()
 //   does aclose() on every generator of the loop still suspended at a
 //   co_yield.

@@ -118,7 +118,7 @@ template <class... T>
 Task<std::tuple<GatherSlot<T>...>> gather_tuple(std::tuple<TaskHandle<T>...> handles) {
   std::vector<TaskState*> members = std::apply(
       [](const auto&... h) { return std::vector<TaskState*>{TaskRefAccess::state(h)...}; }, handles);
-  TaskSet set(members, {.owned = true, .cancel_on_failure = true});
+  TaskSet set(members, {.owned = true, .cancel_on_failure = true, .deadline = std::nullopt});
   co_await set.until(TaskSet::Until::all_done);
   if (set.first_failure() >= 0) rethrow_member(members[static_cast<std::size_t>(set.first_failure())]);
   co_return std::apply([](const auto&... h) { return std::tuple<GatherSlot<T>...>(take_value(h)...); },
@@ -129,7 +129,7 @@ template <class... T>
 Task<std::tuple<Result<T>...>> gather_tuple_results(std::tuple<TaskHandle<T>...> handles) {
   std::vector<TaskState*> members = std::apply(
       [](const auto&... h) { return std::vector<TaskState*>{TaskRefAccess::state(h)...}; }, handles);
-  TaskSet set(members, {.owned = true});
+  TaskSet set(members, {.owned = true, .cancel_on_failure = false, .deadline = std::nullopt});
   co_await set.until(TaskSet::Until::all_done);
   co_return std::apply([](const auto&... h) { return std::tuple<Result<T>...>(h.result()...); },
                        handles);

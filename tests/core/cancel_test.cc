@@ -324,7 +324,7 @@ TEST_CASE("an already cancelled token cancels the task before it starts", "[canc
     ran = true;
     co_return;
   };
-  auto h = weft::spawn(loop, body(), {.token = stop.token()});
+  auto h = weft::spawn(loop, body(), {.name = "", .token = stop.token()});
   loop.run();
   REQUIRE_FALSE(ran);
   REQUIRE(h.cancelled());
