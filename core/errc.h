@@ -22,7 +22,8 @@
   X(no_memory, 9, "out of memory")                                          \
   X(exception, 10, "an exception escaped user code")                        \
   X(reentrant_run, 11, "the loop is already running on this thread")        \
-  X(unknown, 12, "unknown error")
+  X(unknown, 12, "unknown error")                                           \
+  X(multiple_errors, 13, "several operations failed")
 
 namespace weft {
 

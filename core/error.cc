@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <string>
 
 namespace weft {
 
@@ -44,8 +45,32 @@ std::string_view SharedText::view() const noexcept {
 
 void throw_error(const Error& error) {
   if (error.is_cancelled()) throw Cancelled(error.message());
+  if (error.code() == Errc::timed_out) throw TimedOut(error.message());
   throw Exception(error);
 }
+
+namespace {
+
+std::string describe_group(const std::vector<std::exception_ptr>& errors, std::string_view context) {
+  std::string text = std::to_string(errors.size()) + (errors.size() == 1 ? " error" : " errors");
+  if (!context.empty()) text = std::string(context) + ": " + text;
+  if (!errors.empty()) {
+    try {
+      std::rethrow_exception(errors.front());
+    } catch (const std::exception& e) {
+      text += "; first: ";
+      text += e.what();
+    } catch (...) {
+      text += "; first: a non-standard exception";
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+ErrorGroup::ErrorGroup(std::vector<std::exception_ptr> errors, std::string_view context)
+    : Exception(Errc::multiple_errors, describe_group(errors, context)), errors_(std::move(errors)) {}
 
 Error error_from_current_exception() {
   try {

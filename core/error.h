@@ -6,10 +6,12 @@
 // the original exception for an exception_ptr.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/errc.h"
 
@@ -84,7 +86,30 @@ class Cancelled : public Exception {
   explicit Cancelled(std::string_view message) : Exception(Errc::cancelled, message) {}
 };
 
-// Throws the exception that matches `error` (Cancelled or Exception).
+// Thrown when a deadline passes: by wait_for/with_timeout when their time
+// limit cancelled the work (distinct from Cancelled: a timeout is an error,
+// not a cancellation of the caller), and when a timed_out Error is read.
+class TimedOut : public Exception {
+ public:
+  TimedOut() : Exception(Errc::timed_out) {}
+  explicit TimedOut(std::string_view message) : Exception(Errc::timed_out, message) {}
+};
+
+// Several failures at once, none dropped: what a TaskGroup throws when its
+// children (or its body) failed. errors() holds each one in the order they
+// happened; what() names how many and the first.
+class ErrorGroup : public Exception {
+ public:
+  explicit ErrorGroup(std::vector<std::exception_ptr> errors, std::string_view context = {});
+
+  const std::vector<std::exception_ptr>& errors() const noexcept { return errors_; }
+
+ private:
+  std::vector<std::exception_ptr> errors_;
+};
+
+// Throws the exception that matches `error` (Cancelled, TimedOut or
+// Exception).
 [[noreturn]] void throw_error(const Error& error);
 
 // Converts the exception being handled (inside a catch block) to an Error:

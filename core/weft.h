@@ -1,6 +1,7 @@
 // weft's C++ API in one include.
 #pragma once
 
+#include "core/cancel/cancellation.h"
 #include "core/clock/clock.h"
 #include "core/error.h"
 #include "core/executor/executor.h"
@@ -10,5 +11,13 @@
 #include "core/executor/strand.h"
 #include "core/executor/thread_pool.h"
 #include "core/future/future.h"
+#include "core/generator/as_completed.h"
+#include "core/generator/generator.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
+#include "core/sync/event.h"
+#include "core/sync/mutex.h"
+#include "core/sync/queue.h"
+#include "core/task/combinators.h"
+#include "core/task/task.h"
+#include "core/task/task_group.h"

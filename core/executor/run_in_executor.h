@@ -17,6 +17,8 @@
 //   (Errc::cancelled), not broken_promise. If the future is cancelled before
 //   the job starts, `fn` is not called.
 // - Callable from any thread; `loop` is only recorded, never touched here.
+// - run_in_executor(executor, fn) without a loop uses the loop running on
+//   this thread (in a task: co_await weft::run_in_executor(pool, fn)).
 #pragma once
 
 #include <atomic>
@@ -131,6 +133,15 @@ auto run_in_executor(Loop& loop, Executor& executor, F&& fn) -> Future<std::invo
   (void)executor.execute(
       detail::OffloadJob<F, R>(std::forward<F>(fn), std::move(promise), submission.id()));
   return std::move(future);
+}
+
+template <class F>
+auto run_in_executor(Executor& executor, F&& fn) -> Future<std::invoke_result_t<F>> {
+  Loop* loop = Loop::current();
+  if (loop == nullptr) {
+    throw Exception(Errc::invalid_state, "run_in_executor without a loop: no loop runs on this thread");
+  }
+  return run_in_executor(*loop, executor, std::forward<F>(fn));
 }
 
 }  // namespace weft

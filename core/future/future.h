@@ -42,6 +42,11 @@ class Promise;
 template <class T>
 std::pair<Promise<T>, Future<T>> make_promise();
 
+namespace detail {
+template <class T>
+class FutureAwaiter;  // co_await on a future in a task (core/task/future_awaiter.h)
+}  // namespace detail
+
 template <class T>
 class [[nodiscard]] Future {
  public:
@@ -126,6 +131,7 @@ class [[nodiscard]] Future {
 
  private:
   friend std::pair<Promise<T>, Future<T>> make_promise<T>();
+  friend class detail::FutureAwaiter<T>;
   explicit Future(detail::SharedState<T>* state) : state_(state) {}
 
   void reset() noexcept {

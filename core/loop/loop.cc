@@ -51,7 +51,8 @@ class ContinuationTask {
 // Marks the loop as running on this thread for the duration of a run call.
 class Loop::RunScope {
  public:
-  explicit RunScope(Loop& loop) : loop_(loop), previous_(tls_current_loop) {
+  explicit RunScope(Loop& loop)
+      : loop_(loop), previous_(tls_current_loop), pool_scope_(loop.frame_pool_) {
     if (loop.running_.exchange(true, std::memory_order_acquire)) {
       if (loop.in_loop_thread()) {
         throw Exception(Errc::reentrant_run, "a weft loop cannot be run from inside its own callbacks");
@@ -64,6 +65,7 @@ class Loop::RunScope {
     }
     // A loop that is not running may move to the thread that runs it.
     loop.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    loop.frame_pool_->set_owner(std::this_thread::get_id());
     loop.wake_needed_.store(false, std::memory_order_relaxed);
     tls_current_loop = &loop;
   }
@@ -76,19 +78,25 @@ class Loop::RunScope {
  private:
   Loop& loop_;
   Loop* previous_;
+  detail::FramePool::Scope pool_scope_;  // frames created while running come from the loop's pool
 };
 
 Loop::Loop(LoopOptions options)
     : uv_(std::make_unique<uv_loop_t>()),
       clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
+      frame_pool_(new detail::FramePool()),
       owner_(std::this_thread::get_id()),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
   int rc = uv_loop_init(uv_.get());
-  if (rc != 0) throw Exception(Errc::no_memory, std::string("uv_loop_init: ") + uv_strerror(rc));
+  if (rc != 0) {
+    frame_pool_->retire();
+    throw Exception(Errc::no_memory, std::string("uv_loop_init: ") + uv_strerror(rc));
+  }
   rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
   if (rc != 0) {
     uv_loop_close(uv_.get());
+    frame_pool_->retire();
     throw Exception(Errc::no_memory, std::string("uv_async_init: ") + uv_strerror(rc));
   }
   uv_timer_init(uv_.get(), &sleep_timer_);
@@ -104,7 +112,10 @@ Loop::Loop(LoopOptions options)
 Loop::~Loop() {
   if (!is_closed()) {
     // The thread that destroys a loop that is not running owns it.
-    if (!is_running()) owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    if (!is_running()) {
+      owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+      frame_pool_->set_owner(std::this_thread::get_id());
+    }
     try {
       close();
     } catch (...) {
@@ -113,6 +124,9 @@ Loop::~Loop() {
       std::fputs("weft: a Loop was destroyed while it could not be closed\n", stderr);
     }
   }
+  // Blocks still out (frames held by handles that outlive the loop) keep the
+  // pool alive until they come back.
+  frame_pool_->retire();
 }
 
 Loop* Loop::current() noexcept { return tls_current_loop; }
@@ -417,9 +431,13 @@ CloseReport Loop::close() {
   check_owner("close");
   RunScope scope(*this);
 
-  // 1. Cancel timers and waiting futures, run what is ready; repeat while the
-  //    callbacks keep producing work, up to kCloseDrainPasses passes.
+  // 1. Cancel tasks (first, so a task's sleep is interrupted rather than
+  //    silently disarmed), timers and waiting futures, run what is ready;
+  //    repeat while the callbacks keep producing work, up to
+  //    kCloseDrainPasses passes. Tasks spawned meanwhile are cancelled in the
+  //    next pass.
   auto cancel_pending = [&] {
+    result.tasks_cancelled += cancel_tasks_for_shutdown();
     std::size_t timers = timers_.cancel_all();
     result.timers_cancelled += timers;
     stats_.timers_cancelled += timers;
@@ -457,7 +475,12 @@ CloseReport Loop::close() {
   result.callbacks_run += run_ready(ready_.size());
   ready_.clear();  // empty: call_soon refuses a closed loop
 
-  // 4. Release libuv.
+  // 4. Tasks still pending can never finish now: destroy their coroutines
+  //    (their locals are destroyed, handles see them cancelled) and report
+  //    each. Generators still open are left to their owners.
+  destroy_pending_tasks(result);
+
+  // 5. Release libuv.
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_handle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sleep_timer_), nullptr);
   uv_run(uv_.get(), UV_RUN_DEFAULT);
@@ -504,6 +527,9 @@ LoopStats Loop::stats() const noexcept {
   s.ready_depth = ready_.size();
   s.timers_pending = timers_.size();
   s.futures_pending = tracked_count_;
+  s.tasks_alive = tasks_.size();
+  s.generators_open = generators_.size();
+  s.frames_in_use = frame_pool_->blocks_in_use();
   return s;
 }
 

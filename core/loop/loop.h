@@ -26,12 +26,22 @@
 // - run_for(budget): runs ready callbacks, timers and I/O until `budget` of wall
 //   time is spent or nothing is ready; always runs at least one ready callback;
 //   never sleeps; reports what is left.
-// - close(): see CloseReport. Cancels pending timers (their callbacks are
-//   destroyed unrun), cancels every future whose continuation waits on this loop
-//   (the continuations then run with Cancelled), runs ready callbacks until the
-//   queue is empty (at most kCloseDrainPasses passes; what still re-posts after
-//   that is destroyed and reported), refuses further call_soon_threadsafe, and
-//   releases the libuv loop. The destructor closes a loop that was not closed.
+// - close(): see CloseReport. Cancels running tasks, then pending timers (their
+//   callbacks are destroyed unrun), cancels every future whose continuation
+//   waits on this loop (the continuations then run with Cancelled), runs ready
+//   callbacks until the queue is empty (at most kCloseDrainPasses passes; what
+//   still re-posts after that is destroyed and reported), refuses further
+//   call_soon_threadsafe, destroys (and reports) tasks that still cannot finish,
+//   and releases the libuv loop. The destructor closes a loop that was not
+//   closed.
+//
+// Tasks and generators (core/task, core/generator): the loop keeps the tasks
+// spawned on it that have not finished (tasks() lists them), the async
+// generators started on it that have not finished, and the pool their frames
+// come from. shutdown() cancels every task and runs until they end or a
+// deadline passes; shutdown_generators() finalises open generators (like
+// asyncio's shutdown_asyncgens). close() cancels tasks first, and destroys
+// (and reports) those still pending after its drain passes.
 //
 // Exceptions escaping a callback go to the exception handler (default: stderr)
 // and the loop goes on.
@@ -44,14 +54,17 @@
 #include <memory>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/clock/clock.h"
 #include "core/detail/callback.h"
 #include "core/detail/callback_queue.h"
 #include "core/detail/chunked_queue.h"
+#include "core/detail/frame_pool.h"
 #include "core/error.h"
 #include "core/loop/inbox.h"
 #include "core/loop/loop_types.h"
+#include "core/loop/task_registry.h"
 #include "core/timer/timer_queue.h"
 
 namespace weft {
@@ -190,6 +203,52 @@ class Loop {
 
   LoopStats stats() const noexcept;
 
+  // --- tasks and generators ----------------------------------------------------
+  // A snapshot of the tasks spawned here that have not finished: name, status,
+  // what each awaits and where. Loop thread.
+  std::vector<TaskInfo> tasks() const;
+
+  // Cancels every task (and those spawned meanwhile), then runs the loop until
+  // they have all finished or `deadline` (loop clock) passes; returns the
+  // names of those still running. Like close(), not while the loop runs.
+  ShutdownReport shutdown_until(TimePoint deadline);
+  ShutdownReport shutdown(Duration timeout) { return shutdown_until(time() + timeout); }
+
+  // Finalises the async generators started here that are suspended at a
+  // co_yield: each is resumed with GeneratorExit (its cleanup may await), and
+  // the loop runs until they have finished or `timeout` passes. Returns how
+  // many finished. Not while the loop runs.
+  std::size_t shutdown_generators(Duration timeout = std::chrono::seconds(5));
+
+  // --- used by tasks and generators (core/task, core/generator) ---------------
+  void register_task(detail::TaskNode& task) noexcept {
+    tasks_.push_front(task);
+    ++stats_.tasks_spawned;
+  }
+  void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(task); }
+  std::uint32_t next_task_id() noexcept { return ++last_task_id_; }
+  void register_generator(detail::GeneratorNode& generator) noexcept {
+    generators_.push_front(generator);
+  }
+  void unregister_generator(detail::GeneratorNode& generator) noexcept {
+    generators_.remove(generator);
+  }
+  // A finaliser started by shutdown_generators() has finished.
+  void generator_finalized() noexcept { --generators_finalizing_; }
+  // Arms an intrusive timer (its fire function runs during the loop's timer
+  // pass, like a callback timer's callback would be queued). Loop thread.
+  void arm_timer_node(detail::TimerNode& node, TimePoint when) {
+    check_owner("arm_timer_node");
+    check_open();
+    ++stats_.timers_armed;
+    timers_.arm_node(node, when);
+  }
+  bool cancel_timer_node(detail::TimerNode& node) noexcept {
+    if (!timers_.cancel_node(node)) return false;
+    ++stats_.timers_cancelled;
+    return true;
+  }
+
   // Any thread.
   bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
   // Any thread.
@@ -240,6 +299,8 @@ class Loop {
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);
   void cancel_tracked_futures(CloseReport& report);
+  std::size_t cancel_tasks_for_shutdown() noexcept;
+  void destroy_pending_tasks(CloseReport& report);
 
   std::unique_ptr<uv_loop_t> uv_;
   uv_async_t wake_handle_{};
@@ -253,6 +314,12 @@ class Loop {
 
   detail::StateBase* tracked_head_ = nullptr;
   std::size_t tracked_count_ = 0;
+
+  detail::FramePool* frame_pool_;  // retired (not deleted) by the destructor
+  detail::IntrusiveList<detail::TaskNode> tasks_;
+  detail::IntrusiveList<detail::GeneratorNode> generators_;
+  std::uint32_t last_task_id_ = 0;
+  std::size_t generators_finalizing_ = 0;
 
   std::atomic<std::thread::id> owner_;
   std::atomic<bool> stop_requested_{false};

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock/clock.h"
 
@@ -37,6 +38,8 @@ struct CloseReport {
   std::size_t callbacks_dropped = 0;   // still re-posting after the drain limit: destroyed unrun
   std::size_t timers_cancelled = 0;    // pending timers, destroyed unrun
   std::size_t futures_cancelled = 0;   // futures with continuations here, cancelled
+  std::size_t tasks_cancelled = 0;     // tasks still running, asked to cancel
+  std::size_t tasks_destroyed = 0;     // tasks still pending after the drain: destroyed (and reported)
 };
 
 // Counters since the loop was created. Read on the loop thread.
@@ -50,9 +53,39 @@ struct LoopStats {
   std::uint64_t sleeps = 0;             // times the loop blocked waiting for work
   std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
   std::uint64_t slow_callbacks = 0;     // debug mode only
+  std::uint64_t tasks_spawned = 0;
   std::size_t ready_depth = 0;          // callbacks ready now
-  std::size_t timers_pending = 0;
+  std::size_t timers_pending = 0;       // callback timers and coroutine sleeps
   std::size_t futures_pending = 0;      // futures with a continuation waiting here
+  std::size_t tasks_alive = 0;          // spawned tasks not finished yet
+  std::size_t generators_open = 0;      // async generators started and not finished
+  std::size_t frames_in_use = 0;        // coroutine blocks from the loop's pool not yet freed
+};
+
+// Where a task is in its life (TaskHandle::status, Loop::tasks).
+enum class TaskStatus {
+  pending,    // spawned, not started yet
+  running,    // running now, or ready to resume
+  waiting,    // suspended on a weft operation (see TaskInfo::awaiting)
+  done,       // finished with a value
+  failed,     // finished with an error or exception
+  cancelled,  // finished cancelled
+};
+
+// A snapshot of one task, for diagnostics (Loop::tasks, TaskHandle::info).
+struct TaskInfo {
+  std::uint64_t id = 0;
+  std::string name;        // as given to spawn, else "Task-<id>"
+  TaskStatus status = TaskStatus::pending;
+  std::string awaiting;    // what it waits on when known: "sleep (1.5 s left)", "Event", ...
+  bool cancelling = false; // a cancellation was requested and not yet withdrawn
+};
+
+// What Loop::shutdown did.
+struct ShutdownReport {
+  std::size_t cancelled = 0;             // tasks it asked to cancel
+  std::size_t finished = 0;              // of those (and tasks spawned meanwhile), how many ended
+  std::vector<std::string> stragglers;   // names of tasks still running at the deadline
 };
 
 // Handed to the exception handler.
@@ -61,11 +94,13 @@ struct ExceptionContext {
     callback_exception,   // an exception escaped a callback; the loop went on
     slow_callback,        // debug mode: a callback ran longer than the threshold
     dropped_callbacks,    // close() destroyed callbacks that kept re-posting
-    unretrieved_error,    // a failed result nobody looked at
+    unretrieved_error,    // a failed result nobody looked at ("exception never retrieved")
+    task_destroyed,       // close() destroyed a task that was still pending
+    generator_error,      // an async generator misbehaved while being finalised
   };
   Kind kind = Kind::callback_exception;
   std::string message;
-  std::exception_ptr exception;   // for callback_exception
+  std::exception_ptr exception;   // for callback_exception and unretrieved_error
   Duration duration{0};           // for slow_callback
 };
 

@@ -50,19 +50,25 @@ std::size_t TimerQueue::cancel_all() noexcept {
   heap_.clear();
   live_ = 0;
   tombstones_ = 0;
-  return cancelled;
+  return cancelled + nodes_.clear();
 }
 
 std::optional<TimePoint> TimerQueue::next_deadline() noexcept {
+  std::optional<TimePoint> next;
   while (!heap_.empty()) {
     const Entry& top = heap_.front();
     if (slot_at(top.slot).generation == top.generation) {
-      return TimePoint(Duration(top.deadline_ns));
+      next = TimePoint(Duration(top.deadline_ns));
+      break;
     }
     pop_entry();
     --tombstones_;
   }
-  return std::nullopt;
+  if (!nodes_.empty()) {
+    const TimePoint node_deadline(Duration(nodes_.top().deadline_ns));
+    if (!next || node_deadline < *next) next = node_deadline;
+  }
+  return next;
 }
 
 void TimerQueue::push_entry(const Entry& entry) {

@@ -12,6 +12,10 @@
 // A TimerId names a slot and the slot's generation at arming; a stale id (fired
 // or cancelled timer, reused slot) is recognised and ignored.
 //
+// Beside callback timers it holds intrusive TimerNodes (core/timer/timer_node.h)
+// for awaiters in coroutine frames: same ordering (one sequence counter for
+// both), eager removal, and a node's own fire function instead of a callback.
+//
 // Thread: owned by one Loop and touched only on the loop's thread.
 #pragma once
 
@@ -22,6 +26,7 @@
 
 #include "core/clock/clock.h"
 #include "core/detail/callback.h"
+#include "core/timer/timer_node.h"
 
 namespace weft::detail {
 
@@ -47,6 +52,19 @@ class TimerQueue {
     return TimerId{index, slot.generation};
   }
 
+  // Arms an intrusive timer node (which must not be armed) for `deadline`.
+  void arm_node(TimerNode& node, TimePoint deadline) {
+    node.deadline_ns = deadline.time_since_epoch().count();
+    node.sequence = next_sequence_++;
+    nodes_.push(node);
+  }
+  // Disarms a node; returns false if it was not armed (fired or never armed).
+  bool cancel_node(TimerNode& node) noexcept {
+    if (!node.armed()) return false;
+    nodes_.remove(node);
+    return true;
+  }
+
   // Cancels a pending timer: its callback is destroyed without running.
   // Returns false if the id is stale (already fired or cancelled).
   bool cancel(TimerId id) noexcept;
@@ -60,12 +78,23 @@ class TimerQueue {
   std::optional<TimePoint> next_deadline() noexcept;
 
   // Removes every timer whose deadline is <= now, in firing order, handing each
-  // callback to sink(Callback&&). Returns how many.
+  // callback to sink(Callback&&) and calling each node's fire(). Returns how
+  // many.
   template <class Sink>
   std::size_t pop_expired(TimePoint now, Sink&& sink) {
     const auto now_ns = now.time_since_epoch().count();
     std::size_t fired = 0;
-    while (!heap_.empty() && heap_.front().deadline_ns <= now_ns) {
+    for (;;) {
+      const bool entry_due = !heap_.empty() && heap_.front().deadline_ns <= now_ns;
+      const bool node_due = !nodes_.empty() && nodes_.top().deadline_ns <= now_ns;
+      if (!entry_due && !node_due) break;
+      if (node_due && (!entry_due || node_first(nodes_.top(), heap_.front()))) {
+        TimerNode& node = nodes_.top();
+        nodes_.remove(node);
+        ++fired;
+        node.fire(node);
+        continue;
+      }
       Entry top = heap_.front();
       pop_entry();
       Slot& slot = slot_at(top.slot);
@@ -82,11 +111,12 @@ class TimerQueue {
     return fired;
   }
 
-  // Cancels every pending timer; returns how many there were.
+  // Cancels every pending timer (nodes are disarmed unfired); returns how many
+  // there were.
   std::size_t cancel_all() noexcept;
 
-  std::size_t size() const noexcept { return live_; }
-  bool empty() const noexcept { return live_ == 0; }
+  std::size_t size() const noexcept { return live_ + nodes_.size(); }
+  bool empty() const noexcept { return live_ == 0 && nodes_.empty(); }
 
  private:
   struct Entry {
@@ -109,6 +139,10 @@ class TimerQueue {
     return a.deadline_ns < b.deadline_ns ||
            (a.deadline_ns == b.deadline_ns && a.sequence < b.sequence);
   }
+  static bool node_first(const TimerNode& n, const Entry& e) noexcept {
+    return n.deadline_ns < e.deadline_ns ||
+           (n.deadline_ns == e.deadline_ns && n.sequence < e.sequence);
+  }
 
   Slot& slot_at(std::uint32_t i) noexcept { return chunks_[i / kSlotsPerChunk][i % kSlotsPerChunk]; }
   const Slot& slot_at(std::uint32_t i) const noexcept {
@@ -129,6 +163,7 @@ class TimerQueue {
   std::size_t live_ = 0;
   std::size_t tombstones_ = 0;
   std::uint64_t next_sequence_ = 0;
+  TimerNodeHeap nodes_;
 };
 
 }  // namespace weft::detail

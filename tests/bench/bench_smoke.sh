@@ -23,7 +23,8 @@ with open(list_path) as f:
 
 # Workloads that must always be there.
 required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
-                                  "W4_timers_fire", "W5_futures", "W8_pool_submit", "W9_offload",
+                                  "W4_timers_fire", "W5_futures", "W6_tasks", "W7_tasks_memory",
+                                  "W8_pool_submit", "W9_offload",
                                   "W10_threadsafe_pingpong")}
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                    "W4_timers_fire", "W10_threadsafe_pingpong")}

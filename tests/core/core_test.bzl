@@ -6,5 +6,10 @@ def core_test(name, size = "small", tags = [], deps = []):
         size = size,
         srcs = [name + ".cc"],
         tags = tags,
-        deps = ["//core:weft", "//tests/core:counted", "@catch2//:catch2_main"] + deps,
+        deps = [
+            "//core:weft",
+            "//tests/core:counted",
+            "//tests/core:manual_loop",
+            "@catch2//:catch2_main",
+        ] + deps,
     )

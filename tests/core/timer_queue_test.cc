@@ -100,3 +100,77 @@ TEST_CASE("cancel_all destroys every pending callback", "[timer_queue]") {
   REQUIRE(token.use_count() == 1);
   REQUIRE(timers.empty());
 }
+
+namespace {
+
+// A timer node that records when it fired.
+struct RecordingNode : weft::detail::TimerNode {
+  RecordingNode(std::vector<int>* log, int id) : TimerNode(&RecordingNode::on_fire), log(log), id(id) {}
+  static void on_fire(weft::detail::TimerNode& node) {
+    auto& self = static_cast<RecordingNode&>(node);
+    self.log->push_back(self.id);
+  }
+  std::vector<int>* log;
+  int id;
+};
+
+}  // namespace
+
+TEST_CASE("timer nodes and callback timers fire in one deadline order, ties in arming order",
+          "[timer_queue][timer_node]") {
+  TimerQueue timers;
+  std::vector<int> fired;
+  RecordingNode n1(&fired, 1), n3(&fired, 3), n5(&fired, 5);
+  timers.arm_node(n3, at(20));
+  timers.arm(at(10), [&] { fired.push_back(2); });
+  timers.arm_node(n1, at(10));  // same deadline, armed later than timer 2
+  timers.arm(at(20), [&] { fired.push_back(4); });
+  timers.arm_node(n5, at(30));
+  REQUIRE(timers.size() == 5);
+  REQUIRE(timers.next_deadline() == at(10));
+  timers.pop_expired(at(25), [](weft::Callback&& cb) { cb.invoke_once(); });
+  REQUIRE(fired == std::vector<int>{2, 1, 3, 4});
+  REQUIRE_FALSE(n1.armed());
+  REQUIRE(n5.armed());
+  REQUIRE(timers.next_deadline() == at(30));
+  REQUIRE(timers.cancel_node(n5));
+  REQUIRE_FALSE(timers.cancel_node(n5));
+  REQUIRE(timers.empty());
+}
+
+TEST_CASE("cancelled timer nodes leave the heap at once, in any order", "[timer_queue][timer_node]") {
+  TimerQueue timers;
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<RecordingNode>> nodes;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<long> delay(0, 10'000);
+  for (int i = 0; i < 2000; ++i) {
+    nodes.push_back(std::make_unique<RecordingNode>(&fired, i));
+    timers.arm_node(*nodes.back(), at(delay(rng)));
+  }
+  std::vector<std::pair<long, int>> expected;
+  for (int i = 0; i < 2000; ++i) {
+    if (i % 3 == 0) {
+      REQUIRE(timers.cancel_node(*nodes[i]));
+      nodes[i].reset();  // a cancelled node may go at once
+    } else {
+      expected.emplace_back(nodes[i]->deadline_ns, i);
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  timers.pop_expired(at(20'000), [](weft::Callback&&) {});
+  REQUIRE(fired.size() == expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) REQUIRE(fired[k] == expected[k].second);
+}
+
+TEST_CASE("cancel_all disarms timer nodes without firing them", "[timer_queue][timer_node]") {
+  TimerQueue timers;
+  std::vector<int> fired;
+  RecordingNode node(&fired, 1);
+  timers.arm_node(node, at(5));
+  timers.arm(at(5), [] {});
+  REQUIRE(timers.cancel_all() == 2);
+  REQUIRE_FALSE(node.armed());
+  timers.pop_expired(at(10), [](weft::Callback&& cb) { cb.invoke_once(); });
+  REQUIRE(fired.empty());
+}

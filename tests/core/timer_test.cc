@@ -5,15 +5,10 @@
 
 #include "core/clock/clock.h"
 #include "core/loop/loop.h"
+#include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;
-
-namespace {
-struct ManualLoop {
-  weft::ManualClock clock;
-  weft::Loop loop{weft::LoopOptions{&clock}};
-};
-}  // namespace
+using weft_test::ManualLoop;
 
 TEST_CASE("a timer fires exactly when the manual clock reaches its deadline", "[timer]") {
   ManualLoop m;

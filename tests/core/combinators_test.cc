@@ -1,0 +1,254 @@
+// gather, wait, when_any and as_completed (manual clock).
+#include <catch2/catch.hpp>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/weft.h"
+#include "tests/core/manual_loop.h"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using Manual = weft_test::ManualLoop;
+
+weft::Task<int> after(weft::Duration d, int value) {
+  co_await weft::sleep(d);
+  co_return value;
+}
+
+weft::Task<int> fail_after(weft::Duration d, std::string what) {
+  co_await weft::sleep(d);
+  throw std::runtime_error(what);
+}
+
+}  // namespace
+
+TEST_CASE("gather returns values in the order given, not the order they finish", "[gather]") {
+  Manual m;
+  auto body = []() -> weft::Task<std::vector<int>> {
+    std::vector<weft::TaskHandle<int>> handles;
+    handles.push_back(weft::spawn(after(30ms, 1)));
+    handles.push_back(weft::spawn(after(10ms, 2)));
+    handles.push_back(weft::spawn(after(20ms, 3)));
+    co_return co_await weft::gather(std::move(handles));
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(40ms);
+  REQUIRE(h.get() == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("gather of several tasks of different types gives a tuple", "[gather]") {
+  Manual m;
+  auto text = []() -> weft::Task<std::string> {
+    co_await weft::sleep(5ms);
+    co_return "five";
+  };
+  auto nothing = []() -> weft::Task<void> { co_await weft::sleep(1ms); };
+  auto body = [&]() -> weft::Task<std::string> {
+    auto [n, s, v] = co_await weft::gather(after(2ms, 2), text(), nothing());
+    (void)v;  // std::monostate for the void task
+    co_return s + std::to_string(n);
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(10ms);
+  REQUIRE(h.get() == "five2");
+}
+
+TEST_CASE("gather cancels the others on the first failure and throws it", "[gather]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  auto body = [&]() -> weft::Task<std::string> {
+    handles.push_back(weft::spawn(after(1h, 1), "slow"));
+    handles.push_back(weft::spawn(fail_after(5ms, "first"), "failing"));
+    handles.push_back(weft::spawn(fail_after(8ms, "second"), "later"));
+    try {
+      co_await weft::gather(handles);
+    } catch (const std::runtime_error& e) {
+      co_return e.what();
+    }
+    co_return "no error";
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(6ms);
+  REQUIRE(h.get() == "first");
+  REQUIRE(handles[0].cancelled());
+  REQUIRE(handles[2].cancelled());  // cancelled before it could fail
+}
+
+TEST_CASE("gather with return_exceptions collects every outcome in place", "[gather]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  auto body = [&]() -> weft::Task<std::vector<weft::Result<int>>> {
+    handles.push_back(weft::spawn(after(3ms, 1)));
+    handles.push_back(weft::spawn(fail_after(1ms, "bad")));
+    handles.push_back(weft::spawn(after(1h, 3)));
+    handles.back().cancel();
+    co_return co_await weft::gather(handles, weft::return_exceptions);
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(5ms);
+  auto results = h.get();
+  REQUIRE(results.size() == 3);
+  REQUIRE(results[0].value() == 1);
+  REQUIRE(results[1].has_exception());
+  REQUIRE_THROWS_WITH(results[1].value(), "bad");
+  REQUIRE(results[2].is_cancelled());
+
+  auto tuple_body = []() -> weft::Task<bool> {
+    auto [a, b] = co_await weft::gather(weft::return_exceptions, after(1ms, 4), fail_after(1ms, "x"));
+    co_return a.value() == 4 && b.has_exception();
+  };
+  auto h2 = weft::spawn(m.loop, tuple_body());
+  m.advance(2ms);
+  REQUIRE(h2.get());
+}
+
+TEST_CASE("cancelling a gather cancels every task and waits for them", "[gather]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  int cleanups = 0;
+  auto child = [&]() -> weft::Task<int> {
+    bool cancelled = false;
+    try {
+      co_await weft::sleep(1h);
+    } catch (const weft::Cancelled&) {
+      cancelled = true;
+    }
+    if (cancelled) {
+      co_await weft::sleep(2ms);
+      ++cleanups;
+      throw weft::Cancelled();
+    }
+    co_return 0;
+  };
+  auto body = [&]() -> weft::Task<void> {
+    for (int i = 0; i < 3; ++i) handles.push_back(weft::spawn(child()));
+    co_await weft::gather(handles);
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.loop.run();
+  h.cancel();
+  m.loop.run();
+  REQUIRE_FALSE(h.done());  // waits for the children's cleanup
+  m.advance(3ms);
+  REQUIRE(h.cancelled());
+  REQUIRE(cleanups == 3);
+  for (auto& c : handles) REQUIRE(c.cancelled());
+}
+
+TEST_CASE("gather of a vector of Tasks spawns them", "[gather]") {
+  Manual m;
+  auto body = []() -> weft::Task<int> {
+    std::vector<weft::Task<int>> tasks;
+    for (int i = 1; i <= 4; ++i) tasks.push_back(after(std::chrono::milliseconds(i), i));
+    auto values = co_await weft::gather(std::move(tasks));
+    int sum = 0;
+    for (int v : values) sum += v;
+    co_return sum;
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(5ms);
+  REQUIRE(h.get() == 10);
+}
+
+TEST_CASE("wait returns done and pending for each condition", "[wait]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  auto body = [&]() -> weft::Task<std::vector<std::size_t>> {
+    handles.push_back(weft::spawn(after(10ms, 1)));
+    handles.push_back(weft::spawn(fail_after(20ms, "boom")));
+    handles.push_back(weft::spawn(after(30ms, 3)));
+    std::vector<std::size_t> sizes;
+    auto first = co_await weft::wait(handles, weft::ReturnWhen::first_completed);
+    sizes.push_back(first.done.size());
+    auto failure = co_await weft::wait(handles, weft::ReturnWhen::first_exception);
+    sizes.push_back(failure.done.size());
+    REQUIRE(failure.done.back().failed());
+    auto timed = co_await weft::wait(handles, weft::ReturnWhen::all_completed, 1ms);
+    sizes.push_back(timed.pending.size());
+    auto all = co_await weft::wait(handles);
+    sizes.push_back(all.done.size());
+    REQUIRE(handles[1].exception());  // retrieve it (else it would be reported)
+    co_return sizes;
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(40ms);
+  REQUIRE(h.get() == std::vector<std::size_t>{1, 2, 1, 3});
+  REQUIRE(handles[2].get() == 3);  // wait never cancels
+}
+
+TEST_CASE("a cancelled wait stops waiting and leaves the tasks alone", "[wait]") {
+  Manual m;
+  auto child = weft::spawn(m.loop, after(10ms, 5));
+  auto body = [&]() -> weft::Task<void> {
+    std::vector<weft::TaskRef> set{child};  // (gcc 12 rejects a braced list inside co_await)
+    co_await weft::wait(std::move(set));
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.loop.run();
+  h.cancel();
+  m.loop.run();
+  REQUIRE(h.cancelled());
+  REQUIRE_FALSE(child.done());
+  m.advance(10ms);
+  REQUIRE(child.get() == 5);
+}
+
+TEST_CASE("when_any gives the index of the first task to finish", "[wait]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  auto body = [&]() -> weft::Task<std::size_t> {
+    handles.push_back(weft::spawn(after(30ms, 0)));
+    handles.push_back(weft::spawn(after(10ms, 1)));
+    handles.push_back(weft::spawn(after(20ms, 2)));
+    co_return co_await weft::when_any(handles);
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(15ms);
+  REQUIRE(h.get() == 1);
+  REQUIRE_FALSE(handles[0].done());
+  m.advance(20ms);
+}
+
+TEST_CASE("as_completed yields the tasks in the order they finish", "[as_completed][generator]") {
+  Manual m;
+  auto body = []() -> weft::Task<std::vector<int>> {
+    std::vector<weft::TaskHandle<int>> handles;
+    handles.push_back(weft::spawn(after(30ms, 30)));
+    handles.push_back(weft::spawn(after(10ms, 10)));
+    handles.push_back(weft::spawn(after(20ms, 20)));
+    std::vector<int> order;
+    auto finished = weft::as_completed(std::move(handles));
+    while (auto h = co_await finished.next()) order.push_back(co_await *h);
+    co_return order;
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(40ms);
+  REQUIRE(h.get() == std::vector<int>{10, 20, 30});
+}
+
+TEST_CASE("as_completed throws TimedOut once its timeout passes", "[as_completed][generator]") {
+  Manual m;
+  std::vector<weft::TaskHandle<int>> handles;
+  auto body = [&]() -> weft::Task<std::string> {
+    handles.push_back(weft::spawn(after(5ms, 5)));
+    handles.push_back(weft::spawn(after(1h, 0)));
+    auto finished = weft::as_completed(handles, 10ms);
+    std::string seen;
+    try {
+      while (auto h = co_await finished.next()) seen += std::to_string(h->get()) + " ";
+    } catch (const weft::TimedOut&) {
+      seen += "timed out";
+    }
+    co_return seen;
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(12ms);
+  REQUIRE(h.get() == "5 timed out");
+  REQUIRE_FALSE(handles[1].done());  // not cancelled
+  handles[1].cancel();
+  m.loop.run();
+}
