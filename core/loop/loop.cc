@@ -229,6 +229,11 @@ void Loop::drain_inbox() {
 
 // ---- running --------------------------------------------------------------
 
+// Whether anything is left to run now or could arrive by waiting.
+bool Loop::has_pending_work() const noexcept {
+  return !ready_.empty() || inbox_.has_items() || can_wait_for_more();
+}
+
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
   if (tracked_count_ > 0) return true;
