@@ -124,14 +124,20 @@ void Loop::throw_wrong_thread(const char* what) const {
 
 // ---- waking ---------------------------------------------------------------
 
-void Loop::wake() noexcept { uv_async_send(&wake_handle_); }
+void Loop::wake() noexcept { send_wake(); }
+
+void Loop::send_wake() noexcept {
+  uv_async_send(&wake_handle_);
+  // After the send: a poll that sees the flag also sees the eventfd write.
+  wake_sent_.store(true, std::memory_order_release);
+}
 
 void Loop::wake_if_needed() noexcept {
   // Pairs with the seq_cst stores of wake_needed_ (block_until_ready, RunScope):
   // either the loop sees the posted item before it stops looking, or we see
   // that it stopped looking and wake it (which also makes backend_fd() readable
   // for a host polling it).
-  if (wake_needed_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
+  if (wake_needed_.load(std::memory_order_seq_cst)) send_wake();
 }
 
 void Loop::KeepAlive::reset() noexcept {
@@ -143,7 +149,7 @@ void Loop::KeepAlive::reset() noexcept {
 
 void Loop::stop() noexcept {
   stop_requested_.store(true, std::memory_order_release);
-  if (!in_loop_thread() && !is_closed()) uv_async_send(&wake_handle_);
+  if (!in_loop_thread() && !is_closed()) send_wake();
 }
 
 // ---- timers ---------------------------------------------------------------
@@ -230,8 +236,14 @@ bool Loop::can_wait_for_more() const noexcept {
 void Loop::poll_io(bool may_block, int timeout_ms) {
   passes_since_io_poll_ = 0;
   if (!may_block) {
-    // Only user handles keep libuv alive; with none, there is nothing to poll.
-    if (uv_loop_alive(uv_.get())) uv_run(uv_.get(), UV_RUN_NOWAIT);
+    // Only user handles keep libuv alive; with none, there is nothing to poll,
+    // except a wake-up another thread sent while the loop was not blocked:
+    // consume it, or the backend fd stays readable and a host polling it
+    // spins (libuv does not poll a loop it considers dead, hence the ref).
+    const bool wake_pending = wake_sent_.exchange(false, std::memory_order_acquire);
+    if (wake_pending) uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+    if (wake_pending || uv_loop_alive(uv_.get())) uv_run(uv_.get(), UV_RUN_NOWAIT);
+    if (wake_pending) uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
     return;
   }
   if (timeout_ms >= 0) {

@@ -55,3 +55,20 @@ TEST_CASE("a foreign poll loop drives timers and cross-thread posts", "[backend]
   REQUIRE(fired == 1);
   REQUIRE(posted);
 }
+
+TEST_CASE("poll() consumes a cross-thread wake-up, so the backend fd goes quiet again",
+          "[backend]") {
+  weft::Loop loop;
+  int ran = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::thread poster([&] { loop.call_soon_threadsafe([&] { ++ran; }); });
+    poster.join();
+    pollfd fd{loop.backend_fd(), POLLIN, 0};
+    REQUIRE(::poll(&fd, 1, 10'000) == 1);
+    loop.poll();
+    // A host polling the fd now must block, not spin.
+    fd.revents = 0;
+    REQUIRE(::poll(&fd, 1, 0) == 0);
+  }
+  REQUIRE(ran == 3);
+}
