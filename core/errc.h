@@ -22,7 +22,11 @@
   X(no_memory, 9, "out of memory")                                          \
   X(exception, 10, "an exception escaped user code")                        \
   X(reentrant_run, 11, "the loop is already running on this thread")        \
-  X(unknown, 12, "unknown error")
+  X(unknown, 12, "unknown error")                                           \
+  X(invalid_handle, 13, "not a weft handle (NULL, or of another kind)")     \
+  X(stale_handle, 14, "the handle was destroyed or released")               \
+  X(not_ready, 15, "the future has not completed yet")                      \
+  X(version_mismatch, 16, "incompatible weft library version")
 
 namespace weft {
 
