@@ -1,0 +1,74 @@
+// The one place where C++ failures become C statuses.
+//
+// Every exported function's body runs inside api(name, body): the body
+// returns a weft_status for outcomes that are not errors in the caller's use
+// (WEFT_OK, WEFT_ERR_ALREADY_COMPLETED, WEFT_ERR_NOT_READY, ...) and throws
+// for everything else — fail(code, message) for misuse and refusals,
+// std::bad_alloc for memory, and whatever user code or the core throws.
+// api() catches all of it and converts it through status_from_exception, so
+// no exception or std::terminate ever crosses extern "C". A misuse status
+// (bad handle, wrong thread, invalid argument, reentrant run, invalid state)
+// is also reported to the process's misuse handler, with the function name
+// and the message.
+#pragma once
+
+#include <string>
+
+#include "capi/src/handles.h"
+#include "core/errc.h"
+#include "core/error.h"
+#include "weft/status.h"
+
+namespace weft::capi {
+
+inline weft_status to_status(Errc code) noexcept { return static_cast<weft_status>(-static_cast<int>(code)); }
+
+// Whether `status` is WEFT_OK or one of the table's failure codes.
+bool is_table_status(weft_status status) noexcept;
+
+// Throws weft::Exception(code, message).
+[[noreturn]] void fail(Errc code, const char* message);
+[[noreturn]] void fail(Errc code, const std::string& message);
+
+// The status for the exception being handled (call inside a catch block);
+// reports misuse to the misuse handler as coming from `function`.
+weft_status status_from_exception(const char* function) noexcept;
+
+template <class Body>
+weft_status api(const char* function, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (...) {
+    return status_from_exception(function);
+  }
+}
+
+// Looks a handle up or fails with invalid_handle / stale_handle.
+void* checked_lookup(const void* handle, Kind kind, const char* what);
+
+template <class T>
+T& lookup(const void* handle, Kind kind, const char* what = "handle") {
+  HandleError error = HandleError::none;
+  void* object = lookup_handle(handle, kind, error);
+  if (object == nullptr) [[unlikely]] object = checked_lookup(handle, kind, what);
+  return *static_cast<T*>(object);
+}
+
+// Fails with invalid_argument if `p` is NULL.
+inline void require(const void* p, const char* what) {
+  if (p == nullptr) [[unlikely]] fail(Errc::invalid_argument, std::string(what) + " is NULL");
+}
+
+// Checks an option struct's struct_size: at least `min_size` (the struct's
+// first published size) and, if larger than this library's `known`, only
+// zero bytes beyond it (a newer caller that set nothing we do not know).
+void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
+                       std::size_t known, const char* what);
+
+// weft_..._options_init: checks `options` and `struct_size` (at least the
+// first published size), zeroes the caller's struct, copies the defaults
+// that fit and sets struct_size.
+void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t known,
+                  const char* what);
+
+}  // namespace weft::capi
