@@ -1,0 +1,177 @@
+// weft::capi::CFuture: the object behind a weft_future_t.
+//
+// A CFuture is a core shared state (weft::detail::StateBase) — one allocation
+// per future, completed with the core's lock-free protocol, tracked by the
+// loop like a C++ future — plus what the C API needs on top:
+//
+// - Completion. Any thread may resolve, reject or cancel. `claimed_` makes
+//   the writers of the result exclusive (resolve vs resolve); the core's
+//   ready bit then decides against cancel(): the first to set it wins.
+// - Continuation. One core continuation is published at creation, so every
+//   completion, from any thread, ends in run_continuation() on the loop
+//   thread: that is where the future leaves its scope's pending list and
+//   where the C callbacks (registrations) run, in registration order.
+//   Whether the loop *waits* for it (track_future: run() keeps going, close()
+//   cancels it) depends on whether anything waits on it: registrations or
+//   work in flight (update_tracking).
+// - References. The core count (refs_) keeps the memory: one reference for
+//   all the C handle references together, one for the continuation until it
+//   ran, one per job, work-list link, combinator and queued delivery.
+//   `handle_refs_` counts weft_future_retain/release; when it reaches 0 the
+//   handles' core reference goes, and a future nobody can complete any more
+//   (no handle, no producer: job or combinator) is rejected with
+//   broken_promise. The handle stays valid while the memory lives, so a
+//   callback can be given the future's handle even after the program
+//   released its own references.
+// - Work. A future made by weft_executor_submit also sits in its scope's work
+//   list until the work has finished running *and* the continuation ran;
+//   `work_flags_` decides which of the two (worker or loop) comes last and
+//   unlinks it (see finish_work / run_continuation).
+//
+// Threads: fields under "loop thread" are touched on the runtime's loop
+// thread only. The outcome fields are written by the claimer before the
+// ready bit is published and read only after it is seen (acquire).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "capi/src/alloc.h"
+#include "capi/src/handles.h"
+#include "capi/src/list.h"
+#include "capi/src/value.h"
+#include "core/future/shared_state.h"
+#include "weft/future.h"
+
+namespace weft::capi {
+
+struct Runtime;
+struct Scope;
+class CFuture;
+
+// Something that produces a future's outcome and must hear when that future
+// is cancelled (a combinator). Loop thread.
+class Producer {
+ public:
+  virtual void on_output_cancelled() noexcept = 0;
+
+ protected:
+  ~Producer() = default;
+};
+
+// A callback registered with weft_future_then (or by weft itself).
+struct Registration {
+  CFuture* future = nullptr;
+  Scope* scope = nullptr;  // the scope it was registered through
+  weft_future_callback callback = nullptr;
+  void* user = nullptr;
+  ListHook future_hook;  // in future->registrations_ (before dispatch)
+  ListHook scope_hook;   // in scope->registrations (until called)
+  bool embedded = false; // the future's own storage, not allocated
+};
+
+// The outcome as a callback sees it.
+struct Outcome {
+  weft_status status;
+  weft_value value;
+  const char* message;  // NULL when resolved
+};
+
+class CFuture final : public weft::detail::StateBase {
+ public:
+  static constexpr std::uint8_t kWorkFinished = 1;
+  static constexpr std::uint8_t kDispatched = 2;
+
+  // A pending future in `scope`, with one handle reference, published to the
+  // loop. Loop thread. Throws std::bad_alloc.
+  static CFuture* create(Scope& scope);
+
+  HandleBits handle() const noexcept { return handle_; }
+  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle_); }
+  Runtime& runtime() const noexcept { return runtime_; }
+
+  // --- completion (any thread) ---------------------------------------------
+  // Completes with `status` (WEFT_OK: `value`; otherwise `message`). Returns
+  // false if the future had already completed (nothing is kept then: a
+  // POINTER value is left to the caller unless `owned` says it is weft's).
+  bool complete(weft_status status, Value value, const char* message, bool owned);
+
+  // --- references (any thread) ---------------------------------------------
+  void retain_handle() noexcept;
+  // False if no handle reference was left (an over-release).
+  bool release_handle() noexcept;
+  void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
+  void release_producer() noexcept;
+
+  // --- reading (any thread, once ready) -------------------------------------
+  Outcome outcome() const noexcept;
+  const Value& value() const noexcept { return value_; }
+  void mark_observed() noexcept { observed_.store(true, std::memory_order_relaxed); }
+
+  // --- loop thread -----------------------------------------------------------
+  // Registers a callback through `scope`: runs after completion, or (if the
+  // continuation already ran) is queued to run at the loop's next pass.
+  void add_registration(Scope& scope, weft_future_callback callback, void* user);
+  // Called by a cancelled scope: `registration` is called with cancelled now.
+  void cancel_registration(Registration* registration) noexcept;
+  // Tracks the future with the loop iff something waits for it.
+  void update_tracking() noexcept;
+  void set_name(const char* name);
+  const char* name() const noexcept { return name_.c_str(); }
+  bool dispatched() const noexcept { return dispatched_; }
+  void set_producer(Producer* producer) noexcept { producer_ = producer; }
+
+  // Work bookkeeping (executor.cc).
+  void start_work(Scope& scope) noexcept;
+  // On the worker, after the work ran or was skipped: returns true if the
+  // continuation already ran, so the caller must post finish_work_on_loop.
+  bool finish_work() noexcept { return work_flags_.fetch_or(kWorkFinished, std::memory_order_acq_rel) & kDispatched; }
+  void unlink_work() noexcept;  // loop thread; drops the link's reference
+  std::atomic<std::uint8_t> work_state{0};  // 0 queued, 1 running, 2 finished (for dumps)
+
+  // Runtime teardown: frees the future whatever its references.
+  void force_free() noexcept;
+
+  ListHook scope_hook;  // in scope_->futures while pending (loop thread)
+  ListHook work_hook;   // in work_scope_->work until the work is done (loop thread)
+
+  void run_continuation() override;
+  void discard_continuation() noexcept override;
+
+ protected:
+  void destroy() noexcept override;
+
+ private:
+  CFuture(Runtime& runtime, Scope& scope) noexcept;
+  ~CFuture() override = default;
+
+  void maybe_break() noexcept;
+  void deliver(Registration* registration, const Outcome& outcome);
+  void free_registration(Registration* registration) noexcept;
+  friend class QueuedDelivery;
+
+  Runtime& runtime_;
+  HandleBits handle_ = 0;
+  std::atomic<std::uint32_t> handle_refs_{1};
+  std::atomic<std::uint32_t> producers_{0};
+  std::atomic<bool> claimed_{false};
+  std::atomic<bool> observed_{false};
+  std::atomic<std::uint8_t> work_flags_{0};
+
+  // Outcome: written by the claimer before publish, read after ready.
+  weft_status status_ = WEFT_OK;
+  Value value_;
+  Text message_;
+
+  // Loop thread.
+  Scope* scope_;                 // the creating scope, until dispatch
+  Scope* work_scope_ = nullptr;  // the scope counting the work
+  Producer* producer_ = nullptr;
+  List<Registration, &Registration::future_hook> registrations_;
+  Registration embedded_registration_;
+  bool embedded_in_use_ = false;
+  bool dispatched_ = false;
+  Text name_;
+};
+
+}  // namespace weft::capi
