@@ -183,7 +183,7 @@ weft_status start_combinator(const char* function, Combinator::Type type, weft_f
     // Check every input before creating anything.
     std::vector<CFuture*> inputs(count);
     for (std::size_t i = 0; i < count; ++i) {
-      inputs[i] = &lookup<CFuture>(futures[i], Kind::future, "futures[i]");
+      inputs[i] = &future_of(futures[i], "futures[i]");
       if (&inputs[i]->runtime() != &scope.runtime) {
         fail(Errc::invalid_argument, "futures[" + std::to_string(i) + "] belongs to another runtime");
       }

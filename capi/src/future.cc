@@ -1,6 +1,7 @@
 #include "capi/src/future.h"
 
 #include <new>
+#include <string>
 #include <utility>
 
 #include "capi/src/guard.h"
@@ -187,12 +188,18 @@ void CFuture::deliver(Registration* r, const Outcome& outcome) {
   free_registration(r);
   mark_observed();
   settled(scope);
+  call(callback, user, outcome);
+}
+
+void CFuture::call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept {
+  const bool was_delivering = delivering_.exchange(true, std::memory_order_relaxed);
   try {
     callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
   } catch (...) {
     runtime_.loop.report({ExceptionContext::Kind::callback_exception,
                           "exception in a future callback", std::current_exception(), Duration(0)});
   }
+  delivering_.store(was_delivering, std::memory_order_relaxed);
 }
 
 void CFuture::cancel_registration(Registration* r) noexcept {
@@ -208,13 +215,7 @@ void CFuture::cancel_registration(Registration* r) noexcept {
     r->callback = nullptr;  // queued: the QueuedDelivery frees it
   }
   if (callback == nullptr) return;
-  const weft_value none = weft_value_none();
-  try {
-    callback(user, c_handle(), WEFT_ERR_CANCELLED, &none, kScopeCancelled);
-  } catch (...) {
-    runtime_.loop.report({ExceptionContext::Kind::callback_exception,
-                          "exception in a future callback", std::current_exception(), Duration(0)});
-  }
+  call(callback, user, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
 }
 
 void CFuture::update_tracking() noexcept {
@@ -296,6 +297,14 @@ void CFuture::force_free() noexcept {
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
 
+CFuture& future_of(const weft_future_t* future, const char* what) {
+  CFuture& f = lookup<CFuture>(future, Kind::future, what);
+  if (!f.usable()) [[unlikely]] {
+    fail(Errc::stale_handle, std::string(what) + " (weft_future_t) was released: every reference is gone");
+  }
+  return f;
+}
+
 }  // namespace weft::capi
 
 // ---- the C API ---------------------------------------------------------------
@@ -309,11 +318,7 @@ using weft::capi::lookup;
 using weft::capi::require;
 using weft::capi::Scope;
 
-namespace {
-
-CFuture& future_of(weft_future_t* future) { return lookup<CFuture>(future, Kind::future, "future"); }
-
-}  // namespace
+using weft::capi::future_of;
 
 extern "C" {
 
@@ -370,7 +375,7 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
 
 WEFT_API weft_status weft_future_retain(weft_future_t* future) {
   return api(__func__, [&] {
-    future_of(future).retain_handle();
+    future_of(future).retain_handle();  // inside a callback: may bring it back
     return WEFT_OK;
   });
 }
@@ -378,7 +383,7 @@ WEFT_API weft_status weft_future_retain(weft_future_t* future) {
 WEFT_API weft_status weft_future_release(weft_future_t* future) {
   if (future == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    if (!future_of(future).release_handle()) {
+    if (!lookup<CFuture>(future, Kind::future, "future").release_handle()) {
       fail(Errc::stale_handle, "weft_future_release: every reference was already released");
     }
     return WEFT_OK;

@@ -20,9 +20,10 @@
 //   `handle_refs_` counts weft_future_retain/release; when it reaches 0 the
 //   handles' core reference goes, and a future nobody can complete any more
 //   (no handle, no producer: job or combinator) is rejected with
-//   broken_promise. The handle stays valid while the memory lives, so a
-//   callback can be given the future's handle even after the program
-//   released its own references.
+//   broken_promise. From then on the handle is refused as stale (usable()),
+//   though the memory may live on until the continuation ran; inside a
+//   callback that is handed the future (`delivering_`), the handle is
+//   usable again, and retaining it there brings it back for good.
 // - Work. A future made by weft_executor_submit also sits in its scope's work
 //   list until the work has finished running *and* the continuation ran;
 //   `work_flags_` decides which of the two (worker or loop) comes last and
@@ -103,6 +104,12 @@ class CFuture final : public weft::detail::StateBase {
   void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
   void release_producer() noexcept;
 
+  // Whether a C call may use this future's handle: a reference is held, or a
+  // callback that was handed it is running.
+  bool usable() const noexcept {
+    return handle_refs_.load(std::memory_order_acquire) != 0 || delivering_.load(std::memory_order_relaxed);
+  }
+
   // --- reading (any thread, once ready) -------------------------------------
   Outcome outcome() const noexcept;
   const Value& value() const noexcept { return value_; }
@@ -147,6 +154,7 @@ class CFuture final : public weft::detail::StateBase {
 
   void maybe_break() noexcept;
   void deliver(Registration* registration, const Outcome& outcome);
+  void call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept;
   void free_registration(Registration* registration) noexcept;
   friend class QueuedDelivery;
 
@@ -157,6 +165,7 @@ class CFuture final : public weft::detail::StateBase {
   std::atomic<bool> claimed_{false};
   std::atomic<bool> observed_{false};
   std::atomic<std::uint8_t> work_flags_{0};
+  std::atomic<bool> delivering_{false};  // written on the loop thread
 
   // Outcome: written by the claimer before publish, read after ready.
   weft_status status_ = WEFT_OK;
@@ -173,5 +182,9 @@ class CFuture final : public weft::detail::StateBase {
   bool dispatched_ = false;
   Text name_;
 };
+
+// Looks up a future handle the caller may use (see CFuture::usable), or
+// fails with invalid_handle / stale_handle.
+CFuture& future_of(const weft_future_t* future, const char* what = "future");
 
 }  // namespace weft::capi

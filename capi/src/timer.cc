@@ -10,19 +10,25 @@ namespace weft::capi {
 
 namespace {
 
-// Frees the record (and its handle) and returns what the callback needs.
+// What a timer's callback needs once its record is retired.
 struct Due {
   weft_callback callback;
   void* user;
 };
 
-Due retire(TimerRec* timer) noexcept {
+// Takes the timer out of its scope and invalidates its handle; frees the
+// record unless the core still holds its fire callback (`queued`).
+Due retire(TimerRec* timer, bool queued) noexcept {
   Scope* scope = timer->scope;
-  Runtime& runtime = scope->runtime;
+  Runtime& runtime = *timer->runtime;
   scope->timers.remove(timer);
   if (timer->handle != 0) runtime.arena.remove(timer->handle);
   const Due due{timer->callback, timer->user};
-  runtime.allocator.destroy(timer);
+  if (queued) {
+    timer->callback = nullptr;
+  } else {
+    runtime.allocator.destroy(timer);
+  }
   settled(scope);
   return due;
 }
@@ -31,7 +37,11 @@ Due retire(TimerRec* timer) noexcept {
 struct FireTimer {
   TimerRec* timer;
   void operator()() const {
-    const Due due = retire(timer);
+    if (timer->callback == nullptr) {  // cancelled while already queued
+      timer->runtime->allocator.destroy(timer);
+      return;
+    }
+    const Due due = retire(timer, /*queued=*/false);
     due.callback(due.user, WEFT_OK);
   }
 };
@@ -49,6 +59,7 @@ TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* 
     runtime.allocator.destroy(timer);
     throw;
   }
+  timer->runtime = &runtime;
   timer->scope = &scope;
   timer->callback = callback;
   timer->user = user;
@@ -57,8 +68,8 @@ TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* 
 }
 
 void cancel_timer(TimerRec* timer) {
-  timer->core.cancel();
-  const Due due = retire(timer);
+  const bool still_in_heap = timer->core.cancel();
+  const Due due = retire(timer, /*queued=*/!still_in_heap);
   due.callback(due.user, WEFT_ERR_CANCELLED);
 }
 

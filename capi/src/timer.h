@@ -5,7 +5,11 @@
 // called: by the loop when it fires (WEFT_OK), or by cancel_timer (WEFT_ERR_
 // CANCELLED), which weft_timer_cancel, scope cancellation and runtime
 // teardown use. Its handle (made only if the caller asked for one) goes stale
-// at that moment, and the record is freed before the callback runs.
+// at that moment, and the record is freed before the callback runs — except
+// when the timer is cancelled after it expired but before its turn came (the
+// loop moves every expired timer to the ready queue at once, so a callback
+// of that pass may cancel a later one): the core then still holds the fire
+// callback, which finds `callback` cleared and only frees the record.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +21,11 @@
 
 namespace weft::capi {
 
+struct Runtime;
 struct Scope;
 
 struct TimerRec {
+  Runtime* runtime = nullptr;
   Scope* scope = nullptr;
   weft_callback callback = nullptr;
   void* user = nullptr;

@@ -16,9 +16,11 @@
  * References: weft_future_create and every function with a `weft_future_t**
  * out` give the caller one reference; weft_future_retain adds one,
  * weft_future_release drops one. Registered callbacks and work in flight keep
- * the future alive by themselves. Releasing the last reference to a pending
- * future that nothing else can complete rejects it with
- * WEFT_ERR_BROKEN_PROMISE (its callbacks still run).
+ * the future alive by themselves. Once you have released your last
+ * reference the handle is stale (WEFT_ERR_STALE_HANDLE) — except inside a
+ * callback that is handed it, which may retain it to keep it. Releasing the
+ * last reference to a pending future that nothing else can complete rejects
+ * it with WEFT_ERR_BROKEN_PROMISE (its callbacks still run).
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */
@@ -81,7 +83,7 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
 /* Adds a reference. Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_retain(weft_future_t* future);
 
-/* Drops a reference; the handle is stale once the last one is gone. NULL is
+/* Drops a reference; the handle is stale once your last one is gone. NULL is
  * accepted and does nothing. Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_release(weft_future_t* future);
 
