@@ -3,10 +3,12 @@
 // A Combinator registers an ordinary callback on each input, through the
 // loop handle it was given (so its scope owns those registrations, like any
 // awaiter's), and produces one output future in the same scope. It holds a
-// core reference to the output and to each input, and is freed when its last
-// registration (and its timer) has been called: by then the output has
-// completed. If the output is cancelled, the combinator hears it from the
-// output's continuation (Producer) and cancels the inputs still pending.
+// core reference to the output and to each input. Once it has its answer
+// (`done_`) it takes back the registrations not yet called and stops its
+// timer, so a finished combinator keeps nothing waiting (run() does not wait
+// for the inputs `any` did not need), and it is freed. If the output is
+// cancelled, the combinator hears it from the output's continuation
+// (Producer) and cancels the inputs still pending.
 // Everything here runs on the loop thread.
 #include <new>
 #include <string>
@@ -32,20 +34,35 @@ class Combinator final : public Producer {
   Combinator(Type type, Scope& scope) noexcept : type_(type), scope_(scope) {}
 
   void on_output_cancelled() noexcept override {
-    done_ = true;
+    ++refs_;  // detach() below may drop the others
     for (std::size_t i = 0; i < count_; ++i) inputs_[i]->cancel();
-    stop_timer();
+    detach();
+    unref();
   }
 
  private:
   struct Link {
     Combinator* owner;
     std::size_t index;
+    Registration* registration;  // until called or taken back
   };
+
+  // Done: take back what is still registered, stop the timer.
+  void detach() noexcept {
+    done_ = true;
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (Registration* r = std::exchange(links_[i].registration, nullptr)) {
+        inputs_[i]->cancel_registration(r, /*notify=*/false);
+        unref();
+      }
+    }
+    stop_timer();
+  }
 
   static void on_input(void* user, weft_future_t*, weft_status status, const weft_value*,
                        const char* message) {
     Link* link = static_cast<Link*>(user);
+    link->registration = nullptr;  // called: gone
     Combinator* self = link->owner;
     if (!self->done_) {
       switch (self->type_) {
@@ -78,10 +95,10 @@ class Combinator final : public Producer {
     self->unref();
   }
 
+  // Completes the output; the caller holds a reference across detach().
   void finish(weft_status status, Value value, const char* message) {
-    done_ = true;
     output_->complete(status, std::move(value), message, /*owned=*/true);
-    stop_timer();
+    detach();
   }
 
   void stop_timer() noexcept {
@@ -141,7 +158,7 @@ CFuture* Combinator::start(Type type, Scope& scope, CFuture* const* inputs, std:
   for (std::size_t i = 0; i < count; ++i) {
     inputs[i]->add_ref();
     self->inputs_[i] = inputs[i];
-    self->links_[i] = Link{self, i};
+    self->links_[i] = Link{self, i, nullptr};
   }
   self->count_ = count;
   self->remaining_ = count;
@@ -150,7 +167,7 @@ CFuture* Combinator::start(Type type, Scope& scope, CFuture* const* inputs, std:
   // failure, drops start()'s reference and the caller's handle, and throws.
   try {
     for (std::size_t i = 0; i < count; ++i) {
-      inputs[i]->add_registration(scope, on_input, &self->links_[i]);
+      self->links_[i].registration = inputs[i]->add_registration(scope, on_input, &self->links_[i]);
       ++self->refs_;
     }
     if (type == Type::timeout) {

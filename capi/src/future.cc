@@ -136,7 +136,7 @@ Outcome CFuture::outcome() const noexcept {
   return {status_, none, message_.c_str(weft_status_str(status_))};
 }
 
-void CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
+Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
   Registration* r;
   if (!embedded_in_use_) {
     r = &embedded_registration_;
@@ -154,7 +154,7 @@ void CFuture::add_registration(Scope& scope, weft_future_callback callback, void
     scope.registrations.push_back(r);
     registrations_.push_back(r);
     update_tracking();
-    return;
+    return r;
   }
   // Already completed and dispatched: deliver at the next pass, never inside
   // this call.
@@ -167,6 +167,7 @@ void CFuture::add_registration(Scope& scope, weft_future_callback callback, void
     throw;
   }
   scope.registrations.push_back(r);
+  return r;
 }
 
 void CFuture::free_registration(Registration* r) noexcept {
@@ -202,7 +203,7 @@ void CFuture::call(weft_future_callback callback, void* user, const Outcome& out
   delivering_.store(was_delivering, std::memory_order_relaxed);
 }
 
-void CFuture::cancel_registration(Registration* r) noexcept {
+void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
   Scope* scope = r->scope;
   scope->registrations.remove(r);
   const weft_future_callback callback = r->callback;
@@ -214,7 +215,8 @@ void CFuture::cancel_registration(Registration* r) noexcept {
   } else {
     r->callback = nullptr;  // queued: the QueuedDelivery frees it
   }
-  if (callback == nullptr) return;
+  settled(scope);
+  if (callback == nullptr || !notify) return;
   call(callback, user, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
 }
 

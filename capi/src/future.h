@@ -118,9 +118,11 @@ class CFuture final : public weft::detail::StateBase {
   // --- loop thread -----------------------------------------------------------
   // Registers a callback through `scope`: runs after completion, or (if the
   // continuation already ran) is queued to run at the loop's next pass.
-  void add_registration(Scope& scope, weft_future_callback callback, void* user);
-  // Called by a cancelled scope: `registration` is called with cancelled now.
-  void cancel_registration(Registration* registration) noexcept;
+  Registration* add_registration(Scope& scope, weft_future_callback callback, void* user);
+  // Takes a registration back before it was called: with `notify`, it is
+  // called with cancelled now (a cancelled scope); without, it is dropped
+  // silently (a combinator that no longer needs it).
+  void cancel_registration(Registration* registration, bool notify = true) noexcept;
   // Tracks the future with the loop iff something waits for it.
   void update_tracking() noexcept;
   void set_name(const char* name);

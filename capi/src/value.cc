@@ -78,7 +78,8 @@ Value::Value(const Value& other) noexcept : kind_(other.kind_), scalar_(other.sc
 }
 
 void Value::commit() noexcept {
-  if (block_ != nullptr && kind_ == WEFT_VALUE_POINTER) {
+  // A shared value (forwarded from another future) is committed already.
+  if (block_ != nullptr && kind_ == WEFT_VALUE_POINTER && block_->pending_destroy != nullptr) {
     block_->destroy = std::exchange(block_->pending_destroy, nullptr);
   }
 }
