@@ -12,6 +12,7 @@
 // and the message.
 #pragma once
 
+#include <cstring>
 #include <string>
 
 #include "capi/src/handles.h"
@@ -52,6 +53,17 @@ T& lookup(const void* handle, Kind kind, const char* what = "handle") {
   void* object = lookup_handle(handle, kind, error);
   if (object == nullptr) [[unlikely]] object = checked_lookup(handle, kind, what);
   return *static_cast<T*>(object);
+}
+
+// The integer a caller put in a C enum. In C++ an enum whose enumerators are
+// all non-negative cannot hold, say, -1 (loading one is undefined), while a
+// C caller can pass anything: read the bits, then compare integers.
+template <class E>
+int raw_enum(const E& value) noexcept {
+  static_assert(sizeof(E) == sizeof(int), "weft's C enums are int-sized (..._FORCE32)");
+  int bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
 }
 
 // Fails with invalid_argument if `p` is NULL.

@@ -68,7 +68,8 @@ WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop) 
 WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
   return api(__func__, [&] {
     weft::Loop& core = weft::capi::loop_scope_any_thread(loop).runtime.loop;
-    switch (mode) {
+    const int raw = weft::capi::raw_enum(mode);
+    switch (raw) {
       case WEFT_RUN_DEFAULT:
         core.run();
         return WEFT_OK;
@@ -78,11 +79,10 @@ WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
       case WEFT_RUN_NOWAIT:
         core.poll();
         return WEFT_OK;
-      case WEFT_RUN_MODE_FORCE32:
+      default:
         break;
     }
-    fail(Errc::invalid_argument,
-         "weft_loop_run: mode " + std::to_string(static_cast<int>(mode)) + " is not a weft_run_mode");
+    fail(Errc::invalid_argument, "weft_loop_run: mode " + std::to_string(raw) + " is not a weft_run_mode");
   });
 }
 

@@ -195,9 +195,9 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtim
       std::memcpy(&o, options, sizeof(o));
       o.struct_size = sizeof(o);
     }
-    if (o.clock != WEFT_CLOCK_MONOTONIC && o.clock != WEFT_CLOCK_MANUAL) {
-      fail(Errc::invalid_argument, "options.clock " + std::to_string(static_cast<int>(o.clock)) +
-                                       " is not a weft_clock_kind");
+    const int clock = weft::capi::raw_enum(o.clock);
+    if (clock != WEFT_CLOCK_MONOTONIC && clock != WEFT_CLOCK_MANUAL) {
+      fail(Errc::invalid_argument, "options.clock " + std::to_string(clock) + " is not a weft_clock_kind");
     }
     if ((o.allocator.alloc == nullptr) != (o.allocator.free == nullptr)) {
       fail(Errc::invalid_argument, "options.allocator: set both alloc and free, or neither");

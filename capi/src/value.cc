@@ -22,7 +22,8 @@ struct Value::Block {
 
 Value Value::from_c(const weft_value& value, Allocator& allocator) {
   Value out;
-  switch (value.kind) {
+  const int kind = raw_enum(value.kind);
+  switch (kind) {
     case WEFT_VALUE_NONE:
       return out;
     case WEFT_VALUE_BOOL:
@@ -51,7 +52,7 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
       block->size = bytes.size;
       if (bytes.size != 0) std::memcpy(block->bytes(), bytes.data, bytes.size);
       block->bytes()[bytes.size] = '\0';
-      out.kind_ = value.kind;
+      out.kind_ = static_cast<weft_value_kind>(kind);
       out.block_ = block;
       return out;
     }
@@ -66,11 +67,10 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
       out.block_ = block;
       return out;
     }
-    case WEFT_VALUE_KIND_FORCE32:
+    default:
       break;
   }
-  fail(Errc::invalid_argument,
-       "value.kind " + std::to_string(static_cast<int>(value.kind)) + " is not a weft_value_kind");
+  fail(Errc::invalid_argument, "value.kind " + std::to_string(kind) + " is not a weft_value_kind");
 }
 
 Value::Value(const Value& other) noexcept : kind_(other.kind_), scalar_(other.scalar_), block_(other.block_) {
@@ -141,7 +141,8 @@ weft_status read_check(const void* out, const weft_value* value, weft_value_kind
   return weft::capi::api(function, [&] {
     weft::capi::require(out, "out");
     weft::capi::require(value, "value");
-    if (value->kind != a && value->kind != b) {
+    const int kind = weft::capi::raw_enum(value->kind);
+    if (kind != a && kind != b) {
       weft::capi::fail(weft::Errc::invalid_argument, "the value is of another kind");
     }
     return WEFT_OK;
