@@ -1,9 +1,9 @@
 #include "capi/src/alloc.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
-#include "core/loop/loop.h"
 
 namespace weft::capi {
 
@@ -27,7 +27,7 @@ Allocator::Allocator(const weft_allocator& hooks) noexcept : hooks_(hooks) {
   }
 }
 
-bool Allocator::on_loop_thread() const noexcept { return loop_ != nullptr && loop_->in_loop_thread(); }
+bool Allocator::on_loop_thread() const noexcept { return is_owner_ != nullptr && is_owner_(owner_context_); }
 
 void* Allocator::allocate(std::size_t size, std::size_t alignment) {
   void* memory = hooks_.alloc(hooks_.user, size, alignment);
@@ -52,18 +52,17 @@ void Allocator::deallocate(void* pointer, std::size_t size, std::size_t alignmen
 
 Text::Text(Allocator& allocator, std::string_view text) {
   if (text.empty()) return;
-  data_ = static_cast<char*>(allocator.allocate(text.size() + 1, 1));
-  std::memcpy(data_, text.data(), text.size());
-  data_[text.size()] = '\0';
-  size_ = text.size();
-  allocator_ = &allocator;
+  const std::size_t size = offsetof(Block, text) + text.size() + 1;
+  block_ = static_cast<Block*>(allocator.allocate(size, alignof(Block)));
+  block_->allocator = &allocator;
+  block_->size = size;
+  std::memcpy(block_->text, text.data(), text.size());
+  block_->text[text.size()] = '\0';
 }
 
 void Text::reset() noexcept {
-  if (data_ != nullptr) allocator_->deallocate(data_, size_ + 1, 1);
-  allocator_ = nullptr;
-  data_ = nullptr;
-  size_ = 0;
+  Block* block = std::exchange(block_, nullptr);
+  if (block != nullptr) block->allocator->deallocate(block, block->size, alignof(Block));
 }
 
 }  // namespace weft::capi

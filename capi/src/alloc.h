@@ -13,10 +13,6 @@
 
 #include "weft/runtime.h"
 
-namespace weft {
-class Loop;
-}
-
 namespace weft::capi {
 
 class Allocator {
@@ -25,8 +21,12 @@ class Allocator {
   Allocator(const Allocator&) = delete;
   Allocator& operator=(const Allocator&) = delete;
 
-  // From now on, allocations on `loop`'s thread use the cheap counter.
-  void set_loop(const Loop* loop) noexcept { loop_ = loop; }
+  // From now on, allocations on the owner thread (the runtime's loop thread,
+  // as `is_owner(context)` tells) use the cheap counter.
+  void set_owner(bool (*is_owner)(const void*) noexcept, const void* context) noexcept {
+    is_owner_ = is_owner;
+    owner_context_ = context;
+  }
 
   // Throws std::bad_alloc when the hook returns NULL.
   void* allocate(std::size_t size, std::size_t alignment);
@@ -62,40 +62,42 @@ class Allocator {
   bool on_loop_thread() const noexcept;
 
   weft_allocator hooks_;
-  const Loop* loop_ = nullptr;
+  bool (*is_owner_)(const void*) noexcept = nullptr;
+  const void* owner_context_ = nullptr;
   std::ptrdiff_t local_bytes_ = 0;                 // loop thread only
   std::atomic<std::ptrdiff_t> remote_bytes_{0};    // other threads
 };
 
-// A NUL-terminated copy of a string, held in an Allocator. Move-only.
+// A NUL-terminated copy of a string, held in an Allocator: one pointer (the
+// block remembers its allocator and size). Move-only.
 class Text {
  public:
   Text() noexcept = default;
   Text(Allocator& allocator, std::string_view text);
-  Text(Text&& other) noexcept
-      : allocator_(std::exchange(other.allocator_, nullptr)),
-        data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)) {}
+  Text(Text&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
   Text& operator=(Text&& other) noexcept {
     if (this != &other) {
       reset();
-      allocator_ = std::exchange(other.allocator_, nullptr);
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
+      block_ = std::exchange(other.block_, nullptr);
     }
     return *this;
   }
   ~Text() { reset(); }
 
   // The text, or `fallback` if empty.
-  const char* c_str(const char* fallback = "") const noexcept { return data_ != nullptr ? data_ : fallback; }
-  bool empty() const noexcept { return data_ == nullptr; }
+  const char* c_str(const char* fallback = "") const noexcept {
+    return block_ != nullptr ? block_->text : fallback;
+  }
+  bool empty() const noexcept { return block_ == nullptr; }
   void reset() noexcept;
 
  private:
-  Allocator* allocator_ = nullptr;
-  char* data_ = nullptr;
-  std::size_t size_ = 0;
+  struct Block {
+    Allocator* allocator;
+    std::size_t size;  // bytes allocated
+    char text[1];
+  };
+  Block* block_ = nullptr;
 };
 
 }  // namespace weft::capi

@@ -109,7 +109,7 @@ class Combinator final : public Producer {
   void unref() noexcept {
     if (--refs_ != 0) return;
     Allocator& allocator = scope_.runtime.allocator;
-    output_->set_producer(nullptr);
+    if (FutureExtras* extras = output_->extras_if_any()) extras->producer = nullptr;
     output_->release_producer();
     output_->release();
     for (std::size_t i = 0; i < count_; ++i) inputs_[i]->release();
@@ -152,9 +152,15 @@ CFuture* Combinator::start(Type type, Scope& scope, CFuture* const* inputs, std:
     throw;
   }
   CFuture* output = self->output_;
+  try {
+    output->extras().producer = self;
+  } catch (...) {
+    output->release_handle();
+    free_parts();
+    throw;
+  }
   output->add_ref();
   output->add_producer();
-  output->set_producer(self);
   for (std::size_t i = 0; i < count; ++i) {
     inputs[i]->add_ref();
     self->inputs_[i] = inputs[i];

@@ -18,8 +18,8 @@ const char* scope_state(const Scope& scope) noexcept {
   return scope.cancelled.load(std::memory_order_relaxed) ? "cancelled" : "open";
 }
 
-const char* work_state(const CFuture& future) noexcept {
-  switch (future.work_state.load(std::memory_order_relaxed)) {
+const char* work_state(const FutureExtras& work) noexcept {
+  switch (work.work_state.load(std::memory_order_relaxed)) {
     case 0: return "queued";
     case 1: return "running";
     default: return "finished";
@@ -44,7 +44,9 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
     emit(visit, user, WEFT_OBJECT_FUTURE_CALLBACK, scope, r->future->name(),
          r->future->dispatched() ? "queued" : "waiting");
   });
-  scope.work.for_each([&](CFuture* f) { emit(visit, user, WEFT_OBJECT_WORK, scope, f->name(), work_state(*f)); });
+  scope.work.for_each([&](FutureExtras* w) {
+    emit(visit, user, WEFT_OBJECT_WORK, scope, w->future->name(), work_state(*w));
+  });
 }
 
 void dump(Runtime& runtime, weft_object_visitor visit, void* user) {
@@ -110,7 +112,9 @@ WEFT_API weft_status weft_runtime_stats(weft_stats* out, weft_runtime_t* runtime
     s.errors_reported = rt.errors_reported;
     s.ready = loop.ready_depth;
     s.timers_pending = loop.timers_pending;
-    s.futures_alive = rt.futures_alive.load(std::memory_order_relaxed);
+    rt.arena.for_each_live([&](weft::capi::Kind kind, void*, weft::capi::HandleBits) {
+      if (kind == weft::capi::Kind::future) ++s.futures_alive;
+    });
     rt.scopes.for_each([&](Scope* scope) {
       s.futures_pending += scope->futures.size();
       s.work_pending += scope->work.size();

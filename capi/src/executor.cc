@@ -159,7 +159,7 @@ class WorkJob {
     Value value;
     std::string message;
     if (call) {
-      future->work_state.store(1, std::memory_order_relaxed);
+      future->extras_if_any()->work_state.store(1, std::memory_order_relaxed);
       status = call_work(future->runtime(), value, message);
     }
     const bool continuation_ran = future->finish_work();
@@ -316,6 +316,12 @@ WEFT_API weft_status weft_executor_submit(weft_future_t** out, weft_executor_t* 
     std::lock_guard<std::mutex> lock(ex.mutex);
     if (!ex.accepting) fail(Errc::closed, "weft_executor_submit: the executor is being destroyed");
     weft::capi::CFuture* future = weft::capi::CFuture::create(scope);
+    try {
+      future->extras();
+    } catch (...) {
+      future->release_handle();  // nothing can complete it: it breaks, quietly
+      throw;
+    }
     future->start_work(scope);
     ++scope.runtime.work_submitted;
     // A fresh future's first registration uses its embedded storage: no

@@ -51,6 +51,15 @@ class QueuedDelivery {
 
 CFuture::CFuture(Runtime& runtime, Scope& scope) noexcept : runtime_(runtime), scope_(&scope) {}
 
+CFuture::~CFuture() {
+  if (extras_ != nullptr) runtime_.allocator.destroy(extras_);
+}
+
+FutureExtras& CFuture::extras() {
+  if (extras_ == nullptr) extras_ = runtime_.allocator.make<FutureExtras>(this);
+  return *extras_;
+}
+
 CFuture* CFuture::create(Scope& scope) {
   Runtime& runtime = scope.runtime;
   void* memory = runtime.allocator.allocate(sizeof(CFuture), alignof(CFuture));
@@ -66,7 +75,6 @@ CFuture* CFuture::create(Scope& scope) {
   // The core's two initial references: the handles' and the continuation's.
   future->publish_continuation(runtime.loop);
   ++runtime.futures_created;
-  runtime.futures_alive.fetch_add(1, std::memory_order_relaxed);
   return future;
 }
 
@@ -138,11 +146,9 @@ Outcome CFuture::outcome() const noexcept {
 
 Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
   Registration* r;
-  if (!embedded_in_use_) {
-    r = &embedded_registration_;
+  if (embedded_.future == nullptr) {
+    r = &embedded_;
     *r = Registration{};
-    r->embedded = true;
-    embedded_in_use_ = true;
   } else {
     r = runtime_.allocator.make<Registration>();
   }
@@ -152,12 +158,18 @@ Registration* CFuture::add_registration(Scope& scope, weft_future_callback callb
   r->user = user;
   if (!dispatched_) {
     scope.registrations.push_back(r);
-    registrations_.push_back(r);
+    if (tail_ != nullptr) {
+      tail_->next = r;
+    } else {
+      head_ = r;
+    }
+    tail_ = r;
     update_tracking();
     return r;
   }
   // Already completed and dispatched: deliver at the next pass, never inside
   // this call.
+  r->queued = true;
   add_ref();
   try {
     runtime_.loop.call_soon(QueuedDelivery(r));
@@ -170,9 +182,21 @@ Registration* CFuture::add_registration(Scope& scope, weft_future_callback callb
   return r;
 }
 
+void CFuture::unlink(Registration* r) noexcept {
+  Registration* previous = nullptr;
+  Registration** link = &head_;
+  while (*link != r) {
+    previous = *link;
+    link = &previous->next;
+  }
+  *link = r->next;
+  if (tail_ == r) tail_ = previous;
+  r->next = nullptr;
+}
+
 void CFuture::free_registration(Registration* r) noexcept {
-  if (r->embedded) {
-    embedded_in_use_ = false;
+  if (r == &embedded_) {
+    embedded_.future = nullptr;  // free for the next registration
   } else {
     runtime_.allocator.destroy(r);
   }
@@ -181,7 +205,7 @@ void CFuture::free_registration(Registration* r) noexcept {
 void CFuture::deliver(Registration* r, const Outcome& outcome) {
   // Bookkeeping first: the callback may destroy the scope, or the runtime's
   // last reference to this future's neighbours.
-  registrations_.remove(r);
+  if (!r->queued) unlink(r);
   Scope* scope = r->scope;
   scope->registrations.remove(r);
   const weft_future_callback callback = r->callback;
@@ -193,7 +217,9 @@ void CFuture::deliver(Registration* r, const Outcome& outcome) {
 }
 
 void CFuture::call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept {
-  const bool was_delivering = delivering_.exchange(true, std::memory_order_relaxed);
+  // Loop thread only writes it: no read-modify-write needed.
+  const bool was_delivering = delivering_.load(std::memory_order_relaxed);
+  delivering_.store(true, std::memory_order_relaxed);
   try {
     callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
   } catch (...) {
@@ -208,12 +234,12 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
   scope->registrations.remove(r);
   const weft_future_callback callback = r->callback;
   void* user = r->user;
-  if (r->future_hook.linked()) {
-    registrations_.remove(r);
+  if (!r->queued) {
+    unlink(r);
     free_registration(r);
     update_tracking();
   } else {
-    r->callback = nullptr;  // queued: the QueuedDelivery frees it
+    r->callback = nullptr;  // the QueuedDelivery frees it
   }
   settled(scope);
   if (callback == nullptr || !notify) return;
@@ -221,7 +247,8 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
 }
 
 void CFuture::update_tracking() noexcept {
-  const bool wanted = !dispatched_ && (!registrations_.empty() || work_hook.linked());
+  const bool wanted =
+      !dispatched_ && (head_ != nullptr || (extras_ != nullptr && extras_->work_hook.linked()));
   if (wanted && !tracked_) {
     runtime_.loop.track_future(this);
   } else if (!wanted && tracked_) {
@@ -230,12 +257,13 @@ void CFuture::update_tracking() noexcept {
 }
 
 void CFuture::set_name(const char* name) {
-  name_ = name != nullptr ? Text(runtime_.allocator, name) : Text();
+  if (name == nullptr && extras_ == nullptr) return;
+  extras().name = name != nullptr ? Text(runtime_.allocator, name) : Text();
 }
 
 void CFuture::start_work(Scope& scope) noexcept {
-  work_scope_ = &scope;
-  scope.work.push_back(this);
+  extras_->work_scope = &scope;
+  scope.work.push_back(extras_);
   add_ref();  // the work list's link, dropped by unlink_work
   add_ref();  // the job's, dropped by the worker
   add_producer();
@@ -243,9 +271,9 @@ void CFuture::start_work(Scope& scope) noexcept {
 }
 
 void CFuture::unlink_work() noexcept {
-  Scope* scope = std::exchange(work_scope_, nullptr);
-  scope->work.remove(this);
-  work_state.store(2, std::memory_order_relaxed);
+  Scope* scope = std::exchange(extras_->work_scope, nullptr);
+  scope->work.remove(extras_);
+  extras_->work_state.store(2, std::memory_order_relaxed);
   update_tracking();
   settled(scope);
   release();
@@ -256,16 +284,17 @@ void CFuture::run_continuation() {
   Scope* scope = std::exchange(scope_, nullptr);
   if (scope != nullptr) scope->futures.remove(this);
   dispatched_ = true;
-  if (work_hook.linked() &&
-      (work_flags_.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished)) {
-    unlink_work();
-  }
-  if (Producer* producer = std::exchange(producer_, nullptr); producer != nullptr && is_cancelled()) {
-    producer->on_output_cancelled();
+  if (extras_ != nullptr) {
+    if (extras_->work_hook.linked() &&
+        (extras_->work_flags.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished)) {
+      unlink_work();
+    }
+    Producer* producer = std::exchange(extras_->producer, nullptr);
+    if (producer != nullptr && is_cancelled()) producer->on_output_cancelled();
   }
   if (scope != nullptr) settled(scope);
   const Outcome outcome = this->outcome();
-  while (Registration* r = registrations_.front()) deliver(r, outcome);
+  while (head_ != nullptr) deliver(head_, outcome);
   release();  // the continuation's reference
 }
 
@@ -282,10 +311,9 @@ void CFuture::destroy() noexcept {
   if (is_ready() && !is_cancelled() && status_ != WEFT_OK && status_ != WEFT_ERR_BROKEN_PROMISE &&
       !observed_.load(std::memory_order_relaxed) && !runtime.destroying.load(std::memory_order_relaxed)) {
     runtime.report(WEFT_EVENT_UNOBSERVED_FAILURE, status_, message_.c_str(weft_status_str(status_)),
-                   name_.empty() ? nullptr : name_.c_str());
+                   *name() != '\0' ? name() : nullptr);
   }
   runtime.arena.remove(handle_);
-  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
@@ -294,7 +322,6 @@ void CFuture::force_free() noexcept {
   // Teardown only: nothing else refers to it any more (see runtime.cc).
   Runtime& runtime = runtime_;
   runtime.arena.remove(handle_);
-  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }

@@ -25,9 +25,12 @@
 //   callback that is handed the future (`delivering_`), the handle is
 //   usable again, and retaining it there brings it back for good.
 // - Work. A future made by weft_executor_submit also sits in its scope's work
-//   list until the work has finished running *and* the continuation ran;
-//   `work_flags_` decides which of the two (worker or loop) comes last and
-//   unlinks it (see finish_work / run_continuation).
+//   list (through its FutureExtras) until the work has finished running *and*
+//   the continuation ran; `work_flags` decides which of the two (worker or
+//   loop) comes last and unlinks it (see finish_work / run_continuation).
+// - Size: 224 bytes with the core state. What few futures need (a name, a
+//   producer, work bookkeeping) lives in FutureExtras, allocated on first
+//   use; the first registration is stored inside the future.
 //
 // Threads: fields under "loop thread" are touched on the runtime's loop
 // thread only. The outcome fields are written by the claimer before the
@@ -60,15 +63,28 @@ class Producer {
   ~Producer() = default;
 };
 
-// A callback registered with weft_future_then (or by weft itself).
+// A callback registered with weft_future_then (or by weft itself). A future's
+// first one lives inside the future.
 struct Registration {
-  CFuture* future = nullptr;
-  Scope* scope = nullptr;  // the scope it was registered through
+  ListHook scope_hook;           // in scope->registrations until called
+  Registration* next = nullptr;  // in its future's FIFO, before dispatch
+  CFuture* future = nullptr;     // nullptr: a free embedded slot
+  Scope* scope = nullptr;        // the scope it was registered through
   weft_future_callback callback = nullptr;
   void* user = nullptr;
-  ListHook future_hook;  // in future->registrations_ (before dispatch)
-  ListHook scope_hook;   // in scope->registrations (until called)
-  bool embedded = false; // the future's own storage, not allocated
+  bool queued = false;  // registered after dispatch: a QueuedDelivery holds it
+};
+
+// What few futures need, allocated on first use.
+struct FutureExtras {
+  explicit FutureExtras(CFuture* owner) noexcept : future(owner) {}
+  CFuture* future;
+  Text name;
+  Producer* producer = nullptr;  // a combinator's output
+  Scope* work_scope = nullptr;   // the scope counting submitted work
+  ListHook work_hook;            // in work_scope->work until the work is done
+  std::atomic<std::uint8_t> work_flags{0};
+  std::atomic<std::uint8_t> work_state{0};  // 0 queued, 1 running, 2 finished (dumps)
 };
 
 // The outcome as a callback sees it.
@@ -103,7 +119,6 @@ class CFuture final : public weft::detail::StateBase {
   bool release_handle() noexcept;
   void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
   void release_producer() noexcept;
-
   // Whether a C call may use this future's handle: a reference is held, or a
   // callback that was handed it is running.
   bool usable() const noexcept {
@@ -126,23 +141,26 @@ class CFuture final : public weft::detail::StateBase {
   // Tracks the future with the loop iff something waits for it.
   void update_tracking() noexcept;
   void set_name(const char* name);
-  const char* name() const noexcept { return name_.c_str(); }
+  const char* name() const noexcept { return extras_ != nullptr ? extras_->name.c_str() : ""; }
   bool dispatched() const noexcept { return dispatched_; }
-  void set_producer(Producer* producer) noexcept { producer_ = producer; }
+  // Throws std::bad_alloc.
+  FutureExtras& extras();
+  FutureExtras* extras_if_any() const noexcept { return extras_; }
 
-  // Work bookkeeping (executor.cc).
+  // Work bookkeeping (executor.cc); start_work needs extras() made first.
   void start_work(Scope& scope) noexcept;
-  // On the worker, after the work ran or was skipped: returns true if the
-  // continuation already ran, so the caller must post finish_work_on_loop.
-  bool finish_work() noexcept { return work_flags_.fetch_or(kWorkFinished, std::memory_order_acq_rel) & kDispatched; }
+  // On the worker, after the work ran or was skipped: true if the
+  // continuation already ran, so the caller must have unlink_work run on the
+  // loop.
+  bool finish_work() noexcept {
+    return extras_->work_flags.fetch_or(kWorkFinished, std::memory_order_acq_rel) & kDispatched;
+  }
   void unlink_work() noexcept;  // loop thread; drops the link's reference
-  std::atomic<std::uint8_t> work_state{0};  // 0 queued, 1 running, 2 finished (for dumps)
 
   // Runtime teardown: frees the future whatever its references.
   void force_free() noexcept;
 
   ListHook scope_hook;  // in scope_->futures while pending (loop thread)
-  ListHook work_hook;   // in work_scope_->work until the work is done (loop thread)
 
   void run_continuation() override;
   void discard_continuation() noexcept override;
@@ -152,11 +170,12 @@ class CFuture final : public weft::detail::StateBase {
 
  private:
   CFuture(Runtime& runtime, Scope& scope) noexcept;
-  ~CFuture() override = default;
+  ~CFuture() override;
 
   void maybe_break() noexcept;
   void deliver(Registration* registration, const Outcome& outcome);
   void call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept;
+  void unlink(Registration* registration) noexcept;  // from the FIFO
   void free_registration(Registration* registration) noexcept;
   friend class QueuedDelivery;
 
@@ -164,25 +183,22 @@ class CFuture final : public weft::detail::StateBase {
   HandleBits handle_ = 0;
   std::atomic<std::uint32_t> handle_refs_{1};
   std::atomic<std::uint32_t> producers_{0};
-  std::atomic<bool> claimed_{false};
-  std::atomic<bool> observed_{false};
-  std::atomic<std::uint8_t> work_flags_{0};
-  std::atomic<bool> delivering_{false};  // written on the loop thread
 
   // Outcome: written by the claimer before publish, read after ready.
   weft_status status_ = WEFT_OK;
+  std::atomic<bool> claimed_{false};
+  std::atomic<bool> observed_{false};
+  std::atomic<bool> delivering_{false};  // written on the loop thread
+  bool dispatched_ = false;              // loop thread
   Value value_;
   Text message_;
 
   // Loop thread.
-  Scope* scope_;                 // the creating scope, until dispatch
-  Scope* work_scope_ = nullptr;  // the scope counting the work
-  Producer* producer_ = nullptr;
-  List<Registration, &Registration::future_hook> registrations_;
-  Registration embedded_registration_;
-  bool embedded_in_use_ = false;
-  bool dispatched_ = false;
-  Text name_;
+  Scope* scope_;                  // the creating scope, until dispatch
+  Registration* head_ = nullptr;  // the FIFO of registrations
+  Registration* tail_ = nullptr;
+  Registration embedded_;
+  FutureExtras* extras_ = nullptr;
 };
 
 // Looks up a future handle the caller may use (see CFuture::usable), or

@@ -62,10 +62,9 @@ weft_status status_from_exception(const char* function) noexcept {
   }
 }
 
-void* checked_lookup(const void* handle, Kind kind, const char* what) {
+void fail_lookup(const void* handle, Kind kind, const char* what) {
   HandleError error = HandleError::none;
-  void* object = lookup_handle(handle, kind, error);
-  if (object != nullptr) return object;
+  lookup_handle(handle, kind, error);
   const std::string name = std::string(what) + " (" + kind_name(kind) + ")";
   switch (error) {
     case HandleError::null:
@@ -80,6 +79,8 @@ void* checked_lookup(const void* handle, Kind kind, const char* what) {
   }
   fail(Errc::stale_handle, name + " was destroyed or released");
 }
+
+void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
 
 void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
                        std::size_t known, const char* what) {

@@ -44,14 +44,16 @@ weft_status api(const char* function, Body&& body) noexcept {
   }
 }
 
-// Looks a handle up or fails with invalid_handle / stale_handle.
-void* checked_lookup(const void* handle, Kind kind, const char* what);
+// Fails with invalid_handle / stale_handle, saying why (the slow path of
+// lookup).
+[[noreturn, gnu::cold, gnu::noinline]] void fail_lookup(const void* handle, Kind kind, const char* what);
 
+// Looks up a handle or fails. The hot path is a few loads and compares.
 template <class T>
-T& lookup(const void* handle, Kind kind, const char* what = "handle") {
+[[gnu::always_inline]] inline T& lookup(const void* handle, Kind kind, const char* what = "handle") {
   HandleError error = HandleError::none;
   void* object = lookup_handle(handle, kind, error);
-  if (object == nullptr) [[unlikely]] object = checked_lookup(handle, kind, what);
+  if (object == nullptr) [[unlikely]] fail_lookup(handle, kind, what);
   return *static_cast<T*>(object);
 }
 
@@ -66,9 +68,11 @@ int raw_enum(const E& value) noexcept {
   return bits;
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void fail_null(const char* what);
+
 // Fails with invalid_argument if `p` is NULL.
-inline void require(const void* p, const char* what) {
-  if (p == nullptr) [[unlikely]] fail(Errc::invalid_argument, std::string(what) + " is NULL");
+[[gnu::always_inline]] inline void require(const void* p, const char* what) {
+  if (p == nullptr) [[unlikely]] fail_null(what);
 }
 
 // Checks an option struct's struct_size: at least `min_size` (the struct's

@@ -52,6 +52,11 @@ Slot& slot_at(std::uint32_t index) noexcept {
   return g_chunks[index / kSlotsPerChunk].load(std::memory_order_relaxed)->slots[index % kSlotsPerChunk];
 }
 
+// On the remote free stack, a free slot's `object` holds the next index + 1.
+std::uint32_t next_of(const Slot& slot) noexcept {
+  return static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(slot.object.load(std::memory_order_relaxed)));
+}
+
 // The next generation after `g`, skipping 0 (which no handle ever carries).
 std::uint32_t next_generation(std::uint32_t g) noexcept { return g + 1 == 0 ? 1 : g + 1; }
 
@@ -80,7 +85,6 @@ HandleArena::~HandleArena() {
         slot.generation.store(next_generation(slot.generation.load(std::memory_order_relaxed)),
                               std::memory_order_release);
       }
-      slot.next_free.store(0, std::memory_order_relaxed);
     }
   }
   give_back_chunks(chunks_);
@@ -102,7 +106,7 @@ std::uint32_t HandleArena::pop_local() noexcept {
     std::uint32_t top = remote_free_.exchange(0, std::memory_order_acquire);
     while (top != 0) {
       const std::uint32_t index = top - 1;
-      top = slot_at(index).next_free.load(std::memory_order_relaxed);
+      top = next_of(slot_at(index));
       local_free_.push_back(index);  // capacity: see add()
     }
   }
@@ -121,7 +125,7 @@ std::uint32_t HandleArena::pop_shared() {
     std::uint32_t top = remote_free_.exchange(0, std::memory_order_acquire);
     while (top != 0) {
       const std::uint32_t index = top - 1;
-      top = slot_at(index).next_free.load(std::memory_order_relaxed);
+      top = next_of(slot_at(index));
       shared_free_.push_back(index);
     }
   }
@@ -150,7 +154,6 @@ HandleBits HandleArena::add(Kind kind, void* object) {
   Slot& slot = slot_at(index);
   slot.object.store(object, std::memory_order_relaxed);
   slot.kind.store(kind, std::memory_order_release);
-  live_.fetch_add(1, std::memory_order_relaxed);
   return (static_cast<HandleBits>(slot.generation.load(std::memory_order_relaxed)) << 32) | index;
 }
 
@@ -161,7 +164,6 @@ void HandleArena::remove(HandleBits bits) noexcept {
   slot.object.store(nullptr, std::memory_order_relaxed);
   slot.generation.store(next_generation(static_cast<std::uint32_t>(bits >> 32)),
                         std::memory_order_release);
-  live_.fetch_sub(1, std::memory_order_relaxed);
   if (on_owner_thread() && local_free_.size() < local_free_.capacity()) {
     local_free_.push_back(index);
     return;
@@ -170,7 +172,7 @@ void HandleArena::remove(HandleBits bits) noexcept {
   // Push-only with a consumer that takes the whole stack has no ABA problem.
   std::uint32_t top = remote_free_.load(std::memory_order_relaxed);
   do {
-    slot.next_free.store(top, std::memory_order_relaxed);
+    slot.object.store(reinterpret_cast<void*>(static_cast<std::uintptr_t>(top)), std::memory_order_relaxed);
   } while (!remote_free_.compare_exchange_weak(top, index + 1, std::memory_order_release,
                                                std::memory_order_relaxed));
 }

@@ -59,12 +59,14 @@ H* as_handle(HandleBits bits) noexcept {
 
 namespace detail {
 
+// 16 bytes. While the slot is free, `object` holds the index + 1 of the next
+// free slot on the arena's remote stack (0: none).
 struct Slot {
   std::atomic<std::uint32_t> generation{1};
   std::atomic<Kind> kind{Kind::none};
   std::atomic<void*> object{nullptr};
-  std::atomic<std::uint32_t> next_free{0};  // index + 1 of the next free slot, 0: none
 };
+static_assert(sizeof(Slot) == 16);
 
 inline constexpr std::uint32_t kSlotsPerChunk = 1024;
 inline constexpr std::uint32_t kMaxChunks = 65536;  // 67M live handles
@@ -136,9 +138,6 @@ class HandleArena {
   template <class F>
   void for_each_live(F&& f) const;
 
-  // Live handles (approximate while other threads add or remove).
-  std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
-
  private:
   bool on_owner_thread() const noexcept { return is_owner_ != nullptr && is_owner_(owner_context_); }
   std::uint32_t pop_local() noexcept;
@@ -158,7 +157,6 @@ class HandleArena {
   mutable std::mutex mutex_;
   std::vector<std::uint32_t> shared_free_;  // guarded by mutex_
   std::vector<std::uint32_t> chunks_;       // guarded by mutex_
-  std::atomic<std::size_t> live_{0};
   std::atomic<std::size_t> total_slots_{0};  // slots in chunks_ (written under mutex_)
 };
 

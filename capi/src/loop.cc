@@ -67,7 +67,9 @@ WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop) 
 
 WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
   return api(__func__, [&] {
-    weft::Loop& core = weft::capi::loop_scope_any_thread(loop).runtime.loop;
+    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    weft::Loop& core = runtime.loop;
+    runtime.forget_loop_thread();  // the run may move the loop to this thread
     const int raw = weft::capi::raw_enum(mode);
     switch (raw) {
       case WEFT_RUN_DEFAULT:
@@ -92,7 +94,9 @@ WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loo
       weft::capi::check_struct_size(report, report->struct_size, sizeof(weft_run_report),
                                     sizeof(weft_run_report), "report");
     }
-    weft::Loop& core = weft::capi::loop_scope_any_thread(loop).runtime.loop;
+    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    weft::Loop& core = runtime.loop;
+    runtime.forget_loop_thread();  // the run may move the loop to this thread
     const auto budget = budget_ns > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
                                                                      : static_cast<int64_t>(budget_ns);
     const weft::RunReport r = core.run_for(weft::Duration(budget));

@@ -11,8 +11,6 @@ namespace weft::capi {
 
 namespace {
 
-bool loop_owns_thread(const void* loop) noexcept { return static_cast<const Loop*>(loop)->in_loop_thread(); }
-
 LoopOptions loop_options(const weft_runtime_options& options, std::optional<ManualClock>& manual) {
   LoopOptions out;
   if (options.clock == WEFT_CLOCK_MANUAL) {
@@ -74,9 +72,9 @@ void forward_loop_report(Runtime& runtime, const ExceptionContext& context) {
 
 // weft_runtime_destroy's order, also used to undo a half-built runtime.
 // Every step is needed for the next to be safe:
-//   1. Mark the runtime destroying: every function that would add work
-//      refuses (WEFT_ERR_CLOSED) from here on, including calls made by the
-//      callbacks the next steps run.
+//   1. Mark the runtime destroying and close every scope: every function that
+//      would add work refuses (WEFT_ERR_CLOSED) from here on, including calls
+//      made by the callbacks the next steps run.
 //   2. Cancel every scope: timers and future callbacks are called with
 //      cancelled now; pending futures are cancelled, which queues their
 //      continuations and makes jobs not yet started skip their work.
@@ -92,6 +90,9 @@ void forward_loop_report(Runtime& runtime, const ExceptionContext& context) {
 //   6. Remove the runtime's own handle. The caller then destroys the object.
 void teardown(Runtime& runtime) noexcept {
   runtime.destroying.store(true, std::memory_order_seq_cst);
+  // Close every scope first (no callback runs yet), then cancel them: a
+  // callback of the second step must find every scope closed.
+  runtime.scopes.for_each([](Scope* scope) { scope->cancelled.store(true, std::memory_order_seq_cst); });
   runtime.scopes.for_each([](Scope* scope) { scope->cancel(); });
   for (;;) {
     CExecutor* executor;
@@ -125,12 +126,16 @@ void free_runtime(Runtime* runtime) noexcept {
 
 }  // namespace
 
+#if !(defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__)))
+thread_local char Runtime::thread_marker_;
+#endif
+
 Runtime::Runtime(const weft_runtime_options& options)
     : allocator(options.allocator),
       loop(loop_options(options, manual_clock)),
-      arena(loop_owns_thread, &loop),
+      arena(Runtime::on_loop_thread_of, this),
       name(allocator, options.name != nullptr ? options.name : "weft") {
-  allocator.set_loop(&loop);
+  allocator.set_owner(Runtime::on_loop_thread_of, this);
 }
 
 void Runtime::fail_wrong_thread(const char* function) {
@@ -139,7 +144,7 @@ void Runtime::fail_wrong_thread(const char* function) {
 
 void Runtime::report(weft_event_kind kind, weft_status status, const char* message, const char* scope,
                      std::uint64_t duration_ns) noexcept {
-  if (!loop.in_loop_thread()) {
+  if (!on_loop_thread()) {
     // The handler runs on the loop thread: post a copy there.
     try {
       loop.call_soon_threadsafe([this, kind, status, text = std::string(message),

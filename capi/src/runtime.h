@@ -15,6 +15,7 @@
 
 #include "capi/src/alloc.h"
 #include "capi/src/executor.h"
+#include "capi/src/guard.h"
 #include "capi/src/handles.h"
 #include "capi/src/list.h"
 #include "capi/src/scope.h"
@@ -48,23 +49,69 @@ struct Runtime {
   // Set when weft_runtime_destroy starts: everything refuses new work.
   std::atomic<bool> destroying{false};
 
+ private:
+  static const void* this_thread_pointer() noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+    return __builtin_thread_pointer();
+#else
+    return &thread_marker_;
+#endif
+  }
+#if !(defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__)))
+  static thread_local char thread_marker_;
+#endif
+  mutable std::atomic<const void*> loop_thread_{nullptr};
+
+ public:
+
   // Counters (loop thread unless atomic).
   std::uint64_t futures_created = 0;
   std::uint64_t work_submitted = 0;
   std::uint64_t errors_reported = 0;
-  std::atomic<std::size_t> futures_alive{0};
 
   weft_runtime_t* c_handle() const noexcept { return as_handle<weft_runtime_t>(handle); }
 
+  // Whether the calling thread is the loop thread. The fast path compares
+  // the thread pointer with the one cached at the last successful check; the
+  // cache is cleared whenever a run may move the loop to another thread
+  // (forget_loop_thread, called before every run), so it is never stale.
+  bool on_loop_thread() const noexcept {
+    const void* self = this_thread_pointer();
+    if (self == loop_thread_.load(std::memory_order_relaxed)) [[likely]] return true;
+    if (!loop.in_loop_thread()) return false;
+    loop_thread_.store(self, std::memory_order_relaxed);
+    return true;
+  }
+  void forget_loop_thread() noexcept {
+    if (loop_thread_.load(std::memory_order_relaxed) != this_thread_pointer()) {
+      loop_thread_.store(nullptr, std::memory_order_relaxed);
+    }
+  }
+  static bool on_loop_thread_of(const void* runtime) noexcept {
+    return static_cast<const Runtime*>(runtime)->on_loop_thread();
+  }
+
   // Fails with wrong_thread unless called on the loop thread.
   void require_loop_thread(const char* function) const {
-    if (!loop.in_loop_thread()) [[unlikely]] fail_wrong_thread(function);
+    if (!on_loop_thread()) [[unlikely]] fail_wrong_thread(function);
   }
-  [[noreturn]] static void fail_wrong_thread(const char* function);
+  [[noreturn, gnu::cold, gnu::noinline]] static void fail_wrong_thread(const char* function);
 
   // Gives an event to the error handler (loop thread), or posts it there.
   void report(weft_event_kind kind, weft_status status, const char* message,
               const char* scope = nullptr, std::uint64_t duration_ns = 0) noexcept;
 };
+
+inline void Scope::require_open(const char* function) const {
+  // Teardown closes every scope before it runs any callback, so this one
+  // flag also covers "the runtime is being destroyed".
+  if (cancelled.load(std::memory_order_relaxed)) [[unlikely]] fail_closed(function);
+}
+
+inline Scope& loop_scope(weft_loop_t* loop, const char* function) {
+  Scope& scope = lookup<Scope>(loop, Kind::loop, "loop");
+  scope.runtime.require_loop_thread(function);
+  return scope;
+}
 
 }  // namespace weft::capi

@@ -16,16 +16,15 @@ namespace weft::capi {
 Scope::Scope(Runtime& runtime, std::string_view name, bool root)
     : runtime(runtime), name(runtime.allocator, name), root(root) {}
 
-void Scope::require_open(const char* function) const {
-  if (cancelled.load(std::memory_order_relaxed) || runtime.destroying.load(std::memory_order_relaxed))
-      [[unlikely]] {
-    fail(Errc::closed, std::string(function) + ": the scope \"" + name.c_str() +
-                           "\" was cancelled, or its runtime is being destroyed");
-  }
+void Scope::fail_closed(const char* function) const {
+  fail(Errc::closed, std::string(function) + ": the scope \"" + name.c_str() +
+                         "\" was cancelled, or its runtime is being destroyed");
 }
 
 void Scope::cancel() noexcept {
-  if (cancelled.exchange(true, std::memory_order_seq_cst)) return;
+  cancelled.store(true, std::memory_order_seq_cst);
+  if (cancel_done) return;
+  cancel_done = true;
   // While callbacks run below, one of them may destroy this scope: keep it.
   ++busy;
   // Callbacks are called inside these loops and may touch the lists, so each
@@ -47,14 +46,6 @@ void free_zombie_if_settled(Scope* scope) noexcept {
   Runtime& runtime = scope->runtime;
   runtime.scopes.remove(scope);
   runtime.allocator.destroy(scope);
-}
-
-Scope& loop_scope_any_thread(weft_loop_t* loop) { return lookup<Scope>(loop, Kind::loop, "loop"); }
-
-Scope& loop_scope(weft_loop_t* loop, const char* function) {
-  Scope& scope = lookup<Scope>(loop, Kind::loop, "loop");
-  scope.runtime.require_loop_thread(function);
-  return scope;
 }
 
 Scope* create_scope(Runtime& runtime, std::string_view name, bool root) {

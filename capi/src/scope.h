@@ -19,6 +19,7 @@
 
 #include "capi/src/alloc.h"
 #include "capi/src/future.h"
+#include "capi/src/guard.h"
 #include "capi/src/handles.h"
 #include "capi/src/list.h"
 #include "capi/src/timer.h"
@@ -35,7 +36,8 @@ struct Scope {
   const bool root;
   HandleBits handle = 0;       // weft_scope_t
   HandleBits loop_handle = 0;  // weft_loop_t
-  std::atomic<bool> cancelled{false};
+  std::atomic<bool> cancelled{false};  // closed to new work (also set by teardown)
+  bool cancel_done = false;             // cancel() ran
   bool destroyed = false;
   int busy = 0;  // > 0 while cancel/drain walk the scope: not freed meanwhile
 
@@ -44,7 +46,7 @@ struct Scope {
   List<TimerRec, &TimerRec::scope_hook> timers;
   List<CFuture, &CFuture::scope_hook> futures;  // pending futures created here
   List<Registration, &Registration::scope_hook> registrations;
-  List<CFuture, &CFuture::work_hook> work;
+  List<FutureExtras, &FutureExtras::work_hook> work;
   ListHook runtime_hook;
 
   weft_loop_t* c_loop() const noexcept { return as_handle<weft_loop_t>(loop_handle); }
@@ -55,7 +57,8 @@ struct Scope {
   }
 
   // Fails with closed if the scope (or its runtime) takes no new work.
-  void require_open(const char* function) const;
+  inline void require_open(const char* function) const;
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_closed(const char* function) const;
 
   // See the top of this file.
   void cancel() noexcept;
@@ -69,10 +72,11 @@ inline void settled(Scope* scope) noexcept {
   if (scope->destroyed) [[unlikely]] free_zombie_if_settled(scope);
 }
 
-// Looks up a loop handle and checks the calling thread: the common prologue
-// of every loop-thread function that takes a weft_loop_t.
-Scope& loop_scope(weft_loop_t* loop, const char* function);
-Scope& loop_scope_any_thread(weft_loop_t* loop);
+// Looks up a loop handle (and checks the calling thread): the prologue of
+// every function that takes a weft_loop_t. loop_scope is defined in
+// runtime.h.
+inline Scope& loop_scope_any_thread(weft_loop_t* loop) { return lookup<Scope>(loop, Kind::loop, "loop"); }
+inline Scope& loop_scope(weft_loop_t* loop, const char* function);
 
 // Creates a scope with its two handles in the runtime's list. Loop thread.
 Scope* create_scope(Runtime& runtime, std::string_view name, bool root);

@@ -28,15 +28,15 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
       return out;
     case WEFT_VALUE_BOOL:
       out.kind_ = WEFT_VALUE_BOOL;
-      out.scalar_.boolean = value.as.boolean != 0 ? 1 : 0;
+      out.u_.boolean = value.as.boolean != 0 ? 1 : 0;
       return out;
     case WEFT_VALUE_INT64:
       out.kind_ = WEFT_VALUE_INT64;
-      out.scalar_.int64 = value.as.int64;
+      out.u_.int64 = value.as.int64;
       return out;
     case WEFT_VALUE_DOUBLE:
       out.kind_ = WEFT_VALUE_DOUBLE;
-      out.scalar_.f64 = value.as.f64;
+      out.u_.f64 = value.as.f64;
       return out;
     case WEFT_VALUE_BYTES:
     case WEFT_VALUE_STRING: {
@@ -53,7 +53,7 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
       if (bytes.size != 0) std::memcpy(block->bytes(), bytes.data, bytes.size);
       block->bytes()[bytes.size] = '\0';
       out.kind_ = static_cast<weft_value_kind>(kind);
-      out.block_ = block;
+      out.u_.block = block;
       return out;
     }
     case WEFT_VALUE_POINTER: {
@@ -64,7 +64,7 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
       block->pointer = value.as.pointer.pointer;
       block->pending_destroy = value.as.pointer.destroy;
       out.kind_ = WEFT_VALUE_POINTER;
-      out.block_ = block;
+      out.u_.block = block;
       return out;
     }
     default:
@@ -73,25 +73,26 @@ Value Value::from_c(const weft_value& value, Allocator& allocator) {
   fail(Errc::invalid_argument, "value.kind " + std::to_string(kind) + " is not a weft_value_kind");
 }
 
-Value::Value(const Value& other) noexcept : kind_(other.kind_), scalar_(other.scalar_), block_(other.block_) {
-  if (block_ != nullptr) block_->refs.fetch_add(1, std::memory_order_relaxed);
+Value::Value(const Value& other) noexcept : kind_(other.kind_), u_(other.u_) {
+  if (Block* b = block()) b->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Value::commit() noexcept {
   // A shared value (forwarded from another future) is committed already.
-  if (block_ != nullptr && kind_ == WEFT_VALUE_POINTER && block_->pending_destroy != nullptr) {
-    block_->destroy = std::exchange(block_->pending_destroy, nullptr);
+  if (kind_ == WEFT_VALUE_POINTER && u_.block->pending_destroy != nullptr) {
+    u_.block->destroy = std::exchange(u_.block->pending_destroy, nullptr);
   }
 }
 
 void Value::uncommit() noexcept {
-  if (block_ != nullptr && kind_ == WEFT_VALUE_POINTER) {
-    block_->pending_destroy = std::exchange(block_->destroy, nullptr);
+  if (kind_ == WEFT_VALUE_POINTER) {
+    u_.block->pending_destroy = std::exchange(u_.block->destroy, nullptr);
   }
 }
 
 void Value::release() noexcept {
-  Block* block = std::exchange(block_, nullptr);
+  Block* block = this->block();
+  kind_ = WEFT_VALUE_NONE;
   if (block == nullptr || block->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (block->destroy != nullptr) block->destroy(block->pointer);
   Allocator* allocator = block->allocator;
@@ -105,22 +106,22 @@ weft_value Value::view() const noexcept {
   out.kind = kind_;
   switch (kind_) {
     case WEFT_VALUE_BOOL:
-      out.as.boolean = scalar_.boolean;
+      out.as.boolean = u_.boolean;
       break;
     case WEFT_VALUE_INT64:
-      out.as.int64 = scalar_.int64;
+      out.as.int64 = u_.int64;
       break;
     case WEFT_VALUE_DOUBLE:
-      out.as.f64 = scalar_.f64;
+      out.as.f64 = u_.f64;
       break;
     case WEFT_VALUE_BYTES:
     case WEFT_VALUE_STRING:
-      out.as.bytes.data = block_->bytes();
-      out.as.bytes.size = block_->size;
+      out.as.bytes.data = u_.block->bytes();
+      out.as.bytes.size = u_.block->size;
       break;
     case WEFT_VALUE_POINTER:
-      out.as.pointer.pointer = block_->pointer;
-      out.as.pointer.destroy = block_->destroy;
+      out.as.pointer.pointer = u_.block->pointer;
+      out.as.pointer.destroy = u_.block->destroy;
       break;
     default:
       out.kind = WEFT_VALUE_NONE;

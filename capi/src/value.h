@@ -22,7 +22,7 @@ namespace weft::capi {
 
 class Value {
  public:
-  Value() noexcept { scalar_.int64 = 0; }
+  Value() noexcept { u_.int64 = 0; }
 
   // Validates `value` and takes it: bytes and strings are copied into the
   // allocator. A POINTER's destroy function is armed only by commit(), so
@@ -33,15 +33,12 @@ class Value {
   static Value int64(std::int64_t v) noexcept {
     Value out;
     out.kind_ = WEFT_VALUE_INT64;
-    out.scalar_.int64 = v;
+    out.u_.int64 = v;
     return out;
   }
 
   Value(const Value& other) noexcept;
-  Value(Value&& other) noexcept : kind_(other.kind_), scalar_(other.scalar_), block_(other.block_) {
-    other.kind_ = WEFT_VALUE_NONE;
-    other.block_ = nullptr;
-  }
+  Value(Value&& other) noexcept : kind_(other.kind_), u_(other.u_) { other.kind_ = WEFT_VALUE_NONE; }
   Value& operator=(Value other) noexcept {
     swap(other);
     return *this;
@@ -50,8 +47,7 @@ class Value {
 
   void swap(Value& other) noexcept {
     std::swap(kind_, other.kind_);
-    std::swap(scalar_, other.scalar_);
-    std::swap(block_, other.block_);
+    std::swap(u_, other.u_);
   }
 
   // weft now owns a POINTER value's pointer (see from_c): its destroy
@@ -68,15 +64,20 @@ class Value {
  private:
   struct Block;
 
+  bool has_block() const noexcept {
+    return kind_ == WEFT_VALUE_BYTES || kind_ == WEFT_VALUE_STRING || kind_ == WEFT_VALUE_POINTER;
+  }
+  Block* block() const noexcept { return has_block() ? u_.block : nullptr; }
   void release() noexcept;
 
+  // 16 bytes: the kind, then a scalar or the shared block.
   weft_value_kind kind_ = WEFT_VALUE_NONE;
-  union Scalar {
+  union {
     int boolean;
     std::int64_t int64;
     double f64;
-  } scalar_;
-  Block* block_ = nullptr;
+    Block* block;
+  } u_;
 };
 
 }  // namespace weft::capi
