@@ -226,12 +226,11 @@ class Loop {
   bool timer_pending(detail::TimerId id) const noexcept { return timers_.is_pending(id); }
 
   void wake_if_needed() noexcept;
-  void send_wake() noexcept;
   void drain_inbox();
   void fire_expired_timers(TimePoint now);
   bool has_pending_work() const noexcept;
   bool can_wait_for_more() const noexcept;
-  void poll_io(bool may_block, int timeout_ms);
+  void poll_io(bool may_block, int timeout_ms, bool consume_wakeup);
   bool prepare_pass(bool may_block, bool force_io);
   bool block_until_ready();
   std::size_t run_ready(std::size_t max);
@@ -257,9 +256,6 @@ class Loop {
   // True while the loop is not checking its inbox by itself (blocked waiting,
   // or not running at all): a post from another thread must then wake it.
   std::atomic<bool> wake_needed_{true};
-  // Set after every uv_async_send; the next non-blocking I/O poll consumes the
-  // wake-up (see poll_io), so backend_fd() does not stay readable.
-  std::atomic<bool> wake_sent_{false};
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   bool debug_ = false;
