@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -104,7 +105,7 @@ class CallbackQueue {
         D* callable = std::launder(static_cast<D*>(s));
         struct Destroy {
           D* callable;
-          ~Destroy() { callable->~D(); }
+          ~Destroy() { std::destroy_at(callable); }
         } destroy{callable};
         (*callable)();
       },
