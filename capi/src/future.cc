@@ -220,6 +220,7 @@ void CFuture::call(weft_future_callback callback, void* user, const Outcome& out
   // Loop thread only writes it: no read-modify-write needed.
   const bool was_delivering = delivering_.load(std::memory_order_relaxed);
   delivering_.store(true, std::memory_order_relaxed);
+  InCallback in_callback(runtime_);
   try {
     callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
   } catch (...) {
@@ -282,7 +283,10 @@ void CFuture::unlink_work() noexcept {
 void CFuture::run_continuation() {
   // Leave the creating scope's pending list, then run the callbacks.
   Scope* scope = std::exchange(scope_, nullptr);
-  if (scope != nullptr) scope->futures.remove(this);
+  if (scope != nullptr) {
+    scope->futures.remove(this);
+    ++scope->busy;  // unlink_work may settle the same scope: not freed before we are done
+  }
   dispatched_ = true;
   if (extras_ != nullptr) {
     if (extras_->work_hook.linked() &&
@@ -292,7 +296,10 @@ void CFuture::run_continuation() {
     Producer* producer = std::exchange(extras_->producer, nullptr);
     if (producer != nullptr && is_cancelled()) producer->on_output_cancelled();
   }
-  if (scope != nullptr) settled(scope);
+  if (scope != nullptr) {
+    --scope->busy;
+    settled(scope);
+  }
   const Outcome outcome = this->outcome();
   while (head_ != nullptr) deliver(head_, outcome);
   release();  // the continuation's reference

@@ -19,9 +19,11 @@ struct SoonCallback {
   void* user;
   void operator()() const {
     Scope* s = scope;
+    Runtime& runtime = s->runtime;
     --s->queued;
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
+    InCallback in_callback(runtime);
     callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
   }
 };
@@ -33,9 +35,11 @@ struct RemoteCallback {
   void* user;
   void operator()() const {
     Scope* s = scope;
+    Runtime& runtime = s->runtime;
     s->remote.fetch_sub(1, std::memory_order_relaxed);
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
+    InCallback in_callback(runtime);
     callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
   }
 };
@@ -69,6 +73,7 @@ WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
   return api(__func__, [&] {
     weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
     weft::Loop& core = runtime.loop;
+    weft::capi::require_not_in_callback(runtime, "weft_loop_run");
     runtime.forget_loop_thread();  // the run may move the loop to this thread
     const int raw = weft::capi::raw_enum(mode);
     switch (raw) {
@@ -96,6 +101,7 @@ WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loo
     }
     weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
     weft::Loop& core = runtime.loop;
+    weft::capi::require_not_in_callback(runtime, "weft_loop_run_for");
     runtime.forget_loop_thread();  // the run may move the loop to this thread
     const auto budget = budget_ns > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
                                                                      : static_cast<int64_t>(budget_ns);

@@ -138,6 +138,14 @@ Runtime::Runtime(const weft_runtime_options& options)
   allocator.set_owner(Runtime::on_loop_thread_of, this);
 }
 
+void require_not_in_callback(Runtime& runtime, const char* function) {
+  if (!runtime.on_loop_thread()) return;  // the core decides (wrong_thread, or a take-over)
+  if (runtime.callback_depth > 0 || runtime.loop.is_running()) {
+    fail(Errc::reentrant_run,
+         std::string(function) + ": the loop cannot run from inside one of its callbacks");
+  }
+}
+
 void Runtime::fail_wrong_thread(const char* function) {
   fail(Errc::wrong_thread, std::string(function) + " must be called on the loop thread");
 }
@@ -159,6 +167,7 @@ void Runtime::report(weft_event_kind kind, weft_status status, const char* messa
   }
   ++errors_reported;
   const weft_event event{sizeof(weft_event), kind, status, message, scope, duration_ns};
+  InCallback in_callback(*this);
   try {
     if (error_handler != nullptr) {
       error_handler(error_user, &event);
@@ -251,7 +260,7 @@ WEFT_API weft_status weft_runtime_destroy(weft_runtime_t* runtime) {
   return api(__func__, [&] {
     Runtime& rt = lookup<Runtime>(runtime, Kind::runtime, "runtime");
     rt.require_loop_thread("weft_runtime_destroy");
-    if (rt.loop.is_running()) {
+    if (rt.loop.is_running() || rt.callback_depth > 0) {
       fail(Errc::invalid_state, "weft_runtime_destroy called from inside one of the runtime's callbacks");
     }
     weft::capi::teardown(rt);

@@ -46,6 +46,13 @@ struct Runtime {
   weft_error_handler error_handler = nullptr;  // loop thread
   void* error_user = nullptr;
 
+  // How deep the loop thread is inside user callbacks that weft called —
+  // from a loop run, or from a C API call that cancels (weft_timer_cancel,
+  // scope cancel and destroy, runtime destroy). While > 0, running the loop,
+  // draining a scope or destroying the runtime is refused: the core only
+  // knows about callbacks it runs itself.
+  int callback_depth = 0;  // loop thread
+
   // Set when weft_runtime_destroy starts: everything refuses new work.
   std::atomic<bool> destroying{false};
 
@@ -101,6 +108,22 @@ struct Runtime {
   void report(weft_event_kind kind, weft_status status, const char* message,
               const char* scope = nullptr, std::uint64_t duration_ns = 0) noexcept;
 };
+
+// Marks a user callback as running (see Runtime::callback_depth).
+class InCallback {
+ public:
+  explicit InCallback(Runtime& runtime) noexcept : runtime_(runtime) { ++runtime_.callback_depth; }
+  ~InCallback() { --runtime_.callback_depth; }
+  InCallback(const InCallback&) = delete;
+  InCallback& operator=(const InCallback&) = delete;
+
+ private:
+  Runtime& runtime_;
+};
+
+// Fails with reentrant_run (or closed during teardown) if the loop cannot be
+// run here: inside one of its callbacks.
+void require_not_in_callback(Runtime& runtime, const char* function);
 
 inline void Scope::require_open(const char* function) const {
   // Teardown closes every scope before it runs any callback, so this one

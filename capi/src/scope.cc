@@ -63,12 +63,18 @@ Scope* create_scope(Runtime& runtime, std::string_view name, bool root) {
 }
 
 void destroy_scope(Scope* scope) noexcept {
+  // Busy throughout: a callback that cancel() calls may destroy this same
+  // scope (then the handles are gone already), and must not free it under us.
+  ++scope->busy;
   scope->cancel();
-  Runtime& runtime = scope->runtime;
-  runtime.arena.remove(scope->handle);
-  runtime.arena.remove(scope->loop_handle);
-  scope->handle = scope->loop_handle = 0;
-  scope->destroyed = true;
+  if (!scope->destroyed) {
+    Runtime& runtime = scope->runtime;
+    runtime.arena.remove(scope->handle);
+    runtime.arena.remove(scope->loop_handle);
+    scope->handle = scope->loop_handle = 0;
+    scope->destroyed = true;
+  }
+  --scope->busy;
   settled(scope);
 }
 
@@ -181,10 +187,7 @@ WEFT_API weft_status weft_scope_cancel(weft_scope_t* scope) {
 WEFT_API weft_status weft_scope_drain(size_t* stragglers, weft_scope_t* scope, uint64_t timeout_ns) {
   return api(__func__, [&] {
     Scope& s = weft::capi::scope_of(scope, "weft_scope_drain");
-    if (s.runtime.loop.is_running()) {
-      fail(Errc::reentrant_run,
-           "weft_scope_drain runs the loop, so it cannot be called from one of the loop's callbacks");
-    }
+    weft::capi::require_not_in_callback(s.runtime, "weft_scope_drain");
     return weft::capi::drain(s, timeout_ns, stragglers);
   });
 }

@@ -41,7 +41,9 @@ struct FireTimer {
       timer->runtime->allocator.destroy(timer);
       return;
     }
+    Runtime& runtime = *timer->runtime;
     const Due due = retire(timer, /*queued=*/false);
+    InCallback in_callback(runtime);
     due.callback(due.user, WEFT_OK);
   }
 };
@@ -68,8 +70,10 @@ TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* 
 }
 
 void cancel_timer(TimerRec* timer) {
+  Runtime& runtime = *timer->runtime;
   const bool still_in_heap = timer->core.cancel();
   const Due due = retire(timer, /*queued=*/!still_in_heap);
+  InCallback in_callback(runtime);
   due.callback(due.user, WEFT_ERR_CANCELLED);
 }
 

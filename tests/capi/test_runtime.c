@@ -257,6 +257,47 @@ static void test_runtime__destroy_cancels_everything_pending(void** state) {
   assert_int_equal(tracking_live_blocks(&t), 0);
 }
 
+typedef struct reenter {
+  weft_runtime_t* rt;
+  weft_loop_t* loop;
+  weft_status run, run_for, destroy;
+  int calls;
+} reenter;
+
+static void try_to_run(void* user, weft_status status) {
+  (void)status;
+  reenter* r = user;
+  r->calls++;
+  r->run = weft_loop_run(r->loop, WEFT_RUN_NOWAIT);
+  r->run_for = weft_loop_run_for(NULL, r->loop, 1000);
+  r->destroy = weft_runtime_destroy(r->rt);
+}
+
+/* Callbacks weft calls outside a loop run — when a timer is cancelled, or
+ * while the runtime is destroyed — are still callbacks: no run inside. */
+static void test_runtime__callbacks_called_outside_a_run_cannot_run_the_loop(void** state) {
+  (void)state;
+  weft_runtime_t* rt;
+  assert_int_equal(weft_runtime_create(&rt, NULL), WEFT_OK);
+  weft_loop_t* loop;
+  weft_runtime_loop(&loop, rt);
+  reenter cancelled = {rt, loop, WEFT_OK, WEFT_OK, WEFT_OK, 0};
+  weft_timer_t* timer;
+  assert_int_equal(weft_loop_call_later(&timer, loop, 1000000000ull, try_to_run, &cancelled), WEFT_OK);
+  assert_int_equal(weft_timer_cancel(timer), WEFT_OK);
+  assert_int_equal(cancelled.calls, 1);
+  assert_int_equal(cancelled.run, WEFT_ERR_REENTRANT_RUN);
+  assert_int_equal(cancelled.run_for, WEFT_ERR_REENTRANT_RUN);
+  assert_int_equal(cancelled.destroy, WEFT_ERR_INVALID_STATE);
+
+  reenter at_destroy = {rt, loop, WEFT_OK, WEFT_OK, WEFT_OK, 0};
+  assert_int_equal(weft_loop_call_later(NULL, loop, 1000000000ull, try_to_run, &at_destroy), WEFT_OK);
+  assert_int_equal(weft_runtime_destroy(rt), WEFT_OK);
+  assert_int_equal(at_destroy.calls, 1);
+  assert_int_equal(at_destroy.run, WEFT_ERR_REENTRANT_RUN);
+  assert_int_equal(at_destroy.destroy, WEFT_ERR_INVALID_STATE);
+}
+
 static void test_runtime__handles_of_a_destroyed_runtime_stay_stale(void** state) {
   (void)state;
   weft_runtime_t* old_rt;
@@ -296,6 +337,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_runtime__destroy_from_another_thread_is_refused, fixture_setup,
                                       fixture_teardown),
       cmocka_unit_test(test_runtime__destroy_cancels_everything_pending),
+      cmocka_unit_test(test_runtime__callbacks_called_outside_a_run_cannot_run_the_loop),
       cmocka_unit_test(test_runtime__handles_of_a_destroyed_runtime_stay_stale),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

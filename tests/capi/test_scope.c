@@ -192,6 +192,66 @@ static void test_scope__a_destroyed_scope_with_stragglers_settles_later(void** s
   assert_int_equal(stats.scopes, 1); /* freed once settled */
 }
 
+typedef struct self_destroyer {
+  weft_scope_t* scope;
+  weft_status status;
+  int calls;
+} self_destroyer;
+
+static void destroy_own_scope(void* user, weft_status status) {
+  (void)status;
+  self_destroyer* d = user;
+  d->calls++;
+  d->status = weft_scope_destroy(d->scope);
+}
+
+/* Destroying a scope calls its timers back (cancelled); one of them may
+ * destroy the scope too. Found by the fuzzer. */
+static void test_scope__a_callback_may_destroy_its_scope_while_it_is_destroyed(void** state) {
+  fixture* f = FIXTURE(state);
+  weft_scope_t* scope;
+  weft_scope_create(&scope, f->runtime, "doomed");
+  weft_loop_t* loop;
+  weft_scope_loop(&loop, scope);
+  self_destroyer d = {scope, WEFT_OK, 0};
+  call_record other = {0};
+  assert_int_equal(weft_loop_call_later(NULL, loop, MS, destroy_own_scope, &d), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, loop, MS, record_callback, &other), WEFT_OK);
+  assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
+  assert_int_equal(d.calls, 1);
+  assert_int_equal(d.status, WEFT_OK); /* the inner destroy did the work */
+  assert_int_equal(other.status, WEFT_ERR_CANCELLED);
+  assert_int_equal(weft_scope_destroy(scope), WEFT_ERR_STALE_HANDLE);
+}
+
+static weft_status quick_work(void* user, weft_value* result) {
+  (void)user;
+  *result = weft_value_int64(5);
+  return WEFT_OK;
+}
+
+/* Work finished and its future completed, but the loop has not yet run the
+ * continuation when the scope is destroyed: the continuation settles the
+ * zombie scope once, not twice. Found by the fuzzer. */
+static void test_scope__work_completed_before_its_scope_is_destroyed(void** state) {
+  fixture* f = FIXTURE(state);
+  weft_scope_t* scope;
+  weft_scope_create(&scope, f->runtime, "worker");
+  weft_loop_t* loop;
+  weft_scope_loop(&loop, scope);
+  weft_future_t* work;
+  assert_int_equal(weft_executor_submit(&work, f->pool, loop, quick_work, NULL, NULL), WEFT_OK);
+  while (weft_future_result(NULL, NULL, NULL, work) == WEFT_ERR_NOT_READY) {
+  }
+  assert_int_equal(weft_scope_destroy(scope), WEFT_OK); /* a zombie: work still linked */
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
+  weft_stats stats = WEFT_STATS_INIT;
+  weft_runtime_stats(&stats, f->runtime);
+  assert_int_equal(stats.scopes, 1);
+  assert_int_equal(stats.work_pending, 0);
+  weft_future_release(work);
+}
+
 typedef struct drain_inside {
   weft_scope_t* scope;
   weft_status status;
@@ -230,6 +290,10 @@ int main(void) {
                                       fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_scope__a_destroyed_scope_with_stragglers_settles_later,
                                       fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_scope__a_callback_may_destroy_its_scope_while_it_is_destroyed,
+                                      fixture_setup_manual, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_scope__work_completed_before_its_scope_is_destroyed, fixture_setup,
+                                      fixture_teardown),
       cmocka_unit_test_setup_teardown(test_scope__misuse_is_refused, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
