@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
@@ -50,12 +51,21 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
 }
 
 void dump(Runtime& runtime, weft_object_visitor visit, void* user) {
+  // Executors are listed from a copy: the visitor runs without the lock.
+  struct ExecutorEntry {
+    std::string name;
+    const char* kind;
+  };
+  std::vector<ExecutorEntry> executors;
   {
     std::lock_guard<std::mutex> lock(runtime.executors_mutex);
     runtime.executors.for_each([&](CExecutor* e) {
-      const char* kind = e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand";
-      emit(visit, user, WEFT_OBJECT_EXECUTOR, *runtime.root, e->name.c_str(), kind);
+      executors.push_back({e->name.c_str(),
+                           e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand"});
     });
+  }
+  for (const ExecutorEntry& e : executors) {
+    emit(visit, user, WEFT_OBJECT_EXECUTOR, *runtime.root, e.name.c_str(), e.kind);
   }
   runtime.scopes.for_each([&](Scope* scope) {
     emit(visit, user, WEFT_OBJECT_SCOPE, *scope, scope->name.c_str(), scope_state(*scope));
@@ -97,7 +107,7 @@ extern "C" {
 WEFT_API weft_status weft_runtime_stats(weft_stats* out, weft_runtime_t* runtime) {
   return api(__func__, [&] {
     require(out, "out");
-    weft::capi::check_struct_size(out, out->struct_size, sizeof(weft_stats), sizeof(weft_stats), "out");
+    weft::capi::check_out_struct_size(out->struct_size, sizeof(weft_stats), "out");
     Runtime& rt = weft::capi::runtime_on_loop(runtime, "weft_runtime_stats");
     const weft::LoopStats loop = rt.loop.stats();
     weft_stats s = WEFT_STATS_INIT;

@@ -101,6 +101,14 @@ void check_struct_size(const void* options, std::size_t given, std::size_t min_s
   }
 }
 
+void check_out_struct_size(std::size_t given, std::size_t min_size, const char* what) {
+  if (given < min_size) {
+    fail(Errc::invalid_argument, std::string(what) + ".struct_size " + std::to_string(given) +
+                                     " is smaller than any published version (" +
+                                     std::to_string(min_size) + ")");
+  }
+}
+
 void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t known,
                   const char* what) {
   require(options, what);

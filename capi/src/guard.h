@@ -81,6 +81,11 @@ int raw_enum(const E& value) noexcept {
 void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
                        std::size_t known, const char* what);
 
+// An out-struct's struct_size (weft_run_report, weft_stats): at least the
+// first published size; weft writes the fields that fit (a larger struct
+// from newer headers keeps its tail as it was).
+void check_out_struct_size(std::size_t given, std::size_t min_size, const char* what);
+
 // weft_..._options_init: checks `options` and `struct_size` (at least the
 // first published size), zeroes the caller's struct, copies the defaults
 // that fit and sets struct_size.

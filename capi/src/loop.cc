@@ -96,8 +96,7 @@ WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
 WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loop, uint64_t budget_ns) {
   return api(__func__, [&] {
     if (report != nullptr) {
-      weft::capi::check_struct_size(report, report->struct_size, sizeof(weft_run_report),
-                                    sizeof(weft_run_report), "report");
+      weft::capi::check_out_struct_size(report->struct_size, sizeof(weft_run_report), "report");
     }
     weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
     weft::Loop& core = runtime.loop;

@@ -70,7 +70,8 @@ WEFT_API weft_status weft_strand_create(weft_executor_t** out, weft_executor_t* 
  * `work` is never called; work already running finishes and its result is
  * dropped. The scope counts the work until it has finished running.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (work NULL, a loop of another runtime),
- * WEFT_ERR_CLOSED (the executor is shutting down), WEFT_ERR_NO_MEMORY. On
+ * WEFT_ERR_CLOSED (the executor is being destroyed, the loop's scope was
+ * cancelled, or the runtime is being destroyed), WEFT_ERR_NO_MEMORY. On
  * error nothing is called and *out is untouched.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_executor_submit(weft_future_t** out, weft_executor_t* executor,

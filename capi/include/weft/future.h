@@ -43,7 +43,8 @@ typedef void (*weft_future_callback)(void* user, weft_future_t* future, weft_sta
                                      const weft_value* value, const char* message);
 
 /* Creates a pending future in `loop`'s scope. The caller owns one reference.
- * Errors: WEFT_ERR_CLOSED (runtime being destroyed), WEFT_ERR_NO_MEMORY.
+ * Errors: WEFT_ERR_CLOSED (the scope was cancelled, or the runtime is being
+ * destroyed), WEFT_ERR_NO_MEMORY.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop);
 
@@ -75,7 +76,8 @@ WEFT_API weft_status weft_future_cancel(weft_future_t* future);
  * future's runtime; the registration belongs to that handle's scope, so a
  * plugin awaiting another plugin's future registers through its own loop.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL, loop of another
- * runtime), WEFT_ERR_CLOSED, WEFT_ERR_NO_MEMORY.
+ * runtime), WEFT_ERR_CLOSED (the loop's scope was cancelled, or the runtime
+ * is being destroyed), WEFT_ERR_NO_MEMORY.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
                                       weft_future_callback callback, void* user);

@@ -76,15 +76,14 @@ WEFT_API weft_status weft_loop_stop(weft_loop_t* loop);
 /* Queues `callback(user, WEFT_OK)` to run on the loop after the callbacks
  * already queued (FIFO). Allocates nothing.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL), WEFT_ERR_CLOSED (the
- * runtime is being destroyed).
+ * loop handle's scope was cancelled, or the runtime is being destroyed).
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_loop_call_soon(weft_loop_t* loop, weft_callback callback, void* user);
 
 /* Like weft_loop_call_soon, from any thread: callbacks posted by one thread
  * run in the order posted. One wake-up serves a whole batch of posts; a
  * host polling weft_loop_backend_fd sees it readable.
- * Errors: as weft_loop_call_soon; WEFT_ERR_CLOSED once the runtime is being
- * destroyed (the callback is then not called).
+ * Errors: as weft_loop_call_soon (the callback is then not called).
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_callback callback,
                                                     void* user);

@@ -99,9 +99,10 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out,
  *    futures the program still holds: their handles become stale (releasing
  *    one later returns WEFT_ERR_STALE_HANDLE and does nothing else).
  * NULL is accepted and does nothing.
- * Errors: WEFT_ERR_WRONG_THREAD (not the loop thread), WEFT_ERR_INVALID_STATE
- * (called from inside one of this runtime's callbacks or work functions),
- * WEFT_ERR_STALE_HANDLE (already destroyed). Nothing is destroyed on error.
+ * Errors: WEFT_ERR_WRONG_THREAD (not the loop thread — a work function runs
+ * on a worker), WEFT_ERR_INVALID_STATE (called from inside one of this
+ * runtime's callbacks), WEFT_ERR_STALE_HANDLE (already destroyed). Nothing is
+ * destroyed on error.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_destroy(weft_runtime_t* runtime);
 
