@@ -88,6 +88,21 @@ bool CExecutor::on_own_worker() const noexcept {
   return current != nullptr && current == &*(type == Type::pool ? pool : parent->pool);
 }
 
+CExecutor* register_executor(CExecutor* executor) {
+  Runtime& runtime = executor->runtime;
+  try {
+    executor->handle = runtime.arena.add(Kind::executor, executor);
+    std::lock_guard<std::mutex> lock(runtime.executors_mutex);
+    runtime.executors.push_back(executor);
+  } catch (...) {
+    if (executor->handle != 0) runtime.arena.remove(executor->handle);
+    runtime.allocator.destroy(executor);
+    throw;
+  }
+  if (executor->parent != nullptr) executor->parent->strands.push_back(executor);
+  return executor;
+}
+
 void destroy_executor(CExecutor* executor) noexcept {
   Runtime& runtime = executor->runtime;
   if (executor->type == CExecutor::Type::pool) {
@@ -259,17 +274,8 @@ WEFT_API weft_status weft_pool_create(weft_executor_t** out, weft_runtime_t* run
     if (rt.destroying.load(std::memory_order_relaxed)) {
       fail(Errc::closed, "weft_pool_create: the runtime is being destroyed");
     }
-    CExecutor* pool = rt.allocator.make<CExecutor>(rt, o.threads, o.name != nullptr ? o.name : "weft-pool",
-                                                  /*is_default=*/false);
-    try {
-      pool->handle = rt.arena.add(Kind::executor, pool);
-      std::lock_guard<std::mutex> lock(rt.executors_mutex);
-      rt.executors.push_back(pool);
-    } catch (...) {
-      if (pool->handle != 0) rt.arena.remove(pool->handle);
-      rt.allocator.destroy(pool);
-      throw;
-    }
+    CExecutor* pool = weft::capi::register_executor(rt.allocator.make<CExecutor>(
+        rt, o.threads, o.name != nullptr ? o.name : "weft-pool", /*is_default=*/false));
     *out = weft::capi::as_handle<weft_executor_t>(pool->handle);
     return WEFT_OK;
   });
@@ -285,17 +291,7 @@ WEFT_API weft_status weft_strand_create(weft_executor_t** out, weft_executor_t* 
     Runtime& rt = pool.runtime;
     std::lock_guard<std::mutex> lock(pool.mutex);
     if (!pool.accepting) fail(Errc::closed, "weft_strand_create: the pool is shutting down");
-    CExecutor* strand = rt.allocator.make<CExecutor>(rt, pool);
-    try {
-      strand->handle = rt.arena.add(Kind::executor, strand);
-      std::lock_guard<std::mutex> runtime_lock(rt.executors_mutex);
-      rt.executors.push_back(strand);
-    } catch (...) {
-      if (strand->handle != 0) rt.arena.remove(strand->handle);
-      rt.allocator.destroy(strand);
-      throw;
-    }
-    pool.strands.push_back(strand);
+    CExecutor* strand = weft::capi::register_executor(rt.allocator.make<CExecutor>(rt, pool));
     *out = weft::capi::as_handle<weft_executor_t>(strand->handle);
     return WEFT_OK;
   });

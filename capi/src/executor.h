@@ -75,6 +75,11 @@ struct CExecutor {
   bool on_own_worker() const noexcept;
 };
 
+// Gives a freshly made executor its handle and links it into its runtime
+// (and its pool, for a strand: the caller holds the pool's mutex). On
+// failure frees it and rethrows.
+CExecutor* register_executor(CExecutor* executor);
+
 // Shuts `executor` down (strands of a pool first), unlinks and frees it.
 void destroy_executor(CExecutor* executor) noexcept;
 

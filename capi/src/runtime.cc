@@ -231,17 +231,8 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtim
       runtime->handle = weft::capi::process_arena().add(Kind::runtime, runtime);
       runtime->root = weft::capi::create_scope(*runtime, "root", /*root=*/true);
       std::string pool_name = std::string(runtime->name.c_str()) + "-pool";
-      auto* pool =
-          runtime->allocator.make<weft::capi::CExecutor>(*runtime, o.threads, pool_name, /*is_default=*/true);
-      try {
-        pool->handle = runtime->arena.add(Kind::executor, pool);
-      } catch (...) {
-        runtime->allocator.destroy(pool);
-        throw;
-      }
-      std::lock_guard<std::mutex> lock(runtime->executors_mutex);
-      runtime->executors.push_back(pool);
-      runtime->default_pool = pool;
+      runtime->default_pool = weft::capi::register_executor(
+          runtime->allocator.make<weft::capi::CExecutor>(*runtime, o.threads, pool_name, /*is_default=*/true));
     } catch (...) {
       weft::capi::teardown(*runtime);
       weft::capi::free_runtime(runtime);

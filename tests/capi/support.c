@@ -129,3 +129,27 @@ void record_callback(void* user, weft_status status) {
   r->status = status;
   if (r->sequence != NULL) r->order = (*r->sequence)++;
 }
+
+weft_status wait_at_gate(void* user, weft_value* result) {
+  (void)result;
+  gate* g = user;
+  pthread_mutex_lock(&g->mutex);
+  g->entered++;
+  pthread_cond_broadcast(&g->cond);
+  while (!g->open) pthread_cond_wait(&g->cond, &g->mutex);
+  pthread_mutex_unlock(&g->mutex);
+  return WEFT_OK;
+}
+
+void gate_wait_entered(gate* g, int n) {
+  pthread_mutex_lock(&g->mutex);
+  while (g->entered < n) pthread_cond_wait(&g->cond, &g->mutex);
+  pthread_mutex_unlock(&g->mutex);
+}
+
+void gate_open(gate* g) {
+  pthread_mutex_lock(&g->mutex);
+  g->open = 1;
+  pthread_cond_broadcast(&g->cond);
+  pthread_mutex_unlock(&g->mutex);
+}

@@ -73,4 +73,19 @@ typedef struct call_record {
 
 void record_callback(void* user, weft_status status);
 
+/* Holds pool work at a gate: wait_at_gate (a weft_work_fn taking a gate*)
+ * blocks its worker until gate_open. */
+typedef struct gate {
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  int open;
+  int entered; /* works that reached the gate */
+} gate;
+
+#define GATE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0}
+
+weft_status wait_at_gate(void* user, weft_value* result);
+void gate_wait_entered(gate* g, int n); /* until n works reached it */
+void gate_open(gate* g);
+
 #endif

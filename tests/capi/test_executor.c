@@ -80,38 +80,6 @@ static void test_executor__a_failing_work_rejects_its_future(void** state) {
   assert_int_equal(k.done_status, WEFT_ERR_INVALID_STATE);
 }
 
-/* Blocks a worker until released, to hold work in the queue behind it. */
-typedef struct gate {
-  pthread_mutex_t mutex;
-  pthread_cond_t cond;
-  int open;
-  int entered;
-} gate;
-
-static weft_status wait_at_gate(void* user, weft_value* result) {
-  (void)result;
-  gate* g = user;
-  pthread_mutex_lock(&g->mutex);
-  g->entered++;
-  pthread_cond_broadcast(&g->cond);
-  while (!g->open) pthread_cond_wait(&g->cond, &g->mutex);
-  pthread_mutex_unlock(&g->mutex);
-  return WEFT_OK;
-}
-
-static void gate_wait_entered(gate* g, int n) {
-  pthread_mutex_lock(&g->mutex);
-  while (g->entered < n) pthread_cond_wait(&g->cond, &g->mutex);
-  pthread_mutex_unlock(&g->mutex);
-}
-
-static void gate_open(gate* g) {
-  pthread_mutex_lock(&g->mutex);
-  g->open = 1;
-  pthread_cond_broadcast(&g->cond);
-  pthread_mutex_unlock(&g->mutex);
-}
-
 static void test_executor__work_cancelled_before_it_starts_never_runs(void** state) {
   fixture* f = FIXTURE(state);
   weft_executor_t* pool;
@@ -119,7 +87,7 @@ static void test_executor__work_cancelled_before_it_starts_never_runs(void** sta
   options.threads = 1;
   options.name = "single";
   assert_int_equal(weft_pool_create(&pool, f->runtime, &options), WEFT_OK);
-  gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+  gate g = GATE_INIT;
   assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, &g), WEFT_OK);
   gate_wait_entered(&g, 1); /* the only worker is busy */
   job j;

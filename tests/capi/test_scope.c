@@ -98,24 +98,6 @@ static void test_scope__cancelling_an_awaiter_leaves_the_awaited_future_alone(vo
   assert_int_equal(weft_scope_destroy(a), WEFT_OK);
 }
 
-typedef struct gate {
-  pthread_mutex_t mutex;
-  pthread_cond_t cond;
-  int open;
-  int entered;
-} gate;
-
-static weft_status wait_at_gate(void* user, weft_value* result) {
-  (void)result;
-  gate* g = user;
-  pthread_mutex_lock(&g->mutex);
-  g->entered = 1;
-  pthread_cond_broadcast(&g->cond);
-  while (!g->open) pthread_cond_wait(&g->cond, &g->mutex);
-  pthread_mutex_unlock(&g->mutex);
-  return WEFT_OK;
-}
-
 typedef struct listing {
   int count;
   weft_object_kind kinds[16];
@@ -139,13 +121,11 @@ static void test_scope__drain_waits_for_running_work_and_names_stragglers(void**
   weft_scope_create(&scope, f->runtime, "worker-plugin");
   weft_loop_t* loop;
   weft_scope_loop(&loop, scope);
-  gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+  gate g = GATE_INIT;
   weft_future_t* work;
   assert_int_equal(weft_executor_submit(&work, f->pool, loop, wait_at_gate, NULL, &g), WEFT_OK);
   assert_int_equal(weft_future_set_name(work, "blocking-io"), WEFT_OK);
-  pthread_mutex_lock(&g.mutex);
-  while (!g.entered) pthread_cond_wait(&g.cond, &g.mutex);
-  pthread_mutex_unlock(&g.mutex);
+  gate_wait_entered(&g, 1);
 
   assert_int_equal(weft_scope_cancel(scope), WEFT_OK);
   size_t left = 0;
@@ -159,10 +139,7 @@ static void test_scope__drain_waits_for_running_work_and_names_stragglers(void**
   assert_string_equal(l.states[0], "running");
   assert_string_equal(l.names[0], "blocking-io");
 
-  pthread_mutex_lock(&g.mutex);
-  g.open = 1;
-  pthread_cond_broadcast(&g.cond);
-  pthread_mutex_unlock(&g.mutex);
+  gate_open(&g);
   assert_int_equal(weft_scope_drain(&left, scope, 5000 * MS), WEFT_OK);
   assert_int_equal(left, 0);
   /* Its future was cancelled before the work finished: the result dropped. */
