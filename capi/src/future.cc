@@ -220,7 +220,6 @@ void CFuture::call(weft_future_callback callback, void* user, const Outcome& out
   // Loop thread only writes it: no read-modify-write needed.
   const bool was_delivering = delivering_.load(std::memory_order_relaxed);
   delivering_.store(true, std::memory_order_relaxed);
-  InCallback in_callback(runtime_);
   try {
     callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
   } catch (...) {
@@ -244,6 +243,7 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
   }
   settled(scope);
   if (callback == nullptr || !notify) return;
+  InCallback in_callback(runtime_);  // a scope's cancel: possibly outside any loop run
   call(callback, user, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
 }
 

@@ -13,17 +13,16 @@ namespace {
 
 // A call_soon callback in the core's ready queue: 24 bytes, stored inline.
 // The count comes down before the callback runs (it may destroy the scope).
+// It runs inside a loop run, so the core refuses a run from inside it.
 struct SoonCallback {
   Scope* scope;
   weft_callback callback;
   void* user;
   void operator()() const {
     Scope* s = scope;
-    Runtime& runtime = s->runtime;
     --s->queued;
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
-    InCallback in_callback(runtime);
     callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
   }
 };
@@ -35,11 +34,9 @@ struct RemoteCallback {
   void* user;
   void operator()() const {
     Scope* s = scope;
-    Runtime& runtime = s->runtime;
     s->remote.fetch_sub(1, std::memory_order_relaxed);
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
-    InCallback in_callback(runtime);
     callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
   }
 };

@@ -46,11 +46,11 @@ struct Runtime {
   weft_error_handler error_handler = nullptr;  // loop thread
   void* error_user = nullptr;
 
-  // How deep the loop thread is inside user callbacks that weft called —
-  // from a loop run, or from a C API call that cancels (weft_timer_cancel,
-  // scope cancel and destroy, runtime destroy). While > 0, running the loop,
-  // draining a scope or destroying the runtime is refused: the core only
-  // knows about callbacks it runs itself.
+  // How deep the loop thread is inside user callbacks weft calls outside a
+  // loop run: from a C API call that cancels (weft_timer_cancel, scope
+  // cancel and destroy, runtime destroy) and the error handler. While > 0
+  // (or while the loop runs: the core knows about the callbacks it runs),
+  // running the loop, draining a scope or destroying the runtime is refused.
   int callback_depth = 0;  // loop thread
 
   // Set when weft_runtime_destroy starts: everything refuses new work.

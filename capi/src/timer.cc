@@ -41,10 +41,8 @@ struct FireTimer {
       timer->runtime->allocator.destroy(timer);
       return;
     }
-    Runtime& runtime = *timer->runtime;
     const Due due = retire(timer, /*queued=*/false);
-    InCallback in_callback(runtime);
-    due.callback(due.user, WEFT_OK);
+    due.callback(due.user, WEFT_OK);  // inside a loop run
   }
 };
 
@@ -73,7 +71,7 @@ void cancel_timer(TimerRec* timer) {
   Runtime& runtime = *timer->runtime;
   const bool still_in_heap = timer->core.cancel();
   const Due due = retire(timer, /*queued=*/!still_in_heap);
-  InCallback in_callback(runtime);
+  InCallback in_callback(runtime);  // possibly outside any loop run
   due.callback(due.user, WEFT_ERR_CANCELLED);
 }
 
