@@ -14,7 +14,9 @@
  * kernel preempts the frame thread now and then, for as long as it likes; so
  * the statistics are given twice: over all frames, and over the frames in
  * which the thread was not preempted (getrusage(RUSAGE_THREAD) counts the
- * involuntary context switches) — what an idle machine would show.
+ * involuntary context switches) — what an idle machine would show. Frames
+ * in which the thread blocked (a voluntary switch: waiting for a lock a
+ * preempted worker held) are counted apart.
  *
  *   bazel run -c opt //examples/game_loop -- --frames 600
  */
@@ -129,10 +131,16 @@ static int compare_u64(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
-static long involuntary_switches(void) {
+typedef struct switches {
+  long involuntary;
+  long voluntary;
+} switches;
+
+static switches context_switches(void) {
   struct rusage usage;
   getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_nivcsw;
+  switches s = {usage.ru_nivcsw, usage.ru_nvcsw};
+  return s;
 }
 
 /* Sorts `values` and prints mean, p50, p99 and max, in microseconds. */
@@ -174,6 +182,7 @@ int main(int argc, char** argv) {
   uint64_t* overshoot = calloc((size_t)frames, sizeof(uint64_t));
   uint64_t* calm = calloc((size_t)frames, sizeof(uint64_t)); /* overshoot, frames not preempted */
   int calm_frames = 0;
+  int blocked_frames = 0;
   size_t ran_total = 0;
   int paused_frames = 0;
   printf("weft game loop: %d frames at 60 fps, run_for(%llu us) each\n", frames,
@@ -198,12 +207,14 @@ int main(int argc, char** argv) {
     if (frame % 60 == 30) stream_level(&g);
 
     weft_run_report report = WEFT_RUN_REPORT_INIT;
-    long switches = involuntary_switches();
+    switches before = context_switches();
     uint64_t start = wall_ns();
     CHECK(weft_loop_run_for(&report, g.loop, BUDGET_NS));
     spent[frame] = wall_ns() - start;
     overshoot[frame] = spent[frame] > BUDGET_NS ? spent[frame] - BUDGET_NS : 0;
-    if (involuntary_switches() == switches) calm[calm_frames++] = overshoot[frame];
+    switches after = context_switches();
+    if (after.involuntary == before.involuntary) calm[calm_frames++] = overshoot[frame];
+    if (after.voluntary != before.voluntary) blocked_frames++;
     ran_total += report.ran;
   }
 
@@ -215,7 +226,8 @@ int main(int argc, char** argv) {
          (double)ran_total / frames);
   print_stats("overshoot past the 2 ms budget, all frames", overshoot, frames);
   uint64_t calm_p99 = print_stats("overshoot, frames the kernel did not preempt", calm, calm_frames);
-  printf("frames preempted by other processes: %d of %d\n", frames - calm_frames, frames);
+  printf("frames preempted by other processes: %d of %d; frames in which the thread blocked: %d\n",
+         frames - calm_frames, frames, blocked_frames);
   printf("goal (p99 overshoot < 100 us when not preempted): %s\n",
          calm_frames > 0 && calm_p99 < 100 * US ? "met" : "missed");
   free(spent);
