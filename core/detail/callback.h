@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -105,7 +106,7 @@ class BasicCallback<R(Args...), kInlineBytes> {
   template <class D>
   struct DestroyGuard {
     D* callable;
-    ~DestroyGuard() { callable->~D(); }
+    ~DestroyGuard() { std::destroy_at(callable); }
   };
 
   template <class D>
@@ -130,9 +131,9 @@ class BasicCallback<R(Args...), kInlineBytes> {
       [](void* dst, void* src) noexcept {
         D* from = inline_ptr<D>(src);
         ::new (dst) D(std::move(*from));
-        from->~D();
+        std::destroy_at(from);
       },
-      [](void* s) noexcept { inline_ptr<D>(s)->~D(); },
+      [](void* s) noexcept { std::destroy_at(inline_ptr<D>(s)); },
   };
 
   template <class D>

@@ -109,7 +109,7 @@ class CallbackQueue {
         } destroy{callable};
         (*callable)();
       },
-      [](void* s) noexcept { std::launder(static_cast<D*>(s))->~D(); },
+      [](void* s) noexcept { std::destroy_at(std::launder(static_cast<D*>(s))); },
       static_cast<std::uint32_t>(record_size(sizeof(D))),
   };
 

@@ -36,30 +36,38 @@ namespace weft {
 
 namespace detail {
 
-// Telling "refused" from "dropped later": both destroy the job unrun. Each
-// submission gets a process-unique id, and while execute() runs, the thread
-// records which submission it is making. A job destroyed unrun during its own
-// submission, on the submitting thread, was refused; any other unrun
-// destruction is a drop.
-inline std::atomic<std::uint64_t> offload_ids{0};
-inline thread_local std::uint64_t tls_offload_submitting = 0;
+// Telling "refused" from "dropped later": both destroy the job unrun. While
+// execute() runs, the submitting thread records which submission it is making
+// (a per-thread sequence number); a job destroyed unrun on that thread while
+// its own submission is in progress was refused, any other unrun destruction
+// is a drop. The thread is identified by the address of its own record.
+struct OffloadId {
+  const void* thread = nullptr;
+  std::uint64_t sequence = 0;
+  friend bool operator==(const OffloadId&, const OffloadId&) = default;
+};
+
+struct OffloadThreadState {
+  std::uint64_t next_sequence = 0;
+  OffloadId submitting;
+};
+inline thread_local OffloadThreadState tls_offload;
 
 class OffloadSubmission {
  public:
   OffloadSubmission() noexcept
-      : id_(offload_ids.fetch_add(1, std::memory_order_relaxed) + 1),
-        previous_(tls_offload_submitting) {
-    tls_offload_submitting = id_;
+      : id_{&tls_offload, ++tls_offload.next_sequence}, previous_(tls_offload.submitting) {
+    tls_offload.submitting = id_;
   }
-  ~OffloadSubmission() { tls_offload_submitting = previous_; }
+  ~OffloadSubmission() { tls_offload.submitting = previous_; }
   OffloadSubmission(const OffloadSubmission&) = delete;
   OffloadSubmission& operator=(const OffloadSubmission&) = delete;
 
-  std::uint64_t id() const noexcept { return id_; }
+  OffloadId id() const noexcept { return id_; }
 
  private:
-  std::uint64_t id_;
-  std::uint64_t previous_;
+  OffloadId id_;
+  OffloadId previous_;
 };
 
 // The job run_in_executor posts: calls `fn` and completes the promise; if
@@ -68,7 +76,7 @@ template <class F, class R>
 class OffloadJob {
  public:
   template <class G>
-  OffloadJob(G&& fn, Promise<R> promise, std::uint64_t id)
+  OffloadJob(G&& fn, Promise<R> promise, OffloadId id)
       : fn_(std::forward<G>(fn)), promise_(std::move(promise)), id_(id) {}
 
   OffloadJob(OffloadJob&&) = default;
@@ -76,11 +84,10 @@ class OffloadJob {
 
   ~OffloadJob() {
     if (!promise_.valid()) return;  // ran, or moved from
-    if (tls_offload_submitting == id_) {
+    if (tls_offload.submitting == id_) {
       promise_.set_error(Error(Errc::closed, "run_in_executor: the executor refused the job"));
     } else {
-      promise_.set_error(
-          Error(Errc::cancelled, "run_in_executor: the job was dropped before it ran"));
+      promise_.cancel();  // dropped before it ran
     }
   }
 
@@ -108,7 +115,7 @@ class OffloadJob {
  private:
   std::decay_t<F> fn_;
   Promise<R> promise_;
-  std::uint64_t id_;
+  OffloadId id_;
 };
 
 }  // namespace detail

@@ -222,6 +222,10 @@ class Promise {
     return state_->publish_result();
   }
 
+  // Completes the future as cancelled (as Future::cancel does), for a producer
+  // that gives up. Returns false if it had already completed.
+  bool cancel() noexcept { return state_ != nullptr && state_->cancel(); }
+
   // Whether the future was cancelled (a producer may stop early). Any thread.
   bool cancelled() const noexcept { return state_ != nullptr && state_->is_cancelled(); }
 

@@ -215,10 +215,6 @@ void Loop::drain_inbox() {
 
 // ---- running --------------------------------------------------------------
 
-bool Loop::has_pending_work() const noexcept {
-  return !ready_.empty() || inbox_.has_items() || can_wait_for_more();
-}
-
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
   if (tracked_count_ > 0) return true;
@@ -255,6 +251,23 @@ void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
   if (timeout_ms >= 0) uv_timer_stop(&sleep_timer_);
 }
 
+bool Loop::expects_remote_work() const noexcept {
+  return tracked_count_ > 0 || keep_alive_count_.load(std::memory_order_relaxed) > 0;
+}
+
+// Spins up to kSpinBeforeSleep for a post to arrive; true if one did.
+bool Loop::spin_for_inbox() const noexcept {
+  const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (inbox_.has_items_relaxed()) return true;
+      __builtin_ia32_pause();
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) return false;
+    if (std::chrono::steady_clock::now() >= until) return false;
+  }
+}
+
 // Waits until a callback is ready, stop() is called, or nothing can ever
 // happen (returns false).
 bool Loop::block_until_ready() {
@@ -265,9 +278,13 @@ bool Loop::block_until_ready() {
     if (clock_->advances_by_itself()) {
       if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
     }
+    // Work is expected from other threads (a future's continuation, a
+    // keep-alive): look at the inbox for a few microseconds before paying for
+    // a kernel sleep and a wake-up.
+    if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) timeout_ms = 0;
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
-    ++stats_.sleeps;
+    if (timeout_ms != 0) ++stats_.sleeps;
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/true);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();

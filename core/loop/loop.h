@@ -108,6 +108,9 @@ class Loop {
   static constexpr std::size_t kCallbacksPerPass = 64;
   static constexpr std::size_t kPassesPerIoPoll = 8;
   static constexpr std::size_t kCloseDrainPasses = 16;
+  // How long a loop with nothing ready, but expecting posts from other threads,
+  // polls its inbox before it sleeps in the kernel.
+  static constexpr Duration kSpinBeforeSleep = std::chrono::microseconds(20);
 
   explicit Loop(LoopOptions options = {});
   ~Loop();
@@ -228,11 +231,12 @@ class Loop {
   void wake_if_needed() noexcept;
   void drain_inbox();
   void fire_expired_timers(TimePoint now);
-  bool has_pending_work() const noexcept;
   bool can_wait_for_more() const noexcept;
   void poll_io(bool may_block, int timeout_ms, bool consume_wakeup);
   bool prepare_pass(bool may_block, bool force_io);
   bool block_until_ready();
+  bool expects_remote_work() const noexcept;
+  bool spin_for_inbox() const noexcept;
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);
   void cancel_tracked_futures(CloseReport& report);

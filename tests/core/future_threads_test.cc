@@ -58,8 +58,9 @@ TEST_CASE("cancel racing set_value from two threads: exactly one wins, the conti
     std::thread setter([p = std::move(p), &set_wins]() mutable {
       if (p.set_value(1)) set_wins.fetch_add(1);
     });
-    std::thread canceller([&f, &cancel_wins] {
-      if (f.cancel()) cancel_wins.fetch_add(1);
+    weft::Future<int>* future = &f;
+    std::thread canceller([future, &cancel_wins] {
+      if (future->cancel()) cancel_wins.fetch_add(1);
     });
     setter.join();
     canceller.join();

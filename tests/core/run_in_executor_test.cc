@@ -12,22 +12,14 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/executor_fixtures.h"
+
+using weft_test::Gate;
+using weft_test::ManualExecutor;
 
 namespace {
 
 using namespace std::chrono_literals;
-
-class Gate {
- public:
-  void wait() const { open_.wait(false, std::memory_order_acquire); }
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
 
 // Occupies the only worker of `pool` until `gate` opens.
 void occupy_worker(weft::ThreadPool& pool, Gate& gate) {
@@ -39,17 +31,6 @@ void occupy_worker(weft::ThreadPool& pool, Gate& gate) {
   }));
   started.wait(false);
 }
-
-class ManualExecutor final : public weft::Executor {
- public:
-  bool execute(weft::Callback callback) override {
-    if (refuse) return false;
-    pending.push_back(std::move(callback));
-    return true;
-  }
-  bool refuse = false;
-  std::vector<weft::Callback> pending;
-};
 
 }  // namespace
 
@@ -143,6 +124,7 @@ TEST_CASE("a pool shut down in cancel mode ends the future as cancelled, not bro
   gate.open();
   closer.join();
 
+  CHECK(future.cancelled());
   weft::Result<void> result = future.result();
   CHECK(result.is_cancelled());
   CHECK(result.error().code() == weft::Errc::cancelled);

@@ -12,10 +12,15 @@
 #include <vector>
 
 #include "core/weft.h"
+#include "tests/core/executor_fixtures.h"
+
+using weft_test::ManualExecutor;
 
 namespace {
 
 static_assert(weft::ExecutorLike<weft::Strand>);
+static_assert(weft::ExecutorLike<weft::InlineExecutor>);
+static_assert(weft::ExecutorLike<weft::LoopExecutor>);
 
 void wait_for_count(const std::atomic<int>& counter, int target) {
   for (int seen = counter.load(); seen < target; seen = counter.load()) counter.wait(seen);
@@ -46,26 +51,6 @@ struct SerialChecker {
   std::vector<int> next;
   int out_of_order = 0;
   int ran = 0;
-};
-
-// An executor that stores callbacks until the test runs them, and refuses
-// once told to.
-class ManualExecutor final : public weft::Executor {
- public:
-  bool execute(weft::Callback callback) override {
-    if (refuse) return false;
-    pending.push_back(std::move(callback));
-    return true;
-  }
-  // Runs what is pending now (not what that posts).
-  void run_pending() {
-    std::vector<weft::Callback> batch;
-    batch.swap(pending);
-    for (weft::Callback& cb : batch) cb.invoke_once();
-  }
-
-  bool refuse = false;
-  std::vector<weft::Callback> pending;
 };
 
 }  // namespace
@@ -183,8 +168,9 @@ TEST_CASE("a strand on a LoopExecutor runs callbacks on the loop thread in posti
   int off_loop_thread = 0;
   const std::thread::id loop_thread = std::this_thread::get_id();
   // A future the loop waits on keeps run() going until the last callback.
-  auto [finished, finished_future] = weft::make_promise<void>();
-  std::move(finished_future).then(loop, [](weft::Result<void>) {});
+  auto finished_pair = weft::make_promise<void>();
+  weft::Promise<void>& finished = finished_pair.first;
+  std::move(finished_pair.second).then(loop, [](weft::Result<void>) {});
 
   std::vector<std::thread> posters;
   for (int p = 0; p < kPosters; ++p) {

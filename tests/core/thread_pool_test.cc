@@ -21,25 +21,15 @@
 #endif
 
 #include "core/weft.h"
+#include "tests/core/executor_fixtures.h"
+
+using weft_test::Gate;
 
 namespace {
 
 using namespace std::chrono_literals;
 
 static_assert(weft::ExecutorLike<weft::ThreadPool>);
-
-// A one-shot gate that jobs wait on until the test opens it.
-class Gate {
- public:
-  void wait() const { open_.wait(false, std::memory_order_acquire); }
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
 
 // Waits until `counter` reaches `target`.
 void wait_for_count(const std::atomic<int>& counter, int target) {
