@@ -10,6 +10,7 @@ packages=(
   catch2 libcmocka-dev                               # C++ and C test frameworks
   clang-14 libclang-rt-14-dev                        # clang config, sanitizer runtimes
   swig python3-dev python3-pytest                    # bindings
+  abigail-tools                                      # C ABI baseline check (abidw, abidiff)
   liblua5.4-dev lua5.4                               # Lua bindings
 )
 

@@ -23,7 +23,11 @@
   X(exception, 10, "an exception escaped user code")                        \
   X(reentrant_run, 11, "the loop is already running on this thread")        \
   X(unknown, 12, "unknown error")                                           \
-  X(multiple_errors, 13, "several operations failed")
+  X(invalid_handle, 13, "not a weft handle (NULL, or of another kind)")     \
+  X(stale_handle, 14, "the handle was destroyed or released")               \
+  X(not_ready, 15, "the future has not completed yet")                      \
+  X(version_mismatch, 16, "incompatible weft library version")              \
+  X(multiple_errors, 17, "several operations failed")
 
 namespace weft {
 

@@ -242,11 +242,22 @@ bool Loop::can_wait_for_more() const noexcept {
   return !timers_.empty() && clock_->advances_by_itself();
 }
 
-void Loop::poll_io(bool may_block, int timeout_ms) {
+void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
   passes_since_io_poll_ = 0;
   if (!may_block) {
-    // Only user handles keep libuv alive; with none, there is nothing to poll.
-    if (uv_loop_alive(uv_.get())) uv_run(uv_.get(), UV_RUN_NOWAIT);
+    if (consume_wakeup) {
+      // A pass a host asked for (poll, run_once, run_for's first): consume a
+      // wake-up another thread sent while the loop was not blocked, or the
+      // backend fd stays readable and a host polling it spins. libuv does
+      // not poll a loop it considers dead, hence the ref; and it waits for a
+      // sender that is half-way through its send, so no wake-up escapes.
+      uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+      uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+    } else if (uv_loop_alive(uv_.get())) {
+      // Only user handles keep libuv alive; with none, there is nothing to poll.
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+    }
     return;
   }
   if (timeout_ms >= 0) {
@@ -293,7 +304,7 @@ bool Loop::block_until_ready() {
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
     if (timeout_ms != 0) ++stats_.sleeps;
-    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms);
+    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/true);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers(clock_->now());
@@ -308,7 +319,7 @@ bool Loop::prepare_pass(bool may_block, bool force_io) {
   if (inbox_.has_items_relaxed()) drain_inbox();
   fire_expired_timers(clock_->now());
   if (force_io || ++passes_since_io_poll_ >= kPassesPerIoPoll) {
-    poll_io(/*may_block=*/false, 0);
+    poll_io(/*may_block=*/false, 0, /*consume_wakeup=*/force_io);
     if (inbox_.has_items_relaxed()) drain_inbox();
   }
   if (!ready_.empty()) return true;

@@ -292,7 +292,7 @@ class Loop {
   void fire_expired_timers(TimePoint now);
   bool has_pending_work() const noexcept;
   bool can_wait_for_more() const noexcept;
-  void poll_io(bool may_block, int timeout_ms);
+  void poll_io(bool may_block, int timeout_ms, bool consume_wakeup);
   bool prepare_pass(bool may_block, bool force_io);
   bool block_until_ready();
   bool expects_remote_work() const noexcept;

@@ -9,7 +9,7 @@
 //               selected workload, weft then libuv per workload); with K > 1,
 //               a summary line of medians per (impl, workload) ends the output
 // --scale X     multiply every N by X (at least 1), e.g. 0.001 for a smoke test
-// --impl IMPL   run only one implementation ("weft", "libuv")
+// --impl IMPL   run only one implementation ("weft", "weft-c", "libuv")
 // --list        print the selected workloads, one "impl workload n" per line
 //
 // A workload that fails its own check prints its reason on stderr instead of a
@@ -100,8 +100,9 @@ int workload_number(const std::string& name) { return std::atoi(workload_id(name
 
 int impl_rank(const std::string& impl) {
   if (impl == "weft") return 0;
-  if (impl == "libuv") return 1;
-  return 2;
+  if (impl == "weft-c") return 1;  // the C API, right after the C++ figure
+  if (impl == "libuv") return 2;
+  return 3;
 }
 
 bool matches(const std::string& pattern, const Workload& w) {

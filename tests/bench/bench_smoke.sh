@@ -28,6 +28,7 @@ required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W
                                   "W10_threadsafe_pingpong")}
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                    "W4_timers_fire", "W10_threadsafe_pingpong")}
+required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures")}
 missing = required - {(impl, name) for impl, name, _ in registered}
 if missing:
     sys.exit(f"not registered: {sorted(missing)}")

@@ -1,0 +1,57 @@
+/* weft.i: the SWIG interface over weft's C API (weft/weft.h), shared by every
+ * language; per-language glue lives in bindings/<language>/.
+ *
+ * What the interface maps, in one place:
+ * - weft_status: WEFT_OK returns normally; anything else raises weft.Error
+ *   (Python), carrying the status, its name and its message.
+ * - `T** out` handles come back as return values.
+ * - Callbacks (function pointer + void* user) take the language's callables.
+ *   weft calls each exactly once (with WEFT_ERR_CANCELLED if it never gets
+ *   its turn), which is when the binding drops its reference to the
+ *   callable; if the C call fails, the binding drops it at once.
+ * - weft_value converts to and from the language's values: None, bool, int,
+ *   float, bytes, str; any other object travels as a POINTER value that
+ *   holds a reference to it.
+ *
+ * This is the smoke-test subset (runtime, loop, timers, futures); the full
+ * bindings are a later piece of work, so functions taking C function
+ * pointers that are not callbacks (work functions, allocators, handlers,
+ * visitors) are not wrapped yet. */
+%module weft
+
+%{
+#include "weft/weft.h"
+%}
+
+%include <stdint.i>
+%include <typemaps.i>
+
+#if defined(SWIGPYTHON)
+%include "python/weft_python.i"
+#endif
+
+/* Not wrapped in the smoke subset: they take C function pointers or C
+ * structs of them. */
+%ignore weft_executor_submit;
+%ignore weft_runtime_set_error_handler;
+%ignore weft_set_misuse_handler;
+%ignore weft_runtime_dump;
+%ignore weft_scope_list;
+%ignore weft_allocator;
+%ignore weft_runtime_options::allocator;
+%ignore weft_value_pointer;
+%ignore weft_opaque;
+%ignore weft_value_get_pointer;
+%ignore weft_value_get_bytes;
+
+%include "weft/export.h"
+%include "weft/status.h"
+%include "weft/version.h"
+%include "weft/common.h"
+%include "weft/value.h"
+%include "weft/runtime.h"
+%include "weft/loop.h"
+%include "weft/future.h"
+%include "weft/executor.h"
+%include "weft/diagnostics.h"
+%include "weft/scope.h"

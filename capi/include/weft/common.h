@@ -1,0 +1,60 @@
+/* weft/common.h: what every weft header shares: the opaque handle types and
+ * the plain callback.
+ *
+ * Handles are opaque pointers the library hands out and checks on every call:
+ * each carries a generation, so a handle used after it was destroyed or
+ * released is answered with WEFT_ERR_STALE_HANDLE, never a crash. Handles are
+ * not memory: never dereference, compare only for equality.
+ *
+ * Part of weft's C ABI; see weft/weft.h for the rules that apply to every
+ * function. C99; also valid C++.
+ */
+#ifndef WEFT_COMMON_H
+#define WEFT_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/export.h"
+#include "weft/status.h"
+
+WEFT_EXTERN_C_BEGIN
+
+/* A runtime: one event loop, its default thread pool, its clock and its
+ * allocator. Created by weft_runtime_create, destroyed by
+ * weft_runtime_destroy. */
+typedef struct weft_runtime weft_runtime_t;
+
+/* The runtime's loop, seen through a scope. weft_runtime_loop returns the
+ * loop of the root scope; weft_scope_loop the loop of a child scope.
+ * Everything created or registered through a loop handle (callbacks, timers,
+ * futures, future callbacks, pool work) belongs to that handle's scope.
+ * Every loop handle of a runtime runs the same loop. Never destroyed
+ * separately: valid until its scope (or the runtime) is destroyed. */
+typedef struct weft_loop weft_loop_t;
+
+/* A scope: owns what is created through its loop handle, so that it can be
+ * cancelled, drained and listed as a unit (one per plugin or script). */
+typedef struct weft_scope weft_scope_t;
+
+/* A timer armed by weft_loop_call_later/call_at. Valid until its callback
+ * has been called (fired or cancelled). */
+typedef struct weft_timer weft_timer_t;
+
+/* A future: a result (a weft_value, or a failure status and message) that
+ * arrives later. Reference-counted: weft_future_retain/release. */
+typedef struct weft_future weft_future_t;
+
+/* An executor that runs work off the loop: a thread pool or a strand. */
+typedef struct weft_executor weft_executor_t;
+
+/* The callback of weft_loop_call_soon, call_soon_threadsafe, call_later and
+ * call_at. Called exactly once, on the loop thread: with WEFT_OK when it is
+ * its turn, or with WEFT_ERR_CANCELLED when it will never get its turn (timer
+ * cancelled, scope cancelled, runtime destroyed), so `user` can be freed
+ * either way. */
+typedef void (*weft_callback)(void* user, weft_status status);
+
+WEFT_EXTERN_C_END
+
+#endif /* WEFT_COMMON_H */

@@ -1,0 +1,452 @@
+#include "capi/src/future.h"
+
+#include <new>
+#include <string>
+#include <utility>
+
+#include "capi/src/guard.h"
+#include "capi/src/runtime.h"
+#include "capi/src/scope.h"
+
+namespace weft::capi {
+
+namespace {
+
+const char* const kScopeCancelled = "the scope the callback was registered through was cancelled";
+
+}  // namespace
+
+// A registration made after the continuation ran: delivered from the ready
+// queue at the loop's next pass, holding a reference to the future. If its
+// scope is cancelled first, cancel_registration calls it and clears
+// `callback`; the delivery then only frees it.
+class QueuedDelivery {
+ public:
+  explicit QueuedDelivery(Registration* registration) noexcept : registration_(registration) {}
+  QueuedDelivery(QueuedDelivery&& other) noexcept
+      : registration_(std::exchange(other.registration_, nullptr)) {}
+  QueuedDelivery& operator=(QueuedDelivery&&) = delete;
+  ~QueuedDelivery() {
+    // Destroyed unrun (the loop never drops callbacks the C API queues, see
+    // runtime.cc): still free what it holds.
+    if (registration_ != nullptr) run(/*deliver=*/false);
+  }
+  void operator()() { run(/*deliver=*/true); }
+
+ private:
+  void run(bool deliver) {
+    Registration* r = std::exchange(registration_, nullptr);
+    CFuture* future = r->future;
+    if (r->callback != nullptr && deliver) {
+      future->deliver(r, future->outcome());
+    } else {
+      if (r->scope_hook.linked()) r->scope->registrations.remove(r);
+      future->free_registration(r);
+    }
+    future->release();
+  }
+
+  Registration* registration_;
+};
+
+CFuture::CFuture(Runtime& runtime, Scope& scope) noexcept : runtime_(runtime), scope_(&scope) {}
+
+CFuture::~CFuture() {
+  if (extras_ != nullptr) runtime_.allocator.destroy(extras_);
+}
+
+FutureExtras& CFuture::extras() {
+  if (extras_ == nullptr) extras_ = runtime_.allocator.make<FutureExtras>(this);
+  return *extras_;
+}
+
+CFuture* CFuture::create(Scope& scope) {
+  Runtime& runtime = scope.runtime;
+  void* memory = runtime.allocator.allocate(sizeof(CFuture), alignof(CFuture));
+  CFuture* future = ::new (memory) CFuture(runtime, scope);
+  try {
+    future->handle_ = runtime.arena.add(Kind::future, future);
+  } catch (...) {
+    future->~CFuture();
+    runtime.allocator.deallocate(memory, sizeof(CFuture), alignof(CFuture));
+    throw;
+  }
+  scope.futures.push_back(future);
+  // The core's two initial references: the handles' and the continuation's.
+  future->publish_continuation(runtime.loop);
+  ++runtime.futures_created;
+  return future;
+}
+
+bool CFuture::complete(weft_status status, Value value, const char* message, bool owned) {
+  Text text;
+  if (status != WEFT_OK) {
+    try {
+      text = Text(runtime_.allocator, message != nullptr ? message : weft_status_str(status));
+    } catch (...) {
+      // No memory for the message: the status alone says it (outcome()
+      // falls back to weft_status_str).
+    }
+  }
+  if (claimed_.exchange(true, std::memory_order_acq_rel) || is_ready()) return false;
+  status_ = status;
+  if (status == WEFT_OK) {
+    value_ = std::move(value);
+    value_.commit();
+  } else {
+    message_ = std::move(text);
+  }
+  if (publish_result()) return true;
+  // cancel() won between the claim and the publish: nobody will read the
+  // outcome; give a POINTER back to a caller that still owns it.
+  if (!owned) value_.uncommit();
+  value_ = Value();
+  message_.reset();
+  return false;
+}
+
+void CFuture::retain_handle() noexcept {
+  if (handle_refs_.fetch_add(1, std::memory_order_relaxed) == 0) add_ref();
+}
+
+bool CFuture::release_handle() noexcept {
+  std::uint32_t refs = handle_refs_.load(std::memory_order_relaxed);
+  do {
+    if (refs == 0) return false;
+  } while (!handle_refs_.compare_exchange_weak(refs, refs - 1, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed));
+  if (refs == 1) {
+    maybe_break();
+    release();  // may free the future
+  }
+  return true;
+}
+
+void CFuture::release_producer() noexcept {
+  if (producers_.fetch_sub(1, std::memory_order_acq_rel) == 1) maybe_break();
+}
+
+void CFuture::maybe_break() noexcept {
+  if (handle_refs_.load(std::memory_order_acquire) != 0 ||
+      producers_.load(std::memory_order_acquire) != 0 || claimed_.load(std::memory_order_acquire) ||
+      is_ready()) {
+    return;
+  }
+  // Nothing can complete it any more: its callbacks learn so now.
+  complete(WEFT_ERR_BROKEN_PROMISE, Value(),
+           "the last reference to a pending future was released", /*owned=*/true);
+}
+
+Outcome CFuture::outcome() const noexcept {
+  weft_value none = weft_value_none();
+  if (is_cancelled()) return {WEFT_ERR_CANCELLED, none, weft_status_str(WEFT_ERR_CANCELLED)};
+  if (status_ == WEFT_OK) return {WEFT_OK, value_.view(), nullptr};
+  return {status_, none, message_.c_str(weft_status_str(status_))};
+}
+
+Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
+  Registration* r;
+  if (embedded_.future == nullptr) {
+    r = &embedded_;
+    *r = Registration{};
+  } else {
+    r = runtime_.allocator.make<Registration>();
+  }
+  r->future = this;
+  r->scope = &scope;
+  r->callback = callback;
+  r->user = user;
+  if (!dispatched_) {
+    scope.registrations.push_back(r);
+    if (tail_ != nullptr) {
+      tail_->next = r;
+    } else {
+      head_ = r;
+    }
+    tail_ = r;
+    update_tracking();
+    return r;
+  }
+  // Already completed and dispatched: deliver at the next pass, never inside
+  // this call.
+  r->queued = true;
+  add_ref();
+  try {
+    runtime_.loop.call_soon(QueuedDelivery(r));
+  } catch (...) {
+    free_registration(r);
+    release();
+    throw;
+  }
+  scope.registrations.push_back(r);
+  return r;
+}
+
+void CFuture::unlink(Registration* r) noexcept {
+  Registration* previous = nullptr;
+  Registration** link = &head_;
+  while (*link != r) {
+    previous = *link;
+    link = &previous->next;
+  }
+  *link = r->next;
+  if (tail_ == r) tail_ = previous;
+  r->next = nullptr;
+}
+
+void CFuture::free_registration(Registration* r) noexcept {
+  if (r == &embedded_) {
+    embedded_.future = nullptr;  // free for the next registration
+  } else {
+    runtime_.allocator.destroy(r);
+  }
+}
+
+void CFuture::deliver(Registration* r, const Outcome& outcome) {
+  // Bookkeeping first: the callback may destroy the scope, or the runtime's
+  // last reference to this future's neighbours.
+  if (!r->queued) unlink(r);
+  Scope* scope = r->scope;
+  scope->registrations.remove(r);
+  const weft_future_callback callback = r->callback;
+  void* user = r->user;
+  free_registration(r);
+  mark_observed();
+  settled(scope);
+  call(callback, user, outcome);
+}
+
+void CFuture::call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept {
+  // Loop thread only writes it: no read-modify-write needed.
+  const bool was_delivering = delivering_.load(std::memory_order_relaxed);
+  delivering_.store(true, std::memory_order_relaxed);
+  try {
+    callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
+  } catch (...) {
+    runtime_.loop.report({ExceptionContext::Kind::callback_exception,
+                          "exception in a future callback", std::current_exception(), Duration(0)});
+  }
+  delivering_.store(was_delivering, std::memory_order_relaxed);
+}
+
+void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
+  Scope* scope = r->scope;
+  scope->registrations.remove(r);
+  const weft_future_callback callback = r->callback;
+  void* user = r->user;
+  if (!r->queued) {
+    unlink(r);
+    free_registration(r);
+    update_tracking();
+  } else {
+    r->callback = nullptr;  // the QueuedDelivery frees it
+  }
+  settled(scope);
+  if (callback == nullptr || !notify) return;
+  InCallback in_callback(runtime_);  // a scope's cancel: possibly outside any loop run
+  call(callback, user, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
+}
+
+void CFuture::update_tracking() noexcept {
+  const bool wanted =
+      !dispatched_ && (head_ != nullptr || (extras_ != nullptr && extras_->work_hook.linked()));
+  if (wanted && !tracked_) {
+    runtime_.loop.track_future(this);
+  } else if (!wanted && tracked_) {
+    runtime_.loop.untrack_future(this);
+  }
+}
+
+void CFuture::set_name(const char* name) {
+  if (name == nullptr && extras_ == nullptr) return;
+  extras().name = name != nullptr ? Text(runtime_.allocator, name) : Text();
+}
+
+void CFuture::start_work(Scope& scope) noexcept {
+  extras_->work_scope = &scope;
+  scope.work.push_back(extras_);
+  add_ref();  // the work list's link, dropped by unlink_work
+  add_ref();  // the job's, dropped by the worker
+  add_producer();
+  update_tracking();
+}
+
+void CFuture::unlink_work() noexcept {
+  Scope* scope = std::exchange(extras_->work_scope, nullptr);
+  scope->work.remove(extras_);
+  extras_->work_state.store(2, std::memory_order_relaxed);
+  update_tracking();
+  settled(scope);
+  release();
+}
+
+void CFuture::run_continuation() {
+  // Leave the creating scope's pending list, then run the callbacks.
+  Scope* scope = std::exchange(scope_, nullptr);
+  if (scope != nullptr) {
+    scope->futures.remove(this);
+    ++scope->busy;  // unlink_work may settle the same scope: not freed before we are done
+  }
+  dispatched_ = true;
+  if (extras_ != nullptr) {
+    if (extras_->work_hook.linked() &&
+        (extras_->work_flags.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished)) {
+      unlink_work();
+    }
+    Producer* producer = std::exchange(extras_->producer, nullptr);
+    if (producer != nullptr && is_cancelled()) producer->on_output_cancelled();
+  }
+  if (scope != nullptr) {
+    --scope->busy;
+    settled(scope);
+  }
+  const Outcome outcome = this->outcome();
+  while (head_ != nullptr) deliver(head_, outcome);
+  release();  // the continuation's reference
+}
+
+void CFuture::discard_continuation() noexcept {
+  // Only if the loop closed with this continuation still queued, which
+  // weft_runtime_destroy's order rules out (see runtime.cc); free the
+  // reference so nothing leaks.
+  dispatched_ = true;
+  release();
+}
+
+void CFuture::destroy() noexcept {
+  Runtime& runtime = runtime_;
+  if (is_ready() && !is_cancelled() && status_ != WEFT_OK && status_ != WEFT_ERR_BROKEN_PROMISE &&
+      !observed_.load(std::memory_order_relaxed) && !runtime.destroying.load(std::memory_order_relaxed)) {
+    runtime.report(WEFT_EVENT_UNOBSERVED_FAILURE, status_, message_.c_str(weft_status_str(status_)),
+                   *name() != '\0' ? name() : nullptr);
+  }
+  runtime.arena.remove(handle_);
+  this->~CFuture();
+  runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
+}
+
+void CFuture::force_free() noexcept {
+  // Teardown only: nothing else refers to it any more (see runtime.cc).
+  Runtime& runtime = runtime_;
+  runtime.arena.remove(handle_);
+  this->~CFuture();
+  runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
+}
+
+CFuture& future_of(const weft_future_t* future, const char* what) {
+  CFuture& f = lookup<CFuture>(future, Kind::future, what);
+  if (!f.usable()) [[unlikely]] {
+    fail(Errc::stale_handle, std::string(what) + " (weft_future_t) was released: every reference is gone");
+  }
+  return f;
+}
+
+}  // namespace weft::capi
+
+// ---- the C API ---------------------------------------------------------------
+
+using weft::Errc;
+using weft::capi::api;
+using weft::capi::CFuture;
+using weft::capi::fail;
+using weft::capi::Kind;
+using weft::capi::lookup;
+using weft::capi::require;
+using weft::capi::Scope;
+
+using weft::capi::future_of;
+
+extern "C" {
+
+WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop) {
+  return api(__func__, [&] {
+    require(out, "out");
+    Scope& scope = weft::capi::loop_scope(loop, "weft_future_create");
+    scope.require_open("weft_future_create");
+    *out = CFuture::create(scope)->c_handle();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value* value) {
+  return api(__func__, [&] {
+    CFuture& f = future_of(future);
+    weft::capi::Value v;
+    if (value != nullptr) v = weft::capi::Value::from_c(*value, f.runtime().allocator);
+    return f.complete(WEFT_OK, std::move(v), nullptr, /*owned=*/false) ? WEFT_OK
+                                                                      : WEFT_ERR_ALREADY_COMPLETED;
+  });
+}
+
+WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status, const char* message) {
+  return api(__func__, [&] {
+    CFuture& f = future_of(future);
+    if (status >= 0 || (status > WEFT_STATUS_USER && !weft::capi::is_table_status(status))) {
+      fail(Errc::invalid_argument, "weft_future_reject: status " + std::to_string(status) +
+                                       " is neither a weft failure code nor <= WEFT_STATUS_USER");
+    }
+    return f.complete(status, weft::capi::Value(), message, /*owned=*/true) ? WEFT_OK
+                                                                            : WEFT_ERR_ALREADY_COMPLETED;
+  });
+}
+
+WEFT_API weft_status weft_future_cancel(weft_future_t* future) {
+  return api(__func__, [&] { return future_of(future).cancel() ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED; });
+}
+
+WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
+                                      weft_future_callback callback, void* user) {
+  return api(__func__, [&] {
+    CFuture& f = future_of(future);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_future_then");
+    require(reinterpret_cast<const void*>(callback), "callback");
+    if (&scope.runtime != &f.runtime()) {
+      fail(Errc::invalid_argument, "weft_future_then: the loop belongs to another runtime than the future");
+    }
+    scope.require_open("weft_future_then");
+    f.add_registration(scope, callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_future_retain(weft_future_t* future) {
+  return api(__func__, [&] {
+    future_of(future).retain_handle();  // inside a callback: may bring it back
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_future_release(weft_future_t* future) {
+  if (future == nullptr) return WEFT_OK;
+  return api(__func__, [&] {
+    if (!lookup<CFuture>(future, Kind::future, "future").release_handle()) {
+      fail(Errc::stale_handle, "weft_future_release: every reference was already released");
+    }
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_future_result(weft_status* status, weft_value* value, const char** message,
+                                        weft_future_t* future) {
+  return api(__func__, [&] {
+    CFuture& f = future_of(future);
+    if (!f.is_ready()) return WEFT_ERR_NOT_READY;
+    const weft::capi::Outcome outcome = f.outcome();
+    f.mark_observed();
+    if (status != nullptr) *status = outcome.status;
+    if (value != nullptr) *value = outcome.value;
+    if (message != nullptr) *message = outcome.message;
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_future_set_name(weft_future_t* future, const char* name) {
+  return api(__func__, [&] {
+    CFuture& f = future_of(future);
+    f.runtime().require_loop_thread("weft_future_set_name");
+    f.set_name(name);
+    return WEFT_OK;
+  });
+}
+
+}  // extern "C"

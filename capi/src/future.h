@@ -1,0 +1,208 @@
+// weft::capi::CFuture: the object behind a weft_future_t.
+//
+// A CFuture is a core shared state (weft::detail::StateBase) — one allocation
+// per future, completed with the core's lock-free protocol, tracked by the
+// loop like a C++ future — plus what the C API needs on top:
+//
+// - Completion. Any thread may resolve, reject or cancel. `claimed_` makes
+//   the writers of the result exclusive (resolve vs resolve); the core's
+//   ready bit then decides against cancel(): the first to set it wins.
+// - Continuation. One core continuation is published at creation, so every
+//   completion, from any thread, ends in run_continuation() on the loop
+//   thread: that is where the future leaves its scope's pending list and
+//   where the C callbacks (registrations) run, in registration order.
+//   Whether the loop *waits* for it (track_future: run() keeps going, close()
+//   cancels it) depends on whether anything waits on it: registrations or
+//   work in flight (update_tracking).
+// - References. The core count (refs_) keeps the memory: one reference for
+//   all the C handle references together, one for the continuation until it
+//   ran, one per job, work-list link, combinator and queued delivery.
+//   `handle_refs_` counts weft_future_retain/release; when it reaches 0 the
+//   handles' core reference goes, and a future nobody can complete any more
+//   (no handle, no producer: job or combinator) is rejected with
+//   broken_promise. From then on the handle is refused as stale (usable()),
+//   though the memory may live on until the continuation ran; inside a
+//   callback that is handed the future (`delivering_`), the handle is
+//   usable again, and retaining it there brings it back for good.
+// - Work. A future made by weft_executor_submit also sits in its scope's work
+//   list (through its FutureExtras) until the work has finished running *and*
+//   the continuation ran; `work_flags` decides which of the two (worker or
+//   loop) comes last and unlinks it (see finish_work / run_continuation).
+// - Size: 224 bytes with the core state. What few futures need (a name, a
+//   producer, work bookkeeping) lives in FutureExtras, allocated on first
+//   use; the first registration is stored inside the future.
+//
+// Threads: fields under "loop thread" are touched on the runtime's loop
+// thread only. The outcome fields are written by the claimer before the
+// ready bit is published and read only after it is seen (acquire).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "capi/src/alloc.h"
+#include "capi/src/handles.h"
+#include "capi/src/list.h"
+#include "capi/src/value.h"
+#include "core/future/shared_state.h"
+#include "weft/future.h"
+
+namespace weft::capi {
+
+struct Runtime;
+struct Scope;
+class CFuture;
+
+// Something that produces a future's outcome and must hear when that future
+// is cancelled (a combinator). Loop thread.
+class Producer {
+ public:
+  virtual void on_output_cancelled() noexcept = 0;
+
+ protected:
+  ~Producer() = default;
+};
+
+// A callback registered with weft_future_then (or by weft itself). A future's
+// first one lives inside the future.
+struct Registration {
+  ListHook scope_hook;           // in scope->registrations until called
+  Registration* next = nullptr;  // in its future's FIFO, before dispatch
+  CFuture* future = nullptr;     // nullptr: a free embedded slot
+  Scope* scope = nullptr;        // the scope it was registered through
+  weft_future_callback callback = nullptr;
+  void* user = nullptr;
+  bool queued = false;  // registered after dispatch: a QueuedDelivery holds it
+};
+
+// What few futures need, allocated on first use.
+struct FutureExtras {
+  explicit FutureExtras(CFuture* owner) noexcept : future(owner) {}
+  CFuture* future;
+  Text name;
+  Producer* producer = nullptr;  // a combinator's output
+  Scope* work_scope = nullptr;   // the scope counting submitted work
+  ListHook work_hook;            // in work_scope->work until the work is done
+  std::atomic<std::uint8_t> work_flags{0};
+  std::atomic<std::uint8_t> work_state{0};  // 0 queued, 1 running, 2 finished (dumps)
+};
+
+// The outcome as a callback sees it.
+struct Outcome {
+  weft_status status;
+  weft_value value;
+  const char* message;  // NULL when resolved
+};
+
+class CFuture final : public weft::detail::StateBase {
+ public:
+  static constexpr std::uint8_t kWorkFinished = 1;
+  static constexpr std::uint8_t kDispatched = 2;
+
+  // A pending future in `scope`, with one handle reference, published to the
+  // loop. Loop thread. Throws std::bad_alloc.
+  static CFuture* create(Scope& scope);
+
+  HandleBits handle() const noexcept { return handle_; }
+  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle_); }
+  Runtime& runtime() const noexcept { return runtime_; }
+
+  // --- completion (any thread) ---------------------------------------------
+  // Completes with `status` (WEFT_OK: `value`; otherwise `message`). Returns
+  // false if the future had already completed (nothing is kept then: a
+  // POINTER value is left to the caller unless `owned` says it is weft's).
+  bool complete(weft_status status, Value value, const char* message, bool owned);
+
+  // --- references (any thread) ---------------------------------------------
+  void retain_handle() noexcept;
+  // False if no handle reference was left (an over-release).
+  bool release_handle() noexcept;
+  void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
+  void release_producer() noexcept;
+  // Whether a C call may use this future's handle: a reference is held, or a
+  // callback that was handed it is running.
+  bool usable() const noexcept {
+    return handle_refs_.load(std::memory_order_acquire) != 0 || delivering_.load(std::memory_order_relaxed);
+  }
+
+  // --- reading (any thread, once ready) -------------------------------------
+  Outcome outcome() const noexcept;
+  const Value& value() const noexcept { return value_; }
+  void mark_observed() noexcept { observed_.store(true, std::memory_order_relaxed); }
+
+  // --- loop thread -----------------------------------------------------------
+  // Registers a callback through `scope`: runs after completion, or (if the
+  // continuation already ran) is queued to run at the loop's next pass.
+  Registration* add_registration(Scope& scope, weft_future_callback callback, void* user);
+  // Takes a registration back before it was called: with `notify`, it is
+  // called with cancelled now (a cancelled scope); without, it is dropped
+  // silently (a combinator that no longer needs it).
+  void cancel_registration(Registration* registration, bool notify = true) noexcept;
+  // Tracks the future with the loop iff something waits for it.
+  void update_tracking() noexcept;
+  void set_name(const char* name);
+  const char* name() const noexcept { return extras_ != nullptr ? extras_->name.c_str() : ""; }
+  bool dispatched() const noexcept { return dispatched_; }
+  // Throws std::bad_alloc.
+  FutureExtras& extras();
+  FutureExtras* extras_if_any() const noexcept { return extras_; }
+
+  // Work bookkeeping (executor.cc); start_work needs extras() made first.
+  void start_work(Scope& scope) noexcept;
+  // On the worker, after the work ran or was skipped: true if the
+  // continuation already ran, so the caller must have unlink_work run on the
+  // loop.
+  bool finish_work() noexcept {
+    return extras_->work_flags.fetch_or(kWorkFinished, std::memory_order_acq_rel) & kDispatched;
+  }
+  void unlink_work() noexcept;  // loop thread; drops the link's reference
+
+  // Runtime teardown: frees the future whatever its references.
+  void force_free() noexcept;
+
+  ListHook scope_hook;  // in scope_->futures while pending (loop thread)
+
+  void run_continuation() override;
+  void discard_continuation() noexcept override;
+
+ protected:
+  void destroy() noexcept override;
+
+ private:
+  CFuture(Runtime& runtime, Scope& scope) noexcept;
+  ~CFuture() override;
+
+  void maybe_break() noexcept;
+  void deliver(Registration* registration, const Outcome& outcome);
+  void call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept;
+  void unlink(Registration* registration) noexcept;  // from the FIFO
+  void free_registration(Registration* registration) noexcept;
+  friend class QueuedDelivery;
+
+  Runtime& runtime_;
+  HandleBits handle_ = 0;
+  std::atomic<std::uint32_t> handle_refs_{1};
+  std::atomic<std::uint32_t> producers_{0};
+
+  // Outcome: written by the claimer before publish, read after ready.
+  weft_status status_ = WEFT_OK;
+  std::atomic<bool> claimed_{false};
+  std::atomic<bool> observed_{false};
+  std::atomic<bool> delivering_{false};  // written on the loop thread
+  bool dispatched_ = false;              // loop thread
+  Value value_;
+  Text message_;
+
+  // Loop thread.
+  Scope* scope_;                  // the creating scope, until dispatch
+  Registration* head_ = nullptr;  // the FIFO of registrations
+  Registration* tail_ = nullptr;
+  Registration embedded_;
+  FutureExtras* extras_ = nullptr;
+};
+
+// Looks up a future handle the caller may use (see CFuture::usable), or
+// fails with invalid_handle / stale_handle.
+CFuture& future_of(const weft_future_t* future, const char* what = "future");
+
+}  // namespace weft::capi

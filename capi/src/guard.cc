@@ -1,0 +1,139 @@
+#include "capi/src/guard.h"
+
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "weft/diagnostics.h"
+
+namespace weft::capi {
+
+namespace {
+
+std::mutex g_misuse_mutex;
+weft_misuse_handler g_misuse_handler = nullptr;  // guarded
+void* g_misuse_user = nullptr;                    // guarded
+
+bool is_misuse(Errc code) noexcept {
+  switch (code) {
+    case Errc::invalid_argument:
+    case Errc::invalid_state:
+    case Errc::wrong_thread:
+    case Errc::reentrant_run:
+    case Errc::invalid_handle:
+    case Errc::stale_handle:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void report_misuse(const char* function, Errc code, const std::string& message) noexcept {
+  weft_misuse_handler handler;
+  void* user;
+  {
+    std::lock_guard<std::mutex> lock(g_misuse_mutex);
+    handler = g_misuse_handler;
+    user = g_misuse_user;
+  }
+  if (handler == nullptr) return;
+  try {
+    handler(user, function, to_status(code), message.c_str());
+  } catch (...) {
+    // A C++ host's handler threw: it must not cross back into C.
+  }
+}
+
+}  // namespace
+
+void fail(Errc code, const char* message) { throw Exception(code, message); }
+void fail(Errc code, const std::string& message) { throw Exception(code, message); }
+
+weft_status status_from_exception(const char* function) noexcept {
+  try {
+    Error error = error_from_current_exception();
+    Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
+    if (is_misuse(code)) report_misuse(function, code, error.message());
+    return to_status(code);
+  } catch (...) {
+    // Building the message failed (out of memory): the code alone.
+    return to_status(Errc::no_memory);
+  }
+}
+
+void fail_lookup(const void* handle, Kind kind, const char* what) {
+  HandleError error = HandleError::none;
+  lookup_handle(handle, kind, error);
+  const std::string name = std::string(what) + " (" + kind_name(kind) + ")";
+  switch (error) {
+    case HandleError::null:
+      fail(Errc::invalid_handle, name + " is NULL");
+    case HandleError::not_a_handle:
+      fail(Errc::invalid_handle, name + " is not a weft handle");
+    case HandleError::wrong_kind:
+      fail(Errc::invalid_handle, name + " is a handle of another kind");
+    case HandleError::stale:
+    case HandleError::none:
+      break;
+  }
+  fail(Errc::stale_handle, name + " was destroyed or released");
+}
+
+void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
+
+void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
+                       std::size_t known, const char* what) {
+  if (given < min_size) {
+    fail(Errc::invalid_argument, std::string(what) + ".struct_size " + std::to_string(given) +
+                                     " is smaller than any published version (" +
+                                     std::to_string(min_size) + ")");
+  }
+  if (given > known) {
+    const unsigned char* bytes = static_cast<const unsigned char*>(options);
+    for (std::size_t i = known; i < given; ++i) {
+      if (bytes[i] != 0) {
+        fail(Errc::invalid_argument,
+             std::string(what) + ".struct_size " + std::to_string(given) +
+                 " is from newer headers and sets fields this library does not know");
+      }
+    }
+  }
+}
+
+void check_out_struct_size(std::size_t given, std::size_t min_size, const char* what) {
+  if (given < min_size) {
+    fail(Errc::invalid_argument, std::string(what) + ".struct_size " + std::to_string(given) +
+                                     " is smaller than any published version (" +
+                                     std::to_string(min_size) + ")");
+  }
+}
+
+void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t known,
+                  const char* what) {
+  require(options, what);
+  // Every option struct's first published version is the one this library
+  // knows (0.1): a smaller size is no version at all.
+  if (struct_size < known) {
+    fail(Errc::invalid_argument, std::string(what) + ": struct_size " + std::to_string(struct_size) +
+                                     " is smaller than any published version (" + std::to_string(known) + ")");
+  }
+  std::memset(options, 0, struct_size);
+  std::memcpy(options, defaults, known);
+  std::memcpy(options, &struct_size, sizeof(struct_size));
+}
+
+}  // namespace weft::capi
+
+extern "C" {
+
+WEFT_API weft_status weft_set_misuse_handler(weft_misuse_handler handler, void* user) {
+  return weft::capi::api(__func__, [&] {
+    std::lock_guard<std::mutex> lock(weft::capi::g_misuse_mutex);
+    weft::capi::g_misuse_handler = handler;
+    weft::capi::g_misuse_user = user;
+    return WEFT_OK;
+  });
+}
+
+}  // extern "C"

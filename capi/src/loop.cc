@@ -1,0 +1,194 @@
+// The loop functions of the C API: running, call_soon (loop thread and any
+// thread), the clock and the backend fd. Timers are in timer.cc.
+#include <cstring>
+
+#include "capi/src/guard.h"
+#include "capi/src/runtime.h"
+#include "capi/src/scope.h"
+#include "weft/loop.h"
+
+namespace weft::capi {
+
+namespace {
+
+// A call_soon callback in the core's ready queue: 24 bytes, stored inline.
+// The count comes down before the callback runs (it may destroy the scope).
+// It runs inside a loop run, so the core refuses a run from inside it.
+struct SoonCallback {
+  Scope* scope;
+  weft_callback callback;
+  void* user;
+  void operator()() const {
+    Scope* s = scope;
+    --s->queued;
+    const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
+    settled(s);
+    callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
+  }
+};
+
+// The same, posted from another thread.
+struct RemoteCallback {
+  Scope* scope;
+  weft_callback callback;
+  void* user;
+  void operator()() const {
+    Scope* s = scope;
+    s->remote.fetch_sub(1, std::memory_order_relaxed);
+    const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
+    settled(s);
+    callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
+  }
+};
+
+std::uint64_t to_ns(TimePoint t) noexcept {
+  const auto ns = t.time_since_epoch().count();
+  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
+}
+
+}  // namespace
+
+}  // namespace weft::capi
+
+using weft::Errc;
+using weft::capi::api;
+using weft::capi::fail;
+using weft::capi::require;
+using weft::capi::Scope;
+
+extern "C" {
+
+WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop) {
+  return api(__func__, [&] {
+    require(out, "out");
+    *out = weft::capi::loop_scope_any_thread(loop).runtime.c_handle();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
+  return api(__func__, [&] {
+    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    weft::Loop& core = runtime.loop;
+    weft::capi::require_not_in_callback(runtime, "weft_loop_run");
+    runtime.forget_loop_thread();  // the run may move the loop to this thread
+    const int raw = weft::capi::raw_enum(mode);
+    switch (raw) {
+      case WEFT_RUN_DEFAULT:
+        core.run();
+        return WEFT_OK;
+      case WEFT_RUN_ONCE:
+        core.run_once();
+        return WEFT_OK;
+      case WEFT_RUN_NOWAIT:
+        core.poll();
+        return WEFT_OK;
+      default:
+        break;
+    }
+    fail(Errc::invalid_argument, "weft_loop_run: mode " + std::to_string(raw) + " is not a weft_run_mode");
+  });
+}
+
+WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loop, uint64_t budget_ns) {
+  return api(__func__, [&] {
+    if (report != nullptr) {
+      weft::capi::check_out_struct_size(report->struct_size, sizeof(weft_run_report), "report");
+    }
+    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    weft::Loop& core = runtime.loop;
+    weft::capi::require_not_in_callback(runtime, "weft_loop_run_for");
+    runtime.forget_loop_thread();  // the run may move the loop to this thread
+    const auto budget = budget_ns > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
+                                                                     : static_cast<int64_t>(budget_ns);
+    const weft::RunReport r = core.run_for(weft::Duration(budget));
+    if (report != nullptr) {
+      report->ran = r.ran;
+      report->ready = r.ready;
+      report->has_next_timer = r.next_timer.has_value() ? 1 : 0;
+      report->next_timer_ns = r.next_timer ? weft::capi::to_ns(*r.next_timer) : 0;
+      report->stopped = r.stopped ? 1 : 0;
+    }
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_stop(weft_loop_t* loop) {
+  return api(__func__, [&] {
+    weft::capi::loop_scope_any_thread(loop).runtime.loop.stop();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_call_soon(weft_loop_t* loop, weft_callback callback, void* user) {
+  return api(__func__, [&] {
+    Scope& scope = weft::capi::loop_scope(loop, "weft_loop_call_soon");
+    require(reinterpret_cast<const void*>(callback), "callback");
+    scope.require_open("weft_loop_call_soon");
+    scope.runtime.loop.call_soon(weft::capi::SoonCallback{&scope, callback, user});
+    ++scope.queued;  // after the push, which may throw
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_callback callback,
+                                                    void* user) {
+  return api(__func__, [&] {
+    Scope& scope = weft::capi::loop_scope_any_thread(loop);
+    require(reinterpret_cast<const void*>(callback), "callback");
+    scope.require_open("weft_loop_call_soon_threadsafe");
+    // Counted before the post: the loop may run it before this returns.
+    scope.remote.fetch_add(1, std::memory_order_relaxed);
+    bool posted = false;
+    try {
+      posted = scope.runtime.loop.call_soon_threadsafe(weft::capi::RemoteCallback{&scope, callback, user});
+    } catch (...) {
+      scope.remote.fetch_sub(1, std::memory_order_relaxed);
+      throw;
+    }
+    if (!posted) {
+      scope.remote.fetch_sub(1, std::memory_order_relaxed);
+      fail(Errc::closed, "weft_loop_call_soon_threadsafe: the runtime is being destroyed");
+    }
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_now(uint64_t* out_ns, weft_loop_t* loop) {
+  return api(__func__, [&] {
+    require(out_ns, "out_ns");
+    *out_ns = weft::capi::to_ns(weft::capi::loop_scope_any_thread(loop).runtime.loop.time());
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_advance_clock(weft_loop_t* loop, uint64_t ns) {
+  return api(__func__, [&] {
+    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    if (!runtime.manual_clock) {
+      fail(Errc::invalid_state, "weft_loop_advance_clock: the runtime's clock is not WEFT_CLOCK_MANUAL");
+    }
+    runtime.manual_clock->advance(
+        weft::Duration(ns > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(ns)));
+    runtime.loop.wake();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_backend_fd(int* out, weft_loop_t* loop) {
+  return api(__func__, [&] {
+    require(out, "out");
+    *out = weft::capi::loop_scope_any_thread(loop).runtime.loop.backend_fd();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_backend_timeout(int* out_ms, weft_loop_t* loop) {
+  return api(__func__, [&] {
+    require(out_ms, "out_ms");
+    *out_ms = weft::capi::loop_scope(loop, "weft_loop_backend_timeout").runtime.loop.backend_timeout();
+    return WEFT_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,88 @@
+// weft::capi::Scope: the object behind a weft_scope_t and its loop handle.
+//
+// What a scope counts as outstanding (see outstanding()): callbacks it
+// queued with call_soon (`queued`) or call_soon_threadsafe (`remote`), its
+// pending timers, the pending futures it created, the future callbacks it
+// registered and not yet called, and its work not finished. Each count goes
+// down on the loop thread, and every place that lowers one calls settled(),
+// which frees a destroyed scope once nothing is outstanding (a destroyed
+// scope with stragglers stays as a "zombie" in the runtime's list until
+// then, or until the runtime is destroyed).
+//
+// Threads: everything on the loop thread, except `remote` (incremented by
+// posting threads) and `cancelled` (read by posting threads and workers).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <string_view>
+
+#include "capi/src/alloc.h"
+#include "capi/src/future.h"
+#include "capi/src/guard.h"
+#include "capi/src/handles.h"
+#include "capi/src/list.h"
+#include "capi/src/timer.h"
+
+namespace weft::capi {
+
+struct Runtime;
+
+struct Scope {
+  Scope(Runtime& runtime, std::string_view name, bool root);
+
+  Runtime& runtime;
+  Text name;
+  const bool root;
+  HandleBits handle = 0;       // weft_scope_t
+  HandleBits loop_handle = 0;  // weft_loop_t
+  std::atomic<bool> cancelled{false};  // closed to new work (also set by teardown)
+  bool cancel_done = false;             // cancel() ran
+  bool destroyed = false;
+  int busy = 0;  // > 0 while cancel/drain walk the scope: not freed meanwhile
+
+  std::size_t queued = 0;              // call_soon callbacks not yet run
+  std::atomic<std::size_t> remote{0};  // call_soon_threadsafe callbacks not yet run
+  List<TimerRec, &TimerRec::scope_hook> timers;
+  List<CFuture, &CFuture::scope_hook> futures;  // pending futures created here
+  List<Registration, &Registration::scope_hook> registrations;
+  List<FutureExtras, &FutureExtras::work_hook> work;
+  ListHook runtime_hook;
+
+  weft_loop_t* c_loop() const noexcept { return as_handle<weft_loop_t>(loop_handle); }
+
+  std::size_t outstanding() const noexcept {
+    return queued + remote.load(std::memory_order_acquire) + timers.size() + futures.size() +
+           registrations.size() + work.size();
+  }
+
+  // Fails with closed if the scope (or its runtime) takes no new work.
+  inline void require_open(const char* function) const;
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_closed(const char* function) const;
+
+  // See the top of this file.
+  void cancel() noexcept;
+};
+
+// Frees `scope` if it was destroyed and nothing is outstanding any more.
+// Loop thread. Call after lowering any of the scope's counts.
+inline void settled(Scope* scope) noexcept;
+void free_zombie_if_settled(Scope* scope) noexcept;
+inline void settled(Scope* scope) noexcept {
+  if (scope->destroyed) [[unlikely]] free_zombie_if_settled(scope);
+}
+
+// Looks up a loop handle (and checks the calling thread): the prologue of
+// every function that takes a weft_loop_t. loop_scope is defined in
+// runtime.h.
+inline Scope& loop_scope_any_thread(weft_loop_t* loop) { return lookup<Scope>(loop, Kind::loop, "loop"); }
+inline Scope& loop_scope(weft_loop_t* loop, const char* function);
+
+// Creates a scope with its two handles in the runtime's list. Loop thread.
+Scope* create_scope(Runtime& runtime, std::string_view name, bool root);
+// Removes the scope's handles; frees it now or when it has settled.
+void destroy_scope(Scope* scope) noexcept;
+// Runtime teardown: frees whatever the scope still is.
+void free_scope(Scope* scope) noexcept;
+
+}  // namespace weft::capi

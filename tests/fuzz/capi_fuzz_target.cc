@@ -1,0 +1,395 @@
+// A fuzz target that drives weft's C API with random programs.
+//
+// The input is read as a sequence of operations (an opcode byte, then the
+// bytes it needs): create and resolve futures, register callbacks through
+// random scopes, arm and cancel timers, run the loop, cancel and destroy
+// scopes, combine futures, submit pool work — and misuse: forged handles,
+// handles used after release or destroy, invalid enums and values, runs
+// from inside callbacks. Some callbacks call back into the API.
+//
+// Whatever the program, after weft_runtime_destroy these must hold, or the
+// target aborts (and the fuzzer reports a crash):
+// - every callback weft accepted was called exactly once;
+// - every POINTER value weft accepted was destroyed exactly once;
+// - the runtime's allocator has no block left;
+// - no API call crashed, hung or leaked (the sanitizers watch that).
+// The program only runs the loop without blocking (NOWAIT, run_for): with
+// no other thread to complete anything, a blocking run could wait forever
+// by design.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "weft/weft.h"
+
+extern "C" weft_status fuzz_loop_run_raw(weft_loop_t* loop, int mode);  // raw_enums.c
+
+namespace {
+
+[[noreturn]] void violated(const char* what) {
+  std::fprintf(stderr, "capi fuzz target: invariant violated: %s\n", what);
+  std::abort();
+}
+
+// Counts blocks held from the runtime's allocator (any thread).
+struct Tracking {
+  std::mutex mutex;
+  long live = 0;
+};
+
+void* track_alloc(void* user, size_t size, size_t) {
+  auto* t = static_cast<Tracking*>(user);
+  void* p = std::malloc(size);
+  if (p != nullptr) {
+    std::lock_guard<std::mutex> lock(t->mutex);
+    ++t->live;
+  }
+  return p;
+}
+
+void track_free(void* user, void* p, size_t, size_t) {
+  auto* t = static_cast<Tracking*>(user);
+  {
+    std::lock_guard<std::mutex> lock(t->mutex);
+    --t->live;
+  }
+  std::free(p);
+}
+
+// The program's reader: each take returns 0 once the input is used up.
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  bool more() const { return pos_ < size_; }
+  uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+  uint64_t u64() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | byte();
+    return v;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+struct World;
+
+// One registered callback: what it does when called, and that it was.
+struct Call {
+  World* world;
+  uint8_t action;  // what the callback does inside weft when it runs
+  bool called = false;
+};
+
+struct World {
+  weft_runtime_t* runtime = nullptr;
+  weft_loop_t* root = nullptr;
+  weft_executor_t* pool = nullptr;
+  std::vector<weft_loop_t*> loops;      // root first, then scopes' (stale ones stay)
+  std::vector<weft_scope_t*> scopes;    // (stale ones stay)
+  std::vector<weft_future_t*> futures;  // (released ones stay)
+  std::vector<weft_timer_t*> timers;    // (fired ones stay)
+  std::vector<Call*> calls;             // freed at the end
+  std::mutex pointer_mutex;
+  long pointers_given = 0;
+  long pointers_destroyed = 0;
+  int reentry_budget = 64;
+
+  template <class T>
+  T pick(const std::vector<T>& from, uint8_t b) {
+    return from.empty() ? nullptr : from[b % from.size()];
+  }
+};
+
+void destroy_pointer(void* p) {
+  auto* world = static_cast<World*>(p);
+  std::lock_guard<std::mutex> lock(world->pointer_mutex);
+  ++world->pointers_destroyed;
+}
+
+Call* new_call(World& w, uint8_t action) {
+  auto* call = new Call{&w, action};
+  w.calls.push_back(call);
+  return call;
+}
+
+void on_plain(void* user, weft_status status);
+
+void called(Call* call) {
+  if (call->called) violated("a callback was called twice");
+  call->called = true;
+}
+
+// Something a callback does inside weft when it runs (loop thread).
+void act(Call* call) {
+  World& w = *call->world;
+  if (w.reentry_budget <= 0) return;
+  --w.reentry_budget;
+  switch (call->action % 6) {
+    case 0:
+      break;
+    case 1:  // run the loop from inside: must be refused
+      if (weft_loop_run(w.root, WEFT_RUN_NOWAIT) != WEFT_ERR_REENTRANT_RUN) {
+        violated("a loop ran from inside its own callback");
+      }
+      break;
+    case 2: {  // post one more
+      Call* next = new_call(w, 0);
+      if (weft_loop_call_soon(w.pick(w.loops, call->action), on_plain, next) != WEFT_OK) next->called = true;
+      break;
+    }
+    case 3:
+      weft_scope_cancel(w.pick(w.scopes, call->action));
+      break;
+    case 4:
+      weft_scope_destroy(w.pick(w.scopes, call->action));
+      break;
+    case 5:
+      weft_future_cancel(w.pick(w.futures, call->action));
+      break;
+  }
+}
+
+void on_plain(void* user, weft_status) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  act(call);
+}
+
+void on_future(void* user, weft_future_t* future, weft_status, const weft_value* value, const char*) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (value == nullptr) violated("a future callback got no value");
+  // Inside its callback a future's handle is usable, even if every
+  // reference was released: retain and release it again.
+  if ((call->action & 0x40) && weft_future_retain(future) == WEFT_OK) weft_future_release(future);
+  act(call);
+}
+
+weft_status work(void* user, weft_value* result) {
+  auto* call = static_cast<Call*>(user);
+  if (call->action & 1) return WEFT_ERR_TIMED_OUT;
+  *result = weft_value_int64(call->action);
+  return WEFT_OK;
+}
+
+weft_value make_value(World& w, Input& in, bool* is_pointer) {
+  *is_pointer = false;
+  static const char text[] = "fuzz";
+  switch (in.byte() % 7) {
+    case 0: return weft_value_none();
+    case 1: return weft_value_int64(static_cast<int64_t>(in.u64()));
+    case 2: return weft_value_string(text);
+    case 3: return weft_value_bytes(text, in.byte() % 5);
+    case 4:
+      *is_pointer = true;
+      return weft_value_pointer(&w, destroy_pointer);
+    case 5: {  // malformed: a bad kind, or bytes with no data
+      weft_value v;
+      std::memset(&v, 0, sizeof(v));
+      const int kind = static_cast<int>(in.byte()) - 3;
+      std::memcpy(&v.kind, &kind, sizeof(kind));  // any int, as a C caller could
+      if (kind == WEFT_VALUE_POINTER) {
+        // A C library cannot check a function pointer: a garbage destroy
+        // function is the caller's bug, not a misuse weft can report.
+        v.as.pointer.pointer = nullptr;
+        v.as.pointer.destroy = nullptr;
+        return v;
+      }
+      v.as.bytes.data = nullptr;
+      v.as.bytes.size = in.byte();
+      return v;
+    }
+    default: return weft_value_double(1.5);
+  }
+}
+
+template <class H>
+H* forged(Input& in) {
+  return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
+}
+
+void step(World& w, Input& in) {
+  const uint8_t op = in.byte();
+  const uint8_t a = in.byte();
+  switch (op % 24) {
+    case 0: {
+      Call* call = new_call(w, in.byte());
+      if (weft_loop_call_soon(w.pick(w.loops, a), on_plain, call) != WEFT_OK) call->called = true;
+      break;
+    }
+    case 1: {
+      Call* call = new_call(w, in.byte());
+      weft_timer_t* timer = nullptr;
+      const uint64_t delay = in.byte() * 1000000ull;
+      if (weft_loop_call_later((a & 1) ? &timer : nullptr, w.pick(w.loops, a), delay, on_plain, call) != WEFT_OK) {
+        call->called = true;
+      } else if (timer != nullptr) {
+        w.timers.push_back(timer);
+      }
+      break;
+    }
+    case 2:
+      weft_timer_cancel(w.pick(w.timers, a));
+      break;
+    case 3: {
+      weft_future_t* f = nullptr;
+      if (weft_future_create(&f, w.pick(w.loops, a)) == WEFT_OK) w.futures.push_back(f);
+      break;
+    }
+    case 4: {
+      Call* call = new_call(w, in.byte());
+      if (weft_future_then(w.pick(w.futures, a), w.pick(w.loops, in.byte()), on_future, call) != WEFT_OK) {
+        call->called = true;
+      }
+      break;
+    }
+    case 5: {
+      bool is_pointer;
+      weft_value v = make_value(w, in, &is_pointer);
+      weft_status s = weft_future_resolve(w.pick(w.futures, a), &v);
+      if (is_pointer) {
+        std::lock_guard<std::mutex> lock(w.pointer_mutex);
+        if (s == WEFT_OK) {
+          ++w.pointers_given;
+        } else {
+          ++w.pointers_given;  // refused: still ours; "free" it ourselves
+          ++w.pointers_destroyed;
+        }
+      }
+      break;
+    }
+    case 6:
+      weft_future_reject(w.pick(w.futures, a), static_cast<weft_status>(static_cast<int>(in.u64() % 2100) - 2050),
+                         (a & 1) ? "fuzzed" : nullptr);
+      break;
+    case 7:
+      weft_future_cancel(w.pick(w.futures, a));
+      break;
+    case 8:
+      weft_future_release(w.pick(w.futures, a));
+      break;
+    case 9:
+      if (weft_future_retain(w.pick(w.futures, a)) == WEFT_OK) w.futures.push_back(w.pick(w.futures, a));
+      break;
+    case 10: {
+      // Never a blocking mode: nothing outside this single-threaded program
+      // could complete what the loop would wait for. Invalid modes: yes.
+      int mode = (a % 5) - 1;  // -1 .. 3
+      if (mode == WEFT_RUN_DEFAULT || mode == WEFT_RUN_ONCE) mode = WEFT_RUN_NOWAIT;
+      fuzz_loop_run_raw(w.root, mode);
+      break;
+    }
+    case 11:
+      weft_loop_run_for(nullptr, w.root, a * 1000ull);
+      break;
+    case 12:
+      weft_loop_advance_clock(w.root, a * 1000000ull);
+      break;
+    case 13: {
+      weft_scope_t* scope = nullptr;
+      if (weft_scope_create(&scope, w.runtime, (a & 1) ? "fuzz" : nullptr) == WEFT_OK) {
+        w.scopes.push_back(scope);
+        weft_loop_t* loop = nullptr;
+        weft_scope_loop(&loop, scope);
+        w.loops.push_back(loop);
+      }
+      break;
+    }
+    case 14:
+      weft_scope_cancel(w.pick(w.scopes, a));
+      break;
+    case 15:
+      weft_scope_destroy(w.pick(w.scopes, a));
+      break;
+    case 16: {
+      weft_future_t* inputs[4];
+      const size_t n = a % 5;
+      for (size_t i = 0; i < n; ++i) inputs[i] = w.pick(w.futures, in.byte());
+      weft_future_t* out = nullptr;
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      weft_status s;
+      switch (in.byte() % 3) {
+        case 0: s = weft_future_all(&out, loop, inputs, n); break;
+        case 1: s = weft_future_any(&out, loop, inputs, n); break;
+        default: s = weft_future_with_timeout(&out, loop, n > 0 ? inputs[0] : nullptr, in.byte() * 1000000ull);
+      }
+      if (s == WEFT_OK) w.futures.push_back(out);
+      break;
+    }
+    case 17: {
+      Call* call = new_call(w, in.byte());
+      weft_future_t* f = nullptr;
+      weft_status s = weft_executor_submit((a & 1) ? &f : nullptr, w.pool, w.pick(w.loops, a), work,
+                                           (a & 2) ? on_future : nullptr, call);
+      if (s != WEFT_OK || !(a & 2)) call->called = true;  // no callback to expect
+      if (s == WEFT_OK && f != nullptr) w.futures.push_back(f);
+      break;
+    }
+    case 18: {  // forged handles
+      Call* call = new_call(w, 0);
+      if (weft_loop_call_soon(forged<weft_loop_t>(in), on_plain, call) != WEFT_OK) call->called = true;
+      weft_future_cancel(forged<weft_future_t>(in));
+      weft_timer_cancel(forged<weft_timer_t>(in));
+      weft_scope_cancel(forged<weft_scope_t>(in));
+      break;
+    }
+    case 19: {
+      weft_status status;
+      weft_value value;
+      const char* message;
+      weft_future_result(&status, &value, &message, w.pick(w.futures, a));
+      break;
+    }
+    case 20: {
+      weft_stats stats = WEFT_STATS_INIT;
+      weft_runtime_stats(&stats, w.runtime);
+      char text[256];
+      weft_runtime_dump_text(text, a % sizeof(text), nullptr, w.runtime);
+      break;
+    }
+    case 21:
+      weft_scope_drain(nullptr, w.pick(w.scopes, a), 1000000);  // 1 ms
+      break;
+    case 22:
+      weft_future_set_name(w.pick(w.futures, a), (a & 1) ? "named" : nullptr);
+      break;
+    default: {
+      Call* call = new_call(w, 0);
+      if (weft_loop_call_soon_threadsafe(w.pick(w.loops, a), on_plain, call) != WEFT_OK) call->called = true;
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Tracking tracking;
+  World w;
+  weft_runtime_options options = WEFT_RUNTIME_OPTIONS_INIT;
+  options.clock = WEFT_CLOCK_MANUAL;
+  options.threads = 1;
+  options.allocator = weft_allocator{track_alloc, track_free, &tracking};
+  if (weft_runtime_create(&w.runtime, &options) != WEFT_OK) violated("no runtime");
+  weft_runtime_loop(&w.root, w.runtime);
+  weft_runtime_pool(&w.pool, w.runtime);
+  w.loops.push_back(w.root);
+
+  Input in(data, size);
+  for (int steps = 0; in.more() && steps < 256; ++steps) step(w, in);
+
+  if (weft_runtime_destroy(w.runtime) != WEFT_OK) violated("weft_runtime_destroy failed");
+  for (Call* call : w.calls) {
+    if (!call->called) violated("a callback was never called");
+    delete call;
+  }
+  if (w.pointers_given != w.pointers_destroyed) violated("a pointer value was not destroyed exactly once");
+  if (tracking.live != 0) violated("the runtime's allocator has blocks left");
+  return 0;
+}
