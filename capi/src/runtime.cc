@@ -57,6 +57,14 @@ void forward_loop_report(Runtime& runtime, const ExceptionContext& context) {
       kind = WEFT_EVENT_UNOBSERVED_FAILURE;
       status = WEFT_ERR_UNKNOWN;
       break;
+    case ExceptionContext::Kind::task_destroyed:  // pending work destroyed at close
+      kind = WEFT_EVENT_DROPPED_CALLBACKS;
+      status = WEFT_ERR_CANCELLED;
+      break;
+    case ExceptionContext::Kind::generator_error:  // user code failed while finalising
+      kind = WEFT_EVENT_CALLBACK_EXCEPTION;
+      status = WEFT_ERR_EXCEPTION;
+      break;
   }
   std::string message = context.message;
   if (context.exception) {
