@@ -22,7 +22,25 @@
   X(no_memory, 9, "out of memory")                                          \
   X(exception, 10, "an exception escaped user code")                        \
   X(reentrant_run, 11, "the loop is already running on this thread")        \
-  X(unknown, 12, "unknown error")
+  X(unknown, 12, "unknown error")                                          \
+  X(connection_refused, 13, "connection refused")                          \
+  X(connection_reset, 14, "connection reset by peer")                      \
+  X(broken_pipe, 15, "broken pipe: the peer is gone")                      \
+  X(address_in_use, 16, "address already in use")                          \
+  X(too_many_open_files, 17, "too many open files")                        \
+  X(not_found, 18, "no such file or directory")                            \
+  X(host_unreachable, 19, "host unreachable")                              \
+  X(network_unreachable, 20, "network unreachable")                        \
+  X(end_of_file, 21, "end of stream")                                      \
+  X(permission_denied, 22, "permission denied")                            \
+  X(address_not_available, 23, "address not available")                    \
+  X(connection_aborted, 24, "connection aborted")                          \
+  X(not_connected, 25, "socket is not connected")                          \
+  X(already_exists, 26, "already exists")                                  \
+  X(host_not_found, 27, "host name not found")                             \
+  X(no_space, 28, "no space left on device")                               \
+  X(message_too_long, 29, "message too long")                              \
+  X(io_error, 30, "input/output error")
 
 namespace weft {
 
