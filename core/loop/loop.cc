@@ -213,6 +213,31 @@ void Loop::drain_inbox() {
   }
 }
 
+// ---- I/O objects ----------------------------------------------------------
+
+void Loop::attach_resource(detail::LoopResource* resource) noexcept {
+  if (resource->attached_) return;
+  resource->attached_ = true;
+  resource->resource_prev_ = nullptr;
+  resource->resource_next_ = resources_head_;
+  if (resources_head_ != nullptr) resources_head_->resource_prev_ = resource;
+  resources_head_ = resource;
+}
+
+void Loop::detach_resource(detail::LoopResource* resource) noexcept {
+  if (!resource->attached_) return;
+  resource->attached_ = false;
+  if (resource->resource_prev_ != nullptr) {
+    resource->resource_prev_->resource_next_ = resource->resource_next_;
+  } else {
+    resources_head_ = resource->resource_next_;
+  }
+  if (resource->resource_next_ != nullptr) {
+    resource->resource_next_->resource_prev_ = resource->resource_prev_;
+  }
+  resource->resource_prev_ = resource->resource_next_ = nullptr;
+}
+
 // ---- running --------------------------------------------------------------
 
 // Whether blocking could ever deliver more work.
@@ -457,9 +482,31 @@ CloseReport Loop::close() {
   result.callbacks_run += run_ready(ready_.size());
   ready_.clear();  // empty: call_soon refuses a closed loop
 
-  // 4. Release libuv.
+  // 4. Close what is still open: weft's I/O objects first (each closes its own
+  //    handles and fails its pending operations with Errc::closed; any
+  //    continuation waiting here was cancelled above), then the loop's own two
+  //    handles, then whatever else someone opened on uv_loop(). The close
+  //    callbacks run in the final uv_run, after which libuv has nothing left
+  //    and uv_loop_close succeeds.
+  while (resources_head_ != nullptr) {
+    detail::LoopResource* resource = resources_head_;
+    detach_resource(resource);
+    resource->close_for_loop();
+    ++result.handles_closed;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_handle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sleep_timer_), nullptr);
+  uv_walk(
+      uv_.get(),
+      [](uv_handle_t* handle, void* count) {
+        if (uv_is_closing(handle) == 0) {
+          uv_close(handle, nullptr);
+          ++*static_cast<std::size_t*>(count);
+        }
+      },
+      &result.handles_closed);
+  // uv_run returns once no handle and no request is left, so uv_loop_close
+  // (which only refuses a loop with something left) succeeds.
   uv_run(uv_.get(), UV_RUN_DEFAULT);
   uv_loop_close(uv_.get());
   return result;

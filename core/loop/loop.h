@@ -30,8 +30,10 @@
 //   destroyed unrun), cancels every future whose continuation waits on this loop
 //   (the continuations then run with Cancelled), runs ready callbacks until the
 //   queue is empty (at most kCloseDrainPasses passes; what still re-posts after
-//   that is destroyed and reported), refuses further call_soon_threadsafe, and
-//   releases the libuv loop. The destructor closes a loop that was not closed.
+//   that is destroyed and reported), refuses further call_soon_threadsafe,
+//   closes the I/O objects still open (their pending operations fail with
+//   Errc::closed) and any other libuv handle left on the loop, and releases
+//   the libuv loop. The destructor closes a loop that was not closed.
 //
 // Exceptions escaping a callback go to the exception handler (default: stderr)
 // and the loop goes on.
@@ -60,6 +62,28 @@ class Loop;
 
 namespace detail {
 class StateBase;  // a future's shared state (core/future/shared_state.h)
+
+// Something built on the loop's libuv handles (an I/O object, core/io) that
+// Loop::close() must close if it is still open. close_for_loop() starts closing
+// its handles (uv_close, with its own close callbacks) and fails its pending
+// operations; the close callbacks then run before close() returns. Attached
+// and detached on the loop thread.
+class LoopResource {
+ public:
+  virtual void close_for_loop() noexcept = 0;
+
+ protected:
+  LoopResource() = default;
+  ~LoopResource() = default;
+  LoopResource(const LoopResource&) = delete;
+  LoopResource& operator=(const LoopResource&) = delete;
+
+ private:
+  friend class weft::Loop;
+  LoopResource* resource_prev_ = nullptr;
+  LoopResource* resource_next_ = nullptr;
+  bool attached_ = false;
+};
 }  // namespace detail
 
 // A cancellable reference to a timer armed with call_later/call_at. Copyable;
@@ -202,6 +226,12 @@ class Loop {
   // The libuv loop, for I/O layers built on this loop. Loop thread.
   uv_loop_t* uv_loop() noexcept { return uv_.get(); }
 
+  // --- used by I/O objects (core/io) ---------------------------------------
+  // Registers an object close() must close if it is still open. Loop thread.
+  void attach_resource(detail::LoopResource* resource) noexcept;
+  // Unregisters it (it closed by itself). Harmless if not attached. Loop thread.
+  void detach_resource(detail::LoopResource* resource) noexcept;
+
   // --- used by futures (core/future) ---------------------------------------
   // Registers a future whose continuation waits here. Loop thread.
   void track_future(detail::StateBase* state) noexcept;
@@ -253,6 +283,7 @@ class Loop {
 
   detail::StateBase* tracked_head_ = nullptr;
   std::size_t tracked_count_ = 0;
+  detail::LoopResource* resources_head_ = nullptr;
 
   std::atomic<std::thread::id> owner_;
   std::atomic<bool> stop_requested_{false};

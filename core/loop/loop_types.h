@@ -37,6 +37,7 @@ struct CloseReport {
   std::size_t callbacks_dropped = 0;   // still re-posting after the drain limit: destroyed unrun
   std::size_t timers_cancelled = 0;    // pending timers, destroyed unrun
   std::size_t futures_cancelled = 0;   // futures with continuations here, cancelled
+  std::size_t handles_closed = 0;      // I/O objects and other libuv handles still open
 };
 
 // Counters since the loop was created. Read on the loop thread.
