@@ -10,5 +10,6 @@
 #include "core/executor/strand.h"
 #include "core/executor/thread_pool.h"
 #include "core/future/future.h"
+#include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
