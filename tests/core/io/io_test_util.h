@@ -1,0 +1,107 @@
+// Helpers for the I/O tests: run a loop until a future completes, with a
+// watchdog so a test that would hang fails instead.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/weft.h"
+
+namespace weft_test {
+
+using namespace std::chrono_literals;
+
+// Runs `loop` until `future` completes, or `limit` passes (the future is then
+// cancelled and the result says so). Loop thread.
+template <class T>
+weft::Result<T> await(weft::Loop& loop, weft::Future<T> future,
+                      weft::Duration limit = std::chrono::seconds(20)) {
+  bool timed_out = false;
+  auto watchdog = loop.call_later(limit, [&] {
+    timed_out = true;
+    loop.stop();
+  });
+  weft::Result<T> result = weft::run_until_complete(loop, future);
+  watchdog.cancel();
+  if (timed_out) FAIL_CHECK("the watchdog fired: an operation did not complete in time");
+  return result;
+}
+
+// The value, or a test failure naming the error.
+template <class T>
+T value_of(weft::Result<T> result) {
+  if (!result.ok()) FAIL("operation failed: " << result.error().message());
+  return std::move(result).value();
+}
+
+template <class T>
+T get(weft::Loop& loop, weft::Future<T> future) {
+  return value_of(await(loop, std::move(future)));
+}
+
+inline void get(weft::Loop& loop, weft::Future<void> future) {
+  auto result = await(loop, std::move(future));
+  if (!result.ok()) FAIL("operation failed: " << result.error().message());
+}
+
+// Runs the loop for about `d` of wall time (it may do nothing meanwhile).
+inline void run_for_a_while(weft::Loop& loop, weft::Duration d) {
+  auto [promise, future] = weft::make_promise<void>();
+  loop.call_later(d, [p = std::move(promise)]() mutable { p.set_value(); });
+  (void)weft::run_until_complete(loop, future);
+}
+
+// A listener on 127.0.0.1 with a kernel-chosen port, and a connected pair.
+struct Pair {
+  weft::TcpStream client;
+  weft::TcpStream server;
+};
+
+inline Pair connected_pair(weft::Loop& loop, weft::TcpListener& listener) {
+  auto accepted = listener.accept();
+  auto client = get(loop, weft::TcpStream::connect(loop, listener.local_address()));
+  auto server = get(loop, std::move(accepted));
+  return {std::move(client), std::move(server)};
+}
+
+}  // namespace weft_test
+
+namespace weft_test {
+
+// A listener that never accepts and whose backlog is full: a connect to it
+// stays pending, because the kernel drops its SYN (and would retry only after
+// a second). This is how the tests get a connect that does not complete while
+// using loopback alone (no unroutable addresses). The listener and the
+// connections that filled it live on their own loop, which is never run
+// again, so nothing takes them out of the backlog.
+class FullBacklog {
+ public:
+  FullBacklog() {
+    weft::TcpListenOptions options;
+    options.backlog = 0;
+    listener_ = weft::TcpListener::bind(loop_, weft::SocketAddress::loopback_v4(0), options);
+    for (int i = 0; i < 16; ++i) {
+      weft::TcpConnectOptions connect;
+      connect.timeout = std::chrono::milliseconds(300);
+      auto r = await(loop_, weft::TcpStream::connect(loop_, listener_.local_address(), connect));
+      if (!r.ok()) {
+        REQUIRE(r.error().code() == weft::Errc::timed_out);
+        return;  // full
+      }
+      fillers_.push_back(std::move(r).value());
+    }
+    FAIL("the listener's backlog never filled");
+  }
+  weft::SocketAddress address() const { return listener_.local_address(); }
+
+ private:
+  weft::Loop loop_;
+  weft::TcpListener listener_;
+  std::vector<weft::TcpStream> fillers_;
+};
+
+}  // namespace weft_test
