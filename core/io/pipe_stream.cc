@@ -1,0 +1,101 @@
+#include "core/io/pipe_stream.h"
+
+#include <unistd.h>
+
+#include <memory>
+#include <utility>
+
+#include "core/io/detail/listener_impl.h"
+#include "core/io/detail/stream_impl.h"
+#include "core/io/io_error.h"
+
+namespace weft {
+
+PipeStream::PipeStream(detail::IoRef<detail::StreamImpl> impl) noexcept : Stream(std::move(impl)) {}
+
+Future<PipeStream> PipeStream::connect(Loop& loop, const std::string& path, Duration timeout) {
+  detail::IoRef<detail::StreamImpl> impl;
+  try {
+    impl = detail::StreamImpl::create(loop, detail::StreamImpl::Type::pipe);
+  } catch (const Exception& e) {
+    if (e.code() == Errc::wrong_thread) throw;
+    return make_failed_future<PipeStream>(e.error());
+  }
+  auto [promise, future] = make_promise<PipeStream>();
+  impl->connect_pipe(path, std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)),
+                     timeout);
+  return std::move(future);
+}
+
+PipeStream PipeStream::open(Loop& loop, int fd) {
+  auto impl = detail::StreamImpl::create(loop, detail::StreamImpl::Type::pipe);
+  int rc = uv_pipe_open(impl->uv_pipe(), fd);
+  if (rc < 0) {
+    impl->close();
+    throw Exception(uv_error(rc, "open descriptor " + std::to_string(fd)));
+  }
+  return PipeStream(std::move(impl));
+}
+
+std::pair<PipeStream, PipeStream> PipeStream::pair(Loop& loop) {
+  uv_os_sock_t fds[2];
+  throw_if_uv_error(uv_socketpair(SOCK_STREAM, 0, fds, UV_NONBLOCK_PIPE, UV_NONBLOCK_PIPE),
+                    "socketpair");
+  PipeStream first;
+  try {
+    first = open(loop, fds[0]);
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  try {
+    return {std::move(first), open(loop, fds[1])};
+  } catch (...) {
+    ::close(fds[1]);
+    throw;
+  }
+}
+
+PipeListener::PipeListener() noexcept = default;
+PipeListener::PipeListener(detail::IoRef<detail::ListenerImpl> impl) noexcept : impl_(std::move(impl)) {}
+PipeListener::PipeListener(PipeListener&&) noexcept = default;
+
+PipeListener& PipeListener::operator=(PipeListener&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+PipeListener::~PipeListener() { close(); }
+
+PipeListener PipeListener::bind(Loop& loop, const std::string& path, int backlog) {
+  detail::ListenerImpl::Options options;
+  options.backlog = backlog;
+  options.accept_retry_delay = std::chrono::milliseconds(100);
+  return PipeListener(detail::ListenerImpl::listen_pipe(loop, path, options));
+}
+
+Future<PipeStream> PipeListener::accept() {
+  if (!impl_) return make_failed_future<PipeStream>(Error(Errc::closed, "the listener is empty"));
+  auto [promise, future] = make_promise<PipeStream>();
+  impl_->accept(std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)));
+  return std::move(future);
+}
+
+std::string PipeListener::path() const { return impl_ ? impl_->path() : std::string(); }
+
+bool PipeListener::is_open() const noexcept { return impl_ && impl_->is_open(); }
+
+void PipeListener::close() noexcept {
+  if (impl_) impl_->close_from_any_thread();
+}
+
+Future<void> PipeListener::wait_closed() {
+  if (!impl_) return make_ready_future<void>();
+  return impl_->wait_closed();
+}
+
+}  // namespace weft
