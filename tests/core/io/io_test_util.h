@@ -105,3 +105,45 @@ class FullBacklog {
 };
 
 }  // namespace weft_test
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace weft_test {
+
+// A fresh directory under /tmp (short paths: a Unix socket path must fit in
+// 108 bytes, which Bazel's TEST_TMPDIR may not), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/weft-test-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Reads `stream` until end of stream.
+template <class S>
+std::string read_all(weft::Loop& loop, S& stream) {
+  std::string all;
+  for (;;) {
+    std::string piece = get(loop, stream.read_some());
+    if (piece.empty()) return all;
+    all += piece;
+  }
+}
+
+}  // namespace weft_test
