@@ -256,8 +256,13 @@ void Loop::poll_io(bool may_block, int timeout_ms) {
     return;
   }
   if (timeout_ms >= 0) {
+    // libuv 1.44's UV_RUN_ONCE runs due timers before it computes the poll
+    // timeout: if this timer falls due in between (a preemption is enough),
+    // it fires there and the poll would block with no timeout at all. So its
+    // callback stops the run, which makes that poll return at once.
     uv_update_time(uv_.get());
-    uv_timer_start(&sleep_timer_, [](uv_timer_t*) {}, static_cast<uint64_t>(timeout_ms), 0);
+    uv_timer_start(&sleep_timer_, [](uv_timer_t* timer) { uv_stop(timer->loop); },
+                   static_cast<uint64_t>(timeout_ms), 0);
   }
   uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
   uv_run(uv_.get(), UV_RUN_ONCE);
