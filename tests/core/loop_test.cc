@@ -213,28 +213,29 @@ TEST_CASE("a keep-alive keeps run() waiting for posts from another thread", "[lo
 }
 
 TEST_CASE("the loop wakes for a timer that falls due just as libuv starts to poll", "[loop]") {
-  // A libuv timer of someone else's, due first, burns 3 ms and moves libuv's
-  // clock on: weft's 1 ms sleep timer then falls due inside the same pass of
-  // libuv's timers, before libuv computes how long to poll (the window a
-  // preemption opens on a busy machine).
+  // A libuv timer of someone else's, due at once, burns 60 ms and moves
+  // libuv's clock on: weft's 50 ms sleep timer then falls due inside the same
+  // pass of libuv's timers, before libuv computes how long to poll (the window
+  // a preemption opens on a busy machine).
   uv_timer_t foreign;
   weft::Loop loop;
-  uv_timer_init(loop.uv_loop(), &foreign);
-  uv_timer_start(&foreign, [](uv_timer_t* timer) {
-    const auto until = std::chrono::steady_clock::now() + 3ms;
-    while (std::chrono::steady_clock::now() < until) {
-    }
-    uv_update_time(timer->loop);
-  }, 0, 0);
-  bool fired = false;
-  loop.call_later(1ms, [&] { fired = true; });
   std::atomic<bool> finished{false};
   std::thread watchdog([&] {
     for (int i = 0; i < 500 && !finished.load(); ++i) std::this_thread::sleep_for(10ms);
     loop.stop();  // a hung poll would only end here
   });
+  uv_timer_init(loop.uv_loop(), &foreign);
+  uv_timer_start(&foreign, [](uv_timer_t* timer) {
+    const auto until = std::chrono::steady_clock::now() + 60ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    uv_update_time(timer->loop);
+  }, 0, 0);
+  bool fired = false;
+  // Armed from the loop, so that the loop goes straight to a blocking poll.
+  loop.call_soon([&] { loop.call_later(50ms, [&] { fired = true; }); });
   const auto start = std::chrono::steady_clock::now();
-  loop.run();  // straight to a blocking poll: nothing is ready yet
+  loop.run();
   const auto took = std::chrono::steady_clock::now() - start;
   finished = true;
   watchdog.join();
