@@ -39,12 +39,13 @@ T value_of(weft::Result<T> result) {
 }
 
 template <class T>
-T get(weft::Loop& loop, weft::Future<T> future) {
-  return value_of(await(loop, std::move(future)));
+T get(weft::Loop& loop, weft::Future<T> future, weft::Duration limit = std::chrono::seconds(20)) {
+  return value_of(await(loop, std::move(future), limit));
 }
 
-inline void get(weft::Loop& loop, weft::Future<void> future) {
-  auto result = await(loop, std::move(future));
+inline void get(weft::Loop& loop, weft::Future<void> future,
+                weft::Duration limit = std::chrono::seconds(20)) {
+  auto result = await(loop, std::move(future), limit);
   if (!result.ok()) FAIL("operation failed: " << result.error().message());
 }
 
@@ -143,6 +144,32 @@ std::string read_all(weft::Loop& loop, S& stream) {
     std::string piece = get(loop, stream.read_some());
     if (piece.empty()) return all;
     all += piece;
+  }
+}
+
+}  // namespace weft_test
+
+#include <sys/resource.h>
+
+namespace weft_test {
+
+// Makes sure the process may open `needed` descriptors: raises the soft limit
+// (and the hard one, where allowed). Fails the test if it cannot.
+inline void require_fd_limit(rlim_t needed) {
+  rlimit limit{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_cur >= needed) return;
+  rlimit raised = limit;
+  raised.rlim_cur = needed;
+  if (raised.rlim_max < needed) raised.rlim_max = needed;  // needs privileges
+  if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+    raised.rlim_cur = limit.rlim_max;
+    raised.rlim_max = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &raised);
+  }
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  if (limit.rlim_cur < needed) {
+    FAIL("this test needs " << needed << " file descriptors; RLIMIT_NOFILE allows " << limit.rlim_cur);
   }
 }
 
