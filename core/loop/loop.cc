@@ -271,6 +271,10 @@ void Loop::poll_io(bool may_block, int timeout_ms) {
 }
 
 bool Loop::expects_remote_work() const noexcept {
+  // With I/O in flight (libuv has active handles or requests) the futures
+  // waiting here are most likely completed by that I/O, on this thread: the
+  // wait belongs in the kernel's poll, where the I/O is seen at once.
+  if (uv_loop_alive(uv_.get())) return false;
   return tracked_count_ > 0 || keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
