@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/weft.h"
@@ -102,24 +103,27 @@ int main(int argc, char** argv) {
   }
 
   weft::Loop loop;
+  std::optional<EchoServer> server;
   try {
-    EchoServer server(loop, weft::SocketAddress::parse(host, static_cast<std::uint16_t>(port)));
-    // The graceful shutdown: the first SIGINT/SIGTERM stops the server and
-    // the loop; run() then returns and main closes the loop.
-    weft::ShutdownOnSignals shutdown(loop, [&](int signum) {
-      std::printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
-      std::fflush(stdout);
-      server.stop();
-      loop.stop();
-    });
-    server.start();
-    std::printf("echo server listening on %s\n", server.address().to_string().c_str());
-    std::fflush(stdout);
-    loop.run();
+    server.emplace(loop, weft::SocketAddress::parse(host, static_cast<std::uint16_t>(port)));
   } catch (const weft::Exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;
   }
+  // The graceful shutdown: the first SIGINT/SIGTERM stops the server and the
+  // loop; run() then returns.
+  weft::ShutdownOnSignals shutdown(loop, [&](int signum) {
+    std::printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stdout);
+    server->stop();
+    loop.stop();
+  });
+  server->start();
+  std::printf("echo server listening on %s\n", server->address().to_string().c_str());
+  std::fflush(stdout);
+  loop.run();
+  // Close the loop while the server still exists: the continuations still
+  // queued (the reads that stop() failed) run now, and they use the server.
   loop.close();
   return 0;
 }
