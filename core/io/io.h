@@ -7,6 +7,7 @@
 
 #include "core/io/file.h"
 #include "core/io/io_error.h"
+#include "core/io/io_handle.h"
 #include "core/io/pipe_stream.h"
 #include "core/io/resolver.h"
 #include "core/io/signal.h"

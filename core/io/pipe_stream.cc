@@ -57,19 +57,11 @@ std::pair<PipeStream, PipeStream> PipeStream::pair(Loop& loop) {
   }
 }
 
-PipeListener::PipeListener() noexcept = default;
-PipeListener::PipeListener(detail::IoRef<detail::ListenerImpl> impl) noexcept : impl_(std::move(impl)) {}
-PipeListener::PipeListener(PipeListener&&) noexcept = default;
+PipeListener::PipeListener(detail::IoRef<detail::ListenerImpl> impl) noexcept : IoHandle(std::move(impl)) {}
 
-PipeListener& PipeListener::operator=(PipeListener&& other) noexcept {
-  if (this != &other) {
-    close();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
+detail::ListenerImpl* PipeListener::impl() const noexcept {
+  return static_cast<detail::ListenerImpl*>(object());
 }
-
-PipeListener::~PipeListener() { close(); }
 
 PipeListener PipeListener::bind(Loop& loop, const std::string& path, int backlog) {
   detail::ListenerImpl::Options options;
@@ -79,23 +71,12 @@ PipeListener PipeListener::bind(Loop& loop, const std::string& path, int backlog
 }
 
 Future<PipeStream> PipeListener::accept() {
-  if (!impl_) return make_failed_future<PipeStream>(Error(Errc::closed, "the listener is empty"));
+  if (impl() == nullptr) return make_failed_future<PipeStream>(Error(Errc::closed, "the listener is empty"));
   auto [promise, future] = make_promise<PipeStream>();
-  impl_->accept(std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)));
+  impl()->accept(std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)));
   return std::move(future);
 }
 
-std::string PipeListener::path() const { return impl_ ? impl_->path() : std::string(); }
-
-bool PipeListener::is_open() const noexcept { return impl_ && impl_->is_open(); }
-
-void PipeListener::close() noexcept {
-  if (impl_) impl_->close_from_any_thread();
-}
-
-Future<void> PipeListener::wait_closed() {
-  if (!impl_) return make_ready_future<void>();
-  return impl_->wait_closed();
-}
+std::string PipeListener::path() const { return impl() != nullptr ? impl()->path() : std::string(); }
 
 }  // namespace weft

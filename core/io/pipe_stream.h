@@ -19,6 +19,7 @@
 #include "core/clock/clock.h"
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
 #include "core/io/stream.h"
 
 namespace weft {
@@ -47,12 +48,10 @@ class PipeStream final : public Stream {
   explicit PipeStream(detail::IoRef<detail::StreamImpl> impl) noexcept;
 };
 
-class PipeListener {
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class PipeListener final : public IoHandle {
  public:
-  PipeListener() noexcept;
-  PipeListener(PipeListener&&) noexcept;
-  PipeListener& operator=(PipeListener&&) noexcept;
-  ~PipeListener();
+  PipeListener() noexcept = default;
 
   // Binds a Unix domain socket at `path` (which must not exist:
   // Errc::address_in_use) and listens. Throws weft::Exception.
@@ -62,13 +61,9 @@ class PipeListener {
   [[nodiscard]] Future<PipeStream> accept();
   std::string path() const;
 
-  bool is_open() const noexcept;
-  void close() noexcept;
-  [[nodiscard]] Future<void> wait_closed();
-
  private:
   explicit PipeListener(detail::IoRef<detail::ListenerImpl> impl) noexcept;
-  detail::IoRef<detail::ListenerImpl> impl_;
+  detail::ListenerImpl* impl() const noexcept;
 };
 
 }  // namespace weft

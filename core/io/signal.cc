@@ -92,41 +92,20 @@ class SignalImpl final : public IoObject {
 
 }  // namespace detail
 
-SignalWatcher::SignalWatcher() noexcept = default;
-SignalWatcher::SignalWatcher(detail::IoRef<detail::SignalImpl> impl) noexcept : impl_(std::move(impl)) {}
-SignalWatcher::SignalWatcher(SignalWatcher&&) noexcept = default;
+SignalWatcher::SignalWatcher(detail::IoRef<detail::SignalImpl> impl) noexcept : IoHandle(std::move(impl)) {}
 
-SignalWatcher& SignalWatcher::operator=(SignalWatcher&& other) noexcept {
-  if (this != &other) {
-    close();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-SignalWatcher::~SignalWatcher() { close(); }
+detail::SignalImpl* SignalWatcher::impl() const noexcept { return static_cast<detail::SignalImpl*>(object()); }
 
 SignalWatcher SignalWatcher::watch(Loop& loop, int signum) {
   return SignalWatcher(detail::SignalImpl::watch(loop, signum));
 }
 
 Future<int> SignalWatcher::wait() {
-  if (!impl_) return make_failed_future<int>(Error(Errc::closed, "the signal watcher is empty"));
-  return impl_->wait();
+  if (impl() == nullptr) return make_failed_future<int>(Error(Errc::closed, "the signal watcher is empty"));
+  return impl()->wait();
 }
 
-int SignalWatcher::signum() const noexcept { return impl_ ? impl_->signum() : 0; }
-
-bool SignalWatcher::is_open() const noexcept { return impl_ && impl_->is_open(); }
-
-void SignalWatcher::close() noexcept {
-  if (impl_) impl_->close_from_any_thread();
-}
-
-Future<void> SignalWatcher::wait_closed() {
-  if (!impl_) return make_ready_future<void>();
-  return impl_->wait_closed();
-}
+int SignalWatcher::signum() const noexcept { return impl() != nullptr ? impl()->signum() : 0; }
 
 ShutdownOnSignals::ShutdownOnSignals(Loop& loop, std::function<void(int)> on_shutdown)
     : received_(std::make_shared<int>(0)),
@@ -143,8 +122,8 @@ ShutdownOnSignals::ShutdownOnSignals(Loop& loop, std::function<void(int)> on_shu
     *received = signum;
     on_shutdown(signum);
   };
-  interrupt_.impl_->set_callback(handler);
-  terminate_.impl_->set_callback(handler);
+  interrupt_.impl()->set_callback(handler);
+  terminate_.impl()->set_callback(handler);
 }
 
 ShutdownOnSignals::~ShutdownOnSignals() = default;

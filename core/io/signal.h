@@ -32,6 +32,7 @@
 
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
 
 namespace weft {
 
@@ -39,12 +40,10 @@ namespace detail {
 class SignalImpl;
 }
 
-class SignalWatcher {
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class SignalWatcher final : public IoHandle {
  public:
-  SignalWatcher() noexcept;
-  SignalWatcher(SignalWatcher&&) noexcept;
-  SignalWatcher& operator=(SignalWatcher&&) noexcept;
-  ~SignalWatcher();
+  SignalWatcher() noexcept = default;
 
   // Starts watching `signum`. Throws weft::Exception (invalid_argument for a
   // signal that cannot be caught).
@@ -53,14 +52,10 @@ class SignalWatcher {
   [[nodiscard]] Future<int> wait();
   int signum() const noexcept;
 
-  bool is_open() const noexcept;
-  void close() noexcept;
-  [[nodiscard]] Future<void> wait_closed();
-
  private:
   friend class ShutdownOnSignals;
   explicit SignalWatcher(detail::IoRef<detail::SignalImpl> impl) noexcept;
-  detail::IoRef<detail::SignalImpl> impl_;
+  detail::SignalImpl* impl() const noexcept;
 };
 
 class ShutdownOnSignals {

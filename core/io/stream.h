@@ -55,6 +55,7 @@
 
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
 
 namespace weft {
 
@@ -72,18 +73,14 @@ struct StreamLimits {
   std::size_t write_low_water = 256 * 1024;
 };
 
-class Stream {
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class Stream : public IoHandle {
  public:
   static constexpr std::size_t kDefaultReadSize = 64 * 1024;
   static constexpr std::size_t kDefaultMaxLine = 64 * 1024;
 
   // An empty stream: every operation fails with Errc::closed.
-  Stream() noexcept;
-  Stream(Stream&& other) noexcept;
-  Stream& operator=(Stream&& other) noexcept;
-  ~Stream();
-
-  bool is_open() const noexcept;
+  Stream() noexcept = default;
 
   [[nodiscard]] Future<std::string> read_some(std::size_t max = kDefaultReadSize);
   [[nodiscard]] Future<std::string> read_exactly(std::size_t n);
@@ -98,9 +95,6 @@ class Stream {
   [[nodiscard]] Future<void> drain();
   [[nodiscard]] Future<void> shutdown();
 
-  void close() noexcept;
-  [[nodiscard]] Future<void> wait_closed();
-
   // Bytes queued for writing that the kernel has not taken yet.
   std::size_t write_buffered() const noexcept;
   // Bytes read from the kernel that no read has taken yet.
@@ -112,10 +106,7 @@ class Stream {
  protected:
   friend struct detail::StreamAccess;
   explicit Stream(detail::IoRef<detail::StreamImpl> impl) noexcept;
-  detail::StreamImpl* impl() const noexcept { return impl_.get(); }
-
- private:
-  detail::IoRef<detail::StreamImpl> impl_;
+  detail::StreamImpl* impl() const noexcept;
 };
 
 }  // namespace weft

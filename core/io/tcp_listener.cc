@@ -7,19 +7,11 @@
 
 namespace weft {
 
-TcpListener::TcpListener() noexcept = default;
-TcpListener::TcpListener(detail::IoRef<detail::ListenerImpl> impl) noexcept : impl_(std::move(impl)) {}
-TcpListener::TcpListener(TcpListener&&) noexcept = default;
+TcpListener::TcpListener(detail::IoRef<detail::ListenerImpl> impl) noexcept : IoHandle(std::move(impl)) {}
 
-TcpListener& TcpListener::operator=(TcpListener&& other) noexcept {
-  if (this != &other) {
-    close();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
+detail::ListenerImpl* TcpListener::impl() const noexcept {
+  return static_cast<detail::ListenerImpl*>(object());
 }
-
-TcpListener::~TcpListener() { close(); }
 
 TcpListener TcpListener::bind(Loop& loop, const SocketAddress& address, TcpListenOptions options) {
   detail::ListenerImpl::Options o;
@@ -32,23 +24,12 @@ TcpListener TcpListener::bind(Loop& loop, const SocketAddress& address, TcpListe
 }
 
 Future<TcpStream> TcpListener::accept() {
-  if (!impl_) return make_failed_future<TcpStream>(Error(Errc::closed, "the listener is empty"));
+  if (impl() == nullptr) return make_failed_future<TcpStream>(Error(Errc::closed, "the listener is empty"));
   auto [promise, future] = make_promise<TcpStream>();
-  impl_->accept(std::make_unique<detail::StreamResultOpFor<TcpStream>>(std::move(promise)));
+  impl()->accept(std::make_unique<detail::StreamResultOpFor<TcpStream>>(std::move(promise)));
   return std::move(future);
 }
 
-SocketAddress TcpListener::local_address() const { return impl_ ? impl_->local_address() : SocketAddress(); }
-
-bool TcpListener::is_open() const noexcept { return impl_ && impl_->is_open(); }
-
-void TcpListener::close() noexcept {
-  if (impl_) impl_->close_from_any_thread();
-}
-
-Future<void> TcpListener::wait_closed() {
-  if (!impl_) return make_ready_future<void>();
-  return impl_->wait_closed();
-}
+SocketAddress TcpListener::local_address() const { return impl() != nullptr ? impl()->local_address() : SocketAddress(); }
 
 }  // namespace weft

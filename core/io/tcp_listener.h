@@ -32,6 +32,7 @@
 #include "core/clock/clock.h"
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
 #include "core/io/socket_address.h"
 #include "core/io/stream.h"
 #include "core/io/tcp_stream.h"
@@ -53,12 +54,10 @@ struct TcpListenOptions {
   Duration accept_retry_delay = std::chrono::milliseconds(100);
 };
 
-class TcpListener {
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class TcpListener final : public IoHandle {
  public:
-  TcpListener() noexcept;
-  TcpListener(TcpListener&&) noexcept;
-  TcpListener& operator=(TcpListener&&) noexcept;
-  ~TcpListener();
+  TcpListener() noexcept = default;
 
   // Loop thread. Throws weft::Exception.
   static TcpListener bind(Loop& loop, const SocketAddress& address, TcpListenOptions options = {});
@@ -66,13 +65,9 @@ class TcpListener {
   [[nodiscard]] Future<TcpStream> accept();
   SocketAddress local_address() const;
 
-  bool is_open() const noexcept;
-  void close() noexcept;
-  [[nodiscard]] Future<void> wait_closed();
-
  private:
   explicit TcpListener(detail::IoRef<detail::ListenerImpl> impl) noexcept;
-  detail::IoRef<detail::ListenerImpl> impl_;
+  detail::ListenerImpl* impl() const noexcept;
 };
 
 }  // namespace weft

@@ -197,45 +197,24 @@ class UdpImpl final : public IoObject {
 
 }  // namespace detail
 
-UdpSocket::UdpSocket() noexcept = default;
-UdpSocket::UdpSocket(detail::IoRef<detail::UdpImpl> impl) noexcept : impl_(std::move(impl)) {}
-UdpSocket::UdpSocket(UdpSocket&&) noexcept = default;
+UdpSocket::UdpSocket(detail::IoRef<detail::UdpImpl> impl) noexcept : IoHandle(std::move(impl)) {}
 
-UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
-  if (this != &other) {
-    close();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
-
-UdpSocket::~UdpSocket() { close(); }
+detail::UdpImpl* UdpSocket::impl() const noexcept { return static_cast<detail::UdpImpl*>(object()); }
 
 UdpSocket UdpSocket::bind(Loop& loop, const SocketAddress& address, UdpOptions options) {
   return UdpSocket(detail::UdpImpl::bind(loop, address, options));
 }
 
 Future<void> UdpSocket::send_to(std::string_view data, const SocketAddress& to) {
-  if (!impl_) return make_failed_future<void>(Error(Errc::closed, "the socket is empty"));
-  return impl_->send_to(data, to);
+  if (impl() == nullptr) return make_failed_future<void>(Error(Errc::closed, "the socket is empty"));
+  return impl()->send_to(data, to);
 }
 
 Future<Datagram> UdpSocket::recv_from() {
-  if (!impl_) return make_failed_future<Datagram>(Error(Errc::closed, "the socket is empty"));
-  return impl_->recv_from();
+  if (impl() == nullptr) return make_failed_future<Datagram>(Error(Errc::closed, "the socket is empty"));
+  return impl()->recv_from();
 }
 
-SocketAddress UdpSocket::local_address() const { return impl_ ? impl_->local_address() : SocketAddress(); }
-
-bool UdpSocket::is_open() const noexcept { return impl_ && impl_->is_open(); }
-
-void UdpSocket::close() noexcept {
-  if (impl_) impl_->close_from_any_thread();
-}
-
-Future<void> UdpSocket::wait_closed() {
-  if (!impl_) return make_ready_future<void>();
-  return impl_->wait_closed();
-}
+SocketAddress UdpSocket::local_address() const { return impl() != nullptr ? impl()->local_address() : SocketAddress(); }
 
 }  // namespace weft

@@ -26,6 +26,7 @@
 
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
 #include "core/io/socket_address.h"
 
 namespace weft {
@@ -49,12 +50,10 @@ struct UdpOptions {
   std::size_t max_queued = 256;
 };
 
-class UdpSocket {
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class UdpSocket final : public IoHandle {
  public:
-  UdpSocket() noexcept;
-  UdpSocket(UdpSocket&&) noexcept;
-  UdpSocket& operator=(UdpSocket&&) noexcept;
-  ~UdpSocket();
+  UdpSocket() noexcept = default;
 
   // Binds to `address` (port 0: the kernel chooses). Throws weft::Exception.
   static UdpSocket bind(Loop& loop, const SocketAddress& address, UdpOptions options = {});
@@ -63,13 +62,9 @@ class UdpSocket {
   [[nodiscard]] Future<Datagram> recv_from();
   SocketAddress local_address() const;
 
-  bool is_open() const noexcept;
-  void close() noexcept;
-  [[nodiscard]] Future<void> wait_closed();
-
  private:
   explicit UdpSocket(detail::IoRef<detail::UdpImpl> impl) noexcept;
-  detail::IoRef<detail::UdpImpl> impl_;
+  detail::UdpImpl* impl() const noexcept;
 };
 
 }  // namespace weft

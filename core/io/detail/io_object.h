@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -160,6 +161,15 @@ class IoRef {
     if (object_ != nullptr) object_->add_ref();
   }
   IoRef(IoRef&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
+  // From a reference to a derived class (to IoRef<IoObject>, say).
+  template <class U>
+    requires(std::is_convertible_v<U*, T*>)
+  IoRef(IoRef<U>&& other) noexcept : object_(other.release_raw()) {}
+  // To a derived class the caller knows the object to be.
+  template <class U>
+  static IoRef downcast(IoRef<U>&& other) noexcept {
+    return adopt(static_cast<T*>(other.release_raw()));
+  }
   IoRef& operator=(IoRef other) noexcept {
     std::swap(object_, other.object_);
     return *this;
@@ -173,6 +183,8 @@ class IoRef {
   T* operator->() const noexcept { return object_; }
   T& operator*() const noexcept { return *object_; }
   explicit operator bool() const noexcept { return object_ != nullptr; }
+  // Gives up the reference without releasing it.
+  T* release_raw() noexcept { return std::exchange(object_, nullptr); }
 
  private:
   T* object_ = nullptr;

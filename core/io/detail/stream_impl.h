@@ -43,7 +43,9 @@ struct StreamAccess {
   static S make(IoRef<StreamImpl> impl) {
     return S(std::move(impl));
   }
-  static IoRef<StreamImpl> take(Stream& stream) noexcept { return std::move(stream.impl_); }
+  static IoRef<StreamImpl> take(Stream& stream) noexcept {
+    return IoRef<StreamImpl>::downcast(stream.release_object());
+  }
 };
 
 // A pending operation that produces a stream (accept, connect) of a type this
