@@ -160,9 +160,12 @@ bool Loop::cancel_timer(detail::TimerId id) noexcept {
   return true;
 }
 
-void Loop::fire_expired_timers(TimePoint now) {
-  stats_.timers_fired +=
-      timers_.pop_expired(now, [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
+void Loop::fire_expired_timers() {
+  // No clock read on the passes of a loop without timers (an I/O loop makes
+  // many small passes).
+  if (timers_.empty()) return;
+  stats_.timers_fired += timers_.pop_expired(
+      clock_->now(), [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
 }
 
 // ---- futures --------------------------------------------------------------
@@ -311,7 +314,7 @@ bool Loop::block_until_ready() {
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
-    fire_expired_timers(clock_->now());
+    fire_expired_timers();
     if (!ready_.empty()) return true;
   }
 }
@@ -321,7 +324,7 @@ bool Loop::block_until_ready() {
 bool Loop::prepare_pass(bool may_block, bool force_io) {
   ++stats_.iterations;
   if (inbox_.has_items_relaxed()) drain_inbox();
-  fire_expired_timers(clock_->now());
+  fire_expired_timers();
   if (force_io || ++passes_since_io_poll_ >= kPassesPerIoPoll) {
     poll_io(/*may_block=*/false, 0);
     if (inbox_.has_items_relaxed()) drain_inbox();

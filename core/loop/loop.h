@@ -260,7 +260,7 @@ class Loop {
 
   void wake_if_needed() noexcept;
   void drain_inbox();
-  void fire_expired_timers(TimePoint now);
+  void fire_expired_timers();
   bool can_wait_for_more() const noexcept;
   void poll_io(bool may_block, int timeout_ms);
   bool prepare_pass(bool may_block, bool force_io);
