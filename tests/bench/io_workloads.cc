@@ -1,14 +1,16 @@
 // weft's W11 (WORKLOADS.md): a TCP echo server written with weft's I/O API
 // (the same shape as examples/echo_server.cc: read_some, write, and once the
 // write is in the kernel, read again), on its own thread and loop, driven by
-// the shared load generator (echo_load.h).
+// the shared load generator (echo_load.h). Like the raw-libuv server it
+// reaches each connection through a pointer, not a lookup.
 #include <atomic>
 #include <cstdint>
 #include <future>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/weft.h"
 #include "tests/bench/echo_load.h"
@@ -29,6 +31,7 @@ class WeftEchoServer final : public EchoServerThread {
   void stop() override {
     loop_ready_.wait(false);
     loop_->call_soon_threadsafe([this] {
+      stopping_ = true;
       listener_.close();
       connections_.clear();
       loop_->stop();
@@ -72,29 +75,34 @@ class WeftEchoServer final : public EchoServerThread {
         if (accepted.error().code() != weft::Errc::closed) set_error(accepted.error().message());
         return;
       }
-      const std::uint64_t id = next_id_++;
-      connections_.emplace(id, std::move(accepted).value());
-      echo(id);
+      connections_.push_back(std::make_unique<weft::TcpStream>(std::move(accepted).value()));
+      echo(connections_.back().get());
       accept_next();
     });
   }
 
-  void echo(std::uint64_t id) {
-    connections_.at(id).read_some().then(*loop_, [this, id](weft::Result<std::string> data) {
-      auto it = connections_.find(id);
-      if (it == connections_.end()) return;
+  // The continuations hold the stream itself (as the libuv server's callbacks
+  // hold their client); after stop() they see Errc::closed and touch nothing.
+  void echo(weft::TcpStream* stream) {
+    stream->read_some().then(*loop_, [this, stream](weft::Result<std::string> data) {
+      if (stopping_) return;
       if (!data.ok() || data.value().empty()) {
-        connections_.erase(it);
+        forget(stream);
         return;
       }
-      it->second.write(std::move(data).value()).then(*loop_, [this, id](weft::Result<void> written) {
+      stream->write(std::move(data).value()).then(*loop_, [this, stream](weft::Result<void> written) {
+        if (stopping_) return;
         if (!written.ok()) {
-          connections_.erase(id);
+          forget(stream);
           return;
         }
-        echo(id);
+        echo(stream);
       });
     });
+  }
+
+  void forget(weft::TcpStream* stream) {
+    std::erase_if(connections_, [stream](const auto& c) { return c.get() == stream; });
   }
 
   void set_error(const std::string& what) {
@@ -106,8 +114,8 @@ class WeftEchoServer final : public EchoServerThread {
   weft::Loop* loop_ = nullptr;
   std::atomic<bool> loop_ready_{false};
   weft::TcpListener listener_;
-  std::map<std::uint64_t, weft::TcpStream> connections_;
-  std::uint64_t next_id_ = 0;
+  std::vector<std::unique_ptr<weft::TcpStream>> connections_;
+  bool stopping_ = false;
   ThreadCpu cpu_;
   mutable std::mutex mutex_;
   std::string error_;
