@@ -259,6 +259,31 @@ TEST_CASE("cancelling a pending read frees the stream for the next read, losing 
   REQUIRE(received == expected + "end");
 }
 
+TEST_CASE("large reads racing cancellation from another thread lose nothing either",
+          "[tcp][cancel]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  std::string sent;
+  std::string received;
+  for (int round = 0; round < 40; ++round) {
+    const std::string message(8192 + round * 512, static_cast<char>('a' + round % 26));
+    sent += message;
+    auto read = server.read_some();
+    get(loop, client.write(message));
+    if (round % 2 == 1) {
+      std::thread canceller([&read] { read.cancel(); });
+      canceller.join();
+    }
+    auto r = await(loop, std::move(read));
+    if (r.ok()) received += r.value();
+  }
+  client.close();
+  received += weft_test::read_all(loop, server);
+  REQUIRE(received.size() == sent.size());
+  REQUIRE(received == sent);
+}
+
 TEST_CASE("cancelling a pending connect abandons it and closes its socket", "[tcp][cancel]") {
   weft_test::FullBacklog full;
   weft::Loop loop;
