@@ -27,7 +27,25 @@
   X(stale_handle, 14, "the handle was destroyed or released")               \
   X(not_ready, 15, "the future has not completed yet")                      \
   X(version_mismatch, 16, "incompatible weft library version")              \
-  X(multiple_errors, 17, "several operations failed")
+  X(multiple_errors, 17, "several operations failed")                       \
+  X(connection_refused, 18, "connection refused")                           \
+  X(connection_reset, 19, "connection reset by peer")                       \
+  X(broken_pipe, 20, "broken pipe: the peer is gone")                       \
+  X(address_in_use, 21, "address already in use")                           \
+  X(too_many_open_files, 22, "too many open files")                         \
+  X(not_found, 23, "no such file or directory")                             \
+  X(host_unreachable, 24, "host unreachable")                               \
+  X(network_unreachable, 25, "network unreachable")                         \
+  X(end_of_file, 26, "end of stream")                                       \
+  X(permission_denied, 27, "permission denied")                             \
+  X(address_not_available, 28, "address not available")                     \
+  X(connection_aborted, 29, "connection aborted")                           \
+  X(not_connected, 30, "socket is not connected")                           \
+  X(already_exists, 31, "already exists")                                   \
+  X(host_not_found, 32, "host name not found")                              \
+  X(no_space, 33, "no space left on device")                                \
+  X(message_too_long, 34, "message too long")                               \
+  X(io_error, 35, "input/output error")
 
 namespace weft {
 

@@ -13,6 +13,7 @@
 #include "core/future/future.h"
 #include "core/generator/as_completed.h"
 #include "core/generator/generator.h"
+#include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
 #include "core/sync/event.h"

@@ -228,6 +228,27 @@ class Promise {
     return state_->publish_result();
   }
 
+  // Like set_value(std::move(value)), for a producer that must not lose what
+  // it hands over (bytes read from a socket, an accepted connection): if the
+  // future was already complete (cancelled, even by another thread at this
+  // very moment), returns false and `value` still holds what it held.
+  template <class U = T>
+    requires(!std::is_void_v<U>)
+  bool set_value_or_keep(U& value) {
+    if (!writable()) return false;
+    state_->emplace_result(std::in_place, std::move(value));
+    if (state_->publish_result()) return true;
+    value = std::move(*state_->unread_result()).value();
+    return false;
+  }
+
+  // For producers: `hook` learns how the future ended — cancelled, or
+  // completed through this promise (see detail::CancelHook). Call once, before
+  // the future is handed to anyone else.
+  void set_cancel_hook(detail::CancelHook* hook) noexcept {
+    if (state_ != nullptr) state_->set_cancel_hook(hook);
+  }
+
   // Completes the future as cancelled (as Future::cancel does), for a producer
   // that gives up. Returns false if it had already completed.
   bool cancel() noexcept { return state_ != nullptr && state_->cancel(); }

@@ -12,6 +12,7 @@ bool StateBase::cancel() noexcept {
     if (old & kReady) return false;
   } while (!word_.compare_exchange_weak(old, old | kReady | kCancelled,
                                         std::memory_order_acq_rel, std::memory_order_relaxed));
+  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, true);
   after_completion(old);
   return true;
 }

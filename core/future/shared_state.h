@@ -15,6 +15,12 @@
 //   to cancel, so no post can reach a destroyed loop.
 // - kWaiter: a thread blocks in wait(); the completer notifies the word.
 //
+// - A producer may register a CancelHook (I/O operations do, to release what a
+//   cancelled operation holds): the side that completes the future — the
+//   canceller or the promise — calls it once, right after winning, with
+//   `cancelled` telling which side won. It is written before the future is
+//   handed out and read only by the winner.
+//
 // References: one for the Promise, one for the Future, one held by an attached
 // continuation (transferred from the Future or added). The last release deletes.
 // Fields without atomics (`loop_`, the tracked-list links) are written by the
@@ -34,6 +40,14 @@ class Loop;
 }
 
 namespace weft::detail {
+
+// Told by a future's shared state how its operation ended: cancelled (called
+// on the cancelling thread, inside Future::cancel or Promise::cancel) or
+// completed by the promise (called on the completing thread). Called exactly
+// once per registration; must not throw and should be quick (post real work).
+struct CancelHook {
+  void (*fn)(CancelHook* self, bool cancelled) noexcept;
+};
 
 class StateBase {
  public:
@@ -79,9 +93,13 @@ class StateBase {
   bool publish_result() noexcept {
     std::uint32_t old = word_.fetch_or(kReady, std::memory_order_acq_rel);
     if (old & kReady) return false;
+    if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
     after_completion(old);
     return true;
   }
+
+  // See CancelHook. Set by the producer before the future is handed out.
+  void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
 
   // Publishes an attached continuation (already stored, loop_ set).
   void publish_continuation(Loop& loop);
@@ -109,6 +127,7 @@ class StateBase {
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{2};
   Loop* loop_ = nullptr;
+  CancelHook* cancel_hook_ = nullptr;
 };
 
 template <class T>
@@ -128,6 +147,9 @@ class SharedState final : public StateBase {
     return std::move(*result_);
   }
   const std::optional<Result<T>>& stored_result() const noexcept { return result_; }
+  // For the promise only, after cancel() won: the result it wrote is never
+  // read by anyone else, so it may take it back.
+  std::optional<Result<T>>& unread_result() noexcept { return result_; }
 
   void set_continuation(Continuation continuation) { continuation_ = std::move(continuation); }
 

@@ -174,9 +174,12 @@ bool Loop::cancel_timer(detail::TimerId id) noexcept {
   return true;
 }
 
-void Loop::fire_expired_timers(TimePoint now) {
-  stats_.timers_fired +=
-      timers_.pop_expired(now, [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
+void Loop::fire_expired_timers() {
+  // No clock read on the passes of a loop without timers (an I/O loop makes
+  // many small passes).
+  if (timers_.empty()) return;
+  stats_.timers_fired += timers_.pop_expired(
+      clock_->now(), [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
 }
 
 // ---- futures --------------------------------------------------------------
@@ -227,6 +230,31 @@ void Loop::drain_inbox() {
   }
 }
 
+// ---- I/O objects ----------------------------------------------------------
+
+void Loop::attach_resource(detail::LoopResource* resource) noexcept {
+  if (resource->attached_) return;
+  resource->attached_ = true;
+  resource->resource_prev_ = nullptr;
+  resource->resource_next_ = resources_head_;
+  if (resources_head_ != nullptr) resources_head_->resource_prev_ = resource;
+  resources_head_ = resource;
+}
+
+void Loop::detach_resource(detail::LoopResource* resource) noexcept {
+  if (!resource->attached_) return;
+  resource->attached_ = false;
+  if (resource->resource_prev_ != nullptr) {
+    resource->resource_prev_->resource_next_ = resource->resource_next_;
+  } else {
+    resources_head_ = resource->resource_next_;
+  }
+  if (resource->resource_next_ != nullptr) {
+    resource->resource_next_->resource_prev_ = resource->resource_prev_;
+  }
+  resource->resource_prev_ = resource->resource_next_ = nullptr;
+}
+
 // ---- running --------------------------------------------------------------
 
 // Whether anything is left to run now or could arrive by waiting.
@@ -261,8 +289,13 @@ void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
     return;
   }
   if (timeout_ms >= 0) {
+    // libuv 1.44's UV_RUN_ONCE runs due timers before it computes the poll
+    // timeout: if this timer falls due in between (a preemption is enough),
+    // it fires there and the poll would block with no timeout at all. So its
+    // callback stops the run, which makes that poll return at once.
     uv_update_time(uv_.get());
-    uv_timer_start(&sleep_timer_, [](uv_timer_t*) {}, static_cast<uint64_t>(timeout_ms), 0);
+    uv_timer_start(&sleep_timer_, [](uv_timer_t* timer) { uv_stop(timer->loop); },
+                   static_cast<uint64_t>(timeout_ms), 0);
   }
   uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
   uv_run(uv_.get(), UV_RUN_ONCE);
@@ -271,6 +304,10 @@ void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
 }
 
 bool Loop::expects_remote_work() const noexcept {
+  // With I/O in flight (libuv has active handles or requests) the futures
+  // waiting here are most likely completed by that I/O, on this thread: the
+  // wait belongs in the kernel's poll, where the I/O is seen at once.
+  if (uv_loop_alive(uv_.get())) return false;
   return tracked_count_ > 0 || keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
@@ -307,7 +344,7 @@ bool Loop::block_until_ready() {
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/true);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
-    fire_expired_timers(clock_->now());
+    fire_expired_timers();
     if (!ready_.empty()) return true;
   }
 }
@@ -317,7 +354,7 @@ bool Loop::block_until_ready() {
 bool Loop::prepare_pass(bool may_block, bool force_io) {
   ++stats_.iterations;
   if (inbox_.has_items_relaxed()) drain_inbox();
-  fire_expired_timers(clock_->now());
+  fire_expired_timers();
   if (force_io || ++passes_since_io_poll_ >= kPassesPerIoPoll) {
     poll_io(/*may_block=*/false, 0, /*consume_wakeup=*/force_io);
     if (inbox_.has_items_relaxed()) drain_inbox();
@@ -496,9 +533,31 @@ CloseReport Loop::close() {
   //    each. Generators still open are left to their owners.
   destroy_pending_tasks(result);
 
-  // 5. Release libuv.
+  // 5. Close what is still open: weft's I/O objects first (each closes its own
+  //    handles and fails its pending operations with Errc::closed; any
+  //    continuation waiting here was cancelled above), then the loop's own two
+  //    handles, then whatever else someone opened on uv_loop(). The close
+  //    callbacks run in the final uv_run, after which libuv has nothing left
+  //    and uv_loop_close succeeds.
+  while (resources_head_ != nullptr) {
+    detail::LoopResource* resource = resources_head_;
+    detach_resource(resource);
+    resource->close_for_loop();
+    ++result.handles_closed;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_handle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sleep_timer_), nullptr);
+  uv_walk(
+      uv_.get(),
+      [](uv_handle_t* handle, void* count) {
+        if (uv_is_closing(handle) == 0) {
+          uv_close(handle, nullptr);
+          ++*static_cast<std::size_t*>(count);
+        }
+      },
+      &result.handles_closed);
+  // uv_run returns once no handle and no request is left, so uv_loop_close
+  // (which only refuses a loop with something left) succeeds.
   uv_run(uv_.get(), UV_RUN_DEFAULT);
   uv_loop_close(uv_.get());
   return result;

@@ -32,8 +32,9 @@
 //   callbacks until the queue is empty (at most kCloseDrainPasses passes; what
 //   still re-posts after that is destroyed and reported), refuses further
 //   call_soon_threadsafe, destroys (and reports) tasks that still cannot finish,
-//   and releases the libuv loop. The destructor closes a loop that was not
-//   closed.
+//   closes the I/O objects still open (their pending operations fail with
+//   Errc::closed) and any other libuv handle left on the loop, and releases
+//   the libuv loop. The destructor closes a loop that was not closed.
 //
 // Tasks and generators (core/task, core/generator): the loop keeps the tasks
 // spawned on it that have not finished (tasks() lists them), the async
@@ -73,6 +74,28 @@ class Loop;
 
 namespace detail {
 class StateBase;  // a future's shared state (core/future/shared_state.h)
+
+// Something built on the loop's libuv handles (an I/O object, core/io) that
+// Loop::close() must close if it is still open. close_for_loop() starts closing
+// its handles (uv_close, with its own close callbacks) and fails its pending
+// operations; the close callbacks then run before close() returns. Attached
+// and detached on the loop thread.
+class LoopResource {
+ public:
+  virtual void close_for_loop() noexcept = 0;
+
+ protected:
+  LoopResource() = default;
+  ~LoopResource() = default;
+  LoopResource(const LoopResource&) = delete;
+  LoopResource& operator=(const LoopResource&) = delete;
+
+ private:
+  friend class weft::Loop;
+  LoopResource* resource_prev_ = nullptr;
+  LoopResource* resource_next_ = nullptr;
+  bool attached_ = false;
+};
 }  // namespace detail
 
 // A cancellable reference to a timer armed with call_later/call_at. Copyable;
@@ -261,6 +284,12 @@ class Loop {
   // The libuv loop, for I/O layers built on this loop. Loop thread.
   uv_loop_t* uv_loop() noexcept { return uv_.get(); }
 
+  // --- used by I/O objects (core/io) ---------------------------------------
+  // Registers an object close() must close if it is still open. Loop thread.
+  void attach_resource(detail::LoopResource* resource) noexcept;
+  // Unregisters it (it closed by itself). Harmless if not attached. Loop thread.
+  void detach_resource(detail::LoopResource* resource) noexcept;
+
   // --- used by futures (core/future) ---------------------------------------
   // Registers a future whose continuation waits here. Loop thread.
   void track_future(detail::StateBase* state) noexcept;
@@ -289,7 +318,7 @@ class Loop {
 
   void wake_if_needed() noexcept;
   void drain_inbox();
-  void fire_expired_timers(TimePoint now);
+  void fire_expired_timers();
   bool has_pending_work() const noexcept;
   bool can_wait_for_more() const noexcept;
   void poll_io(bool may_block, int timeout_ms, bool consume_wakeup);
@@ -315,6 +344,7 @@ class Loop {
 
   detail::StateBase* tracked_head_ = nullptr;
   std::size_t tracked_count_ = 0;
+  detail::LoopResource* resources_head_ = nullptr;
 
   detail::FramePool* frame_pool_;  // retired (not deleted) by the destructor
   detail::IntrusiveList<detail::TaskNode> tasks_;

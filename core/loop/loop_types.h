@@ -40,6 +40,7 @@ struct CloseReport {
   std::size_t futures_cancelled = 0;   // futures with continuations here, cancelled
   std::size_t tasks_cancelled = 0;     // tasks still running, asked to cancel
   std::size_t tasks_destroyed = 0;     // tasks still pending after the drain: destroyed (and reported)
+  std::size_t handles_closed = 0;      // I/O objects and other libuv handles still open
 };
 
 // Counters since the loop was created. Read on the loop thread.

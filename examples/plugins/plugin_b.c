@@ -2,6 +2,8 @@
  * the answers — callbacks registered through the client's own loop handle,
  * so they belong to the client's scope — and indexes what it learns on the
  * runtime's pool. */
+#define _POSIX_C_SOURCE 200809L  // nanosleep
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

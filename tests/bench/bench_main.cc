@@ -116,6 +116,9 @@ std::vector<Workload> select(const Options& options) {
     if (workload_number(a.name) != workload_number(b.name)) {
       return workload_number(a.name) < workload_number(b.name);
     }
+    // Variants of one workload (W11_tcp_echo, W11_tcp_echo_16k) each run
+    // weft then libuv, side by side.
+    if (std::string(a.name) != b.name) return std::string(a.name) < b.name;
     return impl_rank(a.impl) < impl_rank(b.impl);
   });
   for (const std::string& pattern : options.only) {

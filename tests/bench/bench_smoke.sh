@@ -25,9 +25,10 @@ with open(list_path) as f:
 required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                   "W4_timers_fire", "W5_futures", "W6_tasks", "W7_tasks_memory",
                                   "W8_pool_submit", "W9_offload",
-                                  "W10_threadsafe_pingpong")}
+                                  "W10_threadsafe_pingpong", "W11_tcp_echo", "W11_tcp_echo_16k")}
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
-                                   "W4_timers_fire", "W10_threadsafe_pingpong")}
+                                   "W4_timers_fire", "W10_threadsafe_pingpong", "W11_tcp_echo",
+                                   "W11_tcp_echo_16k")}
 required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures")}
 missing = required - {(impl, name) for impl, name, _ in registered}
 if missing:

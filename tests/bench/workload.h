@@ -3,8 +3,10 @@
 // Each workloads file registers its entries at static-initialisation time
 // (`const bool registered = bench::register_workloads({...})`), so a file
 // that is left out of the build simply contributes nothing. bench_main orders
-// the entries by workload id, then by impl (weft before libuv), so every
-// comparison runs side by side in the same process: W1 weft, W1 libuv, W2 ...
+// the entries by workload id, then by name (a workload's variants), then by
+// impl (weft before libuv), so every comparison runs side by side in the same
+// process: W1 weft, W1 libuv, W2 ..., W11_tcp_echo weft, W11_tcp_echo libuv,
+// W11_tcp_echo_16k weft, ...
 //
 // A workload runs once per call, measures itself and checks its own result:
 // it fills an Outcome, or returns one with `error` set when the check failed

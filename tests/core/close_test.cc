@@ -104,3 +104,51 @@ TEST_CASE("destroying a loop without close closes it", "[close]") {
   }
   REQUIRE(token.use_count() == 1);
 }
+
+TEST_CASE("close closes libuv handles left open on uv_loop(), so nothing leaks", "[close]") {
+  weft::Loop loop;
+  // Someone built directly on the libuv loop and forgot to close their handle.
+  auto timer = std::make_unique<uv_timer_t>();
+  uv_timer_init(loop.uv_loop(), timer.get());
+  uv_timer_start(timer.get(), [](uv_timer_t*) {}, 3600 * 1000, 0);
+  auto report = loop.close();
+  REQUIRE(report.handles_closed == 1);
+  REQUIRE(uv_is_closing(reinterpret_cast<uv_handle_t*>(timer.get())) != 0);
+}
+
+namespace {
+// A stand-in for an I/O object: a libuv handle that must be closed with its
+// own close callback (which frees it) when the loop closes.
+class FakeResource final : public weft::detail::LoopResource {
+ public:
+  FakeResource(weft::Loop& loop, int& closed_count) : closed_count_(closed_count) {
+    uv_idle_init(loop.uv_loop(), &idle_);
+    idle_.data = this;
+    loop.attach_resource(this);
+  }
+  void close_for_loop() noexcept override {
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), [](uv_handle_t* handle) {
+      auto* self = static_cast<FakeResource*>(handle->data);
+      ++self->closed_count_;
+      delete self;
+    });
+  }
+
+ private:
+  uv_idle_t idle_;
+  int& closed_count_;
+};
+}  // namespace
+
+TEST_CASE("close closes the I/O objects attached to the loop, each once", "[close]") {
+  int closed = 0;
+  weft::Loop loop;
+  new FakeResource(loop, closed);
+  new FakeResource(loop, closed);
+  auto* detached = new FakeResource(loop, closed);
+  loop.detach_resource(detached);  // closed by its owner instead
+  detached->close_for_loop();
+  auto report = loop.close();
+  REQUIRE(closed == 3);
+  REQUIRE(report.handles_closed == 2);
+}

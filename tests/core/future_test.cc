@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 using namespace std::chrono_literals;
 
@@ -190,4 +191,87 @@ TEST_CASE("move-only values travel through a future", "[future]") {
   promise.set_value(std::make_unique<int>(12));
   loop.run();
   REQUIRE(got == 12);
+}
+
+namespace {
+// Records how the operation ended, as an I/O object's hook would.
+struct RecordingHook : weft::detail::CancelHook {
+  int cancelled = 0;
+  int completed = 0;
+  RecordingHook() {
+    fn = [](weft::detail::CancelHook* self, bool was_cancelled) noexcept {
+      auto* hook = static_cast<RecordingHook*>(self);
+      ++(was_cancelled ? hook->cancelled : hook->completed);
+    };
+  }
+};
+}  // namespace
+
+TEST_CASE("a cancel hook hears exactly once how its future ended", "[future][cancel_hook]") {
+  RecordingHook hook;
+  {
+    auto [promise, future] = weft::make_promise<int>();
+    promise.set_cancel_hook(&hook);
+    REQUIRE(future.cancel());
+    REQUIRE_FALSE(future.cancel());
+    REQUIRE_FALSE(promise.set_value(1));
+  }
+  REQUIRE(hook.cancelled == 1);
+  REQUIRE(hook.completed == 0);
+  {
+    auto [promise, future] = weft::make_promise<int>();
+    promise.set_cancel_hook(&hook);
+    REQUIRE(promise.set_value(1));
+    REQUIRE_FALSE(future.cancel());
+  }
+  REQUIRE(hook.completed == 1);
+  {
+    auto [promise, future] = weft::make_promise<int>();
+    promise.set_cancel_hook(&hook);
+  }  // the promise breaks the future: that is a completion too
+  REQUIRE(hook.completed == 2);
+  REQUIRE(hook.cancelled == 1);
+}
+
+TEST_CASE("a cancel hook runs on the cancelling thread", "[future][cancel_hook]") {
+  static std::thread::id seen;
+  weft::detail::CancelHook hook{[](weft::detail::CancelHook*, bool) noexcept {
+    seen = std::this_thread::get_id();
+  }};
+  auto [promise, future] = weft::make_promise<int>();
+  promise.set_cancel_hook(&hook);
+  std::thread::id canceller_id;
+  std::thread canceller([&, f = std::move(future)]() mutable {
+    canceller_id = std::this_thread::get_id();
+    f.cancel();
+  });
+  canceller.join();
+  REQUIRE(seen == canceller_id);
+}
+
+TEST_CASE("set_value_or_keep hands the value over, or keeps it when the future was cancelled",
+          "[future]") {
+  {
+    auto [promise, future] = weft::make_promise<std::string>();
+    std::string value = "payload";
+    REQUIRE(promise.set_value_or_keep(value));
+    REQUIRE(future.get() == "payload");
+  }
+  {
+    auto [promise, future] = weft::make_promise<std::string>();
+    future.cancel();
+    std::string value = "payload";
+    REQUIRE_FALSE(promise.set_value_or_keep(value));
+    REQUIRE(value == "payload");
+  }
+  // Racing a cancel on another thread: whichever wins, the value is never lost.
+  for (int round = 0; round < 500; ++round) {
+    auto [promise, future] = weft::make_promise<std::unique_ptr<int>>();
+    std::thread canceller([f = std::move(future)]() mutable { f.cancel(); });
+    auto value = std::make_unique<int>(round);
+    const bool delivered = promise.set_value_or_keep(value);
+    canceller.join();
+    REQUIRE(delivered == (value == nullptr));
+    if (!delivered) REQUIRE(*value == round);
+  }
 }

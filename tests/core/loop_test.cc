@@ -1,6 +1,8 @@
 #include "core/loop/loop.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -208,4 +210,37 @@ TEST_CASE("a keep-alive keeps run() waiting for posts from another thread", "[lo
   loop.run();
   poster.join();
   REQUIRE(got == 3);
+}
+
+TEST_CASE("the loop wakes for a timer that falls due just as libuv starts to poll", "[loop]") {
+  // A libuv timer of someone else's, due at once, burns 60 ms and moves
+  // libuv's clock on: weft's 50 ms sleep timer then falls due inside the same
+  // pass of libuv's timers, before libuv computes how long to poll (the window
+  // a preemption opens on a busy machine).
+  uv_timer_t foreign;
+  weft::Loop loop;
+  std::atomic<bool> finished{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 500 && !finished.load(); ++i) std::this_thread::sleep_for(10ms);
+    loop.stop();  // a hung poll would only end here
+  });
+  uv_timer_init(loop.uv_loop(), &foreign);
+  uv_timer_start(&foreign, [](uv_timer_t* timer) {
+    const auto until = std::chrono::steady_clock::now() + 60ms;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    uv_update_time(timer->loop);
+  }, 0, 0);
+  bool fired = false;
+  // Armed from the loop, so that the loop goes straight to a blocking poll.
+  loop.call_soon([&] { loop.call_later(50ms, [&] { fired = true; }); });
+  const auto start = std::chrono::steady_clock::now();
+  loop.run();
+  const auto took = std::chrono::steady_clock::now() - start;
+  finished = true;
+  watchdog.join();
+  REQUIRE(fired);
+  REQUIRE(took < 1s);
+  uv_close(reinterpret_cast<uv_handle_t*>(&foreign), nullptr);
+  loop.poll();
 }

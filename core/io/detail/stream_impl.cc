@@ -1,0 +1,417 @@
+#include "core/io/detail/stream_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "core/io/io_error.h"
+
+namespace weft::detail {
+
+struct StreamImpl::WriteRequest {
+  uv_write_t request;
+  std::string data;
+  Promise<void> promise;
+};
+
+struct StreamImpl::ShutdownRequest {
+  uv_shutdown_t request;
+  Promise<void> promise;
+};
+
+StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
+    : IoObject(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
+
+IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
+  auto impl = IoRef<StreamImpl>::adopt(new StreamImpl(loop, type));
+  impl->check_thread("create");
+  int rc = type == Type::tcp
+               ? uv_tcp_init_ex(loop.uv_loop(), impl->uv_tcp(), static_cast<unsigned>(family))
+               : uv_pipe_init(loop.uv_loop(), impl->uv_pipe(), 0);
+  throw_if_uv_error(rc, type == Type::tcp ? "uv_tcp_init" : "uv_pipe_init");
+  impl->handle_.handle.data = impl.get();
+  impl->opened(&impl->handle_.handle);
+  return impl;
+}
+
+// ---- closing and cancellation ----------------------------------------------
+
+void StreamImpl::fail_pending(const Error& error) noexcept {
+  if (read_) {
+    PendingRead read = std::move(*read_);
+    read_.reset();
+    read.promise.set_error(error);
+  }
+  std::vector<Promise<void>> drains = std::move(drains_);
+  for (Promise<void>& drain : drains) drain.set_error(error);
+  if (connect_op_) {
+    connect_timer_.cancel();
+    std::unique_ptr<StreamResultOp> op = std::move(connect_op_);
+    op->fail(error);
+  }
+  reading_ = false;
+  // Queued writes and a pending shutdown are failed by libuv (UV_ECANCELED)
+  // while the handle closes; write_failure() reports them as `closed`.
+}
+
+void StreamImpl::sweep_cancelled() noexcept {
+  if (read_ && read_->promise.cancelled()) drop_read();
+  std::erase_if(drains_, [](const Promise<void>& p) { return p.cancelled(); });
+  if (connect_op_ && connect_op_->cancelled()) {
+    // The connection was not handed out yet: drop it.
+    connect_op_.reset();
+    connect_timer_.cancel();
+    close();
+  }
+}
+
+void StreamImpl::close_handle(uv_handle_t* handle) noexcept {
+  if (abort_ && type_ == Type::tcp && uv_tcp_close_reset(uv_tcp(), &IoObject::on_close) == 0) return;
+  IoObject::close_handle(handle);
+}
+
+void StreamImpl::abort() noexcept {
+  if (!is_open()) return;
+  abort_ = true;
+  close();
+}
+
+// ---- reading ----------------------------------------------------------------
+
+Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
+  if (!is_open()) return make_failed_future<std::string>(closed_error());
+  check_thread("read");
+  if (read_) {
+    if (!read_->promise.cancelled()) {
+      return make_failed_future<std::string>(
+          Error(Errc::invalid_state, "another read is already pending on this stream"));
+    }
+    drop_read();
+  }
+  if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
+                                                             : "read_until with an empty delimiter"));
+  }
+  auto [promise, future] = make_promise<std::string>();
+  PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  if (try_complete(pending)) return std::move(future);
+  start_reading();
+  if (try_complete(pending)) return std::move(future);  // reading could not start
+  watch(pending.promise);
+  read_.emplace(std::move(pending));
+  op_started();
+  return std::move(future);
+}
+
+// Completes `read` from the buffer, or with the stream's end or error, if it
+// can; returns whether it did.
+bool StreamImpl::try_complete(PendingRead& read) {
+  const std::size_t available = in_.size() - in_pos_;
+  switch (read.kind) {
+    case ReadKind::some:
+      if (available > 0) {
+        deliver(read, take(std::min(read.n, available)));
+        return true;
+      }
+      break;
+    case ReadKind::exactly:
+      if (available >= read.n) {
+        deliver(read, take(read.n));
+        return true;
+      }
+      break;
+    case ReadKind::until: {
+      const std::string_view buffered(in_.data() + in_pos_, available);
+      const std::size_t dlen = read.delimiter.size();
+      const std::size_t from = scanned_ >= dlen ? scanned_ - dlen + 1 : 0;
+      const std::size_t at = buffered.find(read.delimiter, from);
+      if (at != std::string_view::npos && at + dlen <= read.n) {
+        deliver(read, take(at + dlen));
+        return true;
+      }
+      if (at != std::string_view::npos || available >= read.n) {
+        read.promise.set_error(Error(Errc::message_too_long,
+                                     "read_until: no delimiter within " + std::to_string(read.n) +
+                                         " bytes"));
+        return true;
+      }
+      scanned_ = available;
+      break;
+    }
+  }
+  if (read_error_) {
+    read.promise.set_error(*read_error_);
+    return true;
+  }
+  if (eof_) {
+    if (read.kind == ReadKind::some) {
+      read.promise.set_value(std::string());
+    } else {
+      read.promise.set_error(Error(Errc::end_of_file, read.kind == ReadKind::exactly
+                                                          ? "read_exactly: the stream ended first"
+                                                          : "read_until: the stream ended first"));
+    }
+    return true;
+  }
+  return false;
+}
+
+// Hands `data` to the read's future; if that was cancelled meanwhile (by
+// another thread), the bytes go back in front of the buffer.
+void StreamImpl::deliver(PendingRead& read, std::string data) {
+  if (read.promise.set_value_or_keep(data)) return;
+  in_.replace(0, in_pos_, data);
+  in_pos_ = 0;
+  scanned_ = 0;
+}
+
+std::string StreamImpl::take(std::size_t n) {
+  scanned_ = 0;
+  std::string out;
+  if (in_pos_ == 0 && n == in_.size()) {
+    out = std::move(in_);
+    in_.clear();
+    return out;
+  }
+  out.assign(in_, in_pos_, n);
+  in_pos_ += n;
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  } else if (in_pos_ >= 4096 && in_pos_ * 2 >= in_.size()) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  return out;
+}
+
+void StreamImpl::drop_read() noexcept {
+  read_.reset();
+  op_finished();
+}
+
+// After new bytes, the end, or an error: completes the pending read if it can,
+// and stops reading ahead once the buffer is full and nothing waits.
+void StreamImpl::service_read() {
+  if (read_) {
+    if (read_->promise.cancelled()) {
+      drop_read();
+    } else if (try_complete(*read_)) {
+      read_.reset();
+      op_finished();
+    }
+  }
+  if (reading_ && !read_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
+}
+
+void StreamImpl::start_reading() {
+  if (reading_ || eof_ || read_error_ || !is_open()) return;
+  int rc = uv_read_start(uv_stream(), &alloc_read_scratch, &StreamImpl::on_read);
+  if (rc < 0) {
+    read_error_ = uv_error(rc, "read");
+    return;
+  }
+  reading_ = true;
+}
+
+void StreamImpl::stop_reading() noexcept {
+  if (!reading_) return;
+  uv_read_stop(uv_stream());
+  reading_ = false;
+}
+
+void StreamImpl::on_data(const char* data, std::size_t size) {
+  if (read_ && read_->kind == ReadKind::some && in_pos_ == in_.size() &&
+      !read_->promise.cancelled()) {
+    // The common case: someone waits for whatever comes; hand it over.
+    const std::size_t n = std::min(size, read_->n);
+    PendingRead read = std::move(*read_);
+    read_.reset();
+    op_finished();
+    if (n < size) in_.append(data + n, size - n);
+    deliver(read, std::string(data, n));
+    if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
+    return;
+  }
+  in_.append(data, size);
+  service_read();
+}
+
+void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<StreamImpl*>(stream->data);
+  if (nread > 0) {
+    self->on_data(buf->base, static_cast<std::size_t>(nread));
+    return;
+  }
+  if (nread == 0) return;  // nothing this time (EAGAIN)
+  if (nread == UV_EOF) {
+    self->eof_ = true;
+  } else {
+    self->read_error_ = uv_error(static_cast<int>(nread), "read");
+  }
+  self->stop_reading();
+  self->service_read();
+}
+
+// ---- writing ----------------------------------------------------------------
+
+Error StreamImpl::write_failure(int status) const {
+  if (status == UV_ECANCELED && !is_open()) return closed_error();
+  return uv_error(status, "write");
+}
+
+Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* owned) {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("write");
+  if (shut_down_) {
+    return make_failed_future<void>(Error(Errc::invalid_state, "write after shutdown()"));
+  }
+  if (write_error_) return make_failed_future<void>(*write_error_);
+  if (size == 0) return make_ready_future<void>();
+  std::size_t sent = 0;
+  if (writes_queued_ == 0) {
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
+    int rc = uv_try_write(uv_stream(), &buf, 1);
+    if (rc >= 0 && static_cast<std::size_t>(rc) == size) return make_ready_future<void>();
+    if (rc >= 0) {
+      sent = static_cast<std::size_t>(rc);
+    } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
+      write_error_ = uv_error(rc, "write");
+      return make_failed_future<void>(*write_error_);
+    }
+  }
+  auto request = std::make_unique<WriteRequest>();
+  if (owned != nullptr && sent == 0) {
+    request->data = std::move(*owned);
+  } else {
+    request->data.assign(data + sent, size - sent);
+  }
+  auto [promise, future] = make_promise<void>();
+  request->promise = std::move(promise);
+  request->request.data = this;
+  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  int rc = uv_write(&request->request, uv_stream(), &buf, 1, &StreamImpl::on_write);
+  if (rc < 0) {
+    write_error_ = uv_error(rc, "write");
+    return make_failed_future<void>(*write_error_);
+  }
+  ++writes_queued_;
+  write_buffered_ += request->data.size();
+  request.release();  // owned by libuv until on_write
+  return std::move(future);
+}
+
+void StreamImpl::on_write(uv_write_t* raw, int status) {
+  std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(raw));
+  auto* self = static_cast<StreamImpl*>(raw->data);
+  --self->writes_queued_;
+  self->write_buffered_ -= request->data.size();
+  if (status == 0) {
+    request->promise.set_value();
+  } else {
+    Error error = self->write_failure(status);
+    if (!self->write_error_ && status != UV_ECANCELED) self->write_error_ = error;
+    request->promise.set_error(std::move(error));
+  }
+  if (self->write_buffered_ <= self->limits_.write_low_water) self->complete_drains();
+}
+
+void StreamImpl::complete_drains() noexcept {
+  if (drains_.empty()) return;
+  std::vector<Promise<void>> drains = std::move(drains_);
+  for (Promise<void>& drain : drains) drain.set_value();
+}
+
+Future<void> StreamImpl::drain() {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("drain");
+  if (write_error_) return make_failed_future<void>(*write_error_);
+  if (write_buffered_ <= limits_.write_high_water) return make_ready_future<void>();
+  auto [promise, future] = make_promise<void>();
+  watch(promise);
+  drains_.push_back(std::move(promise));
+  return std::move(future);
+}
+
+Future<void> StreamImpl::shutdown() {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("shutdown");
+  if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "shutdown() twice"));
+  auto request = std::make_unique<ShutdownRequest>();
+  auto [promise, future] = make_promise<void>();
+  request->promise = std::move(promise);
+  request->request.data = this;
+  int rc = uv_shutdown(&request->request, uv_stream(), &StreamImpl::on_shutdown);
+  if (rc < 0) return make_failed_future<void>(uv_error(rc, "shutdown"));
+  shut_down_ = true;
+  request.release();
+  return std::move(future);
+}
+
+void StreamImpl::on_shutdown(uv_shutdown_t* raw, int status) {
+  std::unique_ptr<ShutdownRequest> request(reinterpret_cast<ShutdownRequest*>(raw));
+  auto* self = static_cast<StreamImpl*>(raw->data);
+  if (status == 0) {
+    request->promise.set_value();
+  } else {
+    request->promise.set_error(self->write_failure(status));
+  }
+}
+
+// ---- connecting -------------------------------------------------------------
+
+void StreamImpl::connect_tcp(const SocketAddress& address, std::unique_ptr<StreamResultOp> op,
+                             Duration timeout) {
+  connect_target_ = address.to_string();
+  connect_request_.data = this;
+  int rc = uv_tcp_connect(&connect_request_, uv_tcp(), address.data(), &StreamImpl::on_connect);
+  if (rc < 0) {
+    op->fail(uv_error(rc, "connect " + connect_target_));
+    close();
+    return;
+  }
+  op->set_cancel_hook(take_hook());
+  connect_op_ = std::move(op);
+  start_connect_timer(timeout);
+}
+
+void StreamImpl::connect_pipe(const std::string& path, std::unique_ptr<StreamResultOp> op,
+                              Duration timeout) {
+  connect_target_ = path;
+  connect_request_.data = this;
+  uv_pipe_connect(&connect_request_, uv_pipe(), path.c_str(), &StreamImpl::on_connect);
+  op->set_cancel_hook(take_hook());
+  connect_op_ = std::move(op);
+  start_connect_timer(timeout);
+}
+
+void StreamImpl::start_connect_timer(Duration timeout) {
+  if (timeout <= Duration::zero()) return;
+  connect_timer_ = loop().call_later(
+      timeout, [self = IoRef<StreamImpl>::share(this)] { self->connect_timed_out(); });
+}
+
+void StreamImpl::connect_timed_out() {
+  if (!connect_op_ || !is_open()) return;
+  std::unique_ptr<StreamResultOp> op = std::move(connect_op_);
+  op->fail(Error(Errc::timed_out, "connect " + connect_target_ + ": timed out"));
+  close();
+}
+
+void StreamImpl::on_connect(uv_connect_t* request, int status) {
+  auto* self = static_cast<StreamImpl*>(request->data);
+  std::unique_ptr<StreamResultOp> op = std::move(self->connect_op_);
+  if (!op) return;  // timed out, cancelled or closed: already settled
+  self->connect_timer_.cancel();
+  if (status < 0) {
+    op->fail(uv_error(status, "connect " + self->connect_target_));
+    self->close();
+    return;
+  }
+  auto stream = IoRef<StreamImpl>::share(self);
+  if (!op->deliver(stream)) self->close();  // cancelled as it connected
+}
+
+}  // namespace weft::detail

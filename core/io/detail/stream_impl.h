@@ -1,0 +1,184 @@
+// weft::detail::StreamImpl: the libuv stream (uv_tcp_t or uv_pipe_t) behind a
+// weft::Stream, with its read buffer, pending read, write accounting,
+// shutdown and connect. See core/io/stream.h for the semantics and
+// io_object.h for lifetime, closing and cancellation.
+//
+// Read path: libuv reads into the thread's scratch buffer (alloc_cb); the read
+// callback either completes the pending read_some directly from it (one copy,
+// into the result string) or appends to `in_`, then tries to complete the
+// pending read from `in_`. Reading starts with the first read that cannot be
+// served from the buffer and stops when `in_` holds read_high_water bytes
+// and no read waits (or at end of stream / on error).
+//
+// Write path: with nothing queued, uv_try_write first; what the kernel does
+// not take is copied (or moved) into a WriteRequest queued with uv_write,
+// whose callback completes the write's future. write_buffered_ counts the
+// queued bytes; drain() waiters complete when it falls to write_low_water.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock/clock.h"
+#include "core/future/future.h"
+#include "core/io/detail/io_object.h"
+#include "core/io/socket_address.h"
+#include "core/io/stream.h"
+
+namespace weft::detail {
+
+class StreamImpl;
+
+// Builds user-facing stream objects from a StreamImpl and takes them apart
+// (TcpStream and PipeStream befriend it).
+struct StreamAccess {
+  template <class S>
+  static S make(IoRef<StreamImpl> impl) {
+    return S(std::move(impl));
+  }
+  static IoRef<StreamImpl> take(Stream& stream) noexcept {
+    return IoRef<StreamImpl>::downcast(stream.release_object());
+  }
+};
+
+// A pending operation that produces a stream (accept, connect) of a type this
+// layer does not know.
+class StreamResultOp {
+ public:
+  virtual ~StreamResultOp() = default;
+  virtual bool cancelled() const noexcept = 0;
+  // Completes the future with `stream`; if it was cancelled meanwhile, returns
+  // false and `stream` is left as it was.
+  virtual bool deliver(IoRef<StreamImpl>& stream) = 0;
+  virtual void fail(const Error& error) noexcept = 0;
+  virtual void set_cancel_hook(CancelHook* hook) noexcept = 0;
+};
+
+template <class S>
+class StreamResultOpFor final : public StreamResultOp {
+ public:
+  explicit StreamResultOpFor(Promise<S> promise) noexcept : promise_(std::move(promise)) {}
+  bool cancelled() const noexcept override { return promise_.cancelled(); }
+  bool deliver(IoRef<StreamImpl>& stream) override {
+    S result = StreamAccess::make<S>(std::move(stream));
+    if (promise_.set_value_or_keep(result)) return true;
+    stream = StreamAccess::take(result);
+    return false;
+  }
+  void fail(const Error& error) noexcept override { promise_.set_error(error); }
+  void set_cancel_hook(CancelHook* hook) noexcept override { promise_.set_cancel_hook(hook); }
+
+ private:
+  Promise<S> promise_;
+};
+
+class StreamImpl final : public IoObject {
+ public:
+  enum class Type : std::uint8_t { tcp, pipe };
+  enum class ReadKind : std::uint8_t { some, exactly, until };
+
+  // A new, unconnected stream handle on `loop` (for TCP, `family` may create
+  // the socket at once). Throws Exception if libuv refuses.
+  static IoRef<StreamImpl> create(Loop& loop, Type type, int family = AF_UNSPEC);
+
+  Type type() const noexcept { return type_; }
+  uv_stream_t* uv_stream() noexcept { return &handle_.stream; }
+  uv_tcp_t* uv_tcp() noexcept { return &handle_.tcp; }
+  uv_pipe_t* uv_pipe() noexcept { return &handle_.pipe; }
+
+  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter);
+  // `owned`, if given, holds [data, data + size) and may be moved from.
+  Future<void> write(const char* data, std::size_t size, std::string* owned);
+  Future<void> drain();
+  Future<void> shutdown();
+  // Closes with a TCP reset instead of a normal close (TCP only).
+  void abort() noexcept;
+
+  std::size_t write_buffered() const noexcept { return write_buffered_; }
+  std::size_t read_buffered() const noexcept { return in_.size() - in_pos_; }
+  const StreamLimits& limits() const noexcept { return limits_; }
+  void set_limits(const StreamLimits& limits) noexcept { limits_ = limits; }
+
+  // Connects this (fresh, unconnected) stream; `op` completes with it, or
+  // fails (and the stream closes). `timeout` zero means none. Loop thread.
+  void connect_tcp(const SocketAddress& address, std::unique_ptr<StreamResultOp> op,
+                   Duration timeout);
+  void connect_pipe(const std::string& path, std::unique_ptr<StreamResultOp> op,
+                    Duration timeout);
+
+ private:
+  struct PendingRead {
+    ReadKind kind;
+    std::size_t n;
+    std::string delimiter;
+    Promise<std::string> promise;
+  };
+  struct WriteRequest;
+  struct ShutdownRequest;
+
+  StreamImpl(Loop& loop, Type type) noexcept;
+
+  void fail_pending(const Error& error) noexcept override;
+  void sweep_cancelled() noexcept override;
+  void close_handle(uv_handle_t* handle) noexcept override;
+
+  // Reading.
+  bool try_complete(PendingRead& read);
+  void deliver(PendingRead& read, std::string data);
+  std::string take(std::size_t n);
+  void service_read();
+  void drop_read() noexcept;
+  void start_reading();
+  void stop_reading() noexcept;
+  void on_data(const char* data, std::size_t size);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+
+  // Writing.
+  static void on_write(uv_write_t* request, int status);
+  static void on_shutdown(uv_shutdown_t* request, int status);
+  void complete_drains() noexcept;
+  Error write_failure(int status) const;
+
+  // Connecting.
+  void start_connect_timer(Duration timeout);
+  void connect_timed_out();
+  static void on_connect(uv_connect_t* request, int status);
+
+  union Handle {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle_;
+  const Type type_;
+  bool reading_ = false;
+  bool eof_ = false;
+  bool shut_down_ = false;
+  bool abort_ = false;
+  StreamLimits limits_;
+
+  std::string in_;            // bytes read; in_[in_pos_..] not yet taken
+  std::size_t in_pos_ = 0;
+  std::size_t scanned_ = 0;   // bytes from in_pos_ already searched for a delimiter
+  std::optional<Error> read_error_;
+  std::optional<PendingRead> read_;
+
+  std::size_t write_buffered_ = 0;
+  std::size_t writes_queued_ = 0;
+  std::optional<Error> write_error_;
+  std::vector<Promise<void>> drains_;
+
+  std::unique_ptr<StreamResultOp> connect_op_;
+  uv_connect_t connect_request_;
+  TimerHandle connect_timer_;
+  std::string connect_target_;
+};
+
+}  // namespace weft::detail

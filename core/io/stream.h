@@ -1,0 +1,112 @@
+// weft::Stream: a byte stream on the loop (TCP connection, Unix domain socket,
+// pipe): reads, writes with backpressure, half-close, close. TcpStream and
+// PipeStream are Streams.
+//
+//   auto line = stream.read_until("\n");                 // Future<std::string>
+//   std::move(line).then(loop, [&](weft::Result<std::string> r) {
+//     stream.write(r.value());                           // Future<void>
+//   });
+//
+// Every operation returns a Future; coroutine tasks can co_await it.
+//
+// Reading. One read at a time (a second one while the first is pending fails
+// with Errc::invalid_state). Once a read has been asked for, the stream keeps
+// reading ahead from the kernel into its own buffer while nothing waits, up to
+// StreamLimits::read_high_water bytes, then stops until the buffer is read
+// (the kernel's buffer then fills and the peer's writes slow down).
+// - read_some(max): whatever is available, 1..max bytes; "" at end of stream.
+// - read_exactly(n): n bytes, or Errc::end_of_file if the stream ends first.
+// - read_until(delimiter, max): up to and including the delimiter;
+//   Errc::end_of_file if the stream ends first, Errc::message_too_long if
+//   `max` bytes arrive without one.
+// Bytes a failed or cancelled read did not take stay buffered for the next.
+// A read fails with the connection's error (Errc::connection_reset, ...) only
+// after the bytes that arrived before it have been read.
+//
+// Writing and backpressure. write(data) queues the bytes in order; its future
+// completes when they have been handed to the kernel (at once when the kernel
+// takes them all at once, the common case), or fails with the error that
+// stopped them. So a writer that awaits each write never holds more than that
+// write's bytes, however slow the reader. A writer that queues several writes
+// without awaiting them awaits drain() when write_buffered() exceeds
+// StreamLimits::write_high_water: it completes once the buffer is back down to
+// write_low_water. Cancelling a write's future stops the waiting, not the
+// write: bytes already queued are still sent, so the stream stays consistent.
+//
+// Half-close: shutdown() sends end-of-stream after the queued writes; reading
+// goes on until the peer closes its side. The peer's half-close shows as
+// read_some() returning "" while writes still work.
+//
+// Closing: close() closes at once; pending reads and writes fail with
+// Errc::closed; wait_closed() completes when libuv has closed the handle
+// (exactly once, however many times close() is called). Destroying a Stream
+// closes it. A stream still open when its loop closes is closed by the loop.
+//
+// Cancellation: cancelling a pending read's future (from any thread) frees
+// the stream for the next read at once; no byte is lost.
+//
+// Threads: use a stream on its loop's thread (debug builds check:
+// Errc::wrong_thread). It may be moved, and destroyed on any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/future/future.h"
+#include "core/io/detail/io_object.h"
+#include "core/io/io_handle.h"
+
+namespace weft {
+
+namespace detail {
+class StreamImpl;
+struct StreamAccess;
+}  // namespace detail
+
+struct StreamLimits {
+  // Read ahead from the kernel while fewer bytes than this are buffered.
+  std::size_t read_high_water = 256 * 1024;
+  // drain() waits while more bytes than this are queued for writing...
+  std::size_t write_high_water = 1024 * 1024;
+  // ...until no more than this are left.
+  std::size_t write_low_water = 256 * 1024;
+};
+
+// is_open(), close() and wait_closed() come from IoHandle (io_handle.h).
+class Stream : public IoHandle {
+ public:
+  static constexpr std::size_t kDefaultReadSize = 64 * 1024;
+  static constexpr std::size_t kDefaultMaxLine = 64 * 1024;
+
+  // An empty stream: every operation fails with Errc::closed.
+  Stream() noexcept = default;
+
+  [[nodiscard]] Future<std::string> read_some(std::size_t max = kDefaultReadSize);
+  [[nodiscard]] Future<std::string> read_exactly(std::size_t n);
+  [[nodiscard]] Future<std::string> read_until(std::string_view delimiter,
+                                               std::size_t max = kDefaultMaxLine);
+
+  // Copies only what the kernel does not take at once.
+  [[nodiscard]] Future<void> write(std::string_view data);
+  // Takes the string (no copy).
+  [[nodiscard]] Future<void> write(std::string&& data);
+  [[nodiscard]] Future<void> write(const char* data) { return write(std::string_view(data)); }
+  [[nodiscard]] Future<void> drain();
+  [[nodiscard]] Future<void> shutdown();
+
+  // Bytes queued for writing that the kernel has not taken yet.
+  std::size_t write_buffered() const noexcept;
+  // Bytes read from the kernel that no read has taken yet.
+  std::size_t read_buffered() const noexcept;
+
+  void set_limits(const StreamLimits& limits) noexcept;
+  StreamLimits limits() const noexcept;
+
+ protected:
+  friend struct detail::StreamAccess;
+  explicit Stream(detail::IoRef<detail::StreamImpl> impl) noexcept;
+  detail::StreamImpl* impl() const noexcept;
+};
+
+}  // namespace weft

@@ -1,0 +1,98 @@
+// weft::PipeStream and weft::PipeListener: Unix domain sockets, socketpairs
+// and pipe descriptors behind the same Stream interface as TCP.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/weft.h"
+#include "tests/core/io/io_test_util.h"
+
+using namespace std::chrono_literals;
+using weft_test::await;
+using weft_test::get;
+
+TEST_CASE("a Unix domain socket carries a request and its reply", "[pipe]") {
+  weft_test::TempDir dir;
+  weft::Loop loop;
+  const std::string path = dir / "echo.sock";
+  auto listener = weft::PipeListener::bind(loop, path);
+  REQUIRE(listener.path() == path);
+  auto accepted = listener.accept();
+  auto client = get(loop, weft::PipeStream::connect(loop, path));
+  auto server = get(loop, std::move(accepted));
+
+  get(loop, client.write("ping\n"));
+  REQUIRE(get(loop, server.read_until("\n")) == "ping\n");
+  get(loop, server.write("pong\n"));
+  REQUIRE(get(loop, client.read_until("\n")) == "pong\n");
+
+  // Half-close, as on TCP.
+  get(loop, client.shutdown());
+  REQUIRE(get(loop, server.read_some()).empty());
+  get(loop, server.write("still here"));
+  REQUIRE(get(loop, client.read_exactly(10)) == "still here");
+
+  // The listener removes its socket file when it closes.
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  listener.close();
+  get(loop, listener.wait_closed());
+  REQUIRE(::stat(path.c_str(), &st) != 0);
+}
+
+TEST_CASE("connecting to a missing socket fails with not_found; binding twice with address_in_use",
+          "[pipe]") {
+  weft_test::TempDir dir;
+  weft::Loop loop;
+  auto r = await(loop, weft::PipeStream::connect(loop, dir / "nobody.sock"));
+  REQUIRE(r.error().code() == weft::Errc::not_found);
+
+  auto listener = weft::PipeListener::bind(loop, dir / "taken.sock");
+  try {
+    auto second = weft::PipeListener::bind(loop, dir / "taken.sock");
+    FAIL("the second bind succeeded");
+  } catch (const weft::Exception& e) {
+    REQUIRE(e.code() == weft::Errc::address_in_use);
+  }
+}
+
+TEST_CASE("a socketpair gives two connected streams", "[pipe]") {
+  weft::Loop loop;
+  auto [a, b] = weft::PipeStream::pair(loop);
+  get(loop, a.write("from a"));
+  REQUIRE(get(loop, b.read_exactly(6)) == "from a");
+  get(loop, b.write("from b"));
+  REQUIRE(get(loop, a.read_exactly(6)) == "from b");
+  a.close();
+  REQUIRE(get(loop, b.read_some()).empty());
+}
+
+TEST_CASE("a pipe's descriptors become streams", "[pipe]") {
+  weft::Loop loop;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  auto reader = weft::PipeStream::open(loop, fds[0]);
+  auto writer = weft::PipeStream::open(loop, fds[1]);
+  get(loop, writer.write("through a pipe"));
+  writer.close();
+  REQUIRE(weft_test::read_all(loop, reader) == "through a pipe");
+}
+
+TEST_CASE("cancelling a pending accept and read on a Unix socket", "[pipe][cancel]") {
+  weft_test::TempDir dir;
+  weft::Loop loop;
+  auto listener = weft::PipeListener::bind(loop, dir / "s.sock");
+  auto accept = listener.accept();
+  loop.poll();
+  REQUIRE(accept.cancel());
+  auto client = get(loop, weft::PipeStream::connect(loop, dir / "s.sock"));
+  auto server = get(loop, listener.accept());
+  auto read = server.read_some();
+  loop.poll();
+  REQUIRE(read.cancel());
+  get(loop, client.write("kept"));
+  REQUIRE(get(loop, server.read_exactly(4)) == "kept");
+}
