@@ -1,84 +1,63 @@
 // weft's echo server: every connection gets back what it sends, until the
-// peer closes. Written with futures and continuations (coroutine tasks will
-// make it a loop of co_awaits).
+// peer closes. Written with coroutine tasks: one task accepts connections
+// through the listener's async generator, and each connection gets a task of
+// its own, a loop of co_awaits.
 //
 //   bazel run //examples:echo_server -- --port 7000 --host 127.0.0.1
 //
 // Prints the address it listens on (--port 0 lets the kernel choose), serves
 // until SIGINT or SIGTERM, then shuts down gracefully: it stops accepting,
-// closes the connections and the loop, and exits 0. A second signal ends it
-// at once.
+// cancels the connections' tasks (which closes their connections), closes the
+// loop and exits 0. A second signal ends it at once.
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/weft.h"
 
+using namespace std::chrono_literals;
+
 namespace {
 
-class EchoServer {
- public:
-  EchoServer(weft::Loop& loop, const weft::SocketAddress& address)
-      : loop_(loop), listener_(weft::TcpListener::bind(loop, address)) {}
-
-  weft::SocketAddress address() const { return listener_.local_address(); }
-
-  void start() { accept_next(); }
-
-  // Stops accepting and closes every connection (their pending reads fail
-  // with Errc::closed, and the continuations below see that and stop).
-  void stop() {
-    listener_.close();
-    connections_.clear();
+// One connection: read what is there, write it back, and once the kernel has
+// it, read again (a slow reader slows its own echo down; nothing piles up).
+// The connection closes when the task ends and `conn` goes with its frame.
+weft::Task<void> echo(weft::TcpStream conn) {
+  try {
+    for (;;) {
+      std::string data = co_await conn.read_some();
+      if (data.empty()) break;  // end of stream
+      co_await conn.write(std::move(data));
+    }
+  } catch (const weft::Cancelled&) {
+    throw;  // shutting down
+  } catch (const weft::Exception&) {
+    // Reset, broken pipe, ...: drop this connection, the others go on.
   }
+}
 
- private:
-  void accept_next() {
-    listener_.accept().then(loop_, [this](weft::Result<weft::TcpStream> accepted) {
-      if (!accepted.ok()) {
-        if (accepted.error().code() != weft::Errc::closed) {
-          std::fprintf(stderr, "accept: %s\n", accepted.error().message().c_str());
-          accept_next();  // e.g. out of descriptors: keep serving
-        }
-        return;
+// Accepts until the listener closes, spawning a task per connection.
+weft::Task<void> serve(weft::TcpListener& listener) {
+  for (;;) {
+    auto incoming = listener.connections();
+    try {
+      while (auto conn = co_await incoming.next()) {
+        weft::TaskRef handler = weft::spawn(echo(std::move(*conn)), "connection");
       }
-      const std::uint64_t id = next_id_++;
-      connections_.emplace(id, std::move(accepted).value());
-      echo(id);
-      accept_next();
-    });
+      co_return;  // the listener closed
+    } catch (const weft::Cancelled&) {
+      throw;
+    } catch (const weft::Exception& e) {
+      // E.g. out of descriptors (the listener pauses by itself): keep serving
+      // with a fresh generator.
+      std::fprintf(stderr, "accept: %s\n", e.what());
+    }
   }
-
-  // Reads what is there, writes it back, and once the kernel has it, reads
-  // again: a slow reader slows its own echo down, nothing piles up.
-  void echo(std::uint64_t id) {
-    connections_.at(id).read_some().then(loop_, [this, id](weft::Result<std::string> data) {
-      auto it = connections_.find(id);
-      if (it == connections_.end()) return;  // closed by stop()
-      if (!data.ok() || data.value().empty()) {
-        connections_.erase(it);  // end of stream or error: close
-        return;
-      }
-      it->second.write(std::move(data).value()).then(loop_, [this, id](weft::Result<void> written) {
-        if (!written.ok()) {
-          connections_.erase(id);
-          return;
-        }
-        echo(id);
-      });
-    });
-  }
-
-  weft::Loop& loop_;
-  weft::TcpListener listener_;
-  std::map<std::uint64_t, weft::TcpStream> connections_;
-  std::uint64_t next_id_ = 0;
-};
+}
 
 [[noreturn]] void usage(const char* program) {
   std::fprintf(stderr, "usage: %s [--host ADDRESS] [--port PORT]\n", program);
@@ -103,27 +82,33 @@ int main(int argc, char** argv) {
   }
 
   weft::Loop loop;
-  std::optional<EchoServer> server;
+  weft::TcpListener listener;
   try {
-    server.emplace(loop, weft::SocketAddress::parse(host, static_cast<std::uint16_t>(port)));
+    listener = weft::TcpListener::bind(loop, weft::SocketAddress::parse(host, static_cast<std::uint16_t>(port)));
   } catch (const weft::Exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;
   }
-  // The graceful shutdown: the first SIGINT/SIGTERM stops the server and the
-  // loop; run() then returns.
-  weft::ShutdownOnSignals shutdown(loop, [&](int signum) {
+  weft::TaskRef server = weft::spawn(loop, serve(listener), "accept-loop");
+
+  // The first SIGINT/SIGTERM stops accepting and stops the loop; run() then
+  // returns and shutdown() below does the rest.
+  weft::ShutdownOnSignals on_signal(loop, [&](int signum) {
     std::printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
-    server->stop();
+    listener.close();
     loop.stop();
   });
-  server->start();
-  std::printf("echo server listening on %s\n", server->address().to_string().c_str());
+  std::printf("echo server listening on %s\n", listener.local_address().to_string().c_str());
   std::fflush(stdout);
   loop.run();
-  // Close the loop while the server still exists: the continuations still
-  // queued (the reads that stop() failed) run now, and they use the server.
-  loop.close();
+
+  // Cancel every task (each connection's read ends with Cancelled, its frame
+  // goes and the connection closes) and wait for them, for at most 2 s.
+  weft::ShutdownReport report = loop.shutdown(2s);
+  for (const std::string& name : report.stragglers) {
+    std::fprintf(stderr, "echo_server: task %s did not finish in time\n", name.c_str());
+  }
+  loop.close();  // before `listener` goes: the tasks it ends still use it
   return 0;
 }

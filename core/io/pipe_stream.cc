@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/io/detail/connections.h"
 #include "core/io/detail/listener_impl.h"
 #include "core/io/detail/stream_impl.h"
 #include "core/io/io_error.h"
@@ -75,6 +76,10 @@ Future<PipeStream> PipeListener::accept() {
   auto [promise, future] = make_promise<PipeStream>();
   impl()->accept(std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)));
   return std::move(future);
+}
+
+Generator<PipeStream> PipeListener::connections() {
+  return detail::accept_connections<PipeStream>(detail::IoRef<detail::ListenerImpl>::share(impl()));
 }
 
 std::string PipeListener::path() const { return impl() != nullptr ? impl()->path() : std::string(); }

@@ -18,6 +18,7 @@
 
 #include "core/clock/clock.h"
 #include "core/future/future.h"
+#include "core/generator/generator.h"
 #include "core/io/detail/io_object.h"
 #include "core/io/io_handle.h"
 #include "core/io/stream.h"
@@ -59,6 +60,8 @@ class PipeListener final : public IoHandle {
 
   // As TcpListener::accept.
   [[nodiscard]] Future<PipeStream> accept();
+  // As TcpListener::connections.
+  Generator<PipeStream> connections();
   std::string path() const;
 
  private:

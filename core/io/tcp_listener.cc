@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/io/detail/connections.h"
 #include "core/io/detail/listener_impl.h"
 
 namespace weft {
@@ -28,6 +29,10 @@ Future<TcpStream> TcpListener::accept() {
   auto [promise, future] = make_promise<TcpStream>();
   impl()->accept(std::make_unique<detail::StreamResultOpFor<TcpStream>>(std::move(promise)));
   return std::move(future);
+}
+
+Generator<TcpStream> TcpListener::connections() {
+  return detail::accept_connections<TcpStream>(detail::IoRef<detail::ListenerImpl>::share(impl()));
 }
 
 SocketAddress TcpListener::local_address() const { return impl() != nullptr ? impl()->local_address() : SocketAddress(); }

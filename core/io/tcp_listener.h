@@ -11,8 +11,18 @@
 //   are served in order. While no accept() waits, connections stay in the
 //   kernel's backlog (weft does not take them). Cancelling an accept's future
 //   gives up the wait; a connection that arrives as it is cancelled stays for
-//   the next accept, never lost. (An async-generator form, `for co_await`,
-//   comes with the coroutine tasks.)
+//   the next accept, never lost.
+// - connections(): the same as an async generator, for tasks:
+//     auto incoming = listener.connections();
+//     while (auto conn = co_await incoming.next()) spawn(loop, serve(std::move(*conn)));
+//   Each next() accepts one connection. The iteration ends (std::nullopt)
+//   when the listener closes; other errors (too_many_open_files, ...) are
+//   thrown from next(), after which the generator is finished (call
+//   connections() again to go on). Stopping early (destroying the generator,
+//   or co_await aclose()) accepts nothing more: the backlog waits for the
+//   next accept. Cancelling the consuming task cancels the pending accept,
+//   losing no connection. The generator keeps the listener's socket alive
+//   but not open: destroying or closing the TcpListener ends it.
 // - Out of file descriptors: libuv first uses its reserve descriptor to
 //   accept and close the waiting connections (those clients see their
 //   connection closed), so the loop never spins on a listening socket it
@@ -31,6 +41,7 @@
 
 #include "core/clock/clock.h"
 #include "core/future/future.h"
+#include "core/generator/generator.h"
 #include "core/io/detail/io_object.h"
 #include "core/io/io_handle.h"
 #include "core/io/socket_address.h"
@@ -63,6 +74,8 @@ class TcpListener final : public IoHandle {
   static TcpListener bind(Loop& loop, const SocketAddress& address, TcpListenOptions options = {});
 
   [[nodiscard]] Future<TcpStream> accept();
+  // An async generator of accepted connections (see above). Loop thread.
+  Generator<TcpStream> connections();
   SocketAddress local_address() const;
 
  private:
