@@ -9,6 +9,7 @@
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/io/socket_address.h"
+#include "core/loop/loop.h"
 
 namespace weft::capi {
 
@@ -18,8 +19,26 @@ using AnyFn = TcpOp::AnyFn;
 
 void no_callback(void*, weft_status) {}
 
+void call_c(TcpOp::Type type, AnyFn callback, void* user, weft_status status);
+
+// Calls a user callback; an exception from a C++ host's callback goes to the
+// loop's error report, never through the C API.
+template <class F>
+void invoke(Runtime& runtime, F&& call) noexcept {
+  try {
+    call();
+  } catch (...) {
+    runtime.loop.report({ExceptionContext::Kind::callback_exception, "exception in a TCP callback",
+                         std::current_exception(), Duration(0)});
+  }
+}
+
 // Calls an op's C callback with a failure (or WEFT_OK for write/shutdown).
-void call_plain(TcpOp::Type type, AnyFn callback, void* user, weft_status status) {
+void call_plain(Runtime& runtime, TcpOp::Type type, AnyFn callback, void* user, weft_status status) noexcept {
+  invoke(runtime, [&] { call_c(type, callback, user, status); });
+}
+
+void call_c(TcpOp::Type type, AnyFn callback, void* user, weft_status status) {
   switch (type) {
     case TcpOp::Type::accept:
     case TcpOp::Type::connect:
@@ -88,22 +107,24 @@ void complete(TcpOp* op, Result<T>& result) noexcept {
       }
     }
     settled(&scope);
-    reinterpret_cast<weft_tcp_stream_callback>(callback)(user, status, handle);
+    invoke(runtime, [&] { reinterpret_cast<weft_tcp_stream_callback>(callback)(user, status, handle); });
   } else if constexpr (std::is_same_v<T, std::string>) {
     settled(&scope);
     if (status != WEFT_OK) {
-      call_plain(type, callback, user, status);
+      call_plain(runtime, type, callback, user, status);
       return;
     }
     const std::string& bytes = result.value();
     if (bytes.empty()) {
-      call_plain(type, callback, user, to_status(Errc::end_of_file));
+      call_plain(runtime, type, callback, user, to_status(Errc::end_of_file));
     } else {
-      reinterpret_cast<weft_tcp_read_callback>(callback)(user, WEFT_OK, bytes.data(), bytes.size());
+      invoke(runtime, [&] {
+        reinterpret_cast<weft_tcp_read_callback>(callback)(user, WEFT_OK, bytes.data(), bytes.size());
+      });
     }
   } else {
     settled(&scope);
-    call_plain(type, callback, user, status);
+    call_plain(runtime, type, callback, user, status);
   }
 }
 
@@ -162,7 +183,7 @@ void cancel_tcp_op(TcpOp* op) noexcept {
       op->future);
   settled(op->scope);
   InCallback in_callback(runtime);  // possibly outside any loop run
-  call_plain(type, callback, user, WEFT_ERR_CANCELLED);
+  call_plain(runtime, type, callback, user, WEFT_ERR_CANCELLED);
 }
 
 void end_tcp(TcpRec* rec) noexcept {
