@@ -259,6 +259,10 @@ static void test_tcp__close_cancels_pending_operations_exactly_once(void** state
   assert_int_equal(tracking_live_blocks(&f->allocator), 0);
 }
 
+static void count_accepts(void* user, const weft_object_info* info) {
+  if (info->kind == WEFT_OBJECT_TCP_OPERATION && strcmp(info->name, "accept") == 0) ++*(int*)user;
+}
+
 static void test_tcp__scope_destroy_ends_its_handles(void** state) {
   fixture* f = FIXTURE(state);
   weft_scope_t* scope = NULL;
@@ -269,6 +273,9 @@ static void test_tcp__scope_destroy_ends_its_handles(void** state) {
   assert_int_equal(weft_tcp_listen(&listener, loop, "127.0.0.1", 0, NULL), WEFT_OK);
   stream_record accepted = {0};
   assert_int_equal(weft_tcp_accept(listener, record_stream, &accepted), WEFT_OK);
+  int listed = 0;
+  assert_int_equal(weft_scope_list(scope, count_accepts, &listed), WEFT_OK);
+  assert_int_equal(listed, 1);
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(accepted.calls, 1);
   assert_int_equal(accepted.status, WEFT_ERR_CANCELLED);
