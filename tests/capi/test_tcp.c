@@ -1,5 +1,6 @@
 /* TCP: an echo round trip on loopback, a refused connect, bad input, and
  * destroying handles with operations pending (each callback exactly once). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/capi/support.h"
@@ -284,6 +285,139 @@ static void test_tcp__scope_destroy_ends_its_handles(void** state) {
   assert_int_equal(accepted.calls, 1);
 }
 
+typedef struct thread_call {
+  weft_tcp_listener_t* listener;
+  weft_status status;
+} thread_call;
+
+static void* port_from_another_thread(void* arg) {
+  thread_call* call = arg;
+  uint16_t port = 0;
+  call->status = weft_tcp_listener_port(&port, call->listener);
+  return NULL;
+}
+
+static void test_tcp__loop_thread_only(void** state) {
+  fixture* f = FIXTURE(state);
+  uint16_t port = 0;
+  thread_call call = {listen_loopback(f, &port), WEFT_OK};
+  pthread_t thread;
+  assert_int_equal(pthread_create(&thread, NULL, port_from_another_thread, &call), 0);
+  pthread_join(thread, NULL);
+  assert_int_equal(call.status, WEFT_ERR_WRONG_THREAD);
+  assert_int_equal(weft_tcp_listener_close(call.listener), WEFT_OK);
+}
+
+/* An accept callback that closes its listener: the other pending accept is
+ * cancelled inside that call, and the accepted stream is the callback's. */
+typedef struct closing_accept {
+  weft_tcp_listener_t* listener;
+  stream_record first;
+  stream_record second;
+} closing_accept;
+
+static void accept_then_close(void* user, weft_status status, weft_tcp_stream_t* stream) {
+  closing_accept* c = user;
+  record_stream(&c->first, status, stream);
+  assert_int_equal(weft_tcp_listener_close(c->listener), WEFT_OK);
+  assert_int_equal(c->second.calls, 1); /* inside the close */
+  assert_int_equal(c->second.status, WEFT_ERR_CANCELLED);
+}
+
+/* A read callback that closes its own stream. */
+static void read_then_close(void* user, weft_status status, const void* bytes, size_t len) {
+  weft_tcp_stream_t** stream = user;
+  (void)bytes;
+  (void)len;
+  assert_int_equal(status, WEFT_ERR_END_OF_FILE); /* the peer closed */
+  assert_int_equal(weft_tcp_close(*stream), WEFT_OK);
+  *stream = NULL;
+}
+
+static void test_tcp__callbacks_may_close_their_own_handles(void** state) {
+  fixture* f = FIXTURE(state);
+  uint16_t port = 0;
+  closing_accept c;
+  memset(&c, 0, sizeof(c));
+  c.listener = listen_loopback(f, &port);
+  assert_int_equal(weft_tcp_accept(c.listener, accept_then_close, &c), WEFT_OK);
+  assert_int_equal(weft_tcp_accept(c.listener, record_stream, &c.second), WEFT_OK);
+  stream_record connected = {0};
+  assert_int_equal(weft_tcp_connect(f->loop, "127.0.0.1", port, 5000, record_stream, &connected),
+                   WEFT_OK);
+  assert_true(run_until(f->loop, &c.first.calls));
+  assert_true(run_until(f->loop, &connected.calls));
+  assert_int_equal(c.first.status, WEFT_OK);
+  assert_int_equal(connected.status, WEFT_OK);
+
+  weft_tcp_stream_t* server = c.first.stream;
+  assert_int_equal(weft_tcp_read(server, 16, read_then_close, &server), WEFT_OK);
+  assert_int_equal(weft_tcp_close(connected.stream), WEFT_OK);
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
+  assert_null(server);
+  assert_int_equal(c.first.calls, 1);
+  assert_int_equal(c.second.calls, 1);
+}
+
+/* What a bulk reader collected. */
+typedef struct bulk {
+  weft_tcp_stream_t* stream;
+  unsigned char* data;
+  size_t len;
+  size_t want;
+  int done;
+  weft_status status;
+} bulk;
+
+static void bulk_read(void* user, weft_status status, const void* bytes, size_t len) {
+  bulk* b = user;
+  if (status != WEFT_OK) {
+    b->status = status;
+    b->done = 1;
+    return;
+  }
+  assert_true(b->len + len <= b->want);
+  memcpy(b->data + b->len, bytes, len);
+  b->len += len;
+  if (b->len == b->want) {
+    b->done = 1;
+    return;
+  }
+  assert_int_equal(weft_tcp_read(b->stream, 65536, bulk_read, b), WEFT_OK);
+}
+
+static void test_tcp__a_large_write_arrives_whole_and_in_order(void** state) {
+  fixture* f = FIXTURE(state);
+  uint16_t port = 0;
+  weft_tcp_listener_t* listener = listen_loopback(f, &port);
+  weft_tcp_stream_t *client, *server;
+  connect_pair(f, listener, port, &client, &server);
+
+  const size_t size = 4 << 20; /* more than the kernel takes at once */
+  unsigned char* sent = malloc(size);
+  unsigned char* received = malloc(size);
+  assert_non_null(sent);
+  assert_non_null(received);
+  for (size_t i = 0; i < size; ++i) sent[i] = (unsigned char)(i * 131 + (i >> 12));
+  call_record written = {0};
+  assert_int_equal(weft_tcp_write(client, sent, size, record_callback, &written), WEFT_OK);
+  memset(sent, 0, size); /* copied during the call: clearing it now changes nothing */
+  bulk b = {server, received, 0, size, 0, WEFT_OK};
+  assert_int_equal(weft_tcp_read(server, 65536, bulk_read, &b), WEFT_OK);
+  assert_true(run_until(f->loop, &b.done));
+  assert_true(run_until(f->loop, &written.calls));
+  assert_int_equal(b.status, WEFT_OK);
+  assert_int_equal(b.len, size);
+  assert_int_equal(written.status, WEFT_OK);
+  for (size_t i = 0; i < size; ++i) sent[i] = (unsigned char)(i * 131 + (i >> 12));
+  assert_memory_equal(received, sent, size);
+  free(sent);
+  free(received);
+  assert_int_equal(weft_tcp_close(client), WEFT_OK);
+  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_tcp__echo_round_trip, fixture_setup, fixture_teardown),
@@ -294,6 +428,11 @@ int main(void) {
                                       fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp__scope_destroy_ends_its_handles, fixture_setup,
                                       fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tcp__loop_thread_only, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tcp__callbacks_may_close_their_own_handles, fixture_setup,
+                                      fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tcp__a_large_write_arrives_whole_and_in_order,
+                                      fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
