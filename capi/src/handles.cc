@@ -71,6 +71,8 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::timer: return "weft_timer_t";
     case Kind::future: return "weft_future_t";
     case Kind::executor: return "weft_executor_t";
+    case Kind::tcp_listener: return "weft_tcp_listener_t";
+    case Kind::tcp_stream: return "weft_tcp_stream_t";
   }
   return "unknown";
 }

@@ -42,6 +42,8 @@ enum class Kind : std::uint8_t {
   timer,
   future,
   executor,
+  tcp_listener,
+  tcp_stream,
 };
 
 const char* kind_name(Kind kind) noexcept;

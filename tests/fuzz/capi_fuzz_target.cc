@@ -3,7 +3,8 @@
 // The input is read as a sequence of operations (an opcode byte, then the
 // bytes it needs): create and resolve futures, register callbacks through
 // random scopes, arm and cancel timers, run the loop, cancel and destroy
-// scopes, combine futures, submit pool work — and misuse: forged handles,
+// scopes, combine futures, submit pool work, listen, accept, connect, read,
+// write and close TCP on loopback — and misuse: forged handles,
 // handles used after release or destroy, invalid enums and values, runs
 // from inside callbacks. Some callbacks call back into the API.
 //
@@ -94,6 +95,8 @@ struct World {
   std::vector<weft_scope_t*> scopes;    // (stale ones stay)
   std::vector<weft_future_t*> futures;  // (released ones stay)
   std::vector<weft_timer_t*> timers;    // (fired ones stay)
+  std::vector<weft_tcp_listener_t*> listeners;  // (closed ones stay)
+  std::vector<weft_tcp_stream_t*> streams;      // (closed ones stay)
   std::vector<Call*> calls;             // freed at the end
   std::mutex pointer_mutex;
   long pointers_given = 0;
@@ -171,6 +174,81 @@ void on_future(void* user, weft_future_t* future, weft_status, const weft_value*
   act(call);
 }
 
+template <class H>
+H* forged(Input& in) {
+  return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
+}
+
+void on_stream(void* user, weft_status status, weft_tcp_stream_t* stream) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if ((status == WEFT_OK) != (stream != nullptr)) violated("a stream callback's stream and status disagree");
+  if (stream != nullptr) call->world->streams.push_back(stream);
+  act(call);
+}
+
+void on_read(void* user, weft_status status, const void* bytes, size_t len) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK && (bytes == nullptr || len == 0)) violated("a read delivered nothing");
+  act(call);
+}
+
+// The TCP operations (loopback only; connects go to this program's listeners).
+void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
+  switch (op) {
+    case 0: {
+      weft_tcp_listener_t* listener = nullptr;
+      weft_tcp_listen_options options = WEFT_TCP_LISTEN_OPTIONS_INIT;
+      // Sometimes too small; never larger than the struct (that would be a
+      // lie weft reads past, as any C library would).
+      if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
+      if (weft_tcp_listen(&listener, w.pick(w.loops, a), "127.0.0.1", 0, (a & 2) ? &options : nullptr) ==
+          WEFT_OK) {
+        w.listeners.push_back(listener);
+      }
+      break;
+    }
+    case 1: {
+      Call* call = new_call(w, in.byte());
+      weft_status s;
+      if (a & 1) {
+        s = weft_tcp_accept(w.pick(w.listeners, a >> 1), on_stream, call);
+      } else {
+        uint16_t port = 1;  // nothing listens there: refused
+        weft_tcp_listener_port(&port, w.pick(w.listeners, a >> 1));
+        s = weft_tcp_connect(w.pick(w.loops, a >> 1), "127.0.0.1", port, in.byte(), on_stream, call);
+      }
+      if (s != WEFT_OK) call->called = true;
+      break;
+    }
+    case 2: {
+      static const char text[] = "fuzz";
+      weft_tcp_stream_t* stream = w.pick(w.streams, a >> 2);
+      Call* call = new_call(w, in.byte());
+      weft_status s;
+      switch (a & 3) {
+        case 0: s = weft_tcp_read(stream, in.byte(), on_read, call); break;
+        case 1: s = weft_tcp_write(stream, text, in.byte() % 5, on_plain, call); break;
+        case 2: s = weft_tcp_shutdown(stream, on_plain, call); break;
+        default:
+          weft_tcp_write(stream, (a & 4) ? text : nullptr, in.byte() % 5, nullptr, nullptr);
+          s = WEFT_ERR_UNKNOWN;  // no callback to expect
+      }
+      if (s != WEFT_OK) call->called = true;
+      break;
+    }
+    default:
+      switch (a % 3) {
+        case 0: weft_tcp_close(w.pick(w.streams, in.byte())); break;
+        case 1: weft_tcp_listener_close(w.pick(w.listeners, in.byte())); break;
+        default:  // forged handles
+          weft_tcp_close(forged<weft_tcp_stream_t>(in));
+          weft_tcp_listener_close(forged<weft_tcp_listener_t>(in));
+      }
+  }
+}
+
 weft_status work(void* user, weft_value* result) {
   auto* call = static_cast<Call*>(user);
   if (call->action & 1) return WEFT_ERR_TIMED_OUT;
@@ -209,15 +287,14 @@ weft_value make_value(World& w, Input& in, bool* is_pointer) {
   }
 }
 
-template <class H>
-H* forged(Input& in) {
-  return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
-}
-
 void step(World& w, Input& in) {
   const uint8_t op = in.byte();
   const uint8_t a = in.byte();
-  switch (op % 24) {
+  if (op % 28 >= 24) {
+    tcp_step(w, in, op % 28 - 24, a);
+    return;
+  }
+  switch (op % 28) {
     case 0: {
       Call* call = new_call(w, in.byte());
       if (weft_loop_call_soon(w.pick(w.loops, a), on_plain, call) != WEFT_OK) call->called = true;

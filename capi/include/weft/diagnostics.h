@@ -98,6 +98,7 @@ typedef enum weft_object_kind {
   WEFT_OBJECT_CALLBACKS = 4,       /* queued loop callbacks (count) */
   WEFT_OBJECT_FUTURE_CALLBACK = 5, /* a callback waiting on a future */
   WEFT_OBJECT_WORK = 6,            /* submitted work not finished */
+  WEFT_OBJECT_TCP_OPERATION = 7,   /* a pending TCP operation, named "accept", "read", ... (since 0.2) */
   WEFT_OBJECT_KIND_FORCE32 = 0x7FFFFFFF
 } weft_object_kind;
 
@@ -116,7 +117,8 @@ typedef void (*weft_object_visitor)(void* user, const weft_object_info* info);
 
 /* Calls `visit` once for each scope and executor of the runtime and each
  * thing still outstanding in a scope (pending futures and timers, queued
- * callbacks, waiting future callbacks, unfinished work). The visitor must not
+ * callbacks, waiting future callbacks, unfinished work, pending TCP
+ * operations). The visitor must not
  * call weft functions that create or destroy anything.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_dump(weft_runtime_t* runtime, weft_object_visitor visit,

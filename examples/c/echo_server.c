@@ -1,0 +1,152 @@
+/* A TCP echo server on weft's C API — the C twin of examples/echo_server.cc.
+ *
+ *   bazel run //examples/c:echo_server -- --port 7000 [--host 0.0.0.0]
+ *
+ * --port 0 (the default) lets the kernel choose; the server prints where it
+ * listens. SIGINT or SIGTERM stops it gracefully: destroying the runtime
+ * closes the listener and every connection, and each pending callback is
+ * called once with WEFT_ERR_CANCELLED, which frees its connection.
+ *
+ * Each connection has exactly one operation pending at a time — a read, or
+ * the write echoing what it read — so a client that does not read its echoes
+ * stops being read (backpressure), and whichever callback sees the end frees
+ * the connection. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weft/weft.h>
+
+typedef struct connection {
+  weft_tcp_stream_t* stream;
+} connection;
+
+static void on_read(void* user, weft_status status, const void* bytes, size_t len);
+
+/* Ends a connection: closes its stream (nothing is pending on it) and frees it. */
+static void finish(connection* c) {
+  weft_tcp_close(c->stream);
+  free(c);
+}
+
+static void read_next(connection* c) {
+  if (weft_tcp_read(c->stream, 64 * 1024, on_read, c) != WEFT_OK) finish(c);
+}
+
+static void on_written(void* user, weft_status status) {
+  connection* c = user;
+  if (status == WEFT_ERR_CANCELLED) {
+    free(c); /* the stream was ended (shutdown): only the memory is left */
+  } else if (status != WEFT_OK) {
+    finish(c); /* the peer went away */
+  } else {
+    read_next(c);
+  }
+}
+
+static void on_read(void* user, weft_status status, const void* bytes, size_t len) {
+  connection* c = user;
+  if (status == WEFT_ERR_CANCELLED) {
+    free(c);
+  } else if (status != WEFT_OK) {
+    finish(c); /* end of stream, or reset */
+  } else if (weft_tcp_write(c->stream, bytes, len, on_written, c) != WEFT_OK) {
+    finish(c); /* bytes are copied during the call */
+  }
+}
+
+static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream) {
+  weft_tcp_listener_t* listener = user;
+  if (status == WEFT_ERR_CANCELLED) return; /* shutting down */
+  /* Wait for the next client before serving this one. */
+  if (weft_tcp_accept(listener, on_accept, listener) != WEFT_OK) {
+    fprintf(stderr, "accept: %s\n", weft_status_str(status));
+  }
+  if (status != WEFT_OK) return; /* e.g. out of file descriptors: try the next */
+  connection* c = malloc(sizeof(*c));
+  if (c == NULL) {
+    weft_tcp_close(stream);
+    return;
+  }
+  c->stream = stream;
+  read_next(c);
+}
+
+/* SIGINT/SIGTERM: blocked in every thread; this one waits for them and stops
+ * the loop (weft_loop_stop may be called from any thread). */
+typedef struct signal_waiter {
+  sigset_t set;
+  weft_loop_t* loop;
+  int signal;
+} signal_waiter;
+
+static void* wait_for_signal(void* arg) {
+  signal_waiter* w = arg;
+  int sig = 0;
+  if (sigwait(&w->set, &sig) == 0) {
+    w->signal = sig;
+    weft_loop_stop(w->loop);
+  }
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  const char* host = "127.0.0.1";
+  long port = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+      port = strtol(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+      host = argv[++i];
+    } else {
+      fprintf(stderr, "usage: %s [--port N] [--host ADDRESS]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (port < 0 || port > 65535) {
+    fprintf(stderr, "bad port %ld\n", port);
+    return 2;
+  }
+
+  /* Block the signals before any thread starts, so that only the waiter
+   * sees them. */
+  signal_waiter waiter;
+  memset(&waiter, 0, sizeof(waiter));
+  sigemptyset(&waiter.set);
+  sigaddset(&waiter.set, SIGINT);
+  sigaddset(&waiter.set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
+
+  weft_runtime_t* runtime = NULL;
+  weft_loop_t* loop = NULL;
+  weft_tcp_listener_t* listener = NULL;
+  uint16_t bound = 0;
+  weft_status status = weft_runtime_create(&runtime, NULL);
+  if (status == WEFT_OK) status = weft_runtime_loop(&loop, runtime);
+  if (status == WEFT_OK) status = weft_tcp_listen(&listener, loop, host, (uint16_t)port, NULL);
+  if (status == WEFT_OK) status = weft_tcp_listener_port(&bound, listener);
+  if (status == WEFT_OK) status = weft_tcp_accept(listener, on_accept, listener);
+  if (status != WEFT_OK) {
+    fprintf(stderr, "echo server: %s (%s)\n", weft_status_str(status), weft_status_name(status));
+    weft_runtime_destroy(runtime);
+    return 1;
+  }
+  printf("echo server listening on %s:%u\n", host, (unsigned)bound);
+  fflush(stdout);
+
+  waiter.loop = loop;
+  pthread_t thread;
+  pthread_create(&thread, NULL, wait_for_signal, &waiter);
+  /* Returns once weft_loop_stop is called: the pending accept keeps it going. */
+  status = weft_loop_run(loop, WEFT_RUN_DEFAULT);
+  pthread_join(thread, NULL);
+
+  printf("shutting down (%s)\n", waiter.signal == SIGINT ? "SIGINT" : "SIGTERM");
+  fflush(stdout);
+  /* Closes the listener and every connection; their callbacks free them. */
+  weft_runtime_destroy(runtime);
+  return status == WEFT_OK ? 0 : 1;
+}
