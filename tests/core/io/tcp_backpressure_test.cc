@@ -63,7 +63,9 @@ TEST_CASE("a writer awaiting each write holds at most one write's bytes, however
           "[tcp][backpressure]") {
   weft::Loop loop;
   auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
-  auto [writer, reader_stream] = weft_test::connected_pair(loop, listener);
+  weft_test::Pair pair = weft_test::connected_pair(loop, listener);
+  weft::TcpStream& writer = pair.client;
+  weft::TcpStream& reader_stream = pair.server;  // (clang 14 cannot capture a structured binding)
 
   auto reader_done = weft::make_promise<void>();
   SlowReader reader{loop, reader_stream, 0, 0, false, std::move(reader_done.first)};
@@ -98,7 +100,9 @@ TEST_CASE("a pipelining writer that awaits drain() stays under the high-water ma
           "[tcp][backpressure]") {
   weft::Loop loop;
   auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
-  auto [writer, reader_stream] = weft_test::connected_pair(loop, listener);
+  weft_test::Pair pair = weft_test::connected_pair(loop, listener);
+  weft::TcpStream& writer = pair.client;
+  weft::TcpStream& reader_stream = pair.server;  // (clang 14 cannot capture a structured binding)
   weft::StreamLimits limits;
   limits.write_high_water = 1 << 20;
   limits.write_low_water = 256 << 10;

@@ -162,7 +162,9 @@ TEST_CASE("a peer reset fails the reader with connection_reset, after the bytes 
 TEST_CASE("a peer reset mid-transfer fails the writer", "[tcp]") {
   weft::Loop loop;
   auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
-  auto [client, server] = weft_test::connected_pair(loop, listener);
+  weft_test::Pair pair = weft_test::connected_pair(loop, listener);
+  weft::TcpStream& client = pair.client;
+  weft::TcpStream& server = pair.server;  // (clang 14 cannot capture a structured binding)
   const std::string chunk(64 * 1024, 'x');
   // The server writes until a write fails; the client reads a little, then resets.
   weft::Errc failure = weft::Errc::ok;
