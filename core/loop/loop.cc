@@ -336,12 +336,21 @@ bool Loop::block_until_ready() {
     }
     // Work is expected from other threads (a future's continuation, a
     // keep-alive): look at the inbox for a few microseconds before paying for
-    // a kernel sleep and a wake-up.
-    if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) timeout_ms = 0;
+    // a kernel sleep and a wake-up. While the loop spins it does not ask to be
+    // woken, so nothing was sent and there is nothing to poll.
+    if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) {
+      drain_inbox();
+      fire_expired_timers();
+      if (!ready_.empty()) return true;
+      continue;
+    }
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
     if (timeout_ms != 0) ++stats_.sleeps;
-    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/true);
+    // Not blocking (a post arrived just now): a wake-up its sender may have
+    // sent is left for the next blocking poll, which then returns at once;
+    // a host polling the backend fd consumes it in its own poll().
+    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();

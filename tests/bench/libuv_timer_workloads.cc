@@ -11,6 +11,7 @@
 
 #include "tests/bench/delays.h"
 #include "tests/bench/report.h"
+#include "tests/bench/timer_shapes.h"
 #include "tests/bench/timing.h"
 #include "tests/bench/uv_util.h"
 #include "tests/bench/workload.h"
@@ -57,13 +58,7 @@ Outcome timers_churn(std::uint64_t n) {
     return failed("stopped " + std::to_string(stopped) + " of " + std::to_string(n) + " timers, " +
                   std::to_string(still_active) + " still active, " + std::to_string(fired) + " fired");
   }
-  Outcome outcome;
-  outcome.seconds = seconds_between(start, armed) + seconds_between(cancel_start, end);
-  outcome.ops = n;
-  outcome.rss_kb = rss;
-  outcome.extra = {{"arm_ns_per_op", seconds_between(start, armed) * 1e9 / n},
-                   {"cancel_ns_per_op", seconds_between(cancel_start, end) * 1e9 / n}};
-  return outcome;
+  return arm_cancel_outcome(start, armed, cancel_start, end, n, rss);
 }
 
 // ---- W4 ------------------------------------------------------------------
@@ -71,16 +66,9 @@ Outcome timers_churn(std::uint64_t n) {
 // libuv: one uv_timer_t per timer started with the same delay, uv_run until
 // the last one fired (uv_run returns when no timer is active any more).
 
-struct FireState {
-  std::uint64_t n;
-  std::uint64_t fired = 0;
-  Stopwatch::time_point last_fired{};
-};
-
 Outcome timers_fire(std::uint64_t n) {
   const std::vector<std::uint64_t> delays = fire_delays_ms(n);
-  std::uint64_t longest_ms = 0;
-  for (std::uint64_t d : delays) longest_ms = d > longest_ms ? d : longest_ms;
+  const std::uint64_t longest_ms = longest_delay_ms(delays);
   std::unique_ptr<uv_timer_t[]> timers(new uv_timer_t[n]);
   UvLoop loop;
   FireState state{n};

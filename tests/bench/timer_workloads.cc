@@ -9,6 +9,7 @@
 #include "core/weft.h"
 #include "tests/bench/delays.h"
 #include "tests/bench/report.h"
+#include "tests/bench/timer_shapes.h"
 #include "tests/bench/timing.h"
 #include "tests/bench/workload.h"
 
@@ -39,27 +40,14 @@ Outcome timers_churn(std::uint64_t n) {
                   " timers, " + std::to_string(fired) + " fired, " +
                   std::to_string(stats.timers_pending) + " still pending");
   }
-  Outcome outcome;
-  outcome.seconds = seconds_between(start, armed) + seconds_between(cancel_start, end);
-  outcome.ops = n;
-  outcome.rss_kb = rss;
-  outcome.extra = {{"arm_ns_per_op", seconds_between(start, armed) * 1e9 / n},
-                   {"cancel_ns_per_op", seconds_between(cancel_start, end) * 1e9 / n}};
-  return outcome;
+  return arm_cancel_outcome(start, armed, cancel_start, end, n, rss);
 }
 
 // ---- W4: arm n timers 0..50 ms out, run until all fired ------------------
 
-struct FireState {
-  std::uint64_t n;
-  std::uint64_t fired = 0;
-  Stopwatch::time_point last_fired{};
-};
-
 Outcome timers_fire(std::uint64_t n) {
   const std::vector<std::uint64_t> delays = fire_delays_ms(n);
-  std::uint64_t longest_ms = 0;
-  for (std::uint64_t d : delays) longest_ms = d > longest_ms ? d : longest_ms;
+  const std::uint64_t longest_ms = longest_delay_ms(delays);
   weft::Loop loop;
   FireState state{n};
   const auto start = now();
