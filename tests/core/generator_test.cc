@@ -118,7 +118,7 @@ TEST_CASE("aclose resumes the generator with GeneratorExit so its cleanup can aw
 
 TEST_CASE("a generator that yields after GeneratorExit is an error", "[generator]") {
   weft::Loop loop;
-  auto stubborn = []() -> weft::Generator<int> {
+  auto ignores_exit = []() -> weft::Generator<int> {
     for (;;) {
       try {
         co_yield 1;
@@ -127,7 +127,7 @@ TEST_CASE("a generator that yields after GeneratorExit is an error", "[generator
     }
   };
   auto body = [&]() -> weft::Task<void> {
-    auto gen = stubborn();
+    auto gen = ignores_exit();
     co_await gen.next();
     co_await gen.aclose();
   };

@@ -39,7 +39,7 @@ TEST_CASE("shutdown cancels every task and runs until they have finished", "[shu
 
 TEST_CASE("shutdown returns the tasks still running at the deadline by name", "[shutdown]") {
   weft::Loop loop;
-  auto stubborn = []() -> weft::Task<void> {
+  auto ignores_cancel = []() -> weft::Task<void> {
     for (;;) {
       try {
         co_await weft::sleep(2ms);
@@ -49,13 +49,13 @@ TEST_CASE("shutdown returns the tasks still running at the deadline by name", "[
     }
   };
   auto polite = []() -> weft::Task<void> { co_await weft::sleep(1h); };
-  auto s = weft::spawn(loop, stubborn(), "stubborn");
+  auto s = weft::spawn(loop, ignores_cancel(), "ignores_cancel");
   auto p = weft::spawn(loop, polite(), "polite");
   loop.run_once();  // started (a task cancelled before it starts just ends)
   const auto start = std::chrono::steady_clock::now();
   auto report = loop.shutdown(30ms);
   REQUIRE(std::chrono::steady_clock::now() - start >= 30ms);
-  REQUIRE(report.stragglers == std::vector<std::string>{"stubborn"});
+  REQUIRE(report.stragglers == std::vector<std::string>{"ignores_cancel"});
   REQUIRE(p.cancelled());
   REQUIRE_FALSE(s.done());
   // close() destroys it and reports it.
@@ -72,14 +72,14 @@ TEST_CASE("shutdown returns the tasks still running at the deadline by name", "[
 TEST_CASE("shutdown on a manual clock stops when nothing can make progress", "[shutdown]") {
   weft::ManualClock clock;
   weft::Loop loop({.clock = &clock});
-  auto stubborn = []() -> weft::Task<void> {
+  auto ignores_cancel = []() -> weft::Task<void> {
     try {
       co_await weft::sleep(1h);
     } catch (const weft::Cancelled&) {
     }
     co_await weft::sleep(1h);  // waits for a clock nobody advances
   };
-  auto h = weft::spawn(loop, stubborn(), "frozen");
+  auto h = weft::spawn(loop, ignores_cancel(), "frozen");
   loop.run();
   auto report = loop.shutdown(1s);  // returns at once: no time can pass
   REQUIRE(report.stragglers == std::vector<std::string>{"frozen"});

@@ -76,7 +76,7 @@ TEST_CASE("a task that keeps running after the timeout caught TimedOut goes on u
 
 TEST_CASE("work that swallows the cancellation returns its value despite the timeout", "[timeout]") {
   Manual m;
-  auto stubborn = []() -> weft::Task<int> {
+  auto ignores_cancel = []() -> weft::Task<int> {
     try {
       co_await weft::sleep(1h);
     } catch (const weft::Cancelled&) {
@@ -85,7 +85,7 @@ TEST_CASE("work that swallows the cancellation returns its value despite the tim
     co_return 0;
   };
   auto body = [&]() -> weft::Task<int> {
-    int v = co_await weft::wait_for(stubborn(), 5ms);
+    int v = co_await weft::wait_for(ignores_cancel(), 5ms);
     co_await weft::yield();  // no cancellation left pending
     co_return v;
   };
