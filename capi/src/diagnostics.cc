@@ -34,17 +34,6 @@ void emit(weft_object_visitor visit, void* user, weft_object_kind kind, const Sc
 }
 
 // Everything `scope` has outstanding (see weft_scope_drain).
-const char* tcp_op_name(TcpOp::Type type) noexcept {
-  switch (type) {
-    case TcpOp::Type::accept: return "accept";
-    case TcpOp::Type::connect: return "connect";
-    case TcpOp::Type::read: return "read";
-    case TcpOp::Type::write: return "write";
-    case TcpOp::Type::shutdown: return "shutdown";
-  }
-  return "";
-}
-
 void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user) {
   scope.futures.for_each([&](CFuture* f) {
     emit(visit, user, WEFT_OBJECT_FUTURE, scope, f->name(), f->is_cancelled() ? "cancelled" : "pending");
@@ -59,12 +48,9 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
   scope.work.for_each([&](FutureExtras* w) {
     emit(visit, user, WEFT_OBJECT_WORK, scope, w->future->name(), work_state(*w));
   });
-  scope.tcp_connects.for_each(
-      [&](TcpOp*) { emit(visit, user, WEFT_OBJECT_TCP_OPERATION, scope, "connect", "pending"); });
-  scope.tcp.for_each([&](TcpRec* rec) {
-    rec->ops.for_each([&](TcpOp* op) {
-      emit(visit, user, WEFT_OBJECT_TCP_OPERATION, scope, tcp_op_name(op->type), "pending");
-    });
+  scope.io_ops.for_each([&](IoOp* op) { emit(visit, user, op->object_kind, scope, op->name, "pending"); });
+  scope.io.for_each([&](IoRec* rec) {
+    rec->ops.for_each([&](IoOp* op) { emit(visit, user, op->object_kind, scope, op->name, "pending"); });
   });
 }
 
@@ -101,6 +87,7 @@ const char* object_kind_name(weft_object_kind kind) noexcept {
     case WEFT_OBJECT_FUTURE_CALLBACK: return "future callback";
     case WEFT_OBJECT_WORK: return "work";
     case WEFT_OBJECT_TCP_OPERATION: return "TCP operation";
+    case WEFT_OBJECT_IO_OPERATION: return "I/O operation";
     case WEFT_OBJECT_KIND_FORCE32: break;
   }
   return "object";

@@ -73,6 +73,12 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::executor: return "weft_executor_t";
     case Kind::tcp_listener: return "weft_tcp_listener_t";
     case Kind::tcp_stream: return "weft_tcp_stream_t";
+    case Kind::pipe_listener: return "weft_pipe_listener_t";
+    case Kind::pipe_stream: return "weft_stream_t";
+    case Kind::udp_socket: return "weft_udp_socket_t";
+    case Kind::file: return "weft_file_t";
+    case Kind::signal_watcher: return "weft_signal_t";
+    case Kind::process: return "weft_process_t";
   }
   return "unknown";
 }

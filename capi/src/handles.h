@@ -44,6 +44,12 @@ enum class Kind : std::uint8_t {
   executor,
   tcp_listener,
   tcp_stream,
+  pipe_listener,
+  pipe_stream,
+  udp_socket,
+  file,
+  signal_watcher,
+  process,
 };
 
 const char* kind_name(Kind kind) noexcept;

@@ -31,8 +31,8 @@ void Scope::cancel() noexcept {
   // round takes the front again. Nothing new is added: the scope is closed.
   while (TimerRec* timer = timers.front()) cancel_timer(timer);
   while (Registration* r = registrations.front()) r->future->cancel_registration(r);
-  while (TcpOp* op = tcp_connects.front()) cancel_tcp_op(op);
-  while (TcpRec* rec = tcp.front()) end_tcp(rec);
+  while (IoOp* op = io_ops.front()) cancel_io_op(op);
+  while (IoRec* rec = io.front()) end_io(rec);
   // Cancelling a future runs no user code here: its continuation is queued.
   futures.for_each([](CFuture* future) { future->cancel(); });
   --busy;

@@ -3,8 +3,8 @@
 // What a scope counts as outstanding (see outstanding()): callbacks it
 // queued with call_soon (`queued`) or call_soon_threadsafe (`remote`), its
 // pending timers, the pending futures it created, the future callbacks it
-// registered and not yet called, its work not finished, and its TCP
-// operations whose callbacks have not been called. Each count goes
+// registered and not yet called, its work not finished, and its I/O
+// operations whose callbacks have not been called (io.h). Each count goes
 // down on the loop thread, and every place that lowers one calls settled(),
 // which frees a destroyed scope once nothing is outstanding (a destroyed
 // scope with stragglers stays as a "zombie" in the runtime's list until
@@ -23,7 +23,7 @@
 #include "capi/src/guard.h"
 #include "capi/src/handles.h"
 #include "capi/src/list.h"
-#include "capi/src/tcp.h"
+#include "capi/src/io.h"
 #include "capi/src/timer.h"
 
 namespace weft::capi {
@@ -49,16 +49,16 @@ struct Scope {
   List<CFuture, &CFuture::scope_hook> futures;  // pending futures created here
   List<Registration, &Registration::scope_hook> registrations;
   List<FutureExtras, &FutureExtras::work_hook> work;
-  List<TcpRec, &TcpRec::scope_hook> tcp;         // open listeners and streams
-  List<TcpOp, &TcpOp::hook> tcp_connects;       // pending connects
-  std::size_t tcp_pending = 0;                   // TCP callbacks not yet called
+  List<IoRec, &IoRec::scope_hook> io;  // open I/O handles (listeners, streams, sockets, ...)
+  List<IoOp, &IoOp::hook> io_ops;      // pending I/O operations without a handle (connect, ...)
+  std::size_t io_pending = 0;          // I/O callbacks not yet called
   ListHook runtime_hook;
 
   weft_loop_t* c_loop() const noexcept { return as_handle<weft_loop_t>(loop_handle); }
 
   std::size_t outstanding() const noexcept {
     return queued + remote.load(std::memory_order_acquire) + timers.size() + futures.size() +
-           registrations.size() + work.size() + tcp_pending;
+           registrations.size() + work.size() + io_pending;
   }
 
   // Fails with closed if the scope (or its runtime) takes no new work.

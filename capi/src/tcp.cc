@@ -2,164 +2,27 @@
 
 #include <chrono>
 #include <optional>
-#include <string_view>
+#include <string>
 #include <utility>
 
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "capi/src/stream.h"
 #include "core/io/socket_address.h"
-#include "core/loop/loop.h"
+#include "core/io/tcp_stream.h"
+#include "weft/tcp.h"
 
 namespace weft::capi {
 
 namespace {
 
-using AnyFn = TcpOp::AnyFn;
-
-void no_callback(void*, weft_status) {}
-
-void call_c(TcpOp::Type type, AnyFn callback, void* user, weft_status status);
-
-// Calls a user callback; an exception from a C++ host's callback goes to the
-// loop's error report, never through the C API.
-template <class F>
-void invoke(Runtime& runtime, F&& call) noexcept {
-  try {
-    call();
-  } catch (...) {
-    runtime.loop.report({ExceptionContext::Kind::callback_exception, "exception in a TCP callback",
-                         std::current_exception(), Duration(0)});
-  }
+TcpListenerRec& listener_of(const void* handle, const char* function) {
+  return static_cast<TcpListenerRec&>(io_of(handle, Kind::tcp_listener, "listener", function));
 }
 
-// Calls an op's C callback with a failure (or WEFT_OK for write/shutdown).
-void call_plain(Runtime& runtime, TcpOp::Type type, AnyFn callback, void* user, weft_status status) noexcept {
-  invoke(runtime, [&] { call_c(type, callback, user, status); });
-}
-
-void call_c(TcpOp::Type type, AnyFn callback, void* user, weft_status status) {
-  switch (type) {
-    case TcpOp::Type::accept:
-    case TcpOp::Type::connect:
-      reinterpret_cast<weft_tcp_stream_callback>(callback)(user, status, nullptr);
-      break;
-    case TcpOp::Type::read:
-      reinterpret_cast<weft_tcp_read_callback>(callback)(user, status, nullptr, 0);
-      break;
-    case TcpOp::Type::write:
-    case TcpOp::Type::shutdown:
-      reinterpret_cast<weft_callback>(callback)(user, status);
-      break;
-  }
-}
-
-// Takes a pending op out of its lists and its scope's count; returns its
-// callback (cleared in the op). The op stays for its continuation to free.
-AnyFn retire(TcpOp* op) noexcept {
-  if (op->rec != nullptr) {
-    op->rec->ops.remove(op);
-  } else {
-    op->scope->tcp_connects.remove(op);
-  }
-  --op->scope->tcp_pending;
-  return std::exchange(op->callback, nullptr);
-}
-
-// A new stream record in `scope`, with its handle.
-TcpRec* adopt_stream(Scope& scope, TcpStream stream) {
-  Runtime& runtime = scope.runtime;
-  TcpRec* rec = runtime.allocator.make<TcpRec>();
-  try {
-    rec->handle = runtime.arena.add(Kind::tcp_stream, rec);
-  } catch (...) {
-    runtime.allocator.destroy(rec);
-    throw;
-  }
-  rec->runtime = &runtime;
-  rec->scope = &scope;
-  rec->core_stream = std::move(stream);
-  scope.tcp.push_back(rec);
-  return rec;
-}
-
-// The continuation of every op: runs on the loop, from a loop run.
-template <class T>
-void complete(TcpOp* op, Result<T>& result) noexcept {
-  Runtime& runtime = *op->runtime;
-  if (op->callback == nullptr) {  // cancelled earlier: its callback was called
-    runtime.allocator.destroy(op);
-    return;
-  }
-  Scope& scope = *op->scope;
-  const TcpOp::Type type = op->type;
-  void* const user = op->user;
-  const AnyFn callback = retire(op);
-  runtime.allocator.destroy(op);
-  weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
-  if constexpr (std::is_same_v<T, TcpStream>) {
-    weft_tcp_stream_t* handle = nullptr;
-    if (status == WEFT_OK) {
-      try {
-        handle = as_handle<weft_tcp_stream_t>(adopt_stream(scope, std::move(result).value())->handle);
-      } catch (...) {
-        status = to_status(Errc::no_memory);
-      }
-    }
-    settled(&scope);
-    invoke(runtime, [&] { reinterpret_cast<weft_tcp_stream_callback>(callback)(user, status, handle); });
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    settled(&scope);
-    if (status != WEFT_OK) {
-      call_plain(runtime, type, callback, user, status);
-      return;
-    }
-    const std::string& bytes = result.value();
-    if (bytes.empty()) {
-      call_plain(runtime, type, callback, user, to_status(Errc::end_of_file));
-    } else {
-      invoke(runtime, [&] {
-        reinterpret_cast<weft_tcp_read_callback>(callback)(user, WEFT_OK, bytes.data(), bytes.size());
-      });
-    }
-  } else {
-    settled(&scope);
-    call_plain(runtime, type, callback, user, status);
-  }
-}
-
-// Makes the op for `future` and attaches its continuation.
-template <class T>
-void start_op(Scope& scope, TcpRec* rec, TcpOp::Type type, AnyFn callback, void* user,
-              Future<T> future) {
-  Runtime& runtime = scope.runtime;
-  TcpOp* op = runtime.allocator.make<TcpOp>();
-  op->runtime = &runtime;
-  op->scope = &scope;
-  op->rec = rec;
-  op->type = type;
-  op->callback = callback;
-  op->user = user;
-  op->future = std::move(future);
-  try {
-    std::get<Future<T>>(op->future).then(runtime.loop, [op](Result<T> result) { complete<T>(op, result); });
-  } catch (...) {
-    std::get<Future<T>>(op->future).cancel();
-    runtime.allocator.destroy(op);
-    throw;
-  }
-  if (rec != nullptr) {
-    rec->ops.push_back(op);
-  } else {
-    scope.tcp_connects.push_back(op);
-  }
-  ++scope.tcp_pending;
-}
-
-TcpRec& rec_of(const void* handle, Kind kind, const char* what, const char* function) {
-  TcpRec& rec = lookup<TcpRec>(handle, kind, what);
-  rec.runtime->require_loop_thread(function);
-  return rec;
+StreamRec& tcp_stream_of(const void* handle, const char* function) {
+  return static_cast<StreamRec&>(io_of(handle, Kind::tcp_stream, "stream", function));
 }
 
 SocketAddress address_of(const char* host, uint16_t port) {
@@ -169,39 +32,33 @@ SocketAddress address_of(const char* host, uint16_t port) {
   return *address;
 }
 
-}  // namespace
-
-void cancel_tcp_op(TcpOp* op) noexcept {
-  Runtime& runtime = *op->runtime;
-  const TcpOp::Type type = op->type;
-  void* const user = op->user;
-  const AnyFn callback = retire(op);
-  std::visit(
-      [](auto& future) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(future)>, std::monostate>) future.cancel();
+// Starts an accept or connect: the new connection becomes a stream handle in
+// `scope` before the callback gets it.
+IoOp* start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
+                      weft_tcp_stream_callback callback, void* user) {
+  Runtime& runtime = scope.runtime;
+  Scope* const owner = &scope;
+  IoOp* op = start_io_op(
+      scope, runtime, rec, name, std::move(future),
+      [owner, callback, user](Result<TcpStream>& result) {
+        weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
+        weft_tcp_stream_t* handle = nullptr;
+        if (status == WEFT_OK) {
+          try {
+            handle = as_handle<weft_tcp_stream_t>(
+                adopt_stream(*owner, owner->runtime, std::move(result).value(), Kind::tcp_stream));
+          } catch (...) {
+            status = to_status(Errc::no_memory);
+          }
+        }
+        callback(user, status, handle);
       },
-      op->future);
-  settled(op->scope);
-  InCallback in_callback(runtime);  // possibly outside any loop run
-  call_plain(runtime, type, callback, user, WEFT_ERR_CANCELLED);
+      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
+  op->object_kind = WEFT_OBJECT_TCP_OPERATION;
+  return op;
 }
 
-void end_tcp(TcpRec* rec) noexcept {
-  Runtime& runtime = *rec->runtime;
-  Scope* scope = rec->scope;
-  ++scope->busy;  // a cancelled callback may destroy the scope
-  runtime.arena.remove(rec->handle);
-  scope->tcp.remove(rec);
-  if (rec->listener) {
-    rec->core_listener.close();
-  } else {
-    rec->core_stream.close();
-  }
-  while (TcpOp* op = rec->ops.front()) cancel_tcp_op(op);
-  runtime.allocator.destroy(rec);
-  --scope->busy;
-  settled(scope);
-}
+}  // namespace
 
 }  // namespace weft::capi
 
@@ -209,8 +66,6 @@ using weft::capi::api;
 using weft::capi::Kind;
 using weft::capi::require;
 using weft::capi::Scope;
-using weft::capi::TcpOp;
-using weft::capi::TcpRec;
 
 extern "C" {
 
@@ -233,28 +88,20 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
     core_options.no_delay = o.nagle == 0;
     weft::capi::Runtime& runtime = scope.runtime;
     weft::TcpListener listener = weft::TcpListener::bind(runtime.loop, address, core_options);
-    TcpRec* rec = runtime.allocator.make<TcpRec>();
-    try {
-      rec->handle = runtime.arena.add(Kind::tcp_listener, rec);
-    } catch (...) {
-      runtime.allocator.destroy(rec);
-      throw;
-    }
+    auto* rec = runtime.allocator.make<weft::capi::TcpListenerRec>();
     rec->runtime = &runtime;
     rec->scope = &scope;
-    rec->listener = true;
-    rec->core_listener = std::move(listener);
-    scope.tcp.push_back(rec);
-    *out = weft::capi::as_handle<weft_tcp_listener_t>(rec->handle);
+    rec->core = std::move(listener);
+    *out = weft::capi::as_handle<weft_tcp_listener_t>(weft::capi::register_io(rec, Kind::tcp_listener));
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* listener) {
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(listener, Kind::tcp_listener, "listener", __func__);
+    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
     require(out, "out");
-    *out = rec.core_listener.local_address().port();
+    *out = rec.core.local_address().port();
     return WEFT_OK;
   });
 }
@@ -262,11 +109,10 @@ WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* 
 WEFT_API weft_status weft_tcp_accept(weft_tcp_listener_t* listener, weft_tcp_stream_callback callback,
                                      void* user) {
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(listener, Kind::tcp_listener, "listener", __func__);
+    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
     require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
-    weft::capi::start_op(*rec.scope, &rec, TcpOp::Type::accept,
-                         reinterpret_cast<TcpOp::AnyFn>(callback), user, rec.core_listener.accept());
+    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), callback, user);
     return WEFT_OK;
   });
 }
@@ -274,8 +120,7 @@ WEFT_API weft_status weft_tcp_accept(weft_tcp_listener_t* listener, weft_tcp_str
 WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(listener, Kind::tcp_listener, "listener", __func__);
-    weft::capi::end_tcp(&rec);
+    weft::capi::end_io(&weft::capi::listener_of(listener, __func__));
     return WEFT_OK;
   });
 }
@@ -290,8 +135,9 @@ WEFT_API weft_status weft_tcp_connect(weft_loop_t* loop, const char* host, uint1
     scope.require_open(__func__);
     weft::TcpConnectOptions options;
     options.timeout = std::chrono::milliseconds(timeout_ms);
-    weft::capi::start_op(scope, nullptr, TcpOp::Type::connect, reinterpret_cast<TcpOp::AnyFn>(callback),
-                         user, weft::TcpStream::connect(scope.runtime.loop, address, options));
+    weft::capi::start_stream_op(scope, nullptr, "connect",
+                                weft::TcpStream::connect(scope.runtime.loop, address, options), callback,
+                                user);
     return WEFT_OK;
   });
 }
@@ -299,15 +145,7 @@ WEFT_API weft_status weft_tcp_connect(weft_loop_t* loop, const char* host, uint1
 WEFT_API weft_status weft_tcp_read(weft_tcp_stream_t* stream, size_t max, weft_tcp_read_callback callback,
                                    void* user) {
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(stream, Kind::tcp_stream, "stream", __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
-    if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
-    rec.scope->require_open(__func__);
-    rec.ops.for_each([](TcpOp* op) {
-      if (op->type == TcpOp::Type::read) weft::capi::fail(weft::Errc::invalid_state, "a read is pending");
-    });
-    weft::capi::start_op(*rec.scope, &rec, TcpOp::Type::read, reinterpret_cast<TcpOp::AnyFn>(callback),
-                         user, rec.core_stream.read_some(max));
+    weft::capi::stream_read(weft::capi::tcp_stream_of(stream, __func__), max, callback, user);
     return WEFT_OK;
   });
 }
@@ -315,23 +153,14 @@ WEFT_API weft_status weft_tcp_read(weft_tcp_stream_t* stream, size_t max, weft_t
 WEFT_API weft_status weft_tcp_write(weft_tcp_stream_t* stream, const void* bytes, size_t len,
                                     weft_callback callback, void* user) {
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(stream, Kind::tcp_stream, "stream", __func__);
-    if (len > 0) require(bytes, "bytes");
-    rec.scope->require_open(__func__);
-    const weft_callback cb = callback != nullptr ? callback : weft::capi::no_callback;
-    weft::capi::start_op(*rec.scope, &rec, TcpOp::Type::write, reinterpret_cast<TcpOp::AnyFn>(cb), user,
-                         rec.core_stream.write(std::string_view(static_cast<const char*>(bytes), len)));
+    weft::capi::stream_write(weft::capi::tcp_stream_of(stream, __func__), bytes, len, callback, user);
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback callback, void* user) {
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(stream, Kind::tcp_stream, "stream", __func__);
-    rec.scope->require_open(__func__);
-    const weft_callback cb = callback != nullptr ? callback : weft::capi::no_callback;
-    weft::capi::start_op(*rec.scope, &rec, TcpOp::Type::shutdown, reinterpret_cast<TcpOp::AnyFn>(cb), user,
-                         rec.core_stream.shutdown());
+    weft::capi::stream_shutdown(weft::capi::tcp_stream_of(stream, __func__), callback, user);
     return WEFT_OK;
   });
 }
@@ -339,8 +168,7 @@ WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback 
 WEFT_API weft_status weft_tcp_close(weft_tcp_stream_t* stream) {
   if (stream == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    TcpRec& rec = weft::capi::rec_of(stream, Kind::tcp_stream, "stream", __func__);
-    weft::capi::end_tcp(&rec);
+    weft::capi::end_io(&weft::capi::tcp_stream_of(stream, __func__));
     return WEFT_OK;
   });
 }

@@ -418,6 +418,38 @@ static void test_tcp__a_large_write_arrives_whole_and_in_order(void** state) {
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
 }
 
+/* A TCP stream is a weft_stream_t: the stream functions work on it, and a
+ * listener handle is not a stream. */
+static void test_tcp__a_tcp_stream_is_a_stream(void** state) {
+  fixture* f = FIXTURE(state);
+  uint16_t port = 0;
+  weft_tcp_listener_t* listener = listen_loopback(f, &port);
+  weft_tcp_stream_t *client, *server;
+  connect_pair(f, listener, port, &client, &server);
+
+  call_record written = {0};
+  read_record at_server = {0}, second = {0};
+  assert_int_equal(weft_stream_write(weft_tcp_as_stream(client), "ping", 4, record_callback, &written),
+                   WEFT_OK);
+  assert_int_equal(weft_stream_read(weft_tcp_as_stream(server), 64, record_read, &at_server), WEFT_OK);
+  assert_int_equal(weft_stream_read(weft_tcp_as_stream(server), 64, record_read, &second),
+                   WEFT_ERR_INVALID_STATE);
+  assert_true(run_until(f->loop, &at_server.calls));
+  assert_int_equal(at_server.status, WEFT_OK);
+  assert_int_equal(at_server.len, 4);
+  assert_memory_equal(at_server.bytes, "ping", 4);
+  assert_true(run_until(f->loop, &written.calls));
+  assert_int_equal(written.status, WEFT_OK);
+
+  assert_int_equal(weft_stream_read((weft_stream_t*)listener, 64, record_read, &second),
+                   WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(second.calls, 0);
+  assert_int_equal(weft_stream_close(weft_tcp_as_stream(client)), WEFT_OK);
+  assert_int_equal(weft_tcp_close(client), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_tcp__echo_round_trip, fixture_setup, fixture_teardown),
@@ -433,6 +465,8 @@ int main(void) {
                                       fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tcp__a_large_write_arrives_whole_and_in_order,
                                       fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tcp__a_tcp_stream_is_a_stream, fixture_setup,
+                                      fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,8 @@ typedef enum weft_object_kind {
   WEFT_OBJECT_FUTURE_CALLBACK = 5, /* a callback waiting on a future */
   WEFT_OBJECT_WORK = 6,            /* submitted work not finished */
   WEFT_OBJECT_TCP_OPERATION = 7,   /* a pending TCP operation, named "accept", "read", ... (since 0.2) */
+  WEFT_OBJECT_IO_OPERATION = 8,    /* another pending I/O operation (pipe, UDP, DNS, file, signal,
+                                      process), named "read", "resolve", ... (since 0.3) */
   WEFT_OBJECT_KIND_FORCE32 = 0x7FFFFFFF
 } weft_object_kind;
 

@@ -22,6 +22,9 @@
  * (WEFT_ERR_CONNECTION_REFUSED, WEFT_ERR_CONNECTION_RESET,
  * WEFT_ERR_BROKEN_PIPE, WEFT_ERR_ADDRESS_IN_USE, WEFT_ERR_TIMED_OUT, ...).
  *
+ * A TCP stream is a stream (weft/stream.h): weft_tcp_as_stream gives its
+ * handle as a weft_stream_t* for the weft_stream_* functions.
+ *
  * Addresses are numeric IPv4 or IPv6 ("127.0.0.1", "::1"); names are not
  * resolved here.
  *
@@ -36,6 +39,7 @@
 #include <stdint.h>
 
 #include "weft/common.h"
+#include "weft/stream.h"
 
 WEFT_EXTERN_C_BEGIN
 
@@ -133,6 +137,11 @@ WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback 
  * (bytes still queued for writing are dropped). NULL is fine.
  * Thread: loop thread. Since 0.2. */
 WEFT_API weft_status weft_tcp_close(weft_tcp_stream_t* stream);
+
+/* The same handle as a weft_stream_t*, for weft/stream.h's functions. */
+static inline weft_stream_t* weft_tcp_as_stream(weft_tcp_stream_t* stream) {
+  return (weft_stream_t*)stream;
+}
 
 WEFT_EXTERN_C_END
 

@@ -55,6 +55,7 @@
 #include "weft/executor.h"
 #include "weft/diagnostics.h"
 #include "weft/scope.h"
+#include "weft/stream.h"
 #include "weft/tcp.h"
 
 #endif /* WEFT_WEFT_H */

@@ -1,0 +1,83 @@
+#include "capi/src/io.h"
+
+#include "capi/src/guard.h"
+#include "capi/src/runtime.h"
+#include "capi/src/scope.h"
+
+namespace weft::capi {
+
+Allocator& allocator_of(Runtime& runtime) noexcept { return runtime.allocator; }
+Loop& loop_of(Runtime& runtime) noexcept { return runtime.loop; }
+
+void report_callback_exception(Runtime& runtime, const char* what) noexcept {
+  runtime.loop.report({ExceptionContext::Kind::callback_exception, what, std::current_exception(),
+                       Duration(0)});
+}
+
+HandleBits register_io(IoRec* rec, Kind kind) {
+  Runtime& runtime = *rec->runtime;
+  try {
+    rec->handle = runtime.arena.add(kind, rec);
+  } catch (...) {
+    rec->destroy();
+    throw;
+  }
+  rec->kind = kind;
+  rec->scope->io.push_back(rec);
+  return rec->handle;
+}
+
+IoRec& io_of(const void* handle, Kind kind, const char* what, const char* function) {
+  IoRec& rec = lookup<IoRec>(handle, kind, what);
+  rec.runtime->require_loop_thread(function);
+  return rec;
+}
+
+void retire_io_op(IoOp* op) noexcept {
+  if (op->rec != nullptr) {
+    op->rec->ops.remove(op);
+  } else {
+    op->scope->io_ops.remove(op);
+  }
+  --op->scope->io_pending;
+  op->pending = false;
+}
+
+void link_io_op(IoOp* op) noexcept {
+  if (op->rec != nullptr && (op->rec->kind == Kind::tcp_listener || op->rec->kind == Kind::tcp_stream)) {
+    op->object_kind = WEFT_OBJECT_TCP_OPERATION;
+  }
+  if (op->rec != nullptr) {
+    op->rec->ops.push_back(op);
+  } else {
+    op->scope->io_ops.push_back(op);
+  }
+  ++op->scope->io_pending;
+}
+
+void settle_scope(Scope* scope) noexcept { settled(scope); }
+
+void cancel_io_op(IoOp* op) noexcept {
+  Runtime& runtime = *op->runtime;
+  Scope* scope = op->scope;
+  retire_io_op(op);
+  op->cancel_core();
+  settled(scope);
+  InCallback in_callback(runtime);  // possibly outside any loop run
+  invoke_callback(runtime, [&] { op->call_cancelled(); });
+}
+
+void end_io(IoRec* rec) noexcept {
+  Runtime& runtime = *rec->runtime;
+  Scope* scope = rec->scope;
+  ++scope->busy;  // a cancelled callback may destroy the scope
+  runtime.arena.remove(rec->handle);
+  scope->io.remove(rec);
+  rec->close_core();
+  while (IoOp* op = rec->ops.front()) cancel_io_op(op);
+  rec->destroy();
+  --scope->busy;
+  settled(scope);
+}
+
+}  // namespace weft::capi

@@ -1,0 +1,173 @@
+// weft::capi I/O records: what every I/O handle of the C API (TCP, pipes,
+// UDP, files, signals, processes) and every pending I/O operation is made of.
+// Loop thread only.
+//
+// An IoRec is an open handle (a listener, a stream, a socket, ...): its
+// handle in the runtime's arena (the arena holds the IoRec*), the scope whose
+// `io` list it sits in, and its pending operations. It stays until it is
+// ended: by its close function, or by its scope's cancellation (which
+// runtime teardown uses). end_io() removes its handle, closes the core
+// object, calls its pending operations' callbacks with WEFT_ERR_CANCELLED
+// and frees it.
+//
+// An IoOp is one pending operation: a C callback waiting on a core future.
+// It is counted in its scope's `io_pending` and listed in its IoRec's `ops`
+// (an operation without a handle yet, like a connect or a DNS lookup, in its
+// scope's `io_ops`) until its callback is called: by the future's
+// continuation (the outcome), or by cancel_io_op (WEFT_ERR_CANCELLED). Either
+// way `pending` is cleared first, so the callback runs exactly once. The op
+// itself is freed by its continuation, which always runs: when the operation
+// completes, when the closing core object fails it, or when the loop closes.
+// The continuation of an op cancelled earlier only frees it.
+//
+// Both are allocated in the runtime's allocator and freed through their
+// destroy(), which knows their real type.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <utility>
+
+#include "capi/src/alloc.h"
+#include "capi/src/handles.h"
+#include "capi/src/list.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "weft/diagnostics.h"
+#include "weft/status.h"
+
+namespace weft::capi {
+
+struct Runtime;
+struct Scope;
+struct IoRec;
+
+struct IoOp {
+  Runtime* runtime = nullptr;
+  Scope* scope = nullptr;
+  IoRec* rec = nullptr;       // nullptr: listed in scope->io_ops
+  const char* name = "";      // "read", "accept", ... (weft_runtime_dump)
+  weft_object_kind object_kind = WEFT_OBJECT_IO_OPERATION;
+  bool pending = true;        // the C callback has not been called
+  bool is_read = false;       // a stream read (one at a time per stream)
+  ListHook hook;              // in rec->ops or scope->io_ops
+
+  virtual void cancel_core() noexcept = 0;     // cancels the core future
+  virtual void call_cancelled() = 0;           // the C callback, with WEFT_ERR_CANCELLED
+  virtual void destroy() noexcept = 0;
+
+ protected:
+  ~IoOp() = default;
+};
+
+struct IoRec {
+  Runtime* runtime = nullptr;
+  Scope* scope = nullptr;
+  HandleBits handle = 0;
+  Kind kind = Kind::none;
+  List<IoOp, &IoOp::hook> ops;
+  ListHook scope_hook;  // in scope->io
+
+  virtual void close_core() noexcept = 0;  // closes the core object
+  virtual void destroy() noexcept = 0;
+
+ protected:
+  ~IoRec() = default;
+};
+
+// Calls a user callback; an exception from a C++ host's callback goes to the
+// loop's error report, never through the C API.
+void report_callback_exception(Runtime& runtime, const char* what) noexcept;
+template <class F>
+void invoke_callback(Runtime& runtime, F&& call) noexcept {
+  try {
+    call();
+  } catch (...) {
+    report_callback_exception(runtime, "exception in an I/O callback");
+  }
+}
+
+// Gives `rec` (made with runtime.allocator.make, its fields but the handle
+// set) its handle of `kind` and puts it in its scope's `io` list; destroys it
+// and rethrows if the handle cannot be made. Returns the handle.
+HandleBits register_io(IoRec* rec, Kind kind);
+
+// Looks up an I/O handle of `kind` on the loop thread, or fails.
+IoRec& io_of(const void* handle, Kind kind, const char* what, const char* function);
+
+// Ends a handle (see the top of this file). The scope stays while the
+// cancelled callbacks run.
+void end_io(IoRec* rec) noexcept;
+
+// Calls a pending op's callback with WEFT_ERR_CANCELLED and cancels its core
+// future; the continuation frees the op later.
+void cancel_io_op(IoOp* op) noexcept;
+
+// Takes a pending op out of its list and its scope's count.
+void retire_io_op(IoOp* op) noexcept;
+void settle_scope(Scope* scope) noexcept;
+void link_io_op(IoOp* op) noexcept;
+
+// An IoOp over a Future<T>. OnResult: void(Result<T>&), calls the C
+// callback with the outcome (it must not throw, but if it does the exception
+// is reported); OnCancel: void(), calls it with WEFT_ERR_CANCELLED.
+template <class T, class OnResult, class OnCancel>
+struct FutureOp final : IoOp {
+  FutureOp(Future<T> f, OnResult r, OnCancel c)
+      : future(std::move(f)), on_result(std::move(r)), on_cancel(std::move(c)) {}
+  Future<T> future;
+  OnResult on_result;
+  OnCancel on_cancel;
+
+  void cancel_core() noexcept override { future.cancel(); }
+  void call_cancelled() override { on_cancel(); }
+  void destroy() noexcept override;
+};
+
+Allocator& allocator_of(Runtime& runtime) noexcept;
+
+template <class T, class OnResult, class OnCancel>
+void FutureOp<T, OnResult, OnCancel>::destroy() noexcept {
+  allocator_of(*runtime).destroy(this);
+}
+
+Loop& loop_of(Runtime& runtime) noexcept;
+
+// Starts an operation: `future`'s outcome goes to on_result, unless the op
+// is cancelled first (then on_cancel runs instead). `rec` may be nullptr.
+// Throws (and calls nothing) if the op cannot be made. Returns the op (to
+// set its object_kind, say); it is pending and linked.
+template <class T, class OnResult, class OnCancel>
+IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<T> future,
+                 OnResult on_result, OnCancel on_cancel) {
+  using Op = FutureOp<T, OnResult, OnCancel>;
+  Op* op = allocator_of(runtime).template make<Op>(std::move(future), std::move(on_result),
+                                                    std::move(on_cancel));
+  op->runtime = &runtime;
+  op->scope = &scope;
+  op->rec = rec;
+  op->name = name;
+  try {
+    op->future.then(loop_of(runtime), [op](Result<T> result) {
+      Runtime& rt = *op->runtime;
+      if (!op->pending) {  // cancelled earlier: its callback was called
+        op->destroy();
+        return;
+      }
+      Scope* const sc = op->scope;
+      retire_io_op(op);
+      OnResult deliver = std::move(op->on_result);
+      op->destroy();
+      settle_scope(sc);
+      invoke_callback(rt, [&] { deliver(result); });
+    });
+  } catch (...) {
+    op->future.cancel();
+    op->destroy();
+    throw;
+  }
+  link_io_op(op);
+  return op;
+}
+
+}  // namespace weft::capi

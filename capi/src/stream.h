@@ -1,0 +1,71 @@
+// weft::capi streams: the record behind a weft_stream_t (and a
+// weft_tcp_stream_t, which is a stream too), and the stream operations every
+// kind of stream shares. Loop thread only.
+//
+// A StreamRec is an IoRec (io.h) whose core object is a weft::Stream: a TCP
+// connection, a Unix domain socket or a pipe (a subprocess's stdio too). Its
+// handle's kind says which (Kind::tcp_stream, Kind::pipe_stream); the
+// weft_stream_* functions take any of them.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "capi/src/io.h"
+#include "core/io/stream.h"
+#include "weft/stream.h"
+
+namespace weft::capi {
+
+struct StreamRec : IoRec {
+  virtual Stream& stream() noexcept = 0;
+
+ protected:
+  ~StreamRec() = default;
+};
+
+// A stream record over a core stream type S (TcpStream, PipeStream).
+template <class S>
+struct CoreStreamRec final : StreamRec {
+  S core;
+  Stream& stream() noexcept override { return core; }
+  void close_core() noexcept override { core.close(); }
+  void destroy() noexcept override { allocator_of(*runtime).destroy(this); }
+};
+
+// A new stream handle of `kind` in `scope` over `core`. Throws (and closes
+// `core`) if it cannot be made.
+template <class S>
+HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind) {
+  auto* rec = allocator_of(runtime).template make<CoreStreamRec<S>>();
+  rec->runtime = &runtime;
+  rec->scope = &scope;
+  rec->core = std::move(core);
+  return register_io(rec, kind);
+}
+
+// Looks up a handle of any stream kind on the loop thread, or fails.
+StreamRec& stream_of(const void* handle, const char* function);
+
+// The operations behind weft_stream_* and weft_tcp_*. Each throws for bad
+// input (before anything starts) and calls nothing then.
+// Fails with invalid_state if a read is pending on `rec`.
+void require_no_pending_read(StreamRec& rec);
+void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback callback, void* user);
+void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callback callback,
+                  void* user);
+void stream_shutdown(StreamRec& rec, weft_callback callback, void* user);
+
+// Starts an op whose outcome is a Future<void>: callback(user, status).
+// `callback` NULL: nothing is called.
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+                   weft_callback callback, void* user);
+
+// Starts an op whose outcome is bytes: callback(user, WEFT_OK, bytes, len)
+// with len > 0, WEFT_ERR_END_OF_FILE (len 0) for "" when `empty_is_eof`,
+// or the failure.
+IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
+                    Future<std::string> future, bool empty_is_eof,
+                    weft_stream_read_callback callback, void* user);
+
+}  // namespace weft::capi
