@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "capi/src/address.h"
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
@@ -23,13 +24,6 @@ TcpListenerRec& listener_of(const void* handle, const char* function) {
 
 StreamRec& tcp_stream_of(const void* handle, const char* function) {
   return static_cast<StreamRec&>(io_of(handle, Kind::tcp_stream, "stream", function));
-}
-
-SocketAddress address_of(const char* host, uint16_t port) {
-  require(host, "host");
-  std::optional<SocketAddress> address = SocketAddress::try_parse(host, port);
-  if (!address) fail(Errc::invalid_argument, std::string("not a numeric IP address: \"") + host + "\"");
-  return *address;
 }
 
 // Starts an accept or connect: the new connection becomes a stream handle in
@@ -80,7 +74,7 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
       o = *options;
     }
     if (o.backlog < 0) weft::capi::fail(weft::Errc::invalid_argument, "backlog < 0");
-    const weft::SocketAddress address = weft::capi::address_of(host, port);
+    const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
     scope.require_open(__func__);
     weft::TcpListenOptions core_options;
     if (o.backlog > 0) core_options.backlog = o.backlog;
@@ -131,7 +125,7 @@ WEFT_API weft_status weft_tcp_connect(weft_loop_t* loop, const char* host, uint1
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(reinterpret_cast<const void*>(callback), "callback");
-    const weft::SocketAddress address = weft::capi::address_of(host, port);
+    const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
     scope.require_open(__func__);
     weft::TcpConnectOptions options;
     options.timeout = std::chrono::milliseconds(timeout_ms);

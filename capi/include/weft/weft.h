@@ -1,5 +1,5 @@
 /* weft.h: weft's C API — an embeddable async runtime (event loop, timers,
- * futures, thread pools, scopes, TCP) for C programs, game engines and their
+ * futures, thread pools, scopes, async I/O) for C programs, game engines and their
  * plugins, and (through SWIG) Python and Lua.
  *
  * THE CONTRACT. The headers under weft/ are weft's published C API: if a
@@ -55,6 +55,7 @@
 #include "weft/executor.h"
 #include "weft/diagnostics.h"
 #include "weft/scope.h"
+#include "weft/address.h"
 #include "weft/stream.h"
 #include "weft/tcp.h"
 
