@@ -58,5 +58,6 @@
 #include "weft/address.h"
 #include "weft/stream.h"
 #include "weft/tcp.h"
+#include "weft/pipe.h"
 
 #endif /* WEFT_WEFT_H */
