@@ -150,7 +150,8 @@ typedef struct weft_stream_limits {
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits);
 
 /* Half-closes: sends end-of-stream after the queued writes; reading goes
- * on. `callback` (may be NULL) runs once the shutdown is done.
+ * on. `callback` (may be NULL) runs once the shutdown is done. Writes made
+ * after it fail (their callback gets WEFT_ERR_INVALID_STATE).
  * Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_shutdown(weft_stream_t* stream, weft_callback callback, void* user);
 
