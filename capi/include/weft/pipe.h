@@ -117,7 +117,7 @@ WEFT_API weft_status weft_pipe_connect(weft_loop_t* loop, const char* path, uint
 WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_loop_t* loop);
 
 /* Takes over an open descriptor (a pipe end, a connected Unix or TCP
- * socket, a terminal) as a stream in the loop handle's scope. On success the
+ * socket) as a stream in the loop handle's scope. On success the
  * stream owns `fd` and closes it when it ends (do not close it yourself); on
  * failure `fd` stays yours. The caller owns *out (weft_stream_close).
  * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, fd < 0 or not open, a regular

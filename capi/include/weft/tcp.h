@@ -5,6 +5,7 @@
  *   weft_tcp_accept(listener, on_accept, user);    (on_accept gets a stream)
  *   weft_tcp_read(stream, 65536, on_read, user);   (bytes valid in on_read)
  *   weft_tcp_write(stream, bytes, len, on_written, user);
+ *   weft_tcp_peer_address(&address, stream);       (a weft_address value)
  *   weft_tcp_close(stream);
  *
  * Handles. A listener or stream belongs to the scope of the loop handle it
