@@ -71,6 +71,54 @@ void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback call
                  user)->is_read = true;
 }
 
+void stream_read_exactly(StreamRec& rec, std::size_t n, weft_stream_read_callback callback,
+                         void* user) {
+  require(reinterpret_cast<const void*>(callback), "callback");
+  if (n == 0) fail(Errc::invalid_argument, "n is 0");
+  if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
+  rec.scope->require_open("read_exactly");
+  require_no_pending_read(rec);
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", rec.stream().read_exactly(n), false,
+                 callback, user)->is_read = true;
+}
+
+void stream_read_until(StreamRec& rec, const void* delimiter, std::size_t delimiter_len,
+                       std::size_t max, weft_stream_read_callback callback, void* user) {
+  require(reinterpret_cast<const void*>(callback), "callback");
+  require(delimiter, "delimiter");
+  if (delimiter_len == 0) fail(Errc::invalid_argument, "delimiter_len is 0");
+  if (max == 0) fail(Errc::invalid_argument, "max is 0");
+  if (max > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "max is above WEFT_STREAM_READ_MAX");
+  rec.scope->require_open("read_until");
+  require_no_pending_read(rec);
+  const std::string_view d(static_cast<const char*>(delimiter), delimiter_len);
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", rec.stream().read_until(d, max), false,
+                 callback, user)->is_read = true;
+}
+
+void stream_drain(StreamRec& rec, weft_callback callback, void* user) {
+  require(reinterpret_cast<const void*>(callback), "callback");
+  rec.scope->require_open("drain");
+  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", rec.stream().drain(), callback, user);
+}
+
+void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits) {
+  weft_stream_limits l = WEFT_STREAM_LIMITS_INIT;
+  if (limits != nullptr) {
+    check_struct_size(limits, limits->struct_size, sizeof(l), sizeof(l), "limits");
+    l = *limits;
+  }
+  const StreamLimits defaults;
+  StreamLimits core;
+  core.read_high_water = l.read_high_water != 0 ? l.read_high_water : defaults.read_high_water;
+  core.write_high_water = l.write_high_water != 0 ? l.write_high_water : defaults.write_high_water;
+  core.write_low_water = l.write_low_water != 0 ? l.write_low_water : core.write_high_water / 4;
+  if (core.write_low_water > core.write_high_water) {
+    fail(Errc::invalid_argument, "write_low_water is above write_high_water");
+  }
+  rec.stream().set_limits(core);
+}
+
 void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callback callback,
                   void* user) {
   if (len > 0) require(bytes, "bytes");
@@ -94,6 +142,56 @@ WEFT_API weft_status weft_stream_read(weft_stream_t* stream, size_t max,
                                       weft_stream_read_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::stream_read(weft::capi::stream_of(stream, __func__), max, callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_read_exactly(weft_stream_t* stream, size_t n,
+                                              weft_stream_read_callback callback, void* user) {
+  return api(__func__, [&] {
+    weft::capi::stream_read_exactly(weft::capi::stream_of(stream, __func__), n, callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_read_until(weft_stream_t* stream, const void* delimiter,
+                                            size_t delimiter_len, size_t max,
+                                            weft_stream_read_callback callback, void* user) {
+  return api(__func__, [&] {
+    weft::capi::stream_read_until(weft::capi::stream_of(stream, __func__), delimiter, delimiter_len,
+                                  max, callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_drain(weft_stream_t* stream, weft_callback callback, void* user) {
+  return api(__func__, [&] {
+    weft::capi::stream_drain(weft::capi::stream_of(stream, __func__), callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stream) {
+  return api(__func__, [&] {
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::require(out, "out");
+    *out = rec.stream().write_buffered();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* stream) {
+  return api(__func__, [&] {
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::require(out, "out");
+    *out = rec.stream().read_buffered();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
+  return api(__func__, [&] {
+    weft::capi::stream_set_limits(weft::capi::stream_of(stream, __func__), limits);
     return WEFT_OK;
   });
 }

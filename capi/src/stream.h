@@ -52,6 +52,12 @@ StreamRec& stream_of(const void* handle, const char* function);
 // Fails with invalid_state if a read is pending on `rec`.
 void require_no_pending_read(StreamRec& rec);
 void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback callback, void* user);
+void stream_read_exactly(StreamRec& rec, std::size_t n, weft_stream_read_callback callback,
+                         void* user);
+void stream_read_until(StreamRec& rec, const void* delimiter, std::size_t delimiter_len,
+                       std::size_t max, weft_stream_read_callback callback, void* user);
+void stream_drain(StreamRec& rec, weft_callback callback, void* user);
+void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits);
 void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callback callback,
                   void* user);
 void stream_shutdown(StreamRec& rec, weft_callback callback, void* user);

@@ -52,6 +52,16 @@ IoOp* start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStre
   return op;
 }
 
+weft::TcpStream& tcp_core(StreamRec& rec) noexcept {
+  return static_cast<CoreStreamRec<TcpStream>&>(rec).core;
+}
+
+// Fills `out` from an address the kernel gave, or fails with not_connected.
+void put_address(const SocketAddress& address, weft_address* out, const char* what) {
+  if (address.empty()) fail(Errc::not_connected, std::string("the socket has no ") + what + " address");
+  to_c_address(address, out);
+}
+
 }  // namespace
 
 }  // namespace weft::capi
@@ -155,6 +165,52 @@ WEFT_API weft_status weft_tcp_write(weft_tcp_stream_t* stream, const void* bytes
 WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::stream_shutdown(weft::capi::tcp_stream_of(stream, __func__), callback, user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_tcp_set_nodelay(weft_tcp_stream_t* stream, int enable) {
+  return api(__func__, [&] {
+    weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__)).set_no_delay(enable != 0);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_tcp_set_keepalive(weft_tcp_stream_t* stream, int enable,
+                                            unsigned delay_seconds) {
+  return api(__func__, [&] {
+    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    if (enable != 0 && delay_seconds == 0) {
+      weft::capi::fail(weft::Errc::invalid_argument, "keepalive with a delay of 0 seconds");
+    }
+    core.set_keep_alive(enable != 0, std::chrono::seconds(enable != 0 ? delay_seconds : 60));
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_tcp_stream_t* stream) {
+  return api(__func__, [&] {
+    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    require(out, "out");
+    weft::capi::put_address(core.local_address(), out, "local");
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_tcp_stream_t* stream) {
+  return api(__func__, [&] {
+    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    require(out, "out");
+    weft::capi::put_address(core.peer_address(), out, "peer");
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_tcp_listener_address(weft_address* out, weft_tcp_listener_t* listener) {
+  return api(__func__, [&] {
+    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    require(out, "out");
+    weft::capi::put_address(rec.core.local_address(), out, "local");
     return WEFT_OK;
   });
 }

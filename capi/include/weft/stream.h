@@ -3,12 +3,34 @@
  * have in common.
  *
  *   weft_stream_read(stream, 65536, on_read, user);   (bytes valid in on_read)
+ *   weft_stream_read_until(stream, "\n", 1, 4096, on_line, user);
+ *   weft_stream_read_exactly(stream, 16, on_header, user);
  *   weft_stream_write(stream, bytes, len, on_written, user);
+ *   weft_stream_drain(stream, on_drained, user);      (backpressure, below)
  *   weft_stream_shutdown(stream, NULL, NULL);          (end-of-stream to the peer)
  *   weft_stream_close(stream);
  *
  * A weft_tcp_stream_t is a stream: weft_tcp_as_stream() gives the same
- * handle as a weft_stream_t*, for these functions.
+ * handle as a weft_stream_t*, for these functions. Unix domain sockets and
+ * pipes (weft/pipe.h) are weft_stream_t handles from the start.
+ *
+ * Reading. One read at a time per stream, whichever kind (read, read_exactly,
+ * read_until): a second one while the first is pending fails with
+ * WEFT_ERR_INVALID_STATE. Once a read has been asked for, weft keeps reading
+ * ahead into its own buffer while no read waits, up to the read high-water
+ * mark (256 KiB, weft_stream_set_limits); then the kernel's buffer fills and
+ * the peer's writes slow down. Bytes a cancelled read did not take stay
+ * buffered. A read fails with the connection's error (WEFT_ERR_CONNECTION_RESET,
+ * ...) only after the bytes that arrived before it have been read.
+ *
+ * Writing and backpressure. weft_stream_write copies the bytes and queues
+ * what the kernel does not take at once; its callback runs when the kernel
+ * has them. A writer that waits for each write's callback never holds more
+ * than one write's bytes. A writer that queues several writes without
+ * waiting watches weft_stream_write_buffered, or calls weft_stream_drain,
+ * which completes at once (in a loop run) while the queue is at or below
+ * the write high-water mark (1 MiB) and otherwise once it is back down to
+ * the low-water mark (256 KiB).
  *
  * Handles. A stream belongs to a scope (the one it was made in) and to the
  * caller, who ends it with weft_stream_close (a TCP stream: weft_tcp_close,
@@ -45,6 +67,10 @@ typedef struct weft_stream weft_stream_t;
 typedef void (*weft_stream_read_callback)(void* user, weft_status status, const void* bytes,
                                           size_t len);
 
+/* The most bytes weft_stream_read_exactly and weft_stream_read_until take
+ * as n and max: 64 MiB. (They buffer the whole result in memory.) */
+#define WEFT_STREAM_READ_MAX ((size_t)64 << 20)
+
 /* Reads what is available, 1..max bytes (see weft_stream_read_callback). One
  * read at a time per stream. Bytes that arrive while no read waits are
  * buffered by weft (up to 256 KiB, then the kernel's buffer fills and the
@@ -55,6 +81,29 @@ typedef void (*weft_stream_read_callback)(void* user, weft_status status, const 
 WEFT_API weft_status weft_stream_read(weft_stream_t* stream, size_t max,
                                       weft_stream_read_callback callback, void* user);
 
+/* Reads exactly `n` bytes (1..WEFT_STREAM_READ_MAX): callback(user,
+ * WEFT_OK, bytes, n), or WEFT_ERR_END_OF_FILE (len 0; the bytes that did
+ * arrive stay buffered) if the stream ends first, or the failure.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL, n 0 or above
+ * WEFT_STREAM_READ_MAX), WEFT_ERR_INVALID_STATE (a read is pending),
+ * WEFT_ERR_CLOSED (the scope was cancelled). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_read_exactly(weft_stream_t* stream, size_t n,
+                                              weft_stream_read_callback callback, void* user);
+
+/* Reads up to and including the first `delimiter` (`delimiter_len` bytes,
+ * copied during the call; any bytes, NUL included): callback(user, WEFT_OK,
+ * bytes, len) where the last delimiter_len bytes are the delimiter and len
+ * <= max. WEFT_ERR_MESSAGE_TOO_LONG if `max` bytes arrive without a
+ * delimiter (nothing is taken: the bytes stay buffered for the next read);
+ * WEFT_ERR_END_OF_FILE if the stream ends first (likewise).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (callback or delimiter NULL,
+ * delimiter_len 0, max 0 or above WEFT_STREAM_READ_MAX),
+ * WEFT_ERR_INVALID_STATE (a read is pending), WEFT_ERR_CLOSED.
+ * Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_read_until(weft_stream_t* stream, const void* delimiter,
+                                            size_t delimiter_len, size_t max,
+                                            weft_stream_read_callback callback, void* user);
+
 /* Writes `len` bytes, copied during the call (what the kernel does not take
  * at once is buffered). `callback(user, WEFT_OK)` once the kernel has them
  * all, or with the failure (WEFT_ERR_BROKEN_PIPE, WEFT_ERR_CONNECTION_RESET,
@@ -64,8 +113,45 @@ WEFT_API weft_status weft_stream_read(weft_stream_t* stream, size_t max,
 WEFT_API weft_status weft_stream_write(weft_stream_t* stream, const void* bytes, size_t len,
                                        weft_callback callback, void* user);
 
+/* Waits for the write queue to empty enough: callback(user, WEFT_OK) at
+ * once (from a loop run, never inside this call) if no more than the write
+ * high-water mark is queued, otherwise once the queue is back down to the
+ * low-water mark; or the write failure that stopped the queue
+ * (WEFT_ERR_BROKEN_PIPE, ...). Several drains may be pending. It does not
+ * count as a read. Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL),
+ * WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_drain(weft_stream_t* stream, weft_callback callback, void* user);
+
+/* *out = the bytes queued for writing that the kernel has not taken yet.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL). Thread: loop thread.
+ * Since 0.3. */
+WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stream);
+
+/* *out = the bytes read from the kernel that no read has taken yet.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL). Thread: loop thread.
+ * Since 0.3. */
+WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* stream);
+
+/* A stream's buffer limits (weft_stream_set_limits). Set struct_size
+ * (WEFT_STREAM_LIMITS_INIT); zero fields mean the defaults. */
+typedef struct weft_stream_limits {
+  size_t struct_size;
+  size_t read_high_water;  /* read ahead while fewer bytes are buffered; 0: 256 KiB */
+  size_t write_high_water; /* weft_stream_drain waits while more are queued; 0: 1 MiB */
+  size_t write_low_water;  /* ...until no more than this are; 0: write_high_water / 4 */
+} weft_stream_limits;
+
+#define WEFT_STREAM_LIMITS_INIT { sizeof(weft_stream_limits), 0, 0, 0 }
+
+/* Sets the stream's buffer limits (NULL: the defaults). They apply from now
+ * on (a pending drain is checked again at the next write completion).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (bad struct_size, write_low_water above
+ * write_high_water). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits);
+
 /* Half-closes: sends end-of-stream after the queued writes; reading goes
- * on. `callback` (may be NULL) runs once the shutdown is done.
+ * on. `callback` (may be NULL) runs once the shutdown is done. Writes made
+ * after it fail (their callback gets WEFT_ERR_INVALID_STATE).
  * Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_shutdown(weft_stream_t* stream, weft_callback callback, void* user);
 

@@ -5,6 +5,7 @@
  *   weft_tcp_accept(listener, on_accept, user);    (on_accept gets a stream)
  *   weft_tcp_read(stream, 65536, on_read, user);   (bytes valid in on_read)
  *   weft_tcp_write(stream, bytes, len, on_written, user);
+ *   weft_tcp_peer_address(&address, stream);       (a weft_address value)
  *   weft_tcp_close(stream);
  *
  * Handles. A listener or stream belongs to the scope of the loop handle it
@@ -38,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "weft/address.h"
 #include "weft/common.h"
 #include "weft/stream.h"
 
@@ -137,6 +139,36 @@ WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback 
  * (bytes still queued for writing are dropped). NULL is fine.
  * Thread: loop thread. Since 0.2. */
 WEFT_API weft_status weft_tcp_close(weft_tcp_stream_t* stream);
+
+/* Turns TCP_NODELAY on (`enable` non-zero: small writes go out at once, the
+ * default for weft's connections) or off (Nagle's algorithm).
+ * Errors: WEFT_ERR_INVALID_HANDLE / WEFT_ERR_STALE_HANDLE, or the kernel's
+ * refusal. Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_tcp_set_nodelay(weft_tcp_stream_t* stream, int enable);
+
+/* Turns SO_KEEPALIVE on (`enable` non-zero), probing after `delay_seconds`
+ * without traffic (1..32767 on Linux), or off (delay_seconds is then
+ * ignored). Errors: WEFT_ERR_INVALID_ARGUMENT (enable with delay_seconds 0,
+ * or a delay the kernel refuses). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_tcp_set_keepalive(weft_tcp_stream_t* stream, int enable,
+                                            unsigned delay_seconds);
+
+/* The connection's local address and port (*out, a plain value).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL), WEFT_ERR_NOT_CONNECTED (the
+ * socket has no address any more). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_tcp_stream_t* stream);
+
+/* The peer's address and port (*out, a plain value).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL), WEFT_ERR_NOT_CONNECTED (the
+ * connection is gone, say reset by the peer). Thread: loop thread.
+ * Since 0.3. */
+WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_tcp_stream_t* stream);
+
+/* The address and port a listener is bound to (*out, a plain value; the
+ * port is the one the kernel chose for port 0).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL). Thread: loop thread.
+ * Since 0.3. */
+WEFT_API weft_status weft_tcp_listener_address(weft_address* out, weft_tcp_listener_t* listener);
 
 /* The same handle as a weft_stream_t*, for weft/stream.h's functions. */
 static inline weft_stream_t* weft_tcp_as_stream(weft_tcp_stream_t* stream) {

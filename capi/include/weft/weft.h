@@ -59,5 +59,6 @@
 #include "weft/stream.h"
 #include "weft/tcp.h"
 #include "weft/process.h"
+#include "weft/pipe.h"
 
 #endif /* WEFT_WEFT_H */
