@@ -58,5 +58,7 @@
 #include "weft/address.h"
 #include "weft/stream.h"
 #include "weft/tcp.h"
+#include "weft/file.h"
+#include "weft/signal.h"
 
 #endif /* WEFT_WEFT_H */
