@@ -2,6 +2,9 @@
  * opening, bad input, and ending files with operations pending (each
  * callback exactly once). Files live in a fresh directory under
  * $TEST_TMPDIR. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* kill, mkdtemp, nanosleep, clock_gettime */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,9 @@
  * its callback once. Signals are process-wide: the tests run one after the
  * other (cmocka runs them in order), and each raises a signal only while a
  * handle of its own watches it, so no default action ever runs. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* kill, mkdtemp, nanosleep, clock_gettime */
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
