@@ -17,12 +17,12 @@
 //   2. every Opened (a File plus a reference, in that order, so that the
 //      File is closed before the reference goes), and the FileRec it ends in.
 // The relay normally drops its reference after handing the File on. If it is
-// cancelled instead (only Loop::close cancels it), File::open's own
+// cancelled instead (by Loop::close; or File::open's job was dropped unrun,
+// which weft's pools never do), File::open's own
 // continuation may still make a File and drop it, closing it through the
 // link: the relay's reference then goes to the loop (LoopResource), which
 // drops it at the end of Loop::close, after every continuation has run.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
