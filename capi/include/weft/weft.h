@@ -60,5 +60,7 @@
 #include "weft/tcp.h"
 #include "weft/process.h"
 #include "weft/pipe.h"
+#include "weft/file.h"
+#include "weft/signal.h"
 
 #endif /* WEFT_WEFT_H */
