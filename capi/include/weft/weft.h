@@ -58,5 +58,7 @@
 #include "weft/address.h"
 #include "weft/stream.h"
 #include "weft/tcp.h"
+#include "weft/udp.h"
+#include "weft/dns.h"
 
 #endif /* WEFT_WEFT_H */
