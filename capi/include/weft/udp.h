@@ -77,8 +77,8 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
                                    uint16_t port, const weft_udp_bind_options* options);
 
 /* The address and port `socket` is bound to, into *out.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL). Thread: loop thread.
- * Since 0.3. */
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL), WEFT_ERR_IO_ERROR (the
+ * kernel did not say). Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t* socket);
 
 /* Sends `len` bytes (copied during the call; 0 sends an empty datagram) as
