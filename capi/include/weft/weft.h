@@ -62,5 +62,7 @@
 #include "weft/pipe.h"
 #include "weft/file.h"
 #include "weft/signal.h"
+#include "weft/udp.h"
+#include "weft/dns.h"
 
 #endif /* WEFT_WEFT_H */
