@@ -12,7 +12,6 @@
  * stops being read (backpressure), and whichever callback sees the end frees
  * the connection. */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,22 +74,13 @@ static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream)
   read_next(c);
 }
 
-/* SIGINT/SIGTERM: blocked in every thread; this one waits for them and stops
- * the loop (weft_loop_stop may be called from any thread). */
-typedef struct signal_waiter {
-  sigset_t set;
-  weft_loop_t* loop;
-  int signal;
-} signal_waiter;
-
-static void* wait_for_signal(void* arg) {
-  signal_waiter* w = arg;
-  int sig = 0;
-  if (sigwait(&w->set, &sig) == 0) {
-    w->signal = sig;
-    weft_loop_stop(w->loop);
-  }
-  return NULL;
+/* SIGINT/SIGTERM (weft_signal_shutdown): note which, and stop the loop. */
+static void on_shutdown(void* user, weft_status status, int signum) {
+  if (status != WEFT_OK) return; /* the watch was closed first */
+  weft_loop_t* loop = user;
+  printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  fflush(stdout);
+  weft_loop_stop(loop);
 }
 
 int main(int argc, char** argv) {
@@ -111,24 +101,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  /* Block the signals before any thread starts, so that only the waiter
-   * sees them. */
-  signal_waiter waiter;
-  memset(&waiter, 0, sizeof(waiter));
-  sigemptyset(&waiter.set);
-  sigaddset(&waiter.set, SIGINT);
-  sigaddset(&waiter.set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &waiter.set, NULL);
-
   weft_runtime_t* runtime = NULL;
   weft_loop_t* loop = NULL;
   weft_tcp_listener_t* listener = NULL;
+  weft_signal_t* shutdown = NULL;
   uint16_t bound = 0;
   weft_status status = weft_runtime_create(&runtime, NULL);
   if (status == WEFT_OK) status = weft_runtime_loop(&loop, runtime);
   if (status == WEFT_OK) status = weft_tcp_listen(&listener, loop, host, (uint16_t)port, NULL);
   if (status == WEFT_OK) status = weft_tcp_listener_port(&bound, listener);
   if (status == WEFT_OK) status = weft_tcp_accept(listener, on_accept, listener);
+  if (status == WEFT_OK) status = weft_signal_shutdown(&shutdown, loop, on_shutdown, loop);
   if (status != WEFT_OK) {
     fprintf(stderr, "echo server: %s (%s)\n", weft_status_str(status), weft_status_name(status));
     weft_runtime_destroy(runtime);
@@ -137,16 +120,10 @@ int main(int argc, char** argv) {
   printf("echo server listening on %s:%u\n", host, (unsigned)bound);
   fflush(stdout);
 
-  waiter.loop = loop;
-  pthread_t thread;
-  pthread_create(&thread, NULL, wait_for_signal, &waiter);
-  /* Returns once weft_loop_stop is called: the pending accept keeps it going. */
+  /* Returns once on_shutdown stops it: the pending accept keeps it going. */
   status = weft_loop_run(loop, WEFT_RUN_DEFAULT);
-  pthread_join(thread, NULL);
-
-  printf("shutting down (%s)\n", waiter.signal == SIGINT ? "SIGINT" : "SIGTERM");
-  fflush(stdout);
-  /* Closes the listener and every connection; their callbacks free them. */
+  /* Closes the listener, the signal watch and every connection; their
+   * callbacks free them. */
   weft_runtime_destroy(runtime);
   return status == WEFT_OK ? 0 : 1;
 }
