@@ -29,7 +29,7 @@ required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                    "W4_timers_fire", "W10_threadsafe_pingpong", "W11_tcp_echo",
                                    "W11_tcp_echo_16k")}
-required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures")}
+required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures", "W11_tcp_echo", "W11_tcp_echo_16k")}
 missing = required - {(impl, name) for impl, name, _ in registered}
 if missing:
     sys.exit(f"not registered: {sorted(missing)}")
