@@ -153,3 +153,19 @@ void gate_open(gate* g) {
   pthread_cond_broadcast(&g->cond);
   pthread_mutex_unlock(&g->mutex);
 }
+
+void never_called(void* user, weft_status status) {
+  (void)user;
+  (void)status;
+  fail_msg("a callback of a failed call ran");
+}
+
+void record_read(void* user, weft_status status, const void* bytes, size_t len) {
+  read_record* r = user;
+  r->calls++;
+  r->status = status;
+  r->null_bytes = bytes == NULL;
+  if (len > sizeof(r->bytes)) len = sizeof(r->bytes);
+  if (len > 0) memcpy(r->bytes, bytes, len);
+  r->len = len;
+}

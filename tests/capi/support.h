@@ -73,6 +73,21 @@ typedef struct call_record {
 
 void record_callback(void* user, weft_status status);
 
+/* A weft_callback for calls that must fail: fails the test if it runs. */
+void never_called(void* user, weft_status status);
+
+/* A weft_stream_read_callback recorder: counts calls, keeps the last status
+ * and a copy of (up to 256 of) its bytes, and whether bytes was NULL. */
+typedef struct read_record {
+  int calls;
+  weft_status status;
+  char bytes[256];
+  size_t len;
+  int null_bytes;
+} read_record;
+
+void record_read(void* user, weft_status status, const void* bytes, size_t len);
+
 /* Holds pool work at a gate: wait_at_gate (a weft_work_fn taking a gate*)
  * blocks its worker until gate_open. */
 typedef struct gate {

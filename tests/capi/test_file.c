@@ -54,16 +54,16 @@ static void record_open(void* user, weft_status status, weft_file_t* file) {
 }
 
 /* What a read callback saw (a copy of the bytes). */
-typedef struct read_record {
+typedef struct bytes_record {
   int calls;
   weft_status status;
   unsigned char* bytes;
   size_t len;
   int bytes_null;
-} read_record;
+} bytes_record;
 
-static void record_read(void* user, weft_status status, const void* bytes, size_t len) {
-  read_record* r = user;
+static void record_bytes(void* user, weft_status status, const void* bytes, size_t len) {
+  bytes_record* r = user;
   r->calls++;
   r->status = status;
   r->bytes_null = bytes == NULL;
@@ -77,7 +77,7 @@ static void record_read(void* user, weft_status status, const void* bytes, size_
   }
 }
 
-static void read_record_free(read_record* r) {
+static void bytes_record_free(bytes_record* r) {
   free(r->bytes);
   r->bytes = NULL;
 }
@@ -118,11 +118,6 @@ static void never_called_size(void* user, weft_status status, uint64_t size) {
   fail_msg("a callback of a failed call ran");
 }
 
-static void never_called(void* user, weft_status status) {
-  (void)user;
-  (void)status;
-  fail_msg("a callback of a failed call ran");
-}
 
 /* Opens `path` and waits for the outcome. */
 static weft_status open_and_wait(weft_loop_t* loop, const char* path, uint32_t mode,
@@ -140,8 +135,8 @@ static weft_status open_and_wait(weft_loop_t* loop, const char* path, uint32_t m
   return r.status;
 }
 
-static void read_all_and_wait(weft_loop_t* loop, const char* path, read_record* r) {
-  assert_int_equal(weft_file_read_all(loop, path, NULL, record_read, r), WEFT_OK);
+static void read_all_and_wait(weft_loop_t* loop, const char* path, bytes_record* r) {
+  assert_int_equal(weft_file_read_all(loop, path, NULL, record_bytes, r), WEFT_OK);
   assert_true(run_until(loop, &r->calls));
 }
 
@@ -162,17 +157,17 @@ static void test_file__write_all_read_all_round_trip(void** state) {
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(written.status, WEFT_OK);
 
-  read_record back = {0};
+  bytes_record back = {0};
   read_all_and_wait(f->loop, tmp_path(&t, "blob"), &back);
   assert_int_equal(back.status, WEFT_OK);
   assert_int_equal(back.len, size);
   assert_memory_equal(back.bytes, data, size);
-  read_record_free(&back);
+  bytes_record_free(&back);
 
   /* Rewriting truncates; an empty file reads as WEFT_OK with len 0. */
   assert_int_equal(weft_file_write_all(f->loop, tmp_path(&t, "blob"), NULL, 0, NULL, NULL, NULL), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
-  read_record empty = {0};
+  bytes_record empty = {0};
   read_all_and_wait(f->loop, tmp_path(&t, "blob"), &empty);
   assert_int_equal(empty.status, WEFT_OK);
   assert_int_equal(empty.len, 0);
@@ -225,12 +220,12 @@ static void test_file__positional_reads_and_writes(void** state) {
   assert_int_equal(size.size, 15);
   assert_int_equal(synced.status, WEFT_OK);
 
-  read_record head = {0}, hole = {0}, tail = {0}, at_end = {0}, past_end = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 5, record_read, &head), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 5, 5, record_read, &hole), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 10, 100, record_read, &tail), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 15, 10, record_read, &at_end), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 1000, 10, record_read, &past_end), WEFT_OK);
+  bytes_record head = {0}, hole = {0}, tail = {0}, at_end = {0}, past_end = {0};
+  assert_int_equal(weft_file_read_at(file, 0, 5, record_bytes, &head), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 5, 5, record_bytes, &hole), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 10, 100, record_bytes, &tail), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 15, 10, record_bytes, &at_end), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 1000, 10, record_bytes, &past_end), WEFT_OK);
   assert_true(run_until(f->loop, &head.calls));
   assert_true(run_until(f->loop, &hole.calls));
   assert_true(run_until(f->loop, &tail.calls));
@@ -261,17 +256,17 @@ static void test_file__positional_reads_and_writes(void** state) {
   assert_int_equal(weft_file_close(file), WEFT_OK);
   assert_int_equal(weft_file_close(file), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
-  read_record_free(&head);
-  read_record_free(&hole);
-  read_record_free(&tail);
+  bytes_record_free(&head);
+  bytes_record_free(&hole);
+  bytes_record_free(&tail);
 
   /* The descriptor was closed, the data is there. */
-  read_record whole = {0};
+  bytes_record whole = {0};
   read_all_and_wait(f->loop, tmp_path(&t, "data"), &whole);
   assert_int_equal(whole.status, WEFT_OK);
   assert_int_equal(whole.len, 15);
   assert_memory_equal(whole.bytes, "hello\0\0\0\0\0world", 15);
-  read_record_free(&whole);
+  bytes_record_free(&whole);
 }
 
 static void test_file__append_and_access_modes(void** state) {
@@ -293,12 +288,12 @@ static void test_file__append_and_access_modes(void** state) {
   assert_int_equal(weft_file_close(file), WEFT_OK);
 
   assert_int_equal(open_and_wait(f->loop, tmp_path(&t, "log"), WEFT_FILE_READ, NULL, &file), WEFT_OK);
-  read_record all = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 64, record_read, &all), WEFT_OK);
+  bytes_record all = {0};
+  assert_int_equal(weft_file_read_at(file, 0, 64, record_bytes, &all), WEFT_OK);
   assert_true(run_until(f->loop, &all.calls));
   assert_int_equal(all.len, 4);
   assert_memory_equal(all.bytes, "abcd", 4);
-  read_record_free(&all);
+  bytes_record_free(&all);
   /* Opened read-only: writing is refused. */
   assert_int_equal(weft_file_write_at(file, 0, "x", 1, never_called_size, NULL), WEFT_ERR_INVALID_STATE);
   assert_int_equal(weft_file_close(file), WEFT_OK);
@@ -313,7 +308,7 @@ static void test_file__open_errors(void** state) {
   /* Missing. */
   assert_int_equal(open_and_wait(f->loop, tmp_path(&t, "missing"), WEFT_FILE_READ, NULL, &file),
                    WEFT_ERR_NOT_FOUND);
-  read_record missing = {0};
+  bytes_record missing = {0};
   read_all_and_wait(f->loop, tmp_path(&t, "missing"), &missing);
   assert_int_equal(missing.status, WEFT_ERR_NOT_FOUND);
   assert_int_equal(missing.len, 0);
@@ -336,7 +331,7 @@ static void test_file__open_errors(void** state) {
 
   /* A directory: not writable as a file, not readable as one. */
   assert_int_equal(open_and_wait(f->loop, t.dir, WEFT_FILE_WRITE, NULL, &file), WEFT_ERR_IO_ERROR);
-  read_record dir = {0};
+  bytes_record dir = {0};
   read_all_and_wait(f->loop, t.dir, &dir);
   assert_int_equal(dir.status, WEFT_ERR_IO_ERROR);
 
@@ -350,7 +345,7 @@ static void test_file__open_errors(void** state) {
     assert_int_equal(weft_file_close(file), WEFT_OK);
     assert_int_equal(open_and_wait(f->loop, tmp_path(&t, "secret"), WEFT_FILE_READ, NULL, &file),
                      WEFT_ERR_PERMISSION_DENIED);
-    read_record denied = {0};
+    bytes_record denied = {0};
     read_all_and_wait(f->loop, tmp_path(&t, "secret"), &denied);
     assert_int_equal(denied.status, WEFT_ERR_PERMISSION_DENIED);
   }
@@ -469,11 +464,11 @@ static void test_file__close_cancels_pending_operations_exactly_once(void** stat
   /* The only worker is held: nothing below starts. */
   assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, &g), WEFT_OK);
   gate_wait_entered(&g, 1);
-  read_record read = {0};
+  bytes_record read = {0};
   size_record write = {0}, size = {0};
   call_record sync = {0};
   open_record opening = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
   assert_int_equal(weft_file_write_at(file, 0, "CHANGED!", 8, record_size, &write), WEFT_OK);
   assert_int_equal(weft_file_size(file, record_size, &size), WEFT_OK);
   assert_int_equal(weft_file_sync(file, record_callback, &sync), WEFT_OK);
@@ -501,11 +496,11 @@ static void test_file__close_cancels_pending_operations_exactly_once(void** stat
   assert_int_equal(read.calls + write.calls + size.calls + sync.calls, 4);
 
   /* The cancelled write never started. */
-  read_record whole = {0};
+  bytes_record whole = {0};
   read_all_and_wait(f->loop, path, &whole);
   assert_int_equal(whole.len, 8);
   assert_memory_equal(whole.bytes, "original", 8);
-  read_record_free(&whole);
+  bytes_record_free(&whole);
   assert_int_equal(weft_executor_destroy(pool), WEFT_OK);
 }
 
@@ -525,12 +520,12 @@ static void test_file__scope_destroy_ends_its_files(void** state) {
   weft_file_t* file = NULL;
   assert_int_equal(open_and_wait(loop, path, WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE, NULL, &file), WEFT_OK);
 
-  read_record read = {0}, whole = {0};
+  bytes_record read = {0}, whole = {0};
   open_record opening = {0};
   call_record writing = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
   assert_int_equal(weft_file_open(loop, path, WEFT_FILE_READ, NULL, record_open, &opening), WEFT_OK);
-  assert_int_equal(weft_file_read_all(loop, path, NULL, record_read, &whole), WEFT_OK);
+  assert_int_equal(weft_file_read_all(loop, path, NULL, record_bytes, &whole), WEFT_OK);
   assert_int_equal(weft_file_write_all(loop, tmp_path(&t, "other"), "x", 1, NULL, record_callback, &writing),
                    WEFT_OK);
   int listed = 0;
@@ -560,9 +555,9 @@ static void test_file__runtime_destroy_ends_files_and_opens(void** state) {
   const char* path = tmp_path(&t, "data");
   weft_file_t* file = NULL;
   assert_int_equal(open_and_wait(f->loop, path, WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE, NULL, &file), WEFT_OK);
-  read_record read = {0};
+  bytes_record read = {0};
   open_record first = {0}, second = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
   assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, NULL, record_open, &first), WEFT_OK);
   /* One open whose job has already finished on its worker, one maybe not. */
   sleep_ms(20);
@@ -609,20 +604,20 @@ static void test_file__explicit_executor(void** state) {
   /* A strand works too. */
   weft_file_options on_strand = WEFT_FILE_OPTIONS_INIT;
   on_strand.executor = strand;
-  read_record whole = {0};
-  assert_int_equal(weft_file_read_all(f->loop, path, &on_strand, record_read, &whole), WEFT_OK);
+  bytes_record whole = {0};
+  assert_int_equal(weft_file_read_all(f->loop, path, &on_strand, record_bytes, &whole), WEFT_OK);
   assert_true(run_until(f->loop, &whole.calls));
   assert_int_equal(whole.status, WEFT_OK);
   assert_int_equal(whole.len, 6);
   assert_memory_equal(whole.bytes, "pooled", 6);
-  read_record_free(&whole);
+  bytes_record_free(&whole);
   assert_int_equal(weft_executor_destroy(strand), WEFT_OK);
 
   /* The executor destroyed under an open file: its calls fail with CLOSED,
    * and closing it still works. */
   assert_int_equal(weft_executor_destroy(pool), WEFT_OK);
-  read_record after = {0};
-  assert_int_equal(weft_file_read_at(opened.file, 0, 6, record_read, &after), WEFT_OK);
+  bytes_record after = {0};
+  assert_int_equal(weft_file_read_at(opened.file, 0, 6, record_bytes, &after), WEFT_OK);
   assert_true(run_until(f->loop, &after.calls));
   assert_int_equal(after.status, WEFT_ERR_CLOSED);
   assert_int_equal(weft_file_close(opened.file), WEFT_OK);

@@ -33,31 +33,6 @@ static void record_stream(void* user, weft_status status, weft_stream_t* stream)
   r->stream = stream;
 }
 
-/* What a read callback saw. */
-typedef struct read_record {
-  int calls;
-  weft_status status;
-  char bytes[256];
-  size_t len;
-  int null_bytes; /* bytes was NULL */
-} read_record;
-
-static void record_read(void* user, weft_status status, const void* bytes, size_t len) {
-  read_record* r = user;
-  r->calls++;
-  r->status = status;
-  r->null_bytes = bytes == NULL;
-  if (len > sizeof(r->bytes)) len = sizeof(r->bytes);
-  if (len > 0) memcpy(r->bytes, bytes, len);
-  r->len = len;
-}
-
-static void never_called(void* user, weft_status status) {
-  (void)user;
-  (void)status;
-  fail_msg("a callback of a failed call ran");
-}
-
 static void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
   (void)user;
   (void)status;

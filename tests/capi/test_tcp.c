@@ -31,23 +31,6 @@ static void record_stream(void* user, weft_status status, weft_tcp_stream_t* str
   r->stream = stream;
 }
 
-/* What a read callback saw. */
-typedef struct read_record {
-  int calls;
-  weft_status status;
-  char bytes[64];
-  size_t len;
-} read_record;
-
-static void record_read(void* user, weft_status status, const void* bytes, size_t len) {
-  read_record* r = user;
-  r->calls++;
-  r->status = status;
-  if (len > sizeof(r->bytes)) len = sizeof(r->bytes);
-  if (len > 0) memcpy(r->bytes, bytes, len);
-  r->len = len;
-}
-
 static weft_tcp_listener_t* listen_loopback(fixture* f, uint16_t* port) {
   weft_tcp_listener_t* listener = NULL;
   assert_int_equal(weft_tcp_listen(&listener, f->loop, "127.0.0.1", 0, NULL), WEFT_OK);

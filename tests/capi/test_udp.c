@@ -57,11 +57,6 @@ static void never_called_recv(void* user, weft_status status, const void* bytes,
   fail_msg("a callback of a failed call ran");
 }
 
-static void never_called(void* user, weft_status status) {
-  (void)user;
-  (void)status;
-  fail_msg("a callback of a failed call ran");
-}
 
 static weft_udp_socket_t* bind_on(weft_loop_t* loop, const char* host, weft_address* address) {
   weft_udp_socket_t* socket = NULL;
