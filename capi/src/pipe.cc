@@ -38,29 +38,6 @@ std::string socket_path(const char* path) {
   return std::string(path, length);
 }
 
-// Starts an accept or connect: the new connection becomes a stream handle in
-// `scope` before the callback gets it.
-void start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<PipeStream> future,
-                     weft_pipe_stream_callback callback, void* user) {
-  Scope* const owner = &scope;
-  start_io_op(
-      scope, scope.runtime, rec, name, std::move(future),
-      [owner, callback, user](Result<PipeStream>& result) {
-        weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
-        weft_stream_t* handle = nullptr;
-        if (status == WEFT_OK) {
-          try {
-            handle = as_handle<weft_stream_t>(
-                adopt_stream(*owner, owner->runtime, std::move(result).value(), Kind::pipe_stream));
-          } catch (...) {
-            status = to_status(Errc::no_memory);
-          }
-        }
-        callback(user, status, handle);
-      },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
-}
-
 // A descriptor that may become a stream, or fails.
 void check_stream_fd(int fd) {
   if (fd < 0) fail(Errc::invalid_argument, "fd < 0");
@@ -131,7 +108,8 @@ WEFT_API weft_status weft_pipe_accept(weft_pipe_listener_t* listener, weft_pipe_
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
     require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
-    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), callback, user);
+    weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", rec.core.accept(),
+                                    Kind::pipe_stream, callback, user);
     return WEFT_OK;
   });
 }
@@ -151,10 +129,10 @@ WEFT_API weft_status weft_pipe_connect(weft_loop_t* loop, const char* path, uint
     require(reinterpret_cast<const void*>(callback), "callback");
     const std::string socket_path = weft::capi::socket_path(path);
     scope.require_open(__func__);
-    weft::capi::start_stream_op(
-        scope, nullptr, "connect",
+    weft::capi::start_new_stream_op(
+        scope, scope.runtime, nullptr, "connect",
         weft::PipeStream::connect(scope.runtime.loop, socket_path, std::chrono::milliseconds(timeout_ms)),
-        callback, user);
+        Kind::pipe_stream, callback, user);
     return WEFT_OK;
   });
 }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "capi/src/guard.h"
 #include "capi/src/io.h"
 #include "core/io/stream.h"
 #include "weft/stream.h"
@@ -42,6 +43,32 @@ HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind) {
   rec->scope = &scope;
   rec->core = std::move(core);
   return register_io(rec, kind);
+}
+
+// Starts an operation whose outcome is a new connection (an accept or a
+// connect): it becomes a stream handle of `kind` in `scope` before
+// callback(user, WEFT_OK, handle) gets it; a failure or cancellation passes
+// NULL. H is the handle type the callback takes.
+template <class S, class H>
+IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<S> future,
+                          Kind kind, void (*callback)(void*, weft_status, H*), void* user) {
+  Scope* const owner = &scope;
+  Runtime* const rt = &runtime;
+  return start_io_op(
+      scope, runtime, rec, name, std::move(future),
+      [owner, rt, kind, callback, user](Result<S>& result) {
+        weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
+        H* handle = nullptr;
+        if (status == WEFT_OK) {
+          try {
+            handle = as_handle<H>(adopt_stream(*owner, *rt, std::move(result).value(), kind));
+          } catch (...) {
+            status = to_status(Errc::no_memory);
+          }
+        }
+        callback(user, status, handle);
+      },
+      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
 }
 
 // Looks up a handle of any stream kind on the loop thread, or fails.

@@ -26,30 +26,12 @@ StreamRec& tcp_stream_of(const void* handle, const char* function) {
   return static_cast<StreamRec&>(io_of(handle, Kind::tcp_stream, "stream", function));
 }
 
-// Starts an accept or connect: the new connection becomes a stream handle in
-// `scope` before the callback gets it.
-IoOp* start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
-                      weft_tcp_stream_callback callback, void* user) {
-  Runtime& runtime = scope.runtime;
-  Scope* const owner = &scope;
-  IoOp* op = start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [owner, callback, user](Result<TcpStream>& result) {
-        weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
-        weft_tcp_stream_t* handle = nullptr;
-        if (status == WEFT_OK) {
-          try {
-            handle = as_handle<weft_tcp_stream_t>(
-                adopt_stream(*owner, owner->runtime, std::move(result).value(), Kind::tcp_stream));
-          } catch (...) {
-            status = to_status(Errc::no_memory);
-          }
-        }
-        callback(user, status, handle);
-      },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
-  op->object_kind = WEFT_OBJECT_TCP_OPERATION;
-  return op;
+// Starts an accept or connect (see start_new_stream_op), listed as a TCP
+// operation.
+void start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
+                     weft_tcp_stream_callback callback, void* user) {
+  start_new_stream_op(scope, scope.runtime, rec, name, std::move(future), Kind::tcp_stream, callback, user)
+      ->object_kind = WEFT_OBJECT_TCP_OPERATION;
 }
 
 weft::TcpStream& tcp_core(StreamRec& rec) noexcept {
