@@ -7,7 +7,7 @@
 // write and close TCP on loopback; the I/O API (opcodes 224..255): streams
 // (TCP through weft_tcp_as_stream, socket pairs, Unix domain sockets, pipes
 // from pipe(2)), UDP between the program's own sockets, files in a temp dir
-// the target makes once, weft_resolve of "localhost" and numeric hosts,
+// the target makes for each input, weft_resolve of "localhost" and numeric hosts,
 // SIGUSR1/SIGUSR2 watched and raised, and weft_process_spawn calls that
 // fail before spawning — and misuse: forged handles, handles of the wrong
 // kind, handles used after release, close or destroy, invalid enums, sizes
@@ -31,7 +31,6 @@
 // "localhost" (IPv4 or any family, which /etc/hosts answers) and numeric
 // hosts, and no process is spawned. Signals raised are only SIGUSR1 and
 // SIGUSR2, and only while weft's handler is installed for them.
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -303,13 +302,16 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
 const char kText[] = "line\nfuzz\r\nabc\0def\n\n";
 char g_big[1 << 18];  // zeros, for large writes and datagrams
 
-// The temp dir of the file and socket steps: made once, removed at exit.
+// The temp dir of the file and socket steps: made for each input and
+// removed after it (libFuzzer leaves with _Exit, which runs no atexit
+// handler), so each input starts from an empty directory.
 std::string g_dir;
 
 int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
 
 void remove_temp_dir() {
   if (!g_dir.empty()) nftw(g_dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  g_dir.clear();
 }
 
 // The names the file and socket steps share: a file may be where a socket
@@ -319,20 +321,14 @@ const std::string kLongName(110, 'n');   // a fine file name, too long for a soc
 const std::string kTooLong(300, 't');    // too long for any file name
 
 void prepare_temp_dir() {
-  if (g_dir.empty()) {
-    const char* base = std::getenv("TEST_TMPDIR");
-    // A socket path has at most WEFT_PIPE_PATH_MAX bytes: leave room under it.
-    if (base == nullptr || base[0] == '\0' || std::strlen(base) > 60) base = "/tmp";
-    std::string pattern = std::string(base) + "/weft_fuzz_XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (mkdtemp(buffer.data()) == nullptr) violated("cannot make the temp dir");
-    g_dir = buffer.data();
-    std::atexit(remove_temp_dir);
-  }
-  // Each input starts from the same (empty) directory.
-  for (const char* name : kNames) ::unlink((g_dir + "/" + name).c_str());
-  ::unlink((g_dir + "/" + kLongName).c_str());
+  const char* base = std::getenv("TEST_TMPDIR");
+  // A socket path has at most WEFT_PIPE_PATH_MAX bytes: leave room under it.
+  if (base == nullptr || base[0] == '\0' || std::strlen(base) > 60) base = "/tmp";
+  std::string pattern = std::string(base) + "/weft_fuzz_XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (mkdtemp(buffer.data()) == nullptr) violated("cannot make the temp dir");
+  g_dir = buffer.data();
 }
 
 // A path for the file and socket steps (NULL too).
@@ -1379,5 +1375,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (w.pointers_given != w.pointers_destroyed) violated("a pointer value was not destroyed exactly once");
   if (tracking.live != 0) violated("the runtime's allocator has blocks left");
+  remove_temp_dir();  // after the runtime: its listeners removed their socket files
   return 0;
 }
