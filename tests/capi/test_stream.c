@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,6 +839,50 @@ static void test_stream__loop_thread_only(void** state) {
   assert_int_equal(weft_stream_close(b), WEFT_OK);
 }
 
+/* A write to a peer that is gone fails with WEFT_ERR_BROKEN_PIPE, also in a
+ * process where SIGPIPE has its default action (which would end it): the
+ * runtime ignores SIGPIPE then. (Found by the C API fuzz target.) */
+static int sigpipe_default_setup(void** state) {
+  signal(SIGPIPE, SIG_DFL);
+  return fixture_setup(state);
+}
+
+static void test_stream__write_to_a_closed_peer_is_a_broken_pipe(void** state) {
+  fixture* f = FIXTURE(state);
+  weft_stream_t *a, *b;
+  make_pair(f, &a, &b);
+  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  call_record first = {0}, second = {0};
+  assert_int_equal(weft_stream_write(a, "x", 1, record_callback, &first), WEFT_OK);
+  assert_true(run_until(f->loop, &first.calls));
+  assert_int_equal(weft_stream_write(a, "y", 1, record_callback, &second), WEFT_OK);
+  assert_true(run_until(f->loop, &second.calls));
+  assert_int_equal(first.status, WEFT_ERR_BROKEN_PIPE);
+  assert_int_equal(second.status, WEFT_ERR_BROKEN_PIPE);
+  assert_int_equal(weft_stream_close(a), WEFT_OK);
+  struct sigaction now;
+  assert_int_equal(sigaction(SIGPIPE, NULL, &now), 0);
+  assert_true(now.sa_handler == SIG_IGN);
+}
+
+static void on_sigpipe(int signum) { (void)signum; }
+
+/* A SIGPIPE handler the host installed stays installed. */
+static void test_stream__host_sigpipe_handler_is_kept(void** state) {
+  (void)state;
+  struct sigaction mine, before, after;
+  memset(&mine, 0, sizeof mine);
+  mine.sa_handler = on_sigpipe;
+  sigemptyset(&mine.sa_mask);
+  assert_int_equal(sigaction(SIGPIPE, &mine, &before), 0);
+  weft_runtime_t* runtime = NULL;
+  assert_int_equal(weft_runtime_create(&runtime, NULL), WEFT_OK);
+  assert_int_equal(sigaction(SIGPIPE, NULL, &after), 0);
+  assert_true(after.sa_handler == on_sigpipe);
+  assert_int_equal(weft_runtime_destroy(runtime), WEFT_OK);
+  assert_int_equal(sigaction(SIGPIPE, &before, NULL), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_stream__read_exactly, fixture_setup, fixture_teardown),
@@ -859,6 +904,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stream__cancelled_scope_takes_nothing_new, fixture_setup,
                                       fixture_teardown),
       cmocka_unit_test_setup_teardown(test_stream__loop_thread_only, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_stream__write_to_a_closed_peer_is_a_broken_pipe,
+                                      sigpipe_default_setup, fixture_teardown),
+      cmocka_unit_test(test_stream__host_sigpipe_handler_is_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
