@@ -1,7 +1,5 @@
 #include "capi/src/runtime.h"
 
-#include <signal.h>
-
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -12,23 +10,6 @@
 namespace weft::capi {
 
 namespace {
-
-// A write to a socket or pipe whose peer is gone raises SIGPIPE (libuv
-// writes with writev, which has no MSG_NOSIGNAL), and SIGPIPE's default
-// action ends the process: the write's callback would never get its
-// WEFT_ERR_BROKEN_PIPE. So a runtime ignores SIGPIPE while the process has
-// its default action; a host's own handler (or SIG_IGN) stays as it is.
-void ignore_default_sigpipe() noexcept {
-  struct sigaction current;
-  if (sigaction(SIGPIPE, nullptr, &current) != 0) return;
-  if ((current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL) {
-    struct sigaction ignore;
-    std::memset(&ignore, 0, sizeof(ignore));
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGPIPE, &ignore, nullptr);
-  }
-}
 
 LoopOptions loop_options(const weft_runtime_options& options, std::optional<ManualClock>& manual) {
   LoopOptions out;
@@ -244,7 +225,6 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtim
       fail(Errc::invalid_argument, "options.allocator: set both alloc and free, or neither");
     }
 
-    weft::capi::ignore_default_sigpipe();
 
     // The runtime lives in its own allocator.
     weft::capi::Allocator bootstrap(o.allocator);

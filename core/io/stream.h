@@ -45,6 +45,11 @@
 // Cancellation: cancelling a pending read's future (from any thread) frees
 // the stream for the next read at once; no byte is lost.
 //
+// SIGPIPE: making a stream sets SIGPIPE to ignored, process-wide, if it has
+// its default action (which would end the process on a write to a gone
+// peer), so such a write fails with Errc::broken_pipe; a handler the host
+// installed, or an ignore, stays (detail/sigpipe.h).
+//
 // Threads: use a stream on its loop's thread (debug builds check:
 // Errc::wrong_thread). It may be moved, and destroyed on any thread.
 #pragma once

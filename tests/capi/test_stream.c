@@ -876,7 +876,11 @@ static void test_stream__host_sigpipe_handler_is_kept(void** state) {
   sigemptyset(&mine.sa_mask);
   assert_int_equal(sigaction(SIGPIPE, &mine, &before), 0);
   weft_runtime_t* runtime = NULL;
+  weft_loop_t* loop = NULL;
+  weft_stream_t *a = NULL, *b = NULL;
   assert_int_equal(weft_runtime_create(&runtime, NULL), WEFT_OK);
+  assert_int_equal(weft_runtime_loop(&loop, runtime), WEFT_OK);
+  assert_int_equal(weft_pipe_pair(&a, &b, loop), WEFT_OK); /* streams made: the handler stays */
   assert_int_equal(sigaction(SIGPIPE, NULL, &after), 0);
   assert_true(after.sa_handler == on_sigpipe);
   assert_int_equal(weft_runtime_destroy(runtime), WEFT_OK);

@@ -85,10 +85,6 @@ WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options,
  * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, struct_size unknown, a bad
  * clock kind, only one of alloc/free set), WEFT_ERR_NO_MEMORY.
  * Ownership: the caller owns *out; free it with weft_runtime_destroy.
- * SIGPIPE: if it has its default action (which ends the process), it is
- * ignored from now on, process-wide, so that a write to a peer that is gone
- * fails with WEFT_ERR_BROKEN_PIPE; a handler the host installed, or SIG_IGN,
- * stays as it is.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_create(weft_runtime_t** out,
                                          const weft_runtime_options* options);

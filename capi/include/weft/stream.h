@@ -43,6 +43,11 @@
  * WEFT_ERR_CANCELLED inside the call that ended its handle. If a function
  * returns an error, its callback is never called and `user` stays yours.
  *
+ * SIGPIPE. Making a stream (any kind) sets SIGPIPE to ignored, process-wide,
+ * if it has its default action (which ends the process), so that a write to
+ * a peer that is gone fails with WEFT_ERR_BROKEN_PIPE; a handler the host
+ * installed, or SIG_IGN, stays as it is.
+ *
  * Thread: every function here is loop thread only.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.

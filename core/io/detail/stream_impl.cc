@@ -1,5 +1,7 @@
 #include "core/io/detail/stream_impl.h"
 
+#include "core/io/detail/sigpipe.h"
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -24,6 +26,7 @@ StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
     : IoObject(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
 
 IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
+  ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
   auto impl = IoRef<StreamImpl>::adopt(new StreamImpl(loop, type));
   impl->check_thread("create");
   int rc = type == Type::tcp

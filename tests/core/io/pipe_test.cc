@@ -2,6 +2,7 @@
 // and pipe descriptors behind the same Stream interface as TCP.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,26 @@ TEST_CASE("a socketpair gives two connected streams", "[pipe]") {
   REQUIRE(get(loop, a.read_exactly(6)) == "from b");
   a.close();
   REQUIRE(get(loop, b.read_some()).empty());
+}
+
+TEST_CASE("a write to a gone peer fails with broken_pipe, even where SIGPIPE would end the process",
+          "[pipe]") {
+  struct sigaction before {};
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  sigemptyset(&fallback.sa_mask);
+  REQUIRE(::sigaction(SIGPIPE, &fallback, &before) == 0);  // as a fresh process has it
+  weft::Loop loop;
+  auto [a, b] = weft::PipeStream::pair(loop);  // making a stream ignores the default SIGPIPE
+  b.close();
+  auto first = await(loop, a.write("into the void"));
+  auto second = await(loop, a.write("and again"));
+  REQUIRE((!first.ok() || !second.ok()));
+  REQUIRE((first.ok() ? second : first).error().code() == weft::Errc::broken_pipe);
+  struct sigaction now {};
+  REQUIRE(::sigaction(SIGPIPE, nullptr, &now) == 0);
+  REQUIRE(now.sa_handler == SIG_IGN);
+  ::sigaction(SIGPIPE, &before, nullptr);
 }
 
 TEST_CASE("a pipe's descriptors become streams", "[pipe]") {
