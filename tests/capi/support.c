@@ -160,6 +160,14 @@ void never_called(void* user, weft_status status) {
   fail_msg("a callback of a failed call ran");
 }
 
+void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
+  (void)user;
+  (void)status;
+  (void)bytes;
+  (void)len;
+  fail_msg("a callback of a failed call ran");
+}
+
 void record_read(void* user, weft_status status, const void* bytes, size_t len) {
   read_record* r = user;
   r->calls++;

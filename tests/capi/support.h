@@ -73,8 +73,9 @@ typedef struct call_record {
 
 void record_callback(void* user, weft_status status);
 
-/* A weft_callback for calls that must fail: fails the test if it runs. */
+/* Callbacks for calls that must fail: each fails the test if it runs. */
 void never_called(void* user, weft_status status);
+void never_called_read(void* user, weft_status status, const void* bytes, size_t len);
 
 /* A weft_stream_read_callback recorder: counts calls, keeps the last status
  * and a copy of (up to 256 of) its bytes, and whether bytes was NULL. */

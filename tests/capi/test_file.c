@@ -103,21 +103,12 @@ static void never_called_open(void* user, weft_status status, weft_file_t* file)
   fail_msg("a callback of a failed call ran");
 }
 
-static void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
-  (void)user;
-  (void)status;
-  (void)bytes;
-  (void)len;
-  fail_msg("a callback of a failed call ran");
-}
-
 static void never_called_size(void* user, weft_status status, uint64_t size) {
   (void)user;
   (void)status;
   (void)size;
   fail_msg("a callback of a failed call ran");
 }
-
 
 /* Opens `path` and waits for the outcome. */
 static weft_status open_and_wait(weft_loop_t* loop, const char* path, uint32_t mode,

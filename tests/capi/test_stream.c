@@ -34,14 +34,6 @@ static void record_stream(void* user, weft_status status, weft_stream_t* stream)
   r->stream = stream;
 }
 
-static void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
-  (void)user;
-  (void)status;
-  (void)bytes;
-  (void)len;
-  fail_msg("a callback of a failed call ran");
-}
-
 static void never_called_stream(void* user, weft_status status, weft_stream_t* stream) {
   (void)user;
   (void)status;

@@ -137,14 +137,6 @@ static void never_called_stream(void* user, weft_status status, weft_tcp_stream_
   fail_msg("a callback of a failed call ran");
 }
 
-static void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
-  (void)user;
-  (void)status;
-  (void)bytes;
-  (void)len;
-  fail_msg("a callback of a failed call ran");
-}
-
 static void test_tcp__bad_input(void** state) {
   fixture* f = FIXTURE(state);
   weft_tcp_listener_t* listener = NULL;
