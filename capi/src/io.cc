@@ -67,6 +67,25 @@ void cancel_io_op(IoOp* op) noexcept {
   invoke_callback(runtime, [&] { op->call_cancelled(); });
 }
 
+weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept {
+  const HandleBits handle = rec.handle;
+  const Kind kind = rec.kind;
+  bool cancelled = false;
+  for (;;) {
+    IoOp* next = nullptr;
+    rec.ops.for_each([&](IoOp* op) {
+      if (next == nullptr && (!reads_only || op->is_read)) next = op;
+    });
+    if (next == nullptr) break;
+    cancel_io_op(next);
+    cancelled = true;
+    // The callback may have ended the handle (and freed `rec`).
+    HandleError error = HandleError::none;
+    if (lookup_handle(as_handle<void>(handle), kind, error) == nullptr) break;
+  }
+  return cancelled ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED;
+}
+
 void end_io(IoRec* rec) noexcept {
   Runtime& runtime = *rec->runtime;
   Scope* scope = rec->scope;

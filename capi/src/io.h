@@ -103,6 +103,13 @@ void end_io(IoRec* rec) noexcept;
 // future; the continuation frees the op later.
 void cancel_io_op(IoOp* op) noexcept;
 
+// Cancels `rec`'s pending ops (only its reads, is_read, if `reads_only`),
+// each as cancel_io_op does, in the order they were made; stops early if a
+// callback ends the handle (its other ops are cancelled by that). Returns
+// WEFT_OK if one was cancelled, WEFT_ERR_ALREADY_COMPLETED if none was
+// pending (not a misuse: it may have completed a moment earlier).
+weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept;
+
 // Takes a pending op out of its list and its scope's count.
 void retire_io_op(IoOp* op) noexcept;
 void settle_scope(Scope* scope) noexcept;

@@ -114,6 +114,12 @@ WEFT_API weft_status weft_pipe_accept(weft_pipe_listener_t* listener, weft_pipe_
   });
 }
 
+WEFT_API weft_status weft_pipe_cancel_accept(weft_pipe_listener_t* listener) {
+  return api(__func__, [&] {
+    return weft::capi::cancel_pending(weft::capi::listener_of(listener, __func__), /*reads_only=*/false);
+  });
+}
+
 WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {

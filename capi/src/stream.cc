@@ -211,6 +211,12 @@ WEFT_API weft_status weft_stream_shutdown(weft_stream_t* stream, weft_callback c
   });
 }
 
+WEFT_API weft_status weft_stream_cancel_read(weft_stream_t* stream) {
+  return api(__func__, [&] {
+    return weft::capi::cancel_pending(weft::capi::stream_of(stream, __func__), /*reads_only=*/true);
+  });
+}
+
 WEFT_API weft_status weft_stream_close(weft_stream_t* stream) {
   if (stream == nullptr) return WEFT_OK;
   return api(__func__, [&] {

@@ -103,6 +103,12 @@ WEFT_API weft_status weft_tcp_accept(weft_tcp_listener_t* listener, weft_tcp_str
   });
 }
 
+WEFT_API weft_status weft_tcp_cancel_accept(weft_tcp_listener_t* listener) {
+  return api(__func__, [&] {
+    return weft::capi::cancel_pending(weft::capi::listener_of(listener, __func__), /*reads_only=*/false);
+  });
+}
+
 WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {

@@ -136,6 +136,12 @@ WEFT_API weft_status weft_udp_recv_from(weft_udp_socket_t* socket, weft_udp_recv
   });
 }
 
+WEFT_API weft_status weft_udp_cancel_recv(weft_udp_socket_t* socket) {
+  return api(__func__, [&] {
+    return weft::capi::cancel_pending(weft::capi::udp_of(socket, __func__), /*reads_only=*/true);
+  });
+}
+
 WEFT_API weft_status weft_udp_close(weft_udp_socket_t* socket) {
   if (socket == nullptr) return WEFT_OK;
   return api(__func__, [&] {

@@ -94,6 +94,13 @@ WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size
 WEFT_API weft_status weft_pipe_accept(weft_pipe_listener_t* listener,
                                       weft_pipe_stream_callback callback, void* user);
 
+/* Cancels the pending accepts: each callback is called with
+ * WEFT_ERR_CANCELLED (and a NULL stream), in the order they were made,
+ * before this returns; the listener keeps listening.
+ * WEFT_ERR_ALREADY_COMPLETED if none was pending (not an error in the
+ * caller's use). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_pipe_cancel_accept(weft_pipe_listener_t* listener);
+
 /* Stops listening, removes the socket file and ends the handle: pending
  * accepts are called with WEFT_ERR_CANCELLED before this returns. NULL is
  * fine. Thread: loop thread. Since 0.3. */

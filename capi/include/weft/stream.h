@@ -154,6 +154,14 @@ typedef struct weft_stream_limits {
  * write_high_water). Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits);
 
+/* Cancels the pending read (weft_stream_read, _read_exactly, _read_until):
+ * its callback is called with WEFT_ERR_CANCELLED before this returns, and
+ * the stream stays usable — bytes the read did not take stay buffered for
+ * the next one. WEFT_ERR_ALREADY_COMPLETED if no read was pending (not an
+ * error in the caller's use: it may have completed a moment earlier).
+ * Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_cancel_read(weft_stream_t* stream);
+
 /* Half-closes: sends end-of-stream after the queued writes; reading goes
  * on. `callback` (may be NULL) runs once the shutdown is done. Writes made
  * after it fail (their callback gets WEFT_ERR_INVALID_STATE).

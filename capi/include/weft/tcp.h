@@ -96,6 +96,14 @@ WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* 
 WEFT_API weft_status weft_tcp_accept(weft_tcp_listener_t* listener,
                                      weft_tcp_stream_callback callback, void* user);
 
+/* Cancels the pending accepts: each callback is called with
+ * WEFT_ERR_CANCELLED (and a NULL stream), in the order they were made,
+ * before this returns; the listener keeps listening (connections that
+ * arrive wait in the backlog for the next accept).
+ * WEFT_ERR_ALREADY_COMPLETED if none was pending (not an error in the
+ * caller's use). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_tcp_cancel_accept(weft_tcp_listener_t* listener);
+
 /* Stops listening and ends the handle: pending accepts are called with
  * WEFT_ERR_CANCELLED before this returns. NULL is fine.
  * Thread: loop thread. Since 0.2. */

@@ -100,6 +100,13 @@ WEFT_API weft_status weft_udp_send_to(weft_udp_socket_t* socket, const void* byt
 WEFT_API weft_status weft_udp_recv_from(weft_udp_socket_t* socket,
                                         weft_udp_recv_callback callback, void* user);
 
+/* Cancels the pending receive: its callback is called with
+ * WEFT_ERR_CANCELLED before this returns; the socket stays usable (a
+ * datagram that arrives later waits for the next receive).
+ * WEFT_ERR_ALREADY_COMPLETED if no receive was pending (not an error in the
+ * caller's use). Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_udp_cancel_recv(weft_udp_socket_t* socket);
+
 /* Closes the socket at once and ends the handle: a pending receive and
  * pending sends are called with WEFT_ERR_CANCELLED before this returns
  * (datagrams queued for sending are dropped). NULL is fine.
