@@ -177,3 +177,56 @@ void record_read(void* user, weft_status status, const void* bytes, size_t len) 
   if (len > 0) memcpy(r->bytes, bytes, len);
   r->len = len;
 }
+
+void spin_loop(weft_loop_t* loop, int passes) {
+  for (int i = 0; i < passes; ++i) {
+    assert_int_equal(weft_loop_run(loop, WEFT_RUN_NOWAIT), WEFT_OK);
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+}
+
+void stream_pair_open(fixture* f, weft_stream_t** a, weft_stream_t** b) {
+  *a = NULL;
+  *b = NULL;
+  assert_int_equal(weft_pipe_pair(a, b, f->loop), WEFT_OK);
+  assert_non_null(*a);
+  assert_non_null(*b);
+  assert_true(*a != *b);
+}
+
+void stream_write_text(weft_stream_t* stream, const char* text) {
+  assert_int_equal(weft_stream_write(stream, text, strlen(text), NULL, NULL), WEFT_OK);
+}
+
+void record_tcp_stream(void* user, weft_status status, weft_tcp_stream_t* stream) {
+  tcp_stream_record* r = user;
+  r->calls++;
+  r->status = status;
+  r->stream = stream;
+}
+
+weft_tcp_listener_t* tcp_listen_loopback(fixture* f, uint16_t* port) {
+  weft_tcp_listener_t* listener = NULL;
+  assert_int_equal(weft_tcp_listen(&listener, f->loop, "127.0.0.1", 0, NULL), WEFT_OK);
+  assert_non_null(listener);
+  assert_int_equal(weft_tcp_listener_port(port, listener), WEFT_OK);
+  assert_true(*port != 0);
+  return listener;
+}
+
+void tcp_connect_pair(fixture* f, weft_tcp_listener_t* listener, uint16_t port,
+                      weft_tcp_stream_t** client, weft_tcp_stream_t** server) {
+  tcp_stream_record accepted = {0}, connected = {0};
+  assert_int_equal(weft_tcp_accept(listener, record_tcp_stream, &accepted), WEFT_OK);
+  assert_int_equal(
+      weft_tcp_connect(f->loop, "127.0.0.1", port, 5000, record_tcp_stream, &connected), WEFT_OK);
+  assert_true(run_until(f->loop, &connected.calls));
+  assert_true(run_until(f->loop, &accepted.calls));
+  assert_int_equal(connected.status, WEFT_OK);
+  assert_int_equal(accepted.status, WEFT_OK);
+  assert_non_null(connected.stream);
+  assert_non_null(accepted.stream);
+  *client = connected.stream;
+  *server = accepted.stream;
+}

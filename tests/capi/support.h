@@ -89,6 +89,35 @@ typedef struct read_record {
 
 void record_read(void* user, weft_status status, const void* bytes, size_t len);
 
+/* Runs the loop without blocking `passes` times, 1 ms apart (lets ready I/O
+ * happen). */
+void spin_loop(weft_loop_t* loop, int passes);
+
+/* A connected pair of streams from weft_pipe_pair on the fixture's loop
+ * (fails the test if it cannot make one). */
+void stream_pair_open(fixture* f, weft_stream_t** a, weft_stream_t** b);
+
+/* Queues `text` (without its NUL) on `stream`, with no callback. */
+void stream_write_text(weft_stream_t* stream, const char* text);
+
+/* TCP on loopback. What a weft_tcp_accept / weft_tcp_connect callback saw
+ * (record_tcp_stream records it). */
+typedef struct tcp_stream_record {
+  int calls;
+  weft_status status;
+  weft_tcp_stream_t* stream;
+} tcp_stream_record;
+
+void record_tcp_stream(void* user, weft_status status, weft_tcp_stream_t* stream);
+
+/* A listener on 127.0.0.1 with a port the system chose (stored in *port). */
+weft_tcp_listener_t* tcp_listen_loopback(fixture* f, uint16_t* port);
+
+/* A connected pair through `listener` (on 127.0.0.1:`port`): client and
+ * server ends. */
+void tcp_connect_pair(fixture* f, weft_tcp_listener_t* listener, uint16_t port,
+                      weft_tcp_stream_t** client, weft_tcp_stream_t** server);
+
 /* Holds pool work at a gate: wait_at_gate (a weft_work_fn taking a gate*)
  * blocks its worker until gate_open. */
 typedef struct gate {

@@ -1,5 +1,6 @@
-# Hand-written programs for the I/O steps of capi_fuzz_target.cc (opcodes
-# 224 + n; see io_step for what each byte means), written into the corpus:
+# Hand-written programs for the I/O steps of the capi fuzz target (opcodes
+# 224 + n; see io_step in capi_fuzz_io.cc for what each byte means),
+# written into the corpus:
 #   python3 tests/fuzz/io_seeds.py tests/fuzz/corpus
 # Each one runs steps the fuzzer reaches only by long chains (a pair, a
 # write, a read, a wait), so that the replay test covers every I/O step.

@@ -1,0 +1,124 @@
+// What the two files of the C API fuzz target share: the program's reader
+// (Input), the program's state (World), the record of each callback weft
+// accepted (Call), what any callback does when it runs (act), and the entry
+// points of the I/O steps.
+//
+// capi_fuzz_target.cc has the core API's steps (loops, timers, futures,
+// scopes, the pool, TCP), the opcode dispatch and the invariants checked
+// after each input; capi_fuzz_io.cc has the I/O API's steps (opcodes
+// 224..255: streams, pipes, UDP, files, DNS, signals, process bad input).
+#ifndef WEFT_TESTS_FUZZ_CAPI_FUZZ_H
+#define WEFT_TESTS_FUZZ_CAPI_FUZZ_H
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "weft/weft.h"
+
+namespace capi_fuzz {
+
+// Reports a broken invariant and aborts (the fuzzer reports a crash).
+[[noreturn]] void violated(const char* what);
+
+// The program's reader: each take returns 0 once the input is used up.
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  bool more() const { return pos_ < size_; }
+  uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+  uint64_t u64() {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | byte();
+    return v;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+struct World;
+
+// One registered callback: what it does when called, and that it was.
+struct Call {
+  World* world;
+  uint8_t action;  // what the callback does inside weft when it runs
+  bool called = false;
+  // What the I/O callbacks' arguments must agree with (see the on_* below).
+  size_t max = 0;         // a read's most bytes (0: not checked)
+  size_t exactly = 0;     // read_exactly's n, or write_at's len (0: not checked)
+  std::string delimiter;  // read_until's delimiter
+  int signum = 0;         // the signal a wait watches
+  uint16_t port = 0;      // the port a lookup asked for
+  bool bytes_null_at_end = false;  // read_at: len 0 comes with bytes NULL
+};
+
+struct World {
+  weft_runtime_t* runtime = nullptr;
+  weft_loop_t* root = nullptr;
+  weft_executor_t* pool = nullptr;
+  std::vector<weft_loop_t*> loops;      // root first, then scopes' (stale ones stay)
+  std::vector<weft_scope_t*> scopes;    // (stale ones stay)
+  std::vector<weft_future_t*> futures;  // (released ones stay)
+  std::vector<weft_timer_t*> timers;    // (fired ones stay)
+  std::vector<weft_tcp_listener_t*> listeners;  // (closed ones stay)
+  std::vector<weft_tcp_stream_t*> streams;      // (closed ones stay)
+  // The I/O API's handles (ended ones stay, as stale handles).
+  std::vector<weft_stream_t*> pipe_streams;       // pairs, accepted, connected, opened
+  std::vector<weft_pipe_listener_t*> pipe_listeners;
+  std::vector<weft_udp_socket_t*> udp_sockets;
+  std::vector<weft_file_t*> files;
+  std::vector<weft_signal_t*> signals;
+  std::vector<int> signal_numbers;  // signals[i] watches signal_numbers[i]
+  long callbacks_run = 0;           // every callback, for the I/O waits
+  std::vector<Call*> calls;             // freed at the end
+  std::mutex pointer_mutex;
+  long pointers_given = 0;
+  long pointers_destroyed = 0;
+  int reentry_budget = 64;
+
+  template <class T>
+  T pick(const std::vector<T>& from, uint8_t b) {
+    return from.empty() ? nullptr : from[b % from.size()];
+  }
+};
+
+// A new Call for a callback about to be registered; freed after the input.
+Call* new_call(World& w, uint8_t action);
+
+// Marks a callback called (and fails if it was already).
+void called(Call* call);
+
+// Something a callback does inside weft when it runs (loop thread).
+void act(Call* call);
+
+// A weft_callback that records its call, then acts.
+void on_plain(void* user, weft_status status);
+
+// A handle of type H made from 8 input bytes (most likely not a handle).
+template <class H>
+H* forged(Input& in) {
+  return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
+}
+
+// capi_fuzz_io.cc: the I/O steps.
+
+// Makes the temp dir of the file and socket steps (before each input), and
+// removes it (after each input, once the runtime is destroyed).
+void prepare_temp_dir();
+void remove_temp_dir();
+
+// What an I/O callback does when it runs (act with an action >= 0xF0).
+void io_act(Call* call);
+
+// One I/O step: opcode `op` (0..31, from input opcodes 224..255), with
+// argument byte `a`.
+void io_step(World& w, Input& in, uint8_t op, uint8_t a);
+
+}  // namespace capi_fuzz
+
+#endif

@@ -1,0 +1,885 @@
+// The C API fuzz target's I/O steps (opcodes 224..255 of
+// capi_fuzz_target.cc): streams (TCP through weft_tcp_as_stream, socket
+// pairs, Unix domain sockets, pipes from pipe(2)), UDP between the
+// program's own sockets, files in a temp dir made for each input,
+// weft_resolve of "localhost" and numeric hosts, SIGUSR1/SIGUSR2 watched
+// and raised, weft_process_spawn calls that fail before spawning, and every
+// I/O function called with handles of the wrong kind, ended or forged. Its
+// callbacks check that their arguments agree with their status, and some
+// end I/O handles (maybe their own) or start more I/O (io_act).
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tests/fuzz/capi_fuzz.h"
+#include "weft/weft.h"
+
+namespace capi_fuzz {
+namespace {
+
+// Bytes to write: lines, CRLF, a NUL, so that read_until's delimiters occur.
+const char kText[] = "line\nfuzz\r\nabc\0def\n\n";
+char g_big[1 << 18];  // zeros, for large writes and datagrams
+
+// The temp dir of the file and socket steps: made for each input and
+// removed after it (libFuzzer leaves with _Exit, which runs no atexit
+// handler), so each input starts from an empty directory.
+std::string g_dir;
+
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+
+// The names the file and socket steps share: a file may be where a socket
+// is asked for, and the other way round.
+const char* const kNames[] = {"f0", "f1", "s0", "s1"};
+const std::string kLongName(110, 'n');   // a fine file name, too long for a socket path
+const std::string kTooLong(300, 't');    // too long for any file name
+
+// A path for the file and socket steps (NULL too).
+const char* path_of(uint8_t b, std::string& storage) {
+  switch (b % 10) {
+    case 4: storage = g_dir; break;                   // a directory
+    case 5: storage = g_dir + "/nodir/x"; break;      // in no directory
+    case 6: storage = g_dir + "/" + kLongName; break;
+    case 7: storage = g_dir + "/" + kTooLong; break;
+    case 8: storage.clear(); break;                   // ""
+    case 9: return nullptr;
+    default: storage = g_dir + "/" + kNames[b % 4];
+  }
+  return storage.c_str();
+}
+
+// The handler weft installed when it last watched SIGUSR1 / SIGUSR2: a
+// signal is raised only while that handler is in place (otherwise its
+// default action would end the process).
+void* g_weft_handler[2] = {nullptr, nullptr};
+
+void* handler_of(int signum) {
+  struct sigaction sa;
+  if (sigaction(signum, nullptr, &sa) != 0) return nullptr;
+  return reinterpret_cast<void*>(sa.sa_handler);
+}
+
+void*& recorded_handler(int signum) { return g_weft_handler[signum == SIGUSR1 ? 0 : 1]; }
+
+bool weft_handles(int signum) {
+  void* now = handler_of(signum);
+  return now != nullptr && now != reinterpret_cast<void*>(SIG_DFL) && now != reinterpret_cast<void*>(SIG_IGN) &&
+         now == recorded_handler(signum);
+}
+
+// Marks a call made: a refused call's callback is never called.
+void expect(Call* call, weft_status status) {
+  if (status != WEFT_OK) call->called = true;
+}
+
+void on_stream_read(void* user, weft_status status, const void* bytes, size_t len) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK) {
+    if (bytes == nullptr || len == 0) violated("a stream read delivered nothing");
+    if (call->max != 0 && len > call->max) violated("a stream read delivered more than max");
+    if (call->exactly != 0 && len != call->exactly) violated("read_exactly delivered another length");
+    const std::string& d = call->delimiter;
+    if (!d.empty() &&
+        (len < d.size() || std::memcmp(static_cast<const char*>(bytes) + len - d.size(), d.data(), d.size()) != 0)) {
+      violated("read_until delivered bytes that do not end with the delimiter");
+    }
+  } else if (bytes != nullptr || len != 0) {
+    violated("a failed stream read delivered bytes");
+  }
+  act(call);
+}
+
+void on_pipe_stream(void* user, weft_status status, weft_stream_t* stream) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if ((status == WEFT_OK) != (stream != nullptr)) violated("a pipe callback's stream and status disagree");
+  if (stream != nullptr) call->world->pipe_streams.push_back(stream);
+  act(call);
+}
+
+bool address_ok(const weft_address& a) {
+  return (a.family == WEFT_ADDRESS_IPV4 || a.family == WEFT_ADDRESS_IPV6) &&
+         std::memchr(a.host, '\0', sizeof(a.host)) != nullptr && a.host[0] != '\0';
+}
+
+void on_datagram(void* user, weft_status status, const void* bytes, size_t len, const weft_address* from,
+                 int truncated) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK) {
+    if (from == nullptr || !address_ok(*from) || from->port == 0) violated("a datagram came with no sender");
+    if (len > 0 && bytes == nullptr) violated("a datagram's bytes are NULL");
+    if (len > 65536) violated("a datagram longer than 64 KiB");
+  } else if (bytes != nullptr || len != 0 || from != nullptr || truncated != 0) {
+    violated("a failed receive delivered a datagram");
+  }
+  act(call);
+}
+
+void on_file(void* user, weft_status status, weft_file_t* file) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if ((status == WEFT_OK) != (file != nullptr)) violated("a file callback's file and status disagree");
+  if (file != nullptr) call->world->files.push_back(file);
+  act(call);
+}
+
+void on_file_read(void* user, weft_status status, const void* bytes, size_t len) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK) {
+    if (len > 0 && bytes == nullptr) violated("a file read's bytes are NULL");
+    if (call->max != 0 && len > call->max) violated("a file read delivered more than max");
+    if (call->bytes_null_at_end && len == 0 && bytes != nullptr) violated("read_at at the end gave bytes");
+  } else if (bytes != nullptr || len != 0) {
+    violated("a failed file read delivered bytes");
+  }
+  act(call);
+}
+
+void on_file_size(void* user, weft_status status, uint64_t size) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status != WEFT_OK && size != 0) violated("a failed file operation gave a size");
+  if (status == WEFT_OK && call->max != 0 && size != call->exactly) violated("write_at wrote another length");
+  act(call);
+}
+
+void on_resolved(void* user, weft_status status, const weft_address* addresses, size_t count) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK) {
+    if (addresses == nullptr || count == 0) violated("a lookup succeeded with no address");
+    for (size_t i = 0; i < count; ++i) {
+      if (!address_ok(addresses[i]) || addresses[i].port != call->port) violated("a lookup gave a bad address");
+    }
+  } else if (addresses != nullptr || count != 0) {
+    violated("a failed lookup gave addresses");
+  }
+  act(call);
+}
+
+void on_signal(void* user, weft_status status, int signum) {
+  auto* call = static_cast<Call*>(user);
+  called(call);
+  if (status == WEFT_OK ? signum != call->signum : signum != 0) violated("a signal callback got another signal");
+  act(call);
+}
+
+template <class T>
+T* pick_at(const std::vector<T*>& from, size_t i) {
+  return from.empty() ? nullptr : from[i % from.size()];
+}
+
+// A stream handle: mostly pipe streams and TCP streams as streams, sometimes
+// a handle of another kind or a forged one.
+weft_stream_t* pick_stream(World& w, Input& in) {
+  const uint8_t b = in.byte();
+  switch (b % 8) {
+    case 5:
+    case 6:
+      return weft_tcp_as_stream(w.pick(w.streams, b >> 3));
+    case 7:
+      switch ((b >> 3) % 4) {
+        case 0: return reinterpret_cast<weft_stream_t*>(w.pick(w.udp_sockets, b >> 5));
+        case 1: return reinterpret_cast<weft_stream_t*>(w.pick(w.pipe_listeners, b >> 5));
+        case 2: return reinterpret_cast<weft_stream_t*>(w.pick(w.files, b >> 5));
+        default: return forged<weft_stream_t>(in);
+      }
+    default:
+      return w.pick(w.pipe_streams, b >> 3);
+  }
+}
+
+// A read size: 0, small, up to 64 KiB, or at and past the limits.
+size_t read_size(Input& in) {
+  const uint8_t b = in.byte();
+  switch (b % 8) {
+    case 0: return 0;
+    case 1: return WEFT_STREAM_READ_MAX;
+    case 2: return WEFT_STREAM_READ_MAX + 1;
+    case 3: return SIZE_MAX;
+    case 4: return 1 + in.byte() * 256u + in.byte();
+    default: return 1 + in.byte() % 32;
+  }
+}
+
+// A buffer limit: 0 (the default), small, larger, or the largest.
+size_t limit_value(Input& in) {
+  const uint8_t b = in.byte();
+  switch (b % 4) {
+    case 0: return 0;
+    case 1: return 1 + b / 4;
+    case 2: return in.byte() * 1024u;
+    default: return SIZE_MAX;
+  }
+}
+
+// Bytes to write: (bytes, len), NULL with a length now and then.
+const void* write_bytes(Input& in, size_t* len) {
+  const uint8_t b = in.byte();
+  switch (b % 8) {
+    case 0: *len = 1 + in.byte() * 256u; return g_big;  // up to 64 KiB
+    case 1: *len = 0; return kText;
+    case 2: *len = b >> 3; return nullptr;  // NULL: fine only with len 0
+    default: *len = 1 + in.byte() % (sizeof(kText) - 1); return kText;
+  }
+}
+
+weft_executor_t* pick_executor(World& w, Input& in, uint8_t b) {
+  switch (b % 4) {
+    case 0: return w.pool;
+    case 1: return forged<weft_executor_t>(in);
+    default: return nullptr;
+  }
+}
+
+// A handle of any kind (live, ended or forged), for the misuse step.
+void* any_handle(World& w, Input& in) {
+  const uint8_t b = in.byte();
+  const uint8_t i = in.byte();
+  switch (b % 12) {
+    case 1: return w.pick(w.pipe_streams, i);
+    case 2: return w.pick(w.pipe_listeners, i);
+    case 3: return w.pick(w.udp_sockets, i);
+    case 4: return w.pick(w.files, i);
+    case 5: return w.pick(w.signals, i);
+    case 6: return w.pick(w.streams, i);
+    case 7: return w.pick(w.listeners, i);
+    case 8: return w.pick(w.timers, i);
+    case 9: return w.pick(w.futures, i);
+    case 10: return w.pick(w.scopes, i);
+    case 11: return w.runtime;
+    default: return forged<void>(in);
+  }
+}
+
+// Every function of the I/O API with one handle that is (most likely) not
+// of the kind it takes: a forged handle, an ended one, one of another kind.
+// A call weft accepts (the handle happened to fit) is an ordinary call.
+void misuse_all(World& w, Input& in) {
+  void* h = any_handle(w, in);
+  auto* stream = static_cast<weft_stream_t*>(h);
+  auto* listener = static_cast<weft_pipe_listener_t*>(h);
+  auto* udp = static_cast<weft_udp_socket_t*>(h);
+  auto* file = static_cast<weft_file_t*>(h);
+  auto* sig = static_cast<weft_signal_t*>(h);
+  auto* process = static_cast<weft_process_t*>(h);
+  auto* loop = static_cast<weft_loop_t*>(h);
+  Call* c;
+  size_t n = 0;
+  weft_address address;
+  char text[16];
+
+  c = new_call(w, 0); c->max = 16; expect(c, weft_stream_read(stream, 16, on_stream_read, c));
+  c = new_call(w, 0); c->exactly = 4; expect(c, weft_stream_read_exactly(stream, 4, on_stream_read, c));
+  c = new_call(w, 0); c->max = 16; c->delimiter = "\n";
+  expect(c, weft_stream_read_until(stream, "\n", 1, 16, on_stream_read, c));
+  c = new_call(w, 0); expect(c, weft_stream_write(stream, kText, 4, on_plain, c));
+  c = new_call(w, 0); expect(c, weft_stream_drain(stream, on_plain, c));
+  weft_stream_write_buffered(&n, stream);
+  weft_stream_read_buffered(&n, stream);
+  weft_stream_set_limits(stream, nullptr);
+  c = new_call(w, 0); expect(c, weft_stream_shutdown(stream, on_plain, c));
+
+  weft_pipe_listener_path(text, sizeof(text), &n, listener);
+  c = new_call(w, 0); expect(c, weft_pipe_accept(listener, on_pipe_stream, c));
+  weft_stream_t* a = nullptr;
+  weft_stream_t* b = nullptr;
+  if (weft_pipe_pair(&a, &b, loop) == WEFT_OK) {  // the handle was a loop
+    w.pipe_streams.push_back(a);
+    w.pipe_streams.push_back(b);
+  }
+  std::string storage;
+  c = new_call(w, 0); expect(c, weft_pipe_connect(loop, path_of(0, storage), 0, on_pipe_stream, c));
+  weft_pipe_listener_t* new_listener = nullptr;
+  if (weft_pipe_listen(&new_listener, loop, path_of(3, storage), nullptr) == WEFT_OK) {
+    w.pipe_listeners.push_back(new_listener);
+  }
+  weft_stream_t* opened = nullptr;
+  if (weft_pipe_open(&opened, loop, -1) == WEFT_OK) violated("weft_pipe_open took fd -1");
+
+  weft_udp_local_address(&address, udp);
+  c = new_call(w, 0); expect(c, weft_udp_send_to(udp, kText, 4, "127.0.0.1", 9, on_plain, c));
+  c = new_call(w, 0); expect(c, weft_udp_recv_from(udp, on_datagram, c));
+  weft_udp_socket_t* new_udp = nullptr;
+  if (weft_udp_bind(&new_udp, loop, "127.0.0.1", 0, nullptr) == WEFT_OK) w.udp_sockets.push_back(new_udp);
+
+  c = new_call(w, 0); c->max = 8; expect(c, weft_file_read_at(file, 0, 8, on_file_read, c));
+  c = new_call(w, 0); c->max = 1; c->exactly = 4; expect(c, weft_file_write_at(file, 0, kText, 4, on_file_size, c));
+  c = new_call(w, 0); expect(c, weft_file_size(file, on_file_size, c));
+  c = new_call(w, 0); expect(c, weft_file_sync(file, on_plain, c));
+  c = new_call(w, 0); expect(c, weft_file_open(loop, path_of(0, storage), WEFT_FILE_READ, nullptr, on_file, c));
+  c = new_call(w, 0); expect(c, weft_file_read_all(loop, path_of(1, storage), nullptr, on_file_read, c));
+  c = new_call(w, 0); expect(c, weft_file_write_all(loop, path_of(1, storage), kText, 4, nullptr, on_plain, c));
+  weft_file_options file_options = WEFT_FILE_OPTIONS_INIT;
+  file_options.executor = static_cast<weft_executor_t*>(h);
+  c = new_call(w, 0);
+  expect(c, weft_file_read_all(w.pick(w.loops, 0), path_of(1, storage), &file_options, on_file_read, c));
+
+  weft_resolve_options resolve_options = WEFT_RESOLVE_OPTIONS_INIT;
+  resolve_options.executor = static_cast<weft_executor_t*>(h);
+  c = new_call(w, 0); c->port = 7;
+  expect(c, weft_resolve(w.root, "127.0.0.1", 7, &resolve_options, on_resolved, c));
+  c = new_call(w, 0); c->port = 7; expect(c, weft_resolve(loop, "::1", 7, nullptr, on_resolved, c));
+
+  c = new_call(w, 0);
+  for (size_t i = 0; i < w.signals.size(); ++i) {
+    if (w.signals[i] == sig) c->signum = w.signal_numbers[i];
+  }
+  expect(c, weft_signal_wait(sig, on_signal, c));
+  weft_signal_t* new_signal = nullptr;
+  if (weft_signal_watch(&new_signal, loop, SIGUSR2) == WEFT_OK) {
+    recorded_handler(SIGUSR2) = handler_of(SIGUSR2);
+    w.signals.push_back(new_signal);
+    w.signal_numbers.push_back(SIGUSR2);
+  }
+
+  int pid = 0;
+  weft_process_pid(&pid, process);
+  weft_process_stdin(&a, process);
+  weft_process_stdout(&a, process);
+  weft_process_stderr(&a, process);
+  if (weft_process_kill(process, 0) == WEFT_OK) violated("weft_process_kill found a process none spawned");
+  c = new_call(w, 0);
+  expect(c, weft_process_wait(process, [](void* user, weft_status, int64_t, int) { on_plain(user, WEFT_OK); }, c));
+
+  // The ends last.
+  weft_process_close(process);
+  weft_signal_close(sig);
+  weft_file_close(file);
+  weft_udp_close(udp);
+  weft_pipe_listener_close(listener);
+  weft_stream_close(stream);
+}
+
+// Spawns with options that must fail before anything is started: no
+// program (NULL or ""), and more wrong things on top.
+void spawn_misuse(World& w, Input& in, uint8_t a) {
+  static const char* const args[] = {"true", nullptr};
+  static const char* const bad_env[] = {"NO_EQUALS_SIGN", nullptr};
+  weft_process_options options = WEFT_PROCESS_OPTIONS_INIT;
+  options.file = (a & 1) ? "" : nullptr;  // never a program: nothing may be spawned
+  options.args = (a & 2) ? args : nullptr;
+  options.env = (a & 4) ? bad_env : nullptr;
+  options.cwd = (a & 8) ? g_dir.c_str() : nullptr;
+  options.stdin_mode = static_cast<weft_stdio_mode>(in.byte() % 5);  // 3, 4: not a mode
+  options.stdout_mode = static_cast<weft_stdio_mode>(in.byte() % 5);
+  options.stderr_mode = static_cast<weft_stdio_mode>(in.byte() % 5);
+  if (a & 16) options.struct_size = in.byte() % (sizeof(options) + 1);
+  weft_process_t* process = nullptr;
+  const weft_status s =
+      weft_process_spawn((a & 32) ? nullptr : &process, w.pick(w.loops, in.byte()), (a & 64) ? nullptr : &options);
+  if (s == WEFT_OK) violated("weft_process_spawn spawned with no program");
+  if (process != nullptr) violated("a failed weft_process_spawn wrote *out");
+}
+
+}  // namespace
+
+void remove_temp_dir() {
+  if (!g_dir.empty()) nftw(g_dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  g_dir.clear();
+}
+
+void prepare_temp_dir() {
+  const char* base = std::getenv("TEST_TMPDIR");
+  // A socket path has at most WEFT_PIPE_PATH_MAX bytes: leave room under it.
+  if (base == nullptr || base[0] == '\0' || std::strlen(base) > 60) base = "/tmp";
+  std::string pattern = std::string(base) + "/weft_fuzz_XXXXXX";
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (mkdtemp(buffer.data()) == nullptr) violated("cannot make the temp dir");
+  g_dir = buffer.data();
+}
+
+// Something an I/O callback does when it runs: ends a handle (maybe its
+// own), or starts more I/O.
+void io_act(Call* call) {
+  World& w = *call->world;
+  const size_t i = static_cast<size_t>(w.callbacks_run) + call->action;
+  switch (call->action & 0xF) {
+    case 0: weft_stream_close(pick_at(w.pipe_streams, i)); break;
+    case 1: weft_stream_close(weft_tcp_as_stream(pick_at(w.streams, i))); break;
+    case 2: weft_udp_close(pick_at(w.udp_sockets, i)); break;
+    case 3: weft_file_close(pick_at(w.files, i)); break;
+    case 4: weft_signal_close(pick_at(w.signals, i)); break;
+    case 5: weft_pipe_listener_close(pick_at(w.pipe_listeners, i)); break;
+    case 6: {
+      Call* next = new_call(w, 0);
+      next->max = 64;
+      expect(next, weft_stream_read(pick_at(w.pipe_streams, i), 64, on_stream_read, next));
+      break;
+    }
+    case 7: {
+      Call* next = new_call(w, 0);
+      expect(next, weft_stream_write(pick_at(w.pipe_streams, i), kText, sizeof(kText), on_plain, next));
+      break;
+    }
+    case 8: {
+      Call* next = new_call(w, 0);
+      expect(next, weft_udp_recv_from(pick_at(w.udp_sockets, i), on_datagram, next));
+      break;
+    }
+    case 9: {
+      Call* next = new_call(w, 0);
+      next->max = 16;
+      next->bytes_null_at_end = true;
+      expect(next, weft_file_read_at(pick_at(w.files, i), 0, 16, on_file_read, next));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
+  std::string storage;
+  switch (op) {
+    case 0: {  // weft_pipe_pair
+      weft_stream_t* x = nullptr;
+      weft_stream_t* y = nullptr;
+      weft_loop_t* loop = (a & 0x80) ? forged<weft_loop_t>(in) : w.pick(w.loops, in.byte());
+      weft_status s;
+      switch (a % 8) {
+        case 0: s = weft_pipe_pair(&x, &x, loop); break;
+        case 1: s = weft_pipe_pair(nullptr, &y, loop); break;
+        case 2: s = weft_pipe_pair(&x, nullptr, loop); break;
+        default: s = weft_pipe_pair(&x, &y, loop);
+      }
+      if (s == WEFT_OK) {
+        if (a % 8 < 3) violated("weft_pipe_pair accepted bad out-params");
+        if (x == nullptr || y == nullptr || x == y) violated("weft_pipe_pair gave bad streams");
+        w.pipe_streams.push_back(x);
+        w.pipe_streams.push_back(y);
+      }
+      break;
+    }
+    case 1: {  // weft_pipe_listen
+      weft_pipe_listen_options options = WEFT_PIPE_LISTEN_OPTIONS_INIT;
+      if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
+      if (a & 2) options.backlog = static_cast<int8_t>(in.byte());
+      const char* path = path_of(in.byte(), storage);
+      weft_pipe_listener_t* listener = nullptr;
+      if (weft_pipe_listen((a & 0xC0) == 0xC0 ? nullptr : &listener, w.pick(w.loops, in.byte()), path,
+                           (a & 4) ? &options : nullptr) == WEFT_OK) {
+        w.pipe_listeners.push_back(listener);
+      }
+      break;
+    }
+    case 2: {  // weft_pipe_accept
+      Call* call = new_call(w, in.byte());
+      expect(call, weft_pipe_accept(w.pick(w.pipe_listeners, a >> 1), (a & 1) ? on_pipe_stream : nullptr, call));
+      break;
+    }
+    case 3: {  // weft_pipe_connect: to a listener's path, or a path of the temp dir
+      Call* call = new_call(w, in.byte());
+      char path[WEFT_PIPE_PATH_MAX + 1] = "";
+      const char* to = path_of(in.byte(), storage);
+      if ((a & 1) && weft_pipe_listener_path(path, sizeof(path), nullptr, w.pick(w.pipe_listeners, a >> 2)) ==
+                         WEFT_OK) {
+        to = path;
+      }
+      expect(call, weft_pipe_connect(w.pick(w.loops, in.byte()), to, in.byte(), (a & 2) ? on_pipe_stream : nullptr,
+                                     call));
+      break;
+    }
+    case 4: {  // weft_pipe_listener_path
+      char buffer[130];
+      std::memset(buffer, 'x', sizeof(buffer));
+      const size_t capacity = in.byte() % sizeof(buffer);
+      size_t length = SIZE_MAX;
+      const bool null_buffer = (a & 3) == 3;
+      const weft_status s = weft_pipe_listener_path(null_buffer ? nullptr : buffer, capacity,
+                                                    (a & 4) ? nullptr : &length, w.pick(w.pipe_listeners, a >> 3));
+      if (s == WEFT_OK && !null_buffer && capacity > 0) {
+        const void* nul = std::memchr(buffer, '\0', capacity);
+        if (nul == nullptr) violated("weft_pipe_listener_path left the path unterminated");
+        if (!(a & 4) && std::strlen(buffer) != (length < capacity - 1 ? length : capacity - 1)) {
+          violated("weft_pipe_listener_path's length disagrees with the path");
+        }
+      }
+      if (s == WEFT_OK && null_buffer && capacity > 0) violated("weft_pipe_listener_path wrote to NULL");
+      break;
+    }
+    case 5: {  // weft_pipe_open, weft_pipe_listener_close
+      if (a & 1) {
+        weft_pipe_listener_close(w.pick(w.pipe_listeners, a >> 1));
+        break;
+      }
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      int fds[2] = {-1, -1};
+      switch ((a >> 1) % 4) {
+        case 0: fds[0] = -1 - in.byte(); break;                   // negative
+        case 1: fds[0] = 1 << 20; break;                           // not open
+        case 2: if (::pipe(fds) != 0) fds[0] = fds[1] = -1; break;  // both ends, as two streams
+        default: fds[0] = ::open((g_dir + "/f0").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // a file
+      }
+      for (int fd : fds) {
+        weft_stream_t* stream = nullptr;
+        if (weft_pipe_open((a & 0xF0) == 0xF0 ? nullptr : &stream, loop, fd) == WEFT_OK) {
+          if (fd < 0 || fd == (1 << 20)) violated("weft_pipe_open took a descriptor that is not open");
+          w.pipe_streams.push_back(stream);
+        } else if (fd >= 0 && fd != (1 << 20)) {
+          ::close(fd);  // refused: still ours
+        }
+      }
+      break;
+    }
+    case 6: {  // weft_stream_read, weft_stream_read_exactly
+      weft_stream_t* stream = pick_stream(w, in);
+      Call* call = new_call(w, in.byte());
+      const size_t n = read_size(in);
+      weft_stream_read_callback callback = (a & 6) == 6 ? nullptr : on_stream_read;
+      if (a & 1) {
+        call->exactly = n;
+        expect(call, weft_stream_read_exactly(stream, n, callback, call));
+      } else {
+        call->max = n;
+        expect(call, weft_stream_read(stream, n, callback, call));
+      }
+      break;
+    }
+    case 7: {  // weft_stream_read_until
+      weft_stream_t* stream = pick_stream(w, in);
+      Call* call = new_call(w, in.byte());
+      char delimiter[4];
+      const size_t len = in.byte() % 5;  // 0: refused
+      for (size_t i = 0; i < len; ++i) {
+        delimiter[i] = (a & 1) ? static_cast<char>(in.byte()) : kText[in.byte() % (sizeof(kText) - 1)];
+      }
+      const size_t max = read_size(in);
+      const bool null_delimiter = (a & 6) == 6;
+      call->max = max;
+      if (!null_delimiter) call->delimiter.assign(delimiter, len);
+      expect(call, weft_stream_read_until(stream, null_delimiter ? nullptr : delimiter, len, max,
+                                          (a & 24) == 24 ? nullptr : on_stream_read, call));
+      break;
+    }
+    case 8: {  // weft_stream_write
+      weft_stream_t* stream = pick_stream(w, in);
+      Call* call = new_call(w, in.byte());
+      size_t len = 0;
+      const void* bytes = write_bytes(in, &len);
+      if (a & 1) {
+        weft_stream_write(stream, bytes, len, nullptr, nullptr);
+        call->called = true;  // no callback to expect
+      } else {
+        expect(call, weft_stream_write(stream, bytes, len, on_plain, call));
+      }
+      break;
+    }
+    case 9: {  // weft_stream_drain, weft_stream_write_buffered, weft_stream_read_buffered
+      weft_stream_t* stream = pick_stream(w, in);
+      size_t n = 0;
+      switch (a % 4) {
+        case 0: weft_stream_write_buffered((a & 4) ? nullptr : &n, stream); break;
+        case 1: weft_stream_read_buffered((a & 4) ? nullptr : &n, stream); break;
+        default: {
+          Call* call = new_call(w, in.byte());
+          expect(call, weft_stream_drain(stream, (a & 4) ? nullptr : on_plain, call));
+        }
+      }
+      break;
+    }
+    case 10: {  // weft_stream_set_limits
+      weft_stream_t* stream = pick_stream(w, in);
+      weft_stream_limits limits = WEFT_STREAM_LIMITS_INIT;
+      if (a & 1) limits.struct_size = in.byte() % (sizeof(limits) + 1);
+      limits.read_high_water = limit_value(in);
+      limits.write_high_water = limit_value(in);
+      limits.write_low_water = limit_value(in);
+      weft_stream_set_limits(stream, (a & 6) == 6 ? nullptr : &limits);
+      break;
+    }
+    case 11: {  // weft_stream_shutdown
+      weft_stream_t* stream = pick_stream(w, in);
+      Call* call = new_call(w, in.byte());
+      if (a & 1) {
+        weft_stream_shutdown(stream, nullptr, nullptr);
+        call->called = true;
+      } else {
+        expect(call, weft_stream_shutdown(stream, on_plain, call));
+      }
+      break;
+    }
+    case 12:  // weft_stream_close (pipe and TCP streams)
+      weft_stream_close(pick_stream(w, in));
+      break;
+    case 13: {  // weft_udp_bind (loopback; port 0, or another socket's port)
+      weft_udp_bind_options options = WEFT_UDP_BIND_OPTIONS_INIT;
+      if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
+      options.reuse_address = (a >> 1) & 1;
+      options.ipv6_only = (a >> 2) & 1;
+      if (a & 8) options.max_queued = in.byte() % 4;
+      const char* host = "127.0.0.1";
+      const uint8_t b = in.byte();
+      switch (b % 8) {
+        case 5: host = "::1"; break;
+        case 6: host = (b & 8) ? "localhost" : "";  // not numeric
+        break;
+        case 7: host = nullptr; break;
+        default: break;
+      }
+      uint16_t port = 0;
+      weft_address bound;
+      if ((a & 16) && weft_udp_local_address(&bound, w.pick(w.udp_sockets, in.byte())) == WEFT_OK) port = bound.port;
+      weft_udp_socket_t* socket = nullptr;
+      if (weft_udp_bind((a & 0xC0) == 0xC0 ? nullptr : &socket, w.pick(w.loops, in.byte()), host, port,
+                        (a & 32) ? &options : nullptr) == WEFT_OK) {
+        w.udp_sockets.push_back(socket);
+      }
+      break;
+    }
+    case 14: {  // weft_udp_send_to: to one of the program's sockets
+      weft_udp_socket_t* from = w.pick(w.udp_sockets, in.byte());
+      weft_address to;
+      std::strcpy(to.host, "127.0.0.1");
+      to.port = 0;  // no socket: port 0 (refused or failed)
+      weft_udp_local_address(&to, w.pick(w.udp_sockets, in.byte()));
+      const char* host = to.host;
+      const uint8_t b = in.byte();
+      if (b % 8 == 6) host = "localhost";  // not numeric: refused
+      if (b % 8 == 7) host = nullptr;
+      size_t len = 0;
+      const void* bytes = write_bytes(in, &len);
+      if ((b >> 3) % 8 == 1) {
+        bytes = g_big;
+        len = 70000;  // over loopback's datagram limit
+      } else if ((b >> 3) % 8 == 2) {
+        len = static_cast<size_t>(UINT_MAX) + 1;  // refused before a byte is read
+      }
+      Call* call = new_call(w, in.byte());
+      if (a & 1) {
+        weft_udp_send_to(from, bytes, len, host, to.port, nullptr, nullptr);
+        call->called = true;
+      } else {
+        expect(call, weft_udp_send_to(from, bytes, len, host, to.port, on_plain, call));
+      }
+      break;
+    }
+    case 15: {  // weft_udp_recv_from
+      Call* call = new_call(w, in.byte());
+      expect(call, weft_udp_recv_from(w.pick(w.udp_sockets, a >> 1), (a & 1) ? nullptr : on_datagram, call));
+      break;
+    }
+    case 16: {  // weft_udp_local_address, weft_udp_close
+      weft_udp_socket_t* socket = w.pick(w.udp_sockets, a >> 2);
+      if (a & 1) {
+        weft_udp_close(socket);
+      } else {
+        weft_address address;
+        if (weft_udp_local_address((a & 2) ? nullptr : &address, socket) == WEFT_OK &&
+            (!address_ok(address) || address.port == 0)) {
+          violated("weft_udp_local_address gave a bad address");
+        }
+      }
+      break;
+    }
+    case 17: {  // weft_file_open
+      const char* path = path_of(in.byte(), storage);
+      uint32_t mode = in.byte() & 0x3F;
+      if ((a & 3) == 3) mode |= 1u << (in.byte() % 32);  // maybe an unknown bit
+      weft_file_options options = WEFT_FILE_OPTIONS_INIT;
+      if (a & 4) options.struct_size = in.byte() % (sizeof(options) + 1);
+      if (a & 8) options.permissions = (a & 3) == 2 ? 010000 : 0600;
+      options.executor = pick_executor(w, in, in.byte());
+      Call* call = new_call(w, in.byte());
+      expect(call, weft_file_open(w.pick(w.loops, in.byte()), path, mode, (a & 16) ? nullptr : &options,
+                                  (a & 0xE0) == 0xE0 ? nullptr : on_file, call));
+      break;
+    }
+    case 18: {  // weft_file_read_at
+      weft_file_t* file = w.pick(w.files, in.byte());
+      uint64_t offset;
+      switch (a % 4) {
+        case 0: offset = in.byte(); break;
+        case 1: offset = in.byte() * 256u; break;
+        case 2: offset = static_cast<uint64_t>(INT64_MAX) + (a >> 7);  // the largest, and one past
+        break;
+        default: offset = 0;
+      }
+      const size_t max = (a & 4) ? 0 : 1 + in.byte() * 64u;  // 0: refused
+      Call* call = new_call(w, in.byte());
+      call->max = max;
+      call->bytes_null_at_end = true;
+      expect(call, weft_file_read_at(file, offset, max, (a & 0x78) == 0x78 ? nullptr : on_file_read, call));
+      break;
+    }
+    case 19: {  // weft_file_write_at
+      weft_file_t* file = w.pick(w.files, in.byte());
+      uint64_t offset;
+      switch (a % 4) {
+        case 0: offset = in.byte(); break;
+        case 1: offset = in.byte() * 256u; break;
+        case 2: offset = static_cast<uint64_t>(INT64_MAX) + (a >> 7);  // the largest, and one past
+        break;
+        default: offset = 0;
+      }
+      size_t len = 0;
+      const void* bytes = write_bytes(in, &len);
+      Call* call = new_call(w, in.byte());
+      call->max = 1;  // check the size written
+      call->exactly = len;
+      if (a & 4) {
+        weft_file_write_at(file, offset, bytes, len, nullptr, nullptr);
+        call->called = true;
+      } else {
+        expect(call, weft_file_write_at(file, offset, bytes, len, on_file_size, call));
+      }
+      break;
+    }
+    case 20: {  // weft_file_size, weft_file_sync
+      weft_file_t* file = w.pick(w.files, in.byte());
+      Call* call = new_call(w, in.byte());
+      switch (a % 4) {
+        case 0: expect(call, weft_file_size(file, on_file_size, call)); break;
+        case 1: expect(call, weft_file_size(file, nullptr, call)); break;
+        case 2: expect(call, weft_file_sync(file, on_plain, call)); break;
+        default:
+          weft_file_sync(file, nullptr, nullptr);
+          call->called = true;
+      }
+      break;
+    }
+    case 21:  // weft_file_close
+      weft_file_close(w.pick(w.files, a));
+      break;
+    case 22: {  // weft_file_read_all, weft_file_write_all
+      const char* path = path_of(in.byte(), storage);
+      weft_file_options options = WEFT_FILE_OPTIONS_INIT;
+      if (a & 2) options.struct_size = in.byte() % (sizeof(options) + 1);
+      if (a & 4) options.permissions = 0600;
+      options.executor = pick_executor(w, in, in.byte());
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      Call* call = new_call(w, in.byte());
+      weft_file_options* o = (a & 8) ? nullptr : &options;
+      if (a & 1) {
+        expect(call, weft_file_read_all(loop, path, o, (a & 0x30) == 0x30 ? nullptr : on_file_read, call));
+      } else {
+        size_t len = 0;
+        const void* bytes = write_bytes(in, &len);
+        if ((a & 0x30) == 0x30) {
+          weft_file_write_all(loop, path, bytes, len, o, nullptr, nullptr);
+          call->called = true;
+        } else {
+          expect(call, weft_file_write_all(loop, path, bytes, len, o, on_plain, call));
+        }
+      }
+      break;
+    }
+    case 23: {  // weft_resolve: "localhost" (IPv4 or any) and numeric hosts only
+      const uint8_t b = in.byte();
+      const char* host;
+      bool numeric = true;
+      switch (b % 6) {
+        case 0: host = "localhost"; numeric = false; break;
+        case 1: host = "127.0.0.1"; break;
+        case 2: host = "::1"; break;
+        case 3: host = "::ffff:127.0.0.1"; break;
+        case 4: host = ""; break;  // refused
+        default: host = nullptr;   // refused
+      }
+      weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
+      if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
+      switch ((b >> 3) % 4) {
+        // "localhost" as IPv6 could ask a DNS server (/etc/hosts may name
+        // it only as 127.0.0.1): never.
+        case 0: options.family = numeric ? WEFT_RESOLVE_IPV6 : WEFT_RESOLVE_IPV4; break;
+        case 1: options.family = WEFT_RESOLVE_IPV4; break;
+        case 2: options.family = static_cast<weft_resolve_family>(5 + in.byte()); break;  // refused
+        default: options.family = WEFT_RESOLVE_ANY;
+      }
+      switch ((b >> 5) % 4) {
+        case 0: options.socktype = WEFT_RESOLVE_DATAGRAM; break;
+        case 1: options.socktype = static_cast<weft_resolve_socktype>(2 + in.byte()); break;  // refused
+        default: options.socktype = WEFT_RESOLVE_STREAM;
+      }
+      options.executor = pick_executor(w, in, a >> 1);
+      // A struct too small to hold the family leaves it at the default
+      // (any): for "localhost" keep the struct whole.
+      if (!numeric) options.struct_size = sizeof(options);
+      const uint16_t port = static_cast<uint16_t>(in.byte() << 8 | in.byte());
+      Call* call = new_call(w, in.byte());
+      call->port = port;
+      expect(call, weft_resolve(w.pick(w.loops, in.byte()), host, port, (a & 8) ? nullptr : &options,
+                                (a & 0x30) == 0x30 ? nullptr : on_resolved, call));
+      break;
+    }
+    case 24: {  // weft_signal_watch: SIGUSR1, SIGUSR2, or no signal one may watch
+      int signum;
+      const uint8_t b = in.byte();
+      switch (b % 8) {
+        case 0: case 1: case 2: signum = SIGUSR1; break;
+        case 3: case 4: signum = SIGUSR2; break;
+        case 5: signum = 0; break;
+        case 6: signum = (b & 8) ? SIGKILL : SIGSTOP; break;
+        default: signum = (b & 8) ? NSIG : -static_cast<int>(in.byte()) - 1;
+      }
+      weft_signal_t* handle = nullptr;
+      const weft_status s = weft_signal_watch((a & 0xF0) == 0xF0 ? nullptr : &handle, w.pick(w.loops, a), signum);
+      if (s == WEFT_OK) {
+        if (signum != SIGUSR1 && signum != SIGUSR2) violated("weft_signal_watch took a bad signal number");
+        recorded_handler(signum) = handler_of(signum);
+        w.signals.push_back(handle);
+        w.signal_numbers.push_back(signum);
+      }
+      break;
+    }
+    case 25: {  // weft_signal_wait
+      Call* call = new_call(w, in.byte());
+      weft_signal_t* handle = nullptr;
+      if (!w.signals.empty()) {
+        const size_t i = a % w.signals.size();
+        handle = w.signals[i];
+        call->signum = w.signal_numbers[i];
+      }
+      expect(call, weft_signal_wait(handle, (a & 0xE0) == 0xE0 ? nullptr : on_signal, call));
+      break;
+    }
+    case 26: {  // raise SIGUSR1 or SIGUSR2 while weft's handler is in place
+      const int signum = (a & 1) ? SIGUSR2 : SIGUSR1;
+      if (weft_handles(signum)) ::raise(signum);
+      break;
+    }
+    case 27: {  // weft_signal_close; weft_signal_shutdown refused (never a SIGINT/SIGTERM watch)
+      if (a & 1) {
+        weft_signal_close(w.pick(w.signals, a >> 1));
+      } else {
+        Call* call = new_call(w, in.byte());
+        if (weft_signal_shutdown(nullptr, w.pick(w.loops, a >> 1), on_signal, call) == WEFT_OK) {
+          violated("weft_signal_shutdown took a NULL out");
+        }
+        call->called = true;
+      }
+      break;
+    }
+    case 28:
+      spawn_misuse(w, in, a);
+      break;
+    case 29:
+    case 30:
+      misuse_all(w, in);
+      break;
+    default: {  // let the I/O in flight complete: NOWAIT runs, a few milliseconds at most
+      const long before = w.callbacks_run;
+      for (int i = 0; i <= a % 8; ++i) {
+        weft_loop_run(w.root, WEFT_RUN_NOWAIT);
+        if (w.callbacks_run != before) break;
+        ::usleep(200);
+      }
+    }
+  }
+}
+
+}  // namespace capi_fuzz
