@@ -613,9 +613,21 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       }
       break;
     }
-    case 12:  // weft_stream_close (pipe and TCP streams)
-      weft_stream_close(pick_stream(w, in));
+    case 12: {  // weft_stream_close; cancelling one pending read, accept or receive
+      weft_status s = WEFT_OK;
+      switch (a % 5) {
+        case 0: s = weft_stream_cancel_read(pick_stream(w, in)); break;
+        case 1: s = weft_udp_cancel_recv(w.pick(w.udp_sockets, a >> 3)); break;
+        case 2: s = weft_pipe_cancel_accept(w.pick(w.pipe_listeners, a >> 3)); break;
+        case 3: s = weft_tcp_cancel_accept(w.pick(w.listeners, a >> 3)); break;
+        default: weft_stream_close(pick_stream(w, in)); break;
+      }
+      if (s != WEFT_OK && s != WEFT_ERR_ALREADY_COMPLETED && s != WEFT_ERR_INVALID_HANDLE &&
+          s != WEFT_ERR_STALE_HANDLE) {
+        violated("a cancel function returned a status it does not document");
+      }
       break;
+    }
     case 13: {  // weft_udp_bind (loopback; port 0, or another socket's port)
       weft_udp_bind_options options = WEFT_UDP_BIND_OPTIONS_INIT;
       if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
