@@ -179,7 +179,7 @@ WEFT_OUT_HANDLE(weft_executor_t)
   v = weft_value_none();
   $1 = &s;
   $2 = &v;
-  $3 = &m;
+  $3 = ($3_ltype)&m; /* SWIG declares the argument without its const */
 }
 %typemap(argout) (weft_status* status, weft_value* value, const char** message) {
   PyObject* py_value = weft_py_from_value($2);
