@@ -238,7 +238,7 @@ class Promise {
     if (!writable()) return false;
     state_->emplace_result(std::in_place, std::move(value));
     if (state_->publish_result()) return true;
-    value = std::move(*state_->unread_result()).value();
+    value = std::move(state_->unread_result()).value();
     return false;
   }
 
@@ -261,7 +261,7 @@ class Promise {
   explicit Promise(detail::SharedState<T>* state) : state_(state) {}
 
   bool writable() const noexcept {
-    return state_ != nullptr && !state_->is_ready() && !state_->stored_result().has_value();
+    return state_ != nullptr && !state_->is_ready() && !state_->has_result();
   }
   void abandon() noexcept {
     if (state_ == nullptr) return;

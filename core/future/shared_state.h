@@ -29,7 +29,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <optional>
+#include <new>
 #include <utility>
 
 #include "core/detail/callback.h"
@@ -117,6 +117,11 @@ class StateBase {
   StateBase* tracked_next_ = nullptr;
   bool tracked_ = false;
   bool scheduled_locally_ = false;
+  // Whether the promise has written a result (SharedState's storage holds
+  // one). Written and read by the promise's holder; read by others only
+  // after kReady. Beside the flags above, in what would be padding.
+  bool has_result_ = false;
+  bool has_result() const noexcept { return has_result_; }
   bool scheduled() const noexcept {
     return scheduled_locally_ || (word_.load(std::memory_order_acquire) & kScheduled);
   }
@@ -134,26 +139,40 @@ class StateBase {
   CancelHook* cancel_hook_ = nullptr;
 };
 
+// The result lives in raw storage with StateBase's has_result_ flag rather
+// than in a std::optional, whose flag would take 8 more bytes: a
+// SharedState<std::uint64_t> stays at 120 bytes, a size glibc's malloc keeps
+// in its fast bins.
 template <class T>
 class SharedState final : public StateBase {
  public:
   // 32 bytes: room for a continuation capturing three pointers inline.
   using Continuation = BasicCallback<void(Result<T>&&), 24>;
 
+  SharedState() = default;
+  ~SharedState() override {
+    if (has_result_) stored().~Result<T>();
+  }
+
+  // Writes the result (the promise's holder, once).
   template <class... A>
   void emplace_result(A&&... args) {
-    result_.emplace(std::forward<A>(args)...);
+    if (has_result_) {
+      stored().~Result<T>();
+      has_result_ = false;
+    }
+    ::new (static_cast<void*>(storage_)) Result<T>(std::forward<A>(args)...);
+    has_result_ = true;
   }
 
   // The outcome, once ready: cancelled, or what the promise wrote.
   Result<T> take_result() {
     if (is_cancelled()) return Result<T>::cancelled();
-    return std::move(*result_);
+    return std::move(stored());
   }
-  const std::optional<Result<T>>& stored_result() const noexcept { return result_; }
   // For the promise only, after cancel() won: the result it wrote is never
   // read by anyone else, so it may take it back.
-  std::optional<Result<T>>& unread_result() noexcept { return result_; }
+  Result<T>& unread_result() noexcept { return stored(); }
 
   void set_continuation(Continuation continuation) { continuation_ = std::move(continuation); }
 
@@ -172,7 +191,9 @@ class SharedState final : public StateBase {
   }
 
  private:
-  std::optional<Result<T>> result_;
+  Result<T>& stored() noexcept { return *std::launder(reinterpret_cast<Result<T>*>(storage_)); }
+
+  alignas(Result<T>) unsigned char storage_[sizeof(Result<T>)];
   Continuation continuation_;
 };
 
