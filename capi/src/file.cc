@@ -22,10 +22,6 @@
 // continuation may still make a File and drop it, closing it through the
 // link: the relay's reference then goes to the loop (LoopResource), which
 // drops it at the end of Loop::close, after every continuation has run.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,9 +32,7 @@
 #include "capi/src/io.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
-#include "core/executor/run_in_executor.h"
 #include "core/io/file.h"
-#include "core/io/io_error.h"
 #include "weft/file.h"
 
 namespace weft::capi {
@@ -270,29 +264,6 @@ IoOp* start_done_op(Scope& scope, IoRec* rec, const char* name, Future<void> fut
       [cb, user] { cb(user, WEFT_ERR_CANCELLED); });
 }
 
-// weft_file_write_all's job: create or truncate, write everything, close.
-[[noreturn]] void throw_errno(int error, const std::string& what) { throw Exception(errno_error(error, what)); }
-
-void write_whole_file(const std::string& path, const std::string& data, int permissions) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) throw_errno(errno, "open " + path);
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      throw_errno(error, "write " + path);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 && errno != EINTR) throw_errno(errno, "close " + path);
-}
-
 }  // namespace
 
 }  // namespace weft::capi
@@ -408,7 +379,7 @@ WEFT_API weft_status weft_file_read_all(weft_loop_t* loop, const char* path,
     require(reinterpret_cast<const void*>(callback), "callback");
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
     scope.require_open(__func__);
-    // run_in_executor posts at once and keeps no reference to the link.
+    // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_read_op(scope, nullptr, "read_all", weft::read_file(scope.runtime.loop, link, path),
                               callback, user);
@@ -427,11 +398,9 @@ WEFT_API weft_status weft_file_write_all(weft_loop_t* loop, const char* path, co
     scope.require_open(__func__);
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
-    auto job = [path = std::string(path), data = std::move(data), permissions = o.permissions] {
-      weft::capi::write_whole_file(path, data, permissions);
-    };
-    weft::capi::start_done_op(scope, nullptr, "write_all",
-                              weft::run_in_executor(scope.runtime.loop, link, std::move(job)), callback, user);
+    weft::capi::start_done_op(
+        scope, nullptr, "write_all",
+        weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), callback, user);
     return WEFT_OK;
   });
 }

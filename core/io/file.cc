@@ -212,9 +212,10 @@ Future<std::string> read_file(Loop& loop, Executor& executor, std::string path) 
   });
 }
 
-Future<void> write_file(Loop& loop, Executor& executor, std::string path, std::string data) {
-  return run_in_executor(loop, executor, [path = std::move(path), data = std::move(data)] {
-    const int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+Future<void> write_file(Loop& loop, Executor& executor, std::string path, std::string data,
+                        int permissions) {
+  return run_in_executor(loop, executor, [path = std::move(path), data = std::move(data), permissions] {
+    const int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions);
     try {
       write_fully(fd, 0, data, false, path);
     } catch (...) {

@@ -87,7 +87,9 @@ class File {
 
 // The whole file.
 [[nodiscard]] Future<std::string> read_file(Loop& loop, Executor& executor, std::string path);
-// Creates or truncates `path` and writes `data` (permissions 0644 when created).
-[[nodiscard]] Future<void> write_file(Loop& loop, Executor& executor, std::string path, std::string data);
+// Creates or truncates `path` and writes `data` (`permissions`, before the
+// umask, when it is created).
+[[nodiscard]] Future<void> write_file(Loop& loop, Executor& executor, std::string path, std::string data,
+                                      int permissions = 0644);
 
 }  // namespace weft

@@ -2,6 +2,8 @@
 // the loop.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -21,6 +23,22 @@ TEST_CASE("a whole file goes out and comes back", "[file]") {
   REQUIRE(get(loop, weft::read_file(loop, pool, dir / "blob")) == data);
   get(loop, weft::write_file(loop, pool, dir / "blob", "short"));  // truncates
   REQUIRE(get(loop, weft::read_file(loop, pool, dir / "blob")) == "short");
+}
+
+TEST_CASE("write_file creates a file with the permissions asked for", "[file]") {
+  weft_test::TempDir dir;
+  weft::Loop loop;
+  weft::ThreadPool pool(1);
+  const mode_t old_mask = ::umask(0);
+  get(loop, weft::write_file(loop, pool, dir / "private", "secret", 0600));
+  get(loop, weft::write_file(loop, pool, dir / "shared", "public"));
+  ::umask(old_mask);
+  struct stat st {};
+  REQUIRE(::stat((dir / "private").c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((dir / "shared").c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0644);
+  REQUIRE(get(loop, weft::read_file(loop, pool, dir / "private")) == "secret");
 }
 
 TEST_CASE("a file is read and written at offsets", "[file]") {
