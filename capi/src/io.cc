@@ -67,6 +67,12 @@ void cancel_io_op(IoOp* op) noexcept {
   invoke_callback(runtime, [&] { op->call_cancelled(); });
 }
 
+bool has_pending_read(const IoRec& rec) noexcept {
+  bool found = false;
+  rec.ops.for_each([&](IoOp* op) { found = found || op->is_read; });
+  return found;
+}
+
 weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept {
   const HandleBits handle = rec.handle;
   const Kind kind = rec.kind;

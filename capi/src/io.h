@@ -103,6 +103,10 @@ void end_io(IoRec* rec) noexcept;
 // future; the continuation frees the op later.
 void cancel_io_op(IoOp* op) noexcept;
 
+// Whether one of `rec`'s pending ops is a read (is_read: a stream read, a
+// UDP receive), of which a handle has one at a time.
+bool has_pending_read(const IoRec& rec) noexcept;
+
 // Cancels `rec`'s pending ops (only its reads, is_read, if `reads_only`),
 // each as cancel_io_op does, in the order they were made; stops early if a
 // callback ends the handle (its other ops are cancelled by that). Returns

@@ -57,9 +57,7 @@ IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* nam
 }
 
 void require_no_pending_read(StreamRec& rec) {
-  rec.ops.for_each([](IoOp* op) {
-    if (op->is_read) fail(Errc::invalid_state, "a read is pending");
-  });
+  if (has_pending_read(rec)) fail(Errc::invalid_state, "a read is pending");
 }
 
 void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback callback, void* user) {

@@ -31,9 +31,7 @@ UdpSocketRec& udp_of(const void* handle, const char* function) {
 }
 
 void require_no_pending_receive(UdpSocketRec& rec) {
-  rec.ops.for_each([](IoOp* op) {
-    if (op->is_read) fail(Errc::invalid_state, "a receive is already pending on this socket");
-  });
+  if (has_pending_read(rec)) fail(Errc::invalid_state, "a receive is already pending on this socket");
 }
 
 // Starts a receive: the datagram (bytes, sender, truncated) or the failure
