@@ -219,24 +219,6 @@ Future<Opened> open_file(Runtime& runtime, HandleBits executor, std::string path
   return std::move(opened);
 }
 
-void no_callback(void*, weft_status) {}
-
-// Starts an op whose outcome is bytes: len 0 with bytes NULL for "".
-IoOp* start_read_op(Scope& scope, IoRec* rec, const char* name, Future<std::string> future,
-                    weft_file_read_callback callback, void* user) {
-  return start_io_op(
-      scope, scope.runtime, rec, name, std::move(future),
-      [callback, user](Result<std::string>& result) {
-        if (!result.ok()) {
-          callback(user, status_of(result.error()), nullptr, 0);
-        } else {
-          const std::string& bytes = result.value();
-          callback(user, WEFT_OK, bytes.empty() ? nullptr : bytes.data(), bytes.size());
-        }
-      },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0); });
-}
-
 template <class T>
 IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future,
                     weft_file_size_callback callback, void* user) {
@@ -255,14 +237,6 @@ IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future
       });
 }
 
-IoOp* start_done_op(Scope& scope, IoRec* rec, const char* name, Future<void> future, weft_callback callback,
-                    void* user) {
-  const weft_callback cb = callback != nullptr ? callback : no_callback;
-  return start_io_op(
-      scope, scope.runtime, rec, name, std::move(future),
-      [cb, user](Result<void>& result) { cb(user, result.ok() ? WEFT_OK : status_of(result.error())); },
-      [cb, user] { cb(user, WEFT_ERR_CANCELLED); });
-}
 
 }  // namespace
 
@@ -323,7 +297,8 @@ WEFT_API weft_status weft_file_read_at(weft_file_t* file, uint64_t offset, size_
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
     rec.scope->require_open(__func__);
-    weft::capi::start_read_op(*rec.scope, &rec, "read", rec.core.read_at(offset, max), callback, user);
+    weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.core.read_at(offset, max), false,
+                                callback, user);
     return WEFT_OK;
   });
 }
@@ -357,7 +332,7 @@ WEFT_API weft_status weft_file_sync(weft_file_t* file, weft_callback callback, v
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
     rec.scope->require_open(__func__);
-    weft::capi::start_done_op(*rec.scope, &rec, "sync", rec.core.sync(), callback, user);
+    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", rec.core.sync(), callback, user);
     return WEFT_OK;
   });
 }
@@ -381,8 +356,8 @@ WEFT_API weft_status weft_file_read_all(weft_loop_t* loop, const char* path,
     scope.require_open(__func__);
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
-    weft::capi::start_read_op(scope, nullptr, "read_all", weft::read_file(scope.runtime.loop, link, path),
-                              callback, user);
+    weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
+                               weft::read_file(scope.runtime.loop, link, path), false, callback, user);
     return WEFT_OK;
   });
 }
@@ -398,8 +373,8 @@ WEFT_API weft_status weft_file_write_all(weft_loop_t* loop, const char* path, co
     scope.require_open(__func__);
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
-    weft::capi::start_done_op(
-        scope, nullptr, "write_all",
+    weft::capi::start_void_op(
+        scope, scope.runtime, nullptr, "write_all",
         weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), callback, user);
     return WEFT_OK;
   });

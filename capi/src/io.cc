@@ -92,6 +92,44 @@ weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept {
   return cancelled ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED;
 }
 
+namespace {
+
+void no_callback(void*, weft_status) {}
+
+weft_status status_of(const Error& error) noexcept { return to_status(error.code()); }
+
+}  // namespace
+
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+                    weft_callback callback, void* user) {
+  const weft_callback cb = callback != nullptr ? callback : no_callback;
+  return start_io_op(
+      scope, runtime, rec, name, std::move(future),
+      [cb, user](Result<void>& result) { cb(user, result.ok() ? WEFT_OK : status_of(result.error())); },
+      [cb, user] { cb(user, WEFT_ERR_CANCELLED); });
+}
+
+IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
+                     Future<std::string> future, bool empty_is_eof, BytesCallback callback, void* user) {
+  return start_io_op(
+      scope, runtime, rec, name, std::move(future),
+      [callback, user, empty_is_eof](Result<std::string>& result) {
+        if (!result.ok()) {
+          callback(user, status_of(result.error()), nullptr, 0);
+        } else if (result.value().empty()) {
+          if (empty_is_eof) {
+            callback(user, to_status(Errc::end_of_file), nullptr, 0);
+          } else {
+            callback(user, WEFT_OK, nullptr, 0);
+          }
+        } else {
+          const std::string& bytes = result.value();
+          callback(user, WEFT_OK, bytes.data(), bytes.size());
+        }
+      },
+      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0); });
+}
+
 void end_io(IoRec* rec) noexcept {
   Runtime& runtime = *rec->runtime;
   Scope* scope = rec->scope;

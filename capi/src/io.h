@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <string>
 #include <utility>
 
 #include "capi/src/alloc.h"
@@ -34,6 +35,7 @@
 #include "core/future/future.h"
 #include "core/loop/loop.h"
 #include "weft/diagnostics.h"
+#include "weft/common.h"
 #include "weft/status.h"
 
 namespace weft::capi {
@@ -180,5 +182,17 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
   link_io_op(op);
   return op;
 }
+
+// The two common shapes of operation.
+// Outcome Future<void>: callback(user, status); `callback` NULL: nothing is
+// called.
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+                    weft_callback callback, void* user);
+// Outcome bytes: callback(user, WEFT_OK, bytes, len), borrowed for the call;
+// "" is WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with
+// bytes NULL and len 0; a failure passes NULL and 0.
+using BytesCallback = void (*)(void* user, weft_status status, const void* bytes, std::size_t len);
+IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
+                     Future<std::string> future, bool empty_is_eof, BytesCallback callback, void* user);
 
 }  // namespace weft::capi

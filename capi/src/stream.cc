@@ -9,14 +9,6 @@
 
 namespace weft::capi {
 
-namespace {
-
-void no_callback(void*, weft_status) {}
-
-weft_status status_of(const Error& error) noexcept { return to_status(error.code()); }
-
-}  // namespace
-
 StreamRec& stream_of(const void* handle, const char* function) {
   HandleError error = HandleError::none;
   void* object = lookup_handle(handle, Kind::tcp_stream, error);
@@ -27,33 +19,6 @@ StreamRec& stream_of(const void* handle, const char* function) {
   StreamRec& rec = *static_cast<StreamRec*>(static_cast<IoRec*>(object));
   rec.runtime->require_loop_thread(function);
   return rec;
-}
-
-IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
-                   weft_callback callback, void* user) {
-  const weft_callback cb = callback != nullptr ? callback : no_callback;
-  return start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [cb, user](Result<void>& result) { cb(user, result.ok() ? WEFT_OK : status_of(result.error())); },
-      [cb, user] { cb(user, WEFT_ERR_CANCELLED); });
-}
-
-IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                    Future<std::string> future, bool empty_is_eof, weft_stream_read_callback callback,
-                    void* user) {
-  return start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [callback, user, empty_is_eof](Result<std::string>& result) {
-        if (!result.ok()) {
-          callback(user, status_of(result.error()), nullptr, 0);
-        } else if (result.value().empty() && empty_is_eof) {
-          callback(user, to_status(Errc::end_of_file), nullptr, 0);
-        } else {
-          const std::string& bytes = result.value();
-          callback(user, WEFT_OK, bytes.data(), bytes.size());
-        }
-      },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0); });
 }
 
 void require_no_pending_read(StreamRec& rec) {

@@ -89,16 +89,4 @@ void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callb
                   void* user);
 void stream_shutdown(StreamRec& rec, weft_callback callback, void* user);
 
-// Starts an op whose outcome is a Future<void>: callback(user, status).
-// `callback` NULL: nothing is called.
-IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
-                   weft_callback callback, void* user);
-
-// Starts an op whose outcome is bytes: callback(user, WEFT_OK, bytes, len)
-// with len > 0, WEFT_ERR_END_OF_FILE (len 0) for "" when `empty_is_eof`,
-// or the failure.
-IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                    Future<std::string> future, bool empty_is_eof,
-                    weft_stream_read_callback callback, void* user);
-
 }  // namespace weft::capi
