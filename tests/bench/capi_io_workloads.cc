@@ -42,11 +42,6 @@ class CEchoServer final : public EchoServerThread {
     thread_.join();
   }
 
-  ThreadCpu cpu() const override { return cpu_; }
-  std::string error() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return error_;
-  }
 
  private:
   void run(std::promise<int>& port_promise) {
@@ -118,33 +113,13 @@ class CEchoServer final : public EchoServerThread {
     }
   }
 
-  void set_error(const std::string& what) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (error_.empty()) error_ = what;
-  }
 
   std::thread thread_;
   std::atomic<weft_loop_t*> loop_{nullptr};
   weft_tcp_listener_t* listener_ = nullptr;  // server thread only
-  ThreadCpu cpu_;
-  mutable std::mutex mutex_;
-  std::string error_;
 };
 
-Outcome tcp_echo(std::uint64_t n) {
-  CEchoServer server;
-  return measure_echo(server, kEchoSmallMessage, n);
-}
-
-Outcome tcp_echo_16k(std::uint64_t n) {
-  CEchoServer server;
-  return measure_echo(server, kEchoLargeMessage, n);
-}
-
-const bool registered = register_workloads({
-    {"weft-c", "W11_tcp_echo", 1'000'000, tcp_echo},
-    {"weft-c", "W11_tcp_echo_16k", 100'000, tcp_echo_16k},
-});
+const bool registered = register_echo_workloads<CEchoServer>("weft-c");
 
 }  // namespace
 }  // namespace bench

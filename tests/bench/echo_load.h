@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "tests/bench/workload.h"
@@ -53,9 +54,25 @@ class EchoServerThread {
   // The port on 127.0.0.1, or -1 (error() says why).
   virtual int start() = 0;
   virtual void stop() = 0;
-  // The server thread's CPU time while it served.
-  virtual ThreadCpu cpu() const = 0;
-  virtual std::string error() const = 0;
+  // The server thread's CPU time while it served (read after stop()).
+  ThreadCpu cpu() const { return cpu_; }
+  // The first error the server met, or "". Any thread.
+  std::string error() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
+
+ protected:
+  // Keeps the first error. Any thread.
+  void set_error(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_.empty()) error_ = what;
+  }
+  ThreadCpu cpu_;  // set by the server thread as it stops
+
+ private:
+  mutable std::mutex mutex_;
+  std::string error_;
 };
 
 // Runs W11 against `server`: starts it, drives the load, stops it, and turns
@@ -71,5 +88,23 @@ void pin_to_cpu(int cpu);
 constexpr int kEchoConnections = 64;
 constexpr std::size_t kEchoSmallMessage = 64;
 constexpr std::size_t kEchoLargeMessage = 16 * 1024;
+
+// Registers W11 and its 16 KiB variant for `impl`, each run against a fresh
+// `Server` (an EchoServerThread).
+template <class Server>
+bool register_echo_workloads(const char* impl) {
+  return register_workloads({
+      {impl, "W11_tcp_echo", 1'000'000,
+       [](std::uint64_t n) {
+         Server server;
+         return measure_echo(server, kEchoSmallMessage, n);
+       }},
+      {impl, "W11_tcp_echo_16k", 100'000,
+       [](std::uint64_t n) {
+         Server server;
+         return measure_echo(server, kEchoLargeMessage, n);
+       }},
+  });
+}
 
 }  // namespace bench

@@ -39,11 +39,6 @@ class WeftEchoServer final : public EchoServerThread {
     thread_.join();
   }
 
-  ThreadCpu cpu() const override { return cpu_; }
-  std::string error() const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return error_;
-  }
 
  private:
   void run(std::promise<int>& port_promise) {
@@ -105,10 +100,6 @@ class WeftEchoServer final : public EchoServerThread {
     std::erase_if(connections_, [stream](const auto& c) { return c.get() == stream; });
   }
 
-  void set_error(const std::string& what) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (error_.empty()) error_ = what;
-  }
 
   std::thread thread_;
   weft::Loop* loop_ = nullptr;
@@ -116,25 +107,9 @@ class WeftEchoServer final : public EchoServerThread {
   weft::TcpListener listener_;
   std::vector<std::unique_ptr<weft::TcpStream>> connections_;
   bool stopping_ = false;
-  ThreadCpu cpu_;
-  mutable std::mutex mutex_;
-  std::string error_;
 };
 
-Outcome tcp_echo(std::uint64_t n) {
-  WeftEchoServer server;
-  return measure_echo(server, kEchoSmallMessage, n);
-}
-
-Outcome tcp_echo_16k(std::uint64_t n) {
-  WeftEchoServer server;
-  return measure_echo(server, kEchoLargeMessage, n);
-}
-
-const bool registered = register_workloads({
-    {"weft", "W11_tcp_echo", 1'000'000, tcp_echo},
-    {"weft", "W11_tcp_echo_16k", 100'000, tcp_echo_16k},
-});
+const bool registered = register_echo_workloads<WeftEchoServer>("weft");
 
 }  // namespace
 }  // namespace bench

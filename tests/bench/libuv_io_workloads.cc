@@ -34,8 +34,6 @@ class UvEchoServer final : public EchoServerThread {
     thread_.join();
   }
 
-  ThreadCpu cpu() const override { return cpu_; }
-  std::string error() const override { return error_; }
 
  private:
   struct Client {
@@ -59,7 +57,7 @@ class UvEchoServer final : public EchoServerThread {
     int rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&address), 0);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, on_connection);
     if (rc != 0) {
-      error_ = std::string("listen: ") + uv_strerror(rc);
+      set_error(std::string("listen: ") + uv_strerror(rc));
       uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
       loop.close();
       port_promise.set_value(-1);
@@ -77,7 +75,7 @@ class UvEchoServer final : public EchoServerThread {
     uv_run(loop_, UV_RUN_DEFAULT);  // until close_all() closed everything
     cpu_ = thread_cpu() - cpu_start;
     std::string closing = loop.close();
-    if (!closing.empty() && error_.empty()) error_ = closing;
+    if (!closing.empty()) set_error(closing);
   }
 
   void close_all() {
@@ -143,24 +141,9 @@ class UvEchoServer final : public EchoServerThread {
   uv_tcp_t listener_;
   uv_async_t stop_;
   std::set<Client*> clients_;
-  ThreadCpu cpu_;
-  std::string error_;
 };
 
-Outcome tcp_echo(std::uint64_t n) {
-  UvEchoServer server;
-  return measure_echo(server, kEchoSmallMessage, n);
-}
-
-Outcome tcp_echo_16k(std::uint64_t n) {
-  UvEchoServer server;
-  return measure_echo(server, kEchoLargeMessage, n);
-}
-
-const bool registered = register_workloads({
-    {"libuv", "W11_tcp_echo", 1'000'000, tcp_echo},
-    {"libuv", "W11_tcp_echo_16k", 100'000, tcp_echo_16k},
-});
+const bool registered = register_echo_workloads<UvEchoServer>("libuv");
 
 }  // namespace
 }  // namespace bench
