@@ -230,3 +230,13 @@ void tcp_connect_pair(fixture* f, weft_tcp_listener_t* listener, uint16_t port,
   *client = connected.stream;
   *server = accepted.stream;
 }
+
+weft_executor_t* held_pool(fixture* f, gate* g) {
+  weft_pool_options one = WEFT_POOL_OPTIONS_INIT;
+  one.threads = 1;
+  weft_executor_t* pool = NULL;
+  assert_int_equal(weft_pool_create(&pool, f->runtime, &one), WEFT_OK);
+  assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, g), WEFT_OK);
+  gate_wait_entered(g, 1);
+  return pool;
+}

@@ -133,4 +133,9 @@ weft_status wait_at_gate(void* user, weft_value* result);
 void gate_wait_entered(gate* g, int n); /* until n works reached it */
 void gate_open(gate* g);
 
+/* A one-worker pool of f's runtime whose only worker is held at `g` (work
+ * submitted to it waits until gate_open). Destroy it with
+ * weft_executor_destroy after opening the gate. */
+weft_executor_t* held_pool(fixture* f, gate* g);
+
 #endif

@@ -234,13 +234,8 @@ static void count_lookups(void* user, const weft_object_info* info) {
  * calls it with cancelled, once; opening the gate later changes nothing. */
 static void test_dns__scope_cancel_ends_a_pending_lookup(void** state) {
   fixture* f = FIXTURE(state);
-  weft_pool_options one = WEFT_POOL_OPTIONS_INIT;
-  one.threads = 1;
-  weft_executor_t* pool = NULL;
-  assert_int_equal(weft_pool_create(&pool, f->runtime, &one), WEFT_OK);
   gate g = GATE_INIT;
-  assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, &g), WEFT_OK);
-  gate_wait_entered(&g, 1);
+  weft_executor_t* pool = held_pool(f, &g);
 
   weft_scope_t* scope = NULL;
   weft_loop_t* loop = NULL;
@@ -280,13 +275,8 @@ static void test_dns__scope_cancel_ends_a_pending_lookup(void** state) {
  * pool (which the runtime destroys next) can drain. */
 static void test_dns__runtime_destroy_ends_a_pending_lookup(void** state) {
   fixture* f = FIXTURE(state);
-  weft_pool_options one = WEFT_POOL_OPTIONS_INIT;
-  one.threads = 1;
-  weft_executor_t* pool = NULL;
-  assert_int_equal(weft_pool_create(&pool, f->runtime, &one), WEFT_OK);
   gate g = GATE_INIT;
-  assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, &g), WEFT_OK);
-  gate_wait_entered(&g, 1);
+  weft_executor_t* pool = held_pool(f, &g);
   weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
   options.executor = pool;
   resolve_record r = {0};
@@ -306,13 +296,8 @@ static void test_dns__runtime_destroy_ends_a_pending_lookup(void** state) {
  * completes once the worker is released. A strand works too. */
 static void test_dns__explicit_executor(void** state) {
   fixture* f = FIXTURE(state);
-  weft_pool_options one = WEFT_POOL_OPTIONS_INIT;
-  one.threads = 1;
-  weft_executor_t* pool = NULL;
-  assert_int_equal(weft_pool_create(&pool, f->runtime, &one), WEFT_OK);
   gate g = GATE_INIT;
-  assert_int_equal(weft_executor_submit(NULL, pool, f->loop, wait_at_gate, NULL, &g), WEFT_OK);
-  gate_wait_entered(&g, 1);
+  weft_executor_t* pool = held_pool(f, &g);
 
   weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
   options.executor = pool;
