@@ -6,7 +6,8 @@
 // capi_fuzz_target.cc has the core API's steps (loops, timers, futures,
 // scopes, the pool, TCP), the opcode dispatch and the invariants checked
 // after each input; capi_fuzz_io.cc has the I/O API's steps (opcodes
-// 224..255: streams, pipes, UDP, files, DNS, signals, process bad input).
+// 224..255: streams, pipes, UDP, files, DNS, signals, process bad input),
+// with their callbacks and misuse step in capi_fuzz_io_checks.cc.
 #ifndef WEFT_TESTS_FUZZ_CAPI_FUZZ_H
 #define WEFT_TESTS_FUZZ_CAPI_FUZZ_H
 

@@ -22,13 +22,12 @@
 #include <vector>
 
 #include "tests/fuzz/capi_fuzz.h"
+#include "tests/fuzz/capi_fuzz_io.h"
 #include "weft/weft.h"
 
 namespace capi_fuzz {
 namespace {
 
-// Bytes to write: lines, CRLF, a NUL, so that read_until's delimiters occur.
-const char kText[] = "line\nfuzz\r\nabc\0def\n\n";
 char g_big[1 << 18];  // zeros, for large writes and datagrams
 
 // The temp dir of the file and socket steps: made for each input and
@@ -44,19 +43,6 @@ const char* const kNames[] = {"f0", "f1", "s0", "s1"};
 const std::string kLongName(110, 'n');   // a fine file name, too long for a socket path
 const std::string kTooLong(300, 't');    // too long for any file name
 
-// A path for the file and socket steps (NULL too).
-const char* path_of(uint8_t b, std::string& storage) {
-  switch (b % 10) {
-    case 4: storage = g_dir; break;                   // a directory
-    case 5: storage = g_dir + "/nodir/x"; break;      // in no directory
-    case 6: storage = g_dir + "/" + kLongName; break;
-    case 7: storage = g_dir + "/" + kTooLong; break;
-    case 8: storage.clear(); break;                   // ""
-    case 9: return nullptr;
-    default: storage = g_dir + "/" + kNames[b % 4];
-  }
-  return storage.c_str();
-}
 
 // The handler weft installed when it last watched SIGUSR1 / SIGUSR2: a
 // signal is raised only while that handler is in place (otherwise its
@@ -75,106 +61,6 @@ bool weft_handles(int signum) {
   void* now = handler_of(signum);
   return now != nullptr && now != reinterpret_cast<void*>(SIG_DFL) && now != reinterpret_cast<void*>(SIG_IGN) &&
          now == recorded_handler(signum);
-}
-
-// Marks a call made: a refused call's callback is never called.
-void expect(Call* call, weft_status status) {
-  if (status != WEFT_OK) call->called = true;
-}
-
-void on_stream_read(void* user, weft_status status, const void* bytes, size_t len) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status == WEFT_OK) {
-    if (bytes == nullptr || len == 0) violated("a stream read delivered nothing");
-    if (call->max != 0 && len > call->max) violated("a stream read delivered more than max");
-    if (call->exactly != 0 && len != call->exactly) violated("read_exactly delivered another length");
-    const std::string& d = call->delimiter;
-    if (!d.empty() &&
-        (len < d.size() || std::memcmp(static_cast<const char*>(bytes) + len - d.size(), d.data(), d.size()) != 0)) {
-      violated("read_until delivered bytes that do not end with the delimiter");
-    }
-  } else if (bytes != nullptr || len != 0) {
-    violated("a failed stream read delivered bytes");
-  }
-  act(call);
-}
-
-void on_pipe_stream(void* user, weft_status status, weft_stream_t* stream) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if ((status == WEFT_OK) != (stream != nullptr)) violated("a pipe callback's stream and status disagree");
-  if (stream != nullptr) call->world->pipe_streams.push_back(stream);
-  act(call);
-}
-
-bool address_ok(const weft_address& a) {
-  return (a.family == WEFT_ADDRESS_IPV4 || a.family == WEFT_ADDRESS_IPV6) &&
-         std::memchr(a.host, '\0', sizeof(a.host)) != nullptr && a.host[0] != '\0';
-}
-
-void on_datagram(void* user, weft_status status, const void* bytes, size_t len, const weft_address* from,
-                 int truncated) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status == WEFT_OK) {
-    if (from == nullptr || !address_ok(*from) || from->port == 0) violated("a datagram came with no sender");
-    if (len > 0 && bytes == nullptr) violated("a datagram's bytes are NULL");
-    if (len > 65536) violated("a datagram longer than 64 KiB");
-  } else if (bytes != nullptr || len != 0 || from != nullptr || truncated != 0) {
-    violated("a failed receive delivered a datagram");
-  }
-  act(call);
-}
-
-void on_file(void* user, weft_status status, weft_file_t* file) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if ((status == WEFT_OK) != (file != nullptr)) violated("a file callback's file and status disagree");
-  if (file != nullptr) call->world->files.push_back(file);
-  act(call);
-}
-
-void on_file_read(void* user, weft_status status, const void* bytes, size_t len) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status == WEFT_OK) {
-    if (len > 0 && bytes == nullptr) violated("a file read's bytes are NULL");
-    if (call->max != 0 && len > call->max) violated("a file read delivered more than max");
-    if (call->bytes_null_at_end && len == 0 && bytes != nullptr) violated("read_at at the end gave bytes");
-  } else if (bytes != nullptr || len != 0) {
-    violated("a failed file read delivered bytes");
-  }
-  act(call);
-}
-
-void on_file_size(void* user, weft_status status, uint64_t size) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status != WEFT_OK && size != 0) violated("a failed file operation gave a size");
-  if (status == WEFT_OK && call->max != 0 && size != call->exactly) violated("write_at wrote another length");
-  act(call);
-}
-
-void on_resolved(void* user, weft_status status, const weft_address* addresses, size_t count) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status == WEFT_OK) {
-    if (addresses == nullptr || count == 0) violated("a lookup succeeded with no address");
-    for (size_t i = 0; i < count; ++i) {
-      if (!address_ok(addresses[i]) || addresses[i].port != call->port) violated("a lookup gave a bad address");
-    }
-  } else if (addresses != nullptr || count != 0) {
-    violated("a failed lookup gave addresses");
-  }
-  act(call);
-}
-
-void on_signal(void* user, weft_status status, int signum) {
-  auto* call = static_cast<Call*>(user);
-  called(call);
-  if (status == WEFT_OK ? signum != call->signum : signum != 0) violated("a signal callback got another signal");
-  act(call);
 }
 
 template <class T>
@@ -245,152 +131,30 @@ weft_executor_t* pick_executor(World& w, Input& in, uint8_t b) {
   }
 }
 
-// A handle of any kind (live, ended or forged), for the misuse step.
-void* any_handle(World& w, Input& in) {
-  const uint8_t b = in.byte();
-  const uint8_t i = in.byte();
-  switch (b % 12) {
-    case 1: return w.pick(w.pipe_streams, i);
-    case 2: return w.pick(w.pipe_listeners, i);
-    case 3: return w.pick(w.udp_sockets, i);
-    case 4: return w.pick(w.files, i);
-    case 5: return w.pick(w.signals, i);
-    case 6: return w.pick(w.streams, i);
-    case 7: return w.pick(w.listeners, i);
-    case 8: return w.pick(w.timers, i);
-    case 9: return w.pick(w.futures, i);
-    case 10: return w.pick(w.scopes, i);
-    case 11: return w.runtime;
-    default: return forged<void>(in);
-  }
-}
-
-// Every function of the I/O API with one handle that is (most likely) not
-// of the kind it takes: a forged handle, an ended one, one of another kind.
-// A call weft accepts (the handle happened to fit) is an ordinary call.
-void misuse_all(World& w, Input& in) {
-  void* h = any_handle(w, in);
-  auto* stream = static_cast<weft_stream_t*>(h);
-  auto* listener = static_cast<weft_pipe_listener_t*>(h);
-  auto* udp = static_cast<weft_udp_socket_t*>(h);
-  auto* file = static_cast<weft_file_t*>(h);
-  auto* sig = static_cast<weft_signal_t*>(h);
-  auto* process = static_cast<weft_process_t*>(h);
-  auto* loop = static_cast<weft_loop_t*>(h);
-  Call* c;
-  size_t n = 0;
-  weft_address address;
-  char text[16];
-
-  c = new_call(w, 0); c->max = 16; expect(c, weft_stream_read(stream, 16, on_stream_read, c));
-  c = new_call(w, 0); c->exactly = 4; expect(c, weft_stream_read_exactly(stream, 4, on_stream_read, c));
-  c = new_call(w, 0); c->max = 16; c->delimiter = "\n";
-  expect(c, weft_stream_read_until(stream, "\n", 1, 16, on_stream_read, c));
-  c = new_call(w, 0); expect(c, weft_stream_write(stream, kText, 4, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_stream_drain(stream, on_plain, c));
-  weft_stream_write_buffered(&n, stream);
-  weft_stream_read_buffered(&n, stream);
-  weft_stream_set_limits(stream, nullptr);
-  c = new_call(w, 0); expect(c, weft_stream_shutdown(stream, on_plain, c));
-
-  weft_pipe_listener_path(text, sizeof(text), &n, listener);
-  c = new_call(w, 0); expect(c, weft_pipe_accept(listener, on_pipe_stream, c));
-  weft_stream_t* a = nullptr;
-  weft_stream_t* b = nullptr;
-  if (weft_pipe_pair(&a, &b, loop) == WEFT_OK) {  // the handle was a loop
-    w.pipe_streams.push_back(a);
-    w.pipe_streams.push_back(b);
-  }
-  std::string storage;
-  c = new_call(w, 0); expect(c, weft_pipe_connect(loop, path_of(0, storage), 0, on_pipe_stream, c));
-  weft_pipe_listener_t* new_listener = nullptr;
-  if (weft_pipe_listen(&new_listener, loop, path_of(3, storage), nullptr) == WEFT_OK) {
-    w.pipe_listeners.push_back(new_listener);
-  }
-  weft_stream_t* opened = nullptr;
-  if (weft_pipe_open(&opened, loop, -1) == WEFT_OK) violated("weft_pipe_open took fd -1");
-
-  weft_udp_local_address(&address, udp);
-  c = new_call(w, 0); expect(c, weft_udp_send_to(udp, kText, 4, "127.0.0.1", 9, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_udp_recv_from(udp, on_datagram, c));
-  weft_udp_socket_t* new_udp = nullptr;
-  if (weft_udp_bind(&new_udp, loop, "127.0.0.1", 0, nullptr) == WEFT_OK) w.udp_sockets.push_back(new_udp);
-
-  c = new_call(w, 0); c->max = 8; expect(c, weft_file_read_at(file, 0, 8, on_file_read, c));
-  c = new_call(w, 0); c->max = 1; c->exactly = 4; expect(c, weft_file_write_at(file, 0, kText, 4, on_file_size, c));
-  c = new_call(w, 0); expect(c, weft_file_size(file, on_file_size, c));
-  c = new_call(w, 0); expect(c, weft_file_sync(file, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_file_open(loop, path_of(0, storage), WEFT_FILE_READ, nullptr, on_file, c));
-  c = new_call(w, 0); expect(c, weft_file_read_all(loop, path_of(1, storage), nullptr, on_file_read, c));
-  c = new_call(w, 0); expect(c, weft_file_write_all(loop, path_of(1, storage), kText, 4, nullptr, on_plain, c));
-  weft_file_options file_options = WEFT_FILE_OPTIONS_INIT;
-  file_options.executor = static_cast<weft_executor_t*>(h);
-  c = new_call(w, 0);
-  expect(c, weft_file_read_all(w.pick(w.loops, 0), path_of(1, storage), &file_options, on_file_read, c));
-
-  weft_resolve_options resolve_options = WEFT_RESOLVE_OPTIONS_INIT;
-  resolve_options.executor = static_cast<weft_executor_t*>(h);
-  c = new_call(w, 0); c->port = 7;
-  expect(c, weft_resolve(w.root, "127.0.0.1", 7, &resolve_options, on_resolved, c));
-  c = new_call(w, 0); c->port = 7; expect(c, weft_resolve(loop, "::1", 7, nullptr, on_resolved, c));
-
-  c = new_call(w, 0);
-  for (size_t i = 0; i < w.signals.size(); ++i) {
-    if (w.signals[i] == sig) c->signum = w.signal_numbers[i];
-  }
-  expect(c, weft_signal_wait(sig, on_signal, c));
-  weft_signal_t* new_signal = nullptr;
-  if (weft_signal_watch(&new_signal, loop, SIGUSR2) == WEFT_OK) {
-    recorded_handler(SIGUSR2) = handler_of(SIGUSR2);
-    w.signals.push_back(new_signal);
-    w.signal_numbers.push_back(SIGUSR2);
-  }
-
-  int pid = 0;
-  weft_process_pid(&pid, process);
-  weft_process_stdin(&a, process);
-  weft_process_stdout(&a, process);
-  weft_process_stderr(&a, process);
-  if (weft_process_kill(process, 0) == WEFT_OK) violated("weft_process_kill found a process none spawned");
-  c = new_call(w, 0);
-  expect(c, weft_process_wait(process, [](void* user, weft_status, int64_t, int) { on_plain(user, WEFT_OK); }, c));
-
-  // The ends last.
-  weft_process_close(process);
-  weft_signal_close(sig);
-  weft_file_close(file);
-  weft_udp_close(udp);
-  weft_pipe_listener_close(listener);
-  weft_stream_close(stream);
-}
-
-// Spawns with options that must fail before anything is started: no
-// program (NULL or ""), and more wrong things on top.
-void spawn_misuse(World& w, Input& in, uint8_t a) {
-  static const char* const args[] = {"true", nullptr};
-  static const char* const bad_env[] = {"NO_EQUALS_SIGN", nullptr};
-  weft_process_options options = WEFT_PROCESS_OPTIONS_INIT;
-  options.file = (a & 1) ? "" : nullptr;  // never a program: nothing may be spawned
-  options.args = (a & 2) ? args : nullptr;
-  options.env = (a & 4) ? bad_env : nullptr;
-  options.cwd = (a & 8) ? g_dir.c_str() : nullptr;
-  options.stdin_mode = static_cast<weft_stdio_mode>(in.byte() % 5);  // 3, 4: not a mode
-  options.stdout_mode = static_cast<weft_stdio_mode>(in.byte() % 5);
-  options.stderr_mode = static_cast<weft_stdio_mode>(in.byte() % 5);
-  if (a & 16) options.struct_size = in.byte() % (sizeof(options) + 1);
-  weft_process_t* process = nullptr;
-  const weft_status s =
-      weft_process_spawn((a & 32) ? nullptr : &process, w.pick(w.loops, in.byte()), (a & 64) ? nullptr : &options);
-  if (s == WEFT_OK) violated("weft_process_spawn spawned with no program");
-  if (process != nullptr) violated("a failed weft_process_spawn wrote *out");
-}
-
 }  // namespace
+
+// A path for the file and socket steps (NULL too).
+const char* path_of(uint8_t b, std::string& storage) {
+  switch (b % 10) {
+    case 4: storage = g_dir; break;                   // a directory
+    case 5: storage = g_dir + "/nodir/x"; break;      // in no directory
+    case 6: storage = g_dir + "/" + kLongName; break;
+    case 7: storage = g_dir + "/" + kTooLong; break;
+    case 8: storage.clear(); break;                   // ""
+    case 9: return nullptr;
+    default: storage = g_dir + "/" + kNames[b % 4];
+  }
+  return storage.c_str();
+}
 
 void remove_temp_dir() {
   if (!g_dir.empty()) nftw(g_dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   g_dir.clear();
 }
+
+const std::string& temp_dir() { return g_dir; }
+
+void remember_weft_handler(int signum) { recorded_handler(signum) = handler_of(signum); }
 
 void prepare_temp_dir() {
   const char* base = std::getenv("TEST_TMPDIR");
@@ -842,7 +606,7 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       const weft_status s = weft_signal_watch((a & 0xF0) == 0xF0 ? nullptr : &handle, w.pick(w.loops, a), signum);
       if (s == WEFT_OK) {
         if (signum != SIGUSR1 && signum != SIGUSR2) violated("weft_signal_watch took a bad signal number");
-        recorded_handler(signum) = handler_of(signum);
+        remember_weft_handler(signum);
         w.signals.push_back(handle);
         w.signal_numbers.push_back(signum);
       }

@@ -1,0 +1,51 @@
+// What the I/O steps of the C API fuzz target share between their two
+// files: capi_fuzz_io.cc (the steps themselves, opcodes 224..255, and the
+// temp dir) and capi_fuzz_io_checks.cc (the I/O callbacks, which check that
+// their arguments agree with their status, and the misuse step, which calls
+// every I/O function with handles of the wrong kind, ended or forged).
+#ifndef WEFT_TESTS_FUZZ_CAPI_FUZZ_IO_H
+#define WEFT_TESTS_FUZZ_CAPI_FUZZ_IO_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "tests/fuzz/capi_fuzz.h"
+#include "weft/weft.h"
+
+namespace capi_fuzz {
+
+// Bytes to write: lines, CRLF, a NUL, so that read_until's delimiters occur.
+inline constexpr char kText[] = "line\nfuzz\r\nabc\0def\n\n";
+
+// capi_fuzz_io.cc: the temp dir of this input, and a path in it for the
+// file and socket steps (a file, a socket name, the dir itself, a missing
+// dir, names too long, "", or NULL), by `b`.
+const std::string& temp_dir();
+const char* path_of(uint8_t b, std::string& storage);
+// Records the handler weft installed for `signum` (SIGUSR1 or SIGUSR2) once
+// a watch of it succeeded: the signal steps raise it only while that
+// handler is in place.
+void remember_weft_handler(int signum);
+
+// capi_fuzz_io_checks.cc.
+// Marks a call made: a refused call's callback is never called.
+void expect(Call* call, weft_status status);
+bool address_ok(const weft_address& a);
+void on_stream_read(void* user, weft_status status, const void* bytes, size_t len);
+void on_pipe_stream(void* user, weft_status status, weft_stream_t* stream);
+void on_datagram(void* user, weft_status status, const void* bytes, size_t len, const weft_address* from,
+                 int truncated);
+void on_file(void* user, weft_status status, weft_file_t* file);
+void on_file_read(void* user, weft_status status, const void* bytes, size_t len);
+void on_file_size(void* user, weft_status status, uint64_t size);
+void on_resolved(void* user, weft_status status, const weft_address* addresses, size_t count);
+void on_signal(void* user, weft_status status, int signum);
+// Every I/O function with one handle that is (most likely) not of its kind.
+void misuse_all(World& w, Input& in);
+// weft_process_spawn with options that must fail before anything starts.
+void spawn_misuse(World& w, Input& in, uint8_t a);
+
+}  // namespace capi_fuzz
+
+#endif
