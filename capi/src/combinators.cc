@@ -35,7 +35,7 @@ class Combinator final : public Producer {
 
   void on_output_cancelled() noexcept override {
     ++refs_;  // detach() below may drop the others
-    for (std::size_t i = 0; i < count_; ++i) inputs_[i]->cancel();
+    for (std::size_t i = 0; i < count_; ++i) inputs_[i]->request_cancel();
     detach();
     unref();
   }
@@ -85,12 +85,12 @@ class Combinator final : public Producer {
     self->unref();
   }
 
-  static void on_timeout(void* user, weft_status status) {
+  static void on_timeout(void* user, weft_status status, const char*) {
     Combinator* self = static_cast<Combinator*>(user);
     self->timer_ = nullptr;
     if (status == WEFT_OK && !self->done_) {
       self->finish(WEFT_ERR_TIMED_OUT, Value(), "the future did not complete in time");
-      self->inputs_[0]->cancel();
+      self->inputs_[0]->request_cancel();
     }
     self->unref();
   }
@@ -179,7 +179,7 @@ CFuture* Combinator::start(Type type, Scope& scope, CFuture* const* inputs, std:
     if (type == Type::timeout) {
       const TimePoint when = runtime.loop.time() + Duration(static_cast<Duration::rep>(
                                                        timeout_ns > INT64_MAX / 2 ? INT64_MAX / 2 : timeout_ns));
-      self->timer_ = arm_timer(scope, when, on_timeout, self, /*want_handle=*/false);
+      self->timer_ = arm_timer(scope, when, on_timeout, self, /*out=*/nullptr);
       ++self->refs_;
     }
   } catch (...) {

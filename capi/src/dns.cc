@@ -39,20 +39,33 @@ ResolveOptions core_options(const weft_resolve_options& o) {
 }
 
 // Hands the addresses to `callback` as a borrowed weft_address array.
-void deliver(Result<std::vector<SocketAddress>>& result, weft_resolve_callback callback, void* user) {
+void deliver(Result<std::vector<SocketAddress>>& result, OpFuture& output, Allocator& allocator,
+             weft_resolve_callback callback, void* user) {
   if (!result.ok()) {
-    callback(user, to_status(result.error().code()), nullptr, 0);
-    return;
+    return deliver_failure(result, output, callback, user, static_cast<const weft_address*>(nullptr),
+                           std::size_t{0});
   }
-  std::vector<weft_address> addresses;
+  const std::vector<SocketAddress>& found = result.value();
+  const char* const no_memory = "no memory for the addresses found";
+  // One block holds the list and the addresses; the callback borrows them.
+  void* memory = nullptr;
+  Value value;
   try {
-    addresses.resize(result.value().size());
+    value = Value::owned_block(allocator, sizeof(weft_address_list) + sizeof(weft_address) * found.size(),
+                               &memory);
   } catch (...) {
-    callback(user, to_status(Errc::no_memory), nullptr, 0);
+    output.fail(WEFT_ERR_NO_MEMORY, no_memory);
+    if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr, 0);
     return;
   }
-  for (std::size_t i = 0; i < addresses.size(); ++i) to_c_address(result.value()[i], &addresses[i]);
-  callback(user, WEFT_OK, addresses.data(), addresses.size());
+  auto* list = static_cast<weft_address_list*>(memory);
+  auto* addresses = reinterpret_cast<weft_address*>(list + 1);
+  for (std::size_t i = 0; i < found.size(); ++i) to_c_address(found[i], &addresses[i]);
+  list->addresses = addresses;
+  list->count = found.size();
+  const Value held = value;  // shared: keeps the addresses for the callback
+  output.complete(WEFT_OK, nullptr, std::move(value));
+  if (callback != nullptr) callback(user, WEFT_OK, nullptr, addresses, found.size());
 }
 
 }  // namespace
@@ -69,14 +82,21 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_resolve(weft_loop_t* loop, const char* host, uint16_t port,
-                                  const weft_resolve_options* options,
+WEFT_API weft_status weft_resolve_options_init(weft_resolve_options* options, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_resolve_options defaults = WEFT_RESOLVE_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const char* host,
+                                  uint16_t port, const weft_resolve_options* options,
                                   weft_resolve_callback callback, void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(host, "host");
     if (*host == '\0') fail(Errc::invalid_argument, "host is empty");
-    require(reinterpret_cast<const void*>(callback), "callback");
     weft_resolve_options o = WEFT_RESOLVE_OPTIONS_INIT;
     if (options != nullptr) {
       weft::capi::check_struct_size(options, options->struct_size, sizeof(o), sizeof(o), "options");
@@ -99,11 +119,16 @@ WEFT_API weft_status weft_resolve(weft_loop_t* loop, const char* host, uint16_t 
     if (!executor->accepting) fail(Errc::closed, "options.executor is being destroyed");
     weft::capi::start_io_op(
         scope, runtime, nullptr, "resolve",
-        weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options),
-        [callback, user](weft::Result<std::vector<weft::SocketAddress>>& result) {
-          weft::capi::deliver(result, callback, user);
+        weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options), out,
+        callback != nullptr,
+        [allocator = &runtime.allocator, callback, user](weft::Result<std::vector<weft::SocketAddress>>& result,
+                                                         weft::capi::OpFuture& output) {
+          weft::capi::deliver(result, output, *allocator, callback, user);
         },
-        [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0); });
+        [callback, user](weft::capi::OpFuture& output, const char* why) {
+          output.fail(WEFT_ERR_CANCELLED, why);
+          if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr, 0);
+        });
     return WEFT_OK;
   });
 }

@@ -119,7 +119,6 @@ FileRec& file_of(const void* handle, const char* function) {
   return static_cast<FileRec&>(io_of(handle, Kind::file, "file", function));
 }
 
-weft_status status_of(const Error& error) noexcept { return to_status(error.code()); }
 
 // The options of every function here, checked, with the executor looked up.
 struct FileOptions {
@@ -220,23 +219,21 @@ Future<Opened> open_file(Runtime& runtime, HandleBits executor, std::string path
 }
 
 template <class T>
-IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future,
+IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future, weft_future_t** out,
                     weft_file_size_callback callback, void* user) {
   return start_io_op(
-      scope, scope.runtime, rec, name, std::move(future),
-      [callback, user](Result<T>& result) {
-        if (callback == nullptr) return;
-        if (result.ok()) {
-          callback(user, WEFT_OK, static_cast<std::uint64_t>(result.value()));
-        } else {
-          callback(user, status_of(result.error()), 0);
-        }
+      scope, scope.runtime, rec, name, std::move(future), out, callback != nullptr,
+      [callback, user](Result<T>& result, OpFuture& output) {
+        if (!result.ok()) return deliver_failure(result, output, callback, user, std::uint64_t{0});
+        const auto size = static_cast<std::uint64_t>(result.value());
+        output.complete(WEFT_OK, nullptr, Value::int64(static_cast<std::int64_t>(size)));
+        if (callback != nullptr) callback(user, WEFT_OK, nullptr, size);
       },
-      [callback, user] {
-        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, 0);
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, 0);
       });
 }
-
 
 }  // namespace
 
@@ -248,13 +245,20 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_file_open(weft_loop_t* loop, const char* path, uint32_t mode,
-                                    const weft_file_options* options, weft_file_callback callback,
-                                    void* user) {
+WEFT_API weft_status weft_file_options_init(weft_file_options* options, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_file_options defaults = WEFT_FILE_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, const char* path,
+                                    uint32_t mode, const weft_file_options* options,
+                                    weft_file_callback callback, void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(path, "path");
-    require(reinterpret_cast<const void*>(callback), "callback");
     const weft::FileMode core_mode = weft::capi::file_mode(mode);
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
     scope.require_open(__func__);
@@ -262,49 +266,70 @@ WEFT_API weft_status weft_file_open(weft_loop_t* loop, const char* path, uint32_
     Scope* const owner = &scope;
     weft::capi::start_io_op(
         scope, runtime, nullptr, "open",
-        weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions),
-        [owner, mode, callback, user](weft::Result<weft::capi::Opened>& result) {
-          weft_status status = result.ok() ? WEFT_OK : weft::capi::status_of(result.error());
-          weft_file_t* handle = nullptr;
-          if (status == WEFT_OK) {
-            weft::capi::Opened& opened = result.value();
+        weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions), out,
+        callback != nullptr,
+        [owner, mode, callback, user](weft::Result<weft::capi::Opened>& result,
+                                      weft::capi::OpFuture& output) {
+          if (!result.ok()) {
+            return weft::capi::deliver_failure(result, output, callback, user,
+                                               static_cast<weft_file_t*>(nullptr));
+          }
+          weft::capi::Opened& opened = result.value();
+          weft::capi::Runtime& rt = owner->runtime;
+          const char* const no_memory = "no memory for the file's handle";
+          auto no_memory_for_it = [&] {
+            output.fail(WEFT_ERR_NO_MEMORY, no_memory);
+            if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr);
+          };
+          weft_file_t* handle;
+          try {
+            auto* rec = rt.allocator.make<weft::capi::FileRec>();
+            rec->runtime = &rt;
+            rec->scope = owner;
+            rec->mode = mode;
+            rec->link = std::move(opened.link);
+            rec->core = std::move(opened.file);
+            handle = weft::capi::as_handle<weft_file_t>(weft::capi::register_io(rec, weft::capi::Kind::file));
+          } catch (...) {
+            return no_memory_for_it();  // the file is closed with `opened`
+          }
+          weft::capi::Value value;
+          if (output.wanted()) {
             try {
-              weft::capi::Runtime& rt = owner->runtime;
-              auto* rec = rt.allocator.make<weft::capi::FileRec>();
-              rec->runtime = &rt;
-              rec->scope = owner;
-              rec->mode = mode;
-              rec->link = std::move(opened.link);
-              rec->core = std::move(opened.file);
-              handle = weft::capi::as_handle<weft_file_t>(weft::capi::register_io(rec, weft::capi::Kind::file));
+              value = weft::capi::Value::from_c(weft_value_pointer(handle, nullptr), rt.allocator);
             } catch (...) {
-              status = weft::capi::to_status(weft::Errc::no_memory);
+              weft::capi::end_io(&weft::capi::lookup<weft::capi::IoRec>(handle, weft::capi::Kind::file));
+              return no_memory_for_it();  // nobody would get to close it
             }
           }
-          callback(user, status, handle);
+          output.complete(WEFT_OK, nullptr, std::move(value));
+          if (callback != nullptr) callback(user, WEFT_OK, nullptr, handle);
         },
-        [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
+        [callback, user](weft::capi::OpFuture& output, const char* why) {
+          output.fail(WEFT_ERR_CANCELLED, why);
+          if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr);
+        });
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_read_at(weft_file_t* file, uint64_t offset, size_t max,
-                                       weft_file_read_callback callback, void* user) {
+WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
+                                       size_t max, weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
     rec.scope->require_open(__func__);
     weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.core.read_at(offset, max), false,
-                                callback, user);
+                               out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_write_at(weft_file_t* file, uint64_t offset, const void* bytes,
-                                        size_t len, weft_file_size_callback callback, void* user) {
+WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
+                                        const void* bytes, size_t len,
+                                        weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
     if (len > 0) require(bytes, "bytes");
@@ -312,59 +337,52 @@ WEFT_API weft_status weft_file_write_at(weft_file_t* file, uint64_t offset, cons
     weft::capi::require_mode(rec, WEFT_FILE_WRITE, "the file was not opened for writing");
     rec.scope->require_open(__func__);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
-    weft::capi::start_size_op(*rec.scope, &rec, "write", rec.core.write_at(offset, std::move(data)), callback,
-                              user);
+    weft::capi::start_size_op(*rec.scope, &rec, "write", rec.core.write_at(offset, std::move(data)), out,
+                              callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_size(weft_file_t* file, weft_file_size_callback callback, void* user) {
-  return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
-    rec.scope->require_open(__func__);
-    weft::capi::start_size_op(*rec.scope, &rec, "size", rec.core.size(), callback, user);
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_file_sync(weft_file_t* file, weft_callback callback, void* user) {
+WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
+                                    weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
     rec.scope->require_open(__func__);
-    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", rec.core.sync(), callback, user);
+    weft::capi::start_size_op(*rec.scope, &rec, "size", rec.core.size(), out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_close(weft_file_t* file) {
-  if (file == nullptr) return WEFT_OK;
+WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft_callback callback,
+                                    void* user) {
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::file_of(file, __func__));
+    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    rec.scope->require_open(__func__);
+    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", rec.core.sync(), out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_read_all(weft_loop_t* loop, const char* path,
+WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, const char* path,
                                         const weft_file_options* options,
-                                        weft_file_read_callback callback, void* user) {
+                                        weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(path, "path");
-    require(reinterpret_cast<const void*>(callback), "callback");
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
     scope.require_open(__func__);
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
-                               weft::read_file(scope.runtime.loop, link, path), false, callback, user);
+                               weft::read_file(scope.runtime.loop, link, path), false, out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_file_write_all(weft_loop_t* loop, const char* path, const void* bytes,
-                                         size_t len, const weft_file_options* options,
-                                         weft_callback callback, void* user) {
+WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop, const char* path,
+                                         const void* bytes, size_t len,
+                                         const weft_file_options* options, weft_callback callback,
+                                         void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(path, "path");
@@ -375,7 +393,16 @@ WEFT_API weft_status weft_file_write_all(weft_loop_t* loop, const char* path, co
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_void_op(
         scope, scope.runtime, nullptr, "write_all",
-        weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), callback, user);
+        weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), out, callback,
+        user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_file_close(weft_file_t* file) {
+  if (file == nullptr) return WEFT_OK;
+  return api(__func__, [&] {
+    weft::capi::end_io(&weft::capi::file_of(file, __func__));
     return WEFT_OK;
   });
 }

@@ -105,6 +105,48 @@ bool CFuture::complete(weft_status status, Value value, const char* message, boo
   return false;
 }
 
+namespace {
+
+// Asks an operation-bound future's producer to stop, on the loop thread.
+// Holds a core reference to the future until it ran (or was dropped unrun
+// by a closing loop).
+class CancelRequest {
+ public:
+  explicit CancelRequest(CFuture* future) noexcept : future_(future) {}
+  CancelRequest(CancelRequest&& other) noexcept : future_(std::exchange(other.future_, nullptr)) {}
+  CancelRequest& operator=(CancelRequest&&) = delete;
+  ~CancelRequest() {
+    if (future_ != nullptr) future_->release();
+  }
+  void operator()() {
+    CFuture* future = std::exchange(future_, nullptr);
+    if (!future->is_ready()) {
+      if (FutureExtras* extras = future->extras_if_any(); extras != nullptr && extras->producer != nullptr) {
+        extras->producer->on_cancel_requested();
+      }
+    }
+    future->release();
+  }
+
+ private:
+  CFuture* future_;
+};
+
+}  // namespace
+
+bool CFuture::request_cancel() {
+  if (!operation_bound_) return cancel();
+  if (is_ready()) return false;
+  if (runtime_.on_loop_thread()) {
+    if (extras_ != nullptr && extras_->producer != nullptr) extras_->producer->on_cancel_requested();
+    return true;
+  }
+  add_ref();
+  // A closed loop drops the request (and its reference): the operation is
+  // being ended anyway.
+  return runtime_.loop.call_soon_threadsafe(CancelRequest(this));
+}
+
 void CFuture::retain_handle() noexcept {
   if (handle_refs_.fetch_add(1, std::memory_order_relaxed) == 0) add_ref();
 }
@@ -391,7 +433,9 @@ WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status statu
 }
 
 WEFT_API weft_status weft_future_cancel(weft_future_t* future) {
-  return api(__func__, [&] { return future_of(future).cancel() ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED; });
+  return api(__func__, [&] {
+    return future_of(future).request_cancel() ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED;
+  });
 }
 
 WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,

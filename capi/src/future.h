@@ -54,10 +54,14 @@ struct Scope;
 class CFuture;
 
 // Something that produces a future's outcome and must hear when that future
-// is cancelled (a combinator). Loop thread.
+// is cancelled (a combinator, an operation: op_future.h). Loop thread.
 class Producer {
  public:
+  // The future was cancelled (it is complete).
   virtual void on_output_cancelled() noexcept = 0;
+  // An operation-bound future was asked to cancel (it is still pending: the
+  // producer completes it).
+  virtual void on_cancel_requested() noexcept {}
 
  protected:
   ~Producer() = default;
@@ -112,6 +116,17 @@ class CFuture final : public weft::detail::StateBase {
   // false if the future had already completed (nothing is kept then: a
   // POINTER value is left to the caller unless `owned` says it is weft's).
   bool complete(weft_status status, Value value, const char* message, bool owned);
+
+  // Cancels the future (true), or false if it had completed. An
+  // operation-bound future (op_future.h) is not completed here: its
+  // operation is asked to stop, on the loop thread (posted there from other
+  // threads), and completes it — cancelled, or with the outcome it already
+  // had; true means the request was made.
+  bool request_cancel();
+  // Marks the future as completed only by its operation (before its handle
+  // is handed out).
+  void bind_to_operation() noexcept { operation_bound_ = true; }
+  bool operation_bound() const noexcept { return operation_bound_; }
 
   // --- references (any thread) ---------------------------------------------
   void retain_handle() noexcept;
@@ -190,6 +205,7 @@ class CFuture final : public weft::detail::StateBase {
   std::atomic<bool> observed_{false};
   std::atomic<bool> delivering_{false};  // written on the loop thread
   bool dispatched_ = false;              // loop thread
+  bool operation_bound_ = false;         // set before the handle is handed out
   Value value_;
   Text message_;
 

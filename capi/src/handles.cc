@@ -68,11 +68,10 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::runtime: return "weft_runtime_t";
     case Kind::loop: return "weft_loop_t";
     case Kind::scope: return "weft_scope_t";
-    case Kind::timer: return "weft_timer_t";
     case Kind::future: return "weft_future_t";
     case Kind::executor: return "weft_executor_t";
     case Kind::tcp_listener: return "weft_tcp_listener_t";
-    case Kind::tcp_stream: return "weft_tcp_stream_t";
+    case Kind::tcp_stream: return "weft_stream_t (TCP)";
     case Kind::pipe_listener: return "weft_pipe_listener_t";
     case Kind::pipe_stream: return "weft_stream_t";
     case Kind::udp_socket: return "weft_udp_socket_t";

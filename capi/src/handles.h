@@ -39,7 +39,6 @@ enum class Kind : std::uint8_t {
   runtime,
   loop,
   scope,
-  timer,
   future,
   executor,
   tcp_listener,

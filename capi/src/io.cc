@@ -57,14 +57,30 @@ void link_io_op(IoOp* op) noexcept {
 
 void settle_scope(Scope* scope) noexcept { settled(scope); }
 
-void cancel_io_op(IoOp* op) noexcept {
+void cancel_io_op(IoOp* op, const char* why) noexcept {
   Runtime& runtime = *op->runtime;
   Scope* scope = op->scope;
   retire_io_op(op);
   op->cancel_core();
   settled(scope);
   InCallback in_callback(runtime);  // possibly outside any loop run
-  invoke_callback(runtime, [&] { op->call_cancelled(); });
+  invoke_callback(runtime, [&] { op->call_cancelled(why); });
+}
+
+void IoOp::on_output_cancelled() noexcept {
+  if (pending) cancel_io_op(this, kOpScopeCancelled);
+}
+
+void IoOp::on_cancel_requested() noexcept {
+  // Only if the core operation can still be stopped: otherwise its outcome
+  // (a read's bytes, say) is already on its way and is delivered as it is.
+  if (!pending || !cancel_core()) return;
+  Runtime& runtime = *this->runtime;
+  Scope* sc = scope;
+  retire_io_op(this);
+  settled(sc);
+  InCallback in_callback(runtime);  // possibly outside any loop run
+  invoke_callback(runtime, [&] { call_cancelled(kOpCancelRequested); });
 }
 
 bool has_pending_read(const IoRec& rec) noexcept {
@@ -73,71 +89,62 @@ bool has_pending_read(const IoRec& rec) noexcept {
   return found;
 }
 
-weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept {
-  const HandleBits handle = rec.handle;
-  const Kind kind = rec.kind;
-  bool cancelled = false;
-  for (;;) {
-    IoOp* next = nullptr;
-    rec.ops.for_each([&](IoOp* op) {
-      if (next == nullptr && (!reads_only || op->is_read)) next = op;
-    });
-    if (next == nullptr) break;
-    cancel_io_op(next);
-    cancelled = true;
-    // The callback may have ended the handle (and freed `rec`).
-    HandleError error = HandleError::none;
-    if (lookup_handle(as_handle<void>(handle), kind, error) == nullptr) break;
-  }
-  return cancelled ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED;
-}
-
-namespace {
-
-void no_callback(void*, weft_status) {}
-
-weft_status status_of(const Error& error) noexcept { return to_status(error.code()); }
-
-}  // namespace
-
 IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
-                    weft_callback callback, void* user) {
-  const weft_callback cb = callback != nullptr ? callback : no_callback;
+                    weft_future_t** out, weft_callback callback, void* user) {
   return start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [cb, user](Result<void>& result) { cb(user, result.ok() ? WEFT_OK : status_of(result.error())); },
-      [cb, user] { cb(user, WEFT_ERR_CANCELLED); });
+      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      [callback, user](Result<void>& result, OpFuture& output) {
+        if (!result.ok()) return deliver_failure(result, output, callback, user);
+        output.complete(WEFT_OK, nullptr);
+        if (callback != nullptr) callback(user, WEFT_OK, nullptr);
+      },
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why);
+      });
 }
 
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                     Future<std::string> future, bool empty_is_eof, BytesCallback callback, void* user) {
+                     Future<std::string> future, bool empty_is_eof, weft_future_t** out,
+                     weft_bytes_callback callback, void* user) {
+  Allocator* allocator = &runtime.allocator;
   return start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [callback, user, empty_is_eof](Result<std::string>& result) {
-        if (!result.ok()) {
-          callback(user, status_of(result.error()), nullptr, 0);
-        } else if (result.value().empty()) {
-          if (empty_is_eof) {
-            callback(user, to_status(Errc::end_of_file), nullptr, 0);
-          } else {
-            callback(user, WEFT_OK, nullptr, 0);
+      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      [callback, user, empty_is_eof, allocator](Result<std::string>& result, OpFuture& output) {
+        if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
+        const std::string& bytes = result.value();
+        if (bytes.empty() && empty_is_eof) {
+          const char* eof = "the stream has ended";
+          output.fail(to_status(Errc::end_of_file), eof);
+          if (callback != nullptr) callback(user, to_status(Errc::end_of_file), eof, nullptr, 0);
+          return;
+        }
+        if (output.wanted()) {
+          try {
+            output.complete(WEFT_OK, nullptr,
+                            Value::from_c(weft_value_bytes(bytes.data(), bytes.size()), *allocator));
+          } catch (...) {
+            output.fail(WEFT_ERR_NO_MEMORY, "no memory to copy the bytes read into the future");
           }
-        } else {
-          const std::string& bytes = result.value();
-          callback(user, WEFT_OK, bytes.data(), bytes.size());
+        }
+        if (callback != nullptr) {
+          callback(user, WEFT_OK, nullptr, bytes.empty() ? nullptr : bytes.data(), bytes.size());
         }
       },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0); });
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr, 0);
+      });
 }
 
-void end_io(IoRec* rec) noexcept {
+void end_io(IoRec* rec, const char* why) noexcept {
   Runtime& runtime = *rec->runtime;
   Scope* scope = rec->scope;
   ++scope->busy;  // a cancelled callback may destroy the scope
   runtime.arena.remove(rec->handle);
   scope->io.remove(rec);
   rec->close_core();
-  while (IoOp* op = rec->ops.front()) cancel_io_op(op);
+  while (IoOp* op = rec->ops.front()) cancel_io_op(op, why);
   rec->destroy();
   --scope->busy;
   settled(scope);

@@ -10,15 +10,19 @@
 // object, calls its pending operations' callbacks with WEFT_ERR_CANCELLED
 // and frees it.
 //
-// An IoOp is one pending operation: a C callback waiting on a core future.
-// It is counted in its scope's `io_pending` and listed in its IoRec's `ops`
-// (an operation without a handle yet, like a connect or a DNS lookup, in its
-// scope's `io_ops`) until its callback is called: by the future's
-// continuation (the outcome), or by cancel_io_op (WEFT_ERR_CANCELLED). Either
-// way `pending` is cleared first, so the callback runs exactly once. The op
-// itself is freed by its continuation, which always runs: when the operation
-// completes, when the closing core object fails it, or when the loop closes.
-// The continuation of an op cancelled earlier only frees it.
+// An IoOp is one pending operation: a C callback (and, if the caller asked
+// for one, the operation's weft_future_t: op_future.h) waiting on a core
+// future. It is counted in its scope's `io_pending` and listed in its
+// IoRec's `ops` (an operation without a handle yet, like a connect or a DNS
+// lookup, in its scope's `io_ops`) until its outcome is delivered: by the
+// core future's continuation (the outcome), or by cancel_io_op
+// (WEFT_ERR_CANCELLED: its handle ended, its scope was cancelled, or its
+// future was cancelled and the core operation could still be stopped).
+// Either way `pending` is cleared first, so the outcome is delivered exactly
+// once: the future completes, then the callback runs. The op itself is freed
+// by its continuation, which always runs: when the operation completes, when
+// the closing core object fails it, or when the loop closes. The
+// continuation of an op cancelled earlier only frees it.
 //
 // Both are allocated in the runtime's allocator and freed through their
 // destroy(), which knows their real type.
@@ -32,6 +36,7 @@
 #include "capi/src/alloc.h"
 #include "capi/src/handles.h"
 #include "capi/src/list.h"
+#include "capi/src/op_future.h"
 #include "core/future/future.h"
 #include "core/loop/loop.h"
 #include "weft/diagnostics.h"
@@ -44,7 +49,7 @@ struct Runtime;
 struct Scope;
 struct IoRec;
 
-struct IoOp {
+struct IoOp : Producer {
   Runtime* runtime = nullptr;
   Scope* scope = nullptr;
   IoRec* rec = nullptr;       // nullptr: listed in scope->io_ops
@@ -53,10 +58,20 @@ struct IoOp {
   bool pending = true;        // the C callback has not been called
   bool is_read = false;       // a stream read (one at a time per stream)
   ListHook hook;              // in rec->ops or scope->io_ops
+  OpFuture output;            // the caller's weft_future_t for it, if asked for
 
-  virtual void cancel_core() noexcept = 0;     // cancels the core future
-  virtual void call_cancelled() = 0;           // the C callback, with WEFT_ERR_CANCELLED
+  // Cancels the core future: false if it had already completed (its
+  // outcome is on its way to the continuation).
+  virtual bool cancel_core() noexcept = 0;
+  // Delivers WEFT_ERR_CANCELLED with `why`: completes `output`, calls the
+  // C callback.
+  virtual void call_cancelled(const char* why) = 0;
   virtual void destroy() noexcept = 0;
+
+  // The op's future was cancelled directly (its scope's cancellation).
+  void on_output_cancelled() noexcept override;
+  // weft_future_cancel on the op's future, or a combinator over it.
+  void on_cancel_requested() noexcept override;
 
  protected:
   ~IoOp() = default;
@@ -76,6 +91,11 @@ struct IoRec {
  protected:
   ~IoRec() = default;
 };
+
+// Why an op was cancelled, as its callback and future say.
+inline constexpr const char* kOpHandleClosed = "the handle was closed";
+inline constexpr const char* kOpScopeCancelled = "the operation's scope was cancelled";
+inline constexpr const char* kOpCancelRequested = "the operation was cancelled";
 
 // Calls a user callback; an exception from a C++ host's callback goes to the
 // loop's error report, never through the C API.
@@ -97,33 +117,27 @@ HandleBits register_io(IoRec* rec, Kind kind);
 // Looks up an I/O handle of `kind` on the loop thread, or fails.
 IoRec& io_of(const void* handle, Kind kind, const char* what, const char* function);
 
-// Ends a handle (see the top of this file). The scope stays while the
-// cancelled callbacks run.
-void end_io(IoRec* rec) noexcept;
+// Ends a handle (see the top of this file); its pending operations are
+// cancelled with `why`. The scope stays while the cancelled callbacks run.
+void end_io(IoRec* rec, const char* why = kOpHandleClosed) noexcept;
 
-// Calls a pending op's callback with WEFT_ERR_CANCELLED and cancels its core
-// future; the continuation frees the op later.
-void cancel_io_op(IoOp* op) noexcept;
+// Delivers WEFT_ERR_CANCELLED (with `why`) to a pending op and cancels its
+// core future; the continuation frees the op later.
+void cancel_io_op(IoOp* op, const char* why) noexcept;
 
 // Whether one of `rec`'s pending ops is a read (is_read: a stream read, a
 // UDP receive), of which a handle has one at a time.
 bool has_pending_read(const IoRec& rec) noexcept;
-
-// Cancels `rec`'s pending ops (only its reads, is_read, if `reads_only`),
-// each as cancel_io_op does, in the order they were made; stops early if a
-// callback ends the handle (its other ops are cancelled by that). Returns
-// WEFT_OK if one was cancelled, WEFT_ERR_ALREADY_COMPLETED if none was
-// pending (not a misuse: it may have completed a moment earlier).
-weft_status cancel_pending(IoRec& rec, bool reads_only) noexcept;
 
 // Takes a pending op out of its list and its scope's count.
 void retire_io_op(IoOp* op) noexcept;
 void settle_scope(Scope* scope) noexcept;
 void link_io_op(IoOp* op) noexcept;
 
-// An IoOp over a Future<T>. OnResult: void(Result<T>&), calls the C
-// callback with the outcome (it must not throw, but if it does the exception
-// is reported); OnCancel: void(), calls it with WEFT_ERR_CANCELLED.
+// An IoOp over a Future<T>. OnResult: void(Result<T>&, OpFuture&),
+// completes the future (if any) and calls the C callback with the outcome
+// (it must not throw, but if it does the exception is reported); OnCancel:
+// void(OpFuture&, const char* why), the same with WEFT_ERR_CANCELLED.
 template <class T, class OnResult, class OnCancel>
 struct FutureOp final : IoOp {
   FutureOp(Future<T> f, OnResult r, OnCancel c)
@@ -132,8 +146,8 @@ struct FutureOp final : IoOp {
   OnResult on_result;
   OnCancel on_cancel;
 
-  void cancel_core() noexcept override { future.cancel(); }
-  void call_cancelled() override { on_cancel(); }
+  bool cancel_core() noexcept override { return future.cancel(); }
+  void call_cancelled(const char* why) override { on_cancel(output, why); }
   void destroy() noexcept override;
 };
 
@@ -148,11 +162,13 @@ Loop& loop_of(Runtime& runtime) noexcept;
 
 // Starts an operation: `future`'s outcome goes to on_result, unless the op
 // is cancelled first (then on_cancel runs instead). `rec` may be nullptr.
-// Throws (and calls nothing) if the op cannot be made. Returns the op (to
-// set its object_kind, say); it is pending and linked.
+// If `out` is not NULL, *out receives the operation's future (the caller's
+// reference); `observed`: a C callback hears the outcome too. Throws (and
+// calls nothing, leaves *out untouched) if the op cannot be made. Returns
+// the op (to set its object_kind, say); it is pending and linked.
 template <class T, class OnResult, class OnCancel>
 IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<T> future,
-                 OnResult on_result, OnCancel on_cancel) {
+                  weft_future_t** out, bool observed, OnResult on_result, OnCancel on_cancel) {
   using Op = FutureOp<T, OnResult, OnCancel>;
   Op* op = allocator_of(runtime).template make<Op>(std::move(future), std::move(on_result),
                                                     std::move(on_cancel));
@@ -160,39 +176,61 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
   op->scope = &scope;
   op->rec = rec;
   op->name = name;
+  weft_future_t* handle = nullptr;
+  try {
+    handle = op->output.attach(scope, op, out != nullptr, observed);
+  } catch (...) {
+    op->future.cancel();
+    op->destroy();
+    throw;
+  }
   try {
     op->future.then(loop_of(runtime), [op](Result<T> result) {
       Runtime& rt = *op->runtime;
-      if (!op->pending) {  // cancelled earlier: its callback was called
+      if (!op->pending) {  // cancelled earlier: its outcome was delivered
         op->destroy();
         return;
       }
       Scope* const sc = op->scope;
       retire_io_op(op);
       OnResult deliver = std::move(op->on_result);
+      OpFuture output = std::move(op->output);
       op->destroy();
       settle_scope(sc);
-      invoke_callback(rt, [&] { deliver(result); });
+      invoke_callback(rt, [&] { deliver(result, output); });
     });
   } catch (...) {
+    op->output.abandon();
     op->future.cancel();
     op->destroy();
     throw;
   }
   link_io_op(op);
+  if (out != nullptr) *out = handle;
   return op;
 }
 
-// The two common shapes of operation.
-// Outcome Future<void>: callback(user, status); `callback` NULL: nothing is
-// called.
+// The two common shapes of operation (`callback` may be NULL).
+// Outcome Future<void>: the future resolves with NONE; callback(user,
+// status, message).
 IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
-                    weft_callback callback, void* user);
-// Outcome bytes: callback(user, WEFT_OK, bytes, len), borrowed for the call;
-// "" is WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with
-// bytes NULL and len 0; a failure passes NULL and 0.
-using BytesCallback = void (*)(void* user, weft_status status, const void* bytes, std::size_t len);
+                    weft_future_t** out, weft_callback callback, void* user);
+// Outcome bytes: the future resolves with BYTES (a copy); callback(user,
+// WEFT_OK, NULL, bytes, len), borrowed for the call. "" is
+// WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with bytes
+// NULL and len 0; a failure passes NULL and 0.
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                     Future<std::string> future, bool empty_is_eof, BytesCallback callback, void* user);
+                     Future<std::string> future, bool empty_is_eof, weft_future_t** out,
+                     weft_bytes_callback callback, void* user);
+
+// Delivers a failed Result<T> to a callback of shape (user, status, message,
+// args...) and to the op's future: for the op-specific OnResults.
+template <class T, class Callback, class... Args>
+void deliver_failure(const Result<T>& result, OpFuture& output, Callback callback, void* user,
+                     Args... none) {
+  const CFailure failure(result.error());
+  output.fail(failure.status, failure.message.c_str());
+  if (callback != nullptr) callback(user, failure.status, failure.message.c_str(), none...);
+}
 
 }  // namespace weft::capi

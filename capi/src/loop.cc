@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "capi/src/guard.h"
+#include "capi/src/ns.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "weft/loop.h"
@@ -10,6 +11,8 @@
 namespace weft::capi {
 
 namespace {
+
+const char* const kScopeWasCancelled = "the callback's scope was cancelled";
 
 // A call_soon callback in the core's ready queue: 24 bytes, stored inline.
 // The count comes down before the callback runs (it may destroy the scope).
@@ -23,7 +26,11 @@ struct SoonCallback {
     --s->queued;
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
-    callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
+    if (cancelled) [[unlikely]] {
+      callback(user, WEFT_ERR_CANCELLED, kScopeWasCancelled);
+    } else {
+      callback(user, WEFT_OK, nullptr);
+    }
   }
 };
 
@@ -37,14 +44,13 @@ struct RemoteCallback {
     s->remote.fetch_sub(1, std::memory_order_relaxed);
     const bool cancelled = s->cancelled.load(std::memory_order_relaxed);
     settled(s);
-    callback(user, cancelled ? WEFT_ERR_CANCELLED : WEFT_OK);
+    if (cancelled) [[unlikely]] {
+      callback(user, WEFT_ERR_CANCELLED, kScopeWasCancelled);
+    } else {
+      callback(user, WEFT_OK, nullptr);
+    }
   }
 };
-
-std::uint64_t to_ns(TimePoint t) noexcept {
-  const auto ns = t.time_since_epoch().count();
-  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
-}
 
 }  // namespace
 
@@ -154,10 +160,10 @@ WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_call
   });
 }
 
-WEFT_API weft_status weft_loop_now(uint64_t* out_ns, weft_loop_t* loop) {
+WEFT_API weft_status weft_loop_now(uint64_t* out, weft_loop_t* loop) {
   return api(__func__, [&] {
-    require(out_ns, "out_ns");
-    *out_ns = weft::capi::to_ns(weft::capi::loop_scope_any_thread(loop).runtime.loop.time());
+    require(out, "out");
+    *out = weft::capi::to_ns(weft::capi::loop_scope_any_thread(loop).runtime.loop.time());
     return WEFT_OK;
   });
 }
@@ -183,10 +189,11 @@ WEFT_API weft_status weft_loop_backend_fd(int* out, weft_loop_t* loop) {
   });
 }
 
-WEFT_API weft_status weft_loop_backend_timeout(int* out_ms, weft_loop_t* loop) {
+WEFT_API weft_status weft_loop_backend_timeout(int64_t* out, weft_loop_t* loop) {
   return api(__func__, [&] {
-    require(out_ms, "out_ms");
-    *out_ms = weft::capi::loop_scope(loop, "weft_loop_backend_timeout").runtime.loop.backend_timeout();
+    require(out, "out");
+    const int ms = weft::capi::loop_scope(loop, "weft_loop_backend_timeout").runtime.loop.backend_timeout();
+    *out = ms < 0 ? -1 : static_cast<int64_t>(ms) * 1000000;
     return WEFT_OK;
   });
 }

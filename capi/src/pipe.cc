@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "capi/src/guard.h"
+#include "capi/src/ns.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -61,6 +62,15 @@ using weft::capi::Scope;
 
 extern "C" {
 
+WEFT_API weft_status weft_pipe_listen_options_init(weft_pipe_listen_options* options,
+                                                   size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_pipe_listen_options defaults = WEFT_PIPE_LISTEN_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
+
 WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* loop, const char* path,
                                       const weft_pipe_listen_options* options) {
   return api(__func__, [&] {
@@ -102,21 +112,28 @@ WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size
   });
 }
 
-WEFT_API weft_status weft_pipe_accept(weft_pipe_listener_t* listener, weft_pipe_stream_callback callback,
-                                      void* user) {
+WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t* listener,
+                                      weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
     weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", rec.core.accept(),
-                                    Kind::pipe_stream, callback, user);
+                                    Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_pipe_cancel_accept(weft_pipe_listener_t* listener) {
+WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, const char* path,
+                                       uint64_t timeout_ns, weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
-    return weft::capi::cancel_pending(weft::capi::listener_of(listener, __func__), /*reads_only=*/false);
+    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    const std::string socket_path = weft::capi::socket_path(path);
+    scope.require_open(__func__);
+    weft::capi::start_new_stream_op(
+        scope, scope.runtime, nullptr, "connect",
+        weft::PipeStream::connect(scope.runtime.loop, socket_path, weft::capi::duration_of_ns(timeout_ns)),
+        Kind::pipe_stream, out, callback, user);
+    return WEFT_OK;
   });
 }
 
@@ -124,21 +141,6 @@ WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::listener_of(listener, __func__));
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_pipe_connect(weft_loop_t* loop, const char* path, uint32_t timeout_ms,
-                                       weft_pipe_stream_callback callback, void* user) {
-  return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
-    const std::string socket_path = weft::capi::socket_path(path);
-    scope.require_open(__func__);
-    weft::capi::start_new_stream_op(
-        scope, scope.runtime, nullptr, "connect",
-        weft::PipeStream::connect(scope.runtime.loop, socket_path, std::chrono::milliseconds(timeout_ms)),
-        Kind::pipe_stream, callback, user);
     return WEFT_OK;
   });
 }

@@ -116,6 +116,14 @@ using weft::capi::Scope;
 
 extern "C" {
 
+WEFT_API weft_status weft_process_options_init(weft_process_options* options, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_process_options defaults = WEFT_PROCESS_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
+
 WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
                                         const weft_process_options* options) {
   return api(__func__, [&] {
@@ -184,23 +192,25 @@ WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum) {
   });
 }
 
-WEFT_API weft_status weft_process_wait(weft_process_t* process, weft_process_wait_callback callback,
-                                       void* user) {
+WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* process,
+                                       weft_process_wait_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "wait", rec.core.wait(),
-        [callback, user](weft::Result<weft::ExitStatus>& result) {
-          if (result.ok()) {
-            const weft::ExitStatus& status = result.value();
-            callback(user, WEFT_OK, status.exit_code, status.term_signal);
-          } else {
-            callback(user, weft::capi::to_status(result.error().code()), 0, 0);
-          }
+        *rec.scope, *rec.runtime, &rec, "wait", rec.core.wait(), out, callback != nullptr,
+        [callback, user](weft::Result<weft::ExitStatus>& result, weft::capi::OpFuture& output) {
+          if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, int64_t{0}, 0);
+          const weft::ExitStatus& status = result.value();
+          const int64_t code = status.term_signal != 0 ? -static_cast<int64_t>(status.term_signal)
+                                                       : static_cast<int64_t>(status.exit_code);
+          output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(code));
+          if (callback != nullptr) callback(user, WEFT_OK, nullptr, status.exit_code, status.term_signal);
         },
-        [callback, user] { callback(user, WEFT_ERR_CANCELLED, 0, 0); });
+        [callback, user](weft::capi::OpFuture& output, const char* why) {
+          output.fail(WEFT_ERR_CANCELLED, why);
+          if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, 0, 0);
+        });
     return WEFT_OK;
   });
 }

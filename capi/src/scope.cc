@@ -31,8 +31,8 @@ void Scope::cancel() noexcept {
   // round takes the front again. Nothing new is added: the scope is closed.
   while (TimerRec* timer = timers.front()) cancel_timer(timer);
   while (Registration* r = registrations.front()) r->future->cancel_registration(r);
-  while (IoOp* op = io_ops.front()) cancel_io_op(op);
-  while (IoRec* rec = io.front()) end_io(rec);
+  while (IoOp* op = io_ops.front()) cancel_io_op(op, kOpScopeCancelled);
+  while (IoRec* rec = io.front()) end_io(rec, kOpScopeCancelled);
   // Cancelling a future runs no user code here: its continuation is queued.
   futures.for_each([](CFuture* future) { future->cancel(); });
   --busy;

@@ -37,7 +37,7 @@ struct SignalRec final : IoRec {
     if (!shutdown_pending) return;
     shutdown_pending = false;
     InCallback in_callback(*runtime);  // inside weft_signal_close, scope cancel, ...
-    invoke_callback(*runtime, [this] { on_shutdown(user, WEFT_ERR_CANCELLED, 0); });
+    invoke_callback(*runtime, [this] { on_shutdown(user, WEFT_ERR_CANCELLED, "the signal watch was closed", 0); });
   }
   void destroy() noexcept override { allocator_of(*runtime).destroy(this); }
 };
@@ -63,7 +63,7 @@ void deliver_shutdown(SignalRec* rec, int signum) {
   void* const user = rec->user;
   Runtime& runtime = *rec->runtime;
   // The callback may close the handle: `rec` is not touched after it.
-  invoke_callback(runtime, [&] { callback(user, WEFT_OK, signum); });
+  invoke_callback(runtime, [&] { callback(user, WEFT_OK, nullptr, signum); });
 }
 
 }  // namespace
@@ -94,22 +94,23 @@ WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, i
   });
 }
 
-WEFT_API weft_status weft_signal_wait(weft_signal_t* handle, weft_signal_callback callback, void* user) {
+WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle,
+                                      weft_signal_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::SignalRec& rec = weft::capi::signal_of(handle, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     if (rec.shutdown) weft::capi::fail(weft::Errc::invalid_argument, "a shutdown watch has no waits");
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "signal wait", rec.watcher.wait(),
-        [callback, user](weft::Result<int>& result) {
-          if (result.ok()) {
-            callback(user, WEFT_OK, result.value());
-          } else {
-            callback(user, weft::capi::to_status(result.error().code()), 0);
-          }
+        *rec.scope, *rec.runtime, &rec, "signal wait", rec.watcher.wait(), out, callback != nullptr,
+        [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
+          if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, 0);
+          output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(result.value()));
+          if (callback != nullptr) callback(user, WEFT_OK, nullptr, result.value());
         },
-        [callback, user] { callback(user, WEFT_ERR_CANCELLED, 0); });
+        [callback, user](weft::capi::OpFuture& output, const char* why) {
+          output.fail(WEFT_ERR_CANCELLED, why);
+          if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, 0);
+        });
     return WEFT_OK;
   });
 }

@@ -25,29 +25,28 @@ void require_no_pending_read(StreamRec& rec) {
   if (has_pending_read(rec)) fail(Errc::invalid_state, "a read is pending");
 }
 
-void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback callback, void* user) {
-  require(reinterpret_cast<const void*>(callback), "callback");
+void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_bytes_callback callback,
+                 void* user) {
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
   rec.scope->require_open("read");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.stream().read_some(max), true, callback,
-                 user)->is_read = true;
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.stream().read_some(max), true, out,
+                 callback, user)->is_read = true;
 }
 
-void stream_read_exactly(StreamRec& rec, std::size_t n, weft_stream_read_callback callback,
+void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
                          void* user) {
-  require(reinterpret_cast<const void*>(callback), "callback");
   if (n == 0) fail(Errc::invalid_argument, "n is 0");
   if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
   rec.scope->require_open("read_exactly");
   require_no_pending_read(rec);
   start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", rec.stream().read_exactly(n), false,
-                 callback, user)->is_read = true;
+                 out, callback, user)->is_read = true;
 }
 
-void stream_read_until(StreamRec& rec, const void* delimiter, std::size_t delimiter_len,
-                       std::size_t max, weft_stream_read_callback callback, void* user) {
-  require(reinterpret_cast<const void*>(callback), "callback");
+void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,
+                       std::size_t delimiter_len, std::size_t max, weft_bytes_callback callback,
+                       void* user) {
   require(delimiter, "delimiter");
   if (delimiter_len == 0) fail(Errc::invalid_argument, "delimiter_len is 0");
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
@@ -56,13 +55,12 @@ void stream_read_until(StreamRec& rec, const void* delimiter, std::size_t delimi
   require_no_pending_read(rec);
   const std::string_view d(static_cast<const char*>(delimiter), delimiter_len);
   start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", rec.stream().read_until(d, max), false,
-                 callback, user)->is_read = true;
+                 out, callback, user)->is_read = true;
 }
 
-void stream_drain(StreamRec& rec, weft_callback callback, void* user) {
-  require(reinterpret_cast<const void*>(callback), "callback");
+void stream_drain(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("drain");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", rec.stream().drain(), callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", rec.stream().drain(), out, callback, user);
 }
 
 void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits) {
@@ -82,17 +80,18 @@ void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits) {
   rec.stream().set_limits(core);
 }
 
-void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callback callback,
-                  void* user) {
+void stream_write(weft_future_t** out, StreamRec& rec, const void* bytes, std::size_t len,
+                  weft_callback callback, void* user) {
   if (len > 0) require(bytes, "bytes");
   rec.scope->require_open("write");
   start_void_op(*rec.scope, *rec.runtime, &rec, "write",
-                rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)), callback, user);
+                rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)), out, callback,
+                user);
 }
 
-void stream_shutdown(StreamRec& rec, weft_callback callback, void* user) {
+void stream_shutdown(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("shutdown");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", rec.stream().shutdown(), callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", rec.stream().shutdown(), out, callback, user);
 }
 
 }  // namespace weft::capi
@@ -101,35 +100,36 @@ using weft::capi::api;
 
 extern "C" {
 
-WEFT_API weft_status weft_stream_read(weft_stream_t* stream, size_t max,
-                                      weft_stream_read_callback callback, void* user) {
+WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
+                                      weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read(weft::capi::stream_of(stream, __func__), max, callback, user);
+    weft::capi::stream_read(out, weft::capi::stream_of(stream, __func__), max, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_stream_read_exactly(weft_stream_t* stream, size_t n,
-                                              weft_stream_read_callback callback, void* user) {
+WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t* stream, size_t n,
+                                              weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_exactly(weft::capi::stream_of(stream, __func__), n, callback, user);
+    weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, __func__), n, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_stream_read_until(weft_stream_t* stream, const void* delimiter,
-                                            size_t delimiter_len, size_t max,
-                                            weft_stream_read_callback callback, void* user) {
+WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* stream,
+                                            const void* delimiter, size_t delimiter_len, size_t max,
+                                            weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_until(weft::capi::stream_of(stream, __func__), delimiter, delimiter_len,
+    weft::capi::stream_read_until(out, weft::capi::stream_of(stream, __func__), delimiter, delimiter_len,
                                   max, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_stream_drain(weft_stream_t* stream, weft_callback callback, void* user) {
+WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* stream,
+                                       weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_drain(weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_drain(out, weft::capi::stream_of(stream, __func__), callback, user);
     return WEFT_OK;
   });
 }
@@ -152,6 +152,14 @@ WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* strea
   });
 }
 
+WEFT_API weft_status weft_stream_limits_init(weft_stream_limits* limits, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_stream_limits defaults = WEFT_STREAM_LIMITS_INIT;
+    weft::capi::init_options(limits, struct_size, &defaults, sizeof defaults, "limits");
+    return WEFT_OK;
+  });
+}
+
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
   return api(__func__, [&] {
     weft::capi::stream_set_limits(weft::capi::stream_of(stream, __func__), limits);
@@ -159,24 +167,19 @@ WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_st
   });
 }
 
-WEFT_API weft_status weft_stream_write(weft_stream_t* stream, const void* bytes, size_t len,
-                                       weft_callback callback, void* user) {
+WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
+                                       size_t len, weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_write(weft::capi::stream_of(stream, __func__), bytes, len, callback, user);
+    weft::capi::stream_write(out, weft::capi::stream_of(stream, __func__), bytes, len, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_stream_shutdown(weft_stream_t* stream, weft_callback callback, void* user) {
+WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* stream,
+                                          weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_shutdown(weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, __func__), callback, user);
     return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_stream_cancel_read(weft_stream_t* stream) {
-  return api(__func__, [&] {
-    return weft::capi::cancel_pending(weft::capi::stream_of(stream, __func__), /*reads_only=*/true);
   });
 }
 

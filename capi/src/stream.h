@@ -1,6 +1,5 @@
-// weft::capi streams: the record behind a weft_stream_t (and a
-// weft_tcp_stream_t, which is a stream too), and the stream operations every
-// kind of stream shares. Loop thread only.
+// weft::capi streams: the record behind a weft_stream_t, and the stream
+// operations every kind of stream shares. Loop thread only.
 //
 // A StreamRec is an IoRec (io.h) whose core object is a weft::Stream: a TCP
 // connection, a Unix domain socket or a pipe (a subprocess's stdio too). Its
@@ -46,47 +45,65 @@ HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind) {
 }
 
 // Starts an operation whose outcome is a new connection (an accept or a
-// connect): it becomes a stream handle of `kind` in `scope` before
-// callback(user, WEFT_OK, handle) gets it; a failure or cancellation passes
-// NULL. H is the handle type the callback takes.
-template <class S, class H>
+// connect): it becomes a stream handle of `kind` in `scope` before the
+// future resolves with it (a POINTER value) and callback(user, WEFT_OK,
+// NULL, handle) gets it; a failure or cancellation passes NULL.
+template <class S>
 IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<S> future,
-                          Kind kind, void (*callback)(void*, weft_status, H*), void* user) {
+                          Kind kind, weft_future_t** out, weft_stream_callback callback, void* user) {
   Scope* const owner = &scope;
   Runtime* const rt = &runtime;
   return start_io_op(
-      scope, runtime, rec, name, std::move(future),
-      [owner, rt, kind, callback, user](Result<S>& result) {
-        weft_status status = result.ok() ? WEFT_OK : to_status(result.error().code());
-        H* handle = nullptr;
-        if (status == WEFT_OK) {
+      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      [owner, rt, kind, callback, user](Result<S>& result, OpFuture& output) {
+        if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr);
+        const char* why = "no memory for the new connection's handle";
+        auto no_memory = [&] {
+          output.fail(WEFT_ERR_NO_MEMORY, why);
+          if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, why, nullptr);
+        };
+        weft_stream_t* handle;
+        try {
+          handle = as_handle<weft_stream_t>(adopt_stream(*owner, *rt, std::move(result).value(), kind));
+        } catch (...) {
+          return no_memory();  // adopt_stream closed the connection
+        }
+        Value value;
+        if (output.wanted()) {
           try {
-            handle = as_handle<H>(adopt_stream(*owner, *rt, std::move(result).value(), kind));
+            value = Value::from_c(weft_value_pointer(handle, nullptr), allocator_of(*rt));
           } catch (...) {
-            status = to_status(Errc::no_memory);
+            end_io(&lookup<IoRec>(handle, kind));  // nobody would get to close it
+            return no_memory();
           }
         }
-        callback(user, status, handle);
+        output.complete(WEFT_OK, nullptr, std::move(value));
+        if (callback != nullptr) callback(user, WEFT_OK, nullptr, handle);
       },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr); });
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr);
+      });
 }
 
 // Looks up a handle of any stream kind on the loop thread, or fails.
 StreamRec& stream_of(const void* handle, const char* function);
 
-// The operations behind weft_stream_* and weft_tcp_*. Each throws for bad
-// input (before anything starts) and calls nothing then.
+// The operations behind weft_stream_*. Each throws for bad input (before
+// anything starts) and calls nothing then.
 // Fails with invalid_state if a read is pending on `rec`.
 void require_no_pending_read(StreamRec& rec);
-void stream_read(StreamRec& rec, std::size_t max, weft_stream_read_callback callback, void* user);
-void stream_read_exactly(StreamRec& rec, std::size_t n, weft_stream_read_callback callback,
+void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_bytes_callback callback,
+                 void* user);
+void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
                          void* user);
-void stream_read_until(StreamRec& rec, const void* delimiter, std::size_t delimiter_len,
-                       std::size_t max, weft_stream_read_callback callback, void* user);
-void stream_drain(StreamRec& rec, weft_callback callback, void* user);
+void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,
+                       std::size_t delimiter_len, std::size_t max, weft_bytes_callback callback,
+                       void* user);
+void stream_drain(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user);
 void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits);
-void stream_write(StreamRec& rec, const void* bytes, std::size_t len, weft_callback callback,
-                  void* user);
-void stream_shutdown(StreamRec& rec, weft_callback callback, void* user);
+void stream_write(weft_future_t** out, StreamRec& rec, const void* bytes, std::size_t len,
+                  weft_callback callback, void* user);
+void stream_shutdown(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user);
 
 }  // namespace weft::capi

@@ -7,6 +7,7 @@
 
 #include "capi/src/address.h"
 #include "capi/src/guard.h"
+#include "capi/src/ns.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -29,8 +30,9 @@ StreamRec& tcp_stream_of(const void* handle, const char* function) {
 // Starts an accept or connect (see start_new_stream_op), listed as a TCP
 // operation.
 void start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
-                     weft_tcp_stream_callback callback, void* user) {
-  start_new_stream_op(scope, scope.runtime, rec, name, std::move(future), Kind::tcp_stream, callback, user)
+                     weft_future_t** out, weft_stream_callback callback, void* user) {
+  start_new_stream_op(scope, scope.runtime, rec, name, std::move(future), Kind::tcp_stream, out, callback,
+                      user)
       ->object_kind = WEFT_OBJECT_TCP_OPERATION;
 }
 
@@ -54,6 +56,14 @@ using weft::capi::require;
 using weft::capi::Scope;
 
 extern "C" {
+
+WEFT_API weft_status weft_tcp_listen_options_init(weft_tcp_listen_options* options, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_tcp_listen_options defaults = WEFT_TCP_LISTEN_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
 
 WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loop, const char* host,
                                      uint16_t port, const weft_tcp_listen_options* options) {
@@ -92,20 +102,29 @@ WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* 
   });
 }
 
-WEFT_API weft_status weft_tcp_accept(weft_tcp_listener_t* listener, weft_tcp_stream_callback callback,
-                                     void* user) {
+WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* listener,
+                                     weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
-    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), callback, user);
+    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_tcp_cancel_accept(weft_tcp_listener_t* listener) {
+WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, const char* host,
+                                      uint16_t port, uint64_t timeout_ns, weft_stream_callback callback,
+                                      void* user) {
   return api(__func__, [&] {
-    return weft::capi::cancel_pending(weft::capi::listener_of(listener, __func__), /*reads_only=*/false);
+    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
+    scope.require_open(__func__);
+    weft::TcpConnectOptions options;
+    options.timeout = weft::capi::duration_of_ns(timeout_ns);
+    weft::capi::start_stream_op(scope, nullptr, "connect",
+                                weft::TcpStream::connect(scope.runtime.loop, address, options), out,
+                                callback, user);
+    return WEFT_OK;
   });
 }
 
@@ -117,66 +136,30 @@ WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   });
 }
 
-WEFT_API weft_status weft_tcp_connect(weft_loop_t* loop, const char* host, uint16_t port,
-                                      uint32_t timeout_ms, weft_tcp_stream_callback callback,
-                                      void* user) {
-  return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
-    const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open(__func__);
-    weft::TcpConnectOptions options;
-    options.timeout = std::chrono::milliseconds(timeout_ms);
-    weft::capi::start_stream_op(scope, nullptr, "connect",
-                                weft::TcpStream::connect(scope.runtime.loop, address, options), callback,
-                                user);
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_tcp_read(weft_tcp_stream_t* stream, size_t max, weft_tcp_read_callback callback,
-                                   void* user) {
-  return api(__func__, [&] {
-    weft::capi::stream_read(weft::capi::tcp_stream_of(stream, __func__), max, callback, user);
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_tcp_write(weft_tcp_stream_t* stream, const void* bytes, size_t len,
-                                    weft_callback callback, void* user) {
-  return api(__func__, [&] {
-    weft::capi::stream_write(weft::capi::tcp_stream_of(stream, __func__), bytes, len, callback, user);
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_tcp_shutdown(weft_tcp_stream_t* stream, weft_callback callback, void* user) {
-  return api(__func__, [&] {
-    weft::capi::stream_shutdown(weft::capi::tcp_stream_of(stream, __func__), callback, user);
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_tcp_set_nodelay(weft_tcp_stream_t* stream, int enable) {
+WEFT_API weft_status weft_tcp_set_nodelay(weft_stream_t* stream, int enable) {
   return api(__func__, [&] {
     weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__)).set_no_delay(enable != 0);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_tcp_set_keepalive(weft_tcp_stream_t* stream, int enable,
-                                            unsigned delay_seconds) {
+WEFT_API weft_status weft_tcp_set_keepalive(weft_stream_t* stream, int enable, uint64_t delay_ns) {
   return api(__func__, [&] {
     weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
-    if (enable != 0 && delay_seconds == 0) {
-      weft::capi::fail(weft::Errc::invalid_argument, "keepalive with a delay of 0 seconds");
+    if (enable != 0 && delay_ns == 0) {
+      weft::capi::fail(weft::Errc::invalid_argument, "keepalive with a delay of 0");
     }
-    core.set_keep_alive(enable != 0, std::chrono::seconds(enable != 0 ? delay_seconds : 60));
+    // The kernel counts whole seconds: round up, and refuse what does not fit.
+    const uint64_t seconds = delay_ns / 1000000000u + (delay_ns % 1000000000u != 0 ? 1 : 0);
+    if (enable != 0 && seconds > 32767) {
+      weft::capi::fail(weft::Errc::invalid_argument, "keepalive delay above 32767 s");
+    }
+    core.set_keep_alive(enable != 0, std::chrono::seconds(enable != 0 ? seconds : 60));
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_tcp_stream_t* stream) {
+WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_stream_t* stream) {
   return api(__func__, [&] {
     weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
     require(out, "out");
@@ -185,7 +168,7 @@ WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_tcp_stream_t
   });
 }
 
-WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_tcp_stream_t* stream) {
+WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_stream_t* stream) {
   return api(__func__, [&] {
     weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
     require(out, "out");
@@ -199,14 +182,6 @@ WEFT_API weft_status weft_tcp_listener_address(weft_address* out, weft_tcp_liste
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
     require(out, "out");
     weft::capi::put_address(rec.core.local_address(), out, "local");
-    return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_tcp_close(weft_tcp_stream_t* stream) {
-  if (stream == nullptr) return WEFT_OK;
-  return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::tcp_stream_of(stream, __func__));
     return WEFT_OK;
   });
 }

@@ -10,22 +10,22 @@ namespace weft::capi {
 
 namespace {
 
-// What a timer's callback needs once its record is retired.
+// What a timer's outcome needs once its record is retired.
 struct Due {
   weft_callback callback;
   void* user;
+  OpFuture output;
 };
 
-// Takes the timer out of its scope and invalidates its handle; frees the
-// record unless the core still holds its fire callback (`queued`).
+// Takes the timer out of its scope; frees the record unless the core still
+// holds its fire callback (`queued`).
 Due retire(TimerRec* timer, bool queued) noexcept {
   Scope* scope = timer->scope;
   Runtime& runtime = *timer->runtime;
   scope->timers.remove(timer);
-  if (timer->handle != 0) runtime.arena.remove(timer->handle);
-  const Due due{timer->callback, timer->user};
+  Due due{timer->callback, timer->user, std::move(timer->output)};
   if (queued) {
-    timer->callback = nullptr;
+    timer->retired = true;
   } else {
     runtime.allocator.destroy(timer);
   }
@@ -37,28 +37,32 @@ Due retire(TimerRec* timer, bool queued) noexcept {
 struct FireTimer {
   TimerRec* timer;
   void operator()() const {
-    if (timer->callback == nullptr) {  // cancelled while already queued
+    if (timer->retired) {  // cancelled while already queued
       timer->runtime->allocator.destroy(timer);
       return;
     }
-    const Due due = retire(timer, /*queued=*/false);
-    due.callback(due.user, WEFT_OK);  // inside a loop run
+    Due due = retire(timer, /*queued=*/false);
+    due.output.complete(WEFT_OK, nullptr);
+    if (due.callback != nullptr) due.callback(due.user, WEFT_OK, nullptr);  // inside a loop run
   }
 };
 
 }  // namespace
 
-TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* user, bool want_handle) {
+TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* user,
+                    weft_future_t** out) {
   Runtime& runtime = scope.runtime;
   TimerRec* timer = runtime.allocator.make<TimerRec>();
+  weft_future_t* handle = nullptr;
   try {
-    if (want_handle) timer->handle = runtime.arena.add(Kind::timer, timer);
+    handle = timer->output.attach(scope, timer, out != nullptr, callback != nullptr);
     timer->core = runtime.loop.call_at(when, FireTimer{timer});
   } catch (...) {
-    if (timer->handle != 0) runtime.arena.remove(timer->handle);
+    timer->output.abandon();
     runtime.allocator.destroy(timer);
     throw;
   }
+  if (out != nullptr) *out = handle;
   timer->runtime = &runtime;
   timer->scope = &scope;
   timer->callback = callback;
@@ -67,12 +71,27 @@ TimerRec* arm_timer(Scope& scope, TimePoint when, weft_callback callback, void* 
   return timer;
 }
 
-void cancel_timer(TimerRec* timer) {
+void cancel_timer(TimerRec* timer, const char* why) noexcept {
   Runtime& runtime = *timer->runtime;
   const bool still_in_heap = timer->core.cancel();
-  const Due due = retire(timer, /*queued=*/!still_in_heap);
+  Due due = retire(timer, /*queued=*/!still_in_heap);
+  due.output.fail(WEFT_ERR_CANCELLED, why);
+  if (due.callback == nullptr) return;
   InCallback in_callback(runtime);  // possibly outside any loop run
-  due.callback(due.user, WEFT_ERR_CANCELLED);
+  try {
+    due.callback(due.user, WEFT_ERR_CANCELLED, why);
+  } catch (...) {
+    runtime.loop.report({ExceptionContext::Kind::callback_exception, "exception in a timer callback",
+                         std::current_exception(), Duration(0)});
+  }
+}
+
+void TimerRec::on_output_cancelled() noexcept {
+  if (!retired) cancel_timer(this, "the timer's scope was cancelled");
+}
+
+void TimerRec::on_cancel_requested() noexcept {
+  if (!retired) cancel_timer(this);
 }
 
 }  // namespace weft::capi
@@ -86,19 +105,20 @@ using weft::capi::TimerRec;
 
 namespace {
 
-weft_status arm(const char* function, weft_timer_t** out, weft_loop_t* loop, bool relative,
+weft_status arm(const char* function, weft_future_t** out, weft_loop_t* loop, bool relative,
                 uint64_t ns, weft_callback callback, void* user) {
   return api(function, [&] {
     Scope& scope = weft::capi::loop_scope(loop, function);
-    require(reinterpret_cast<const void*>(callback), "callback");
+    if (callback == nullptr && out == nullptr) {
+      weft::capi::fail(weft::Errc::invalid_argument, "callback and out are both NULL");
+    }
     scope.require_open(function);
     const weft::TimePoint when =
         relative ? scope.runtime.loop.time() + weft::Duration(static_cast<weft::Duration::rep>(
                                                    ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns))
                  : weft::TimePoint(weft::Duration(static_cast<weft::Duration::rep>(
                        ns > INT64_MAX ? INT64_MAX : ns)));
-    TimerRec* timer = weft::capi::arm_timer(scope, when, callback, user, out != nullptr);
-    if (out != nullptr) *out = weft::capi::as_handle<weft_timer_t>(timer->handle);
+    weft::capi::arm_timer(scope, when, callback, user, out);
     return WEFT_OK;
   });
 }
@@ -107,23 +127,14 @@ weft_status arm(const char* function, weft_timer_t** out, weft_loop_t* loop, boo
 
 extern "C" {
 
-WEFT_API weft_status weft_loop_call_later(weft_timer_t** out, weft_loop_t* loop, uint64_t delay_ns,
+WEFT_API weft_status weft_loop_call_later(weft_future_t** out, weft_loop_t* loop, uint64_t delay_ns,
                                           weft_callback callback, void* user) {
   return arm(__func__, out, loop, /*relative=*/true, delay_ns, callback, user);
 }
 
-WEFT_API weft_status weft_loop_call_at(weft_timer_t** out, weft_loop_t* loop, uint64_t when_ns,
+WEFT_API weft_status weft_loop_call_at(weft_future_t** out, weft_loop_t* loop, uint64_t when_ns,
                                        weft_callback callback, void* user) {
   return arm(__func__, out, loop, /*relative=*/false, when_ns, callback, user);
-}
-
-WEFT_API weft_status weft_timer_cancel(weft_timer_t* timer) {
-  return api(__func__, [&] {
-    TimerRec& rec = lookup<TimerRec>(timer, Kind::timer, "timer");
-    rec.scope->runtime.require_loop_thread("weft_timer_cancel");
-    weft::capi::cancel_timer(&rec);
-    return WEFT_OK;
-  });
 }
 
 }  // extern "C"

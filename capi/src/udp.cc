@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include <cstring>
+
 #include "capi/src/address.h"
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
@@ -35,22 +37,43 @@ void require_no_pending_receive(UdpSocketRec& rec) {
 }
 
 // Starts a receive: the datagram (bytes, sender, truncated) or the failure
-// goes to `callback`.
-IoOp* start_receive(UdpSocketRec& rec, weft_udp_recv_callback callback, void* user) {
+// goes to the future (a weft_datagram) and to `callback`.
+IoOp* start_receive(UdpSocketRec& rec, weft_future_t** out, weft_udp_recv_callback callback, void* user) {
+  Allocator* allocator = &rec.runtime->allocator;
   IoOp* op = start_io_op(
-      *rec.scope, *rec.runtime, &rec, "recv_from", rec.core.recv_from(),
-      [callback, user](Result<Datagram>& result) {
+      *rec.scope, *rec.runtime, &rec, "recv_from", rec.core.recv_from(), out, callback != nullptr,
+      [callback, user, allocator](Result<Datagram>& result, OpFuture& output) {
         if (!result.ok()) {
-          callback(user, to_status(result.error().code()), nullptr, 0, nullptr, 0);
-          return;
+          return deliver_failure(result, output, callback, user, nullptr, std::size_t{0},
+                                 static_cast<const weft_address*>(nullptr), 0);
         }
         const Datagram& datagram = result.value();
         weft_address from;
         to_c_address(datagram.peer, &from);
-        callback(user, WEFT_OK, datagram.data.data(), datagram.data.size(), &from,
-                 datagram.truncated ? 1 : 0);
+        if (output.wanted()) {
+          try {
+            void* memory = nullptr;
+            Value value = Value::owned_block(*allocator, sizeof(weft_datagram) + datagram.data.size(), &memory);
+            auto* d = static_cast<weft_datagram*>(memory);
+            auto* payload = reinterpret_cast<char*>(d + 1);
+            if (!datagram.data.empty()) std::memcpy(payload, datagram.data.data(), datagram.data.size());
+            d->data = weft_bytes{payload, datagram.data.size()};
+            d->from = from;
+            d->truncated = datagram.truncated ? 1 : 0;
+            output.complete(WEFT_OK, nullptr, std::move(value));
+          } catch (...) {
+            output.fail(WEFT_ERR_NO_MEMORY, "no memory to copy the datagram into the future");
+          }
+        }
+        if (callback != nullptr) {
+          callback(user, WEFT_OK, nullptr, datagram.data.data(), datagram.data.size(), &from,
+                   datagram.truncated ? 1 : 0);
+        }
       },
-      [callback, user] { callback(user, WEFT_ERR_CANCELLED, nullptr, 0, nullptr, 0); });
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr, 0, nullptr, 0);
+      });
   op->is_read = true;
   return op;
 }
@@ -106,9 +129,17 @@ WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t
   });
 }
 
-WEFT_API weft_status weft_udp_send_to(weft_udp_socket_t* socket, const void* bytes, size_t len,
-                                      const char* host, uint16_t port, weft_callback callback,
-                                      void* user) {
+WEFT_API weft_status weft_udp_bind_options_init(weft_udp_bind_options* options, size_t struct_size) {
+  return api(__func__, [&] {
+    const weft_udp_bind_options defaults = WEFT_UDP_BIND_OPTIONS_INIT;
+    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* socket,
+                                      const void* bytes, size_t len, const char* host, uint16_t port,
+                                      weft_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
     if (len > 0) require(bytes, "bytes");
@@ -117,26 +148,19 @@ WEFT_API weft_status weft_udp_send_to(weft_udp_socket_t* socket, const void* byt
     rec.scope->require_open(__func__);
     weft::capi::start_void_op(
         *rec.scope, *rec.runtime, &rec, "send_to",
-        rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to), callback, user);
+        rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to), out, callback, user);
     return WEFT_OK;
   });
 }
 
-WEFT_API weft_status weft_udp_recv_from(weft_udp_socket_t* socket, weft_udp_recv_callback callback,
-                                        void* user) {
+WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* socket,
+                                        weft_udp_recv_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
-    require(reinterpret_cast<const void*>(callback), "callback");
     rec.scope->require_open(__func__);
     weft::capi::require_no_pending_receive(rec);
-    weft::capi::start_receive(rec, callback, user);
+    weft::capi::start_receive(rec, out, callback, user);
     return WEFT_OK;
-  });
-}
-
-WEFT_API weft_status weft_udp_cancel_recv(weft_udp_socket_t* socket) {
-  return api(__func__, [&] {
-    return weft::capi::cancel_pending(weft::capi::udp_of(socket, __func__), /*reads_only=*/true);
   });
 }
 

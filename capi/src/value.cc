@@ -1,5 +1,6 @@
 #include "capi/src/value.h"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -244,3 +245,39 @@ WEFT_API weft_status weft_value_get_pointer(void** out, const weft_value* value)
 }
 
 }  // extern "C"
+
+namespace weft::capi {
+
+namespace {
+
+// The header in front of an owned_block's memory: what freeing it needs.
+struct alignas(std::max_align_t) OwnedHeader {
+  Allocator* allocator;
+  std::size_t size;
+};
+
+void free_owned_block(void* memory) {
+  auto* header = static_cast<OwnedHeader*>(memory) - 1;
+  header->allocator->deallocate(header, header->size, alignof(OwnedHeader));
+}
+
+}  // namespace
+
+Value Value::owned_block(Allocator& allocator, std::size_t size, void** memory) {
+  const std::size_t total = sizeof(OwnedHeader) + size;
+  void* raw = allocator.allocate(total, alignof(OwnedHeader));
+  auto* header = ::new (raw) OwnedHeader{&allocator, total};
+  void* body = header + 1;
+  std::memset(body, 0, size);
+  try {
+    Value value = from_c(weft_value_pointer(body, free_owned_block), allocator);
+    value.commit();  // weft's own memory: freed with the value, whatever happens
+    *memory = body;
+    return value;
+  } catch (...) {
+    allocator.deallocate(raw, total, alignof(OwnedHeader));
+    throw;
+  }
+}
+
+}  // namespace weft::capi

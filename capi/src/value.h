@@ -61,6 +61,12 @@ class Value {
   // A borrowed C view, valid while this Value (or a copy) lives.
   weft_value view() const noexcept;
 
+  // A POINTER value over `size` bytes of zeroed memory from `allocator` that
+  // weft frees when the value goes (an operation's structured result:
+  // weft_datagram, weft_address_list). *memory receives it to fill in.
+  // Throws std::bad_alloc.
+  static Value owned_block(Allocator& allocator, std::size_t size, void** memory);
+
  private:
   struct Block;
 

@@ -1,5 +1,5 @@
-/* weft/common.h: what every weft header shares: the opaque handle types and
- * the plain callback.
+/* weft/common.h: what every weft header shares: the opaque handle types,
+ * the callbacks of the asynchronous operations, and the time units.
  *
  * Handles are opaque pointers the library hands out and checks on every call:
  * each carries a generation, so a handle used after it was destroyed or
@@ -37,10 +37,6 @@ typedef struct weft_loop weft_loop_t;
  * cancelled, drained and listed as a unit (one per plugin or script). */
 typedef struct weft_scope weft_scope_t;
 
-/* A timer armed by weft_loop_call_later/call_at. Valid until its callback
- * has been called (fired or cancelled). */
-typedef struct weft_timer weft_timer_t;
-
 /* A future: a result (a weft_value, or a failure status and message) that
  * arrives later. Reference-counted: weft_future_retain/release. */
 typedef struct weft_future weft_future_t;
@@ -48,12 +44,26 @@ typedef struct weft_future weft_future_t;
 /* An executor that runs work off the loop: a thread pool or a strand. */
 typedef struct weft_executor weft_executor_t;
 
-/* The callback of weft_loop_call_soon, call_soon_threadsafe, call_later and
- * call_at. Called exactly once, on the loop thread: with WEFT_OK when it is
- * its turn, or with WEFT_ERR_CANCELLED when it will never get its turn (timer
- * cancelled, scope cancelled, runtime destroyed), so `user` can be freed
- * either way. */
-typedef void (*weft_callback)(void* user, weft_status status);
+/* The callback of weft_loop_call_soon, call_soon_threadsafe, call_later,
+ * call_at, and of every operation that produces nothing but its outcome
+ * (write, drain, shutdown, sync, ...). Called exactly once, on the loop
+ * thread: with WEFT_OK (message NULL) when it is its turn or the operation
+ * succeeded, or with a failure status and a message saying why —
+ * WEFT_ERR_CANCELLED when it will never get its turn (timer or operation
+ * cancelled, scope cancelled, runtime destroyed) — so `user` can be freed
+ * either way. `message` is valid until the callback returns. */
+typedef void (*weft_callback)(void* user, weft_status status, const char* message);
+
+/* The callback of the operations that produce bytes (stream and file
+ * reads): `len` bytes at `bytes` with WEFT_OK, borrowed until the callback
+ * returns; on failure bytes is NULL, len 0 and `message` says why. */
+typedef void (*weft_bytes_callback)(void* user, weft_status status, const char* message,
+                                    const void* bytes, size_t len);
+
+/* Durations and deadlines in the C API are nanoseconds. */
+#define WEFT_US(x) ((uint64_t)(x) * UINT64_C(1000))
+#define WEFT_MS(x) ((uint64_t)(x) * UINT64_C(1000000))
+#define WEFT_SEC(x) ((uint64_t)(x) * UINT64_C(1000000000))
 
 WEFT_EXTERN_C_END
 

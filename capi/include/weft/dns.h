@@ -3,8 +3,8 @@
  *
  *   weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
  *   options.family = WEFT_RESOLVE_IPV4;
- *   weft_resolve(loop, "localhost", 8080, &options, on_resolved, user);
- *   // on_resolved(user, WEFT_OK, addresses, count) runs on the loop thread;
+ *   weft_resolve(NULL, loop, "localhost", 8080, &options, on_resolved, user);
+ *   // on_resolved(user, WEFT_OK, NULL, addresses, count) runs on the loop thread;
  *   // pass addresses[i].host and .port to weft_tcp_connect, weft_udp_send_to
  *
  * getaddrinfo blocks, so the lookup runs on an executor's worker (the
@@ -12,6 +12,11 @@
  * loop thread and never on libuv's process-wide thread pool. It consults
  * what the system's resolver does (/etc/hosts, DNS, ...); numeric addresses
  * resolve to themselves without a lookup.
+ *
+ * weft_resolve follows weft's one asynchronous model (weft/weft.h): an
+ * optional future `out` (it resolves with a POINTER to a weft_address_list),
+ * a callback that may be NULL, a status and a message; cancel a lookup with
+ * weft_future_cancel on its future.
  *
  * A pending lookup belongs to the scope of the loop handle it was started
  * through: cancelling or destroying that scope, or destroying the runtime,
@@ -66,24 +71,37 @@ typedef struct weft_resolve_options {
 #define WEFT_RESOLVE_OPTIONS_INIT \
   { sizeof(weft_resolve_options), WEFT_RESOLVE_ANY, WEFT_RESOLVE_STREAM, NULL }
 
+/* Fills `options` with WEFT_RESOLVE_OPTIONS_INIT's values for a struct of
+ * `struct_size` bytes. Errors: WEFT_ERR_INVALID_ARGUMENT (options NULL,
+ * struct_size too small). Thread: any thread. Since 1.0. */
+WEFT_API weft_status weft_resolve_options_init(weft_resolve_options* options, size_t struct_size);
+
+/* The addresses a lookup found, as its future holds them (a POINTER value,
+ * owned by weft: valid while you hold a reference to the future). */
+typedef struct weft_address_list {
+  const weft_address* addresses;
+  size_t count;
+} weft_address_list;
+
 /* The callback of weft_resolve. With WEFT_OK: `count` (at least 1) addresses
  * in getaddrinfo's order, without duplicates, each with the port asked for;
  * the array is borrowed, valid until the callback returns. On failure
  * addresses is NULL and count 0: WEFT_ERR_HOST_NOT_FOUND (no such name, or no
  * address of the requested family, or the resolver could not be reached),
- * WEFT_ERR_CANCELLED, WEFT_ERR_NO_MEMORY, WEFT_ERR_IO_ERROR. */
-typedef void (*weft_resolve_callback)(void* user, weft_status status,
+ * WEFT_ERR_CANCELLED, WEFT_ERR_NO_MEMORY, WEFT_ERR_IO_ERROR, with `message`
+ * saying why. */
+typedef void (*weft_resolve_callback)(void* user, weft_status status, const char* message,
                                       const weft_address* addresses, size_t count);
 
 /* Resolves `host` (a name, or a numeric IPv4 or IPv6 address) with `port`;
  * `callback` gets the addresses on the loop thread. `options` may be NULL.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (host NULL or empty, callback NULL, bad
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (host NULL or empty, bad
  * options: size, enum values, an executor of another runtime),
  * WEFT_ERR_INVALID_HANDLE / WEFT_ERR_STALE_HANDLE (options->executor),
  * WEFT_ERR_CLOSED (the scope was cancelled, the runtime or the executor is
  * being destroyed). Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_resolve(weft_loop_t* loop, const char* host, uint16_t port,
-                                  const weft_resolve_options* options,
+WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const char* host,
+                                  uint16_t port, const weft_resolve_options* options,
                                   weft_resolve_callback callback, void* user);
 
 WEFT_EXTERN_C_END

@@ -3,10 +3,10 @@
  *
  * Every callback registered here (weft_callback) is called exactly once, on
  * the loop thread: with WEFT_OK when its turn comes, or with
- * WEFT_ERR_CANCELLED when it never will (weft_timer_cancel, its scope
- * cancelled, the runtime destroyed), possibly inside the call that cancelled
- * it. If a function returns an error, its callback is never called and
- * `user` stays yours.
+ * WEFT_ERR_CANCELLED when it never will (its timer's future cancelled, its
+ * scope cancelled, the runtime destroyed), possibly inside the call that
+ * cancelled it. If a function returns an error, its callback is never
+ * called and `user` stays yours.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */
@@ -73,7 +73,7 @@ WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loo
  * returns after one pass. Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_loop_stop(weft_loop_t* loop);
 
-/* Queues `callback(user, WEFT_OK)` to run on the loop after the callbacks
+/* Queues `callback(user, WEFT_OK, NULL)` to run on the loop after the callbacks
  * already queued (FIFO). Allocates nothing.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL), WEFT_ERR_CLOSED (the
  * loop handle's scope was cancelled, or the runtime is being destroyed).
@@ -88,30 +88,28 @@ WEFT_API weft_status weft_loop_call_soon(weft_loop_t* loop, weft_callback callba
 WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_callback callback,
                                                     void* user);
 
-/* Arms a timer: `callback(user, WEFT_OK)` runs once the loop's clock reaches
- * now + delay_ns (never earlier; timers with the same deadline fire in the
- * order armed). If `out` is not NULL it receives a handle for
- * weft_timer_cancel, valid until the callback has been called.
- * Errors: as weft_loop_call_soon, WEFT_ERR_NO_MEMORY.
+/* Arms a timer: `callback(user, WEFT_OK, NULL)` runs once the loop's clock
+ * reaches now + delay_ns (never earlier; timers with the same deadline fire
+ * in the order armed). If `out` is not NULL, *out receives the timer's
+ * future (the caller owns a reference): it resolves with NONE when the
+ * timer fires, and weft_future_cancel on it cancels the timer (the
+ * callback then gets WEFT_ERR_CANCELLED, inside that call on the loop
+ * thread). `callback` may be NULL if `out` is not.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (callback and out both NULL),
+ * WEFT_ERR_CLOSED (the scope was cancelled), WEFT_ERR_NO_MEMORY.
  * Thread: loop thread. Since 0.1. */
-WEFT_API weft_status weft_loop_call_later(weft_timer_t** out, weft_loop_t* loop,
+WEFT_API weft_status weft_loop_call_later(weft_future_t** out, weft_loop_t* loop,
                                           uint64_t delay_ns, weft_callback callback, void* user);
 
 /* Like weft_loop_call_later at an absolute time of the loop's clock
  * (weft_loop_now); a time in the past fires at the next iteration.
  * Thread: loop thread. Since 0.1. */
-WEFT_API weft_status weft_loop_call_at(weft_timer_t** out, weft_loop_t* loop, uint64_t when_ns,
+WEFT_API weft_status weft_loop_call_at(weft_future_t** out, weft_loop_t* loop, uint64_t when_ns,
                                        weft_callback callback, void* user);
-
-/* Cancels a pending timer: its callback is called with WEFT_ERR_CANCELLED
- * before this returns, and the handle becomes stale.
- * Errors: WEFT_ERR_STALE_HANDLE (it already fired or was cancelled).
- * Thread: loop thread. Since 0.1. */
-WEFT_API weft_status weft_timer_cancel(weft_timer_t* timer);
 
 /* The loop clock in nanoseconds: CLOCK_MONOTONIC's reading, or a manual
  * clock's (which starts at 0). Thread: any thread. Since 0.1. */
-WEFT_API weft_status weft_loop_now(uint64_t* out_ns, weft_loop_t* loop);
+WEFT_API weft_status weft_loop_now(uint64_t* out, weft_loop_t* loop);
 
 /* Moves a manual clock forward by `ns` and wakes the loop; timers that
  * became due fire at its next iteration.
@@ -120,18 +118,19 @@ WEFT_API weft_status weft_loop_now(uint64_t* out_ns, weft_loop_t* loop);
 WEFT_API weft_status weft_loop_advance_clock(weft_loop_t* loop, uint64_t ns);
 
 /* For a host with its own poll()/epoll loop: wait until this fd is readable
- * or weft_loop_backend_timeout milliseconds pass, then call
+ * or weft_loop_backend_timeout's nanoseconds pass, then call
  * weft_loop_run(loop, WEFT_RUN_NOWAIT) (or weft_loop_run_for). Posts from
  * other threads, timers and I/O all make it readable or bound the timeout.
  * Ownership: the fd stays weft's; do not close or read it.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_loop_backend_fd(int* out, weft_loop_t* loop);
 
-/* Milliseconds the host may wait on the backend fd before weft needs to run
+/* Nanoseconds the host may wait on the backend fd before weft needs to run
  * again: 0 when work is ready now, -1 when only an event can bring work (no
- * timer due; with a manual clock, timers never bound it).
+ * timer due; with a manual clock, timers never bound it). A host polling in
+ * milliseconds rounds up: (*out + 999999) / 1000000.
  * Thread: loop thread. Since 0.1. */
-WEFT_API weft_status weft_loop_backend_timeout(int* out_ms, weft_loop_t* loop);
+WEFT_API weft_status weft_loop_backend_timeout(int64_t* out, weft_loop_t* loop);
 
 WEFT_EXTERN_C_END
 

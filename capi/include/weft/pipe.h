@@ -3,11 +3,11 @@
  *
  *   weft_pipe_listener_t* listener;
  *   weft_pipe_listen(&listener, loop, "/run/app.sock", NULL);
- *   weft_pipe_accept(listener, on_accept, user);      (on_accept gets a stream)
- *   weft_pipe_connect(loop, "/run/app.sock", 5000, on_connect, user);
- *   weft_pipe_pair(&a, &b, loop);                     (a connected socketpair)
- *   weft_pipe_open(&stream, loop, fd);                (adopt a pipe end)
- *   weft_stream_read(stream, 65536, on_read, user);
+ *   weft_pipe_accept(NULL, listener, on_accept, user);  (on_accept gets a stream)
+ *   weft_pipe_connect(NULL, loop, "/run/app.sock", WEFT_SEC(5), on_connect, user);
+ *   weft_pipe_pair(&a, &b, loop);                       (a connected socketpair)
+ *   weft_pipe_open(&stream, loop, fd);                  (adopt a pipe end)
+ *   weft_stream_read(NULL, stream, 65536, on_read, user);
  *   weft_stream_close(stream);
  *
  * Every stream made here is a weft_stream_t: read, write, drain, shut down
@@ -20,7 +20,10 @@
  * too. Once ended, its handle is stale (WEFT_ERR_STALE_HANDLE). A listener
  * removes its socket file when it ends.
  *
- * Callbacks. Every callback passed here is called exactly once, on the loop
+ * Accept and connect follow weft's one asynchronous model (weft/weft.h):
+ * an optional future `out` (it resolves with a POINTER value holding the
+ * new weft_stream_t*), a callback (weft_stream_callback, may be NULL), a
+ * status and a message. Each is called exactly once, on the loop
  * thread: from a loop run when its operation completes, or with
  * WEFT_ERR_CANCELLED inside the call that ended its handle
  * (weft_pipe_listener_close, weft_scope_cancel/destroy,
@@ -61,10 +64,11 @@ typedef struct weft_pipe_listen_options {
 
 #define WEFT_PIPE_LISTEN_OPTIONS_INIT { sizeof(weft_pipe_listen_options), 0 }
 
-/* The callback of weft_pipe_accept and weft_pipe_connect: `stream` is the
- * new connection if status is WEFT_OK (the callback's receiver owns it; end
- * it with weft_stream_close), NULL otherwise. */
-typedef void (*weft_pipe_stream_callback)(void* user, weft_status status, weft_stream_t* stream);
+/* Fills `options` with WEFT_PIPE_LISTEN_OPTIONS_INIT's values for a struct
+ * of `struct_size` bytes. Errors: WEFT_ERR_INVALID_ARGUMENT (options NULL,
+ * struct_size too small). Thread: any thread. Since 1.0. */
+WEFT_API weft_status weft_pipe_listen_options_init(weft_pipe_listen_options* options,
+                                                   size_t struct_size);
 
 /* Binds a Unix domain socket at `path` (which must not exist) and listens.
  * `options` may be NULL. The caller owns *out; end it with
@@ -86,35 +90,28 @@ WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* l
 WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size_t* length,
                                              weft_pipe_listener_t* listener);
 
-/* Waits for the next connection: `callback(user, WEFT_OK, stream)` once one
- * arrives. Several accepts may be pending; they are served in order. A
- * connection that arrives while no accept waits stays in the kernel's
- * backlog. Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL), WEFT_ERR_CLOSED.
- * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_pipe_accept(weft_pipe_listener_t* listener,
-                                      weft_pipe_stream_callback callback, void* user);
-
-/* Cancels the pending accepts: each callback is called with
- * WEFT_ERR_CANCELLED (and a NULL stream), in the order they were made,
- * before this returns; the listener keeps listening.
- * WEFT_ERR_ALREADY_COMPLETED if none was pending (not an error in the
- * caller's use). Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_pipe_cancel_accept(weft_pipe_listener_t* listener);
+/* Waits for the next connection: callback(user, WEFT_OK, NULL, stream) and
+ * the future once one arrives. Several accepts may be pending; they are
+ * served in order. A connection that arrives while no accept waits stays in
+ * the kernel's backlog; a cancelled accept leaves it there for the next.
+ * Errors: WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t* listener,
+                                      weft_stream_callback callback, void* user);
 
 /* Stops listening, removes the socket file and ends the handle: pending
  * accepts are called with WEFT_ERR_CANCELLED before this returns. NULL is
  * fine. Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener);
 
-/* Connects to the Unix domain socket at `path`; `callback` gets the stream,
- * or WEFT_ERR_NOT_FOUND (no such file), WEFT_ERR_CONNECTION_REFUSED (nobody
+/* Connects to the Unix domain socket at `path`: the new stream, or
+ * WEFT_ERR_NOT_FOUND (no such file), WEFT_ERR_CONNECTION_REFUSED (nobody
  * listens there), WEFT_ERR_PERMISSION_DENIED, WEFT_ERR_TIMED_OUT (after
- * `timeout_ms`; 0: no limit), ... The attempt belongs to the loop handle's
- * scope. Errors: WEFT_ERR_INVALID_ARGUMENT (NULL path or callback, an empty
- * path or one longer than WEFT_PIPE_PATH_MAX), WEFT_ERR_CLOSED.
+ * `timeout_ns`; 0: no limit), ... The attempt belongs to the loop handle's
+ * scope. Errors: WEFT_ERR_INVALID_ARGUMENT (NULL path, an empty path or one
+ * longer than WEFT_PIPE_PATH_MAX), WEFT_ERR_CLOSED.
  * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_pipe_connect(weft_loop_t* loop, const char* path, uint32_t timeout_ms,
-                                       weft_pipe_stream_callback callback, void* user);
+WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, const char* path,
+                                       uint64_t timeout_ns, weft_stream_callback callback, void* user);
 
 /* Two connected streams (socketpair(2)): what one writes, the other reads.
  * The caller owns *a and *b (each ended with weft_stream_close); on failure

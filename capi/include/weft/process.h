@@ -99,12 +99,17 @@ typedef struct weft_process_options {
         WEFT_STDIO_INHERIT, WEFT_STDIO_INHERIT                                            \
   }
 
+/* Fills `options` with WEFT_PROCESS_OPTIONS_INIT's values for a struct of
+ * `struct_size` bytes. Errors: WEFT_ERR_INVALID_ARGUMENT (options NULL,
+ * struct_size too small). Thread: any thread. Since 1.0. */
+WEFT_API weft_status weft_process_options_init(weft_process_options* options, size_t struct_size);
+
 /* The callback of weft_process_wait. With WEFT_OK the child has exited:
  * `exit_code` is its exit code and `term_signal` 0, or `term_signal` is the
  * signal that ended it (SIGTERM, SIGKILL, ...). Otherwise (WEFT_ERR_CANCELLED,
- * WEFT_ERR_CLOSED) both are 0. */
-typedef void (*weft_process_wait_callback)(void* user, weft_status status, int64_t exit_code,
-                                           int term_signal);
+ * WEFT_ERR_CLOSED) both are 0 and `message` says why. */
+typedef void (*weft_process_wait_callback)(void* user, weft_status status, const char* message,
+                                           int64_t exit_code, int term_signal);
 
 /* Starts a child process (see weft_process_options). The caller owns *out;
  * end it with weft_process_close (which leaves the child running).
@@ -139,14 +144,16 @@ WEFT_API weft_status weft_process_stderr(weft_stream_t** out, weft_process_t* pr
  * Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum);
 
-/* Waits for the child to exit: `callback(user, WEFT_OK, exit_code,
+/* Waits for the child to exit: `callback(user, WEFT_OK, NULL, exit_code,
  * term_signal)` from a loop run once it has (from the next loop run if it
  * already has). Several waits may be pending; each gets the status. A
- * pending wait keeps weft_loop_run going. Errors: WEFT_ERR_INVALID_ARGUMENT
- * (callback NULL), WEFT_ERR_CLOSED (the scope was cancelled).
+ * pending wait keeps weft_loop_run going. Its future (weft/weft.h's one
+ * asynchronous model) resolves with an INT64: the exit code, or minus the
+ * signal that ended the child (as Python's returncode).
+ * Errors: WEFT_ERR_CLOSED (the scope was cancelled).
  * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_process_wait(weft_process_t* process, weft_process_wait_callback callback,
-                                       void* user);
+WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* process,
+                                       weft_process_wait_callback callback, void* user);
 
 /* Ends the handle: pending waits are called with WEFT_ERR_CANCELLED before
  * this returns, and the pipe ends not taken out are closed. The child is

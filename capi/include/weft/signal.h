@@ -49,8 +49,9 @@ WEFT_EXTERN_C_BEGIN
 typedef struct weft_signal weft_signal_t;
 
 /* The callback of weft_signal_wait and weft_signal_shutdown: `signum` is the
- * signal that arrived with WEFT_OK, 0 otherwise. */
-typedef void (*weft_signal_callback)(void* user, weft_status status, int signum);
+ * signal that arrived with WEFT_OK; otherwise 0, and `message` says why. */
+typedef void (*weft_signal_callback)(void* user, weft_status status, const char* message,
+                                     int signum);
 
 /* Starts watching `signum` (SIGUSR1, SIGHUP, SIGINT, ...): from now on it
  * does not end the process, and deliveries are kept for weft_signal_wait.
@@ -61,15 +62,16 @@ typedef void (*weft_signal_callback)(void* user, weft_status status, int signum)
 WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, int signum);
 
 /* Waits for the next delivery of the watched signal: `callback(user,
- * WEFT_OK, signum)`. Every wait pending at a delivery completes with it.
+ * WEFT_OK, NULL, signum)`, and the future (weft/weft.h's one asynchronous
+ * model) resolves with the signal number (INT64). Every wait pending at a delivery completes with it.
  * Deliveries while no wait is pending are not lost: they are kept
  * (several coalesce into one) and complete the next wait at the loop's next
  * pass. A pending wait keeps weft_loop_run(WEFT_RUN_DEFAULT) running.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL, a handle made by
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (a handle made by
  * weft_signal_shutdown), WEFT_ERR_CLOSED (the scope was cancelled).
  * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_signal_wait(weft_signal_t* handle, weft_signal_callback callback,
-                                      void* user);
+WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle,
+                                      weft_signal_callback callback, void* user);
 
 /* Stops watching and ends the handle: pending waits (and a shutdown
  * callback not yet called) are called with WEFT_ERR_CANCELLED before this
@@ -77,7 +79,7 @@ WEFT_API weft_status weft_signal_wait(weft_signal_t* handle, weft_signal_callbac
 WEFT_API weft_status weft_signal_close(weft_signal_t* handle);
 
 /* A graceful shutdown on SIGINT or SIGTERM: watches both, and on the first
- * of them calls `callback(user, WEFT_OK, signum)` — once; the host then
+ * of them calls `callback(user, WEFT_OK, NULL, signum)` — once; the host then
  * stops taking work (closes its listeners, ...) and lets the loop run dry,
  * or calls weft_loop_stop. `callback` NULL: weft_loop_stop is called
  * instead. Keep the handle while shutting down: a second SIGINT or SIGTERM

@@ -2,17 +2,21 @@
  * domain socket connection, a pipe and a subprocess's stdin/stdout/stderr
  * have in common.
  *
- *   weft_stream_read(stream, 65536, on_read, user);   (bytes valid in on_read)
- *   weft_stream_read_until(stream, "\n", 1, 4096, on_line, user);
- *   weft_stream_read_exactly(stream, 16, on_header, user);
- *   weft_stream_write(stream, bytes, len, on_written, user);
- *   weft_stream_drain(stream, on_drained, user);      (backpressure, below)
- *   weft_stream_shutdown(stream, NULL, NULL);          (end-of-stream to the peer)
+ *   weft_stream_read(NULL, stream, 65536, on_read, user);   (bytes valid in on_read)
+ *   weft_stream_read_until(NULL, stream, "\n", 1, 4096, on_line, user);
+ *   weft_stream_read_exactly(&f, stream, 16, NULL, NULL);   (the bytes in future f)
+ *   weft_stream_write(NULL, stream, bytes, len, on_written, user);
+ *   weft_stream_drain(NULL, stream, on_drained, user);      (backpressure, below)
+ *   weft_stream_shutdown(NULL, stream, NULL, NULL);         (end-of-stream to the peer)
  *   weft_stream_close(stream);
  *
- * A weft_tcp_stream_t is a stream: weft_tcp_as_stream() gives the same
- * handle as a weft_stream_t*, for these functions. Unix domain sockets and
- * pipes (weft/pipe.h) are weft_stream_t handles from the start.
+ * Every connection is a weft_stream_t: TCP (weft/tcp.h), Unix domain
+ * sockets and pipes (weft/pipe.h), a child's stdio (weft/process.h).
+ *
+ * Every operation here follows weft's one asynchronous model (weft/weft.h):
+ * an optional future `out`, a callback that may be NULL, a status and a
+ * message. The future of a read resolves with BYTES (a copy of what the
+ * callback sees); the others resolve with NONE.
  *
  * Reading. One read at a time per stream, whichever kind (read, read_exactly,
  * read_until): a second one while the first is pending fails with
@@ -20,7 +24,7 @@
  * ahead into its own buffer while no read waits, up to the read high-water
  * mark (256 KiB, weft_stream_set_limits); then the kernel's buffer fills and
  * the peer's writes slow down. Bytes a cancelled read did not take stay
- * buffered. A read fails with the connection's error (WEFT_ERR_CONNECTION_RESET,
+ * buffered (cancel a read with weft_future_cancel on its future). A read fails with the connection's error (WEFT_ERR_CONNECTION_RESET,
  * ...) only after the bytes that arrived before it have been read.
  *
  * Writing and backpressure. weft_stream_write copies the bytes and queues
@@ -32,16 +36,19 @@
  * the write high-water mark (1 MiB) and otherwise once it is back down to
  * the low-water mark (256 KiB).
  *
+ * Cancelling a write or a shutdown stops the waiting, not the write: the
+ * bytes were accepted when the call returned and still go out in order.
+ *
  * Handles. A stream belongs to a scope (the one it was made in) and to the
- * caller, who ends it with weft_stream_close (a TCP stream: weft_tcp_close,
- * or weft_stream_close on its weft_stream_t*); the scope's cancellation or
+ * caller, who ends it with weft_stream_close; the scope's cancellation or
  * destruction and the runtime's destruction end it too. Once ended, its
  * handle is stale (WEFT_ERR_STALE_HANDLE).
  *
  * Callbacks. Every callback passed here is called exactly once, on the loop
  * thread: from a loop run when its operation completes, or with
  * WEFT_ERR_CANCELLED inside the call that ended its handle. If a function
- * returns an error, its callback is never called and `user` stays yours.
+ * returns an error, its callback is never called, *out is untouched and
+ * `user` stays yours.
  *
  * SIGPIPE. Making a stream (any kind) sets SIGPIPE to ignored, process-wide,
  * if it has its default action (which ends the process), so that a write to
@@ -65,67 +72,71 @@ WEFT_EXTERN_C_BEGIN
 /* A byte stream: a connection or a pipe. */
 typedef struct weft_stream weft_stream_t;
 
-/* The callback of the stream reads: `len` bytes at `bytes` with WEFT_OK;
- * borrowed, valid until the callback returns. At the end of the stream (the
- * peer shut down or closed its side): WEFT_ERR_END_OF_FILE with len 0. On
- * failure bytes is NULL and len 0. */
-typedef void (*weft_stream_read_callback)(void* user, weft_status status, const void* bytes,
-                                          size_t len);
+/* The callback of the operations that make a stream (TCP and Unix socket
+ * accept and connect): `stream` is the new connection if status is
+ * WEFT_OK (the caller owns it; end it with weft_stream_close), NULL
+ * otherwise. Their future resolves with a POINTER value holding the same
+ * weft_stream_t* (destroy NULL: the stream is still yours to close; with no
+ * callback, read it from the future). */
+typedef void (*weft_stream_callback)(void* user, weft_status status, const char* message,
+                                     weft_stream_t* stream);
 
 /* The most bytes weft_stream_read_exactly and weft_stream_read_until take
  * as n and max: 64 MiB. (They buffer the whole result in memory.) */
 #define WEFT_STREAM_READ_MAX ((size_t)64 << 20)
 
-/* Reads what is available, 1..max bytes (see weft_stream_read_callback). One
+/* Reads what is available, 1..max bytes (see weft_bytes_callback): at the
+ * end of the stream (the peer shut down or closed its side) the status is
+ * WEFT_ERR_END_OF_FILE with len 0. One
  * read at a time per stream. Bytes that arrive while no read waits are
  * buffered by weft (up to 256 KiB, then the kernel's buffer fills and the
  * peer's writes slow down).
- * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL, max 0),
- * WEFT_ERR_INVALID_STATE (a read is pending), WEFT_ERR_CLOSED (the scope was
- * cancelled). Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_read(weft_stream_t* stream, size_t max,
-                                      weft_stream_read_callback callback, void* user);
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (max 0), WEFT_ERR_INVALID_STATE (a
+ * read is pending), WEFT_ERR_CLOSED (the scope was cancelled).
+ * Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
+                                      weft_bytes_callback callback, void* user);
 
 /* Reads exactly `n` bytes (1..WEFT_STREAM_READ_MAX): callback(user,
- * WEFT_OK, bytes, n), or WEFT_ERR_END_OF_FILE (len 0; the bytes that did
+ * WEFT_OK, NULL, bytes, n), or WEFT_ERR_END_OF_FILE (len 0; the bytes that did
  * arrive stay buffered) if the stream ends first, or the failure.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL, n 0 or above
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (n 0 or above
  * WEFT_STREAM_READ_MAX), WEFT_ERR_INVALID_STATE (a read is pending),
  * WEFT_ERR_CLOSED (the scope was cancelled). Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_read_exactly(weft_stream_t* stream, size_t n,
-                                              weft_stream_read_callback callback, void* user);
+WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t* stream, size_t n,
+                                              weft_bytes_callback callback, void* user);
 
 /* Reads up to and including the first `delimiter` (`delimiter_len` bytes,
  * copied during the call; any bytes, NUL included): callback(user, WEFT_OK,
- * bytes, len) where the last delimiter_len bytes are the delimiter and len
+ * NULL, bytes, len) where the last delimiter_len bytes are the delimiter and len
  * <= max. WEFT_ERR_MESSAGE_TOO_LONG if `max` bytes arrive without a
  * delimiter (nothing is taken: the bytes stay buffered for the next read);
  * WEFT_ERR_END_OF_FILE if the stream ends first (likewise).
- * Errors: WEFT_ERR_INVALID_ARGUMENT (callback or delimiter NULL,
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (delimiter NULL,
  * delimiter_len 0, max 0 or above WEFT_STREAM_READ_MAX),
  * WEFT_ERR_INVALID_STATE (a read is pending), WEFT_ERR_CLOSED.
  * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_read_until(weft_stream_t* stream, const void* delimiter,
-                                            size_t delimiter_len, size_t max,
-                                            weft_stream_read_callback callback, void* user);
+WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* stream,
+                                            const void* delimiter, size_t delimiter_len, size_t max,
+                                            weft_bytes_callback callback, void* user);
 
 /* Writes `len` bytes, copied during the call (what the kernel does not take
- * at once is buffered). `callback(user, WEFT_OK)` once the kernel has them
- * all, or with the failure (WEFT_ERR_BROKEN_PIPE, WEFT_ERR_CONNECTION_RESET,
- * ...). Writes go out in the order made. `callback` may be NULL (nothing is
- * then called). Errors: WEFT_ERR_INVALID_ARGUMENT (bytes NULL with len > 0),
+ * at once is buffered). `callback(user, WEFT_OK, NULL)` once the kernel has
+ * them all, or with the failure (WEFT_ERR_BROKEN_PIPE,
+ * WEFT_ERR_CONNECTION_RESET, ...). Writes go out in the order made.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (bytes NULL with len > 0),
  * WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_write(weft_stream_t* stream, const void* bytes, size_t len,
-                                       weft_callback callback, void* user);
+WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
+                                       size_t len, weft_callback callback, void* user);
 
-/* Waits for the write queue to empty enough: callback(user, WEFT_OK) at
+/* Waits for the write queue to empty enough: callback(user, WEFT_OK, NULL) at
  * once (from a loop run, never inside this call) if no more than the write
  * high-water mark is queued, otherwise once the queue is back down to the
  * low-water mark; or the write failure that stopped the queue
  * (WEFT_ERR_BROKEN_PIPE, ...). Several drains may be pending. It does not
- * count as a read. Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL),
- * WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_drain(weft_stream_t* stream, weft_callback callback, void* user);
+ * count as a read. Errors: WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* stream,
+                                       weft_callback callback, void* user);
 
 /* *out = the bytes queued for writing that the kernel has not taken yet.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL). Thread: loop thread.
@@ -148,25 +159,24 @@ typedef struct weft_stream_limits {
 
 #define WEFT_STREAM_LIMITS_INIT { sizeof(weft_stream_limits), 0, 0, 0 }
 
+/* Fills `limits` with WEFT_STREAM_LIMITS_INIT's values for a struct of
+ * `struct_size` bytes (sizeof(weft_stream_limits) of the caller's headers).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (limits NULL, struct_size too small).
+ * Thread: any thread. Since 1.0. */
+WEFT_API weft_status weft_stream_limits_init(weft_stream_limits* limits, size_t struct_size);
+
 /* Sets the stream's buffer limits (NULL: the defaults). They apply from now
  * on (a pending drain is checked again at the next write completion).
  * Errors: WEFT_ERR_INVALID_ARGUMENT (bad struct_size, write_low_water above
  * write_high_water). Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits);
 
-/* Cancels the pending read (weft_stream_read, _read_exactly, _read_until):
- * its callback is called with WEFT_ERR_CANCELLED before this returns, and
- * the stream stays usable — bytes the read did not take stay buffered for
- * the next one. WEFT_ERR_ALREADY_COMPLETED if no read was pending (not an
- * error in the caller's use: it may have completed a moment earlier).
- * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_cancel_read(weft_stream_t* stream);
-
 /* Half-closes: sends end-of-stream after the queued writes; reading goes
- * on. `callback` (may be NULL) runs once the shutdown is done. Writes made
- * after it fail (their callback gets WEFT_ERR_INVALID_STATE).
+ * on. `callback` runs once the shutdown is done. Writes made after it fail
+ * (their callback gets WEFT_ERR_INVALID_STATE).
  * Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_stream_shutdown(weft_stream_t* stream, weft_callback callback, void* user);
+WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* stream,
+                                          weft_callback callback, void* user);
 
 /* Closes the stream at once and ends the handle: pending operations are
  * called with WEFT_ERR_CANCELLED before this returns (bytes still queued for

@@ -3,8 +3,8 @@
  *
  *   weft_udp_socket_t* socket;
  *   weft_udp_bind(&socket, loop, "127.0.0.1", 0, NULL);
- *   weft_udp_recv_from(socket, on_datagram, user);  (bytes, sender valid in on_datagram)
- *   weft_udp_send_to(socket, "ping", 4, "127.0.0.1", 9000, NULL, NULL);
+ *   weft_udp_recv_from(NULL, socket, on_datagram, user);  (bytes, sender valid in on_datagram)
+ *   weft_udp_send_to(NULL, socket, "ping", 4, "127.0.0.1", 9000, NULL, NULL);
  *   weft_udp_close(socket);
  *
  * Handles. A socket belongs to the scope of the loop handle it was made
@@ -12,7 +12,10 @@
  * cancellation or destruction and the runtime's destruction end it too.
  * Once ended, its handle is stale (WEFT_ERR_STALE_HANDLE).
  *
- * Callbacks. Every callback passed here is called exactly once, on the loop
+ * Sends and receives follow weft's one asynchronous model (weft/weft.h):
+ * an optional future `out`, a callback that may be NULL, a status and a
+ * message; cancel a receive with weft_future_cancel on its future. Every
+ * callback passed here is called exactly once, on the loop
  * thread: from a loop run when its operation completes, or with
  * WEFT_ERR_CANCELLED inside the call that ended its socket (weft_udp_close,
  * weft_scope_cancel/destroy, weft_runtime_destroy). If a function returns an
@@ -40,6 +43,7 @@
 
 #include "weft/address.h"
 #include "weft/common.h"
+#include "weft/value.h"
 
 WEFT_EXTERN_C_BEGIN
 
@@ -57,14 +61,29 @@ typedef struct weft_udp_bind_options {
 
 #define WEFT_UDP_BIND_OPTIONS_INIT { sizeof(weft_udp_bind_options), 0, 0, 0 }
 
+/* Fills `options` with WEFT_UDP_BIND_OPTIONS_INIT's values for a struct of
+ * `struct_size` bytes. Errors: WEFT_ERR_INVALID_ARGUMENT (options NULL,
+ * struct_size too small). Thread: any thread. Since 1.0. */
+WEFT_API weft_status weft_udp_bind_options_init(weft_udp_bind_options* options, size_t struct_size);
+
+/* A received datagram, as a receive's future holds it (a POINTER value,
+ * owned by weft: valid while you hold a reference to the future). */
+typedef struct weft_datagram {
+  weft_bytes data;     /* the payload (size may be 0: an empty datagram) */
+  weft_address from;   /* the sender */
+  int truncated;       /* the datagram was longer than 64 KiB; the rest is lost */
+} weft_datagram;
+
 /* The callback of weft_udp_recv_from. With WEFT_OK: the datagram's `len`
  * bytes at `bytes` (len may be 0: an empty datagram is a datagram), its
  * sender at `from`, and `truncated` non-zero if the datagram was longer than
  * the 64 KiB weft receives (the rest is lost). `bytes` and `from` are
  * borrowed, valid until the callback returns. On failure (and with
- * WEFT_ERR_CANCELLED) bytes and from are NULL, len and truncated 0. */
-typedef void (*weft_udp_recv_callback)(void* user, weft_status status, const void* bytes,
-                                       size_t len, const weft_address* from, int truncated);
+ * WEFT_ERR_CANCELLED) bytes and from are NULL, len and truncated 0, and
+ * `message` says why. */
+typedef void (*weft_udp_recv_callback)(void* user, weft_status status, const char* message,
+                                       const void* bytes, size_t len, const weft_address* from,
+                                       int truncated);
 
 /* Binds a UDP socket to `host`:`port` (port 0: the kernel chooses one, see
  * weft_udp_local_address). `options` may be NULL. The caller owns *out; end
@@ -82,30 +101,24 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
 WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t* socket);
 
 /* Sends `len` bytes (copied during the call; 0 sends an empty datagram) as
- * one datagram to `host`:`port`. `callback(user, WEFT_OK)` once the kernel
- * has it, or with the failure (WEFT_ERR_MESSAGE_TOO_LONG for a datagram over
- * the path's limit, about 64 KiB on loopback; WEFT_ERR_NETWORK_UNREACHABLE,
- * ...). `callback` may be NULL (nothing is then called).
+ * one datagram to `host`:`port`. `callback(user, WEFT_OK, NULL)` and the
+ * future (NONE) once the kernel has it, or the failure
+ * (WEFT_ERR_MESSAGE_TOO_LONG for a datagram over the path's limit, about 64
+ * KiB on loopback; WEFT_ERR_NETWORK_UNREACHABLE, ...).
  * Errors: WEFT_ERR_INVALID_ARGUMENT (bytes NULL with len > 0, host NULL or
  * not a numeric address), WEFT_ERR_MESSAGE_TOO_LONG (len over 4 GiB),
  * WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_udp_send_to(weft_udp_socket_t* socket, const void* bytes, size_t len,
-                                      const char* host, uint16_t port, weft_callback callback,
-                                      void* user);
+WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* socket,
+                                      const void* bytes, size_t len, const char* host, uint16_t port,
+                                      weft_callback callback, void* user);
 
-/* Waits for the next datagram (see weft_udp_recv_callback). One receive at a
- * time per socket.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (callback NULL), WEFT_ERR_INVALID_STATE
- * (a receive is pending), WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_udp_recv_from(weft_udp_socket_t* socket,
+/* Waits for the next datagram (see weft_udp_recv_callback); the future
+ * resolves with a POINTER to a weft_datagram. One receive at a time per
+ * socket; a cancelled receive leaves the next datagram for the next one.
+ * Errors: WEFT_ERR_INVALID_STATE (a receive is pending), WEFT_ERR_CLOSED.
+ * Thread: loop thread. Since 0.3. */
+WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* socket,
                                         weft_udp_recv_callback callback, void* user);
-
-/* Cancels the pending receive: its callback is called with
- * WEFT_ERR_CANCELLED before this returns; the socket stays usable (a
- * datagram that arrives later waits for the next receive).
- * WEFT_ERR_ALREADY_COMPLETED if no receive was pending (not an error in the
- * caller's use). Thread: loop thread. Since 0.3. */
-WEFT_API weft_status weft_udp_cancel_recv(weft_udp_socket_t* socket);
 
 /* Closes the socket at once and ends the handle: a pending receive and
  * pending sends are called with WEFT_ERR_CANCELLED before this returns

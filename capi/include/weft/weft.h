@@ -22,6 +22,33 @@
  * instead. Using a handle on one thread while another thread destroys it is
  * a race the library cannot catch.
  *
+ * One asynchronous model. Every operation that completes later (a timer,
+ * a read, a write, a connect, an accept, a DNS lookup, a file operation, a
+ * process or signal wait, executor work) has the same shape:
+ *
+ *   weft_status weft_<op>(weft_future_t** out, <handle>, <args>,
+ *                         <callback>, void* user);
+ *
+ * - `callback(user, status, message, <result>)` is called exactly once, on
+ *   the loop thread: WEFT_OK with the result and message NULL, or a failure
+ *   status with `message` saying why (the core's words, e.g. "connect
+ *   127.0.0.1:9: connection refused (ECONNREFUSED)"); message and result
+ *   are borrowed until the callback returns. `callback` may be NULL.
+ * - `out` may be NULL. If not, *out receives a future for this one
+ *   operation (the caller owns a reference; weft_future_release). It
+ *   completes with the same outcome just before the callback runs: resolved
+ *   with the result as a weft_value (each function says which), or rejected
+ *   with the status and message. It joins weft_future_all/any/with_timeout
+ *   and weft_future_then like any future.
+ * - Cancelling one operation is always weft_future_cancel on its future.
+ *   Cancellation is a request, made on the loop thread (posted there from
+ *   another thread): the operation completes with WEFT_ERR_CANCELLED if it
+ *   could still be stopped, or with its real outcome if that was already
+ *   decided, so no result is ever dropped. Closing a handle completes its
+ *   pending operations with WEFT_ERR_CANCELLED inside the close call.
+ * - Durations and deadlines are nanoseconds (uint64_t ..._ns); WEFT_MS(),
+ *   WEFT_SEC() and WEFT_US() convert.
+ *
  * Threads. Each function says which threads may call it: "any thread",
  * or "loop thread" (see weft/runtime.h). Every callback weft calls runs on
  * its loop's thread — except work functions, which run on pool workers —
