@@ -114,19 +114,31 @@ int run_until(weft_loop_t* loop, const volatile int* flag) {
     if (*flag) break;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec - start.tv_sec >= 5) break;
-    int timeout = -1;
-    weft_loop_backend_timeout(&timeout, loop);
-    if (timeout < 0 || timeout > 10) timeout = 10;
+    int64_t timeout_ns = -1;
+    weft_loop_backend_timeout(&timeout_ns, loop);
+    int timeout = timeout_ns < 0 || timeout_ns > WEFT_MS(10) ? 10 : (int)((timeout_ns + 999999) / 1000000);
     struct pollfd p = {fd, POLLIN, 0};
     poll(&p, 1, timeout);
   }
   return *flag;
 }
 
-void record_callback(void* user, weft_status status) {
+void check_message(weft_status status, const char* message, char* copy, size_t capacity) {
+  if (status == WEFT_OK) {
+    assert_null(message);
+    if (capacity > 0) copy[0] = '\0';
+    return;
+  }
+  assert_non_null(message);
+  assert_true(message[0] != '\0');
+  if (capacity > 0) snprintf(copy, capacity, "%s", message);
+}
+
+void record_callback(void* user, weft_status status, const char* message) {
   call_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   if (r->sequence != NULL) r->order = (*r->sequence)++;
 }
 
@@ -154,24 +166,28 @@ void gate_open(gate* g) {
   pthread_mutex_unlock(&g->mutex);
 }
 
-void never_called(void* user, weft_status status) {
+void never_called(void* user, weft_status status, const char* message) {
   (void)user;
   (void)status;
+  (void)message;
   fail_msg("a callback of a failed call ran");
 }
 
-void never_called_read(void* user, weft_status status, const void* bytes, size_t len) {
+void never_called_read(void* user, weft_status status, const char* message, const void* bytes,
+                       size_t len) {
   (void)user;
   (void)status;
+  (void)message;
   (void)bytes;
   (void)len;
   fail_msg("a callback of a failed call ran");
 }
 
-void record_read(void* user, weft_status status, const void* bytes, size_t len) {
+void record_read(void* user, weft_status status, const char* message, const void* bytes, size_t len) {
   read_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->null_bytes = bytes == NULL;
   if (len > sizeof(r->bytes)) len = sizeof(r->bytes);
   if (len > 0) memcpy(r->bytes, bytes, len);
@@ -196,13 +212,14 @@ void stream_pair_open(fixture* f, weft_stream_t** a, weft_stream_t** b) {
 }
 
 void stream_write_text(weft_stream_t* stream, const char* text) {
-  assert_int_equal(weft_stream_write(stream, text, strlen(text), NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, stream, text, strlen(text), NULL, NULL), WEFT_OK);
 }
 
-void record_tcp_stream(void* user, weft_status status, weft_tcp_stream_t* stream) {
-  tcp_stream_record* r = user;
+void record_stream(void* user, weft_status status, const char* message, weft_stream_t* stream) {
+  stream_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->stream = stream;
 }
 
@@ -216,11 +233,11 @@ weft_tcp_listener_t* tcp_listen_loopback(fixture* f, uint16_t* port) {
 }
 
 void tcp_connect_pair(fixture* f, weft_tcp_listener_t* listener, uint16_t port,
-                      weft_tcp_stream_t** client, weft_tcp_stream_t** server) {
-  tcp_stream_record accepted = {0}, connected = {0};
-  assert_int_equal(weft_tcp_accept(listener, record_tcp_stream, &accepted), WEFT_OK);
+                      weft_stream_t** client, weft_stream_t** server) {
+  stream_record accepted = {0}, connected = {0};
+  assert_int_equal(weft_tcp_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
   assert_int_equal(
-      weft_tcp_connect(f->loop, "127.0.0.1", port, 5000, record_tcp_stream, &connected), WEFT_OK);
+      weft_tcp_connect(NULL, f->loop, "127.0.0.1", port, WEFT_SEC(5), record_stream, &connected), WEFT_OK);
   assert_true(run_until(f->loop, &connected.calls));
   assert_true(run_until(f->loop, &accepted.calls));
   assert_int_equal(connected.status, WEFT_OK);

@@ -69,15 +69,21 @@ typedef struct call_record {
   weft_status status;
   int order; /* value of *sequence when called, if sequence is set */
   int* sequence;
+  char message[200]; /* a copy of the last message ("" with WEFT_OK) */
 } call_record;
 
-void record_callback(void* user, weft_status status);
+/* Checks the one asynchronous model's message rule: NULL with WEFT_OK, a
+ * non-empty text otherwise; copies it into `copy` ("" with WEFT_OK). */
+void check_message(weft_status status, const char* message, char* copy, size_t capacity);
+
+void record_callback(void* user, weft_status status, const char* message);
 
 /* Callbacks for calls that must fail: each fails the test if it runs. */
-void never_called(void* user, weft_status status);
-void never_called_read(void* user, weft_status status, const void* bytes, size_t len);
+void never_called(void* user, weft_status status, const char* message);
+void never_called_read(void* user, weft_status status, const char* message, const void* bytes,
+                       size_t len);
 
-/* A weft_stream_read_callback recorder: counts calls, keeps the last status
+/* A weft_bytes_callback recorder: counts calls, keeps the last status
  * and a copy of (up to 256 of) its bytes, and whether bytes was NULL. */
 typedef struct read_record {
   int calls;
@@ -85,9 +91,10 @@ typedef struct read_record {
   char bytes[256];
   size_t len;
   int null_bytes;
+  char message[200];
 } read_record;
 
-void record_read(void* user, weft_status status, const void* bytes, size_t len);
+void record_read(void* user, weft_status status, const char* message, const void* bytes, size_t len);
 
 /* Runs the loop without blocking `passes` times, 1 ms apart (lets ready I/O
  * happen). */
@@ -100,15 +107,16 @@ void stream_pair_open(fixture* f, weft_stream_t** a, weft_stream_t** b);
 /* Queues `text` (without its NUL) on `stream`, with no callback. */
 void stream_write_text(weft_stream_t* stream, const char* text);
 
-/* TCP on loopback. What a weft_tcp_accept / weft_tcp_connect callback saw
- * (record_tcp_stream records it). */
-typedef struct tcp_stream_record {
+/* What a weft_stream_callback (accept, connect) saw (record_stream records
+ * it). */
+typedef struct stream_record {
   int calls;
   weft_status status;
-  weft_tcp_stream_t* stream;
-} tcp_stream_record;
+  weft_stream_t* stream;
+  char message[200];
+} stream_record;
 
-void record_tcp_stream(void* user, weft_status status, weft_tcp_stream_t* stream);
+void record_stream(void* user, weft_status status, const char* message, weft_stream_t* stream);
 
 /* A listener on 127.0.0.1 with a port the system chose (stored in *port). */
 weft_tcp_listener_t* tcp_listen_loopback(fixture* f, uint16_t* port);
@@ -116,7 +124,7 @@ weft_tcp_listener_t* tcp_listen_loopback(fixture* f, uint16_t* port);
 /* A connected pair through `listener` (on 127.0.0.1:`port`): client and
  * server ends. */
 void tcp_connect_pair(fixture* f, weft_tcp_listener_t* listener, uint16_t port,
-                      weft_tcp_stream_t** client, weft_tcp_stream_t** server);
+                      weft_stream_t** client, weft_stream_t** server);
 
 /* Holds pool work at a gate: wait_at_gate (a weft_work_fn taking a gate*)
  * blocks its worker until gate_open. */
