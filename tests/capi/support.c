@@ -116,7 +116,7 @@ int run_until(weft_loop_t* loop, const volatile int* flag) {
     if (now.tv_sec - start.tv_sec >= 5) break;
     int64_t timeout_ns = -1;
     weft_loop_backend_timeout(&timeout_ns, loop);
-    int timeout = timeout_ns < 0 || timeout_ns > WEFT_MS(10) ? 10 : (int)((timeout_ns + 999999) / 1000000);
+    int timeout = timeout_ns < 0 || timeout_ns > (int64_t)WEFT_MS(10) ? 10 : (int)((timeout_ns + 999999) / 1000000);
     struct pollfd p = {fd, POLLIN, 0};
     poll(&p, 1, timeout);
   }
