@@ -20,22 +20,24 @@
 #include <weft/weft.h>
 
 typedef struct connection {
-  weft_tcp_stream_t* stream;
+  weft_stream_t* stream;
 } connection;
 
-static void on_read(void* user, weft_status status, const void* bytes, size_t len);
+static void on_read(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len);
 
 /* Ends a connection: closes its stream (nothing is pending on it) and frees it. */
 static void finish(connection* c) {
-  weft_tcp_close(c->stream);
+  weft_stream_close(c->stream);
   free(c);
 }
 
 static void read_next(connection* c) {
-  if (weft_tcp_read(c->stream, 64 * 1024, on_read, c) != WEFT_OK) finish(c);
+  if (weft_stream_read(NULL, c->stream, 64 * 1024, on_read, c) != WEFT_OK) finish(c);
 }
 
-static void on_written(void* user, weft_status status) {
+static void on_written(void* user, weft_status status, const char* message) {
+  (void)message;
   connection* c = user;
   if (status == WEFT_ERR_CANCELLED) {
     free(c); /* the stream was ended (shutdown): only the memory is left */
@@ -46,28 +48,37 @@ static void on_written(void* user, weft_status status) {
   }
 }
 
-static void on_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void on_read(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len) {
+  (void)message;
   connection* c = user;
   if (status == WEFT_ERR_CANCELLED) {
     free(c);
   } else if (status != WEFT_OK) {
     finish(c); /* end of stream, or reset */
-  } else if (weft_tcp_write(c->stream, bytes, len, on_written, c) != WEFT_OK) {
+  } else if (weft_stream_write(NULL, c->stream, bytes, len, on_written, c) != WEFT_OK) {
     finish(c); /* bytes are copied during the call */
   }
 }
 
-static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream) {
+static void on_accept(void* user, weft_status status, const char* message,
+                      weft_stream_t* stream) {
   weft_tcp_listener_t* listener = user;
   if (status == WEFT_ERR_CANCELLED) return; /* shutting down */
-  /* Wait for the next client before serving this one. */
-  if (weft_tcp_accept(listener, on_accept, listener) != WEFT_OK) {
-    fprintf(stderr, "accept: %s\n", weft_status_str(status));
+  if (status != WEFT_OK) {
+    /* e.g. out of file descriptors: say why, and try the next */
+    fprintf(stderr, "accept: %s (%s)\n", message, weft_status_name(status));
   }
-  if (status != WEFT_OK) return; /* e.g. out of file descriptors: try the next */
+  /* Wait for the next client before serving this one. */
+  weft_status again = weft_tcp_accept(NULL, listener, on_accept, listener);
+  if (again != WEFT_OK) {
+    /* The new accept failed at once: report its failure, not the old one. */
+    fprintf(stderr, "accept: %s (%s)\n", weft_status_str(again), weft_status_name(again));
+  }
+  if (status != WEFT_OK) return;
   connection* c = malloc(sizeof(*c));
   if (c == NULL) {
-    weft_tcp_close(stream);
+    weft_stream_close(stream);
     return;
   }
   c->stream = stream;
@@ -75,7 +86,8 @@ static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream)
 }
 
 /* SIGINT/SIGTERM (weft_signal_shutdown): note which, and stop the loop. */
-static void on_shutdown(void* user, weft_status status, int signum) {
+static void on_shutdown(void* user, weft_status status, const char* message, int signum) {
+  (void)message;
   if (status != WEFT_OK) return; /* the watch was closed first */
   weft_loop_t* loop = user;
   printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -110,7 +122,7 @@ int main(int argc, char** argv) {
   if (status == WEFT_OK) status = weft_runtime_loop(&loop, runtime);
   if (status == WEFT_OK) status = weft_tcp_listen(&listener, loop, host, (uint16_t)port, NULL);
   if (status == WEFT_OK) status = weft_tcp_listener_port(&bound, listener);
-  if (status == WEFT_OK) status = weft_tcp_accept(listener, on_accept, listener);
+  if (status == WEFT_OK) status = weft_tcp_accept(NULL, listener, on_accept, listener);
   if (status == WEFT_OK) status = weft_signal_shutdown(&shutdown, loop, on_shutdown, loop);
   if (status != WEFT_OK) {
     fprintf(stderr, "echo server: %s (%s)\n", weft_status_str(status), weft_status_name(status));

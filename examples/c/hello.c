@@ -8,8 +8,6 @@
 
 #include <weft/weft.h>
 
-#define MS 1000000ull /* weft's times are nanoseconds */
-
 /* Stop at the first failure, saying where and why. */
 #define CHECK(call)                                                                 \
   do {                                                                              \
@@ -36,7 +34,8 @@ typedef struct numbered {
   int number;
 } numbered;
 
-static void print_number(void* user, weft_status status) {
+static void print_number(void* user, weft_status status, const char* message) {
+  (void)message;
   numbered* n = user;
   if (status != WEFT_OK) return; /* cancelled: nothing to print */
   char line[64];
@@ -51,7 +50,8 @@ typedef struct timer_note {
   const char* text;
 } timer_note;
 
-static void timer_fired(void* user, weft_status status) {
+static void timer_fired(void* user, weft_status status, const char* message) {
+  (void)message;
   timer_note* note = user;
   if (status == WEFT_ERR_CANCELLED) {
     say(note->loop, "the 20 ms timer was cancelled (its callback still ran once, to say so)");
@@ -67,7 +67,8 @@ typedef struct resolve_later {
   weft_future_t* future;
 } resolve_later;
 
-static void resolve_now(void* user, weft_status status) {
+static void resolve_now(void* user, weft_status status, const char* message) {
+  (void)message;
   resolve_later* r = user;
   if (status == WEFT_OK) {
     weft_value v = weft_value_string("hello from the future");
@@ -137,14 +138,15 @@ int main(void) {
   }
   CHECK(weft_loop_run(loop, WEFT_RUN_DEFAULT)); /* returns when nothing is left */
 
-  printf("\n== 2. timers fire in deadline order; a handle cancels one\n");
+  printf("\n== 2. timers fire in deadline order; cancelling its future cancels one\n");
   timer_note t30 = {loop, "timer planned at 30 ms"}, t10 = {loop, "timer planned at 10 ms"};
   timer_note t20 = {loop, "this never prints"};
-  weft_timer_t* doomed;
-  CHECK(weft_loop_call_later(NULL, loop, 30 * MS, timer_fired, &t30));
-  CHECK(weft_loop_call_later(NULL, loop, 10 * MS, timer_fired, &t10));
-  CHECK(weft_loop_call_later(&doomed, loop, 20 * MS, timer_fired, &t20));
-  CHECK(weft_timer_cancel(doomed)); /* its callback runs now, with WEFT_ERR_CANCELLED */
+  weft_future_t* doomed;
+  CHECK(weft_loop_call_later(NULL, loop, WEFT_MS(30), timer_fired, &t30));
+  CHECK(weft_loop_call_later(NULL, loop, WEFT_MS(10), timer_fired, &t10));
+  CHECK(weft_loop_call_later(&doomed, loop, WEFT_MS(20), timer_fired, &t20));
+  CHECK(weft_future_cancel(doomed)); /* its callback runs now, with WEFT_ERR_CANCELLED */
+  weft_future_release(doomed);
   CHECK(weft_loop_run(loop, WEFT_RUN_DEFAULT));
 
   printf("\n== 3. futures: callbacks run on the loop when the value arrives\n");
@@ -153,7 +155,7 @@ int main(void) {
   CHECK(weft_future_then(greeting, loop, print_outcome, &loop));
   resolve_later later = {loop, greeting};
   CHECK(weft_future_retain(greeting)); /* one reference for the timer */
-  CHECK(weft_loop_call_later(NULL, loop, 15 * MS, resolve_now, &later));
+  CHECK(weft_loop_call_later(NULL, loop, WEFT_MS(15), resolve_now, &later));
   weft_future_t* failing;
   CHECK(weft_future_create(&failing, loop));
   CHECK(weft_future_then(failing, loop, print_outcome, &loop));

@@ -24,26 +24,30 @@ typedef struct session {
 
 static void read_line(session* s);
 
-static void on_line(void* user, weft_status status, const void* bytes, size_t len) {
+static void on_line(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len) {
   session* s = user;
   if (status == WEFT_OK) {
     /* The line comes with its "\n"; the bytes are valid until we return. */
     printf("%3d  %.*s", ++s->lines, (int)len, (const char*)bytes);
     read_line(s);
   } else if (status != WEFT_ERR_END_OF_FILE) {
+    fprintf(stderr, "line_numbers: reading: %s\n", message);
     s->failure = status;
   }
 }
 
 static void read_line(session* s) {
-  weft_status status = weft_stream_read_until(s->from_child, "\n", 1, 4096, on_line, s);
+  weft_status status = weft_stream_read_until(NULL, s->from_child, "\n", 1, 4096, on_line, s);
   if (status != WEFT_OK) s->failure = status;
 }
 
-static void on_exit_status(void* user, weft_status status, int64_t exit_code, int term_signal) {
+static void on_exit_status(void* user, weft_status status, const char* message, int64_t exit_code,
+                           int term_signal) {
   session* s = user;
   s->exited = 1;
   if (status != WEFT_OK) {
+    fprintf(stderr, "line_numbers: waiting: %s\n", message);
     s->failure = status;
   } else if (term_signal != 0) {
     printf("sort was killed by signal %d\n", term_signal);
@@ -82,12 +86,12 @@ int main(int argc, char** argv) {
   const int count = given ? argc - 1 : (int)(sizeof default_words / sizeof default_words[0]);
   for (int i = 0; i < count && status == WEFT_OK; ++i) {
     const char* word = given ? argv[i + 1] : default_words[i];
-    status = weft_stream_write(s.to_child, word, strlen(word), NULL, NULL);
-    if (status == WEFT_OK) status = weft_stream_write(s.to_child, "\n", 1, NULL, NULL);
+    status = weft_stream_write(NULL, s.to_child, word, strlen(word), NULL, NULL);
+    if (status == WEFT_OK) status = weft_stream_write(NULL, s.to_child, "\n", 1, NULL, NULL);
   }
-  if (status == WEFT_OK) status = weft_stream_shutdown(s.to_child, NULL, NULL);
+  if (status == WEFT_OK) status = weft_stream_shutdown(NULL, s.to_child, NULL, NULL);
   read_line(&s);
-  if (status == WEFT_OK) status = weft_process_wait(s.child, on_exit_status, &s);
+  if (status == WEFT_OK) status = weft_process_wait(NULL, s.child, on_exit_status, &s);
 
   /* Runs until the child has exited and its output is read. */
   if (status == WEFT_OK) status = weft_loop_run(s.loop, WEFT_RUN_DEFAULT);

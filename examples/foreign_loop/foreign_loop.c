@@ -3,7 +3,7 @@
  *
  * The host waits on its own sources (a 25 ms timerfd tick, a pipe fed by a
  * producer thread) and on weft_loop_backend_fd(), for at most
- * weft_loop_backend_timeout() milliseconds; after every wake-up it gives weft
+ * weft_loop_backend_timeout()'s nanoseconds (rounded up to poll's milliseconds); after every wake-up it gives weft
  * one non-blocking pass (weft_loop_run(NOWAIT)). weft's timers, work
  * finishing on its pool and callbacks posted from other threads all reach
  * the host this way. The host counts its wake-ups: a loop that spins would
@@ -19,8 +19,6 @@
 #include <unistd.h>
 
 #include <weft/weft.h>
-
-#define MS 1000000ull
 
 #define CHECK(call)                                                                          \
   do {                                                                                       \
@@ -43,14 +41,16 @@ typedef struct app {
 } app;
 
 /* weft side: a timer that re-arms itself five times. */
-static void weft_timer(void* user, weft_status status) {
+static void weft_timer(void* user, weft_status status, const char* message) {
+  (void)message;
   app* a = user;
   if (status != WEFT_OK) return;
-  if (++a->weft_timers < 5) CHECK(weft_loop_call_later(NULL, a->loop, 40 * MS, weft_timer, a));
+  if (++a->weft_timers < 5) CHECK(weft_loop_call_later(NULL, a->loop, WEFT_MS(40), weft_timer, a));
 }
 
 /* weft side: callbacks posted by the producer thread. */
-static void weft_post(void* user, weft_status status) {
+static void weft_post(void* user, weft_status status, const char* message) {
+  (void)message;
   app* a = user;
   if (status == WEFT_OK) a->weft_posts++;
 }
@@ -104,7 +104,7 @@ int main(void) {
   a.pipe_write = pipe_fds[1];
 
   /* weft's work. */
-  CHECK(weft_loop_call_later(NULL, a.loop, 40 * MS, weft_timer, &a));
+  CHECK(weft_loop_call_later(NULL, a.loop, WEFT_MS(40), weft_timer, &a));
   for (int i = 0; i < 3; ++i) CHECK(weft_executor_submit(NULL, a.pool, a.loop, work, work_done, &a));
   pthread_t thread;
   pthread_create(&thread, NULL, producer, &a);
@@ -113,8 +113,10 @@ int main(void) {
   CHECK(weft_loop_backend_fd(&weft_fd, a.loop));
   long wakeups = 0, weft_readable = 0;
   while (a.weft_timers < 5 || a.weft_posts < 10 || a.weft_work < 3 || a.host_messages < 10) {
-    int timeout;
-    CHECK(weft_loop_backend_timeout(&timeout, a.loop));
+    int64_t timeout_ns;
+    CHECK(weft_loop_backend_timeout(&timeout_ns, a.loop));
+    /* -1: no timer pending, wait for an event; otherwise round up to ms. */
+    int timeout = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
     struct pollfd fds[3] = {{weft_fd, POLLIN, 0}, {tick, POLLIN, 0}, {pipe_fds[0], POLLIN, 0}};
     if (poll(fds, 3, timeout) < 0) return 1;
     ++wakeups;

@@ -30,10 +30,8 @@
 
 #include <weft/weft.h>
 
-#define US 1000ull
-#define MS 1000000ull
 #define FRAME_NS 16666667ull
-#define BUDGET_NS (2 * MS)
+#define BUDGET_NS WEFT_MS(2)
 
 #define CHECK(call)                                                                          \
   do {                                                                                       \
@@ -69,28 +67,30 @@ typedef struct game {
 
 /* ---- the AI job: small slices that keep re-posting ------------------------ */
 
-static void ai_slice(void* user, weft_status status) {
+static void ai_slice(void* user, weft_status status, const char* message) {
+  (void)message;
   game* g = user;
   if (status != WEFT_OK) return; /* the runtime is going away */
-  busy_ns(30 * US);
+  busy_ns(WEFT_US(30));
   g->ai_slices++;
   CHECK(weft_loop_call_soon(g->loop, ai_slice, g));
 }
 
 /* ---- game-time timers ------------------------------------------------------- */
 
-static void spawn_enemy(void* user, weft_status status) {
+static void spawn_enemy(void* user, weft_status status, const char* message) {
+  (void)message;
   game* g = user;
   if (status != WEFT_OK) return;
   g->spawned++;
-  CHECK(weft_loop_call_later(NULL, g->loop, 250 * MS, spawn_enemy, g)); /* every 250 ms of game time */
+  CHECK(weft_loop_call_later(NULL, g->loop, WEFT_MS(250), spawn_enemy, g)); /* every 250 ms of game time */
 }
 
 /* ---- asset loading on the pool ---------------------------------------------- */
 
 static weft_status load_asset(void* user, weft_value* result) {
   (void)user;
-  busy_ns(1500 * US); /* decompressing, on a worker: the frame does not wait */
+  busy_ns(WEFT_US(1500)); /* decompressing, on a worker: the frame does not wait */
   *result = weft_value_int64(4096);
   return WEFT_OK;
 }
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   CHECK(weft_runtime_pool(&g.pool, g.runtime));
 
   CHECK(weft_loop_call_soon(g.loop, ai_slice, &g));
-  CHECK(weft_loop_call_later(NULL, g.loop, 250 * MS, spawn_enemy, &g));
+  CHECK(weft_loop_call_later(NULL, g.loop, WEFT_MS(250), spawn_enemy, &g));
 
   uint64_t* spent = calloc((size_t)frames, sizeof(uint64_t));
   uint64_t* overshoot = calloc((size_t)frames, sizeof(uint64_t));
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   size_t ran_total = 0;
   int paused_frames = 0;
   printf("weft game loop: %d frames at 60 fps, run_for(%llu us) each\n", frames,
-         (unsigned long long)(BUDGET_NS / US));
+         (unsigned long long)(BUDGET_NS / WEFT_US(1)));
 
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
   printf("frames preempted by other processes: %d of %d; frames in which the thread blocked: %d\n",
          frames - calm_frames, frames, blocked_frames);
   printf("goal (p99 overshoot < 100 us when not preempted): %s\n",
-         calm_frames > 0 && calm_p99 < 100 * US ? "met" : "missed");
+         calm_frames > 0 && calm_p99 < WEFT_US(100) ? "met" : "missed");
   free(spent);
   free(overshoot);
   free(calm);

@@ -15,8 +15,6 @@
 
 #include "examples/plugins/plugin.h"
 
-#define MS 1000000ull
-
 #define CHECK(call)                                                                          \
   do {                                                                                       \
     weft_status status_ = (call);                                                            \
@@ -127,7 +125,7 @@ static int unload(loaded* p) {
   if (p->info->fini != NULL) p->info->fini();
   CHECK(weft_scope_cancel(p->scope)); /* its pending callbacks are called, cancelled */
   size_t stragglers = 0;
-  weft_status drained = weft_scope_drain(&stragglers, p->scope, 2000 * MS);
+  weft_status drained = weft_scope_drain(&stragglers, p->scope, WEFT_MS(2000));
   if (drained != WEFT_OK) {
     printf("  %s did not drain: %zu stragglers\n", name, stragglers);
     weft_scope_list(p->scope, print_straggler, NULL);
@@ -152,10 +150,12 @@ static void run_for_ms(weft_loop_t* loop, uint64_t ms) {
   for (;;) {
     CHECK(weft_loop_run(loop, WEFT_RUN_NOWAIT));
     weft_loop_now(&now, loop);
-    if (now - start >= ms * MS) return;
-    int timeout = -1;
-    weft_loop_backend_timeout(&timeout, loop);
-    int left = (int)((ms * MS - (now - start)) / MS) + 1;
+    if (now - start >= WEFT_MS(ms)) return;
+    int64_t timeout_ns = -1;
+    weft_loop_backend_timeout(&timeout_ns, loop);
+    int left = (int)((WEFT_MS(ms) - (now - start)) / WEFT_MS(1)) + 1;
+    /* -1: no timer pending; otherwise nanoseconds, rounded up to poll's ms. */
+    int timeout = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
     if (timeout < 0 || timeout > left) timeout = left;
     struct pollfd p = {fd, POLLIN, 0};
     poll(&p, 1, timeout);

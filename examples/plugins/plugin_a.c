@@ -14,7 +14,8 @@ typedef struct pending_answer {
   char text[96];
 } pending_answer;
 
-static void answer_now(void* user, weft_status status) {
+static void answer_now(void* user, weft_status status, const char* message) {
+  (void)message;
   pending_answer* p = user;
   if (status == WEFT_OK) {
     weft_value v = weft_value_string(p->text);
@@ -37,7 +38,7 @@ static weft_future_t* ask(const char* question, uint64_t delay_ms) {
   snprintf(p->text, sizeof(p->text), "42 (to \"%s\")", question);
   p->future = future;
   weft_future_retain(future); /* the timer's reference; the caller gets the other */
-  if (weft_loop_call_later(NULL, loop, delay_ms * 1000000ull, answer_now, p) != WEFT_OK) {
+  if (weft_loop_call_later(NULL, loop, WEFT_MS(delay_ms), answer_now, p) != WEFT_OK) {
     weft_future_release(future);
     free(p);
   }
