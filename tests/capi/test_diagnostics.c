@@ -97,9 +97,10 @@ static void test_diagnostics__an_unobserved_failure_is_reported(void** state) {
   assert_int_equal(s.errors_reported, 1);
 }
 
-static void sleep_3ms(void* user, weft_status status) {
+static void sleep_3ms(void* user, weft_status status, const char* message) {
   (void)user;
   (void)status;
+  (void)message;
   struct timespec t = {0, 3000000L};
   nanosleep(&t, NULL);
 }

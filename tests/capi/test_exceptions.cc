@@ -25,7 +25,7 @@ void on_event(void* user, const weft_event* event) {
   e->message = event->message;
 }
 
-void throwing_callback(void*, weft_status) { throw std::runtime_error("boom from a callback"); }
+void throwing_callback(void*, weft_status, const char*) { throw std::runtime_error("boom from a callback"); }
 
 void throwing_future_callback(void*, weft_future_t*, weft_status, const weft_value*, const char*) {
   throw std::logic_error("boom from a future callback");

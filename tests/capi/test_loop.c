@@ -30,9 +30,10 @@ typedef struct repost {
   int ran;
 } repost;
 
-static void repost_callback(void* user, weft_status status) {
+static void repost_callback(void* user, weft_status status, const char* message) {
   repost* r = user;
   assert_int_equal(status, WEFT_OK);
+  assert_null(message);
   r->ran++;
   if (--r->remaining > 0) assert_int_equal(weft_loop_call_soon(r->loop, repost_callback, r), WEFT_OK);
 }
@@ -52,8 +53,9 @@ static void test_loop__run_once_runs_only_what_was_ready(void** state) {
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
 }
 
-static void busy_callback(void* user, weft_status status) {
+static void busy_callback(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   repost* r = user;
   r->ran++;
   struct timespec t0, t1;
@@ -68,10 +70,10 @@ static void test_loop__run_for_stops_at_the_budget_and_reports(void** state) {
   repost r = {f->loop, 100, 0}; /* 100 x 0.2 ms of work */
   assert_int_equal(weft_loop_call_soon(f->loop, busy_callback, &r), WEFT_OK);
   static call_record far_timer; /* cancelled at teardown */
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, 3600ull * 1000000000ull, record_callback, &far_timer),
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_SEC(3600), record_callback, &far_timer),
                    WEFT_OK);
   weft_run_report report = WEFT_RUN_REPORT_INIT;
-  assert_int_equal(weft_loop_run_for(&report, f->loop, 2000000), WEFT_OK); /* 2 ms */
+  assert_int_equal(weft_loop_run_for(&report, f->loop, WEFT_MS(2)), WEFT_OK);
   assert_true(report.ran >= 1);
   assert_true(report.ran <= 15); /* about 10 fit; not all 100 */
   assert_int_equal(report.ran, (size_t)r.ran);
@@ -86,7 +88,7 @@ static void test_loop__run_for_stops_at_the_budget_and_reports(void** state) {
   report.struct_size = 4;
   assert_int_equal(weft_loop_run_for(&report, f->loop, 1000), WEFT_ERR_INVALID_ARGUMENT);
   r.remaining = 1; /* let it finish */
-  assert_int_equal(weft_loop_run_for(NULL, f->loop, 1000000000), WEFT_OK);
+  assert_int_equal(weft_loop_run_for(NULL, f->loop, WEFT_SEC(1)), WEFT_OK);
 }
 
 static void count_future_calls(void* user, weft_future_t* future, weft_status status,
@@ -144,9 +146,10 @@ typedef struct post_item {
   int index;
 } post_item;
 
-static void posted_callback(void* user, weft_status status) {
+static void posted_callback(void* user, weft_status status, const char* message) {
   post_item* item = user;
   assert_int_equal(status, WEFT_OK);
+  assert_null(message);
   if (item->from->seen[item->from->id] + 1 != item->index) (*item->from->out_of_order)++;
   item->from->seen[item->from->id] = item->index;
   (*item->from->total)++;
@@ -199,7 +202,8 @@ static void* post_one_later(void* arg) {
 
 static void test_loop__backend_fd_wakes_a_foreign_poll_loop(void** state) {
   fixture* f = FIXTURE(state);
-  int fd = -1, timeout = 0;
+  int fd = -1;
+  int64_t timeout = 0;
   assert_int_equal(weft_loop_backend_fd(&fd, f->loop), WEFT_OK);
   assert_true(fd >= 0);
   assert_int_equal(weft_loop_backend_timeout(&timeout, f->loop), WEFT_OK);
@@ -220,9 +224,9 @@ static void test_loop__backend_fd_wakes_a_foreign_poll_loop(void** state) {
   assert_int_equal(poll(&p, 1, 0), 0);
   /* A timer bounds the timeout (cancelled at teardown: a static record). */
   static call_record timer;
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, 30000000ull, record_callback, &timer), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(30), record_callback, &timer), WEFT_OK);
   assert_int_equal(weft_loop_backend_timeout(&timeout, f->loop), WEFT_OK);
-  assert_true(timeout > 0 && timeout <= 30);
+  assert_true(timeout > 0 && timeout <= (int64_t)WEFT_MS(30));
 }
 
 static void test_loop__manual_clock_moves_only_when_advanced(void** state) {
@@ -238,7 +242,7 @@ static void test_loop__manual_clock_moves_only_when_advanced(void** state) {
   assert_int_equal(weft_loop_call_later(NULL, f->loop, 1000, record_callback, &r), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(r.calls, 0);
-  int timeout = 0;
+  int64_t timeout = 0;
   assert_int_equal(weft_loop_backend_timeout(&timeout, f->loop), WEFT_OK);
   assert_int_equal(timeout, -1);
   assert_int_equal(weft_loop_advance_clock(f->loop, 1000), WEFT_OK);
@@ -261,8 +265,9 @@ typedef struct nested {
   weft_status run, once, nowait, run_for;
 } nested;
 
-static void run_inside(void* user, weft_status status) {
+static void run_inside(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   nested* n = user;
   n->run = weft_loop_run(n->loop, WEFT_RUN_DEFAULT);
   n->once = weft_loop_run(n->loop, WEFT_RUN_ONCE);
@@ -298,7 +303,7 @@ static void* call_from_other_thread(void* arg) {
   c->call_later = weft_loop_call_later(NULL, c->loop, 1, record_callback, &c->ran);
   weft_future_t* fut = NULL;
   c->future_create = weft_future_create(&fut, c->loop);
-  int timeout;
+  int64_t timeout;
   c->backend_timeout = weft_loop_backend_timeout(&timeout, c->loop);
   /* Not running: another thread may take the loop over by running it. */
   c->run = weft_loop_run(c->loop, WEFT_RUN_NOWAIT);

@@ -14,9 +14,10 @@
 
 #include "tests/capi/support.h"
 
-static void noop(void* user, weft_status status) {
+static void noop(void* user, weft_status status, const char* message) {
   (void)user;
   (void)status;
+  (void)message;
 }
 
 static void noop_future(void* user, weft_future_t* future, weft_status status, const weft_value* value,
@@ -45,7 +46,7 @@ typedef struct handles {
   weft_runtime_t* runtime;
   weft_loop_t* loop;
   weft_scope_t* scope;
-  weft_timer_t* timer;
+  weft_future_t* timer; /* a timer's future (weft_loop_call_later) */
   weft_future_t* future;
   weft_executor_t* executor;
 } handles;
@@ -64,6 +65,7 @@ static int call_everything(handles h, weft_status expected, weft_status also) {
   size_t n;
   uint64_t u;
   int i;
+  int64_t ns;
   weft_run_report report = WEFT_RUN_REPORT_INIT;
   weft_stats stats = WEFT_STATS_INIT;
   weft_value v = weft_value_int64(1);
@@ -82,15 +84,15 @@ static int call_everything(handles h, weft_status expected, weft_status also) {
   EXPECT(weft_loop_stop(h.loop));
   EXPECT(weft_loop_call_soon(h.loop, noop, NULL));
   EXPECT(weft_loop_call_soon_threadsafe(h.loop, noop, NULL));
-  EXPECT(weft_loop_call_later((weft_timer_t**)&p, h.loop, 1, noop, NULL));
+  EXPECT(weft_loop_call_later((weft_future_t**)&p, h.loop, 1, noop, NULL));
   EXPECT(weft_loop_call_at(NULL, h.loop, 1, noop, NULL));
   EXPECT(weft_loop_now(&u, h.loop));
   EXPECT(weft_loop_advance_clock(h.loop, 1));
   EXPECT(weft_loop_backend_fd(&i, h.loop));
-  EXPECT(weft_loop_backend_timeout(&i, h.loop));
+  EXPECT(weft_loop_backend_timeout(&ns, h.loop));
   EXPECT(weft_loop_scope((weft_scope_t**)&p, h.loop));
   EXPECT(weft_future_create((weft_future_t**)&p, h.loop));
-  EXPECT(weft_timer_cancel(h.timer));
+  EXPECT(weft_future_cancel(h.timer));
   EXPECT(weft_future_resolve(h.future, &v));
   EXPECT(weft_future_reject(h.future, WEFT_ERR_TIMED_OUT, NULL));
   EXPECT(weft_future_cancel(h.future));
@@ -136,7 +138,7 @@ static void test_misuse__handles_of_the_wrong_kind(void** state) {
   weft_future_t* fut;
   weft_future_create(&fut, f->loop);
   handles wrong = {(weft_runtime_t*)f->loop, (weft_loop_t*)f->runtime, (weft_scope_t*)fut,
-                   (weft_timer_t*)f->pool,   (weft_future_t*)f->pool,  (weft_executor_t*)fut};
+                   (weft_future_t*)f->pool,   (weft_future_t*)f->pool,  (weft_executor_t*)fut};
   assert_int_equal(call_everything(wrong, WEFT_ERR_INVALID_HANDLE, WEFT_ERR_INVALID_HANDLE), 0);
   assert_non_null(strstr(m.last_message, "another kind"));
   weft_future_release(fut);
@@ -164,7 +166,7 @@ static void test_misuse__handles_used_after_destroy(void** state) {
   handles h = {rt, NULL, NULL, NULL, NULL, NULL};
   weft_runtime_loop(&h.loop, rt);
   weft_scope_create(&h.scope, rt, "s");
-  weft_loop_call_later(&h.timer, h.loop, 1000000000ull, noop, NULL);
+  weft_loop_call_later(&h.timer, h.loop, WEFT_SEC(1), noop, NULL);
   weft_future_create(&h.future, h.loop);
   weft_pool_create(&h.executor, rt, NULL);
   assert_int_equal(weft_runtime_destroy(rt), WEFT_OK);

@@ -167,8 +167,9 @@ typedef struct destroy_inside {
   weft_status status;
 } destroy_inside;
 
-static void destroy_from_callback(void* user, weft_status status) {
+static void destroy_from_callback(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   destroy_inside* d = user;
   d->status = weft_runtime_destroy(d->rt);
 }
@@ -264,8 +265,9 @@ typedef struct reenter {
   int calls;
 } reenter;
 
-static void try_to_run(void* user, weft_status status) {
+static void try_to_run(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   reenter* r = user;
   r->calls++;
   r->run = weft_loop_run(r->loop, WEFT_RUN_NOWAIT);
@@ -282,16 +284,17 @@ static void test_runtime__callbacks_called_outside_a_run_cannot_run_the_loop(voi
   weft_loop_t* loop;
   weft_runtime_loop(&loop, rt);
   reenter cancelled = {rt, loop, WEFT_OK, WEFT_OK, WEFT_OK, 0};
-  weft_timer_t* timer;
-  assert_int_equal(weft_loop_call_later(&timer, loop, 1000000000ull, try_to_run, &cancelled), WEFT_OK);
-  assert_int_equal(weft_timer_cancel(timer), WEFT_OK);
+  weft_future_t* timer;
+  assert_int_equal(weft_loop_call_later(&timer, loop, WEFT_SEC(1), try_to_run, &cancelled), WEFT_OK);
+  assert_int_equal(weft_future_cancel(timer), WEFT_OK);
   assert_int_equal(cancelled.calls, 1);
+  assert_int_equal(weft_future_release(timer), WEFT_OK);
   assert_int_equal(cancelled.run, WEFT_ERR_REENTRANT_RUN);
   assert_int_equal(cancelled.run_for, WEFT_ERR_REENTRANT_RUN);
   assert_int_equal(cancelled.destroy, WEFT_ERR_INVALID_STATE);
 
   reenter at_destroy = {rt, loop, WEFT_OK, WEFT_OK, WEFT_OK, 0};
-  assert_int_equal(weft_loop_call_later(NULL, loop, 1000000000ull, try_to_run, &at_destroy), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, loop, WEFT_SEC(1), try_to_run, &at_destroy), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(rt), WEFT_OK);
   assert_int_equal(at_destroy.calls, 1);
   assert_int_equal(at_destroy.run, WEFT_ERR_REENTRANT_RUN);
@@ -304,7 +307,7 @@ static void test_runtime__handles_of_a_destroyed_runtime_stay_stale(void** state
   assert_int_equal(weft_runtime_create(&old_rt, NULL), WEFT_OK);
   weft_loop_t* old_loop;
   weft_runtime_loop(&old_loop, old_rt);
-  weft_timer_t* old_timer;
+  weft_future_t* old_timer;
   assert_int_equal(weft_loop_call_later(&old_timer, old_loop, 1000, record_callback, &(call_record){0}),
                    WEFT_OK);
   assert_int_equal(weft_runtime_destroy(old_rt), WEFT_OK);
@@ -314,10 +317,11 @@ static void test_runtime__handles_of_a_destroyed_runtime_stay_stale(void** state
     assert_int_equal(weft_runtime_create(&rt, NULL), WEFT_OK);
     weft_loop_t* loop;
     weft_runtime_loop(&loop, rt);
-    weft_timer_t* timer;
+    weft_future_t* timer;
     assert_int_equal(weft_loop_call_later(&timer, loop, 1000, record_callback, &(call_record){0}), WEFT_OK);
     assert_int_equal(weft_loop_call_soon(old_loop, record_callback, NULL), WEFT_ERR_STALE_HANDLE);
-    assert_int_equal(weft_timer_cancel(old_timer), WEFT_ERR_STALE_HANDLE);
+    assert_int_equal(weft_future_cancel(old_timer), WEFT_ERR_STALE_HANDLE);
+    assert_int_equal(weft_future_release(old_timer), WEFT_ERR_STALE_HANDLE);
     assert_int_equal(weft_runtime_destroy(old_rt), WEFT_ERR_STALE_HANDLE);
     assert_int_equal(weft_runtime_destroy(rt), WEFT_OK);
   }

@@ -175,8 +175,9 @@ typedef struct self_destroyer {
   int calls;
 } self_destroyer;
 
-static void destroy_own_scope(void* user, weft_status status) {
+static void destroy_own_scope(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   self_destroyer* d = user;
   d->calls++;
   d->status = weft_scope_destroy(d->scope);
@@ -234,8 +235,9 @@ typedef struct drain_inside {
   weft_status status;
 } drain_inside;
 
-static void drain_from_callback(void* user, weft_status status) {
+static void drain_from_callback(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   drain_inside* d = user;
   d->status = weft_scope_drain(NULL, d->scope, MS);
 }

@@ -3,7 +3,7 @@
 
 #include "tests/capi/support.h"
 
-#define MS 1000000ull
+#define MS WEFT_MS(1)
 
 static void test_timer__fires_in_deadline_order_never_early(void** state) {
   fixture* f = FIXTURE(state);
@@ -47,13 +47,18 @@ static void test_timer__call_at_uses_the_loop_clock(void** state) {
 static void test_timer__cancel_calls_back_at_once_and_makes_the_handle_stale(void** state) {
   fixture* f = FIXTURE(state);
   call_record r = {0};
-  weft_timer_t* timer = NULL;
+  weft_future_t* timer = NULL;
   assert_int_equal(weft_loop_call_later(&timer, f->loop, 5 * MS, record_callback, &r), WEFT_OK);
   assert_non_null(timer);
-  assert_int_equal(weft_timer_cancel(timer), WEFT_OK);
-  assert_int_equal(r.calls, 1); /* inside weft_timer_cancel */
+  assert_int_equal(weft_future_cancel(timer), WEFT_OK);
+  assert_int_equal(r.calls, 1); /* inside weft_future_cancel */
   assert_int_equal(r.status, WEFT_ERR_CANCELLED);
-  assert_int_equal(weft_timer_cancel(timer), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_future_cancel(timer), WEFT_ERR_ALREADY_COMPLETED);
+  weft_status status = WEFT_OK;
+  assert_int_equal(weft_future_result(&status, NULL, NULL, timer), WEFT_OK);
+  assert_int_equal(status, WEFT_ERR_CANCELLED);
+  assert_int_equal(weft_future_release(timer), WEFT_OK);
+  assert_int_equal(weft_future_cancel(timer), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_loop_advance_clock(f->loop, 10 * MS), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(r.calls, 1); /* never again */
@@ -62,23 +67,33 @@ static void test_timer__cancel_calls_back_at_once_and_makes_the_handle_stale(voi
 static void test_timer__a_fired_timers_handle_is_stale(void** state) {
   fixture* f = FIXTURE(state);
   call_record r = {0};
-  weft_timer_t* timer = NULL;
+  weft_future_t* timer = NULL;
   assert_int_equal(weft_loop_call_later(&timer, f->loop, 1, record_callback, &r), WEFT_OK);
   assert_int_equal(weft_loop_advance_clock(f->loop, 1), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(r.calls, 1);
-  assert_int_equal(weft_timer_cancel(timer), WEFT_ERR_STALE_HANDLE);
+  /* Fired: its future is resolved (NONE) and can no longer be cancelled. */
+  assert_int_equal(weft_future_cancel(timer), WEFT_ERR_ALREADY_COMPLETED);
+  weft_status status = WEFT_ERR_UNKNOWN;
+  weft_value value = weft_value_int64(1);
+  assert_int_equal(weft_future_result(&status, &value, NULL, timer), WEFT_OK);
+  assert_int_equal(status, WEFT_OK);
+  assert_int_equal(value.kind, WEFT_VALUE_NONE);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(weft_future_release(timer), WEFT_OK);
+  assert_int_equal(weft_future_cancel(timer), WEFT_ERR_STALE_HANDLE);
 }
 
 typedef struct canceller {
-  weft_timer_t* victim;
+  weft_future_t* victim;
   weft_status result;
 } canceller;
 
-static void cancel_other(void* user, weft_status status) {
+static void cancel_other(void* user, weft_status status, const char* message) {
   (void)status;
+  (void)message;
   canceller* c = user;
-  c->result = weft_timer_cancel(c->victim);
+  c->result = weft_future_cancel(c->victim);
 }
 
 static void test_timer__a_timer_callback_may_cancel_another(void** state) {
@@ -93,6 +108,7 @@ static void test_timer__a_timer_callback_may_cancel_another(void** state) {
   assert_int_equal(c.result, WEFT_OK);
   assert_int_equal(victim.calls, 1);
   assert_int_equal(victim.status, WEFT_ERR_CANCELLED);
+  assert_int_equal(weft_future_release(c.victim), WEFT_OK);
 }
 
 static void test_timer__many_timers_all_fire_once(void** state) {
@@ -100,13 +116,14 @@ static void test_timer__many_timers_all_fire_once(void** state) {
   enum { N = 5000 };
   static call_record r[N];
   memset(r, 0, sizeof(r));
-  static weft_timer_t* handles[N];
+  static weft_future_t* handles[N];
+  memset(handles, 0, sizeof(handles));
   for (int i = 0; i < N; ++i) {
     uint64_t delay = (uint64_t)((i * 7919) % 1000) * MS;
     assert_int_equal(weft_loop_call_later(i % 2 ? &handles[i] : NULL, f->loop, delay, record_callback, &r[i]),
                      WEFT_OK);
   }
-  for (int i = 1; i < N; i += 4) assert_int_equal(weft_timer_cancel(handles[i]), WEFT_OK);
+  for (int i = 1; i < N; i += 4) assert_int_equal(weft_future_cancel(handles[i]), WEFT_OK);
   weft_stats stats = WEFT_STATS_INIT;
   assert_int_equal(weft_runtime_stats(&stats, f->runtime), WEFT_OK);
   assert_int_equal(stats.timers_pending, N - N / 4);
@@ -116,6 +133,7 @@ static void test_timer__many_timers_all_fire_once(void** state) {
     assert_int_equal(r[i].calls, 1);
     assert_int_equal(r[i].status, i % 4 == 1 ? WEFT_ERR_CANCELLED : WEFT_OK);
   }
+  for (int i = 1; i < N; i += 2) assert_int_equal(weft_future_release(handles[i]), WEFT_OK);
 }
 
 static void test_timer__monotonic_timers_fire_after_their_delay(void** state) {
