@@ -36,7 +36,8 @@ void emit(weft_object_visitor visit, void* user, weft_object_kind kind, const Sc
 // Everything `scope` has outstanding (see weft_scope_drain).
 void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user) {
   scope.futures.for_each([&](CFuture* f) {
-    emit(visit, user, WEFT_OBJECT_FUTURE, scope, f->name(), f->is_cancelled() ? "cancelled" : "pending");
+    const char* state = f->is_cancelled() ? "cancelled" : f->is_ready() ? "completed" : "pending";
+    emit(visit, user, WEFT_OBJECT_FUTURE, scope, f->name(), state);
   });
   scope.timers.for_each([&](TimerRec*) { emit(visit, user, WEFT_OBJECT_TIMER, scope, "", "pending"); });
   const std::size_t queued = scope.queued + scope.remote.load(std::memory_order_acquire);

@@ -63,9 +63,9 @@ ProcessOptions core_options(const weft_process_options& o) {
   options.stdin_mode = stdio_mode(o.stdin_mode, "options->stdin_mode");
   options.stdout_mode = stdio_mode(o.stdout_mode, "options->stdout_mode");
   options.stderr_mode = stdio_mode(o.stderr_mode, "options->stderr_mode");
-  // The core runs args[0] and gives it as argv[0]: that is `file`.
-  options.args.emplace_back(o.file);
-  for (const char* const* arg = o.args + 1; *arg != nullptr; ++arg) options.args.emplace_back(*arg);
+  // `file` is run; args are the child's argv as given (execvp's rule).
+  options.file = o.file;
+  for (const char* const* arg = o.args; *arg != nullptr; ++arg) options.args.emplace_back(*arg);
   if (o.env != nullptr) {
     options.env.emplace();
     for (const char* const* entry = o.env; *entry != nullptr; ++entry) {

@@ -137,7 +137,7 @@ Process Process::spawn(Loop& loop, const ProcessOptions& options) {
   set_stdio(loop, options.stderr_mode, 2, false, stdio[2], process.stderr_);
 
   uv_process_options_t uv_options{};
-  uv_options.file = argv[0];
+  uv_options.file = options.file.empty() ? argv[0] : options.file.c_str();
   uv_options.args = argv.data();
   uv_options.env = options.env ? envp.data() : nullptr;
   uv_options.cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();

@@ -6,7 +6,8 @@
 //   child.stdin_pipe().write("b\na\n");  child.stdin_pipe().shutdown();
 //   child.stdout_pipe().read_some() ...;  child.wait() -> ExitStatus
 //
-// - args[0] is the program; without a '/' it is searched in PATH. `env`
+// - `file` is the program (when empty: args[0]); without a '/' it is
+//   searched in PATH. args become the child's argv as given. `env`
 //   replaces the environment ("NAME=value" entries) when given; `cwd` sets the
 //   working directory when not empty.
 // - Each of stdin/stdout/stderr is inherited, a pipe (a PipeStream on the
@@ -44,7 +45,8 @@ class ProcessImpl;
 enum class StdioMode { inherit, pipe, null };
 
 struct ProcessOptions {
-  std::vector<std::string> args;                 // args[0]: the program
+  std::string file;                              // the program; "": args[0]
+  std::vector<std::string> args;                 // the child's argv
   std::optional<std::vector<std::string>> env;   // "NAME=value"; nullopt: inherit
   std::string cwd;                               // "": inherit
   StdioMode stdin_mode = StdioMode::pipe;

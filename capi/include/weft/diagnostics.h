@@ -93,7 +93,8 @@ WEFT_API weft_status weft_set_misuse_handler(weft_misuse_handler handler, void* 
 typedef enum weft_object_kind {
   WEFT_OBJECT_SCOPE = 0,
   WEFT_OBJECT_EXECUTOR = 1,
-  WEFT_OBJECT_FUTURE = 2,          /* a pending future */
+  WEFT_OBJECT_FUTURE = 2,          /* a future whose callbacks have not run yet: state
+                                      "pending", or "completed"/"cancelled" until they run */
   WEFT_OBJECT_TIMER = 3,           /* a pending timer */
   WEFT_OBJECT_CALLBACKS = 4,       /* queued loop callbacks (count) */
   WEFT_OBJECT_FUTURE_CALLBACK = 5, /* a callback waiting on a future */
@@ -118,9 +119,9 @@ typedef struct weft_object_info {
 typedef void (*weft_object_visitor)(void* user, const weft_object_info* info);
 
 /* Calls `visit` once for each scope and executor of the runtime and each
- * thing still outstanding in a scope (pending futures and timers, queued
- * callbacks, waiting future callbacks, unfinished work, pending TCP
- * operations). The visitor must not
+ * thing still outstanding in a scope (futures whose callbacks have not run, pending
+ * timers, queued callbacks, waiting future callbacks, unfinished work,
+ * pending I/O operations). The visitor must not
  * call weft functions that create or destroy anything.
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_dump(weft_runtime_t* runtime, weft_object_visitor visit,

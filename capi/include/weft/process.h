@@ -79,9 +79,9 @@ typedef struct weft_process_options {
   /* The program to run (required). Without a '/' it is searched for in the
    * PATH (of this process). */
   const char* file;
-  /* The arguments, NULL-terminated (required, at least args[0]). By
-   * convention args[0] is the program's name; in this version the child's
-   * argv[0] is always `file`, and args[1..] follow it. */
+  /* The child's argv, NULL-terminated (required, at least args[0]), given
+   * to it as they are — as execvp(file, args) does: by convention args[0]
+   * is the program's name, but `file` alone says what runs. */
   const char* const* args;
   /* The child's whole environment as "NAME=value" entries, NULL-terminated;
    * NULL: this process's environment. */
