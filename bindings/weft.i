@@ -12,6 +12,10 @@
  * - weft_value converts to and from the language's values: None, bool, int,
  *   float, bytes, str; any other object travels as a POINTER value that
  *   holds a reference to it.
+ * - weft_callback takes callable(status, message) (message None with
+ *   WEFT_OK) or None; operations return their optional future (`out`),
+ *   which the caller releases (weft_future_release) and cancels the
+ *   operation with (weft_future_cancel).
  *
  * This is the smoke-test subset (runtime, loop, timers, futures); the full
  * bindings are a later piece of work, so functions taking C function

@@ -78,11 +78,12 @@ static int weft_py_to_value(PyObject* object, weft_value* out, PyObject** owned)
   return 0;
 }
 
-/* weft_callback -> callable(status). Called exactly once: drops the
+/* weft_callback -> callable(status, message): message is None with
+ * WEFT_OK, otherwise a str saying why. Called exactly once: drops the
  * callable's reference afterwards. */
-static void weft_py_callback(void* user, weft_status status) {
+static void weft_py_callback(void* user, weft_status status, const char* message) {
   PyGILState_STATE gil = PyGILState_Ensure();
-  PyObject* result = PyObject_CallFunction((PyObject*)user, "i", (int)status);
+  PyObject* result = PyObject_CallFunction((PyObject*)user, "iz", (int)status, message);
   if (result == NULL) PyErr_WriteUnraisable((PyObject*)user); /* never propagate into C */
   Py_XDECREF(result);
   Py_DECREF((PyObject*)user);
@@ -136,21 +137,28 @@ Error = _weft.Error
 WEFT_OUT_HANDLE(weft_runtime_t)
 WEFT_OUT_HANDLE(weft_loop_t)
 WEFT_OUT_HANDLE(weft_scope_t)
-WEFT_OUT_HANDLE(weft_timer_t)
 WEFT_OUT_HANDLE(weft_future_t)
 WEFT_OUT_HANDLE(weft_executor_t)
 
-%apply uint64_t* OUTPUT { uint64_t* out_ns };
-%apply int* OUTPUT { int* out, int* out_ms };
+%apply uint64_t* OUTPUT { uint64_t* out };  /* weft_loop_now: nanoseconds */
+%apply int64_t* OUTPUT { int64_t* out };    /* weft_loop_backend_timeout: ns, -1 none */
+%apply int* OUTPUT { int* out };
 %apply size_t* OUTPUT { size_t* stragglers };
 
-/* Callbacks: any Python callable; the reference goes to weft on success. */
+/* Callbacks: any Python callable; the reference goes to weft on success.
+ * A weft_callback may also be None (no callback: weft_loop_call_later then
+ * only completes its future; weft_loop_call_soon refuses it). */
 %typemap(in) (weft_callback callback, void* user) (PyObject* pending_ref = NULL) {
-  if (!PyCallable_Check($input)) SWIG_exception_fail(SWIG_TypeError, "expected a callable");
-  Py_INCREF($input);
-  pending_ref = $input;
-  $1 = weft_py_callback;
-  $2 = (void*)$input;
+  if ($input == Py_None) {
+    $1 = NULL;
+    $2 = NULL;
+  } else {
+    if (!PyCallable_Check($input)) SWIG_exception_fail(SWIG_TypeError, "expected a callable or None");
+    Py_INCREF($input);
+    pending_ref = $input;
+    $1 = weft_py_callback;
+    $2 = (void*)$input;
+  }
 }
 %typemap(argout) (weft_callback callback, void* user) { pending_ref$argnum = NULL; /* weft owns it now */ }
 %typemap(freearg) (weft_callback callback, void* user) { Py_XDECREF(pending_ref$argnum); }

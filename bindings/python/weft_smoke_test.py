@@ -34,7 +34,8 @@ def test_version_matches_the_headers_it_was_built_from():
 def test_call_later_runs_a_python_callback_on_the_manual_clock():
     runtime, loop = make_runtime()
     fired = []
-    weft.weft_loop_call_later(loop, 50 * MS, lambda status: fired.append((status, weft.weft_loop_now(loop))))
+    timer = weft.weft_loop_call_later(
+        loop, 50 * MS, lambda status, message: fired.append((status, message, weft.weft_loop_now(loop))))
     weft.weft_loop_run(loop, weft.WEFT_RUN_NOWAIT)
     assert fired == []  # the manual clock has not moved
     weft.weft_loop_advance_clock(loop, 49 * MS)
@@ -42,7 +43,56 @@ def test_call_later_runs_a_python_callback_on_the_manual_clock():
     assert fired == []
     weft.weft_loop_advance_clock(loop, 1 * MS)
     weft.weft_loop_run(loop, weft.WEFT_RUN_DEFAULT)
-    assert fired == [(weft.WEFT_OK, 50 * MS)]
+    assert fired == [(weft.WEFT_OK, None, 50 * MS)]
+    # The timer's future resolved (with None) just before the callback ran.
+    assert weft.weft_future_result(timer) == (weft.WEFT_OK, None, None)
+    weft.weft_future_release(timer)
+    weft.weft_runtime_destroy(runtime)
+
+
+def test_a_timer_is_cancelled_through_its_future():
+    runtime, loop = make_runtime()
+    got = []
+    timer = weft.weft_loop_call_later(loop, 10 * MS, lambda *outcome: got.append(outcome))
+    weft.weft_future_cancel(timer)  # the callback runs now, cancelled, with a message
+    assert len(got) == 1
+    status, message = got[0]
+    assert status == weft.WEFT_ERR_CANCELLED and isinstance(message, str) and message
+    status, value, message = weft.weft_future_result(timer)
+    assert status == weft.WEFT_ERR_CANCELLED and value is None and message
+    weft.weft_loop_advance_clock(loop, 20 * MS)
+    weft.weft_loop_run(loop, weft.WEFT_RUN_DEFAULT)
+    assert len(got) == 1  # exactly once
+    weft.weft_future_release(timer)
+    weft.weft_runtime_destroy(runtime)
+
+
+def test_a_timer_without_a_callback_completes_its_future():
+    runtime, loop = make_runtime()
+    timer = weft.weft_loop_call_later(loop, 5 * MS, None)
+    got = []
+    weft.weft_future_then(timer, loop, lambda *outcome: got.append(outcome))
+    weft.weft_loop_advance_clock(loop, 5 * MS)
+    weft.weft_loop_run(loop, weft.WEFT_RUN_DEFAULT)
+    assert got == [(weft.WEFT_OK, None, None)]
+    weft.weft_future_release(timer)
+    with pytest.raises(weft.Error) as failure:  # call_soon needs a callback
+        weft.weft_loop_call_soon(loop, None)
+    assert failure.value.args[0] == weft.WEFT_ERR_INVALID_ARGUMENT
+    weft.weft_runtime_destroy(runtime)
+
+
+def test_backend_timeout_is_in_nanoseconds():
+    options = weft.weft_runtime_options()
+    options.threads = 1
+    runtime = weft.weft_runtime_create(options)  # the real clock: timers bound the timeout
+    loop = weft.weft_runtime_loop(runtime)
+    assert weft.weft_loop_backend_timeout(loop) == -1  # nothing pending
+    timer = weft.weft_loop_call_later(loop, 500 * MS, None)
+    timeout = weft.weft_loop_backend_timeout(loop)
+    assert 0 < timeout <= 500 * MS
+    weft.weft_future_cancel(timer)
+    weft.weft_future_release(timer)
     weft.weft_runtime_destroy(runtime)
 
 
@@ -121,14 +171,15 @@ def test_failures_raise_weft_error():
 def test_a_callback_is_released_whether_it_runs_or_is_cancelled_or_refused():
     runtime, loop = make_runtime()
 
-    def callback(status):
+    def callback(status, message):
         pass
 
     before = sys.getrefcount(callback)
     timer = weft.weft_loop_call_later(loop, 10 * MS, callback)
     weft.weft_loop_call_soon(loop, callback)
     assert sys.getrefcount(callback) == before + 2
-    weft.weft_timer_cancel(timer)  # called now, with WEFT_ERR_CANCELLED
+    weft.weft_future_cancel(timer)  # called now, with WEFT_ERR_CANCELLED
+    weft.weft_future_release(timer)
     weft.weft_loop_run(loop, weft.WEFT_RUN_DEFAULT)
     assert sys.getrefcount(callback) == before
     weft.weft_runtime_destroy(runtime)
@@ -145,12 +196,12 @@ def test_an_exception_in_a_callback_does_not_stop_the_loop(monkeypatch):
     runtime, loop = make_runtime()
     ran = []
 
-    def boom(status):
+    def boom(status, message):
         raise RuntimeError("boom")
 
     weft.weft_loop_call_soon(loop, boom)
-    weft.weft_loop_call_soon(loop, lambda status: ran.append(status))
+    weft.weft_loop_call_soon(loop, lambda status, message: ran.append((status, message)))
     weft.weft_loop_run(loop, weft.WEFT_RUN_DEFAULT)
-    assert ran == [weft.WEFT_OK]
+    assert ran == [(weft.WEFT_OK, None)]
     assert [str(e) for e in unraisable] == ["boom"]
     weft.weft_runtime_destroy(runtime)
