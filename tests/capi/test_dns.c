@@ -20,13 +20,15 @@ typedef struct resolve_record {
   size_t count;
   weft_address seen[MAX_SEEN];
   gate* open_on_call; /* opened by the callback, if set */
+  char message[200];
 } resolve_record;
 
-static void record_resolve(void* user, weft_status status, const weft_address* addresses,
-                           size_t count) {
+static void record_resolve(void* user, weft_status status, const char* message,
+                           const weft_address* addresses, size_t count) {
   resolve_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->count = count;
   if (status == WEFT_OK) {
     assert_non_null(addresses);
@@ -39,10 +41,11 @@ static void record_resolve(void* user, weft_status status, const weft_address* a
   if (r->open_on_call != NULL) gate_open(r->open_on_call);
 }
 
-static void never_called_resolve(void* user, weft_status status, const weft_address* addresses,
-                                 size_t count) {
+static void never_called_resolve(void* user, weft_status status, const char* message,
+                                 const weft_address* addresses, size_t count) {
   (void)user;
   (void)status;
+  (void)message;
   (void)addresses;
   (void)count;
   fail_msg("a callback of a failed call ran");
@@ -73,7 +76,7 @@ static void run_for(weft_loop_t* loop, int ms) {
 
 static void resolve_and_wait(fixture* f, const char* host, uint16_t port,
                              const weft_resolve_options* options, resolve_record* r) {
-  assert_int_equal(weft_resolve(f->loop, host, port, options, record_resolve, r), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, f->loop, host, port, options, record_resolve, r), WEFT_OK);
   assert_true(run_until(f->loop, &r->calls));
   assert_int_equal(r->calls, 1);
 }
@@ -168,49 +171,56 @@ static void test_dns__unknown_name_is_host_not_found(void** state) {
 
 static void test_dns__bad_input(void** state) {
   fixture* f = FIXTURE(state);
-  assert_int_equal(weft_resolve(NULL, "localhost", 80, NULL, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, NULL, "localhost", 80, NULL, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_resolve((weft_loop_t*)f->pool, "localhost", 80, NULL, never_called_resolve,
+  assert_int_equal(weft_resolve(NULL, (weft_loop_t*)f->pool, "localhost", 80, NULL, never_called_resolve,
                                 NULL),
                    WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_resolve(f->loop, NULL, 80, NULL, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, NULL, 80, NULL, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_resolve(f->loop, "", 80, NULL, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "", 80, NULL, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  /* The callback may be NULL now (a future, or nobody, hears the outcome);
+   * a refused call leaves *out alone. */
+  weft_future_t* refused = NULL;
+  assert_int_equal(weft_resolve(&refused, f->loop, NULL, 80, NULL, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_resolve(&refused, f->loop, "", 80, NULL, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_null(refused);
 
   weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
   options.struct_size = 4;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &options, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &options, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   weft_resolve_options bad_family = WEFT_RESOLVE_OPTIONS_INIT;
   bad_family.family = (weft_resolve_family)5;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &bad_family, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &bad_family, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   bad_family.family = (weft_resolve_family)-1;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &bad_family, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &bad_family, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   weft_resolve_options bad_socktype = WEFT_RESOLVE_OPTIONS_INIT;
   bad_socktype.socktype = (weft_resolve_socktype)2;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &bad_socktype, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &bad_socktype, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
 
   /* The executor option: another kind of handle, a destroyed pool, a pool
    * of another runtime. */
   weft_resolve_options with = WEFT_RESOLVE_OPTIONS_INIT;
   with.executor = (weft_executor_t*)f->loop;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &with, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &with, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   weft_executor_t* pool = NULL;
   assert_int_equal(weft_pool_create(&pool, f->runtime, NULL), WEFT_OK);
   assert_int_equal(weft_executor_destroy(pool), WEFT_OK);
   with.executor = pool;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &with, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &with, never_called_resolve, NULL),
                    WEFT_ERR_STALE_HANDLE);
   weft_runtime_t* other = NULL;
   assert_int_equal(weft_runtime_create(&other, NULL), WEFT_OK);
   assert_int_equal(weft_runtime_pool(&with.executor, other), WEFT_OK);
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &with, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &with, never_called_resolve, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_runtime_destroy(other), WEFT_OK);
 
@@ -220,7 +230,7 @@ static void test_dns__bad_input(void** state) {
   assert_int_equal(weft_scope_create(&scope, f->runtime, "cancelled"), WEFT_OK);
   assert_int_equal(weft_scope_loop(&loop, scope), WEFT_OK);
   assert_int_equal(weft_scope_cancel(scope), WEFT_OK);
-  assert_int_equal(weft_resolve(loop, "localhost", 80, NULL, never_called_resolve, NULL),
+  assert_int_equal(weft_resolve(NULL, loop, "localhost", 80, NULL, never_called_resolve, NULL),
                    WEFT_ERR_CLOSED);
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
@@ -244,7 +254,7 @@ static void test_dns__scope_cancel_ends_a_pending_lookup(void** state) {
   weft_resolve_options options = WEFT_RESOLVE_OPTIONS_INIT;
   options.executor = pool;
   resolve_record cancelled = {0}, destroyed = {0};
-  assert_int_equal(weft_resolve(loop, "localhost", 80, &options, record_resolve, &cancelled), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, loop, "localhost", 80, &options, record_resolve, &cancelled), WEFT_OK);
   int listed = 0;
   assert_int_equal(weft_scope_list(scope, count_lookups, &listed), WEFT_OK);
   assert_int_equal(listed, 1);
@@ -258,7 +268,7 @@ static void test_dns__scope_cancel_ends_a_pending_lookup(void** state) {
   /* Destroying a scope ends its lookups the same way. */
   assert_int_equal(weft_scope_create(&scope, f->runtime, "lookups2"), WEFT_OK);
   assert_int_equal(weft_scope_loop(&loop, scope), WEFT_OK);
-  assert_int_equal(weft_resolve(loop, "127.0.0.1", 80, &options, record_resolve, &destroyed), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, loop, "127.0.0.1", 80, &options, record_resolve, &destroyed), WEFT_OK);
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(destroyed.calls, 1);
   assert_int_equal(destroyed.status, WEFT_ERR_CANCELLED);
@@ -281,7 +291,7 @@ static void test_dns__runtime_destroy_ends_a_pending_lookup(void** state) {
   options.executor = pool;
   resolve_record r = {0};
   r.open_on_call = &g;
-  assert_int_equal(weft_resolve(f->loop, "localhost", 80, &options, record_resolve, &r), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, f->loop, "localhost", 80, &options, record_resolve, &r), WEFT_OK);
   run_for(f->loop, 20);
   assert_int_equal(r.calls, 0);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
@@ -303,8 +313,8 @@ static void test_dns__explicit_executor(void** state) {
   options.executor = pool;
   options.family = WEFT_RESOLVE_IPV4;
   resolve_record held = {0}, on_default = {0};
-  assert_int_equal(weft_resolve(f->loop, "127.0.0.1", 7, &options, record_resolve, &held), WEFT_OK);
-  assert_int_equal(weft_resolve(f->loop, "127.0.0.1", 8, NULL, record_resolve, &on_default), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, f->loop, "127.0.0.1", 7, &options, record_resolve, &held), WEFT_OK);
+  assert_int_equal(weft_resolve(NULL, f->loop, "127.0.0.1", 8, NULL, record_resolve, &on_default), WEFT_OK);
   assert_true(run_until(f->loop, &on_default.calls));
   run_for(f->loop, 50);
   assert_int_equal(held.calls, 0);
@@ -333,7 +343,7 @@ typedef struct thread_call {
 
 static void* resolve_from_another_thread(void* arg) {
   thread_call* call = arg;
-  call->status = weft_resolve(call->loop, "localhost", 80, NULL, never_called_resolve, NULL);
+  call->status = weft_resolve(NULL, call->loop, "localhost", 80, NULL, never_called_resolve, NULL);
   return NULL;
 }
 

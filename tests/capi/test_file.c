@@ -44,12 +44,14 @@ typedef struct open_record {
   int calls;
   weft_status status;
   weft_file_t* file;
+  char message[200];
 } open_record;
 
-static void record_open(void* user, weft_status status, weft_file_t* file) {
+static void record_open(void* user, weft_status status, const char* message, weft_file_t* file) {
   open_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->file = file;
 }
 
@@ -60,12 +62,15 @@ typedef struct bytes_record {
   unsigned char* bytes;
   size_t len;
   int bytes_null;
+  char message[200];
 } bytes_record;
 
-static void record_bytes(void* user, weft_status status, const void* bytes, size_t len) {
+static void record_bytes(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len) {
   bytes_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->bytes_null = bytes == NULL;
   free(r->bytes);
   r->bytes = NULL;
@@ -87,25 +92,30 @@ typedef struct size_record {
   int calls;
   weft_status status;
   uint64_t size;
+  char message[200];
 } size_record;
 
-static void record_size(void* user, weft_status status, uint64_t size) {
+static void record_size(void* user, weft_status status, const char* message, uint64_t size) {
   size_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->size = size;
 }
 
-static void never_called_open(void* user, weft_status status, weft_file_t* file) {
+static void never_called_open(void* user, weft_status status, const char* message,
+                              weft_file_t* file) {
   (void)user;
   (void)status;
+  (void)message;
   (void)file;
   fail_msg("a callback of a failed call ran");
 }
 
-static void never_called_size(void* user, weft_status status, uint64_t size) {
+static void never_called_size(void* user, weft_status status, const char* message, uint64_t size) {
   (void)user;
   (void)status;
+  (void)message;
   (void)size;
   fail_msg("a callback of a failed call ran");
 }
@@ -114,7 +124,7 @@ static void never_called_size(void* user, weft_status status, uint64_t size) {
 static weft_status open_and_wait(weft_loop_t* loop, const char* path, uint32_t mode,
                                  const weft_file_options* options, weft_file_t** out) {
   open_record r = {0};
-  assert_int_equal(weft_file_open(loop, path, mode, options, record_open, &r), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, loop, path, mode, options, record_open, &r), WEFT_OK);
   assert_true(run_until(loop, &r.calls));
   assert_int_equal(r.calls, 1);
   if (r.status == WEFT_OK) {
@@ -127,7 +137,7 @@ static weft_status open_and_wait(weft_loop_t* loop, const char* path, uint32_t m
 }
 
 static void read_all_and_wait(weft_loop_t* loop, const char* path, bytes_record* r) {
-  assert_int_equal(weft_file_read_all(loop, path, NULL, record_bytes, r), WEFT_OK);
+  assert_int_equal(weft_file_read_all(NULL, loop, path, NULL, record_bytes, r), WEFT_OK);
   assert_true(run_until(loop, &r->calls));
 }
 
@@ -142,7 +152,7 @@ static void test_file__write_all_read_all_round_trip(void** state) {
   assert_int_equal(data[0], 0);
 
   call_record written = {0};
-  assert_int_equal(weft_file_write_all(f->loop, tmp_path(&t, "blob"), data, size, NULL, record_callback,
+  assert_int_equal(weft_file_write_all(NULL, f->loop, tmp_path(&t, "blob"), data, size, NULL, record_callback,
                                        &written),
                    WEFT_OK);
   assert_true(run_until(f->loop, &written.calls));
@@ -156,7 +166,7 @@ static void test_file__write_all_read_all_round_trip(void** state) {
   bytes_record_free(&back);
 
   /* Rewriting truncates; an empty file reads as WEFT_OK with len 0. */
-  assert_int_equal(weft_file_write_all(f->loop, tmp_path(&t, "blob"), NULL, 0, NULL, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_file_write_all(NULL, f->loop, tmp_path(&t, "blob"), NULL, 0, NULL, NULL, NULL), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   bytes_record empty = {0};
   read_all_and_wait(f->loop, tmp_path(&t, "blob"), &empty);
@@ -168,7 +178,7 @@ static void test_file__write_all_read_all_round_trip(void** state) {
   weft_file_options options = WEFT_FILE_OPTIONS_INIT;
   options.permissions = 0600;
   written.calls = 0;
-  assert_int_equal(weft_file_write_all(f->loop, tmp_path(&t, "private"), "x", 1, &options,
+  assert_int_equal(weft_file_write_all(NULL, f->loop, tmp_path(&t, "private"), "x", 1, &options,
                                        record_callback, &written),
                    WEFT_OK);
   assert_true(run_until(f->loop, &written.calls));
@@ -191,9 +201,9 @@ static void test_file__positional_reads_and_writes(void** state) {
   /* Two writes in flight at once, with a hole between them. */
   size_record first = {0}, second = {0};
   char hello[] = "hello";
-  assert_int_equal(weft_file_write_at(file, 0, hello, 5, record_size, &first), WEFT_OK);
+  assert_int_equal(weft_file_write_at(NULL, file, 0, hello, 5, record_size, &first), WEFT_OK);
   memcpy(hello, "XXXXX", 5); /* copied during the call */
-  assert_int_equal(weft_file_write_at(file, 10, "world", 5, record_size, &second), WEFT_OK);
+  assert_int_equal(weft_file_write_at(NULL, file, 10, "world", 5, record_size, &second), WEFT_OK);
   assert_true(run_until(f->loop, &first.calls));
   assert_true(run_until(f->loop, &second.calls));
   assert_int_equal(first.status, WEFT_OK);
@@ -203,8 +213,8 @@ static void test_file__positional_reads_and_writes(void** state) {
 
   size_record size = {0};
   call_record synced = {0};
-  assert_int_equal(weft_file_size(file, record_size, &size), WEFT_OK);
-  assert_int_equal(weft_file_sync(file, record_callback, &synced), WEFT_OK);
+  assert_int_equal(weft_file_size(NULL, file, record_size, &size), WEFT_OK);
+  assert_int_equal(weft_file_sync(NULL, file, record_callback, &synced), WEFT_OK);
   assert_true(run_until(f->loop, &size.calls));
   assert_true(run_until(f->loop, &synced.calls));
   assert_int_equal(size.status, WEFT_OK);
@@ -212,11 +222,11 @@ static void test_file__positional_reads_and_writes(void** state) {
   assert_int_equal(synced.status, WEFT_OK);
 
   bytes_record head = {0}, hole = {0}, tail = {0}, at_end = {0}, past_end = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 5, record_bytes, &head), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 5, 5, record_bytes, &hole), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 10, 100, record_bytes, &tail), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 15, 10, record_bytes, &at_end), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 1000, 10, record_bytes, &past_end), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 5, record_bytes, &head), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 5, 5, record_bytes, &hole), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 10, 100, record_bytes, &tail), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 15, 10, record_bytes, &at_end), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 1000, 10, record_bytes, &past_end), WEFT_OK);
   assert_true(run_until(f->loop, &head.calls));
   assert_true(run_until(f->loop, &hole.calls));
   assert_true(run_until(f->loop, &tail.calls));
@@ -239,7 +249,7 @@ static void test_file__positional_reads_and_writes(void** state) {
 
   /* A zero-length write writes nothing. */
   size_record nothing = {0};
-  assert_int_equal(weft_file_write_at(file, 3, NULL, 0, record_size, &nothing), WEFT_OK);
+  assert_int_equal(weft_file_write_at(NULL, file, 3, NULL, 0, record_size, &nothing), WEFT_OK);
   assert_true(run_until(f->loop, &nothing.calls));
   assert_int_equal(nothing.status, WEFT_OK);
   assert_int_equal(nothing.size, 0);
@@ -269,24 +279,24 @@ static void test_file__append_and_access_modes(void** state) {
                                  NULL, &file),
                    WEFT_OK);
   size_record a = {0}, b = {0};
-  assert_int_equal(weft_file_write_at(file, 0, "ab", 2, record_size, &a), WEFT_OK);
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "ab", 2, record_size, &a), WEFT_OK);
   assert_true(run_until(f->loop, &a.calls));
-  assert_int_equal(weft_file_write_at(file, 0, "cd", 2, record_size, &b), WEFT_OK); /* offset ignored */
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "cd", 2, record_size, &b), WEFT_OK); /* offset ignored */
   assert_true(run_until(f->loop, &b.calls));
   assert_int_equal(b.status, WEFT_OK);
   /* Opened write-only: reading is refused before anything starts. */
-  assert_int_equal(weft_file_read_at(file, 0, 4, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 4, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
   assert_int_equal(weft_file_close(file), WEFT_OK);
 
   assert_int_equal(open_and_wait(f->loop, tmp_path(&t, "log"), WEFT_FILE_READ, NULL, &file), WEFT_OK);
   bytes_record all = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 64, record_bytes, &all), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 64, record_bytes, &all), WEFT_OK);
   assert_true(run_until(f->loop, &all.calls));
   assert_int_equal(all.len, 4);
   assert_memory_equal(all.bytes, "abcd", 4);
   bytes_record_free(&all);
   /* Opened read-only: writing is refused. */
-  assert_int_equal(weft_file_write_at(file, 0, "x", 1, never_called_size, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "x", 1, never_called_size, NULL), WEFT_ERR_INVALID_STATE);
   assert_int_equal(weft_file_close(file), WEFT_OK);
 }
 
@@ -305,7 +315,7 @@ static void test_file__open_errors(void** state) {
   assert_int_equal(missing.len, 0);
   assert_true(missing.bytes_null);
   call_record no_dir = {0};
-  assert_int_equal(weft_file_write_all(f->loop, tmp_path(&t, "no/such/dir"), "x", 1, NULL, record_callback,
+  assert_int_equal(weft_file_write_all(NULL, f->loop, tmp_path(&t, "no/such/dir"), "x", 1, NULL, record_callback,
                                        &no_dir),
                    WEFT_OK);
   assert_true(run_until(f->loop, &no_dir.calls));
@@ -350,9 +360,13 @@ static void test_file__bad_input(void** state) {
   const char* path = tmp_path(&t, "file");
   const uint32_t rw = WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE;
 
-  assert_int_equal(weft_file_open(NULL, path, rw, NULL, never_called_open, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_open(f->loop, NULL, rw, NULL, never_called_open, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_open(f->loop, path, rw, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_file_open(NULL, NULL, path, rw, NULL, never_called_open, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_open(NULL, f->loop, NULL, rw, NULL, never_called_open, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  /* A refused call leaves *out alone. */
+  weft_future_t* refused = NULL;
+  assert_int_equal(weft_file_open(&refused, f->loop, NULL, rw, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_file_open(&refused, f->loop, path, 0, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_null(refused);
   const uint32_t bad_modes[] = {
       0,
       WEFT_FILE_CREATE,
@@ -363,63 +377,66 @@ static void test_file__bad_input(void** state) {
       WEFT_FILE_WRITE | WEFT_FILE_EXCLUSIVE,
   };
   for (size_t i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); ++i) {
-    assert_int_equal(weft_file_open(f->loop, path, bad_modes[i], NULL, never_called_open, NULL),
+    assert_int_equal(weft_file_open(NULL, f->loop, path, bad_modes[i], NULL, never_called_open, NULL),
                      WEFT_ERR_INVALID_ARGUMENT);
   }
   weft_file_options options = WEFT_FILE_OPTIONS_INIT;
   options.permissions = 010000;
-  assert_int_equal(weft_file_open(f->loop, path, rw, &options, never_called_open, NULL),
+  assert_int_equal(weft_file_open(NULL, f->loop, path, rw, &options, never_called_open, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   options.permissions = 0;
   options.struct_size = 4;
-  assert_int_equal(weft_file_open(f->loop, path, rw, &options, never_called_open, NULL),
+  assert_int_equal(weft_file_open(NULL, f->loop, path, rw, &options, never_called_open, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_read_all(f->loop, path, &options, never_called_read, NULL),
+  assert_int_equal(weft_file_read_all(NULL, f->loop, path, &options, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   options.struct_size = sizeof(options);
   options.executor = (weft_executor_t*)f->loop; /* not an executor */
-  assert_int_equal(weft_file_open(f->loop, path, rw, &options, never_called_open, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_open(NULL, f->loop, path, rw, &options, never_called_open, NULL), WEFT_ERR_INVALID_HANDLE);
 
-  assert_int_equal(weft_file_read_all(NULL, path, NULL, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_read_all(f->loop, NULL, NULL, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_read_all(f->loop, path, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_write_all(NULL, path, "x", 1, NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_write_all(f->loop, NULL, "x", 1, NULL, never_called, NULL),
+  assert_int_equal(weft_file_read_all(NULL, NULL, path, NULL, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_read_all(NULL, f->loop, NULL, NULL, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_file_read_all(&refused, f->loop, NULL, NULL, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_null(refused);
+  assert_int_equal(weft_file_write_all(NULL, NULL, path, "x", 1, NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_write_all(NULL, f->loop, NULL, "x", 1, NULL, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_write_all(f->loop, path, NULL, 1, NULL, never_called, NULL),
+  assert_int_equal(weft_file_write_all(NULL, f->loop, path, NULL, 1, NULL, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
 
   /* NULL and wrong-kind file handles. */
-  assert_int_equal(weft_file_read_at(NULL, 0, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_write_at(NULL, 0, "x", 1, never_called_size, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_size(NULL, never_called_size, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_file_sync(NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_read_at(NULL, NULL, 0, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_write_at(NULL, NULL, 0, "x", 1, never_called_size, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_size(NULL, NULL, never_called_size, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_file_sync(NULL, NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_file_close(NULL), WEFT_OK);
-  assert_int_equal(weft_file_read_at((weft_file_t*)f->loop, 0, 1, never_called_read, NULL),
+  assert_int_equal(weft_file_read_at(NULL, (weft_file_t*)f->loop, 0, 1, never_called_read, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_file_close((weft_file_t*)f->pool), WEFT_ERR_INVALID_HANDLE);
 
   weft_file_t* file = NULL;
   assert_int_equal(open_and_wait(f->loop, path, rw, NULL, &file), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 0, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_read_at(file, 0, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_read_at(file, (uint64_t)INT64_MAX + 1, 1, never_called_read, NULL),
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_file_read_at(&refused, file, 0, 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_null(refused);
+  assert_int_equal(weft_file_read_at(NULL, file, (uint64_t)INT64_MAX + 1, 1, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_write_at(file, 0, NULL, 1, never_called_size, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_write_at(file, UINT64_MAX, "x", 1, never_called_size, NULL),
+  assert_int_equal(weft_file_write_at(NULL, file, 0, NULL, 1, never_called_size, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_file_write_at(NULL, file, UINT64_MAX, "x", 1, never_called_size, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_file_size(file, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  /* A write and a sync without callbacks are fine. */
-  assert_int_equal(weft_file_write_at(file, 0, "x", 1, NULL, NULL), WEFT_OK);
-  assert_int_equal(weft_file_sync(file, NULL, NULL), WEFT_OK);
+  /* Operations without callbacks (and without futures) are fine. */
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "x", 1, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_file_sync(NULL, file, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 1, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_file_size(NULL, file, NULL, NULL), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
 
   /* Stale after close. */
   assert_int_equal(weft_file_close(file), WEFT_OK);
-  assert_int_equal(weft_file_read_at(file, 0, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_file_write_at(file, 0, "x", 1, never_called_size, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_file_size(file, never_called_size, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_file_sync(file, never_called, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "x", 1, never_called_size, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_file_size(NULL, file, never_called_size, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_file_sync(NULL, file, never_called, NULL), WEFT_ERR_STALE_HANDLE);
 }
 
 /* Holds a one-worker pool busy until the gate opens. */
@@ -439,7 +456,7 @@ static void test_file__close_cancels_pending_operations_exactly_once(void** stat
   tmp_init(&t);
   const char* path = tmp_path(&t, "data");
   call_record written = {0};
-  assert_int_equal(weft_file_write_all(f->loop, path, "original", 8, NULL, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_file_write_all(NULL, f->loop, path, "original", 8, NULL, record_callback, &written), WEFT_OK);
   assert_true(run_until(f->loop, &written.calls));
 
   gate g = GATE_INIT;
@@ -459,11 +476,11 @@ static void test_file__close_cancels_pending_operations_exactly_once(void** stat
   size_record write = {0}, size = {0};
   call_record sync = {0};
   open_record opening = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
-  assert_int_equal(weft_file_write_at(file, 0, "CHANGED!", 8, record_size, &write), WEFT_OK);
-  assert_int_equal(weft_file_size(file, record_size, &size), WEFT_OK);
-  assert_int_equal(weft_file_sync(file, record_callback, &sync), WEFT_OK);
-  assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, &options, record_open, &opening), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 8, record_bytes, &read), WEFT_OK);
+  assert_int_equal(weft_file_write_at(NULL, file, 0, "CHANGED!", 8, record_size, &write), WEFT_OK);
+  assert_int_equal(weft_file_size(NULL, file, record_size, &size), WEFT_OK);
+  assert_int_equal(weft_file_sync(NULL, file, record_callback, &sync), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ, &options, record_open, &opening), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   assert_int_equal(read.calls + write.calls + size.calls + sync.calls, 0);
 
@@ -514,10 +531,10 @@ static void test_file__scope_destroy_ends_its_files(void** state) {
   bytes_record read = {0}, whole = {0};
   open_record opening = {0};
   call_record writing = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
-  assert_int_equal(weft_file_open(loop, path, WEFT_FILE_READ, NULL, record_open, &opening), WEFT_OK);
-  assert_int_equal(weft_file_read_all(loop, path, NULL, record_bytes, &whole), WEFT_OK);
-  assert_int_equal(weft_file_write_all(loop, tmp_path(&t, "other"), "x", 1, NULL, record_callback, &writing),
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 8, record_bytes, &read), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, loop, path, WEFT_FILE_READ, NULL, record_open, &opening), WEFT_OK);
+  assert_int_equal(weft_file_read_all(NULL, loop, path, NULL, record_bytes, &whole), WEFT_OK);
+  assert_int_equal(weft_file_write_all(NULL, loop, tmp_path(&t, "other"), "x", 1, NULL, record_callback, &writing),
                    WEFT_OK);
   int listed = 0;
   assert_int_equal(weft_scope_list(scope, count_file_ops, &listed), WEFT_OK);
@@ -548,11 +565,11 @@ static void test_file__runtime_destroy_ends_files_and_opens(void** state) {
   assert_int_equal(open_and_wait(f->loop, path, WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE, NULL, &file), WEFT_OK);
   bytes_record read = {0};
   open_record first = {0}, second = {0};
-  assert_int_equal(weft_file_read_at(file, 0, 8, record_bytes, &read), WEFT_OK);
-  assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, NULL, record_open, &first), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, file, 0, 8, record_bytes, &read), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ, NULL, record_open, &first), WEFT_OK);
   /* One open whose job has already finished on its worker, one maybe not. */
   sleep_ms(20);
-  assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, NULL, record_open, &second), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ, NULL, record_open, &second), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
   assert_int_equal(read.calls, 1);
@@ -578,9 +595,9 @@ static void test_file__explicit_executor(void** state) {
   weft_file_options options = WEFT_FILE_OPTIONS_INIT;
   options.executor = pool;
   call_record written = {0};
-  assert_int_equal(weft_file_write_all(f->loop, path, "pooled", 6, &options, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_file_write_all(NULL, f->loop, path, "pooled", 6, &options, record_callback, &written), WEFT_OK);
   open_record opened = {0};
-  assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, &options, record_open, &opened), WEFT_OK);
+  assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ, &options, record_open, &opened), WEFT_OK);
   for (int i = 0; i < 5; ++i) assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   sleep_ms(10);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
@@ -596,7 +613,7 @@ static void test_file__explicit_executor(void** state) {
   weft_file_options on_strand = WEFT_FILE_OPTIONS_INIT;
   on_strand.executor = strand;
   bytes_record whole = {0};
-  assert_int_equal(weft_file_read_all(f->loop, path, &on_strand, record_bytes, &whole), WEFT_OK);
+  assert_int_equal(weft_file_read_all(NULL, f->loop, path, &on_strand, record_bytes, &whole), WEFT_OK);
   assert_true(run_until(f->loop, &whole.calls));
   assert_int_equal(whole.status, WEFT_OK);
   assert_int_equal(whole.len, 6);
@@ -608,12 +625,12 @@ static void test_file__explicit_executor(void** state) {
    * and closing it still works. */
   assert_int_equal(weft_executor_destroy(pool), WEFT_OK);
   bytes_record after = {0};
-  assert_int_equal(weft_file_read_at(opened.file, 0, 6, record_bytes, &after), WEFT_OK);
+  assert_int_equal(weft_file_read_at(NULL, opened.file, 0, 6, record_bytes, &after), WEFT_OK);
   assert_true(run_until(f->loop, &after.calls));
   assert_int_equal(after.status, WEFT_ERR_CLOSED);
   assert_int_equal(weft_file_close(opened.file), WEFT_OK);
   /* ... and the destroyed executor is refused up front. */
-  assert_int_equal(weft_file_read_all(f->loop, path, &options, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_file_read_all(NULL, f->loop, path, &options, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
 
   /* An executor of another runtime. */
   weft_runtime_t* other = NULL;
@@ -621,7 +638,7 @@ static void test_file__explicit_executor(void** state) {
   weft_executor_t* other_pool = NULL;
   assert_int_equal(weft_runtime_pool(&other_pool, other), WEFT_OK);
   options.executor = other_pool;
-  assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ, &options, never_called_open, NULL),
+  assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ, &options, never_called_open, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_runtime_destroy(other), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
@@ -634,7 +651,7 @@ typedef struct thread_call {
 
 static void* size_from_another_thread(void* arg) {
   thread_call* call = arg;
-  call->status = weft_file_size(call->file, never_called_size, NULL);
+  call->status = weft_file_size(NULL, call->file, never_called_size, NULL);
   return NULL;
 }
 

@@ -18,19 +18,24 @@ typedef struct wait_record {
   weft_status status;
   int64_t exit_code;
   int term_signal;
+  char message[200];
 } wait_record;
 
-static void record_wait(void* user, weft_status status, int64_t exit_code, int term_signal) {
+static void record_wait(void* user, weft_status status, const char* message, int64_t exit_code,
+                        int term_signal) {
   wait_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->exit_code = exit_code;
   r->term_signal = term_signal;
 }
 
-static void never_called_wait(void* user, weft_status status, int64_t exit_code, int term_signal) {
+static void never_called_wait(void* user, weft_status status, const char* message,
+                              int64_t exit_code, int term_signal) {
   (void)user;
   (void)status;
+  (void)message;
   (void)exit_code;
   (void)term_signal;
   fail_msg("a callback of a failed call ran");
@@ -45,8 +50,10 @@ typedef struct reader {
   weft_status status; /* what ended it: WEFT_ERR_END_OF_FILE at the end */
 } reader;
 
-static void read_all(void* user, weft_status status, const void* bytes, size_t len) {
+static void read_all(void* user, weft_status status, const char* message, const void* bytes,
+                     size_t len) {
   reader* r = user;
+  check_message(status, message, NULL, 0);
   if (status != WEFT_OK) {
     r->status = status;
     r->done = 1;
@@ -55,13 +62,13 @@ static void read_all(void* user, weft_status status, const void* bytes, size_t l
   assert_true(r->len + len < sizeof(r->data));
   memcpy(r->data + r->len, bytes, len);
   r->len += len;
-  assert_int_equal(weft_stream_read(r->stream, sizeof(r->data), read_all, r), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, r->stream, sizeof(r->data), read_all, r), WEFT_OK);
 }
 
 static void start_reading(reader* r, weft_stream_t* stream) {
   memset(r, 0, sizeof(*r));
   r->stream = stream;
-  assert_int_equal(weft_stream_read(stream, sizeof(r->data), read_all, r), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, stream, sizeof(r->data), read_all, r), WEFT_OK);
 }
 
 /* Spawns `file` with `args` (NULL-terminated) and the given stdio modes. */
@@ -95,8 +102,8 @@ static void test_process__exit_code(void** state) {
 
   /* Two waits pending: both get the status. */
   wait_record first = {0}, second = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &first), WEFT_OK);
-  assert_int_equal(weft_process_wait(child, record_wait, &second), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &first), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &second), WEFT_OK);
   assert_true(run_until(f->loop, &first.calls));
   assert_true(run_until(f->loop, &second.calls));
   assert_int_equal(first.status, WEFT_OK);
@@ -108,7 +115,7 @@ static void test_process__exit_code(void** state) {
   /* Once it has exited: a wait completes from the next run, not inside the
    * call; a kill sends nothing; the pid is still there. */
   wait_record late = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &late), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &late), WEFT_OK);
   assert_int_equal(late.calls, 0);
   assert_true(run_until(f->loop, &late.calls));
   assert_int_equal(late.status, WEFT_OK);
@@ -143,9 +150,9 @@ static void test_process__cat_echoes_stdin_to_stdout(void** state) {
   assert_null(again);
 
   call_record written = {0}, shut = {0};
-  assert_int_equal(weft_stream_write(in, "hello, cat\n", 11, record_callback, &written), WEFT_OK);
-  assert_int_equal(weft_stream_write(in, "bye\n", 4, NULL, NULL), WEFT_OK);
-  assert_int_equal(weft_stream_shutdown(in, record_callback, &shut), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, in, "hello, cat\n", 11, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, in, "bye\n", 4, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_stream_shutdown(NULL, in, record_callback, &shut), WEFT_OK);
   reader r;
   start_reading(&r, out);
   assert_true(run_until(f->loop, &r.done));
@@ -158,7 +165,7 @@ static void test_process__cat_echoes_stdin_to_stdout(void** state) {
   assert_int_equal(shut.status, WEFT_OK);
 
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_true(run_until(f->loop, &exited.calls));
   assert_int_equal(exited.status, WEFT_OK);
   assert_int_equal(exited.exit_code, 0);
@@ -186,7 +193,7 @@ static void test_process__stderr_pipe(void** state) {
   reader r;
   start_reading(&r, err);
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_true(run_until(f->loop, &r.done));
   assert_true(run_until(f->loop, &exited.calls));
   assert_int_equal(r.status, WEFT_ERR_END_OF_FILE);
@@ -231,7 +238,7 @@ static void test_process__args_env_and_cwd_reach_the_child(void** state) {
   assert_string_equal(r.data, expected);
 
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_true(run_until(f->loop, &exited.calls));
   assert_int_equal(exited.exit_code, 0);
   assert_int_equal(weft_stream_close(out), WEFT_OK);
@@ -243,7 +250,7 @@ static void test_process__kill_ends_the_child_with_the_signal(void** state) {
   fixture* f = FIXTURE(state);
   weft_process_t* child = spawn_sleep(f);
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_int_equal(weft_process_kill(child, 0), WEFT_OK); /* alive */
   assert_int_equal(weft_process_kill(child, SIGTERM), WEFT_OK);
   assert_true(run_until(f->loop, &exited.calls));
@@ -337,7 +344,7 @@ static void test_process__bad_input(void** state) {
   assert_int_equal(weft_process_stdout(&stream, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_process_stderr(&stream, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_process_kill(NULL, SIGTERM), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_process_wait(NULL, never_called_wait, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_process_wait(NULL, NULL, never_called_wait, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_process_close(NULL), WEFT_OK);
 
   /* A live child with a stdout pipe. */
@@ -345,7 +352,11 @@ static void test_process__bad_input(void** state) {
   assert_int_equal(weft_process_spawn(&child, f->loop, &options), WEFT_OK);
   assert_int_equal(weft_process_pid(NULL, child), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_process_stdout(NULL, child), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_process_wait(child, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  /* The callback may be NULL when a future takes the outcome (checked
+   * once the child has exited, below). */
+  weft_future_t* waited = NULL;
+  assert_int_equal(weft_process_wait(&waited, child, NULL, NULL), WEFT_OK);
+  assert_non_null(waited);
   assert_int_equal(weft_process_kill(child, -1), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_process_kill(child, 1000), WEFT_ERR_INVALID_ARGUMENT);
 
@@ -358,15 +369,22 @@ static void test_process__bad_input(void** state) {
   assert_int_equal(weft_process_close((weft_process_t*)f->loop), WEFT_ERR_INVALID_HANDLE);
 
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_true(run_until(f->loop, &exited.calls));
   assert_int_equal(exited.exit_code, 0);
+  weft_status waited_status = WEFT_ERR_UNKNOWN;
+  weft_value waited_value = weft_value_none();
+  assert_int_equal(weft_future_result(&waited_status, &waited_value, NULL, waited), WEFT_OK);
+  assert_int_equal(waited_status, WEFT_OK);
+  assert_int_equal(waited_value.kind, WEFT_VALUE_INT64);
+  assert_int_equal(waited_value.as.int64, 0);
+  assert_int_equal(weft_future_release(waited), WEFT_OK);
 
   /* Stale after close. */
   assert_int_equal(weft_process_close(child), WEFT_OK);
   assert_int_equal(weft_process_pid(&pid, child), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_process_kill(child, SIGTERM), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_process_wait(child, never_called_wait, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_process_wait(NULL, child, never_called_wait, NULL), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_process_stdin(&stream, child), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_stream_close(stream), WEFT_OK);
   misuse_recorder_remove();
@@ -377,7 +395,7 @@ static void test_process__close_cancels_pending_waits_exactly_once(void** state)
   weft_process_t* child = spawn_sleep(f);
   wait_record waits[3];
   memset(waits, 0, sizeof(waits));
-  for (int i = 0; i < 3; ++i) assert_int_equal(weft_process_wait(child, record_wait, &waits[i]), WEFT_OK);
+  for (int i = 0; i < 3; ++i) assert_int_equal(weft_process_wait(NULL, child, record_wait, &waits[i]), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   for (int i = 0; i < 3; ++i) assert_int_equal(waits[i].calls, 0);
   /* Closing leaves the child running: stop it first. Its exit is only seen
@@ -397,7 +415,7 @@ static void test_process__close_cancels_pending_waits_exactly_once(void** state)
    * then finds it destroyed): exactly once, cancelled. */
   weft_process_t* second = spawn_sleep(f);
   wait_record last = {0};
-  assert_int_equal(weft_process_wait(second, record_wait, &last), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, second, record_wait, &last), WEFT_OK);
   assert_int_equal(weft_process_kill(second, SIGKILL), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
@@ -436,7 +454,7 @@ static void test_process__scope_destroy_ends_its_handles(void** state) {
   weft_stream_t* in = NULL;
   assert_int_equal(weft_process_stdin(&in, child), WEFT_OK);
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   /* The stream taken out is the scope's too: it closes, cat sees the end of
    * its input and exits. */
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
@@ -460,7 +478,7 @@ static void test_process__scope_cancel_refuses_new_children(void** state) {
     child = spawn(loop, "sleep", args, WEFT_STDIO_NULL, WEFT_STDIO_NULL, WEFT_STDIO_NULL);
   }
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(child, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, child, record_wait, &exited), WEFT_OK);
   assert_int_equal(weft_process_kill(child, SIGKILL), WEFT_OK);
   assert_int_equal(weft_scope_cancel(scope), WEFT_OK);
   assert_int_equal(exited.calls, 1);
@@ -499,7 +517,7 @@ static void test_process__loop_thread_only(void** state) {
   assert_int_equal(call.pid_status, WEFT_ERR_WRONG_THREAD);
   assert_int_equal(call.kill_status, WEFT_ERR_WRONG_THREAD);
   wait_record exited = {0};
-  assert_int_equal(weft_process_wait(call.process, record_wait, &exited), WEFT_OK);
+  assert_int_equal(weft_process_wait(NULL, call.process, record_wait, &exited), WEFT_OK);
   assert_int_equal(weft_process_kill(call.process, SIGKILL), WEFT_OK);
   assert_true(run_until(f->loop, &exited.calls));
   assert_int_equal(exited.term_signal, SIGKILL);

@@ -21,18 +21,21 @@ typedef struct signal_record {
   int calls;
   weft_status status;
   int signum;
+  char message[200];
 } signal_record;
 
-static void record_signal(void* user, weft_status status, int signum) {
+static void record_signal(void* user, weft_status status, const char* message, int signum) {
   signal_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->signum = signum;
 }
 
-static void never_called_signal(void* user, weft_status status, int signum) {
+static void never_called_signal(void* user, weft_status status, const char* message, int signum) {
   (void)user;
   (void)status;
+  (void)message;
   (void)signum;
   fail_msg("a callback of a failed call ran");
 }
@@ -48,7 +51,7 @@ static void test_signal__raised_signals_complete_pending_waits(void** state) {
   fixture* f = FIXTURE(state);
   weft_signal_t* usr1 = watch(f, SIGUSR1);
   signal_record got = {0};
-  assert_int_equal(weft_signal_wait(usr1, record_signal, &got), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, usr1, record_signal, &got), WEFT_OK);
   assert_int_equal(raise(SIGUSR1), 0);
   assert_true(run_until(f->loop, &got.calls));
   assert_int_equal(got.status, WEFT_OK);
@@ -57,8 +60,8 @@ static void test_signal__raised_signals_complete_pending_waits(void** state) {
   /* Every wait pending at a delivery completes with it. */
   weft_signal_t* usr2 = watch(f, SIGUSR2);
   signal_record a = {0}, b = {0};
-  assert_int_equal(weft_signal_wait(usr2, record_signal, &a), WEFT_OK);
-  assert_int_equal(weft_signal_wait(usr2, record_signal, &b), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, usr2, record_signal, &a), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, usr2, record_signal, &b), WEFT_OK);
   assert_int_equal(kill(getpid(), SIGUSR2), 0);
   assert_true(run_until(f->loop, &a.calls));
   assert_true(run_until(f->loop, &b.calls));
@@ -81,21 +84,21 @@ static void test_signal__a_delivery_while_nothing_waits_is_kept(void** state) {
    * one signal reaches every watcher in the same pass. */
   weft_signal_t* witness = watch(f, SIGUSR1);
   signal_record seen = {0};
-  assert_int_equal(weft_signal_wait(witness, record_signal, &seen), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, witness, record_signal, &seen), WEFT_OK);
   assert_int_equal(raise(SIGUSR1), 0);
   assert_int_equal(raise(SIGUSR1), 0); /* coalesced with the first */
   assert_true(run_until(f->loop, &seen.calls));
   assert_int_equal(seen.signum, SIGUSR1);
 
   signal_record late = {0}, later = {0};
-  assert_int_equal(weft_signal_wait(watcher, record_signal, &late), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, watcher, record_signal, &late), WEFT_OK);
   assert_int_equal(late.calls, 0); /* from a loop pass, never inside the call */
   assert_true(run_until(f->loop, &late.calls));
   assert_int_equal(late.status, WEFT_OK);
   assert_int_equal(late.signum, SIGUSR1);
 
   /* The kept delivery is used up: the next wait waits. */
-  assert_int_equal(weft_signal_wait(watcher, record_signal, &later), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, watcher, record_signal, &later), WEFT_OK);
   for (int i = 0; i < 5; ++i) assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   assert_int_equal(later.calls, 0);
   assert_int_equal(weft_signal_close(watcher), WEFT_OK);
@@ -108,15 +111,15 @@ static void test_signal__close_and_scope_end_cancel_waits_exactly_once(void** st
   fixture* f = FIXTURE(state);
   weft_signal_t* hup = watch(f, SIGHUP);
   signal_record a = {0}, b = {0};
-  assert_int_equal(weft_signal_wait(hup, record_signal, &a), WEFT_OK);
-  assert_int_equal(weft_signal_wait(hup, record_signal, &b), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, hup, record_signal, &a), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, hup, record_signal, &b), WEFT_OK);
   assert_int_equal(weft_signal_close(hup), WEFT_OK);
   assert_int_equal(a.calls, 1);
   assert_int_equal(a.status, WEFT_ERR_CANCELLED);
   assert_int_equal(a.signum, 0);
   assert_int_equal(b.calls, 1);
   assert_int_equal(b.status, WEFT_ERR_CANCELLED);
-  assert_int_equal(weft_signal_wait(hup, never_called_signal, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_signal_wait(NULL, hup, never_called_signal, NULL), WEFT_ERR_STALE_HANDLE);
   /* Nothing waits any more: the loop has nothing to do. */
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(a.calls, 1);
@@ -129,7 +132,7 @@ static void test_signal__close_and_scope_end_cancel_waits_exactly_once(void** st
   weft_signal_t* shutdown = NULL;
   assert_int_equal(weft_signal_watch(&in_scope, loop, SIGUSR1), WEFT_OK);
   signal_record waiting = {0}, shutting = {0};
-  assert_int_equal(weft_signal_wait(in_scope, record_signal, &waiting), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, in_scope, record_signal, &waiting), WEFT_OK);
   assert_int_equal(weft_signal_shutdown(&shutdown, loop, record_signal, &shutting), WEFT_OK);
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(waiting.calls, 1);
@@ -142,7 +145,7 @@ static void test_signal__close_and_scope_end_cancel_waits_exactly_once(void** st
   /* The runtime's destruction ends what is left. */
   weft_signal_t* last = watch(f, SIGUSR2);
   signal_record pending = {0};
-  assert_int_equal(weft_signal_wait(last, record_signal, &pending), WEFT_OK);
+  assert_int_equal(weft_signal_wait(NULL, last, record_signal, &pending), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
   assert_int_equal(pending.calls, 1);
@@ -163,19 +166,33 @@ static void test_signal__bad_input(void** state) {
   assert_int_equal(weft_signal_shutdown(NULL, f->loop, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_signal_shutdown(&handle, NULL, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_null(handle);
-  assert_int_equal(weft_signal_wait(NULL, never_called_signal, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_signal_wait((weft_signal_t*)f->loop, never_called_signal, NULL),
+  assert_int_equal(weft_signal_wait(NULL, NULL, never_called_signal, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_signal_wait(NULL, (weft_signal_t*)f->loop, never_called_signal, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_signal_close(NULL), WEFT_OK);
   assert_int_equal(weft_signal_close((weft_signal_t*)f->pool), WEFT_ERR_INVALID_HANDLE);
 
   handle = watch(f, SIGUSR1);
-  assert_int_equal(weft_signal_wait(handle, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  /* The callback may be NULL when a future takes the outcome; closing the
+   * handle rejects that future, cancelled. */
+  weft_future_t* wait = NULL;
+  assert_int_equal(weft_signal_wait(&wait, handle, NULL, NULL), WEFT_OK);
+  assert_non_null(wait);
   assert_int_equal(weft_signal_close(handle), WEFT_OK);
+  weft_status waited = WEFT_OK;
+  const char* why = NULL;
+  assert_int_equal(weft_future_result(&waited, NULL, &why, wait), WEFT_OK);
+  assert_int_equal(waited, WEFT_ERR_CANCELLED);
+  assert_non_null(why);
+  assert_true(why[0] != '\0');
+  assert_int_equal(weft_future_release(wait), WEFT_OK);
 
   weft_signal_t* shutdown = NULL;
   assert_int_equal(weft_signal_shutdown(&shutdown, f->loop, NULL, NULL), WEFT_OK);
-  assert_int_equal(weft_signal_wait(shutdown, never_called_signal, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  weft_future_t* refused = NULL;
+  assert_int_equal(weft_signal_wait(&refused, shutdown, never_called_signal, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_null(refused);
   assert_int_equal(weft_signal_close(shutdown), WEFT_OK);
 
   /* A cancelled scope takes no new watches. */
@@ -216,8 +233,9 @@ static void test_signal__sigterm_starts_the_shutdown_once(void** state) {
 }
 
 /* Raises SIGINT from inside the loop run. */
-static void raise_sigint(void* user, weft_status status) {
+static void raise_sigint(void* user, weft_status status, const char* message) {
   (void)user;
+  (void)message;
   if (status == WEFT_OK) raise(SIGINT);
 }
 
@@ -232,17 +250,19 @@ static void test_signal__without_a_callback_sigint_stops_the_loop(void** state) 
   weft_signal_t* shutdown = NULL;
   assert_int_equal(weft_signal_shutdown(&shutdown, f->loop, NULL, NULL), WEFT_OK);
   /* Work that would keep the loop running for 10 s. */
-  weft_timer_t* timer = NULL;
+  weft_future_t* timer = NULL;
   call_record long_timer = {0};
-  assert_int_equal(weft_loop_call_later(&timer, f->loop, 10000000000ull, record_callback, &long_timer),
+  assert_int_equal(weft_loop_call_later(&timer, f->loop, WEFT_SEC(10), record_callback, &long_timer),
                    WEFT_OK);
   assert_int_equal(weft_loop_call_soon(f->loop, raise_sigint, NULL), WEFT_OK);
   const uint64_t start = now_ms();
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_true(now_ms() - start < 5000);
   assert_int_equal(long_timer.calls, 0);
-  assert_int_equal(weft_timer_cancel(timer), WEFT_OK);
+  assert_int_equal(weft_future_cancel(timer), WEFT_OK);
+  assert_int_equal(long_timer.calls, 1);
   assert_int_equal(long_timer.status, WEFT_ERR_CANCELLED);
+  assert_int_equal(weft_future_release(timer), WEFT_OK);
   assert_int_equal(weft_signal_close(shutdown), WEFT_OK);
 }
 
@@ -252,9 +272,9 @@ typedef struct closing_shutdown {
   signal_record record;
 } closing_shutdown;
 
-static void shutdown_then_close(void* user, weft_status status, int signum) {
+static void shutdown_then_close(void* user, weft_status status, const char* message, int signum) {
   closing_shutdown* c = user;
-  record_signal(&c->record, status, signum);
+  record_signal(&c->record, status, message, signum);
   assert_int_equal(weft_signal_close(c->handle), WEFT_OK);
 }
 
@@ -279,7 +299,7 @@ typedef struct thread_call {
 
 static void* wait_from_another_thread(void* arg) {
   thread_call* call = arg;
-  call->status = weft_signal_wait(call->handle, never_called_signal, NULL);
+  call->status = weft_signal_wait(NULL, call->handle, never_called_signal, NULL);
   return NULL;
 }
 

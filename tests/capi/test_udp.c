@@ -22,13 +22,15 @@ typedef struct recv_record {
   const unsigned char* expect;
   size_t expect_len;
   int matches;
+  char message[200];
 } recv_record;
 
-static void record_recv(void* user, weft_status status, const void* bytes, size_t len,
-                        const weft_address* from, int truncated) {
+static void record_recv(void* user, weft_status status, const char* message, const void* bytes,
+                        size_t len, const weft_address* from, int truncated) {
   recv_record* r = user;
   r->calls++;
   r->status = status;
+  check_message(status, message, r->message, sizeof r->message);
   r->len = len;
   r->truncated = truncated;
   r->from_set = from != NULL;
@@ -46,10 +48,12 @@ static void record_recv(void* user, weft_status status, const void* bytes, size_
   }
 }
 
-static void never_called_recv(void* user, weft_status status, const void* bytes, size_t len,
-                              const weft_address* from, int truncated) {
+static void never_called_recv(void* user, weft_status status, const char* message,
+                              const void* bytes, size_t len, const weft_address* from,
+                              int truncated) {
   (void)user;
   (void)status;
+  (void)message;
   (void)bytes;
   (void)len;
   (void)from;
@@ -84,8 +88,8 @@ static void ping_pong(fixture* f, const char* host, weft_address_family family) 
 
   recv_record at_b = {0};
   call_record sent = {0};
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &at_b), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(a, "ping", 4, b_address.host, b_address.port, record_callback,
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &at_b), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, a, "ping", 4, b_address.host, b_address.port, record_callback,
                                     &sent),
                    WEFT_OK);
   assert_true(run_until(f->loop, &at_b.calls));
@@ -99,8 +103,8 @@ static void ping_pong(fixture* f, const char* host, weft_address_family family) 
   assert_same_address(&at_b.from, &a_address);
 
   recv_record at_a = {0};
-  assert_int_equal(weft_udp_recv_from(a, record_recv, &at_a), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(b, "pong!", 5, at_b.from.host, at_b.from.port, NULL, NULL),
+  assert_int_equal(weft_udp_recv_from(NULL, a, record_recv, &at_a), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, b, "pong!", 5, at_b.from.host, at_b.from.port, NULL, NULL),
                    WEFT_OK);
   assert_true(run_until(f->loop, &at_a.calls));
   assert_int_equal(at_a.status, WEFT_OK);
@@ -111,8 +115,8 @@ static void ping_pong(fixture* f, const char* host, weft_address_family family) 
   /* An empty datagram is a datagram (bytes may be NULL when len is 0). */
   recv_record empty = {0};
   empty.len = 99;
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &empty), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(a, NULL, 0, b_address.host, b_address.port, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &empty), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, a, NULL, 0, b_address.host, b_address.port, NULL, NULL), WEFT_OK);
   assert_true(run_until(f->loop, &empty.calls));
   assert_int_equal(empty.status, WEFT_OK);
   assert_int_equal(empty.len, 0);
@@ -164,8 +168,8 @@ static void test_udp__datagram_size_limits(void** state) {
   big.expect = data;
   big.expect_len = largest;
   call_record sent = {0};
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &big), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(a, data, largest, "127.0.0.1", b_address.port, record_callback,
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &big), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, a, data, largest, "127.0.0.1", b_address.port, record_callback,
                                     &sent),
                    WEFT_OK);
   assert_true(run_until(f->loop, &big.calls));
@@ -177,21 +181,21 @@ static void test_udp__datagram_size_limits(void** state) {
   assert_int_equal(big.truncated, 0);
 
   call_record too_long = {0};
-  assert_int_equal(weft_udp_send_to(a, data, 70000, "127.0.0.1", b_address.port, record_callback,
+  assert_int_equal(weft_udp_send_to(NULL, a, data, 70000, "127.0.0.1", b_address.port, record_callback,
                                     &too_long),
                    WEFT_OK);
   assert_true(run_until(f->loop, &too_long.calls));
   assert_int_equal(too_long.status, WEFT_ERR_MESSAGE_TOO_LONG);
   /* Nothing of it arrived: the next datagram b receives is the next one sent. */
   recv_record next = {0};
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &next), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(a, "next", 4, "127.0.0.1", b_address.port, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &next), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, a, "next", 4, "127.0.0.1", b_address.port, NULL, NULL), WEFT_OK);
   assert_true(run_until(f->loop, &next.calls));
   assert_int_equal(next.status, WEFT_OK);
   assert_int_equal(next.len, 4);
   assert_memory_equal(next.bytes, "next", 4);
   /* Over 4 GiB is refused before anything is read from `bytes`. */
-  assert_int_equal(weft_udp_send_to(a, data, (size_t)UINT_MAX + 1, "127.0.0.1", b_address.port,
+  assert_int_equal(weft_udp_send_to(NULL, a, data, (size_t)UINT_MAX + 1, "127.0.0.1", b_address.port,
                                     never_called, NULL),
                    WEFT_ERR_MESSAGE_TOO_LONG);
 
@@ -210,19 +214,20 @@ typedef struct collector {
   int done;
 } collector;
 
-static void collect(void* user, weft_status status, const void* bytes, size_t len,
-                    const weft_address* from, int truncated) {
+static void collect(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len, const weft_address* from, int truncated) {
   collector* c = user;
   (void)from;
   (void)truncated;
   assert_int_equal(status, WEFT_OK);
+  assert_null(message);
   assert_int_equal(len, 1);
   c->seen[c->count++] = *(const char*)bytes;
   if (c->count == c->want) {
     c->done = 1;
     return;
   }
-  assert_int_equal(weft_udp_recv_from(c->socket, collect, c), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, c->socket, collect, c), WEFT_OK);
 }
 
 static void test_udp__one_receive_at_a_time_and_queued_datagrams_in_order(void** state) {
@@ -232,12 +237,12 @@ static void test_udp__one_receive_at_a_time_and_queued_datagrams_in_order(void**
   weft_udp_socket_t* b = bind_on(f->loop, "127.0.0.1", &b_address);
 
   recv_record first = {0};
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &first), WEFT_OK);
-  assert_int_equal(weft_udp_recv_from(b, never_called_recv, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &first), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, never_called_recv, NULL), WEFT_ERR_INVALID_STATE);
   /* Four datagrams: the first completes the receive, the rest wait queued. */
   const char* letters = "wxyz";
   for (int i = 0; i < 4; ++i) {
-    assert_int_equal(weft_udp_send_to(a, &letters[i], 1, "127.0.0.1", b_address.port, NULL, NULL),
+    assert_int_equal(weft_udp_send_to(NULL, a, &letters[i], 1, "127.0.0.1", b_address.port, NULL, NULL),
                      WEFT_OK);
   }
   assert_true(run_until(f->loop, &first.calls));
@@ -247,7 +252,7 @@ static void test_udp__one_receive_at_a_time_and_queued_datagrams_in_order(void**
   /* The receive is done: another may start, and the callback may start the
    * next one itself. */
   collector c = {b, {0}, 0, 3, 0};
-  assert_int_equal(weft_udp_recv_from(b, collect, &c), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, collect, &c), WEFT_OK);
   assert_true(run_until(f->loop, &c.done));
   assert_memory_equal(c.seen, "xyz", 3);
 
@@ -264,11 +269,11 @@ static void test_udp__close_cancels_pending_operations_exactly_once(void** state
 
   recv_record pending = {0};
   call_record sent = {0};
-  assert_int_equal(weft_udp_recv_from(a, record_recv, &pending), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, a, record_recv, &pending), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   /* The send's outcome reaches its callback from a loop run: closing first
    * cancels it. */
-  assert_int_equal(weft_udp_send_to(a, "x", 1, "127.0.0.1", b_address.port, record_callback, &sent),
+  assert_int_equal(weft_udp_send_to(NULL, a, "x", 1, "127.0.0.1", b_address.port, record_callback, &sent),
                    WEFT_OK);
   assert_int_equal(pending.calls, 0);
   assert_int_equal(weft_udp_close(a), WEFT_OK);
@@ -276,8 +281,8 @@ static void test_udp__close_cancels_pending_operations_exactly_once(void** state
   assert_int_equal(pending.status, WEFT_ERR_CANCELLED);
   assert_int_equal(sent.calls, 1);
   assert_int_equal(sent.status, WEFT_ERR_CANCELLED);
-  assert_int_equal(weft_udp_recv_from(a, never_called_recv, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_udp_send_to(a, "x", 1, "127.0.0.1", 9, never_called, NULL),
+  assert_int_equal(weft_udp_recv_from(NULL, a, never_called_recv, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_udp_send_to(NULL, a, "x", 1, "127.0.0.1", 9, never_called, NULL),
                    WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_udp_local_address(&a_address, a), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
@@ -287,7 +292,7 @@ static void test_udp__close_cancels_pending_operations_exactly_once(void** state
   /* A pending receive ends with the runtime (the fixture's teardown destroys
    * it): exactly once, cancelled. */
   recv_record at_teardown = {0};
-  assert_int_equal(weft_udp_recv_from(b, record_recv, &at_teardown), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, record_recv, &at_teardown), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
   assert_int_equal(at_teardown.calls, 1);
@@ -296,9 +301,10 @@ static void test_udp__close_cancels_pending_operations_exactly_once(void** state
 }
 
 /* A receive callback that closes its own socket. */
-static void recv_then_close(void* user, weft_status status, const void* bytes, size_t len,
-                            const weft_address* from, int truncated) {
+static void recv_then_close(void* user, weft_status status, const char* message,
+                            const void* bytes, size_t len, const weft_address* from, int truncated) {
   weft_udp_socket_t** socket = user;
+  assert_null(message);
   (void)bytes;
   (void)len;
   (void)from;
@@ -314,8 +320,8 @@ static void test_udp__a_callback_may_close_its_socket(void** state) {
   weft_udp_socket_t* a = bind_on(f->loop, "127.0.0.1", &a_address);
   weft_udp_socket_t* b = bind_on(f->loop, "127.0.0.1", &b_address);
   weft_udp_socket_t* closing = b;
-  assert_int_equal(weft_udp_recv_from(b, recv_then_close, &closing), WEFT_OK);
-  assert_int_equal(weft_udp_send_to(a, "bye", 3, "127.0.0.1", b_address.port, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, b, recv_then_close, &closing), WEFT_OK);
+  assert_int_equal(weft_udp_send_to(NULL, a, "bye", 3, "127.0.0.1", b_address.port, NULL, NULL), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_null(closing);
   assert_int_equal(weft_udp_close(b), WEFT_ERR_STALE_HANDLE);
@@ -378,31 +384,43 @@ static void test_udp__bad_input(void** state) {
   /* NULL, and handles of another kind. */
   assert_int_equal(weft_udp_local_address(&address, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_udp_local_address(NULL, socket), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_udp_send_to(NULL, "x", 1, "127.0.0.1", 9, never_called, NULL),
+  assert_int_equal(weft_udp_send_to(NULL, NULL, "x", 1, "127.0.0.1", 9, never_called, NULL),
                    WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_udp_recv_from(NULL, never_called_recv, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_udp_recv_from(NULL, NULL, never_called_recv, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_udp_close(NULL), WEFT_OK);
-  assert_int_equal(weft_udp_recv_from((weft_udp_socket_t*)f->loop, never_called_recv, NULL),
+  assert_int_equal(weft_udp_recv_from(NULL, (weft_udp_socket_t*)f->loop, never_called_recv, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_udp_close((weft_udp_socket_t*)f->pool), WEFT_ERR_INVALID_HANDLE);
   weft_tcp_listener_t* listener = NULL;
   assert_int_equal(weft_tcp_listen(&listener, f->loop, "127.0.0.1", 0, NULL), WEFT_OK);
-  assert_int_equal(weft_udp_recv_from((weft_udp_socket_t*)listener, never_called_recv, NULL),
+  assert_int_equal(weft_udp_recv_from(NULL, (weft_udp_socket_t*)listener, never_called_recv, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_tcp_listener_close((weft_tcp_listener_t*)socket), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
 
   /* Arguments. */
-  assert_int_equal(weft_udp_send_to(socket, NULL, 1, "127.0.0.1", 9, never_called, NULL),
+  assert_int_equal(weft_udp_send_to(NULL, socket, NULL, 1, "127.0.0.1", 9, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_udp_send_to(socket, "x", 1, NULL, 9, never_called, NULL),
+  assert_int_equal(weft_udp_send_to(NULL, socket, "x", 1, NULL, 9, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_udp_send_to(socket, "x", 1, "localhost", 9, never_called, NULL),
+  assert_int_equal(weft_udp_send_to(NULL, socket, "x", 1, "localhost", 9, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_udp_send_to(socket, "x", 1, "127.0.0.1:9", 9, never_called, NULL),
+  assert_int_equal(weft_udp_send_to(NULL, socket, "x", 1, "127.0.0.1:9", 9, never_called, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_udp_recv_from(socket, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  /* The callback may be NULL when a future takes the outcome; closing the
+   * socket then rejects that future, cancelled. */
+  weft_future_t* receive = NULL;
+  assert_int_equal(weft_udp_recv_from(&receive, socket, NULL, NULL), WEFT_OK);
+  assert_non_null(receive);
+  assert_int_equal(weft_udp_recv_from(NULL, socket, never_called_recv, NULL), WEFT_ERR_INVALID_STATE);
   assert_int_equal(weft_udp_close(socket), WEFT_OK);
+  weft_status received = WEFT_OK;
+  const char* why = NULL;
+  assert_int_equal(weft_future_result(&received, NULL, &why, receive), WEFT_OK);
+  assert_int_equal(received, WEFT_ERR_CANCELLED);
+  assert_non_null(why);
+  assert_true(why[0] != '\0');
+  assert_int_equal(weft_future_release(receive), WEFT_OK);
   assert_int_equal(weft_udp_local_address(&address, socket), WEFT_ERR_STALE_HANDLE);
 }
 
@@ -419,7 +437,7 @@ static void test_udp__scope_cancel_and_destroy_end_sockets(void** state) {
   weft_address address;
   weft_udp_socket_t* socket = bind_on(loop, "127.0.0.1", &address);
   recv_record pending = {0};
-  assert_int_equal(weft_udp_recv_from(socket, record_recv, &pending), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, socket, record_recv, &pending), WEFT_OK);
   int listed = 0;
   assert_int_equal(weft_scope_list(scope, count_receives, &listed), WEFT_OK);
   assert_int_equal(listed, 1);
@@ -439,11 +457,11 @@ static void test_udp__scope_cancel_and_destroy_end_sockets(void** state) {
   assert_int_equal(weft_scope_loop(&loop, scope), WEFT_OK);
   socket = bind_on(loop, "127.0.0.1", &address);
   recv_record second = {0};
-  assert_int_equal(weft_udp_recv_from(socket, record_recv, &second), WEFT_OK);
+  assert_int_equal(weft_udp_recv_from(NULL, socket, record_recv, &second), WEFT_OK);
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(second.calls, 1);
   assert_int_equal(second.status, WEFT_ERR_CANCELLED);
-  assert_int_equal(weft_udp_recv_from(socket, never_called_recv, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_udp_recv_from(NULL, socket, never_called_recv, NULL), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(pending.calls, 1);
   assert_int_equal(second.calls, 1);
@@ -463,8 +481,8 @@ static void* from_another_thread(void* arg) {
   thread_call* call = arg;
   weft_address address;
   call->address_status = weft_udp_local_address(&address, call->socket);
-  call->send_status = weft_udp_send_to(call->socket, "x", 1, "127.0.0.1", 9, never_called, NULL);
-  call->recv_status = weft_udp_recv_from(call->socket, never_called_recv, NULL);
+  call->send_status = weft_udp_send_to(NULL, call->socket, "x", 1, "127.0.0.1", 9, never_called, NULL);
+  call->recv_status = weft_udp_recv_from(NULL, call->socket, never_called_recv, NULL);
   call->close_status = weft_udp_close(call->socket);
   weft_udp_socket_t* socket = NULL;
   call->bind_status = weft_udp_bind(&socket, call->loop, "127.0.0.1", 0, NULL);
