@@ -44,6 +44,19 @@ TEST_CASE("arguments, environment and working directory reach the child", "[proc
   REQUIRE(get(loop, child.wait()).success());
 }
 
+TEST_CASE("file names the program; args are the child's argv as given, args[0] included",
+          "[process]") {
+  weft::Loop loop;
+  weft::ProcessOptions options;
+  options.file = "/bin/sh";
+  // The shell reads its own argv[0] back from the kernel.
+  options.args = {"a-custom-name", "-c", "tr '\\0' ' ' < /proc/$$/cmdline | cut -d' ' -f1"};
+  options.stdin_mode = weft::StdioMode::null;
+  auto child = weft::Process::spawn(loop, options);
+  REQUIRE(weft_test::read_all(loop, child.stdout_pipe()) == "a-custom-name\n");
+  REQUIRE(get(loop, child.wait()).success());
+}
+
 TEST_CASE("kill ends a child with a signal", "[process]") {
   weft::Loop loop;
   weft::ProcessOptions options;
