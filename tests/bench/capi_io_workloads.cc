@@ -1,5 +1,5 @@
 // W11 (WORKLOADS.md) against a TCP echo server written on the C API
-// (weft/tcp.h, through the shipped libweft.so.0), as "impl":"weft-c": the
+// (weft/tcp.h and weft/stream.h, through the shipped libweft.so.0), as "impl":"weft-c": the
 // shape of examples/c/echo_server.c (read up to 64 KiB, write it, read again
 // once the write is in the kernel), on its own thread and runtime, driven by
 // the shared load generator (echo_load.h) like the C++ and raw-libuv servers.
@@ -23,7 +23,7 @@ class CEchoServer;
 // One client connection: exactly one operation pending on it at a time.
 struct Connection {
   CEchoServer* server;
-  weft_tcp_stream_t* stream;
+  weft_stream_t* stream;
 };
 
 class CEchoServer final : public EchoServerThread {
@@ -55,7 +55,7 @@ class CEchoServer final : public EchoServerThread {
     if (status == WEFT_OK) status = weft_runtime_loop(&loop, runtime);
     if (status == WEFT_OK) status = weft_tcp_listen(&listener_, loop, "127.0.0.1", 0, nullptr);
     if (status == WEFT_OK) status = weft_tcp_listener_port(&port, listener_);
-    if (status == WEFT_OK) status = weft_tcp_accept(listener_, on_accept, this);
+    if (status == WEFT_OK) status = weft_tcp_accept(nullptr, listener_, on_accept, this);
     if (status != WEFT_OK) {
       set_error(std::string("weft-c echo server: ") + weft_status_str(status));
       weft_runtime_destroy(runtime);
@@ -72,37 +72,37 @@ class CEchoServer final : public EchoServerThread {
     weft_runtime_destroy(runtime);
   }
 
-  static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream) {
+  static void on_accept(void* user, weft_status status, const char* message, weft_stream_t* stream) {
     auto* self = static_cast<CEchoServer*>(user);
     if (status == WEFT_ERR_CANCELLED) return;
-    weft_status next = weft_tcp_accept(self->listener_, on_accept, self);
+    weft_status next = weft_tcp_accept(nullptr, self->listener_, on_accept, self);
     if (next != WEFT_OK) self->set_error(std::string("weft_tcp_accept: ") + weft_status_str(next));
     if (status != WEFT_OK) {
-      self->set_error(std::string("accept: ") + weft_status_str(status));
+      self->set_error(std::string("accept: ") + message);
       return;
     }
     read_next(new Connection{self, stream});
   }
 
   static void finish(Connection* c) {
-    weft_tcp_close(c->stream);
+    weft_stream_close(c->stream);
     delete c;
   }
 
   static void read_next(Connection* c) {
-    if (weft_tcp_read(c->stream, 64 * 1024, on_read, c) != WEFT_OK) finish(c);
+    if (weft_stream_read(nullptr, c->stream, 64 * 1024, on_read, c) != WEFT_OK) finish(c);
   }
 
-  static void on_read(void* user, weft_status status, const void* bytes, size_t len) {
+  static void on_read(void* user, weft_status status, const char*, const void* bytes, size_t len) {
     auto* c = static_cast<Connection*>(user);
     if (status == WEFT_ERR_CANCELLED) {
       delete c;  // the runtime is being destroyed: the stream is gone
-    } else if (status != WEFT_OK || weft_tcp_write(c->stream, bytes, len, on_written, c) != WEFT_OK) {
+    } else if (status != WEFT_OK || weft_stream_write(nullptr, c->stream, bytes, len, on_written, c) != WEFT_OK) {
       finish(c);  // end of stream or failure
     }
   }
 
-  static void on_written(void* user, weft_status status) {
+  static void on_written(void* user, weft_status status, const char*) {
     auto* c = static_cast<Connection*>(user);
     if (status == WEFT_ERR_CANCELLED) {
       delete c;

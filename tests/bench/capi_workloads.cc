@@ -46,7 +46,7 @@ struct Chain {
   Stopwatch::time_point last_ran{};
 };
 
-void chain_step(void* user, weft_status status) {
+void chain_step(void* user, weft_status status, const char*) {
   auto* chain = static_cast<Chain*>(user);
   if (status != WEFT_OK) {
     chain->failure = status;
