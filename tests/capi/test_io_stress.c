@@ -24,14 +24,14 @@ typedef struct echo_world echo_world;
 /* One server-side connection: one operation pending at a time. */
 typedef struct server_conn {
   echo_world* world;
-  weft_tcp_stream_t* stream;
+  weft_stream_t* stream;
 } server_conn;
 
 /* One client: sends a message, reads its echo whole, sends the next. */
 typedef struct client {
   echo_world* world;
   int index;
-  weft_tcp_stream_t* stream;
+  weft_stream_t* stream;
   int sent;              /* messages sent */
   int echoed;            /* messages fully echoed */
   char expected[kMessageSize];
@@ -62,13 +62,14 @@ static void server_read_next(server_conn* c);
 static void server_done(server_conn* c) {
   echo_world* w = c->world;
   w->server_open--;
-  weft_tcp_close(c->stream);
+  weft_stream_close(c->stream);
   free(c);
   check_done(w);
 }
 
-static void server_written(void* user, weft_status status) {
+static void server_written(void* user, weft_status status, const char* message) {
   server_conn* c = user;
+  check_message(status, message, NULL, 0);
   if (status == WEFT_OK) {
     server_read_next(c);
   } else if (status == WEFT_ERR_CANCELLED) {
@@ -79,10 +80,12 @@ static void server_written(void* user, weft_status status) {
   }
 }
 
-static void server_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void server_read(void* user, weft_status status, const char* message, const void* bytes,
+                        size_t len) {
   server_conn* c = user;
+  check_message(status, message, NULL, 0);
   if (status == WEFT_OK) {
-    if (weft_tcp_write(c->stream, bytes, len, server_written, c) != WEFT_OK) server_done(c);
+    if (weft_stream_write(NULL, c->stream, bytes, len, server_written, c) != WEFT_OK) server_done(c);
   } else if (status == WEFT_ERR_CANCELLED) {
     c->world->failures++;
     free(c);
@@ -92,17 +95,18 @@ static void server_read(void* user, weft_status status, const void* bytes, size_
 }
 
 static void server_read_next(server_conn* c) {
-  if (weft_tcp_read(c->stream, 4096, server_read, c) != WEFT_OK) server_done(c);
+  if (weft_stream_read(NULL, c->stream, 4096, server_read, c) != WEFT_OK) server_done(c);
 }
 
-static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream) {
+static void on_accept(void* user, weft_status status, const char* message, weft_stream_t* stream) {
   echo_world* w = user;
+  check_message(status, message, NULL, 0);
   if (status == WEFT_ERR_CANCELLED) {
     w->accept_cancelled++;
     return;
   }
   assert_int_equal(status, WEFT_OK);
-  assert_int_equal(weft_tcp_accept(w->listener, on_accept, w), WEFT_OK);
+  assert_int_equal(weft_tcp_accept(NULL, w->listener, on_accept, w), WEFT_OK);
   server_conn* c = malloc(sizeof *c);
   assert_non_null(c);
   c->world = w;
@@ -115,22 +119,25 @@ static void on_accept(void* user, weft_status status, weft_tcp_stream_t* stream)
 static void client_finish(client* c) {
   c->finished = 1;
   c->world->finished++;
-  assert_int_equal(weft_tcp_close(c->stream), WEFT_OK);
+  assert_int_equal(weft_stream_close(c->stream), WEFT_OK);
   check_done(c->world);
 }
 
 static void client_send(client* c);
 
-static void client_read(void* user, weft_status status, const void* bytes, size_t len);
+static void client_read(void* user, weft_status status, const char* message, const void* bytes,
+                        size_t len);
 
 static void client_read_more(client* c) {
-  assert_int_equal(weft_stream_read_exactly(weft_tcp_as_stream(c->stream), kMessageSize,
+  assert_int_equal(weft_stream_read_exactly(NULL, c->stream, kMessageSize,
                                             client_read, c),
                    WEFT_OK);
 }
 
-static void client_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void client_read(void* user, weft_status status, const char* message, const void* bytes,
+                        size_t len) {
   client* c = user;
+  check_message(status, message, NULL, 0);
   c->read_calls++;
   assert_int_equal(status, WEFT_OK);
   assert_int_equal(len, kMessageSize);
@@ -143,8 +150,9 @@ static void client_read(void* user, weft_status status, const void* bytes, size_
   }
 }
 
-static void client_written(void* user, weft_status status) {
+static void client_written(void* user, weft_status status, const char* message) {
   client* c = user;
+  check_message(status, message, NULL, 0);
   c->write_calls++;
   /* A client that leaves early may see its last write cancelled by close. */
   if (status != WEFT_OK && !(status == WEFT_ERR_CANCELLED && c->finished)) c->world->failures++;
@@ -153,12 +161,13 @@ static void client_written(void* user, weft_status status) {
 static void client_send(client* c) {
   for (int i = 0; i < kMessageSize; ++i) c->expected[i] = (char)('a' + (c->index + c->sent + i) % 26);
   c->sent++;
-  assert_int_equal(weft_tcp_write(c->stream, c->expected, kMessageSize, client_written, c), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, c->stream, c->expected, kMessageSize, client_written, c), WEFT_OK);
   client_read_more(c);
 }
 
-static void on_connect(void* user, weft_status status, weft_tcp_stream_t* stream) {
+static void on_connect(void* user, weft_status status, const char* message, weft_stream_t* stream) {
   client* c = user;
+  check_message(status, message, NULL, 0);
   c->connect_calls++;
   assert_int_equal(status, WEFT_OK);
   c->stream = stream;
@@ -172,13 +181,13 @@ static void test_io_stress__many_tcp_connections_echo(void** state) {
   w->loop = f->loop;
   assert_int_equal(weft_tcp_listen(&w->listener, f->loop, "127.0.0.1", 0, NULL), WEFT_OK);
   assert_int_equal(weft_tcp_listener_port(&w->port, w->listener), WEFT_OK);
-  assert_int_equal(weft_tcp_accept(w->listener, on_accept, w), WEFT_OK);
+  assert_int_equal(weft_tcp_accept(NULL, w->listener, on_accept, w), WEFT_OK);
   for (int i = 0; i < kClients; ++i) {
     client* c = &w->clients[i];
     c->world = w;
     c->index = i;
     c->leaves_early = i % 7 == 3;
-    assert_int_equal(weft_tcp_connect(f->loop, "127.0.0.1", w->port, 5000, on_connect, c), WEFT_OK);
+    assert_int_equal(weft_tcp_connect(NULL, f->loop, "127.0.0.1", w->port, WEFT_SEC(5), on_connect, c), WEFT_OK);
   }
   /* Every client finishes, then every server connection sees its client go. */
   for (int round = 0; round < 6 && !w->all_done; ++round) (void)run_until(f->loop, &w->all_done);
@@ -227,8 +236,10 @@ static void fill(file_job* j, int chunk, char* out) {
   for (int i = 0; i < kChunk; ++i) out[i] = (char)((j->index * 31 + chunk * 7 + i) & 0xFF);
 }
 
-static void on_file_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void on_file_read(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len) {
   file_job* j = user;
+  check_message(status, message, NULL, 0);
   j->read_calls++;
   assert_int_equal(status, WEFT_OK);
   assert_int_equal(len, kChunks * kChunk);
@@ -242,8 +253,9 @@ static void on_file_read(void* user, weft_status status, const void* bytes, size
   job_done(j);
 }
 
-static void on_file_written(void* user, weft_status status, uint64_t size) {
+static void on_file_written(void* user, weft_status status, const char* message, uint64_t size) {
   file_job* j = user;
+  check_message(status, message, NULL, 0);
   j->write_calls++;
   if (status == WEFT_ERR_CANCELLED) {
     j->writes_cancelled++;
@@ -252,12 +264,13 @@ static void on_file_written(void* user, weft_status status, uint64_t size) {
   assert_int_equal(status, WEFT_OK);
   assert_int_equal(size, kChunk);
   if (++j->writes_ok == kChunks) {
-    assert_int_equal(weft_file_read_at(j->file, 0, kChunks * kChunk + 100, on_file_read, j), WEFT_OK);
+    assert_int_equal(weft_file_read_at(NULL, j->file, 0, kChunks * kChunk + 100, on_file_read, j), WEFT_OK);
   }
 }
 
-static void on_file_open(void* user, weft_status status, weft_file_t* file) {
+static void on_file_open(void* user, weft_status status, const char* message, weft_file_t* file) {
   file_job* j = user;
+  check_message(status, message, NULL, 0);
   j->open_calls++;
   assert_int_equal(status, WEFT_OK);
   j->file = file;
@@ -265,7 +278,7 @@ static void on_file_open(void* user, weft_status status, weft_file_t* file) {
   /* All chunks at once, last first: several writes in flight per file. */
   for (int c = kChunks - 1; c >= 0; --c) {
     fill(j, c, chunk); /* copied during the call */
-    assert_int_equal(weft_file_write_at(file, (uint64_t)c * kChunk, chunk, kChunk, on_file_written, j),
+    assert_int_equal(weft_file_write_at(NULL, file, (uint64_t)c * kChunk, chunk, kChunk, on_file_written, j),
                      WEFT_OK);
   }
   if (j->closed_early) {
@@ -291,7 +304,7 @@ static void test_io_stress__many_files_at_once(void** state) {
     jobs[i].closed_early = i % 5 == 2;
     jobs[i].world = &world;
     snprintf(path, sizeof path, "%s/f%d", dir, i);
-    assert_int_equal(weft_file_open(f->loop, path, WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE, NULL,
+    assert_int_equal(weft_file_open(NULL, f->loop, path, WEFT_FILE_READ_WRITE | WEFT_FILE_CREATE, NULL,
                                     on_file_open, &jobs[i]),
                      WEFT_OK);
   }

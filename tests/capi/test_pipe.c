@@ -21,23 +21,11 @@
 
 #include "tests/capi/support.h"
 
-/* What a pipe accept/connect callback saw. */
-typedef struct stream_record {
-  int calls;
-  weft_status status;
-  weft_stream_t* stream;
-} stream_record;
-
-static void record_stream(void* user, weft_status status, weft_stream_t* stream) {
-  stream_record* r = user;
-  r->calls++;
-  r->status = status;
-  r->stream = stream;
-}
-
-static void never_called_stream(void* user, weft_status status, weft_stream_t* stream) {
+static void never_called_stream(void* user, weft_status status, const char* message,
+                                weft_stream_t* stream) {
   (void)user;
   (void)status;
+  (void)message;
   (void)stream;
   fail_msg("a callback of a failed call ran");
 }
@@ -80,20 +68,20 @@ static void test_pipe__pair_round_trip(void** state) {
   stream_pair_open(f, &a, &b);
   call_record written = {0};
   read_record at_b = {0}, at_a = {0}, end = {0};
-  assert_int_equal(weft_stream_write(a, "ping", 4, record_callback, &written), WEFT_OK);
-  assert_int_equal(weft_stream_read_exactly(b, 4, record_read, &at_b), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, a, "ping", 4, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 4, record_read, &at_b), WEFT_OK);
   assert_true(run_until(f->loop, &at_b.calls));
   assert_int_equal(at_b.status, WEFT_OK);
   assert_memory_equal(at_b.bytes, "ping", 4);
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(written.status, WEFT_OK);
   stream_write_text(b, "pong");
-  assert_int_equal(weft_stream_read_exactly(a, 4, record_read, &at_a), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, a, 4, record_read, &at_a), WEFT_OK);
   assert_true(run_until(f->loop, &at_a.calls));
   assert_memory_equal(at_a.bytes, "pong", 4);
   /* Closing one end is the end of the stream at the other. */
   assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_read(b, 16, record_read, &end), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, b, 16, record_read, &end), WEFT_OK);
   assert_true(run_until(f->loop, &end.calls));
   assert_int_equal(end.status, WEFT_ERR_END_OF_FILE);
   assert_int_equal(weft_stream_close(b), WEFT_OK);
@@ -129,8 +117,8 @@ static void test_pipe__unix_socket_round_trip(void** state) {
   assert_int_equal(weft_pipe_listener_path(NULL, 4, &length, listener), WEFT_ERR_INVALID_ARGUMENT);
 
   stream_record accepted = {0}, connected = {0};
-  assert_int_equal(weft_pipe_accept(listener, record_stream, &accepted), WEFT_OK);
-  assert_int_equal(weft_pipe_connect(f->loop, path, 5000, record_stream, &connected), WEFT_OK);
+  assert_int_equal(weft_pipe_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, path, WEFT_SEC(5), record_stream, &connected), WEFT_OK);
   assert_true(run_until(f->loop, &connected.calls));
   assert_true(run_until(f->loop, &accepted.calls));
   assert_int_equal(connected.status, WEFT_OK);
@@ -142,27 +130,27 @@ static void test_pipe__unix_socket_round_trip(void** state) {
 
   read_record request = {0}, reply = {0};
   stream_write_text(client, "ping\n");
-  assert_int_equal(weft_stream_read_until(server, "\n", 1, 64, record_read, &request), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, server, "\n", 1, 64, record_read, &request), WEFT_OK);
   assert_true(run_until(f->loop, &request.calls));
   assert_int_equal(request.status, WEFT_OK);
   assert_int_equal(request.len, 5);
   assert_memory_equal(request.bytes, "ping\n", 5);
   stream_write_text(server, "pong\n");
-  assert_int_equal(weft_stream_read_until(client, "\n", 1, 64, record_read, &reply), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, client, "\n", 1, 64, record_read, &reply), WEFT_OK);
   assert_true(run_until(f->loop, &reply.calls));
   assert_memory_equal(reply.bytes, "pong\n", 5);
 
   /* Half-close: the server sees the end and can still answer. */
   read_record end = {0}, still = {0};
   call_record shut = {0};
-  assert_int_equal(weft_stream_shutdown(client, record_callback, &shut), WEFT_OK);
-  assert_int_equal(weft_stream_read(server, 64, record_read, &end), WEFT_OK);
+  assert_int_equal(weft_stream_shutdown(NULL, client, record_callback, &shut), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, server, 64, record_read, &end), WEFT_OK);
   assert_true(run_until(f->loop, &end.calls));
   assert_int_equal(end.status, WEFT_ERR_END_OF_FILE);
   assert_true(run_until(f->loop, &shut.calls));
   assert_int_equal(shut.status, WEFT_OK);
   stream_write_text(server, "still here");
-  assert_int_equal(weft_stream_read_exactly(client, 10, record_read, &still), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, client, 10, record_read, &still), WEFT_OK);
   assert_true(run_until(f->loop, &still.calls));
   assert_int_equal(still.status, WEFT_OK);
   assert_memory_equal(still.bytes, "still here", 10);
@@ -189,7 +177,7 @@ static void test_pipe__unix_socket_errors(void** state) {
 
   /* Nothing at the path. */
   stream_record none = {0};
-  assert_int_equal(weft_pipe_connect(f->loop, missing, 5000, record_stream, &none), WEFT_OK);
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, missing, WEFT_SEC(5), record_stream, &none), WEFT_OK);
   assert_true(run_until(f->loop, &none.calls));
   assert_int_equal(none.status, WEFT_ERR_NOT_FOUND);
   assert_null(none.stream);
@@ -203,7 +191,7 @@ static void test_pipe__unix_socket_errors(void** state) {
   strcpy(address.sun_path, deaf);
   assert_int_equal(bind(fd, (struct sockaddr*)&address, sizeof address), 0);
   stream_record refused = {0};
-  assert_int_equal(weft_pipe_connect(f->loop, deaf, 5000, record_stream, &refused), WEFT_OK);
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, deaf, WEFT_SEC(5), record_stream, &refused), WEFT_OK);
   assert_true(run_until(f->loop, &refused.calls));
   assert_int_equal(refused.status, WEFT_ERR_CONNECTION_REFUSED);
   assert_null(refused.stream);
@@ -238,17 +226,17 @@ static void test_pipe__open(void** state) {
 
   call_record written = {0};
   read_record got = {0}, end = {0};
-  assert_int_equal(weft_stream_write(writer, "through a pipe", 14, record_callback, &written),
+  assert_int_equal(weft_stream_write(NULL, writer, "through a pipe", 14, record_callback, &written),
                    WEFT_OK);
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(written.status, WEFT_OK);
   /* Closing the stream closes its descriptor: the reader sees the end. */
   assert_int_equal(weft_stream_close(writer), WEFT_OK);
-  assert_int_equal(weft_stream_read_exactly(reader, 14, record_read, &got), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, reader, 14, record_read, &got), WEFT_OK);
   assert_true(run_until(f->loop, &got.calls));
   assert_int_equal(got.status, WEFT_OK);
   assert_memory_equal(got.bytes, "through a pipe", 14);
-  assert_int_equal(weft_stream_read(reader, 16, record_read, &end), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, reader, 16, record_read, &end), WEFT_OK);
   assert_true(run_until(f->loop, &end.calls));
   assert_int_equal(end.status, WEFT_ERR_END_OF_FILE);
   assert_int_equal(weft_stream_close(reader), WEFT_OK);
@@ -274,7 +262,7 @@ static void test_pipe__bad_input(void** state) {
   size_t size = 0;
 
   /* NULL handles. */
-  assert_int_equal(weft_pipe_accept(NULL, never_called_stream, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_pipe_accept(NULL, NULL, never_called_stream, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_pipe_listener_path(NULL, 0, &size, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_pipe_listener_close(NULL), WEFT_OK);
 
@@ -306,14 +294,19 @@ static void test_pipe__bad_input(void** state) {
   assert_int_equal(weft_pipe_listen(&listener, f->loop, "/tmp/x.sock", &options),
                    WEFT_ERR_INVALID_ARGUMENT);
   assert_null(listener);
-  assert_int_equal(weft_pipe_connect(f->loop, NULL, 0, never_called_stream, NULL),
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, NULL, 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_pipe_connect(f->loop, "", 0, never_called_stream, NULL),
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, "", 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_pipe_connect(f->loop, long_path, 0, never_called_stream, NULL),
+  assert_int_equal(weft_pipe_connect(NULL, f->loop, long_path, 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_pipe_connect(f->loop, "/tmp/x.sock", 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_pipe_connect(NULL, "/tmp/x.sock", 0, never_called_stream, NULL),
+  /* Callbacks may be NULL; a refused call leaves *out untouched. */
+  weft_future_t* untouched = (weft_future_t*)&untouched;
+  assert_int_equal(weft_pipe_connect(&untouched, f->loop, "", 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_pipe_connect(&untouched, f->loop, long_path, 0, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_true(untouched == (weft_future_t*)&untouched);
+  assert_int_equal(weft_pipe_connect(NULL, NULL, "/tmp/x.sock", 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_HANDLE);
 
   /* Wrong kinds: a stream is not a listener, a listener not a stream. */
@@ -322,21 +315,26 @@ static void test_pipe__bad_input(void** state) {
   char path[192];
   temp_dir_file(&dir, "s.sock", path, sizeof path);
   assert_int_equal(weft_pipe_listen(&listener, f->loop, path, NULL), WEFT_OK);
-  assert_int_equal(weft_stream_read_exactly((weft_stream_t*)listener, 1, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_exactly(NULL, (weft_stream_t*)listener, 1, never_called_read, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_stream_close((weft_stream_t*)listener), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_pipe_accept((weft_pipe_listener_t*)a, never_called_stream, NULL),
+  assert_int_equal(weft_pipe_accept(NULL, (weft_pipe_listener_t*)a, never_called_stream, NULL),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_pipe_listener_close((weft_pipe_listener_t*)a), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_pipe_pair(&out, &a, (weft_loop_t*)listener), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_pipe_accept(listener, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  /* A pipe stream is not a TCP stream. */
-  assert_int_equal(weft_tcp_close((weft_tcp_stream_t*)a), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_set_nodelay((weft_tcp_stream_t*)a, 1), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_pipe_accept(&untouched, (weft_pipe_listener_t*)a, NULL, NULL),
+                   WEFT_ERR_INVALID_HANDLE);
+  assert_true(untouched == (weft_future_t*)&untouched);
+  /* A pipe stream is a stream but not a TCP stream. */
+  weft_address address;
+  assert_int_equal(weft_tcp_set_nodelay(a, 1), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_set_keepalive(a, 1, WEFT_SEC(30)), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_local_address(&address, a), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_peer_address(&address, a), WEFT_ERR_INVALID_HANDLE);
 
   /* Stale handles after close. */
   assert_int_equal(weft_pipe_listener_close(listener), WEFT_OK);
-  assert_int_equal(weft_pipe_accept(listener, never_called_stream, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_pipe_accept(NULL, listener, never_called_stream, NULL), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_pipe_listener_path(NULL, 0, &size, listener), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_stream_close(a), WEFT_OK);
   assert_int_equal(weft_stream_close(b), WEFT_OK);
@@ -355,7 +353,7 @@ static void test_pipe__close_cancels_exactly_once(void** state) {
   stream_record accepts[3];
   memset(accepts, 0, sizeof accepts);
   for (int i = 0; i < 3; ++i) {
-    assert_int_equal(weft_pipe_accept(listener, record_stream, &accepts[i]), WEFT_OK);
+    assert_int_equal(weft_pipe_accept(NULL, listener, record_stream, &accepts[i]), WEFT_OK);
   }
   spin_loop(f->loop, 3);
 
@@ -372,7 +370,7 @@ static void test_pipe__close_cancels_exactly_once(void** state) {
    * fixture): exactly once, cancelled. */
   assert_int_equal(weft_pipe_listen(&listener, f->loop, path, NULL), WEFT_OK);
   stream_record accepting = {0};
-  assert_int_equal(weft_pipe_accept(listener, record_stream, &accepting), WEFT_OK);
+  assert_int_equal(weft_pipe_accept(NULL, listener, record_stream, &accepting), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
   assert_int_equal(accepting.calls, 1);
@@ -400,9 +398,9 @@ static void test_pipe__scope_destroy_ends_pipe_handles(void** state) {
   stream_record accepted = {0};
   read_record read = {0};
   call_record drained = {0};
-  assert_int_equal(weft_pipe_accept(listener, record_stream, &accepted), WEFT_OK);
-  assert_int_equal(weft_stream_read_until(a, "\n", 1, 64, record_read, &read), WEFT_OK);
-  assert_int_equal(weft_stream_drain(b, record_callback, &drained), WEFT_OK); /* completes soon */
+  assert_int_equal(weft_pipe_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, a, "\n", 1, 64, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_stream_drain(NULL, b, record_callback, &drained), WEFT_OK); /* completes soon */
 
   assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
   assert_int_equal(accepted.calls, 1);
@@ -429,7 +427,7 @@ static void test_pipe__cancelled_scope_takes_nothing_new(void** state) {
   weft_stream_t *a, *b;
   assert_int_equal(weft_pipe_pair(&a, &b, loop), WEFT_OK);
   read_record read = {0};
-  assert_int_equal(weft_stream_read_exactly(a, 4, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, a, 4, record_read, &read), WEFT_OK);
   assert_int_equal(weft_scope_cancel(scope), WEFT_OK);
   assert_int_equal(read.calls, 1);
   assert_int_equal(read.status, WEFT_ERR_CANCELLED);
@@ -439,7 +437,7 @@ static void test_pipe__cancelled_scope_takes_nothing_new(void** state) {
   weft_pipe_listener_t* listener = NULL;
   assert_int_equal(weft_pipe_pair(&c, &d, loop), WEFT_ERR_CLOSED);
   assert_int_equal(weft_pipe_listen(&listener, loop, "/tmp/weft-never.sock", NULL), WEFT_ERR_CLOSED);
-  assert_int_equal(weft_pipe_connect(loop, "/tmp/weft-never.sock", 0, never_called_stream, NULL),
+  assert_int_equal(weft_pipe_connect(NULL, loop, "/tmp/weft-never.sock", 0, never_called_stream, NULL),
                    WEFT_ERR_CLOSED);
   int fds[2];
   assert_int_equal(pipe(fds), 0);

@@ -23,7 +23,7 @@ static void test_stream__read_exactly(void** state) {
 
   /* Eleven bytes in two writes arrive as one read of exactly eleven. */
   read_record got = {0};
-  assert_int_equal(weft_stream_read_exactly(b, 11, record_read, &got), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 11, record_read, &got), WEFT_OK);
   stream_write_text(a, "hel");
   spin_loop(f->loop, 5);
   assert_int_equal(got.calls, 0); /* 3 of 11: still waiting */
@@ -34,7 +34,7 @@ static void test_stream__read_exactly(void** state) {
   assert_memory_equal(got.bytes, "hello world", 11);
   /* The rest stays buffered for the next read. */
   read_record rest = {0};
-  assert_int_equal(weft_stream_read_exactly(b, 2, record_read, &rest), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 2, record_read, &rest), WEFT_OK);
   assert_true(run_until(f->loop, &rest.calls));
   assert_int_equal(rest.status, WEFT_OK);
   assert_int_equal(rest.len, 2);
@@ -44,7 +44,7 @@ static void test_stream__read_exactly(void** state) {
   read_record short_read = {0}, left = {0}, end = {0};
   stream_write_text(a, "abc");
   assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_read_exactly(b, 10, record_read, &short_read), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 10, record_read, &short_read), WEFT_OK);
   assert_true(run_until(f->loop, &short_read.calls));
   assert_int_equal(short_read.status, WEFT_ERR_END_OF_FILE);
   assert_int_equal(short_read.len, 0);
@@ -52,12 +52,12 @@ static void test_stream__read_exactly(void** state) {
   size_t buffered = 0;
   assert_int_equal(weft_stream_read_buffered(&buffered, b), WEFT_OK);
   assert_int_equal(buffered, 3);
-  assert_int_equal(weft_stream_read(b, 64, record_read, &left), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, b, 64, record_read, &left), WEFT_OK);
   assert_true(run_until(f->loop, &left.calls));
   assert_int_equal(left.status, WEFT_OK);
   assert_int_equal(left.len, 3);
   assert_memory_equal(left.bytes, "abc", 3);
-  assert_int_equal(weft_stream_read_exactly(b, 1, record_read, &end), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 1, record_read, &end), WEFT_OK);
   assert_true(run_until(f->loop, &end.calls));
   assert_int_equal(end.status, WEFT_ERR_END_OF_FILE);
 
@@ -74,12 +74,12 @@ static void test_stream__read_until(void** state) {
   /* Two lines in one write: one line per read, the delimiter included. */
   read_record first = {0}, second = {0};
   stream_write_text(a, "line one\nline two\n");
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 64, record_read, &first), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 64, record_read, &first), WEFT_OK);
   assert_true(run_until(f->loop, &first.calls));
   assert_int_equal(first.status, WEFT_OK);
   assert_int_equal(first.len, 9);
   assert_memory_equal(first.bytes, "line one\n", 9);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 64, record_read, &second), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 64, record_read, &second), WEFT_OK);
   assert_true(run_until(f->loop, &second.calls));
   assert_int_equal(second.len, 9);
   assert_memory_equal(second.bytes, "line two\n", 9);
@@ -87,17 +87,17 @@ static void test_stream__read_until(void** state) {
   /* A two-byte delimiter split across writes, and one with a NUL in it. */
   read_record crlf = {0}, nul = {0};
   char delimiter[2] = {'\r', '\n'};
-  assert_int_equal(weft_stream_read_until(b, delimiter, 2, 64, record_read, &crlf), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, delimiter, 2, 64, record_read, &crlf), WEFT_OK);
   stream_write_text(a, "GET /\r");
   spin_loop(f->loop, 5);
   assert_int_equal(crlf.calls, 0);
   stream_write_text(a, "\nx");
-  assert_int_equal(weft_stream_write(a, "x\0y|", 4, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, a, "x\0y|", 4, NULL, NULL), WEFT_OK);
   assert_true(run_until(f->loop, &crlf.calls));
   assert_int_equal(crlf.status, WEFT_OK);
   assert_int_equal(crlf.len, 7);
   assert_memory_equal(crlf.bytes, "GET /\r\n", 7);
-  assert_int_equal(weft_stream_read_until(b, "\0y", 2, 64, record_read, &nul), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\0y", 2, 64, record_read, &nul), WEFT_OK);
   assert_true(run_until(f->loop, &nul.calls));
   assert_int_equal(nul.status, WEFT_OK);
   assert_int_equal(nul.len, 4); /* "x" (the rest of "\nx"), then "x\0y" */
@@ -107,13 +107,13 @@ static void test_stream__read_until(void** state) {
   read_record too_long = {0}, kept = {0};
   size_t buffered = 0;
   stream_write_text(a, "0123456789");
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 8, record_read, &too_long), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 8, record_read, &too_long), WEFT_OK);
   assert_true(run_until(f->loop, &too_long.calls));
   assert_int_equal(too_long.status, WEFT_ERR_MESSAGE_TOO_LONG);
   assert_int_equal(too_long.len, 0);
   assert_int_equal(weft_stream_read_buffered(&buffered, b), WEFT_OK);
   assert_int_equal(buffered, 11); /* "|0123456789" */
-  assert_int_equal(weft_stream_read_exactly(b, 11, record_read, &kept), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 11, record_read, &kept), WEFT_OK);
   assert_true(run_until(f->loop, &kept.calls));
   assert_int_equal(kept.status, WEFT_OK);
   assert_memory_equal(kept.bytes, "|0123456789", 11);
@@ -121,11 +121,11 @@ static void test_stream__read_until(void** state) {
   /* A delimiter that comes, but past max, is too long as well. */
   read_record late = {0};
   stream_write_text(a, "abcdef\n");
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 6, record_read, &late), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 6, record_read, &late), WEFT_OK);
   assert_true(run_until(f->loop, &late.calls));
   assert_int_equal(late.status, WEFT_ERR_MESSAGE_TOO_LONG);
   read_record exact_fit = {0};
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 7, record_read, &exact_fit), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 7, record_read, &exact_fit), WEFT_OK);
   assert_true(run_until(f->loop, &exact_fit.calls));
   assert_int_equal(exact_fit.status, WEFT_OK);
   assert_int_equal(exact_fit.len, 7);
@@ -133,8 +133,8 @@ static void test_stream__read_until(void** state) {
   /* The stream ends before a delimiter: END_OF_FILE. */
   read_record unterminated = {0};
   stream_write_text(a, "partial");
-  assert_int_equal(weft_stream_shutdown(a, NULL, NULL), WEFT_OK);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 64, record_read, &unterminated), WEFT_OK);
+  assert_int_equal(weft_stream_shutdown(NULL, a, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 64, record_read, &unterminated), WEFT_OK);
   assert_true(run_until(f->loop, &unterminated.calls));
   assert_int_equal(unterminated.status, WEFT_ERR_END_OF_FILE);
   assert_int_equal(unterminated.len, 0);
@@ -154,8 +154,10 @@ typedef struct sink {
   weft_status status;
 } sink;
 
-static void sink_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void sink_read(void* user, weft_status status, const char* message, const void* bytes,
+                      size_t len) {
   sink* s = user;
+  check_message(status, message, NULL, 0);
   if (status != WEFT_OK) {
     s->status = status;
     s->done = 1;
@@ -170,7 +172,7 @@ static void sink_read(void* user, weft_status status, const void* bytes, size_t 
     s->done = 1;
     return;
   }
-  assert_int_equal(weft_stream_read(s->stream, 65536, sink_read, s), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, s->stream, 65536, sink_read, s), WEFT_OK);
 }
 
 /* What a drain saw: its status and the queue at that moment. */
@@ -181,8 +183,9 @@ typedef struct drain_record {
   size_t queued;
 } drain_record;
 
-static void record_drain(void* user, weft_status status) {
+static void record_drain(void* user, weft_status status, const char* message) {
   drain_record* d = user;
+  check_message(status, message, NULL, 0);
   d->calls++;
   d->status = status;
   assert_int_equal(weft_stream_write_buffered(&d->queued, d->stream), WEFT_OK);
@@ -201,7 +204,7 @@ static void test_stream__drain_waits_for_a_slow_reader(void** state) {
 
   /* Nothing queued: the drain completes at once, but from a loop run. */
   drain_record idle = {writer, 0, WEFT_OK, 0};
-  assert_int_equal(weft_stream_drain(writer, record_drain, &idle), WEFT_OK);
+  assert_int_equal(weft_stream_drain(NULL, writer, record_drain, &idle), WEFT_OK);
   assert_int_equal(idle.calls, 0);
   assert_true(run_until(f->loop, &idle.calls));
   assert_int_equal(idle.status, WEFT_OK);
@@ -213,7 +216,7 @@ static void test_stream__drain_waits_for_a_slow_reader(void** state) {
   memset(writes, 0, sizeof writes);
   for (int c = 0; c < kChunks; ++c) {
     for (size_t i = 0; i < kChunk; ++i) chunk[i] = (unsigned char)(((size_t)c * kChunk + i) * 7);
-    assert_int_equal(weft_stream_write(writer, chunk, kChunk, record_callback, &writes[c]), WEFT_OK);
+    assert_int_equal(weft_stream_write(NULL, writer, chunk, kChunk, record_callback, &writes[c]), WEFT_OK);
   }
   free(chunk);
   spin_loop(f->loop, 5);
@@ -222,7 +225,7 @@ static void test_stream__drain_waits_for_a_slow_reader(void** state) {
   assert_true(queued > limits.write_high_water); /* the kernel took far less than 4 MiB */
 
   drain_record drained = {writer, 0, WEFT_OK, 0};
-  assert_int_equal(weft_stream_drain(writer, record_drain, &drained), WEFT_OK);
+  assert_int_equal(weft_stream_drain(NULL, writer, record_drain, &drained), WEFT_OK);
   spin_loop(f->loop, 20);
   assert_int_equal(drained.calls, 0); /* the reader has not read */
   assert_int_equal(weft_stream_write_buffered(&queued, writer), WEFT_OK);
@@ -231,7 +234,7 @@ static void test_stream__drain_waits_for_a_slow_reader(void** state) {
   /* The reader reads: the queue goes down, the drain completes at or below
    * the low-water mark, and everything arrives in order. */
   sink s = {reader, 0, (size_t)kChunk * kChunks, 0, 0, 0, WEFT_OK};
-  assert_int_equal(weft_stream_read(reader, 65536, sink_read, &s), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, reader, 65536, sink_read, &s), WEFT_OK);
   assert_true(run_until(f->loop, &drained.calls));
   assert_int_equal(drained.status, WEFT_OK);
   assert_true(drained.queued <= limits.write_low_water);
@@ -268,42 +271,55 @@ static void test_stream__bad_input(void** state) {
   size_t size = 0;
 
   /* NULL handles. */
-  assert_int_equal(weft_stream_read_exactly(NULL, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_stream_read_until(NULL, "\n", 1, 8, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_exactly(NULL, NULL, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_read_until(NULL, NULL, "\n", 1, 8, never_called_read, NULL),
                    WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_stream_drain(NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_drain(NULL, NULL, never_called, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_stream_write_buffered(&size, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_stream_read_buffered(&size, NULL), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_stream_set_limits(NULL, NULL), WEFT_ERR_INVALID_HANDLE);
 
   /* Bad arguments. */
-  assert_int_equal(weft_stream_read_exactly(b, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_exactly(b, WEFT_STREAM_READ_MAX + 1, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, WEFT_STREAM_READ_MAX + 1, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_exactly(b, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_until(b, NULL, 1, 8, never_called_read, NULL),
+  /* Callbacks may be NULL; a refused call leaves *out untouched. */
+  weft_future_t* untouched = (weft_future_t*)&untouched;
+  assert_int_equal(weft_stream_read_exactly(&untouched, b, 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_exactly(&untouched, b, WEFT_STREAM_READ_MAX + 1, NULL, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_until(b, "\n", 0, 8, never_called_read, NULL),
+  assert_int_equal(weft_stream_read(&untouched, b, 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_until(NULL, b, NULL, 1, 8, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 0, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 0, 8, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, WEFT_STREAM_READ_MAX + 1, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 0, never_called_read, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 8, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_stream_drain(b, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, WEFT_STREAM_READ_MAX + 1, never_called_read, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_until(&untouched, b, NULL, 1, 8, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read_until(&untouched, b, "\n", 1, 0, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_write(&untouched, b, NULL, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_drain(&untouched, NULL, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_shutdown(&untouched, NULL, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_true(untouched == (weft_future_t*)&untouched);
   assert_int_equal(weft_stream_write_buffered(NULL, b), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_stream_read_buffered(NULL, b), WEFT_ERR_INVALID_ARGUMENT);
 
   /* One read at a time, whichever kind. */
   read_record pending = {0};
-  assert_int_equal(weft_stream_read(b, 8, record_read, &pending), WEFT_OK);
-  assert_int_equal(weft_stream_read_exactly(b, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 8, never_called_read, NULL),
+  assert_int_equal(weft_stream_read(NULL, b, 8, record_read, &pending), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 8, never_called_read, NULL),
                    WEFT_ERR_INVALID_STATE);
-  assert_int_equal(weft_stream_read(b, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_stream_read(NULL, b, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_stream_read(&untouched, b, 8, NULL, NULL), WEFT_ERR_INVALID_STATE);
+  assert_true(untouched == (weft_future_t*)&untouched);
   /* A drain is not a read. */
   call_record drained = {0};
-  assert_int_equal(weft_stream_drain(b, record_callback, &drained), WEFT_OK);
+  assert_int_equal(weft_stream_drain(NULL, b, record_callback, &drained), WEFT_OK);
 
   /* Stale handles after close. */
   assert_int_equal(weft_stream_close(b), WEFT_OK);
@@ -311,10 +327,12 @@ static void test_stream__bad_input(void** state) {
   assert_int_equal(pending.status, WEFT_ERR_CANCELLED);
   assert_int_equal(drained.calls, 1);
   assert_int_equal(drained.status, WEFT_ERR_CANCELLED);
-  assert_int_equal(weft_stream_read_exactly(b, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_stream_read_until(b, "\n", 1, 8, never_called_read, NULL),
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_read_until(NULL, b, "\n", 1, 8, never_called_read, NULL),
                    WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_stream_drain(b, never_called, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_drain(NULL, b, never_called, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_read(&untouched, b, 1, NULL, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_true(untouched == (weft_future_t*)&untouched);
   assert_int_equal(weft_stream_write_buffered(&size, b), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_stream_set_limits(b, NULL), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_stream_close(a), WEFT_OK);
@@ -336,10 +354,10 @@ static void test_stream__close_cancels_exactly_once(void** state) {
   assert_non_null(big);
   call_record written = {0}, drained = {0};
   read_record line = {0};
-  assert_int_equal(weft_stream_write(a, big, size, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, a, big, size, record_callback, &written), WEFT_OK);
   free(big);
-  assert_int_equal(weft_stream_drain(a, record_callback, &drained), WEFT_OK);
-  assert_int_equal(weft_stream_read_until(a, "\n", 1, 64, record_read, &line), WEFT_OK);
+  assert_int_equal(weft_stream_drain(NULL, a, record_callback, &drained), WEFT_OK);
+  assert_int_equal(weft_stream_read_until(NULL, a, "\n", 1, 64, record_read, &line), WEFT_OK);
   spin_loop(f->loop, 3);
   assert_int_equal(written.calls + drained.calls + line.calls, 0);
 
@@ -356,7 +374,7 @@ static void test_stream__close_cancels_exactly_once(void** state) {
   /* A pending read ends with the runtime (destroyed here, not by the
    * fixture): exactly once, cancelled. */
   read_record reading = {0};
-  assert_int_equal(weft_stream_read_exactly(b, 8, record_read, &reading), WEFT_OK);
+  assert_int_equal(weft_stream_read_exactly(NULL, b, 8, record_read, &reading), WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
   assert_int_equal(reading.calls, 1);
@@ -374,7 +392,7 @@ static void* call_from_another_thread(void* arg) {
   thread_call* call = arg;
   size_t size = 0;
   call->buffered = weft_stream_write_buffered(&size, call->stream);
-  call->drain = weft_stream_drain(call->stream, never_called, NULL);
+  call->drain = weft_stream_drain(NULL, call->stream, never_called, NULL);
   return NULL;
 }
 
@@ -406,9 +424,9 @@ static void test_stream__write_to_a_closed_peer_is_a_broken_pipe(void** state) {
   stream_pair_open(f, &a, &b);
   assert_int_equal(weft_stream_close(b), WEFT_OK);
   call_record first = {0}, second = {0};
-  assert_int_equal(weft_stream_write(a, "x", 1, record_callback, &first), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, a, "x", 1, record_callback, &first), WEFT_OK);
   assert_true(run_until(f->loop, &first.calls));
-  assert_int_equal(weft_stream_write(a, "y", 1, record_callback, &second), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, a, "y", 1, record_callback, &second), WEFT_OK);
   assert_true(run_until(f->loop, &second.calls));
   assert_int_equal(first.status, WEFT_ERR_BROKEN_PIPE);
   assert_int_equal(second.status, WEFT_ERR_BROKEN_PIPE);

@@ -24,13 +24,13 @@ static void test_tcp__echo_round_trip(void** state) {
   fixture* f = FIXTURE(state);
   uint16_t port = 0;
   weft_tcp_listener_t* listener = tcp_listen_loopback(f, &port);
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
 
   call_record written = {0};
   read_record at_server = {0};
-  assert_int_equal(weft_tcp_write(client, "hello", 5, record_callback, &written), WEFT_OK);
-  assert_int_equal(weft_tcp_read(server, 64, record_read, &at_server), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, client, "hello", 5, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, server, 64, record_read, &at_server), WEFT_OK);
   assert_true(run_until(f->loop, &at_server.calls));
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(written.status, WEFT_OK);
@@ -42,32 +42,34 @@ static void test_tcp__echo_round_trip(void** state) {
   /* Echo it back, then half-close: the client reads it, then end of stream. */
   read_record at_client = {0}, end = {0};
   call_record shut = {0};
-  assert_int_equal(weft_tcp_write(server, at_server.bytes, at_server.len, NULL, NULL), WEFT_OK);
-  assert_int_equal(weft_tcp_shutdown(server, record_callback, &shut), WEFT_OK);
-  assert_int_equal(weft_tcp_read(client, 64, record_read, &at_client), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, server, at_server.bytes, at_server.len, NULL, NULL), WEFT_OK);
+  assert_int_equal(weft_stream_shutdown(NULL, server, record_callback, &shut), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, client, 64, record_read, &at_client), WEFT_OK);
   assert_true(run_until(f->loop, &at_client.calls));
   assert_int_equal(at_client.status, WEFT_OK);
   assert_int_equal(at_client.len, 5);
   assert_memory_equal(at_client.bytes, "hello", 5);
-  assert_int_equal(weft_tcp_read(client, 64, record_read, &end), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, client, 64, record_read, &end), WEFT_OK);
   assert_true(run_until(f->loop, &end.calls));
   assert_int_equal(end.status, WEFT_ERR_END_OF_FILE);
   assert_int_equal(end.len, 0);
   assert_true(run_until(f->loop, &shut.calls));
   assert_int_equal(shut.status, WEFT_OK);
 
-  assert_int_equal(weft_tcp_close(client), WEFT_OK);
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
-  assert_int_equal(weft_tcp_close(client), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_close(client), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(written.calls, 1);
   assert_int_equal(shut.calls, 1);
 }
 
-static void never_called_stream(void* user, weft_status status, weft_tcp_stream_t* stream) {
+static void never_called_stream(void* user, weft_status status, const char* message,
+                                weft_stream_t* stream) {
   (void)user;
   (void)status;
+  (void)message;
   (void)stream;
   fail_msg("a callback of a failed call ran");
 }
@@ -90,45 +92,54 @@ static void test_tcp__bad_input(void** state) {
   assert_int_equal(weft_tcp_listen(&listener, f->loop, "127.0.0.1", 0, &negative),
                    WEFT_ERR_INVALID_ARGUMENT);
   assert_null(listener);
-  assert_int_equal(weft_tcp_connect(f->loop, NULL, 1, 0, never_called_stream, NULL),
+  assert_int_equal(weft_tcp_connect(NULL, f->loop, NULL, 1, 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_tcp_connect(f->loop, "127.0.0.1", 1, 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_tcp_connect(f->loop, "not an address", 1, 0, never_called_stream, NULL),
+  assert_int_equal(weft_tcp_connect(NULL, f->loop, "not an address", 1, 0, never_called_stream, NULL),
                    WEFT_ERR_INVALID_ARGUMENT);
+  /* A callback may be NULL now; a refused call leaves *out untouched. */
+  weft_future_t* untouched = (weft_future_t*)&untouched;
+  assert_int_equal(weft_tcp_connect(&untouched, f->loop, "not an address", 1, 0, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_tcp_connect(&untouched, f->loop, NULL, 1, 0, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  assert_true(untouched == (weft_future_t*)&untouched);
 
   /* NULL and wrong-kind handles. */
   assert_int_equal(weft_tcp_listener_port(&port, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_accept(NULL, never_called_stream, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_read(NULL, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_write(NULL, "x", 1, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_shutdown(NULL, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_close(NULL), WEFT_OK);
+  assert_int_equal(weft_tcp_accept(NULL, NULL, never_called_stream, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_read(NULL, NULL, 1, never_called_read, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_write(NULL, NULL, "x", 1, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_shutdown(NULL, NULL, NULL, NULL), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_stream_close(NULL), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(NULL), WEFT_OK);
   listener = tcp_listen_loopback(f, &port);
-  assert_int_equal(weft_tcp_read((weft_tcp_stream_t*)listener, 1, never_called_read, NULL),
+  assert_int_equal(weft_stream_read(NULL, (weft_stream_t*)listener, 1, never_called_read, NULL),
                    WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_close((weft_tcp_stream_t*)listener), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_accept(listener, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_close((weft_stream_t*)listener), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_accept(&untouched, (weft_tcp_listener_t*)f->loop, NULL, NULL),
+                   WEFT_ERR_INVALID_HANDLE);
+  assert_true(untouched == (weft_future_t*)&untouched);
 
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
-  assert_int_equal(weft_tcp_read(client, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_tcp_read(client, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_tcp_write(client, NULL, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read(NULL, client, 0, never_called_read, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_int_equal(weft_stream_read(&untouched, client, 0, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
+  assert_true(untouched == (weft_future_t*)&untouched);
+  assert_int_equal(weft_stream_write(NULL, client, NULL, 1, NULL, NULL), WEFT_ERR_INVALID_ARGUMENT);
   read_record pending = {0};
-  assert_int_equal(weft_tcp_read(client, 8, record_read, &pending), WEFT_OK);
-  assert_int_equal(weft_tcp_read(client, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
+  assert_int_equal(weft_stream_read(NULL, client, 8, record_read, &pending), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, client, 8, never_called_read, NULL), WEFT_ERR_INVALID_STATE);
 
   /* Stale handles after close. */
-  assert_int_equal(weft_tcp_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
   assert_int_equal(pending.calls, 1);
   assert_int_equal(pending.status, WEFT_ERR_CANCELLED);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
-  assert_int_equal(weft_tcp_read(client, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_write(client, "x", 1, NULL, NULL), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_accept(listener, never_called_stream, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_read(NULL, client, 1, never_called_read, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_write(NULL, client, "x", 1, NULL, NULL), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_tcp_accept(NULL, listener, never_called_stream, NULL), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_tcp_listener_port(&port, listener), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(pending.calls, 1);
 }
@@ -137,18 +148,18 @@ static void test_tcp__close_cancels_pending_operations_exactly_once(void** state
   fixture* f = FIXTURE(state);
   uint16_t port = 0;
   weft_tcp_listener_t* listener = tcp_listen_loopback(f, &port);
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
 
-  tcp_stream_record accepts[3];
+  stream_record accepts[3];
   memset(accepts, 0, sizeof(accepts));
   for (int i = 0; i < 3; ++i) {
-    assert_int_equal(weft_tcp_accept(listener, record_tcp_stream, &accepts[i]), WEFT_OK);
+    assert_int_equal(weft_tcp_accept(NULL, listener, record_stream, &accepts[i]), WEFT_OK);
   }
   read_record read = {0};
   call_record shut = {0};
-  assert_int_equal(weft_tcp_read(server, 8, record_read, &read), WEFT_OK);
-  assert_int_equal(weft_tcp_shutdown(server, record_callback, &shut), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, server, 8, record_read, &read), WEFT_OK);
+  assert_int_equal(weft_stream_shutdown(NULL, server, record_callback, &shut), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
 
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
@@ -157,7 +168,7 @@ static void test_tcp__close_cancels_pending_operations_exactly_once(void** state
     assert_int_equal(accepts[i].status, WEFT_ERR_CANCELLED);
     assert_null(accepts[i].stream);
   }
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(read.calls, 1);
   assert_int_equal(read.status, WEFT_ERR_CANCELLED);
   /* The shutdown may have completed before the close. */
@@ -170,9 +181,9 @@ static void test_tcp__close_cancels_pending_operations_exactly_once(void** state
   /* The client's pending read and a pending connect end with the runtime
    * (the fixture's teardown destroys it): exactly once, cancelled. */
   read_record client_read = {0};
-  tcp_stream_record connecting = {0};
-  assert_int_equal(weft_tcp_read(client, 8, record_read, &client_read), WEFT_OK);
-  assert_int_equal(weft_tcp_connect(f->loop, "127.0.0.1", port, 0, record_tcp_stream, &connecting),
+  stream_record connecting = {0};
+  assert_int_equal(weft_stream_read(NULL, client, 8, record_read, &client_read), WEFT_OK);
+  assert_int_equal(weft_tcp_connect(NULL, f->loop, "127.0.0.1", port, 0, record_stream, &connecting),
                    WEFT_OK);
   assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
   f->runtime = NULL;
@@ -194,8 +205,8 @@ static void test_tcp__scope_destroy_ends_its_handles(void** state) {
   assert_int_equal(weft_scope_loop(&loop, scope), WEFT_OK);
   weft_tcp_listener_t* listener = NULL;
   assert_int_equal(weft_tcp_listen(&listener, loop, "127.0.0.1", 0, NULL), WEFT_OK);
-  tcp_stream_record accepted = {0};
-  assert_int_equal(weft_tcp_accept(listener, record_tcp_stream, &accepted), WEFT_OK);
+  stream_record accepted = {0};
+  assert_int_equal(weft_tcp_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
   int listed = 0;
   assert_int_equal(weft_scope_list(scope, count_accepts, &listed), WEFT_OK);
   assert_int_equal(listed, 1);
@@ -234,25 +245,29 @@ static void test_tcp__loop_thread_only(void** state) {
  * cancelled inside that call, and the accepted stream is the callback's. */
 typedef struct closing_accept {
   weft_tcp_listener_t* listener;
-  tcp_stream_record first;
-  tcp_stream_record second;
+  stream_record first;
+  stream_record second;
 } closing_accept;
 
-static void accept_then_close(void* user, weft_status status, weft_tcp_stream_t* stream) {
+static void accept_then_close(void* user, weft_status status, const char* message,
+                              weft_stream_t* stream) {
   closing_accept* c = user;
-  record_tcp_stream(&c->first, status, stream);
+  record_stream(&c->first, status, message, stream);
   assert_int_equal(weft_tcp_listener_close(c->listener), WEFT_OK);
   assert_int_equal(c->second.calls, 1); /* inside the close */
   assert_int_equal(c->second.status, WEFT_ERR_CANCELLED);
 }
 
 /* A read callback that closes its own stream. */
-static void read_then_close(void* user, weft_status status, const void* bytes, size_t len) {
-  weft_tcp_stream_t** stream = user;
+static void read_then_close(void* user, weft_status status, const char* message, const void* bytes,
+                            size_t len) {
+  weft_stream_t** stream = user;
   (void)bytes;
   (void)len;
   assert_int_equal(status, WEFT_ERR_END_OF_FILE); /* the peer closed */
-  assert_int_equal(weft_tcp_close(*stream), WEFT_OK);
+  assert_non_null(message);
+  assert_true(message[0] != '\0');
+  assert_int_equal(weft_stream_close(*stream), WEFT_OK);
   *stream = NULL;
 }
 
@@ -262,19 +277,19 @@ static void test_tcp__callbacks_may_close_their_own_handles(void** state) {
   closing_accept c;
   memset(&c, 0, sizeof(c));
   c.listener = tcp_listen_loopback(f, &port);
-  assert_int_equal(weft_tcp_accept(c.listener, accept_then_close, &c), WEFT_OK);
-  assert_int_equal(weft_tcp_accept(c.listener, record_tcp_stream, &c.second), WEFT_OK);
-  tcp_stream_record connected = {0};
+  assert_int_equal(weft_tcp_accept(NULL, c.listener, accept_then_close, &c), WEFT_OK);
+  assert_int_equal(weft_tcp_accept(NULL, c.listener, record_stream, &c.second), WEFT_OK);
+  stream_record connected = {0};
   assert_int_equal(
-      weft_tcp_connect(f->loop, "127.0.0.1", port, 5000, record_tcp_stream, &connected), WEFT_OK);
+      weft_tcp_connect(NULL, f->loop, "127.0.0.1", port, WEFT_SEC(5), record_stream, &connected), WEFT_OK);
   assert_true(run_until(f->loop, &c.first.calls));
   assert_true(run_until(f->loop, &connected.calls));
   assert_int_equal(c.first.status, WEFT_OK);
   assert_int_equal(connected.status, WEFT_OK);
 
-  weft_tcp_stream_t* server = c.first.stream;
-  assert_int_equal(weft_tcp_read(server, 16, read_then_close, &server), WEFT_OK);
-  assert_int_equal(weft_tcp_close(connected.stream), WEFT_OK);
+  weft_stream_t* server = c.first.stream;
+  assert_int_equal(weft_stream_read(NULL, server, 16, read_then_close, &server), WEFT_OK);
+  assert_int_equal(weft_stream_close(connected.stream), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_null(server);
   assert_int_equal(c.first.calls, 1);
@@ -283,7 +298,7 @@ static void test_tcp__callbacks_may_close_their_own_handles(void** state) {
 
 /* What a bulk reader collected. */
 typedef struct bulk {
-  weft_tcp_stream_t* stream;
+  weft_stream_t* stream;
   unsigned char* data;
   size_t len;
   size_t want;
@@ -291,8 +306,10 @@ typedef struct bulk {
   weft_status status;
 } bulk;
 
-static void bulk_read(void* user, weft_status status, const void* bytes, size_t len) {
+static void bulk_read(void* user, weft_status status, const char* message, const void* bytes,
+                      size_t len) {
   bulk* b = user;
+  check_message(status, message, NULL, 0);
   if (status != WEFT_OK) {
     b->status = status;
     b->done = 1;
@@ -305,14 +322,14 @@ static void bulk_read(void* user, weft_status status, const void* bytes, size_t 
     b->done = 1;
     return;
   }
-  assert_int_equal(weft_tcp_read(b->stream, 65536, bulk_read, b), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, b->stream, 65536, bulk_read, b), WEFT_OK);
 }
 
 static void test_tcp__a_large_write_arrives_whole_and_in_order(void** state) {
   fixture* f = FIXTURE(state);
   uint16_t port = 0;
   weft_tcp_listener_t* listener = tcp_listen_loopback(f, &port);
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
 
   const size_t size = 4 << 20; /* more than the kernel takes at once */
@@ -322,10 +339,10 @@ static void test_tcp__a_large_write_arrives_whole_and_in_order(void** state) {
   assert_non_null(received);
   for (size_t i = 0; i < size; ++i) sent[i] = (unsigned char)(i * 131 + (i >> 12));
   call_record written = {0};
-  assert_int_equal(weft_tcp_write(client, sent, size, record_callback, &written), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, client, sent, size, record_callback, &written), WEFT_OK);
   memset(sent, 0, size); /* copied during the call: clearing it now changes nothing */
   bulk b = {server, received, 0, size, 0, WEFT_OK};
-  assert_int_equal(weft_tcp_read(server, 65536, bulk_read, &b), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, server, 65536, bulk_read, &b), WEFT_OK);
   assert_true(run_until(f->loop, &b.done));
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(b.status, WEFT_OK);
@@ -335,8 +352,8 @@ static void test_tcp__a_large_write_arrives_whole_and_in_order(void** state) {
   assert_memory_equal(received, sent, size);
   free(sent);
   free(received);
-  assert_int_equal(weft_tcp_close(client), WEFT_OK);
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
 }
 
@@ -346,15 +363,15 @@ static void test_tcp__a_tcp_stream_is_a_stream(void** state) {
   fixture* f = FIXTURE(state);
   uint16_t port = 0;
   weft_tcp_listener_t* listener = tcp_listen_loopback(f, &port);
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
 
   call_record written = {0};
   read_record at_server = {0}, second = {0};
-  assert_int_equal(weft_stream_write(weft_tcp_as_stream(client), "ping", 4, record_callback, &written),
+  assert_int_equal(weft_stream_write(NULL, client, "ping", 4, record_callback, &written),
                    WEFT_OK);
-  assert_int_equal(weft_stream_read(weft_tcp_as_stream(server), 64, record_read, &at_server), WEFT_OK);
-  assert_int_equal(weft_stream_read(weft_tcp_as_stream(server), 64, record_read, &second),
+  assert_int_equal(weft_stream_read(NULL, server, 64, record_read, &at_server), WEFT_OK);
+  assert_int_equal(weft_stream_read(NULL, server, 64, record_read, &second),
                    WEFT_ERR_INVALID_STATE);
   assert_true(run_until(f->loop, &at_server.calls));
   assert_int_equal(at_server.status, WEFT_OK);
@@ -363,12 +380,12 @@ static void test_tcp__a_tcp_stream_is_a_stream(void** state) {
   assert_true(run_until(f->loop, &written.calls));
   assert_int_equal(written.status, WEFT_OK);
 
-  assert_int_equal(weft_stream_read((weft_stream_t*)listener, 64, record_read, &second),
+  assert_int_equal(weft_stream_read(NULL, (weft_stream_t*)listener, 64, record_read, &second),
                    WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(second.calls, 0);
-  assert_int_equal(weft_stream_close(weft_tcp_as_stream(client)), WEFT_OK);
-  assert_int_equal(weft_tcp_close(client), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
 }
 
@@ -376,37 +393,41 @@ static void test_tcp__socket_options(void** state) {
   fixture* f = FIXTURE(state);
   uint16_t port = 0;
   weft_tcp_listener_t* listener = tcp_listen_loopback(f, &port);
-  weft_tcp_stream_t *client, *server;
+  weft_stream_t *client, *server;
   tcp_connect_pair(f, listener, port, &client, &server);
 
   assert_int_equal(weft_tcp_set_nodelay(client, 0), WEFT_OK);
   assert_int_equal(weft_tcp_set_nodelay(client, 1), WEFT_OK);
-  assert_int_equal(weft_tcp_set_keepalive(client, 1, 30), WEFT_OK);
+  assert_int_equal(weft_tcp_set_keepalive(client, 1, WEFT_SEC(30)), WEFT_OK);
   assert_int_equal(weft_tcp_set_keepalive(client, 0, 0), WEFT_OK);
-  assert_int_equal(weft_tcp_set_keepalive(server, 1, 1), WEFT_OK);
+  assert_int_equal(weft_tcp_set_keepalive(server, 1, WEFT_SEC(1)), WEFT_OK);
+  /* Whole seconds, rounded up: a millisecond is a second, 32767 s the most. */
+  assert_int_equal(weft_tcp_set_keepalive(server, 1, WEFT_MS(1)), WEFT_OK);
+  assert_int_equal(weft_tcp_set_keepalive(server, 1, WEFT_SEC(32767)), WEFT_OK);
 
   /* Bad input. */
   assert_int_equal(weft_tcp_set_keepalive(client, 1, 0), WEFT_ERR_INVALID_ARGUMENT);
-  assert_int_equal(weft_tcp_set_keepalive(client, 1, 100000), WEFT_ERR_INVALID_ARGUMENT); /* > 32767 */
+  assert_int_equal(weft_tcp_set_keepalive(client, 1, WEFT_SEC(100000)), WEFT_ERR_INVALID_ARGUMENT); /* > 32767 s */
+  assert_int_equal(weft_tcp_set_keepalive(client, 1, WEFT_SEC(32767) + 1), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_tcp_set_nodelay(NULL, 1), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_set_keepalive(NULL, 1, 30), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_set_nodelay((weft_tcp_stream_t*)listener, 1), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_set_keepalive((weft_tcp_stream_t*)listener, 1, 30), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_set_keepalive(NULL, 1, WEFT_SEC(30)), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_set_nodelay((weft_stream_t*)listener, 1), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_set_keepalive((weft_stream_t*)listener, 1, WEFT_SEC(30)), WEFT_ERR_INVALID_HANDLE);
   weft_address address;
   assert_int_equal(weft_tcp_local_address(NULL, client), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_tcp_peer_address(NULL, client), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_tcp_listener_address(NULL, listener), WEFT_ERR_INVALID_ARGUMENT);
   assert_int_equal(weft_tcp_local_address(&address, NULL), WEFT_ERR_INVALID_HANDLE);
-  assert_int_equal(weft_tcp_peer_address(&address, (weft_tcp_stream_t*)listener), WEFT_ERR_INVALID_HANDLE);
+  assert_int_equal(weft_tcp_peer_address(&address, (weft_stream_t*)listener), WEFT_ERR_INVALID_HANDLE);
   assert_int_equal(weft_tcp_listener_address(&address, (weft_tcp_listener_t*)client),
                    WEFT_ERR_INVALID_HANDLE);
 
-  assert_int_equal(weft_tcp_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
   assert_int_equal(weft_tcp_set_nodelay(client, 1), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_set_keepalive(client, 1, 30), WEFT_ERR_STALE_HANDLE);
+  assert_int_equal(weft_tcp_set_keepalive(client, 1, WEFT_SEC(30)), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_tcp_local_address(&address, client), WEFT_ERR_STALE_HANDLE);
   assert_int_equal(weft_tcp_peer_address(&address, client), WEFT_ERR_STALE_HANDLE);
-  assert_int_equal(weft_tcp_close(server), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
   assert_int_equal(weft_tcp_listener_address(&address, listener), WEFT_ERR_STALE_HANDLE);
 }
@@ -426,9 +447,9 @@ static int check_addresses(fixture* f, const char* host, weft_address_family fam
   assert_int_equal(bound.port, port);
   assert_true(port != 0);
 
-  tcp_stream_record accepted = {0}, connected = {0};
-  assert_int_equal(weft_tcp_accept(listener, record_tcp_stream, &accepted), WEFT_OK);
-  assert_int_equal(weft_tcp_connect(f->loop, host, port, 5000, record_tcp_stream, &connected),
+  stream_record accepted = {0}, connected = {0};
+  assert_int_equal(weft_tcp_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
+  assert_int_equal(weft_tcp_connect(NULL, f->loop, host, port, WEFT_SEC(5), record_stream, &connected),
                    WEFT_OK);
   assert_true(run_until(f->loop, &connected.calls));
   assert_true(run_until(f->loop, &accepted.calls));
@@ -453,8 +474,8 @@ static int check_addresses(fixture* f, const char* host, weft_address_family fam
   assert_string_equal(server_peer.host, client_local.host);
   assert_int_equal(server_peer.port, client_local.port);
 
-  assert_int_equal(weft_tcp_close(connected.stream), WEFT_OK);
-  assert_int_equal(weft_tcp_close(accepted.stream), WEFT_OK);
+  assert_int_equal(weft_stream_close(connected.stream), WEFT_OK);
+  assert_int_equal(weft_stream_close(accepted.stream), WEFT_OK);
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
   return 1;
 }
