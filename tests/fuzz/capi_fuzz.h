@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "weft/weft.h"
@@ -44,11 +45,26 @@ class Input {
 
 struct World;
 
+// The kinds of operation whose futures the cancel steps pick from.
+enum OpKind { kOpRead, kOpRecv, kOpPipeAccept, kOpTcpAccept, kOpOther, kOpKinds };
+
 // One registered callback: what it does when called, and that it was.
 struct Call {
   World* world;
   uint8_t action;  // what the callback does inside weft when it runs
   bool called = false;
+  // The operation's optional `out` future (weft.h's one asynchronous
+  // model), chosen by out_mode(action). `slot` is what the call wrote to
+  // *out; `future` is the Call's own reference, kept until its callback has
+  // checked that the future completed first, with the same outcome.
+  weft_future_t* slot = nullptr;
+  weft_future_t* future = nullptr;
+  bool hand_completed = false;  // the program resolved/rejected the future itself
+  // The program's references to a kept future (out_mode 1): it may release
+  // more than it holds (a misuse weft must take), and once it has released
+  // the Call's reference too, the Call's check is off.
+  int program_refs = 0;
+  bool future_taken = false;
   // What the I/O callbacks' arguments must agree with (see the on_* below).
   size_t max = 0;         // a read's most bytes (0: not checked)
   size_t exactly = 0;     // read_exactly's n, or write_at's len (0: not checked)
@@ -65,9 +81,13 @@ struct World {
   std::vector<weft_loop_t*> loops;      // root first, then scopes' (stale ones stay)
   std::vector<weft_scope_t*> scopes;    // (stale ones stay)
   std::vector<weft_future_t*> futures;  // (released ones stay)
-  std::vector<weft_timer_t*> timers;    // (fired ones stay)
+  std::vector<weft_future_t*> timers;   // timers' futures (also in `futures`)
+  // Operation futures kept by the program (also in `futures`), by kind,
+  // for the steps that cancel one operation (weft_future_cancel).
+  std::vector<weft_future_t*> op_futures[kOpKinds];
+  std::unordered_map<weft_future_t*, Call*> op_calls;  // kept operation future -> its Call
   std::vector<weft_tcp_listener_t*> listeners;  // (closed ones stay)
-  std::vector<weft_tcp_stream_t*> streams;      // (closed ones stay)
+  std::vector<weft_stream_t*> streams;          // TCP streams (closed ones stay)
   // The I/O API's handles (ended ones stay, as stale handles).
   std::vector<weft_stream_t*> pipe_streams;       // pairs, accepted, connected, opened
   std::vector<weft_pipe_listener_t*> pipe_listeners;
@@ -97,8 +117,35 @@ void called(Call* call);
 // Something a callback does inside weft when it runs (loop thread).
 void act(Call* call);
 
-// A weft_callback that records its call, then acts.
-void on_plain(void* user, weft_status status);
+// The `out` argument of an operation for `call`: by out_mode(call->action)
+// NULL, or &call->slot.
+//   0: NULL; 1: kept (the program's future steps get it too, and the cancel
+//   steps of its kind); 2: released at once; 3: cancelled at once.
+int out_mode(uint8_t action);
+weft_future_t** out_for(Call* call);
+
+// After an operation was called with `call`: a refused call (its callback
+// never called, *out untouched) or one with no callback is marked called;
+// a future it gave is kept, released or cancelled (out_mode).
+void made(Call* call, weft_status status, bool has_callback, OpKind kind = kOpOther);
+
+// What every operation callback checks first: called once (called()); the
+// message rule (NULL exactly with WEFT_OK, otherwise a non-empty message);
+// and, if the Call kept the operation's future, that the future completed
+// just before, with the same status (and a value `value_ok` accepts); then
+// the Call's reference to it is released.
+void op_called(Call* call, weft_status status, const char* message,
+               bool (*value_ok)(const weft_value& value, const void* expected, size_t n) = nullptr,
+               const void* expected = nullptr, size_t n = 0);
+// value_ok checks: NONE; BYTES of n bytes; INT64 equal to n; a POINTER to
+// `expected` (a stream, a file) or, with expected NULL, any POINTER.
+bool value_none(const weft_value& v, const void*, size_t);
+bool value_bytes(const weft_value& v, const void*, size_t n);
+bool value_int64(const weft_value& v, const void*, size_t n);
+bool value_pointer(const weft_value& v, const void* expected, size_t);
+
+// A weft_callback that records its call (op_called, value NONE), then acts.
+void on_plain(void* user, weft_status status, const char* message);
 
 // A handle of type H made from 8 input bytes (most likely not a handle).
 template <class H>

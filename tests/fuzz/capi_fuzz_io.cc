@@ -1,12 +1,16 @@
 // The C API fuzz target's I/O steps (opcodes 224..255 of
-// capi_fuzz_target.cc): streams (TCP through weft_tcp_as_stream, socket
+// capi_fuzz_target.cc): streams (TCP streams, socket
 // pairs, Unix domain sockets, pipes from pipe(2)), UDP between the
 // program's own sockets, files in a temp dir made for each input,
 // weft_resolve of "localhost" and numeric hosts, SIGUSR1/SIGUSR2 watched
 // and raised, weft_process_spawn calls that fail before spawning, and every
 // I/O function called with handles of the wrong kind, ended or forged. Its
-// callbacks check that their arguments agree with their status, and some
-// end I/O handles (maybe their own) or start more I/O (io_act).
+// callbacks check that their arguments agree with their status (and with
+// the operation's future, if the program kept it: see made() and
+// op_called()), and some end I/O handles (maybe their own) or start more
+// I/O (io_act). Every operation's `out` is NULL or not by its Call's action
+// byte; weft_future_cancel on kept futures cancels one read, receive or
+// accept.
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -68,14 +72,14 @@ T* pick_at(const std::vector<T*>& from, size_t i) {
   return from.empty() ? nullptr : from[i % from.size()];
 }
 
-// A stream handle: mostly pipe streams and TCP streams as streams, sometimes
+// A stream handle: mostly pipe streams and TCP streams, sometimes
 // a handle of another kind or a forged one.
 weft_stream_t* pick_stream(World& w, Input& in) {
   const uint8_t b = in.byte();
   switch (b % 8) {
     case 5:
     case 6:
-      return weft_tcp_as_stream(w.pick(w.streams, b >> 3));
+      return w.pick(w.streams, b >> 3);
     case 7:
       switch ((b >> 3) % 4) {
         case 0: return reinterpret_cast<weft_stream_t*>(w.pick(w.udp_sockets, b >> 5));
@@ -174,7 +178,7 @@ void io_act(Call* call) {
   const size_t i = static_cast<size_t>(w.callbacks_run) + call->action;
   switch (call->action & 0xF) {
     case 0: weft_stream_close(pick_at(w.pipe_streams, i)); break;
-    case 1: weft_stream_close(weft_tcp_as_stream(pick_at(w.streams, i))); break;
+    case 1: weft_stream_close(pick_at(w.streams, i)); break;
     case 2: weft_udp_close(pick_at(w.udp_sockets, i)); break;
     case 3: weft_file_close(pick_at(w.files, i)); break;
     case 4: weft_signal_close(pick_at(w.signals, i)); break;
@@ -182,24 +186,24 @@ void io_act(Call* call) {
     case 6: {
       Call* next = new_call(w, 0);
       next->max = 64;
-      expect(next, weft_stream_read(pick_at(w.pipe_streams, i), 64, on_stream_read, next));
+      made(next, weft_stream_read(nullptr, pick_at(w.pipe_streams, i), 64, on_stream_read, next), true);
       break;
     }
     case 7: {
       Call* next = new_call(w, 0);
-      expect(next, weft_stream_write(pick_at(w.pipe_streams, i), kText, sizeof(kText), on_plain, next));
+      made(next, weft_stream_write(nullptr, pick_at(w.pipe_streams, i), kText, sizeof(kText), on_plain, next), true);
       break;
     }
     case 8: {
       Call* next = new_call(w, 0);
-      expect(next, weft_udp_recv_from(pick_at(w.udp_sockets, i), on_datagram, next));
+      made(next, weft_udp_recv_from(nullptr, pick_at(w.udp_sockets, i), on_datagram, next), true);
       break;
     }
     case 9: {
       Call* next = new_call(w, 0);
       next->max = 16;
       next->bytes_null_at_end = true;
-      expect(next, weft_file_read_at(pick_at(w.files, i), 0, 16, on_file_read, next));
+      made(next, weft_file_read_at(nullptr, pick_at(w.files, i), 0, 16, on_file_read, next), true);
       break;
     }
     default:
@@ -243,7 +247,9 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
     }
     case 2: {  // weft_pipe_accept
       Call* call = new_call(w, in.byte());
-      expect(call, weft_pipe_accept(w.pick(w.pipe_listeners, a >> 1), (a & 1) ? on_pipe_stream : nullptr, call));
+      made(call,
+           weft_pipe_accept(out_for(call), w.pick(w.pipe_listeners, a >> 1), (a & 1) ? on_pipe_stream : nullptr, call),
+           a & 1, kOpPipeAccept);
       break;
     }
     case 3: {  // weft_pipe_connect: to a listener's path, or a path of the temp dir
@@ -254,8 +260,10 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
                          WEFT_OK) {
         to = path;
       }
-      expect(call, weft_pipe_connect(w.pick(w.loops, in.byte()), to, in.byte(), (a & 2) ? on_pipe_stream : nullptr,
-                                     call));
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      made(call,
+           weft_pipe_connect(out_for(call), loop, to, WEFT_MS(in.byte()), (a & 2) ? on_pipe_stream : nullptr, call),
+           a & 2);
       break;
     }
     case 4: {  // weft_pipe_listener_path
@@ -304,13 +312,13 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       weft_stream_t* stream = pick_stream(w, in);
       Call* call = new_call(w, in.byte());
       const size_t n = read_size(in);
-      weft_stream_read_callback callback = (a & 6) == 6 ? nullptr : on_stream_read;
+      weft_bytes_callback callback = (a & 6) == 6 ? nullptr : on_stream_read;
       if (a & 1) {
         call->exactly = n;
-        expect(call, weft_stream_read_exactly(stream, n, callback, call));
+        made(call, weft_stream_read_exactly(out_for(call), stream, n, callback, call), callback != nullptr, kOpRead);
       } else {
         call->max = n;
-        expect(call, weft_stream_read(stream, n, callback, call));
+        made(call, weft_stream_read(out_for(call), stream, n, callback, call), callback != nullptr, kOpRead);
       }
       break;
     }
@@ -326,8 +334,10 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       const bool null_delimiter = (a & 6) == 6;
       call->max = max;
       if (!null_delimiter) call->delimiter.assign(delimiter, len);
-      expect(call, weft_stream_read_until(stream, null_delimiter ? nullptr : delimiter, len, max,
-                                          (a & 24) == 24 ? nullptr : on_stream_read, call));
+      made(call,
+           weft_stream_read_until(out_for(call), stream, null_delimiter ? nullptr : delimiter, len, max,
+                                  (a & 24) == 24 ? nullptr : on_stream_read, call),
+           (a & 24) != 24, kOpRead);
       break;
     }
     case 8: {  // weft_stream_write
@@ -335,12 +345,7 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       Call* call = new_call(w, in.byte());
       size_t len = 0;
       const void* bytes = write_bytes(in, &len);
-      if (a & 1) {
-        weft_stream_write(stream, bytes, len, nullptr, nullptr);
-        call->called = true;  // no callback to expect
-      } else {
-        expect(call, weft_stream_write(stream, bytes, len, on_plain, call));
-      }
+      made(call, weft_stream_write(out_for(call), stream, bytes, len, (a & 1) ? nullptr : on_plain, call), !(a & 1));
       break;
     }
     case 9: {  // weft_stream_drain, weft_stream_write_buffered, weft_stream_read_buffered
@@ -351,7 +356,7 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
         case 1: weft_stream_read_buffered((a & 4) ? nullptr : &n, stream); break;
         default: {
           Call* call = new_call(w, in.byte());
-          expect(call, weft_stream_drain(stream, (a & 4) ? nullptr : on_plain, call));
+          made(call, weft_stream_drain(out_for(call), stream, (a & 4) ? nullptr : on_plain, call), !(a & 4));
         }
       }
       break;
@@ -369,26 +374,21 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
     case 11: {  // weft_stream_shutdown
       weft_stream_t* stream = pick_stream(w, in);
       Call* call = new_call(w, in.byte());
-      if (a & 1) {
-        weft_stream_shutdown(stream, nullptr, nullptr);
-        call->called = true;
-      } else {
-        expect(call, weft_stream_shutdown(stream, on_plain, call));
-      }
+      made(call, weft_stream_shutdown(out_for(call), stream, (a & 1) ? nullptr : on_plain, call), !(a & 1));
       break;
     }
-    case 12: {  // weft_stream_close; cancelling one pending read, accept or receive
+    case 12: {  // weft_stream_close; cancelling one read, receive or accept through its future
       weft_status s = WEFT_OK;
       switch (a % 5) {
-        case 0: s = weft_stream_cancel_read(pick_stream(w, in)); break;
-        case 1: s = weft_udp_cancel_recv(w.pick(w.udp_sockets, a >> 3)); break;
-        case 2: s = weft_pipe_cancel_accept(w.pick(w.pipe_listeners, a >> 3)); break;
-        case 3: s = weft_tcp_cancel_accept(w.pick(w.listeners, a >> 3)); break;
+        case 0: s = weft_future_cancel(w.pick(w.op_futures[kOpRead], in.byte())); break;
+        case 1: s = weft_future_cancel(w.pick(w.op_futures[kOpRecv], a >> 3)); break;
+        case 2: s = weft_future_cancel(w.pick(w.op_futures[kOpPipeAccept], a >> 3)); break;
+        case 3: s = weft_future_cancel(w.pick(w.op_futures[kOpTcpAccept], a >> 3)); break;
         default: weft_stream_close(pick_stream(w, in)); break;
       }
       if (s != WEFT_OK && s != WEFT_ERR_ALREADY_COMPLETED && s != WEFT_ERR_INVALID_HANDLE &&
           s != WEFT_ERR_STALE_HANDLE) {
-        violated("a cancel function returned a status it does not document");
+        violated("weft_future_cancel returned a status it does not document");
       }
       break;
     }
@@ -436,17 +436,14 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
         len = static_cast<size_t>(UINT_MAX) + 1;  // refused before a byte is read
       }
       Call* call = new_call(w, in.byte());
-      if (a & 1) {
-        weft_udp_send_to(from, bytes, len, host, to.port, nullptr, nullptr);
-        call->called = true;
-      } else {
-        expect(call, weft_udp_send_to(from, bytes, len, host, to.port, on_plain, call));
-      }
+      made(call, weft_udp_send_to(out_for(call), from, bytes, len, host, to.port, (a & 1) ? nullptr : on_plain, call),
+           !(a & 1));
       break;
     }
     case 15: {  // weft_udp_recv_from
       Call* call = new_call(w, in.byte());
-      expect(call, weft_udp_recv_from(w.pick(w.udp_sockets, a >> 1), (a & 1) ? nullptr : on_datagram, call));
+      made(call, weft_udp_recv_from(out_for(call), w.pick(w.udp_sockets, a >> 1), (a & 1) ? nullptr : on_datagram, call),
+           !(a & 1), kOpRecv);
       break;
     }
     case 16: {  // weft_udp_local_address, weft_udp_close
@@ -471,8 +468,11 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       if (a & 8) options.permissions = (a & 3) == 2 ? 010000 : 0600;
       options.executor = pick_executor(w, in, in.byte());
       Call* call = new_call(w, in.byte());
-      expect(call, weft_file_open(w.pick(w.loops, in.byte()), path, mode, (a & 16) ? nullptr : &options,
-                                  (a & 0xE0) == 0xE0 ? nullptr : on_file, call));
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      made(call,
+           weft_file_open(out_for(call), loop, path, mode, (a & 16) ? nullptr : &options,
+                          (a & 0xE0) == 0xE0 ? nullptr : on_file, call),
+           (a & 0xE0) != 0xE0);
       break;
     }
     case 18: {  // weft_file_read_at
@@ -489,7 +489,8 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       Call* call = new_call(w, in.byte());
       call->max = max;
       call->bytes_null_at_end = true;
-      expect(call, weft_file_read_at(file, offset, max, (a & 0x78) == 0x78 ? nullptr : on_file_read, call));
+      made(call, weft_file_read_at(out_for(call), file, offset, max, (a & 0x78) == 0x78 ? nullptr : on_file_read, call),
+           (a & 0x78) != 0x78);
       break;
     }
     case 19: {  // weft_file_write_at
@@ -507,24 +508,18 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       Call* call = new_call(w, in.byte());
       call->max = 1;  // check the size written
       call->exactly = len;
-      if (a & 4) {
-        weft_file_write_at(file, offset, bytes, len, nullptr, nullptr);
-        call->called = true;
-      } else {
-        expect(call, weft_file_write_at(file, offset, bytes, len, on_file_size, call));
-      }
+      made(call, weft_file_write_at(out_for(call), file, offset, bytes, len, (a & 4) ? nullptr : on_file_size, call),
+           !(a & 4));
       break;
     }
     case 20: {  // weft_file_size, weft_file_sync
       weft_file_t* file = w.pick(w.files, in.byte());
       Call* call = new_call(w, in.byte());
       switch (a % 4) {
-        case 0: expect(call, weft_file_size(file, on_file_size, call)); break;
-        case 1: expect(call, weft_file_size(file, nullptr, call)); break;
-        case 2: expect(call, weft_file_sync(file, on_plain, call)); break;
-        default:
-          weft_file_sync(file, nullptr, nullptr);
-          call->called = true;
+        case 0: made(call, weft_file_size(out_for(call), file, on_file_size, call), true); break;
+        case 1: made(call, weft_file_size(out_for(call), file, nullptr, call), false); break;
+        case 2: made(call, weft_file_sync(out_for(call), file, on_plain, call), true); break;
+        default: made(call, weft_file_sync(out_for(call), file, nullptr, call), false);
       }
       break;
     }
@@ -541,16 +536,15 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       Call* call = new_call(w, in.byte());
       weft_file_options* o = (a & 8) ? nullptr : &options;
       if (a & 1) {
-        expect(call, weft_file_read_all(loop, path, o, (a & 0x30) == 0x30 ? nullptr : on_file_read, call));
+        made(call, weft_file_read_all(out_for(call), loop, path, o, (a & 0x30) == 0x30 ? nullptr : on_file_read, call),
+             (a & 0x30) != 0x30);
       } else {
         size_t len = 0;
         const void* bytes = write_bytes(in, &len);
-        if ((a & 0x30) == 0x30) {
-          weft_file_write_all(loop, path, bytes, len, o, nullptr, nullptr);
-          call->called = true;
-        } else {
-          expect(call, weft_file_write_all(loop, path, bytes, len, o, on_plain, call));
-        }
+        made(call,
+             weft_file_write_all(out_for(call), loop, path, bytes, len, o, (a & 0x30) == 0x30 ? nullptr : on_plain,
+                                 call),
+             (a & 0x30) != 0x30);
       }
       break;
     }
@@ -588,8 +582,11 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       const uint16_t port = static_cast<uint16_t>(in.byte() << 8 | in.byte());
       Call* call = new_call(w, in.byte());
       call->port = port;
-      expect(call, weft_resolve(w.pick(w.loops, in.byte()), host, port, (a & 8) ? nullptr : &options,
-                                (a & 0x30) == 0x30 ? nullptr : on_resolved, call));
+      weft_loop_t* loop = w.pick(w.loops, in.byte());
+      made(call,
+           weft_resolve(out_for(call), loop, host, port, (a & 8) ? nullptr : &options,
+                        (a & 0x30) == 0x30 ? nullptr : on_resolved, call),
+           (a & 0x30) != 0x30);
       break;
     }
     case 24: {  // weft_signal_watch: SIGUSR1, SIGUSR2, or no signal one may watch
@@ -620,7 +617,8 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
         handle = w.signals[i];
         call->signum = w.signal_numbers[i];
       }
-      expect(call, weft_signal_wait(handle, (a & 0xE0) == 0xE0 ? nullptr : on_signal, call));
+      made(call, weft_signal_wait(out_for(call), handle, (a & 0xE0) == 0xE0 ? nullptr : on_signal, call),
+           (a & 0xE0) != 0xE0);
       break;
     }
     case 26: {  // raise SIGUSR1 or SIGUSR2 while weft's handler is in place

@@ -28,19 +28,19 @@ const char* path_of(uint8_t b, std::string& storage);
 // handler is in place.
 void remember_weft_handler(int signum);
 
-// capi_fuzz_io_checks.cc.
-// Marks a call made: a refused call's callback is never called.
-void expect(Call* call, weft_status status);
+// capi_fuzz_io_checks.cc: the I/O callbacks (each checks what op_called
+// checks, then that its arguments agree with its status).
 bool address_ok(const weft_address& a);
-void on_stream_read(void* user, weft_status status, const void* bytes, size_t len);
-void on_pipe_stream(void* user, weft_status status, weft_stream_t* stream);
-void on_datagram(void* user, weft_status status, const void* bytes, size_t len, const weft_address* from,
-                 int truncated);
-void on_file(void* user, weft_status status, weft_file_t* file);
-void on_file_read(void* user, weft_status status, const void* bytes, size_t len);
-void on_file_size(void* user, weft_status status, uint64_t size);
-void on_resolved(void* user, weft_status status, const weft_address* addresses, size_t count);
-void on_signal(void* user, weft_status status, int signum);
+void on_stream_read(void* user, weft_status status, const char* message, const void* bytes, size_t len);
+void on_pipe_stream(void* user, weft_status status, const char* message, weft_stream_t* stream);
+void on_datagram(void* user, weft_status status, const char* message, const void* bytes, size_t len,
+                 const weft_address* from, int truncated);
+void on_file(void* user, weft_status status, const char* message, weft_file_t* file);
+void on_file_read(void* user, weft_status status, const char* message, const void* bytes, size_t len);
+void on_file_size(void* user, weft_status status, const char* message, uint64_t size);
+void on_resolved(void* user, weft_status status, const char* message, const weft_address* addresses,
+                 size_t count);
+void on_signal(void* user, weft_status status, const char* message, int signum);
 // Every I/O function with one handle that is (most likely) not of its kind.
 void misuse_all(World& w, Input& in);
 // weft_process_spawn with options that must fail before anything starts.

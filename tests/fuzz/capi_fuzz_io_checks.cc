@@ -12,14 +12,9 @@
 
 namespace capi_fuzz {
 
-// Marks a call made: a refused call's callback is never called.
-void expect(Call* call, weft_status status) {
-  if (status != WEFT_OK) call->called = true;
-}
-
-void on_stream_read(void* user, weft_status status, const void* bytes, size_t len) {
+void on_stream_read(void* user, weft_status status, const char* message, const void* bytes, size_t len) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_bytes, nullptr, len);
   if (status == WEFT_OK) {
     if (bytes == nullptr || len == 0) violated("a stream read delivered nothing");
     if (call->max != 0 && len > call->max) violated("a stream read delivered more than max");
@@ -35,9 +30,9 @@ void on_stream_read(void* user, weft_status status, const void* bytes, size_t le
   act(call);
 }
 
-void on_pipe_stream(void* user, weft_status status, weft_stream_t* stream) {
+void on_pipe_stream(void* user, weft_status status, const char* message, weft_stream_t* stream) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_pointer, stream);
   if ((status == WEFT_OK) != (stream != nullptr)) violated("a pipe callback's stream and status disagree");
   if (stream != nullptr) call->world->pipe_streams.push_back(stream);
   act(call);
@@ -48,10 +43,26 @@ bool address_ok(const weft_address& a) {
          std::memchr(a.host, '\0', sizeof(a.host)) != nullptr && a.host[0] != '\0';
 }
 
-void on_datagram(void* user, weft_status status, const void* bytes, size_t len, const weft_address* from,
-                 int truncated) {
+namespace {
+// A receive's future holds a POINTER to a weft_datagram of the same length.
+bool value_datagram(const weft_value& v, const void*, size_t n) {
+  if (v.kind != WEFT_VALUE_POINTER || v.as.pointer.pointer == nullptr) return false;
+  const auto* d = static_cast<const weft_datagram*>(v.as.pointer.pointer);
+  return d->data.size == n && address_ok(d->from);
+}
+
+// A lookup's future holds a POINTER to a weft_address_list of as many.
+bool value_addresses(const weft_value& v, const void*, size_t n) {
+  if (v.kind != WEFT_VALUE_POINTER || v.as.pointer.pointer == nullptr) return false;
+  const auto* list = static_cast<const weft_address_list*>(v.as.pointer.pointer);
+  return list->count == n && list->addresses != nullptr;
+}
+}  // namespace
+
+void on_datagram(void* user, weft_status status, const char* message, const void* bytes, size_t len,
+                 const weft_address* from, int truncated) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_datagram, nullptr, len);
   if (status == WEFT_OK) {
     if (from == nullptr || !address_ok(*from) || from->port == 0) violated("a datagram came with no sender");
     if (len > 0 && bytes == nullptr) violated("a datagram's bytes are NULL");
@@ -62,17 +73,17 @@ void on_datagram(void* user, weft_status status, const void* bytes, size_t len, 
   act(call);
 }
 
-void on_file(void* user, weft_status status, weft_file_t* file) {
+void on_file(void* user, weft_status status, const char* message, weft_file_t* file) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_pointer, file);
   if ((status == WEFT_OK) != (file != nullptr)) violated("a file callback's file and status disagree");
   if (file != nullptr) call->world->files.push_back(file);
   act(call);
 }
 
-void on_file_read(void* user, weft_status status, const void* bytes, size_t len) {
+void on_file_read(void* user, weft_status status, const char* message, const void* bytes, size_t len) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_bytes, nullptr, len);
   if (status == WEFT_OK) {
     if (len > 0 && bytes == nullptr) violated("a file read's bytes are NULL");
     if (call->max != 0 && len > call->max) violated("a file read delivered more than max");
@@ -83,17 +94,18 @@ void on_file_read(void* user, weft_status status, const void* bytes, size_t len)
   act(call);
 }
 
-void on_file_size(void* user, weft_status status, uint64_t size) {
+void on_file_size(void* user, weft_status status, const char* message, uint64_t size) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_int64, nullptr, static_cast<size_t>(size));
   if (status != WEFT_OK && size != 0) violated("a failed file operation gave a size");
   if (status == WEFT_OK && call->max != 0 && size != call->exactly) violated("write_at wrote another length");
   act(call);
 }
 
-void on_resolved(void* user, weft_status status, const weft_address* addresses, size_t count) {
+void on_resolved(void* user, weft_status status, const char* message, const weft_address* addresses,
+                 size_t count) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_addresses, nullptr, count);
   if (status == WEFT_OK) {
     if (addresses == nullptr || count == 0) violated("a lookup succeeded with no address");
     for (size_t i = 0; i < count; ++i) {
@@ -105,9 +117,9 @@ void on_resolved(void* user, weft_status status, const weft_address* addresses, 
   act(call);
 }
 
-void on_signal(void* user, weft_status status, int signum) {
+void on_signal(void* user, weft_status status, const char* message, int signum) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_int64, nullptr, static_cast<size_t>(signum));
   if (status == WEFT_OK ? signum != call->signum : signum != 0) violated("a signal callback got another signal");
   act(call);
 }
@@ -126,7 +138,7 @@ void* any_handle(World& w, Input& in) {
     case 5: return w.pick(w.signals, i);
     case 6: return w.pick(w.streams, i);
     case 7: return w.pick(w.listeners, i);
-    case 8: return w.pick(w.timers, i);
+    case 8: return w.pick(w.timers, i);  // a future
     case 9: return w.pick(w.futures, i);
     case 10: return w.pick(w.scopes, i);
     case 11: return w.runtime;
@@ -134,6 +146,15 @@ void* any_handle(World& w, Input& in) {
   }
 }
 
+}  // namespace
+
+namespace {
+// A Call for the misuse step: its future NULL, kept, released or cancelled
+// in turn (actions that do nothing else when called).
+Call* misuse_call(World& w) {
+  static const uint8_t kActions[] = {0, 72, 48, 24};  // out_mode 0, 1, 2, 3
+  return new_call(w, kActions[w.calls.size() % 4]);
+}
 }  // namespace
 
 // Every function of the I/O API with one handle that is (most likely) not
@@ -153,19 +174,19 @@ void misuse_all(World& w, Input& in) {
   weft_address address;
   char text[16];
 
-  c = new_call(w, 0); c->max = 16; expect(c, weft_stream_read(stream, 16, on_stream_read, c));
-  c = new_call(w, 0); c->exactly = 4; expect(c, weft_stream_read_exactly(stream, 4, on_stream_read, c));
-  c = new_call(w, 0); c->max = 16; c->delimiter = "\n";
-  expect(c, weft_stream_read_until(stream, "\n", 1, 16, on_stream_read, c));
-  c = new_call(w, 0); expect(c, weft_stream_write(stream, kText, 4, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_stream_drain(stream, on_plain, c));
+  c = misuse_call(w); c->max = 16; made(c, weft_stream_read(out_for(c), stream, 16, on_stream_read, c), true);
+  c = misuse_call(w); c->exactly = 4; made(c, weft_stream_read_exactly(out_for(c), stream, 4, on_stream_read, c), true);
+  c = misuse_call(w); c->max = 16; c->delimiter = "\n";
+  made(c, weft_stream_read_until(out_for(c), stream, "\n", 1, 16, on_stream_read, c), true);
+  c = misuse_call(w); made(c, weft_stream_write(out_for(c), stream, kText, 4, on_plain, c), true);
+  c = misuse_call(w); made(c, weft_stream_drain(out_for(c), stream, on_plain, c), true);
   weft_stream_write_buffered(&n, stream);
   weft_stream_read_buffered(&n, stream);
   weft_stream_set_limits(stream, nullptr);
-  c = new_call(w, 0); expect(c, weft_stream_shutdown(stream, on_plain, c));
+  c = misuse_call(w); made(c, weft_stream_shutdown(out_for(c), stream, on_plain, c), true);
 
   weft_pipe_listener_path(text, sizeof(text), &n, listener);
-  c = new_call(w, 0); expect(c, weft_pipe_accept(listener, on_pipe_stream, c));
+  c = misuse_call(w); made(c, weft_pipe_accept(out_for(c), listener, on_pipe_stream, c), true);
   weft_stream_t* a = nullptr;
   weft_stream_t* b = nullptr;
   if (weft_pipe_pair(&a, &b, loop) == WEFT_OK) {  // the handle was a loop
@@ -173,7 +194,7 @@ void misuse_all(World& w, Input& in) {
     w.pipe_streams.push_back(b);
   }
   std::string storage;
-  c = new_call(w, 0); expect(c, weft_pipe_connect(loop, path_of(0, storage), 0, on_pipe_stream, c));
+  c = misuse_call(w); made(c, weft_pipe_connect(out_for(c), loop, path_of(0, storage), 0, on_pipe_stream, c), true);
   weft_pipe_listener_t* new_listener = nullptr;
   if (weft_pipe_listen(&new_listener, loop, path_of(3, storage), nullptr) == WEFT_OK) {
     w.pipe_listeners.push_back(new_listener);
@@ -182,34 +203,34 @@ void misuse_all(World& w, Input& in) {
   if (weft_pipe_open(&opened, loop, -1) == WEFT_OK) violated("weft_pipe_open took fd -1");
 
   weft_udp_local_address(&address, udp);
-  c = new_call(w, 0); expect(c, weft_udp_send_to(udp, kText, 4, "127.0.0.1", 9, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_udp_recv_from(udp, on_datagram, c));
+  c = misuse_call(w); made(c, weft_udp_send_to(out_for(c), udp, kText, 4, "127.0.0.1", 9, on_plain, c), true);
+  c = misuse_call(w); made(c, weft_udp_recv_from(out_for(c), udp, on_datagram, c), true);
   weft_udp_socket_t* new_udp = nullptr;
   if (weft_udp_bind(&new_udp, loop, "127.0.0.1", 0, nullptr) == WEFT_OK) w.udp_sockets.push_back(new_udp);
 
-  c = new_call(w, 0); c->max = 8; expect(c, weft_file_read_at(file, 0, 8, on_file_read, c));
-  c = new_call(w, 0); c->max = 1; c->exactly = 4; expect(c, weft_file_write_at(file, 0, kText, 4, on_file_size, c));
-  c = new_call(w, 0); expect(c, weft_file_size(file, on_file_size, c));
-  c = new_call(w, 0); expect(c, weft_file_sync(file, on_plain, c));
-  c = new_call(w, 0); expect(c, weft_file_open(loop, path_of(0, storage), WEFT_FILE_READ, nullptr, on_file, c));
-  c = new_call(w, 0); expect(c, weft_file_read_all(loop, path_of(1, storage), nullptr, on_file_read, c));
-  c = new_call(w, 0); expect(c, weft_file_write_all(loop, path_of(1, storage), kText, 4, nullptr, on_plain, c));
+  c = misuse_call(w); c->max = 8; made(c, weft_file_read_at(out_for(c), file, 0, 8, on_file_read, c), true);
+  c = misuse_call(w); c->max = 1; c->exactly = 4; made(c, weft_file_write_at(out_for(c), file, 0, kText, 4, on_file_size, c), true);
+  c = misuse_call(w); made(c, weft_file_size(out_for(c), file, on_file_size, c), true);
+  c = misuse_call(w); made(c, weft_file_sync(out_for(c), file, on_plain, c), true);
+  c = misuse_call(w); made(c, weft_file_open(out_for(c), loop, path_of(0, storage), WEFT_FILE_READ, nullptr, on_file, c), true);
+  c = misuse_call(w); made(c, weft_file_read_all(out_for(c), loop, path_of(1, storage), nullptr, on_file_read, c), true);
+  c = misuse_call(w); made(c, weft_file_write_all(out_for(c), loop, path_of(1, storage), kText, 4, nullptr, on_plain, c), true);
   weft_file_options file_options = WEFT_FILE_OPTIONS_INIT;
   file_options.executor = static_cast<weft_executor_t*>(h);
-  c = new_call(w, 0);
-  expect(c, weft_file_read_all(w.pick(w.loops, 0), path_of(1, storage), &file_options, on_file_read, c));
+  c = misuse_call(w);
+  made(c, weft_file_read_all(out_for(c), w.pick(w.loops, 0), path_of(1, storage), &file_options, on_file_read, c), true);
 
   weft_resolve_options resolve_options = WEFT_RESOLVE_OPTIONS_INIT;
   resolve_options.executor = static_cast<weft_executor_t*>(h);
-  c = new_call(w, 0); c->port = 7;
-  expect(c, weft_resolve(w.root, "127.0.0.1", 7, &resolve_options, on_resolved, c));
-  c = new_call(w, 0); c->port = 7; expect(c, weft_resolve(loop, "::1", 7, nullptr, on_resolved, c));
+  c = misuse_call(w); c->port = 7;
+  made(c, weft_resolve(out_for(c), w.root, "127.0.0.1", 7, &resolve_options, on_resolved, c), true);
+  c = misuse_call(w); c->port = 7; made(c, weft_resolve(out_for(c), loop, "::1", 7, nullptr, on_resolved, c), true);
 
-  c = new_call(w, 0);
+  c = misuse_call(w);
   for (size_t i = 0; i < w.signals.size(); ++i) {
     if (w.signals[i] == sig) c->signum = w.signal_numbers[i];
   }
-  expect(c, weft_signal_wait(sig, on_signal, c));
+  made(c, weft_signal_wait(out_for(c), sig, on_signal, c), true);
   weft_signal_t* new_signal = nullptr;
   if (weft_signal_watch(&new_signal, loop, SIGUSR2) == WEFT_OK) {
     remember_weft_handler(SIGUSR2);
@@ -223,8 +244,17 @@ void misuse_all(World& w, Input& in) {
   weft_process_stdout(&a, process);
   weft_process_stderr(&a, process);
   if (weft_process_kill(process, 0) == WEFT_OK) violated("weft_process_kill found a process none spawned");
-  c = new_call(w, 0);
-  expect(c, weft_process_wait(process, [](void* user, weft_status, int64_t, int) { on_plain(user, WEFT_OK); }, c));
+  c = misuse_call(w);
+  made(c,
+       weft_process_wait(
+           out_for(c), process,
+           [](void* user, weft_status status, const char* message, int64_t, int) {
+             auto* call = static_cast<Call*>(user);
+             op_called(call, status, message);
+             act(call);
+           },
+           c),
+       true);
 
   // The ends last.
   weft_process_close(process);

@@ -9,7 +9,7 @@
 // random scopes, arm and cancel timers, run the loop, cancel and destroy
 // scopes, combine futures, submit pool work, listen, accept, connect, read,
 // write and close TCP on loopback; the I/O API (opcodes 224..255): streams
-// (TCP through weft_tcp_as_stream, socket pairs, Unix domain sockets, pipes
+// (TCP streams, socket pairs, Unix domain sockets, pipes
 // from pipe(2)), UDP between the program's own sockets, files in a temp dir
 // the target makes for each input, weft_resolve of "localhost" and numeric hosts,
 // SIGUSR1/SIGUSR2 watched and raised, and weft_process_spawn calls that
@@ -18,11 +18,23 @@
 // and options, runs from inside callbacks. Some callbacks call back into the
 // API (and close I/O handles from inside their own callbacks).
 //
+// Every asynchronous operation follows weft.h's one asynchronous model: its
+// `out` future is NULL or not (chosen by the callback's action byte, see
+// out_mode), and a future the program got is kept (and given to the future
+// steps: then, cancel, release, combinators), released at once, or
+// cancelled at once; the steps that cancel one operation (a timer, a read,
+// a receive, an accept) call weft_future_cancel on a kept future. Callbacks
+// may be NULL.
+//
 // Whatever the program, after weft_runtime_destroy these must hold, or the
 // target aborts (and the fuzzer reports a crash):
 // - every callback weft accepted was called exactly once, with arguments
 //   that agree with its status (a read's length within what was asked, a
-//   read_until's bytes ending with the delimiter, a signal's number, ...);
+//   read_until's bytes ending with the delimiter, a signal's number, ...)
+//   and a message exactly when it failed;
+// - an operation's future, if the program kept it, completed before its
+//   callback ran, with the callback's status and a value that agrees with
+//   the callback's result; a refused operation wrote no future;
 // - every POINTER value weft accepted was destroyed exactly once;
 // - the runtime's allocator has no block left;
 // - no API call crashed, hung or leaked (the sanitizers watch that).
@@ -137,35 +149,119 @@ void act(Call* call) {
   }
 }
 
-void on_plain(void* user, weft_status) {
-  auto* call = static_cast<Call*>(user);
+int out_mode(uint8_t action) { return (action >> 3) & 3; }
+
+weft_future_t** out_for(Call* call) { return out_mode(call->action) == 0 ? nullptr : &call->slot; }
+
+void made(Call* call, weft_status status, bool has_callback, OpKind kind) {
+  World& w = *call->world;
+  if (status != WEFT_OK) {
+    if (call->slot != nullptr) violated("a refused operation wrote *out");
+    call->called = true;  // never called
+    return;
+  }
+  if (!has_callback) call->called = true;  // nothing to call
+  const int mode = out_mode(call->action);
+  if (mode == 0) return;
+  weft_future_t* f = call->slot;
+  if (f == nullptr) violated("an operation accepted with an out gave no future");
+  switch (mode) {
+    case 1:
+      call->future = f;  // the Call's reference
+      if (weft_future_retain(f) != WEFT_OK) violated("an operation's future could not be retained");
+      w.futures.push_back(f);  // the program's reference
+      w.op_futures[kind].push_back(f);
+      w.op_calls[f] = call;
+      call->program_refs = 1;
+      break;
+    case 2:
+      if (weft_future_release(f) != WEFT_OK) violated("an operation's future could not be released");
+      break;
+    default: {
+      call->future = f;
+      // The callback may run inside this call (a timer), and release f.
+      const weft_status s = weft_future_cancel(f);
+      if (s != WEFT_OK && s != WEFT_ERR_ALREADY_COMPLETED) violated("cancelling an operation's future failed");
+    }
+  }
+}
+
+bool value_none(const weft_value& v, const void*, size_t) { return v.kind == WEFT_VALUE_NONE; }
+
+bool value_bytes(const weft_value& v, const void*, size_t n) {
+  return v.kind == WEFT_VALUE_BYTES && v.as.bytes.size == n && (n == 0 || v.as.bytes.data != nullptr);
+}
+
+bool value_int64(const weft_value& v, const void*, size_t n) {
+  return v.kind == WEFT_VALUE_INT64 && static_cast<uint64_t>(v.as.int64) == n;
+}
+
+bool value_pointer(const weft_value& v, const void* expected, size_t) {
+  return v.kind == WEFT_VALUE_POINTER && (expected == nullptr || v.as.pointer.pointer == expected);
+}
+
+void op_called(Call* call, weft_status status, const char* message,
+               bool (*value_ok)(const weft_value&, const void*, size_t), const void* expected, size_t n) {
   called(call);
+  if (status == WEFT_OK ? message != nullptr : (message == nullptr || message[0] == '\0')) {
+    violated("a callback's message does not follow its status (NULL exactly with WEFT_OK)");
+  }
+  weft_future_t* f = call->future;
+  if (f == nullptr || call->future_taken) return;
+  call->future = nullptr;
+  weft_status fs = WEFT_OK;
+  weft_value fv;
+  const char* fm = nullptr;
+  const weft_status read = weft_future_result(&fs, &fv, &fm, f);
+  if (read != WEFT_OK) {
+    std::fprintf(stderr, "weft_future_result: %s; the callback got %s (%s)\n", weft_status_name(read),
+                 weft_status_name(status), message != nullptr ? message : "");
+    violated("an operation's callback ran before its future completed");
+  }
+  if (!call->hand_completed) {
+    if (fs != status) violated("an operation's future and callback have different statuses");
+    if ((fs == WEFT_OK) != (fm == nullptr)) violated("an operation's future has a message with WEFT_OK");
+    if (fs == WEFT_OK && value_ok != nullptr && !value_ok(fv, expected, n)) {
+      violated("an operation's future holds another result than its callback got");
+    }
+    if (fs != WEFT_OK && fv.kind != WEFT_VALUE_NONE) violated("a failed operation's future holds a value");
+  }
+  if (weft_future_release(f) != WEFT_OK) violated("the Call's reference to its future was gone");
+}
+
+void on_plain(void* user, weft_status status, const char* message) {
+  auto* call = static_cast<Call*>(user);
+  op_called(call, status, message, value_none);
   act(call);
 }
 
 namespace {
 
-void on_future(void* user, weft_future_t* future, weft_status, const weft_value* value, const char*) {
+void on_future(void* user, weft_future_t* future, weft_status status, const weft_value* value,
+               const char* message) {
   auto* call = static_cast<Call*>(user);
   called(call);
   if (value == nullptr) violated("a future callback got no value");
+  if (status == WEFT_OK ? message != nullptr : message == nullptr) {
+    violated("a future callback's message does not follow its status");
+  }
   // Inside its callback a future's handle is usable, even if every
   // reference was released: retain and release it again.
   if ((call->action & 0x40) && weft_future_retain(future) == WEFT_OK) weft_future_release(future);
   act(call);
 }
 
-void on_stream(void* user, weft_status status, weft_tcp_stream_t* stream) {
+void on_stream(void* user, weft_status status, const char* message, weft_stream_t* stream) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_pointer, stream);
   if ((status == WEFT_OK) != (stream != nullptr)) violated("a stream callback's stream and status disagree");
   if (stream != nullptr) call->world->streams.push_back(stream);
   act(call);
 }
 
-void on_read(void* user, weft_status status, const void* bytes, size_t len) {
+void on_read(void* user, weft_status status, const char* message, const void* bytes, size_t len) {
   auto* call = static_cast<Call*>(user);
-  called(call);
+  op_called(call, status, message, value_bytes, nullptr, len);
   if (status == WEFT_OK && (bytes == nullptr || len == 0)) violated("a read delivered nothing");
   act(call);
 }
@@ -187,43 +283,63 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
     }
     case 1: {
       Call* call = new_call(w, in.byte());
-      weft_status s;
       if (a & 1) {
-        s = weft_tcp_accept(w.pick(w.listeners, a >> 1), on_stream, call);
+        made(call, weft_tcp_accept(out_for(call), w.pick(w.listeners, a >> 1), on_stream, call), true,
+             kOpTcpAccept);
       } else {
         uint16_t port = 1;  // nothing listens there: refused
         weft_tcp_listener_port(&port, w.pick(w.listeners, a >> 1));
-        s = weft_tcp_connect(w.pick(w.loops, a >> 1), "127.0.0.1", port, in.byte(), on_stream, call);
+        made(call, weft_tcp_connect(out_for(call), w.pick(w.loops, a >> 1), "127.0.0.1", port, WEFT_MS(in.byte()),
+                                    on_stream, call),
+             true);
       }
-      if (s != WEFT_OK) call->called = true;
       break;
     }
     case 2: {
       static const char text[] = "fuzz";
-      weft_tcp_stream_t* stream = w.pick(w.streams, a >> 2);
+      weft_stream_t* stream = w.pick(w.streams, a >> 2);
       Call* call = new_call(w, in.byte());
-      weft_status s;
       switch (a & 3) {
-        case 0: s = weft_tcp_read(stream, in.byte(), on_read, call); break;
-        case 1: s = weft_tcp_write(stream, text, in.byte() % 5, on_plain, call); break;
-        case 2: s = weft_tcp_shutdown(stream, on_plain, call); break;
-        default:
-          weft_tcp_write(stream, (a & 4) ? text : nullptr, in.byte() % 5, nullptr, nullptr);
-          s = WEFT_ERR_UNKNOWN;  // no callback to expect
+        case 0:
+          call->max = in.byte();
+          made(call, weft_stream_read(out_for(call), stream, call->max, on_read, call), true, kOpRead);
+          break;
+        case 1: made(call, weft_stream_write(out_for(call), stream, text, in.byte() % 5, on_plain, call), true); break;
+        case 2: made(call, weft_stream_shutdown(out_for(call), stream, on_plain, call), true); break;
+        default:  // no callback: the future alone, if any
+          made(call, weft_stream_write(out_for(call), stream, (a & 4) ? text : nullptr, in.byte() % 5, nullptr, call),
+               false);
       }
-      if (s != WEFT_OK) call->called = true;
       break;
     }
     default:
       switch (a % 3) {
-        case 0: weft_tcp_close(w.pick(w.streams, in.byte())); break;
+        case 0: weft_stream_close(w.pick(w.streams, in.byte())); break;
         case 1: weft_tcp_listener_close(w.pick(w.listeners, in.byte())); break;
         default:  // forged handles
-          weft_tcp_close(forged<weft_tcp_stream_t>(in));
+          weft_stream_close(forged<weft_stream_t>(in));
           weft_tcp_listener_close(forged<weft_tcp_listener_t>(in));
       }
   }
 }
+// The program resolved or rejected `f` itself: if it is an operation's
+// future, its outcome need not be the operation's (see op_called).
+void hand_completed(World& w, weft_future_t* f) {
+  auto it = w.op_calls.find(f);
+  if (it != w.op_calls.end()) it->second->hand_completed = true;
+}
+
+// The program retained (+1) or released (-1) `f`: if it is a kept
+// operation future whose Call still holds its reference, and the program
+// released more than it held, that reference is gone (see Call).
+void count_ref(World& w, weft_future_t* f, int delta) {
+  auto it = w.op_calls.find(f);
+  if (it == w.op_calls.end()) return;
+  Call* call = it->second;
+  call->program_refs += delta;
+  if (call->program_refs < 0 && call->future != nullptr) call->future_taken = true;
+}
+
 weft_status work(void* user, weft_value* result) {
   auto* call = static_cast<Call*>(user);
   if (call->action & 1) return WEFT_ERR_TIMED_OUT;
@@ -279,20 +395,27 @@ void step(World& w, Input& in) {
       if (weft_loop_call_soon(w.pick(w.loops, a), on_plain, call) != WEFT_OK) call->called = true;
       break;
     }
-    case 1: {
+    case 1: {  // a timer: its future NULL, kept, released or cancelled; a callback or none
       Call* call = new_call(w, in.byte());
-      weft_timer_t* timer = nullptr;
-      const uint64_t delay = in.byte() * 1000000ull;
-      if (weft_loop_call_later((a & 1) ? &timer : nullptr, w.pick(w.loops, a), delay, on_plain, call) != WEFT_OK) {
-        call->called = true;
-      } else if (timer != nullptr) {
-        w.timers.push_back(timer);
+      const uint64_t delay = WEFT_MS(in.byte());
+      const bool with_callback = !(a & 1);
+      const weft_status s = weft_loop_call_later(out_for(call), w.pick(w.loops, a), delay,
+                                                 with_callback ? on_plain : nullptr, call);
+      if (!with_callback && out_mode(call->action) == 0 && s == WEFT_OK) {
+        violated("a timer with neither a callback nor a future was armed");
+      }
+      if (s == WEFT_OK && out_mode(call->action) == 1) w.timers.push_back(call->slot);
+      made(call, s, with_callback);
+      break;
+    }
+    case 2: {  // cancels a timer through its future
+      const weft_status s = weft_future_cancel(w.pick(w.timers, a));
+      if (s != WEFT_OK && s != WEFT_ERR_ALREADY_COMPLETED && s != WEFT_ERR_STALE_HANDLE &&
+          s != WEFT_ERR_INVALID_HANDLE) {
+        violated("cancelling a timer's future returned a status it does not document");
       }
       break;
     }
-    case 2:
-      weft_timer_cancel(w.pick(w.timers, a));
-      break;
     case 3: {
       weft_future_t* f = nullptr;
       if (weft_future_create(&f, w.pick(w.loops, a)) == WEFT_OK) w.futures.push_back(f);
@@ -308,7 +431,9 @@ void step(World& w, Input& in) {
     case 5: {
       bool is_pointer;
       weft_value v = make_value(w, in, &is_pointer);
-      weft_status s = weft_future_resolve(w.pick(w.futures, a), &v);
+      weft_future_t* f = w.pick(w.futures, a);
+      weft_status s = weft_future_resolve(f, &v);
+      if (s == WEFT_OK) hand_completed(w, f);
       if (is_pointer) {
         std::lock_guard<std::mutex> lock(w.pointer_mutex);
         if (s == WEFT_OK) {
@@ -320,19 +445,30 @@ void step(World& w, Input& in) {
       }
       break;
     }
-    case 6:
-      weft_future_reject(w.pick(w.futures, a), static_cast<weft_status>(static_cast<int>(in.u64() % 2100) - 2050),
-                         (a & 1) ? "fuzzed" : nullptr);
+    case 6: {
+      weft_future_t* f = w.pick(w.futures, a);
+      if (weft_future_reject(f, static_cast<weft_status>(static_cast<int>(in.u64() % 2100) - 2050),
+                             (a & 1) ? "fuzzed" : nullptr) == WEFT_OK) {
+        hand_completed(w, f);
+      }
       break;
+    }
     case 7:
       weft_future_cancel(w.pick(w.futures, a));
       break;
-    case 8:
-      weft_future_release(w.pick(w.futures, a));
+    case 8: {
+      weft_future_t* f = w.pick(w.futures, a);
+      if (weft_future_release(f) == WEFT_OK) count_ref(w, f, -1);
       break;
-    case 9:
-      if (weft_future_retain(w.pick(w.futures, a)) == WEFT_OK) w.futures.push_back(w.pick(w.futures, a));
+    }
+    case 9: {
+      weft_future_t* f = w.pick(w.futures, a);
+      if (weft_future_retain(f) == WEFT_OK) {
+        w.futures.push_back(f);
+        count_ref(w, f, +1);
+      }
       break;
+    }
     case 10: {
       // Never a blocking mode: nothing outside this single-threaded program
       // could complete what the loop would wait for. Invalid modes: yes.
@@ -391,7 +527,7 @@ void step(World& w, Input& in) {
       Call* call = new_call(w, 0);
       if (weft_loop_call_soon(forged<weft_loop_t>(in), on_plain, call) != WEFT_OK) call->called = true;
       weft_future_cancel(forged<weft_future_t>(in));
-      weft_timer_cancel(forged<weft_timer_t>(in));
+      weft_future_release(forged<weft_future_t>(in));
       weft_scope_cancel(forged<weft_scope_t>(in));
       break;
     }

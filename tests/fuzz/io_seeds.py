@@ -257,3 +257,46 @@ for name, data in seeds2.items():
     with open(os.path.join(out, name), 'wb') as f:
         f.write(bytes(data))
     print(name, len(data))
+
+# Operation futures (weft.h's one asynchronous model): the action byte's
+# bits 3..4 choose `out` (out_mode: 72 kept, 48 released at once, 24
+# cancelled at once; each does nothing else when called). Kept futures are
+# cancelled by the cancel steps (weft_future_cancel), one read, receive or
+# accept at a time, and by the core steps (cancel, then, release).
+s = []
+s += op(0, 3, 0)                      # streams 0, 1
+s += op(6, 0, 8, 72, 5, 31)           # read on 1, future kept
+s += op(12, 0, 0)                     # cancel that read through its future
+s += WAIT
+s += op(6, 0, 8, 24, 5, 31)           # read, cancelled at once
+s += op(6, 0, 8, 48, 5, 31)           # read, future released at once
+s += op(8, 0, 0, 72, 3, 19)           # write on 0, future kept: completes it
+s += WAIT + WAIT
+s += op(6, 6, 8, 72, 5, 31)           # read with no callback, future only
+s += op(8, 1, 0, 72, 3, 19)           # write with no callback, future only
+s += WAIT + WAIT
+s += op(9, 2, 0, 72) + op(11, 0, 0, 72) + WAIT   # drain, shutdown, kept
+s += op(13, 0, 0, 0) + op(13, 0, 0, 0)           # udp 0, 1
+s += op(15, 2, 72)                    # recv on 1, kept
+s += op(12, 1)                        # cancelled through its future
+s += op(15, 2, 72) + op(14, 0, 0, 1, 0, 3, 5, 72) + WAIT + WAIT
+s += op(1, 0, 2, 0)                   # a pipe listener
+s += op(2, 1, 72) + op(12, 2)         # accept kept, cancelled
+s += op(2, 1, 72) + op(3, 3, 0, 9, 0, 72) + WAIT + WAIT
+s += [24, 0] + [25, 1, 72] + op(12, 3)           # tcp accept kept, cancelled
+s += [25, 1, 72] + [25, 0, 72, 0] + WAIT + WAIT  # accept, connect
+s += [1, 0, 72, 5] + [1, 1, 72, 5]    # timers: kept with a callback, future only
+s += [2, 0]                           # one cancelled through its future
+s += [1, 0, 24, 5] + [1, 0, 48, 5]    # cancelled at once, released at once
+s += [12, 10] + [10, 3]               # the clock moves: the rest fire
+s += op(17, 0, 0, 7, 2, 0, 72) + WAIT + WAIT     # file open, kept
+s += op(19, 0, 0, 0, 3, 9, 72) + op(20, 0, 0, 72) + WAIT + WAIT
+s += op(18, 0, 0, 0, 1, 72) + WAIT + WAIT
+s += op(23, 4, 1 + 8 * 3, 0, 80, 72, 0) + WAIT + WAIT   # resolve, kept
+s += [7, 3] + [8, 4] + [4, 5, 0, 0]   # core steps on kept futures
+s += WAIT
+seeds2 = {'io-futures': s}
+for name, data in seeds2.items():
+    with open(os.path.join(out, name), 'wb') as f:
+        f.write(bytes(data))
+    print(name, len(data))
