@@ -97,6 +97,7 @@ WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const 
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(host, "host");
     if (*host == '\0') fail(Errc::invalid_argument, "host is empty");
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     weft_resolve_options o = WEFT_RESOLVE_OPTIONS_INIT;
     if (options != nullptr) {
       weft::capi::check_struct_size(options, options->struct_size, sizeof(o), sizeof(o), "options");

@@ -259,6 +259,7 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(path, "path");
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::FileMode core_mode = weft::capi::file_mode(mode);
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
     scope.require_open(__func__);
@@ -317,6 +318,7 @@ WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, u
                                        size_t max, weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
@@ -347,6 +349,7 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
                                     weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_size_op(*rec.scope, &rec, "size", rec.core.size(), out, callback, user);
     return WEFT_OK;
@@ -369,6 +372,7 @@ WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, 
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
     require(path, "path");
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
     scope.require_open(__func__);
     // read_file posts its job at once and keeps no reference to the link.

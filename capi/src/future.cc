@@ -138,8 +138,7 @@ bool CFuture::request_cancel() {
   if (!operation_bound_) return cancel();
   if (is_ready()) return false;
   if (runtime_.on_loop_thread()) {
-    if (extras_ != nullptr && extras_->producer != nullptr) extras_->producer->on_cancel_requested();
-    return true;
+    return extras_ != nullptr && extras_->producer != nullptr && extras_->producer->on_cancel_requested();
   }
   add_ref();
   // A closed loop drops the request (and its reference): the operation is
@@ -410,9 +409,20 @@ WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop) 
   });
 }
 
+namespace {
+
+void require_not_operation_bound(const CFuture& f) {
+  if (f.operation_bound()) {
+    fail(Errc::invalid_state, "the future of an operation (a timer, I/O) is completed by its operation");
+  }
+}
+
+}  // namespace
+
 WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value* value) {
   return api(__func__, [&] {
     CFuture& f = future_of(future);
+    require_not_operation_bound(f);
     weft::capi::Value v;
     if (value != nullptr) v = weft::capi::Value::from_c(*value, f.runtime().allocator);
     return f.complete(WEFT_OK, std::move(v), nullptr, /*owned=*/false) ? WEFT_OK
@@ -423,6 +433,7 @@ WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value
 WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status, const char* message) {
   return api(__func__, [&] {
     CFuture& f = future_of(future);
+    require_not_operation_bound(f);
     if (status >= 0 || (status > WEFT_STATUS_USER && !weft::capi::is_table_status(status))) {
       fail(Errc::invalid_argument, "weft_future_reject: status " + std::to_string(status) +
                                        " is neither a weft failure code nor <= WEFT_STATUS_USER");

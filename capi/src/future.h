@@ -60,8 +60,9 @@ class Producer {
   // The future was cancelled (it is complete).
   virtual void on_output_cancelled() noexcept = 0;
   // An operation-bound future was asked to cancel (it is still pending: the
-  // producer completes it).
-  virtual void on_cancel_requested() noexcept {}
+  // producer completes it). Returns whether the operation was stopped (its
+  // outcome is then WEFT_ERR_CANCELLED), false if its outcome was decided.
+  virtual bool on_cancel_requested() noexcept { return false; }
 
  protected:
   ~Producer() = default;
@@ -121,7 +122,8 @@ class CFuture final : public weft::detail::StateBase {
   // operation-bound future (op_future.h) is not completed here: its
   // operation is asked to stop, on the loop thread (posted there from other
   // threads), and completes it — cancelled, or with the outcome it already
-  // had; true means the request was made.
+  // had. On the loop thread the answer is whether it was stopped; from
+  // another thread, whether the request was posted.
   bool request_cancel();
   // Marks the future as completed only by its operation (before its handle
   // is handed out).

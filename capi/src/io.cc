@@ -71,16 +71,23 @@ void IoOp::on_output_cancelled() noexcept {
   if (pending) cancel_io_op(this, kOpScopeCancelled);
 }
 
-void IoOp::on_cancel_requested() noexcept {
+bool IoOp::on_cancel_requested() noexcept {
   // Only if the core operation can still be stopped: otherwise its outcome
   // (a read's bytes, say) is already on its way and is delivered as it is.
-  if (!pending || !cancel_core()) return;
+  if (!pending || !cancel_core()) return false;
   Runtime& runtime = *this->runtime;
   Scope* sc = scope;
   retire_io_op(this);
   settled(sc);
   InCallback in_callback(runtime);  // possibly outside any loop run
   invoke_callback(runtime, [&] { call_cancelled(kOpCancelRequested); });
+  return true;
+}
+
+void require_observer(const void* out, const void* callback) {
+  if (out == nullptr && callback == nullptr) {
+    fail(Errc::invalid_argument, "out and callback are both NULL: the result would be lost");
+  }
 }
 
 bool has_pending_read(const IoRec& rec) noexcept {

@@ -71,7 +71,7 @@ struct IoOp : Producer {
   // The op's future was cancelled directly (its scope's cancellation).
   void on_output_cancelled() noexcept override;
   // weft_future_cancel on the op's future, or a combinator over it.
-  void on_cancel_requested() noexcept override;
+  bool on_cancel_requested() noexcept override;
 
  protected:
   ~IoOp() = default;
@@ -96,6 +96,11 @@ struct IoRec {
 inline constexpr const char* kOpHandleClosed = "the handle was closed";
 inline constexpr const char* kOpScopeCancelled = "the operation's scope was cancelled";
 inline constexpr const char* kOpCancelRequested = "the operation was cancelled";
+
+// Fails with invalid_argument if an operation that produces a result (a
+// handle, bytes, a value) has no way to deliver it: `out` and `callback`
+// both NULL. (Writes, shutdowns and syncs may be fire-and-forget.)
+void require_observer(const void* out, const void* callback);
 
 // Calls a user callback; an exception from a C++ host's callback goes to the
 // loop's error report, never through the C API.

@@ -116,6 +116,7 @@ WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t*
                                       weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", rec.core.accept(),
                                     Kind::pipe_stream, out, callback, user);
@@ -127,6 +128,7 @@ WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, c
                                        uint64_t timeout_ns, weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const std::string socket_path = weft::capi::socket_path(path);
     scope.require_open(__func__);
     weft::capi::start_new_stream_op(

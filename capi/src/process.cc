@@ -196,6 +196,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
                                        weft_process_wait_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
         *rec.scope, *rec.runtime, &rec, "wait", rec.core.wait(), out, callback != nullptr,

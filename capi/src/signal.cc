@@ -99,6 +99,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
   return api(__func__, [&] {
     weft::capi::SignalRec& rec = weft::capi::signal_of(handle, __func__);
     if (rec.shutdown) weft::capi::fail(weft::Errc::invalid_argument, "a shutdown watch has no waits");
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
         *rec.scope, *rec.runtime, &rec, "signal wait", rec.watcher.wait(), out, callback != nullptr,

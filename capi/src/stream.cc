@@ -27,6 +27,7 @@ void require_no_pending_read(StreamRec& rec) {
 
 void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_bytes_callback callback,
                  void* user) {
+  require_observer(out, reinterpret_cast<const void*>(callback));
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
   rec.scope->require_open("read");
   require_no_pending_read(rec);
@@ -36,6 +37,7 @@ void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_byte
 
 void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
                          void* user) {
+  require_observer(out, reinterpret_cast<const void*>(callback));
   if (n == 0) fail(Errc::invalid_argument, "n is 0");
   if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
   rec.scope->require_open("read_exactly");
@@ -47,6 +49,7 @@ void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, wef
 void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,
                        std::size_t delimiter_len, std::size_t max, weft_bytes_callback callback,
                        void* user) {
+  require_observer(out, reinterpret_cast<const void*>(callback));
   require(delimiter, "delimiter");
   if (delimiter_len == 0) fail(Errc::invalid_argument, "delimiter_len is 0");
   if (max == 0) fail(Errc::invalid_argument, "max is 0");

@@ -106,6 +106,7 @@ WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* l
                                      weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), out, callback, user);
     return WEFT_OK;
@@ -117,6 +118,7 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
                                       void* user) {
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
     scope.require_open(__func__);
     weft::TcpConnectOptions options;

@@ -90,8 +90,10 @@ void TimerRec::on_output_cancelled() noexcept {
   if (!retired) cancel_timer(this, "the timer's scope was cancelled");
 }
 
-void TimerRec::on_cancel_requested() noexcept {
-  if (!retired) cancel_timer(this);
+bool TimerRec::on_cancel_requested() noexcept {
+  if (retired) return false;
+  cancel_timer(this);
+  return true;
 }
 
 }  // namespace weft::capi

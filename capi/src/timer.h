@@ -37,7 +37,7 @@ struct TimerRec final : Producer {
   ListHook scope_hook;
 
   void on_output_cancelled() noexcept override;
-  void on_cancel_requested() noexcept override;
+  bool on_cancel_requested() noexcept override;
 };
 
 // Arms a timer at `when` (loop clock) in `scope`; if `out` is not NULL,

@@ -157,6 +157,7 @@ WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* 
                                         weft_udp_recv_callback callback, void* user) {
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
+    weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::require_no_pending_receive(rec);
     weft::capi::start_receive(rec, out, callback, user);

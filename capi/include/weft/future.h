@@ -51,7 +51,8 @@ WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop);
 /* Resolves the future with `value` (NULL: a NONE value); see weft/value.h for
  * what is copied and what is taken.
  * Errors: WEFT_ERR_ALREADY_COMPLETED (nothing taken), WEFT_ERR_INVALID_ARGUMENT
- * (a malformed value), WEFT_ERR_NO_MEMORY.
+ * (a malformed value), WEFT_ERR_INVALID_STATE (an operation's future: only
+ * its operation completes it), WEFT_ERR_NO_MEMORY.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value* value);
 
@@ -59,7 +60,8 @@ WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value
  * code <= WEFT_STATUS_USER) and `message` (copied; NULL means
  * weft_status_str(status)).
  * Errors: WEFT_ERR_INVALID_ARGUMENT (status >= 0 or an unassigned weft
- * code), WEFT_ERR_ALREADY_COMPLETED, WEFT_ERR_NO_MEMORY.
+ * code), WEFT_ERR_INVALID_STATE (an operation's future),
+ * WEFT_ERR_ALREADY_COMPLETED, WEFT_ERR_NO_MEMORY.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status,
                                         const char* message);
@@ -67,6 +69,13 @@ WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status statu
 /* Completes the future as cancelled if it is still pending. Work not yet
  * started for it (weft_executor_submit) will not start. A combinator's
  * future passes the cancellation on to its pending inputs.
+ * An operation's future (a timer, a read, a connect, ... given a non-NULL
+ * `out`) is completed only by its operation: this asks the operation to
+ * stop. On the loop thread: WEFT_OK if it stopped (its callback ran with
+ * WEFT_ERR_CANCELLED inside this call, and the future is cancelled), or
+ * WEFT_ERR_ALREADY_COMPLETED if its outcome was already decided (it is
+ * still delivered, from a loop run). From another thread the request is
+ * posted to the loop (WEFT_OK), and the outcome is one of the two.
  * Errors: WEFT_ERR_ALREADY_COMPLETED.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_cancel(weft_future_t* future);

@@ -33,7 +33,11 @@
  *   the loop thread: WEFT_OK with the result and message NULL, or a failure
  *   status with `message` saying why (the core's words, e.g. "connect
  *   127.0.0.1:9: connection refused (ECONNREFUSED)"); message and result
- *   are borrowed until the callback returns. `callback` may be NULL.
+ *   are borrowed until the callback returns. `callback` may be NULL, but
+ *   not together with `out` for an operation that produces a result (a
+ *   handle, bytes, a value: WEFT_ERR_INVALID_ARGUMENT, since it would be
+ *   lost); writes, sends, shutdowns, drains and syncs may be
+ *   fire-and-forget.
  * - `out` may be NULL. If not, *out receives a future for this one
  *   operation (the caller owns a reference; weft_future_release). It
  *   completes with the same outcome just before the callback runs: resolved
@@ -44,7 +48,9 @@
  *   Cancellation is a request, made on the loop thread (posted there from
  *   another thread): the operation completes with WEFT_ERR_CANCELLED if it
  *   could still be stopped, or with its real outcome if that was already
- *   decided, so no result is ever dropped. Closing a handle completes its
+ *   decided, so no result is ever dropped. On the loop thread the call
+ *   says which: WEFT_OK (stopped: the callback has run, inside the call) or
+ *   WEFT_ERR_ALREADY_COMPLETED (the outcome is on its way). Closing a handle completes its
  *   pending operations with WEFT_ERR_CANCELLED inside the close call.
  * - Durations and deadlines are nanoseconds (uint64_t ..._ns); WEFT_MS(),
  *   WEFT_SEC() and WEFT_US() convert.
