@@ -182,6 +182,11 @@ void made(Call* call, weft_status status, bool has_callback, OpKind kind) {
       // The callback may run inside this call (a timer), and release f.
       const weft_status s = weft_future_cancel(f);
       if (s != WEFT_OK && s != WEFT_ERR_ALREADY_COMPLETED) violated("cancelling an operation's future failed");
+      // WEFT_OK on the loop thread: the operation stopped, and its callback
+      // ran (cancelled) inside the call.
+      if (s == WEFT_OK && has_callback && !call->called) {
+        violated("weft_future_cancel said an operation stopped, but its callback has not run");
+      }
     }
   }
 }
