@@ -7,7 +7,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/cancel/cancellation.h"
+#include "core/executor/run_in_executor.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/task/task.h"
 #include "tests/core/manual_loop.h"
 #include "tests/core/counted.h"
 
