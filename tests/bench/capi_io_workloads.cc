@@ -1,4 +1,4 @@
-// W11 (WORKLOADS.md) against a TCP echo server written on the C API
+// W11 (tests/bench/README.md) against a TCP echo server written on the C API
 // (weft/tcp.h, through the shipped libweft.so.1), as "impl":"weft-c": the
 // shape of examples/c/echo_server.c (read up to 64 KiB, write it, read again
 // once the write is in the kernel), on its own thread and runtime, driven by
