@@ -274,7 +274,7 @@ TEST_CASE("a pool job polls the token of the task that started it", "[cancel][to
   auto body = [&]() -> weft::Task<void> {
     auto token = co_await weft::this_task::cancellation_token();
     // Bound to a local first: gcc 12 destroys a capturing lambda written
-    // inside a co_await expression twice (see README, "Known compiler bugs").
+    // inside a co_await expression twice (see docs/cpp-guide.md, "Known compiler bugs").
     auto job = [&, token] {
       job_started = true;
       while (!token.cancelled()) std::this_thread::yield();
