@@ -31,6 +31,9 @@ while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "$#" -gt 0 ] || die_usage "internal error: no -- after the files to install"
 shift
+for f in "$lib" "$pc_template" "${headers[@]}"; do
+  [ -f "$f" ] || die_usage "internal error: $f is missing (run it through bazel run //:install)"
+done
 
 # The user's arguments.
 prefix=/usr/local
