@@ -11,6 +11,7 @@ packages=(
   clang-14 libclang-rt-14-dev                        # clang config, sanitizer runtimes
   swig python3-dev python3-pytest                    # bindings
   abigail-tools                                      # C ABI baseline check (abidw, abidiff)
+  pkg-config                                         # the install test builds with weft.pc
   liblua5.4-dev lua5.4                               # Lua bindings
 )
 

@@ -1,8 +1,10 @@
 // weft::Errc: the one table of weft's error codes.
 //
 // WEFT_ERRC_MAP lists (name, number, message) once; the C++ enum, the messages,
-// the std::error_category and (later) the C status codes and the bindings'
-// exception mapping are all generated from it, so they cannot drift apart.
+// the std::error_category and the C status codes (weft/status.h, written from
+// it by capi/gen_status_h.py, checked by //capi:status_header_test) all come
+// from it, and the bindings raise errors through those C statuses, so they
+// cannot drift apart.
 // Numbers are stable: new codes are appended, none is ever renumbered.
 #pragma once
 

@@ -92,7 +92,7 @@ weft::Task<void> ticker(weft::Event& stop) {
 }
 
 weft::Task<long> offload(weft::ThreadPool& pool, int id) {
-  auto work = [id] { return blocking_work(id); };  // (a local: see README, gcc 12)
+  auto work = [id] { return blocking_work(id); };  // (a local: see docs/cpp-guide.md, gcc 12)
   co_return co_await weft::run_in_executor(pool, work);
 }
 

@@ -4,8 +4,9 @@
 // every queued callback), and emptied chunks are kept on a small free list, so a
 // steady-state queue allocates nothing. Elements are constructed in place.
 //
-// Not thread-safe: the loop's ready queue is touched only by the loop thread;
-// the thread pool guards its queue with a lock.
+// Not thread-safe: its users guard it with a lock (the loop's inbox of
+// cross-thread posts, the thread pool's queue, a strand's queue). The loop's
+// ready queue is a CallbackQueue (callback_queue.h), not this.
 #pragma once
 
 #include <cstddef>

@@ -53,21 +53,29 @@ struct OffloadThreadState {
   std::uint64_t next_sequence = 0;
   OffloadId submitting;
 };
-inline thread_local OffloadThreadState tls_offload;
+// This thread's record. A function defined in run_in_executor.cc over a
+// thread_local with internal linkage, not an inline thread_local variable:
+// gcc gives an inline variable a unique (STB_GNU_UNIQUE) symbol that a
+// version script cannot hide, and a TLS variable with external linkage stays
+// in a shared library's dynamic symbol table even when made local or hidden,
+// so libweft.so.1 would show a C++ symbol.
+OffloadThreadState& offload_thread_state() noexcept;
 
 class OffloadSubmission {
  public:
-  OffloadSubmission() noexcept
-      : id_{&tls_offload, ++tls_offload.next_sequence}, previous_(tls_offload.submitting) {
-    tls_offload.submitting = id_;
+  OffloadSubmission() noexcept : state_(offload_thread_state()) {
+    id_ = OffloadId{&state_, ++state_.next_sequence};
+    previous_ = state_.submitting;
+    state_.submitting = id_;
   }
-  ~OffloadSubmission() { tls_offload.submitting = previous_; }
+  ~OffloadSubmission() { state_.submitting = previous_; }
   OffloadSubmission(const OffloadSubmission&) = delete;
   OffloadSubmission& operator=(const OffloadSubmission&) = delete;
 
   OffloadId id() const noexcept { return id_; }
 
  private:
+  OffloadThreadState& state_;
   OffloadId id_;
   OffloadId previous_;
 };
@@ -86,7 +94,7 @@ class OffloadJob {
 
   ~OffloadJob() {
     if (!promise_.valid()) return;  // ran, or moved from
-    if (tls_offload.submitting == id_) {
+    if (offload_thread_state().submitting == id_) {
       promise_.set_error(Error(Errc::closed, "run_in_executor: the executor refused the job"));
     } else {
       promise_.cancel();  // dropped before it ran

@@ -5,7 +5,7 @@
 // the heap holds pointers to nodes and keeps each node's index up to date, so
 // cancel is an eager O(log n) removal: nothing in the heap ever points at a
 // node that was cancelled, and a node may be destroyed as soon as it is not
-// armed. This is what keeps a suspended task small (see README, W7): a
+// armed. This is what keeps a suspended task small (see docs/performance.md, W7): a
 // callback timer costs a 72-byte slot plus a heap entry, a node costs the
 // 32 bytes inside the frame plus one pointer.
 //

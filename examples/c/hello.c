@@ -1,7 +1,7 @@
 /* weft from C: a runtime, callbacks, timers, futures and pool work — the C
  * twin of examples/tour.cc. Run it with `bazel run //examples/c:hello`.
  *
- * Everything here uses only <weft/weft.h>; it links against libweft.so.0. */
+ * Everything here uses only <weft/weft.h>; it links against libweft.so.1. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

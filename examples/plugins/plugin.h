@@ -7,7 +7,7 @@
  * on other plugins' futures, pool work) belongs to its scope, so the host
  * can cancel and drain all of it before dlclose()ing the plugin's code.
  * Plugins offer each other functions through the host's service directory.
- * Host and plugins share one libweft.so.0. */
+ * Host and plugins share one libweft.so.1. */
 #ifndef WEFT_EXAMPLE_PLUGIN_H
 #define WEFT_EXAMPLE_PLUGIN_H
 

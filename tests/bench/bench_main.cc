@@ -1,4 +1,4 @@
-// weft's benchmark program: runs the workloads of /WORKLOADS.md on weft and the
+// weft's benchmark program: runs the workloads of tests/bench/README.md on weft and the
 // raw-libuv baselines, and prints one JSON object per line.
 //
 //   bench [--only NAME]... [--repeat K] [--scale X] [--impl IMPL] [--list]

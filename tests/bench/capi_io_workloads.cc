@@ -1,5 +1,5 @@
-// W11 (WORKLOADS.md) against a TCP echo server written on the C API
-// (weft/tcp.h and weft/stream.h, through the shipped libweft.so.0), as "impl":"weft-c": the
+// W11 (tests/bench/README.md) against a TCP echo server written on the C API
+// (weft/tcp.h and weft/stream.h, through the shipped libweft.so.1), as "impl":"weft-c": the
 // shape of examples/c/echo_server.c (read up to 64 KiB, write it, read again
 // once the write is in the kernel), on its own thread and runtime, driven by
 // the shared load generator (echo_load.h) like the C++ and raw-libuv servers.

@@ -1,5 +1,5 @@
-// WORKLOADS.md's W1 (callbacks_chain) and W5 (futures) driven through the C
-// API (weft.h, linked against the shipped libweft.so.0), as "impl":"weft-c",
+// tests/bench/README.md's W1 (callbacks_chain) and W5 (futures) driven through the C
+// API (weft.h, linked against the shipped libweft.so.1), as "impl":"weft-c",
 // to measure what the C boundary costs against the C++ figures ("weft") of
 // the same run. Same N, same shape as loop_workloads.cc.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// weft's W11 (WORKLOADS.md): a TCP echo server written with weft's I/O API
+// weft's W11 (tests/bench/README.md): a TCP echo server written with weft's I/O API
 // (the same shape as examples/echo_server.cc: read_some, write, and once the
 // write is in the kernel, read again), on its own thread and loop, driven by
 // the shared load generator (echo_load.h). Like the raw-libuv server it

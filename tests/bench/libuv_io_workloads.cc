@@ -1,4 +1,4 @@
-// Raw-libuv baseline for W11 (WORKLOADS.md): a TCP echo server written
+// Raw-libuv baseline for W11 (tests/bench/README.md): a TCP echo server written
 // directly on libuv, on its own thread, driven by the same load generator as
 // weft's (echo_load.h). Like weft's it sets TCP_NODELAY and writes with
 // uv_try_write first, queueing a copy of what the kernel did not take.

@@ -1,4 +1,4 @@
-// Raw-libuv baselines for weft's timer workloads (WORKLOADS.md): W3, W4, with
+// Raw-libuv baselines for weft's timer workloads (tests/bench/README.md): W3, W4, with
 // the same delays (delays.h) and the same N. One uv_timer_t per timer, as a
 // libuv program would write it; handle memory is allocated before the clock
 // starts and the handles are closed after it stops.

@@ -1,4 +1,4 @@
-// Raw-libuv baselines for weft's callback workloads (WORKLOADS.md): W1, W2,
+// Raw-libuv baselines for weft's callback workloads (tests/bench/README.md): W1, W2,
 // W10. Written directly on libuv, measured with the same stopwatch and the same
 // N; each closes every handle it opened and checks its own count.
 #include <uv.h>

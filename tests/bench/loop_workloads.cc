@@ -1,4 +1,4 @@
-// weft's callback workloads (WORKLOADS.md): W1 callbacks_chain, W2
+// weft's callback workloads (tests/bench/README.md): W1 callbacks_chain, W2
 // callbacks_burst, W5 futures, W10 threadsafe_pingpong. Each builds a fresh
 // weft::Loop outside the timed part, runs the workload once and checks that
 // every callback ran exactly once.

@@ -1,4 +1,4 @@
-// weft's executor workloads (WORKLOADS.md): W8 pool_submit and W9 offload, on
+// weft's executor workloads (tests/bench/README.md): W8 pool_submit and W9 offload, on
 // a 2-worker weft::ThreadPool. Kept in their own file so the rest of the
 // benchmark builds without core/executor.
 #include <atomic>

@@ -1,4 +1,4 @@
-// weft's coroutine workloads (WORKLOADS.md): W6 tasks and W7 tasks_memory.
+// weft's coroutine workloads (tests/bench/README.md): W6 tasks and W7 tasks_memory.
 // Each builds a fresh weft::Loop outside the timed part and checks its result.
 #include <malloc.h>
 

@@ -1,4 +1,4 @@
-// weft's timer workloads (WORKLOADS.md): W3 timers_churn (arm then cancel)
+// weft's timer workloads (tests/bench/README.md): W3 timers_churn (arm then cancel)
 // and W4 timers_fire. Delays come from delays.h, the same ones the libuv
 // variants use, and are armed with Loop::call_later.
 #include <chrono>

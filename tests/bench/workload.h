@@ -41,8 +41,8 @@ using WorkloadFn = Outcome (*)(std::uint64_t n);
 
 struct Workload {
   const char* impl;      // "weft", "libuv"
-  const char* name;      // "W1_callbacks_chain": id, underscore, WORKLOADS.md name
-  std::uint64_t n;       // full-size N from WORKLOADS.md (the harness may scale it)
+  const char* name;      // "W1_callbacks_chain": id, underscore, tests/bench/README.md name
+  std::uint64_t n;       // full-size N from tests/bench/README.md (the harness may scale it)
   WorkloadFn run;
 };
 

@@ -2,7 +2,7 @@
 
 def capi_test(name, shared = False, size = "small", tags = [], data = []):
     """Builds `name`.c against the static library, and also against the
-    shipped libweft.so.0 as `name`_shared when `shared` is set."""
+    shipped libweft.so.1 as `name`_shared when `shared` is set."""
     native.cc_test(
         name = name,
         size = size,

@@ -7,7 +7,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/cancel/cancellation.h"
+#include "core/executor/run_in_executor.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/task/task.h"
 #include "tests/core/manual_loop.h"
 #include "tests/core/counted.h"
 
@@ -269,7 +274,7 @@ TEST_CASE("a pool job polls the token of the task that started it", "[cancel][to
   auto body = [&]() -> weft::Task<void> {
     auto token = co_await weft::this_task::cancellation_token();
     // Bound to a local first: gcc 12 destroys a capturing lambda written
-    // inside a co_await expression twice (see README, "Known compiler bugs").
+    // inside a co_await expression twice (see docs/cpp-guide.md, "Known compiler bugs").
     auto job = [&, token] {
       job_started = true;
       while (!token.cancelled()) std::this_thread::yield();

@@ -5,7 +5,10 @@
 #include <tuple>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/generator/as_completed.h"
+#include "core/result.h"
+#include "core/task/combinators.h"
+#include "core/task/task.h"
 #include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;

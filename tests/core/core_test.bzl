@@ -1,15 +1,11 @@
-"""core_test: one Catch2 test binary for one source file of tests/core."""
+"""core_test: one Catch2 test binary for one source file of tests/core,
+depending on the //core layers it tests (`deps`), not on the umbrella."""
 
-def core_test(name, size = "small", tags = [], deps = []):
+def core_test(name, deps, size = "small", tags = []):
     native.cc_test(
         name = name,
         size = size,
         srcs = [name + ".cc"],
         tags = tags,
-        deps = [
-            "//core:weft",
-            "//tests/core:counted",
-            "//tests/core:manual_loop",
-            "@catch2//:catch2_main",
-        ] + deps,
+        deps = deps + ["@catch2//:catch2_main"],
     )

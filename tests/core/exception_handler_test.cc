@@ -1,12 +1,56 @@
+// The loop's exception handler: exceptions escaping callbacks, the default
+// handler's report on stderr, a throwing handler, slow-callback reports.
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 #include "core/loop/loop.h"
 
 using namespace std::chrono_literals;
 using Kind = weft::ExceptionContext::Kind;
+
+namespace {
+
+// Sends this process's stderr (fd 2) to a temporary file until text() is
+// called, which restores it and returns what was written.
+class CapturedStderr {
+ public:
+  CapturedStderr() {
+    std::fflush(stderr);
+    saved_ = ::dup(STDERR_FILENO);
+    file_ = std::tmpfile();
+    REQUIRE((saved_ >= 0 && file_ != nullptr));
+    REQUIRE(::dup2(::fileno(file_), STDERR_FILENO) == STDERR_FILENO);
+  }
+  ~CapturedStderr() { restore(); }
+  CapturedStderr(const CapturedStderr&) = delete;
+  CapturedStderr& operator=(const CapturedStderr&) = delete;
+
+  std::string text() {
+    restore();
+    std::rewind(file_);
+    std::string out;
+    char buf[256];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, file_)) > 0;) out.append(buf, n);
+    return out;
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  int saved_ = -1;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace
 
 TEST_CASE("an exception escaping a callback goes to the handler and the loop goes on",
           "[exceptions]") {
@@ -34,10 +78,18 @@ TEST_CASE("an exception escaping a callback goes to the handler and the loop goe
 TEST_CASE("the default handler writes to stderr and does not terminate", "[exceptions]") {
   weft::Loop loop;
   int after = 0;
+  loop.call_soon([] { throw std::runtime_error("the first failure"); });
   loop.call_soon([] { throw 42; });  // not even a std::exception
   loop.call_soon([&] { ++after; });
+  CapturedStderr err;
   loop.run();
+  const std::string text = err.text();
   REQUIRE(after == 1);
+  INFO("stderr: " << text);
+  REQUIRE(text.find("weft: ") == 0);
+  REQUIRE(text.find(": the first failure\n") != std::string::npos);
+  REQUIRE(text.find(": a non-standard exception\n") != std::string::npos);
+  REQUIRE(text.find("the first failure") < text.find("a non-standard exception"));
 }
 
 TEST_CASE("a throwing exception handler does not break the loop", "[exceptions]") {
@@ -46,8 +98,11 @@ TEST_CASE("a throwing exception handler does not break the loop", "[exceptions]"
   int after = 0;
   loop.call_soon([] { throw std::runtime_error("y"); });
   loop.call_soon([&] { ++after; });
+  CapturedStderr err;
   loop.run();
+  const std::string text = err.text();
   REQUIRE(after == 1);
+  REQUIRE(text == "weft: the exception handler threw; the exception was dropped\n");
 }
 
 TEST_CASE("debug mode reports slow callbacks above the threshold", "[exceptions][diagnostics]") {

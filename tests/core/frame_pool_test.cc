@@ -55,9 +55,20 @@ TEST_CASE("a block never crosses into the next segment", "[frame_pool]") {
 }
 
 TEST_CASE("frames larger than a pool block come from the heap", "[frame_pool]") {
+  OwnedPool owned;  // the current pool while the test runs
+  FramePool& pool = *owned.pool;
+  void* largest = weft::detail::allocate_frame(FramePool::kMaxBlock);
+  REQUIRE(pool.blocks_in_use() == 1);  // kMaxBlock still fits a pool block
+  const std::size_t reserved = pool.bytes_reserved();
+
   void* big = weft::detail::allocate_frame(FramePool::kMaxBlock + 1);
   std::memset(big, 0, FramePool::kMaxBlock + 1);
-  weft::detail::deallocate_frame(big, FramePool::kMaxBlock + 1);
+  REQUIRE(pool.blocks_in_use() == 1);  // not from the pool
+  REQUIRE(pool.bytes_reserved() == reserved);
+  weft::detail::deallocate_frame(big, FramePool::kMaxBlock + 1);  // ASan: a heap block
+
+  weft::detail::deallocate_frame(largest, FramePool::kMaxBlock);
+  REQUIRE(pool.blocks_in_use() == 0);
 }
 
 TEST_CASE("blocks freed on another thread are taken back by the owner", "[frame_pool][threads]") {

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/generator/generator.h"
+#include "core/loop/loop.h"
+#include "core/task/task.h"
 #include "tests/core/manual_loop.h"
 #include "tests/core/counted.h"
 

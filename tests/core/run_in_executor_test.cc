@@ -11,7 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/executor/inline_executor.h"
+#include "core/executor/loop_executor.h"
+#include "core/executor/run_in_executor.h"
+#include "core/executor/strand.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
+#include "core/task/task.h"
 #include "tests/core/executor_fixtures.h"
 
 using weft_test::Gate;

@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/clock/clock.h"
+#include "core/loop/loop.h"
+#include "core/sync/event.h"
+#include "core/sync/mutex.h"
+#include "core/sync/queue.h"
+#include "core/task/task.h"
 #include "tests/core/counted.h"
 
 using namespace std::chrono_literals;

@@ -11,7 +11,13 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/executor/inline_executor.h"
+#include "core/executor/loop_executor.h"
+#include "core/executor/strand.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
 #include "tests/core/executor_fixtures.h"
 
 using weft_test::ManualExecutor;

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/task/task.h"
+#include "core/task/task_group.h"
 #include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;

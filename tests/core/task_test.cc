@@ -7,7 +7,14 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/clock/clock.h"
+#include "core/executor/run_in_executor.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
+#include "core/sync/event.h"
+#include "core/task/task.h"
 #include "tests/core/counted.h"
 
 using namespace std::chrono_literals;

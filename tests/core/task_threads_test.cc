@@ -6,7 +6,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/executor/run_in_executor.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/loop/loop.h"
+#include "core/task/combinators.h"
+#include "core/task/task.h"
 
 using namespace std::chrono_literals;
 

@@ -20,7 +20,8 @@
 #include <pthread.h>
 #endif
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/executor/thread_pool.h"
 #include "tests/core/executor_fixtures.h"
 
 using weft_test::Gate;

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/future/future.h"
+#include "core/task/task.h"
 #include "tests/core/manual_loop.h"
 
 using namespace std::chrono_literals;

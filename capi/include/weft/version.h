@@ -3,7 +3,7 @@
  * Versions with the same WEFT_ABI_VERSION are ABI compatible: within one ABI
  * version functions, enum values and trailing struct fields are only added,
  * never changed or removed (a changed behaviour gets a new name). The ABI
- * version is the number in the shared library's SONAME (libweft.so.0).
+ * version is the number in the shared library's SONAME (libweft.so.1).
  * MINOR grows with every addition, PATCH with fixes only.
  *
  * A program or plugin checks at load time that the library it got is at
@@ -21,14 +21,14 @@
 #include "weft/export.h"
 #include "weft/status.h"
 
-#define WEFT_VERSION_MAJOR 0
-#define WEFT_VERSION_MINOR 3
+#define WEFT_VERSION_MAJOR 1
+#define WEFT_VERSION_MINOR 0
 #define WEFT_VERSION_PATCH 0
-#define WEFT_VERSION_STRING "0.3.0"
+#define WEFT_VERSION_STRING "1.0.0"
 /* 0xMMmmpp: major, minor, patch; compares in release order. */
 #define WEFT_VERSION_HEX \
   ((WEFT_VERSION_MAJOR << 16) | (WEFT_VERSION_MINOR << 8) | WEFT_VERSION_PATCH)
-#define WEFT_ABI_VERSION 0
+#define WEFT_ABI_VERSION 1
 
 /* weft_version_check(WEFT_ABI_VERSION, WEFT_VERSION_HEX): the headers this
  * code was compiled with against the library it runs with. */

@@ -27,7 +27,7 @@
 namespace weft::detail {
 
 // Starts one accept on `listener` (not a coroutine: keeps the structured
-// binding out of the coroutine frame, see README "Known compiler bugs").
+// binding out of the coroutine frame, see docs/cpp-guide.md "Known compiler bugs").
 template <class S>
 Future<S> start_accept(ListenerImpl& listener) {
   auto [promise, future] = make_promise<S>();

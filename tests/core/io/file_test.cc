@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/executor/thread_pool.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
 #include "tests/core/io/io_test_util.h"
 
 using weft_test::await;

@@ -7,7 +7,8 @@
 #include <cerrno>
 #include <string>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/io/io.h"
 
 TEST_CASE("libuv codes map to weft codes", "[io_error]") {
   using weft::Errc;

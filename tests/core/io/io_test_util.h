@@ -9,7 +9,12 @@
 #include <utility>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
+#include "core/task/task.h"
 
 namespace weft_test {
 

@@ -5,7 +5,11 @@
 #include <string>
 #include <thread>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/executor/thread_pool.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
 #include "tests/core/io/io_test_util.h"
 
 using weft_test::await;

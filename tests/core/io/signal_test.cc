@@ -4,7 +4,11 @@
 
 #include <csignal>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // weft::SocketAddress: parsing, printing, comparing.
 #include <catch2/catch.hpp>
 
-#include "core/weft.h"
+#include "core/io/io.h"
 
 TEST_CASE("numeric IPv4 and IPv6 addresses parse and print", "[address]") {
   auto v4 = weft::SocketAddress::parse("127.0.0.1", 8080);

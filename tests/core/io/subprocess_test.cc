@@ -5,7 +5,9 @@
 #include <csignal>
 #include <string>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
 #include "tests/core/io/io_test_util.h"
 
 using weft_test::await;

@@ -8,7 +8,11 @@
 #include <functional>
 #include <string>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;

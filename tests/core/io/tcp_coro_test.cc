@@ -14,7 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/result.h"
+#include "core/task/task.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;

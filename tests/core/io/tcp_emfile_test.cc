@@ -15,7 +15,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/future/future.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "core/task/task.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;

@@ -4,7 +4,9 @@
 
 #include <string>
 
-#include "core/weft.h"
+#include "core/error.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;
