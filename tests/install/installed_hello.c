@@ -6,8 +6,9 @@
 
 #include <weft/weft.h>
 
-static void note(void* user, weft_status status) {
-  printf("%s: %s\n", (const char*)user, weft_status_name(status));
+static void note(void* user, weft_status status, const char* message) {
+  printf("%s: %s%s%s\n", (const char*)user, weft_status_name(status), message ? " " : "",
+         message ? message : "");
 }
 
 int main(void) {
@@ -23,7 +24,7 @@ int main(void) {
     fprintf(stderr, "cannot create a runtime\n");
     return 1;
   }
-  weft_loop_call_later(NULL, loop, 1000000 /* 1 ms */, note, "timer");
+  weft_loop_call_later(NULL, loop, WEFT_MS(1), note, "timer");
   weft_loop_call_soon(loop, note, "call_soon");
   weft_status ran = weft_loop_run(loop, WEFT_RUN_DEFAULT);
   printf("run: %s\n", weft_status_name(ran));
