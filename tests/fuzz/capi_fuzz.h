@@ -59,7 +59,6 @@ struct Call {
   // checked that the future completed first, with the same outcome.
   weft_future_t* slot = nullptr;
   weft_future_t* future = nullptr;
-  bool hand_completed = false;  // the program resolved/rejected the future itself
   // The program's references to a kept future (out_mode 1): it may release
   // more than it holds (a misuse weft must take), and once it has released
   // the Call's reference too, the Call's check is off.

@@ -223,14 +223,12 @@ void op_called(Call* call, weft_status status, const char* message,
                  weft_status_name(status), message != nullptr ? message : "");
     violated("an operation's callback ran before its future completed");
   }
-  if (!call->hand_completed) {
-    if (fs != status) violated("an operation's future and callback have different statuses");
-    if ((fs == WEFT_OK) != (fm == nullptr)) violated("an operation's future has a message with WEFT_OK");
-    if (fs == WEFT_OK && value_ok != nullptr && !value_ok(fv, expected, n)) {
-      violated("an operation's future holds another result than its callback got");
-    }
-    if (fs != WEFT_OK && fv.kind != WEFT_VALUE_NONE) violated("a failed operation's future holds a value");
+  if (fs != status) violated("an operation's future and callback have different statuses");
+  if ((fs == WEFT_OK) != (fm == nullptr)) violated("an operation's future has a message with WEFT_OK");
+  if (fs == WEFT_OK && value_ok != nullptr && !value_ok(fv, expected, n)) {
+    violated("an operation's future holds another result than its callback got");
   }
+  if (fs != WEFT_OK && fv.kind != WEFT_VALUE_NONE) violated("a failed operation's future holds a value");
   if (weft_future_release(f) != WEFT_OK) violated("the Call's reference to its future was gone");
 }
 
@@ -327,11 +325,10 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
       }
   }
 }
-// The program resolved or rejected `f` itself: if it is an operation's
-// future, its outcome need not be the operation's (see op_called).
+// The program resolved or rejected `f` itself: weft must have refused that
+// for an operation's future (only its operation completes it).
 void hand_completed(World& w, weft_future_t* f) {
-  auto it = w.op_calls.find(f);
-  if (it != w.op_calls.end()) it->second->hand_completed = true;
+  if (w.op_calls.find(f) != w.op_calls.end()) violated("an operation's future was completed by hand");
 }
 
 // The program retained (+1) or released (-1) `f`: if it is a kept
