@@ -62,7 +62,9 @@
 #include "core/detail/callback_queue.h"
 #include "core/detail/chunked_queue.h"
 #include "core/detail/frame_pool.h"
+#include "core/detail/intrusive_list.h"
 #include "core/error.h"
+#include "core/future/shared_state.h"
 #include "core/loop/inbox.h"
 #include "core/loop/loop_types.h"
 #include "core/loop/task_registry.h"
@@ -73,7 +75,6 @@ namespace weft {
 class Loop;
 
 namespace detail {
-class StateBase;  // a future's shared state (core/future/shared_state.h)
 
 // Something built on the loop's libuv handles (an I/O object, core/io) that
 // Loop::close() must close if it is still open. close_for_loop() starts closing
@@ -92,9 +93,7 @@ class LoopResource {
 
  private:
   friend class weft::Loop;
-  LoopResource* resource_prev_ = nullptr;
-  LoopResource* resource_next_ = nullptr;
-  bool attached_ = false;
+  ListHook loop_hook_;  // in the loop's resource list while attached
 };
 }  // namespace detail
 
@@ -245,16 +244,16 @@ class Loop {
 
   // --- used by tasks and generators (core/task, core/generator) ---------------
   void register_task(detail::TaskNode& task) noexcept {
-    tasks_.push_front(task);
+    tasks_.push_front(&task);
     ++stats_.tasks_spawned;
   }
-  void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(task); }
+  void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(&task); }
   std::uint32_t next_task_id() noexcept { return ++last_task_id_; }
   void register_generator(detail::GeneratorNode& generator) noexcept {
-    generators_.push_front(generator);
+    generators_.push_front(&generator);
   }
   void unregister_generator(detail::GeneratorNode& generator) noexcept {
-    generators_.remove(generator);
+    generators_.remove(&generator);
   }
   // A finaliser started by shutdown_generators() has finished.
   void generator_finalized() noexcept { --generators_finalizing_; }
@@ -342,13 +341,13 @@ class Loop {
   detail::TimerQueue timers_;
   detail::Inbox inbox_;
 
-  detail::StateBase* tracked_head_ = nullptr;
-  std::size_t tracked_count_ = 0;
-  detail::LoopResource* resources_head_ = nullptr;
+  // Futures whose continuation waits here, and the I/O objects close() closes.
+  detail::IntrusiveList<detail::StateBase, &detail::StateBase::tracked_hook_> tracked_futures_;
+  detail::IntrusiveList<detail::LoopResource, &detail::LoopResource::loop_hook_> resources_;
 
   detail::FramePool* frame_pool_;  // retired (not deleted) by the destructor
-  detail::IntrusiveList<detail::TaskNode> tasks_;
-  detail::IntrusiveList<detail::GeneratorNode> generators_;
+  detail::IntrusiveList<detail::TaskNode, &detail::TaskNode::loop_hook_> tasks_;
+  detail::IntrusiveList<detail::GeneratorNode, &detail::GeneratorNode::loop_hook_> generators_;
   std::uint32_t last_task_id_ = 0;
   std::size_t generators_finalizing_ = 0;
 

@@ -69,21 +69,10 @@ void TaskState::finish(std::uint32_t outcome) noexcept {
   // Until now only this thread wrote done_; handles on other threads read it
   // from here on.
   done_.store(done_.load(std::memory_order_relaxed) | kDone | outcome, std::memory_order_release);
-  // Waiters were pushed at the front: reverse, so they run in the order they
-  // started waiting.
-  TaskWaiter* reversed = nullptr;
-  for (TaskWaiter* w = std::exchange(part_.root.waiters, nullptr); w != nullptr;) {
-    TaskWaiter* next = w->next;
-    w->next = reversed;
-    reversed = w;
-    w = next;
-  }
-  while (reversed != nullptr) {
-    TaskWaiter* w = reversed;
-    reversed = w->next;
-    w->prev = w->next = nullptr;
-    w->on_done(*w, *this);  // may free w
-  }
+  // In the order they started waiting; each leaves the list before it is
+  // told (on_done may free it).
+  TaskWaiters waiters(std::move(part_.root.waiters));
+  while (TaskWaiter* w = waiters.pop_front()) w->on_done(*w, *this);
 }
 
 void TaskState::wait_done() {
