@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/future/shared_state.h"
+#include "core/loop/loop_access.h"
 
 namespace weft {
 
@@ -31,13 +32,13 @@ class ContinuationTask {
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
     if (state_ != nullptr) {
-      loop_->untrack_future(state_);
+      detail::LoopAccess::untrack_future(*loop_, state_);
       state_->discard_continuation();
     }
   }
   void operator()() {
     detail::StateBase* state = std::exchange(state_, nullptr);
-    loop_->untrack_future(state);
+    detail::LoopAccess::untrack_future(*loop_, state);
     state->run_continuation();
   }
 
@@ -519,7 +520,7 @@ CloseReport Loop::close() {
   // 5. Close what is still open: weft's I/O objects first (each closes its own
   //    handles and fails its pending operations with Errc::closed; any
   //    continuation waiting here was cancelled above), then the loop's own two
-  //    handles, then whatever else someone opened on uv_loop(). The close
+  //    handles, then whatever else someone opened on the libuv loop. The close
   //    callbacks run in the final uv_run, after which libuv has nothing left
   //    and uv_loop_close succeeds.
   while (!resources_.empty()) {

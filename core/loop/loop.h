@@ -75,6 +75,7 @@ namespace weft {
 class Loop;
 
 namespace detail {
+struct LoopAccess;  // the internal hooks (core/loop/loop_access.h)
 
 // Something built on the loop's libuv handles (an I/O object, core/io) that
 // Loop::close() must close if it is still open. close_for_loop() starts closing
@@ -242,7 +243,22 @@ class Loop {
   // many finished. Not while the loop runs.
   std::size_t shutdown_generators(Duration timeout = std::chrono::seconds(5));
 
-  // --- used by tasks and generators (core/task, core/generator) ---------------
+  // Any thread.
+  bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
+  // Any thread.
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  // Whether the calling thread owns this loop. Any thread.
+  bool in_loop_thread() const noexcept {
+    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+ private:
+  class RunScope;
+  friend class TimerHandle;
+  friend struct detail::LoopAccess;
+
+  // --- internal hooks, reached through detail::LoopAccess (loop_access.h
+  // says who uses each, and on which thread) ---------------------------------
   void register_task(detail::TaskNode& task) noexcept {
     tasks_.push_front(&task);
     ++stats_.tasks_spawned;
@@ -255,10 +271,7 @@ class Loop {
   void unregister_generator(detail::GeneratorNode& generator) noexcept {
     generators_.remove(&generator);
   }
-  // A finaliser started by shutdown_generators() has finished.
   void generator_finalized() noexcept { --generators_finalizing_; }
-  // Arms an intrusive timer (its fire function runs during the loop's timer
-  // pass, like a callback timer's callback would be queued). Loop thread.
   void arm_timer_node(detail::TimerNode& node, TimePoint when) {
     check_owner("arm_timer_node");
     check_open();
@@ -270,35 +283,14 @@ class Loop {
     ++stats_.timers_cancelled;
     return true;
   }
-
-  // Any thread.
-  bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
-  // Any thread.
-  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
-  // Whether the calling thread owns this loop. Any thread.
-  bool in_loop_thread() const noexcept {
-    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-  }
-
-  // The libuv loop, for I/O layers built on this loop. Loop thread.
   uv_loop_t* uv_loop() noexcept { return uv_.get(); }
-
-  // --- used by I/O objects (core/io) ---------------------------------------
-  // Registers an object close() must close if it is still open. Loop thread.
   void attach_resource(detail::LoopResource* resource) noexcept;
-  // Unregisters it (it closed by itself). Harmless if not attached. Loop thread.
   void detach_resource(detail::LoopResource* resource) noexcept;
-
-  // --- used by futures (core/future) ---------------------------------------
-  // Registers a future whose continuation waits here. Loop thread.
   void track_future(detail::StateBase* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
-  // Queues a future's continuation to run here. Any thread.
   void schedule_continuation(detail::StateBase* state);
 
- private:
-  class RunScope;
-  friend class TimerHandle;
+  // --- the loop's own ------------------------------------------------------
 
   void check_owner(const char* what) const {
 #ifndef NDEBUG

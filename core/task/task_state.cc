@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "core/loop/loop_access.h"
+
 namespace weft::detail {
 
 namespace {
@@ -33,8 +35,8 @@ void TaskState::start_as_root(Loop& loop, std::string_view name) {
   }
   loop_ = &loop;
   flags_ |= kStarted | kRoot;
-  id_ = loop.next_task_id();
-  loop.register_task(*this);
+  id_ = LoopAccess::next_task_id(loop);
+  LoopAccess::register_task(loop, *this);
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
@@ -59,7 +61,7 @@ void TaskState::rethrow_failure() const {
 }
 
 void TaskState::complete_root() noexcept {
-  loop_->unregister_task(*this);
+  LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
   if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   finish(done_.load(std::memory_order_relaxed) & (kFailed | kCancelled));
@@ -187,7 +189,7 @@ void TaskState::destroy_pending() noexcept { abandon(); }
 
 void TaskState::abandon() noexcept {
   add_ref();  // the state outlives the frame
-  loop_->unregister_task(*this);
+  LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
   if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   if (!(flags_ & kFrameGone)) frame().destroy();

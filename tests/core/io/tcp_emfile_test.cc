@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/loop/loop_access.h"
 #include "core/weft.h"
 #include "tests/core/io/io_test_util.h"
 
@@ -123,7 +124,7 @@ TEST_CASE("out of descriptors without libuv's reserve: the accept fails, the lis
   // Simulate libuv's reserve descriptor being gone (another thread took the
   // descriptor libuv had freed): libuv then reports EMFILE from inside its
   // accept loop, which retries at once.
-  uv_loop_t* uv = loop.uv_loop();
+  uv_loop_t* uv = weft::detail::LoopAccess::uv_loop(loop);
   REQUIRE(uv->emfile_fd >= 0);
   ::close(uv->emfile_fd);
   uv->emfile_fd = -1;

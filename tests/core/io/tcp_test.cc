@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loop/loop_access.h"
 #include "core/weft.h"
 #include "tests/core/io/io_test_util.h"
 
@@ -205,7 +206,7 @@ TEST_CASE("cancelling a pending accept gives up the wait without losing a connec
   REQUIRE(pending.cancelled());
   loop.poll();
   // Nothing waits on the listener any more: it no longer keeps the loop alive.
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
 
   // A connection that arrives now waits for the next accept.
   auto client = get(loop, weft::TcpStream::connect(loop, listener.local_address()));
@@ -239,7 +240,7 @@ TEST_CASE("cancelling a pending read frees the stream for the next read, losing 
   REQUIRE_FALSE(pending.ready());
   REQUIRE(pending.cancel());
   loop.poll();
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   get(loop, client.write("after the cancel"));
   weft_test::run_for_a_while(loop, 10ms);  // read ahead into the stream's buffer
   REQUIRE(get(loop, server.read_exactly(16)) == "after the cancel");
@@ -296,7 +297,7 @@ TEST_CASE("cancelling a pending connect abandons it and closes its socket", "[tc
   loop.poll();
   loop.poll();
   // The connect request is gone (its socket closed), so nothing keeps libuv alive.
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   REQUIRE(loop.close().handles_closed == 0);
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/loop/loop_access.h"
 #include "core/weft.h"
 #include "tests/core/io/io_test_util.h"
 
@@ -54,7 +55,7 @@ TEST_CASE("cancelling a pending receive frees the socket for the next one", "[ud
   loop.poll();
   REQUIRE(pending.cancel());
   loop.poll();
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   auto next = server.recv_from();
   get(loop, client.send_to("after", server.local_address()));
   REQUIRE(get(loop, std::move(next)).data == "after");
