@@ -33,6 +33,7 @@
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/io/file.h"
+#include "core/loop/loop_access.h"
 #include "weft/file.h"
 
 namespace weft::capi {
@@ -56,12 +57,14 @@ class ExecutorLink final : public Executor, public weft::detail::LoopResource {
   void retain() noexcept { ++references_; }
   void release() noexcept {
     if (--references_ > 0) return;
-    runtime_.loop.detach_resource(this);
+    weft::detail::LoopAccess::detach_resource(runtime_.loop, this);
     runtime_.allocator.destroy(this);
   }
 
   // Hands one reference to the loop, which drops it when it closes.
-  void release_when_loop_closes() noexcept { runtime_.loop.attach_resource(this); }
+  void release_when_loop_closes() noexcept {
+    weft::detail::LoopAccess::attach_resource(runtime_.loop, this);
+  }
   void close_for_loop() noexcept override { release(); }
 
   ~ExecutorLink() = default;

@@ -7,6 +7,7 @@
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "core/loop/loop_access.h"
 
 namespace weft::capi {
 
@@ -292,9 +293,9 @@ void CFuture::update_tracking() noexcept {
   const bool wanted =
       !dispatched_ && (head_ != nullptr || (extras_ != nullptr && extras_->work_hook.linked()));
   if (wanted && !tracked_) {
-    runtime_.loop.track_future(this);
+    weft::detail::LoopAccess::track_future(runtime_.loop, this);
   } else if (!wanted && tracked_) {
-    runtime_.loop.untrack_future(this);
+    weft::detail::LoopAccess::untrack_future(runtime_.loop, this);
   }
 }
 

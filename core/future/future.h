@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/future/shared_state.h"
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 #include "core/result.h"
 
 namespace weft {
@@ -162,7 +163,7 @@ class [[nodiscard]] Future {
     if (loop.is_closed()) throw Exception(Errc::closed);
     if (loop.in_loop_thread()) {
       state->set_continuation(std::forward<F>(f));
-      loop.track_future(state);
+      detail::LoopAccess::track_future(loop, state);
       ref.release()->publish_continuation(loop);
       return;
     }
@@ -173,7 +174,7 @@ class [[nodiscard]] Future {
         throw Exception(Errc::closed, "Future::then: the loop closed before the continuation was attached");
       }
       ref->set_continuation(std::move(fn));
-      loop.track_future(ref.get());
+      detail::LoopAccess::track_future(loop, ref.get());
       ref.release()->publish_continuation(loop);
     };
     if (!loop.call_soon_threadsafe(std::move(attach_there))) throw Exception(Errc::closed);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 
 namespace weft::detail {
 
@@ -32,12 +33,12 @@ void StateBase::schedule() noexcept {
   Loop* loop = loop_;
   if (loop->in_loop_thread()) {
     scheduled_locally_ = true;
-    loop->schedule_continuation(this);
+    LoopAccess::schedule_continuation(*loop, this);
     return;
   }
   // Another thread: post through the inbox, then tell a closing loop the post
   // is done. The loop cannot be destroyed before it sees kScheduled.
-  loop->schedule_continuation(this);
+  LoopAccess::schedule_continuation(*loop, this);
   word_.fetch_or(kScheduled, std::memory_order_release);
 }
 

@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "core/detail/callback.h"
+#include "core/detail/intrusive_list.h"
 #include "core/result.h"
 
 namespace weft {
@@ -113,8 +114,7 @@ class StateBase {
   Loop* home_loop_ = nullptr;
 
   // Loop-side bookkeeping (see Loop::track_future / close).
-  StateBase* tracked_prev_ = nullptr;
-  StateBase* tracked_next_ = nullptr;
+  ListHook tracked_hook_;  // in loop_'s tracked list while tracked_
   bool tracked_ = false;
   bool scheduled_locally_ = false;
   // Whether the promise has written a result (SharedState's storage holds

@@ -44,6 +44,7 @@
 #include "core/detail/frame_pool.h"
 #include "core/error.h"
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 #include "core/task/task.h"
 
 namespace weft {
@@ -132,7 +133,7 @@ class GeneratorPromise final : public GeneratorNode {
     consumer_ = consumer;
     if (loop_ == nullptr && !detached_) {
       loop_ = &root.loop();
-      loop_->register_generator(*this);
+      detail::LoopAccess::register_generator(*loop_, *this);
     }
     state_ = State::running;
     inline_start_ = true;
@@ -198,7 +199,7 @@ class GeneratorPromise final : public GeneratorNode {
     return consumer_;
   }
   void unregister() noexcept {
-    if (loop_ != nullptr && registered_) loop_->unregister_generator(*this);
+    if (loop_ != nullptr && registered_) detail::LoopAccess::unregister_generator(*loop_, *this);
     registered_ = false;
   }
 
@@ -319,7 +320,7 @@ Task<void> finalize_generator(GeneratorPromise<T>* promise, Loop* loop) {
     GeneratorPromise<T>* promise;
     Loop* loop;
     ~Hold() {
-      loop->generator_finalized();
+      detail::LoopAccess::generator_finalized(*loop);
       promise->release();
     }
   } hold{promise, loop};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/io/io_error.h"
+#include "core/loop/loop_access.h"
 
 namespace weft {
 
@@ -22,7 +23,8 @@ class SignalImpl final : public IoObject {
   static IoRef<SignalImpl> watch(Loop& loop, int signum) {
     auto impl = IoRef<SignalImpl>::adopt(new SignalImpl(loop, signum));
     impl->check_thread("watch");
-    throw_if_uv_error(uv_signal_init(loop.uv_loop(), &impl->signal_), "uv_signal_init");
+    throw_if_uv_error(uv_signal_init(detail::LoopAccess::uv_loop(loop), &impl->signal_),
+                      "uv_signal_init");
     impl->signal_.data = impl.get();
     impl->opened(reinterpret_cast<uv_handle_t*>(&impl->signal_));
     int rc = uv_signal_start(&impl->signal_, &SignalImpl::on_signal, signum);

@@ -8,6 +8,7 @@
 
 #include "core/io/detail/stream_impl.h"
 #include "core/io/io_error.h"
+#include "core/loop/loop_access.h"
 
 namespace weft {
 
@@ -25,7 +26,7 @@ class ProcessImpl final : public IoObject {
     check_thread("spawn");
     options.exit_cb = &ProcessImpl::on_exit;
     process_.data = this;
-    const int rc = uv_spawn(loop().uv_loop(), &process_, &options);
+    const int rc = uv_spawn(detail::LoopAccess::uv_loop(loop()), &process_, &options);
     // uv_spawn initialises the handle even when it fails: it must be closed.
     opened(reinterpret_cast<uv_handle_t*>(&process_));
     if (rc < 0) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/io/io_error.h"
+#include "core/loop/loop_access.h"
 
 namespace weft {
 
@@ -20,7 +21,8 @@ class UdpImpl final : public IoObject {
   static IoRef<UdpImpl> bind(Loop& loop, const SocketAddress& address, const UdpOptions& options) {
     auto impl = IoRef<UdpImpl>::adopt(new UdpImpl(loop, options));
     impl->check_thread("bind");
-    throw_if_uv_error(uv_udp_init_ex(loop.uv_loop(), &impl->udp_, static_cast<unsigned>(address.family())),
+    throw_if_uv_error(uv_udp_init_ex(detail::LoopAccess::uv_loop(loop), &impl->udp_,
+                                     static_cast<unsigned>(address.family())),
                       "uv_udp_init");
     impl->udp_.data = impl.get();
     impl->opened(reinterpret_cast<uv_handle_t*>(&impl->udp_));

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/future/shared_state.h"
+#include "core/loop/loop_access.h"
 
 namespace weft {
 
@@ -31,13 +32,13 @@ class ContinuationTask {
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
     if (state_ != nullptr) {
-      loop_->untrack_future(state_);
+      detail::LoopAccess::untrack_future(*loop_, state_);
       state_->discard_continuation();
     }
   }
   void operator()() {
     detail::StateBase* state = std::exchange(state_, nullptr);
-    loop_->untrack_future(state);
+    detail::LoopAccess::untrack_future(*loop_, state);
     state->run_continuation();
   }
 
@@ -186,23 +187,13 @@ void Loop::fire_expired_timers() {
 
 void Loop::track_future(detail::StateBase* state) noexcept {
   state->tracked_ = true;
-  state->tracked_prev_ = nullptr;
-  state->tracked_next_ = tracked_head_;
-  if (tracked_head_ != nullptr) tracked_head_->tracked_prev_ = state;
-  tracked_head_ = state;
-  ++tracked_count_;
+  tracked_futures_.push_front(state);
 }
 
 void Loop::untrack_future(detail::StateBase* state) noexcept {
   if (!state->tracked_) return;
   state->tracked_ = false;
-  if (state->tracked_prev_ != nullptr) {
-    state->tracked_prev_->tracked_next_ = state->tracked_next_;
-  } else {
-    tracked_head_ = state->tracked_next_;
-  }
-  if (state->tracked_next_ != nullptr) state->tracked_next_->tracked_prev_ = state->tracked_prev_;
-  --tracked_count_;
+  tracked_futures_.remove(state);
 }
 
 void Loop::schedule_continuation(detail::StateBase* state) {
@@ -233,27 +224,11 @@ void Loop::drain_inbox() {
 // ---- I/O objects ----------------------------------------------------------
 
 void Loop::attach_resource(detail::LoopResource* resource) noexcept {
-  if (resource->attached_) return;
-  resource->attached_ = true;
-  resource->resource_prev_ = nullptr;
-  resource->resource_next_ = resources_head_;
-  if (resources_head_ != nullptr) resources_head_->resource_prev_ = resource;
-  resources_head_ = resource;
+  if (resource->loop_hook_.linked()) return;
+  resources_.push_front(resource);
 }
 
-void Loop::detach_resource(detail::LoopResource* resource) noexcept {
-  if (!resource->attached_) return;
-  resource->attached_ = false;
-  if (resource->resource_prev_ != nullptr) {
-    resource->resource_prev_->resource_next_ = resource->resource_next_;
-  } else {
-    resources_head_ = resource->resource_next_;
-  }
-  if (resource->resource_next_ != nullptr) {
-    resource->resource_next_->resource_prev_ = resource->resource_prev_;
-  }
-  resource->resource_prev_ = resource->resource_next_ = nullptr;
-}
+void Loop::detach_resource(detail::LoopResource* resource) noexcept { resources_.remove(resource); }
 
 // ---- running --------------------------------------------------------------
 
@@ -264,7 +239,7 @@ bool Loop::has_pending_work() const noexcept {
 
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
-  if (tracked_count_ > 0) return true;
+  if (!tracked_futures_.empty()) return true;
   if (keep_alive_count_.load(std::memory_order_acquire) > 0) return true;
   if (uv_loop_alive(uv_.get())) return true;
   return !timers_.empty() && clock_->advances_by_itself();
@@ -308,7 +283,7 @@ bool Loop::expects_remote_work() const noexcept {
   // waiting here are most likely completed by that I/O, on this thread: the
   // wait belongs in the kernel's poll, where the I/O is seen at once.
   if (uv_loop_alive(uv_.get())) return false;
-  return tracked_count_ > 0 || keep_alive_count_.load(std::memory_order_relaxed) > 0;
+  return !tracked_futures_.empty() || keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
 // Spins up to kSpinBeforeSleep for a post to arrive; true if one did.
@@ -471,8 +446,8 @@ RunReport Loop::run_for(Duration budget) {
 // ---- closing --------------------------------------------------------------
 
 void Loop::cancel_tracked_futures(CloseReport& report) {
-  while (tracked_head_ != nullptr) {
-    detail::StateBase* state = tracked_head_;
+  while (!tracked_futures_.empty()) {
+    detail::StateBase* state = tracked_futures_.front();
     if (state->cancel()) {
       ++report.futures_cancelled;  // its continuation is now in ready_
     } else {
@@ -545,11 +520,11 @@ CloseReport Loop::close() {
   // 5. Close what is still open: weft's I/O objects first (each closes its own
   //    handles and fails its pending operations with Errc::closed; any
   //    continuation waiting here was cancelled above), then the loop's own two
-  //    handles, then whatever else someone opened on uv_loop(). The close
+  //    handles, then whatever else someone opened on the libuv loop. The close
   //    callbacks run in the final uv_run, after which libuv has nothing left
   //    and uv_loop_close succeeds.
-  while (resources_head_ != nullptr) {
-    detail::LoopResource* resource = resources_head_;
+  while (!resources_.empty()) {
+    detail::LoopResource* resource = resources_.front();
     detach_resource(resource);
     resource->close_for_loop();
     ++result.handles_closed;
@@ -610,7 +585,7 @@ LoopStats Loop::stats() const noexcept {
   LoopStats s = stats_;
   s.ready_depth = ready_.size();
   s.timers_pending = timers_.size();
-  s.futures_pending = tracked_count_;
+  s.futures_pending = tracked_futures_.size();
   s.tasks_alive = tasks_.size();
   s.generators_open = generators_.size();
   s.frames_in_use = frame_pool_->blocks_in_use();

@@ -62,7 +62,9 @@
 #include "core/detail/callback_queue.h"
 #include "core/detail/chunked_queue.h"
 #include "core/detail/frame_pool.h"
+#include "core/detail/intrusive_list.h"
 #include "core/error.h"
+#include "core/future/shared_state.h"
 #include "core/loop/inbox.h"
 #include "core/loop/loop_types.h"
 #include "core/loop/task_registry.h"
@@ -73,7 +75,7 @@ namespace weft {
 class Loop;
 
 namespace detail {
-class StateBase;  // a future's shared state (core/future/shared_state.h)
+struct LoopAccess;  // the internal hooks (core/loop/loop_access.h)
 
 // Something built on the loop's libuv handles (an I/O object, core/io) that
 // Loop::close() must close if it is still open. close_for_loop() starts closing
@@ -92,9 +94,7 @@ class LoopResource {
 
  private:
   friend class weft::Loop;
-  LoopResource* resource_prev_ = nullptr;
-  LoopResource* resource_next_ = nullptr;
-  bool attached_ = false;
+  ListHook loop_hook_;  // in the loop's resource list while attached
 };
 }  // namespace detail
 
@@ -243,23 +243,35 @@ class Loop {
   // many finished. Not while the loop runs.
   std::size_t shutdown_generators(Duration timeout = std::chrono::seconds(5));
 
-  // --- used by tasks and generators (core/task, core/generator) ---------------
+  // Any thread.
+  bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
+  // Any thread.
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  // Whether the calling thread owns this loop. Any thread.
+  bool in_loop_thread() const noexcept {
+    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+ private:
+  class RunScope;
+  friend class TimerHandle;
+  friend struct detail::LoopAccess;
+
+  // --- internal hooks, reached through detail::LoopAccess (loop_access.h
+  // says who uses each, and on which thread) ---------------------------------
   void register_task(detail::TaskNode& task) noexcept {
-    tasks_.push_front(task);
+    tasks_.push_front(&task);
     ++stats_.tasks_spawned;
   }
-  void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(task); }
+  void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(&task); }
   std::uint32_t next_task_id() noexcept { return ++last_task_id_; }
   void register_generator(detail::GeneratorNode& generator) noexcept {
-    generators_.push_front(generator);
+    generators_.push_front(&generator);
   }
   void unregister_generator(detail::GeneratorNode& generator) noexcept {
-    generators_.remove(generator);
+    generators_.remove(&generator);
   }
-  // A finaliser started by shutdown_generators() has finished.
   void generator_finalized() noexcept { --generators_finalizing_; }
-  // Arms an intrusive timer (its fire function runs during the loop's timer
-  // pass, like a callback timer's callback would be queued). Loop thread.
   void arm_timer_node(detail::TimerNode& node, TimePoint when) {
     check_owner("arm_timer_node");
     check_open();
@@ -271,35 +283,14 @@ class Loop {
     ++stats_.timers_cancelled;
     return true;
   }
-
-  // Any thread.
-  bool is_running() const noexcept { return running_.load(std::memory_order_acquire); }
-  // Any thread.
-  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
-  // Whether the calling thread owns this loop. Any thread.
-  bool in_loop_thread() const noexcept {
-    return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-  }
-
-  // The libuv loop, for I/O layers built on this loop. Loop thread.
   uv_loop_t* uv_loop() noexcept { return uv_.get(); }
-
-  // --- used by I/O objects (core/io) ---------------------------------------
-  // Registers an object close() must close if it is still open. Loop thread.
   void attach_resource(detail::LoopResource* resource) noexcept;
-  // Unregisters it (it closed by itself). Harmless if not attached. Loop thread.
   void detach_resource(detail::LoopResource* resource) noexcept;
-
-  // --- used by futures (core/future) ---------------------------------------
-  // Registers a future whose continuation waits here. Loop thread.
   void track_future(detail::StateBase* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
-  // Queues a future's continuation to run here. Any thread.
   void schedule_continuation(detail::StateBase* state);
 
- private:
-  class RunScope;
-  friend class TimerHandle;
+  // --- the loop's own ------------------------------------------------------
 
   void check_owner(const char* what) const {
 #ifndef NDEBUG
@@ -342,13 +333,13 @@ class Loop {
   detail::TimerQueue timers_;
   detail::Inbox inbox_;
 
-  detail::StateBase* tracked_head_ = nullptr;
-  std::size_t tracked_count_ = 0;
-  detail::LoopResource* resources_head_ = nullptr;
+  // Futures whose continuation waits here, and the I/O objects close() closes.
+  detail::IntrusiveList<detail::StateBase, &detail::StateBase::tracked_hook_> tracked_futures_;
+  detail::IntrusiveList<detail::LoopResource, &detail::LoopResource::loop_hook_> resources_;
 
   detail::FramePool* frame_pool_;  // retired (not deleted) by the destructor
-  detail::IntrusiveList<detail::TaskNode> tasks_;
-  detail::IntrusiveList<detail::GeneratorNode> generators_;
+  detail::IntrusiveList<detail::TaskNode, &detail::TaskNode::loop_hook_> tasks_;
+  detail::IntrusiveList<detail::GeneratorNode, &detail::GeneratorNode::loop_hook_> generators_;
   std::uint32_t last_task_id_ = 0;
   std::size_t generators_finalizing_ = 0;
 

@@ -88,7 +88,7 @@ void Loop::destroy_pending_tasks(CloseReport& result) {
   }
   while (!generators_.empty()) {
     detail::GeneratorNode* node = generators_.front();
-    generators_.remove(*node);
+    generators_.remove(node);
     node->detach_from_loop();
   }
 }

@@ -1,4 +1,4 @@
-// weft::detail::TaskNode / GeneratorNode and their lists: how a Loop knows the
+// weft::detail::TaskNode / GeneratorNode: how a Loop knows the
 // tasks and async generators that live on it, without depending on the
 // coroutine types themselves (core/task, core/generator implement the nodes).
 //
@@ -6,64 +6,22 @@
 // shutdown() and close()) and every async generator that was started and has
 // not finished (for shutdown_generators() and close()). Links are intrusive:
 // a task's node lives in its task state, a generator's in its promise, so
-// registering costs two pointer writes.
+// registering allocates nothing (core/detail/intrusive_list.h).
 //
 // Thread: the lists are touched only on the loop's thread.
 #pragma once
 
-#include <cstddef>
-
+#include "core/detail/intrusive_list.h"
 #include "core/loop/loop_types.h"
+
+namespace weft {
+class Loop;
+}
 
 namespace weft::detail {
 
-struct ListLinks {
-  ListLinks* prev = nullptr;
-  ListLinks* next = nullptr;
-};
-
-// An intrusive doubly linked list of `Node`s (which derive from ListLinks).
-template <class Node>
-class IntrusiveList {
- public:
-  IntrusiveList() = default;
-  IntrusiveList(const IntrusiveList&) = delete;
-  IntrusiveList& operator=(const IntrusiveList&) = delete;
-
-  bool empty() const noexcept { return head_ == nullptr; }
-  std::size_t size() const noexcept { return size_; }
-  Node* front() const noexcept { return static_cast<Node*>(head_); }
-  static Node* next(const Node* node) noexcept {
-    return static_cast<Node*>(static_cast<const ListLinks*>(node)->next);
-  }
-
-  void push_front(Node& node) noexcept {
-    ListLinks& links = node;
-    links.prev = nullptr;
-    links.next = head_;
-    if (head_ != nullptr) head_->prev = &links;
-    head_ = &links;
-    ++size_;
-  }
-  void remove(Node& node) noexcept {
-    ListLinks& links = node;
-    if (links.prev != nullptr) {
-      links.prev->next = links.next;
-    } else {
-      head_ = links.next;
-    }
-    if (links.next != nullptr) links.next->prev = links.prev;
-    links.prev = links.next = nullptr;
-    --size_;
-  }
-
- private:
-  ListLinks* head_ = nullptr;
-  std::size_t size_ = 0;
-};
-
 // A spawned task, as its loop sees it (implemented by detail::TaskState).
-class TaskNode : public ListLinks {
+class TaskNode {
  public:
   // Asks the task to cancel, once: returns false if this node was already
   // asked by shutdown or close. Loop thread.
@@ -76,11 +34,15 @@ class TaskNode : public ListLinks {
 
  protected:
   ~TaskNode() = default;
+
+ private:
+  friend class weft::Loop;
+  ListHook loop_hook_;  // in the loop's task list
 };
 
 // An async generator that was started and has not finished (implemented in
 // core/generator).
-class GeneratorNode : public ListLinks {
+class GeneratorNode {
  public:
   // If the generator is suspended at a co_yield, starts finalising it (a task
   // that resumes it with GeneratorExit, like asyncio's aclose()) and returns
@@ -92,6 +54,10 @@ class GeneratorNode : public ListLinks {
 
  protected:
   ~GeneratorNode() = default;
+
+ private:
+  friend class weft::Loop;
+  ListHook loop_hook_;  // in the loop's generator list
 };
 
 }  // namespace weft::detail

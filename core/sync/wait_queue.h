@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <string>
 
+#include "core/detail/intrusive_list.h"
 #include "core/task/promise.h"
 #include "core/task/task_state.h"
 
@@ -62,8 +63,7 @@ struct SyncWaiter : Suspension {
 
   WaitQueue* queue;
   const char* what;
-  SyncWaiter* prev = nullptr;
-  SyncWaiter* next = nullptr;
+  ListHook hook;  // in queue's list while queued
   TaskState* root = nullptr;
   std::coroutine_handle<> handle;
   Outcome outcome = Outcome::waiting;
@@ -85,9 +85,9 @@ class WaitQueue {
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
 
-  bool empty() const noexcept { return head_ == nullptr; }
-  std::size_t size() const noexcept { return size_; }
-  SyncWaiter* front() const noexcept { return head_; }
+  bool empty() const noexcept { return waiters_.empty(); }
+  std::size_t size() const noexcept { return waiters_.size(); }
+  SyncWaiter* front() const noexcept { return waiters_.front(); }
 
   // Suspends `waiter` (of the task `root`, coroutine `handle`) at the back.
   void push_back(SyncWaiter& waiter, TaskState& root, std::coroutine_handle<> handle) noexcept {
@@ -95,32 +95,13 @@ class WaitQueue {
     waiter.handle = handle;
     waiter.outcome = SyncWaiter::Outcome::waiting;
     waiter.queued = true;
-    waiter.prev = tail_;
-    waiter.next = nullptr;
-    if (tail_ != nullptr) {
-      tail_->next = &waiter;
-    } else {
-      head_ = &waiter;
-    }
-    tail_ = &waiter;
-    ++size_;
+    waiters_.push_back(&waiter);
     root.set_wait(&waiter);
   }
 
   void remove(SyncWaiter& waiter) noexcept {
-    if (waiter.prev != nullptr) {
-      waiter.prev->next = waiter.next;
-    } else {
-      head_ = waiter.next;
-    }
-    if (waiter.next != nullptr) {
-      waiter.next->prev = waiter.prev;
-    } else {
-      tail_ = waiter.prev;
-    }
-    waiter.prev = waiter.next = nullptr;
+    waiters_.remove(&waiter);
     waiter.queued = false;
-    --size_;
   }
 
   // Takes `waiter` out of the queue with `outcome` and queues its resume.
@@ -130,15 +111,13 @@ class WaitQueue {
     waiter.root->clear_wait(&waiter);
     schedule_resume(waiter.root->loop(), waiter.handle);
   }
-  void wake_front(SyncWaiter::Outcome outcome) { wake(*head_, outcome); }
+  void wake_front(SyncWaiter::Outcome outcome) { wake(*waiters_.front(), outcome); }
   void wake_all(SyncWaiter::Outcome outcome) {
-    while (head_ != nullptr) wake(*head_, outcome);
+    while (!waiters_.empty()) wake(*waiters_.front(), outcome);
   }
 
  private:
-  SyncWaiter* head_ = nullptr;
-  SyncWaiter* tail_ = nullptr;
-  std::size_t size_ = 0;
+  IntrusiveList<SyncWaiter, &SyncWaiter::hook> waiters_;
 };
 
 template <class P>

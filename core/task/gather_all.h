@@ -56,7 +56,7 @@ class GatherAll : public Suspension {
   explicit GatherAll(std::vector<TaskHandle<T>>& handles)
       : Suspension{&kOps}, handles_(handles), nodes_(std::make_unique<Node[]>(handles.size() + 1)) {
     if constexpr (kHasSlots) slots_.resize(handles.size());
-    nodes_[0].prev = reinterpret_cast<TaskWaiter*>(this);  // see owner()
+    nodes_[0].owner = this;  // see owner()
     for (std::size_t i = 0; i < handles.size(); ++i) {
       if (!handles[i].valid()) throw Exception(Errc::invalid_argument, "gather of an empty TaskHandle");
     }
@@ -126,14 +126,18 @@ class GatherAll : public Suspension {
 
  private:
   struct Node : TaskWaiter {
-    std::uint32_t index = 0;
+    union {
+      std::uint32_t index = 0;  // nodes_[index + 1]: a member's node
+      GatherAll* owner;         // nodes_[0]
+    };
   };
+  static_assert(sizeof(Node) == 4 * sizeof(void*), "a member's node stays 32 bytes");
 
-  // nodes_[0] holds no member: its `prev` points back at the engine, so a
-  // member's node (nodes_[index + 1]) finds it without a pointer of its own.
+  // nodes_[0] holds no member: it points back at the engine, so a member's
+  // node (nodes_[index + 1]) finds it without a pointer of its own.
   static GatherAll& owner(Node& node) noexcept {
     Node* first = &node - (node.index + 1);
-    return *reinterpret_cast<GatherAll*>(first->prev);
+    return *first->owner;
   }
 
   static void member_done(TaskWaiter& waiter, TaskState& member) {

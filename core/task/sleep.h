@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/clock/clock.h"
+#include "core/loop/loop_access.h"
 #include "core/task/promise.h"
 #include "core/timer/timer_node.h"
 
@@ -40,7 +41,7 @@ class SleepAwaiter : public Suspension, private TimerNode {
   SleepAwaiter(SleepAwaiter&& other) noexcept : SleepAwaiter(other.deadline_ns) {}
   SleepAwaiter& operator=(SleepAwaiter&&) = delete;
   ~SleepAwaiter() {
-    if (armed()) root_->loop().cancel_timer_node(*this);
+    if (armed()) detail::LoopAccess::cancel_timer_node(root_->loop(), *this);
   }
 
   bool await_ready() const noexcept { return false; }
@@ -57,7 +58,7 @@ class SleepAwaiter : public Suspension, private TimerNode {
     if (deadline <= now) {
       loop.call_soon(Resume{handle});
     } else {
-      loop.arm_timer_node(*this, deadline);
+      detail::LoopAccess::arm_timer_node(loop, *this, deadline);
     }
     root_->set_wait(this);
     return true;
@@ -77,7 +78,8 @@ class SleepAwaiter : public Suspension, private TimerNode {
   // (also when the timer had already fired and the resume is queued).
   static bool cancel(Suspension& suspension) noexcept {
     auto& self = static_cast<SleepAwaiter&>(suspension);
-    if (self.root_->loop().cancel_timer_node(self)) schedule_resume(self.root_->loop(), self.handle_);
+    if (detail::LoopAccess::cancel_timer_node(self.root_->loop(), self))
+      schedule_resume(self.root_->loop(), self.handle_);
     return false;
   }
   static void describe(const Suspension& suspension, std::string& out) {

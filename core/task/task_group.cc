@@ -4,12 +4,6 @@
 
 namespace weft {
 
-// A running child: the waiter node on its task, linked in the group.
-struct TaskGroup::Child : detail::TaskWaiter, detail::ListLinks {
-  TaskGroup* group = nullptr;
-  TaskRef task;
-};
-
 // Suspends the body's task until no child runs. If that task is cancelled
 // meanwhile, the children are cancelled and still waited for.
 class TaskGroup::JoinAwaiter : public detail::Suspension {
@@ -54,8 +48,7 @@ TaskGroup::~TaskGroup() {
   // Only when the frame holding the group is destroyed before join finished
   // (a pending task destroyed by Loop::close): let go of the children.
   while (!children_.empty()) {
-    std::unique_ptr<Child> child(children_.front());
-    children_.remove(*child);
+    std::unique_ptr<Child> child(children_.pop_front());
     detail::TaskRefAccess::state(child->task)->remove_waiter(*child);
     child->task.cancel();
   }
@@ -71,7 +64,7 @@ void TaskGroup::adopt(const TaskRef& task) {
   child->group = this;
   child->task = task;
   child->on_done = &TaskGroup::child_done;
-  children_.push_front(*child);
+  children_.push_front(child.get());
   detail::TaskRefAccess::state(task)->add_waiter(*child.release());
 }
 
@@ -95,7 +88,7 @@ void TaskGroup::abort() noexcept {
 void TaskGroup::child_done(detail::TaskWaiter& waiter, detail::TaskState& task) {
   std::unique_ptr<Child> child(static_cast<Child*>(&waiter));
   TaskGroup& group = *child->group;
-  group.children_.remove(*child);
+  group.children_.remove(child.get());
   if (task.done_bits() & detail::TaskState::kFailed) {
     task.mark_retrieved();
     group.errors_.push_back(task.exception());

@@ -72,7 +72,12 @@ class TaskGroup {
   friend auto task_group(F body)
       -> Task<typename std::invoke_result_t<F&, TaskGroup&>::value_type>;
 
-  struct Child;
+  // A running child: the waiter node on its task, linked in the group.
+  struct Child : detail::TaskWaiter {
+    detail::ListHook group_hook;  // in children_ while running
+    TaskGroup* group = nullptr;
+    TaskRef task;
+  };
   class JoinAwaiter;
 
   explicit TaskGroup(detail::TaskState& parent) noexcept : parent_(parent) {}
@@ -86,7 +91,7 @@ class TaskGroup {
   Task<void> join(std::exception_ptr body_error);
 
   detail::TaskState& parent_;
-  detail::IntrusiveList<Child> children_;  // the running ones
+  detail::IntrusiveList<Child, &Child::group_hook> children_;  // the running ones
   std::vector<std::exception_ptr> errors_;
   std::coroutine_handle<> joiner_;
   bool aborting_ = false;

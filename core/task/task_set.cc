@@ -1,5 +1,7 @@
 #include "core/task/task_set.h"
 
+#include "core/loop/loop_access.h"
+
 namespace weft::detail {
 
 const SuspensionOps TaskSet::kOps{&TaskSet::cancel, &TaskSet::describe};
@@ -32,7 +34,7 @@ TaskSet::~TaskSet() {
   for (std::size_t i = 0; i < members_.size(); ++i) {
     if (nodes_[i].registered) members_[i]->remove_waiter(nodes_[i]);
   }
-  if (armed()) root_->loop().cancel_timer_node(*this);
+  if (armed()) LoopAccess::cancel_timer_node(root_->loop(), *this);
   if (waiting_) root_->clear_wait(this);
 }
 
@@ -85,7 +87,7 @@ bool TaskSet::suspend(TaskState& root, std::coroutine_handle<> handle) {
       timed_out_ = true;
       return false;
     }
-    root.loop().arm_timer_node(*this, *deadline_);
+    LoopAccess::arm_timer_node(root.loop(), *this, *deadline_);
   }
   waiting_ = true;
   root.set_wait(this);
@@ -100,7 +102,7 @@ void TaskSet::resume() {
 
 void TaskSet::wake() noexcept {
   waiting_ = false;
-  if (armed()) root_->loop().cancel_timer_node(*this);
+  if (armed()) LoopAccess::cancel_timer_node(root_->loop(), *this);
   root_->clear_wait(this);
   schedule_resume(root_->loop(), handle_);
 }

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "core/loop/loop_access.h"
+
 namespace weft::detail {
 
 namespace {
@@ -33,8 +35,8 @@ void TaskState::start_as_root(Loop& loop, std::string_view name) {
   }
   loop_ = &loop;
   flags_ |= kStarted | kRoot;
-  id_ = loop.next_task_id();
-  loop.register_task(*this);
+  id_ = LoopAccess::next_task_id(loop);
+  LoopAccess::register_task(loop, *this);
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
@@ -59,7 +61,7 @@ void TaskState::rethrow_failure() const {
 }
 
 void TaskState::complete_root() noexcept {
-  loop_->unregister_task(*this);
+  LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
   if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   finish(done_.load(std::memory_order_relaxed) & (kFailed | kCancelled));
@@ -69,21 +71,10 @@ void TaskState::finish(std::uint32_t outcome) noexcept {
   // Until now only this thread wrote done_; handles on other threads read it
   // from here on.
   done_.store(done_.load(std::memory_order_relaxed) | kDone | outcome, std::memory_order_release);
-  // Waiters were pushed at the front: reverse, so they run in the order they
-  // started waiting.
-  TaskWaiter* reversed = nullptr;
-  for (TaskWaiter* w = std::exchange(part_.root.waiters, nullptr); w != nullptr;) {
-    TaskWaiter* next = w->next;
-    w->next = reversed;
-    reversed = w;
-    w = next;
-  }
-  while (reversed != nullptr) {
-    TaskWaiter* w = reversed;
-    reversed = w->next;
-    w->prev = w->next = nullptr;
-    w->on_done(*w, *this);  // may free w
-  }
+  // In the order they started waiting; each leaves the list before it is
+  // told (on_done may free it).
+  TaskWaiters waiters(std::move(part_.root.waiters));
+  while (TaskWaiter* w = waiters.pop_front()) w->on_done(*w, *this);
 }
 
 void TaskState::wait_done() {
@@ -198,7 +189,7 @@ void TaskState::destroy_pending() noexcept { abandon(); }
 
 void TaskState::abandon() noexcept {
   add_ref();  // the state outlives the frame
-  loop_->unregister_task(*this);
+  LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
   if (part_.root.extras != nullptr) part_.root.extras->external.reset();
   if (!(flags_ & kFrameGone)) frame().destroy();

@@ -53,6 +53,7 @@
 
 #include "core/cancel/cancellation.h"
 #include "core/detail/frame_pool.h"
+#include "core/detail/intrusive_list.h"
 #include "core/error.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
@@ -82,10 +83,12 @@ struct Suspension {
 // waiter's own storage. on_done runs on the loop thread, inside the task's
 // completion, after the result is published; it may free the node.
 struct TaskWaiter {
-  TaskWaiter* prev = nullptr;
-  TaskWaiter* next = nullptr;
+  ListHook hook;  // in the task's waiter list
   void (*on_done)(TaskWaiter& self, TaskState& task) = nullptr;
 };
+// A root's waiters, in the order they started waiting (one pointer: it lives
+// in TaskState::RootPart).
+using TaskWaiters = IntrusiveList<TaskWaiter, &TaskWaiter::hook, ListSize::uncounted>;
 
 // Resumes a coroutine from the ready queue (a 16-byte record).
 struct Resume {
@@ -218,22 +221,8 @@ class TaskState : public TaskNode {
   void wait_done();
 
   // ---- waiting for a root ---------------------------------------------------
-  void add_waiter(TaskWaiter& waiter) noexcept {
-    TaskWaiter*& head = part_.root.waiters;
-    waiter.prev = nullptr;
-    waiter.next = head;
-    if (head != nullptr) head->prev = &waiter;
-    head = &waiter;
-  }
-  void remove_waiter(TaskWaiter& waiter) noexcept {
-    if (waiter.prev != nullptr) {
-      waiter.prev->next = waiter.next;
-    } else {
-      part_.root.waiters = waiter.next;
-    }
-    if (waiter.next != nullptr) waiter.next->prev = waiter.prev;
-    waiter.prev = waiter.next = nullptr;
-  }
+  void add_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.push_back(&waiter); }
+  void remove_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.remove(&waiter); }
 
   // ---- cancellation (root, loop thread) -------------------------------------
   // Any thread: on the loop thread at once, else posted to it. Returns false
@@ -290,7 +279,7 @@ class TaskState : public TaskNode {
 
   // What only a root uses, and what only a child uses, share the space.
   struct RootPart {
-    TaskWaiter* waiters;  // waiting for it to finish
+    TaskWaiters waiters;  // waiting for it to finish
     Suspension* wait;     // what it is suspended on
     TaskExtras* extras;   // name, tokens (or null)
   };
@@ -302,9 +291,10 @@ class TaskState : public TaskNode {
     RootPart root;
     ChildPart child;
   };
+  static_assert(sizeof(RootPart) == 3 * sizeof(void*), "a root's part is three pointers");
 
   Loop* loop_ = nullptr;
-  Part part_{RootPart{nullptr, nullptr, nullptr}};
+  Part part_{RootPart{{}, nullptr, nullptr}};
   std::atomic<std::uint32_t> refs_{1};  // the coroutine's own
   std::atomic<std::uint32_t> done_{0};
   std::uint32_t id_ = 0;

@@ -23,6 +23,7 @@
 
 #include "core/clock/clock.h"
 #include "core/future/future.h"
+#include "core/loop/loop_access.h"
 #include "core/task/future_awaiter.h"
 #include "core/task/promise.h"
 #include "core/task/task_handle.h"
@@ -38,7 +39,7 @@ class DeadlineScope : private TimerNode {
  public:
   DeadlineScope(TaskState& root, TimePoint deadline)
       : TimerNode(&DeadlineScope::fired), root_(root), requests_at_entry_(root.cancelling()) {
-    root.loop().arm_timer_node(*this, deadline);
+    detail::LoopAccess::arm_timer_node(root.loop(), *this, deadline);
   }
   DeadlineScope(const DeadlineScope&) = delete;
   DeadlineScope& operator=(const DeadlineScope&) = delete;
@@ -63,7 +64,7 @@ class DeadlineScope : private TimerNode {
     self.root_.request_cancel();
   }
   void disarm() noexcept {
-    if (armed()) root_.loop().cancel_timer_node(*this);
+    if (armed()) detail::LoopAccess::cancel_timer_node(root_.loop(), *this);
   }
 
   TaskState& root_;

@@ -5,6 +5,7 @@
 
 #include "core/future/future.h"
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 
 using namespace std::chrono_literals;
 
@@ -109,7 +110,7 @@ TEST_CASE("close closes libuv handles left open on uv_loop(), so nothing leaks",
   weft::Loop loop;
   // Someone built directly on the libuv loop and forgot to close their handle.
   auto timer = std::make_unique<uv_timer_t>();
-  uv_timer_init(loop.uv_loop(), timer.get());
+  uv_timer_init(weft::detail::LoopAccess::uv_loop(loop), timer.get());
   uv_timer_start(timer.get(), [](uv_timer_t*) {}, 3600 * 1000, 0);
   auto report = loop.close();
   REQUIRE(report.handles_closed == 1);
@@ -122,9 +123,9 @@ namespace {
 class FakeResource final : public weft::detail::LoopResource {
  public:
   FakeResource(weft::Loop& loop, int& closed_count) : closed_count_(closed_count) {
-    uv_idle_init(loop.uv_loop(), &idle_);
+    uv_idle_init(weft::detail::LoopAccess::uv_loop(loop), &idle_);
     idle_.data = this;
-    loop.attach_resource(this);
+    weft::detail::LoopAccess::attach_resource(loop, this);
   }
   void close_for_loop() noexcept override {
     uv_close(reinterpret_cast<uv_handle_t*>(&idle_), [](uv_handle_t* handle) {
@@ -146,7 +147,7 @@ TEST_CASE("close closes the I/O objects attached to the loop, each once", "[clos
   new FakeResource(loop, closed);
   new FakeResource(loop, closed);
   auto* detached = new FakeResource(loop, closed);
-  loop.detach_resource(detached);  // closed by its owner instead
+  weft::detail::LoopAccess::detach_resource(loop, detached);  // closed by its owner instead
   detached->close_for_loop();
   auto report = loop.close();
   REQUIRE(closed == 3);

@@ -1,4 +1,5 @@
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -224,7 +225,7 @@ TEST_CASE("the loop wakes for a timer that falls due just as libuv starts to pol
     for (int i = 0; i < 500 && !finished.load(); ++i) std::this_thread::sleep_for(10ms);
     loop.stop();  // a hung poll would only end here
   });
-  uv_timer_init(loop.uv_loop(), &foreign);
+  uv_timer_init(weft::detail::LoopAccess::uv_loop(loop), &foreign);
   uv_timer_start(&foreign, [](uv_timer_t* timer) {
     const auto until = std::chrono::steady_clock::now() + 60ms;
     while (std::chrono::steady_clock::now() < until) {

@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "core/loop/loop_access.h"
+
 namespace weft::detail {
 
 IoObject::IoObject(Loop& loop, const char* kind) noexcept : loop_(&loop), kind_(kind) {
@@ -16,7 +18,7 @@ void IoObject::opened(uv_handle_t* handle) noexcept {
   handle_ = handle;
   state_.store(State::open, std::memory_order_release);
   add_ref();  // the "open" reference, dropped in on_close
-  loop_->attach_resource(this);
+  LoopAccess::attach_resource(*loop_, this);
   uv_unref(handle);
 }
 
@@ -45,7 +47,7 @@ void IoObject::close() noexcept {
   if (state() != State::open) return;
   state_.store(State::closing, std::memory_order_release);
   pending_ops_ = 0;
-  loop_->detach_resource(this);
+  LoopAccess::detach_resource(*loop_, this);
   fail_pending(closed_error());
   close_handle(handle_);
 }

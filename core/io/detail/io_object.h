@@ -11,7 +11,7 @@
 // the user holds it.
 //
 // States: fresh (handle not initialised) -> open (uv_*_init succeeded; the
-// object is attached to the loop, see Loop::attach_resource) -> closing
+// object is attached to the loop, see LoopAccess::attach_resource) -> closing
 // (close() called: pending operations have failed with Errc::closed, uv_close
 // is under way) -> closed (the close callback ran: wait_closed() futures
 // complete). close() is idempotent; the close callback runs exactly once.

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/io/io_error.h"
+#include "core/loop/loop_access.h"
 
 namespace weft::detail {
 
@@ -24,7 +25,7 @@ IoRef<ListenerImpl> ListenerImpl::listen_tcp(Loop& loop, const SocketAddress& ad
                                              const Options& options) {
   auto impl = IoRef<ListenerImpl>::adopt(new ListenerImpl(loop, StreamImpl::Type::tcp, options));
   impl->check_thread("bind");
-  throw_if_uv_error(uv_tcp_init_ex(loop.uv_loop(), &impl->handle_.tcp,
+  throw_if_uv_error(uv_tcp_init_ex(LoopAccess::uv_loop(loop), &impl->handle_.tcp,
                                    static_cast<unsigned>(address.family())),
                     "uv_tcp_init");
   impl->handle_.handle.data = impl.get();
@@ -45,7 +46,8 @@ IoRef<ListenerImpl> ListenerImpl::listen_pipe(Loop& loop, const std::string& pat
                                               const Options& options) {
   auto impl = IoRef<ListenerImpl>::adopt(new ListenerImpl(loop, StreamImpl::Type::pipe, options));
   impl->check_thread("bind");
-  throw_if_uv_error(uv_pipe_init(loop.uv_loop(), &impl->handle_.pipe, 0), "uv_pipe_init");
+  throw_if_uv_error(uv_pipe_init(LoopAccess::uv_loop(loop), &impl->handle_.pipe, 0),
+                    "uv_pipe_init");
   impl->handle_.handle.data = impl.get();
   impl->opened(&impl->handle_.handle);
   try {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/io/io_error.h"
+#include "core/loop/loop_access.h"
 
 namespace weft::detail {
 
@@ -29,9 +30,9 @@ IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
   ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
   auto impl = IoRef<StreamImpl>::adopt(new StreamImpl(loop, type));
   impl->check_thread("create");
-  int rc = type == Type::tcp
-               ? uv_tcp_init_ex(loop.uv_loop(), impl->uv_tcp(), static_cast<unsigned>(family))
-               : uv_pipe_init(loop.uv_loop(), impl->uv_pipe(), 0);
+  int rc = type == Type::tcp ? uv_tcp_init_ex(LoopAccess::uv_loop(loop), impl->uv_tcp(),
+                                              static_cast<unsigned>(family))
+                             : uv_pipe_init(LoopAccess::uv_loop(loop), impl->uv_pipe(), 0);
   throw_if_uv_error(rc, type == Type::tcp ? "uv_tcp_init" : "uv_pipe_init");
   impl->handle_.handle.data = impl.get();
   impl->opened(&impl->handle_.handle);

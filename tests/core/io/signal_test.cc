@@ -9,6 +9,7 @@
 #include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
+#include "core/loop/loop_access.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;
@@ -44,7 +45,8 @@ TEST_CASE("cancelling a wait frees the watcher; closing fails waits with closed"
   auto waiting = watcher.wait();
   REQUIRE(waiting.cancel());
   loop.poll();
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);  // nothing waits: the loop may end
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) ==
+          0);  // nothing waits: the loop may end
   auto last = watcher.wait();
   watcher.close();
   REQUIRE(await(loop, std::move(last)).error().code() == weft::Errc::closed);

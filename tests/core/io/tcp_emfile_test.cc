@@ -20,6 +20,7 @@
 #include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/task/task.h"
+#include "core/loop/loop_access.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;
@@ -127,7 +128,7 @@ TEST_CASE("out of descriptors without libuv's reserve: the accept fails, the lis
   // Simulate libuv's reserve descriptor being gone (another thread took the
   // descriptor libuv had freed): libuv then reports EMFILE from inside its
   // accept loop, which retries at once.
-  uv_loop_t* uv = loop.uv_loop();
+  uv_loop_t* uv = weft::detail::LoopAccess::uv_loop(loop);
   REQUIRE(uv->emfile_fd >= 0);
   ::close(uv->emfile_fd);
   uv->emfile_fd = -1;

@@ -24,6 +24,7 @@
 #include "core/loop/loop.h"
 #include "core/result.h"
 #include "core/task/task.h"
+#include "core/loop/loop_access.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;
@@ -211,7 +212,7 @@ TEST_CASE("cancelling a pending accept gives up the wait without losing a connec
   REQUIRE(pending.cancelled());
   loop.poll();
   // Nothing waits on the listener any more: it no longer keeps the loop alive.
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
 
   // A connection that arrives now waits for the next accept.
   auto client = get(loop, weft::TcpStream::connect(loop, listener.local_address()));
@@ -245,7 +246,7 @@ TEST_CASE("cancelling a pending read frees the stream for the next read, losing 
   REQUIRE_FALSE(pending.ready());
   REQUIRE(pending.cancel());
   loop.poll();
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   get(loop, client.write("after the cancel"));
   weft_test::run_for_a_while(loop, 10ms);  // read ahead into the stream's buffer
   REQUIRE(get(loop, server.read_exactly(16)) == "after the cancel");
@@ -302,7 +303,7 @@ TEST_CASE("cancelling a pending connect abandons it and closes its socket", "[tc
   loop.poll();
   loop.poll();
   // The connect request is gone (its socket closed), so nothing keeps libuv alive.
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   REQUIRE(loop.close().handles_closed == 0);
 }
 

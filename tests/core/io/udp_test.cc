@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/io/io.h"
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 #include "tests/core/io/io_test_util.h"
 
 using namespace std::chrono_literals;
@@ -56,7 +57,7 @@ TEST_CASE("cancelling a pending receive frees the socket for the next one", "[ud
   loop.poll();
   REQUIRE(pending.cancel());
   loop.poll();
-  REQUIRE(uv_loop_alive(loop.uv_loop()) == 0);
+  REQUIRE(uv_loop_alive(weft::detail::LoopAccess::uv_loop(loop)) == 0);
   auto next = server.recv_from();
   get(loop, client.send_to("after", server.local_address()));
   REQUIRE(get(loop, std::move(next)).data == "after");

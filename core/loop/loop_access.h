@@ -1,0 +1,79 @@
+// weft::detail::LoopAccess: the Loop's internal hooks, for the layers built
+// on it — tasks and generators (core/task, core/generator), futures
+// (core/future), I/O objects (core/io) and the C API (capi/src). Users call
+// Loop's public members; these stay out of its surface (Loop befriends this
+// class, as streams befriend StreamAccess).
+//
+// Each hook forwards to the loop. Thread: the loop's thread, except where a
+// hook says "any thread".
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+
+#include "core/clock/clock.h"
+#include "core/future/shared_state.h"
+#include "core/loop/loop.h"
+#include "core/loop/task_registry.h"
+#include "core/timer/timer_node.h"
+
+namespace weft::detail {
+
+struct LoopAccess {
+  // --- tasks and generators (core/task, core/generator) ----------------------
+  // A spawned task joins the loop's list (Loop::tasks, shutdown, close) until
+  // it finishes.
+  static void register_task(Loop& loop, TaskNode& task) noexcept { loop.register_task(task); }
+  static void unregister_task(Loop& loop, TaskNode& task) noexcept { loop.unregister_task(task); }
+  // The id of the next task spawned on `loop` (1, 2, ...).
+  static std::uint32_t next_task_id(Loop& loop) noexcept { return loop.next_task_id(); }
+  // A started async generator joins the loop's list (shutdown_generators,
+  // close) until it finishes.
+  static void register_generator(Loop& loop, GeneratorNode& generator) noexcept {
+    loop.register_generator(generator);
+  }
+  static void unregister_generator(Loop& loop, GeneratorNode& generator) noexcept {
+    loop.unregister_generator(generator);
+  }
+  // A finaliser started by shutdown_generators() has finished.
+  static void generator_finalized(Loop& loop) noexcept { loop.generator_finalized(); }
+
+  // --- intrusive timers (sleep, time limits, task sets) ----------------------
+  // Arms `node`: its fire function runs during the loop's timer pass, as a
+  // callback timer's callback would be queued. Throws on a closed loop.
+  static void arm_timer_node(Loop& loop, TimerNode& node, TimePoint when) {
+    loop.arm_timer_node(node, when);
+  }
+  // Disarms it; returns whether it was still armed.
+  static bool cancel_timer_node(Loop& loop, TimerNode& node) noexcept {
+    return loop.cancel_timer_node(node);
+  }
+
+  // --- I/O objects (core/io, capi/src) ---------------------------------------
+  // The libuv loop under `loop`, for handles built on it. Loop::close()
+  // closes whatever is still open on it.
+  static uv_loop_t* uv_loop(Loop& loop) noexcept { return loop.uv_loop(); }
+  // Registers an object Loop::close() must close if it is still open.
+  // Harmless if already attached.
+  static void attach_resource(Loop& loop, LoopResource* resource) noexcept {
+    loop.attach_resource(resource);
+  }
+  // Unregisters it (it closed by itself). Harmless if not attached.
+  static void detach_resource(Loop& loop, LoopResource* resource) noexcept {
+    loop.detach_resource(resource);
+  }
+
+  // --- futures (core/future, capi/src) ---------------------------------------
+  // Registers a future whose continuation waits on `loop`: run() keeps going
+  // for it, close() cancels it.
+  static void track_future(Loop& loop, StateBase* state) noexcept { loop.track_future(state); }
+  // Harmless if not tracked.
+  static void untrack_future(Loop& loop, StateBase* state) noexcept { loop.untrack_future(state); }
+  // Queues a future's continuation to run on `loop`. Any thread.
+  static void schedule_continuation(Loop& loop, StateBase* state) {
+    loop.schedule_continuation(state);
+  }
+};
+
+}  // namespace weft::detail
