@@ -80,6 +80,10 @@ struct CExecutor {
 // failure frees it and rethrows.
 CExecutor* register_executor(CExecutor* executor);
 
+// Whether the calling thread is a worker of one of `runtime`'s pools (which
+// may never make loop-thread calls). Any thread.
+bool on_runtime_worker(Runtime& runtime) noexcept;
+
 // Shuts `executor` down (strands of a pool first), unlinks and frees it.
 void destroy_executor(CExecutor* executor) noexcept;
 

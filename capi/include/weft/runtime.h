@@ -12,10 +12,9 @@
  *   weft_runtime_destroy(rt);
  *
  * The loop thread: a runtime's loop belongs to the thread that created the
- * runtime. Another thread takes it over by running it (weft_loop_run and
- * weft_loop_run_for) while it is not running; from then on that thread is
- * the loop thread. Functions documented "Loop thread" return
- * WEFT_ERR_WRONG_THREAD anywhere else.
+ * runtime, until another thread claims it (weft_loop_claim). Functions
+ * documented "Loop thread" (running the loop included) return
+ * WEFT_ERR_WRONG_THREAD anywhere else, work functions on the pools included.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */
