@@ -21,9 +21,9 @@
 // Three kinds of write touch idle_: setting/clearing kSpinning, and
 // adding/removing kParkedOne around a park.
 //
-// Hands. A hand's items [next, size) are unclaimed; a claim is one CAS on the
-// hand's (size, next) word, by the owner or a thief, so each item goes to
-// exactly one worker. The owner refills its hand under lock_, and only once
+// Hands. A hand's items [next, size) are unclaimed; a claim is one atomic
+// read-modify-write of the hand's (size, next) word (a thief's CAS, the
+// owner's fetch_add), so each item goes to exactly one worker. The owner refills its hand under lock_, and only once
 // every item is claimed and every stolen item moved out (stolen_moved, with
 // release/acquire, so the owner never overwrites an item a thief is still
 // moving). A refill publishes the word with a release store, which a thief's
@@ -123,6 +123,7 @@ inline void cpu_relax() noexcept {
 // after each round (tens of microseconds in all).
 constexpr int kSpinRounds = 64;
 constexpr int kPausesPerRound = 32;
+constexpr int kRoundsPerHandsLook = 4;
 
 void name_this_thread(const std::string& base, unsigned index) {
 #if defined(__linux__)
@@ -194,7 +195,7 @@ void ThreadPool::worker_main(unsigned index) {
   Hand& hand = hands_[index];
   for (;;) {
     std::uint32_t item;
-    if (claim(hand, item)) {
+    if (claim_own(hand, item)) {
       ++hand.owner_claimed;
       run_one(hand.items[item], counters);
       continue;
@@ -225,6 +226,19 @@ bool ThreadPool::claim(Hand& hand, std::uint32_t& index) noexcept {
       return true;
     }
   }
+}
+
+// The owner's claim: a look, then one fetch_add (no compare-exchange loop).
+// The add overshoots `size` only when a thief took the last item between
+// the look and the add, so `next` stays far from overflowing into `size`
+// until the refill resets both.
+bool ThreadPool::claim_own(Hand& hand, std::uint32_t& index) noexcept {
+  if (!has_unclaimed(hand)) return false;
+  const std::uint64_t word = hand.claim.fetch_add(1, std::memory_order_relaxed);
+  const auto next = static_cast<std::uint32_t>(word);
+  if (next >= static_cast<std::uint32_t>(word >> 32)) return false;
+  index = next;
+  return true;
 }
 
 bool ThreadPool::has_unclaimed(const Hand& hand) noexcept {
@@ -339,8 +353,11 @@ bool ThreadPool::spin_for_work() noexcept {
   bool found = false;
   for (int round = 0; round < kSpinRounds; ++round) {
     for (int i = 0; i < kPausesPerRound; ++i) cpu_relax();
+    // The hands every few rounds: each look pulls a busy worker's claim
+    // word away from it.
+    const bool look_at_hands = round % kRoundsPerHandsLook == kRoundsPerHandsLook - 1;
     if (queued_hint_.load(std::memory_order_relaxed) != 0 ||
-        stopping_.load(std::memory_order_relaxed) || any_unclaimed()) {
+        stopping_.load(std::memory_order_relaxed) || (look_at_hands && any_unclaimed())) {
       found = true;
       break;
     }

@@ -41,7 +41,7 @@
 // lock acquisition into its own "hand" and runs it outside the lock, but the
 // callbacks in a hand it has not started stay open to the other workers: an
 // idle worker that finds the queue empty claims one from a busy worker's hand
-// (one atomic compare-exchange per claim, by owner and thief alike). An idle
+// (one atomic read-modify-write per claim, by owner and thief alike). An idle
 // worker spins briefly (at most one at a time) before parking on a condition
 // variable; a poster wakes a parked worker only when no worker is spinning,
 // and a worker that leaves callbacks in the queue or in a hand wakes one too.
@@ -146,7 +146,8 @@ class ThreadPool final : public Executor {
     // Items other workers claimed and have moved out of `items`.
     std::atomic<std::uint32_t> stolen_moved{0};
     std::uint32_t owner_claimed = 0;  // the owner's own claims (owner only)
-    Callback items[kMaxBatch];
+    // On their own cache lines: spinners read `claim` while the owner runs.
+    alignas(64) Callback items[kMaxBatch];
   };
 
   // idle_ packs the idle workers' state into one word so a poster reads it
@@ -163,6 +164,7 @@ class ThreadPool final : public Executor {
   void start_workers();
   void worker_main(unsigned index);
   static bool claim(Hand& hand, std::uint32_t& index) noexcept;
+  static bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
   static bool has_unclaimed(const Hand& hand) noexcept;
   bool any_unclaimed() const noexcept;
   static void wait_until_refillable(const Hand& hand) noexcept;
