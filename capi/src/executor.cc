@@ -88,6 +88,17 @@ bool CExecutor::on_own_worker() const noexcept {
   return current != nullptr && current == &*(type == Type::pool ? pool : parent->pool);
 }
 
+bool on_runtime_worker(Runtime& runtime) noexcept {
+  const ThreadPool* current = ThreadPool::current();
+  if (current == nullptr) return false;
+  std::lock_guard<std::mutex> lock(runtime.executors_mutex);
+  bool found = false;
+  runtime.executors.for_each([&](CExecutor* executor) {
+    if (executor->type == CExecutor::Type::pool && &*executor->pool == current) found = true;
+  });
+  return found;
+}
+
 CExecutor* register_executor(CExecutor* executor) {
   Runtime& runtime = executor->runtime;
   try {

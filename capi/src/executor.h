@@ -80,7 +80,16 @@ struct CExecutor {
 // failure frees it and rethrows.
 CExecutor* register_executor(CExecutor* executor);
 
+// Whether the calling thread is a worker of one of `runtime`'s pools (which
+// may never make loop-thread calls). Any thread.
+bool on_runtime_worker(Runtime& runtime) noexcept;
+
 // Shuts `executor` down (strands of a pool first), unlinks and frees it.
+// Never from one of the executor's own workers, where the pool's shutdown
+// would throw (and this is noexcept) or a strand would wait for itself:
+// weft_executor_destroy refuses that (on_own_worker), and the runtime's
+// teardown runs on the loop thread, which no worker can be (weft_loop_claim
+// refuses workers, and running the loop never moves it).
 void destroy_executor(CExecutor* executor) noexcept;
 
 }  // namespace weft::capi

@@ -1,5 +1,6 @@
 #include "capi/src/guard.h"
 
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -29,6 +30,23 @@ bool is_misuse(Errc code) noexcept {
   }
 }
 
+// The message without a leading "<function>: " or "<function> ": the
+// handler gets the function's name on its own, and a message that repeats it
+// reads "weft_loop_run: weft_loop_run: mode 9 ...".
+const char* without_function_name(const char* function, const char* message) noexcept {
+  const std::size_t length = std::strlen(function);
+  if (length == 0 || std::strncmp(message, function, length) != 0) return message;
+  const char* rest = message + length;
+  if (rest[0] == ':' && rest[1] == ' ') return rest + 2;
+  if (rest[0] == ' ') return rest + 1;
+  return message;
+}
+
+// The handler in place when the host installed none: one line on stderr.
+void default_misuse_handler(void*, const char* function, weft_status status, const char* message) {
+  std::fprintf(stderr, "weft: misuse: %s: %s (%s)\n", function, message, weft_status_name(status));
+}
+
 void report_misuse(const char* function, Errc code, const std::string& message) noexcept {
   weft_misuse_handler handler;
   void* user;
@@ -37,9 +55,9 @@ void report_misuse(const char* function, Errc code, const std::string& message) 
     handler = g_misuse_handler;
     user = g_misuse_user;
   }
-  if (handler == nullptr) return;
+  if (handler == nullptr) handler = default_misuse_handler;
   try {
-    handler(user, function, to_status(code), message.c_str());
+    handler(user, function, to_status(code), without_function_name(function, message.c_str()));
   } catch (...) {
     // A C++ host's handler threw: it must not cross back into C.
   }

@@ -8,8 +8,9 @@
 // api() catches all of it and converts it through status_from_exception, so
 // no exception or std::terminate ever crosses extern "C". A misuse status
 // (bad handle, wrong thread, invalid argument, reentrant run, invalid state)
-// is also reported to the process's misuse handler, with the function name
-// and the message.
+// is also reported to the process's misuse handler (default: a line on
+// stderr), with the function name and the message; a message that begins
+// with the function's name is handed over without it.
 #pragma once
 
 #include <cstring>

@@ -2,6 +2,7 @@
 // thread), the clock and the backend fd. Timers are in timer.cc.
 #include <cstring>
 
+#include "capi/src/executor.h"
 #include "capi/src/guard.h"
 #include "capi/src/ns.h"
 #include "capi/src/runtime.h"
@@ -74,10 +75,9 @@ WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop) 
 
 WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
   return api(__func__, [&] {
-    weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    weft::capi::Runtime& runtime = weft::capi::loop_scope(loop, "weft_loop_run").runtime;
     weft::Loop& core = runtime.loop;
     weft::capi::require_not_in_callback(runtime, "weft_loop_run");
-    runtime.forget_loop_thread();  // the run may move the loop to this thread
     const int raw = weft::capi::raw_enum(mode);
     switch (raw) {
       case WEFT_RUN_DEFAULT:
@@ -96,24 +96,38 @@ WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
   });
 }
 
-WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loop, uint64_t budget_ns) {
+WEFT_API weft_status weft_loop_claim(weft_loop_t* loop) {
   return api(__func__, [&] {
-    if (report != nullptr) {
-      weft::capi::check_out_struct_size(report->struct_size, sizeof(weft_run_report), "report");
-    }
     weft::capi::Runtime& runtime = weft::capi::loop_scope_any_thread(loop).runtime;
+    if (runtime.on_loop_thread()) return WEFT_OK;
+    if (weft::capi::on_runtime_worker(runtime)) {
+      fail(Errc::wrong_thread, "called from a worker of one of the runtime's pools (work never owns the loop)");
+    }
+    if (runtime.destroying.load(std::memory_order_relaxed)) {
+      fail(Errc::closed, "the runtime is being destroyed");
+    }
+    runtime.move_loop_here();
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_loop_run_for(weft_run_report* out, weft_loop_t* loop, uint64_t budget_ns) {
+  return api(__func__, [&] {
+    if (out != nullptr) {
+      weft::capi::check_out_struct_size(out->struct_size, sizeof(weft_run_report), "out");
+    }
+    weft::capi::Runtime& runtime = weft::capi::loop_scope(loop, "weft_loop_run_for").runtime;
     weft::Loop& core = runtime.loop;
     weft::capi::require_not_in_callback(runtime, "weft_loop_run_for");
-    runtime.forget_loop_thread();  // the run may move the loop to this thread
     const auto budget = budget_ns > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
                                                                      : static_cast<int64_t>(budget_ns);
     const weft::RunReport r = core.run_for(weft::Duration(budget));
-    if (report != nullptr) {
-      report->ran = r.ran;
-      report->ready = r.ready;
-      report->has_next_timer = r.next_timer.has_value() ? 1 : 0;
-      report->next_timer_ns = r.next_timer ? weft::capi::to_ns(*r.next_timer) : 0;
-      report->stopped = r.stopped ? 1 : 0;
+    if (out != nullptr) {
+      out->ran = r.ran;
+      out->ready = r.ready;
+      out->has_next_timer = r.next_timer.has_value() ? 1 : 0;
+      out->next_timer_ns = r.next_timer ? weft::capi::to_ns(*r.next_timer) : 0;
+      out->stopped = r.stopped ? 1 : 0;
     }
     return WEFT_OK;
   });

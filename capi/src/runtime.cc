@@ -147,7 +147,6 @@ Runtime::Runtime(const weft_runtime_options& options)
 }
 
 void require_not_in_callback(Runtime& runtime, const char* function) {
-  if (!runtime.on_loop_thread()) return;  // the core decides (wrong_thread, or a take-over)
   if (runtime.callback_depth > 0 || runtime.loop.is_running()) {
     fail(Errc::reentrant_run,
          std::string(function) + ": the loop cannot run from inside one of its callbacks");

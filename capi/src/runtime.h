@@ -80,8 +80,8 @@ struct Runtime {
 
   // Whether the calling thread is the loop thread. The fast path compares
   // the thread pointer with the one cached at the last successful check; the
-  // cache is cleared whenever a run may move the loop to another thread
-  // (forget_loop_thread, called before every run), so it is never stale.
+  // loop moves to another thread only through move_loop_here, which caches
+  // the new thread, so the cache is never stale.
   bool on_loop_thread() const noexcept {
     const void* self = this_thread_pointer();
     if (self == loop_thread_.load(std::memory_order_relaxed)) [[likely]] return true;
@@ -89,10 +89,11 @@ struct Runtime {
     loop_thread_.store(self, std::memory_order_relaxed);
     return true;
   }
-  void forget_loop_thread() noexcept {
-    if (loop_thread_.load(std::memory_order_relaxed) != this_thread_pointer()) {
-      loop_thread_.store(nullptr, std::memory_order_relaxed);
-    }
+  // Makes the calling thread the loop thread (weft_loop_claim); throws
+  // wrong_thread while the loop runs on another thread.
+  void move_loop_here() {
+    loop.move_to_this_thread();
+    loop_thread_.store(this_thread_pointer(), std::memory_order_relaxed);
   }
   static bool on_loop_thread_of(const void* runtime) noexcept {
     return static_cast<const Runtime*>(runtime)->on_loop_thread();
@@ -121,8 +122,8 @@ class InCallback {
   Runtime& runtime_;
 };
 
-// Fails with reentrant_run (or closed during teardown) if the loop cannot be
-// run here: inside one of its callbacks.
+// Fails with reentrant_run if the loop cannot be run here: inside one of
+// its callbacks. Call it on the loop thread.
 void require_not_in_callback(Runtime& runtime, const char* function);
 
 inline void Scope::require_open(const char* function) const {

@@ -186,11 +186,11 @@ WEFT_API weft_status weft_scope_cancel(weft_scope_t* scope) {
   });
 }
 
-WEFT_API weft_status weft_scope_drain(size_t* stragglers, weft_scope_t* scope, uint64_t timeout_ns) {
+WEFT_API weft_status weft_scope_drain(size_t* out, weft_scope_t* scope, uint64_t timeout_ns) {
   return api(__func__, [&] {
     Scope& s = weft::capi::scope_of(scope, "weft_scope_drain");
     weft::capi::require_not_in_callback(s.runtime, "weft_scope_drain");
-    return weft::capi::drain(s, timeout_ns, stragglers);
+    return weft::capi::drain(s, timeout_ns, out);
   });
 }
 

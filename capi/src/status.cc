@@ -1,8 +1,9 @@
 // weft_status_str / weft_status_name, generated from WEFT_ERRC_MAP (the C
 // enum in weft/status.h is generated from the same table), and the version.
-#include <array>
+#include <algorithm>
 #include <cctype>
-#include <string>
+#include <cstddef>
+#include <cstring>
 
 #include "capi/src/guard.h"
 #include "core/errc.h"
@@ -20,6 +21,31 @@ static_assert(WEFT_ERR_IO_ERROR == -(kCodes - 1),  // the table's last row
 
 bool in_table(weft_status status) noexcept { return status <= 0 && -status < kCodes; }
 
+// The longest name weft_status_name returns, with its NUL.
+#define WEFT_NAME_SIZE(name, number, message) , sizeof("WEFT_ERR_" #name)
+constexpr std::size_t kNameSize = std::max({sizeof("WEFT_OK") WEFT_ERRC_MAP(WEFT_NAME_SIZE)});
+#undef WEFT_NAME_SIZE
+
+// "WEFT_OK" and "WEFT_ERR_" + each table name in capitals, built once in
+// fixed buffers: the first weft_status_name allocates nothing, so no
+// std::bad_alloc can cross the C boundary.
+struct StatusNames {
+  char text[kCodes][kNameSize];
+  StatusNames() noexcept {
+    std::memcpy(text[0], "WEFT_OK", sizeof("WEFT_OK"));
+    for (int i = 1; i < kCodes; ++i) {
+      static constexpr char kPrefix[] = "WEFT_ERR_";
+      std::size_t n = sizeof(kPrefix) - 1;
+      std::memcpy(text[i], kPrefix, n);
+      for (char c : weft::errc_name(static_cast<weft::Errc>(i))) {
+        if (n + 1 == kNameSize) break;
+        text[i][n++] = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      text[i][n] = '\0';
+    }
+  }
+};
+
 }  // namespace
 
 bool weft::capi::is_table_status(weft_status status) noexcept { return in_table(status); }
@@ -36,17 +62,8 @@ WEFT_API const char* weft_status_str(weft_status status) {
 }
 
 WEFT_API const char* weft_status_name(weft_status status) {
-  // "WEFT_ERR_" + the table's name in capitals, built once.
-  static const std::array<std::string, kCodes> names = [] {
-    std::array<std::string, kCodes> out;
-    for (int i = 0; i < kCodes; ++i) {
-      std::string name(weft::errc_name(static_cast<weft::Errc>(i)));
-      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out[i] = i == 0 ? "WEFT_OK" : "WEFT_ERR_" + name;
-    }
-    return out;
-  }();
-  if (in_table(status)) return names[-status].c_str();
+  static const StatusNames names;
+  if (in_table(status)) return names.text[-status];
   if (status <= WEFT_STATUS_USER) return "WEFT_STATUS_USER";
   return "unknown";
 }

@@ -13,10 +13,34 @@
 
 // The wake-up protocol.
 //
-// A worker's life: take a batch from the queue (under lock_) and run it;
-// when the queue is empty, spin for a while if no other worker is spinning
-// (spin_for_work), then park (park). Three kinds of write touch idle_:
-// setting/clearing kSpinning, and adding/removing kParkedOne around a park.
+// A worker's life: run the items of its hand, claiming them one at a time;
+// when none is left, take a batch from the queue into its hand (under lock_)
+// and start its first item; when the queue is empty, claim one item from
+// another worker's hand (steal_one); when there is none either, spin for a
+// while if no other worker is spinning (spin_for_work), then park (park).
+// Three kinds of write touch idle_: setting/clearing kSpinning, and
+// adding/removing kParkedOne around a park.
+//
+// Hands. A hand's items [next, size) are unclaimed; a claim is one atomic
+// read-modify-write of the hand's (size, next) word (a thief's CAS, the
+// owner's fetch_add), so each item goes to exactly one worker. The owner refills its hand under lock_, and only once
+// every item is claimed and every stolen item moved out (stolen_moved, with
+// release/acquire, so the owner never overwrites an item a thief is still
+// moving). A refill publishes the word with a release store, which a thief's
+// acquiring CAS reads, so the thief sees the items. A CAS that read an older
+// batch's word fails (the word changed) or, if the refill wrote the same
+// word, claims an item of the new batch that is unclaimed: either is fine.
+//
+// Why hands can be stolen from: a worker whose hand holds callbacks it has
+// not started may be blocked in a long callback. Without stealing, another
+// worker would go idle while those callbacks wait (two 50 ms jobs queued at
+// once on two workers took 100 ms when one worker took both).
+//
+// "Work is waiting" below means: the queue is not empty, or some hand has an
+// unclaimed item. Spinners and the park check look at both; a worker that
+// took work (take_batch, steal_one) and sees work still waiting wakes a
+// parked worker when no one spins (wake_if_work_waits), as a post does: a
+// wake-up is passed on from worker to worker while work waits.
 //
 // A poster pushes under lock_ and then reads idle_ once; it wakes a parked
 // worker (wake_one) only if must_wake(idle): someone is parked and nobody is
@@ -24,7 +48,11 @@
 // their batch.
 //
 // No lost wake-up. Claim: once a post P has returned, some worker takes P's
-// callback, with no further posts needed. A worker only waits on park_cv_
+// callback, with no further posts needed. (The same argument covers a refill
+// that leaves unclaimed items in a hand: the refill is a critical section of
+// lock_ followed by a read of idle_, and the park check under lock_ looks at
+// the hands. A thief that leaves items in a hand read the refill's word
+// through its CAS, so a parker counted before the refill is visible to it.) A worker only waits on park_cv_
 // after (a) idle_ += kParkedOne and then (b) a look at the queue under lock_
 // that found it empty and accepting, holding park_mutex_ from before (a)
 // until it waits. After any wake-up it looks at the queue again. So it is
@@ -66,12 +94,13 @@
 // Shutdown order (shutdown()):
 //   1. Under lock_: accepting_ = false (posts refused from now on); with
 //      cancel, take the whole queue out and set cancelling_ (workers destroy
-//      the rest of their current batch unrun).
+//      what is left in their hands unrun, and stop stealing).
 //   2. Destroy the taken callbacks outside the lock (their destructors are
 //      user code and may post; such posts are refused).
 //   3. Under park_mutex_: closing_ = true, wake every sleeper. A worker exits
-//      when it finds the queue empty and not accepting (drain mode runs
-//      everything first, since nothing can be added any more).
+//      when its hand is done, the queue is empty and not accepting, and it
+//      found nothing to steal (drain mode runs everything first, since nothing
+//      can be added any more; each owner finishes its own hand).
 //   4. Under join_mutex_: join the workers once; other callers wait here.
 
 namespace weft {
@@ -94,6 +123,7 @@ inline void cpu_relax() noexcept {
 // after each round (tens of microseconds in all).
 constexpr int kSpinRounds = 64;
 constexpr int kPausesPerRound = 32;
+constexpr int kRoundsPerHandsLook = 4;
 
 void name_this_thread(const std::string& base, unsigned index) {
 #if defined(__linux__)
@@ -129,6 +159,7 @@ ThreadPool::ThreadPool(unsigned threads) : ThreadPool(options_with_threads(threa
 ThreadPool::ThreadPool(ThreadPoolOptions options) : options_(std::move(options)) {
   options_.threads = resolve_thread_count(options_.threads);
   counters_ = std::make_unique<WorkerCounters[]>(options_.threads);
+  hands_ = std::make_unique<Hand[]>(options_.threads);
   start_workers();
 }
 
@@ -161,14 +192,21 @@ void ThreadPool::worker_main(unsigned index) {
   tls_current_pool = this;
   name_this_thread(options_.name, index);
   WorkerCounters& counters = counters_[index];
-  Callback batch[kMaxBatch];
+  Hand& hand = hands_[index];
   for (;;) {
-    bool closed = false;
-    std::size_t count = take_batch(batch, closed);
-    if (count != 0) {
-      run_batch(batch, count, counters);
+    std::uint32_t item;
+    if (claim_own(hand, item)) {
+      ++hand.owner_claimed;
+      run_one(hand.items[item], counters);
       continue;
     }
+    wait_until_refillable(hand);
+    bool closed = false;
+    if (take_batch(hand, closed) != 0) {
+      run_one(hand.items[0], counters);  // item 0 is reserved for the owner
+      continue;
+    }
+    if (steal_one(index, counters)) continue;
     if (closed) break;
     if (spin_for_work()) continue;
     park();
@@ -176,53 +214,133 @@ void ThreadPool::worker_main(unsigned index) {
   tls_current_pool = nullptr;
 }
 
-// Moves min(kMaxBatch, queued, queued / threads + 1) callbacks into `out`, so
-// that a long queue is shared among the workers. Sets `closed` when the queue
-// is empty and refuses work (the worker should exit).
-std::size_t ThreadPool::take_batch(Callback* out, bool& closed) {
-  std::lock_guard<std::mutex> guard(lock_);
-  const std::size_t queued = queue_.size();
-  if (queued == 0) {
-    closed = !accepting_;
-    return 0;
+bool ThreadPool::claim(Hand& hand, std::uint32_t& index) noexcept {
+  std::uint64_t word = hand.claim.load(std::memory_order_relaxed);
+  for (;;) {
+    const auto next = static_cast<std::uint32_t>(word);
+    const auto size = static_cast<std::uint32_t>(word >> 32);
+    if (next >= size) return false;
+    if (hand.claim.compare_exchange_weak(word, word + 1, std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+      index = next;
+      return true;
+    }
   }
-  const std::size_t count = std::min({kMaxBatch, queued, queued / options_.threads + 1});
-  for (std::size_t i = 0; i < count; ++i) {
-    out[i] = std::move(queue_.front());
-    queue_.pop_front();
+}
+
+// The owner's claim: a look, then one fetch_add (no compare-exchange loop).
+// The add overshoots `size` only when a thief took the last item between
+// the look and the add, so `next` stays far from overflowing into `size`
+// until the refill resets both.
+bool ThreadPool::claim_own(Hand& hand, std::uint32_t& index) noexcept {
+  if (!has_unclaimed(hand)) return false;
+  const std::uint64_t word = hand.claim.fetch_add(1, std::memory_order_relaxed);
+  const auto next = static_cast<std::uint32_t>(word);
+  if (next >= static_cast<std::uint32_t>(word >> 32)) return false;
+  index = next;
+  return true;
+}
+
+bool ThreadPool::has_unclaimed(const Hand& hand) noexcept {
+  const std::uint64_t word = hand.claim.load(std::memory_order_relaxed);
+  return static_cast<std::uint32_t>(word) < static_cast<std::uint32_t>(word >> 32);
+}
+
+bool ThreadPool::any_unclaimed() const noexcept {
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    if (has_unclaimed(hands_[i])) return true;
   }
-  queued_hint_.store(queued - count, std::memory_order_relaxed);
+  return false;
+}
+
+// Waits (briefly: a thief between its claim and its move) until every item a
+// thief claimed from `hand` has been moved out. Owner only.
+void ThreadPool::wait_until_refillable(const Hand& hand) noexcept {
+  const auto size = static_cast<std::uint32_t>(hand.claim.load(std::memory_order_relaxed) >> 32);
+  while (hand.owner_claimed + hand.stolen_moved.load(std::memory_order_acquire) != size) {
+    std::this_thread::yield();
+  }
+}
+
+// Moves min(kMaxBatch, queued, queued / threads + 1) callbacks into `hand`
+// (whose items are all claimed and moved out) and reserves the first for the
+// owner. Sets `closed` when the queue is empty and refuses work (the worker
+// should exit). Wakes a parked worker if work is left waiting and nobody
+// spins.
+std::size_t ThreadPool::take_batch(Hand& hand, bool& closed) {
+  std::size_t count;
+  std::size_t left;
+  {
+    std::lock_guard<std::mutex> guard(lock_);
+    const std::size_t queued = queue_.size();
+    if (queued == 0) {
+      closed = !accepting_;
+      return 0;
+    }
+    count = std::min({kMaxBatch, queued, queued / options_.threads + 1});
+    for (std::size_t i = 0; i < count; ++i) {
+      hand.items[i] = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    left = queued - count;
+    queued_hint_.store(left, std::memory_order_relaxed);
+    hand.owner_claimed = 1;
+    hand.stolen_moved.store(0, std::memory_order_relaxed);
+    hand.claim.store((static_cast<std::uint64_t>(count) << 32) | 1, std::memory_order_release);
+  }
+  wake_if_work_waits(count > 1 || left != 0);
   return count;
 }
 
-void ThreadPool::run_batch(Callback* batch, std::size_t count, WorkerCounters& counters) {
-  std::size_t ran = 0;
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (cancelling_.load(std::memory_order_relaxed)) {
-      for (std::size_t j = i; j < count; ++j) batch[j].reset();
-      counters.cancelled.store(counters.cancelled.load(std::memory_order_relaxed) + (count - i),
-                               std::memory_order_relaxed);
-      break;
-    }
-    ++ran;
-    try {
-      batch[i].invoke_once();
-    } catch (...) {
-      ++failed;
-      report_exception(std::current_exception());
-    }
+// Claims one unclaimed item from another worker's hand and runs it. Not while
+// shutdown(cancel) destroys what is left (the owners do that).
+bool ThreadPool::steal_one(unsigned self, WorkerCounters& counters) {
+  if (cancelling_.load(std::memory_order_relaxed)) return false;
+  const unsigned n = options_.threads;
+  for (unsigned k = 1; k < n; ++k) {
+    Hand& victim = hands_[(self + k) % n];
+    std::uint32_t item;
+    if (!claim(victim, item)) continue;
+    Callback callback = std::move(victim.items[item]);
+    victim.stolen_moved.fetch_add(1, std::memory_order_release);
+    wake_if_work_waits(has_unclaimed(victim));
+    run_one(callback, counters);
+    return true;
   }
-  // Single writer: a plain add published with a relaxed store.
-  counters.run.store(counters.run.load(std::memory_order_relaxed) + ran, std::memory_order_relaxed);
-  if (failed != 0) {
-    counters.failed.store(counters.failed.load(std::memory_order_relaxed) + failed,
+  return false;
+}
+
+// After a worker took work: if a worker is parked and none spins, and work
+// still waits (`known` says so, or the queue or some hand has some), wakes
+// one. Each woken worker that takes work passes the wake-up on like this, so
+// as many workers wake as there is work waiting.
+void ThreadPool::wake_if_work_waits(bool known) {
+  if (!must_wake(idle_.load(std::memory_order_relaxed))) return;
+  if (known || queued_hint_.load(std::memory_order_relaxed) != 0 || any_unclaimed()) wake_one();
+}
+
+// Runs `callback` (leaving it empty), or destroys it unrun once
+// shutdown(cancel) has begun.
+void ThreadPool::run_one(Callback& callback, WorkerCounters& counters) {
+  // Single writer: plain adds published with relaxed stores.
+  if (cancelling_.load(std::memory_order_relaxed)) {
+    callback.reset();
+    counters.cancelled.store(counters.cancelled.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+    return;
+  }
+  counters.run.store(counters.run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  try {
+    callback.invoke_once();
+  } catch (...) {
+    counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
+    report_exception(std::current_exception());
   }
 }
 
-// Spins looking at the queue-size hint, unless another worker already spins.
-// Returns whether work (or shutdown) showed up.
+// Spins looking at the queue-size hint and the hands, unless another worker
+// already spins. Returns whether work (or shutdown) showed up.
 bool ThreadPool::spin_for_work() noexcept {
   std::uint32_t idle = idle_.load(std::memory_order_relaxed);
   do {
@@ -235,8 +353,11 @@ bool ThreadPool::spin_for_work() noexcept {
   bool found = false;
   for (int round = 0; round < kSpinRounds; ++round) {
     for (int i = 0; i < kPausesPerRound; ++i) cpu_relax();
+    // The hands every few rounds: each look pulls a busy worker's claim
+    // word away from it.
+    const bool look_at_hands = round % kRoundsPerHandsLook == kRoundsPerHandsLook - 1;
     if (queued_hint_.load(std::memory_order_relaxed) != 0 ||
-        stopping_.load(std::memory_order_relaxed)) {
+        stopping_.load(std::memory_order_relaxed) || (look_at_hands && any_unclaimed())) {
       found = true;
       break;
     }
@@ -252,7 +373,7 @@ void ThreadPool::park() {
   bool must_look = false;
   {
     std::lock_guard<std::mutex> guard(lock_);
-    must_look = !queue_.empty() || !accepting_;
+    must_look = !queue_.empty() || !accepting_ || any_unclaimed();
   }
   if (!must_look) {
     ++sleepers_;

@@ -32,11 +32,19 @@
 // Exception(Errc::invalid_state) and changes nothing. Destroying the pool from
 // its own worker is a bug and terminates the process.
 //
+// Scheduling promise: a queued callback starts as soon as any worker is idle.
+// No worker sleeps or spins while a callback waits, even when the callbacks
+// block (which is what a pool is for).
+//
 // How it works (details and the wake-up protocol are in thread_pool.cc): one
-// shared FIFO (a ChunkedQueue under a std::mutex); workers take batches per lock
-// acquisition and run them outside the lock; an idle worker spins briefly (at
-// most one at a time) before parking on a condition variable; a poster wakes a
-// parked worker only when no worker is spinning.
+// shared FIFO (a ChunkedQueue under a std::mutex); a worker takes a batch per
+// lock acquisition into its own "hand" and runs it outside the lock, but the
+// callbacks in a hand it has not started stay open to the other workers: an
+// idle worker that finds the queue empty claims one from a busy worker's hand
+// (one atomic read-modify-write per claim, by owner and thief alike). An idle
+// worker spins briefly (at most one at a time) before parking on a condition
+// variable; a poster wakes a parked worker only when no worker is spinning,
+// and a worker that leaves callbacks in the queue or in a hand wakes one too.
 #pragma once
 
 #include <atomic>
@@ -87,7 +95,7 @@ enum class ShutdownMode {
 
 class ThreadPool final : public Executor {
  public:
-  // The most callbacks a worker takes per lock acquisition.
+  // The most callbacks a worker takes per lock acquisition (its hand).
   static constexpr std::size_t kMaxBatch = 32;
 
   explicit ThreadPool(unsigned threads);
@@ -129,6 +137,19 @@ class ThreadPool final : public Executor {
     std::atomic<std::uint64_t> cancelled{0};
   };
 
+  // A worker's batch. The owner fills it under lock_ once every item of the
+  // previous batch has been claimed and moved out; then the owner and idle
+  // workers claim items one at a time by advancing `claim`.
+  struct alignas(64) Hand {
+    // (size << 32) | next: items [next, size) are not claimed yet.
+    std::atomic<std::uint64_t> claim{0};
+    // Items other workers claimed and have moved out of `items`.
+    std::atomic<std::uint32_t> stolen_moved{0};
+    std::uint32_t owner_claimed = 0;  // the owner's own claims (owner only)
+    // On their own cache lines: spinners read `claim` while the owner runs.
+    alignas(64) Callback items[kMaxBatch];
+  };
+
   // idle_ packs the idle workers' state into one word so a poster reads it
   // with a single load: bit 0 = a worker is spinning, the rest counts the
   // workers inside park() (in units of kParkedOne).
@@ -142,8 +163,15 @@ class ThreadPool final : public Executor {
 
   void start_workers();
   void worker_main(unsigned index);
-  std::size_t take_batch(Callback* out, bool& closed);
-  void run_batch(Callback* batch, std::size_t count, WorkerCounters& counters);
+  static bool claim(Hand& hand, std::uint32_t& index) noexcept;
+  static bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
+  static bool has_unclaimed(const Hand& hand) noexcept;
+  bool any_unclaimed() const noexcept;
+  static void wait_until_refillable(const Hand& hand) noexcept;
+  std::size_t take_batch(Hand& hand, bool& closed);
+  bool steal_one(unsigned self, WorkerCounters& counters);
+  void wake_if_work_waits(bool known);
+  void run_one(Callback& callback, WorkerCounters& counters);
   bool spin_for_work() noexcept;
   void park();
   void wake_one();
@@ -152,6 +180,7 @@ class ThreadPool final : public Executor {
   ThreadPoolOptions options_;
   std::vector<std::thread> workers_;
   std::unique_ptr<WorkerCounters[]> counters_;
+  std::unique_ptr<Hand[]> hands_;  // one per worker
 
   // The queue and what guards it, on their own cache lines.
   alignas(64) std::mutex lock_;

@@ -132,6 +132,21 @@ Loop::~Loop() {
 
 Loop* Loop::current() noexcept { return tls_current_loop; }
 
+void Loop::move_to_this_thread() {
+  if (in_loop_thread()) return;
+  // Held like a run for the moment of the move, so no run starts meanwhile.
+  if (running_.exchange(true, std::memory_order_acquire)) {
+    throw Exception(Errc::wrong_thread, "the loop is running on another thread");
+  }
+  if (is_closed()) {
+    running_.store(false, std::memory_order_release);
+    throw Exception(Errc::closed);
+  }
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  frame_pool_->set_owner(std::this_thread::get_id());
+  running_.store(false, std::memory_order_release);
+}
+
 void Loop::throw_wrong_thread(const char* what) const {
   throw Exception(Errc::wrong_thread,
                   std::string("Loop::") + what + " called from a thread that does not own the loop");

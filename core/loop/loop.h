@@ -162,6 +162,15 @@ class Loop {
   std::size_t poll();
   RunReport run_for(Duration budget);
 
+  // Makes the calling thread the loop thread, as running it would, without
+  // running anything: for a host that hands a loop to another thread and
+  // wants every other entry point to keep refusing strangers. A no-op on the
+  // loop thread. Throws Exception(Errc::wrong_thread) while the loop runs on
+  // another thread, Errc::closed once it is closed. The hand-off itself is
+  // the caller's to synchronise: the old thread must be done with the loop.
+  // Any thread.
+  void move_to_this_thread();
+
   // Makes run() return after the callback now running (or at once if the loop
   // is waiting). If the loop is not running, the next run() returns after one
   // pass. Any thread.

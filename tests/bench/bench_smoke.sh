@@ -24,7 +24,7 @@ with open(list_path) as f:
 # Workloads that must always be there.
 required = {("weft", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                   "W4_timers_fire", "W5_futures", "W6_tasks", "W7_tasks_memory",
-                                  "W8_pool_submit", "W9_offload",
+                                  "W8_pool_submit", "W9_offload", "W13_blocking_offload",
                                   "W10_threadsafe_pingpong", "W11_tcp_echo", "W11_tcp_echo_16k")}
 required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn",
                                    "W4_timers_fire", "W10_threadsafe_pingpong", "W11_tcp_echo",

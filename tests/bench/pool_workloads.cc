@@ -1,9 +1,11 @@
-// weft's executor workloads (tests/bench/README.md): W8 pool_submit and W9 offload, on
-// a 2-worker weft::ThreadPool. Kept in their own file so the rest of the
-// benchmark builds without core/executor.
+// weft's executor workloads (tests/bench/README.md): W8 pool_submit, W9
+// offload and W13 blocking_offload, on a 2-worker weft::ThreadPool. Kept in
+// their own file so the rest of the benchmark builds without core/executor.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "core/executor/run_in_executor.h"
 #include "core/executor/thread_pool.h"
@@ -101,9 +103,70 @@ Outcome offload(std::uint64_t n) {
   return outcome;
 }
 
+// ---- W13: n jobs that sleep 10 ms, run from the loop, at most kPoolWorkers
+// in flight ------------------------------------------------------------------
+//
+// The pool's scheduling promise made visible: with a job started as soon as
+// a worker is idle, the makespan is ceil(n / workers) x 10 ms (8 x 10 ms at
+// the full n = 8 x 2); a job left waiting behind a busy worker shows as a
+// makespan_over_ideal above 1.
+
+constexpr auto kBlockingJob = std::chrono::milliseconds(10);
+
+struct BlockingOffload {
+  weft::Loop& loop;
+  weft::ThreadPool& pool;
+  std::uint64_t n;
+  std::uint64_t launched = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t max_in_flight = 0;
+  Stopwatch::time_point last_completed{};
+};
+
+void launch_blocking(BlockingOffload& s) {
+  const std::uint64_t i = s.launched++;
+  if (++s.in_flight > s.max_in_flight) s.max_in_flight = s.in_flight;
+  weft::run_in_executor(s.loop, s.pool, [i] {
+    std::this_thread::sleep_for(kBlockingJob);
+    return i;
+  }).then(s.loop, [&s](weft::Result<std::uint64_t> result) {
+    (void)result.value();
+    --s.in_flight;
+    if (++s.completed == s.n) s.last_completed = now();
+    if (s.launched < s.n) launch_blocking(s);
+  });
+}
+
+Outcome blocking_offload(std::uint64_t n) {
+  weft::ThreadPool pool(kPoolWorkers);  // workers started before the clock
+  weft::Loop loop;
+  BlockingOffload state{loop, pool, n};
+  const auto start = now();
+  loop.call_soon([&state] {
+    while (state.launched < state.n && state.in_flight < kPoolWorkers) launch_blocking(state);
+  });
+  loop.run();
+  pool.shutdown();
+  if (state.completed != n || state.max_in_flight > kPoolWorkers) {
+    return failed("completed " + std::to_string(state.completed) + " jobs (at most " +
+                  std::to_string(state.max_in_flight) + " in flight), expected " + std::to_string(n) +
+                  " (at most " + std::to_string(kPoolWorkers) + ")");
+  }
+  const double makespan = seconds_between(start, state.last_completed);
+  const double rounds = static_cast<double>((n + kPoolWorkers - 1) / kPoolWorkers);
+  const double ideal = rounds * std::chrono::duration<double>(kBlockingJob).count();
+  Outcome outcome;
+  outcome.seconds = makespan;
+  outcome.ops = n;
+  outcome.extra = {{"makespan_over_ideal", makespan / ideal}};
+  return outcome;
+}
+
 const bool registered = register_workloads({
     {"weft", "W8_pool_submit", 1'000'000, pool_submit},
     {"weft", "W9_offload", 100'000, offload},
+    {"weft", "W13_blocking_offload", 8 * kPoolWorkers, blocking_offload},
 });
 
 }  // namespace

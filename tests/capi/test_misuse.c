@@ -265,6 +265,49 @@ static void test_misuse__a_host_can_abort_instead(void** state) {
   assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
+/* The handler gets the function's name apart: the message does not start
+ * with it again ("weft_loop_run: weft_loop_run: mode 9 ..."). */
+static void test_misuse__messages_do_not_repeat_the_function_name(void** state) {
+  fixture* f = FIXTURE(state);
+  misuse_record m;
+  misuse_recorder_install(&m);
+  assert_int_equal(weft_loop_run(f->loop, (weft_run_mode)9), WEFT_ERR_INVALID_ARGUMENT);
+  assert_string_equal(m.last_function, "weft_loop_run");
+  assert_string_equal(m.last_message, "mode 9 is not a weft_run_mode");
+  assert_int_equal(weft_executor_destroy(f->pool), WEFT_ERR_INVALID_ARGUMENT);
+  assert_string_equal(m.last_function, "weft_executor_destroy");
+  assert_int_not_equal(strncmp(m.last_message, "weft_executor_destroy", strlen("weft_executor_destroy")), 0);
+  assert_non_null(strstr(m.last_message, "default pool"));
+  assert_int_equal(m.count, 2);
+  misuse_recorder_remove();
+}
+
+/* With no handler installed (or after NULL), misuse is not silent: one line
+ * on stderr names the function, the problem and the status. */
+static void test_misuse__the_default_handler_writes_to_stderr(void** state) {
+  (void)state;
+  weft_set_misuse_handler(NULL, NULL);
+  FILE* capture = tmpfile();
+  assert_non_null(capture);
+  fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  assert_true(saved >= 0);
+  assert_true(dup2(fileno(capture), STDERR_FILENO) >= 0);
+  const weft_status status = weft_loop_run(NULL, WEFT_RUN_NOWAIT);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  assert_int_equal(status, WEFT_ERR_INVALID_HANDLE);
+  char text[512] = {0};
+  rewind(capture);
+  const size_t n = fread(text, 1, sizeof(text) - 1, capture);
+  fclose(capture);
+  text[n] = '\0';
+  assert_non_null(strstr(text, "weft: misuse: weft_loop_run: "));
+  assert_non_null(strstr(text, "NULL"));
+  assert_non_null(strstr(text, "WEFT_ERR_INVALID_HANDLE"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_misuse__null_handles),
@@ -275,6 +318,9 @@ int main(void) {
                                       fixture_teardown),
       cmocka_unit_test_setup_teardown(test_misuse__invalid_enums_and_sizes, fixture_setup, fixture_teardown),
       cmocka_unit_test(test_misuse__a_host_can_abort_instead),
+      cmocka_unit_test_setup_teardown(test_misuse__messages_do_not_repeat_the_function_name, fixture_setup,
+                                      fixture_teardown),
+      cmocka_unit_test(test_misuse__the_default_handler_writes_to_stderr),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

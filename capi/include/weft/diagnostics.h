@@ -87,7 +87,10 @@ typedef void (*weft_misuse_handler)(void* user, const char* function, weft_statu
                                     const char* message);
 
 /* Installs the process-wide misuse handler (misuse may involve no runtime at
- * all, e.g. a NULL handle); NULL removes it. Thread-safe. Since 0.1. */
+ * all, e.g. a NULL handle); NULL restores the default, which writes one line
+ * per misuse to stderr ("weft: misuse: <function>: <message> (<status>)").
+ * To silence it, install a handler that does nothing. Thread: any thread.
+ * Since 0.1. */
 WEFT_API weft_status weft_set_misuse_handler(weft_misuse_handler handler, void* user);
 
 typedef enum weft_object_kind {

@@ -24,7 +24,7 @@
  * then skipped; one already inside getaddrinfo finishes on its worker and
  * its result is dropped.
  *
- * Thread: loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

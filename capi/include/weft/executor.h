@@ -41,7 +41,7 @@ typedef struct weft_pool_options {
 #define WEFT_POOL_OPTIONS_INIT { sizeof(weft_pool_options), 0, NULL }
 
 /* Fills `options` with the defaults; see weft_runtime_options_init.
- * Thread-safe. Since 0.1. */
+ * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_pool_options_init(weft_pool_options* options, size_t struct_size);
 
 /* Creates a thread pool owned by `runtime`; its workers start now.

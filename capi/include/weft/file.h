@@ -47,7 +47,7 @@
  * loop thread). Destroying it on another thread while a call here runs is a
  * race, as with any handle.
  *
- * Thread: every function here is loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

@@ -54,19 +54,31 @@ WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop);
 /* Runs the loop in `mode` (see weft_run_mode). Every loop handle of a
  * runtime runs the same loop.
  * Errors: WEFT_ERR_REENTRANT_RUN (called from one of this loop's callbacks),
- * WEFT_ERR_WRONG_THREAD (the loop is running on another thread),
- * WEFT_ERR_INVALID_ARGUMENT (bad mode).
- * Thread: loop thread, or any thread while the loop is not running (which
- * makes it the loop thread). Since 0.1. */
+ * WEFT_ERR_WRONG_THREAD (not the loop thread: running never moves the
+ * loop, weft_loop_claim does), WEFT_ERR_INVALID_ARGUMENT (bad mode).
+ * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode);
 
 /* Runs ready callbacks, due timers and I/O until `budget_ns` of wall time is
  * spent or nothing is ready; runs at least one ready callback; never sleeps.
- * For a host's frame: weft_loop_run_for(&report, loop, 2000000) gives weft
- * 2 ms. `report` may be NULL.
+ * For a host's frame: weft_loop_run_for(&report, loop, WEFT_MS(2)) gives weft
+ * 2 ms. `out` (what ran and what is left) may be NULL.
  * Errors and thread: as weft_loop_run. Since 0.1. */
-WEFT_API weft_status weft_loop_run_for(weft_run_report* report, weft_loop_t* loop,
+WEFT_API weft_status weft_loop_run_for(weft_run_report* out, weft_loop_t* loop,
                                        uint64_t budget_ns);
+
+/* Makes the calling thread the loop thread of `loop`'s runtime: from now on
+ * the functions documented "Thread: loop thread" (running the loop
+ * included) work on this thread only, and return WEFT_ERR_WRONG_THREAD on
+ * the thread that had the loop before. A no-op on the loop thread. The
+ * hand-off is the program's to order: the old thread must have made its last
+ * loop-thread call before this one (e.g. it passes the runtime through a
+ * queue or is joined).
+ * Errors: WEFT_ERR_WRONG_THREAD (the loop is running on another thread, or
+ * the caller is a worker of one of the runtime's pools: work never owns the
+ * loop), WEFT_ERR_CLOSED (the runtime is being destroyed).
+ * Thread: any thread but the runtime's pool workers. Since 1.0. */
+WEFT_API weft_status weft_loop_claim(weft_loop_t* loop);
 
 /* Makes a running weft_loop_run return after the callback now running (or
  * at once if it is waiting); if the loop is not running, the next run

@@ -33,7 +33,7 @@
  * Paths are file system paths of Unix domain sockets, at most
  * WEFT_PIPE_PATH_MAX bytes (the kernel's limit, without the NUL).
  *
- * Thread: every function here is loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

@@ -46,7 +46,7 @@
  * function returns an error, its callback is never called and `user` stays
  * yours.
  *
- * Thread: every function here is loop thread only. POSIX only.
+ * Thread: loop thread, for every function here. POSIX only.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

@@ -12,10 +12,9 @@
  *   weft_runtime_destroy(rt);
  *
  * The loop thread: a runtime's loop belongs to the thread that created the
- * runtime. Another thread takes it over by running it (weft_loop_run and
- * weft_loop_run_for) while it is not running; from then on that thread is
- * the loop thread. Functions documented "Loop thread" return
- * WEFT_ERR_WRONG_THREAD anywhere else.
+ * runtime, until another thread claims it (weft_loop_claim). Functions
+ * documented "Loop thread" (running the loop included) return
+ * WEFT_ERR_WRONG_THREAD anywhere else, work functions on the pools included.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */
@@ -74,7 +73,7 @@ typedef struct weft_runtime_options {
 /* Fills `options` with the defaults (what WEFT_RUNTIME_OPTIONS_INIT gives),
  * for callers that cannot use the macro (bindings). Pass
  * sizeof(*options) as `struct_size`. WEFT_ERR_INVALID_ARGUMENT if `options`
- * is NULL or `struct_size` is not a size this library knows. Thread-safe.
+ * is NULL or `struct_size` is not a size this library knows. Thread: any thread.
  * Since 0.1. */
 WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options,
                                                size_t struct_size);

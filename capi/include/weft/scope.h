@@ -59,12 +59,12 @@ WEFT_API weft_status weft_scope_cancel(weft_scope_t* scope);
 /* Runs the loop until nothing the scope owns is outstanding (every callback
  * called, every timer done, every future it created completed, every work
  * item finished running) or `timeout_ns` of wall time has passed.
- * *stragglers (if not NULL) receives how many things are still outstanding.
+ * *out (if not NULL) receives how many things are still outstanding.
  * Errors: WEFT_ERR_TIMED_OUT (some are; weft_scope_list names them),
  * WEFT_ERR_REENTRANT_RUN (called from inside a callback: the loop cannot run
  * there).
  * Thread: loop thread. Since 0.1. */
-WEFT_API weft_status weft_scope_drain(size_t* stragglers, weft_scope_t* scope,
+WEFT_API weft_status weft_scope_drain(size_t* out, weft_scope_t* scope,
                                       uint64_t timeout_ns);
 
 /* Calls `visit` for each thing the scope still has outstanding (see

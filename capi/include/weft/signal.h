@@ -30,7 +30,7 @@
  * weft_scope_cancel/destroy, weft_runtime_destroy). If a function returns an
  * error, its callback is never called and `user` stays yours.
  *
- * Thread: every function here is loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

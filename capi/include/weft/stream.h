@@ -55,7 +55,7 @@
  * a peer that is gone fails with WEFT_ERR_BROKEN_PIPE; a handler the host
  * installed, or SIG_IGN, stays as it is.
  *
- * Thread: every function here is loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

@@ -31,7 +31,7 @@
  * Addresses are numeric IPv4 or IPv6 ("127.0.0.1", "::1"); names go through
  * weft/dns.h first.
  *
- * Thread: every function here is loop thread only.
+ * Thread: loop thread, for every function here.
  *
  * Part of weft's C ABI; see weft/weft.h. C99; also valid C++.
  */

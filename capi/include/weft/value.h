@@ -66,7 +66,7 @@ typedef struct weft_value {
   weft_value_as as;
 } weft_value;
 
-/* Builders: fill a weft_value; they allocate and copy nothing. Thread-safe.
+/* Builders: fill a weft_value; they allocate and copy nothing. Thread: any thread.
  * Since 0.1. */
 WEFT_API weft_value weft_value_none(void);
 WEFT_API weft_value weft_value_bool(int value);
@@ -81,7 +81,7 @@ WEFT_API weft_value weft_value_pointer(void* pointer, weft_destroy_fn destroy);
 
 /* Readers: copy one field out, or WEFT_ERR_INVALID_ARGUMENT if `value` is
  * NULL or of another kind (STRING and BYTES both read as bytes). Useful for
- * bindings. Thread-safe. Since 0.1. */
+ * bindings. Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_value_get_bool(int* out, const weft_value* value);
 WEFT_API weft_status weft_value_get_int64(int64_t* out, const weft_value* value);
 WEFT_API weft_status weft_value_get_double(double* out, const weft_value* value);

@@ -36,19 +36,19 @@
 
 WEFT_EXTERN_C_BEGIN
 
-/* The library's WEFT_VERSION_HEX. Thread-safe. Since 0.1. */
+/* The library's WEFT_VERSION_HEX. Thread: any thread. Since 0.1. */
 WEFT_API uint32_t weft_version(void);
 
-/* The library's WEFT_VERSION_STRING; a static string. Thread-safe. Since 0.1. */
+/* The library's WEFT_VERSION_STRING; a static string. Thread: any thread. Since 0.1. */
 WEFT_API const char* weft_version_string(void);
 
-/* The library's WEFT_ABI_VERSION. Thread-safe. Since 0.1. */
+/* The library's WEFT_ABI_VERSION. Thread: any thread. Since 0.1. */
 WEFT_API uint32_t weft_abi_version(void);
 
 /* WEFT_OK if code compiled against headers of ABI version `abi_version` and
  * version `version_hex` can use this library: same ABI version, and the
  * library is at least as new (it has every function those headers declare).
- * Otherwise WEFT_ERR_VERSION_MISMATCH. Thread-safe. Since 0.1. */
+ * Otherwise WEFT_ERR_VERSION_MISMATCH. Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_version_check(uint32_t abi_version, uint32_t version_hex);
 
 WEFT_EXTERN_C_END
