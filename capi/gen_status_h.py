@@ -76,11 +76,11 @@ typedef enum weft_status {""")
     out.append("""
 /* The message of a status ("operation timed out"); "application-defined
  * error" for codes at or below WEFT_STATUS_USER, "unknown status" for other
- * codes. Never NULL; a static string. Thread-safe. */
+ * codes. Never NULL; a static string. Thread: any thread. */
 WEFT_API const char* weft_status_str(weft_status status);
 
 /* The enumerator's name ("WEFT_ERR_TIMED_OUT"), or "WEFT_STATUS_USER" /
- * "unknown" as weft_status_str. Never NULL; a static string. Thread-safe. */
+ * "unknown" as weft_status_str. Never NULL; a static string. Thread: any thread. */
 WEFT_API const char* weft_status_name(weft_status status);
 
 WEFT_EXTERN_C_END
