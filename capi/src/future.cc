@@ -50,9 +50,17 @@ class QueuedDelivery {
   Registration* registration_;
 };
 
+// future.h's kFutureSize: keep the C future within it.
+static_assert(sizeof(CFuture) <= kFutureSize, "CFuture grew: see future.h (Size)");
+
 CFuture::CFuture(Runtime& runtime, Scope& scope) noexcept : runtime_(runtime), scope_(&scope) {}
 
 CFuture::~CFuture() {
+  if (status_ == WEFT_OK) {
+    value_.~Value();
+  } else {
+    message_.~Text();
+  }
   if (extras_ != nullptr) runtime_.allocator.destroy(extras_);
 }
 
@@ -90,19 +98,25 @@ bool CFuture::complete(weft_status status, Value value, const char* message, boo
     }
   }
   if (claimed_.exchange(true, std::memory_order_acq_rel) || is_ready()) return false;
-  status_ = status;
   if (status == WEFT_OK) {
     value_ = std::move(value);
     value_.commit();
   } else {
-    message_ = std::move(text);
+    value_.~Value();  // still the empty value of a pending future
+    ::new (static_cast<void*>(&message_)) Text(std::move(text));
+    status_ = status;
   }
   if (publish_result()) return true;
   // cancel() won between the claim and the publish: nobody will read the
   // outcome; give a POINTER back to a caller that still owns it.
-  if (!owned) value_.uncommit();
-  value_ = Value();
-  message_.reset();
+  if (status_ == WEFT_OK) {
+    if (!owned) value_.uncommit();
+    value_ = Value();
+  } else {
+    message_.~Text();
+    ::new (static_cast<void*>(&value_)) Value();
+    status_ = WEFT_OK;
+  }
   return false;
 }
 
@@ -186,26 +200,40 @@ Outcome CFuture::outcome() const noexcept {
   return {status_, none, message_.c_str(weft_status_str(status_))};
 }
 
-Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
-  Registration* r;
-  if (embedded_.future == nullptr) {
-    r = &embedded_;
-    *r = Registration{};
-  } else {
-    r = runtime_.allocator.make<Registration>();
+void CFuture::add_callback(Scope& scope, weft_future_callback callback, void* user) {
+  // scope_ is set until dispatch: the future is still in that scope's list.
+  if (&scope == scope_ && callback_ == nullptr && head_ == nullptr) {
+    callback_ = callback;
+    user_ = user;
+    ++scope.inline_callbacks;
+    update_tracking();
+    return;
   }
+  add_registration(scope, callback, user);
+}
+
+void CFuture::cancel_inline_callback() noexcept {
+  if (callback_ == nullptr) return;
+  Scope* scope = scope_;
+  const weft_future_callback callback = std::exchange(callback_, nullptr);
+  --scope->inline_callbacks;
+  update_tracking();
+  settled(scope);
+  InCallback in_callback(runtime_);  // a scope's cancel: possibly outside any loop run
+  call(callback, user_, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
+}
+
+Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
+  Registration* r = runtime_.allocator.make<Registration>();
   r->future = this;
   r->scope = &scope;
   r->callback = callback;
   r->user = user;
   if (!dispatched_) {
     scope.registrations.push_back(r);
-    if (tail_ != nullptr) {
-      tail_->next = r;
-    } else {
-      head_ = r;
-    }
-    tail_ = r;
+    Registration** link = &head_;  // the FIFO is short: walk to its end
+    while (*link != nullptr) link = &(*link)->next;
+    *link = r;
     update_tracking();
     return r;
   }
@@ -225,24 +253,13 @@ Registration* CFuture::add_registration(Scope& scope, weft_future_callback callb
 }
 
 void CFuture::unlink(Registration* r) noexcept {
-  Registration* previous = nullptr;
   Registration** link = &head_;
-  while (*link != r) {
-    previous = *link;
-    link = &previous->next;
-  }
+  while (*link != r) link = &(*link)->next;
   *link = r->next;
-  if (tail_ == r) tail_ = previous;
   r->next = nullptr;
 }
 
-void CFuture::free_registration(Registration* r) noexcept {
-  if (r == &embedded_) {
-    embedded_.future = nullptr;  // free for the next registration
-  } else {
-    runtime_.allocator.destroy(r);
-  }
-}
+void CFuture::free_registration(Registration* r) noexcept { runtime_.allocator.destroy(r); }
 
 void CFuture::deliver(Registration* r, const Outcome& outcome) {
   // Bookkeeping first: the callback may destroy the scope, or the runtime's
@@ -290,8 +307,8 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
 }
 
 void CFuture::update_tracking() noexcept {
-  const bool wanted =
-      !dispatched_ && (head_ != nullptr || (extras_ != nullptr && extras_->work_hook.linked()));
+  const bool wanted = !dispatched_ && (callback_ != nullptr || head_ != nullptr ||
+                                       (extras_ != nullptr && extras_->work_hook.linked()));
   if (wanted && !tracked_) {
     weft::detail::LoopAccess::track_future(runtime_.loop, this);
   } else if (!wanted && tracked_) {
@@ -323,10 +340,13 @@ void CFuture::unlink_work() noexcept {
 }
 
 void CFuture::run_continuation() {
-  // Leave the creating scope's pending list, then run the callbacks.
+  // Leave the creating scope's pending list, then run the callbacks: the
+  // inline one first (it was registered first), then the FIFO.
   Scope* scope = std::exchange(scope_, nullptr);
+  const weft_future_callback callback = std::exchange(callback_, nullptr);
   if (scope != nullptr) {
     scope->futures.remove(this);
+    if (callback != nullptr) --scope->inline_callbacks;
     ++scope->busy;  // unlink_work may settle the same scope: not freed before we are done
   }
   dispatched_ = true;
@@ -343,6 +363,10 @@ void CFuture::run_continuation() {
     settled(scope);
   }
   const Outcome outcome = this->outcome();
+  if (callback != nullptr) {
+    mark_observed();
+    call(callback, user_, outcome);
+  }
   while (head_ != nullptr) deliver(head_, outcome);
   release();  // the continuation's reference
 }
@@ -460,7 +484,7 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
       fail(Errc::invalid_argument, "weft_future_then: the loop belongs to another runtime than the future");
     }
     scope.require_open("weft_future_then");
-    f.add_registration(scope, callback, user);
+    f.add_callback(scope, callback, user);
     return WEFT_OK;
   });
 }

@@ -28,9 +28,15 @@
 //   list (through its FutureExtras) until the work has finished running *and*
 //   the continuation ran; `work_flags` decides which of the two (worker or
 //   loop) comes last and unlinks it (see finish_work / run_continuation).
-// - Size: 224 bytes with the core state. What few futures need (a name, a
-//   producer, work bookkeeping) lives in FutureExtras, allocated on first
-//   use; the first registration is stored inside the future.
+// - Callbacks. The first callback registered through the future's own scope
+//   before dispatch (weft_future_then's usual case, and a job's done
+//   callback) is stored inline: two words, counted by that scope's
+//   `inline_callbacks` and found by Scope::cancel through its futures list.
+//   Any other (another scope, a second one, after dispatch, a combinator's)
+//   is an allocated Registration in the scope's registrations list.
+// - Size: 176 bytes with the core state (kFutureSize; a test keeps it). What
+//   few futures need (a name, a producer, work bookkeeping) lives in
+//   FutureExtras, allocated on first use.
 //
 // Threads: fields under "loop thread" are touched on the runtime's loop
 // thread only. The outcome fields are written by the claimer before the
@@ -68,12 +74,12 @@ class Producer {
   ~Producer() = default;
 };
 
-// A callback registered with weft_future_then (or by weft itself). A future's
-// first one lives inside the future.
+// A callback registered with weft_future_then (or by weft itself) that is
+// not the future's inline callback (see CFuture).
 struct Registration {
   ListHook scope_hook;           // in scope->registrations until called
   Registration* next = nullptr;  // in its future's FIFO, before dispatch
-  CFuture* future = nullptr;     // nullptr: a free embedded slot
+  CFuture* future = nullptr;
   Scope* scope = nullptr;        // the scope it was registered through
   weft_future_callback callback = nullptr;
   void* user = nullptr;
@@ -144,17 +150,27 @@ class CFuture final : public weft::detail::StateBase {
 
   // --- reading (any thread, once ready) -------------------------------------
   Outcome outcome() const noexcept;
+  // Once ready with WEFT_OK only (the value shares its storage with the
+  // message of a failure).
   const Value& value() const noexcept { return value_; }
   void mark_observed() noexcept { observed_.store(true, std::memory_order_relaxed); }
 
   // --- loop thread -----------------------------------------------------------
   // Registers a callback through `scope`: runs after completion, or (if the
-  // continuation already ran) is queued to run at the loop's next pass.
+  // continuation already ran) is queued to run at the loop's next pass. Uses
+  // the inline slot when it can (nothing allocated then, nothing thrown).
+  void add_callback(Scope& scope, weft_future_callback callback, void* user);
+  // The same, always as a Registration the caller may take back with
+  // cancel_registration (combinators).
   Registration* add_registration(Scope& scope, weft_future_callback callback, void* user);
   // Takes a registration back before it was called: with `notify`, it is
   // called with cancelled now (a cancelled scope); without, it is dropped
   // silently (a combinator that no longer needs it).
   void cancel_registration(Registration* registration, bool notify = true) noexcept;
+  // The inline callback, if any: called with cancelled now (its scope was
+  // cancelled). Loop thread, inside Scope::cancel.
+  void cancel_inline_callback() noexcept;
+  bool has_inline_callback() const noexcept { return callback_ != nullptr; }
   // Tracks the future with the loop iff something waits for it.
   void update_tracking() noexcept;
   void set_name(const char* name);
@@ -202,22 +218,28 @@ class CFuture final : public weft::detail::StateBase {
   std::atomic<std::uint32_t> producers_{0};
 
   // Outcome: written by the claimer before publish, read after ready.
+  // status_ says which of value_ (WEFT_OK) and message_ is alive.
   weft_status status_ = WEFT_OK;
   std::atomic<bool> claimed_{false};
   std::atomic<bool> observed_{false};
   std::atomic<bool> delivering_{false};  // written on the loop thread
   bool dispatched_ = false;              // loop thread
   bool operation_bound_ = false;         // set before the handle is handed out
-  Value value_;
-  Text message_;
+  union {
+    Value value_{};
+    Text message_;
+  };
 
   // Loop thread.
   Scope* scope_;                  // the creating scope, until dispatch
-  Registration* head_ = nullptr;  // the FIFO of registrations
-  Registration* tail_ = nullptr;
-  Registration embedded_;
+  weft_future_callback callback_ = nullptr;  // the inline callback (see above)
+  void* user_ = nullptr;
+  Registration* head_ = nullptr;  // the FIFO of registrations (after the inline one)
   FutureExtras* extras_ = nullptr;
 };
+
+// What a C future costs: the core state plus the C API's bookkeeping.
+inline constexpr std::size_t kFutureSize = 176;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.
