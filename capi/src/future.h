@@ -22,7 +22,7 @@
 //   (no handle, no producer: job or combinator) is rejected with
 //   broken_promise. From then on the handle is refused as stale (usable()),
 //   though the memory may live on until the continuation ran; inside a
-//   callback that is handed the future (`delivering_`), the handle is
+//   callback that is handed the future (kDelivering), the handle is
 //   usable again, and retaining it there brings it back for good.
 // - Work. A future made by weft_executor_submit also sits in its scope's work
 //   list (through its FutureExtras) until the work has finished running *and*
@@ -34,7 +34,7 @@
 //   `inline_callbacks` and found by Scope::cancel through its futures list.
 //   Any other (another scope, a second one, after dispatch, a combinator's)
 //   is an allocated Registration in the scope's registrations list.
-// - Size: 176 bytes with the core state (kFutureSize; a test keeps it). What
+// - Size: 160 bytes with the core state (kFutureSize; a test keeps it). What
 //   few futures need (a name, a producer, work bookkeeping) lives in
 //   FutureExtras, allocated on first use.
 //
@@ -90,6 +90,9 @@ struct Registration {
 struct FutureExtras {
   explicit FutureExtras(CFuture* owner) noexcept : future(owner) {}
   CFuture* future;
+  // Producers (a job, a combinator, an operation) that may still complete
+  // the future: one that nobody can complete any more breaks (maybe_break).
+  std::atomic<std::uint32_t> producers{0};
   Text name;
   Producer* producer = nullptr;  // a combinator's output
   Scope* work_scope = nullptr;   // the scope counting submitted work
@@ -116,7 +119,9 @@ class CFuture final : public weft::detail::StateBase {
 
   HandleBits handle() const noexcept { return handle_; }
   weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle_); }
-  Runtime& runtime() const noexcept { return runtime_; }
+  // The runtime whose loop the core state was published to (create() does so
+  // before anything else can use the future). Defined in runtime.h.
+  inline Runtime& runtime() const noexcept;
 
   // --- completion (any thread) ---------------------------------------------
   // Completes with `status` (WEFT_OK: `value`; otherwise `message`). Returns
@@ -133,19 +138,23 @@ class CFuture final : public weft::detail::StateBase {
   bool request_cancel();
   // Marks the future as completed only by its operation (before its handle
   // is handed out).
-  void bind_to_operation() noexcept { operation_bound_ = true; }
-  bool operation_bound() const noexcept { return operation_bound_; }
+  // Loop thread (see loop_flags_).
+  void bind_to_operation() noexcept { set_loop_flag(kOperationBound, true); }
+  bool operation_bound() const noexcept { return loop_flags_.load(std::memory_order_relaxed) & kOperationBound; }
 
   // --- references (any thread) ---------------------------------------------
   void retain_handle() noexcept;
   // False if no handle reference was left (an over-release).
   bool release_handle() noexcept;
-  void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
+  // Producers (a job, a combinator, an operation) keep their FutureExtras
+  // made first: the count lives there.
+  void add_producer() noexcept { extras_->producers.fetch_add(1, std::memory_order_relaxed); }
   void release_producer() noexcept;
   // Whether a C call may use this future's handle: a reference is held, or a
   // callback that was handed it is running.
   bool usable() const noexcept {
-    return handle_refs_.load(std::memory_order_acquire) != 0 || delivering_.load(std::memory_order_relaxed);
+    return handle_refs_.load(std::memory_order_acquire) != 0 ||
+           (loop_flags_.load(std::memory_order_relaxed) & kDelivering);
   }
 
   // --- reading (any thread, once ready) -------------------------------------
@@ -175,7 +184,7 @@ class CFuture final : public weft::detail::StateBase {
   void update_tracking() noexcept;
   void set_name(const char* name);
   const char* name() const noexcept { return extras_ != nullptr ? extras_->name.c_str() : ""; }
-  bool dispatched() const noexcept { return dispatched_; }
+  bool dispatched() const noexcept { return loop_flags_.load(std::memory_order_relaxed) & kContinuationRan; }
   // Throws std::bad_alloc.
   FutureExtras& extras();
   FutureExtras* extras_if_any() const noexcept { return extras_; }
@@ -202,7 +211,7 @@ class CFuture final : public weft::detail::StateBase {
   void destroy() noexcept override;
 
  private:
-  CFuture(Runtime& runtime, Scope& scope) noexcept;
+  explicit CFuture(Scope& scope) noexcept;
   ~CFuture() override;
 
   void maybe_break() noexcept;
@@ -210,21 +219,43 @@ class CFuture final : public weft::detail::StateBase {
   void call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept;
   void unlink(Registration* registration) noexcept;  // from the FIFO
   void free_registration(Registration* registration) noexcept;
+  // Loop thread only, the one writer of loop_flags_: a load and a store,
+  // no read-modify-write needed.
+  void set_loop_flag(std::uint8_t flag, bool on) noexcept {
+    const std::uint8_t flags = loop_flags_.load(std::memory_order_relaxed);
+    loop_flags_.store(on ? flags | flag : flags & ~flag, std::memory_order_relaxed);
+  }
   friend class QueuedDelivery;
 
-  Runtime& runtime_;
+  static constexpr std::uint8_t kDelivering = 1;
+  static constexpr std::uint8_t kContinuationRan = 2;
+  static constexpr std::uint8_t kOperationBound = 4;
+
   HandleBits handle_ = 0;
   std::atomic<std::uint32_t> handle_refs_{1};
-  std::atomic<std::uint32_t> producers_{0};
 
   // Outcome: written by the claimer before publish, read after ready.
   // status_ says which of value_ (WEFT_OK) and message_ is alive.
   weft_status status_ = WEFT_OK;
+  // The flags, three bytes, each its own memory location (no bit shares a
+  // byte with a bit another thread writes, and no plain bitfield shares one
+  // with an atomic writer):
+  // - claimed_: any thread, by read-modify-write (exchange): the claimers of
+  //   the result race on it. Read by maybe_break on any thread.
+  // - observed_: any thread stores true (mark_observed: a callback on the
+  //   loop, an operation completing, a reader); read by destroy().
+  // - loop_flags_: written on the loop thread only — kDelivering (call()),
+  //   kContinuationRan (run_continuation / discard_continuation) and
+  //   kOperationBound (bind_to_operation, on the loop thread while the
+  //   future is created, before its handle is handed out) — so one writer,
+  //   plain relaxed load + store (set_loop_flag). Atomic because other
+  //   threads read it: kDelivering in usable(), kOperationBound in
+  //   request_cancel(). Folding claimed_ or observed_ in here would turn the
+  //   loop thread's stores into read-modify-writes, and save nothing: the
+  //   three bytes and status_ fill one 8-byte word.
   std::atomic<bool> claimed_{false};
   std::atomic<bool> observed_{false};
-  std::atomic<bool> delivering_{false};  // written on the loop thread
-  bool dispatched_ = false;              // loop thread
-  bool operation_bound_ = false;         // set before the handle is handed out
+  std::atomic<std::uint8_t> loop_flags_{0};
   union {
     Value value_{};
     Text message_;
@@ -239,7 +270,7 @@ class CFuture final : public weft::detail::StateBase {
 };
 
 // What a C future costs: the core state plus the C API's bookkeeping.
-inline constexpr std::size_t kFutureSize = 176;
+inline constexpr std::size_t kFutureSize = 160;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.
