@@ -74,7 +74,7 @@ CFuture* CFuture::create(Scope& scope) {
   void* memory = runtime.allocator.allocate(sizeof(CFuture), alignof(CFuture));
   CFuture* future = ::new (memory) CFuture(scope);
   try {
-    future->handle_ = runtime.arena.add(Kind::future, future);
+    future->handle_index_ = static_cast<std::uint32_t>(runtime.arena.add(Kind::future, future));
   } catch (...) {
     future->~CFuture();
     runtime.allocator.deallocate(memory, sizeof(CFuture), alignof(CFuture));
@@ -388,7 +388,7 @@ void CFuture::destroy() noexcept {
     runtime.report(WEFT_EVENT_UNOBSERVED_FAILURE, status_, message_.c_str(weft_status_str(status_)),
                    *name() != '\0' ? name() : nullptr);
   }
-  runtime.arena.remove(handle_);
+  runtime.arena.remove(handle());
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
@@ -396,7 +396,7 @@ void CFuture::destroy() noexcept {
 void CFuture::force_free() noexcept {
   // Teardown only: nothing else refers to it any more (see runtime.cc).
   Runtime& runtime = this->runtime();
-  runtime.arena.remove(handle_);
+  runtime.arena.remove(handle());
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }

@@ -34,7 +34,7 @@
 //   `inline_callbacks` and found by Scope::cancel through its futures list.
 //   Any other (another scope, a second one, after dispatch, a combinator's)
 //   is an allocated Registration in the scope's registrations list.
-// - Size: 160 bytes with the core state (kFutureSize; a test keeps it). What
+// - Size: 152 bytes with the core state (kFutureSize; a test keeps it). What
 //   few futures need (a name, a producer, work bookkeeping) lives in
 //   FutureExtras, allocated on first use.
 //
@@ -117,8 +117,10 @@ class CFuture final : public weft::detail::StateBase {
   // loop. Loop thread. Throws std::bad_alloc.
   static CFuture* create(Scope& scope);
 
-  HandleBits handle() const noexcept { return handle_; }
-  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle_); }
+  // Rebuilt from the slot index (handles.h: live_handle): valid until
+  // destroy() frees the slot.
+  HandleBits handle() const noexcept { return live_handle(handle_index_); }
+  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle()); }
   // The runtime whose loop the core state was published to (create() does so
   // before anything else can use the future). Defined in runtime.h.
   inline Runtime& runtime() const noexcept;
@@ -231,7 +233,7 @@ class CFuture final : public weft::detail::StateBase {
   static constexpr std::uint8_t kContinuationRan = 2;
   static constexpr std::uint8_t kOperationBound = 4;
 
-  HandleBits handle_ = 0;
+  std::uint32_t handle_index_ = 0;  // the handle's slot (set in create, then constant)
   std::atomic<std::uint32_t> handle_refs_{1};
 
   // Outcome: written by the claimer before publish, read after ready.
@@ -270,7 +272,7 @@ class CFuture final : public weft::detail::StateBase {
 };
 
 // What a C future costs: the core state plus the C API's bookkeeping.
-inline constexpr std::size_t kFutureSize = 160;
+inline constexpr std::size_t kFutureSize = 152;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.
