@@ -46,6 +46,9 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
     emit(visit, user, WEFT_OBJECT_FUTURE_CALLBACK, scope, r->future->name(),
          r->future->dispatched() ? "queued" : "waiting");
   });
+  scope.futures.for_each([&](CFuture* f) {
+    if (f->has_inline_callback()) emit(visit, user, WEFT_OBJECT_FUTURE_CALLBACK, scope, f->name(), "waiting");
+  });
   scope.work.for_each([&](FutureExtras* w) {
     emit(visit, user, WEFT_OBJECT_WORK, scope, w->future->name(), work_state(*w));
   });

@@ -331,9 +331,9 @@ WEFT_API weft_status weft_executor_submit(weft_future_t** out, weft_executor_t* 
     }
     future->start_work(scope);
     ++scope.runtime.work_submitted;
-    // A fresh future's first registration uses its embedded storage: no
-    // allocation, nothing to fail.
-    if (done != nullptr) future->add_registration(scope, done, user);
+    // A fresh future's first callback through its own scope is stored
+    // inline: no allocation, nothing to fail.
+    if (done != nullptr) future->add_callback(scope, done, user);
     weft::capi::WorkJob job(future, work, user);
     bool posted = ex.type == CExecutor::Type::pool ? ex.pool->post(std::move(job))
                                                    : ex.strand->execute(std::move(job));

@@ -50,23 +50,31 @@ class QueuedDelivery {
   Registration* registration_;
 };
 
-CFuture::CFuture(Runtime& runtime, Scope& scope) noexcept : runtime_(runtime), scope_(&scope) {}
+// future.h's kFutureSize: keep the C future within it.
+static_assert(sizeof(CFuture) <= kFutureSize, "CFuture grew: see future.h (Size)");
+
+CFuture::CFuture(Scope& scope) noexcept : scope_(&scope) {}
 
 CFuture::~CFuture() {
-  if (extras_ != nullptr) runtime_.allocator.destroy(extras_);
+  if (status_ == WEFT_OK) {
+    value_.~Value();
+  } else {
+    message_.~Text();
+  }
+  if (extras_ != nullptr) runtime().allocator.destroy(extras_);
 }
 
 FutureExtras& CFuture::extras() {
-  if (extras_ == nullptr) extras_ = runtime_.allocator.make<FutureExtras>(this);
+  if (extras_ == nullptr) extras_ = runtime().allocator.make<FutureExtras>(this);
   return *extras_;
 }
 
 CFuture* CFuture::create(Scope& scope) {
   Runtime& runtime = scope.runtime;
   void* memory = runtime.allocator.allocate(sizeof(CFuture), alignof(CFuture));
-  CFuture* future = ::new (memory) CFuture(runtime, scope);
+  CFuture* future = ::new (memory) CFuture(scope);
   try {
-    future->handle_ = runtime.arena.add(Kind::future, future);
+    future->handle_index_ = static_cast<std::uint32_t>(runtime.arena.add(Kind::future, future));
   } catch (...) {
     future->~CFuture();
     runtime.allocator.deallocate(memory, sizeof(CFuture), alignof(CFuture));
@@ -83,26 +91,32 @@ bool CFuture::complete(weft_status status, Value value, const char* message, boo
   Text text;
   if (status != WEFT_OK) {
     try {
-      text = Text(runtime_.allocator, message != nullptr ? message : weft_status_str(status));
+      text = Text(runtime().allocator, message != nullptr ? message : weft_status_str(status));
     } catch (...) {
       // No memory for the message: the status alone says it (outcome()
       // falls back to weft_status_str).
     }
   }
   if (claimed_.exchange(true, std::memory_order_acq_rel) || is_ready()) return false;
-  status_ = status;
   if (status == WEFT_OK) {
     value_ = std::move(value);
     value_.commit();
   } else {
-    message_ = std::move(text);
+    value_.~Value();  // still the empty value of a pending future
+    ::new (static_cast<void*>(&message_)) Text(std::move(text));
+    status_ = status;
   }
   if (publish_result()) return true;
   // cancel() won between the claim and the publish: nobody will read the
   // outcome; give a POINTER back to a caller that still owns it.
-  if (!owned) value_.uncommit();
-  value_ = Value();
-  message_.reset();
+  if (status_ == WEFT_OK) {
+    if (!owned) value_.uncommit();
+    value_ = Value();
+  } else {
+    message_.~Text();
+    ::new (static_cast<void*>(&value_)) Value();
+    status_ = WEFT_OK;
+  }
   return false;
 }
 
@@ -136,15 +150,15 @@ class CancelRequest {
 }  // namespace
 
 bool CFuture::request_cancel() {
-  if (!operation_bound_) return cancel();
+  if (!operation_bound()) return cancel();
   if (is_ready()) return false;
-  if (runtime_.on_loop_thread()) {
+  if (runtime().on_loop_thread()) {
     return extras_ != nullptr && extras_->producer != nullptr && extras_->producer->on_cancel_requested();
   }
   add_ref();
   // A closed loop drops the request (and its reference): the operation is
   // being ended anyway.
-  return runtime_.loop.call_soon_threadsafe(CancelRequest(this));
+  return runtime().loop.call_soon_threadsafe(CancelRequest(this));
 }
 
 void CFuture::retain_handle() noexcept {
@@ -165,15 +179,17 @@ bool CFuture::release_handle() noexcept {
 }
 
 void CFuture::release_producer() noexcept {
-  if (producers_.fetch_sub(1, std::memory_order_acq_rel) == 1) maybe_break();
+  if (extras_->producers.fetch_sub(1, std::memory_order_acq_rel) == 1) maybe_break();
 }
 
 void CFuture::maybe_break() noexcept {
-  if (handle_refs_.load(std::memory_order_acquire) != 0 ||
-      producers_.load(std::memory_order_acquire) != 0 || claimed_.load(std::memory_order_acquire) ||
+  if (handle_refs_.load(std::memory_order_acquire) != 0 || claimed_.load(std::memory_order_acquire) ||
       is_ready()) {
     return;
   }
+  // Read extras_ only now: nothing else uses a pending future with no handle
+  // reference left, so the loop thread is not making it concurrently.
+  if (extras_ != nullptr && extras_->producers.load(std::memory_order_acquire) != 0) return;
   // Nothing can complete it any more: its callbacks learn so now.
   complete(WEFT_ERR_BROKEN_PROMISE, Value(),
            "the last reference to a pending future was released", /*owned=*/true);
@@ -186,26 +202,40 @@ Outcome CFuture::outcome() const noexcept {
   return {status_, none, message_.c_str(weft_status_str(status_))};
 }
 
-Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
-  Registration* r;
-  if (embedded_.future == nullptr) {
-    r = &embedded_;
-    *r = Registration{};
-  } else {
-    r = runtime_.allocator.make<Registration>();
+void CFuture::add_callback(Scope& scope, weft_future_callback callback, void* user) {
+  // scope_ is set until dispatch: the future is still in that scope's list.
+  if (&scope == scope_ && callback_ == nullptr && head_ == nullptr) {
+    callback_ = callback;
+    user_ = user;
+    ++scope.inline_callbacks;
+    update_tracking();
+    return;
   }
+  add_registration(scope, callback, user);
+}
+
+void CFuture::cancel_inline_callback() noexcept {
+  if (callback_ == nullptr) return;
+  Scope* scope = scope_;
+  const weft_future_callback callback = std::exchange(callback_, nullptr);
+  --scope->inline_callbacks;
+  update_tracking();
+  settled(scope);
+  InCallback in_callback(runtime());  // a scope's cancel: possibly outside any loop run
+  call(callback, user_, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
+}
+
+Registration* CFuture::add_registration(Scope& scope, weft_future_callback callback, void* user) {
+  Registration* r = runtime().allocator.make<Registration>();
   r->future = this;
   r->scope = &scope;
   r->callback = callback;
   r->user = user;
-  if (!dispatched_) {
+  if (!dispatched()) {
     scope.registrations.push_back(r);
-    if (tail_ != nullptr) {
-      tail_->next = r;
-    } else {
-      head_ = r;
-    }
-    tail_ = r;
+    Registration** link = &head_;  // the FIFO is short: walk to its end
+    while (*link != nullptr) link = &(*link)->next;
+    *link = r;
     update_tracking();
     return r;
   }
@@ -214,7 +244,7 @@ Registration* CFuture::add_registration(Scope& scope, weft_future_callback callb
   r->queued = true;
   add_ref();
   try {
-    runtime_.loop.call_soon(QueuedDelivery(r));
+    runtime().loop.call_soon(QueuedDelivery(r));
   } catch (...) {
     free_registration(r);
     release();
@@ -225,24 +255,13 @@ Registration* CFuture::add_registration(Scope& scope, weft_future_callback callb
 }
 
 void CFuture::unlink(Registration* r) noexcept {
-  Registration* previous = nullptr;
   Registration** link = &head_;
-  while (*link != r) {
-    previous = *link;
-    link = &previous->next;
-  }
+  while (*link != r) link = &(*link)->next;
   *link = r->next;
-  if (tail_ == r) tail_ = previous;
   r->next = nullptr;
 }
 
-void CFuture::free_registration(Registration* r) noexcept {
-  if (r == &embedded_) {
-    embedded_.future = nullptr;  // free for the next registration
-  } else {
-    runtime_.allocator.destroy(r);
-  }
-}
+void CFuture::free_registration(Registration* r) noexcept { runtime().allocator.destroy(r); }
 
 void CFuture::deliver(Registration* r, const Outcome& outcome) {
   // Bookkeeping first: the callback may destroy the scope, or the runtime's
@@ -260,15 +279,15 @@ void CFuture::deliver(Registration* r, const Outcome& outcome) {
 
 void CFuture::call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept {
   // Loop thread only writes it: no read-modify-write needed.
-  const bool was_delivering = delivering_.load(std::memory_order_relaxed);
-  delivering_.store(true, std::memory_order_relaxed);
+  const bool was_delivering = loop_flags_.load(std::memory_order_relaxed) & kDelivering;
+  set_loop_flag(kDelivering, true);
   try {
     callback(user, c_handle(), outcome.status, &outcome.value, outcome.message);
   } catch (...) {
-    runtime_.loop.report({ExceptionContext::Kind::callback_exception,
+    runtime().loop.report({ExceptionContext::Kind::callback_exception,
                           "exception in a future callback", std::current_exception(), Duration(0)});
   }
-  delivering_.store(was_delivering, std::memory_order_relaxed);
+  set_loop_flag(kDelivering, was_delivering);
 }
 
 void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
@@ -285,23 +304,23 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
   }
   settled(scope);
   if (callback == nullptr || !notify) return;
-  InCallback in_callback(runtime_);  // a scope's cancel: possibly outside any loop run
+  InCallback in_callback(runtime());  // a scope's cancel: possibly outside any loop run
   call(callback, user, Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled});
 }
 
 void CFuture::update_tracking() noexcept {
-  const bool wanted =
-      !dispatched_ && (head_ != nullptr || (extras_ != nullptr && extras_->work_hook.linked()));
+  const bool wanted = !dispatched() && (callback_ != nullptr || head_ != nullptr ||
+                                       (extras_ != nullptr && extras_->work_hook.linked()));
   if (wanted && !tracked_) {
-    weft::detail::LoopAccess::track_future(runtime_.loop, this);
+    weft::detail::LoopAccess::track_future(runtime().loop, this);
   } else if (!wanted && tracked_) {
-    weft::detail::LoopAccess::untrack_future(runtime_.loop, this);
+    weft::detail::LoopAccess::untrack_future(runtime().loop, this);
   }
 }
 
 void CFuture::set_name(const char* name) {
   if (name == nullptr && extras_ == nullptr) return;
-  extras().name = name != nullptr ? Text(runtime_.allocator, name) : Text();
+  extras().name = name != nullptr ? Text(runtime().allocator, name) : Text();
 }
 
 void CFuture::start_work(Scope& scope) noexcept {
@@ -323,13 +342,16 @@ void CFuture::unlink_work() noexcept {
 }
 
 void CFuture::run_continuation() {
-  // Leave the creating scope's pending list, then run the callbacks.
+  // Leave the creating scope's pending list, then run the callbacks: the
+  // inline one first (it was registered first), then the FIFO.
   Scope* scope = std::exchange(scope_, nullptr);
+  const weft_future_callback callback = std::exchange(callback_, nullptr);
   if (scope != nullptr) {
     scope->futures.remove(this);
+    if (callback != nullptr) --scope->inline_callbacks;
     ++scope->busy;  // unlink_work may settle the same scope: not freed before we are done
   }
-  dispatched_ = true;
+  set_loop_flag(kContinuationRan, true);
   if (extras_ != nullptr) {
     if (extras_->work_hook.linked() &&
         (extras_->work_flags.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished)) {
@@ -343,6 +365,10 @@ void CFuture::run_continuation() {
     settled(scope);
   }
   const Outcome outcome = this->outcome();
+  if (callback != nullptr) {
+    mark_observed();
+    call(callback, user_, outcome);
+  }
   while (head_ != nullptr) deliver(head_, outcome);
   release();  // the continuation's reference
 }
@@ -351,26 +377,26 @@ void CFuture::discard_continuation() noexcept {
   // Only if the loop closed with this continuation still queued, which
   // weft_runtime_destroy's order rules out (see runtime.cc); free the
   // reference so nothing leaks.
-  dispatched_ = true;
+  set_loop_flag(kContinuationRan, true);
   release();
 }
 
 void CFuture::destroy() noexcept {
-  Runtime& runtime = runtime_;
+  Runtime& runtime = this->runtime();
   if (is_ready() && !is_cancelled() && status_ != WEFT_OK && status_ != WEFT_ERR_BROKEN_PROMISE &&
       !observed_.load(std::memory_order_relaxed) && !runtime.destroying.load(std::memory_order_relaxed)) {
     runtime.report(WEFT_EVENT_UNOBSERVED_FAILURE, status_, message_.c_str(weft_status_str(status_)),
                    *name() != '\0' ? name() : nullptr);
   }
-  runtime.arena.remove(handle_);
+  runtime.arena.remove(handle());
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
 
 void CFuture::force_free() noexcept {
   // Teardown only: nothing else refers to it any more (see runtime.cc).
-  Runtime& runtime = runtime_;
-  runtime.arena.remove(handle_);
+  Runtime& runtime = this->runtime();
+  runtime.arena.remove(handle());
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
@@ -460,7 +486,7 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
       fail(Errc::invalid_argument, "weft_future_then: the loop belongs to another runtime than the future");
     }
     scope.require_open("weft_future_then");
-    f.add_registration(scope, callback, user);
+    f.add_callback(scope, callback, user);
     return WEFT_OK;
   });
 }

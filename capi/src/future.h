@@ -22,15 +22,21 @@
 //   (no handle, no producer: job or combinator) is rejected with
 //   broken_promise. From then on the handle is refused as stale (usable()),
 //   though the memory may live on until the continuation ran; inside a
-//   callback that is handed the future (`delivering_`), the handle is
+//   callback that is handed the future (kDelivering), the handle is
 //   usable again, and retaining it there brings it back for good.
 // - Work. A future made by weft_executor_submit also sits in its scope's work
 //   list (through its FutureExtras) until the work has finished running *and*
 //   the continuation ran; `work_flags` decides which of the two (worker or
 //   loop) comes last and unlinks it (see finish_work / run_continuation).
-// - Size: 224 bytes with the core state. What few futures need (a name, a
-//   producer, work bookkeeping) lives in FutureExtras, allocated on first
-//   use; the first registration is stored inside the future.
+// - Callbacks. The first callback registered through the future's own scope
+//   before dispatch (weft_future_then's usual case, and a job's done
+//   callback) is stored inline: two words, counted by that scope's
+//   `inline_callbacks` and found by Scope::cancel through its futures list.
+//   Any other (another scope, a second one, after dispatch, a combinator's)
+//   is an allocated Registration in the scope's registrations list.
+// - Size: 152 bytes with the core state (kFutureSize; a test keeps it). What
+//   few futures need (a name, a producer, work bookkeeping) lives in
+//   FutureExtras, allocated on first use.
 //
 // Threads: fields under "loop thread" are touched on the runtime's loop
 // thread only. The outcome fields are written by the claimer before the
@@ -68,12 +74,12 @@ class Producer {
   ~Producer() = default;
 };
 
-// A callback registered with weft_future_then (or by weft itself). A future's
-// first one lives inside the future.
+// A callback registered with weft_future_then (or by weft itself) that is
+// not the future's inline callback (see CFuture).
 struct Registration {
   ListHook scope_hook;           // in scope->registrations until called
   Registration* next = nullptr;  // in its future's FIFO, before dispatch
-  CFuture* future = nullptr;     // nullptr: a free embedded slot
+  CFuture* future = nullptr;
   Scope* scope = nullptr;        // the scope it was registered through
   weft_future_callback callback = nullptr;
   void* user = nullptr;
@@ -84,6 +90,9 @@ struct Registration {
 struct FutureExtras {
   explicit FutureExtras(CFuture* owner) noexcept : future(owner) {}
   CFuture* future;
+  // Producers (a job, a combinator, an operation) that may still complete
+  // the future: one that nobody can complete any more breaks (maybe_break).
+  std::atomic<std::uint32_t> producers{0};
   Text name;
   Producer* producer = nullptr;  // a combinator's output
   Scope* work_scope = nullptr;   // the scope counting submitted work
@@ -108,9 +117,13 @@ class CFuture final : public weft::detail::StateBase {
   // loop. Loop thread. Throws std::bad_alloc.
   static CFuture* create(Scope& scope);
 
-  HandleBits handle() const noexcept { return handle_; }
-  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle_); }
-  Runtime& runtime() const noexcept { return runtime_; }
+  // Rebuilt from the slot index (handles.h: live_handle): valid until
+  // destroy() frees the slot.
+  HandleBits handle() const noexcept { return live_handle(handle_index_); }
+  weft_future_t* c_handle() const noexcept { return as_handle<weft_future_t>(handle()); }
+  // The runtime whose loop the core state was published to (create() does so
+  // before anything else can use the future). Defined in runtime.h.
+  inline Runtime& runtime() const noexcept;
 
   // --- completion (any thread) ---------------------------------------------
   // Completes with `status` (WEFT_OK: `value`; otherwise `message`). Returns
@@ -127,39 +140,53 @@ class CFuture final : public weft::detail::StateBase {
   bool request_cancel();
   // Marks the future as completed only by its operation (before its handle
   // is handed out).
-  void bind_to_operation() noexcept { operation_bound_ = true; }
-  bool operation_bound() const noexcept { return operation_bound_; }
+  // Loop thread (see loop_flags_).
+  void bind_to_operation() noexcept { set_loop_flag(kOperationBound, true); }
+  bool operation_bound() const noexcept { return loop_flags_.load(std::memory_order_relaxed) & kOperationBound; }
 
   // --- references (any thread) ---------------------------------------------
   void retain_handle() noexcept;
   // False if no handle reference was left (an over-release).
   bool release_handle() noexcept;
-  void add_producer() noexcept { producers_.fetch_add(1, std::memory_order_relaxed); }
+  // Producers (a job, a combinator, an operation) keep their FutureExtras
+  // made first: the count lives there.
+  void add_producer() noexcept { extras_->producers.fetch_add(1, std::memory_order_relaxed); }
   void release_producer() noexcept;
   // Whether a C call may use this future's handle: a reference is held, or a
   // callback that was handed it is running.
   bool usable() const noexcept {
-    return handle_refs_.load(std::memory_order_acquire) != 0 || delivering_.load(std::memory_order_relaxed);
+    return handle_refs_.load(std::memory_order_acquire) != 0 ||
+           (loop_flags_.load(std::memory_order_relaxed) & kDelivering);
   }
 
   // --- reading (any thread, once ready) -------------------------------------
   Outcome outcome() const noexcept;
+  // Once ready with WEFT_OK only (the value shares its storage with the
+  // message of a failure).
   const Value& value() const noexcept { return value_; }
   void mark_observed() noexcept { observed_.store(true, std::memory_order_relaxed); }
 
   // --- loop thread -----------------------------------------------------------
   // Registers a callback through `scope`: runs after completion, or (if the
-  // continuation already ran) is queued to run at the loop's next pass.
+  // continuation already ran) is queued to run at the loop's next pass. Uses
+  // the inline slot when it can (nothing allocated then, nothing thrown).
+  void add_callback(Scope& scope, weft_future_callback callback, void* user);
+  // The same, always as a Registration the caller may take back with
+  // cancel_registration (combinators).
   Registration* add_registration(Scope& scope, weft_future_callback callback, void* user);
   // Takes a registration back before it was called: with `notify`, it is
   // called with cancelled now (a cancelled scope); without, it is dropped
   // silently (a combinator that no longer needs it).
   void cancel_registration(Registration* registration, bool notify = true) noexcept;
+  // The inline callback, if any: called with cancelled now (its scope was
+  // cancelled). Loop thread, inside Scope::cancel.
+  void cancel_inline_callback() noexcept;
+  bool has_inline_callback() const noexcept { return callback_ != nullptr; }
   // Tracks the future with the loop iff something waits for it.
   void update_tracking() noexcept;
   void set_name(const char* name);
   const char* name() const noexcept { return extras_ != nullptr ? extras_->name.c_str() : ""; }
-  bool dispatched() const noexcept { return dispatched_; }
+  bool dispatched() const noexcept { return loop_flags_.load(std::memory_order_relaxed) & kContinuationRan; }
   // Throws std::bad_alloc.
   FutureExtras& extras();
   FutureExtras* extras_if_any() const noexcept { return extras_; }
@@ -186,7 +213,7 @@ class CFuture final : public weft::detail::StateBase {
   void destroy() noexcept override;
 
  private:
-  CFuture(Runtime& runtime, Scope& scope) noexcept;
+  explicit CFuture(Scope& scope) noexcept;
   ~CFuture() override;
 
   void maybe_break() noexcept;
@@ -194,30 +221,58 @@ class CFuture final : public weft::detail::StateBase {
   void call(weft_future_callback callback, void* user, const Outcome& outcome) noexcept;
   void unlink(Registration* registration) noexcept;  // from the FIFO
   void free_registration(Registration* registration) noexcept;
+  // Loop thread only, the one writer of loop_flags_: a load and a store,
+  // no read-modify-write needed.
+  void set_loop_flag(std::uint8_t flag, bool on) noexcept {
+    const std::uint8_t flags = loop_flags_.load(std::memory_order_relaxed);
+    loop_flags_.store(on ? flags | flag : flags & ~flag, std::memory_order_relaxed);
+  }
   friend class QueuedDelivery;
 
-  Runtime& runtime_;
-  HandleBits handle_ = 0;
+  static constexpr std::uint8_t kDelivering = 1;
+  static constexpr std::uint8_t kContinuationRan = 2;
+  static constexpr std::uint8_t kOperationBound = 4;
+
+  std::uint32_t handle_index_ = 0;  // the handle's slot (set in create, then constant)
   std::atomic<std::uint32_t> handle_refs_{1};
-  std::atomic<std::uint32_t> producers_{0};
 
   // Outcome: written by the claimer before publish, read after ready.
+  // status_ says which of value_ (WEFT_OK) and message_ is alive.
   weft_status status_ = WEFT_OK;
+  // The flags, three bytes, each its own memory location (no bit shares a
+  // byte with a bit another thread writes, and no plain bitfield shares one
+  // with an atomic writer):
+  // - claimed_: any thread, by read-modify-write (exchange): the claimers of
+  //   the result race on it. Read by maybe_break on any thread.
+  // - observed_: any thread stores true (mark_observed: a callback on the
+  //   loop, an operation completing, a reader); read by destroy().
+  // - loop_flags_: written on the loop thread only — kDelivering (call()),
+  //   kContinuationRan (run_continuation / discard_continuation) and
+  //   kOperationBound (bind_to_operation, on the loop thread while the
+  //   future is created, before its handle is handed out) — so one writer,
+  //   plain relaxed load + store (set_loop_flag). Atomic because other
+  //   threads read it: kDelivering in usable(), kOperationBound in
+  //   request_cancel(). Folding claimed_ or observed_ in here would turn the
+  //   loop thread's stores into read-modify-writes, and save nothing: the
+  //   three bytes and status_ fill one 8-byte word.
   std::atomic<bool> claimed_{false};
   std::atomic<bool> observed_{false};
-  std::atomic<bool> delivering_{false};  // written on the loop thread
-  bool dispatched_ = false;              // loop thread
-  bool operation_bound_ = false;         // set before the handle is handed out
-  Value value_;
-  Text message_;
+  std::atomic<std::uint8_t> loop_flags_{0};
+  union {
+    Value value_{};
+    Text message_;
+  };
 
   // Loop thread.
   Scope* scope_;                  // the creating scope, until dispatch
-  Registration* head_ = nullptr;  // the FIFO of registrations
-  Registration* tail_ = nullptr;
-  Registration embedded_;
+  weft_future_callback callback_ = nullptr;  // the inline callback (see above)
+  void* user_ = nullptr;
+  Registration* head_ = nullptr;  // the FIFO of registrations (after the inline one)
   FutureExtras* extras_ = nullptr;
 };
+
+// What a C future costs: the core state plus the C API's bookkeeping.
+inline constexpr std::size_t kFutureSize = 152;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.

@@ -87,6 +87,17 @@ extern std::atomic<Chunk*> g_chunks[kMaxChunks];
 
 }  // namespace detail
 
+// The handle of a live object from its slot's index alone: the generation
+// does not change until the slot is freed (HandleArena::remove), so an object
+// that keeps only its index can rebuild its handle while it is registered.
+inline HandleBits live_handle(std::uint32_t index) noexcept {
+  const detail::Chunk* chunk =
+      detail::g_chunks[index / detail::kSlotsPerChunk].load(std::memory_order_relaxed);
+  const std::uint32_t generation =
+      chunk->slots[index % detail::kSlotsPerChunk].generation.load(std::memory_order_relaxed);
+  return (static_cast<HandleBits>(generation) << 32) | index;
+}
+
 // What a failed check found.
 enum class HandleError { none, null, not_a_handle, stale, wrong_kind };
 

@@ -7,6 +7,7 @@
 #include "capi/src/ns.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "core/loop/loop_access.h"
 #include "weft/loop.h"
 
 namespace weft::capi {
@@ -53,7 +54,39 @@ struct RemoteCallback {
   }
 };
 
+// weft_loop_call_soon's hot path: the checked path's checks in its order
+// (handle, callback, thread, open scope, open loop), with nothing built for
+// a failure and nothing allocated. False sends the call to the checked path,
+// which makes the same checks again and says what failed, or grows the
+// ready queue when its chunk is full.
+inline bool call_soon_fast(weft_loop_t* loop, weft_callback callback, void* user) noexcept {
+  HandleError error = HandleError::none;
+  auto* scope = static_cast<Scope*>(lookup_handle(loop, Kind::loop, error));
+  if (scope == nullptr || callback == nullptr) [[unlikely]] return false;
+  if (!scope->runtime.on_loop_thread() || scope->cancelled.load(std::memory_order_relaxed)) [[unlikely]] {
+    return false;
+  }
+  if (!weft::detail::LoopAccess::try_call_soon(scope->runtime.loop, SoonCallback{scope, callback, user}))
+      [[unlikely]] {
+    return false;
+  }
+  ++scope->queued;
+  return true;
+}
+
 }  // namespace
+
+// The checked path of weft_loop_call_soon (see call_soon_fast).
+[[gnu::noinline]] weft_status call_soon_checked(weft_loop_t* loop, weft_callback callback, void* user) noexcept {
+  return api("weft_loop_call_soon", [&] {
+    Scope& scope = loop_scope(loop, "weft_loop_call_soon");
+    require(reinterpret_cast<const void*>(callback), "callback");
+    scope.require_open("weft_loop_call_soon");
+    scope.runtime.loop.call_soon(SoonCallback{&scope, callback, user});
+    ++scope.queued;  // after the push, which may throw
+    return WEFT_OK;
+  });
+}
 
 }  // namespace weft::capi
 
@@ -141,14 +174,8 @@ WEFT_API weft_status weft_loop_stop(weft_loop_t* loop) {
 }
 
 WEFT_API weft_status weft_loop_call_soon(weft_loop_t* loop, weft_callback callback, void* user) {
-  return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, "weft_loop_call_soon");
-    require(reinterpret_cast<const void*>(callback), "callback");
-    scope.require_open("weft_loop_call_soon");
-    scope.runtime.loop.call_soon(weft::capi::SoonCallback{&scope, callback, user});
-    ++scope.queued;  // after the push, which may throw
-    return WEFT_OK;
-  });
+  if (weft::capi::call_soon_fast(loop, callback, user)) [[likely]] return WEFT_OK;
+  return weft::capi::call_soon_checked(loop, callback, user);
 }
 
 WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_callback callback,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -136,6 +137,15 @@ inline Scope& loop_scope(weft_loop_t* loop, const char* function) {
   Scope& scope = lookup<Scope>(loop, Kind::loop, "loop");
   scope.runtime.require_loop_thread(function);
   return scope;
+}
+
+// A future's runtime, from the loop its core state was published to.
+inline Runtime& CFuture::runtime() const noexcept {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+  constexpr std::size_t offset = offsetof(Runtime, loop);
+#pragma GCC diagnostic pop
+  return *reinterpret_cast<Runtime*>(reinterpret_cast<char*>(loop_) - offset);
 }
 
 }  // namespace weft::capi

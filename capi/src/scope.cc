@@ -31,6 +31,9 @@ void Scope::cancel() noexcept {
   // round takes the front again. Nothing new is added: the scope is closed.
   while (TimerRec* timer = timers.front()) cancel_timer(timer);
   while (Registration* r = registrations.front()) r->future->cancel_registration(r);
+  // Inline callbacks sit in futures this scope created (a callback cannot
+  // take a future off that list: only a dispatch or teardown does).
+  if (inline_callbacks != 0) futures.for_each([](CFuture* future) { future->cancel_inline_callback(); });
   while (IoOp* op = io_ops.front()) cancel_io_op(op, kOpScopeCancelled);
   while (IoRec* rec = io.front()) end_io(rec, kOpScopeCancelled);
   // Cancelling a future runs no user code here: its continuation is queued.

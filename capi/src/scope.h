@@ -3,7 +3,8 @@
 // What a scope counts as outstanding (see outstanding()): callbacks it
 // queued with call_soon (`queued`) or call_soon_threadsafe (`remote`), its
 // pending timers, the pending futures it created, the future callbacks it
-// registered and not yet called, its work not finished, and its I/O
+// registered and not yet called (Registrations, and the futures' inline
+// callbacks: `inline_callbacks`), its work not finished, and its I/O
 // operations whose callbacks have not been called (io.h). Each count goes
 // down on the loop thread, and every place that lowers one calls settled(),
 // which frees a destroyed scope once nothing is outstanding (a destroyed
@@ -48,6 +49,7 @@ struct Scope {
   List<TimerRec, &TimerRec::scope_hook> timers;
   List<CFuture, &CFuture::scope_hook> futures;  // pending futures created here
   List<Registration, &Registration::scope_hook> registrations;
+  std::size_t inline_callbacks = 0;  // inline future callbacks not yet called (future.h)
   List<FutureExtras, &FutureExtras::work_hook> work;
   List<IoRec, &IoRec::scope_hook> io;  // open I/O handles (listeners, streams, sockets, ...)
   List<IoOp, &IoOp::hook> io_ops;      // pending I/O operations without a handle (connect, ...)
@@ -58,7 +60,7 @@ struct Scope {
 
   std::size_t outstanding() const noexcept {
     return queued + remote.load(std::memory_order_acquire) + timers.size() + futures.size() +
-           registrations.size() + work.size() + io_pending;
+           registrations.size() + inline_callbacks + work.size() + io_pending;
   }
 
   // Fails with closed if the scope (or its runtime) takes no new work.

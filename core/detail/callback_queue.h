@@ -55,6 +55,25 @@ class CallbackQueue {
     commit();
   }
 
+  // Appends `f` only if it is stored inline and fits the current chunk, so
+  // nothing is allocated and nothing throws; false: use emplace_back. For
+  // callers with a no-throw fast path (the C API's call_soon).
+  template <class F>
+  bool try_emplace_back(F&& f) noexcept {
+    using D = std::decay_t<F>;
+    static_assert(sizeof(D) <= kMaxInlineBytes && alignof(D) <= kAlign &&
+                  std::is_nothrow_move_constructible_v<D>);
+    constexpr std::size_t size = record_size(sizeof(D));
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
+    unsigned char* at = tail_->bytes + tail_->used;
+    ::new (at) Header{&inline_ops<D>};
+    ::new (at + kHeader) D(std::forward<F>(f));
+    tail_->used += size;
+    ++size_;
+    return true;
+  }
+
   // Runs the front callback and pops it (also when it throws).
   void run_front() {
     Header* header = front_header();

@@ -301,6 +301,14 @@ class Loop {
 
   // --- the loop's own ------------------------------------------------------
 
+  // call_soon without allocating or throwing: false if the loop is closed or
+  // the ready queue needs a new chunk (then call call_soon). Loop thread.
+  template <class F>
+  bool try_call_soon(F&& f) noexcept {
+    if (closed_.load(std::memory_order_relaxed)) [[unlikely]] return false;
+    return ready_.try_emplace_back(std::forward<F>(f));
+  }
+
   void check_owner(const char* what) const {
 #ifndef NDEBUG
     if (!in_loop_thread()) throw_wrong_thread(what);

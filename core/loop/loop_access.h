@@ -64,6 +64,15 @@ struct LoopAccess {
     loop.detach_resource(resource);
   }
 
+  // --- the C API's fast paths (capi/src) -------------------------------------
+  // call_soon that neither allocates nor throws: false if the loop is closed
+  // or its ready queue needs a new chunk (the caller then takes the checked
+  // path). Loop thread, checked by the caller.
+  template <class F>
+  static bool try_call_soon(Loop& loop, F&& f) noexcept {
+    return loop.try_call_soon(std::forward<F>(f));
+  }
+
   // --- futures (core/future, capi/src) ---------------------------------------
   // Registers a future whose continuation waits on `loop`: run() keeps going
   // for it, close() cancels it.
