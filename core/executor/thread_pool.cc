@@ -315,7 +315,7 @@ void ThreadPool::worker_main(unsigned index) {
 }
 
 // The owner's claim (fast path: no lock, no read-modify-write). Owner only.
-bool ThreadPool::claim_own(Hand& hand, std::uint32_t& index) noexcept {
+inline bool ThreadPool::claim_own(Hand& hand, std::uint32_t& index) noexcept {
   if (hand.finished) return false;
   const std::uint32_t next = hand.owner_next.load(std::memory_order_relaxed);  // our own store
   if (next == hand.batch_size) {
@@ -484,7 +484,7 @@ void ThreadPool::wake_if_work_waits(bool known) {
 
 // Runs `callback` (leaving it empty), or destroys it unrun once
 // shutdown(cancel) has begun.
-void ThreadPool::run_one(Callback& callback, WorkerCounters& counters) {
+inline void ThreadPool::run_one(Callback& callback, WorkerCounters& counters) {
   // Single writer: plain adds published with relaxed stores.
   if (cancelling_.load(std::memory_order_relaxed)) {
     callback.reset();

@@ -174,7 +174,9 @@ class ThreadPool final : public Executor {
 
   void start_workers();
   void worker_main(unsigned index);
-  bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
+  // inline (defined in thread_pool.cc, used only there): with -fPIC, GCC
+  // would otherwise call these once per job.
+  inline bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
   static bool claim_own_slow(Hand& hand, std::uint32_t next, std::uint32_t& index) noexcept;
   bool claim_back(Hand& hand, std::uint32_t& index) noexcept;
   static void lock_hand(Hand& hand) noexcept;
@@ -185,7 +187,7 @@ class ThreadPool final : public Executor {
   std::size_t take_batch(Hand& hand, bool& closed);
   bool steal_one(unsigned self, WorkerCounters& counters);
   void wake_if_work_waits(bool known);
-  void run_one(Callback& callback, WorkerCounters& counters);
+  inline void run_one(Callback& callback, WorkerCounters& counters);
   bool spin_for_work() noexcept;
   void park();
   void wake_one();
