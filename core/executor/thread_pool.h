@@ -36,12 +36,15 @@
 // No worker sleeps or spins while a callback waits, even when the callbacks
 // block (which is what a pool is for).
 //
-// How it works (details and the wake-up protocol are in thread_pool.cc): one
-// shared FIFO (a ChunkedQueue under a std::mutex); a worker takes a batch per
-// lock acquisition into its own "hand" and runs it outside the lock, but the
-// callbacks in a hand it has not started stay open to the other workers: an
-// idle worker that finds the queue empty claims one from a busy worker's hand
-// (one atomic read-modify-write per claim, by owner and thief alike). An idle
+// How it works (details, the claim protocol and the wake-up protocol are in
+// thread_pool.cc): one shared FIFO (a ChunkedQueue under a std::mutex); a
+// worker takes a batch per lock acquisition into its own "hand" and runs it
+// outside the lock, but the callbacks in a hand it has not started stay open
+// to the other workers: an idle worker that finds the queue empty claims one
+// from the back of a busy worker's hand. The owner claims from the front with
+// plain loads and stores (no read-modify-write); the rare thief pays for the
+// ordering with a process-wide barrier (Linux membarrier) or, where that is
+// unavailable, both sides use sequentially consistent accesses. An idle
 // worker spins briefly (at most one at a time) before parking on a condition
 // variable; a poster wakes a parked worker only when no worker is spinning,
 // and a worker that leaves callbacks in the queue or in a hand wakes one too.
@@ -137,16 +140,24 @@ class ThreadPool final : public Executor {
     std::atomic<std::uint64_t> cancelled{0};
   };
 
-  // A worker's batch. The owner fills it under lock_ once every item of the
-  // previous batch has been claimed and moved out; then the owner and idle
-  // workers claim items one at a time by advancing `claim`.
+  // A worker's batch (see "Hands" in thread_pool.cc). The owner claims items
+  // from the front, thieves from the back; items [owner_next, size - stolen)
+  // are unclaimed.
   struct alignas(64) Hand {
-    // (size << 32) | next: items [next, size) are not claimed yet.
-    std::atomic<std::uint64_t> claim{0};
-    // Items other workers claimed and have moved out of `items`.
-    std::atomic<std::uint32_t> stolen_moved{0};
-    std::uint32_t owner_claimed = 0;  // the owner's own claims (owner only)
-    // On their own cache lines: spinners read `claim` while the owner runs.
+    // Written by the owner once per claim (a relaxed store); read by thieves
+    // and by workers looking for work.
+    std::atomic<std::uint32_t> owner_next{0};  // the owner claimed [0, owner_next)
+    // The owner's own view (owner only).
+    std::uint32_t batch_size = 0;    // `size` of the current batch
+    std::uint32_t stolen_final = 0;  // thieves' claims once `finished`
+    bool finished = true;            // every item is claimed; stolen_final is exact
+    // The thieves' side, on its own cache line: the owner reads `stolen` at
+    // each claim, and it changes only when a thief claims.
+    alignas(64) std::atomic<bool> locked{false};  // thieves, the refill and the owner's slow path
+    std::atomic<std::uint32_t> size{0};           // written under `locked` by the owner
+    std::atomic<std::uint32_t> stolen{0};         // thieves claimed [size - stolen, size)
+    std::atomic<std::uint32_t> stolen_moved{0};   // of those, moved out of `items`
+    // On their own cache lines.
     alignas(64) Callback items[kMaxBatch];
   };
 
@@ -163,21 +174,29 @@ class ThreadPool final : public Executor {
 
   void start_workers();
   void worker_main(unsigned index);
-  static bool claim(Hand& hand, std::uint32_t& index) noexcept;
-  static bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
+  // inline (defined in thread_pool.cc, used only there): with -fPIC, GCC
+  // would otherwise call these once per job.
+  inline bool claim_own(Hand& hand, std::uint32_t& index) noexcept;
+  static bool claim_own_slow(Hand& hand, std::uint32_t next, std::uint32_t& index) noexcept;
+  bool claim_back(Hand& hand, std::uint32_t& index) noexcept;
+  static void lock_hand(Hand& hand) noexcept;
+  static void unlock_hand(Hand& hand) noexcept;
   static bool has_unclaimed(const Hand& hand) noexcept;
   bool any_unclaimed() const noexcept;
   static void wait_until_refillable(const Hand& hand) noexcept;
   std::size_t take_batch(Hand& hand, bool& closed);
   bool steal_one(unsigned self, WorkerCounters& counters);
   void wake_if_work_waits(bool known);
-  void run_one(Callback& callback, WorkerCounters& counters);
+  inline void run_one(Callback& callback, WorkerCounters& counters);
   bool spin_for_work() noexcept;
   void park();
   void wake_one();
   void report_exception(std::exception_ptr exception) noexcept;
 
   ThreadPoolOptions options_;
+  // Whether the process-wide barrier is available (see "Hands" in
+  // thread_pool.cc); fixed at construction.
+  bool asymmetric_fences_ = false;
   std::vector<std::thread> workers_;
   std::unique_ptr<WorkerCounters[]> counters_;
   std::unique_ptr<Hand[]> hands_;  // one per worker

@@ -199,3 +199,79 @@ TEST_CASE("shutdown in cancel mode runs or destroys each job exactly once while 
   REQUIRE(stats.jobs_run == static_cast<std::uint64_t>(ran_total));
   REQUIRE(stats.jobs_run + stats.jobs_cancelled == static_cast<std::uint64_t>(kJobs));
 }
+
+// The owner claims from the front of its batch without a read-modify-write
+// and idle workers claim from the back (thread_pool.cc, "Hands"): here every
+// round ends with the workers racing for the last items of full batches, and
+// each job must be run once and destroyed once.
+TEST_CASE("owner and thieves racing for the last items of a batch run each job exactly once",
+          "[thread_pool][scheduling][stress]") {
+  const unsigned threads = GENERATE(2u, 3u);
+  constexpr int kRounds = 150;
+  constexpr int kJobsPerRound = 4 * static_cast<int>(weft::ThreadPool::kMaxBatch);
+  struct Job {
+    std::atomic<int>* ran;
+    std::atomic<int>* gone;
+    std::atomic<int>* done;
+    unsigned work;
+    Job(std::atomic<int>* r, std::atomic<int>* g, std::atomic<int>* d, unsigned w)
+        : ran(r), gone(g), done(d), work(w) {}
+    Job(Job&& other) noexcept
+        : ran(std::exchange(other.ran, nullptr)),
+          gone(std::exchange(other.gone, nullptr)),
+          done(std::exchange(other.done, nullptr)),
+          work(other.work) {}
+    ~Job() {
+      if (gone != nullptr) gone->fetch_add(1);
+    }
+    void operator()() {
+      ran->fetch_add(1);
+      // Uneven lengths, so that owners and thieves meet at different items.
+      for (unsigned i = 0; i < work; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (work % 8 == 1) std::this_thread::yield();
+      bump(*done);
+    }
+  };
+  std::vector<std::atomic<int>> ran(kJobsPerRound);
+  std::vector<std::atomic<int>> gone(kJobsPerRound);
+  std::minstd_rand random(threads);
+  // Outlive the pool: a holder may still be returning from its gate's wait()
+  // when the round ends.
+  const auto gates = std::make_unique<Gate[]>(kRounds);
+  std::atomic<int> holding{0};
+  std::atomic<int> done{0};
+  weft::ThreadPool pool(threads);
+  int wrong = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    for (int i = 0; i < kJobsPerRound; ++i) {
+      ran[i].store(0);
+      gone[i].store(0);
+    }
+    // Hold every worker, so the jobs pile up in the queue and the workers
+    // take full batches when they are let go.
+    Gate& gate = gates[round];
+    for (unsigned w = 0; w < threads; ++w) {
+      REQUIRE(pool.post([&] {
+        bump(holding);
+        gate.wait();
+      }));
+      wait_for_count(holding, round * static_cast<int>(threads) + static_cast<int>(w) + 1);
+    }
+    for (int i = 0; i < kJobsPerRound; ++i) {
+      // Mostly empty jobs: the owner runs through its batch while the
+      // others come for the back of it.
+      const unsigned work = random() % 4 == 0 ? static_cast<unsigned>(random() % 64) : 0;
+      REQUIRE(pool.post(Job(&ran[i], &gone[i], &done, work)));
+    }
+    gate.open();
+    wait_for_count(done, (round + 1) * kJobsPerRound);
+    // A job is destroyed just after it returns: wait for the last ones.
+    for (int i = 0; i < kJobsPerRound; ++i) {
+      while (gone[i].load() == 0) std::this_thread::yield();
+    }
+    for (int i = 0; i < kJobsPerRound; ++i) wrong += ran[i].load() != 1 || gone[i].load() != 1;
+  }
+  pool.shutdown();
+  REQUIRE(wrong == 0);
+  REQUIRE(pool.stats().jobs_run == static_cast<std::uint64_t>(kRounds) * (kJobsPerRound + threads));
+}
