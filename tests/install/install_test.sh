@@ -42,12 +42,15 @@ version="$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --modversion weft)"
 major="${version%%.*}"
 [ "$(readlink "$lib/libweft.so")" = "libweft.so.$major" ] || fail "libweft.so does not point to libweft.so.$major"
 [ "$(readlink "$lib/libweft.so.$major")" = "libweft.so.$version" ] || fail "libweft.so.$major does not point to libweft.so.$version"
-readelf -d "$lib/libweft.so.$version" | grep -q "Library soname: \[libweft.so.$major\]" || fail "SONAME is not libweft.so.$major"
+# (Each tool's output is read whole before grep -q looks at it: with pipefail,
+# a `tool | grep -q` pipeline fails when grep stops reading early.)
+grep -q "Library soname: \[libweft.so.$major\]" <<<"$(readelf -d "$lib/libweft.so.$version")" ||
+  fail "SONAME is not libweft.so.$major"
 cmp -s "$lib/libweft.so.$version" "${files[0]}" || fail "the installed library is not the optimised build"
 for h in "${files[@]:2}"; do
   cmp -s "$h" "$prefix/include/weft/$(basename "$h")" || fail "header $(basename "$h") not installed"
 done
-PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --print-requires-private weft | grep -q '^libuv' ||
+grep -q '^libuv' <<<"$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --print-requires-private weft)" ||
   fail "weft.pc does not require libuv privately"
 
 # Build and run outside Bazel, as a user would.
@@ -60,8 +63,9 @@ run: WEFT_OK"
 
 # shellcheck disable=SC2046  # pkg-config's output is a list of words
 cc -std=c99 -Wall -Wextra -Werror -o hello "$hello_c" $(pkg-config --cflags --libs weft)
-readelf -d hello | grep -q "Shared library: \[libweft.so.$major\]" || fail "hello does not need libweft.so.$major"
-LD_LIBRARY_PATH="$lib" ldd ./hello | grep -q "libweft.so.$major => $lib/" ||
+grep -q "Shared library: \[libweft.so.$major\]" <<<"$(readelf -d hello)" ||
+  fail "hello does not need libweft.so.$major"
+grep -q "libweft.so.$major => $lib/" <<<"$(LD_LIBRARY_PATH="$lib" ldd ./hello)" ||
   fail "with LD_LIBRARY_PATH, hello does not load the installed libweft"
 out="$(LD_LIBRARY_PATH="$lib" ./hello)" || fail "hello (LD_LIBRARY_PATH) failed: $out"
 [ "$out" = "$expected" ] || fail "hello (LD_LIBRARY_PATH) printed: $out"
@@ -69,7 +73,7 @@ out="$(LD_LIBRARY_PATH="$lib" ./hello)" || fail "hello (LD_LIBRARY_PATH) failed:
 # shellcheck disable=SC2046
 cc -std=c99 -o hello_rpath "$hello_c" $(pkg-config --cflags --libs weft) \
   -Wl,-rpath,"$(pkg-config --variable=libdir weft)"
-env -u LD_LIBRARY_PATH ldd ./hello_rpath | grep -q "libweft.so.$major => $lib/" ||
+grep -q "libweft.so.$major => $lib/" <<<"$(env -u LD_LIBRARY_PATH ldd ./hello_rpath)" ||
   fail "hello_rpath does not load the installed libweft"
 out="$(env -u LD_LIBRARY_PATH ./hello_rpath)" || fail "hello_rpath failed: $out"
 [ "$out" = "$expected" ] || fail "hello_rpath printed: $out"
