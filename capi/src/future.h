@@ -34,9 +34,9 @@
 //   `inline_callbacks` and found by Scope::cancel through its futures list.
 //   Any other (another scope, a second one, after dispatch, a combinator's)
 //   is an allocated Registration in the scope's registrations list.
-// - Size: 152 bytes with the core state (kFutureSize; a test keeps it). What
-//   few futures need (a name, a producer, work bookkeeping) lives in
-//   FutureExtras, allocated on first use.
+// - Size: 152 bytes with the core state (kFutureSize; a static_assert in
+//   future.cc keeps it). What few futures need (a name, a producer, work
+//   bookkeeping) lives in FutureExtras, allocated on first use.
 //
 // Threads: fields under "loop thread" are touched on the runtime's loop
 // thread only. The outcome fields are written by the claimer before the
