@@ -82,14 +82,6 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_resolve_options_init(weft_resolve_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_resolve_options defaults = WEFT_RESOLVE_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const char* host,
                                   uint16_t port, const weft_resolve_options* options,
                                   weft_resolve_callback callback, void* user) {

@@ -262,14 +262,6 @@ using weft::capi::Runtime;
 
 extern "C" {
 
-WEFT_API weft_status weft_pool_options_init(weft_pool_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_pool_options defaults = WEFT_POOL_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof(defaults), "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_pool_create(weft_executor_t** out, weft_runtime_t* runtime,
                                       const weft_pool_options* options) {
   return api(__func__, [&] {

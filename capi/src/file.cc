@@ -248,14 +248,6 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_file_options_init(weft_file_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_file_options defaults = WEFT_FILE_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, const char* path,
                                     uint32_t mode, const weft_file_options* options,
                                     weft_file_callback callback, void* user) {

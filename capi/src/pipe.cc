@@ -62,15 +62,6 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_pipe_listen_options_init(weft_pipe_listen_options* options,
-                                                   size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_pipe_listen_options defaults = WEFT_PIPE_LISTEN_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* loop, const char* path,
                                       const weft_pipe_listen_options* options) {
   return api(__func__, [&] {

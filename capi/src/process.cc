@@ -116,14 +116,6 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_process_options_init(weft_process_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_process_options defaults = WEFT_PROCESS_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
                                         const weft_process_options* options) {
   return api(__func__, [&] {

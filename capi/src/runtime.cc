@@ -199,14 +199,6 @@ using weft::capi::Runtime;
 
 extern "C" {
 
-WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_runtime_options defaults = WEFT_RUNTIME_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof(defaults), "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtime_options* options) {
   return api(__func__, [&] {
     require(out, "out");

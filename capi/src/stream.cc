@@ -155,14 +155,6 @@ WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* strea
   });
 }
 
-WEFT_API weft_status weft_stream_limits_init(weft_stream_limits* limits, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_stream_limits defaults = WEFT_STREAM_LIMITS_INIT;
-    weft::capi::init_options(limits, struct_size, &defaults, sizeof defaults, "limits");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
   return api(__func__, [&] {
     weft::capi::stream_set_limits(weft::capi::stream_of(stream, __func__), limits);

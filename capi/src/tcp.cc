@@ -57,14 +57,6 @@ using weft::capi::Scope;
 
 extern "C" {
 
-WEFT_API weft_status weft_tcp_listen_options_init(weft_tcp_listen_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_tcp_listen_options defaults = WEFT_TCP_LISTEN_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loop, const char* host,
                                      uint16_t port, const weft_tcp_listen_options* options) {
   return api(__func__, [&] {

@@ -129,14 +129,6 @@ WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t
   });
 }
 
-WEFT_API weft_status weft_udp_bind_options_init(weft_udp_bind_options* options, size_t struct_size) {
-  return api(__func__, [&] {
-    const weft_udp_bind_options defaults = WEFT_UDP_BIND_OPTIONS_INIT;
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults, "options");
-    return WEFT_OK;
-  });
-}
-
 WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* socket,
                                       const void* bytes, size_t len, const char* host, uint16_t port,
                                       weft_callback callback, void* user) {
