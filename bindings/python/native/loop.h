@@ -8,9 +8,9 @@
  * queue, timer heap and inbox (one reference each); each weft callback it has
  * scheduled (drain, timer, inbox wake-up) owns one reference to the loop.
  *
- * GIL: while the loop waits in the kernel it has released the GIL and keeps
- * the thread state in released_tstate; a weft callback takes it back with
- * loop_gil_enter. When the loop is stepped by a host (hosted mode) the
+ * GIL: run_forever holds the GIL inside weft_loop_run; weft's wait hook
+ * releases it while the loop waits in the kernel (released_tstate) and takes
+ * it back before any callback runs. When the loop is stepped by a host (hosted mode) the
  * callback takes the GIL with PyGILState_Ensure only if the host's thread
  * does not hold it.
  */
@@ -114,6 +114,8 @@ void weft_py_queues_clear(WeftPyLoop* loop);
 
 /* loop_dispatch.c: scheduling the weft callbacks that run the queues. */
 void weft_py_schedule_drain(WeftPyLoop* loop);
+/* One iteration now (due timers, then the ready handles). */
+void weft_py_run_batch(WeftPyLoop* loop);
 void weft_py_arm_timer(WeftPyLoop* loop);
 int weft_py_post_inbox(WeftPyLoop* loop, WeftPyHandle* handle); /* steals; -1 w/ error */
 /* Runs the loop until stop (GIL held on entry and exit). Returns 0 or -1
@@ -122,5 +124,6 @@ int weft_py_loop_run(WeftPyLoop* loop);
 int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
 
 int weft_py_loop_init(PyObject* module);
+int weft_py_fdwatch_init(PyObject* module);
 
 #endif /* WEFT_PY_LOOP_H */

@@ -182,6 +182,32 @@ static PyObject* loop_call_soon_threadsafe(WeftPyLoop* self, PyObject* const* ar
   return (PyObject*)h;
 }
 
+/* _handle(callback, *args, context=None): a Handle not scheduled (readers,
+ * writers and signal handlers reuse theirs). */
+static PyObject* loop_make_handle(WeftPyLoop* self, PyObject* const* args, size_t nargsf,
+                                  PyObject* kwnames) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  PyObject *callback, *context;
+  if (parse_callback_args("_handle", args, nargs, kwnames, 0, &callback, &context) != 0) {
+    return NULL;
+  }
+  return (PyObject*)weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1,
+                                       context);
+}
+
+/* _add_ready(handle): queues an existing handle for the next iteration. */
+static PyObject* loop_add_ready(WeftPyLoop* self, PyObject* handle) {
+  if (!PyObject_TypeCheck(handle, &WeftPyHandle_Type)) {
+    PyErr_SetString(PyExc_TypeError, "a weft handle was expected");
+    return NULL;
+  }
+  if (check_open(self) != 0) return NULL;
+  Py_INCREF(handle);
+  if (weft_py_ready_push(self, (WeftPyHandle*)handle) != 0) return NULL;
+  weft_py_schedule_drain(self);
+  Py_RETURN_NONE;
+}
+
 static PyObject* loop_time(WeftPyLoop* self, PyObject* unused) {
   (void)unused;
   return PyFloat_FromDouble((double)weft_py_loop_now_ns(self) * 1e-9);
@@ -421,6 +447,9 @@ static PyMethodDef loop_methods[] = {
     {"call_soon_threadsafe", (PyCFunction)(void (*)(void))loop_call_soon_threadsafe,
      METH_FASTCALL | METH_KEYWORDS,
      "call_soon_threadsafe(callback, *args, context=None) -> Handle, from any thread"},
+    {"_handle", (PyCFunction)(void (*)(void))loop_make_handle, METH_FASTCALL | METH_KEYWORDS,
+     "_handle(callback, *args, context=None) -> an unscheduled Handle"},
+    {"_add_ready", (PyCFunction)loop_add_ready, METH_O, "Queues a handle."},
     {"time", (PyCFunction)loop_time, METH_NOARGS, "The loop clock, in seconds."},
     {"create_future", (PyCFunction)loop_create_future, METH_NOARGS,
      "An asyncio.Future on this loop."},

@@ -53,7 +53,7 @@ int64_t weft_py_loop_now_ns(WeftPyLoop* loop) {
 /* Runs one iteration: due timers join the ready queue, then the handles
  * ready at this point run (not those they schedule), as asyncio's
  * _run_once. */
-static void run_batch(WeftPyLoop* loop) {
+void weft_py_run_batch(WeftPyLoop* loop) {
   if (loop->closed) return;
   int hosted = !loop->owns_runtime;
   PyObject* previous_loop = NULL;
@@ -85,8 +85,6 @@ static void run_batch(WeftPyLoop* loop) {
     WeftPyHandle* h = weft_py_ready_pop(loop);
     int rc = 0;
     if (!h->cancelled) rc = weft_py_handle_run(h);
-    /* Run once: what it holds goes now (asyncio keeps them until the handle
-     * dies; nothing observable depends on it but memory). */
     Py_DECREF(h);
     if (rc != 0) {
       loop->stopping = 1;
@@ -117,7 +115,7 @@ static void drain_cb(void* user, weft_status status, const char* message) {
   gil_guard g;
   gil_enter(loop, &g);
   loop->drain_scheduled = 0;
-  if (status == WEFT_OK) run_batch(loop);
+  if (status == WEFT_OK) weft_py_run_batch(loop);
   Py_DECREF(loop);
   gil_exit(&g);
 }
@@ -147,7 +145,7 @@ static void timer_cb(void* user, weft_status status, const char* message) {
   gil_enter(loop, &g);
   if (loop->armed_ns == arm->deadline) loop->armed_ns = INT64_MAX;
   PyMem_RawFree(arm);
-  if (status == WEFT_OK && !loop->drain_scheduled && !loop->in_batch) run_batch(loop);
+  if (status == WEFT_OK && !loop->drain_scheduled && !loop->in_batch) weft_py_run_batch(loop);
   Py_DECREF(loop);
   gil_exit(&g);
 }
@@ -195,7 +193,7 @@ static void inbox_cb(void* user, weft_status status, const char* message) {
     }
   }
   PyMem_RawFree(inbox);
-  if (status == WEFT_OK && !loop->drain_scheduled && !loop->in_batch) run_batch(loop);
+  if (status == WEFT_OK && !loop->drain_scheduled && !loop->in_batch) weft_py_run_batch(loop);
   Py_DECREF(loop);
   gil_exit(&g);
 }
@@ -248,6 +246,19 @@ static void keepalive_cb(void* user, weft_status status, const char* message) {
   (void)message;
 }
 
+/* The wait hook: the GIL is released exactly while the loop waits in the
+ * kernel; callbacks run with it held. */
+static void wait_hook(void* user, int entering) {
+  WeftPyLoop* loop = user;
+  if (entering) {
+    loop->released_tstate = PyEval_SaveThread();
+  } else {
+    PyThreadState* tstate = loop->released_tstate;
+    loop->released_tstate = NULL;
+    PyEval_RestoreThread(tstate);
+  }
+}
+
 int weft_py_loop_run(WeftPyLoop* loop) {
   weft_status status = weft_loop_claim(loop->wloop);
   if (status != WEFT_OK) {
@@ -270,10 +281,9 @@ int weft_py_loop_run(WeftPyLoop* loop) {
     return -1;
   }
   loop->running = 1;
-  loop->released_tstate = PyEval_SaveThread();
+  weft_loop_set_wait_hook(loop->wloop, wait_hook, loop);
   status = weft_loop_run(loop->wloop, WEFT_RUN_DEFAULT);
-  PyEval_RestoreThread(loop->released_tstate);
-  loop->released_tstate = NULL;
+  weft_loop_set_wait_hook(loop->wloop, NULL, NULL);
   loop->running = 0;
   loop->stopping = 0;
   weft_future_cancel(loop->keepalive);

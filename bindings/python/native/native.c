@@ -9,5 +9,6 @@ int weft_py_native_init(PyObject* module) {
    * diagnostics. */
   if (PyModule_AddStringConstant(module, "_native_parts", "") != 0) return -1;
   if (weft_py_loop_init(module) != 0) return -1;
+  if (weft_py_fdwatch_init(module) != 0) return -1;
   return 0;
 }

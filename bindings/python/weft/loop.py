@@ -25,6 +25,7 @@ from asyncio import coroutines, events, futures, tasks
 from . import _capi
 from . import events as _events
 from . import executors as _executors
+from . import signals as _signals
 
 _capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future,
                       events._set_running_loop, events._get_running_loop)
@@ -52,7 +53,6 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
         self._asyncgens_shutdown_called = False
         self._origin_tracking_depth = None
         self._fd_watchers = {}
-        self._signal_handlers = {}
         self._signal_state = None
         self.set_debug(coroutines._is_debug_mode())
 
@@ -89,9 +89,13 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
         events._set_running_loop(self)
+        if self._signal_state is None:
+            self._signal_state = _signals.SignalState(self)
+        self._signal_state.start_running()
         try:
             self._run()
         finally:
+            self._signal_state.stop_running()
             events._set_running_loop(None)
             self._set_coroutine_origin_tracking(False)
             sys.set_asyncgen_hooks(*old_hooks)
@@ -124,8 +128,8 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
             return
         for fd in list(self._fd_watchers):
             self._fd_close_watch(fd)
-        for sig in list(self._signal_handlers):
-            self.remove_signal_handler(sig)
+        if self._signal_state is not None:
+            self._signal_state.close()
         self._executor_shutdown_called = True
         executor, self._default_executor = self._default_executor, None
         if executor is not None:
@@ -324,10 +328,77 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
     async def getnameinfo(self, sockaddr, flags=0):
         return await self.run_in_executor(None, socket.getnameinfo, sockaddr, flags)
 
-    # -- file descriptors and signals: weft/signals.py and weft/fdwatch.py ------
+    # -- file descriptors (weft_fd_watch, native/fdwatch.c) ------------------------
+
+    def _watcher(self, fd, create):
+        watcher = self._fd_watchers.get(fd)
+        if watcher is None and create:
+            watcher = self._fd_watchers[fd] = _capi.FdWatcher(self, fd)
+        return watcher
 
     def _fd_close_watch(self, fd):
-        self._fd_watchers.pop(fd, None)
+        watcher = self._fd_watchers.pop(fd, None)
+        if watcher is not None:
+            watcher.close()
+
+    def add_reader(self, fd, callback, *args):
+        self._check_closed()
+        fd = _fileobj_to_fd(fd)
+        handle = self._handle(callback, *args)
+        self._watcher(fd, True).set_reader(handle)
+
+    def add_writer(self, fd, callback, *args):
+        self._check_closed()
+        fd = _fileobj_to_fd(fd)
+        handle = self._handle(callback, *args)
+        self._watcher(fd, True).set_writer(handle)
+
+    def _remove(self, fd, remove):
+        if self.is_closed():
+            return False
+        fd = _fileobj_to_fd(fd)
+        watcher = self._watcher(fd, False)
+        if watcher is None:
+            return False
+        removed = remove(watcher)
+        if watcher.reader is None and watcher.writer is None:
+            self._fd_close_watch(fd)
+        return removed
+
+    def remove_reader(self, fd):
+        return self._remove(fd, _capi.FdWatcher.remove_reader)
+
+    def remove_writer(self, fd):
+        return self._remove(fd, _capi.FdWatcher.remove_writer)
+
+    # -- signals (weft/signals.py) -------------------------------------------------
+
+    def add_signal_handler(self, sig, callback, *args):
+        if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_closed()
+        if self._signal_state is None:
+            self._signal_state = _signals.SignalState(self)
+        self._signal_state.add(sig, self._handle(callback, *args))
+
+    def remove_signal_handler(self, sig):
+        if self._signal_state is None:
+            _signals.check_signal(sig)
+            return False
+        return self._signal_state.remove(sig)
+
+
+def _fileobj_to_fd(fileobj):
+    if isinstance(fileobj, int):
+        fd = fileobj
+    else:
+        try:
+            fd = int(fileobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fileobj!r}") from None
+    if fd < 0:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
 
 
 __all__ = ["Loop"]
