@@ -129,5 +129,6 @@ int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
 int weft_py_loop_init(PyObject* module);
 int weft_py_fdwatch_init(PyObject* module);
 int weft_py_pool_init(PyObject* module);
+void weft_py_pool_wait_idle(WeftPyLoop* loop);
 
 #endif /* WEFT_PY_LOOP_H */

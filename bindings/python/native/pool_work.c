@@ -17,6 +17,8 @@
  */
 #include "native/loop.h"
 
+#include <time.h>
+
 typedef struct {
   WeftPyLoop* loop;
   PyObject* target;
@@ -27,7 +29,20 @@ typedef struct {
   PyObject* result;
   PyObject *exc_type, *exc_value, *exc_tb;
   int ran;
+  /* Set by the work function when it is done with the job (release): the
+   * completion callback may then use and free it. */
+  atomic_int finished;
 } pool_job;
+
+/* Blocks (GIL released) until none of the loop's jobs is queued or running:
+ * close() calls it before destroying the runtime. */
+void weft_py_pool_wait_idle(WeftPyLoop* loop) {
+  if (atomic_load(&loop->pool_in_flight) == 0) return;
+  Py_BEGIN_ALLOW_THREADS
+  struct timespec pause = {0, 500000};
+  while (atomic_load(&loop->pool_in_flight) > 0) nanosleep(&pause, NULL);
+  Py_END_ALLOW_THREADS
+}
 
 /* The exit gate, shared by every loop. */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,7 +81,11 @@ static void gate_leave(void) {
 static weft_status job_work(void* user, weft_value* result) {
   (void)result;
   pool_job* job = user;
-  if (!gate_enter()) return WEFT_ERR_CLOSED;
+  if (!gate_enter()) {
+    atomic_fetch_sub(&job->loop->pool_in_flight, 1);
+    atomic_store(&job->finished, 1);
+    return WEFT_ERR_CLOSED;
+  }
   PyGILState_STATE gil = PyGILState_Ensure();
   if (!worker_keeps_tstate) {
     /* Keep this worker's thread state between jobs (one per worker) instead
@@ -116,8 +135,9 @@ static weft_status job_work(void* user, weft_value* result) {
       Py_XDECREF(r);
     }
   }
-  PyGILState_Release(gil);
   atomic_fetch_sub(&job->loop->pool_in_flight, 1);
+  atomic_store(&job->finished, 1);
+  PyGILState_Release(gil);
   gate_leave();
   return WEFT_OK;
 }
@@ -148,9 +168,16 @@ static void job_done(void* user, weft_future_t* future, weft_status status,
     gil = PyGILState_Ensure();
     ensured = 1;
   }
-  if (!job->ran && status != WEFT_OK) {
-    /* Never started: the runtime or the gate closed first. */
-    atomic_fetch_sub(&job->loop->pool_in_flight, 1);
+  if (!atomic_load(&job->finished)) {
+    /* The runtime is being destroyed with the job queued or running (a
+     * host destroying its runtime under an open loop; close() waits for
+     * the jobs first): the work may still start or be running, so the job
+     * stays allocated and its references held. Its future is cancelled. */
+    PyObject* r = PyObject_CallMethod(job->target, "cancel", NULL);
+    if (r == NULL) PyErr_Clear();
+    Py_XDECREF(r);
+    if (ensured) PyGILState_Release(gil);
+    return;
   }
   if (job->is_asyncio) {
     if (job->result != NULL) {
