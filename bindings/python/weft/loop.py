@@ -1,16 +1,65 @@
 """weft.loop: weft.Loop, an asyncio event loop running on a weft runtime.
 
-The scheduling core (call_soon, call_later, call_at, call_soon_threadsafe,
-time, create_future, stop, handles and their dispatch) is C
-(weft._capi.LoopBase, native/loop*.c); this module adds the rest of
-asyncio.AbstractEventLoop's surface in Python: running, tasks, the
-exception handler, debug mode, async generators, executors, name
-resolution, signals and file-descriptor watching.
+Using it
+--------
+    import weft
+    weft.run(main())                      # asyncio.run on a weft loop
+    weft.install(); asyncio.run(main())   # asyncio's policy makes weft loops
+    asyncio.Runner(loop_factory=weft.new_event_loop)
 
-Threads: a Loop runs on the thread that calls run_forever (or, attached to
-a host's runtime, on the host's loop thread inside weft_loop_run_for);
-call_soon_threadsafe may be called from any thread, everything else from
-the loop's thread.
+weft.Loop is an asyncio.AbstractEventLoop with asyncio's scheduling surface:
+call_soon/call_later/call_at/call_soon_threadsafe, time, run_forever,
+run_until_complete, stop, close, create_future, create_task (name,
+context), the task factory, the exception handler, debug mode,
+shutdown_asyncgens, run_in_executor/set_default_executor/
+shutdown_default_executor, getaddrinfo/getnameinfo (on the default
+executor), add_reader/add_writer/remove_*, add_signal_handler/
+remove_signal_handler. Sockets, servers, TLS, pipes and subprocesses are
+not provided yet (NotImplementedError from AbstractEventLoop).
+
+The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
+queue drained by one weft callback per iteration, a timer heap behind one
+weft timer, a thread-safe inbox woken by one weft post per batch. Handles
+are weft.events.Handle / TimerHandle (asyncio.Handle's methods: cancel,
+cancelled, when, get_context) but not asyncio.Handle instances.
+
+The default executor (weft.executors.PoolExecutor) runs Python callables on
+the runtime's weft pool; any concurrent.futures.Executor may be passed.
+
+GIL and signals: the loop holds the GIL while callbacks run and releases it
+only while weft waits in the kernel (weft_loop_set_wait_hook). Running on
+the main thread, the loop owns signal.set_wakeup_fd (a watched socketpair),
+so Ctrl-C interrupts run_forever within a millisecond or so even while the
+loop sleeps.
+
+Host-driven stepping
+--------------------
+A C or C++ host that owns a weft runtime and steps it each frame can run
+Python coroutines inside its steps:
+
+    C host:   weft_runtime_create(&rt, NULL); weft_runtime_loop(&loop, rt);
+              /* hand rt to Python as an int: PyLong_FromVoidPtr(rt) */
+              each frame: weft_loop_run_for(&report, loop, WEFT_MS(2));
+              at the end: (Python: loop.close()) then weft_runtime_destroy(rt)
+    Python:   loop = weft.attach_loop(runtime)   # or weft.Loop.attach(runtime)
+              loop.create_task(game_logic())
+
+`runtime` is the weft_runtime_t* as an int, a PyCapsule holding it, or a
+weft.capi runtime object. Callbacks, timers and tasks of the attached loop
+run only inside the host's weft_loop_run_for (or weft_loop_run) calls, on
+the runtime's loop thread, with asyncio's running loop set to it for the
+duration of each batch (asyncio.get_running_loop(), asyncio.sleep,
+create_task work). The host may call weft_loop_run_for holding the GIL or
+not: the loop takes it (PyGILState_Ensure) only when the calling thread does
+not hold it. Call the loop's methods from the loop thread (the host's) or
+call_soon_threadsafe from any thread. An attached loop cannot run_forever;
+loop.close() leaves the runtime to the host, who destroys it after closing
+the loop. A KeyboardInterrupt or SystemExit raised by a callback goes to
+sys.unraisablehook (there is no run_forever to raise it from).
+
+Threads: a Loop runs on the thread that calls run_forever (or, attached, on
+the host's loop thread); call_soon_threadsafe may be called from any thread,
+everything else from the loop's thread.
 """
 import asyncio
 import concurrent.futures
