@@ -84,7 +84,11 @@ void weft_py_run_batch(WeftPyLoop* loop) {
   for (size_t i = 0; i < n && loop->ready_count > 0; i++) {
     WeftPyHandle* h = weft_py_ready_pop(loop);
     int rc = 0;
-    if (!h->cancelled) rc = weft_py_handle_run(h);
+    if (!h->cancelled) {
+      rc = weft_py_handle_run(h);
+      /* Run once: what it held goes now, breaking any cycle through it. */
+      if (!h->reusable) weft_py_handle_clear_refs(h);
+    }
     Py_DECREF(h);
     if (rc != 0) {
       loop->stopping = 1;

@@ -76,7 +76,7 @@ from . import events as _events
 from . import executors as _executors
 from . import signals as _signals
 
-_capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future,
+_capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
                       events._set_running_loop, events._get_running_loop)
 
 
@@ -95,7 +95,6 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
 
     def __init__(self, runtime=None):
         self._exception_handler = None
-        self._task_factory = None
         self._default_executor = None
         self._executor_shutdown_called = False
         self._asyncgens = weakref.WeakSet()
@@ -196,31 +195,25 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
 
     # -- tasks -------------------------------------------------------------
 
-    def create_task(self, coro, *, name=None, context=None):
-        self._check_closed()
-        if self._task_factory is None:
+    # create_task, set_task_factory and get_task_factory are C
+    # (LoopBase); with a task factory or in debug mode create_task comes here.
+    def _create_task_slow(self, coro, name, context):
+        factory = self.get_task_factory()
+        if factory is None:
             task = tasks.Task(coro, loop=self, name=name, context=context)
             if task._source_traceback:
-                del task._source_traceback[-1]
+                del task._source_traceback[-1]  # this frame
+            return task
+        if context is None:
+            task = factory(self, coro)
         else:
-            if context is None:
-                task = self._task_factory(self, coro)
-            else:
-                task = self._task_factory(self, coro, context=context)
-            if name is not None:
-                try:
-                    task.set_name(name)
-                except AttributeError:
-                    pass
+            task = factory(self, coro, context=context)
+        if name is not None:
+            try:
+                task.set_name(name)
+            except AttributeError:
+                pass
         return task
-
-    def set_task_factory(self, factory):
-        if factory is not None and not callable(factory):
-            raise TypeError("task factory must be a callable or None")
-        self._task_factory = factory
-
-    def get_task_factory(self):
-        return self._task_factory
 
     # -- errors and debug ----------------------------------------------------
 
