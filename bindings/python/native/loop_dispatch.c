@@ -86,8 +86,9 @@ void weft_py_run_batch(WeftPyLoop* loop) {
     int rc = 0;
     if (!h->cancelled) {
       rc = weft_py_handle_run(h);
-      /* Run once: what it held goes now, breaking any cycle through it. */
-      if (!h->reusable) weft_py_handle_clear_refs(h);
+      /* Run once: what it held goes now, breaking any cycle through it
+       * (debug mode keeps it for reprs, as asyncio does). */
+      if (!h->reusable && !loop->debug) weft_py_handle_clear_refs(h);
     }
     Py_DECREF(h);
     if (rc != 0) {
