@@ -179,6 +179,16 @@ static PyObject* loop_call_soon_threadsafe(WeftPyLoop* self, PyObject* const* ar
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (self->running && self->thread_id == PyThread_get_thread_ident()) {
+    /* On the running loop's own thread it is call_soon (asyncio's ready
+     * queue takes both): it runs in the next iteration. */
+    if (weft_py_ready_push(self, h) != 0) {
+      Py_DECREF(h);
+      return NULL;
+    }
+    weft_py_schedule_drain(self);
+    return (PyObject*)h;
+  }
   if (weft_py_post_inbox(self, h) != 0) {
     Py_DECREF(h);
     return NULL;

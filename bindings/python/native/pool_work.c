@@ -29,6 +29,7 @@ typedef struct {
   PyObject* result;
   PyObject *exc_type, *exc_value, *exc_tb;
   int ran;
+  int delivered; /* the outcome was posted to the loop's inbox */
   /* Set by the work function when it is done with the job (release): the
    * completion callback may then use and free it. */
   atomic_int finished;
@@ -52,7 +53,8 @@ static long gate_running = 0;
 
 static _Thread_local int worker_keeps_tstate = 0;
 
-static PyObject* cf_future_type = NULL; /* concurrent.futures.Future */
+static PyObject* cf_future_type = NULL;
+static PyObject* deliver = NULL; /* weft.executors._deliver(future, failed, value) */ /* concurrent.futures.Future */
 
 /* obj.name(arg), arg passed as is (PyObject_CallMethod's "O" would unpack
  * a tuple). */
@@ -115,6 +117,20 @@ static weft_status job_work(void* user, weft_value* result) {
         PyErr_Fetch(&job->exc_type, &job->exc_value, &job->exc_tb);
         PyErr_NormalizeException(&job->exc_type, &job->exc_value, &job->exc_tb);
         if (job->exc_tb != NULL) PyException_SetTraceback(job->exc_value, job->exc_tb);
+      }
+      /* The outcome goes through the loop's thread-safe inbox, behind what
+       * the work posted with call_soon_threadsafe before returning (as
+       * asyncio's executor futures do). */
+      if (deliver != NULL && !job->loop->closed) {
+        PyObject* outcome[3] = {job->target, job->result ? Py_False : Py_True,
+                                job->result ? job->result : job->exc_value};
+        WeftPyHandle* h =
+            weft_py_handle_new(&WeftPyHandle_Type, job->loop, deliver, outcome, 3, NULL);
+        if (h != NULL && weft_py_post_inbox(job->loop, h) == 0) {
+          job->delivered = 1;
+        } else {
+          PyErr_Clear();
+        }
       }
     } else {
       PyObject* r;
@@ -179,7 +195,9 @@ static void job_done(void* user, weft_future_t* future, weft_status status,
     if (ensured) PyGILState_Release(gil);
     return;
   }
-  if (job->is_asyncio) {
+  if (job->is_asyncio && job->delivered) {
+    /* Done through the inbox. */
+  } else if (job->is_asyncio) {
     if (job->result != NULL) {
       set_on_target(job->target, "set_result", job->result);
     } else if (job->exc_value != NULL) {
@@ -284,7 +302,15 @@ static PyObject* pool_at_exit(PyObject* module, PyObject* unused) {
   Py_RETURN_NONE;
 }
 
+static PyObject* pool_configure(PyObject* module, PyObject* function) {
+  (void)module;
+  Py_XSETREF(deliver, Py_NewRef(function));
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef pool_functions[] = {
+    {"_pool_configure", pool_configure, METH_O,
+     "_pool_configure(deliver): deliver(future, failed, value) sets a job's outcome."},
     {"_pool_submit", pool_submit, METH_VARARGS,
      "_pool_submit(loop, target_future, func, args): func(*args) on weft's pool"},
     {"_pool_in_flight", pool_in_flight, METH_O, "Jobs of the loop not finished yet."},
