@@ -292,6 +292,17 @@ static PyObject* handle_get_source_traceback(WeftPyHandle* h, void* u) {
   return get_or_none(h->source_traceback);
 }
 
+/* isinstance(handle, asyncio.Handle) (and asyncio.TimerHandle for timers)
+ * holds: isinstance falls back to __class__, which names asyncio's class.
+ * type(handle) stays the weft type; nothing on the hot paths reads this. */
+static PyObject* handle_get_class(WeftPyHandle* h, void* u) {
+  (void)u;
+  PyObject* cls = Py_TYPE(h) == &WeftPyTimerHandle_Type ? weft_py_asyncio_timer_handle
+                                                        : weft_py_asyncio_handle;
+  if (cls == NULL) cls = (PyObject*)Py_TYPE(h);
+  return Py_NewRef(cls);
+}
+
 static PyMethodDef handle_methods[] = {
     {"cancel", (PyCFunction)handle_cancel, METH_NOARGS, "Cancels the callback (idempotent)."},
     {"cancelled", (PyCFunction)handle_cancelled, METH_NOARGS, "True once cancelled."},
@@ -306,6 +317,7 @@ static PyGetSetDef handle_getset[] = {
     {"_context", (getter)handle_get_context_attr, NULL, NULL, NULL},
     {"_cancelled", (getter)handle_get_cancelled, NULL, NULL, NULL},
     {"_source_traceback", (getter)handle_get_source_traceback, NULL, NULL, NULL},
+    {"__class__", (getter)handle_get_class, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

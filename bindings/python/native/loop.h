@@ -98,6 +98,8 @@ extern PyObject* weft_py_handle_repr;     /* handle -> str */
 extern PyObject* weft_py_capture_stack;   /* () -> traceback list */
 extern PyObject* weft_py_future_type;     /* asyncio.Future */
 extern PyObject* weft_py_task_type;       /* asyncio.Task */
+extern PyObject* weft_py_asyncio_handle;  /* asyncio.Handle */
+extern PyObject* weft_py_asyncio_timer_handle; /* asyncio.TimerHandle */
 extern PyObject* weft_py_set_running_loop; /* asyncio.events._set_running_loop */
 extern PyObject* weft_py_get_running_loop; /* asyncio.events._get_running_loop */
 

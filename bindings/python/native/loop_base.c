@@ -15,6 +15,8 @@ PyObject* weft_py_handle_repr = NULL;
 PyObject* weft_py_capture_stack = NULL;
 PyObject* weft_py_future_type = NULL;
 PyObject* weft_py_task_type = NULL;
+PyObject* weft_py_asyncio_handle = NULL;
+PyObject* weft_py_asyncio_timer_handle = NULL;
 PyObject* weft_py_set_running_loop = NULL;
 PyObject* weft_py_get_running_loop = NULL;
 static PyObject* kwnames_loop = NULL; /* ("loop",) */
@@ -585,18 +587,20 @@ PyTypeObject WeftPyLoop_Type = {
 };
 
 /* _configure(handle_repr, capture_stack, future_type, task_type, set_running_loop,
- * get_running_loop): the Python pieces the C core calls. */
+ * get_running_loop, asyncio.Handle, asyncio.TimerHandle): the Python pieces the C core calls. */
 static PyObject* configure(PyObject* module, PyObject* args) {
   (void)module;
-  PyObject *repr, *stack, *future, *task, *set_running, *get_running;
-  if (!PyArg_ParseTuple(args, "OOOOOO:_configure", &repr, &stack, &future, &task, &set_running,
-                        &get_running)) {
+  PyObject *repr, *stack, *future, *task, *set_running, *get_running, *handle, *timer_handle;
+  if (!PyArg_ParseTuple(args, "OOOOOOOO:_configure", &repr, &stack, &future, &task,
+                        &set_running, &get_running, &handle, &timer_handle)) {
     return NULL;
   }
   Py_XSETREF(weft_py_handle_repr, Py_NewRef(repr));
   Py_XSETREF(weft_py_capture_stack, Py_NewRef(stack));
   Py_XSETREF(weft_py_future_type, Py_NewRef(future));
   Py_XSETREF(weft_py_task_type, Py_NewRef(task));
+  Py_XSETREF(weft_py_asyncio_handle, Py_NewRef(handle));
+  Py_XSETREF(weft_py_asyncio_timer_handle, Py_NewRef(timer_handle));
   Py_XSETREF(weft_py_set_running_loop, Py_NewRef(set_running));
   Py_XSETREF(weft_py_get_running_loop, Py_NewRef(get_running));
   Py_RETURN_NONE;

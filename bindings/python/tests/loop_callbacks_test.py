@@ -224,6 +224,16 @@ class CallbackCases(LoopCase):
         with pytest.raises(RuntimeError, match="stopped before Future completed"):
             self.loop.run_until_complete(fut)
 
+    def test_handles_are_asyncio_handles(self):
+        handle = self.loop.call_soon(print)
+        timer = self.loop.call_later(10, print)
+        assert isinstance(handle, asyncio.Handle)
+        assert not isinstance(handle, asyncio.TimerHandle)
+        assert isinstance(timer, asyncio.TimerHandle)
+        assert isinstance(timer, asyncio.Handle)
+        handle.cancel()
+        timer.cancel()
+
     def test_handle_repr(self):
         def named_callback():
             pass
