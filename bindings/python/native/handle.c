@@ -172,19 +172,30 @@ int weft_py_handle_run(WeftPyHandle* h) {
   PyObject* callback = h->callback;
   PyObject* context = h->context;
   if (callback == NULL) return 0;
-  /* Ours for the call: a callback may cancel its own handle. */
+  /* Ours for the call: a callback may cancel its own handle, which drops
+   * what the handle holds. */
   Py_INCREF(callback);
   Py_INCREF(context);
+  PyObject* args[WEFT_PY_INLINE_ARGS];
+  PyObject* args_tuple = h->args_tuple;
+  Py_XINCREF(args_tuple);
+  Py_ssize_t nargs = h->nargs;
+  if (args_tuple == NULL) {
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+      args[i] = h->args[i];
+      Py_INCREF(args[i]);
+    }
+  }
   double started = h->loop->debug ? monotonic_seconds() : 0.0;
   int rc = 0;
   if (PyContext_Enter(context) != 0) {
     rc = handle_report_error(h);
   } else {
     PyObject* result;
-    if (h->args_tuple != NULL) {
-      result = PyObject_Call(callback, h->args_tuple, NULL);
+    if (args_tuple != NULL) {
+      result = PyObject_Call(callback, args_tuple, NULL);
     } else {
-      result = PyObject_Vectorcall(callback, h->args, (size_t)h->nargs, NULL);
+      result = PyObject_Vectorcall(callback, args, (size_t)nargs, NULL);
     }
     if (PyContext_Exit(context) != 0) PyErr_WriteUnraisable(context);
     if (result == NULL) {
@@ -204,6 +215,11 @@ int weft_py_handle_run(WeftPyHandle* h) {
   }
   Py_DECREF(callback);
   Py_DECREF(context);
+  if (args_tuple != NULL) {
+    Py_DECREF(args_tuple);
+  } else {
+    for (Py_ssize_t i = 0; i < nargs; i++) Py_DECREF(args[i]);
+  }
   return rc;
 }
 

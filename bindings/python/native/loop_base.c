@@ -487,10 +487,13 @@ static PyObject* loop_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) 
 
 static int loop_traverse(WeftPyLoop* self, visitproc visit, void* arg) {
   /* Handles are not GC objects: the loop reports what its queued ones
-   * hold. */
+   * hold, each once. A reusable handle (reader, writer, signal) may be
+   * queued more than once and is reported by its owner (FdWatcher) or not
+   * at all (signal handlers: kept alive, never wrongly collected). */
   for (size_t i = 0; i < self->ready_count; i++) {
-    int r = weft_py_handle_traverse_contents(
-        self->ready[(self->ready_head + i) & (self->ready_cap - 1)], visit, arg);
+    WeftPyHandle* h = self->ready[(self->ready_head + i) & (self->ready_cap - 1)];
+    if (h->reusable) continue;
+    int r = weft_py_handle_traverse_contents(h, visit, arg);
     if (r != 0) return r;
   }
   for (size_t i = 0; i < self->heap_len; i++) {
