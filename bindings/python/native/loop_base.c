@@ -90,6 +90,7 @@ static PyObject* loop_call_soon(WeftPyLoop* self, PyObject* const* args, size_t 
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) weft_py_inbox_take(self);
   if (weft_py_ready_push(self, h) != 0) {
     Py_DECREF(h);
     return NULL;
@@ -184,6 +185,9 @@ static PyObject* loop_call_soon_threadsafe(WeftPyLoop* self, PyObject* const* ar
   if (self->running && self->thread_id == PyThread_get_thread_ident()) {
     /* On the running loop's own thread it is call_soon (asyncio's ready
      * queue takes both): it runs in the next iteration. */
+    if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) {
+      weft_py_inbox_take(self);
+    }
     if (weft_py_ready_push(self, h) != 0) {
       Py_DECREF(h);
       return NULL;
