@@ -29,8 +29,8 @@ The default executor (weft.executors.PoolExecutor) runs Python callables on
 the runtime's weft pool; any concurrent.futures.Executor may be passed.
 close() waits for Python work already queued on that pool (the pool drains
 before its runtime is destroyed); asyncio's close() does not wait for its
-executor's threads. At interpreter exit, work not yet started on a weft pool
-is not started (its futures are cancelled) and running work is waited for.
+executor's threads. At interpreter exit, Python work not yet started on a
+weft pool never starts, and running work is waited for.
 
 Differences from asyncio's loop that show: within one iteration, ready
 callbacks and due timers run before I/O readiness is polled (asyncio polls
