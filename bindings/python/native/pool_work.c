@@ -3,8 +3,11 @@
  *
  *   _pool_submit(loop, target, func, args): runs func(*args) on the loop's
  *   runtime pool (weft_executor_submit). `target` gets the outcome: an
- *   asyncio.Future of the loop (set on the loop thread, from the work's
- *   completion callback), or a concurrent.futures.Future (set on the worker).
+ *   asyncio.Future of the loop (set on the loop thread by a handle the
+ *   worker posts to the loop's thread-safe inbox, or by the completion
+ *   callback if that post failed), or a concurrent.futures.Future (set on
+ *   the worker).
+ *   _pool_configure(deliver): the Python function that handle calls.
  *   _pool_in_flight(loop): how many of the loop's jobs have not finished.
  *   _pool_at_exit(): refuses new Python work and waits for the running
  *   work, before the interpreter finalizes (registered with atexit): a
@@ -13,7 +16,9 @@
  * Threads: submit on the loop thread; the work function on a pool worker,
  * where it takes the GIL (PyGILState_Ensure) for the call only; the
  * completion callback on the loop thread. A job owns its references until
- * its completion callback, which weft calls exactly once.
+ * its completion callback, which weft calls exactly once; if the runtime is
+ * destroyed while the work may still run (a host destroying its runtime
+ * under an open loop), the job is left allocated rather than freed under it.
  */
 #include "native/loop.h"
 
@@ -53,8 +58,8 @@ static long gate_running = 0;
 
 static _Thread_local int worker_keeps_tstate = 0;
 
-static PyObject* cf_future_type = NULL;
-static PyObject* deliver = NULL; /* weft.executors._deliver(future, failed, value) */ /* concurrent.futures.Future */
+static PyObject* cf_future_type = NULL; /* concurrent.futures.Future */
+static PyObject* deliver = NULL; /* weft.executors._deliver(future, failed, value) */
 
 /* obj.name(arg), arg passed as is (PyObject_CallMethod's "O" would unpack
  * a tuple). */
