@@ -1,0 +1,274 @@
+/* swig/handlers.i: Python callables for weft's other function pointers —
+ * executor work, the error and misuse handlers, dump/list visitors — and C
+ * function pointers given by address.
+ *
+ * - weft_executor_submit(executor, loop, work, done, user=None):
+ *   `work` is a Python callable (run on a worker with the GIL taken; its
+ *   return value is the result, converted as weft.capi values are; a
+ *   weft.Error it raises rejects with its status, any other exception with
+ *   WEFT_ERR_EXCEPTION and "Type: text" as the message), or the address
+ *   (int) of a C weft_work_fn — e.g. from ctypes — run without the GIL with
+ *   `user` (an int address) as its argument. `done(status, value, message)`
+ *   (or None) runs on the loop thread.
+ * - weft_runtime_set_error_handler(runtime, handler): handler(event) with a
+ *   dict {kind, status, message, scope, duration_ns}, on the loop thread;
+ *   None restores weft's default. The binding keeps the callable until it is
+ *   replaced or the runtime is destroyed.
+ * - weft_set_misuse_handler(handler): handler(function, status, message),
+ *   on the thread that misused weft. The binding's own handler is always
+ *   installed underneath: it records the message for the exception the
+ *   call raises, then forwards to the Python handler if one is set. None
+ *   removes the Python handler (misuse then only shows in the exceptions).
+ * - weft_runtime_dump / weft_scope_list(…, visit): visit(info) with a dict
+ *   {kind, scope, name, state, count}, during the call only.
+ * - The allocator: weft_runtime_options.set_allocator(alloc, free, user)
+ *   takes the addresses of C functions (a Python allocator would have to
+ *   take the GIL inside every allocation of every weft thread).
+ */
+
+%{
+/* --- executor work --- */
+typedef struct weft_py_work {
+  PyObject* work;        /* a Python callable, or NULL for a C work function */
+  PyObject* done;        /* or NULL */
+  weft_work_fn c_work;
+  void* c_user;
+  PyObject* result;      /* work's return value: its bytes are copied after work returns */
+  PyObject* exception;   /* what work raised */
+} weft_py_work;
+
+static void weft_py_work_free(weft_py_work* w) {
+  Py_XDECREF(w->work);
+  Py_XDECREF(w->done);
+  Py_XDECREF(w->result);
+  Py_XDECREF(w->exception);
+  free(w);
+}
+
+static weft_status weft_py_work_run(void* user, weft_value* result) {
+  weft_py_work* w = (weft_py_work*)user;
+  if (w->c_work != NULL) return w->c_work(w->c_user, result);
+  if (weft_py_finalizing()) return WEFT_ERR_CANCELLED;
+  PyGILState_STATE gil = PyGILState_Ensure();
+  weft_status status = WEFT_OK;
+  PyObject* value = PyObject_CallNoArgs(w->work);
+  weft_py_value_in in;
+  if (value != NULL && weft_py_to_value(value, result, &in) == 0) {
+    /* Ownership of a POINTER passes to weft as work returns WEFT_OK; a
+     * buffer stays exported (and `value` alive) until done. */
+    if (in.has_view) PyBuffer_Release(&in.view); /* bytes objects keep their storage anyway */
+    w->result = value;
+    if (in.has_view && !PyBytes_Check(value)) {
+      /* Only immutable bytes outlive the release safely: copy others. */
+      PyObject* copy = PyBytes_FromStringAndSize((const char*)result->as.bytes.data,
+                                                 (Py_ssize_t)result->as.bytes.size);
+      if (copy == NULL) goto failed;
+      Py_SETREF(w->result, copy);
+      result->as.bytes.data = PyBytes_AS_STRING(copy);
+    }
+  } else {
+  failed:
+    Py_XDECREF(value);
+    *result = weft_value_none();
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyErr_NormalizeException(&type, &val, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    w->exception = val;
+    status = weft_py_status_of(val);
+  }
+  PyGILState_Release(gil);
+  return status;
+}
+
+static void weft_py_work_done(void* user, weft_future_t* future, weft_status status,
+                              const weft_value* value, const char* message) {
+  (void)future;
+  weft_py_work* w = (weft_py_work*)user;
+  if (weft_py_finalizing()) return;
+  PyGILState_STATE gil = PyGILState_Ensure();
+  if (w->done != NULL) {
+    PyObject* py_value = weft_py_from_value(value);
+    PyObject* py_message = w->exception != NULL && status != WEFT_OK && status != WEFT_ERR_CANCELLED
+                               ? weft_py_describe(w->exception)
+                               : (message != NULL ? PyUnicode_FromString(message) : (Py_INCREF(Py_None), Py_None));
+    PyObject* result = py_value == NULL || py_message == NULL
+                           ? NULL
+                           : PyObject_CallFunction(w->done, "iOO", (int)status, py_value, py_message);
+    if (result == NULL) PyErr_WriteUnraisable(w->done);
+    Py_XDECREF(result);
+    Py_XDECREF(py_value);
+    Py_XDECREF(py_message);
+  } else if (w->exception != NULL && status == WEFT_ERR_EXCEPTION) {
+    /* Nobody to tell: as an exception escaping a callback. */
+    PyErr_SetObject((PyObject*)Py_TYPE(w->exception), w->exception);
+    PyErr_WriteUnraisable(w->work);
+  }
+  weft_py_work_free(w);
+  PyGILState_Release(gil);
+}
+
+/* --- per-runtime handlers (the error handler), kept alive by the binding:
+ * {runtime address: callable}; dropped when the runtime is destroyed. --- */
+static PyObject* weft_py_error_handlers = NULL;
+
+static void weft_py_error_handler(void* user, const weft_event* event) {
+  WEFT_PY_ENTER(gil);
+  PyObject* info = Py_BuildValue("{s:i,s:i,s:s,s:z,s:K}", "kind", (int)event->kind, "status",
+                                 (int)event->status, "message", event->message, "scope", event->scope,
+                                 "duration_ns", (unsigned long long)event->duration_ns);
+  PyObject* result = info == NULL ? NULL : PyObject_CallOneArg((PyObject*)user, info);
+  if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
+  Py_XDECREF(result);
+  Py_XDECREF(info);
+  PyGILState_Release(gil);
+}
+
+/* --- the misuse handler: always the binding's; forwards to Python. --- */
+static PyObject* weft_py_misuse_callable = NULL; /* guarded by the GIL */
+
+static void weft_py_misuse_handler(void* user, const char* function, weft_status status,
+                                   const char* message) {
+  (void)user;
+  weft_py_misuse_record(status, function, message);
+  if (weft_py_misuse_callable == NULL || weft_py_finalizing()) return; /* racy read: a hint only */
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject* callable = weft_py_misuse_callable;
+  if (callable != NULL) {
+    Py_INCREF(callable);
+    PyObject* result = PyObject_CallFunction(callable, "siz", function, (int)status, message);
+    if (result == NULL) PyErr_WriteUnraisable(callable);
+    Py_XDECREF(result);
+    Py_DECREF(callable);
+  }
+  PyGILState_Release(gil);
+}
+
+/* --- visitors: borrowed for the call --- */
+static void weft_py_object_visitor(void* user, const weft_object_info* info) {
+  WEFT_PY_ENTER(gil);
+  PyObject* item = Py_BuildValue("{s:i,s:z,s:z,s:z,s:n}", "kind", (int)info->kind, "scope", info->scope,
+                                 "name", info->name, "state", info->state, "count", (Py_ssize_t)info->count);
+  PyObject* result = item == NULL ? NULL : PyObject_CallOneArg((PyObject*)user, item);
+  if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
+  Py_XDECREF(result);
+  Py_XDECREF(item);
+  PyGILState_Release(gil);
+}
+
+static PyObject* weft_py_runtime_key(weft_runtime_t* runtime) { return PyLong_FromVoidPtr(runtime); }
+%}
+
+%init %{
+  weft_py_error_handlers = PyDict_New();
+  if (weft_py_error_handlers == NULL) return NULL;
+  weft_set_misuse_handler(weft_py_misuse_handler, NULL);
+%}
+
+/* weft_executor_submit(executor, loop, work, done=None, user=None): a
+ * hand-written wrapper (its three C arguments come from three Python ones). */
+%ignore weft_executor_submit;
+%rename(weft_executor_submit) weft_py_executor_submit;
+%typemap(default) PyObject* done { $1 = Py_None; }
+%typemap(default) PyObject* user { $1 = Py_None; }
+%nothreadallow weft_py_executor_submit;
+%inline %{
+static weft_status weft_py_executor_submit(weft_future_t** out, weft_executor_t* executor,
+                                           weft_loop_t* loop, PyObject* work, PyObject* done,
+                                           PyObject* user) {
+  weft_py_work* w = (weft_py_work*)calloc(1, sizeof *w);
+  if (w == NULL) return WEFT_ERR_NO_MEMORY;
+  if (PyLong_Check(work)) {
+    w->c_work = (weft_work_fn)PyLong_AsVoidPtr(work);
+    if (user != Py_None) w->c_user = PyLong_AsVoidPtr(user);
+    if (PyErr_Occurred() || w->c_work == NULL) {
+      PyErr_Clear();
+      weft_py_work_free(w);
+      weft_py_misuse_record(WEFT_ERR_INVALID_ARGUMENT, "weft_executor_submit",
+                            "work: a C work function's address must be a non-zero int, user an int or None");
+      return WEFT_ERR_INVALID_ARGUMENT;
+    }
+  } else if (PyCallable_Check(work) && user == Py_None) {
+    Py_INCREF(work);
+    w->work = work;
+  } else {
+    weft_py_work_free(w);
+    weft_py_misuse_record(WEFT_ERR_INVALID_ARGUMENT, "weft_executor_submit",
+                          "work: expected a callable (user None) or a C work function's address (int)");
+    return WEFT_ERR_INVALID_ARGUMENT;
+  }
+  if (done != Py_None) {
+    if (!PyCallable_Check(done)) {
+      weft_py_work_free(w);
+      weft_py_misuse_record(WEFT_ERR_INVALID_ARGUMENT, "weft_executor_submit",
+                            "done: expected a callable or None");
+      return WEFT_ERR_INVALID_ARGUMENT;
+    }
+    Py_INCREF(done);
+    w->done = done;
+  }
+  weft_status status;
+  Py_BEGIN_ALLOW_THREADS
+  status = weft_executor_submit(out, executor, loop, weft_py_work_run, weft_py_work_done, w);
+  Py_END_ALLOW_THREADS
+  if (status != WEFT_OK) weft_py_work_free(w); /* nothing was called */
+  return status;
+}
+%}
+
+/* weft_runtime_set_error_handler(runtime, handler) */
+%typemap(in) (weft_error_handler handler, void* user) {
+  if ($input == Py_None) {
+    $1 = NULL;
+    $2 = NULL;
+  } else {
+    if (!PyCallable_Check($input)) SWIG_exception_fail(SWIG_TypeError, "expected a callable or None");
+    $1 = weft_py_error_handler;
+    $2 = $input;
+  }
+}
+%typemap(argout) (weft_error_handler handler, void* user) {
+  /* Installed: keep the new handler alive (replacing the old) for the runtime. */
+  PyObject* key = weft_py_runtime_key(arg1);
+  if (key == NULL) SWIG_fail;
+  int rc = $input == Py_None ? (PyDict_Contains(weft_py_error_handlers, key) == 1
+                                    ? PyDict_DelItem(weft_py_error_handlers, key) : 0)
+                             : PyDict_SetItem(weft_py_error_handlers, key, $input);
+  Py_DECREF(key);
+  if (rc != 0) SWIG_fail;
+}
+
+/* weft_runtime_destroy drops the runtime's handlers once it succeeded. */
+%exception weft_runtime_destroy {
+  weft_py_misuse_clear();
+  $action
+  if (result == WEFT_OK && arg1 != NULL) {
+    SWIG_PYTHON_THREAD_BEGIN_BLOCK;
+    PyObject* key = weft_py_runtime_key(arg1);
+    if (key != NULL && PyDict_Contains(weft_py_error_handlers, key) == 1) PyDict_DelItem(weft_py_error_handlers, key);
+    Py_XDECREF(key);
+    PyErr_Clear();
+    SWIG_PYTHON_THREAD_END_BLOCK;
+  }
+}
+
+/* weft_set_misuse_handler(handler) */
+%typemap(in) (weft_misuse_handler handler, void* user) {
+  if ($input != Py_None && !PyCallable_Check($input)) SWIG_exception_fail(SWIG_TypeError, "expected a callable or None");
+  $1 = weft_py_misuse_handler;
+  $2 = NULL;
+}
+%typemap(argout) (weft_misuse_handler handler, void* user) {
+  PyObject* old = weft_py_misuse_callable;
+  weft_py_misuse_callable = $input == Py_None ? NULL : $input;
+  Py_XINCREF(weft_py_misuse_callable);
+  Py_XDECREF(old);
+}
+
+/* weft_runtime_dump / weft_scope_list (…, visit) */
+%typemap(in) (weft_object_visitor visit, void* user) {
+  if (!PyCallable_Check($input)) SWIG_exception_fail(SWIG_TypeError, "expected a callable");
+  $1 = weft_py_object_visitor;
+  $2 = $input;
+}
