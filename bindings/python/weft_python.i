@@ -5,8 +5,8 @@
  *   swig/errors.i     statuses -> weft.errors exceptions, with the C call's message
  *   swig/values.i     weft_value <-> Python values
  *   swig/callbacks.i  Python callables as the operations' callbacks
- *   swig/handlers.i   work functions, error/misuse handlers, visitors
  *   swig/outputs.i    out parameters as results, buffers, arrays, addresses
+ *   swig/handlers.i   work functions, error/misuse handlers, visitors
  *   swig/options.i    option structs with their defaults
  * See docs/python-capi.md. */
 
@@ -17,8 +17,8 @@
 %include "python/swig/errors.i"
 %include "python/swig/values.i"
 %include "python/swig/callbacks.i"
-%include "python/swig/handlers.i"
 %include "python/swig/outputs.i"
+%include "python/swig/handlers.i"
 %include "python/swig/options.i"
 
 %init %{

@@ -146,7 +146,7 @@ static PyObject* weft_py_built_value(weft_value v) {
 %typemap(freearg) (const void* data, size_t size) { if (has_view$argnum) PyBuffer_Release(&view$argnum); }
 
 /* weft_value_pointer(address, destroy_address): C pointers as ints. */
-%typemap(in) (void* pointer, weft_destroy_fn destroy) {
+%typemap(in) void* pointer {
   $1 = PyLong_AsVoidPtr($input);
   if ($1 == NULL && PyErr_Occurred()) SWIG_fail;
 }
@@ -165,6 +165,7 @@ static PyObject* weft_py_built_value(weft_value v) {
 }
 %typemap(in, numinputs=0) void** out (void* tmp = NULL) { $1 = &tmp; }
 %typemap(argout) void** out { $result = SWIG_Python_AppendOutput($result, PyLong_FromVoidPtr(*$1)); }
+%apply double* OUTPUT { double* out };
 %typemap(in, numinputs=0) int* out (int tmp = 0) { $1 = &tmp; }
 %typemap(argout) int* out {
   $result = SWIG_Python_AppendOutput($result, strcmp("$symname", "weft_value_get_bool") == 0
