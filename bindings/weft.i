@@ -75,3 +75,4 @@
 %include "weft/signal.h"
 %include "weft/udp.h"
 %include "weft/dns.h"
+%include "weft/fd.h"

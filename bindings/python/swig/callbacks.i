@@ -12,6 +12,7 @@
  *   weft_udp_recv_callback      (status, message, data, (host, port) | None, truncated)
  *   weft_process_wait_callback  (status, message, exit_code, term_signal)
  *   weft_signal_callback        (status, message, signum)
+ *   weft_fd_callback            (status, message, events)
  *   weft_future_callback        (status, value, message)  (no future argument)
  * None passes a NULL callback (the operation then only completes its
  * future). weft calls each exactly once, on the loop thread, which is when
@@ -129,6 +130,12 @@ static void weft_py_signal_callback(void* user, weft_status status, const char* 
                      PyObject_CallFunction((PyObject*)user, "izi", (int)status, message, signum), gil);
 }
 
+static void weft_py_fd_callback(void* user, weft_status status, const char* message, int events) {
+  WEFT_PY_ENTER(gil);
+  weft_py_leave_once((PyObject*)user,
+                     PyObject_CallFunction((PyObject*)user, "izi", (int)status, message, events), gil);
+}
+
 static void weft_py_future_callback(void* user, weft_future_t* future, weft_status status,
                                     const weft_value* value, const char* message) {
   (void)future;
@@ -168,3 +175,4 @@ WEFT_PY_ONCE_CALLBACK(weft_udp_recv_callback, weft_py_udp_recv_callback)
 WEFT_PY_ONCE_CALLBACK(weft_process_wait_callback, weft_py_process_wait_callback)
 WEFT_PY_ONCE_CALLBACK(weft_signal_callback, weft_py_signal_callback)
 WEFT_PY_ONCE_CALLBACK(weft_future_callback, weft_py_future_callback)
+WEFT_PY_ONCE_CALLBACK(weft_fd_callback, weft_py_fd_callback)

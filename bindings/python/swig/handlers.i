@@ -19,6 +19,10 @@
  *   installed underneath: it records the message for the exception the
  *   call raises, then forwards to the Python handler if one is set. None
  *   removes the Python handler (misuse then only shows in the exceptions).
+ * - weft_loop_set_wait_hook(loop, hook, user=None): hook(entering) — a
+ *   Python callable, called with the GIL taken on the loop thread around
+ *   each wait (it must not call weft) — or a C weft_wait_hook's address
+ *   (int) with `user` (int); None removes it. Kept like the error handler.
  * - weft_runtime_dump / weft_scope_list(…, visit): visit(info) with a dict
  *   {kind, scope, name, state, count}, during the call only.
  * - The allocator: weft_runtime_options.set_allocator(alloc, free, user)
@@ -109,9 +113,29 @@ static void weft_py_work_done(void* user, weft_future_t* future, weft_status sta
   PyGILState_Release(gil);
 }
 
-/* --- per-runtime handlers (the error handler), kept alive by the binding:
- * {runtime address: callable}; dropped when the runtime is destroyed. --- */
-static PyObject* weft_py_error_handlers = NULL;
+/* --- per-runtime handlers (the error handler, the wait hook), kept alive
+ * by the binding: {(runtime address, kind): callable}; dropped when the
+ * runtime is destroyed. --- */
+static PyObject* weft_py_runtime_handlers = NULL;
+
+/* Keeps `callable` (NULL: drops it) as the runtime's handler of `kind`. */
+static int weft_py_keep_handler(weft_runtime_t* runtime, const char* kind, PyObject* callable) {
+  PyObject* key = Py_BuildValue("(Ns)", PyLong_FromVoidPtr(runtime), kind);
+  if (key == NULL) return -1;
+  int rc = 0;
+  if (callable != NULL) rc = PyDict_SetItem(weft_py_runtime_handlers, key, callable);
+  else if (PyDict_Contains(weft_py_runtime_handlers, key) == 1) rc = PyDict_DelItem(weft_py_runtime_handlers, key);
+  Py_DECREF(key);
+  return rc;
+}
+
+static void weft_py_wait_hook(void* user, int entering) {
+  WEFT_PY_ENTER(gil);
+  PyObject* result = PyObject_CallFunction((PyObject*)user, "i", entering);
+  if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
+  Py_XDECREF(result);
+  PyGILState_Release(gil);
+}
 
 static void weft_py_error_handler(void* user, const weft_event* event) {
   WEFT_PY_ENTER(gil);
@@ -157,12 +181,11 @@ static void weft_py_object_visitor(void* user, const weft_object_info* info) {
   PyGILState_Release(gil);
 }
 
-static PyObject* weft_py_runtime_key(weft_runtime_t* runtime) { return PyLong_FromVoidPtr(runtime); }
 %}
 
 %init %{
-  weft_py_error_handlers = PyDict_New();
-  if (weft_py_error_handlers == NULL) return NULL;
+  weft_py_runtime_handlers = PyDict_New();
+  if (weft_py_runtime_handlers == NULL) return NULL;
   weft_set_misuse_handler(weft_py_misuse_handler, NULL);
 %}
 
@@ -230,13 +253,7 @@ static weft_status weft_py_executor_submit(weft_future_t** out, weft_executor_t*
 }
 %typemap(argout) (weft_error_handler handler, void* user) {
   /* Installed: keep the new handler alive (replacing the old) for the runtime. */
-  PyObject* key = weft_py_runtime_key(arg1);
-  if (key == NULL) SWIG_fail;
-  int rc = $input == Py_None ? (PyDict_Contains(weft_py_error_handlers, key) == 1
-                                    ? PyDict_DelItem(weft_py_error_handlers, key) : 0)
-                             : PyDict_SetItem(weft_py_error_handlers, key, $input);
-  Py_DECREF(key);
-  if (rc != 0) SWIG_fail;
+  if (weft_py_keep_handler(arg1, "error", $input == Py_None ? NULL : $input) != 0) SWIG_fail;
 }
 
 /* weft_runtime_destroy drops the runtime's handlers once it succeeded. */
@@ -245,10 +262,8 @@ static weft_status weft_py_executor_submit(weft_future_t** out, weft_executor_t*
   $action
   if (result == WEFT_OK && arg1 != NULL) {
     SWIG_PYTHON_THREAD_BEGIN_BLOCK;
-    PyObject* key = weft_py_runtime_key(arg1);
-    if (key != NULL && PyDict_Contains(weft_py_error_handlers, key) == 1) PyDict_DelItem(weft_py_error_handlers, key);
-    Py_XDECREF(key);
-    PyErr_Clear();
+    if (weft_py_keep_handler(arg1, "error", NULL) != 0 || weft_py_keep_handler(arg1, "wait_hook", NULL) != 0)
+      PyErr_Clear();
     SWIG_PYTHON_THREAD_END_BLOCK;
   }
 }
@@ -272,3 +287,43 @@ static weft_status weft_py_executor_submit(weft_future_t** out, weft_executor_t*
   $1 = weft_py_object_visitor;
   $2 = $input;
 }
+
+/* weft_loop_set_wait_hook(loop, hook, user=None) */
+%ignore weft_loop_set_wait_hook;
+%rename(weft_loop_set_wait_hook) weft_py_loop_set_wait_hook;
+%nothreadallow weft_py_loop_set_wait_hook;
+%inline %{
+static weft_status weft_py_loop_set_wait_hook(weft_loop_t* loop, PyObject* hook, PyObject* user) {
+  weft_runtime_t* runtime = NULL;
+  weft_status status = weft_loop_runtime(&runtime, loop);
+  if (status != WEFT_OK) return status;
+  weft_wait_hook c_hook = NULL;
+  void* c_user = NULL;
+  if (PyLong_Check(hook)) {
+    c_hook = (weft_wait_hook)PyLong_AsVoidPtr(hook);
+    if (user != Py_None) c_user = PyLong_AsVoidPtr(user);
+    if (PyErr_Occurred() || c_hook == NULL) {
+      PyErr_Clear();
+      weft_py_misuse_record(WEFT_ERR_INVALID_ARGUMENT, "weft_loop_set_wait_hook",
+                            "hook: a C hook's address must be a non-zero int, user an int or None");
+      return WEFT_ERR_INVALID_ARGUMENT;
+    }
+  } else if (hook != Py_None) {
+    if (!PyCallable_Check(hook) || user != Py_None) {
+      weft_py_misuse_record(WEFT_ERR_INVALID_ARGUMENT, "weft_loop_set_wait_hook",
+                            "hook: expected a callable (user None), a C hook's address (int) or None");
+      return WEFT_ERR_INVALID_ARGUMENT;
+    }
+    c_hook = weft_py_wait_hook;
+    c_user = hook;
+  }
+  status = weft_loop_set_wait_hook(loop, c_hook, c_user);
+  if (status == WEFT_OK &&
+      weft_py_keep_handler(runtime, "wait_hook", c_hook == weft_py_wait_hook ? hook : NULL) != 0) {
+    PyErr_Clear();
+    weft_loop_set_wait_hook(loop, NULL, NULL); /* cannot keep the callable alive: do not leave it installed */
+    return WEFT_ERR_NO_MEMORY;
+  }
+  return status;
+}
+%}

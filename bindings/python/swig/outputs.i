@@ -36,6 +36,7 @@ WEFT_OUT_HANDLE(weft_udp_socket_t, out)
 WEFT_OUT_HANDLE(weft_file_t, out)
 WEFT_OUT_HANDLE(weft_process_t, out)
 WEFT_OUT_HANDLE(weft_signal_t, out)
+WEFT_OUT_HANDLE(weft_fd_watch_t, out)
 
 /* Scalar outs. */
 %apply uint64_t* OUTPUT { uint64_t* out };
@@ -167,7 +168,7 @@ static PyObject* handle_from_address(PyObject* address, const char* type_name) {
   static const char* const known[] = {"weft_runtime_t", "weft_loop_t", "weft_scope_t", "weft_future_t",
                                       "weft_executor_t", "weft_stream_t", "weft_tcp_listener_t",
                                       "weft_pipe_listener_t", "weft_udp_socket_t", "weft_file_t",
-                                      "weft_process_t", "weft_signal_t", NULL};
+                                      "weft_process_t", "weft_signal_t", "weft_fd_watch_t", NULL};
   int ok = 0;
   for (int i = 0; type_name != NULL && known[i] != NULL; ++i) ok |= strcmp(known[i], type_name) == 0;
   char query[64];

@@ -260,3 +260,43 @@ def test_signals(rt):
     assert got[2][0] == capi.WEFT_ERR_CANCELLED
     with pytest.raises(errors.InvalidArgumentError):
         capi.weft_signal_watch(rt.loop, 0)
+
+
+def test_fd_watch_readiness_and_close(rt):
+    read_end, write_end = os.pipe()
+    try:
+        watch = capi.weft_fd_watch(rt.loop, read_end)  # the fd stays ours
+        got = []
+        readable = capi.weft_fd_wait(watch, capi.WEFT_FD_READABLE, lambda *o: got.append(o))
+        with pytest.raises(errors.Error):  # one pending wait per direction
+            capi.weft_fd_wait(watch, capi.WEFT_FD_READABLE, None)
+        os.write(write_end, b"x")
+        rt.run_until(lambda: got)
+        assert got == [(capi.WEFT_OK, None, capi.WEFT_FD_READABLE)]
+        again = capi.weft_fd_wait(watch, capi.WEFT_FD_READABLE, lambda *o: got.append(o))
+        os.read(read_end, 1)
+        capi.weft_fd_watch_close(watch)  # the pending wait is cancelled
+        assert wait_outcome(rt, again)[0] == capi.WEFT_ERR_CANCELLED
+        rt.run_until(lambda: len(got) == 2)
+        assert got[1][0] == capi.WEFT_ERR_CANCELLED
+        release(readable, again)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_wait_hook_brackets_the_loop_waits(rt):
+    calls = []
+    capi.weft_loop_set_wait_hook(rt.loop, calls.append)
+    timer = capi.weft_loop_call_later(rt.loop, 5 * MS, None)
+    capi.weft_loop_run(rt.loop, capi.WEFT_RUN_DEFAULT)
+    assert calls and calls[0] == 1 and calls == [1, 0] * (len(calls) // 2)
+    capi.weft_loop_set_wait_hook(rt.loop, None)
+    calls.clear()
+    release(timer)
+    timer = capi.weft_loop_call_later(rt.loop, 2 * MS, None)
+    capi.weft_loop_run(rt.loop, capi.WEFT_RUN_DEFAULT)
+    assert calls == []
+    release(timer)
+    with pytest.raises(errors.InvalidArgumentError):
+        capi.weft_loop_set_wait_hook(rt.loop, "not a hook")
