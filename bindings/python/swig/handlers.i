@@ -156,8 +156,8 @@ static void weft_py_misuse_handler(void* user, const char* function, weft_status
                                    const char* message) {
   (void)user;
   weft_py_misuse_record(status, function, message);
-  if (weft_py_misuse_callable == NULL || weft_py_finalizing()) return; /* racy read: a hint only */
-  PyGILState_STATE gil = PyGILState_Ensure();
+  if (weft_py_finalizing()) return;
+  PyGILState_STATE gil = PyGILState_Ensure(); /* misuse is rare: the GIL guards the callable */
   PyObject* callable = weft_py_misuse_callable;
   if (callable != NULL) {
     Py_INCREF(callable);
