@@ -54,33 +54,30 @@ static weft_status weft_py_work_run(void* user, weft_value* result) {
   if (w->c_work != NULL) return w->c_work(w->c_user, result);
   if (weft_py_finalizing()) return WEFT_ERR_CANCELLED;
   PyGILState_STATE gil = PyGILState_Ensure();
-  weft_status status = WEFT_OK;
   PyObject* value = PyObject_CallNoArgs(w->work);
+  /* Only immutable bytes (and str's UTF-8) stay put until weft copies
+   * them after this returns: other buffers are copied into bytes first. */
+  if (value != NULL && !PyBytes_Check(value) && !PyUnicode_Check(value) && PyObject_CheckBuffer(value)) {
+    PyObject* copy = PyBytes_FromObject(value);
+    Py_SETREF(value, copy);
+  }
   weft_py_value_in in;
+  weft_status status = WEFT_OK;
   if (value != NULL && weft_py_to_value(value, result, &in) == 0) {
-    /* Ownership of a POINTER passes to weft as work returns WEFT_OK; a
-     * buffer stays exported (and `value` alive) until done. */
-    if (in.has_view) PyBuffer_Release(&in.view); /* bytes objects keep their storage anyway */
+    /* A POINTER's reference passes to weft as work returns WEFT_OK; the
+     * view can go: w->result keeps the bytes' storage alive until done. */
+    if (in.has_view) PyBuffer_Release(&in.view);
     w->result = value;
-    if (in.has_view && !PyBytes_Check(value)) {
-      /* Only immutable bytes outlive the release safely: copy others. */
-      PyObject* copy = PyBytes_FromStringAndSize((const char*)result->as.bytes.data,
-                                                 (Py_ssize_t)result->as.bytes.size);
-      if (copy == NULL) goto failed;
-      Py_SETREF(w->result, copy);
-      result->as.bytes.data = PyBytes_AS_STRING(copy);
-    }
   } else {
-  failed:
     Py_XDECREF(value);
     *result = weft_value_none();
-    PyObject *type, *val, *tb;
-    PyErr_Fetch(&type, &val, &tb);
-    PyErr_NormalizeException(&type, &val, &tb);
+    PyObject *type, *exception, *traceback;
+    PyErr_Fetch(&type, &exception, &traceback);
+    PyErr_NormalizeException(&type, &exception, &traceback);
     Py_XDECREF(type);
-    Py_XDECREF(tb);
-    w->exception = val;
-    status = weft_py_status_of(val);
+    Py_XDECREF(traceback);
+    w->exception = exception;
+    status = weft_py_status_of(exception);
   }
   PyGILState_Release(gil);
   return status;

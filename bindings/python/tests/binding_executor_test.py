@@ -173,3 +173,14 @@ def test_work_cancelled_before_it_starts_never_runs(rt):
     assert ran == []
     capi.weft_future_release(first)
     capi.weft_future_release(second)
+
+
+def test_work_results_are_not_leaked(rt):
+    payload = b"y" * 1000
+    before = sys.getrefcount(payload)
+    futures = [capi.weft_executor_submit(rt.pool, rt.loop, lambda: payload) for _ in range(10)]
+    for f in futures:
+        assert wait_outcome(rt, f)[1] == payload
+        capi.weft_future_release(f)
+    capi.weft_loop_run(rt.loop, capi.WEFT_RUN_NOWAIT)
+    assert sys.getrefcount(payload) == before
