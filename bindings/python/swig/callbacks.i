@@ -22,18 +22,18 @@
  * callback raises goes to sys.unraisablehook and the loop goes on. */
 
 %{
-/* Takes the GIL for a trampoline, or returns 0 when the interpreter is
- * finalizing (nothing may run Python then; the reference is left). */
+/* Takes the GIL for a trampoline (weft_py_enter), or returns from it when
+ * the interpreter is exiting (the reference is left). */
 #define WEFT_PY_ENTER(gil) \
-  if (weft_py_finalizing()) return; \
-  PyGILState_STATE gil = PyGILState_Ensure()
+  PyGILState_STATE gil; \
+  if (!weft_py_enter(&gil)) return
 
 /* Ends a once-only trampoline: reports a failed call, drops the callable. */
 static void weft_py_leave_once(PyObject* callable, PyObject* result, PyGILState_STATE gil) {
   if (result == NULL) PyErr_WriteUnraisable(callable);
   Py_XDECREF(result);
   Py_DECREF(callable);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 static PyObject* weft_py_address(const weft_address* address) {

@@ -52,8 +52,8 @@ static void weft_py_work_free(weft_py_work* w) {
 static weft_status weft_py_work_run(void* user, weft_value* result) {
   weft_py_work* w = (weft_py_work*)user;
   if (w->c_work != NULL) return w->c_work(w->c_user, result);
-  if (weft_py_finalizing()) return WEFT_ERR_CANCELLED;
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil;
+  if (!weft_py_enter(&gil)) return WEFT_ERR_CANCELLED;
   PyObject* value = PyObject_CallNoArgs(w->work);
   /* Only immutable bytes (and str's UTF-8) stay put until weft copies
    * them after this returns: other buffers are copied into bytes first. */
@@ -79,7 +79,7 @@ static weft_status weft_py_work_run(void* user, weft_value* result) {
     w->exception = exception;
     status = weft_py_status_of(exception);
   }
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
   return status;
 }
 
@@ -87,8 +87,8 @@ static void weft_py_work_done(void* user, weft_future_t* future, weft_status sta
                               const weft_value* value, const char* message) {
   (void)future;
   weft_py_work* w = (weft_py_work*)user;
-  if (weft_py_finalizing()) return;
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil;
+  if (!weft_py_enter(&gil)) return;
   if (w->done != NULL) {
     PyObject* py_value = weft_py_from_value(value);
     PyObject* py_message = w->exception != NULL && status != WEFT_OK && status != WEFT_ERR_CANCELLED
@@ -107,7 +107,7 @@ static void weft_py_work_done(void* user, weft_future_t* future, weft_status sta
     PyErr_WriteUnraisable(w->work);
   }
   weft_py_work_free(w);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 /* --- per-runtime handlers (the error handler, the wait hook), kept alive
@@ -131,7 +131,7 @@ static void weft_py_wait_hook(void* user, int entering) {
   PyObject* result = PyObject_CallFunction((PyObject*)user, "i", entering);
   if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
   Py_XDECREF(result);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 static void weft_py_error_handler(void* user, const weft_event* event) {
@@ -143,7 +143,7 @@ static void weft_py_error_handler(void* user, const weft_event* event) {
   if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
   Py_XDECREF(result);
   Py_XDECREF(info);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 /* --- the misuse handler: always the binding's; forwards to Python. --- */
@@ -153,8 +153,8 @@ static void weft_py_misuse_handler(void* user, const char* function, weft_status
                                    const char* message) {
   (void)user;
   weft_py_misuse_record(status, function, message);
-  if (weft_py_finalizing()) return;
-  PyGILState_STATE gil = PyGILState_Ensure(); /* misuse is rare: the GIL guards the callable */
+  PyGILState_STATE gil;
+  if (!weft_py_enter(&gil)) return;
   PyObject* callable = weft_py_misuse_callable;
   if (callable != NULL) {
     Py_INCREF(callable);
@@ -163,7 +163,7 @@ static void weft_py_misuse_handler(void* user, const char* function, weft_status
     Py_XDECREF(result);
     Py_DECREF(callable);
   }
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 /* --- visitors: borrowed for the call --- */
@@ -175,7 +175,7 @@ static void weft_py_object_visitor(void* user, const weft_object_info* info) {
   if (result == NULL) PyErr_WriteUnraisable((PyObject*)user);
   Py_XDECREF(result);
   Py_XDECREF(item);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 %}

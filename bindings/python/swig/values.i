@@ -16,14 +16,63 @@
  * GIL: held in every function here. */
 
 %{
-static int weft_py_finalizing(void) { return _Py_IsFinalizing(); }
+/* Entering Python from weft's threads, and interpreter exit.
+ *
+ * Once the interpreter finalizes, a thread that waits for the GIL is ended
+ * with pthread_exit, which would unwind through weft's C++ frames (and abort
+ * there). So at exit (an atexit handler, before finalization) the binding
+ * closes the door: no trampoline enters Python any more (callbacks are
+ * dropped, Python work reports WEFT_ERR_CANCELLED, references are left), and
+ * the handler waits, with the GIL released, for the trampolines already
+ * inside to leave (at most 10 s). */
+#include <stdatomic.h>
+#include <time.h>
+
+static atomic_int weft_py_closing;
+static atomic_long weft_py_inside;
+
+static int weft_py_finalizing(void) { return atomic_load(&weft_py_closing) || _Py_IsFinalizing(); }
+
+/* Takes the GIL for a call into Python from any thread; 0 (nothing taken)
+ * once the interpreter is exiting. */
+static int weft_py_enter(PyGILState_STATE* gil) {
+  atomic_fetch_add(&weft_py_inside, 1);
+  if (weft_py_finalizing()) {
+    atomic_fetch_sub(&weft_py_inside, 1);
+    return 0;
+  }
+  *gil = PyGILState_Ensure();
+  return 1;
+}
+
+static void weft_py_leave(PyGILState_STATE gil) {
+  PyGILState_Release(gil);
+  atomic_fetch_sub(&weft_py_inside, 1);
+}
+
+/* The atexit handler (GIL held). */
+static PyObject* weft_py_before_exit(PyObject* self, PyObject* unused) {
+  (void)self;
+  (void)unused;
+  atomic_store(&weft_py_closing, 1);
+  Py_BEGIN_ALLOW_THREADS
+  for (int waited_ms = 0; atomic_load(&weft_py_inside) > 0 && waited_ms < 10000; ++waited_ms) {
+    struct timespec one_ms = {0, 1000000};
+    nanosleep(&one_ms, NULL);
+  }
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef weft_py_before_exit_def = {"_before_exit", weft_py_before_exit, METH_NOARGS,
+                                              "Stops weft's threads entering Python (atexit)."};
 
 /* A Python object travelling as a POINTER value. */
 static void weft_py_decref(void* object) {
-  if (weft_py_finalizing()) return; /* the interpreter is gone: nothing to drop */
-  PyGILState_STATE gil = PyGILState_Ensure();
+  PyGILState_STATE gil;
+  if (!weft_py_enter(&gil)) return;
   Py_DECREF((PyObject*)object);
-  PyGILState_Release(gil);
+  weft_py_leave(gil);
 }
 
 /* weft_value -> a new Python reference. */
@@ -189,3 +238,23 @@ static PyObject* weft_py_built_value(weft_value v) {
 %immutable weft_value::kind;
 %immutable weft_value::as;
 %nodefaultctor weft_value;
+
+%init %{
+  {
+    PyObject* before_exit = PyCFunction_New(&weft_py_before_exit_def, NULL);
+    PyObject* atexit_module = PyImport_ImportModule("atexit");
+    PyObject* registered = before_exit != NULL && atexit_module != NULL
+                               ? PyObject_CallMethod(atexit_module, "register", "O", before_exit)
+                               : NULL;
+    Py_XDECREF(atexit_module);
+    Py_XDECREF(registered);
+    if (registered == NULL) {
+      Py_XDECREF(before_exit);
+      return NULL;
+    }
+    if (PyModule_AddObject(m, "_before_exit", before_exit) != 0) {
+      Py_DECREF(before_exit);
+      return NULL;
+    }
+  }
+%}
