@@ -6,11 +6,17 @@
 - ``weft.Future``: a C ``weft_future_t`` awaitable from asyncio, and
   coroutines handed to C as weft futures (``weft.futures``).
 - The Pythonic layer is built on it in this package's modules.
+- ``weft.Loop``: an asyncio event loop on a weft runtime (``weft.run``,
+  ``weft.install``, ``weft.new_event_loop``, ``weft.EventLoopPolicy``), and
+  ``weft.attach_loop`` for a loop a C/C++ host steps; see ``weft.loop``.
 """
 from . import capi
 from .capi import Error
 from . import errors
 from .errors import *  # noqa: F401,F403  weft.Error and a subclass per status
 from .futures import Future, wrap_future
+from .loop import Loop
+from .policy import EventLoopPolicy, attach_loop, install, new_event_loop, run
 
-__all__ = ["capi", "Error", "Future", "wrap_future"] + [n for n in errors.__all__ if n != "Error"]
+__all__ = ["capi", "Error", "Future", "wrap_future", "Loop", "EventLoopPolicy", "attach_loop",
+           "install", "new_event_loop", "run"] + [n for n in errors.__all__ if n != "Error"]
