@@ -250,3 +250,50 @@ def test_a_closed_future_and_bad_construction(rt):
     again.set_result(3)
     assert again.result() == 3
     again.close()
+
+
+# --- on weft.Loop: the asyncio loop is the weft loop ---------------------------
+
+def test_on_weft_loop_coroutines_await_c_futures_and_hand_theirs_to_c():
+    async def main():
+        loop = weft.futures.loop_handle_of()  # the running weft.Loop's root loop handle
+        runtime = weft.futures.runtime_of()
+        timer = weft.Future(capi.weft_loop_call_later(loop, 2 * MS, None))
+        assert await timer is None
+        work = weft.Future(capi.weft_executor_submit(capi.weft_runtime_pool(runtime), loop,
+                                                     lambda: threading.current_thread().name))
+        assert await work != threading.current_thread().name  # ran on a pool worker
+
+        async def twice(x):
+            await asyncio.sleep(0.001)
+            return 2 * x
+
+        handed = weft.Future.from_awaitable(twice(8))
+        seen = []
+        capi.weft_future_then(handed.handle, loop, lambda *o: seen.append(o))
+        assert await handed == 16
+        await asyncio.sleep(0)
+        assert seen == [(capi.WEFT_OK, 16, None)]
+
+        slow = weft.Future(capi.weft_loop_call_later(loop, 60_000 * MS, None))
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(slow, 0.01)
+        assert slow.cancelled()  # the C timer was cancelled with the awaiting side
+
+        stuck = weft.Future.from_awaitable(asyncio.sleep(60))
+        await asyncio.sleep(0.001)
+        stuck.cancel()  # C's side cancels the coroutine
+        with pytest.raises(asyncio.CancelledError):
+            await stuck
+        return "done"
+
+    assert weft.run(main()) == "done"
+
+
+def test_runtime_of_refuses_a_loop_that_is_not_weft():
+    async def main():
+        with pytest.raises(weft.InvalidArgumentError):
+            weft.futures.runtime_of()
+        with pytest.raises(weft.InvalidArgumentError):
+            weft.Future.create()
+    asyncio.run(main())

@@ -22,7 +22,7 @@ import concurrent.futures
 
 from . import capi, errors
 
-__all__ = ["Future", "wrap_future"]
+__all__ = ["Future", "wrap_future", "runtime_of", "loop_handle_of"]
 
 _OK = capi.WEFT_OK
 _CANCELLED = capi.WEFT_ERR_CANCELLED
@@ -33,11 +33,14 @@ class Future:
 
     ``Future(handle, loop)`` takes over one reference to ``handle``;
     ``loop`` is the weft loop handle (weft_loop_t) through which callbacks
-    are registered (its scope owns them)."""
+    are registered (its scope owns them); by default the root loop handle
+    of the running weft.Loop."""
 
     __slots__ = ("_handle", "_loop", "__weakref__")
 
-    def __init__(self, handle, loop):
+    def __init__(self, handle, loop=None):
+        if loop is None and handle is not None:
+            loop = loop_handle_of()
         if handle is None or loop is None:
             raise errors.from_status(capi.WEFT_ERR_INVALID_ARGUMENT, "Future needs a future and a loop handle")
         self._handle = handle
@@ -45,12 +48,13 @@ class Future:
 
     # -- construction ---------------------------------------------------
     @classmethod
-    def create(cls, loop):
+    def create(cls, loop=None):
         """A new pending weft future in ``loop``'s scope (weft loop thread)."""
+        loop = loop if loop is not None else loop_handle_of()
         return cls(capi.weft_future_create(loop), loop)
 
     @classmethod
-    def from_address(cls, address, loop):
+    def from_address(cls, address, loop=None):
         """A weft.Future for the C future at ``address`` (e.g. returned by a
         C plugin through ctypes), taking a reference of its own."""
         handle = capi.handle_from_address(address, "weft_future_t")
@@ -58,16 +62,19 @@ class Future:
         return cls(handle, loop)
 
     @classmethod
-    def from_awaitable(cls, awaitable, loop, *, asyncio_loop=None):
+    def from_awaitable(cls, awaitable, loop=None, *, asyncio_loop=None):
         """A weft future with the outcome of ``awaitable`` (a coroutine, task
         or asyncio future) run on ``asyncio_loop`` (default: the running
-        loop). Call on the weft loop thread. The value resolves the weft
+        loop), in weft loop handle ``loop``'s scope (default: the running
+        weft.Loop's). Call on the weft loop thread. The value resolves the weft
         future (converted as weft.capi values are); a weft.Error rejects it
         with its status, any other exception with WEFT_ERR_EXCEPTION and
         "Type: text". Cancelling the weft future cancels the awaitable, and
         a cancelled awaitable cancels the weft future."""
         if asyncio_loop is None:
             asyncio_loop = asyncio.get_running_loop()
+        if loop is None:
+            loop = loop_handle_of(asyncio_loop)
         future = cls.create(loop)
         handle = future._handle
         if _running_loop() is asyncio_loop:
@@ -266,6 +273,24 @@ def wrap_future(future, *, loop=None):
     result.add_done_callback(on_asyncio_done)
     future._then(on_outcome)
     return result
+
+
+def runtime_of(loop=None):
+    """The weft.capi runtime handle a weft.Loop runs on (default: the
+    running loop), to hand to C (weft.capi.address_of) or to use with
+    weft.capi; borrowed, valid until the loop is closed."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
+    address = getattr(loop, "_runtime_address", None)
+    if address is None:
+        raise errors.from_status(capi.WEFT_ERR_INVALID_ARGUMENT,
+                                 "%r is not an open weft.Loop" % (loop,))
+    return capi.handle_from_address(address, "weft_runtime_t")
+
+
+def loop_handle_of(loop=None):
+    """The root weft loop handle (weft_loop_t) of a weft.Loop's runtime."""
+    return capi.weft_runtime_loop(runtime_of(loop))
 
 
 def _running_loop():

@@ -1,16 +1,17 @@
 """A Python program that loads a C plugin (plugin.c, built as
 weft_py_plugin.so) with ctypes and shares its weft runtime with it.
 
-The plugin gets the program's runtime handle (weft.capi.address_of), makes
-its own scope in it and uses the program's loop and pool. A coroutine
-awaits the plugin's futures (weft.Future), the plugin awaits a coroutine
-(weft.Future.from_awaitable), and unloading the plugin cancels and drains
-its scope before its code is dlclose()d.
+The program runs on weft.Loop; the plugin gets the loop's runtime handle
+(weft.futures.runtime_of, passed by address), makes its own scope in it and
+uses the program's loop and pool. A coroutine awaits the plugin's futures
+(weft.Future), the plugin awaits a coroutine (weft.Future.from_awaitable),
+and unloading the plugin cancels and drains its scope before its code is
+dlclose()d.
 
     python3 main.py path/to/weft_py_plugin.so
 
-Thread: everything runs on the main thread, which runs both the asyncio
-loop and the weft loop (stepped from the asyncio loop by `drive`).
+Thread: everything runs on the main thread, the loop thread. (Plugin also
+works with a plain runtime whose loop the program steps itself: `drive`.)
 """
 import _ctypes
 import asyncio
@@ -41,7 +42,10 @@ class Plugin:
                              ("weft_py_plugin_unload", [ctypes.POINTER(ctypes.c_size_t), vp, u64]),
                              ("weft_py_plugin_square_later", [ctypes.POINTER(vp), vp, i64, u64]),
                              ("weft_py_plugin_square_on_pool", [ctypes.POINTER(vp), vp, i64]),
-                             ("weft_py_plugin_double_when", [ctypes.POINTER(vp), vp, vp])):
+                             ("weft_py_plugin_double_when", [ctypes.POINTER(vp), vp, vp]),
+                             ("weft_py_plugin_cancel", [vp]),
+                             ("weft_py_plugin_outstanding", [ctypes.POINTER(ctypes.c_size_t), vp]),
+                             ("weft_py_plugin_free", [vp])):
             getattr(lib, fn).argtypes = argtypes
             getattr(lib, fn).restype = ctypes.c_int
         lib.weft_py_plugin_live_jobs.restype = ctypes.c_long
@@ -76,11 +80,35 @@ class Plugin:
         return self._library.weft_py_plugin_live_jobs()
 
     def unload(self, timeout_s=1.0):
-        """Cancels and drains the plugin's scope, frees it and dlclose()s the
-        library. Call on the loop thread, outside weft callbacks."""
+        """Cancels and drains the plugin's scope (running the loop), frees it
+        and dlclose()s the library. Call on the loop thread, outside loop
+        callbacks (from a coroutine on weft.Loop: `await unload_async()`)."""
         left = ctypes.c_size_t()
         _check(self._library.weft_py_plugin_unload(ctypes.byref(left), self._plugin,
                                                    int(timeout_s * 1e9)), "weft_py_plugin_unload")
+        self._close()
+
+    async def unload_async(self, timeout_s=1.0):
+        """unload() from a coroutine: cancels the plugin's scope, lets the
+        running loop finish what it has outstanding (at most timeout_s),
+        then frees the plugin and dlclose()s it."""
+        lib = self._library
+        _check(lib.weft_py_plugin_cancel(self._plugin), "weft_py_plugin_cancel")
+        left = ctypes.c_size_t()
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            _check(lib.weft_py_plugin_outstanding(ctypes.byref(left), self._plugin),
+                   "weft_py_plugin_outstanding")
+            if left.value == 0:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise errors.from_status(capi.WEFT_ERR_TIMED_OUT,
+                                         "the plugin still has %d things outstanding" % left.value)
+            await asyncio.sleep(0.001)
+        _check(lib.weft_py_plugin_free(self._plugin), "weft_py_plugin_free")
+        self._close()
+
+    def _close(self):
         self._plugin = None
         handle, self._library = self._library._handle, None
         _ctypes.dlclose(handle)
@@ -103,35 +131,30 @@ async def drive(loop):
             await task
 
 
-async def program(plugin_path, runtime, loop, say=print):
+async def program(plugin_path, say=print):
+    runtime = weft.futures.runtime_of()  # the running weft.Loop's
+    loop = capi.weft_runtime_loop(runtime)
     plugin = Plugin(plugin_path, runtime, loop)
-    async with drive(loop):
-        say("plugin square_later(7) = %d" % await plugin.square_later(7, delay_ms=5))
-        say("plugin square_on_pool(9) = %d" % await plugin.square_on_pool(9))
+    say("plugin square_later(7) = %d" % await plugin.square_later(7, delay_ms=5))
+    say("plugin square_on_pool(9) = %d" % await plugin.square_on_pool(9))
 
-        async def answer():
-            await asyncio.sleep(0.005)
-            return 21
+    async def answer():
+        await asyncio.sleep(0.005)
+        return 21
 
-        python_future = weft.Future.from_awaitable(answer(), loop)
-        say("plugin double_when(answer()) = %d" % await plugin.double_when(python_future))
+    python_future = weft.Future.from_awaitable(answer())
+    say("plugin double_when(answer()) = %d" % await plugin.double_when(python_future))
 
-        pending = plugin.square_later(3, delay_ms=60_000)
-        plugin.unload()
-        try:
-            await pending
-        except asyncio.CancelledError:
-            say("unloaded: its pending square_later(3) was cancelled")
+    pending = plugin.square_later(3, delay_ms=60_000)
+    await plugin.unload_async()
+    try:
+        await pending
+    except asyncio.CancelledError:
+        say("unloaded: its pending square_later(3) was cancelled")
 
 
 def main(plugin_path, say=print):
-    options = capi.weft_runtime_options()
-    options.threads = 2
-    runtime = capi.weft_runtime_create(options)
-    try:
-        asyncio.run(program(plugin_path, runtime, capi.weft_runtime_loop(runtime), say))
-    finally:
-        capi.weft_runtime_destroy(runtime)
+    weft.run(program(plugin_path, say))
 
 
 if __name__ == "__main__":

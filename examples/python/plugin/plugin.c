@@ -88,6 +88,36 @@ PLUGIN_EXPORT weft_status weft_py_plugin_unload(size_t* left, weft_py_plugin* p,
   return WEFT_OK;
 }
 
+/* Unloading from inside the loop (a coroutine on weft.Loop runs inside a
+ * loop callback, where the loop cannot be run to drain): cancel, let the
+ * loop finish what is outstanding, then free. */
+PLUGIN_EXPORT weft_status weft_py_plugin_cancel(weft_py_plugin* p) {
+  return p == NULL ? WEFT_ERR_INVALID_ARGUMENT : weft_scope_cancel(p->scope);
+}
+
+static void count_outstanding(void* user, const weft_object_info* info) {
+  *(size_t*)user += info->count;
+}
+
+/* How many things the plugin's scope still has outstanding. */
+PLUGIN_EXPORT weft_status weft_py_plugin_outstanding(size_t* out, weft_py_plugin* p) {
+  if (out == NULL || p == NULL) return WEFT_ERR_INVALID_ARGUMENT;
+  *out = 0;
+  return weft_scope_list(p->scope, count_outstanding, out);
+}
+
+/* Frees a cancelled plugin with nothing outstanding (WEFT_ERR_INVALID_STATE
+ * otherwise: it stays loaded). */
+PLUGIN_EXPORT weft_status weft_py_plugin_free(weft_py_plugin* p) {
+  size_t left = 0;
+  weft_status status = weft_py_plugin_outstanding(&left, p);
+  if (status != WEFT_OK) return status;
+  if (left != 0) return WEFT_ERR_INVALID_STATE;
+  weft_scope_destroy(p->scope);
+  free(p);
+  return WEFT_OK;
+}
+
 static void square_now(void* user, weft_status status, const char* message) {
   job* j = user;
   if (status == WEFT_OK) {
