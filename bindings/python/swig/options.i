@@ -146,13 +146,19 @@ WEFT_OPTIONS(weft_process_options, weft_process_options_init,
 /* The allocator: C functions by address. */
 %ignore weft_runtime_options::allocator;
 %ignore weft_allocator;
+%nothreadallow weft_runtime_options::set_allocator;
 %extend weft_runtime_options {
   /* alloc(user, size, alignment) / free(user, pointer, size, alignment), as
    * ints (e.g. ctypes.cast(fn, c_void_p).value); 0, 0: malloc and free. */
-  void set_allocator(uintptr_t alloc, uintptr_t free_fn, uintptr_t user) {
-    $self->allocator.alloc = (void* (*)(void*, size_t, size_t))alloc;
-    $self->allocator.free = (void (*)(void*, void*, size_t, size_t))free_fn;
-    $self->allocator.user = (void*)user;
+  PyObject* set_allocator(PyObject* alloc, PyObject* free_fn, PyObject* user) {
+    void* a = PyLong_AsVoidPtr(alloc);
+    void* f = PyErr_Occurred() ? NULL : PyLong_AsVoidPtr(free_fn);
+    void* u = PyErr_Occurred() ? NULL : PyLong_AsVoidPtr(user);
+    if (PyErr_Occurred()) return NULL;
+    $self->allocator.alloc = (void* (*)(void*, size_t, size_t))a;
+    $self->allocator.free = (void (*)(void*, void*, size_t, size_t))f;
+    $self->allocator.user = u;
+    Py_RETURN_NONE;
   }
 }
 

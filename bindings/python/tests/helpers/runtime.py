@@ -8,14 +8,16 @@ MS = 1_000_000
 
 
 class Runtime:
-    """A runtime with `threads` pool workers and the given clock; destroyed
-    by close() (tests call it, or use it as a context manager)."""
+    """A runtime with `threads` pool workers and the given clock (or the
+    given weft_runtime_options); destroyed by close() (tests call it, or use
+    it as a context manager)."""
 
-    def __init__(self, threads=2, manual_clock=False):
-        options = capi.weft_runtime_options()
-        options.threads = threads
-        if manual_clock:
-            options.clock = capi.WEFT_CLOCK_MANUAL
+    def __init__(self, threads=2, manual_clock=False, options=None):
+        if options is None:
+            options = capi.weft_runtime_options()
+            options.threads = threads
+            if manual_clock:
+                options.clock = capi.WEFT_CLOCK_MANUAL
         self.runtime = capi.weft_runtime_create(options)
         self.loop = capi.weft_runtime_loop(self.runtime)
         self.pool = capi.weft_runtime_pool(self.runtime)
