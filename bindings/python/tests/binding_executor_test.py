@@ -184,3 +184,31 @@ def test_work_results_are_not_leaked(rt):
         capi.weft_future_release(f)
     capi.weft_loop_run(rt.loop, capi.WEFT_RUN_NOWAIT)
     assert sys.getrefcount(payload) == before
+
+
+def test_work_on_a_pool_thread_calls_back_into_weft(rt):
+    # From a worker: a loop-thread function raises WrongThreadError (the
+    # misuse is reported on the worker), which rejects the work with that
+    # status; call_soon_threadsafe posts a Python callback to the loop thread.
+    loop_thread = threading.get_ident()
+    posted = []
+
+    def wrong():
+        capi.weft_loop_call_soon(rt.loop, lambda s, m: None)
+
+    def post():
+        capi.weft_loop_call_soon_threadsafe(rt.loop, lambda s, m: posted.append(threading.get_ident()))
+        return threading.get_ident()
+
+    got = []
+    f1 = capi.weft_executor_submit(rt.pool, rt.loop, wrong, lambda *o: got.append(o))
+    f2 = capi.weft_executor_submit(rt.pool, rt.loop, post)
+    assert wait_outcome(rt, f1)[0] == capi.WEFT_ERR_WRONG_THREAD
+    worker = wait_outcome(rt, f2)[1]
+    rt.run_until(lambda: posted and got)
+    assert worker != loop_thread and posted == [loop_thread]
+    status, value, message = got[0]
+    assert status == capi.WEFT_ERR_WRONG_THREAD
+    assert message.startswith("WrongThreadError: weft_loop_call_soon"), message
+    capi.weft_future_release(f1)
+    capi.weft_future_release(f2)
