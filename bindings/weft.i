@@ -66,6 +66,8 @@
 %include "weft/executor.h"
 %include "weft/diagnostics.h"
 %include "weft/scope.h"
+#if defined(SWIGPYTHON)
+/* The I/O headers: Python wraps them too (every function of weft.h). */
 %include "weft/address.h"
 %include "weft/stream.h"
 %include "weft/tcp.h"
@@ -76,3 +78,4 @@
 %include "weft/udp.h"
 %include "weft/dns.h"
 %include "weft/fd.h"
+#endif
