@@ -1,6 +1,8 @@
 /* A weft_allocator in C for allocator_test.py: malloc-backed, counting the
  * calls and the bytes held. Called from any thread (weft's pools free what
  * they finish), so the counters are atomic; it never touches Python. */
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
