@@ -35,6 +35,9 @@ def test_an_os_level_error_carries_errno_and_pickles():
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is type(error) and again.args == error.args
     assert str(error) == "connect 127.0.0.1:1: refused (WEFT_ERR_CONNECTION_REFUSED)"
+    assert error.strerror == "connect 127.0.0.1:1: refused" and error.filename is None
+    unresolved = errors.from_status(capi.WEFT_ERR_HOST_NOT_FOUND, "no such host")
+    assert isinstance(unresolved, OSError) and unresolved.errno is None
 
 
 def test_bad_arguments_raise_the_subclass_with_the_c_message():

@@ -36,9 +36,10 @@ class Error(Exception):
         self.status = status
         self.name = name
         self.message = message
-        if isinstance(self, OSError) and self.errno_value is not None:
+        if isinstance(self, OSError):  # OSError read (status, name, message) as errno, strerror, filename
             self.errno = self.errno_value
             self.strerror = message
+            self.filename = None
 
     errno_value = None
 
