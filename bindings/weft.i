@@ -53,6 +53,7 @@
 %ignore weft_opaque;
 %ignore weft_value_get_pointer;
 %ignore weft_value_get_bytes;
+%ignore weft_loop_set_wait_hook;
 #endif
 
 %include "weft/export.h"

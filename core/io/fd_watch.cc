@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +15,38 @@ namespace weft {
 
 namespace detail {
 
+namespace {
+
+// The descriptors watched on each libuv loop. libuv itself notices a second
+// poll handle on a descriptor only once the first has been handed to the
+// kernel; otherwise the second silently takes the events away from the
+// first. Any thread (loops live on different threads).
+class WatchedFds {
+ public:
+  // False if `fd` is watched on `loop` already.
+  bool add(const uv_loop_t* loop, int fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fds_.insert({loop, fd}).second;
+  }
+  void remove(const uv_loop_t* loop, int fd) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fds_.erase({loop, fd});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::pair<const uv_loop_t*, int>> fds_;
+};
+
+WatchedFds& watched_fds() {
+  static WatchedFds* fds = new WatchedFds();  // never destroyed: watches may close at exit
+  return *fds;
+}
+
+std::string already_watched(int fd) { return "watch fd " + std::to_string(fd) + ": already watched on this loop"; }
+
+}  // namespace
+
 // The uv_poll_t behind an FdWatch: its pending waits (at most one per
 // direction) and the events the poll handle is started with. Loop thread.
 class FdWatchImpl final : public IoObject {
@@ -22,10 +56,13 @@ class FdWatchImpl final : public IoObject {
     auto impl = IoRef<FdWatchImpl>::adopt(new FdWatchImpl(loop, fd));
     impl->check_thread("watch");
     impl->waiters_.reserve(2);
-    int rc = uv_poll_init(detail::LoopAccess::uv_loop(loop), &impl->poll_, fd);
-    if (rc < 0) {
-      std::string why = rc == UV_EEXIST ? "already watched on this loop" : uv_strerror(rc);
-      throw Exception(Errc::invalid_argument, "watch fd " + std::to_string(fd) + ": " + why);
+    uv_loop_t* uv = detail::LoopAccess::uv_loop(loop);
+    if (!watched_fds().add(uv, fd)) throw Exception(Errc::invalid_argument, already_watched(fd));
+    int rc = uv_poll_init(uv, &impl->poll_, fd);
+    if (rc < 0) {  // nothing was initialised: no handle to close
+      watched_fds().remove(uv, fd);
+      if (rc == UV_EEXIST) throw Exception(Errc::invalid_argument, already_watched(fd));
+      throw Exception(Errc::invalid_argument, "watch fd " + std::to_string(fd) + ": " + uv_strerror(rc));
     }
     impl->poll_.data = impl.get();
     impl->opened(reinterpret_cast<uv_handle_t*>(&impl->poll_));
@@ -78,6 +115,11 @@ class FdWatchImpl final : public IoObject {
   static int uv_events(int events) noexcept {
     return ((events & FdWatch::kReadable) != 0 ? UV_READABLE : 0) |
            ((events & FdWatch::kWritable) != 0 ? UV_WRITABLE : 0);
+  }
+
+  void close_handle(uv_handle_t* handle) noexcept override {
+    watched_fds().remove(handle->loop, fd_);
+    IoObject::close_handle(handle);
   }
 
   void fail_pending(const Error& error) noexcept override {

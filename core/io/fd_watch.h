@@ -23,7 +23,8 @@
 //
 // Ownership: the descriptor stays the caller's; weft never closes it, but
 // libuv puts it in non-blocking mode. Close the watch before closing the
-// descriptor. One watch per descriptor per loop (libuv refuses a second).
+// descriptor. One watch per descriptor per loop: a second is refused (and a
+// descriptor a stream of the loop uses must not be watched).
 //
 // Threads: the loop's thread; close() and the destructor from any thread
 // (IoHandle).
@@ -48,8 +49,8 @@ class FdWatch final : public IoHandle {
   FdWatch() noexcept = default;
 
   // Starts watching `fd`. Throws weft::Exception: invalid_argument for a
-  // negative fd, or one libuv cannot poll (a regular file, a closed fd, an fd
-  // already watched on this loop), with libuv's reason.
+  // negative fd, one libuv cannot poll (a regular file, a closed fd; with
+  // libuv's reason), or one already watched on this loop.
   static FdWatch watch(Loop& loop, int fd);
 
   // See above. Fails (a failed future) with invalid_argument for `events`

@@ -9,7 +9,7 @@
 //               selected workload, weft then libuv per workload); with K > 1,
 //               a summary line of medians per (impl, workload) ends the output
 // --scale X     multiply every N by X (at least 1), e.g. 0.001 for a smoke test
-// --impl IMPL   run only one implementation ("weft", "weft-c", "libuv")
+// --impl IMPL   run only one implementation ("weft", "weft-c", "weft-c-hook", "libuv")
 // --list        print the selected workloads, one "impl workload n" per line
 //
 // A workload that fails its own check prints its reason on stderr instead of a

@@ -21,8 +21,8 @@
  * The descriptor. It stays the caller's: weft never closes it, but it is put
  * in non-blocking mode. Close the watch before closing the descriptor (a
  * closed descriptor's number may be reused by the next open). A descriptor
- * is watched at most once per runtime, and not by a watch and a weft stream
- * at once: one watch waits for both directions.
+ * has at most one watch per runtime (one watch waits for both directions),
+ * and a descriptor a weft stream uses is not watched too.
  *
  * Handles. A watch belongs to the scope of the loop handle it was made
  * through, and to the caller, who ends it with weft_fd_watch_close; the
@@ -66,9 +66,9 @@ typedef void (*weft_fd_callback)(void* user, weft_status status, const char* mes
  * pipe, a tty, an eventfd, ...; not a regular file). The descriptor stays
  * the caller's (see above); close the watch before closing it. The caller
  * owns *out; end it with weft_fd_watch_close.
- * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, fd negative, or one that
- * cannot be polled or is already watched on this runtime's loop; the
- * message says which), WEFT_ERR_CLOSED (the scope was cancelled).
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, fd negative or not open, a
+ * descriptor the kernel cannot poll, or one this runtime already watches;
+ * the message says which), WEFT_ERR_CLOSED (the scope was cancelled).
  * Thread: loop thread. Since 1.1. */
 WEFT_API weft_status weft_fd_watch(weft_fd_watch_t** out, weft_loop_t* loop, int fd);
 

@@ -144,16 +144,31 @@ TEST_CASE("bad events and bad descriptors are refused", "[fd_watch]") {
     REQUIRE(e.code() == weft::Errc::invalid_argument);
   }
   close(file);
-  // An fd already watched, with a wait pending, on this loop.
+  // An fd already watched on this loop: refused whether or not the first
+  // watch has been handed to the kernel yet; another loop may watch it.
+  auto require_refused_twice = [&] {
+    try {
+      auto again = FdWatch::watch(loop, pair.fds[0]);
+      FAIL("a descriptor was watched twice");
+    } catch (const weft::Exception& e) {
+      REQUIRE(e.code() == weft::Errc::invalid_argument);
+      REQUIRE(std::string(e.what()).find("already watched") != std::string::npos);
+    }
+  };
+  require_refused_twice();
   auto pending = watch.wait(FdWatch::kReadable);
+  require_refused_twice();
   loop.poll();
-  try {
-    auto again = FdWatch::watch(loop, pair.fds[0]);
-    FAIL("a descriptor was watched twice");
-  } catch (const weft::Exception& e) {
-    REQUIRE(e.code() == weft::Errc::invalid_argument);
-    REQUIRE(std::string(e.what()).find("already watched") != std::string::npos);
+  require_refused_twice();
+  {
+    weft::Loop other;
+    auto elsewhere = FdWatch::watch(other, pair.fds[0]);
+    REQUIRE(elsewhere.is_open());
   }
+  auto closing = FdWatch::watch(loop, pair.fds[1]);
+  closing.close();
+  auto reopened = FdWatch::watch(loop, pair.fds[1]);  // free again once closed
+  REQUIRE(reopened.is_open());
   FdWatch empty;
   REQUIRE(await(loop, empty.wait(FdWatch::kReadable)).error().code() == weft::Errc::closed);
   REQUIRE(empty.fd() == -1);
