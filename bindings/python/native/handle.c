@@ -172,19 +172,30 @@ int weft_py_handle_run(WeftPyHandle* h) {
   PyObject* callback = h->callback;
   PyObject* context = h->context;
   if (callback == NULL) return 0;
-  /* Ours for the call: a callback may cancel its own handle. */
+  /* Ours for the call: a callback may cancel its own handle, which drops
+   * what the handle holds. */
   Py_INCREF(callback);
   Py_INCREF(context);
+  PyObject* args[WEFT_PY_INLINE_ARGS];
+  PyObject* args_tuple = h->args_tuple;
+  Py_XINCREF(args_tuple);
+  Py_ssize_t nargs = h->nargs;
+  if (args_tuple == NULL) {
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+      args[i] = h->args[i];
+      Py_INCREF(args[i]);
+    }
+  }
   double started = h->loop->debug ? monotonic_seconds() : 0.0;
   int rc = 0;
   if (PyContext_Enter(context) != 0) {
     rc = handle_report_error(h);
   } else {
     PyObject* result;
-    if (h->args_tuple != NULL) {
-      result = PyObject_Call(callback, h->args_tuple, NULL);
+    if (args_tuple != NULL) {
+      result = PyObject_Call(callback, args_tuple, NULL);
     } else {
-      result = PyObject_Vectorcall(callback, h->args, (size_t)h->nargs, NULL);
+      result = PyObject_Vectorcall(callback, args, (size_t)nargs, NULL);
     }
     if (PyContext_Exit(context) != 0) PyErr_WriteUnraisable(context);
     if (result == NULL) {
@@ -204,6 +215,11 @@ int weft_py_handle_run(WeftPyHandle* h) {
   }
   Py_DECREF(callback);
   Py_DECREF(context);
+  if (args_tuple != NULL) {
+    Py_DECREF(args_tuple);
+  } else {
+    for (Py_ssize_t i = 0; i < nargs; i++) Py_DECREF(args[i]);
+  }
   return rc;
 }
 
@@ -292,6 +308,17 @@ static PyObject* handle_get_source_traceback(WeftPyHandle* h, void* u) {
   return get_or_none(h->source_traceback);
 }
 
+/* isinstance(handle, asyncio.Handle) (and asyncio.TimerHandle for timers)
+ * holds: isinstance falls back to __class__, which names asyncio's class.
+ * type(handle) stays the weft type; nothing on the hot paths reads this. */
+static PyObject* handle_get_class(WeftPyHandle* h, void* u) {
+  (void)u;
+  PyObject* cls = Py_TYPE(h) == &WeftPyTimerHandle_Type ? weft_py_asyncio_timer_handle
+                                                        : weft_py_asyncio_handle;
+  if (cls == NULL) cls = (PyObject*)Py_TYPE(h);
+  return Py_NewRef(cls);
+}
+
 static PyMethodDef handle_methods[] = {
     {"cancel", (PyCFunction)handle_cancel, METH_NOARGS, "Cancels the callback (idempotent)."},
     {"cancelled", (PyCFunction)handle_cancelled, METH_NOARGS, "True once cancelled."},
@@ -306,6 +333,7 @@ static PyGetSetDef handle_getset[] = {
     {"_context", (getter)handle_get_context_attr, NULL, NULL, NULL},
     {"_cancelled", (getter)handle_get_cancelled, NULL, NULL, NULL},
     {"_source_traceback", (getter)handle_get_source_traceback, NULL, NULL, NULL},
+    {"__class__", (getter)handle_get_class, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -86,6 +86,7 @@ struct WeftPyLoop {
   WeftPyHandle** inbox;
   size_t inbox_len, inbox_cap;
   int inbox_signaled;
+  atomic_int inbox_pending; /* inbox_len > 0, readable without the lock */
 };
 
 extern PyTypeObject WeftPyHandle_Type;
@@ -98,6 +99,8 @@ extern PyObject* weft_py_handle_repr;     /* handle -> str */
 extern PyObject* weft_py_capture_stack;   /* () -> traceback list */
 extern PyObject* weft_py_future_type;     /* asyncio.Future */
 extern PyObject* weft_py_task_type;       /* asyncio.Task */
+extern PyObject* weft_py_asyncio_handle;  /* asyncio.Handle */
+extern PyObject* weft_py_asyncio_timer_handle; /* asyncio.TimerHandle */
 extern PyObject* weft_py_set_running_loop; /* asyncio.events._set_running_loop */
 extern PyObject* weft_py_get_running_loop; /* asyncio.events._get_running_loop */
 
@@ -126,6 +129,9 @@ void weft_py_schedule_drain(WeftPyLoop* loop);
 void weft_py_run_batch(WeftPyLoop* loop);
 void weft_py_arm_timer(WeftPyLoop* loop);
 int weft_py_post_inbox(WeftPyLoop* loop, WeftPyHandle* handle); /* steals; -1 w/ error */
+/* Moves what other threads posted into the ready queue (loop thread): call_soon
+ * does it first, so posts and call_soon keep one FIFO order, as asyncio's. */
+void weft_py_inbox_take(WeftPyLoop* loop);
 /* Runs the loop until stop (GIL held on entry and exit). Returns 0 or -1
  * with an error set. */
 int weft_py_loop_run(WeftPyLoop* loop);

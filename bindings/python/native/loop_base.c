@@ -15,6 +15,8 @@ PyObject* weft_py_handle_repr = NULL;
 PyObject* weft_py_capture_stack = NULL;
 PyObject* weft_py_future_type = NULL;
 PyObject* weft_py_task_type = NULL;
+PyObject* weft_py_asyncio_handle = NULL;
+PyObject* weft_py_asyncio_timer_handle = NULL;
 PyObject* weft_py_set_running_loop = NULL;
 PyObject* weft_py_get_running_loop = NULL;
 static PyObject* kwnames_loop = NULL; /* ("loop",) */
@@ -88,6 +90,7 @@ static PyObject* loop_call_soon(WeftPyLoop* self, PyObject* const* args, size_t 
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) weft_py_inbox_take(self);
   if (weft_py_ready_push(self, h) != 0) {
     Py_DECREF(h);
     return NULL;
@@ -179,6 +182,19 @@ static PyObject* loop_call_soon_threadsafe(WeftPyLoop* self, PyObject* const* ar
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (self->running && self->thread_id == PyThread_get_thread_ident()) {
+    /* On the running loop's own thread it is call_soon (asyncio's ready
+     * queue takes both): it runs in the next iteration. */
+    if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) {
+      weft_py_inbox_take(self);
+    }
+    if (weft_py_ready_push(self, h) != 0) {
+      Py_DECREF(h);
+      return NULL;
+    }
+    weft_py_schedule_drain(self);
+    return (PyObject*)h;
+  }
   if (weft_py_post_inbox(self, h) != 0) {
     Py_DECREF(h);
     return NULL;
@@ -475,10 +491,13 @@ static PyObject* loop_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) 
 
 static int loop_traverse(WeftPyLoop* self, visitproc visit, void* arg) {
   /* Handles are not GC objects: the loop reports what its queued ones
-   * hold. */
+   * hold, each once. A reusable handle (reader, writer, signal) may be
+   * queued more than once and is reported by its owner (FdWatcher) or not
+   * at all (signal handlers: kept alive, never wrongly collected). */
   for (size_t i = 0; i < self->ready_count; i++) {
-    int r = weft_py_handle_traverse_contents(
-        self->ready[(self->ready_head + i) & (self->ready_cap - 1)], visit, arg);
+    WeftPyHandle* h = self->ready[(self->ready_head + i) & (self->ready_cap - 1)];
+    if (h->reusable) continue;
+    int r = weft_py_handle_traverse_contents(h, visit, arg);
     if (r != 0) return r;
   }
   for (size_t i = 0; i < self->heap_len; i++) {
@@ -575,18 +594,20 @@ PyTypeObject WeftPyLoop_Type = {
 };
 
 /* _configure(handle_repr, capture_stack, future_type, task_type, set_running_loop,
- * get_running_loop): the Python pieces the C core calls. */
+ * get_running_loop, asyncio.Handle, asyncio.TimerHandle): the Python pieces the C core calls. */
 static PyObject* configure(PyObject* module, PyObject* args) {
   (void)module;
-  PyObject *repr, *stack, *future, *task, *set_running, *get_running;
-  if (!PyArg_ParseTuple(args, "OOOOOO:_configure", &repr, &stack, &future, &task, &set_running,
-                        &get_running)) {
+  PyObject *repr, *stack, *future, *task, *set_running, *get_running, *handle, *timer_handle;
+  if (!PyArg_ParseTuple(args, "OOOOOOOO:_configure", &repr, &stack, &future, &task,
+                        &set_running, &get_running, &handle, &timer_handle)) {
     return NULL;
   }
   Py_XSETREF(weft_py_handle_repr, Py_NewRef(repr));
   Py_XSETREF(weft_py_capture_stack, Py_NewRef(stack));
   Py_XSETREF(weft_py_future_type, Py_NewRef(future));
   Py_XSETREF(weft_py_task_type, Py_NewRef(task));
+  Py_XSETREF(weft_py_asyncio_handle, Py_NewRef(handle));
+  Py_XSETREF(weft_py_asyncio_timer_handle, Py_NewRef(timer_handle));
   Py_XSETREF(weft_py_set_running_loop, Py_NewRef(set_running));
   Py_XSETREF(weft_py_get_running_loop, Py_NewRef(get_running));
   Py_RETURN_NONE;

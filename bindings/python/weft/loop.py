@@ -21,10 +21,21 @@ The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
 queue drained by one weft callback per iteration, a timer heap behind one
 weft timer, a thread-safe inbox woken by one weft post per batch. Handles
 are weft.events.Handle / TimerHandle (asyncio.Handle's methods: cancel,
-cancelled, when, get_context) but not asyncio.Handle instances.
+cancelled, when, get_context); isinstance(h, asyncio.Handle) and
+isinstance(t, asyncio.TimerHandle) hold (through __class__), type(h) is
+weft's.
 
 The default executor (weft.executors.PoolExecutor) runs Python callables on
 the runtime's weft pool; any concurrent.futures.Executor may be passed.
+close() waits for Python work already queued on that pool (the pool drains
+before its runtime is destroyed); asyncio's close() does not wait for its
+executor's threads. At interpreter exit, Python work not yet started on a
+weft pool never starts, and running work is waited for.
+
+Differences from asyncio's loop that show: within one iteration, ready
+callbacks and due timers run before I/O readiness is polled (asyncio polls
+first); a handle that has run drops its callback and arguments (outside
+debug mode), so its repr no longer names them.
 
 GIL and signals: the loop holds the GIL while callbacks run and releases it
 only while weft waits in the kernel (weft_loop_set_wait_hook). Running on
@@ -77,7 +88,8 @@ from . import executors as _executors
 from . import signals as _signals
 
 _capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
-                      events._set_running_loop, events._get_running_loop)
+                      events._set_running_loop, events._get_running_loop,
+                      asyncio.Handle, asyncio.TimerHandle)
 
 
 def _stop_when_done(future):
