@@ -288,7 +288,8 @@ def test_fd_watch_readiness_and_close(rt):
 def test_wait_hook_brackets_the_loop_waits(rt):
     calls = []
     capi.weft_loop_set_wait_hook(rt.loop, calls.append)
-    timer = capi.weft_loop_call_later(rt.loop, 5 * MS, None)
+    # 100 ms: long enough that the loop must wait for it, however slow the build.
+    timer = capi.weft_loop_call_later(rt.loop, 100 * MS, None)
     capi.weft_loop_run(rt.loop, capi.WEFT_RUN_DEFAULT)
     assert calls and calls[0] == 1 and calls == [1, 0] * (len(calls) // 2)
     capi.weft_loop_set_wait_hook(rt.loop, None)
