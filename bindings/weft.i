@@ -17,10 +17,9 @@
  *   which the caller releases (weft_future_release) and cancels the
  *   operation with (weft_future_cancel).
  *
- * This is the smoke-test subset (runtime, loop, timers, futures); the full
- * bindings are a later piece of work, so functions taking C function
- * pointers that are not callbacks (work functions, allocators, handlers,
- * visitors) are not wrapped yet. */
+ * Python wraps every function of weft.h (bindings/python/weft_python.i);
+ * other languages skip, for now, the functions that take C function
+ * pointers other than operation callbacks. */
 #if defined(SWIGPYTHON)
 /* Python: the raw C API is the module weft.capi (an extension weft._capi
  * underneath); the package weft builds the Pythonic layer on it. */
@@ -40,7 +39,8 @@
 %include "python/weft_python.i"
 #endif
 
-/* Not wrapped in the smoke subset: they take C function pointers or C
+#if !defined(SWIGPYTHON)
+/* Not wrapped yet outside Python: they take C function pointers or C
  * structs of them. */
 %ignore weft_executor_submit;
 %ignore weft_runtime_set_error_handler;
@@ -54,6 +54,7 @@
 %ignore weft_value_get_pointer;
 %ignore weft_value_get_bytes;
 %ignore weft_loop_set_wait_hook;
+#endif
 
 %include "weft/export.h"
 %include "weft/status.h"
@@ -66,3 +67,16 @@
 %include "weft/executor.h"
 %include "weft/diagnostics.h"
 %include "weft/scope.h"
+#if defined(SWIGPYTHON)
+/* The I/O headers: Python wraps them too (every function of weft.h). */
+%include "weft/address.h"
+%include "weft/stream.h"
+%include "weft/tcp.h"
+%include "weft/process.h"
+%include "weft/pipe.h"
+%include "weft/file.h"
+%include "weft/signal.h"
+%include "weft/udp.h"
+%include "weft/dns.h"
+%include "weft/fd.h"
+#endif

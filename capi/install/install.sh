@@ -5,11 +5,13 @@
 #   PREFIX/lib/libweft.so              -> libweft.so.1 (the link `cc -lweft` uses)
 #   PREFIX/include/weft/*.h            the public headers
 #   PREFIX/lib/pkgconfig/weft.pc       for `pkg-config --cflags --libs weft`
+# and the Python package weft (see install_python below):
+#   PREFIX/lib/python3/dist-packages/weft/   _capi.so (optimised), capi.py, *.py
 #
 # Run it as `bazel run //:install -- --prefix DIR` (DIR defaults to /usr/local;
 # a relative DIR is taken from the directory bazel was run in). Bazel passes
 # the files to install first, then `--`, then the user's arguments:
-#   install.sh LIBRARY PC_TEMPLATE HEADER... -- [--prefix DIR]
+#   install.sh LIBRARY PC_TEMPLATE HEADER... [--python EXTENSION PY...] -- [--prefix DIR]
 # Idempotent: running it again replaces the same files with the same content.
 set -euo pipefail
 
@@ -25,13 +27,23 @@ lib="$1"
 pc_template="$2"
 shift 2
 headers=()
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+while [ "$#" -gt 0 ] && [ "$1" != "--" ] && [ "$1" != "--python" ]; do
   headers+=("$1")
   shift
 done
+# The Python package's files, if given: the extension, then its .py files.
+python_files=()
+if [ "$#" -gt 0 ] && [ "$1" = "--python" ]; then
+  shift
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+    python_files+=("$1")
+    shift
+  done
+  [ "${#python_files[@]}" -ge 2 ] || die_usage "internal error: --python needs the extension and its .py files"
+fi
 [ "$#" -gt 0 ] || die_usage "internal error: no -- after the files to install"
 shift
-for f in "$lib" "$pc_template" "${headers[@]}"; do
+for f in "$lib" "$pc_template" "${headers[@]}" "${python_files[@]}"; do
   [ -f "$f" ] || die_usage "internal error: $f is missing (run it through bazel run //:install)"
 done
 
@@ -49,7 +61,7 @@ while [ "$#" -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -86,10 +98,29 @@ install -m 0644 "${headers[@]}" "$includedir/"
 sed -e "s|@PREFIX@|$prefix|g" -e "s|@VERSION@|$version|g" "$pc_template" >"$libdir/pkgconfig/weft.pc.tmp"
 mv "$libdir/pkgconfig/weft.pc.tmp" "$libdir/pkgconfig/weft.pc"
 
+# --- The Python package -----------------------------------------------------
+# PREFIX/lib/python3/dist-packages/weft/: the extension _capi.so (its rpath
+# $ORIGIN/../../.. finds PREFIX/lib/libweft.so.1), the SWIG-generated
+# capi.py and the package's hand-written modules. Use it with
+#   PYTHONPATH=PREFIX/lib/python3/dist-packages /usr/bin/python3 -c 'import weft'
+install_python() {  # install_python EXTENSION PY...
+  local package="$prefix/lib/python3/dist-packages/weft"
+  mkdir -p "$package"
+  install -m 0755 "$1" "$package/_capi.so"
+  shift
+  install -m 0644 "$@" "$package/"
+  # What an earlier install compiled is stale now.
+  rm -rf "$package/__pycache__"
+  echo "  $package/ (the Python package: _capi.so + ${#@} modules)"
+}
+
 echo "weft $version installed in $prefix:"
 echo "  $libdir/libweft.so.$version (+ $soname, libweft.so)"
 echo "  $includedir/ (${#headers[@]} headers)"
 echo "  $libdir/pkgconfig/weft.pc"
+if [ "${#python_files[@]}" -gt 0 ]; then
+  install_python "${python_files[@]}"
+fi
 # The dynamic linker's cache knows system prefixes only after ldconfig.
 if [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null &&
   { [ "$prefix" = /usr/local ] || [ "$prefix" = /usr ]; }; then
