@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# libweft.so.1 exports the weft_* functions, each in the version node WEFT_1,
-# the node itself, and nothing else (no C++ symbol of the core inside).
+# libweft.so.1 exports the weft_* functions, each in the version node WEFT_1
+# or in the node of the minor version that added it (WEFT_1.1, ...), the
+# nodes themselves, and nothing else (no C++ symbol of the core inside).
 # Checks every library it is given (the default and the optimised build).
 # Usage: exports_test.sh SO...
 set -euo pipefail
@@ -9,17 +10,17 @@ for so in "$@"; do
   name="$(basename "$so")"
   node="WEFT_${name##*.so.}"  # libweft.so.1 -> WEFT_1
   syms="$(nm -D --defined-only "$so" | awk '{ print $NF }')"
-  others="$(grep -v -e "^weft_[A-Za-z0-9_]*@@$node\$" -e "^$node\$" <<<"$syms" || true)"
+  others="$(grep -v -E -e "^weft_[A-Za-z0-9_]*@@$node(\.[0-9]+)?\$" -e "^$node(\.[0-9]+)?\$" <<<"$syms" || true)"
   count="$(grep -c "^weft_" <<<"$syms" || true)"
   if [ -n "$others" ]; then
-    echo "FAIL: $so exports more than the weft_* functions in $node:" >&2
+    echo "FAIL: $so exports more than the weft_* functions in $node and its minor nodes:" >&2
     echo "$others" >&2
     status=1
   elif ! grep -qx "$node" <<<"$syms" || [ "$count" -lt 100 ]; then
     echo "FAIL: $so: no version node $node, or only $count weft_* functions" >&2
     status=1
   else
-    echo "ok: $so exports $count weft_* functions in $node and nothing else"
+    echo "ok: $so exports $count weft_* functions in $node ($(grep -c -E "@@$node\.[0-9]+\$" <<<"$syms" || true) in minor nodes) and nothing else"
   fi
 done
 exit "$status"

@@ -78,6 +78,7 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::file: return "weft_file_t";
     case Kind::signal_watcher: return "weft_signal_t";
     case Kind::process: return "weft_process_t";
+    case Kind::fd_watch: return "weft_fd_watch_t";
   }
   return "unknown";
 }

@@ -49,6 +49,7 @@ enum class Kind : std::uint8_t {
   file,
   signal_watcher,
   process,
+  fd_watch,
 };
 
 const char* kind_name(Kind kind) noexcept;

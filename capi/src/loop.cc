@@ -240,3 +240,14 @@ WEFT_API weft_status weft_loop_backend_timeout(int64_t* out, weft_loop_t* loop) 
 }
 
 }  // extern "C"
+
+extern "C" {
+
+WEFT_API weft_status weft_loop_set_wait_hook(weft_loop_t* loop, weft_wait_hook hook, void* user) {
+  return api(__func__, [&] {
+    weft::capi::loop_scope(loop, __func__).runtime.loop.set_wait_hook(hook, user);
+    return WEFT_OK;
+  });
+}
+
+}  // extern "C"

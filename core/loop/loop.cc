@@ -1,5 +1,7 @@
 #include "core/loop/loop.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -317,6 +319,7 @@ bool Loop::spin_for_inbox() const noexcept {
 // Waits until a callback is ready, stop() is called, or nothing can ever
 // happen (returns false).
 bool Loop::block_until_ready() {
+  if (wait_hook_ != nullptr) [[unlikely]] return block_with_wait_hook();
   for (;;) {
     if (stop_requested_.load(std::memory_order_acquire)) return true;
     if (!can_wait_for_more() && !inbox_.has_items()) return false;
@@ -341,6 +344,83 @@ bool Loop::block_until_ready() {
     // sent is left for the next blocking poll, which then returns at once;
     // a host polling the backend fd consumes it in its own poll().
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
+    wake_needed_.store(false, std::memory_order_relaxed);
+    if (inbox_.has_items_relaxed()) drain_inbox();
+    fire_expired_timers();
+    if (!ready_.empty()) return true;
+  }
+}
+
+// Whether libuv has I/O watchers started or changed since its last poll,
+// which it hands to the kernel only inside uv_run: a poll(2) on the backend
+// fd would not see them.
+bool Loop::io_registrations_pending() const noexcept {
+#if UV_VERSION_MAJOR == 1 && UV_VERSION_MINOR < 45
+  // libuv's private QUEUE: empty when its first pointer points to itself.
+  return uv_->watcher_queue[0] != static_cast<const void*>(&uv_->watcher_queue);
+#else
+  return true;
+#endif
+}
+
+// block_until_ready with a wait hook (set_wait_hook): the same decisions,
+// but the kernel wait is a poll(2) on the backend fd between hook(1) and
+// hook(0), and libuv dispatches what it found afterwards without blocking,
+// so no I/O callback runs inside the bracket.
+bool Loop::block_with_wait_hook() {
+  const WaitHook hook = wait_hook_;  // callbacks, which could change it, do not run here
+  void* const user = wait_hook_user_;
+  uv_handle_t* const wake = reinterpret_cast<uv_handle_t*>(&wake_handle_);
+  for (;;) {
+    if (stop_requested_.load(std::memory_order_acquire)) return true;
+    if (!can_wait_for_more() && !inbox_.has_items()) return false;
+    if (io_registrations_pending()) {
+      // Hand new watchers to the kernel (this also dispatches I/O that is
+      // ready already), before waiting where libuv does not look.
+      uv_ref(wake);
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+      uv_unref(wake);
+      if (inbox_.has_items_relaxed()) drain_inbox();
+      fire_expired_timers();
+      if (!ready_.empty()) return true;
+      if (stop_requested_.load(std::memory_order_acquire)) return true;
+    }
+    int timeout_ms = -1;
+    if (clock_->advances_by_itself()) {
+      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
+    }
+    bool entered = false;
+    if (timeout_ms != 0 && expects_remote_work()) {
+      hook(user, 1);
+      entered = true;
+      if (spin_for_inbox()) {
+        hook(user, 0);
+        drain_inbox();
+        fire_expired_timers();
+        if (!ready_.empty()) return true;
+        continue;
+      }
+    }
+    wake_needed_.store(true, std::memory_order_seq_cst);
+    uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
+    if (inbox_.has_items()) {
+      timeout_ms = 0;
+    } else {
+      uv_update_time(uv_.get());
+      const int uv_timeout = uv_backend_timeout(uv_.get());  // its own timers, pending callbacks
+      if (uv_timeout >= 0 && (timeout_ms < 0 || uv_timeout < timeout_ms)) timeout_ms = uv_timeout;
+    }
+    if (timeout_ms != 0) {
+      ++stats_.sleeps;
+      if (!entered) hook(user, 1);
+      entered = true;
+      pollfd backend{uv_backend_fd(uv_.get()), POLLIN, 0};
+      // EINTR (a signal) just ends the wait early: the loop looks again.
+      (void)::poll(&backend, 1, timeout_ms);
+    }
+    if (entered) hook(user, 0);
+    uv_run(uv_.get(), UV_RUN_NOWAIT);  // dispatches the I/O the wait found, consumes a wake-up
+    uv_unref(wake);
     wake_needed_.store(false, std::memory_order_relaxed);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();

@@ -229,6 +229,25 @@ class Loop {
   // Reports through the exception handler (loop thread).
   void report(const ExceptionContext& context) noexcept;
 
+  // A function called around every wait of the loop, for a host that holds
+  // a lock while it runs loop callbacks and must let it go while the loop
+  // sleeps (a Python interpreter's GIL): hook(user, 1) right before the loop
+  // gives up the CPU to wait (a kernel poll with a non-zero timeout, or
+  // spinning for posts from other threads), hook(user, 0) right after the
+  // wait, before any callback (I/O ones included) runs. Calls come in
+  // strictly alternating pairs, on the loop thread, only from run() and
+  // run_once() (poll() and run_for() never wait). The hook must not throw
+  // or call into the loop. nullptr removes it. With a hook the loop waits
+  // with poll(2) on backend_fd() and then dispatches I/O without blocking
+  // (one more kernel call per wait); without one it waits inside libuv.
+  // Loop thread.
+  using WaitHook = void (*)(void* user, int entering);
+  void set_wait_hook(WaitHook hook, void* user) {
+    check_owner("set_wait_hook");
+    wait_hook_ = hook;
+    wait_hook_user_ = hook != nullptr ? user : nullptr;
+  }
+
   void set_debug(bool on) noexcept { debug_ = on; }
   bool debug() const noexcept { return debug_; }
   void set_slow_callback_threshold(Duration threshold) noexcept { slow_threshold_ = threshold; }
@@ -332,6 +351,8 @@ class Loop {
   void poll_io(bool may_block, int timeout_ms, bool consume_wakeup);
   bool prepare_pass(bool may_block, bool force_io);
   bool block_until_ready();
+  bool block_with_wait_hook();
+  bool io_registrations_pending() const noexcept;
   bool expects_remote_work() const noexcept;
   bool spin_for_inbox() const noexcept;
   std::size_t run_ready(std::size_t max);
@@ -369,6 +390,8 @@ class Loop {
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   bool debug_ = false;
+  WaitHook wait_hook_ = nullptr;  // see set_wait_hook
+  void* wait_hook_user_ = nullptr;
   Duration slow_threshold_;
   std::size_t passes_since_io_poll_ = 0;
 

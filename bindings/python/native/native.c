@@ -2,9 +2,13 @@
  * native.h). Each part has its own file and its own init function. */
 #include "native/native.h"
 
+#include "native/loop.h"
+
 int weft_py_native_init(PyObject* module) {
   /* The ABI of the library this extension was built against, for
    * diagnostics. */
   if (PyModule_AddStringConstant(module, "_native_parts", "") != 0) return -1;
+  if (weft_py_loop_init(module) != 0) return -1;
+  if (weft_py_fdwatch_init(module) != 0) return -1;
   return 0;
 }

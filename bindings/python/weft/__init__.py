@@ -6,5 +6,8 @@
 """
 from . import capi
 from .capi import Error
+from .loop import Loop
+from .policy import EventLoopPolicy, attach_loop, install, new_event_loop, run
 
-__all__ = ["capi", "Error"]
+__all__ = ["capi", "Error", "Loop", "EventLoopPolicy", "attach_loop", "install",
+           "new_event_loop", "run"]

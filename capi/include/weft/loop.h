@@ -144,6 +144,25 @@ WEFT_API weft_status weft_loop_backend_fd(int* out, weft_loop_t* loop);
  * Thread: loop thread. Since 0.1. */
 WEFT_API weft_status weft_loop_backend_timeout(int64_t* out, weft_loop_t* loop);
 
+/* The wait hook (weft_loop_set_wait_hook): `entering` is 1 right before the
+ * loop waits, 0 right after. */
+typedef void (*weft_wait_hook)(void* user, int entering);
+
+/* For a host that holds a lock while loop callbacks run and must let it go
+ * while the loop sleeps (a Python binding's GIL): hook(user, 1) runs on the
+ * loop thread right before the loop gives up the CPU to wait (a kernel poll
+ * with a non-zero timeout, or spinning for posts from other threads), and
+ * hook(user, 0) right after the wait, before any callback runs (I/O
+ * callbacks included). Calls come in strictly alternating pairs, only from
+ * weft_loop_run with WEFT_RUN_DEFAULT or WEFT_RUN_ONCE (and the functions
+ * that run the loop, like weft_scope_drain); WEFT_RUN_NOWAIT and
+ * weft_loop_run_for never wait. No weft function may be called from the
+ * hook. NULL removes it. A hook costs one more system call per wait (the
+ * wait is a poll() on the backend fd, then the I/O it found is dispatched);
+ * without one the loop is unchanged.
+ * Errors: WEFT_ERR_WRONG_THREAD. Thread: loop thread. Since 1.1. */
+WEFT_API weft_status weft_loop_set_wait_hook(weft_loop_t* loop, weft_wait_hook hook, void* user);
+
 WEFT_EXTERN_C_END
 
 #endif /* WEFT_LOOP_H */

@@ -95,6 +95,7 @@
 #include "weft/pipe.h"
 #include "weft/file.h"
 #include "weft/signal.h"
+#include "weft/fd.h"
 #include "weft/udp.h"
 #include "weft/dns.h"
 

@@ -1,0 +1,404 @@
+"""weft.loop: weft.Loop, an asyncio event loop running on a weft runtime.
+
+The scheduling core (call_soon, call_later, call_at, call_soon_threadsafe,
+time, create_future, stop, handles and their dispatch) is C
+(weft._capi.LoopBase, native/loop*.c); this module adds the rest of
+asyncio.AbstractEventLoop's surface in Python: running, tasks, the
+exception handler, debug mode, async generators, executors, name
+resolution, signals and file-descriptor watching.
+
+Threads: a Loop runs on the thread that calls run_forever (or, attached to
+a host's runtime, on the host's loop thread inside weft_loop_run_for);
+call_soon_threadsafe may be called from any thread, everything else from
+the loop's thread.
+"""
+import asyncio
+import concurrent.futures
+import socket
+import sys
+import threading
+import warnings
+import weakref
+
+from asyncio import coroutines, events, futures, tasks
+
+from . import _capi
+from . import events as _events
+from . import executors as _executors
+from . import signals as _signals
+
+_capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future,
+                      events._set_running_loop, events._get_running_loop)
+
+
+def _stop_when_done(future):
+    # run_until_complete's done callback: a future that finished with
+    # KeyboardInterrupt/SystemExit stops run_forever by raising itself.
+    if not future.cancelled():
+        exc = future.exception()
+        if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            return
+    future.get_loop().stop()
+
+
+class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
+    """An asyncio event loop on weft (see the package docstring)."""
+
+    def __init__(self, runtime=None):
+        self._exception_handler = None
+        self._task_factory = None
+        self._default_executor = None
+        self._executor_shutdown_called = False
+        self._asyncgens = weakref.WeakSet()
+        self._asyncgens_shutdown_called = False
+        self._origin_tracking_depth = None
+        self._fd_watchers = {}
+        self._signal_state = None
+        self.set_debug(coroutines._is_debug_mode())
+
+    @classmethod
+    def attach(cls, runtime):
+        """A Loop on a host's runtime: `runtime` is the weft_runtime_t* as an
+        int, a capsule, or a weft.capi runtime. The host steps it with
+        weft_loop_run_for; callbacks run inside those steps."""
+        return cls(runtime=runtime)
+
+    def __repr__(self):
+        return (f"<{type(self).__name__} running={self.is_running()} "
+                f"closed={self.is_closed()} debug={self.get_debug()}>")
+
+    # -- running -----------------------------------------------------------
+
+    def _check_closed(self):
+        if self.is_closed():
+            raise RuntimeError("Event loop is closed")
+
+    def _check_not_running(self):
+        if self.is_running():
+            raise RuntimeError("This event loop is already running")
+        if events._get_running_loop() is not None:
+            raise RuntimeError("Cannot run the event loop while another loop is running")
+
+    def run_forever(self):
+        self._check_closed()
+        self._check_not_running()
+        if self.hosted:
+            raise RuntimeError("this loop is stepped by its host; it cannot run_forever")
+        self._set_coroutine_origin_tracking(self.get_debug())
+        old_hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                               finalizer=self._asyncgen_finalizer_hook)
+        events._set_running_loop(self)
+        if self._signal_state is None:
+            self._signal_state = _signals.SignalState(self)
+        self._signal_state.start_running()
+        try:
+            self._run()
+        finally:
+            self._signal_state.stop_running()
+            events._set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_hooks)
+
+    def run_until_complete(self, future):
+        self._check_closed()
+        self._check_not_running()
+        new_task = not futures.isfuture(future)
+        future = tasks.ensure_future(future, loop=self)
+        if new_task:
+            # The caller sees the outcome: no "destroyed but pending" log.
+            future._log_destroy_pending = False
+        future.add_done_callback(_stop_when_done)
+        try:
+            self.run_forever()
+        except BaseException:
+            if new_task and future.done() and not future.cancelled():
+                future.exception()  # retrieved: the caller gets it raised
+            raise
+        finally:
+            future.remove_done_callback(_stop_when_done)
+        if not future.done():
+            raise RuntimeError("Event loop stopped before Future completed.")
+        return future.result()
+
+    def close(self):
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        for fd in list(self._fd_watchers):
+            self._fd_close_watch(fd)
+        if self._signal_state is not None:
+            self._signal_state.close()
+        self._executor_shutdown_called = True
+        executor, self._default_executor = self._default_executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)
+        self._close()
+
+    def __del__(self, _warn=warnings.warn):
+        if not self.is_closed():
+            _warn(f"unclosed event loop {self!r}", ResourceWarning, source=self)
+            if not self.is_running() and not self.hosted:
+                try:
+                    self.close()
+                except RuntimeError:
+                    pass
+
+    # -- tasks -------------------------------------------------------------
+
+    def create_task(self, coro, *, name=None, context=None):
+        self._check_closed()
+        if self._task_factory is None:
+            task = tasks.Task(coro, loop=self, name=name, context=context)
+            if task._source_traceback:
+                del task._source_traceback[-1]
+        else:
+            if context is None:
+                task = self._task_factory(self, coro)
+            else:
+                task = self._task_factory(self, coro, context=context)
+            if name is not None:
+                try:
+                    task.set_name(name)
+                except AttributeError:
+                    pass
+        return task
+
+    def set_task_factory(self, factory):
+        if factory is not None and not callable(factory):
+            raise TypeError("task factory must be a callable or None")
+        self._task_factory = factory
+
+    def get_task_factory(self):
+        return self._task_factory
+
+    # -- errors and debug ----------------------------------------------------
+
+    def get_exception_handler(self):
+        return self._exception_handler
+
+    def set_exception_handler(self, handler):
+        if handler is not None and not callable(handler):
+            raise TypeError(f"A callable object or None is expected, got {handler!r}")
+        self._exception_handler = handler
+
+    def default_exception_handler(self, context):
+        _events.default_exception_report(context)
+
+    def call_exception_handler(self, context):
+        handler = self._exception_handler
+        if handler is None:
+            try:
+                self.default_exception_handler(context)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                _events.logger.error("Exception in default exception handler", exc_info=True)
+            return
+        try:
+            handler(self, context)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            try:
+                self.default_exception_handler({
+                    "message": "Unhandled error in exception handler",
+                    "exception": exc,
+                    "context": context,
+                })
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException:
+                _events.logger.error(
+                    "Exception in default exception handler while handling an "
+                    "unexpected error in custom exception handler", exc_info=True)
+
+    def _report_callback_error(self, handle, exc):
+        # Called by the C core for an exception escaping a callback.
+        self.call_exception_handler(_events.callback_error_context(handle, exc))
+
+    def _report_slow_callback(self, handle, seconds):
+        _events.log_slow_callback(handle, seconds)
+
+    def set_debug(self, enabled):
+        enabled = bool(enabled)
+        self._set_debug_flag(enabled)
+        if self.is_running():
+            self.call_soon_threadsafe(self._set_coroutine_origin_tracking, enabled)
+
+    def _set_coroutine_origin_tracking(self, enabled):
+        if bool(enabled) == (self._origin_tracking_depth is not None):
+            return
+        if enabled:
+            self._origin_tracking_depth = sys.get_coroutine_origin_tracking_depth()
+            sys.set_coroutine_origin_tracking_depth(coroutines._DEBUG_STACK_DEPTH)
+        else:
+            sys.set_coroutine_origin_tracking_depth(self._origin_tracking_depth)
+            self._origin_tracking_depth = None
+
+    # -- async generators ------------------------------------------------------
+
+    def _asyncgen_firstiter_hook(self, agen):
+        if self._asyncgens_shutdown_called:
+            warnings.warn(f"asynchronous generator {agen!r} was scheduled after "
+                          f"loop.shutdown_asyncgens() call", ResourceWarning, source=self)
+        self._asyncgens.add(agen)
+
+    def _asyncgen_finalizer_hook(self, agen):
+        self._asyncgens.discard(agen)
+        if not self.is_closed():
+            self.call_soon_threadsafe(self.create_task, agen.aclose())
+
+    async def shutdown_asyncgens(self):
+        self._asyncgens_shutdown_called = True
+        if not self._asyncgens:
+            return
+        closing = list(self._asyncgens)
+        self._asyncgens.clear()
+        results = await tasks.gather(*[agen.aclose() for agen in closing],
+                                     return_exceptions=True)
+        for result, agen in zip(results, closing):
+            if isinstance(result, Exception):
+                self.call_exception_handler({
+                    "message": f"an error occurred during closing of asynchronous "
+                               f"generator {agen!r}",
+                    "exception": result,
+                    "asyncgen": agen,
+                })
+
+    # -- executors ---------------------------------------------------------------
+
+    def _get_default_executor(self):
+        if self._executor_shutdown_called:
+            raise RuntimeError("Executor shutdown has been called")
+        if self._default_executor is None:
+            self._default_executor = _executors.PoolExecutor(self)
+        return self._default_executor
+
+    def run_in_executor(self, executor, func, *args):
+        self._check_closed()
+        if self.get_debug() and (coroutines.iscoroutine(func) or
+                                 coroutines.iscoroutinefunction(func)):
+            raise TypeError("coroutines cannot be used with run_in_executor()")
+        if not callable(func):
+            raise TypeError(f"a callable object was expected by run_in_executor(), got {func!r}")
+        if executor is None:
+            executor = self._get_default_executor()
+        if isinstance(executor, _executors.PoolExecutor) and executor._loop is self:
+            return executor._submit_for_loop(func, args)
+        return futures.wrap_future(executor.submit(func, *args), loop=self)
+
+    def set_default_executor(self, executor):
+        if not isinstance(executor, concurrent.futures.Executor):
+            raise TypeError("executor must be a concurrent.futures.Executor")
+        self._default_executor = executor
+
+    async def shutdown_default_executor(self):
+        self._executor_shutdown_called = True
+        executor = self._default_executor
+        if executor is None:
+            return
+        done = self.create_future()
+
+        def shut_down():
+            try:
+                executor.shutdown(wait=True)
+            except Exception as exc:
+                outcome = (done.set_exception, exc)
+            else:
+                outcome = (done.set_result, None)
+            if not self.is_closed():
+                self.call_soon_threadsafe(
+                    lambda: done.done() or outcome[0](outcome[1]))
+
+        thread = threading.Thread(target=shut_down, name="weft-executor-shutdown")
+        thread.start()
+        try:
+            await done
+        finally:
+            thread.join()
+
+    # -- name resolution (off the loop thread: the default executor) -------------
+
+    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        return await self.run_in_executor(None, socket.getaddrinfo, host, port,
+                                          family, type, proto, flags)
+
+    async def getnameinfo(self, sockaddr, flags=0):
+        return await self.run_in_executor(None, socket.getnameinfo, sockaddr, flags)
+
+    # -- file descriptors (weft_fd_watch, native/fdwatch.c) ------------------------
+
+    def _watcher(self, fd, create):
+        watcher = self._fd_watchers.get(fd)
+        if watcher is None and create:
+            watcher = self._fd_watchers[fd] = _capi.FdWatcher(self, fd)
+        return watcher
+
+    def _fd_close_watch(self, fd):
+        watcher = self._fd_watchers.pop(fd, None)
+        if watcher is not None:
+            watcher.close()
+
+    def add_reader(self, fd, callback, *args):
+        self._check_closed()
+        fd = _fileobj_to_fd(fd)
+        handle = self._handle(callback, *args)
+        self._watcher(fd, True).set_reader(handle)
+
+    def add_writer(self, fd, callback, *args):
+        self._check_closed()
+        fd = _fileobj_to_fd(fd)
+        handle = self._handle(callback, *args)
+        self._watcher(fd, True).set_writer(handle)
+
+    def _remove(self, fd, remove):
+        if self.is_closed():
+            return False
+        fd = _fileobj_to_fd(fd)
+        watcher = self._watcher(fd, False)
+        if watcher is None:
+            return False
+        removed = remove(watcher)
+        if watcher.reader is None and watcher.writer is None:
+            self._fd_close_watch(fd)
+        return removed
+
+    def remove_reader(self, fd):
+        return self._remove(fd, _capi.FdWatcher.remove_reader)
+
+    def remove_writer(self, fd):
+        return self._remove(fd, _capi.FdWatcher.remove_writer)
+
+    # -- signals (weft/signals.py) -------------------------------------------------
+
+    def add_signal_handler(self, sig, callback, *args):
+        if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_closed()
+        if self._signal_state is None:
+            self._signal_state = _signals.SignalState(self)
+        self._signal_state.add(sig, self._handle(callback, *args))
+
+    def remove_signal_handler(self, sig):
+        if self._signal_state is None:
+            _signals.check_signal(sig)
+            return False
+        return self._signal_state.remove(sig)
+
+
+def _fileobj_to_fd(fileobj):
+    if isinstance(fileobj, int):
+        fd = fileobj
+    else:
+        try:
+            fd = int(fileobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fileobj!r}") from None
+    if fd < 0:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
+
+
+__all__ = ["Loop"]
