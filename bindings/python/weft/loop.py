@@ -20,7 +20,7 @@ import threading
 import warnings
 import weakref
 
-from asyncio import coroutines, events, futures, tasks
+from asyncio import constants, coroutines, events, futures, tasks
 
 from . import _capi
 from . import events as _events
@@ -232,7 +232,7 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
             return
         if enabled:
             self._origin_tracking_depth = sys.get_coroutine_origin_tracking_depth()
-            sys.set_coroutine_origin_tracking_depth(coroutines._DEBUG_STACK_DEPTH)
+            sys.set_coroutine_origin_tracking_depth(constants.DEBUG_STACK_DEPTH)
         else:
             sys.set_coroutine_origin_tracking_depth(self._origin_tracking_depth)
             self._origin_tracking_depth = None
