@@ -109,7 +109,8 @@ def selected_tests(module_name, loop_name, make_loop, skip):
         if test.id() in skip:
             return False
         class_id = "%s.%s" % (module_name, type(test).__name__)
-        return class_id not in scope.EXCLUDED_CLASSES
+        test_id = "%s.%s" % (class_id, test._testMethodName)
+        return class_id not in scope.EXCLUDED_CLASSES and test_id not in scope.EXCLUDED_TESTS
 
     return unittest.TestSuite(t for t in tests if wanted(t))
 

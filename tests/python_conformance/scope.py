@@ -43,7 +43,6 @@ EVENT_LOOP_MIXIN_TESTS = (
     "test_add_signal_handler",
     "test_signal_handling_while_selecting",
     "test_signal_handling_args",
-    "test_prompt_cancellation",
     "test_timeout_rounding",
     "test_remove_fds_after_closing",
     "test_add_fds_after_closing",
@@ -84,6 +83,7 @@ EVENT_LOOP_MIXIN_OUT_OF_SCOPE = {
     "test_create_datagram_endpoint": "datagram sockets",
     "test_create_datagram_endpoint_ipv6": "datagram sockets",
     "test_create_datagram_endpoint_sock": "datagram sockets",
+    "test_prompt_cancellation": "sockets (sock_recv, sock_accept)",
     "test_internal_fds": "selector loop internals (_internal_fds)",
     "test_read_pipe": "pipes",
     "test_unclosed_pipe_transport": "pipes",
@@ -101,6 +101,11 @@ EXCLUDED_CLASSES = {
     "test_events.PollEventLoopTests": "asyncio's poll() loop, not the loop under test",
     "test_events.EPollEventLoopTests": "asyncio's epoll loop, not the loop under test",
     "test_events.KqueueEventLoopTests": "asyncio's kqueue loop, not the loop under test",
+}
+
+# Single tests of in-scope classes that are not run.
+EXCLUDED_TESTS = {
+    "test_events.TestServer.test_get_loop": "servers (create_server)",
 }
 
 # Whole modules left out, with why.
