@@ -4,8 +4,9 @@
 # PYTHONPATH gets this directory, and under --config=asan/tsan the sanitizer
 # runtime the extension links is preloaded first, with libstdc++ after it, as
 # run_pytest.sh explains (LeakSanitizer off: the interpreter's allocations at
-# exit are not ours). For tests outside bindings/python (conformance,
-# benchmarks, examples); data dependency: //bindings/python:package.
+# exit are not ours; TSan gets tsan_suppressions.txt when it is in the data).
+# For tests outside bindings/python (conformance, benchmarks, examples); data
+# dependencies: //bindings/python:package and :tsan_suppressions.
 set -euo pipefail
 # The package: next to this script, or (when a test or `bazel run` runs it
 # under its own name) in the runfiles tree, the working directory.
@@ -22,6 +23,10 @@ if [ -n "$san" ]; then
   cxx=$(ldd "$here/weft/_capi.so" | awk '/libstdc\+\+/ {print $3}' | head -n 1)
   export LD_PRELOAD="$san${cxx:+ $cxx}"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+  # glibc's dynamic-TLS teardown, invisible to TSan (see the file).
+  if [ -e "$here/tsan_suppressions.txt" ]; then
+    export TSAN_OPTIONS="${TSAN_OPTIONS:-}:suppressions=$here/tsan_suppressions.txt"
+  fi
 fi
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 exec "$@"
