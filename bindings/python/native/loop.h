@@ -20,6 +20,7 @@
 #include "native/native.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "weft/weft.h"
@@ -76,6 +77,8 @@ struct WeftPyLoop {
   /* A KeyboardInterrupt or SystemExit raised by a callback, re-raised by
    * run_forever. */
   PyObject *exc_type, *exc_value, *exc_tb;
+  /* Jobs on the runtime's pool not finished yet (pool_work.c). */
+  atomic_long pool_in_flight;
   /* Thread-safe inbox. */
   pthread_mutex_t inbox_lock;
   WeftPyHandle** inbox;
@@ -125,5 +128,7 @@ int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
 
 int weft_py_loop_init(PyObject* module);
 int weft_py_fdwatch_init(PyObject* module);
+int weft_py_pool_init(PyObject* module);
+void weft_py_pool_wait_idle(WeftPyLoop* loop);
 
 #endif /* WEFT_PY_LOOP_H */

@@ -270,6 +270,22 @@ static PyObject* loop_run(WeftPyLoop* self, PyObject* unused) {
   Py_RETURN_NONE;
 }
 
+/* Destroys the own runtime without the GIL: its pool waits for running work,
+ * which may need the GIL to finish; the callbacks it cancels take it back
+ * (released_tstate). */
+static weft_status destroy_runtime(WeftPyLoop* self, int in_dealloc) {
+  /* Queued Python work would race its completion's cancellation. */
+  weft_py_pool_wait_idle(self);
+  if (!in_dealloc) Py_INCREF(self);
+  self->released_tstate = PyEval_SaveThread();
+  weft_status status = weft_runtime_destroy(self->runtime);
+  PyThreadState* tstate = self->released_tstate;
+  self->released_tstate = NULL;
+  PyEval_RestoreThread(tstate);
+  if (!in_dealloc) Py_DECREF(self);
+  return status;
+}
+
 /* Closes the loop: drops what is queued; destroys an own runtime (which
  * cancels what weft still holds for it). */
 static PyObject* loop_close(WeftPyLoop* self, PyObject* unused) {
@@ -283,7 +299,7 @@ static PyObject* loop_close(WeftPyLoop* self, PyObject* unused) {
   weft_py_queues_clear(self);
   if (self->owns_runtime && self->runtime != NULL) {
     weft_status status = weft_loop_claim(self->wloop);
-    if (status == WEFT_OK) status = weft_runtime_destroy(self->runtime);
+    if (status == WEFT_OK) status = destroy_runtime(self, 0);
     if (status != WEFT_OK) {
       PyErr_Format(PyExc_RuntimeError, "weft loop: cannot destroy its runtime (%s)",
                    weft_status_name(status));
@@ -427,7 +443,7 @@ static void loop_dealloc(WeftPyLoop* self) {
   if (!self->closed && self->owns_runtime && self->runtime != NULL) {
     self->closed = 1;
     weft_py_queues_clear(self);
-    if (weft_loop_claim(self->wloop) == WEFT_OK) weft_runtime_destroy(self->runtime);
+    if (weft_loop_claim(self->wloop) == WEFT_OK) destroy_runtime(self, 1);
   }
   loop_clear(self);
   weft_py_queues_clear(self);

@@ -100,6 +100,13 @@ void weft_py_run_batch(WeftPyLoop* loop) {
     }
     Py_DECREF(previous_loop);
   }
+  if (hosted && loop->exc_type != NULL) {
+    /* No run_forever to raise it from: the host's step reports it through
+     * sys.unraisablehook. */
+    PyErr_Restore(loop->exc_type, loop->exc_value, loop->exc_tb);
+    loop->exc_type = loop->exc_value = loop->exc_tb = NULL;
+    PyErr_WriteUnraisable((PyObject*)loop);
+  }
   if (loop->stopping && !hosted) {
     weft_loop_stop(loop->wloop);
     return;

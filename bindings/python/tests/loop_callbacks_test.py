@@ -237,7 +237,7 @@ class CallbackCases(LoopCase):
         handle.cancel()
 
 
-class TestWeftCallbacks(CallbackCases, WeftLoop):
+class TestWeftCallbacks(WeftLoop, CallbackCases):
     def test_handles_are_weft_handles(self):
         import weft
         assert isinstance(self.loop.call_soon(print), weft.events.Handle)
@@ -246,5 +246,5 @@ class TestWeftCallbacks(CallbackCases, WeftLoop):
         timer.cancel()
 
 
-class TestAsyncioCallbacks(CallbackCases, AsyncioLoop):
+class TestAsyncioCallbacks(AsyncioLoop, CallbackCases):
     pass

@@ -50,7 +50,7 @@ def capture_stack():
 def callback_error_context(handle, exc):
     """The exception handler's context for an exception in a callback."""
     context = {
-        "message": f"Exception in callback {_callback_text(handle) or handle!r}",
+        "message": f"Exception in callback {_callback_text(handle) or repr(handle)}",
         "exception": exc,
         "handle": handle,
     }
