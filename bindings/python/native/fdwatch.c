@@ -213,8 +213,15 @@ static PyObject* watcher_get_writer(FdWatcher* self, void* u) {
 }
 
 static int watcher_traverse(FdWatcher* self, visitproc visit, void* arg) {
-  Py_VISIT(self->reader);
-  Py_VISIT(self->writer);
+  /* Handles are not GC objects: report what they hold. */
+  if (self->reader != NULL) {
+    int r = weft_py_handle_traverse_contents(self->reader, visit, arg);
+    if (r != 0) return r;
+  }
+  if (self->writer != NULL) {
+    int r = weft_py_handle_traverse_contents(self->writer, visit, arg);
+    if (r != 0) return r;
+  }
   Py_VISIT(self->loop);
   return 0;
 }

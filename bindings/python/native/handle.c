@@ -4,8 +4,13 @@
  *
  * Thread: any thread with the GIL held; handles run on the loop thread.
  * A handle owns its callback, arguments (inline up to three, no tuple) and
- * context until it has run or is cancelled, then drops them. Handles are
- * GC-tracked (a callback may refer back to its handle).
+ * context until it has run or is cancelled, then drops them (readers',
+ * writers' and signal handlers' handles, which run again, keep them until
+ * cancelled). Handles are not GC-tracked: what they hold is either about
+ * to run or dropped, the loop's traversal reports what its queued handles
+ * hold, and every handle holds its loop; so a handle is never the only
+ * link of a lasting cycle, and call_soon allocates nothing the cyclic GC
+ * has to count or scan.
  */
 #include "native/loop.h"
 
@@ -13,7 +18,7 @@
 #include <time.h>
 
 /* A small free list: call_soon's handle lives for one iteration. */
-#define HANDLE_FREE_MAX 256
+#define HANDLE_FREE_MAX 1024
 static PyObject* tuple_from_array(PyObject* const* items, Py_ssize_t n) {
   PyObject* t = PyTuple_New(n);
   if (t == NULL) return NULL;
@@ -38,13 +43,16 @@ void weft_py_handle_clear_refs(WeftPyHandle* h) {
 WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject* callback,
                                  PyObject* const* args, Py_ssize_t nargs, PyObject* context) {
   WeftPyHandle* h;
-  if (type == &WeftPyHandle_Type && handle_free_count > 0) {
+  if (handle_free_count > 0) {
     h = handle_free_list[--handle_free_count];
-    PyObject_Init((PyObject*)h, type);
   } else {
-    h = PyObject_GC_New(WeftPyHandle, type);
-    if (h == NULL) return NULL;
+    h = PyObject_Malloc(sizeof(WeftPyHandle));
+    if (h == NULL) {
+      PyErr_NoMemory();
+      return NULL;
+    }
   }
+  PyObject_Init((PyObject*)h, type);
   h->args[0] = h->args[1] = h->args[2] = NULL;
   h->args_tuple = NULL;
   h->nargs = nargs;
@@ -55,6 +63,7 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
   h->seq = 0;
   h->cancelled = 0;
   h->scheduled = 0;
+  h->reusable = 0;
   if (nargs <= WEFT_PY_INLINE_ARGS) {
     for (Py_ssize_t i = 0; i < nargs; i++) {
       Py_INCREF(args[i]);
@@ -92,35 +101,26 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
       return NULL;
     }
   }
-  PyObject_GC_Track(h);
   return h;
 }
 
 static void handle_dealloc(WeftPyHandle* h) {
-  PyObject_GC_UnTrack(h);
   if (h->weakrefs != NULL) PyObject_ClearWeakRefs((PyObject*)h);
   weft_py_handle_clear_refs(h);
   Py_CLEAR(h->loop);
-  if (Py_TYPE(h) == &WeftPyHandle_Type && handle_free_count < HANDLE_FREE_MAX) {
+  if (handle_free_count < HANDLE_FREE_MAX) {
     handle_free_list[handle_free_count++] = h;
     return;
   }
-  Py_TYPE(h)->tp_free((PyObject*)h);
+  PyObject_Free(h);
 }
 
-static int handle_traverse(WeftPyHandle* h, visitproc visit, void* arg) {
+int weft_py_handle_traverse_contents(WeftPyHandle* h, visitproc visit, void* arg) {
   Py_VISIT(h->callback);
   for (Py_ssize_t i = 0; i < WEFT_PY_INLINE_ARGS; i++) Py_VISIT(h->args[i]);
   Py_VISIT(h->args_tuple);
   Py_VISIT(h->context);
-  Py_VISIT(h->loop);
   Py_VISIT(h->source_traceback);
-  return 0;
-}
-
-static int handle_clear(WeftPyHandle* h) {
-  weft_py_handle_clear_refs(h);
-  Py_CLEAR(h->loop);
   return 0;
 }
 
@@ -172,19 +172,30 @@ int weft_py_handle_run(WeftPyHandle* h) {
   PyObject* callback = h->callback;
   PyObject* context = h->context;
   if (callback == NULL) return 0;
-  /* Ours for the call: a callback may cancel its own handle. */
+  /* Ours for the call: a callback may cancel its own handle, which drops
+   * what the handle holds. */
   Py_INCREF(callback);
   Py_INCREF(context);
+  PyObject* args[WEFT_PY_INLINE_ARGS];
+  PyObject* args_tuple = h->args_tuple;
+  Py_XINCREF(args_tuple);
+  Py_ssize_t nargs = h->nargs;
+  if (args_tuple == NULL) {
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+      args[i] = h->args[i];
+      Py_INCREF(args[i]);
+    }
+  }
   double started = h->loop->debug ? monotonic_seconds() : 0.0;
   int rc = 0;
   if (PyContext_Enter(context) != 0) {
     rc = handle_report_error(h);
   } else {
     PyObject* result;
-    if (h->args_tuple != NULL) {
-      result = PyObject_Call(callback, h->args_tuple, NULL);
+    if (args_tuple != NULL) {
+      result = PyObject_Call(callback, args_tuple, NULL);
     } else {
-      result = PyObject_Vectorcall(callback, h->args, (size_t)h->nargs, NULL);
+      result = PyObject_Vectorcall(callback, args, (size_t)nargs, NULL);
     }
     if (PyContext_Exit(context) != 0) PyErr_WriteUnraisable(context);
     if (result == NULL) {
@@ -204,6 +215,11 @@ int weft_py_handle_run(WeftPyHandle* h) {
   }
   Py_DECREF(callback);
   Py_DECREF(context);
+  if (args_tuple != NULL) {
+    Py_DECREF(args_tuple);
+  } else {
+    for (Py_ssize_t i = 0; i < nargs; i++) Py_DECREF(args[i]);
+  }
   return rc;
 }
 
@@ -292,6 +308,17 @@ static PyObject* handle_get_source_traceback(WeftPyHandle* h, void* u) {
   return get_or_none(h->source_traceback);
 }
 
+/* isinstance(handle, asyncio.Handle) (and asyncio.TimerHandle for timers)
+ * holds: isinstance falls back to __class__, which names asyncio's class.
+ * type(handle) stays the weft type; nothing on the hot paths reads this. */
+static PyObject* handle_get_class(WeftPyHandle* h, void* u) {
+  (void)u;
+  PyObject* cls = Py_TYPE(h) == &WeftPyTimerHandle_Type ? weft_py_asyncio_timer_handle
+                                                        : weft_py_asyncio_handle;
+  if (cls == NULL) cls = (PyObject*)Py_TYPE(h);
+  return Py_NewRef(cls);
+}
+
 static PyMethodDef handle_methods[] = {
     {"cancel", (PyCFunction)handle_cancel, METH_NOARGS, "Cancels the callback (idempotent)."},
     {"cancelled", (PyCFunction)handle_cancelled, METH_NOARGS, "True once cancelled."},
@@ -306,6 +333,7 @@ static PyGetSetDef handle_getset[] = {
     {"_context", (getter)handle_get_context_attr, NULL, NULL, NULL},
     {"_cancelled", (getter)handle_get_cancelled, NULL, NULL, NULL},
     {"_source_traceback", (getter)handle_get_source_traceback, NULL, NULL, NULL},
+    {"__class__", (getter)handle_get_class, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -332,10 +360,8 @@ PyTypeObject WeftPyHandle_Type = {
     .tp_basicsize = sizeof(WeftPyHandle),
     .tp_dealloc = (destructor)handle_dealloc,
     .tp_repr = (reprfunc)handle_repr,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A callback scheduled with call_soon (asyncio.Handle's interface).",
-    .tp_traverse = (traverseproc)handle_traverse,
-    .tp_clear = (inquiry)handle_clear,
     .tp_weaklistoffset = offsetof(WeftPyHandle, weakrefs),
     .tp_methods = handle_methods,
     .tp_getset = handle_getset,
@@ -347,10 +373,8 @@ PyTypeObject WeftPyTimerHandle_Type = {
     .tp_basicsize = sizeof(WeftPyHandle),
     .tp_dealloc = (destructor)handle_dealloc,
     .tp_repr = (reprfunc)handle_repr,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A callback scheduled with call_later/call_at (asyncio.TimerHandle's interface).",
-    .tp_traverse = (traverseproc)handle_traverse,
-    .tp_clear = (inquiry)handle_clear,
     .tp_methods = timer_methods,
     .tp_getset = timer_getset,
     .tp_base = &WeftPyHandle_Type,

@@ -46,6 +46,7 @@ typedef struct WeftPyHandle {
   uint64_t seq;         /* timers: arming order, for equal deadlines */
   char cancelled;
   char scheduled;       /* timers: in the heap */
+  char reusable;        /* runs more than once (readers, signals): keeps its refs */
 } WeftPyHandle;
 
 struct WeftPyLoop {
@@ -74,6 +75,7 @@ struct WeftPyLoop {
   unsigned long thread_id;
   PyThreadState* released_tstate;
   weft_future_t* keepalive;
+  PyObject* task_factory; /* NULL: asyncio.Task */
   /* A KeyboardInterrupt or SystemExit raised by a callback, re-raised by
    * run_forever. */
   PyObject *exc_type, *exc_value, *exc_tb;
@@ -84,6 +86,7 @@ struct WeftPyLoop {
   WeftPyHandle** inbox;
   size_t inbox_len, inbox_cap;
   int inbox_signaled;
+  atomic_int inbox_pending; /* inbox_len > 0, readable without the lock */
 };
 
 extern PyTypeObject WeftPyHandle_Type;
@@ -95,6 +98,9 @@ extern PyTypeObject WeftPyLoop_Type;
 extern PyObject* weft_py_handle_repr;     /* handle -> str */
 extern PyObject* weft_py_capture_stack;   /* () -> traceback list */
 extern PyObject* weft_py_future_type;     /* asyncio.Future */
+extern PyObject* weft_py_task_type;       /* asyncio.Task */
+extern PyObject* weft_py_asyncio_handle;  /* asyncio.Handle */
+extern PyObject* weft_py_asyncio_timer_handle; /* asyncio.TimerHandle */
 extern PyObject* weft_py_set_running_loop; /* asyncio.events._set_running_loop */
 extern PyObject* weft_py_get_running_loop; /* asyncio.events._get_running_loop */
 
@@ -106,6 +112,8 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
  * in the loop for run_forever to raise. */
 int weft_py_handle_run(WeftPyHandle* handle);
 void weft_py_handle_clear_refs(WeftPyHandle* handle);
+/* Visits what the handle holds (for the loop's tp_traverse). */
+int weft_py_handle_traverse_contents(WeftPyHandle* handle, visitproc visit, void* arg);
 
 /* loop_queue.c: the ready ring and the timer heap (GIL held). */
 int weft_py_ready_push(WeftPyLoop* loop, WeftPyHandle* handle); /* steals; -1: no memory */
@@ -121,6 +129,9 @@ void weft_py_schedule_drain(WeftPyLoop* loop);
 void weft_py_run_batch(WeftPyLoop* loop);
 void weft_py_arm_timer(WeftPyLoop* loop);
 int weft_py_post_inbox(WeftPyLoop* loop, WeftPyHandle* handle); /* steals; -1 w/ error */
+/* Moves what other threads posted into the ready queue (loop thread): call_soon
+ * does it first, so posts and call_soon keep one FIFO order, as asyncio's. */
+void weft_py_inbox_take(WeftPyLoop* loop);
 /* Runs the loop until stop (GIL held on entry and exit). Returns 0 or -1
  * with an error set. */
 int weft_py_loop_run(WeftPyLoop* loop);

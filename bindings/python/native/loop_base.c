@@ -14,9 +14,15 @@
 PyObject* weft_py_handle_repr = NULL;
 PyObject* weft_py_capture_stack = NULL;
 PyObject* weft_py_future_type = NULL;
+PyObject* weft_py_task_type = NULL;
+PyObject* weft_py_asyncio_handle = NULL;
+PyObject* weft_py_asyncio_timer_handle = NULL;
 PyObject* weft_py_set_running_loop = NULL;
 PyObject* weft_py_get_running_loop = NULL;
 static PyObject* kwnames_loop = NULL; /* ("loop",) */
+static PyObject* str_context = NULL;  /* "context", interned */
+static PyObject* str_name = NULL;     /* "name", interned */
+static PyObject* kwnames_task = NULL; /* ("loop", "name", "context") */
 
 static int check_open(WeftPyLoop* self) {
   if (self->closed) {
@@ -49,7 +55,7 @@ static int parse_callback_args(const char* name, PyObject* const* args, Py_ssize
     Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
     for (Py_ssize_t i = 0; i < nkw; i++) {
       PyObject* key = PyTuple_GET_ITEM(kwnames, i);
-      if (PyUnicode_CompareWithASCIIString(key, "context") == 0) {
+      if (key == str_context || PyUnicode_CompareWithASCIIString(key, "context") == 0) {
         *context = args[nargs + i];
       } else {
         PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", name, key);
@@ -84,6 +90,7 @@ static PyObject* loop_call_soon(WeftPyLoop* self, PyObject* const* args, size_t 
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) weft_py_inbox_take(self);
   if (weft_py_ready_push(self, h) != 0) {
     Py_DECREF(h);
     return NULL;
@@ -175,6 +182,19 @@ static PyObject* loop_call_soon_threadsafe(WeftPyLoop* self, PyObject* const* ar
       weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
   if (h == NULL) return NULL;
   Py_INCREF(h);
+  if (self->running && self->thread_id == PyThread_get_thread_ident()) {
+    /* On the running loop's own thread it is call_soon (asyncio's ready
+     * queue takes both): it runs in the next iteration. */
+    if (atomic_load_explicit(&self->inbox_pending, memory_order_relaxed)) {
+      weft_py_inbox_take(self);
+    }
+    if (weft_py_ready_push(self, h) != 0) {
+      Py_DECREF(h);
+      return NULL;
+    }
+    weft_py_schedule_drain(self);
+    return (PyObject*)h;
+  }
   if (weft_py_post_inbox(self, h) != 0) {
     Py_DECREF(h);
     return NULL;
@@ -191,8 +211,10 @@ static PyObject* loop_make_handle(WeftPyLoop* self, PyObject* const* args, size_
   if (parse_callback_args("_handle", args, nargs, kwnames, 0, &callback, &context) != 0) {
     return NULL;
   }
-  return (PyObject*)weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1,
-                                       context);
+  WeftPyHandle* h =
+      weft_py_handle_new(&WeftPyHandle_Type, self, callback, args + 1, nargs - 1, context);
+  if (h != NULL) h->reusable = 1;
+  return (PyObject*)h;
 }
 
 /* _add_ready(handle): queues an existing handle for the next iteration. */
@@ -221,6 +243,58 @@ static PyObject* loop_create_future(WeftPyLoop* self, PyObject* unused) {
   }
   PyObject* args[1] = {(PyObject*)self};
   return PyObject_Vectorcall(weft_py_future_type, args, 0, kwnames_loop);
+}
+
+/* create_task(coro, *, name=None, context=None): asyncio.Task(coro,
+ * loop=self, name=name, context=context), or the task factory's task
+ * (weft/loop.py's _create_task_with_factory). Debug mode also takes the
+ * Python path (it trims the task's creation traceback). */
+static PyObject* loop_create_task(WeftPyLoop* self, PyObject* const* args, size_t nargsf,
+                                  PyObject* kwnames) {
+  Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  PyObject* name = Py_None;
+  PyObject* context = Py_None;
+  if (nargs != 1) {
+    PyErr_Format(PyExc_TypeError, "create_task() takes 1 positional argument (%zd given)",
+                 nargs);
+    return NULL;
+  }
+  if (kwnames != NULL) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+      PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+      if (key == str_name || PyUnicode_CompareWithASCIIString(key, "name") == 0) {
+        name = args[nargs + i];
+      } else if (key == str_context || PyUnicode_CompareWithASCIIString(key, "context") == 0) {
+        context = args[nargs + i];
+      } else {
+        PyErr_Format(PyExc_TypeError, "create_task() got an unexpected keyword argument '%U'",
+                     key);
+        return NULL;
+      }
+    }
+  }
+  if (check_open(self) != 0) return NULL;
+  if (self->task_factory != NULL || self->debug || weft_py_task_type == NULL) {
+    return PyObject_CallMethod((PyObject*)self, "_create_task_slow", "OOO", args[0], name,
+                               context);
+  }
+  PyObject* call_args[4] = {args[0], (PyObject*)self, name, context};
+  return PyObject_Vectorcall(weft_py_task_type, call_args, 1, kwnames_task);
+}
+
+static PyObject* loop_set_task_factory(WeftPyLoop* self, PyObject* factory) {
+  if (factory != Py_None && !PyCallable_Check(factory)) {
+    PyErr_SetString(PyExc_TypeError, "task factory must be a callable or None");
+    return NULL;
+  }
+  Py_XSETREF(self->task_factory, factory == Py_None ? NULL : Py_NewRef(factory));
+  Py_RETURN_NONE;
+}
+
+static PyObject* loop_get_task_factory(WeftPyLoop* self, PyObject* unused) {
+  (void)unused;
+  if (self->task_factory == NULL) Py_RETURN_NONE;
+  return Py_NewRef(self->task_factory);
 }
 
 static PyObject* loop_stop(WeftPyLoop* self, PyObject* unused) {
@@ -416,11 +490,22 @@ static PyObject* loop_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) 
 }
 
 static int loop_traverse(WeftPyLoop* self, visitproc visit, void* arg) {
+  /* Handles are not GC objects: the loop reports what its queued ones
+   * hold, each once. A reusable handle (reader, writer, signal) may be
+   * queued more than once and is reported by its owner (FdWatcher) or not
+   * at all (signal handlers: kept alive, never wrongly collected). */
   for (size_t i = 0; i < self->ready_count; i++) {
-    Py_VISIT(self->ready[(self->ready_head + i) & (self->ready_cap - 1)]);
+    WeftPyHandle* h = self->ready[(self->ready_head + i) & (self->ready_cap - 1)];
+    if (h->reusable) continue;
+    int r = weft_py_handle_traverse_contents(h, visit, arg);
+    if (r != 0) return r;
   }
-  for (size_t i = 0; i < self->heap_len; i++) Py_VISIT(self->heap[i]);
+  for (size_t i = 0; i < self->heap_len; i++) {
+    int r = weft_py_handle_traverse_contents(self->heap[i], visit, arg);
+    if (r != 0) return r;
+  }
   Py_VISIT(self->exc_value);
+  Py_VISIT(self->task_factory);
   return 0;
 }
 
@@ -431,6 +516,7 @@ static int loop_clear(WeftPyLoop* self) {
   Py_CLEAR(self->exc_type);
   Py_CLEAR(self->exc_value);
   Py_CLEAR(self->exc_tb);
+  Py_CLEAR(self->task_factory);
   return 0;
 }
 
@@ -469,6 +555,11 @@ static PyMethodDef loop_methods[] = {
     {"time", (PyCFunction)loop_time, METH_NOARGS, "The loop clock, in seconds."},
     {"create_future", (PyCFunction)loop_create_future, METH_NOARGS,
      "An asyncio.Future on this loop."},
+    {"create_task", (PyCFunction)(void (*)(void))loop_create_task, METH_FASTCALL | METH_KEYWORDS,
+     "create_task(coro, *, name=None, context=None) -> asyncio.Task"},
+    {"set_task_factory", (PyCFunction)loop_set_task_factory, METH_O,
+     "Sets the task factory (None: asyncio.Task)."},
+    {"get_task_factory", (PyCFunction)loop_get_task_factory, METH_NOARGS, NULL},
     {"stop", (PyCFunction)loop_stop, METH_NOARGS, "Stops run_forever after this iteration."},
     {"is_running", (PyCFunction)loop_is_running, METH_NOARGS, NULL},
     {"is_closed", (PyCFunction)loop_is_closed, METH_NOARGS, NULL},
@@ -502,18 +593,21 @@ PyTypeObject WeftPyLoop_Type = {
     .tp_new = loop_new,
 };
 
-/* _configure(handle_repr, capture_stack, future_type, set_running_loop,
- * get_running_loop): the Python pieces the C core calls. */
+/* _configure(handle_repr, capture_stack, future_type, task_type, set_running_loop,
+ * get_running_loop, asyncio.Handle, asyncio.TimerHandle): the Python pieces the C core calls. */
 static PyObject* configure(PyObject* module, PyObject* args) {
   (void)module;
-  PyObject *repr, *stack, *future, *set_running, *get_running;
-  if (!PyArg_ParseTuple(args, "OOOOO:_configure", &repr, &stack, &future, &set_running,
-                        &get_running)) {
+  PyObject *repr, *stack, *future, *task, *set_running, *get_running, *handle, *timer_handle;
+  if (!PyArg_ParseTuple(args, "OOOOOOOO:_configure", &repr, &stack, &future, &task,
+                        &set_running, &get_running, &handle, &timer_handle)) {
     return NULL;
   }
   Py_XSETREF(weft_py_handle_repr, Py_NewRef(repr));
   Py_XSETREF(weft_py_capture_stack, Py_NewRef(stack));
   Py_XSETREF(weft_py_future_type, Py_NewRef(future));
+  Py_XSETREF(weft_py_task_type, Py_NewRef(task));
+  Py_XSETREF(weft_py_asyncio_handle, Py_NewRef(handle));
+  Py_XSETREF(weft_py_asyncio_timer_handle, Py_NewRef(timer_handle));
   Py_XSETREF(weft_py_set_running_loop, Py_NewRef(set_running));
   Py_XSETREF(weft_py_get_running_loop, Py_NewRef(get_running));
   Py_RETURN_NONE;
@@ -528,6 +622,12 @@ int weft_py_loop_init(PyObject* module) {
   if (PyType_Ready(&WeftPyHandle_Type) < 0) return -1;
   if (PyType_Ready(&WeftPyTimerHandle_Type) < 0) return -1;
   if (PyType_Ready(&WeftPyLoop_Type) < 0) return -1;
+  str_context = PyUnicode_InternFromString("context");
+  if (str_context == NULL) return -1;
+  str_name = PyUnicode_InternFromString("name");
+  if (str_name == NULL) return -1;
+  kwnames_task = Py_BuildValue("(sss)", "loop", "name", "context");
+  if (kwnames_task == NULL) return -1;
   kwnames_loop = Py_BuildValue("(s)", "loop");
   if (kwnames_loop == NULL) return -1;
   if (PyModule_AddObjectRef(module, "Handle", (PyObject*)&WeftPyHandle_Type) < 0) return -1;

@@ -84,7 +84,12 @@ void weft_py_run_batch(WeftPyLoop* loop) {
   for (size_t i = 0; i < n && loop->ready_count > 0; i++) {
     WeftPyHandle* h = weft_py_ready_pop(loop);
     int rc = 0;
-    if (!h->cancelled) rc = weft_py_handle_run(h);
+    if (!h->cancelled) {
+      rc = weft_py_handle_run(h);
+      /* Run once: what it held goes now, breaking any cycle through it
+       * (debug mode keeps it for reprs, as asyncio does). */
+      if (!h->reusable && !loop->debug) weft_py_handle_clear_refs(h);
+    }
     Py_DECREF(h);
     if (rc != 0) {
       loop->stopping = 1;
@@ -180,6 +185,20 @@ void weft_py_arm_timer(WeftPyLoop* loop) {
   }
 }
 
+void weft_py_inbox_take(WeftPyLoop* loop) {
+  pthread_mutex_lock(&loop->inbox_lock);
+  WeftPyHandle** inbox = loop->inbox;
+  size_t len = loop->inbox_len;
+  loop->inbox = NULL;
+  loop->inbox_len = loop->inbox_cap = 0;
+  atomic_store_explicit(&loop->inbox_pending, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&loop->inbox_lock);
+  for (size_t i = 0; i < len; i++) {
+    if (weft_py_ready_push(loop, inbox[i]) != 0) PyErr_WriteUnraisable((PyObject*)loop);
+  }
+  PyMem_RawFree(inbox);
+}
+
 static void inbox_cb(void* user, weft_status status, const char* message) {
   (void)message;
   WeftPyLoop* loop = user;
@@ -191,6 +210,7 @@ static void inbox_cb(void* user, weft_status status, const char* message) {
   loop->inbox = NULL;
   loop->inbox_len = loop->inbox_cap = 0;
   loop->inbox_signaled = 0;
+  atomic_store_explicit(&loop->inbox_pending, 0, memory_order_relaxed);
   pthread_mutex_unlock(&loop->inbox_lock);
   for (size_t i = 0; i < len; i++) {
     if (status == WEFT_OK && !loop->closed) {
@@ -220,6 +240,7 @@ int weft_py_post_inbox(WeftPyLoop* loop, WeftPyHandle* handle) {
     loop->inbox_cap = cap;
   }
   loop->inbox[loop->inbox_len++] = handle;
+  atomic_store_explicit(&loop->inbox_pending, 1, memory_order_relaxed);
   int wake = !loop->inbox_signaled;
   loop->inbox_signaled = 1;
   pthread_mutex_unlock(&loop->inbox_lock);

@@ -3,8 +3,11 @@
  *
  *   _pool_submit(loop, target, func, args): runs func(*args) on the loop's
  *   runtime pool (weft_executor_submit). `target` gets the outcome: an
- *   asyncio.Future of the loop (set on the loop thread, from the work's
- *   completion callback), or a concurrent.futures.Future (set on the worker).
+ *   asyncio.Future of the loop (set on the loop thread by a handle the
+ *   worker posts to the loop's thread-safe inbox, or by the completion
+ *   callback if that post failed), or a concurrent.futures.Future (set on
+ *   the worker).
+ *   _pool_configure(deliver): the Python function that handle calls.
  *   _pool_in_flight(loop): how many of the loop's jobs have not finished.
  *   _pool_at_exit(): refuses new Python work and waits for the running
  *   work, before the interpreter finalizes (registered with atexit): a
@@ -13,7 +16,9 @@
  * Threads: submit on the loop thread; the work function on a pool worker,
  * where it takes the GIL (PyGILState_Ensure) for the call only; the
  * completion callback on the loop thread. A job owns its references until
- * its completion callback, which weft calls exactly once.
+ * its completion callback, which weft calls exactly once; if the runtime is
+ * destroyed while the work may still run (a host destroying its runtime
+ * under an open loop), the job is left allocated rather than freed under it.
  */
 #include "native/loop.h"
 
@@ -29,6 +34,7 @@ typedef struct {
   PyObject* result;
   PyObject *exc_type, *exc_value, *exc_tb;
   int ran;
+  int delivered; /* the outcome was posted to the loop's inbox */
   /* Set by the work function when it is done with the job (release): the
    * completion callback may then use and free it. */
   atomic_int finished;
@@ -53,6 +59,7 @@ static long gate_running = 0;
 static _Thread_local int worker_keeps_tstate = 0;
 
 static PyObject* cf_future_type = NULL; /* concurrent.futures.Future */
+static PyObject* deliver = NULL; /* weft.executors._deliver(future, failed, value) */
 
 /* obj.name(arg), arg passed as is (PyObject_CallMethod's "O" would unpack
  * a tuple). */
@@ -115,6 +122,20 @@ static weft_status job_work(void* user, weft_value* result) {
         PyErr_Fetch(&job->exc_type, &job->exc_value, &job->exc_tb);
         PyErr_NormalizeException(&job->exc_type, &job->exc_value, &job->exc_tb);
         if (job->exc_tb != NULL) PyException_SetTraceback(job->exc_value, job->exc_tb);
+      }
+      /* The outcome goes through the loop's thread-safe inbox, behind what
+       * the work posted with call_soon_threadsafe before returning (as
+       * asyncio's executor futures do). */
+      if (deliver != NULL && !job->loop->closed) {
+        PyObject* outcome[3] = {job->target, job->result ? Py_False : Py_True,
+                                job->result ? job->result : job->exc_value};
+        WeftPyHandle* h =
+            weft_py_handle_new(&WeftPyHandle_Type, job->loop, deliver, outcome, 3, NULL);
+        if (h != NULL && weft_py_post_inbox(job->loop, h) == 0) {
+          job->delivered = 1;
+        } else {
+          PyErr_Clear();
+        }
       }
     } else {
       PyObject* r;
@@ -179,7 +200,9 @@ static void job_done(void* user, weft_future_t* future, weft_status status,
     if (ensured) PyGILState_Release(gil);
     return;
   }
-  if (job->is_asyncio) {
+  if (job->is_asyncio && job->delivered) {
+    /* Done through the inbox. */
+  } else if (job->is_asyncio) {
     if (job->result != NULL) {
       set_on_target(job->target, "set_result", job->result);
     } else if (job->exc_value != NULL) {
@@ -284,7 +307,15 @@ static PyObject* pool_at_exit(PyObject* module, PyObject* unused) {
   Py_RETURN_NONE;
 }
 
+static PyObject* pool_configure(PyObject* module, PyObject* function) {
+  (void)module;
+  Py_XSETREF(deliver, Py_NewRef(function));
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef pool_functions[] = {
+    {"_pool_configure", pool_configure, METH_O,
+     "_pool_configure(deliver): deliver(future, failed, value) sets a job's outcome."},
     {"_pool_submit", pool_submit, METH_VARARGS,
      "_pool_submit(loop, target_future, func, args): func(*args) on weft's pool"},
     {"_pool_in_flight", pool_in_flight, METH_O, "Jobs of the loop not finished yet."},

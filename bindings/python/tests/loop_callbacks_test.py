@@ -59,6 +59,44 @@ class CallbackCases(LoopCase):
         self.loop.run_forever()
         assert out == []
 
+    def test_callback_cancelling_its_own_handle_keeps_its_arguments(self):
+        import functools
+        import gc
+        out = []
+        handles = []
+
+        def callback(payload):
+            handles[0].cancel()  # drops what the handle holds
+            gc.collect()
+            out.append(payload["value"])
+
+        handles.append(self.loop.call_soon(functools.partial(callback), {"value": 42}))
+        self.loop.call_soon(self.loop.stop)
+        self.loop.run_forever()
+        assert out == [42]
+
+    def test_gc_with_queued_handles_and_readers(self):
+        import gc
+        import socket
+        a, b = socket.socketpair()
+        try:
+            got = []
+            self.loop.add_reader(a, lambda: (got.append(a.recv(10)), gc.collect(),
+                                             self.loop.stop()))
+            for i in range(50):
+                self.loop.call_soon(lambda i=i: got.append(i))
+            b.send(b"x")
+            self.loop.call_later(10, self.loop.stop)  # the bound
+            gc.collect()
+            self.loop.run_forever()
+            gc.collect()
+            assert sorted(x for x in got if isinstance(x, int)) == list(range(50)), got
+            assert b"x" in got, got
+        finally:
+            self.loop.remove_reader(a)
+            a.close()
+            b.close()
+
     def test_call_soon_rejects_bad_input(self):
         with pytest.raises(TypeError):
             self.loop.call_soon(print, bogus=1)
@@ -223,6 +261,16 @@ class CallbackCases(LoopCase):
         self.loop.call_soon(self.loop.stop)
         with pytest.raises(RuntimeError, match="stopped before Future completed"):
             self.loop.run_until_complete(fut)
+
+    def test_handles_are_asyncio_handles(self):
+        handle = self.loop.call_soon(print)
+        timer = self.loop.call_later(10, print)
+        assert isinstance(handle, asyncio.Handle)
+        assert not isinstance(handle, asyncio.TimerHandle)
+        assert isinstance(timer, asyncio.TimerHandle)
+        assert isinstance(timer, asyncio.Handle)
+        handle.cancel()
+        timer.cancel()
 
     def test_handle_repr(self):
         def named_callback():

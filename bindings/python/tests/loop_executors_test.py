@@ -38,6 +38,19 @@ class ExecutorCases(LoopCase):
         assert loop_thread not in idents
         assert values == [i * i for i in range(20)]
 
+    def test_posts_from_work_run_before_its_result(self):
+        seen = []
+
+        def work():
+            self.loop.call_soon_threadsafe(seen.append, "posted by the work")
+            return "result"
+
+        async def main():
+            seen.append(await asyncio.get_running_loop().run_in_executor(None, work))
+
+        self.loop.run_until_complete(main())
+        assert seen == ["posted by the work", "result"]
+
     def test_default_executor_exception(self):
         async def main():
             return await asyncio.get_running_loop().run_in_executor(None, int, "not a number")

@@ -143,3 +143,76 @@ def test_loop_is_an_abstract_event_loop():
         assert isinstance(loop, asyncio.AbstractEventLoop)
     finally:
         loop.close()
+
+
+class AsyncGenCases(LoopCase):
+    def test_shutdown_asyncgens_closes_suspended_generators(self):
+        closed = []
+
+        async def gen(tag):
+            try:
+                yield 1
+                yield 2
+            finally:
+                closed.append(tag)
+
+        async def main():
+            started = [gen(i) for i in range(3)]
+            for agen in started:
+                assert await agen.__anext__() == 1
+            return started
+
+        agens = self.loop.run_until_complete(main())
+        assert closed == []
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        assert sorted(closed) == [0, 1, 2]
+        del agens
+
+    def test_asyncgen_error_on_close_goes_to_the_handler(self):
+        contexts = []
+        self.loop.set_exception_handler(lambda loop, ctx: contexts.append(ctx))
+
+        async def bad():
+            try:
+                yield 1
+            finally:
+                raise ValueError("closing failed")
+
+        async def main():
+            agen = bad()
+            await agen.__anext__()
+            return agen
+
+        agen = self.loop.run_until_complete(main())
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        assert len(contexts) == 1
+        assert contexts[0]["asyncgen"] is agen
+        assert isinstance(contexts[0]["exception"], ValueError)
+
+    def test_finalizer_hook_closes_dropped_generators_on_the_loop(self):
+        closed = []
+
+        async def gen():
+            try:
+                yield 1
+                yield 2
+            finally:
+                closed.append(asyncio.get_running_loop() is self.loop)
+
+        async def main():
+            agen = gen()
+            await agen.__anext__()
+            del agen  # the finalizer hook schedules aclose() on the loop
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+
+        self.loop.run_until_complete(main())
+        assert closed == [True]
+
+
+class TestWeftAsyncGens(WeftLoop, AsyncGenCases):
+    pass
+
+
+class TestAsyncioAsyncGens(AsyncioLoop, AsyncGenCases):
+    pass

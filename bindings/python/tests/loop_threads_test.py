@@ -52,6 +52,39 @@ class ThreadsafeCases(LoopCase):
         assert woke == [True]
         assert self.loop.time() - start < 5
 
+    def test_threadsafe_from_the_loop_thread_runs_next_iteration(self):
+        out = []
+
+        def first():
+            self.loop.call_soon_threadsafe(out.append, "threadsafe")
+            self.loop.call_soon(out.append, "soon")
+            self.loop.stop()
+
+        self.loop.call_soon(first)
+        self.loop.run_forever()
+        assert out == []
+        self.loop.call_soon(self.loop.stop)
+        self.loop.run_forever()
+        assert out == ["threadsafe", "soon"]
+
+    def test_posts_and_call_soon_keep_one_fifo(self):
+        results = []
+        posted = threading.Event()
+
+        def post():
+            self.loop.call_soon_threadsafe(results.append, "posted first")
+            posted.set()
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        assert posted.wait(10)
+        thread.join()
+        self.loop.call_soon_threadsafe(results.append, "same thread")
+        self.loop.call_soon(results.append, "call_soon last")
+        self.loop.call_soon(self.loop.stop)
+        self.loop.run_forever()
+        assert results == ["posted first", "same thread", "call_soon last"]
+
     def test_threadsafe_handle_can_be_cancelled(self):
         out = []
         handle = self.loop.call_soon_threadsafe(out.append, 1)

@@ -60,7 +60,7 @@ def callback_error_context(handle, exc):
 
 
 def log_slow_callback(handle, seconds):
-    logger.warning("Executing %s took %.3f seconds", handle, seconds)
+    logger.warning("Executing %s took %.3f seconds", repr(handle), seconds)
 
 
 def default_exception_report(context, current_handle=None):

@@ -9,6 +9,7 @@ future: the work completes an asyncio.Future on the loop thread directly.
 shutdown(wait=True) waits for the loop's work to finish (not from the loop
 thread while work needs the loop).
 """
+import asyncio
 import atexit
 import concurrent.futures
 import threading
@@ -17,6 +18,24 @@ import time
 from . import _capi
 
 atexit.register(_capi._pool_at_exit)
+
+
+def _deliver(future, failed, value):
+    # Loop thread: a pool job's outcome (posted by the worker, in order with
+    # its call_soon_threadsafe posts).
+    if future.done():
+        return
+    if not failed:
+        future.set_result(value)
+    elif isinstance(value, concurrent.futures.CancelledError):
+        future.cancel()
+    elif isinstance(value, concurrent.futures.InvalidStateError):
+        future.set_exception(asyncio.InvalidStateError(*value.args))
+    else:
+        future.set_exception(value)
+
+
+_capi._pool_configure(_deliver)
 
 
 class PoolExecutor(concurrent.futures.Executor):

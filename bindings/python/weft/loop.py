@@ -1,16 +1,76 @@
 """weft.loop: weft.Loop, an asyncio event loop running on a weft runtime.
 
-The scheduling core (call_soon, call_later, call_at, call_soon_threadsafe,
-time, create_future, stop, handles and their dispatch) is C
-(weft._capi.LoopBase, native/loop*.c); this module adds the rest of
-asyncio.AbstractEventLoop's surface in Python: running, tasks, the
-exception handler, debug mode, async generators, executors, name
-resolution, signals and file-descriptor watching.
+Using it
+--------
+    import weft
+    weft.run(main())                      # asyncio.run on a weft loop
+    weft.install(); asyncio.run(main())   # asyncio's policy makes weft loops
+    asyncio.Runner(loop_factory=weft.new_event_loop)
 
-Threads: a Loop runs on the thread that calls run_forever (or, attached to
-a host's runtime, on the host's loop thread inside weft_loop_run_for);
-call_soon_threadsafe may be called from any thread, everything else from
-the loop's thread.
+weft.Loop is an asyncio.AbstractEventLoop with asyncio's scheduling surface:
+call_soon/call_later/call_at/call_soon_threadsafe, time, run_forever,
+run_until_complete, stop, close, create_future, create_task (name,
+context), the task factory, the exception handler, debug mode,
+shutdown_asyncgens, run_in_executor/set_default_executor/
+shutdown_default_executor, getaddrinfo/getnameinfo (on the default
+executor), add_reader/add_writer/remove_*, add_signal_handler/
+remove_signal_handler. Sockets, servers, TLS, pipes and subprocesses are
+not provided yet (NotImplementedError from AbstractEventLoop).
+
+The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
+queue drained by one weft callback per iteration, a timer heap behind one
+weft timer, a thread-safe inbox woken by one weft post per batch. Handles
+are weft.events.Handle / TimerHandle (asyncio.Handle's methods: cancel,
+cancelled, when, get_context); isinstance(h, asyncio.Handle) and
+isinstance(t, asyncio.TimerHandle) hold (through __class__), type(h) is
+weft's.
+
+The default executor (weft.executors.PoolExecutor) runs Python callables on
+the runtime's weft pool; any concurrent.futures.Executor may be passed.
+close() waits for Python work already queued on that pool (the pool drains
+before its runtime is destroyed); asyncio's close() does not wait for its
+executor's threads. At interpreter exit, Python work not yet started on a
+weft pool never starts, and running work is waited for.
+
+Differences from asyncio's loop that show: within one iteration, ready
+callbacks and due timers run before I/O readiness is polled (asyncio polls
+first); a handle that has run drops its callback and arguments (outside
+debug mode), so its repr no longer names them.
+
+GIL and signals: the loop holds the GIL while callbacks run and releases it
+only while weft waits in the kernel (weft_loop_set_wait_hook). Running on
+the main thread, the loop owns signal.set_wakeup_fd (a watched socketpair),
+so Ctrl-C interrupts run_forever within a millisecond or so even while the
+loop sleeps.
+
+Host-driven stepping
+--------------------
+A C or C++ host that owns a weft runtime and steps it each frame can run
+Python coroutines inside its steps:
+
+    C host:   weft_runtime_create(&rt, NULL); weft_runtime_loop(&loop, rt);
+              /* hand rt to Python as an int: PyLong_FromVoidPtr(rt) */
+              each frame: weft_loop_run_for(&report, loop, WEFT_MS(2));
+              at the end: (Python: loop.close()) then weft_runtime_destroy(rt)
+    Python:   loop = weft.attach_loop(runtime)   # or weft.Loop.attach(runtime)
+              loop.create_task(game_logic())
+
+`runtime` is the weft_runtime_t* as an int, a PyCapsule holding it, or a
+weft.capi runtime object. Callbacks, timers and tasks of the attached loop
+run only inside the host's weft_loop_run_for (or weft_loop_run) calls, on
+the runtime's loop thread, with asyncio's running loop set to it for the
+duration of each batch (asyncio.get_running_loop(), asyncio.sleep,
+create_task work). The host may call weft_loop_run_for holding the GIL or
+not: the loop takes it (PyGILState_Ensure) only when the calling thread does
+not hold it. Call the loop's methods from the loop thread (the host's) or
+call_soon_threadsafe from any thread. An attached loop cannot run_forever;
+loop.close() leaves the runtime to the host, who destroys it after closing
+the loop. A KeyboardInterrupt or SystemExit raised by a callback goes to
+sys.unraisablehook (there is no run_forever to raise it from).
+
+Threads: a Loop runs on the thread that calls run_forever (or, attached, on
+the host's loop thread); call_soon_threadsafe may be called from any thread,
+everything else from the loop's thread.
 """
 import asyncio
 import concurrent.futures
@@ -27,8 +87,9 @@ from . import events as _events
 from . import executors as _executors
 from . import signals as _signals
 
-_capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future,
-                      events._set_running_loop, events._get_running_loop)
+_capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
+                      events._set_running_loop, events._get_running_loop,
+                      asyncio.Handle, asyncio.TimerHandle)
 
 
 def _stop_when_done(future):
@@ -46,7 +107,6 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
 
     def __init__(self, runtime=None):
         self._exception_handler = None
-        self._task_factory = None
         self._default_executor = None
         self._executor_shutdown_called = False
         self._asyncgens = weakref.WeakSet()
@@ -147,31 +207,25 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
 
     # -- tasks -------------------------------------------------------------
 
-    def create_task(self, coro, *, name=None, context=None):
-        self._check_closed()
-        if self._task_factory is None:
+    # create_task, set_task_factory and get_task_factory are C
+    # (LoopBase); with a task factory or in debug mode create_task comes here.
+    def _create_task_slow(self, coro, name, context):
+        factory = self.get_task_factory()
+        if factory is None:
             task = tasks.Task(coro, loop=self, name=name, context=context)
             if task._source_traceback:
-                del task._source_traceback[-1]
+                del task._source_traceback[-1]  # this frame
+            return task
+        if context is None:
+            task = factory(self, coro)
         else:
-            if context is None:
-                task = self._task_factory(self, coro)
-            else:
-                task = self._task_factory(self, coro, context=context)
-            if name is not None:
-                try:
-                    task.set_name(name)
-                except AttributeError:
-                    pass
+            task = factory(self, coro, context=context)
+        if name is not None:
+            try:
+                task.set_name(name)
+            except AttributeError:
+                pass
         return task
-
-    def set_task_factory(self, factory):
-        if factory is not None and not callable(factory):
-            raise TypeError("task factory must be a callable or None")
-        self._task_factory = factory
-
-    def get_task_factory(self):
-        return self._task_factory
 
     # -- errors and debug ----------------------------------------------------
 
