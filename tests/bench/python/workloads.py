@@ -1,0 +1,289 @@
+"""The Python versions of the benchmark workloads (docs: /tests/bench/README.md,
+"Python and Lua versions"), written idiomatically against any asyncio loop.
+
+Each workload is `run(loop, n) -> dict` with `seconds` (the timed part) and
+`ops`, plus its own fields; it checks its own result and raises
+WorkloadFailed when the loop lost, doubled or reordered work. Runs on the
+thread that calls it (the loop's thread); W10 starts one thread of its own
+and joins it. The caller owns the loop and closes it.
+"""
+import asyncio
+import gc
+import os
+import queue
+import threading
+import time
+
+perf_counter = time.perf_counter
+
+
+class WorkloadFailed(Exception):
+    pass
+
+
+def _splitmix64_delays(count, low, high, seed):
+    """`count` deterministic pseudo-random integers in [low, high]."""
+    mask = (1 << 64) - 1
+    state, span, delays = seed, high - low + 1, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        delays.append(low + (z ^ (z >> 31)) % span)
+    return delays
+
+
+def rss_kb():
+    """Resident set size now, in KiB (/proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGESIZE") // 1024
+
+
+def peak_rss_kb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def w1_callbacks_chain(loop, n):
+    """A callback re-posting itself with call_soon, n times."""
+    count = 0
+
+    def step():
+        nonlocal count
+        count += 1
+        if count < n:
+            loop.call_soon(step)
+        else:
+            loop.stop()
+
+    start = perf_counter()
+    loop.call_soon(step)
+    loop.run_forever()
+    seconds = perf_counter() - start
+    if count != n:
+        raise WorkloadFailed("ran %d callbacks of %d" % (count, n))
+    return {"seconds": seconds, "ops": n}
+
+
+def w2_callbacks_burst(loop, n):
+    """n callbacks posted at once, then the loop runs until all ran."""
+    ran = 0
+
+    def callback():
+        nonlocal ran
+        ran += 1
+
+    call_soon = loop.call_soon
+    start = perf_counter()
+    for _ in range(n):
+        call_soon(callback)
+    posted = perf_counter()
+    call_soon(loop.stop)
+    loop.run_forever()
+    seconds = perf_counter() - start
+    if ran != n:
+        raise WorkloadFailed("ran %d callbacks of %d" % (ran, n))
+    return {"seconds": seconds, "ops": n, "post_ns_per_op": (posted - start) * 1e9 / n}
+
+
+def w3_timers_churn(loop, n):
+    """n timers armed 1..60 s out with call_later, then each cancelled."""
+    delays = [d / 1000.0 for d in _splitmix64_delays(n, 1000, 60000, 3)]
+    fired = 0
+
+    def callback():
+        nonlocal fired
+        fired += 1
+
+    call_later = loop.call_later
+    start = perf_counter()
+    handles = [call_later(delay, callback) for delay in delays]
+    armed = perf_counter()
+    for handle in handles:
+        handle.cancel()
+    end = perf_counter()
+    loop.call_soon(loop.stop)
+    loop.run_forever()  # not timed: a cancelled timer must never run
+    if fired or not all(handle.cancelled() for handle in handles):
+        raise WorkloadFailed("%d cancelled timers fired" % fired)
+    return {"seconds": (armed - start) + (end - armed), "ops": n,
+            "arm_ns_per_op": (armed - start) * 1e9 / n,
+            "cancel_ns_per_op": (end - armed) * 1e9 / n}
+
+
+def w4_timers_fire(loop, n):
+    """n timers over 0..50 ms with call_later, run until all fired."""
+    delays = [d / 1000.0 for d in _splitmix64_delays(n, 0, 50, 4)]
+    fired = 0
+    last = None
+
+    def callback():
+        nonlocal fired, last
+        fired += 1
+        if fired == n:
+            last = perf_counter()
+            loop.stop()
+
+    start = perf_counter()
+    for delay in delays:
+        loop.call_later(delay, callback)
+    armed = perf_counter()
+    loop.run_forever()
+    if fired != n:
+        raise WorkloadFailed("fired %d timers of %d" % (fired, n))
+    elapsed = last - start
+    # Not checked against the longest delay: a loop that measures delays from
+    # a cached "now" (libuv's, so uvloop's) fires them early by that much.
+    return {"seconds": elapsed, "ops": n, "elapsed_ms": elapsed * 1e3,
+            "arm_ms": (armed - start) * 1e3, "longest_ms": max(delays) * 1e3}
+
+
+def w5_futures(loop, n):
+    """n times create_future + add_done_callback + set_result; run until all
+    continuations ran."""
+    total = 0
+
+    def continuation(future):
+        nonlocal total
+        total += future.result()
+
+    create_future = loop.create_future
+    start = perf_counter()
+    for i in range(n):
+        future = create_future()
+        future.add_done_callback(continuation)
+        future.set_result(i)
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    seconds = perf_counter() - start
+    if total != n * (n - 1) // 2:
+        raise WorkloadFailed("continuations summed %d" % total)
+    return {"seconds": seconds, "ops": n}
+
+
+async def _one_yield(i):
+    await asyncio.sleep(0)
+    return i
+
+
+def w6_tasks(loop, n):
+    """n tasks (create_task of a coroutine with one await asyncio.sleep(0)),
+    gathered and summed."""
+    async def main():
+        create_task = loop.create_task
+        tasks = [create_task(_one_yield(i)) for i in range(n)]
+        return sum(await asyncio.gather(*tasks))
+
+    start = perf_counter()
+    total = loop.run_until_complete(main())
+    seconds = perf_counter() - start
+    if total != n * (n - 1) // 2:
+        raise WorkloadFailed("tasks summed %d" % total)
+    return {"seconds": seconds, "ops": n, "rss_kb": peak_rss_kb()}
+
+
+def w7_tasks_memory(loop, n):
+    """n tasks each suspended in asyncio.sleep(3600); RSS growth per task;
+    then all cancelled."""
+    async def main():
+        gc.collect()
+        before = rss_kb()
+        start = perf_counter()
+        tasks = [loop.create_task(asyncio.sleep(3600)) for _ in range(n)]
+        await asyncio.sleep(0)  # every task has started and is suspended
+        seconds = perf_counter() - start
+        after = rss_kb()
+        suspended = sum(1 for t in tasks if not t.done())
+        for task in tasks:
+            task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        cancelled = sum(1 for o in outcomes if isinstance(o, asyncio.CancelledError))
+        return before, after, seconds, suspended, cancelled
+
+    before, after, seconds, suspended, cancelled = loop.run_until_complete(main())
+    if suspended != n or cancelled != n:
+        raise WorkloadFailed("%d suspended, %d cancelled of %d" % (suspended, cancelled, n))
+    return {"seconds": seconds, "ops": n, "rss_kb": after,
+            "bytes_per_task": (after - before) * 1024.0 / n}
+
+
+def _trivial():
+    return 1
+
+
+def w9_offload(loop, n, in_flight=64):
+    """n trivial blocking calls with run_in_executor(None, f), at most 64 in
+    flight, each awaited on the loop."""
+    async def worker(count):
+        done = 0
+        for _ in range(count):
+            done += await loop.run_in_executor(None, _trivial)
+        return done
+
+    async def main():
+        shares = [n // in_flight + (1 if i < n % in_flight else 0) for i in range(in_flight)]
+        return sum(await asyncio.gather(*(worker(k) for k in shares if k)))
+
+    loop.run_until_complete(loop.run_in_executor(None, _trivial))  # start the pool: not timed
+    cpu = time.process_time()
+    start = perf_counter()
+    done = loop.run_until_complete(main())
+    seconds = perf_counter() - start
+    cpu = time.process_time() - cpu
+    if done != n:
+        raise WorkloadFailed("%d calls returned of %d" % (done, n))
+    return {"seconds": seconds, "ops": n, "cpu_ns_per_op": cpu * 1e9 / n}
+
+
+def w10_threadsafe_pingpong(loop, n):
+    """A thread posts with call_soon_threadsafe, the loop answers through a
+    queue; n round trips."""
+    replies = queue.SimpleQueue()
+    finished = loop.create_future()
+    pings = 0
+    failure = []
+
+    def on_ping():
+        nonlocal pings
+        pings += 1
+        replies.put(pings)
+
+    def pinger():
+        try:
+            for i in range(1, n + 1):
+                loop.call_soon_threadsafe(on_ping)
+                if replies.get(timeout=30) != i:
+                    raise WorkloadFailed("reply out of order")
+        except BaseException as e:  # reported on the loop thread
+            failure.append(e)
+        loop.call_soon_threadsafe(finished.set_result, None)
+
+    thread = threading.Thread(target=pinger)
+    cpu = time.process_time()
+    start = perf_counter()
+    thread.start()
+    loop.run_until_complete(finished)
+    seconds = perf_counter() - start
+    cpu = time.process_time() - cpu
+    thread.join()
+    if failure:
+        raise WorkloadFailed("pinger: %r" % failure[0])
+    if pings != n:
+        raise WorkloadFailed("%d pings of %d" % (pings, n))
+    return {"seconds": seconds, "ops": n, "us_per_round_trip": seconds * 1e6 / n,
+            "cpu_ns_per_op": cpu * 1e9 / n}
+
+
+# name -> (function, N)
+WORKLOADS = {
+    "W1_callbacks_chain": (w1_callbacks_chain, 1_000_000),
+    "W2_callbacks_burst": (w2_callbacks_burst, 1_000_000),
+    "W3_timers_churn": (w3_timers_churn, 1_000_000),
+    "W4_timers_fire": (w4_timers_fire, 200_000),
+    "W5_futures": (w5_futures, 1_000_000),
+    "W6_tasks": (w6_tasks, 1_000_000),
+    "W7_tasks_memory": (w7_tasks_memory, 100_000),
+    "W9_offload": (w9_offload, 100_000),
+    "W10_threadsafe_pingpong": (w10_threadsafe_pingpong, 100_000),
+}
