@@ -13,6 +13,8 @@ packages=(
   abigail-tools                                      # C ABI baseline check (abidw, abidiff)
   pkg-config                                         # the install test builds with weft.pc
   liblua5.4-dev lua5.4                               # Lua bindings
+  luajit libluajit-5.1-dev                           # Lua bindings under LuaJIT
+  lua-luv                                            # the Lua benchmark's peer (luv)
 )
 
 missing=()

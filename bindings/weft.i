@@ -32,6 +32,8 @@
 
 #if defined(SWIGPYTHON)
 %include "python/weft_python.i"
+#elif defined(SWIGLUA)
+%include "lua/weft_lua.i"
 #endif
 
 /* Not wrapped in the smoke subset: they take C function pointers or C
