@@ -137,7 +137,7 @@ static int l_call_soon(lua_State* L) {
   weft_status status = weft_loop_call_soon(S->loop, call_box, box);
   if (status != WEFT_OK) {
     drop_box(L, box);
-    return wl_raise(L, status, "weft.call_soon");
+    return wl_raise_op(L, status, "weft.call_soon");
   }
   return 0;
 }
@@ -155,7 +155,7 @@ static int l_call_later(lua_State* L) {
   weft_status status = weft_loop_call_later(&timer, S->loop, (uint64_t)(seconds * 1e9), call_box, box);
   if (status != WEFT_OK) {
     drop_box(L, box);
-    return wl_raise(L, status, "weft.call_later");
+    return wl_raise_op(L, status, "weft.call_later");
   }
   wl_push_future(L, timer);
   return 1;

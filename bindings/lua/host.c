@@ -157,7 +157,7 @@ static int l_offload(lua_State* L) {
   if (status != WEFT_OK) {
     free(job->text);
     free(job);
-    return wl_raise(L, status, "weft.offload");
+    return wl_raise_op(L, status, "weft.offload");
   }
   wl_push_future(L, future);
   return 1;

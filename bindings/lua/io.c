@@ -69,9 +69,10 @@ static int l_handle_close(lua_State* L) {
   return 0;
 }
 
-/* Pushes a future for an operation just started, or raises. */
+/* Pushes the future of an operation just started, or raises. (Call the
+ * operation first: `f` is only set once it has returned.) */
 static int op_result(lua_State* L, weft_status status, weft_future_t* future, const char* what) {
-  if (status != WEFT_OK) return wl_raise(L, status, what);
+  if (status != WEFT_OK) return wl_raise_op(L, status, what);
   wl_push_future(L, future);
   return 1;
 }
@@ -169,7 +170,7 @@ static int l_wait_resolve(lua_State* L) {
   weft_status status = weft_resolve(&op, S->loop, host, (uint16_t)port, NULL, on_resolved, w);
   if (status != WEFT_OK) {
     wl_wait_discard(w);
-    return wl_raise(L, status, "weft.resolve");
+    return wl_raise_op(L, status, "weft.resolve");
   }
   w->op = op;
   wl_wait_begin(t, w);
@@ -190,7 +191,7 @@ static int l_tcp_listen(lua_State* L) {
   options.backlog = (int)luaL_optinteger(L, 3, 0);
   weft_tcp_listener_t* listener = NULL;
   weft_status status = weft_tcp_listen(&listener, S->loop, host, (uint16_t)port, &options);
-  if (status != WEFT_OK) return wl_raise(L, status, "tcp.listen");
+  if (status != WEFT_OK) return wl_raise_op(L, status, "tcp.listen");
   push_handle(L, listener, WL_TCP_LISTENER);
   return 1;
 }
@@ -198,7 +199,7 @@ static int l_tcp_listen(lua_State* L) {
 static int l_tcp_listener_port(lua_State* L) {
   uint16_t port = 0;
   weft_status status = weft_tcp_listener_port(&port, (weft_tcp_listener_t*)check_handle(L, 1, WL_TCP_LISTENER));
-  if (status != WEFT_OK) return wl_raise(L, status, "listener:port");
+  if (status != WEFT_OK) return wl_raise_op(L, status, "listener:port");
   lua_pushinteger(L, port);
   return 1;
 }
@@ -209,7 +210,7 @@ static int l_unix_listen(lua_State* L) {
   wl_state_check_runtime(L, S, "unix.listen");
   weft_pipe_listener_t* listener = NULL;
   weft_status status = weft_pipe_listen(&listener, S->loop, path, NULL);
-  if (status != WEFT_OK) return wl_raise(L, status, "unix.listen");
+  if (status != WEFT_OK) return wl_raise_op(L, status, "unix.listen");
   push_handle(L, listener, WL_UNIX_LISTENER);
   return 1;
 }
@@ -223,7 +224,8 @@ static int l_stream_read(lua_State* L) {
   lua_Integer max = luaL_optinteger(L, 2, 65536);
   if (max < 1) return wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "stream:read: max must be at least 1");
   weft_future_t* f = NULL;
-  return op_result(L, weft_stream_read(&f, s, (size_t)max, NULL, NULL), f, "stream:read");
+  weft_status status = weft_stream_read(&f, s, (size_t)max, NULL, NULL);
+  return op_result(L, status, f, "stream:read");
 }
 
 static int l_stream_read_exactly(lua_State* L) {
@@ -231,7 +233,8 @@ static int l_stream_read_exactly(lua_State* L) {
   lua_Integer n = luaL_checkinteger(L, 2);
   if (n < 0) return wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "stream:read_exactly: n must be >= 0");
   weft_future_t* f = NULL;
-  return op_result(L, weft_stream_read_exactly(&f, s, (size_t)n, NULL, NULL), f, "stream:read_exactly");
+  weft_status status = weft_stream_read_exactly(&f, s, (size_t)n, NULL, NULL);
+  return op_result(L, status, f, "stream:read_exactly");
 }
 
 static int l_stream_read_until(lua_State* L) {
@@ -241,8 +244,8 @@ static int l_stream_read_until(lua_State* L) {
   lua_Integer max = luaL_optinteger(L, 3, 65536);
   if (max < 1) return wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "stream:read_until: max must be at least 1");
   weft_future_t* f = NULL;
-  return op_result(L, weft_stream_read_until(&f, s, delimiter, delimiter_len, (size_t)max, NULL, NULL),
-                   f, "stream:read_until");
+  weft_status status = weft_stream_read_until(&f, s, delimiter, delimiter_len, (size_t)max, NULL, NULL);
+  return op_result(L, status, f, "stream:read_until");
 }
 
 static int l_stream_write(lua_State* L) {
@@ -250,13 +253,15 @@ static int l_stream_write(lua_State* L) {
   size_t len = 0;
   const char* bytes = luaL_checklstring(L, 2, &len);
   weft_future_t* f = NULL;
-  return op_result(L, weft_stream_write(&f, s, bytes, len, NULL, NULL), f, "stream:write");
+  weft_status status = weft_stream_write(&f, s, bytes, len, NULL, NULL);
+  return op_result(L, status, f, "stream:write");
 }
 
 static int l_stream_shutdown(lua_State* L) {
   weft_stream_t* s = check_stream(L);
   weft_future_t* f = NULL;
-  return op_result(L, weft_stream_shutdown(&f, s, NULL, NULL), f, "stream:shutdown");
+  weft_status status = weft_stream_shutdown(&f, s, NULL, NULL);
+  return op_result(L, status, f, "stream:shutdown");
 }
 
 /* ---- files ---- */
@@ -266,7 +271,8 @@ static int l_file_read_all(lua_State* L) {
   const char* path = luaL_checkstring(L, 1);
   wl_state_check_runtime(L, S, "weft.read_file");
   weft_future_t* f = NULL;
-  return op_result(L, weft_file_read_all(&f, S->loop, path, NULL, NULL, NULL), f, "weft.read_file");
+  weft_status status = weft_file_read_all(&f, S->loop, path, NULL, NULL, NULL);
+  return op_result(L, status, f, "weft.read_file");
 }
 
 static int l_file_write_all(lua_State* L) {
@@ -276,8 +282,8 @@ static int l_file_write_all(lua_State* L) {
   const char* bytes = luaL_checklstring(L, 2, &len);
   wl_state_check_runtime(L, S, "weft.write_file");
   weft_future_t* f = NULL;
-  return op_result(L, weft_file_write_all(&f, S->loop, path, bytes, len, NULL, NULL, NULL), f,
-                   "weft.write_file");
+  weft_status status = weft_file_write_all(&f, S->loop, path, bytes, len, NULL, NULL, NULL);
+  return op_result(L, status, f, "weft.write_file");
 }
 
 /* ---- subprocesses ---- */
@@ -329,7 +335,7 @@ static int l_process_spawn(lua_State* L) {
   weft_status status = weft_process_spawn(&process, S->loop, &options);
   if (status != WEFT_OK) {
     lua_pushfstring(L, "weft.spawn_process: cannot start %s", file);
-    return wl_raise(L, status, lua_tostring(L, -1));
+    return wl_raise_op(L, status, lua_tostring(L, -1));
   }
   push_handle(L, process, WL_PROCESS);
   return 1;
@@ -345,14 +351,14 @@ static int l_process_pid(lua_State* L) {
 /* process:wait_future(): resolves with the exit code (minus the signal). */
 static int l_process_wait(lua_State* L) {
   weft_future_t* f = NULL;
-  return op_result(L, weft_process_wait(&f, (weft_process_t*)check_handle(L, 1, WL_PROCESS), NULL, NULL),
-                   f, "process:wait");
+  weft_status status = weft_process_wait(&f, (weft_process_t*)check_handle(L, 1, WL_PROCESS), NULL, NULL);
+  return op_result(L, status, f, "process:wait");
 }
 
 static int l_process_kill(lua_State* L) {
   weft_process_t* p = (weft_process_t*)check_handle(L, 1, WL_PROCESS);
   weft_status status = weft_process_kill(p, (int)luaL_optinteger(L, 2, SIGTERM));
-  if (status != WEFT_OK && status != WEFT_ERR_ALREADY_COMPLETED) return wl_raise(L, status, "process:kill");
+  if (status != WEFT_OK && status != WEFT_ERR_ALREADY_COMPLETED) return wl_raise_op(L, status, "process:kill");
   lua_pushboolean(L, status == WEFT_OK);
   return 1;
 }
@@ -361,7 +367,7 @@ static int process_stdio(lua_State* L, weft_status (*take)(weft_stream_t**, weft
                          const char* what) {
   weft_stream_t* s = NULL;
   weft_status status = take(&s, (weft_process_t*)check_handle(L, 1, WL_PROCESS));
-  if (status != WEFT_OK) return wl_raise(L, status, what);
+  if (status != WEFT_OK) return wl_raise_op(L, status, what);
   wl_push_stream(L, s);
   return 1;
 }
@@ -377,15 +383,15 @@ static int l_signal_watch(lua_State* L) {
   wl_state_check_runtime(L, S, "weft.watch_signal");
   weft_signal_t* watch = NULL;
   weft_status status = weft_signal_watch(&watch, S->loop, signum);
-  if (status != WEFT_OK) return wl_raise(L, status, "weft.watch_signal");
+  if (status != WEFT_OK) return wl_raise_op(L, status, "weft.watch_signal");
   push_handle(L, watch, WL_SIGNAL);
   return 1;
 }
 
 static int l_signal_wait(lua_State* L) {
   weft_future_t* f = NULL;
-  return op_result(L, weft_signal_wait(&f, (weft_signal_t*)check_handle(L, 1, WL_SIGNAL), NULL, NULL), f,
-                   "signal:wait");
+  weft_status status = weft_signal_wait(&f, (weft_signal_t*)check_handle(L, 1, WL_SIGNAL), NULL, NULL);
+  return op_result(L, status, f, "signal:wait");
 }
 
 /* The type's metatable; its method table also goes into the module as

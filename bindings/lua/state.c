@@ -48,6 +48,11 @@ int wl_raise(lua_State* L, weft_status status, const char* message) {
   return lua_error(L);
 }
 
+int wl_raise_op(lua_State* L, weft_status status, const char* what) {
+  lua_pushfstring(L, "%s: %s", what, weft_status_str(status));
+  return wl_raise(L, status, lua_tostring(L, -1));
+}
+
 static int l_error_tostring(lua_State* L) {
   lua_getfield(L, 1, "name");
   lua_getfield(L, 1, "message");

@@ -62,6 +62,8 @@ void wl_state_check_runtime(lua_State* L, wl_state* S, const char* what);
  * metatable weft.Error. */
 void wl_push_error(lua_State* L, weft_status status, const char* message);
 int wl_raise(lua_State* L, weft_status status, const char* message);
+/* Raises with the message "<what>: <the status's text>". */
+int wl_raise_op(lua_State* L, weft_status status, const char* what);
 /* Hands an error (value at the top of L, popped) with its traceback to the
  * state's error handler; never raises. `where` says what failed. */
 void wl_report_error(wl_state* S, lua_State* L, lua_State* from, const char* where);

@@ -147,14 +147,16 @@ WEFT_LUA_OUT_HANDLE(weft_executor_t)
  * trampoline drops after weft's single call; dropped here if the call fails.
  * weft_callback: fn(status, message); weft_future_callback:
  * fn(status, value, message). */
-%typemap(in, checkfn="lua_isfunction") (weft_callback callback, void* user) (void* held = NULL) {
+%typemap(in) (weft_callback callback, void* user) (void* held = NULL) {
+  if (!lua_isfunction(L, $input)) wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "$symname: the callback must be a function");
   held = wl_callbacks_hold(L, $input);
   $1 = wl_callbacks_run_status;
   $2 = held;
 }
 %typemap(argout) (weft_callback callback, void* user) { held$argnum = NULL; /* weft holds it now */ }
 %typemap(freearg) (weft_callback callback, void* user) { if (held$argnum) wl_callbacks_drop(L, held$argnum); }
-%typemap(in, checkfn="lua_isfunction") (weft_future_callback callback, void* user) (void* held = NULL) {
+%typemap(in) (weft_future_callback callback, void* user) (void* held = NULL) {
+  if (!lua_isfunction(L, $input)) wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "$symname: the callback must be a function");
   held = wl_callbacks_hold(L, $input);
   $1 = wl_callbacks_run_future;
   $2 = held;
