@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs a Lua test script against a built weft module: run_lua.sh INTERP
-# MODULE SCRIPT, INTERP being lua54 or luajit. Under --config=asan/tsan the
+# MODULE SCRIPT [ARGS...], INTERP being lua54 or luajit. Under --config=asan/tsan the
 # module links a sanitizer runtime that must come first in the process, so
 # it is preloaded (LeakSanitizer off: the interpreter's own allocations at
 # exit are not ours), with libstdc++ after it (the interpreter does not link
 # it, and ASan intercepts C++ throws only if it is there at start-up).
 set -euo pipefail
 interp=$1 module=$2 script=$3
+shift 3
 case "$interp" in
   lua54) bin=/usr/bin/lua5.4 ;;
   luajit) bin=/usr/bin/luajit ;;
@@ -20,4 +21,4 @@ if [ -n "$san" ]; then
 fi
 export LUA_CPATH="$(dirname "$module")/?.so"
 export LUA_PATH="$(dirname "$script")/?.lua"
-exec "$bin" "$script"
+exec "$bin" "$script" "$@"

@@ -28,6 +28,10 @@
 extern "C" {
 #endif
 
+/* The host functions are exported even from objects built with hidden
+ * visibility (the module's own symbols stay hidden). */
+#define WEFT_LUA_HOST_API __attribute__((visibility("default")))
+
 /* The SWIG-generated module entry (what `require "weft"` calls). */
 int luaopen_weft(lua_State* L);
 
@@ -36,10 +40,10 @@ int luaopen_weft(lua_State* L);
  * borrowed: unload before destroying it.
  * Errors: WEFT_ERR_INVALID_STATE (L is already bound to a runtime),
  * WEFT_ERR_INVALID_ARGUMENT (L or runtime NULL), the scope's errors. */
-weft_status weft_lua_host_open(lua_State* L, weft_runtime_t* runtime, const char* scope_name);
+WEFT_LUA_HOST_API weft_status weft_lua_host_open(lua_State* L, weft_runtime_t* runtime, const char* scope_name);
 
 /* The script's scope (borrowed), or NULL if L is not bound. */
-weft_scope_t* weft_lua_host_scope(lua_State* L);
+WEFT_LUA_HOST_API weft_scope_t* weft_lua_host_scope(lua_State* L);
 
 /* Unloads the script's weft side: cancels every task it still has (each
  * sees the cancellation error at its pending wait and may clean up), drains
@@ -50,7 +54,7 @@ weft_scope_t* weft_lua_host_scope(lua_State* L);
  * usable for plain Lua (lua_close it next).
  * Errors: WEFT_ERR_INVALID_STATE (L is not bound), WEFT_ERR_REENTRANT_RUN
  * (called from inside a loop callback). */
-weft_status weft_lua_host_unload(lua_State* L, uint64_t drain_timeout_ns,
+WEFT_LUA_HOST_API weft_status weft_lua_host_unload(lua_State* L, uint64_t drain_timeout_ns,
                                  weft_object_visitor stragglers, void* user, size_t* left);
 
 /* A C work function the host offers to scripts: runs on a pool worker with
@@ -62,11 +66,11 @@ typedef weft_status (*weft_lua_work_fn)(void* user, const weft_value* argument, 
  * runs it on the runtime's default pool and returns its result (raising its
  * failure). `user` is passed to every call and must outlive L.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (NULL L, name or fn). */
-weft_status weft_lua_host_register_work(lua_State* L, const char* name, weft_lua_work_fn fn, void* user);
+WEFT_LUA_HOST_API weft_status weft_lua_host_register_work(lua_State* L, const char* name, weft_lua_work_fn fn, void* user);
 
 /* How many errors the script's tasks and callbacks reported to the error
  * handler so far. */
-size_t weft_lua_host_errors(lua_State* L);
+WEFT_LUA_HOST_API size_t weft_lua_host_errors(lua_State* L);
 
 #ifdef __cplusplus
 }
