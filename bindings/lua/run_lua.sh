@@ -19,6 +19,6 @@ if [ -n "$san" ]; then
   export LD_PRELOAD="$san${cxx:+ $cxx}"
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 fi
-export LUA_CPATH="$(dirname "$module")/?.so"
+export LUA_CPATH="$(dirname "$module")/?.so;;" # ;; keeps the default path (luv for the benchmark)
 export LUA_PATH="$(dirname "$script")/?.lua"
 exec "$bin" "$script" "$@"
