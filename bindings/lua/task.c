@@ -23,6 +23,7 @@
 
 static void resume(wl_task* t, int nargs);
 static void finish(wl_task* t, int outcome, int nresults);
+static const char* task_name(wl_task* t);
 
 /* ---- waits ---- */
 
@@ -296,7 +297,7 @@ static void finish(wl_task* t, int outcome, int nresults) {
       lua_pushvalue(t->co, -1);
       lua_xmove(t->co, S->L, 1);
       char where[80];
-      snprintf(where, sizeof where, "task '%s' failed", t->name);
+      snprintf(where, sizeof where, "task '%s' failed", task_name(t));
       wl_report_error(S, S->L, t->co, where);
     }
     t->result_ref = luaL_ref(t->co, LUA_REGISTRYINDEX); /* pops the error value */
@@ -371,6 +372,12 @@ size_t wl_cancel_all(wl_state* S) {
 
 static uint64_t task_counter = 0;
 
+/* The task's name: the one it was given, or "task-<id>". */
+static const char* task_name(wl_task* t) {
+  if (t->name[0] == '\0') snprintf(t->name, sizeof t->name, "task-%llu", (unsigned long long)t->id);
+  return t->name;
+}
+
 wl_task* wl_check_task(lua_State* L, int index) {
   return (wl_task*)luaL_checkudata(L, index, WL_TASK_MT);
 }
@@ -388,7 +395,7 @@ static wl_task* spawn(lua_State* L, wl_state* S, int fn_index, int nargs, int st
   t->anchor_ref = LUA_NOREF;
   t->result_ref = LUA_NOREF;
   t->epoch = S->epoch;
-  snprintf(t->name, sizeof t->name, "task-%llu", (unsigned long long)++task_counter);
+  t->id = ++task_counter; /* named "task-<id>" until named (formatted when asked for) */
   wl_setmetatable(L, WL_TASK_MT);
   int task_index = lua_gettop(L);
   t->co = lua_newthread(L);
@@ -609,7 +616,7 @@ static int l_task_name(lua_State* L) {
     snprintf(t->name, sizeof t->name, "%s", name);
     if (t->future != NULL) weft_future_set_name(t->future, t->name);
   }
-  lua_pushstring(L, t->name);
+  lua_pushstring(L, task_name(t));
   return 1;
 }
 
@@ -635,7 +642,7 @@ static int l_task_future(lua_State* L) {
     if (t->epoch != S->epoch) return wl_raise(L, WEFT_ERR_STALE_HANDLE, "the task's runtime is gone");
     weft_status status = weft_future_create(&t->future, S->loop);
     if (status != WEFT_OK) return wl_raise(L, status, "task:future");
-    weft_future_set_name(t->future, t->name);
+    weft_future_set_name(t->future, task_name(t));
     if (t->state == WL_TASK_DONE) complete_future(t);
   }
   weft_future_retain(t->future);
@@ -665,7 +672,7 @@ static int l_task_gc(lua_State* L) {
 
 static int l_task_tostring(lua_State* L) {
   wl_task* t = wl_check_task(L, 1);
-  lua_pushfstring(L, "weft.Task(%s)", t->name);
+  lua_pushfstring(L, "weft.Task(%s)", task_name(t));
   return 1;
 }
 

@@ -107,7 +107,8 @@ struct wl_task {
   wl_task* prev_alive;   /* in wl_state.alive while not finished */
   wl_task* next_alive;
   int cancel_sent;       /* wl_cancel_all reached it */
-  char name[48];
+  uint64_t id;          /* its number, for the default name */
+  char name[48];        /* "" until named or its default name is asked for */
 };
 
 enum wl_wait_kind {
