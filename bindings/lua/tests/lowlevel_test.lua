@@ -86,6 +86,26 @@ return check.run {
     end)
   end,
 
+  call_later_timer_handles = function()
+    local fired = {}
+    weft.run(function()
+      local a = weft.call_later(0.001, function() fired[#fired + 1] = "a" end)
+      local b = weft.call_later(0.001, function() fired[#fired + 1] = "b" end)
+      weft.call_later(0.002, function() fired[#fired + 1] = "dropped" end) -- nobody holds it
+      collectgarbage(); collectgarbage()
+      check.eq(b:active(), true, "armed")
+      check.eq(b:cancel(), true, "cancelled")
+      check.eq(b:active(), false, "no longer armed")
+      check.eq(b:cancel(), false, "second cancel")
+      weft.sleep(0.01)
+      check.eq(a:active(), false, "fired")
+      check.eq(a:cancel(), false, "cancel after firing")
+      local stats = weft.runtime_stats(weft.runtime())
+      check.eq(stats.timers_pending, 0, "no timer left")
+    end)
+    check.eq(table.concat(fired, ","), "a,dropped", "what fired")
+  end,
+
   runtime_stats_and_loop_clock = function()
     weft.run(function()
       local stats = weft.runtime_stats(weft.runtime())
