@@ -37,7 +37,8 @@ int luaopen_weft(lua_State* L);
 
 /* Loads the weft module into L (package.loaded.weft) and binds it to
  * `runtime` through a new scope named `scope_name` (copied). The runtime is
- * borrowed: unload before destroying it.
+ * borrowed: unload before destroying it, and unload before lua_close(L) —
+ * the script's pending callbacks point into L.
  * Errors: WEFT_ERR_INVALID_STATE (L is already bound to a runtime),
  * WEFT_ERR_INVALID_ARGUMENT (L or runtime NULL), the scope's errors. */
 WEFT_LUA_HOST_API weft_status weft_lua_host_open(lua_State* L, weft_runtime_t* runtime, const char* scope_name);
