@@ -38,7 +38,8 @@ static void release(lua_State* L, wl_future* f) {
 }
 
 static int l_future_gc(lua_State* L) {
-  release(L, (wl_future*)lua_touserdata(L, 1));
+  wl_future* f = wl_test_future(L, 1);
+  if (f != NULL) release(L, f);
   return 0;
 }
 

@@ -61,12 +61,16 @@ static void close_handle(lua_State* L, wl_handle* h) {
   }
 }
 
+/* close() and __gc of every handle type: refuses anything else. */
 static int l_handle_close(lua_State* L) {
-  wl_handle* h = (wl_handle*)lua_touserdata(L, 1);
-  if (h == NULL || !lua_getmetatable(L, 1)) return luaL_argerror(L, 1, "a weft handle");
-  lua_pop(L, 1);
-  close_handle(L, h);
-  return 0;
+  for (size_t kind = 0; kind < sizeof handle_mt / sizeof handle_mt[0]; kind++) {
+    wl_handle* h = (wl_handle*)luaL_testudata(L, 1, handle_mt[kind]);
+    if (h != NULL) {
+      close_handle(L, h);
+      return 0;
+    }
+  }
+  return wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "close: not a weft stream, listener, process or signal watch");
 }
 
 /* Pushes the future of an operation just started, or raises. (Call the

@@ -660,7 +660,8 @@ static int l_task_result(lua_State* L) {
 }
 
 static int l_task_gc(lua_State* L) {
-  wl_task* t = (wl_task*)lua_touserdata(L, 1);
+  wl_task* t = (wl_task*)luaL_testudata(L, 1, WL_TASK_MT);
+  if (t == NULL) return 0;
   wl_state* S = wl_state_get(L);
   if (t->future != NULL && S->runtime != NULL && t->epoch == S->epoch) weft_future_release(t->future);
   t->future = NULL;

@@ -155,6 +155,8 @@ return check.run {
       check.eq(again:port(), port, "the port is free again")
       again:close()
       again:close() -- closing twice is fine
+      check.raises(weft.WEFT_ERR_INVALID_ARGUMENT, again.close, weft.future())
+      check.raises(weft.WEFT_ERR_INVALID_ARGUMENT, again.close, {})
       check.raises(weft.WEFT_ERR_CLOSED, again.port, again)
     end)
   end,
