@@ -10,11 +10,12 @@ packages=(
   catch2 libcmocka-dev                               # C++ and C test frameworks
   clang-14 libclang-rt-14-dev                        # clang config, sanitizer runtimes
   swig python3-dev python3-pytest                    # bindings
+  python3-uvloop libpython3.11-testsuite             # Python loop: the loop compared, CPython's asyncio tests
+  python3-distributed                                # run_in_executor on a dask cluster
   abigail-tools                                      # C ABI baseline check (abidw, abidiff)
   pkg-config                                         # the install test builds with weft.pc
-  liblua5.4-dev lua5.4                               # Lua bindings
-  luajit libluajit-5.1-dev                           # Lua bindings under LuaJIT
-  lua-luv                                            # the Lua benchmark's peer (luv)
+  liblua5.4-dev lua5.4 luajit libluajit-5.1-dev     # Lua bindings (Lua 5.4 and LuaJIT)
+  lua-luv                                            # the Lua loop compared
 )
 
 missing=()

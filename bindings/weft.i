@@ -21,7 +21,13 @@
  * bindings are a later piece of work, so functions taking C function
  * pointers that are not callbacks (work functions, allocators, handlers,
  * visitors) are not wrapped yet. */
+#if defined(SWIGPYTHON)
+/* Python: the raw C API is the module weft.capi (an extension weft._capi
+ * underneath); the package weft builds the Pythonic layer on it. */
+%module(package="weft") capi
+#else
 %module weft
+#endif
 
 %{
 #include "weft/weft.h"

@@ -4,6 +4,8 @@
  * trampolines below take it back, whichever thread weft calls them on. */
 
 %{
+#include "native/native.h"
+
 static PyObject* weft_py_error = NULL; /* weft.Error */
 
 static void weft_py_raise(weft_status status) {
@@ -110,11 +112,13 @@ static void weft_py_future_callback(void* user, weft_future_t* future, weft_stat
   weft_py_error = PyErr_NewException("weft.Error", NULL, NULL);
   Py_INCREF(weft_py_error);
   PyModule_AddObject(m, "Error", weft_py_error);
+  /* The hand-written parts of the extension (native/): the loop's hot paths. */
+  if (weft_py_native_init(m) != 0) return NULL;
 %}
 
 %pythoncode %{
 # weft.Error(status, name, message): raised for any status but WEFT_OK.
-Error = _weft.Error
+Error = _capi.Error
 %}
 
 /* Statuses: WEFT_OK returns None (or the out values); others raise. */

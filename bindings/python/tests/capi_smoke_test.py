@@ -9,10 +9,11 @@ import gc
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The package weft lives one directory up (bindings/python/weft).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pytest  # noqa: E402
-import weft  # noqa: E402
+from weft import capi as weft  # noqa: E402
 
 MS = 1_000_000
 
