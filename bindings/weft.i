@@ -37,6 +37,8 @@
 
 #if defined(SWIGPYTHON)
 %include "python/weft_python.i"
+#elif defined(SWIGLUA)
+%include "lua/weft_lua.i"
 #endif
 
 #if !defined(SWIGPYTHON)

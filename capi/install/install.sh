@@ -5,13 +5,15 @@
 #   PREFIX/lib/libweft.so              -> libweft.so.1 (the link `cc -lweft` uses)
 #   PREFIX/include/weft/*.h            the public headers
 #   PREFIX/lib/pkgconfig/weft.pc       for `pkg-config --cflags --libs weft`
+#   PREFIX/lib/lua/5.4/weft.so         the Lua 5.4 module (require "weft")
+#   PREFIX/lib/lua/5.1/weft.so         the LuaJIT 2.1 module
 # and the Python package weft (see install_python below):
 #   PREFIX/lib/python3/dist-packages/weft/   _capi.so (optimised), capi.py, *.py
 #
 # Run it as `bazel run //:install -- --prefix DIR` (DIR defaults to /usr/local;
 # a relative DIR is taken from the directory bazel was run in). Bazel passes
 # the files to install first, then `--`, then the user's arguments:
-#   install.sh LIBRARY PC_TEMPLATE HEADER... [--python EXTENSION PY...] -- [--prefix DIR]
+#   install.sh LIBRARY PC_TEMPLATE HEADER... [--lua-module=LUAVER:FILE...] [--python EXTENSION PY...] -- [--prefix DIR]
 # Idempotent: running it again replaces the same files with the same content.
 set -euo pipefail
 
@@ -27,8 +29,12 @@ lib="$1"
 pc_template="$2"
 shift 2
 headers=()
+lua_modules=() # LUAVER:FILE, see install_lua_modules
 while [ "$#" -gt 0 ] && [ "$1" != "--" ] && [ "$1" != "--python" ]; do
-  headers+=("$1")
+  case "$1" in
+    --lua-module=*) lua_modules+=("${1#--lua-module=}") ;;
+    *) headers+=("$1") ;;
+  esac
   shift
 done
 # The Python package's files, if given: the extension, then its .py files.
@@ -114,6 +120,23 @@ install_python() {  # install_python EXTENSION PY...
   echo "  $package/ (the Python package: _capi.so + ${#@} modules)"
 }
 
+# --- The Lua modules --------------------------------------------------------
+# Each LUAVER:FILE goes to PREFIX/lib/lua/LUAVER/weft.so, where that
+# interpreter's package.cpath looks under PREFIX (5.4: Lua 5.4, 5.1:
+# LuaJIT). The modules carry the rpath $ORIGIN/../.., so they find
+# PREFIX/lib/libweft.so.1 wherever PREFIX is.
+install_lua_modules() {
+  local entry luaver file
+  for entry in "${lua_modules[@]}"; do
+    luaver="${entry%%:*}"
+    file="${entry#*:}"
+    [ -f "$file" ] || die_usage "internal error: $file is missing (run it through bazel run //:install)"
+    mkdir -p "$libdir/lua/$luaver"
+    install -m 0755 "$file" "$libdir/lua/$luaver/weft.so"
+    echo "  $libdir/lua/$luaver/weft.so (require \"weft\" with LUA_CPATH=\"$libdir/lua/$luaver/?.so;;\")"
+  done
+}
+
 echo "weft $version installed in $prefix:"
 echo "  $libdir/libweft.so.$version (+ $soname, libweft.so)"
 echo "  $includedir/ (${#headers[@]} headers)"
@@ -121,6 +144,7 @@ echo "  $libdir/pkgconfig/weft.pc"
 if [ "${#python_files[@]}" -gt 0 ]; then
   install_python "${python_files[@]}"
 fi
+if [ "${#lua_modules[@]}" -gt 0 ]; then install_lua_modules; fi
 # The dynamic linker's cache knows system prefixes only after ldconfig.
 if [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null &&
   { [ "$prefix" = /usr/local ] || [ "$prefix" = /usr ]; }; then

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Turns a Lua source file into a C header holding its bytes, so that the
+# module carries its Lua part inside the .so: embed_lua.sh IN.lua OUT.h
+set -euo pipefail
+{
+  echo "/* Generated from $(basename "$1") by embed_lua.sh: the Lua part of the weft module. */"
+  echo "static const unsigned char wl_lua_part[] = {"
+  od -An -v -tx1 "$1" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'
+  echo "};"
+  echo "static const size_t wl_lua_part_size = sizeof wl_lua_part;"
+} > "$2"
