@@ -254,7 +254,7 @@ static void print_overshoot(const char* what, uint64_t* values, int n) {
 }
 
 static int report_await(const char* what, int ok, const char* outcome) {
-  printf("await %-42s %s (%s)\n", what, ok ? "completed" : "FAILED", outcome);
+  printf("await %-46s %s (%s)\n", what, ok ? "completed" : "FAILED", outcome);
   return ok;
 }
 
