@@ -29,7 +29,8 @@ weft_status weft_lua_host_push_future(lua_State* L, weft_future_t* future) {
   lua_pushcfunction(L, push_protected);
   lua_pushlightuserdata(L, future);
   int rc = lua_pcall(L, 1, 1, 0);
-  if (rc == LUA_OK && wl_test_future(L, -1) != NULL) return WEFT_OK; /* the userdata owns the reference */
+  if (rc == LUA_OK && wl_test_future(L, -1) != NULL)
+    return WEFT_OK; /* the userdata owns the reference */
   status = rc == LUA_ERRMEM ? WEFT_ERR_NO_MEMORY : WEFT_ERR_INVALID_STATE;
   lua_settop(L, top);
   weft_future_release(future);

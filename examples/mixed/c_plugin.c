@@ -19,11 +19,11 @@
 
 struct c_plugin {
   weft_scope_t* scope;
-  weft_loop_t* loop;     /* the scope's loop handle: everything goes through it */
-  exchange* exchange;    /* the host's, borrowed */
-  weft_future_t* go;     /* "c.go": the plugin's reference */
-  weft_future_t* input;  /* the awaited future: the plugin's reference, or NULL */
-  int awaited;           /* its callback ran */
+  weft_loop_t* loop;    /* the scope's loop handle: everything goes through it */
+  exchange* exchange;   /* the host's, borrowed */
+  weft_future_t* go;    /* "c.go": the plugin's reference */
+  weft_future_t* input; /* the awaited future: the plugin's reference, or NULL */
+  int awaited;          /* its callback ran */
   weft_status awaited_status;
   int64_t awaited_value;
   uint64_t heartbeats;
@@ -55,7 +55,8 @@ static void heartbeat(void* user, weft_status status, const char* message) {
   c_plugin* p = user;
   if (status != WEFT_OK) return; /* cancelled with the scope: stop */
   p->heartbeats++;
-  weft_loop_call_later(NULL, p->loop, HEARTBEAT_NS, heartbeat, p); /* fails only once the scope is closed */
+  weft_loop_call_later(NULL, p->loop, HEARTBEAT_NS, heartbeat,
+                       p); /* fails only once the scope is closed */
 }
 
 static void resolve_go(void* user, weft_status status, const char* message) {
@@ -66,7 +67,8 @@ static void resolve_go(void* user, weft_status status, const char* message) {
   weft_future_resolve(p->go, &go);
 }
 
-weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exchange, uint64_t go_after_ns) {
+weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exchange,
+                          uint64_t go_after_ns) {
   if (out == NULL || runtime == NULL || exchange == NULL) return WEFT_ERR_INVALID_ARGUMENT;
   c_plugin* p = calloc(1, sizeof *p);
   if (p == NULL) return WEFT_ERR_NO_MEMORY;
@@ -91,8 +93,8 @@ weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exc
   return WEFT_OK;
 }
 
-static void on_awaited(void* user, weft_future_t* future, weft_status status, const weft_value* value,
-                       const char* message) {
+static void on_awaited(void* user, weft_future_t* future, weft_status status,
+                       const weft_value* value, const char* message) {
   (void)future, (void)message;
   c_plugin* p = user;
   p->awaited_status = status;

@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <weft/weft.h>
 
 #include "examples/mixed/exchange.h"
@@ -34,7 +33,8 @@ typedef struct c_plugin c_plugin;
  * and "c.go" published in `exchange`, resolved `go_after_ns` from now.
  * Errors: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_NO_MEMORY, the scope's,
  * timers' and exchange's errors (nothing is left behind). */
-weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exchange, uint64_t go_after_ns);
+weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exchange,
+                          uint64_t go_after_ns);
 
 /* Starts awaiting the future published under `name`.
  * Errors: WEFT_ERR_NOT_FOUND (not published yet), WEFT_ERR_INVALID_STATE

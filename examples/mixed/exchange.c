@@ -30,7 +30,8 @@ static int valid_name(const char* name) {
 
 static const entry* find(const exchange* x, const char* name) {
   for (size_t i = 0; i < EXCHANGE_CAPACITY; i++) {
-    if (x->entries[i].future != NULL && strcmp(x->entries[i].name, name) == 0) return &x->entries[i];
+    if (x->entries[i].future != NULL && strcmp(x->entries[i].name, name) == 0)
+      return &x->entries[i];
   }
   return NULL;
 }

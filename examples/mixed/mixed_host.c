@@ -29,16 +29,14 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
 
 #include "bindings/lua/weft_lua_host.h"
 #include "bindings/lua/weft_lua_host_futures.h"
@@ -89,7 +87,8 @@ static PyObject* py_put(PyObject* self, PyObject* args) {
   const char* name;
   unsigned long long address;
   if (!PyArg_ParseTuple(args, "sK", &name, &address)) return NULL;
-  if (python_exchange == NULL) return PyErr_Format(PyExc_RuntimeError, "mixed_host: the exchange is gone");
+  if (python_exchange == NULL)
+    return PyErr_Format(PyExc_RuntimeError, "mixed_host: the exchange is gone");
   weft_status status = exchange_put(python_exchange, name, (weft_future_t*)(uintptr_t)address);
   if (status != WEFT_OK)
     return PyErr_Format(PyExc_ValueError, "mixed_host.put(%s): %s", name, weft_status_name(status));
@@ -103,24 +102,36 @@ static PyObject* py_address(PyObject* self, PyObject* args) {
   (void)self;
   const char* name;
   if (!PyArg_ParseTuple(args, "s", &name)) return NULL;
-  if (python_exchange == NULL) return PyErr_Format(PyExc_RuntimeError, "mixed_host: the exchange is gone");
+  if (python_exchange == NULL)
+    return PyErr_Format(PyExc_RuntimeError, "mixed_host: the exchange is gone");
   weft_future_t* future = NULL;
   weft_status status = exchange_get(&future, python_exchange, name);
-  if (status == WEFT_ERR_NOT_FOUND) return PyErr_Format(PyExc_LookupError, "mixed_host: nothing published as %s", name);
+  if (status == WEFT_ERR_NOT_FOUND)
+    return PyErr_Format(PyExc_LookupError, "mixed_host: nothing published as %s", name);
   if (status != WEFT_OK)
-    return PyErr_Format(PyExc_ValueError, "mixed_host.address(%s): %s", name, weft_status_name(status));
+    return PyErr_Format(PyExc_ValueError, "mixed_host.address(%s): %s", name,
+                        weft_status_name(status));
   return PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)future);
 }
 
 static PyMethodDef python_methods[] = {
-    {"put", py_put, METH_VARARGS, "put(name, address): publish a weft future (the exchange retains it)"},
-    {"address", py_address, METH_VARARGS, "address(name): a published weft future's address (borrowed)"},
+    {"put", py_put, METH_VARARGS,
+     "put(name, address): publish a weft future (the exchange retains it)"},
+    {"address", py_address, METH_VARARGS,
+     "address(name): a published weft future's address (borrowed)"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef python_module = {
-    PyModuleDef_HEAD_INIT, "mixed_host", "The mixed example host's exchange of weft futures.", -1, python_methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "mixed_host",
+    "The mixed example host's exchange of weft futures.",
+    -1,
+    python_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static PyObject* init_python_module(void) { return PyModule_Create(&python_module); }
@@ -199,7 +210,8 @@ static python_counts python_read(PyObject* part) {
   python_counts c = {0};
   PyObject* t = PyObject_CallMethod(part, "counts", NULL);
   int cancel_seen = 0;
-  if (t == NULL || !PyArg_ParseTuple(t, "lpl", &c.lua_result, &cancel_seen, &c.ticks)) die_python("counts()");
+  if (t == NULL || !PyArg_ParseTuple(t, "lpl", &c.lua_result, &cancel_seen, &c.ticks))
+    die_python("counts()");
   c.lua_cancel_seen = cancel_seen;
   Py_DECREF(t);
   host_thread = PyEval_SaveThread();
@@ -262,8 +274,10 @@ int main(int argc, char** argv) {
   int frames = 600;
   const char* lua_path = NULL;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--frames") == 0) frames = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "--lua") == 0) lua_path = argv[i + 1];
+    if (strcmp(argv[i], "--frames") == 0)
+      frames = atoi(argv[i + 1]);
+    else if (strcmp(argv[i], "--lua") == 0)
+      lua_path = argv[i + 1];
   }
   if (frames < 60 || lua_path == NULL) {
     fprintf(stderr, "usage: mixed_host --lua mixed_script.lua [--frames N (at least 60)]\n");
@@ -287,11 +301,13 @@ int main(int argc, char** argv) {
   lua_State* L = load_lua(runtime, x, lua_path);
 
   python_exchange = x;
-  if (PyImport_AppendInittab("mixed_host", init_python_module) != 0) die_python("PyImport_AppendInittab");
+  if (PyImport_AppendInittab("mixed_host", init_python_module) != 0)
+    die_python("PyImport_AppendInittab");
   Py_Initialize();
   PyObject* module = PyImport_ImportModule("mixed_python");
   if (module == NULL) die_python("import mixed_python");
-  PyObject* part = PyObject_CallMethod(module, "PythonPart", "K", (unsigned long long)(uintptr_t)runtime);
+  PyObject* part =
+      PyObject_CallMethod(module, "PythonPart", "K", (unsigned long long)(uintptr_t)runtime);
   if (part == NULL) die_python("mixed_python.PythonPart(runtime)");
   host_thread = PyEval_SaveThread();
   CHECK(c_plugin_await(plugin, "python.answer"));
@@ -301,9 +317,11 @@ int main(int argc, char** argv) {
   if (overshoot == NULL || overshoot_cpu == NULL) return 1;
   uint64_t descheduled = 0; /* wall time inside run_for this thread did not run */
   int descheduled_frames = 0;
-  printf("mixed: %d frames at 60 fps, weft_loop_run_for(%llu us) each; a C plugin, a Lua script and a Python "
-         "script share the runtime\n",
-         frames, (unsigned long long)(BUDGET_NS / WEFT_US(1)));
+  printf(
+      "mixed: %d frames at 60 fps, weft_loop_run_for(%llu us) each; a C plugin, a Lua script and a "
+      "Python "
+      "script share the runtime\n",
+      frames, (unsigned long long)(BUDGET_NS / WEFT_US(1)));
 
   int unloaded_ok = 0;
   long lua_got = -1, lua_cleanups = -1;
@@ -324,11 +342,14 @@ int main(int argc, char** argv) {
       weft_status status = weft_lua_host_unload(L, DRAIN_NS, print_straggler, NULL, &left);
       lua_got = (long)lua_global(L, "lua_got");
       lua_cleanups = (long)lua_global(L, "lua_cleanups");
-      printf("frame %d: unloaded the Lua script (%s, %zu outstanding after the drain, %ld steps, %ld tasks "
-             "cleaned up, %zu errors)\n",
-             i, weft_status_name(status), left, (long)lua_global(L, "lua_steps"), lua_cleanups,
-             weft_lua_host_errors(L));
-      unloaded_ok = status == WEFT_OK && left == 0 && lua_cleanups == 2 && weft_lua_host_errors(L) == 0;
+      printf(
+          "frame %d: unloaded the Lua script (%s, %zu outstanding after the drain, %ld steps, %ld "
+          "tasks "
+          "cleaned up, %zu errors)\n",
+          i, weft_status_name(status), left, (long)lua_global(L, "lua_steps"), lua_cleanups,
+          weft_lua_host_errors(L));
+      unloaded_ok =
+          status == WEFT_OK && left == 0 && lua_cleanups == 2 && weft_lua_host_errors(L) == 0;
       lua_close(L);
       L = NULL;
       heartbeats_at_unload = c_plugin_heartbeats(plugin);
@@ -372,24 +393,28 @@ int main(int argc, char** argv) {
   char text[128];
   int completed = 0;
   snprintf(text, sizeof text, "got %ld", lua_got);
-  completed += report_await("Lua task <- C plugin future (c.go)", lua_got == C_PLUGIN_GO_VALUE, text);
+  completed +=
+      report_await("Lua task <- C plugin future (c.go)", lua_got == C_PLUGIN_GO_VALUE, text);
   snprintf(text, sizeof text, "got %ld", end.lua_result);
-  completed += report_await("Python coroutine <- Lua task (lua.result)", end.lua_result == 3 * C_PLUGIN_GO_VALUE,
-                            text);
-  snprintf(text, sizeof text, "%s, %lld", answered ? weft_status_name(answer_status) : "pending", (long long)answer);
-  completed += report_await("C plugin <- Python coroutine (python.answer)",
-                            answered && answer_status == WEFT_OK && answer == 3 * C_PLUGIN_GO_VALUE + 1, text);
+  completed += report_await("Python coroutine <- Lua task (lua.result)",
+                            end.lua_result == 3 * C_PLUGIN_GO_VALUE, text);
+  snprintf(text, sizeof text, "%s, %lld", answered ? weft_status_name(answer_status) : "pending",
+           (long long)answer);
+  completed += report_await(
+      "C plugin <- Python coroutine (python.answer)",
+      answered && answer_status == WEFT_OK && answer == 3 * C_PLUGIN_GO_VALUE + 1, text);
   completed += report_await("Python coroutine <- Lua task (lua.forever)", end.lua_cancel_seen,
                             end.lua_cancel_seen ? "cancelled by the unload" : "not cancelled");
   int went_on = heartbeats > heartbeats_at_unload && end.ticks > at_unload.ticks;
   printf("after the unload: C plugin heartbeats %llu -> %llu, Python ticks %ld -> %ld\n",
-         (unsigned long long)heartbeats_at_unload, (unsigned long long)heartbeats, at_unload.ticks, end.ticks);
+         (unsigned long long)heartbeats_at_unload, (unsigned long long)heartbeats, at_unload.ticks,
+         end.ticks);
   printf("teardown: Python tasks %s, C plugin %s (%zu left), runtime %s, Python %s\n",
          stopped ? "stopped" : "NOT stopped", weft_status_name(plugin_unloaded), plugin_left,
          weft_status_name(destroyed), finalized ? "finalized" : "NOT finalized");
 
-  printf("C plugin background work: %llu chunks of 10 us (%.2f ms a frame)\n", (unsigned long long)chunks,
-         (double)chunks * 0.01 / frames);
+  printf("C plugin background work: %llu chunks of 10 us (%.2f ms a frame)\n",
+         (unsigned long long)chunks, (double)chunks * 0.01 / frames);
   printf("descheduled by the OS inside run_for: %d frames, %.1f ms in all\n", descheduled_frames,
          (double)descheduled / 1e6);
   print_overshoot("frame budget overshoot, wall clock", overshoot, frames);
@@ -399,7 +424,8 @@ int main(int argc, char** argv) {
 
   int ok = completed == 4 && unloaded_ok && went_on && stopped && plugin_unloaded == WEFT_OK &&
            destroyed == WEFT_OK && finalized;
-  printf("mixed: %d of 4 cross-language awaits completed; Lua unload %s; the others %s; %s\n", completed,
-         unloaded_ok ? "clean" : "NOT clean", went_on ? "went on" : "did NOT go on", ok ? "OK" : "FAILED");
+  printf("mixed: %d of 4 cross-language awaits completed; Lua unload %s; the others %s; %s\n",
+         completed, unloaded_ok ? "clean" : "NOT clean", went_on ? "went on" : "did NOT go on",
+         ok ? "OK" : "FAILED");
   return ok ? 0 : 1;
 }

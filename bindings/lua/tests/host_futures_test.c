@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+/* cmocka.h needs the headers above first. */
 #include <cmocka.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -234,7 +235,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(script_awaits_a_c_future, setup, teardown),
       cmocka_unit_test_setup_teardown(host_awaits_a_script_task, setup, teardown),
-      cmocka_unit_test_setup_teardown(unload_cancels_the_task_future_but_not_the_hosts, setup, teardown),
+      cmocka_unit_test_setup_teardown(unload_cancels_the_task_future_but_not_the_hosts, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(bad_calls_are_refused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
