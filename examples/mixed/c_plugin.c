@@ -78,7 +78,8 @@ weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exc
   if (status == WEFT_OK) status = weft_future_create(&p->go, p->loop);
   if (status == WEFT_OK) status = weft_future_set_name(p->go, "c.go");
   if (status == WEFT_OK) status = exchange_put(exchange, "c.go", p->go);
-  if (status == WEFT_OK) status = weft_loop_call_later(NULL, p->loop, go_after_ns, resolve_go, p);
+  if (status == WEFT_OK && go_after_ns != C_PLUGIN_GO_NEVER)
+    status = weft_loop_call_later(NULL, p->loop, go_after_ns, resolve_go, p);
   if (status == WEFT_OK) status = weft_loop_call_later(NULL, p->loop, HEARTBEAT_NS, heartbeat, p);
   if (status == WEFT_OK) status = weft_loop_call_soon(p->loop, background_chunk, p);
   if (status != WEFT_OK) {

@@ -26,11 +26,15 @@
 #include "examples/mixed/exchange.h"
 
 #define C_PLUGIN_GO_VALUE 20
+/* go_after_ns for a plugin that never resolves "c.go" (it ends cancelled
+ * when the plugin unloads). */
+#define C_PLUGIN_GO_NEVER UINT64_MAX
 
 typedef struct c_plugin c_plugin;
 
 /* Loads the plugin into `runtime`: a scope named "c-plugin", the heartbeat,
- * and "c.go" published in `exchange`, resolved `go_after_ns` from now.
+ * and "c.go" published in `exchange`, resolved `go_after_ns` from now
+ * (never for C_PLUGIN_GO_NEVER).
  * Errors: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_NO_MEMORY, the scope's,
  * timers' and exchange's errors (nothing is left behind). */
 weft_status c_plugin_load(c_plugin** out, weft_runtime_t* runtime, exchange* exchange,

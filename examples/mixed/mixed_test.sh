@@ -26,5 +26,17 @@ read -r wall_p99 wall_max < <(stats 'wall clock')
 read -r own_p99 own_max < <(stats "the loop thread's own time")
 [ -n "${wall_p99:-}" ] && [ -n "${own_p99:-}" ] || { echo "no overshoot statistics"; exit 1; }
 echo "measured overshoot past 2 ms: own time p99 ${own_p99} us, max ${own_max} us; wall clock p99 ${wall_p99} us, max ${wall_max} us"
+
+# The checks can fail: with "c.go" withheld the chain never completes, and
+# the program must say so and exit 1.
+set +e
+withheld=$(timeout 60 examples/mixed/run_mixed.sh --frames 60 --withhold-go)
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || { printf '%s\n' "$withheld"; echo "with c.go withheld: exit $rc, not 1"; exit 1; }
+grep -qF 'mixed: 1 of 4 cross-language awaits completed; Lua unload NOT clean; the others went on; FAILED' <<<"$withheld" \
+  || { printf '%s\n' "$withheld"; echo "with c.go withheld the summary does not report the failed awaits"; exit 1; }
+echo "with c.go withheld: exit 1, the failed awaits reported"
+
 awk -v p="$own_p99" -v l="$limit_us" 'BEGIN { exit !(p < l) }' \
   || { echo "p99 overshoot ${own_p99} us is not under ${limit_us} us"; exit 1; }
