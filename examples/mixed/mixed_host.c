@@ -394,12 +394,12 @@ int main(int argc, char** argv) {
   Py_DECREF(part);
   Py_DECREF(module);
   host_thread = PyEval_SaveThread();
+  python_exchange = NULL; /* mixed_host's functions raise from now on */
   exchange_destroy(x);
   /* The runtime goes while Python is alive: callbacks it still holds get
    * their cancelled call (taking the GIL) and drop their references. */
   weft_status destroyed = weft_runtime_destroy(runtime);
   PyEval_RestoreThread(host_thread);
-  python_exchange = NULL;
   int finalized = Py_FinalizeEx() == 0;
 
   char text[128];
