@@ -37,7 +37,7 @@ typedef struct WeftPyHandle {
   PyObject* args[WEFT_PY_INLINE_ARGS];
   PyObject* args_tuple; /* instead of args when there are more */
   Py_ssize_t nargs;
-  PyObject* context;    /* a contextvars.Context */
+  PyObject* context;    /* a contextvars.Context; NULL when empty_context */
   WeftPyLoop* loop;     /* strong */
   PyObject* source_traceback; /* debug mode only */
   PyObject* weakrefs;
@@ -47,6 +47,7 @@ typedef struct WeftPyHandle {
   char cancelled;
   char scheduled;       /* timers: in the heap */
   char reusable;        /* runs more than once (readers, signals): keeps its refs */
+  char empty_context;   /* captured an empty context: runs in the loop's shared one */
 } WeftPyHandle;
 
 struct WeftPyLoop {
@@ -76,6 +77,11 @@ struct WeftPyLoop {
   PyThreadState* released_tstate;
   weft_future_t* keepalive;
   PyObject* task_factory; /* NULL: asyncio.Task */
+  /* The empty context that handles which captured an empty one run in
+   * (handle.c, "Empty contexts"); replaced once a callback leaves a variable
+   * set in it. NULL until needed. in_use: a callback runs in it now. */
+  PyObject* shared_context;
+  int shared_context_in_use;
   /* A KeyboardInterrupt or SystemExit raised by a callback, re-raised by
    * run_forever. */
   PyObject *exc_type, *exc_value, *exc_tb;
@@ -107,6 +113,9 @@ extern PyObject* weft_py_get_running_loop; /* asyncio.events._get_running_loop *
 /* handle.c */
 WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject* callback,
                                  PyObject* const* args, Py_ssize_t nargs, PyObject* context);
+/* The handle's context (materialised if it captured an empty one), or NULL
+ * once run or cancelled. New reference; NULL with an error set on failure. */
+PyObject* weft_py_handle_context(WeftPyHandle* handle);
 /* Runs the handle's callback in its context; the loop's error path for an
  * exception. Returns 0, or -1 when a KeyboardInterrupt/SystemExit was stored
  * in the loop for run_forever to raise. */

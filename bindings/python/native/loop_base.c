@@ -506,6 +506,7 @@ static int loop_traverse(WeftPyLoop* self, visitproc visit, void* arg) {
   }
   Py_VISIT(self->exc_value);
   Py_VISIT(self->task_factory);
+  Py_VISIT(self->shared_context);
   return 0;
 }
 
@@ -517,6 +518,7 @@ static int loop_clear(WeftPyLoop* self) {
   Py_CLEAR(self->exc_value);
   Py_CLEAR(self->exc_tb);
   Py_CLEAR(self->task_factory);
+  Py_CLEAR(self->shared_context);
   return 0;
 }
 
