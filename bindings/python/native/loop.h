@@ -10,7 +10,10 @@
  *
  * GIL: run_forever holds the GIL inside weft_loop_run; weft's wait hook
  * releases it while the loop waits in the kernel (released_tstate) and takes
- * it back before any callback runs. When the loop is stepped by a host (hosted mode) the
+ * it back before any callback runs. After a batch of thread-safe posts that
+ * left nothing to do, the loop releases it at once (released_early) rather
+ * than at the next wait; the next callback that needs it claims it back
+ * (weft_py_gil_claim). When the loop is stepped by a host (hosted mode) the
  * callback takes the GIL with PyGILState_Ensure only if the host's thread
  * does not hold it.
  */
@@ -75,6 +78,9 @@ struct WeftPyLoop {
   double slow_callback_duration;
   unsigned long thread_id;
   PyThreadState* released_tstate;
+  /* released_tstate was released after the inbox's batch, not by the wait
+   * hook: the next callback needing the GIL takes it (weft_py_gil_claim). */
+  int released_early;
   weft_future_t* keepalive;
   PyObject* task_factory; /* NULL: asyncio.Task */
   /* The empty context that handles which captured an empty one run in
@@ -145,6 +151,10 @@ void weft_py_inbox_take(WeftPyLoop* loop);
  * with an error set. */
 int weft_py_loop_run(WeftPyLoop* loop);
 int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
+
+/* Loop thread, in a weft callback that is about to touch Python: takes back
+ * the GIL released early after the inbox's batch. No-op otherwise. */
+void weft_py_gil_claim(WeftPyLoop* loop);
 
 int weft_py_loop_init(PyObject* module);
 int weft_py_fdwatch_init(PyObject* module);
