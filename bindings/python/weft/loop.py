@@ -38,7 +38,8 @@ first); a handle that has run drops its callback and arguments (outside
 debug mode), so its repr no longer names them.
 
 GIL and signals: the loop holds the GIL while callbacks run and releases it
-only while weft waits in the kernel (weft_loop_set_wait_hook). Running on
+while weft waits in the kernel (weft_loop_set_wait_hook), and right after a
+batch of call_soon_threadsafe callbacks that left nothing to run. Running on
 the main thread, the loop owns signal.set_wakeup_fd (a watched socketpair),
 so Ctrl-C interrupts run_forever within a millisecond or so even while the
 loop sleeps.
