@@ -41,14 +41,39 @@ static PyObject* tuple_from_array(PyObject* const* items, Py_ssize_t n) {
   return t;
 }
 
-/* Whether the calling thread's current context holds no variables. Reads
- * the thread state's context field (3.11's layout), so other versions
- * always copy. */
-static inline int current_context_is_empty(void) {
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#define WEFT_PY_SHARED_EMPTY_CONTEXT 1
+/* CPython 3.11's context and HAMT objects (Include/internal/pycore_context.h
+ * and pycore_hamt.h), read for the number of variables a context holds:
+ * len(context) without a call. */
+typedef struct {
+  PyObject_HEAD
+  PyObject* ctx_prev;
+  struct {
+    PyObject_HEAD
+    void* h_root;
+    PyObject* h_weakreflist;
+    Py_ssize_t h_count;
+  } * ctx_vars;
+  PyObject* ctx_weakreflist;
+  int ctx_entered;
+} context_layout_311;
+
+static inline int context_is_empty(PyObject* ctx) {
+  return ((context_layout_311*)ctx)->ctx_vars->h_count == 0;
+}
+#else
+#define WEFT_PY_SHARED_EMPTY_CONTEXT 0
+static inline int context_is_empty(PyObject* ctx) { return PyObject_Size(ctx) == 0; }
+#endif
+
+/* Whether the calling thread's current context holds no variables. Reads
+ * the thread state's context (3.11's layout), so other versions always
+ * copy. */
+static inline int current_context_is_empty(void) {
+#if WEFT_PY_SHARED_EMPTY_CONTEXT
   PyObject* ctx = PyThreadState_GET()->context;
-  if (ctx == NULL) return 1;
-  return PyContext_CheckExact(ctx) && PyObject_Size(ctx) == 0;
+  return ctx == NULL || (PyContext_CheckExact(ctx) && context_is_empty(ctx));
 #else
   return 0;
 #endif
@@ -214,7 +239,7 @@ PyObject* weft_py_handle_context(WeftPyHandle* h) {
 static PyObject* enter_shared_context(WeftPyLoop* loop, int* shared) {
   *shared = 0;
   if (loop->shared_context_in_use) return PyContext_New();
-  if (loop->shared_context == NULL || PyObject_Size(loop->shared_context) != 0) {
+  if (loop->shared_context == NULL || !context_is_empty(loop->shared_context)) {
     PyObject* fresh = PyContext_New();
     if (fresh == NULL) return NULL;
     Py_XSETREF(loop->shared_context, fresh);
@@ -228,7 +253,7 @@ static void leave_shared_context(WeftPyLoop* loop, PyObject* context) {
   loop->shared_context_in_use = 0;
   /* A variable left set: the next callback gets a fresh context, and what
    * the variables hold goes now, as it would with the handle's copy. */
-  if (loop->shared_context == context && PyObject_Size(context) != 0) {
+  if (loop->shared_context == context && !context_is_empty(context)) {
     Py_CLEAR(loop->shared_context);
   }
 }
@@ -240,15 +265,10 @@ int weft_py_handle_run(WeftPyHandle* h) {
   int shared = 0;
   if (callback == NULL) return 0;
   /* Ours for the call: a callback may cancel its own handle, which drops
-   * what the handle holds. */
-  Py_INCREF(loop);
+   * what the handle holds (not its loop: the caller holds the handle). */
   if (context == NULL) {
     context = enter_shared_context(loop, &shared);
-    if (context == NULL) {
-      int rc = handle_report_error(h);
-      Py_DECREF(loop);
-      return rc;
-    }
+    if (context == NULL) return handle_report_error(h);
   } else {
     Py_INCREF(context);
   }
@@ -298,7 +318,6 @@ int weft_py_handle_run(WeftPyHandle* h) {
   } else {
     for (Py_ssize_t i = 0; i < nargs; i++) Py_DECREF(args[i]);
   }
-  Py_DECREF(loop);
   return rc;
 }
 
