@@ -38,6 +38,7 @@ static void wait_done(void* user, weft_status status, const char* message, int r
   PyMem_RawFree(wait);
   PyGILState_STATE gil = 0;
   int ensured = 0;
+  weft_py_gil_claim(self->loop);
   if (!PyGILState_Check()) {
     gil = PyGILState_Ensure();
     ensured = 1;

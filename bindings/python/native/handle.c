@@ -11,6 +11,18 @@
  * hold, and every handle holds its loop; so a handle is never the only
  * link of a lasting cycle, and call_soon allocates nothing the cyclic GC
  * has to count or scan.
+ *
+ * Empty contexts: asyncio runs each callback in a copy of the context that
+ * was current when it was scheduled. When that context holds no variables,
+ * its copy is indistinguishable from any other empty context, and Python
+ * code can never reach the context a callback runs in (copy_context()
+ * copies). Such a handle captures nothing (empty_context) and runs in the
+ * loop's shared empty context, which is checked before and after each run
+ * and replaced as soon as it holds a variable, so no callback ever sees what
+ * another one set. That saves a GC-tracked allocation per call. A context
+ * asked for with get_context() is made then and kept. Debug mode, other
+ * Python versions, and a nested run while the shared one is in use, take
+ * a context of their own.
  */
 #include "native/loop.h"
 
@@ -29,6 +41,44 @@ static PyObject* tuple_from_array(PyObject* const* items, Py_ssize_t n) {
   return t;
 }
 
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#define WEFT_PY_SHARED_EMPTY_CONTEXT 1
+/* CPython 3.11's context and HAMT objects (Include/internal/pycore_context.h
+ * and pycore_hamt.h), read for the number of variables a context holds:
+ * len(context) without a call. */
+typedef struct {
+  PyObject_HEAD
+  PyObject* ctx_prev;
+  struct {
+    PyObject_HEAD
+    void* h_root;
+    PyObject* h_weakreflist;
+    Py_ssize_t h_count;
+  } * ctx_vars;
+  PyObject* ctx_weakreflist;
+  int ctx_entered;
+} context_layout_311;
+
+static inline int context_is_empty(PyObject* ctx) {
+  return ((context_layout_311*)ctx)->ctx_vars->h_count == 0;
+}
+#else
+#define WEFT_PY_SHARED_EMPTY_CONTEXT 0
+static inline int context_is_empty(PyObject* ctx) { return PyObject_Size(ctx) == 0; }
+#endif
+
+/* Whether the calling thread's current context holds no variables. Reads
+ * the thread state's context (3.11's layout), so other versions always
+ * copy. */
+static inline int current_context_is_empty(void) {
+#if WEFT_PY_SHARED_EMPTY_CONTEXT
+  PyObject* ctx = PyThreadState_GET()->context;
+  return ctx == NULL || (PyContext_CheckExact(ctx) && context_is_empty(ctx));
+#else
+  return 0;
+#endif
+}
+
 static WeftPyHandle* handle_free_list[HANDLE_FREE_MAX];
 static int handle_free_count = 0;
 
@@ -37,6 +87,7 @@ void weft_py_handle_clear_refs(WeftPyHandle* h) {
   for (Py_ssize_t i = 0; i < WEFT_PY_INLINE_ARGS; i++) Py_CLEAR(h->args[i]);
   Py_CLEAR(h->args_tuple);
   Py_CLEAR(h->context);
+  h->empty_context = 0;
   Py_CLEAR(h->source_traceback);
 }
 
@@ -64,6 +115,8 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
   h->cancelled = 0;
   h->scheduled = 0;
   h->reusable = 0;
+  h->empty_context = 0;
+  h->context = NULL;
   if (nargs <= WEFT_PY_INLINE_ARGS) {
     for (Py_ssize_t i = 0; i < nargs; i++) {
       Py_INCREF(args[i]);
@@ -81,7 +134,9 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
   }
   Py_INCREF(callback);
   h->callback = callback;
-  if (context == NULL || context == Py_None) {
+  if ((context == NULL || context == Py_None) && !loop->debug && current_context_is_empty()) {
+    h->empty_context = 1;
+  } else if (context == NULL || context == Py_None) {
     h->context = PyContext_CopyCurrent();
     if (h->context == NULL) {
       h->loop = NULL;
@@ -168,14 +223,56 @@ static double monotonic_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+PyObject* weft_py_handle_context(WeftPyHandle* h) {
+  if (h->empty_context) {
+    h->context = PyContext_New();
+    if (h->context == NULL) return NULL;
+    h->empty_context = 0;
+  }
+  if (h->context == NULL) Py_RETURN_NONE;
+  return Py_NewRef(h->context);
+}
+
+/* The context an empty-context handle runs in: the loop's shared one
+ * (fresh if the last run left a variable in it), or a new one if the
+ * shared one is in use by the callback that runs this one. New reference. */
+static PyObject* enter_shared_context(WeftPyLoop* loop, int* shared) {
+  *shared = 0;
+  if (loop->shared_context_in_use) return PyContext_New();
+  if (loop->shared_context == NULL || !context_is_empty(loop->shared_context)) {
+    PyObject* fresh = PyContext_New();
+    if (fresh == NULL) return NULL;
+    Py_XSETREF(loop->shared_context, fresh);
+  }
+  loop->shared_context_in_use = 1;
+  *shared = 1;
+  return Py_NewRef(loop->shared_context);
+}
+
+static void leave_shared_context(WeftPyLoop* loop, PyObject* context) {
+  loop->shared_context_in_use = 0;
+  /* A variable left set: the next callback gets a fresh context, and what
+   * the variables hold goes now, as it would with the handle's copy. */
+  if (loop->shared_context == context && !context_is_empty(context)) {
+    Py_CLEAR(loop->shared_context);
+  }
+}
+
 int weft_py_handle_run(WeftPyHandle* h) {
   PyObject* callback = h->callback;
   PyObject* context = h->context;
+  WeftPyLoop* loop = h->loop;
+  int shared = 0;
   if (callback == NULL) return 0;
   /* Ours for the call: a callback may cancel its own handle, which drops
-   * what the handle holds. */
+   * what the handle holds (not its loop: the caller holds the handle). */
+  if (context == NULL) {
+    context = enter_shared_context(loop, &shared);
+    if (context == NULL) return handle_report_error(h);
+  } else {
+    Py_INCREF(context);
+  }
   Py_INCREF(callback);
-  Py_INCREF(context);
   PyObject* args[WEFT_PY_INLINE_ARGS];
   PyObject* args_tuple = h->args_tuple;
   Py_XINCREF(args_tuple);
@@ -186,7 +283,7 @@ int weft_py_handle_run(WeftPyHandle* h) {
       Py_INCREF(args[i]);
     }
   }
-  double started = h->loop->debug ? monotonic_seconds() : 0.0;
+  double started = loop->debug ? monotonic_seconds() : 0.0;
   int rc = 0;
   if (PyContext_Enter(context) != 0) {
     rc = handle_report_error(h);
@@ -204,12 +301,13 @@ int weft_py_handle_run(WeftPyHandle* h) {
       Py_DECREF(result);
     }
   }
-  if (h->loop->debug) {
+  if (shared) leave_shared_context(loop, context);
+  if (loop->debug) {
     double took = monotonic_seconds() - started;
-    if (took >= h->loop->slow_callback_duration) {
-      PyObject* r = PyObject_CallMethod((PyObject*)h->loop, "_report_slow_callback", "Od",
+    if (took >= loop->slow_callback_duration) {
+      PyObject* r = PyObject_CallMethod((PyObject*)loop, "_report_slow_callback", "Od",
                                         (PyObject*)h, took);
-      if (r == NULL) PyErr_WriteUnraisable((PyObject*)h->loop);
+      if (r == NULL) PyErr_WriteUnraisable((PyObject*)loop);
       Py_XDECREF(r);
     }
   }
@@ -251,9 +349,7 @@ static PyObject* handle_cancelled(WeftPyHandle* h, PyObject* unused) {
 
 static PyObject* handle_get_context(WeftPyHandle* h, PyObject* unused) {
   (void)unused;
-  if (h->context == NULL) Py_RETURN_NONE;
-  Py_INCREF(h->context);
-  return h->context;
+  return weft_py_handle_context(h);
 }
 
 static PyObject* handle_when(WeftPyHandle* h, PyObject* unused) {
@@ -293,7 +389,7 @@ static PyObject* handle_get_loop(WeftPyHandle* h, void* u) {
 }
 static PyObject* handle_get_context_attr(WeftPyHandle* h, void* u) {
   (void)u;
-  return get_or_none(h->context);
+  return weft_py_handle_context(h);
 }
 static PyObject* handle_get_cancelled(WeftPyHandle* h, void* u) {
   (void)u;

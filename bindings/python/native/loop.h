@@ -10,7 +10,10 @@
  *
  * GIL: run_forever holds the GIL inside weft_loop_run; weft's wait hook
  * releases it while the loop waits in the kernel (released_tstate) and takes
- * it back before any callback runs. When the loop is stepped by a host (hosted mode) the
+ * it back before any callback runs. After a batch of thread-safe posts that
+ * left nothing to do, the loop releases it at once (released_early) rather
+ * than at the next wait; the next callback that needs it claims it back
+ * (weft_py_gil_claim). When the loop is stepped by a host (hosted mode) the
  * callback takes the GIL with PyGILState_Ensure only if the host's thread
  * does not hold it.
  */
@@ -37,7 +40,7 @@ typedef struct WeftPyHandle {
   PyObject* args[WEFT_PY_INLINE_ARGS];
   PyObject* args_tuple; /* instead of args when there are more */
   Py_ssize_t nargs;
-  PyObject* context;    /* a contextvars.Context */
+  PyObject* context;    /* a contextvars.Context; NULL when empty_context */
   WeftPyLoop* loop;     /* strong */
   PyObject* source_traceback; /* debug mode only */
   PyObject* weakrefs;
@@ -47,6 +50,7 @@ typedef struct WeftPyHandle {
   char cancelled;
   char scheduled;       /* timers: in the heap */
   char reusable;        /* runs more than once (readers, signals): keeps its refs */
+  char empty_context;   /* captured an empty context: runs in the loop's shared one */
 } WeftPyHandle;
 
 struct WeftPyLoop {
@@ -74,8 +78,16 @@ struct WeftPyLoop {
   double slow_callback_duration;
   unsigned long thread_id;
   PyThreadState* released_tstate;
+  /* released_tstate was released after the inbox's batch, not by the wait
+   * hook: the next callback needing the GIL takes it (weft_py_gil_claim). */
+  int released_early;
   weft_future_t* keepalive;
   PyObject* task_factory; /* NULL: asyncio.Task */
+  /* The empty context that handles which captured an empty one run in
+   * (handle.c, "Empty contexts"); replaced once a callback leaves a variable
+   * set in it. NULL until needed. in_use: a callback runs in it now. */
+  PyObject* shared_context;
+  int shared_context_in_use;
   /* A KeyboardInterrupt or SystemExit raised by a callback, re-raised by
    * run_forever. */
   PyObject *exc_type, *exc_value, *exc_tb;
@@ -107,6 +119,9 @@ extern PyObject* weft_py_get_running_loop; /* asyncio.events._get_running_loop *
 /* handle.c */
 WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject* callback,
                                  PyObject* const* args, Py_ssize_t nargs, PyObject* context);
+/* The handle's context (materialised if it captured an empty one), or NULL
+ * once run or cancelled. New reference; NULL with an error set on failure. */
+PyObject* weft_py_handle_context(WeftPyHandle* handle);
 /* Runs the handle's callback in its context; the loop's error path for an
  * exception. Returns 0, or -1 when a KeyboardInterrupt/SystemExit was stored
  * in the loop for run_forever to raise. */
@@ -136,6 +151,10 @@ void weft_py_inbox_take(WeftPyLoop* loop);
  * with an error set. */
 int weft_py_loop_run(WeftPyLoop* loop);
 int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
+
+/* Loop thread, in a weft callback that is about to touch Python: takes back
+ * the GIL released early after the inbox's batch. No-op otherwise. */
+void weft_py_gil_claim(WeftPyLoop* loop);
 
 int weft_py_loop_init(PyObject* module);
 int weft_py_fdwatch_init(PyObject* module);

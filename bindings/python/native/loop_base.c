@@ -279,7 +279,9 @@ static PyObject* loop_create_task(WeftPyLoop* self, PyObject* const* args, size_
                                context);
   }
   PyObject* call_args[4] = {args[0], (PyObject*)self, name, context};
-  return PyObject_Vectorcall(weft_py_task_type, call_args, 1, kwnames_task);
+  /* Task's defaults need not be passed: its keywords become a dict. */
+  return PyObject_Vectorcall(weft_py_task_type, call_args, 1,
+                             name == Py_None && context == Py_None ? kwnames_loop : kwnames_task);
 }
 
 static PyObject* loop_set_task_factory(WeftPyLoop* self, PyObject* factory) {
@@ -506,6 +508,7 @@ static int loop_traverse(WeftPyLoop* self, visitproc visit, void* arg) {
   }
   Py_VISIT(self->exc_value);
   Py_VISIT(self->task_factory);
+  Py_VISIT(self->shared_context);
   return 0;
 }
 
@@ -517,6 +520,7 @@ static int loop_clear(WeftPyLoop* self) {
   Py_CLEAR(self->exc_value);
   Py_CLEAR(self->exc_tb);
   Py_CLEAR(self->task_factory);
+  Py_CLEAR(self->shared_context);
   return 0;
 }
 

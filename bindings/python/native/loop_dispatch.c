@@ -5,7 +5,8 @@
  *
  * Thread: the weft callbacks run on the loop thread; they take the GIL back
  * from the waiting loop (released_tstate), or, stepped by a host that does
- * not hold it, with PyGILState_Ensure. Each scheduled weft callback owns a
+ * not hold it, with PyGILState_Ensure. After the inbox's batch the loop may
+ * release the GIL before it waits (inbox_cb, released_early). Each scheduled weft callback owns a
  * reference to the loop, dropped when it runs (or is cancelled because the
  * runtime is destroyed).
  */
@@ -20,7 +21,16 @@ typedef struct {
   PyGILState_STATE state;
 } gil_guard;
 
+void weft_py_gil_claim(WeftPyLoop* loop) {
+  if (!loop->released_early) return;
+  PyThreadState* tstate = loop->released_tstate;
+  loop->released_tstate = NULL;
+  loop->released_early = 0;
+  PyEval_RestoreThread(tstate);
+}
+
 static inline void gil_enter(WeftPyLoop* loop, gil_guard* g) {
+  weft_py_gil_claim(loop);
   g->restore = loop->released_tstate;
   g->ensured = 0;
   if (g->restore != NULL) {
@@ -222,7 +232,21 @@ static void inbox_cb(void* user, weft_status status, const char* message) {
   PyMem_RawFree(inbox);
   if (status == WEFT_OK && !loop->drain_scheduled && !loop->in_batch) weft_py_run_batch(loop);
   Py_DECREF(loop);
+  /* Nothing left to run and nothing more posted: the loop is about to wait.
+   * The thread that posted is most likely waiting for what the callback did
+   * (a reply) and then needs the GIL; released now, it has it at once
+   * instead of blocking on it until the loop reaches its wait. Not while
+   * pool work is in flight: the loop would be taking it back for the next
+   * result straight away. */
+  int early = g.restore == NULL && !g.ensured && loop->running && loop->owns_runtime &&
+              loop->ready_count == 0 && !loop->drain_scheduled && !loop->stopping &&
+              !atomic_load_explicit(&loop->inbox_pending, memory_order_relaxed) &&
+              atomic_load_explicit(&loop->pool_in_flight, memory_order_relaxed) == 0;
   gil_exit(&g);
+  if (early) {
+    loop->released_tstate = PyEval_SaveThread();
+    loop->released_early = 1;
+  }
 }
 
 int weft_py_post_inbox(WeftPyLoop* loop, WeftPyHandle* handle) {
@@ -274,11 +298,15 @@ static void keepalive_cb(void* user, weft_status status, const char* message) {
   (void)message;
 }
 
-/* The wait hook: the GIL is released exactly while the loop waits in the
- * kernel; callbacks run with it held. */
+/* The wait hook: the GIL is released while the loop waits in the kernel
+ * (and, after an inbox batch, from then on); callbacks run with it held. */
 static void wait_hook(void* user, int entering) {
   WeftPyLoop* loop = user;
   if (entering) {
+    if (loop->released_early) {
+      loop->released_early = 0; /* already released: now the wait's */
+      return;
+    }
     loop->released_tstate = PyEval_SaveThread();
   } else {
     PyThreadState* tstate = loop->released_tstate;
@@ -312,6 +340,7 @@ int weft_py_loop_run(WeftPyLoop* loop) {
   weft_loop_set_wait_hook(loop->wloop, wait_hook, loop);
   status = weft_loop_run(loop->wloop, WEFT_RUN_DEFAULT);
   weft_loop_set_wait_hook(loop->wloop, NULL, NULL);
+  weft_py_gil_claim(loop);
   loop->running = 0;
   loop->stopping = 0;
   weft_future_cancel(loop->keepalive);

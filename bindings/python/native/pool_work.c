@@ -185,6 +185,7 @@ static void job_done(void* user, weft_future_t* future, weft_status status,
   pool_job* job = user;
   PyGILState_STATE gil = 0;
   int ensured = 0;
+  weft_py_gil_claim(job->loop);
   if (!PyGILState_Check()) {
     gil = PyGILState_Ensure();
     ensured = 1;

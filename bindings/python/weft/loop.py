@@ -38,7 +38,8 @@ first); a handle that has run drops its callback and arguments (outside
 debug mode), so its repr no longer names them.
 
 GIL and signals: the loop holds the GIL while callbacks run and releases it
-only while weft waits in the kernel (weft_loop_set_wait_hook). Running on
+while weft waits in the kernel (weft_loop_set_wait_hook), and right after a
+batch of call_soon_threadsafe callbacks that left nothing to run. Running on
 the main thread, the loop owns signal.set_wakeup_fd (a watched socketpair),
 so Ctrl-C interrupts run_forever within a millisecond or so even while the
 loop sleeps.
@@ -152,13 +153,33 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
         if self._signal_state is None:
             self._signal_state = _signals.SignalState(self)
         self._signal_state.start_running()
+        call_soon = self._cache_call_soon()
         try:
             self._run()
         finally:
+            self._uncache_call_soon(call_soon)
             self._signal_state.stop_running()
             events._set_running_loop(None)
             self._set_coroutine_origin_tracking(False)
             sys.set_asyncgen_hooks(*old_hooks)
+
+    # asyncio's C Task and Future look up loop.call_soon for every step and
+    # callback they schedule; each lookup of a method makes a bound method,
+    # an object the cyclic GC tracks (W6: three per task). While the loop
+    # runs (when the running loop holds it anyway, so no lifetime changes),
+    # the instance dict holds one bound call_soon that every lookup returns.
+    # Not when a subclass defines call_soon or the instance has its own;
+    # one set during the run is left alone.
+    def _cache_call_soon(self):
+        attrs = self.__dict__
+        if "call_soon" in attrs or type(self).call_soon is not _capi.LoopBase.call_soon:
+            return None
+        bound = attrs["call_soon"] = _capi.LoopBase.call_soon.__get__(self)
+        return bound
+
+    def _uncache_call_soon(self, bound):
+        if bound is not None and self.__dict__.get("call_soon") is bound:
+            del self.__dict__["call_soon"]
 
     def run_until_complete(self, future):
         self._check_closed()
