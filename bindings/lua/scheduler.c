@@ -15,7 +15,9 @@
  * Thread: the loop thread.
  * Ownership: the hooks are registry references held by wl_state; the armed
  * timer is a malloc'd wl_sched_timer holding one reference to the timer's
- * future, freed by weft's single call of on_timer (fired or cancelled).
+ * future, freed by weft's single call of on_timer (fired or cancelled); the
+ * queued drains share a malloc'd wl_sched_token per runtime or scope, freed
+ * by the last of them once a reset retired it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,15 @@ struct wl_sched_timer {
   wl_state* S;
   weft_future_t* future; /* the timer's future (a reference) */
   int current;           /* the one S->sched_timer points at */
+};
+
+/* What each queued drain carries: drains queued before a reset (the old
+ * runtime's or scope's, delivered late with WEFT_ERR_CANCELLED) find their
+ * token dead and touch nothing. Freed by the last drain that carries it. */
+struct wl_sched_token {
+  wl_state* S;
+  size_t queued; /* drains queued with weft that carry it */
+  int dead;      /* reset since */
 };
 
 #define STATE(L) ((wl_state*)lua_touserdata((L), lua_upvalueindex(1)))
@@ -43,9 +54,24 @@ static void call_hook(wl_state* S, int ref) {
 
 static void on_drain(void* user, weft_status status, const char* message) {
   (void)message;
-  wl_state* S = (wl_state*)user;
+  struct wl_sched_token* token = (struct wl_sched_token*)user;
+  wl_state* S = token->S;
+  token->queued--;
+  if (token->dead) {
+    if (token->queued == 0) free(token);
+    return;
+  }
   if (S->closing) return; /* teardown resets the queue */
   call_hook(S, status == WEFT_OK ? S->sched_drain_ref : S->sched_reset_ref);
+}
+
+/* Lets the current token go: drains still queued will find it dead. */
+static void retire_token(wl_state* S) {
+  struct wl_sched_token* token = S->sched_token;
+  if (token == NULL) return;
+  S->sched_token = NULL;
+  token->dead = 1;
+  if (token->queued == 0) free(token);
 }
 
 static void on_timer(void* user, weft_status status, const char* message) {
@@ -82,7 +108,21 @@ static int l_post(lua_State* L) {
     return 1;
   }
   wl_state_check_runtime(L, S, "weft.call_soon");
-  weft_status status = weft_loop_call_soon(S->loop, on_drain, S);
+  struct wl_sched_token* token = S->sched_token;
+  if (token == NULL) {
+    token = (struct wl_sched_token*)calloc(1, sizeof *token);
+    if (token == NULL) {
+      if (quiet) {
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+      return wl_raise(L, WEFT_ERR_NO_MEMORY, "weft.call_soon");
+    }
+    token->S = S;
+    S->sched_token = token;
+  }
+  weft_status status = weft_loop_call_soon(S->loop, on_drain, token);
+  if (status == WEFT_OK) token->queued++;
   if (status != WEFT_OK) {
     if (quiet) {
       lua_pushboolean(L, 0);
@@ -178,6 +218,7 @@ static int l_hooks(lua_State* L) {
 }
 
 void wl_scheduler_reset(wl_state* S) {
+  retire_token(S);
   disarm(S);
   call_hook(S, S->sched_reset_ref);
 }

@@ -190,7 +190,10 @@ end
 
 -- Arms the weft timer for the heap's top if it is not armed that early.
 local function arm_for_top()
-  if count == 0 then return end
+  if live == 0 then -- only dead timers: nothing to arm for
+    clear_heap()
+    return
+  end
   local deadline = heap[1][1]
   if armed_at == nil or deadline < armed_at then
     arm(deadline)

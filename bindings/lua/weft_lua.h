@@ -54,6 +54,7 @@ typedef struct wl_state {
   int sched_fire_ref;       /* fire(): runs the due timers */
   int sched_reset_ref;      /* reset(): drops everything queued or armed */
   struct wl_sched_timer* sched_timer; /* armed for the heap's earliest deadline, or NULL */
+  struct wl_sched_token* sched_token; /* carried by the queued drains, or NULL */
 } wl_state;
 
 /* The state of `L`'s module (created by wl_state_open). Never NULL after
