@@ -68,12 +68,22 @@ local function drop_queue()
 end
 
 local limit = 0 -- the drain stops before this queue index (its batch)
+local stopping = false -- weft.loop_stop was called: the rest waits for the loop's next run
+
+--- weft.loop_stop(loop): as the C function, and the callback now running
+--- is the last of its batch (of the ready queue or of the due timers).
+local c_loop_stop = weft.loop_stop
+function weft.loop_stop(loop)
+  local status = c_loop_stop(loop)
+  stopping = true
+  return status
+end
 
 local function run_queue()
   local q = queue
   while true do
     local h = head
-    if h > tail or h >= limit then return end
+    if h > tail or h >= limit or stopping then return end
     local fn = q[h]
     q[h] = nil
     head = h + 1
@@ -83,6 +93,7 @@ end
 
 local function drain()
   limit = head + BATCH
+  stopping = false
   run_batches(run_queue)
   if head > tail then
     head, tail, posted = 1, 0, false
@@ -102,6 +113,16 @@ function weft.call_soon(fn)
   local t = tail + 1
   tail = t
   queue[t] = fn
+end
+
+--- weft.scope_cancel(scope): as the C function; if that was the script's
+--- own scope, what is queued is dropped at once and weft.call_soon raises
+--- WEFT_ERR_CLOSED from now on (as weft refuses the script new work).
+local c_scope_cancel = weft.scope_cancel
+function weft.scope_cancel(scope)
+  local status = c_scope_cancel(scope)
+  if posted and not post(true) then drop_queue() end -- our loop refuses work now
+  return status
 end
 
 -- ---- the timer heap ----
@@ -212,7 +233,7 @@ local function run_due()
     if fn == nil then
       pop()
       dead = dead - 1
-    elseif t[1] > fire_now or t[2] >= first_new then
+    elseif t[1] > fire_now or t[2] >= first_new or stopping then
       break
     else
       pop()
@@ -226,6 +247,7 @@ end
 local function fire()
   armed_at = nil
   fire_now, first_new = now_ns(), sequence + 1
+  stopping = false
   run_batches(run_due)
   arm_for_top()
 end

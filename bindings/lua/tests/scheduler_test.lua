@@ -161,6 +161,34 @@ return check.run {
     check.raises(weft.WEFT_ERR_INVALID_STATE, weft.call_later, 1, function() end)
   end,
 
+  loop_stop_ends_the_batch_after_the_running_callback = function()
+    local ran = {}
+    local ok = pcall(weft.run, function()
+      weft.call_soon(function() ran[#ran + 1] = "a"; weft.loop_stop(weft.loop()) end)
+      weft.call_soon(function() ran[#ran + 1] = "b" end)
+      weft.call_later(0, function() ran[#ran + 1] = "t1"; weft.loop_stop(weft.loop()) end)
+      weft.call_later(0, function() ran[#ran + 1] = "t2" end)
+      weft.sleep(1)
+    end)
+    check.eq(ok, false, "weft.run: the loop stopped before main finished")
+    check.eq(table.concat(ran, ","), "a", "b waited for the next run, which never came")
+  end,
+
+  cancelling_the_scope_drops_the_queue = function()
+    local ran, refused = {}, nil
+    pcall(weft.run, function()
+      weft.call_soon(function()
+        ran[#ran + 1] = "a"
+        weft.scope_cancel(weft.loop_scope(weft.loop()))
+        refused = select(2, pcall(weft.call_soon, function() ran[#ran + 1] = "late" end))
+      end)
+      weft.call_soon(function() ran[#ran + 1] = "b" end)
+      weft.sleep(0.01)
+    end)
+    check.eq(table.concat(ran, ","), "a", "nothing queued ran after the cancel")
+    check.truthy(weft.is_error(refused, weft.WEFT_ERR_CLOSED), "call_soon refused: " .. tostring(refused))
+  end,
+
   what_a_run_left_behind_never_runs_in_the_next = function()
     local ran, timer = {}, nil
     local ok = pcall(weft.run, function()
