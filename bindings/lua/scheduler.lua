@@ -260,8 +260,7 @@ function weft.call_later(seconds, fn)
     raise("weft.call_later: seconds must be between 0 and 1e9")
   end
   if type(fn) ~= "function" then raise("weft.call_later: expected a function, got a " .. type(fn)) end
-  local delay = seconds * 1e9
-  local deadline = now_ns() + (delay - delay % 1) -- whole nanoseconds, without a call
+  local deadline = now_ns() + floor(seconds * 1e9)
   if armed_at == nil or deadline < armed_at then
     arm(deadline) -- raises if the loop refuses it: nothing was added
     armed_at = deadline
