@@ -11,13 +11,16 @@
 -- timer:cancel() marks the timer dead in O(1); dead timers are dropped
 -- when they reach the top, when no live timer is left, or when they
 -- outnumber the live ones (the heap is rebuilt). So neither a callback nor
--- a timer costs a weft allocation, a registry reference or a C call of its
--- own, and LuaJIT compiles the loops.
+-- a timer costs a weft allocation, a registry reference or a weft future of
+-- its own (a timer costs one C call: the loop clock), and LuaJIT compiles
+-- the loops.
 --
 -- Failing callbacks go to the error handler with their traceback (where:
--- "callback failed"); the queue goes on. When the runtime or the script's
--- scope goes away, reset() drops what is queued and every timer: none of
--- them runs, and the timers read as inactive.
+-- "callback failed"); the queue goes on. weft.loop_stop ends the running
+-- batch after the callback that called it. When the runtime or the
+-- script's scope goes away (weft.scope_cancel included), reset() drops what
+-- is queued and every timer: none of them runs, and the timers read as
+-- inactive.
 --
 -- Thread: the loop thread (drain and fire run inside weft callbacks).
 local weft = ...
