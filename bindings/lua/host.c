@@ -57,6 +57,7 @@ weft_status weft_lua_host_unload(lua_State* L, uint64_t drain_timeout_ns,
   if (left != NULL) *left = outstanding;
   if (outstanding > 0 && stragglers != NULL) weft_scope_list(S->scope, stragglers, user);
   S->closing = 1; /* what is left ends without resuming Lua */
+  wl_scheduler_reset(S);
   weft_scope_cancel(S->scope);
   lua_gc(L, LUA_GCCOLLECT, 0);
   weft_scope_destroy(S->scope);

@@ -133,6 +133,7 @@ wl_task* wl_spawn(lua_State* L, wl_state* S, int fn_index, int nargs);
  * WEFT_ERR_CANCELLED and resume nobody (S->closing). */
 static void destroy_runtime(lua_State* L, wl_state* S) {
   S->closing = 1;
+  wl_scheduler_reset(S);
   lua_gc(L, LUA_GCCOLLECT, 0); /* futures nobody holds are released while their runtime lives */
   weft_runtime_destroy(S->runtime);
   S->runtime = NULL;
@@ -239,6 +240,7 @@ void wl_state_open(lua_State* L) {
     wl_state* S = (wl_state*)lua_newuserdata(L, sizeof *S);
     memset(S, 0, sizeof *S);
     S->handler_ref = LUA_NOREF;
+    S->sched_drain_ref = S->sched_fire_ref = S->sched_reset_ref = LUA_NOREF;
     S->L = L;
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_state_gc);

@@ -614,7 +614,8 @@ static int l_task_name(lua_State* L) {
   if (!lua_isnoneornil(L, 2)) {
     const char* name = luaL_checkstring(L, 2);
     snprintf(t->name, sizeof t->name, "%s", name);
-    if (t->future != NULL) weft_future_set_name(t->future, t->name);
+    wl_state* S = t->S; /* the future went with its runtime */
+    if (t->future != NULL && S->runtime != NULL && t->epoch == S->epoch) weft_future_set_name(t->future, t->name);
   }
   lua_pushstring(L, task_name(t));
   return 1;

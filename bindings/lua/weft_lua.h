@@ -49,6 +49,12 @@ typedef struct wl_state {
   wl_task* alive;           /* tasks not finished (a list through wl_task.next_alive) */
   size_t tasks_alive;       /* started or scheduled, not finished */
   size_t errors_reported;
+  /* scheduler.c: the Lua scheduler's hooks and its one armed timer */
+  int sched_drain_ref;      /* drain(): runs the ready queue */
+  int sched_fire_ref;       /* fire(): runs the due timers */
+  int sched_reset_ref;      /* reset(): drops everything queued or armed */
+  struct wl_sched_timer* sched_timer; /* armed for the heap's earliest deadline, or NULL */
+  struct wl_sched_token* sched_token; /* carried by the queued drains, or NULL */
 } wl_state;
 
 /* The state of `L`'s module (created by wl_state_open). Never NULL after
@@ -158,8 +164,12 @@ void wl_state_open(lua_State* L);
 void wl_future_open(lua_State* L);
 void wl_task_open(lua_State* L);
 void wl_io_open(lua_State* L);
-void wl_callbacks_open(lua_State* L);
-/* Runs the Lua-side part of the module with the module table at the top. */
+void wl_scheduler_open(lua_State* L);
+/* Drops the Lua scheduler's queued callbacks and timers (the runtime or
+ * scope is going away; S->closing is set). */
+void wl_scheduler_reset(wl_state* S);
+/* Runs the Lua-side parts of the module (scheduler.lua, weft.lua) with the
+ * module table at the top. */
 void wl_run_lua_part(lua_State* L);
 
 #endif /* WEFT_LUA_GLUE_H */

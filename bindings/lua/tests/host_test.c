@@ -2,7 +2,10 @@
  * from C: 10,000 erroring callbacks and 10,000 erroring tasks leave the Lua
  * stack where it was and reach the error handler; unloading a script
  * cancels its tasks, lists a task that will not stop, and leaves the host's
- * runtime usable; offloaded C work runs on the pool; bad calls are refused.
+ * runtime usable; call_later's timers fire in deadline order (equal
+ * deadlines in creation order) on a manual clock stepped with run_for;
+ * unloading drops queued callbacks and timers; offloaded C work runs on the
+ * pool; bad calls are refused.
  * cmocka; the loop thread is the test's thread.
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
@@ -131,6 +134,70 @@ static void unload_cancels_and_lists_stragglers(void** state) {
   assert_int_equal(weft_lua_host_unload(f->L, 0, NULL, NULL, NULL), WEFT_ERR_INVALID_STATE);
 }
 
+/* On a manual clock, deadlines are exact: timers with equal deadlines fire
+ * in the order they were created, cancelled ones never, and a host stepping
+ * the loop with run_for while moving the clock sees them in deadline order
+ * even while the heap churns. */
+static void timers_on_a_manual_clock_fire_in_order(void** state) {
+  fixture* f = (fixture*)*state;
+  weft_lua_host_unload(f->L, 0, NULL, NULL, NULL);
+  lua_close(f->L);
+  weft_runtime_destroy(f->runtime);
+  weft_runtime_options options;
+  weft_runtime_options_init(&options, sizeof options);
+  options.clock = WEFT_CLOCK_MANUAL;
+  assert_int_equal(weft_runtime_create(&f->runtime, &options), WEFT_OK);
+  weft_runtime_loop(&f->loop, f->runtime);
+  f->L = luaL_newstate();
+  luaL_openlibs(f->L);
+  assert_int_equal(weft_lua_host_open(f->L, f->runtime, "clocked"), WEFT_OK);
+  run_script(f->L,
+             "local weft = require 'weft'\n"
+             "fired, expected, done = {}, {}, 0\n"
+             "local seed, entries = 99, {}\n"
+             "for i = 1, 600 do\n"
+             "  seed = (seed * 1103515245 + 12345) % 2147483648\n"
+             "  local ms = seed % 20 + 1\n" /* many equal deadlines */
+             "  local t = weft.call_later(ms / 1000, function() fired[#fired + 1] = i end)\n"
+             "  if i % 3 == 0 then t:cancel() else entries[#entries + 1] = { ms, i } end\n"
+             "end\n"
+             "table.sort(entries, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)\n"
+             "for k, e in ipairs(entries) do expected[k] = e[2] end\n"
+             "weft.call_later(0.025, function() done = 1 end)\n");
+  for (int ms = 0; ms < 30; ms++) {
+    weft_run_report report = WEFT_RUN_REPORT_INIT;
+    assert_int_equal(weft_loop_advance_clock(f->loop, WEFT_MS(1)), WEFT_OK);
+    for (int i = 0; i < 10; i++) weft_loop_run_for(&report, f->loop, WEFT_MS(2));
+  }
+  run_script(f->L,
+             "assert(done == 1, 'the last timer fired')\n"
+             "assert(#fired == #expected, 'fired ' .. #fired .. ' of ' .. #expected)\n"
+             "for k = 1, #expected do assert(fired[k] == expected[k], 'order at ' .. k) end\n");
+}
+
+/* Unloading drops the script's queued callbacks and armed timers: none of
+ * them runs, later or in the next script on the same lua_State. */
+static void unload_drops_queued_callbacks_and_timers(void** state) {
+  fixture* f = (fixture*)*state;
+  run_script(f->L,
+             "local weft = require 'weft'\n"
+             "ran = 0\n"
+             "timer = weft.call_later(0.001, function() ran = ran + 1 end)\n"
+             "for i = 1, 100 do weft.call_soon(function() ran = ran + 1 end) end\n");
+  size_t left = 0;
+  assert_int_equal(weft_lua_host_unload(f->L, 0, NULL, NULL, &left), WEFT_OK);
+  run_script(f->L, "assert(not timer:active(), 'timer dropped'); assert(ran == 0, 'nothing ran')\n");
+  assert_int_equal(weft_lua_host_open(f->L, f->runtime, "second"), WEFT_OK);
+  run_script(f->L, "require('weft').call_soon(function() ran = ran + 1000 end)\n");
+  step_until(f, "ran", 1000);
+  nanosleep(&(struct timespec){0, 3000000}, NULL);
+  weft_run_report report = WEFT_RUN_REPORT_INIT;
+  weft_loop_run_for(&report, f->loop, WEFT_MS(2));
+  lua_getglobal(f->L, "ran");
+  assert_int_equal(lua_tointeger(f->L, -1), 1000);
+  lua_pop(f->L, 1);
+}
+
 static size_t work_calls = 0;
 
 /* On a pool worker. */
@@ -182,6 +249,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(erroring_callbacks_keep_the_stack_balanced, setup, teardown),
       cmocka_unit_test_setup_teardown(default_handler_survives_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(unload_cancels_and_lists_stragglers, setup, teardown),
+      cmocka_unit_test_setup_teardown(timers_on_a_manual_clock_fire_in_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(unload_drops_queued_callbacks_and_timers, setup, teardown),
       cmocka_unit_test_setup_teardown(offload_runs_registered_c_work, setup, teardown),
       cmocka_unit_test_setup_teardown(open_refuses_bad_calls, setup, teardown),
   };

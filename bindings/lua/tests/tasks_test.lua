@@ -223,4 +223,57 @@ return check.run {
       check.eq(weft.tasks_alive(), before, "finished")
     end)
   end,
+
+  finished_tasks_are_collected_with_their_coroutines_and_futures = function()
+    weft.run(function()
+      local rt = weft.runtime()
+      collectgarbage(); collectgarbage()
+      local futures_before = weft.runtime_stats(rt).futures_alive
+      local seen = setmetatable({}, { __mode = "k" })
+      local tasks = {}
+      for i = 1, 200 do
+        local t = weft.spawn(function(x)
+          seen[coroutine.running()] = true
+          weft.yield()
+          if x % 2 == 0 then error("task " .. x .. " failed", 0) end
+          return x
+        end, i)
+        if i % 3 == 0 then t:future() end -- a weft future held for the task
+        tasks[i] = t
+        seen[t] = true
+      end
+      weft.set_error_handler(function() end)
+      for i = 1, 200 do
+        local ok, value = pcall(tasks[i].await, tasks[i])
+        check.eq(ok, i % 2 == 1, "outcome of " .. i)
+        if ok then check.eq(value, i, "result of " .. i) else check.eq(value, "task " .. i .. " failed", "error of " .. i) end
+        local rok, rvalue = tasks[i]:result() -- the results stay with the finished task
+        check.eq(rok, ok, "result() of " .. i)
+        check.eq(rvalue, value, "result() value of " .. i)
+      end
+      weft.set_error_handler(nil)
+      local count = 0
+      for _ in pairs(seen) do count = count + 1 end
+      check.eq(count, 400, "200 tasks and their coroutines seen")
+      tasks = nil
+      weft.yield()
+      collectgarbage(); collectgarbage(); collectgarbage()
+      count = 0
+      for _ in pairs(seen) do count = count + 1 end
+      check.eq(count, 0, "tasks and coroutines collected")
+      weft.yield()
+      check.eq(weft.runtime_stats(rt).futures_alive, futures_before, "the tasks' futures released")
+    end)
+  end,
+
+  naming_a_task_after_its_runtime_ended = function()
+    local t = weft.run(function()
+      local t = weft.spawn(function() return 1 end)
+      t:future() -- a weft future that goes away with the runtime
+      t:await()
+      return t
+    end)
+    check.eq(t:name("renamed"), "renamed", "the handle still answers")
+    check.eq(t:status(), "done", "status")
+  end,
 }

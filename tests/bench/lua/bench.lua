@@ -5,8 +5,10 @@
 --   lua5.4 bench.lua [--repeat K] [--only W1] [--scale X] [--impl weft|luv]
 --
 -- Each (workload, implementation, repeat) runs in a child interpreter of its
--- own (so peak RSS is its own), weft and luv alternating; with K > 1 a final
--- line per (impl, workload) gives the medians. LUA_CPATH must find both
+-- own (so peak RSS is its own), weft and luv alternating; each line gives the
+-- measured span's wall time (seconds, ns_per_op) and the process's CPU time
+-- over it (cpu_seconds, cpu_ns_per_op); with K > 1 a final line per (impl,
+-- workload) gives the medians. LUA_CPATH must find both
 -- weft.so and luv.so. Build weft optimised (--config=opt).
 --
 -- The luv versions are written as a luv user would: W1 re-arms one timer
@@ -20,6 +22,19 @@ local NAMES = { W1 = "W1_callbacks_chain", W3 = "W3_timers_churn", W6 = "W6_task
 
 local function hrtime()
   return require("luv").hrtime() -- nanoseconds, monotonic; for both implementations
+end
+
+-- The measured span, in wall time (what `seconds` reports) and in the
+-- process's CPU time (os.clock; `cpu_seconds`), which a machine shared with
+-- other work disturbs much less.
+local cpu_at_start, cpu_seconds = 0, 0
+local function start_clock()
+  cpu_at_start = os.clock()
+  return hrtime()
+end
+local function stop_clock()
+  cpu_seconds = os.clock() - cpu_at_start
+  return hrtime()
 end
 
 local function peak_rss_kb()
@@ -49,9 +64,9 @@ function workloads.weft.W1(n)
     local call_soon = weft.call_soon
     local function step()
       count = count + 1
-      if count < n then call_soon(step) else finished = hrtime() end
+      if count < n then call_soon(step) else finished = stop_clock() end
     end
-    started = hrtime()
+    started = start_clock()
     call_soon(step)
   end)
   assert(count == n, "lost callbacks")
@@ -64,9 +79,9 @@ function workloads.luv.W1(n)
   local timer = uv.new_timer()
   local function step()
     count = count + 1
-    if count < n then timer:start(0, 0, step) else finished = hrtime() end
+    if count < n then timer:start(0, 0, step) else finished = stop_clock() end
   end
-  started = hrtime()
+  started = start_clock()
   timer:start(0, 0, step)
   uv.run()
   timer:close()
@@ -82,11 +97,11 @@ function workloads.weft.W3(n)
   weft.run(function()
     local call_later = weft.call_later
     local function never() fired = fired + 1 end
-    local started = hrtime()
+    local started = start_clock()
     for i = 1, n do
       call_later(list[i], never):cancel()
     end
-    seconds = (hrtime() - started) / 1e9
+    seconds = (stop_clock() - started) / 1e9
   end)
   assert(fired == 0, "a cancelled timer fired")
   return seconds
@@ -96,14 +111,14 @@ function workloads.luv.W3(n)
   local uv = require "luv"
   local list, fired = delays(n), 0
   local function never() fired = fired + 1 end
-  local started = hrtime()
+  local started = start_clock()
   for i = 1, n do
     local timer = uv.new_timer()
     timer:start(math.floor(list[i] * 1000), 0, never)
     timer:stop()
     timer:close()
   end
-  local seconds = (hrtime() - started) / 1e9
+  local seconds = (stop_clock() - started) / 1e9
   uv.run() -- the close callbacks
   assert(fired == 0, "a cancelled timer fired")
   return seconds
@@ -118,11 +133,11 @@ function workloads.weft.W6(n)
       yield()
       return i
     end
-    local started = hrtime()
+    local started = start_clock()
     local tasks = {}
     for i = 1, n do tasks[i] = spawn(task, i) end
     for i = 1, n do sum = sum + tasks[i]:await() end
-    seconds = (hrtime() - started) / 1e9
+    seconds = (stop_clock() - started) / 1e9
   end)
   assert(sum == n * (n + 1) / 2, "wrong sum")
   return seconds
@@ -179,11 +194,11 @@ function workloads.luv.W6(n)
     return i
   end
   local main = coroutine.create(function()
-    local started = hrtime()
+    local started = start_clock()
     local tasks = {}
     for i = 1, n do tasks[i] = spawn(task, i) end
     for i = 1, n do sum = sum + await(tasks[i]) end
-    seconds = (hrtime() - started) / 1e9
+    seconds = (stop_clock() - started) / 1e9
   end)
   schedule(main)
   uv.run()
@@ -210,8 +225,9 @@ local function json_line(fields, order)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
-local ORDER = { "impl", "interp", "workload", "n", "seconds", "ns_per_op", "ops_per_s", "rss_kb", "repeat",
-                "median_seconds", "median_ns_per_op", "median_ops_per_s", "median_rss_kb", "repeats" }
+local ORDER = { "impl", "interp", "workload", "n", "seconds", "ns_per_op", "ops_per_s", "cpu_seconds", "cpu_ns_per_op",
+                "rss_kb", "repeat", "median_seconds", "median_ns_per_op", "median_ops_per_s", "median_cpu_seconds",
+                "median_cpu_ns_per_op", "median_rss_kb", "repeats" }
 
 local interp = jit and "luajit" or _VERSION:gsub("Lua ", "lua")
 
@@ -220,7 +236,8 @@ if args[1] == "--child" then
   local impl, id, n, rep = args[2], args[3], tonumber(args[4]), tonumber(args[5])
   local seconds = workloads[impl][id](n)
   print(json_line({ impl = impl, interp = interp, workload = NAMES[id], n = n, seconds = seconds,
-    ns_per_op = seconds * 1e9 / n, ops_per_s = n / seconds, rss_kb = peak_rss_kb(), ["repeat"] = rep }, ORDER))
+    ns_per_op = seconds * 1e9 / n, ops_per_s = n / seconds, cpu_seconds = cpu_seconds,
+    cpu_ns_per_op = cpu_seconds * 1e9 / n, rss_kb = peak_rss_kb(), ["repeat"] = rep }, ORDER))
   os.exit(0)
 end
 
@@ -256,6 +273,7 @@ for rep = 0, repeats - 1 do
         local r = results[key]
         r[#r + 1] = {
           seconds = tonumber(line:match('"seconds":([%d%.e%-]+)')),
+          cpu = tonumber(line:match('"cpu_seconds":([%d%.e%-]+)')),
           rss = tonumber(line:match('"rss_kb":(%d+)')), n = n,
         }
       else
@@ -276,12 +294,12 @@ if repeats > 1 then
     for _, impl in ipairs(impls) do
       local r = results[impl .. " " .. id]
       if r then
-        local secs, rss = {}, {}
-        for k, v in ipairs(r) do secs[k] = v.seconds; rss[k] = v.rss end
-        local s = median(secs)
+        local secs, cpus, rss = {}, {}, {}
+        for k, v in ipairs(r) do secs[k] = v.seconds; cpus[k] = v.cpu; rss[k] = v.rss end
+        local s, c = median(secs), median(cpus)
         print(json_line({ impl = impl, interp = interp, workload = NAMES[id], n = r[1].n, median_seconds = s,
-          median_ns_per_op = s * 1e9 / r[1].n, median_ops_per_s = r[1].n / s, median_rss_kb = median(rss),
-          repeats = #r }, ORDER))
+          median_ns_per_op = s * 1e9 / r[1].n, median_ops_per_s = r[1].n / s, median_cpu_seconds = c,
+          median_cpu_ns_per_op = c * 1e9 / r[1].n, median_rss_kb = median(rss), repeats = #r }, ORDER))
       end
     end
   end
