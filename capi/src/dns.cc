@@ -112,7 +112,8 @@ WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const 
     if (!executor->accepting) fail(Errc::closed, "options.executor is being destroyed");
     weft::capi::start_io_op(
         scope, runtime, nullptr, "resolve",
-        weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options), out,
+        [&] { return weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options); },
+        out,
         callback != nullptr,
         [allocator = &runtime.allocator, callback, user](weft::Result<std::vector<weft::SocketAddress>>& result,
                                                          weft::capi::OpFuture& output) {

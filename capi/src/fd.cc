@@ -84,7 +84,7 @@ WEFT_API weft_status weft_fd_wait(weft_future_t** out, weft_fd_watch_t* watch, i
                                                       " is already pending on this fd watch");
     }
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "fd wait", rec.watch.wait(events), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "fd wait", [&] { return rec.watch.wait(events); }, out, callback != nullptr,
         [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, 0);
           output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(result.value()));

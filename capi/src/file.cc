@@ -222,11 +222,11 @@ Future<Opened> open_file(Runtime& runtime, HandleBits executor, std::string path
 }
 
 template <class T>
-IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future, weft_future_t** out,
+IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, T&& start, weft_future_t** out,
                     weft_file_size_callback callback, void* user) {
   return start_io_op(
-      scope, scope.runtime, rec, name, std::move(future), out, callback != nullptr,
-      [callback, user](Result<T>& result, OpFuture& output) {
+      scope, scope.runtime, rec, name, start, out, callback != nullptr,
+      [callback, user](auto& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user, std::uint64_t{0});
         const auto size = static_cast<std::uint64_t>(result.value());
         output.complete(WEFT_OK, nullptr, Value::int64(static_cast<std::int64_t>(size)));
@@ -262,7 +262,7 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
     Scope* const owner = &scope;
     weft::capi::start_io_op(
         scope, runtime, nullptr, "open",
-        weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions), out,
+        [&] { return weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions); }, out,
         callback != nullptr,
         [owner, mode, callback, user](weft::Result<weft::capi::Opened>& result,
                                       weft::capi::OpFuture& output) {
@@ -318,7 +318,7 @@ WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, u
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
     rec.scope->require_open(__func__);
-    weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.core.read_at(offset, max), false,
+    weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.core.read_at(offset, max); }, false,
                                out, callback, user);
     return WEFT_OK;
   });
@@ -334,7 +334,7 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
     weft::capi::require_mode(rec, WEFT_FILE_WRITE, "the file was not opened for writing");
     rec.scope->require_open(__func__);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
-    weft::capi::start_size_op(*rec.scope, &rec, "write", rec.core.write_at(offset, std::move(data)), out,
+    weft::capi::start_size_op(*rec.scope, &rec, "write", [&] { return rec.core.write_at(offset, std::move(data)); }, out,
                               callback, user);
     return WEFT_OK;
   });
@@ -346,7 +346,7 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
-    weft::capi::start_size_op(*rec.scope, &rec, "size", rec.core.size(), out, callback, user);
+    weft::capi::start_size_op(*rec.scope, &rec, "size", [&] { return rec.core.size(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -356,7 +356,7 @@ WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
     rec.scope->require_open(__func__);
-    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", rec.core.sync(), out, callback, user);
+    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", [&] { return rec.core.sync(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -373,7 +373,7 @@ WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, 
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
-                               weft::read_file(scope.runtime.loop, link, path), false, out, callback, user);
+                               [&] { return weft::read_file(scope.runtime.loop, link, path); }, false, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -392,7 +392,8 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_void_op(
         scope, scope.runtime, nullptr, "write_all",
-        weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), out, callback,
+        [&] { return weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions); }, out,
+        callback,
         user);
     return WEFT_OK;
   });

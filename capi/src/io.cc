@@ -96,10 +96,10 @@ bool has_pending_read(const IoRec& rec) noexcept {
   return found;
 }
 
-IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, StartFn<void> start,
                     weft_future_t** out, weft_callback callback, void* user) {
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      scope, runtime, rec, name, start, out, callback != nullptr,
       [callback, user](Result<void>& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user);
         output.complete(WEFT_OK, nullptr);
@@ -112,11 +112,11 @@ IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name
 }
 
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                     Future<std::string> future, bool empty_is_eof, weft_future_t** out,
+                     StartFn<std::string> start, bool empty_is_eof, weft_future_t** out,
                      weft_bytes_callback callback, void* user) {
   Allocator* allocator = &runtime.allocator;
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      scope, runtime, rec, name, start, out, callback != nullptr,
       [callback, user, empty_is_eof, allocator](Result<std::string>& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
         const std::string& bytes = result.value();

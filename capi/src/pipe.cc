@@ -109,7 +109,7 @@ WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t*
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
-    weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", rec.core.accept(),
+    weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", [&] { return rec.core.accept(); },
                                     Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
   });
@@ -124,7 +124,9 @@ WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, c
     scope.require_open(__func__);
     weft::capi::start_new_stream_op(
         scope, scope.runtime, nullptr, "connect",
-        weft::PipeStream::connect(scope.runtime.loop, socket_path, weft::capi::duration_of_ns(timeout_ns)),
+        [&] {
+          return weft::PipeStream::connect(scope.runtime.loop, socket_path, weft::capi::duration_of_ns(timeout_ns));
+        },
         Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
   });

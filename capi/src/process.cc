@@ -191,7 +191,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "wait", rec.core.wait(), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "wait", [&] { return rec.core.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<weft::ExitStatus>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, int64_t{0}, 0);
           const weft::ExitStatus& status = result.value();

@@ -102,7 +102,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "signal wait", rec.watcher.wait(), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "signal wait", [&] { return rec.watcher.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, 0);
           output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(result.value()));

@@ -31,7 +31,7 @@ void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_byte
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
   rec.scope->require_open("read");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.stream().read_some(max), true, out,
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.stream().read_some(max); }, true, out,
                  callback, user)->is_read = true;
 }
 
@@ -42,7 +42,7 @@ void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, wef
   if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
   rec.scope->require_open("read_exactly");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", rec.stream().read_exactly(n), false,
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", [&] { return rec.stream().read_exactly(n); }, false,
                  out, callback, user)->is_read = true;
 }
 
@@ -57,13 +57,13 @@ void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimite
   rec.scope->require_open("read_until");
   require_no_pending_read(rec);
   const std::string_view d(static_cast<const char*>(delimiter), delimiter_len);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", rec.stream().read_until(d, max), false,
+  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", [&] { return rec.stream().read_until(d, max); }, false,
                  out, callback, user)->is_read = true;
 }
 
 void stream_drain(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("drain");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", rec.stream().drain(), out, callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", [&] { return rec.stream().drain(); }, out, callback, user);
 }
 
 void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits) {
@@ -88,13 +88,13 @@ void stream_write(weft_future_t** out, StreamRec& rec, const void* bytes, std::s
   if (len > 0) require(bytes, "bytes");
   rec.scope->require_open("write");
   start_void_op(*rec.scope, *rec.runtime, &rec, "write",
-                rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)), out, callback,
-                user);
+                [&] { return rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)); }, out,
+                callback, user);
 }
 
 void stream_shutdown(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("shutdown");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", rec.stream().shutdown(), out, callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", [&] { return rec.stream().shutdown(); }, out, callback, user);
 }
 
 }  // namespace weft::capi

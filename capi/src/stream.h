@@ -7,6 +7,8 @@
 // weft_stream_* functions take any of them.
 #pragma once
 
+#include <type_traits>
+
 #include <cstddef>
 #include <utility>
 
@@ -44,17 +46,18 @@ HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind) {
   return register_io(rec, kind);
 }
 
-// Starts an operation whose outcome is a new connection (an accept or a
-// connect): it becomes a stream handle of `kind` in `scope` before the
+// Starts an operation (`start()` starts it: see start_io_op) whose outcome
+// is a new connection (an accept or a connect): it becomes a stream handle of `kind` in `scope` before the
 // future resolves with it (a POINTER value) and callback(user, WEFT_OK,
 // NULL, handle) gets it; a failure or cancellation passes NULL.
-template <class S>
-IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<S> future,
+template <class Start>
+IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Start&& start,
                           Kind kind, weft_future_t** out, weft_stream_callback callback, void* user) {
+  using S = typename std::invoke_result_t<Start&>::value_type;
   Scope* const owner = &scope;
   Runtime* const rt = &runtime;
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      scope, runtime, rec, name, start, out, callback != nullptr,
       [owner, rt, kind, callback, user](Result<S>& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr);
         const char* why = "no memory for the new connection's handle";

@@ -29,9 +29,9 @@ StreamRec& tcp_stream_of(const void* handle, const char* function) {
 
 // Starts an accept or connect (see start_new_stream_op), listed as a TCP
 // operation.
-void start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
+void start_stream_op(Scope& scope, IoRec* rec, const char* name, StartFn<TcpStream> start,
                      weft_future_t** out, weft_stream_callback callback, void* user) {
-  start_new_stream_op(scope, scope.runtime, rec, name, std::move(future), Kind::tcp_stream, out, callback,
+  start_new_stream_op(scope, scope.runtime, rec, name, start, Kind::tcp_stream, out, callback,
                       user)
       ->object_kind = WEFT_OBJECT_TCP_OPERATION;
 }
@@ -100,7 +100,7 @@ WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* l
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     rec.scope->require_open(__func__);
-    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), out, callback, user);
+    weft::capi::start_stream_op(*rec.scope, &rec, "accept", [&] { return rec.core.accept(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -116,7 +116,7 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
     weft::TcpConnectOptions options;
     options.timeout = weft::capi::duration_of_ns(timeout_ns);
     weft::capi::start_stream_op(scope, nullptr, "connect",
-                                weft::TcpStream::connect(scope.runtime.loop, address, options), out,
+                                [&] { return weft::TcpStream::connect(scope.runtime.loop, address, options); }, out,
                                 callback, user);
     return WEFT_OK;
   });

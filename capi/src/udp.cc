@@ -41,7 +41,7 @@ void require_no_pending_receive(UdpSocketRec& rec) {
 IoOp* start_receive(UdpSocketRec& rec, weft_future_t** out, weft_udp_recv_callback callback, void* user) {
   Allocator* allocator = &rec.runtime->allocator;
   IoOp* op = start_io_op(
-      *rec.scope, *rec.runtime, &rec, "recv_from", rec.core.recv_from(), out, callback != nullptr,
+      *rec.scope, *rec.runtime, &rec, "recv_from", [&] { return rec.core.recv_from(); }, out, callback != nullptr,
       [callback, user, allocator](Result<Datagram>& result, OpFuture& output) {
         if (!result.ok()) {
           return deliver_failure(result, output, callback, user, nullptr, std::size_t{0},
@@ -140,7 +140,8 @@ WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* so
     rec.scope->require_open(__func__);
     weft::capi::start_void_op(
         *rec.scope, *rec.runtime, &rec, "send_to",
-        rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to), out, callback, user);
+        [&] { return rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to); }, out,
+        callback, user);
     return WEFT_OK;
   });
 }
