@@ -252,12 +252,12 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
                                     uint32_t mode, const weft_file_options* options,
                                     weft_file_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_open");
     require(path, "path");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::FileMode core_mode = weft::capi::file_mode(mode);
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_open");
     weft::capi::Runtime& runtime = scope.runtime;
     Scope* const owner = &scope;
     weft::capi::start_io_op(
@@ -312,12 +312,12 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
 WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
                                        size_t max, weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_read_at");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_file_read_at");
     weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.core.read_at(offset, max); }, false,
                                out, callback, user);
     return WEFT_OK;
@@ -328,11 +328,11 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
                                         const void* bytes, size_t len,
                                         weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_write_at");
     if (len > 0) require(bytes, "bytes");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_WRITE, "the file was not opened for writing");
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_file_write_at");
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_size_op(*rec.scope, &rec, "write", [&] { return rec.core.write_at(offset, std::move(data)); }, out,
                               callback, user);
@@ -343,9 +343,9 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
 WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
                                     weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_size");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_file_size");
     weft::capi::start_size_op(*rec.scope, &rec, "size", [&] { return rec.core.size(); }, out, callback, user);
     return WEFT_OK;
   });
@@ -354,8 +354,8 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
 WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft_callback callback,
                                     void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
-    rec.scope->require_open(__func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_sync");
+    rec.scope->require_open("weft_file_sync");
     weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", [&] { return rec.core.sync(); }, out, callback, user);
     return WEFT_OK;
   });
@@ -365,11 +365,11 @@ WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, 
                                         const weft_file_options* options,
                                         weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_read_all");
     require(path, "path");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_read_all");
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
@@ -383,11 +383,11 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
                                          const weft_file_options* options, weft_callback callback,
                                          void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_write_all");
     require(path, "path");
     if (len > 0) require(bytes, "bytes");
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_write_all");
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_void_op(
@@ -402,7 +402,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
 WEFT_API weft_status weft_file_close(weft_file_t* file) {
   if (file == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::file_of(file, __func__));
+    weft::capi::end_io(&weft::capi::file_of(file, "weft_file_close"));
     return WEFT_OK;
   });
 }

@@ -106,7 +106,8 @@ extern "C" {
 WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
                                       weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read(out, weft::capi::stream_of(stream, __func__), max, callback, user);
+    weft::capi::stream_read(out, weft::capi::stream_of(stream, "weft_stream_read"), max, callback,
+                            user);
     return WEFT_OK;
   });
 }
@@ -114,7 +115,8 @@ WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream
 WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t* stream, size_t n,
                                               weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, __func__), n, callback, user);
+    weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, "weft_stream_read_exactly"),
+                                    n, callback, user);
     return WEFT_OK;
   });
 }
@@ -123,8 +125,8 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
                                             const void* delimiter, size_t delimiter_len, size_t max,
                                             weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_until(out, weft::capi::stream_of(stream, __func__), delimiter, delimiter_len,
-                                  max, callback, user);
+    weft::capi::stream_read_until(out, weft::capi::stream_of(stream, "weft_stream_read_until"),
+                                  delimiter, delimiter_len, max, callback, user);
     return WEFT_OK;
   });
 }
@@ -132,14 +134,15 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
 WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* stream,
                                        weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_drain(out, weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_drain(out, weft::capi::stream_of(stream, "weft_stream_drain"), callback,
+                             user);
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_write_buffered");
     weft::capi::require(out, "out");
     *out = rec.stream().write_buffered();
     return WEFT_OK;
@@ -148,7 +151,7 @@ WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stre
 
 WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_read_buffered");
     weft::capi::require(out, "out");
     *out = rec.stream().read_buffered();
     return WEFT_OK;
@@ -157,7 +160,7 @@ WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* strea
 
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
   return api(__func__, [&] {
-    weft::capi::stream_set_limits(weft::capi::stream_of(stream, __func__), limits);
+    weft::capi::stream_set_limits(weft::capi::stream_of(stream, "weft_stream_set_limits"), limits);
     return WEFT_OK;
   });
 }
@@ -165,7 +168,8 @@ WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_st
 WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
                                        size_t len, weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_write(out, weft::capi::stream_of(stream, __func__), bytes, len, callback, user);
+    weft::capi::stream_write(out, weft::capi::stream_of(stream, "weft_stream_write"), bytes, len,
+                             callback, user);
     return WEFT_OK;
   });
 }
@@ -173,7 +177,8 @@ WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* strea
 WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* stream,
                                           weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, "weft_stream_shutdown"),
+                                callback, user);
     return WEFT_OK;
   });
 }
@@ -181,7 +186,7 @@ WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* st
 WEFT_API weft_status weft_stream_close(weft_stream_t* stream) {
   if (stream == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::stream_of(stream, __func__));
+    weft::capi::end_io(&weft::capi::stream_of(stream, "weft_stream_close"));
     return WEFT_OK;
   });
 }

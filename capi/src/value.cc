@@ -230,7 +230,8 @@ WEFT_API weft_status weft_value_get_bytes(const void** data, size_t* size, const
     weft::capi::require(size, "size");
     return WEFT_OK;
   });
-  if (s == WEFT_OK) s = read_check(data, value, WEFT_VALUE_BYTES, WEFT_VALUE_STRING, __func__);
+  if (s == WEFT_OK)
+    s = read_check(data, value, WEFT_VALUE_BYTES, WEFT_VALUE_STRING, "weft_value_get_bytes");
   if (s == WEFT_OK) {
     *data = value->as.bytes.data;
     *size = value->as.bytes.size;

@@ -216,7 +216,16 @@ static void work_done(void* user, weft_future_t* future, weft_status status, con
 }
 
 /* Child exit codes. */
-enum { CASE_OK = 0, CASE_SETUP = 10, CASE_START, CASE_NOT_CALLED, CASE_WRONG_STATUS, CASE_CLEANUP, CASE_LEAK };
+enum {
+  CASE_OK = 0,
+  CASE_SETUP = 10,
+  CASE_START,
+  CASE_NOT_CALLED,
+  CASE_WRONG_STATUS,
+  CASE_CLEANUP,
+  CASE_LEAK,
+  CASE_BAD_MESSAGE
+};
 
 /* Arranges for the destroy call to run at `p`; returns 0 if it was queued.
  * `strand` is made here for FROM_STRAND_WORK (unless the target is one). */
@@ -278,6 +287,8 @@ static int run_case(const target* t, place p) {
   if (t->make(&w) != 0) return CASE_SETUP;
   weft_stream_t* pair[2] = {NULL, NULL};
   weft_executor_t* strand = NULL;
+  misuse_record misuse;
+  misuse_recorder_install(&misuse);
   if (start_at(&w, p, pair, &strand) != 0) return CASE_START;
   if (on_worker(p)) {
     if (!run_until(w.loop, &g_work_done)) return CASE_NOT_CALLED;
@@ -293,6 +304,14 @@ static int run_case(const target* t, place p) {
             weft_status_name(allowed));
     return CASE_WRONG_STATUS;
   }
+  /* A refusal is reported under the function's own name, with a message
+   * that names no implementation detail. */
+  if (w.status != WEFT_OK && (misuse.count == 0 || strstr(misuse.last_message, "operator") != NULL)) {
+    fprintf(stderr, "%s from %s: misuse report %d \"%s: %s\"\n", t->name, place_names[p], misuse.count,
+            misuse.last_function, misuse.last_message);
+    return CASE_BAD_MESSAGE;
+  }
+  misuse_recorder_remove();
   /* Clean up from the loop thread, outside any callback. */
   if (strand != NULL && weft_executor_destroy(strand) != WEFT_OK) return CASE_CLEANUP;
   if (pair[0] != NULL && (weft_stream_close(pair[0]) != WEFT_OK || weft_stream_close(pair[1]) != WEFT_OK)) {
