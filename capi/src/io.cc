@@ -3,6 +3,7 @@
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "core/io/stream.h"
 
 namespace weft::capi {
 
@@ -113,12 +114,14 @@ IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name
 
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
                      StartFn<std::string> start, bool empty_is_eof, weft_future_t** out,
-                     weft_bytes_callback callback, void* user) {
+                     weft_bytes_callback callback, void* user, Stream* source) {
   Allocator* allocator = &runtime.allocator;
   return start_io_op(
       scope, runtime, rec, name, start, out, callback != nullptr,
-      [callback, user, empty_is_eof, allocator](Result<std::string>& result, OpFuture& output) {
-        if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
+      [callback, user, empty_is_eof, allocator, source](Result<std::string>& result,
+                                                        OpFuture& output) {
+        if (!result.ok())
+          return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
         const std::string& bytes = result.value();
         if (bytes.empty() && empty_is_eof) {
           const char* eof = "the stream has ended";
@@ -131,6 +134,17 @@ IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* nam
             output.complete(WEFT_OK, nullptr,
                             Value::from_c(weft_value_bytes(bytes.data(), bytes.size()), *allocator));
           } catch (...) {
+            if (callback == nullptr && source != nullptr) {
+              try {
+                source->unread(bytes);
+              } catch (...) {
+                // The buffer could not grow (operator new): the bytes are lost.
+              }
+              output.fail(
+                  WEFT_ERR_NO_MEMORY,
+                  "no memory to copy the bytes read into the future; the next read gets them");
+              return;
+            }
             output.fail(WEFT_ERR_NO_MEMORY, "no memory to copy the bytes read into the future");
           }
         }

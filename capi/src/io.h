@@ -44,6 +44,10 @@
 #include "weft/common.h"
 #include "weft/status.h"
 
+namespace weft {
+class Stream;
+}  // namespace weft
+
 namespace weft::capi {
 
 struct Runtime;
@@ -251,10 +255,13 @@ IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name
 // Outcome bytes: the future resolves with BYTES (a copy); callback(user,
 // WEFT_OK, NULL, bytes, len), borrowed for the call. "" is
 // WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with bytes
-// NULL and len 0; a failure passes NULL and 0.
+// NULL and len 0; a failure passes NULL and 0. If the copy into the future
+// is refused and no callback takes the bytes, they go back to `source` (a
+// stream read: the next read gets them) and the future fails with
+// WEFT_ERR_NO_MEMORY; a positional file read (`source` NULL) loses nothing.
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
                      StartFn<std::string> start, bool empty_is_eof, weft_future_t** out,
-                     weft_bytes_callback callback, void* user);
+                     weft_bytes_callback callback, void* user, Stream* source = nullptr);
 
 // Delivers a failed Result<T> to a callback of shape (user, status, message,
 // args...) and to the op's future: for the op-specific OnResults.

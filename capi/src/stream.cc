@@ -31,8 +31,10 @@ void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_byte
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
   rec.scope->require_open("read");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.stream().read_some(max); }, true, out,
-                 callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read", [&] { return rec.stream().read_some(max); }, true,
+      out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
@@ -42,8 +44,10 @@ void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, wef
   if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
   rec.scope->require_open("read_exactly");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", [&] { return rec.stream().read_exactly(n); }, false,
-                 out, callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read_exactly", [&] { return rec.stream().read_exactly(n); },
+      false, out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,
@@ -57,8 +61,10 @@ void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimite
   rec.scope->require_open("read_until");
   require_no_pending_read(rec);
   const std::string_view d(static_cast<const char*>(delimiter), delimiter_len);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", [&] { return rec.stream().read_until(d, max); }, false,
-                 out, callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read_until", [&] { return rec.stream().read_until(d, max); },
+      false, out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_drain(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {

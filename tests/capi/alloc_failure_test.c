@@ -517,6 +517,49 @@ static void read_some_scenario(fixture* f) {
   pair_close(a, b);
 }
 
+/* Runs the loop until `future` completes (at most 5 s); its outcome. */
+static weft_status await_outcome(fixture* f, weft_future_t* future, weft_value* value) {
+  weft_status outcome = WEFT_OK;
+  const char* message = NULL;
+  for (int i = 0; i < 5000; ++i) {
+    if (weft_future_result(&outcome, value, &message, future) == WEFT_OK) return outcome;
+    spin_loop(f->loop, 1);
+  }
+  fail_msg("the future did not complete in 5 s");
+  return WEFT_ERR_TIMED_OUT;
+}
+
+/* A read observed only through its future: bytes whose copy into the
+ * future is refused are not lost, the next read gets them. */
+static void read_into_future_scenario(fixture* f) {
+  weft_stream_t *a, *b;
+  pair_open(f, &a, &b);
+  stream_write_text(a, "wxyz");
+  spin_loop(f->loop, 3);
+  weft_future_t* future = NULL;
+  arm(f);
+  weft_status status = weft_stream_read(&future, b, 64, NULL, NULL);
+  check_call_status(status);
+  weft_value value;
+  weft_status outcome = WEFT_ERR_NO_MEMORY;
+  if (status == WEFT_OK) outcome = await_outcome(f, future, &value);
+  disarm(f);
+  if (outcome == WEFT_OK) {
+    assert_int_equal(value.kind, WEFT_VALUE_BYTES);
+    assert_int_equal(value.as.bytes.size, 4);
+    assert_memory_equal(value.as.bytes.data, "wxyz", 4);
+  } else {
+    assert_int_equal(outcome, WEFT_ERR_NO_MEMORY);
+    read_record got = {0};
+    assert_int_equal(weft_stream_read(NULL, b, 64, record_read, &got), WEFT_OK);
+    assert_true(run_until(f->loop, &got.calls));
+    assert_int_equal(got.len, 4);
+    assert_memory_equal(got.bytes, "wxyz", 4);
+  }
+  if (future != NULL) assert_int_equal(weft_future_release(future), WEFT_OK);
+  pair_close(a, b);
+}
+
 static void shutdown_scenario(fixture* f) {
   weft_stream_t *a, *b;
   pair_open(f, &a, &b);
@@ -548,6 +591,7 @@ static void test_alloc_failure__pipe_stream(void** state) {
   sweep(write_scenario);
   sweep(read_scenario);
   sweep(read_some_scenario);
+  sweep(read_into_future_scenario);
   sweep(shutdown_scenario);
 }
 
@@ -557,6 +601,7 @@ static void test_alloc_failure__tcp_stream(void** state) {
   sweep(write_scenario);
   sweep(read_scenario);
   sweep(read_some_scenario);
+  sweep(read_into_future_scenario);
   sweep(shutdown_scenario);
 }
 
