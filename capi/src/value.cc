@@ -85,6 +85,10 @@ void Value::commit() noexcept {
   }
 }
 
+void Value::set_pointer(void* pointer) noexcept {
+  if (kind_ == WEFT_VALUE_POINTER) u_.block->pointer = pointer;
+}
+
 void Value::uncommit() noexcept {
   if (kind_ == WEFT_VALUE_POINTER) {
     u_.block->pending_destroy = std::exchange(u_.block->destroy, nullptr);
