@@ -260,26 +260,26 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
     scope.require_open("weft_file_open");
     weft::capi::Runtime& runtime = scope.runtime;
     Scope* const owner = &scope;
+    // The file's record and the future's value, before anything starts.
+    weft::capi::Spare<weft::capi::FileRec> spare(runtime.allocator);
+    weft::capi::Value value;
+    if (out != nullptr)
+      value = weft::capi::Value::from_c(weft_value_pointer(nullptr, nullptr), runtime.allocator);
     weft::capi::start_io_op(
         scope, runtime, nullptr, "open",
-        [&] { return weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions); }, out,
-        callback != nullptr,
-        [owner, mode, callback, user](weft::Result<weft::capi::Opened>& result,
-                                      weft::capi::OpFuture& output) {
+        [&] { return weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions); },
+        out, callback != nullptr,
+        [owner, mode, callback, user, spare = std::move(spare), value = std::move(value)](
+            weft::Result<weft::capi::Opened>& result, weft::capi::OpFuture& output) mutable {
           if (!result.ok()) {
             return weft::capi::deliver_failure(result, output, callback, user,
                                                static_cast<weft_file_t*>(nullptr));
           }
           weft::capi::Opened& opened = result.value();
           weft::capi::Runtime& rt = owner->runtime;
-          const char* const no_memory = "no memory for the file's handle";
-          auto no_memory_for_it = [&] {
-            output.fail(WEFT_ERR_NO_MEMORY, no_memory);
-            if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr);
-          };
           weft_file_t* handle;
           try {
-            auto* rec = rt.allocator.make<weft::capi::FileRec>();
+            weft::capi::FileRec* rec = spare.take();
             rec->runtime = &rt;
             rec->scope = owner;
             rec->mode = mode;
@@ -287,18 +287,16 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
             rec->core = std::move(opened.file);
             handle = weft::capi::as_handle<weft_file_t>(weft::capi::register_io(rec, weft::capi::Kind::file));
           } catch (...) {
-            return no_memory_for_it();  // the file is closed with `opened`
+            // Only the handle table's growth can be refused here; the file
+            // was closed with its record.
+            const char* const no_memory = "no memory for the file's handle";
+            output.fail(WEFT_ERR_NO_MEMORY, no_memory);
+            if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr);
+            return;
           }
-          weft::capi::Value value;
-          if (output.wanted()) {
-            try {
-              value = weft::capi::Value::from_c(weft_value_pointer(handle, nullptr), rt.allocator);
-            } catch (...) {
-              weft::capi::end_io(&weft::capi::lookup<weft::capi::IoRec>(handle, weft::capi::Kind::file));
-              return no_memory_for_it();  // nobody would get to close it
-            }
-          }
-          output.complete(WEFT_OK, nullptr, std::move(value));
+          value.set_pointer(handle);
+          output.complete(WEFT_OK, nullptr,
+                          output.wanted() ? std::move(value) : weft::capi::Value());
           if (callback != nullptr) callback(user, WEFT_OK, nullptr, handle);
         },
         [callback, user](weft::capi::OpFuture& output, const char* why) {

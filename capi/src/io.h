@@ -97,6 +97,25 @@ struct IoRec {
   ~IoRec() = default;
 };
 
+// An object allocated ahead of the outcome that needs it (a new handle's
+// record), so that delivering the outcome cannot be refused for it; freed
+// unless taken. Move-only.
+template <class T>
+class Spare {
+ public:
+  explicit Spare(Allocator& allocator)
+      : allocator_(&allocator), object_(allocator.template make<T>()) {}
+  Spare(Spare&& other) noexcept
+      : allocator_(other.allocator_), object_(std::exchange(other.object_, nullptr)) {}
+  Spare& operator=(Spare&&) = delete;
+  ~Spare() { allocator_->destroy(object_); }
+  T* take() noexcept { return std::exchange(object_, nullptr); }
+
+ private:
+  Allocator* allocator_;
+  T* object_;
+};
+
 // Why an op was cancelled, as its callback and future say.
 inline constexpr const char* kOpHandleClosed = "the handle was closed";
 inline constexpr const char* kOpScopeCancelled = "the operation's scope was cancelled";

@@ -47,26 +47,6 @@ HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind,
   return register_io(rec, kind);
 }
 
-// A stream record allocated before its connection exists; freed unless
-// taken. Move-only.
-template <class S>
-class SpareStreamRec {
- public:
-  explicit SpareStreamRec(Allocator& allocator)
-      : allocator_(&allocator), rec_(allocator.template make<CoreStreamRec<S>>()) {}
-  SpareStreamRec(SpareStreamRec&& other) noexcept
-      : allocator_(other.allocator_), rec_(std::exchange(other.rec_, nullptr)) {}
-  SpareStreamRec& operator=(SpareStreamRec&&) = delete;
-  ~SpareStreamRec() {
-    if (rec_ != nullptr) allocator_->destroy(rec_);
-  }
-  CoreStreamRec<S>* take() noexcept { return std::exchange(rec_, nullptr); }
-
- private:
-  Allocator* allocator_;
-  CoreStreamRec<S>* rec_;
-};
-
 // Starts an operation (`start()` starts it: see start_io_op) whose outcome
 // is a new connection (an accept or a connect): it becomes a stream handle of `kind` in `scope` before the
 // future resolves with it (a POINTER value) and callback(user, WEFT_OK,
@@ -80,7 +60,7 @@ IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char
   // The new stream's record and the future's POINTER value are allocated
   // now, before anything starts: a refusal then is the call's, and an
   // accepted connection is not dropped for want of them later.
-  SpareStreamRec<S> spare(allocator_of(runtime));
+  Spare<CoreStreamRec<S>> spare(allocator_of(runtime));
   Value value;
   if (out != nullptr)
     value = Value::from_c(weft_value_pointer(nullptr, nullptr), allocator_of(runtime));
