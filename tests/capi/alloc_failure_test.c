@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/capi/support.h"
 
@@ -676,9 +677,108 @@ static void listen_connect_accept_scenario(fixture* f) {
   assert_int_equal(weft_tcp_listener_close(listener), WEFT_OK);
 }
 
+/* The same over a Unix domain socket (in a short directory under /tmp: a
+ * socket path must fit in sun_path). */
+static void pipe_listen_connect_accept_scenario(fixture* f) {
+  char dir[64] = "/tmp/weft-sweep-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[96];
+  snprintf(path, sizeof path, "%s/sock", dir);
+  weft_pipe_listener_t* listener = NULL;
+  arm(f);
+  weft_status listening = weft_pipe_listen(&listener, f->loop, path, NULL);
+  disarm(f);
+  check_call_status(listening);
+  if (listening == WEFT_OK) {
+    stream_record connected = {0};
+    arm(f);
+    weft_status connecting =
+        weft_pipe_connect(NULL, f->loop, path, WEFT_SEC(5), record_stream, &connected);
+    check_call_status(connecting);
+    check_promised(f, connecting, &connected.calls);
+    disarm(f);
+    if (connecting == WEFT_OK) {
+      assert_int_equal(connected.status, WEFT_OK);
+      stream_record accepted = {0};
+      arm(f);
+      weft_status accepting = weft_pipe_accept(NULL, listener, record_stream, &accepted);
+      check_call_status(accepting);
+      check_promised(f, accepting, &accepted.calls);
+      disarm(f);
+      if (accepting != WEFT_OK) {
+        memset(&accepted, 0, sizeof accepted);
+        assert_int_equal(weft_pipe_accept(NULL, listener, record_stream, &accepted), WEFT_OK);
+        assert_true(run_until(f->loop, &accepted.calls));
+      }
+      assert_int_equal(accepted.status, WEFT_OK);
+      stream_write_text(connected.stream, "ping!");
+      read_record got;
+      read_to_mark(f, accepted.stream, &got);
+      assert_int_equal(got.len, 5);
+      assert_int_equal(weft_stream_close(accepted.stream), WEFT_OK);
+      assert_int_equal(weft_stream_close(connected.stream), WEFT_OK);
+    }
+    assert_int_equal(weft_pipe_listener_close(listener), WEFT_OK);
+  } else {
+    assert_null(listener);
+  }
+  remove(path);
+  rmdir(dir);
+}
+
 static void test_alloc_failure__tcp_listen_connect_accept(void** state) {
   (void)state;
   sweep(listen_connect_accept_scenario);
+}
+
+static void test_alloc_failure__pipe_listen_connect_accept(void** state) {
+  (void)state;
+  sweep(pipe_listen_connect_accept_scenario);
+}
+
+/* ---- fd watches ------------------------------------------------------------ */
+
+static void record_fd(void* user, weft_status status, const char* message, int events) {
+  count_record* r = user;
+  (void)events;
+  r->calls++;
+  r->status = status;
+  check_message(status, message, NULL, 0);
+}
+
+static void fd_watch_scenario(fixture* f) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  weft_fd_watch_t* watch = NULL;
+  count_record ready = {0};
+  arm(f);
+  weft_status watching = weft_fd_watch(&watch, f->loop, fds[0]);
+  check_call_status(watching);
+  weft_status waiting = WEFT_ERR_NO_MEMORY;
+  if (watching == WEFT_OK) {
+    waiting = weft_fd_wait(NULL, watch, WEFT_FD_READABLE, record_fd, &ready);
+    check_call_status(waiting);
+  }
+  disarm(f);
+  if (watching == WEFT_OK) {
+    /* A refused wait left no wait pending: a new one may start. */
+    if (waiting != WEFT_OK)
+      assert_int_equal(weft_fd_wait(NULL, watch, WEFT_FD_READABLE, record_fd, &ready), WEFT_OK);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    assert_true(run_until(f->loop, &ready.calls));
+    assert_int_equal(ready.calls, 1);
+    assert_int_equal(ready.status, WEFT_OK);
+    assert_int_equal(weft_fd_watch_close(watch), WEFT_OK);
+  } else {
+    assert_null(watch);
+  }
+  close(fds[0]);
+  close(fds[1]);
+}
+
+static void test_alloc_failure__fd_watch(void** state) {
+  (void)state;
+  sweep(fd_watch_scenario);
 }
 
 /* ---- UDP ----------------------------------------------------------------- */
@@ -996,6 +1096,8 @@ int main(void) {
       cmocka_unit_test(test_alloc_failure__pipe_stream),
       cmocka_unit_test(test_alloc_failure__tcp_stream),
       cmocka_unit_test(test_alloc_failure__tcp_listen_connect_accept),
+      cmocka_unit_test(test_alloc_failure__pipe_listen_connect_accept),
+      cmocka_unit_test(test_alloc_failure__fd_watch),
       cmocka_unit_test(test_alloc_failure__udp),
       cmocka_unit_test(test_alloc_failure__file),
       cmocka_unit_test(test_alloc_failure__dns),
