@@ -13,7 +13,8 @@
  * reported as that case's failure, not the suite's); the child creates its
  * runtime after the fork, on its main thread, which is the loop thread.
  * The pipe listener's socket and the file live in a short directory under
- * /tmp (a socket path must fit in sun_path), removed by each case. */
+ * /tmp (a socket path must fit in sun_path) that the parent makes before
+ * each case and removes after it. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, kill, alarm */
 
 #include <fcntl.h>
@@ -268,16 +269,15 @@ static int start_at(world* w, place p, weft_stream_t** pair, weft_executor_t** s
   }
 }
 
-static int run_case(const target* t, place p) {
+static int run_case(const target* t, place p, const char* dir) {
   alarm(20); /* a hang fails the case */
   world w;
   memset(&w, 0, sizeof w);
+  snprintf(w.dir, sizeof w.dir, "%s", dir);
   g_target = t;
   g_world = &w;
   tracking_init(&w.allocator);
-  /* Short: a Unix socket's path must fit in sun_path. */
-  snprintf(w.dir, sizeof w.dir, "/tmp/weft-teardown-XXXXXX");
-  if (mkdtemp(w.dir) == NULL || pipe(w.pipe_fds) != 0) return CASE_SETUP;
+  if (pipe(w.pipe_fds) != 0) return CASE_SETUP;
   weft_runtime_options options = WEFT_RUNTIME_OPTIONS_INIT;
   options.threads = 2;
   options.allocator = tracking_hooks(&w.allocator);
@@ -323,12 +323,6 @@ static int run_case(const target* t, place p) {
   if (tracking_live_blocks(&w.allocator) != 0) return CASE_LEAK;
   close(w.pipe_fds[0]);
   close(w.pipe_fds[1]);
-  char path[320];
-  snprintf(path, sizeof path, "%s/file", w.dir);
-  remove(path);
-  snprintf(path, sizeof path, "%s/sock", w.dir);
-  remove(path);
-  rmdir(w.dir);
   return CASE_OK;
 }
 
@@ -337,12 +331,22 @@ static void test_teardown_misuse__every_destroy_from_every_place(void** state) {
   int failures = 0;
   for (size_t t = 0; t < TARGET_COUNT; ++t) {
     for (int p = 0; p < PLACE_COUNT; ++p) {
+      /* Short: a Unix socket's path must fit in sun_path. Made and removed
+       * here, whatever the case did. */
+      char dir[64] = "/tmp/weft-teardown-XXXXXX";
+      assert_non_null(mkdtemp(dir));
       fflush(NULL);
       pid_t child = fork();
       assert_true(child >= 0);
-      if (child == 0) _exit(run_case(&targets[t], (place)p));
+      if (child == 0) _exit(run_case(&targets[t], (place)p, dir));
       int status = 0;
       assert_int_equal(waitpid(child, &status, 0), child);
+      char path[96];
+      snprintf(path, sizeof path, "%s/file", dir);
+      remove(path);
+      snprintf(path, sizeof path, "%s/sock", dir);
+      remove(path);
+      assert_int_equal(rmdir(dir), 0);
       if (!WIFEXITED(status) || WEXITSTATUS(status) != CASE_OK) {
         failures++;
         if (WIFSIGNALED(status)) {
