@@ -277,9 +277,26 @@ static void future_scenario(fixture* f) {
   assert_int_equal(weft_future_release(future), WEFT_OK);
 }
 
+/* Rejecting with a NULL message needs no memory: it always succeeds. */
+static void reject_without_message_scenario(fixture* f) {
+  weft_future_t* future = NULL;
+  assert_int_equal(weft_future_create(&future, f->loop), WEFT_OK);
+  arm(f);
+  assert_int_equal(weft_future_reject(future, WEFT_ERR_IO_ERROR, NULL), WEFT_OK);
+  disarm(f);
+  weft_status outcome = WEFT_OK;
+  weft_value value;
+  const char* message = NULL;
+  assert_int_equal(weft_future_result(&outcome, &value, &message, future), WEFT_OK);
+  assert_int_equal(outcome, WEFT_ERR_IO_ERROR);
+  assert_string_equal(message, weft_status_str(WEFT_ERR_IO_ERROR));
+  assert_int_equal(weft_future_release(future), WEFT_OK);
+}
+
 static void test_alloc_failure__future(void** state) {
   (void)state;
   sweep(future_scenario);
+  sweep(reject_without_message_scenario);
 }
 
 static void combinator_scenario(fixture* f) {
