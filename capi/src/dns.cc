@@ -86,7 +86,7 @@ WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const 
                                   uint16_t port, const weft_resolve_options* options,
                                   weft_resolve_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_resolve");
     require(host, "host");
     if (*host == '\0') fail(Errc::invalid_argument, "host is empty");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -105,14 +105,15 @@ WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const 
       }
     }
     if (executor == nullptr) fail(Errc::closed, "the runtime is being destroyed");
-    scope.require_open(__func__);
+    scope.require_open("weft_resolve");
     std::string name(host);
     // Under the executor's lock, so that destroying it cannot refuse the job.
     std::lock_guard<std::mutex> lock(executor->mutex);
     if (!executor->accepting) fail(Errc::closed, "options.executor is being destroyed");
     weft::capi::start_io_op(
         scope, runtime, nullptr, "resolve",
-        weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options), out,
+        [&] { return weft::resolve(runtime.loop, executor->target(), std::move(name), port, resolve_options); },
+        out,
         callback != nullptr,
         [allocator = &runtime.allocator, callback, user](weft::Result<std::vector<weft::SocketAddress>>& result,
                                                          weft::capi::OpFuture& output) {

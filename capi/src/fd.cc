@@ -53,10 +53,10 @@ extern "C" {
 
 WEFT_API weft_status weft_fd_watch(weft_fd_watch_t** out, weft_loop_t* loop, int fd) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_fd_watch");
     require(out, "out");
     if (fd < 0) weft::capi::fail(weft::Errc::invalid_argument, "fd is negative");
-    scope.require_open(__func__);
+    scope.require_open("weft_fd_watch");
     weft::FdWatch watch = weft::FdWatch::watch(scope.runtime.loop, fd);
     weft::capi::Runtime& runtime = scope.runtime;
     auto* rec = runtime.allocator.make<weft::capi::FdRec>();
@@ -71,20 +71,20 @@ WEFT_API weft_status weft_fd_watch(weft_fd_watch_t** out, weft_loop_t* loop, int
 WEFT_API weft_status weft_fd_wait(weft_future_t** out, weft_fd_watch_t* watch, int events,
                                   weft_fd_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FdRec& rec = weft::capi::fd_of(watch, __func__);
+    weft::capi::FdRec& rec = weft::capi::fd_of(watch, "weft_fd_wait");
     if (events == 0 || (events & ~(WEFT_FD_READABLE | WEFT_FD_WRITABLE)) != 0) {
       weft::capi::fail(weft::Errc::invalid_argument,
                        "events must be WEFT_FD_READABLE, WEFT_FD_WRITABLE or both");
     }
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_fd_wait");
     const int busy = rec.watch.waiting_events() & events;
     if (busy != 0) {
       weft::capi::fail(weft::Errc::invalid_state, std::string("a wait for ") + weft::capi::direction_name(busy) +
                                                       " is already pending on this fd watch");
     }
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "fd wait", rec.watch.wait(events), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "fd wait", [&] { return rec.watch.wait(events); }, out, callback != nullptr,
         [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, 0);
           output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(result.value()));
@@ -101,7 +101,7 @@ WEFT_API weft_status weft_fd_wait(weft_future_t** out, weft_fd_watch_t* watch, i
 WEFT_API weft_status weft_fd_watch_close(weft_fd_watch_t* watch) {
   if (watch == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::fd_of(watch, __func__));
+    weft::capi::end_io(&weft::capi::fd_of(watch, "weft_fd_watch_close"));
     return WEFT_OK;
   });
 }

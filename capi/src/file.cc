@@ -222,11 +222,11 @@ Future<Opened> open_file(Runtime& runtime, HandleBits executor, std::string path
 }
 
 template <class T>
-IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, Future<T> future, weft_future_t** out,
+IoOp* start_size_op(Scope& scope, IoRec* rec, const char* name, T&& start, weft_future_t** out,
                     weft_file_size_callback callback, void* user) {
   return start_io_op(
-      scope, scope.runtime, rec, name, std::move(future), out, callback != nullptr,
-      [callback, user](Result<T>& result, OpFuture& output) {
+      scope, scope.runtime, rec, name, start, out, callback != nullptr,
+      [callback, user](auto& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user, std::uint64_t{0});
         const auto size = static_cast<std::uint64_t>(result.value());
         output.complete(WEFT_OK, nullptr, Value::int64(static_cast<std::int64_t>(size)));
@@ -252,34 +252,34 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
                                     uint32_t mode, const weft_file_options* options,
                                     weft_file_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_open");
     require(path, "path");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::FileMode core_mode = weft::capi::file_mode(mode);
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_open");
     weft::capi::Runtime& runtime = scope.runtime;
     Scope* const owner = &scope;
+    // The file's record and the future's value, before anything starts.
+    weft::capi::Spare<weft::capi::FileRec> spare(runtime.allocator);
+    weft::capi::Value value;
+    if (out != nullptr)
+      value = weft::capi::Value::from_c(weft_value_pointer(nullptr, nullptr), runtime.allocator);
     weft::capi::start_io_op(
         scope, runtime, nullptr, "open",
-        weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions), out,
-        callback != nullptr,
-        [owner, mode, callback, user](weft::Result<weft::capi::Opened>& result,
-                                      weft::capi::OpFuture& output) {
+        [&] { return weft::capi::open_file(runtime, o.executor, path, core_mode, o.permissions); },
+        out, callback != nullptr,
+        [owner, mode, callback, user, spare = std::move(spare), value = std::move(value)](
+            weft::Result<weft::capi::Opened>& result, weft::capi::OpFuture& output) mutable {
           if (!result.ok()) {
             return weft::capi::deliver_failure(result, output, callback, user,
                                                static_cast<weft_file_t*>(nullptr));
           }
           weft::capi::Opened& opened = result.value();
           weft::capi::Runtime& rt = owner->runtime;
-          const char* const no_memory = "no memory for the file's handle";
-          auto no_memory_for_it = [&] {
-            output.fail(WEFT_ERR_NO_MEMORY, no_memory);
-            if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr);
-          };
           weft_file_t* handle;
           try {
-            auto* rec = rt.allocator.make<weft::capi::FileRec>();
+            weft::capi::FileRec* rec = spare.take();
             rec->runtime = &rt;
             rec->scope = owner;
             rec->mode = mode;
@@ -287,18 +287,16 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
             rec->core = std::move(opened.file);
             handle = weft::capi::as_handle<weft_file_t>(weft::capi::register_io(rec, weft::capi::Kind::file));
           } catch (...) {
-            return no_memory_for_it();  // the file is closed with `opened`
+            // Only the handle table's growth can be refused here; the file
+            // was closed with its record.
+            const char* const no_memory = "no memory for the file's handle";
+            output.fail(WEFT_ERR_NO_MEMORY, no_memory);
+            if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, no_memory, nullptr);
+            return;
           }
-          weft::capi::Value value;
-          if (output.wanted()) {
-            try {
-              value = weft::capi::Value::from_c(weft_value_pointer(handle, nullptr), rt.allocator);
-            } catch (...) {
-              weft::capi::end_io(&weft::capi::lookup<weft::capi::IoRec>(handle, weft::capi::Kind::file));
-              return no_memory_for_it();  // nobody would get to close it
-            }
-          }
-          output.complete(WEFT_OK, nullptr, std::move(value));
+          value.set_pointer(handle);
+          output.complete(WEFT_OK, nullptr,
+                          output.wanted() ? std::move(value) : weft::capi::Value());
           if (callback != nullptr) callback(user, WEFT_OK, nullptr, handle);
         },
         [callback, user](weft::capi::OpFuture& output, const char* why) {
@@ -312,13 +310,13 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
 WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
                                        size_t max, weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_read_at");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
-    rec.scope->require_open(__func__);
-    weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.core.read_at(offset, max), false,
+    rec.scope->require_open("weft_file_read_at");
+    weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.core.read_at(offset, max); }, false,
                                out, callback, user);
     return WEFT_OK;
   });
@@ -328,13 +326,13 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
                                         const void* bytes, size_t len,
                                         weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_write_at");
     if (len > 0) require(bytes, "bytes");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_WRITE, "the file was not opened for writing");
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_file_write_at");
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
-    weft::capi::start_size_op(*rec.scope, &rec, "write", rec.core.write_at(offset, std::move(data)), out,
+    weft::capi::start_size_op(*rec.scope, &rec, "write", [&] { return rec.core.write_at(offset, std::move(data)); }, out,
                               callback, user);
     return WEFT_OK;
   });
@@ -343,10 +341,10 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
 WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
                                     weft_file_size_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_size");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
-    weft::capi::start_size_op(*rec.scope, &rec, "size", rec.core.size(), out, callback, user);
+    rec.scope->require_open("weft_file_size");
+    weft::capi::start_size_op(*rec.scope, &rec, "size", [&] { return rec.core.size(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -354,9 +352,9 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
 WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft_callback callback,
                                     void* user) {
   return api(__func__, [&] {
-    weft::capi::FileRec& rec = weft::capi::file_of(file, __func__);
-    rec.scope->require_open(__func__);
-    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", rec.core.sync(), out, callback, user);
+    weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_sync");
+    rec.scope->require_open("weft_file_sync");
+    weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", [&] { return rec.core.sync(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -365,15 +363,15 @@ WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, 
                                         const weft_file_options* options,
                                         weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_read_all");
     require(path, "path");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_read_all");
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
-                               weft::read_file(scope.runtime.loop, link, path), false, out, callback, user);
+                               [&] { return weft::read_file(scope.runtime.loop, link, path); }, false, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -383,16 +381,17 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
                                          const weft_file_options* options, weft_callback callback,
                                          void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_file_write_all");
     require(path, "path");
     if (len > 0) require(bytes, "bytes");
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open(__func__);
+    scope.require_open("weft_file_write_all");
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_void_op(
         scope, scope.runtime, nullptr, "write_all",
-        weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions), out, callback,
+        [&] { return weft::write_file(scope.runtime.loop, link, path, std::move(data), o.permissions); }, out,
+        callback,
         user);
     return WEFT_OK;
   });
@@ -401,7 +400,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
 WEFT_API weft_status weft_file_close(weft_file_t* file) {
   if (file == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::file_of(file, __func__));
+    weft::capi::end_io(&weft::capi::file_of(file, "weft_file_close"));
     return WEFT_OK;
   });
 }

@@ -87,14 +87,18 @@ CFuture* CFuture::create(Scope& scope) {
   return future;
 }
 
-bool CFuture::complete(weft_status status, Value value, const char* message, bool owned) {
+bool CFuture::complete(weft_status status, Value value, const char* message, bool owned,
+                       bool message_required) {
   Text text;
-  if (status != WEFT_OK) {
+  if (status != WEFT_OK && message != nullptr) {
+    if (message_required && (claimed_.load(std::memory_order_acquire) || is_ready())) return false;
     try {
-      text = Text(runtime().allocator, message != nullptr ? message : weft_status_str(status));
+      text = Text(runtime().allocator, message);
     } catch (...) {
-      // No memory for the message: the status alone says it (outcome()
-      // falls back to weft_status_str).
+      // Refused before anything was claimed: the future is unchanged.
+      if (message_required) throw;
+      // An operation's outcome: the status alone says it (outcome() falls
+      // back to weft_status_str).
     }
   }
   if (claimed_.exchange(true, std::memory_order_acq_rel) || is_ready()) return false;
@@ -465,8 +469,9 @@ WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status statu
       fail(Errc::invalid_argument, "weft_future_reject: status " + std::to_string(status) +
                                        " is neither a weft failure code nor <= WEFT_STATUS_USER");
     }
-    return f.complete(status, weft::capi::Value(), message, /*owned=*/true) ? WEFT_OK
-                                                                            : WEFT_ERR_ALREADY_COMPLETED;
+    return f.complete(status, weft::capi::Value(), message, /*owned=*/true, /*message_required=*/true)
+               ? WEFT_OK
+               : WEFT_ERR_ALREADY_COMPLETED;
   });
 }
 

@@ -129,7 +129,13 @@ class CFuture final : public weft::detail::StateBase {
   // Completes with `status` (WEFT_OK: `value`; otherwise `message`). Returns
   // false if the future had already completed (nothing is kept then: a
   // POINTER value is left to the caller unless `owned` says it is weft's).
-  bool complete(weft_status status, Value value, const char* message, bool owned);
+  // A NULL message costs no memory (the outcome says weft_status_str). If
+  // the copy of `message` is refused: with `message_required` (a caller's
+  // weft_future_reject) std::bad_alloc is thrown and the future is left as
+  // it was; without (an operation's own outcome, which must be delivered)
+  // the status alone is kept, with weft_status_str as its message.
+  bool complete(weft_status status, Value value, const char* message, bool owned,
+                bool message_required = false);
 
   // Cancels the future (true), or false if it had completed. An
   // operation-bound future (op_future.h) is not completed here: its

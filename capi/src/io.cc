@@ -3,6 +3,7 @@
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "core/io/stream.h"
 
 namespace weft::capi {
 
@@ -96,10 +97,10 @@ bool has_pending_read(const IoRec& rec) noexcept {
   return found;
 }
 
-IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, StartFn<void> start,
                     weft_future_t** out, weft_callback callback, void* user) {
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
+      scope, runtime, rec, name, start, out, callback != nullptr,
       [callback, user](Result<void>& result, OpFuture& output) {
         if (!result.ok()) return deliver_failure(result, output, callback, user);
         output.complete(WEFT_OK, nullptr);
@@ -112,13 +113,15 @@ IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name
 }
 
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                     Future<std::string> future, bool empty_is_eof, weft_future_t** out,
-                     weft_bytes_callback callback, void* user) {
+                     StartFn<std::string> start, bool empty_is_eof, weft_future_t** out,
+                     weft_bytes_callback callback, void* user, Stream* source) {
   Allocator* allocator = &runtime.allocator;
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
-      [callback, user, empty_is_eof, allocator](Result<std::string>& result, OpFuture& output) {
-        if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
+      scope, runtime, rec, name, start, out, callback != nullptr,
+      [callback, user, empty_is_eof, allocator, source](Result<std::string>& result,
+                                                        OpFuture& output) {
+        if (!result.ok())
+          return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
         const std::string& bytes = result.value();
         if (bytes.empty() && empty_is_eof) {
           const char* eof = "the stream has ended";
@@ -131,6 +134,17 @@ IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* nam
             output.complete(WEFT_OK, nullptr,
                             Value::from_c(weft_value_bytes(bytes.data(), bytes.size()), *allocator));
           } catch (...) {
+            if (callback == nullptr && source != nullptr) {
+              try {
+                source->unread(bytes);
+              } catch (...) {
+                // The buffer could not grow (operator new): the bytes are lost.
+              }
+              output.fail(
+                  WEFT_ERR_NO_MEMORY,
+                  "no memory to copy the bytes read into the future; the next read gets them");
+              return;
+            }
             output.fail(WEFT_ERR_NO_MEMORY, "no memory to copy the bytes read into the future");
           }
         }

@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <type_traits>
 #include <string>
 #include <utility>
 
@@ -42,6 +43,10 @@
 #include "weft/diagnostics.h"
 #include "weft/common.h"
 #include "weft/status.h"
+
+namespace weft {
+class Stream;
+}  // namespace weft
 
 namespace weft::capi {
 
@@ -90,6 +95,25 @@ struct IoRec {
 
  protected:
   ~IoRec() = default;
+};
+
+// An object allocated ahead of the outcome that needs it (a new handle's
+// record), so that delivering the outcome cannot be refused for it; freed
+// unless taken. Move-only.
+template <class T>
+class Spare {
+ public:
+  explicit Spare(Allocator& allocator)
+      : allocator_(&allocator), object_(allocator.template make<T>()) {}
+  Spare(Spare&& other) noexcept
+      : allocator_(other.allocator_), object_(std::exchange(other.object_, nullptr)) {}
+  Spare& operator=(Spare&&) = delete;
+  ~Spare() { allocator_->destroy(object_); }
+  T* take() noexcept { return std::exchange(object_, nullptr); }
+
+ private:
+  Allocator* allocator_;
+  T* object_;
 };
 
 // Why an op was cancelled, as its callback and future say.
@@ -165,18 +189,22 @@ void FutureOp<T, OnResult, OnCancel>::destroy() noexcept {
 
 Loop& loop_of(Runtime& runtime) noexcept;
 
-// Starts an operation: `future`'s outcome goes to on_result, unless the op
+// Starts an operation: `start()` starts the core operation and returns its
+// Future<T>; it is called once the op's memory is held, so that a refusal
+// starts nothing. The future's outcome goes to on_result, unless the op
 // is cancelled first (then on_cancel runs instead). `rec` may be nullptr.
 // If `out` is not NULL, *out receives the operation's future (the caller's
 // reference); `observed`: a C callback hears the outcome too. Throws (and
 // calls nothing, leaves *out untouched) if the op cannot be made. Returns
 // the op (to set its object_kind, say); it is pending and linked.
-template <class T, class OnResult, class OnCancel>
-IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<T> future,
+template <class Start, class OnResult, class OnCancel>
+IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Start&& start,
                   weft_future_t** out, bool observed, OnResult on_result, OnCancel on_cancel) {
+  using T = typename std::invoke_result_t<Start&>::value_type;
   using Op = FutureOp<T, OnResult, OnCancel>;
-  Op* op = allocator_of(runtime).template make<Op>(std::move(future), std::move(on_result),
-                                                    std::move(on_cancel));
+  // Everything the op needs is allocated before the core operation starts:
+  // a refusal here leaves the handle as it was (no byte sent or consumed).
+  Op* op = allocator_of(runtime).template make<Op>(Future<T>(), std::move(on_result), std::move(on_cancel));
   op->runtime = &runtime;
   op->scope = &scope;
   op->rec = rec;
@@ -185,7 +213,13 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
   try {
     handle = op->output.attach(scope, op, out != nullptr, observed);
   } catch (...) {
-    op->future.cancel();
+    op->destroy();
+    throw;
+  }
+  try {
+    op->future = start();
+  } catch (...) {
+    op->output.abandon();
     op->destroy();
     throw;
   }
@@ -215,18 +249,38 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
   return op;
 }
 
+// A borrowed callable that starts a core operation: start_void_op and
+// start_bytes_op take one, so they are not templates. It refers to the
+// caller's lambda, which lives until the end of the call's full expression.
+template <class T>
+class StartFn {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, StartFn>>>
+  StartFn(F&& f) noexcept  // NOLINT: implicit, from the caller's lambda
+      : context_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* context) -> Future<T> { return (*static_cast<std::remove_reference_t<F>*>(context))(); }) {}
+  Future<T> operator()() const { return call_(context_); }
+
+ private:
+  void* context_;
+  Future<T> (*call_)(void*);
+};
+
 // The two common shapes of operation (`callback` may be NULL).
 // Outcome Future<void>: the future resolves with NONE; callback(user,
 // status, message).
-IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<void> future,
+IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, StartFn<void> start,
                     weft_future_t** out, weft_callback callback, void* user);
 // Outcome bytes: the future resolves with BYTES (a copy); callback(user,
 // WEFT_OK, NULL, bytes, len), borrowed for the call. "" is
 // WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with bytes
-// NULL and len 0; a failure passes NULL and 0.
+// NULL and len 0; a failure passes NULL and 0. If the copy into the future
+// is refused and no callback takes the bytes, they go back to `source` (a
+// stream read: the next read gets them) and the future fails with
+// WEFT_ERR_NO_MEMORY; a positional file read (`source` NULL) loses nothing.
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,
-                     Future<std::string> future, bool empty_is_eof, weft_future_t** out,
-                     weft_bytes_callback callback, void* user);
+                     StartFn<std::string> start, bool empty_is_eof, weft_future_t** out,
+                     weft_bytes_callback callback, void* user, Stream* source = nullptr);
 
 // Delivers a failed Result<T> to a callback of shape (user, status, message,
 // args...) and to the op's future: for the op-specific OnResults.

@@ -245,7 +245,7 @@ extern "C" {
 
 WEFT_API weft_status weft_loop_set_wait_hook(weft_loop_t* loop, weft_wait_hook hook, void* user) {
   return api(__func__, [&] {
-    weft::capi::loop_scope(loop, __func__).runtime.loop.set_wait_hook(hook, user);
+    weft::capi::loop_scope(loop, "weft_loop_set_wait_hook").runtime.loop.set_wait_hook(hook, user);
     return WEFT_OK;
   });
 }

@@ -65,7 +65,7 @@ extern "C" {
 WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* loop, const char* path,
                                       const weft_pipe_listen_options* options) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_listen");
     require(out, "out");
     weft_pipe_listen_options o = WEFT_PIPE_LISTEN_OPTIONS_INIT;
     if (options != nullptr) {
@@ -74,7 +74,7 @@ WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* l
     }
     if (o.backlog < 0) weft::capi::fail(weft::Errc::invalid_argument, "backlog < 0");
     const std::string socket_path = weft::capi::socket_path(path);
-    scope.require_open(__func__);
+    scope.require_open("weft_pipe_listen");
     weft::capi::Runtime& runtime = scope.runtime;
     weft::PipeListener listener =
         weft::PipeListener::bind(runtime.loop, socket_path, o.backlog > 0 ? o.backlog : 511);
@@ -90,7 +90,7 @@ WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* l
 WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size_t* length,
                                              weft_pipe_listener_t* listener) {
   return api(__func__, [&] {
-    weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, "weft_pipe_listener_path");
     if (capacity > 0) require(buffer, "buffer");
     const std::string path = rec.core.path();
     if (capacity > 0) {
@@ -106,10 +106,10 @@ WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size
 WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t* listener,
                                       weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, "weft_pipe_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
-    weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", rec.core.accept(),
+    rec.scope->require_open("weft_pipe_accept");
+    weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", [&] { return rec.core.accept(); },
                                     Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
   });
@@ -118,13 +118,15 @@ WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t*
 WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, const char* path,
                                        uint64_t timeout_ns, weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const std::string socket_path = weft::capi::socket_path(path);
-    scope.require_open(__func__);
+    scope.require_open("weft_pipe_connect");
     weft::capi::start_new_stream_op(
         scope, scope.runtime, nullptr, "connect",
-        weft::PipeStream::connect(scope.runtime.loop, socket_path, weft::capi::duration_of_ns(timeout_ns)),
+        [&] {
+          return weft::PipeStream::connect(scope.runtime.loop, socket_path, weft::capi::duration_of_ns(timeout_ns));
+        },
         Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
   });
@@ -133,20 +135,20 @@ WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, c
 WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::listener_of(listener, __func__));
+    weft::capi::end_io(&weft::capi::listener_of(listener, "weft_pipe_listener_close"));
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_loop_t* loop) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_pair");
     require(a, "a");
     require(b, "b");
     if (static_cast<void*>(a) == static_cast<void*>(b)) {
       weft::capi::fail(weft::Errc::invalid_argument, "a and b are the same pointer");
     }
-    scope.require_open(__func__);
+    scope.require_open("weft_pipe_pair");
     weft::capi::Runtime& runtime = scope.runtime;
     auto streams = weft::PipeStream::pair(runtime.loop);
     const weft::capi::HandleBits first =
@@ -167,10 +169,10 @@ WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_l
 
 WEFT_API weft_status weft_pipe_open(weft_stream_t** out, weft_loop_t* loop, int fd) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_open");
     require(out, "out");
     weft::capi::check_stream_fd(fd);
-    scope.require_open(__func__);
+    scope.require_open("weft_pipe_open");
     weft::capi::Runtime& runtime = scope.runtime;
     // The handle first, over an empty stream: once the descriptor is the
     // stream's, nothing can fail any more, so on failure it stays the caller's.

@@ -119,13 +119,13 @@ extern "C" {
 WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
                                         const weft_process_options* options) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_process_spawn");
     require(out, "out");
     require(options, "options");
     weft::capi::check_struct_size(options, options->struct_size, sizeof(weft_process_options),
                                   sizeof(weft_process_options), "options");
     const weft::ProcessOptions core_options = weft::capi::core_options(*options);
-    scope.require_open(__func__);
+    scope.require_open("weft_process_spawn");
     weft::capi::Runtime& runtime = scope.runtime;
     auto* rec = runtime.allocator.make<weft::capi::ProcessRec>();
     rec->runtime = &runtime;
@@ -147,7 +147,7 @@ WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
 
 WEFT_API weft_status weft_process_pid(int* out, weft_process_t* process) {
   return api(__func__, [&] {
-    weft::capi::ProcessRec& rec = weft::capi::process_of(process, __func__);
+    weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_pid");
     require(out, "out");
     *out = rec.core.pid();
     return WEFT_OK;
@@ -156,28 +156,28 @@ WEFT_API weft_status weft_process_pid(int* out, weft_process_t* process) {
 
 WEFT_API weft_status weft_process_stdin(weft_stream_t** out, weft_process_t* process) {
   return api(__func__, [&] {
-    weft::capi::take_stdio(out, process, weft::capi::kStdin, __func__);
+    weft::capi::take_stdio(out, process, weft::capi::kStdin, "weft_process_stdin");
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_process_stdout(weft_stream_t** out, weft_process_t* process) {
   return api(__func__, [&] {
-    weft::capi::take_stdio(out, process, weft::capi::kStdout, __func__);
+    weft::capi::take_stdio(out, process, weft::capi::kStdout, "weft_process_stdout");
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_process_stderr(weft_stream_t** out, weft_process_t* process) {
   return api(__func__, [&] {
-    weft::capi::take_stdio(out, process, weft::capi::kStderr, __func__);
+    weft::capi::take_stdio(out, process, weft::capi::kStderr, "weft_process_stderr");
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum) {
   return api(__func__, [&] {
-    weft::capi::ProcessRec& rec = weft::capi::process_of(process, __func__);
+    weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_kill");
     if (signum < 0) weft::capi::fail(weft::Errc::invalid_argument, "signum < 0");
     // kill() says false once the child has been reaped (not a misuse).
     return rec.core.kill(signum) ? WEFT_OK : weft::capi::to_status(weft::Errc::already_completed);
@@ -187,11 +187,11 @@ WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum) {
 WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* process,
                                        weft_process_wait_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::ProcessRec& rec = weft::capi::process_of(process, __func__);
+    weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_wait");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_process_wait");
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "wait", rec.core.wait(), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "wait", [&] { return rec.core.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<weft::ExitStatus>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, int64_t{0}, 0);
           const weft::ExitStatus& status = result.value();
@@ -211,7 +211,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
 WEFT_API weft_status weft_process_close(weft_process_t* process) {
   if (process == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::process_of(process, __func__));
+    weft::capi::end_io(&weft::capi::process_of(process, "weft_process_close"));
     return WEFT_OK;
   });
 }

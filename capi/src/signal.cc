@@ -78,13 +78,14 @@ extern "C" {
 
 WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, int signum) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_signal_watch");
     require(out, "out");
-    if (signum <= 0 || signum >= NSIG) weft::capi::fail(weft::Errc::invalid_argument, "not a signal number");
+    if (signum <= 0 || signum >= NSIG)
+      weft::capi::fail(weft::Errc::invalid_argument, "not a signal number");
     if (signum == SIGKILL || signum == SIGSTOP) {
       weft::capi::fail(weft::Errc::invalid_argument, "SIGKILL and SIGSTOP cannot be watched");
     }
-    scope.require_open(__func__);
+    scope.require_open("weft_signal_watch");
     weft::SignalWatcher watcher = weft::SignalWatcher::watch(scope.runtime.loop, signum);
     weft::capi::SignalRec* rec = weft::capi::new_signal_rec(scope);
     rec->watcher = std::move(watcher);
@@ -97,12 +98,13 @@ WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, i
 WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle,
                                       weft_signal_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::SignalRec& rec = weft::capi::signal_of(handle, __func__);
-    if (rec.shutdown) weft::capi::fail(weft::Errc::invalid_argument, "a shutdown watch has no waits");
+    weft::capi::SignalRec& rec = weft::capi::signal_of(handle, "weft_signal_wait");
+    if (rec.shutdown)
+      weft::capi::fail(weft::Errc::invalid_argument, "a shutdown watch has no waits");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_signal_wait");
     weft::capi::start_io_op(
-        *rec.scope, *rec.runtime, &rec, "signal wait", rec.watcher.wait(), out, callback != nullptr,
+        *rec.scope, *rec.runtime, &rec, "signal wait", [&] { return rec.watcher.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
           if (!result.ok()) return weft::capi::deliver_failure(result, output, callback, user, 0);
           output.complete(WEFT_OK, nullptr, weft::capi::Value::int64(result.value()));
@@ -119,7 +121,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
 WEFT_API weft_status weft_signal_close(weft_signal_t* handle) {
   if (handle == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::signal_of(handle, __func__));
+    weft::capi::end_io(&weft::capi::signal_of(handle, "weft_signal_close"));
     return WEFT_OK;
   });
 }
@@ -127,9 +129,9 @@ WEFT_API weft_status weft_signal_close(weft_signal_t* handle) {
 WEFT_API weft_status weft_signal_shutdown(weft_signal_t** out, weft_loop_t* loop,
                                           weft_signal_callback callback, void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_signal_shutdown");
     require(out, "out");
-    scope.require_open(__func__);
+    scope.require_open("weft_signal_shutdown");
     weft::capi::Runtime& runtime = scope.runtime;
     weft::capi::SignalRec* rec = weft::capi::new_signal_rec(scope);
     try {

@@ -31,8 +31,10 @@ void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_byte
   if (max == 0) fail(Errc::invalid_argument, "max is 0");
   rec.scope->require_open("read");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", rec.stream().read_some(max), true, out,
-                 callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read", [&] { return rec.stream().read_some(max); }, true,
+      out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
@@ -42,8 +44,10 @@ void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, wef
   if (n > WEFT_STREAM_READ_MAX) fail(Errc::invalid_argument, "n is above WEFT_STREAM_READ_MAX");
   rec.scope->require_open("read_exactly");
   require_no_pending_read(rec);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_exactly", rec.stream().read_exactly(n), false,
-                 out, callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read_exactly", [&] { return rec.stream().read_exactly(n); },
+      false, out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,
@@ -57,13 +61,15 @@ void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimite
   rec.scope->require_open("read_until");
   require_no_pending_read(rec);
   const std::string_view d(static_cast<const char*>(delimiter), delimiter_len);
-  start_bytes_op(*rec.scope, *rec.runtime, &rec, "read_until", rec.stream().read_until(d, max), false,
-                 out, callback, user)->is_read = true;
+  start_bytes_op(
+      *rec.scope, *rec.runtime, &rec, "read_until", [&] { return rec.stream().read_until(d, max); },
+      false, out, callback, user, &rec.stream())
+      ->is_read = true;
 }
 
 void stream_drain(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("drain");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", rec.stream().drain(), out, callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "drain", [&] { return rec.stream().drain(); }, out, callback, user);
 }
 
 void stream_set_limits(StreamRec& rec, const weft_stream_limits* limits) {
@@ -88,13 +94,13 @@ void stream_write(weft_future_t** out, StreamRec& rec, const void* bytes, std::s
   if (len > 0) require(bytes, "bytes");
   rec.scope->require_open("write");
   start_void_op(*rec.scope, *rec.runtime, &rec, "write",
-                rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)), out, callback,
-                user);
+                [&] { return rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)); }, out,
+                callback, user);
 }
 
 void stream_shutdown(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {
   rec.scope->require_open("shutdown");
-  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", rec.stream().shutdown(), out, callback, user);
+  start_void_op(*rec.scope, *rec.runtime, &rec, "shutdown", [&] { return rec.stream().shutdown(); }, out, callback, user);
 }
 
 }  // namespace weft::capi
@@ -106,7 +112,8 @@ extern "C" {
 WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
                                       weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read(out, weft::capi::stream_of(stream, __func__), max, callback, user);
+    weft::capi::stream_read(out, weft::capi::stream_of(stream, "weft_stream_read"), max, callback,
+                            user);
     return WEFT_OK;
   });
 }
@@ -114,7 +121,8 @@ WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream
 WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t* stream, size_t n,
                                               weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, __func__), n, callback, user);
+    weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, "weft_stream_read_exactly"),
+                                    n, callback, user);
     return WEFT_OK;
   });
 }
@@ -123,8 +131,8 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
                                             const void* delimiter, size_t delimiter_len, size_t max,
                                             weft_bytes_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_read_until(out, weft::capi::stream_of(stream, __func__), delimiter, delimiter_len,
-                                  max, callback, user);
+    weft::capi::stream_read_until(out, weft::capi::stream_of(stream, "weft_stream_read_until"),
+                                  delimiter, delimiter_len, max, callback, user);
     return WEFT_OK;
   });
 }
@@ -132,14 +140,15 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
 WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* stream,
                                        weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_drain(out, weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_drain(out, weft::capi::stream_of(stream, "weft_stream_drain"), callback,
+                             user);
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_write_buffered");
     weft::capi::require(out, "out");
     *out = rec.stream().write_buffered();
     return WEFT_OK;
@@ -148,7 +157,7 @@ WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stre
 
 WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, __func__);
+    weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_read_buffered");
     weft::capi::require(out, "out");
     *out = rec.stream().read_buffered();
     return WEFT_OK;
@@ -157,7 +166,7 @@ WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* strea
 
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
   return api(__func__, [&] {
-    weft::capi::stream_set_limits(weft::capi::stream_of(stream, __func__), limits);
+    weft::capi::stream_set_limits(weft::capi::stream_of(stream, "weft_stream_set_limits"), limits);
     return WEFT_OK;
   });
 }
@@ -165,7 +174,8 @@ WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_st
 WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
                                        size_t len, weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_write(out, weft::capi::stream_of(stream, __func__), bytes, len, callback, user);
+    weft::capi::stream_write(out, weft::capi::stream_of(stream, "weft_stream_write"), bytes, len,
+                             callback, user);
     return WEFT_OK;
   });
 }
@@ -173,7 +183,8 @@ WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* strea
 WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* stream,
                                           weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, __func__), callback, user);
+    weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, "weft_stream_shutdown"),
+                                callback, user);
     return WEFT_OK;
   });
 }
@@ -181,7 +192,7 @@ WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* st
 WEFT_API weft_status weft_stream_close(weft_stream_t* stream) {
   if (stream == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::stream_of(stream, __func__));
+    weft::capi::end_io(&weft::capi::stream_of(stream, "weft_stream_close"));
     return WEFT_OK;
   });
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "capi/src/guard.h"
@@ -33,51 +34,54 @@ struct CoreStreamRec final : StreamRec {
   void destroy() noexcept override { allocator_of(*runtime).destroy(this); }
 };
 
-// A new stream handle of `kind` in `scope` over `core`. Throws (and closes
-// `core`) if it cannot be made.
+// A new stream handle of `kind` in `scope` over `core`, in `rec` if given
+// (allocated ahead, taken over here). Throws (and closes `core`) if it
+// cannot be made.
 template <class S>
-HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind) {
-  auto* rec = allocator_of(runtime).template make<CoreStreamRec<S>>();
+HandleBits adopt_stream(Scope& scope, Runtime& runtime, S core, Kind kind,
+                        CoreStreamRec<S>* rec = nullptr) {
+  if (rec == nullptr) rec = allocator_of(runtime).template make<CoreStreamRec<S>>();
   rec->runtime = &runtime;
   rec->scope = &scope;
   rec->core = std::move(core);
   return register_io(rec, kind);
 }
 
-// Starts an operation whose outcome is a new connection (an accept or a
-// connect): it becomes a stream handle of `kind` in `scope` before the
+// Starts an operation (`start()` starts it: see start_io_op) whose outcome
+// is a new connection (an accept or a connect): it becomes a stream handle of `kind` in `scope` before the
 // future resolves with it (a POINTER value) and callback(user, WEFT_OK,
 // NULL, handle) gets it; a failure or cancellation passes NULL.
-template <class S>
-IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Future<S> future,
+template <class Start>
+IoOp* start_new_stream_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Start&& start,
                           Kind kind, weft_future_t** out, weft_stream_callback callback, void* user) {
+  using S = typename std::invoke_result_t<Start&>::value_type;
   Scope* const owner = &scope;
   Runtime* const rt = &runtime;
+  // The new stream's record and the future's POINTER value are allocated
+  // now, before anything starts: a refusal then is the call's, and an
+  // accepted connection is not dropped for want of them later.
+  Spare<CoreStreamRec<S>> spare(allocator_of(runtime));
+  Value value;
+  if (out != nullptr)
+    value = Value::from_c(weft_value_pointer(nullptr, nullptr), allocator_of(runtime));
   return start_io_op(
-      scope, runtime, rec, name, std::move(future), out, callback != nullptr,
-      [owner, rt, kind, callback, user](Result<S>& result, OpFuture& output) {
+      scope, runtime, rec, name, start, out, callback != nullptr,
+      [owner, rt, kind, callback, user, spare = std::move(spare), value = std::move(value)](
+          Result<S>& result, OpFuture& output) mutable {
         if (!result.ok()) return deliver_failure(result, output, callback, user, nullptr);
+        // Only the handle table's growth can still be refused here.
         const char* why = "no memory for the new connection's handle";
-        auto no_memory = [&] {
-          output.fail(WEFT_ERR_NO_MEMORY, why);
-          if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, why, nullptr);
-        };
         weft_stream_t* handle;
         try {
-          handle = as_handle<weft_stream_t>(adopt_stream(*owner, *rt, std::move(result).value(), kind));
+          handle = as_handle<weft_stream_t>(
+              adopt_stream(*owner, *rt, std::move(result).value(), kind, spare.take()));
         } catch (...) {
-          return no_memory();  // adopt_stream closed the connection
+          output.fail(WEFT_ERR_NO_MEMORY, why);  // adopt_stream closed the connection
+          if (callback != nullptr) callback(user, WEFT_ERR_NO_MEMORY, why, nullptr);
+          return;
         }
-        Value value;
-        if (output.wanted()) {
-          try {
-            value = Value::from_c(weft_value_pointer(handle, nullptr), allocator_of(*rt));
-          } catch (...) {
-            end_io(&lookup<IoRec>(handle, kind));  // nobody would get to close it
-            return no_memory();
-          }
-        }
-        output.complete(WEFT_OK, nullptr, std::move(value));
+        value.set_pointer(handle);
+        output.complete(WEFT_OK, nullptr, output.wanted() ? std::move(value) : Value());
         if (callback != nullptr) callback(user, WEFT_OK, nullptr, handle);
       },
       [callback, user](OpFuture& output, const char* why) {

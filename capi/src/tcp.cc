@@ -29,9 +29,9 @@ StreamRec& tcp_stream_of(const void* handle, const char* function) {
 
 // Starts an accept or connect (see start_new_stream_op), listed as a TCP
 // operation.
-void start_stream_op(Scope& scope, IoRec* rec, const char* name, Future<TcpStream> future,
+void start_stream_op(Scope& scope, IoRec* rec, const char* name, StartFn<TcpStream> start,
                      weft_future_t** out, weft_stream_callback callback, void* user) {
-  start_new_stream_op(scope, scope.runtime, rec, name, std::move(future), Kind::tcp_stream, out, callback,
+  start_new_stream_op(scope, scope.runtime, rec, name, start, Kind::tcp_stream, out, callback,
                       user)
       ->object_kind = WEFT_OBJECT_TCP_OPERATION;
 }
@@ -60,7 +60,7 @@ extern "C" {
 WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loop, const char* host,
                                      uint16_t port, const weft_tcp_listen_options* options) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_tcp_listen");
     require(out, "out");
     weft_tcp_listen_options o = WEFT_TCP_LISTEN_OPTIONS_INIT;
     if (options != nullptr) {
@@ -69,7 +69,7 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
     }
     if (o.backlog < 0) weft::capi::fail(weft::Errc::invalid_argument, "backlog < 0");
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open(__func__);
+    scope.require_open("weft_tcp_listen");
     weft::TcpListenOptions core_options;
     if (o.backlog > 0) core_options.backlog = o.backlog;
     core_options.ipv6_only = o.ipv6_only != 0;
@@ -87,7 +87,7 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
 
 WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* listener) {
   return api(__func__, [&] {
-    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, "weft_tcp_listener_port");
     require(out, "out");
     *out = rec.core.local_address().port();
     return WEFT_OK;
@@ -97,10 +97,10 @@ WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* 
 WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* listener,
                                      weft_stream_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, "weft_tcp_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
-    weft::capi::start_stream_op(*rec.scope, &rec, "accept", rec.core.accept(), out, callback, user);
+    rec.scope->require_open("weft_tcp_accept");
+    weft::capi::start_stream_op(*rec.scope, &rec, "accept", [&] { return rec.core.accept(); }, out, callback, user);
     return WEFT_OK;
   });
 }
@@ -109,14 +109,14 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
                                       uint16_t port, uint64_t timeout_ns, weft_stream_callback callback,
                                       void* user) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_tcp_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open(__func__);
+    scope.require_open("weft_tcp_connect");
     weft::TcpConnectOptions options;
     options.timeout = weft::capi::duration_of_ns(timeout_ns);
     weft::capi::start_stream_op(scope, nullptr, "connect",
-                                weft::TcpStream::connect(scope.runtime.loop, address, options), out,
+                                [&] { return weft::TcpStream::connect(scope.runtime.loop, address, options); }, out,
                                 callback, user);
     return WEFT_OK;
   });
@@ -125,21 +125,23 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
 WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::listener_of(listener, __func__));
+    weft::capi::end_io(&weft::capi::listener_of(listener, "weft_tcp_listener_close"));
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_tcp_set_nodelay(weft_stream_t* stream, int enable) {
   return api(__func__, [&] {
-    weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__)).set_no_delay(enable != 0);
+    weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, "weft_tcp_set_nodelay"))
+        .set_no_delay(enable != 0);
     return WEFT_OK;
   });
 }
 
 WEFT_API weft_status weft_tcp_set_keepalive(weft_stream_t* stream, int enable, uint64_t delay_ns) {
   return api(__func__, [&] {
-    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    weft::TcpStream& core =
+        weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, "weft_tcp_set_keepalive"));
     if (enable != 0 && delay_ns == 0) {
       weft::capi::fail(weft::Errc::invalid_argument, "keepalive with a delay of 0");
     }
@@ -155,7 +157,8 @@ WEFT_API weft_status weft_tcp_set_keepalive(weft_stream_t* stream, int enable, u
 
 WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    weft::TcpStream& core =
+        weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, "weft_tcp_local_address"));
     require(out, "out");
     weft::capi::put_address(core.local_address(), out, "local");
     return WEFT_OK;
@@ -164,7 +167,8 @@ WEFT_API weft_status weft_tcp_local_address(weft_address* out, weft_stream_t* st
 
 WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_stream_t* stream) {
   return api(__func__, [&] {
-    weft::TcpStream& core = weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, __func__));
+    weft::TcpStream& core =
+        weft::capi::tcp_core(weft::capi::tcp_stream_of(stream, "weft_tcp_peer_address"));
     require(out, "out");
     weft::capi::put_address(core.peer_address(), out, "peer");
     return WEFT_OK;
@@ -173,7 +177,8 @@ WEFT_API weft_status weft_tcp_peer_address(weft_address* out, weft_stream_t* str
 
 WEFT_API weft_status weft_tcp_listener_address(weft_address* out, weft_tcp_listener_t* listener) {
   return api(__func__, [&] {
-    weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, __func__);
+    weft::capi::TcpListenerRec& rec =
+        weft::capi::listener_of(listener, "weft_tcp_listener_address");
     require(out, "out");
     weft::capi::put_address(rec.core.local_address(), out, "local");
     return WEFT_OK;

@@ -41,7 +41,7 @@ void require_no_pending_receive(UdpSocketRec& rec) {
 IoOp* start_receive(UdpSocketRec& rec, weft_future_t** out, weft_udp_recv_callback callback, void* user) {
   Allocator* allocator = &rec.runtime->allocator;
   IoOp* op = start_io_op(
-      *rec.scope, *rec.runtime, &rec, "recv_from", rec.core.recv_from(), out, callback != nullptr,
+      *rec.scope, *rec.runtime, &rec, "recv_from", [&] { return rec.core.recv_from(); }, out, callback != nullptr,
       [callback, user, allocator](Result<Datagram>& result, OpFuture& output) {
         if (!result.ok()) {
           return deliver_failure(result, output, callback, user, nullptr, std::size_t{0},
@@ -94,7 +94,7 @@ extern "C" {
 WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, const char* host,
                                    uint16_t port, const weft_udp_bind_options* options) {
   return api(__func__, [&] {
-    Scope& scope = weft::capi::loop_scope(loop, __func__);
+    Scope& scope = weft::capi::loop_scope(loop, "weft_udp_bind");
     require(out, "out");
     weft_udp_bind_options o = WEFT_UDP_BIND_OPTIONS_INIT;
     if (options != nullptr) {
@@ -102,7 +102,7 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
       o = *options;
     }
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open(__func__);
+    scope.require_open("weft_udp_bind");
     weft::UdpOptions core_options;
     core_options.reuse_address = o.reuse_address != 0;
     core_options.ipv6_only = o.ipv6_only != 0;
@@ -120,7 +120,7 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
 
 WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t* socket) {
   return api(__func__, [&] {
-    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
+    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_local_address");
     require(out, "out");
     const weft::SocketAddress address = rec.core.local_address();
     if (address.empty()) fail(Errc::io_error, "the socket's address could not be read");
@@ -133,14 +133,15 @@ WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* so
                                       const void* bytes, size_t len, const char* host, uint16_t port,
                                       weft_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
+    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_send_to");
     if (len > 0) require(bytes, "bytes");
     if (len > UINT_MAX) fail(Errc::message_too_long, "a datagram of more than 4 GiB");
     const weft::SocketAddress to = weft::capi::parse_c_address(host, port);
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_udp_send_to");
     weft::capi::start_void_op(
         *rec.scope, *rec.runtime, &rec, "send_to",
-        rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to), out, callback, user);
+        [&] { return rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to); }, out,
+        callback, user);
     return WEFT_OK;
   });
 }
@@ -148,9 +149,9 @@ WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* so
 WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* socket,
                                         weft_udp_recv_callback callback, void* user) {
   return api(__func__, [&] {
-    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, __func__);
+    weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_recv_from");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open(__func__);
+    rec.scope->require_open("weft_udp_recv_from");
     weft::capi::require_no_pending_receive(rec);
     weft::capi::start_receive(rec, out, callback, user);
     return WEFT_OK;
@@ -160,7 +161,7 @@ WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* 
 WEFT_API weft_status weft_udp_close(weft_udp_socket_t* socket) {
   if (socket == nullptr) return WEFT_OK;
   return api(__func__, [&] {
-    weft::capi::end_io(&weft::capi::udp_of(socket, __func__));
+    weft::capi::end_io(&weft::capi::udp_of(socket, "weft_udp_close"));
     return WEFT_OK;
   });
 }

@@ -85,6 +85,10 @@ void Value::commit() noexcept {
   }
 }
 
+void Value::set_pointer(void* pointer) noexcept {
+  if (kind_ == WEFT_VALUE_POINTER) u_.block->pointer = pointer;
+}
+
 void Value::uncommit() noexcept {
   if (kind_ == WEFT_VALUE_POINTER) {
     u_.block->pending_destroy = std::exchange(u_.block->destroy, nullptr);
@@ -230,7 +234,8 @@ WEFT_API weft_status weft_value_get_bytes(const void** data, size_t* size, const
     weft::capi::require(size, "size");
     return WEFT_OK;
   });
-  if (s == WEFT_OK) s = read_check(data, value, WEFT_VALUE_BYTES, WEFT_VALUE_STRING, __func__);
+  if (s == WEFT_OK)
+    s = read_check(data, value, WEFT_VALUE_BYTES, WEFT_VALUE_STRING, "weft_value_get_bytes");
   if (s == WEFT_OK) {
     *data = value->as.bytes.data;
     *size = value->as.bytes.size;

@@ -58,6 +58,10 @@ class Value {
 
   weft_value_kind kind() const noexcept { return kind_; }
 
+  // Sets the pointer of a POINTER value built ahead of its result (from_c
+  // with weft_value_pointer(NULL, NULL)) and not shared yet.
+  void set_pointer(void* pointer) noexcept;
+
   // A borrowed C view, valid while this Value (or a copy) lives.
   weft_value view() const noexcept;
 

@@ -52,6 +52,10 @@ Future<void> Stream::shutdown() {
 std::size_t Stream::write_buffered() const noexcept { return impl() != nullptr ? impl()->write_buffered() : 0; }
 std::size_t Stream::read_buffered() const noexcept { return impl() != nullptr ? impl()->read_buffered() : 0; }
 
+void Stream::unread(std::string_view data) {
+  if (impl() != nullptr) impl()->unread(data);
+}
+
 void Stream::set_limits(const StreamLimits& limits) noexcept {
   if (impl() != nullptr) impl()->set_limits(limits);
 }

@@ -104,6 +104,11 @@ class Stream : public IoHandle {
   std::size_t write_buffered() const noexcept;
   // Bytes read from the kernel that no read has taken yet.
   std::size_t read_buffered() const noexcept;
+  // Gives back bytes a read delivered that the caller could not keep: they
+  // go in front of the buffer, and the next read gets them first. Only while
+  // no read is pending; loop thread. Throws std::bad_alloc if the buffer
+  // cannot grow (the bytes are then lost), nothing on an empty stream.
+  void unread(std::string_view data);
 
   void set_limits(const StreamLimits& limits) noexcept;
   StreamLimits limits() const noexcept;

@@ -10,7 +10,8 @@ static void* tracking_alloc(void* user, size_t size, size_t alignment) {
   tracking_allocator* t = user;
   pthread_mutex_lock(&t->mutex);
   long number = (long)t->total_allocations++;
-  int refuse = t->fail_at >= 0 && number == t->fail_at;
+  int refuse = t->fail_at >= 0 && (number == t->fail_at || (t->fail_forever && number > t->fail_at));
+  if (refuse) t->refused++;
   pthread_mutex_unlock(&t->mutex);
   if (refuse) return NULL;
   /* A header in front records size and alignment, to check the free. */
@@ -50,6 +51,27 @@ weft_allocator tracking_hooks(tracking_allocator* t) {
   hooks.free = tracking_free;
   hooks.user = t;
   return hooks;
+}
+
+void tracking_arm(tracking_allocator* t, long n, int forever) {
+  pthread_mutex_lock(&t->mutex);
+  t->fail_at = (long)t->total_allocations + n;
+  t->fail_forever = forever;
+  pthread_mutex_unlock(&t->mutex);
+}
+
+void tracking_disarm(tracking_allocator* t) {
+  pthread_mutex_lock(&t->mutex);
+  t->fail_at = -1;
+  t->fail_forever = 0;
+  pthread_mutex_unlock(&t->mutex);
+}
+
+size_t tracking_refused(tracking_allocator* t) {
+  pthread_mutex_lock(&t->mutex);
+  size_t n = t->refused;
+  pthread_mutex_unlock(&t->mutex);
+  return n;
 }
 
 size_t tracking_live_blocks(tracking_allocator* t) {

@@ -25,10 +25,17 @@ typedef struct tracking_allocator {
   size_t live_bytes;
   size_t total_allocations;
   long fail_at; /* the allocation number (0-based) to refuse, or -1 */
+  int fail_forever; /* refuse every allocation from fail_at on, not just it */
+  size_t refused; /* allocations refused so far */
   int mismatched_frees; /* frees whose size or alignment did not match */
 } tracking_allocator;
 
 void tracking_init(tracking_allocator* t);
+/* Refuses the `n`th allocation from now (0: the next one), and with
+ * `forever` every one after it too, until tracking_disarm. */
+void tracking_arm(tracking_allocator* t, long n, int forever);
+void tracking_disarm(tracking_allocator* t);
+size_t tracking_refused(tracking_allocator* t);
 weft_allocator tracking_hooks(tracking_allocator* t);
 size_t tracking_live_blocks(tracking_allocator* t);
 

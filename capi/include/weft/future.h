@@ -61,7 +61,9 @@ WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value
  * weft_status_str(status)).
  * Errors: WEFT_ERR_INVALID_ARGUMENT (status >= 0 or an unassigned weft
  * code), WEFT_ERR_INVALID_STATE (an operation's future),
- * WEFT_ERR_ALREADY_COMPLETED, WEFT_ERR_NO_MEMORY.
+ * WEFT_ERR_ALREADY_COMPLETED, WEFT_ERR_NO_MEMORY (the copy of `message` was
+ * refused: the future is left pending and unchanged; a NULL `message` needs
+ * no memory, so rejecting with NULL cannot fail for memory).
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status,
                                         const char* message);

@@ -42,7 +42,8 @@ typedef enum weft_clock_kind {
  * called from any thread (pool workers free what they finish), possibly
  * concurrently, and must be thread-safe. `alignment` is a power of two no
  * larger than alignof(max_align_t). `alloc` returns NULL on failure; the
- * call that needed the memory then returns WEFT_ERR_NO_MEMORY. `free` gets
+ * call that needed the memory then returns WEFT_ERR_NO_MEMORY, having
+ * started, sent or taken nothing (an operation allocates before it acts). `free` gets
  * the size and alignment given to `alloc`. The C++ core's own internal
  * buffers (queues, timer heap) use operator new. */
 typedef struct weft_allocator {

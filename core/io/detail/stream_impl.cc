@@ -171,6 +171,18 @@ void StreamImpl::deliver(PendingRead& read, std::string data) {
   scanned_ = 0;
 }
 
+void StreamImpl::unread(std::string_view data) {
+  if (data.empty()) return;
+  if (data.size() <= in_pos_) {
+    in_pos_ -= data.size();
+    in_.replace(in_pos_, data.size(), data);
+  } else {
+    in_.replace(0, in_pos_, data);
+    in_pos_ = 0;
+  }
+  scanned_ = 0;
+}
+
 std::string StreamImpl::take(std::size_t n) {
   scanned_ = 0;
   std::string out;

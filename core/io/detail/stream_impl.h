@@ -103,6 +103,9 @@ class StreamImpl final : public IoObject {
 
   std::size_t write_buffered() const noexcept { return write_buffered_; }
   std::size_t read_buffered() const noexcept { return in_.size() - in_pos_; }
+  // Puts `data` (bytes a read delivered) back in front of the buffer, for
+  // the next read. No read may be pending. Throws std::bad_alloc only.
+  void unread(std::string_view data);
   const StreamLimits& limits() const noexcept { return limits_; }
   void set_limits(const StreamLimits& limits) noexcept { limits_ = limits; }
 

@@ -73,6 +73,27 @@ TEST_CASE("a socketpair gives two connected streams", "[pipe]") {
   REQUIRE(get(loop, b.read_some()).empty());
 }
 
+TEST_CASE("bytes given back with unread come first to the next read", "[pipe]") {
+  weft::Loop loop;
+  auto [a, b] = weft::PipeStream::pair(loop);
+  get(loop, a.write("head-tail"));
+  // Taken and given back whole: into the room the read left in front.
+  const std::string head = get(loop, b.read_exactly(5));
+  REQUIRE(head == "head-");
+  b.unread(head);
+  REQUIRE(b.read_buffered() == 9);
+  REQUIRE(get(loop, b.read_until("-")) == "head-");
+  // Given back more than was taken: the buffer grows in front.
+  b.unread("new ");
+  b.unread("brand ");
+  REQUIRE(get(loop, b.read_exactly(14)) == "brand new tail");
+  // Nothing buffered: the next read_some gets the given-back bytes alone.
+  b.unread("again");
+  REQUIRE(get(loop, b.read_some()) == "again");
+  // An empty stream ignores it.
+  weft::PipeStream().unread("lost");
+}
+
 TEST_CASE("a write to a gone peer fails with broken_pipe, even where SIGPIPE would end the process",
           "[pipe]") {
   struct sigaction before {};

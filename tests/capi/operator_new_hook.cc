@@ -1,0 +1,55 @@
+// A test-only hook on the C++ core's own allocations: this file replaces the
+// global operator new of the binary it is linked into, counts every call
+// (any thread) and, when armed, refuses the Nth one from arming (or every
+// one from the Nth on) by throwing std::bad_alloc — the sweep of
+// alloc_failure_test.c then reaches the ready queue, the timer heap, task
+// frames and I/O buffers, which weft_allocator does not.
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> g_count{0};
+std::atomic<long> g_fail_at{-1};
+std::atomic<int> g_forever{0};
+std::atomic<long> g_refused{0};
+
+bool refuse_this_one() {
+  const long fail_at = g_fail_at.load(std::memory_order_acquire);
+  const long number = g_count.fetch_add(1, std::memory_order_relaxed);
+  if (fail_at < 0) return false;
+  if (number == fail_at || (g_forever.load(std::memory_order_relaxed) != 0 && number > fail_at)) {
+    g_refused.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (refuse_this_one()) throw std::bad_alloc();
+  if (void* p = std::malloc(size != 0 ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+extern "C" {
+void operator_new_arm(long n, int forever) {
+  g_forever.store(forever, std::memory_order_relaxed);
+  g_fail_at.store(g_count.load(std::memory_order_relaxed) + n, std::memory_order_release);
+}
+void operator_new_disarm(void) { g_fail_at.store(-1, std::memory_order_release); }
+long operator_new_refused(void) { return g_refused.load(std::memory_order_relaxed); }
+}
