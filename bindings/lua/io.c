@@ -88,25 +88,17 @@ static int op_result(lua_State* L, weft_status status, weft_future_t* future, co
 static int stream_wait(lua_State* L, weft_status (*start)(lua_State*, weft_future_t**, wl_wait*),
                        const char* what) {
   wl_state* S = wl_state_get(L);
-  wl_task* t = wl_current_task(L, S, what);
-  if (t->cancel_pending) {
-    t->cancel_pending = 0;
-    lua_pushboolean(L, 0);
-    wl_push_error(L, WEFT_ERR_CANCELLED, "the task was cancelled");
-    return 2;
-  }
-  wl_wait* w = wl_wait_new(t, WL_WAIT_STREAM);
-  if (w == NULL) return wl_raise(L, WEFT_ERR_NO_MEMORY, what);
+  wl_wait* w = wl_wait_new(L, S, WL_WAIT_STREAM, what);
   weft_future_t* op = NULL;
   weft_status status = start(L, &op, w);
   if (status != WEFT_OK) {
-    wl_wait_discard(w);
+    wl_wait_discard(L, w);
     lua_pushboolean(L, 0);
     wl_push_error(L, status, what);
     return 2;
   }
   w->op = op;
-  wl_wait_begin(t, w);
+  wl_wait_begin(L, w);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -167,17 +159,15 @@ static int l_wait_resolve(lua_State* L) {
   const char* host = luaL_checkstring(L, 1);
   lua_Integer port = luaL_optinteger(L, 2, 0);
   if (port < 0 || port > 65535) return wl_raise(L, WEFT_ERR_INVALID_ARGUMENT, "weft.resolve: port must be 0..65535");
-  wl_task* t = wl_current_task(L, S, "weft.resolve");
-  wl_wait* w = wl_wait_new(t, WL_WAIT_BYTES);
-  if (w == NULL) return wl_raise(L, WEFT_ERR_NO_MEMORY, "weft.resolve");
+  wl_wait* w = wl_wait_new(L, S, WL_WAIT_BYTES, "weft.resolve");
   weft_future_t* op = NULL;
   weft_status status = weft_resolve(&op, S->loop, host, (uint16_t)port, NULL, on_resolved, w);
   if (status != WEFT_OK) {
-    wl_wait_discard(w);
+    wl_wait_discard(L, w);
     return wl_raise_op(L, status, "weft.resolve");
   }
   w->op = op;
-  wl_wait_begin(t, w);
+  wl_wait_begin(L, w);
   lua_pushboolean(L, 1);
   return 1;
 }

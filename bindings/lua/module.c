@@ -1,7 +1,7 @@
 /* module.c: joins the parts of weft's Lua module — called from the
  * SWIG-generated luaopen_weft (weft_lua.i's %init) with the module table at
  * the top: registers the glue's functions and types, then runs the Lua parts
- * (scheduler.lua and weft.lua, compiled in as *_lua_part.h) with the module
+ * (scheduler.lua, tasks.lua and weft.lua, compiled in as *_lua_part.h) with the module
  * table.
  *
  * Thread: the thread that runs `require "weft"`.
@@ -10,6 +10,7 @@
 
 #include "bindings/lua/weft_lua.h"
 #include "bindings/lua/scheduler_lua_part.h" /* wl_scheduler_part, wl_scheduler_part_size */
+#include "bindings/lua/tasks_lua_part.h"     /* wl_tasks_part, wl_tasks_part_size */
 #include "bindings/lua/weft_lua_part.h"      /* wl_lua_part, wl_lua_part_size */
 
 void wl_open_glue(lua_State* L);
@@ -24,6 +25,7 @@ static void run_part(lua_State* L, const unsigned char* code, size_t size, const
 
 void wl_run_lua_part(lua_State* L) {
   run_part(L, wl_scheduler_part, wl_scheduler_part_size, "=scheduler.lua");
+  run_part(L, wl_tasks_part, wl_tasks_part_size, "=tasks.lua");
   run_part(L, wl_lua_part, wl_lua_part_size, "=weft.lua");
 }
 

@@ -41,13 +41,15 @@ struct wl_sched_token {
 
 #define STATE(L) ((wl_state*)lua_touserdata((L), lua_upvalueindex(1)))
 
-/* Calls the hook `ref` with no arguments; never raises. */
+/* Calls the hook `ref` (the reset hook with whether the runtime or scope is
+ * going away); never raises. */
 static void call_hook(wl_state* S, int ref) {
   lua_State* L = S->L;
   if (ref == LUA_NOREF || L == NULL) return;
   int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+  lua_pushboolean(L, S->closing);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
     fprintf(stderr, "weft: the Lua scheduler failed: %s\n", lua_tostring(L, -1));
   lua_settop(L, top);
 }
@@ -98,16 +100,18 @@ static void disarm(wl_state* S) {
   weft_future_release(future);
 }
 
-/* _sched_post([quiet]): queues the drain. Raises like weft.call_soon did
- * (no runtime, the loop refuses work), or with quiet returns false. */
+/* _sched_post([quiet[, what]]): queues the drain. Raises as `what` (default
+ * weft.call_soon) when there is no runtime or the loop refuses work, or
+ * with quiet returns false. */
 static int l_post(lua_State* L) {
   wl_state* S = STATE(L);
   int quiet = lua_toboolean(L, 1);
+  const char* what = luaL_optstring(L, 2, "weft.call_soon");
   if (quiet && (S->runtime == NULL || S->closing)) {
     lua_pushboolean(L, 0);
     return 1;
   }
-  wl_state_check_runtime(L, S, "weft.call_soon");
+  wl_state_check_runtime(L, S, what);
   struct wl_sched_token* token = S->sched_token;
   if (token == NULL) {
     token = (struct wl_sched_token*)calloc(1, sizeof *token);
@@ -116,7 +120,7 @@ static int l_post(lua_State* L) {
         lua_pushboolean(L, 0);
         return 1;
       }
-      return wl_raise(L, WEFT_ERR_NO_MEMORY, "weft.call_soon");
+      return wl_raise(L, WEFT_ERR_NO_MEMORY, what);
     }
     token->S = S;
     S->sched_token = token;
@@ -128,7 +132,7 @@ static int l_post(lua_State* L) {
       lua_pushboolean(L, 0);
       return 1;
     }
-    return wl_raise_op(L, status, "weft.call_soon");
+    return wl_raise_op(L, status, what);
   }
   lua_pushboolean(L, 1);
   return 1;

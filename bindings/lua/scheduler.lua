@@ -1,11 +1,16 @@
--- scheduler.lua: weft.call_soon and weft.call_later, scheduled in Lua.
--- Compiled into weft.so and run once by luaopen_weft, before weft.lua, with
--- the module table.
+-- scheduler.lua: weft.call_soon and weft.call_later, scheduled in Lua, and
+-- the ready queue that tasks.lua's task steps share with call_soon.
+-- Compiled into weft.so and run once by luaopen_weft, before tasks.lua and
+-- weft.lua, with the module table.
 --
 -- weft.call_soon(fn) appends fn to a ready queue; one weft callback per
 -- batch (scheduler.c's on_drain) calls drain(), which runs up to BATCH
--- callbacks in FIFO order, those queued meanwhile included, and queues
--- itself again if more are waiting. weft.call_later(seconds, fn) puts a
+-- entries in FIFO order, those queued meanwhile included, and queues
+-- itself again if more are waiting. A task step (a task table, queued by
+-- tasks.lua through weft._sched_tasks.enqueue) is an entry like a callback,
+-- except that one queued during the running drain waits for the next one:
+-- so weft.yield() always lets the loop's other callbacks run, while a
+-- call_soon chain stays inside one drain. weft.call_later(seconds, fn) puts a
 -- timer in a binary heap ordered by (deadline, creation order); one weft
 -- timer (scheduler.c) is armed for the earliest deadline and calls fire().
 -- timer:cancel() marks the timer dead in O(1); dead timers are dropped
@@ -25,11 +30,17 @@
 -- Thread: the loop thread (drain and fire run inside weft callbacks).
 local weft = ...
 
-local type, tostring, setmetatable, xpcall = type, tostring, setmetatable, xpcall
+local type, tostring, setmetatable, getmetatable, xpcall = type, tostring, setmetatable, getmetatable, xpcall
 local floor = math.floor
 local traceback = debug.traceback
 local post, now_ns, arm, disarm, report =
   weft._sched_post, weft._sched_now, weft._sched_arm, weft._sched_disarm, weft._sched_report
+
+-- tasks.lua's entry points (set through weft._sched_tasks.register): run a
+-- queued task step; tell it that queued steps or timers were dropped.
+local run_task = function() end
+local tasks_dropped = function() end
+local TASK_MARK = 7 -- a queued task's slot holding the drain it was queued in (tasks.lua's WAIT)
 
 local BATCH = 64 -- callbacks per drain: as many as weft's loop runs per pass
 local INVALID_ARGUMENT = weft.WEFT_ERR_INVALID_ARGUMENT
@@ -64,10 +75,17 @@ end
 
 local queue, head, tail = {}, 1, 0
 local posted = false -- a drain is queued with weft (or running)
+local drain_number = 0 -- counts drains; a task step queued in drain k runs in a later one
 
+-- Drops what is queued: no callback runs; tasks.lua deals with its steps.
 local function drop_queue()
-  for i = head, tail do queue[i] = nil end
+  local had_tasks = false
+  for i = head, tail do
+    if type(queue[i]) == "table" then had_tasks = true end
+    queue[i] = nil
+  end
   head, tail, posted = 1, 0, false
+  if had_tasks then tasks_dropped(false) end
 end
 
 local limit = 0 -- the drain stops before this queue index (its batch)
@@ -87,14 +105,22 @@ local function run_queue()
   while true do
     local h = head
     if h > tail or h >= limit or stopping then return end
-    local fn = q[h]
-    q[h] = nil
-    head = h + 1
-    fn()
+    local entry = q[h]
+    if type(entry) == "table" then -- a task step
+      if entry[TASK_MARK] == drain_number then return end -- queued in this drain: the next one runs it
+      q[h] = nil
+      head = h + 1
+      run_task(entry)
+    else
+      q[h] = nil
+      head = h + 1
+      entry()
+    end
   end
 end
 
 local function drain()
+  drain_number = drain_number + 1
   limit = head + BATCH
   stopping = false
   run_batches(run_queue)
@@ -118,6 +144,21 @@ function weft.call_soon(fn)
   queue[t] = fn
 end
 
+-- Queues task t's next step (tasks.lua). what: the name to raise with when
+-- there is no runtime or the loop refuses work; without it, returns false
+-- instead of raising.
+local function enqueue_task(t, what)
+  if not posted then
+    if what then post(false, what) elseif not post(true) then return false end
+    posted = true
+  end
+  local n = tail + 1
+  tail = n
+  queue[n] = t
+  t[TASK_MARK] = drain_number
+  return true
+end
+
 --- weft.scope_cancel(scope): as the C function; if that was the script's
 --- own scope, what is queued is dropped at once and weft.call_soon raises
 --- WEFT_ERR_CLOSED from now on (as weft refuses the script new work).
@@ -130,8 +171,8 @@ end
 
 -- ---- the timer heap ----
 
--- A timer is { deadline_ns, sequence, fn }; fn is nil once it fired or was
--- cancelled. heap[1..count] is ordered by (deadline, sequence).
+-- A timer is { deadline_ns, sequence, fn, argument }; fn is nil once it
+-- fired or was cancelled; it is called as fn(argument). heap[1..count] is ordered by (deadline, sequence).
 local Timer = {}
 local TimerMT = { __index = Timer, __name = "weft.Timer" }
 weft.Timer = TimerMT
@@ -242,7 +283,7 @@ local function run_due()
       pop()
       t[3] = nil
       live = live - 1
-      fn()
+      fn(t[4])
     end
   end
 end
@@ -255,6 +296,23 @@ local function fire()
   arm_for_top()
 end
 
+-- A timer calling fn(argument) after `seconds` (checked by the caller).
+local function add_timer(seconds, fn, argument)
+  local deadline = now_ns() + floor(seconds * 1e9)
+  if armed_at == nil or deadline < armed_at then
+    arm(deadline) -- raises if the loop refuses it: nothing was added
+    armed_at = deadline
+  end
+  local n = sequence + 1
+  sequence = n
+  local t = setmetatable({ deadline, n, fn, argument }, TimerMT)
+  n = count + 1
+  count = n
+  if n == 1 then heap[1] = t else sift_up(t, n) end
+  live = live + 1
+  return t
+end
+
 --- weft.call_later(seconds, fn): fn() runs once `seconds` have passed on
 --- the loop clock (timers with equal deadlines in the order created);
 --- returns the timer (timer:cancel(), timer:active()).
@@ -263,19 +321,7 @@ function weft.call_later(seconds, fn)
     raise("weft.call_later: seconds must be between 0 and 1e9")
   end
   if type(fn) ~= "function" then raise("weft.call_later: expected a function, got a " .. type(fn)) end
-  local deadline = now_ns() + floor(seconds * 1e9)
-  if armed_at == nil or deadline < armed_at then
-    arm(deadline) -- raises if the loop refuses it: nothing was added
-    armed_at = deadline
-  end
-  local n = sequence + 1
-  sequence = n
-  local t = setmetatable({ deadline, n, fn }, TimerMT)
-  n = count + 1
-  count = n
-  if n == 1 then heap[1] = t else sift_up(t, n) end
-  live = live + 1
-  return t
+  return add_timer(seconds, fn, nil)
 end
 
 --- timer:cancel(): true if it was armed and now will not fire.
@@ -312,12 +358,24 @@ function Timer.active(self) return self[3] ~= nil end
 
 -- ---- teardown ----
 
-local function reset()
-  drop_queue()
+-- closing: the runtime or the script's scope is going away (else weft
+-- cancelled the drain or the timer: the script's scope was cancelled).
+local function reset(closing)
+  for i = head, tail do queue[i] = nil end
+  head, tail, posted = 1, 0, false
   for i = 1, count do heap[i][3] = nil end
   clear_heap()
   live, armed_at, idle_check_queued = 0, nil, false
   disarm()
+  tasks_dropped(closing)
 end
 
 weft._sched_hooks(drain, fire, reset)
+
+-- For tasks.lua only (it removes this field).
+weft._sched_tasks = {
+  enqueue = enqueue_task,
+  timer = add_timer,
+  is_timer = function(x) return getmetatable(x) == TimerMT end,
+  register = function(run, dropped) run_task, tasks_dropped = run, dropped end,
+}

@@ -127,10 +127,8 @@ static int l_errors_reported(lua_State* L) {
 
 /* ---- the runtime ---- */
 
-wl_task* wl_spawn(lua_State* L, wl_state* S, int fn_index, int nargs);
-
-/* Lets the runtime go: pending callbacks are called with
- * WEFT_ERR_CANCELLED and resume nobody (S->closing). */
+/* Lets the runtime go: tasks.lua ends every live task (closing), pending
+ * callbacks are called with WEFT_ERR_CANCELLED and resume nobody. */
 static void destroy_runtime(lua_State* L, wl_state* S) {
   S->closing = 1;
   wl_scheduler_reset(S);
@@ -143,12 +141,12 @@ static void destroy_runtime(lua_State* L, wl_state* S) {
   S->closing = 0;
 }
 
-/* weft.run(main, ...): runs main(...) as a task on a runtime of its own and
- * returns its results (or raises its error) once it and everything it
- * spawned is done; the runtime is destroyed before returning. */
-static int l_run(lua_State* L) {
+/* weft.run(main, ...) is weft.lua's, over these three: _run_begin() makes
+ * the runtime of its own (raises if the state has one), _run_loop() runs
+ * its loop until nothing is left (returns the loop's status), _run_end()
+ * destroys it. */
+static int l_run_begin(lua_State* L) {
   wl_state* S = wl_state_get(L);
-  luaL_checktype(L, 1, LUA_TFUNCTION);
   if (S->runtime != NULL)
     return wl_raise(L, WEFT_ERR_INVALID_STATE, "weft.run: this Lua state already has a runtime");
   weft_runtime_options options;
@@ -160,39 +158,31 @@ static int l_run(lua_State* L) {
   weft_runtime_loop(&S->loop, runtime);
   S->runtime = runtime;
   S->owns_runtime = 1;
-  lua_State* previous_L = S->L;
+  S->run_previous_L = S->L;
   S->L = L;
+  return 0;
+}
 
-  int nargs = lua_gettop(L) - 1;
-  wl_task* main_task = wl_spawn(L, S, 1, nargs);
-  int task_index = lua_gettop(L);
-  status = weft_loop_run(S->loop, WEFT_RUN_DEFAULT);
+static int l_run_loop(lua_State* L) {
+  wl_state* S = wl_state_get(L);
+  if (!S->owns_runtime) return wl_raise(L, WEFT_ERR_INVALID_STATE, "weft.run: no runtime of its own");
+  lua_pushinteger(L, (lua_Integer)weft_loop_run(S->loop, WEFT_RUN_DEFAULT));
+  return 1;
+}
 
-  int nresults = 0, failed = 0;
-  if (status != WEFT_OK) {
-    wl_push_error(L, status, "weft.run: the loop failed");
-    failed = 1;
-  } else if (main_task->state != WL_TASK_DONE) {
-    wl_push_error(L, WEFT_ERR_INVALID_STATE, "weft.run: the loop stopped before main finished");
-    failed = 1;
-  } else if (main_task->outcome == WL_OUTCOME_OK) {
-    int base = lua_gettop(main_task->co) - main_task->nresults;
-    luaL_checkstack(L, main_task->nresults + 1, "weft.run: too many results");
-    for (int i = 1; i <= main_task->nresults; i++) {
-      lua_pushvalue(main_task->co, base + i);
-      lua_xmove(main_task->co, L, 1);
-    }
-    nresults = main_task->nresults;
-  } else {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, main_task->result_ref);
-    main_task->reported = 1;
-    failed = 1;
-  }
-  (void)task_index;
+static int l_run_end(lua_State* L) {
+  wl_state* S = wl_state_get(L);
+  if (!S->owns_runtime) return 0;
   destroy_runtime(L, S);
-  S->L = previous_L;
-  if (failed) return lua_error(L);
-  return nresults;
+  S->L = S->run_previous_L;
+  S->run_previous_L = NULL;
+  return 0;
+}
+
+/* _check_runtime(what): raises unless the script has a runtime. */
+static int l_check_runtime(lua_State* L) {
+  wl_state_check_runtime(L, wl_state_get(L), luaL_checkstring(L, 1));
+  return 0;
 }
 
 /* weft.now(): the loop clock in seconds (a float). */
@@ -241,6 +231,7 @@ void wl_state_open(lua_State* L) {
     memset(S, 0, sizeof *S);
     S->handler_ref = LUA_NOREF;
     S->sched_drain_ref = S->sched_fire_ref = S->sched_reset_ref = LUA_NOREF;
+    S->task_wake_ref = S->task_cancel_all_ref = S->task_current_ref = LUA_NOREF;
     S->L = L;
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_state_gc);
@@ -254,7 +245,10 @@ void wl_state_open(lua_State* L) {
   lua_setfield(L, module, "Error");
 
   static const luaL_Reg functions[] = {
-      {"run", l_run},
+      {"_run_begin", l_run_begin},
+      {"_run_loop", l_run_loop},
+      {"_run_end", l_run_end},
+      {"_check_runtime", l_check_runtime},
       {"now", l_now},
       {"loop", l_loop},
       {"runtime", l_runtime},

@@ -2,17 +2,17 @@
 -- and run once by luaopen_weft with the module table (already holding the
 -- SWIG-generated C API and the C glue) as its argument.
 --
--- It gives the waiting functions their Lua shape: the C side registers a
--- wait and returns true, and this side yields; the loop resumes the task
--- with (true, results...) or (false, error), turned here into return
--- values or a raised error. Also the combinators (all, any, with_timeout),
--- Luau's task helpers, and the I/O methods.
+-- It gives the waits on weft operations their Lua shape: the C side
+-- registers a wait for the running task (tasks.lua's weft._await_c) and
+-- this side yields; the loop resumes the task with (true, results...) or
+-- (false, error), turned into return values or a raised error. Also
+-- weft.run, the combinators (all, any, with_timeout), Luau's task helpers,
+-- and the I/O methods.
 --
 -- Thread: the loop thread, inside tasks (the waiting functions) or anywhere
 -- in the script (the rest).
 local weft = ...
 
-local yield = coroutine.yield
 local getmetatable, error, type, select, ipairs = getmetatable, error, type, select, ipairs
 local unpack = table.unpack or unpack
 local pack = table.pack or function(...) return { n = select("#", ...), ... } end
@@ -24,43 +24,29 @@ local function raise(status, message)
   error(weft.error(status, message), 2)
 end
 
--- The outcome the loop resumed a task with.
+-- The outcome of a finished task (task:result()).
 local function outcome(ok, ...)
   if ok then return ... end
   error((...), 0)
 end
 
--- What a _wait_* function answered: true (suspend until resumed), false and
--- an error (raise it now), or "done", ok, results... (ready now).
-local function suspend(first, ...)
-  if first == true then return outcome(yield()) end
-  if first == false then error((...), 0) end
-  return outcome(...)
-end
-
-local wait_yield, wait_sleep = weft._wait_yield, weft._wait_sleep
-local wait_future, wait_task = weft._wait_future, weft._wait_task
-
---- weft.yield(): lets the other ready tasks and callbacks run first.
-function weft.yield() return suspend(wait_yield()) end
-
---- weft.sleep(seconds): suspends the task for `seconds` of the loop clock.
-function weft.sleep(seconds) return suspend(wait_sleep(seconds)) end
+local await_c, wait_future = weft._await_c, weft._wait_future
+weft._await_c = nil
 
 --- weft.await(future or task): the value (a task's results), or raises the
 --- error. A cancelled task's await raises an error whose status is
 --- weft.WEFT_ERR_CANCELLED (see weft.is_cancelled).
 function weft.await(x)
   local mt = getmetatable(x)
-  if mt == FutureMT then return suspend(wait_future(x)) end
-  if mt == TaskMT then return suspend(wait_task(x)) end
+  if mt == FutureMT then return await_c("weft.await", wait_future, x) end
+  if mt == TaskMT then return Task.await(x) end
   raise(weft.WEFT_ERR_INVALID_ARGUMENT, "weft.await: expected a weft.Future or a weft.Task, got a " .. type(x))
 end
 
 -- An operation's future: cancelled with the task; `eof_nil` makes the end of
 -- a stream read as nil.
 local function await_op(future, eof_nil)
-  return suspend(wait_future(future, true, eof_nil))
+  return await_c("weft.await", wait_future, future, true, eof_nil)
 end
 
 function weft.is_cancelled(err)
@@ -71,9 +57,53 @@ function weft.is_error(err, status)
   return getmetatable(err) == weft.Error and (status == nil or err.status == status)
 end
 
--- ---- tasks ----
+-- ---- weft.run ----
 
-function Task.await(self) return suspend(wait_task(self)) end
+local run_begin, run_loop, run_end, main_task = weft._run_begin, weft._run_loop, weft._run_end, weft._run_main
+weft._run_main = nil
+
+local function finish_run(status, t)
+  if status ~= weft.WEFT_OK then
+    run_end()
+    error(weft.error(status, "weft.run: the loop failed"), 0)
+  end
+  local function finish(kind, ...)
+    if kind == "pending" then
+      run_end()
+      error(weft.error(weft.WEFT_ERR_INVALID_STATE, "weft.run: the loop stopped before main finished"), 0)
+    end
+    if kind == "failed" then
+      local err = ...
+      run_end()
+      error(err, 0)
+    end
+    local results = pack(...)
+    run_end()
+    return unpack(results, 1, results.n)
+  end
+  return finish(main_task.outcome(t))
+end
+
+--- weft.run(main, ...): runs main(...) as a task on a runtime of its own and
+--- returns its results (or raises its error) once it and everything it
+--- spawned is done; the runtime is destroyed before returning.
+function weft.run(main, ...)
+  if type(main) ~= "function" then
+    raise(weft.WEFT_ERR_INVALID_ARGUMENT, "weft.run: expected a function, got a " .. type(main))
+  end
+  run_begin() -- raises if this state has a runtime already
+  local ok, t = pcall(main_task.spawn, main, ...)
+  if not ok then
+    run_end()
+    error(t, 0)
+  end
+  local ran, status = pcall(run_loop)
+  if not ran then
+    run_end()
+    error(status, 0)
+  end
+  return finish_run(status, t)
+end
 
 -- ---- futures (over the SWIG-generated weft.future_* functions) ----
 
@@ -87,7 +117,7 @@ function Future.cancel(self) return weft.future_cancel(self) end
 function Future.result(self) return weft.future_result(self) end
 function Future.name(self, name) return weft.future_set_name(self, name) end
 function Future.done(self) return (pcall(weft.future_result, self)) end
-function Future.await(self) return suspend(wait_future(self)) end
+function Future.await(self) return await_c("weft.await", wait_future, self) end
 
 -- ---- combinators ----
 
@@ -192,23 +222,23 @@ function Stream.write(self, bytes) return await_op(self:_write(bytes)) end
 --- stream:shutdown(): end-of-stream to the peer once queued bytes are out.
 function Stream.shutdown(self) return await_op(self:_shutdown()) end
 
-function Listener.accept(self) return suspend(self:_wait_accept()) end
-function UnixListener.accept(self) return suspend(self:_wait_accept()) end
+function Listener.accept(self) return await_c("listener:accept", self._wait_accept, self) end
+function UnixListener.accept(self) return await_c("listener:accept", self._wait_accept, self) end
 
 weft.tcp = {
   --- weft.tcp.listen(host, port[, backlog]): a listener (port 0: any free).
   listen = function(host, port, backlog) return weft._tcp_listen(host, port, backlog) end,
   --- weft.tcp.connect(host, port[, timeout_seconds]): a stream.
-  connect = function(host, port, timeout) return suspend(weft._wait_tcp_connect(host, port, timeout)) end,
+  connect = function(host, port, timeout) return await_c("tcp.connect", weft._wait_tcp_connect, host, port, timeout) end,
 }
 weft.unix = {
   listen = function(path) return weft._unix_listen(path) end,
-  connect = function(path, timeout) return suspend(weft._wait_unix_connect(path, timeout)) end,
+  connect = function(path, timeout) return await_c("unix.connect", weft._wait_unix_connect, path, timeout) end,
 }
 
 --- weft.resolve(host[, port]): a list of {host=, port=, family=4|6}.
 function weft.resolve(host, port)
-  local text = suspend(weft._wait_resolve(host, port))
+  local text = await_c("weft.resolve", weft._wait_resolve, host, port)
   local list = {}
   for h, p, f in text:gmatch("(%S+) (%d+) (%d+)\n") do
     list[#list + 1] = { host = h, port = tonumber(p), family = tonumber(f) }

@@ -1,0 +1,606 @@
+-- tasks.lua: tasks — Lua coroutines scheduled in Lua on the ready queue of
+-- scheduler.lua — and everything about them: spawn, the step that resumes
+-- one, yield and sleep, awaiting another task, cancellation, failures
+-- reported with their traceback, the task handle's methods, and the hooks
+-- the C side calls (a wait on a weft operation completed, the host cancels
+-- the script's tasks, weft.run reads main's outcome). Compiled into weft.so
+-- and run once by luaopen_weft, after scheduler.lua and before weft.lua,
+-- with the module table.
+--
+-- A task is a table (metatable weft.Task) with its state in array slots
+-- (below). Spawning one, starting it and resuming it after weft.yield() or
+-- after another task finished cost no C call and no weft object: the step
+-- is an entry of the ready queue, drained by one weft callback per batch.
+-- weft.sleep(s) uses a timer of scheduler.lua's heap. Only a wait on a weft
+-- operation (a future, an accept, a connect, a resolve) goes through C
+-- (task.c): it registers a wl_wait holding a registry reference to the task
+-- and puts the wait (a light userdata) in the task's WAIT slot; weft's
+-- callback hands the outcome to wake() below, which resumes the task at
+-- once, as before.
+--
+-- How a task is resumed: with (true, values...) or (false, error); the
+-- waiting function (weft.lua) returns the values or raises the error. A
+-- plain coroutine.yield() in a task acts as weft.yield().
+--
+-- Thread: the loop thread.
+-- Ownership: a task is kept alive by what it waits for (the ready queue, a
+-- timer, the awaited task's waiter list, a C wait's registry reference) and
+-- by the list of live tasks (PREV/NEXT), which it leaves when it finishes;
+-- its coroutine is dropped then too (its results stay in the task).
+local weft = ...
+
+local create, resume, yield, running, status =
+  coroutine.create, coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
+local type, select, error, tostring, setmetatable, getmetatable, pcall =
+  type, select, error, tostring, setmetatable, getmetatable, pcall
+local traceback = debug.traceback
+local unpack = table.unpack or unpack
+
+local sched = weft._sched_tasks
+weft._sched_tasks = nil
+local enqueue, add_timer, is_timer = sched.enqueue, sched.timer, sched.is_timer
+local report, abandon_wait = weft._sched_report, weft._wait_abandon
+local make_error = weft.error
+local CANCELLED, INVALID_STATE, INVALID_ARGUMENT, NOT_READY, STALE_HANDLE =
+  weft.WEFT_ERR_CANCELLED, weft.WEFT_ERR_INVALID_STATE, weft.WEFT_ERR_INVALID_ARGUMENT,
+  weft.WEFT_ERR_NOT_READY, weft.WEFT_ERR_STALE_HANDLE
+local future_new, future_share, future_settle, future_rename =
+  weft._task_future_new, weft._task_future_share, weft._task_future_settle, weft._task_future_rename
+
+-- A task's slots (task.c's WL_TASK_* agree on CO and WAIT; scheduler.lua's
+-- TASK_MARK is WAIT).
+local CO = 1     -- its coroutine; false before it starts and once it finished
+local STATE = 2  -- below
+local VALUE = 3  -- its function before it starts; its first result, or its error
+local VALUES = 4 -- its argument (one) or arguments (a table); its results (a table) if more than one
+local COUNT = 5  -- how many arguments; how many results
+local WAITER = 6 -- the first task awaiting it (more in .waiters)
+local WAIT = 7   -- what it waits for: the drain it was queued in (a number), a C wait
+                 -- (light userdata), a task, or a timer; nil when running or finished
+local PREV, NEXT = 8, 9 -- the list of live tasks
+local ID = 10    -- its number (the default name, and which runtime it belongs to)
+-- Rarer fields, by name (none may be a Task method's name): label (its
+-- name), weft_future (task:future()'s), waiters (awaiting tasks after the
+-- first), reported (its error reached the handler or weft.run),
+-- cancel_pending (cancelled while running), cancel_error (resume it with
+-- this error), cancel_sent (reached by cancel_all).
+
+local SCHEDULED, RUNNING, SUSPENDED, DONE, FAILED, KILLED = 0, 1, 2, 3, 4, 5
+local STATE_NAMES = { [0] = "scheduled", "running", "suspended", "done", "failed", "cancelled" }
+
+local TaskMT = { __name = "weft.Task" }
+local Task = {}
+TaskMT.__index = Task
+weft.Task = TaskMT
+
+local current = nil        -- the task running now
+local alive, alive_count = nil, 0 -- the head of the list of live tasks, and their number
+local last_id = 0
+local first_id_of_runtime = 1 -- tasks numbered below belong to a runtime that is gone
+local closing = false      -- the runtime or scope is going away: every task ends now
+
+local function raise(status, message)
+  error(make_error(status, message), 3)
+end
+
+-- The text of an error value, as task.c's wl_tostring gives it.
+local function error_text(err)
+  local kind = type(err)
+  if kind == "string" or kind == "number" then return tostring(err) end
+  local mt = getmetatable(err)
+  if type(mt) == "table" and mt.__tostring then
+    local ok, text = pcall(tostring, err)
+    if ok and type(text) == "string" then return text end
+  end
+  return "(error object is a " .. kind .. " value)"
+end
+
+local function task_name(t)
+  local name = t.label
+  if name == nil then
+    name = "task-" .. t[ID]
+    t.label = name
+  end
+  return name
+end
+
+-- ---- finishing ----
+
+local function unlink(t)
+  local prev, nxt = t[PREV], t[NEXT]
+  if prev then prev[NEXT] = nxt else alive = nxt end
+  if nxt then nxt[PREV] = prev end
+  t[PREV], t[NEXT] = nil, nil
+  alive_count = alive_count - 1
+end
+
+local finish
+
+-- Waiter w (suspended on a task that finished) goes on: queued to read the
+-- outcome; ended with it if the runtime is going away or refuses work.
+local function wake_waiter(w)
+  if w[STATE] ~= SUSPENDED then return end
+  if not closing and enqueue(w) then return end
+  w[WAIT] = nil
+  w.reported = true
+  finish(w, KILLED, make_error(CANCELLED, "the runtime or scope was closed"))
+end
+
+-- Ends task t: its state, its value (the first result or the error), its
+-- results beyond the first; then its waiters go on, in the order they came,
+-- and its weft future (task:future()) completes.
+finish = function(t, state, value, count, values)
+  t[STATE] = state
+  t[VALUE] = value
+  t[VALUES] = values
+  t[COUNT] = count or 0
+  t[CO] = false
+  t[WAIT] = nil
+  unlink(t)
+  local w = t[WAITER]
+  if w then
+    t[WAITER] = nil
+    wake_waiter(w)
+    local more = t.waiters
+    if more then
+      t.waiters = nil
+      for i = 1, #more do wake_waiter(more[i]) end
+    end
+  end
+  local future = t.weft_future
+  if future and t[ID] >= first_id_of_runtime then
+    if state == DONE then future_settle(future, "ok", value)
+    elseif state == KILLED then future_settle(future, "cancelled")
+    else future_settle(future, "error", value, error_text(value)) end
+  end
+end
+
+local function finish_ok(t, n, ...)
+  if n <= 1 then return finish(t, DONE, (...), n) end
+  return finish(t, DONE, (...), n, { ... })
+end
+
+-- The task's coroutine failed with err (its stack is still there for the
+-- traceback): a cancellation ends it as cancelled; an error nobody awaits
+-- goes to the error handler.
+local function fail(t, err)
+  if type(err) == "table" and err.status == CANCELLED then return finish(t, KILLED, err) end
+  if not t.reported and not t[WAITER] and not closing then
+    t.reported = true
+    report(err, traceback(t[CO], error_text(err)), "task '" .. task_name(t) .. "' failed")
+  end
+  return finish(t, FAILED, err)
+end
+
+-- ---- stepping ----
+
+local step
+
+-- What resume answered for task t (previous: the task that was running).
+local function settle(t, previous, ok, ...)
+  current = previous
+  if not ok then return fail(t, (...)) end
+  if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
+  if status(t[CO]) == "dead" then return finish_ok(t, select("#", ...), ...) end
+  -- a plain coroutine.yield(): as weft.yield()
+  t[STATE] = SUSPENDED
+  if not enqueue(t) then -- the loop refuses work: the task cannot go on
+    return finish(t, KILLED, make_error(CANCELLED, "the task cannot be scheduled: the loop refuses new work"))
+  end
+end
+
+-- Resumes suspended task t with (ok, values...) now.
+step = function(t, ...)
+  local previous = current
+  current = t
+  t[STATE] = RUNNING
+  return settle(t, previous, resume(t[CO], ...))
+end
+
+-- Runs scheduled task t until its first wait.
+local function start(t)
+  local co = create(t[VALUE])
+  local args, n = t[VALUES], t[COUNT]
+  t[CO], t[VALUE], t[VALUES], t[WAIT] = co, nil, nil, nil
+  local previous = current
+  current = t
+  t[STATE] = RUNNING
+  if n == 0 then return settle(t, previous, resume(co)) end
+  if n == 1 then return settle(t, previous, resume(co, args)) end
+  return settle(t, previous, resume(co, unpack(args, 1, n)))
+end
+
+-- A queued step (scheduler.lua's drain): start it, or resume it with
+-- true (or with the cancellation error it got while queued).
+local function run_queued(t)
+  local state = t[STATE]
+  if state == SCHEDULED then return start(t) end
+  if state ~= SUSPENDED or type(t[WAIT]) ~= "number" then return end -- finished meanwhile
+  t[WAIT] = nil
+  local err = t.cancel_error
+  if err ~= nil then
+    t.cancel_error = nil
+    return step(t, false, err)
+  end
+  return step(t, true)
+end
+
+-- ---- spawning ----
+
+local function new_task(fn, n, ...)
+  local id = last_id + 1
+  last_id = id
+  local t
+  if n <= 1 then
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, nil, nil, nil, nil, id }, TaskMT)
+  else
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, nil, nil, nil, nil, id }, TaskMT)
+  end
+  return t
+end
+
+local function link(t)
+  local head = alive
+  if head then head[PREV] = t end
+  t[NEXT] = head
+  alive = t
+  alive_count = alive_count + 1
+end
+
+--- weft.spawn(fn, ...): a task running fn(...), started on the loop's next
+--- turn (after what is queued already).
+local function spawn(fn, ...)
+  if type(fn) ~= "function" then
+    raise(INVALID_ARGUMENT, "weft.spawn: expected a function, got a " .. type(fn))
+  end
+  local t = new_task(fn, select("#", ...), ...)
+  enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
+  link(t)
+  return t
+end
+weft.spawn = spawn
+
+--- weft.spawn_now(fn, ...): a task that runs at once until its first wait
+--- (Luau's task.spawn).
+function weft.spawn_now(fn, ...)
+  if type(fn) ~= "function" then
+    raise(INVALID_ARGUMENT, "weft.spawn_now: expected a function, got a " .. type(fn))
+  end
+  weft._check_runtime("weft.spawn_now")
+  local t = new_task(fn, select("#", ...), ...)
+  link(t)
+  start(t)
+  return t
+end
+
+-- ---- waiting (called inside the task; weft.lua gives them their shape) ----
+
+-- The running task, or raises (`what` is not inside a task).
+local function running_task(what)
+  local t = current
+  if t == nil or t[CO] ~= running() then
+    raise(INVALID_STATE, what .. ": not inside a weft task (use weft.spawn or weft.run)")
+  end
+  return t
+end
+
+-- A cancel that came while the task ran is raised at its next wait.
+local function take_cancel(t)
+  if t.cancel_pending then
+    t.cancel_pending = nil
+    error(make_error(CANCELLED, "the task was cancelled"), 0)
+  end
+end
+
+-- The outcome the task was resumed with.
+local function outcome(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+
+--- weft.yield(): lets the other ready tasks and callbacks run first.
+local function task_yield()
+  local t = running_task("weft.yield")
+  take_cancel(t)
+  t[STATE] = SUSPENDED
+  if not enqueue(t) then
+    t[STATE] = RUNNING
+    raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work")
+  end
+  return outcome(yield())
+end
+weft.yield = task_yield
+
+local function wake_sleeper(t)
+  if t[STATE] ~= SUSPENDED or not is_timer(t[WAIT]) then return end
+  t[WAIT] = nil
+  return step(t, true)
+end
+
+--- weft.sleep(seconds): suspends the task for `seconds` of the loop clock
+--- (0: as weft.yield()).
+function weft.sleep(seconds)
+  if type(seconds) ~= "number" then
+    raise(INVALID_ARGUMENT, "weft.sleep: seconds must be a number, got a " .. type(seconds))
+  end
+  local t = running_task("weft.sleep")
+  if not (seconds >= 0) or seconds > 1e9 then
+    raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
+  end
+  if seconds == 0 then return task_yield() end
+  take_cancel(t)
+  local timer = add_timer(seconds, wake_sleeper, t) -- raises if the loop refuses it
+  t[STATE] = SUSPENDED
+  t[WAIT] = timer
+  return outcome(yield())
+end
+
+-- Suspends the running task t on the C wait a _wait_* function registered
+-- (it answered true), or raises the error it answered (false, error).
+local function suspend_c(t, first, ...)
+  if first == false then error((...), 0) end
+  t[STATE] = SUSPENDED
+  return outcome(yield())
+end
+
+--- Awaits a C wait: wait_fn(...) registers it for the running task.
+function weft._await_c(what, wait_fn, ...)
+  local t = running_task(what)
+  take_cancel(t)
+  return suspend_c(t, wait_fn(...))
+end
+
+-- A finished task's outcome: its results, or raises its error.
+local function results_of(t)
+  local state = t[STATE]
+  if state == DONE then
+    local n = t[COUNT]
+    if n <= 1 then
+      if n == 1 then return t[VALUE] end
+      return
+    end
+    return unpack(t[VALUES], 1, n)
+  end
+  error(t[VALUE], 0)
+end
+
+local function remove_waiter(source, w)
+  if source[WAITER] == w then
+    local more = source.waiters
+    if more and #more > 0 then
+      source[WAITER] = table.remove(more, 1)
+    else
+      source[WAITER] = nil
+    end
+    return
+  end
+  local more = source.waiters
+  if more then
+    for i = 1, #more do
+      if more[i] == w then table.remove(more, i) return end
+    end
+  end
+end
+
+--- task:await() (and weft.await(task)): its results, or raises its error.
+function Task.await(self)
+  if getmetatable(self) ~= TaskMT then raise(INVALID_ARGUMENT, "task:await: expected a weft.Task") end
+  local t = running_task("task:await")
+  if self == t then raise(INVALID_ARGUMENT, "task:await: a task cannot await itself") end
+  take_cancel(t)
+  if self[STATE] < DONE then
+    if not self[WAITER] then
+      self[WAITER] = t
+    else
+      local more = self.waiters
+      if not more then
+        more = {}
+        self.waiters = more
+      end
+      more[#more + 1] = t
+    end
+    t[STATE] = SUSPENDED
+    t[WAIT] = self
+    outcome(yield())
+  end
+  return results_of(self)
+end
+
+-- ---- cancelling ----
+
+-- Cancels live task t: a running one at its next wait, a scheduled one at
+-- once, a suspended one by resuming it with the cancellation error on the
+-- loop's next turn.
+local function cancel(t)
+  local state = t[STATE]
+  if state == RUNNING then
+    t.cancel_pending = true
+    return
+  end
+  if state == SCHEDULED then
+    return finish(t, KILLED, make_error(CANCELLED, "the task was cancelled before it started"))
+  end
+  local err = make_error(CANCELLED, "the task was cancelled")
+  local w = t[WAIT]
+  if type(w) == "number" then -- queued: its step resumes it with the error
+    t.cancel_error = err
+    return
+  end
+  t[WAIT] = nil
+  if type(w) == "userdata" then abandon_wait(w)
+  elseif getmetatable(w) == TaskMT then remove_waiter(w, t)
+  elseif w ~= nil then w:cancel() end -- a sleep's timer
+  t.cancel_error = err
+  if closing or not enqueue(t) then
+    t.cancel_error = nil
+    return finish(t, KILLED, err)
+  end
+end
+
+--- task:cancel(): true if the task was still alive.
+function Task.cancel(self)
+  if self[STATE] >= DONE then return false end
+  cancel(self)
+  return true
+end
+
+-- ---- the task handle ----
+
+--- task:name() / task:name("new name").
+function Task.name(self, name)
+  if name ~= nil then
+    if type(name) ~= "string" and type(name) ~= "number" then
+      raise(INVALID_ARGUMENT, "task:name: expected a string, got a " .. type(name))
+    end
+    name = tostring(name):sub(1, 47)
+    self.label = name
+    local future = self.weft_future
+    if future and self[ID] >= first_id_of_runtime then future_rename(future, name) end
+  end
+  return task_name(self)
+end
+
+--- task:status(): "scheduled", "running", "suspended", "done", "failed" or
+--- "cancelled".
+function Task.status(self) return STATE_NAMES[self[STATE]] end
+
+--- task:result(): the outcome of a finished task: true, results... or
+--- false, error. Raises if it has not finished.
+function Task.result(self)
+  local state = self[STATE]
+  if state < DONE then raise(NOT_READY, "task:result: the task has not finished") end
+  if state == DONE then return true, results_of(self) end
+  return false, self[VALUE]
+end
+
+--- task:future(): a weft future that completes with the task (its first
+--- result if it is a nil, boolean, number or string; the failure's status
+--- and text; or cancelled) — for the combinators and for C code.
+function Task.future(self)
+  local future = self.weft_future
+  if future == nil then
+    weft._check_runtime("task:future")
+    if self[ID] < first_id_of_runtime then raise(STALE_HANDLE, "the task's runtime is gone") end
+    future = future_new(task_name(self))
+    self.weft_future = future
+    local state = self[STATE]
+    if state == DONE then future_settle(future, "ok", self[VALUE])
+    elseif state == KILLED then future_settle(future, "cancelled")
+    elseif state == FAILED then future_settle(future, "error", self[VALUE], error_text(self[VALUE])) end
+  elseif self[ID] < first_id_of_runtime then
+    raise(STALE_HANDLE, "the task's runtime is gone")
+  end
+  return future_share(future)
+end
+
+TaskMT.__tostring = function(self) return "weft.Task(" .. task_name(self) .. ")" end
+
+--- weft.current(): the running task, or nil.
+function weft.current()
+  local t = current
+  if t ~= nil and t[CO] == running() then return t end
+  return nil
+end
+
+function weft.tasks_alive() return alive_count end
+
+-- ---- hooks for the C side and the scheduler ----
+
+-- A C wait of task t completed (task.c): resume it now with (ok, values...).
+local function wake(t, ...)
+  if type(t[WAIT]) ~= "userdata" then return end
+  t[WAIT] = nil -- the wait is freed: never abandon it now
+  if t[STATE] ~= SUSPENDED then return end
+  return step(t, ...)
+end
+
+-- The host unloads the script: cancels every live task; returns how many.
+local function cancel_all()
+  local list, n = {}, 0
+  local t = alive
+  while t do
+    n = n + 1
+    list[n] = t
+    t = t[NEXT]
+  end
+  local count = 0
+  for i = 1, n do
+    t = list[i]
+    if t[STATE] < DONE and not t.cancel_sent then
+      t.cancel_sent = true
+      cancel(t)
+      count = count + 1
+    end
+  end
+  return count
+end
+
+-- scheduler.lua dropped its queue or its timers. closing: the runtime or
+-- scope is going away: every live task ends now as cancelled, without
+-- running again. Otherwise (the loop refuses work: the script's scope was
+-- cancelled) the tasks whose step or timer was dropped get the cancellation
+-- error at their wait (or end, if they never started).
+local function tasks_dropped(is_closing)
+  if is_closing then
+    closing = true
+    local t = alive
+    while t do
+      local nxt = t[NEXT]
+      if t[STATE] ~= RUNNING then
+        local w = t[WAIT]
+        if type(w) == "userdata" then abandon_wait(w) end
+        t.reported = true
+        finish(t, KILLED, make_error(CANCELLED, "the runtime or scope was closed"))
+        nxt = alive -- finishing one may have finished others
+      end
+      t = nxt
+      while t and t[STATE] == RUNNING do t = t[NEXT] end
+    end
+    closing = false
+    first_id_of_runtime = last_id + 1
+    return
+  end
+  local dropped, n = {}, 0
+  local t = alive
+  while t do
+    local w = t[WAIT]
+    if t[STATE] == SCHEDULED or type(w) == "number" or (is_timer(w) and not w:active()) then
+      n = n + 1
+      dropped[n] = t
+    end
+    t = t[NEXT]
+  end
+  for i = 1, n do
+    t = dropped[i]
+    if t[STATE] == SCHEDULED then
+      finish(t, KILLED, make_error(CANCELLED, "the task was cancelled before it started: the loop refuses new work"))
+    elseif t[STATE] == SUSPENDED then
+      local err = t.cancel_error or make_error(CANCELLED, "the loop refuses new work: the scope was cancelled")
+      t.cancel_error = nil
+      t[WAIT] = nil
+      step(t, false, err)
+    end
+  end
+end
+
+-- weft.run's main task: spawned like any, its error raised by weft.run
+-- instead of reported.
+local function spawn_main(fn, ...)
+  local t = spawn(fn, ...)
+  t.reported = true
+  return t
+end
+
+-- Its outcome for weft.run: "done", results... / "failed", error / "pending".
+local function main_outcome(t)
+  local state = t[STATE]
+  if state < DONE then return "pending" end
+  if state == DONE then return "done", results_of(t) end
+  return "failed", t[VALUE]
+end
+
+local function current_task() return weft.current() end
+
+sched.register(run_queued, tasks_dropped)
+weft._task_hooks(wake, cancel_all, current_task)
+weft._run_main = { spawn = spawn_main, outcome = main_outcome }
