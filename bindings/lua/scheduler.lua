@@ -40,7 +40,6 @@ local post, now_ns, arm, disarm, report =
 -- queued task step; tell it that queued steps or timers were dropped.
 local run_task = function() end
 local tasks_dropped = function() end
-local TASK_MARK = 7 -- a queued task's slot holding the drain it was queued in (tasks.lua's WAIT)
 
 local BATCH = 64 -- callbacks per drain: as many as weft's loop runs per pass
 local INVALID_ARGUMENT = weft.WEFT_ERR_INVALID_ARGUMENT
@@ -73,18 +72,23 @@ end
 
 -- ---- the ready queue ----
 
-local queue, head, tail = {}, 1, 0
-local posted = false -- a drain is queued with weft (or running)
-local drain_number = 0 -- counts drains; a task step queued in drain k runs in a later one
+-- queue[i] is a callback, or a task whose step it is; marks[i] is nil for
+-- a callback and, for a task step, the number of the drain it was queued in
+-- (a step queued in drain k runs in a later drain).
+-- Q is shared with tasks.lua, which queues task steps itself: Q.tail (the
+-- last index used), Q.posted (a drain is queued with weft, or running) and
+-- Q.drain (the number of the running or last drain).
+local queue, marks, head = {}, {}, 1
+local Q = { tail = 0, posted = false, drain = 0 }
 
 -- Drops what is queued: no callback runs; tasks.lua deals with its steps.
 local function drop_queue()
   local had_tasks = false
-  for i = head, tail do
-    if type(queue[i]) == "table" then had_tasks = true end
-    queue[i] = nil
+  for i = head, Q.tail do
+    if marks[i] then had_tasks = true end
+    queue[i], marks[i] = nil, nil
   end
-  head, tail, posted = 1, 0, false
+  head, Q.tail, Q.posted = 1, 0, false
   if had_tasks then tasks_dropped(false) end
 end
 
@@ -104,11 +108,11 @@ local function run_queue()
   local q = queue
   while true do
     local h = head
-    if h > tail or h >= limit or stopping then return end
-    local entry = q[h]
-    if type(entry) == "table" then -- a task step
-      if entry[TASK_MARK] == drain_number then return end -- queued in this drain: the next one runs it
-      q[h] = nil
+    if h > Q.tail or h >= limit or stopping then return end
+    local entry, mark = q[h], marks[h]
+    if mark then -- a task step
+      if mark == Q.drain then return end -- queued in this drain: the next one runs it
+      q[h], marks[h] = nil, nil
       head = h + 1
       run_task(entry)
     else
@@ -120,12 +124,12 @@ local function run_queue()
 end
 
 local function drain()
-  drain_number = drain_number + 1
+  Q.drain = Q.drain + 1
   limit = head + BATCH
   stopping = false
   run_batches(run_queue)
-  if head > tail then
-    head, tail, posted = 1, 0, false
+  if head > Q.tail then
+    head, Q.tail, Q.posted = 1, 0, false
   elseif not post(true) then
     drop_queue() -- the loop refuses work: the scope is closing
   end
@@ -135,28 +139,13 @@ end
 --- already queued this way (FIFO).
 function weft.call_soon(fn)
   if type(fn) ~= "function" then raise("weft.call_soon: expected a function, got a " .. type(fn)) end
-  if not posted then
+  if not Q.posted then
     post() -- raises without a runtime, or when the loop refuses work
-    posted = true
+    Q.posted = true
   end
-  local t = tail + 1
-  tail = t
+  local t = Q.tail + 1
+  Q.tail = t
   queue[t] = fn
-end
-
--- Queues task t's next step (tasks.lua). what: the name to raise with when
--- there is no runtime or the loop refuses work; without it, returns false
--- instead of raising.
-local function enqueue_task(t, what)
-  if not posted then
-    if what then post(false, what) elseif not post(true) then return false end
-    posted = true
-  end
-  local n = tail + 1
-  tail = n
-  queue[n] = t
-  t[TASK_MARK] = drain_number
-  return true
 end
 
 --- weft.scope_cancel(scope): as the C function; if that was the script's
@@ -165,7 +154,7 @@ end
 local c_scope_cancel = weft.scope_cancel
 function weft.scope_cancel(scope)
   local status = c_scope_cancel(scope)
-  if posted and not post(true) then drop_queue() end -- our loop refuses work now
+  if Q.posted and not post(true) then drop_queue() end -- our loop refuses work now
   return status
 end
 
@@ -339,13 +328,13 @@ function Timer.cancel(self)
     end
     if armed_at ~= nil and not idle_check_queued then
       idle_check_queued = true
-      if not posted and not post(true) then
+      if not Q.posted and not post(true) then
         release_idle_timer()
         return true
       end
-      posted = true
-      tail = tail + 1
-      queue[tail] = release_idle_timer
+      Q.posted = true
+      Q.tail = Q.tail + 1
+      queue[Q.tail] = release_idle_timer
     end
   elseif dead > 64 and dead > live then
     compact()
@@ -361,8 +350,8 @@ function Timer.active(self) return self[3] ~= nil end
 -- closing: the runtime or the script's scope is going away (else weft
 -- cancelled the drain or the timer: the script's scope was cancelled).
 local function reset(closing)
-  for i = head, tail do queue[i] = nil end
-  head, tail, posted = 1, 0, false
+  for i = head, Q.tail do queue[i], marks[i] = nil, nil end
+  head, Q.tail, Q.posted = 1, 0, false
   for i = 1, count do heap[i][3] = nil end
   clear_heap()
   live, armed_at, idle_check_queued = 0, nil, false
@@ -372,9 +361,19 @@ end
 
 weft._sched_hooks(drain, fire, reset)
 
+-- Queues the drain when nothing is queued yet (tasks.lua, before it
+-- queues a step itself): raises as `what`, or without it returns false,
+-- when there is no runtime or the loop refuses work.
+local function ensure_posted(what)
+  if Q.posted then return true end
+  if what then post(false, what) elseif not post(true) then return false end
+  Q.posted = true
+  return true
+end
+
 -- For tasks.lua only (it removes this field).
 weft._sched_tasks = {
-  enqueue = enqueue_task,
+  Q = Q, queue = queue, marks = marks, ensure_posted = ensure_posted,
   timer = add_timer,
   is_timer = function(x) return getmetatable(x) == TimerMT end,
   register = function(run, dropped) run_task, tasks_dropped = run, dropped end,

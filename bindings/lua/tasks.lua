@@ -27,6 +27,12 @@
 -- timer, the awaited task's waiter list, a C wait's registry reference) and
 -- by the list of live tasks (PREV/NEXT), which it leaves when it finishes;
 -- its coroutine is dropped then too (its results stay in the task).
+--
+-- Speed: the paths of W6 (spawn, start, weft.yield, finish, awaiting a
+-- finished task) queue steps inline (scheduler.lua's Q) rather than through
+-- function calls, keep the rarer fields out of the task's array (EXTRA),
+-- and never store into a nil slot (absent is false), which costs Lua 5.4 a
+-- metamethod check on a table with a metatable.
 local weft = ...
 
 local create, resume, yield, running, status =
@@ -38,7 +44,8 @@ local unpack = table.unpack or unpack
 
 local sched = weft._sched_tasks
 weft._sched_tasks = nil
-local enqueue, add_timer, is_timer = sched.enqueue, sched.timer, sched.is_timer
+local add_timer, is_timer = sched.timer, sched.is_timer
+local Q, queue, marks, ensure_posted = sched.Q, sched.queue, sched.marks, sched.ensure_posted
 local report, abandon_wait = weft._sched_report, weft._wait_abandon
 local make_error = weft.error
 local CANCELLED, INVALID_STATE, INVALID_ARGUMENT, NOT_READY, STALE_HANDLE =
@@ -47,23 +54,22 @@ local CANCELLED, INVALID_STATE, INVALID_ARGUMENT, NOT_READY, STALE_HANDLE =
 local future_new, future_share, future_settle, future_rename =
   weft._task_future_new, weft._task_future_share, weft._task_future_settle, weft._task_future_rename
 
--- A task's slots (task.c's WL_TASK_* agree on CO and WAIT; scheduler.lua's
--- TASK_MARK is WAIT).
+-- A task's slots (task.c's WL_TASK_WAIT and scheduler.lua's TASK_WAIT are
+-- WAIT). "None" is false.
 local CO = 1     -- its coroutine; false before it starts and once it finished
 local STATE = 2  -- below
 local VALUE = 3  -- its function before it starts; its first result, or its error
 local VALUES = 4 -- its argument (one) or arguments (a table); its results (a table) if more than one
 local COUNT = 5  -- how many arguments; how many results
-local WAITER = 6 -- the first task awaiting it (more in .waiters)
-local WAIT = 7   -- what it waits for: the drain it was queued in (a number), a C wait
-                 -- (light userdata), a task, or a timer; nil when running or finished
-local PREV, NEXT = 8, 9 -- the list of live tasks
-local ID = 10    -- its number (the default name, and which runtime it belongs to)
--- Rarer fields, by name (none may be a Task method's name): label (its
--- name), weft_future (task:future()'s), waiters (awaiting tasks after the
--- first), reported (its error reached the handler or weft.run),
--- cancel_pending (cancelled while running), cancel_error (resume it with
--- this error), cancel_sent (reached by cancel_all).
+local WAIT = 6   -- what it waits for: true while its step is queued, a C wait (light
+                 -- userdata), a task, or a timer; false when running or finished
+local PREV, NEXT = 7, 8 -- the list of live tasks
+local EPOCH = 9  -- the runtime it belongs to (counts the runtimes and scopes gone)
+local EXTRA = 10 -- false, or a table of the rarer fields: label (its name), future
+                 -- (task:future()'s), waiters (the tasks awaiting it, in order),
+                 -- reported (its error reached the handler or weft.run), cancel_pending
+                 -- (cancelled while running), cancel_error (resume it with this error),
+                 -- cancel_sent (reached by cancel_all)
 
 local SCHEDULED, RUNNING, SUSPENDED, DONE, FAILED, KILLED = 0, 1, 2, 3, 4, 5
 local STATE_NAMES = { [0] = "scheduled", "running", "suspended", "done", "failed", "cancelled" }
@@ -74,13 +80,22 @@ TaskMT.__index = Task
 weft.Task = TaskMT
 
 local current = nil        -- the task running now
-local alive, alive_count = nil, 0 -- the head of the list of live tasks, and their number
-local last_id = 0
-local first_id_of_runtime = 1 -- tasks numbered below belong to a runtime that is gone
+local alive, alive_count = false, 0 -- the head of the list of live tasks, and their number
+local epoch = 0            -- bumped when the runtime or scope goes away
+local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
 
 local function raise(status, message)
   error(make_error(status, message), 3)
+end
+
+local function extra(t)
+  local x = t[EXTRA]
+  if not x then
+    x = {}
+    t[EXTRA] = x
+  end
+  return x
 end
 
 -- The text of an error value, as task.c's wl_tostring gives it.
@@ -96,23 +111,32 @@ local function error_text(err)
 end
 
 local function task_name(t)
-  local name = t.label
+  local x = extra(t)
+  local name = x.label
   if name == nil then
-    name = "task-" .. t[ID]
-    t.label = name
+    named = named + 1
+    name = "task-" .. named
+    x.label = name
   end
   return name
 end
 
--- ---- finishing ----
-
-local function unlink(t)
-  local prev, nxt = t[PREV], t[NEXT]
-  if prev then prev[NEXT] = nxt else alive = nxt end
-  if nxt then nxt[PREV] = prev end
-  t[PREV], t[NEXT] = nil, nil
-  alive_count = alive_count - 1
+local function cancel_error_of(message)
+  return make_error(CANCELLED, message)
 end
+
+-- Queues task t's step (rare paths; the hot ones do it inline). false: the
+-- loop refuses work.
+local function queue_step(t)
+  if not Q.posted and not ensure_posted() then return false end
+  local n = Q.tail + 1
+  Q.tail = n
+  queue[n], marks[n] = t, Q.drain
+  t[WAIT] = true
+  return true
+end
+
+-- ---- finishing ----
 
 local finish
 
@@ -120,44 +144,40 @@ local finish
 -- outcome; ended with it if the runtime is going away or refuses work.
 local function wake_waiter(w)
   if w[STATE] ~= SUSPENDED then return end
-  if not closing and enqueue(w) then return end
-  w[WAIT] = nil
-  w.reported = true
-  finish(w, KILLED, make_error(CANCELLED, "the runtime or scope was closed"))
+  if not closing and queue_step(w) then return end
+  w[WAIT] = false
+  extra(w).reported = true
+  finish(w, KILLED, cancel_error_of("the runtime or scope was closed"))
 end
 
--- Ends task t: its state, its value (the first result or the error), its
--- results beyond the first; then its waiters go on, in the order they came,
--- and its weft future (task:future()) completes.
-finish = function(t, state, value, count, values)
-  t[STATE] = state
-  t[VALUE] = value
-  t[VALUES] = values
-  t[COUNT] = count or 0
-  t[CO] = false
-  t[WAIT] = nil
-  unlink(t)
-  local w = t[WAITER]
-  if w then
-    t[WAITER] = nil
-    wake_waiter(w)
-    local more = t.waiters
-    if more then
-      t.waiters = nil
-      for i = 1, #more do wake_waiter(more[i]) end
-    end
+-- What finishing costs beyond the common case: waiters, a weft future.
+local function finish_extra(t, x, state, value)
+  local waiters = x.waiters
+  if waiters then
+    x.waiters = nil
+    for i = 1, #waiters do wake_waiter(waiters[i]) end
   end
-  local future = t.weft_future
-  if future and t[ID] >= first_id_of_runtime then
+  local future = x.future
+  if future then
     if state == DONE then future_settle(future, "ok", value)
     elseif state == KILLED then future_settle(future, "cancelled")
     else future_settle(future, "error", value, error_text(value)) end
   end
 end
 
-local function finish_ok(t, n, ...)
-  if n <= 1 then return finish(t, DONE, (...), n) end
-  return finish(t, DONE, (...), n, { ... })
+-- Ends task t: its state, its value (the first result or the error), its
+-- results beyond the first; then it leaves the list of live tasks, its
+-- waiters go on, in the order they came, and its weft future
+-- (task:future()) completes.
+finish = function(t, state, value, count, values)
+  t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
+  local prev, nxt = t[PREV], t[NEXT]
+  if prev then prev[NEXT] = nxt else alive = nxt end
+  if nxt then nxt[PREV] = prev end
+  t[PREV], t[NEXT] = false, false
+  alive_count = alive_count - 1
+  local x = t[EXTRA]
+  if x then finish_extra(t, x, state, value) end
 end
 
 -- The task's coroutine failed with err (its stack is still there for the
@@ -165,8 +185,9 @@ end
 -- goes to the error handler.
 local function fail(t, err)
   if type(err) == "table" and err.status == CANCELLED then return finish(t, KILLED, err) end
-  if not t.reported and not t[WAITER] and not closing then
-    t.reported = true
+  local x = extra(t)
+  if not x.reported and not (x.waiters and #x.waiters > 0) and not closing then
+    x.reported = true
     report(err, traceback(t[CO], error_text(err)), "task '" .. task_name(t) .. "' failed")
   end
   return finish(t, FAILED, err)
@@ -174,77 +195,76 @@ end
 
 -- ---- stepping ----
 
-local step
-
 -- What resume answered for task t (previous: the task that was running).
 local function settle(t, previous, ok, ...)
   current = previous
   if not ok then return fail(t, (...)) end
   if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
-  if status(t[CO]) == "dead" then return finish_ok(t, select("#", ...), ...) end
+  if status(t[CO]) == "dead" then
+    local n = select("#", ...)
+    if n <= 1 then return finish(t, DONE, (...), n) end
+    return finish(t, DONE, (...), n, { ... })
+  end
   -- a plain coroutine.yield(): as weft.yield()
   t[STATE] = SUSPENDED
-  if not enqueue(t) then -- the loop refuses work: the task cannot go on
-    return finish(t, KILLED, make_error(CANCELLED, "the task cannot be scheduled: the loop refuses new work"))
+  if not queue_step(t) then -- the loop refuses work: the task cannot go on
+    return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
   end
 end
 
 -- Resumes suspended task t with (ok, values...) now.
-step = function(t, ...)
+local function step(t, ...)
   local previous = current
   current = t
   t[STATE] = RUNNING
   return settle(t, previous, resume(t[CO], ...))
 end
 
--- Runs scheduled task t until its first wait.
-local function start(t)
-  local co = create(t[VALUE])
-  local args, n = t[VALUES], t[COUNT]
-  t[CO], t[VALUE], t[VALUES], t[WAIT] = co, nil, nil, nil
-  local previous = current
-  current = t
-  t[STATE] = RUNNING
-  if n == 0 then return settle(t, previous, resume(co)) end
-  if n == 1 then return settle(t, previous, resume(co, args)) end
-  return settle(t, previous, resume(co, unpack(args, 1, n)))
-end
-
--- A queued step (scheduler.lua's drain): start it, or resume it with
--- true (or with the cancellation error it got while queued).
+-- A queued step (scheduler.lua's drain): starts the task until its first
+-- wait, or resumes it with true (or with the cancellation error it got
+-- while queued).
 local function run_queued(t)
   local state = t[STATE]
-  if state == SCHEDULED then return start(t) end
-  if state ~= SUSPENDED or type(t[WAIT]) ~= "number" then return end -- finished meanwhile
-  t[WAIT] = nil
-  local err = t.cancel_error
-  if err ~= nil then
-    t.cancel_error = nil
-    return step(t, false, err)
+  local previous = current
+  if state == SCHEDULED then
+    local co = create(t[VALUE])
+    local args, n = t[VALUES], t[COUNT]
+    t[CO], t[VALUE], t[VALUES], t[WAIT], t[STATE] = co, false, false, false, RUNNING
+    current = t
+    if n == 1 then return settle(t, previous, resume(co, args)) end
+    if n == 0 then return settle(t, previous, resume(co)) end
+    return settle(t, previous, resume(co, unpack(args, 1, n)))
   end
-  return step(t, true)
+  if state ~= SUSPENDED or t[WAIT] ~= true then return end -- finished meanwhile
+  local x = t[EXTRA]
+  if x then
+    local err = x.cancel_error
+    if err ~= nil then
+      x.cancel_error = nil
+      t[WAIT] = false
+      return step(t, false, err)
+    end
+  end
+  t[WAIT], t[STATE] = false, RUNNING
+  current = t
+  return settle(t, previous, resume(t[CO], true))
 end
 
 -- ---- spawning ----
 
+-- A new task, scheduled (not queued), at the head of the live list.
 local function new_task(fn, n, ...)
-  local id = last_id + 1
-  last_id = id
+  local head = alive
   local t
   if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, nil, nil, nil, nil, id }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, false, head, epoch, false }, TaskMT)
   else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, nil, nil, nil, nil, id }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, false, head, epoch, false }, TaskMT)
   end
-  return t
-end
-
-local function link(t)
-  local head = alive
   if head then head[PREV] = t end
-  t[NEXT] = head
   alive = t
   alive_count = alive_count + 1
+  return t
 end
 
 --- weft.spawn(fn, ...): a task running fn(...), started on the loop's next
@@ -253,9 +273,21 @@ local function spawn(fn, ...)
   if type(fn) ~= "function" then
     raise(INVALID_ARGUMENT, "weft.spawn: expected a function, got a " .. type(fn))
   end
-  local t = new_task(fn, select("#", ...), ...)
-  enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
-  link(t)
+  if not Q.posted then ensure_posted("weft.spawn") end -- raises without a runtime or when the loop refuses work
+  local n = select("#", ...)
+  local head = alive
+  local t
+  if n <= 1 then
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, false, head, epoch, false }, TaskMT)
+  else
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, false, head, epoch, false }, TaskMT)
+  end
+  if head then head[PREV] = t end
+  alive = t
+  alive_count = alive_count + 1
+  local q = Q.tail + 1
+  Q.tail = q
+  queue[q], marks[q] = t, Q.drain
   return t
 end
 weft.spawn = spawn
@@ -268,27 +300,21 @@ function weft.spawn_now(fn, ...)
   end
   weft._check_runtime("weft.spawn_now")
   local t = new_task(fn, select("#", ...), ...)
-  link(t)
-  start(t)
+  run_queued(t)
   return t
 end
 
 -- ---- waiting (called inside the task; weft.lua gives them their shape) ----
 
--- The running task, or raises (`what` is not inside a task).
-local function running_task(what)
-  local t = current
-  if t == nil or t[CO] ~= running() then
-    raise(INVALID_STATE, what .. ": not inside a weft task (use weft.spawn or weft.run)")
-  end
-  return t
+local function not_in_task(what)
+  raise(INVALID_STATE, what .. ": not inside a weft task (use weft.spawn or weft.run)")
 end
 
 -- A cancel that came while the task ran is raised at its next wait.
-local function take_cancel(t)
-  if t.cancel_pending then
-    t.cancel_pending = nil
-    error(make_error(CANCELLED, "the task was cancelled"), 0)
+local function take_cancel(x)
+  if x.cancel_pending then
+    x.cancel_pending = nil
+    error(cancel_error_of("the task was cancelled"), 0)
   end
 end
 
@@ -300,20 +326,36 @@ end
 
 --- weft.yield(): lets the other ready tasks and callbacks run first.
 local function task_yield()
-  local t = running_task("weft.yield")
-  take_cancel(t)
-  t[STATE] = SUSPENDED
-  if not enqueue(t) then
-    t[STATE] = RUNNING
+  local t = current
+  if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
+  local x = t[EXTRA]
+  if x then take_cancel(x) end
+  if not Q.posted and not ensure_posted() then
     raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work")
   end
-  return outcome(yield())
+  local n = Q.tail + 1
+  Q.tail = n
+  queue[n], marks[n] = t, Q.drain
+  t[STATE], t[WAIT] = SUSPENDED, true
+  local ok, err = yield()
+  if ok then return end
+  error(err, 0)
 end
 weft.yield = task_yield
 
+-- The running task, or raises (`what` is not inside a task); raises a
+-- cancel that came while it ran.
+local function running_task(what)
+  local t = current
+  if t == nil or t[CO] ~= running() then not_in_task(what) end
+  local x = t[EXTRA]
+  if x then take_cancel(x) end
+  return t
+end
+
 local function wake_sleeper(t)
   if t[STATE] ~= SUSPENDED or not is_timer(t[WAIT]) then return end
-  t[WAIT] = nil
+  t[WAIT] = false
   return step(t, true)
 end
 
@@ -323,15 +365,16 @@ function weft.sleep(seconds)
   if type(seconds) ~= "number" then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be a number, got a " .. type(seconds))
   end
-  local t = running_task("weft.sleep")
+  if seconds == 0 then return task_yield() end
+  local t = current
+  if t == nil or t[CO] ~= running() then not_in_task("weft.sleep") end
   if not (seconds >= 0) or seconds > 1e9 then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
   end
-  if seconds == 0 then return task_yield() end
-  take_cancel(t)
+  local x = t[EXTRA]
+  if x then take_cancel(x) end
   local timer = add_timer(seconds, wake_sleeper, t) -- raises if the loop refuses it
-  t[STATE] = SUSPENDED
-  t[WAIT] = timer
+  t[STATE], t[WAIT] = SUSPENDED, timer
   return outcome(yield())
 end
 
@@ -346,7 +389,6 @@ end
 --- Awaits a C wait: wait_fn(...) registers it for the running task.
 function weft._await_c(what, wait_fn, ...)
   local t = running_task(what)
-  take_cancel(t)
   return suspend_c(t, wait_fn(...))
 end
 
@@ -355,53 +397,49 @@ local function results_of(t)
   local state = t[STATE]
   if state == DONE then
     local n = t[COUNT]
-    if n <= 1 then
-      if n == 1 then return t[VALUE] end
-      return
-    end
+    if n == 1 then return t[VALUE] end
+    if n == 0 then return end
     return unpack(t[VALUES], 1, n)
   end
   error(t[VALUE], 0)
 end
 
 local function remove_waiter(source, w)
-  if source[WAITER] == w then
-    local more = source.waiters
-    if more and #more > 0 then
-      source[WAITER] = table.remove(more, 1)
-    else
-      source[WAITER] = nil
-    end
-    return
-  end
-  local more = source.waiters
-  if more then
-    for i = 1, #more do
-      if more[i] == w then table.remove(more, i) return end
+  local x = source[EXTRA]
+  local waiters = x and x.waiters
+  if not waiters then return end
+  for i = 1, #waiters do
+    if waiters[i] == w then
+      table.remove(waiters, i)
+      return
     end
   end
 end
 
 --- task:await() (and weft.await(task)): its results, or raises its error.
 function Task.await(self)
+  local t = current
+  if t ~= nil and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
+    local x = t[EXTRA]
+    if x then take_cancel(x) end
+    return self[VALUE] -- finished: no wait (the common case of gathering)
+  end
+  if t == nil or t[CO] ~= running() then not_in_task("task:await") end
   if getmetatable(self) ~= TaskMT then raise(INVALID_ARGUMENT, "task:await: expected a weft.Task") end
-  local t = running_task("task:await")
   if self == t then raise(INVALID_ARGUMENT, "task:await: a task cannot await itself") end
-  take_cancel(t)
+  local x = t[EXTRA]
+  if x then take_cancel(x) end
   if self[STATE] < DONE then
-    if not self[WAITER] then
-      self[WAITER] = t
-    else
-      local more = self.waiters
-      if not more then
-        more = {}
-        self.waiters = more
-      end
-      more[#more + 1] = t
+    local sx = extra(self)
+    local waiters = sx.waiters
+    if not waiters then
+      waiters = {}
+      sx.waiters = waiters
     end
-    t[STATE] = SUSPENDED
-    t[WAIT] = self
-    outcome(yield())
+    waiters[#waiters + 1] = t
+    t[STATE], t[WAIT] = SUSPENDED, self
+    local ok, err = yield()
+    if not ok then error(err, 0) end
   end
   return results_of(self)
 end
@@ -414,27 +452,27 @@ end
 local function cancel(t)
   local state = t[STATE]
   if state == RUNNING then
-    t.cancel_pending = true
+    extra(t).cancel_pending = true
     return
   end
   if state == SCHEDULED then
-    return finish(t, KILLED, make_error(CANCELLED, "the task was cancelled before it started"))
+    return finish(t, KILLED, cancel_error_of("the task was cancelled before it started"))
   end
-  local err = make_error(CANCELLED, "the task was cancelled")
+  local err = cancel_error_of("the task was cancelled")
   local w = t[WAIT]
-  if type(w) == "number" then -- queued: its step resumes it with the error
-    t.cancel_error = err
+  if w == true then -- queued: its step resumes it with the error
+    extra(t).cancel_error = err
     return
   end
-  t[WAIT] = nil
+  t[WAIT] = false
   if type(w) == "userdata" then abandon_wait(w)
   elseif getmetatable(w) == TaskMT then remove_waiter(w, t)
-  elseif w ~= nil then w:cancel() end -- a sleep's timer
-  t.cancel_error = err
-  if closing or not enqueue(t) then
-    t.cancel_error = nil
-    return finish(t, KILLED, err)
+  elseif w then w:cancel() end -- a sleep's timer
+  if not closing and queue_step(t) then
+    extra(t).cancel_error = err
+    return
   end
+  return finish(t, KILLED, err)
 end
 
 --- task:cancel(): true if the task was still alive.
@@ -453,9 +491,10 @@ function Task.name(self, name)
       raise(INVALID_ARGUMENT, "task:name: expected a string, got a " .. type(name))
     end
     name = tostring(name):sub(1, 47)
-    self.label = name
-    local future = self.weft_future
-    if future and self[ID] >= first_id_of_runtime then future_rename(future, name) end
+    local x = extra(self)
+    x.label = name
+    local future = x.future
+    if future and self[EPOCH] == epoch then future_rename(future, name) end
   end
   return task_name(self)
 end
@@ -477,17 +516,18 @@ end
 --- result if it is a nil, boolean, number or string; the failure's status
 --- and text; or cancelled) — for the combinators and for C code.
 function Task.future(self)
-  local future = self.weft_future
+  local x = extra(self)
+  local future = x.future
   if future == nil then
     weft._check_runtime("task:future")
-    if self[ID] < first_id_of_runtime then raise(STALE_HANDLE, "the task's runtime is gone") end
+    if self[EPOCH] ~= epoch then raise(STALE_HANDLE, "the task's runtime is gone") end
     future = future_new(task_name(self))
-    self.weft_future = future
+    x.future = future
     local state = self[STATE]
     if state == DONE then future_settle(future, "ok", self[VALUE])
     elseif state == KILLED then future_settle(future, "cancelled")
     elseif state == FAILED then future_settle(future, "error", self[VALUE], error_text(self[VALUE])) end
-  elseif self[ID] < first_id_of_runtime then
+  elseif self[EPOCH] ~= epoch then
     raise(STALE_HANDLE, "the task's runtime is gone")
   end
   return future_share(future)
@@ -509,7 +549,7 @@ function weft.tasks_alive() return alive_count end
 -- A C wait of task t completed (task.c): resume it now with (ok, values...).
 local function wake(t, ...)
   if type(t[WAIT]) ~= "userdata" then return end
-  t[WAIT] = nil -- the wait is freed: never abandon it now
+  t[WAIT] = false -- the wait is freed: never abandon it now
   if t[STATE] ~= SUSPENDED then return end
   return step(t, ...)
 end
@@ -526,8 +566,8 @@ local function cancel_all()
   local count = 0
   for i = 1, n do
     t = list[i]
-    if t[STATE] < DONE and not t.cancel_sent then
-      t.cancel_sent = true
+    if t[STATE] < DONE and not extra(t).cancel_sent then
+      extra(t).cancel_sent = true
       cancel(t)
       count = count + 1
     end
@@ -549,22 +589,22 @@ local function tasks_dropped(is_closing)
       if t[STATE] ~= RUNNING then
         local w = t[WAIT]
         if type(w) == "userdata" then abandon_wait(w) end
-        t.reported = true
-        finish(t, KILLED, make_error(CANCELLED, "the runtime or scope was closed"))
+        extra(t).reported = true
+        finish(t, KILLED, cancel_error_of("the runtime or scope was closed"))
         nxt = alive -- finishing one may have finished others
       end
       t = nxt
       while t and t[STATE] == RUNNING do t = t[NEXT] end
     end
     closing = false
-    first_id_of_runtime = last_id + 1
+    epoch = epoch + 1
     return
   end
   local dropped, n = {}, 0
   local t = alive
   while t do
     local w = t[WAIT]
-    if t[STATE] == SCHEDULED or type(w) == "number" or (is_timer(w) and not w:active()) then
+    if t[STATE] == SCHEDULED or w == true or (is_timer(w) and not w:active()) then
       n = n + 1
       dropped[n] = t
     end
@@ -575,9 +615,10 @@ local function tasks_dropped(is_closing)
     if t[STATE] == SCHEDULED then
       finish(t, KILLED, make_error(CANCELLED, "the task was cancelled before it started: the loop refuses new work"))
     elseif t[STATE] == SUSPENDED then
-      local err = t.cancel_error or make_error(CANCELLED, "the loop refuses new work: the scope was cancelled")
-      t.cancel_error = nil
-      t[WAIT] = nil
+      local x = extra(t)
+      local err = x.cancel_error or cancel_error_of("the loop refuses new work: the scope was cancelled")
+      x.cancel_error = nil
+      t[WAIT] = false
       step(t, false, err)
     end
   end
@@ -587,7 +628,7 @@ end
 -- instead of reported.
 local function spawn_main(fn, ...)
   local t = spawn(fn, ...)
-  t.reported = true
+  extra(t).reported = true
   return t
 end
 

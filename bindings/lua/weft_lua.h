@@ -92,7 +92,7 @@ void wl_push_value(lua_State* L, const weft_value* value);
 weft_value wl_to_value(lua_State* L, int index);
 
 /* Tasks (tasks.lua): the slots of a task table the C side touches. */
-#define WL_TASK_WAIT 7 /* what the task waits for: a wl_wait (light userdata) while one is registered */
+#define WL_TASK_WAIT 6 /* what the task waits for: a wl_wait (light userdata) while one is registered */
 
 enum wl_wait_kind {
   WL_WAIT_FUTURE, /* resumed with the future's value or error */
