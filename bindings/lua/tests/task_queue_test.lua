@@ -1,0 +1,210 @@
+-- task_queue_test.lua: tasks stepped from the Lua ready queue (tasks.lua on
+-- scheduler.lua's queue): a cancel that reaches a queued step, a failing
+-- task among yielding ones, a task awaiting a weft future resolved by a
+-- weft-level (C queue) callback while others yield, FIFO fairness between
+-- call_soon callbacks and task steps, weft.yield letting weft's own queue
+-- run, many tasks yielding many times, a cancelled scope dropping queued
+-- steps, and a scope closed under tasks in every kind of wait.
+local check = require "check"
+local weft = require "weft"
+
+local function capture_errors()
+  local seen = {}
+  weft.set_error_handler(function(err, traceback, where)
+    seen[#seen + 1] = { err = err, traceback = traceback, where = where }
+  end)
+  return seen
+end
+
+return check.run {
+  cancel_reaches_a_queued_step = function()
+    local seen
+    weft.run(function()
+      local t = weft.spawn(function()
+        local ok, err = pcall(weft.yield)
+        seen = err
+        check.eq(ok, false, "the yield raised")
+        return "caught"
+      end)
+      weft.yield() -- t starts and yields: its step is queued behind ours
+      check.eq(t:status(), "suspended", "queued")
+      check.eq(t:cancel(), true, "cancel of a queued task")
+      check.eq(t:await(), "caught", "the task caught the cancellation and returned")
+    end)
+    check.truthy(weft.is_cancelled(seen), "the error identifies cancellation")
+  end,
+
+  cancel_of_a_scheduled_task_drops_its_step = function()
+    local ran = {}
+    weft.run(function()
+      local a = weft.spawn(function() ran[#ran + 1] = "a" end)
+      local b = weft.spawn(function() ran[#ran + 1] = "b" end)
+      a:cancel()
+      b:await()
+      check.eq(a:status(), "cancelled", "a")
+      check.eq(weft.tasks_alive(), 1, "only main is alive")
+    end)
+    check.eq(table.concat(ran, ","), "b", "a never ran")
+  end,
+
+  a_failing_task_among_yielding_ones = function()
+    local seen, sum
+    weft.run(function()
+      seen = capture_errors()
+      local tasks = {}
+      for i = 1, 100 do
+        tasks[i] = weft.spawn(function()
+          weft.yield()
+          if i == 50 then error("task fifty broke") end
+          weft.yield()
+          return i
+        end)
+      end
+      sum = 0
+      weft.sleep(0.001) -- task 50 fails unobserved: reported
+      for i = 1, 100 do
+        local ok, value = tasks[i]:result()
+        if i == 50 then
+          check.eq(ok, false, "task 50 failed")
+          check.truthy(tostring(value):find("task fifty broke"), "its error")
+        else
+          sum = sum + value
+        end
+      end
+    end)
+    weft.set_error_handler(nil)
+    check.eq(sum, 5050 - 50, "the others finished")
+    check.eq(#seen, 1, "one failure reported")
+    check.truthy(seen[1].where:find("task%-%d+"), "where names the task: " .. seen[1].where)
+    check.truthy(seen[1].traceback:find("task_queue_test.lua:58"), "the traceback shows the line")
+  end,
+
+  a_task_awaits_a_weft_future_while_others_yield = function()
+    local order = {}
+    weft.run(function()
+      local future = weft.future()
+      local waiter = weft.spawn(function()
+        local value = future:await()
+        order[#order + 1] = "waiter got " .. value
+        return value
+      end)
+      local yielders = {}
+      for i = 1, 3 do
+        yielders[i] = weft.spawn(function()
+          for step = 1, 4 do
+            order[#order + 1] = "y" .. i .. "." .. step
+            weft.yield()
+          end
+        end)
+      end
+      -- resolved from weft's own (C) queue, not the Lua one
+      weft.loop_call_soon(weft.loop(), function() future:resolve(42) end)
+      check.eq(waiter:await(), 42, "the waiter's value")
+      for i = 1, 3 do yielders[i]:await() end
+    end)
+    local text = table.concat(order, " ")
+    check.truthy(text:find("waiter got 42", 1, true), "the waiter resumed: " .. text)
+    check.truthy(text:find("y3.4", 1, true), "the yielders finished: " .. text)
+    check.eq(#order, 13, "every step once")
+  end,
+
+  call_soon_and_task_steps_share_one_fifo = function()
+    local order = {}
+    local function log(x) order[#order + 1] = x end
+    weft.run(function()
+      weft.call_soon(function() log("c1") end)
+      local t = weft.spawn(function() log("t1"); weft.yield(); log("t1b") end)
+      weft.call_soon(function()
+        log("c2")
+        weft.call_soon(function() log("c3") end)
+      end)
+      t:await()
+      weft.sleep(0.001)
+    end)
+    check.eq(table.concat(order, ","), "c1,t1,c2,t1b,c3", "FIFO across kinds")
+  end,
+
+  yield_lets_weft_callbacks_queued_before_it_run = function()
+    local order = {}
+    weft.run(function()
+      local loop = weft.loop()
+      for _ = 1, 3 do
+        weft.loop_call_soon(loop, function() order[#order + 1] = "weft" end)
+        weft.yield()
+        order[#order + 1] = "task"
+      end
+    end)
+    check.eq(table.concat(order, ","), "weft,task,weft,task,weft,task", "each yield let weft's queue run")
+  end,
+
+  many_tasks_yield_many_times = function()
+    local sum, steps = 0, 0
+    weft.run(function()
+      local tasks = {}
+      for i = 1, 5000 do
+        tasks[i] = weft.spawn(function(x)
+          for _ = 1, 3 do steps = steps + 1; weft.yield() end
+          return x, -x
+        end, i)
+      end
+      for i = 1, 5000 do
+        local a, b = tasks[i]:await()
+        check.eq(b, -a, "second result")
+        sum = sum + a
+      end
+      check.eq(weft.tasks_alive(), 1, "only main left")
+    end)
+    check.eq(sum, 5000 * 5001 / 2, "sum")
+    check.eq(steps, 15000, "steps")
+  end,
+
+  sleep_zero_is_a_yield = function()
+    local order = {}
+    weft.run(function()
+      local t = weft.spawn(function() order[#order + 1] = "other" end)
+      weft.sleep(0)
+      order[#order + 1] = "main"
+      t:await()
+    end)
+    check.eq(table.concat(order, ","), "other,main", "sleep(0) let the queued task run")
+  end,
+
+  a_cancelled_scope_cancels_queued_steps = function()
+    local seen
+    pcall(weft.run, function()
+      weft.spawn(function()
+        local ok, err = pcall(weft.yield)
+        seen = err
+      end)
+      weft.call_soon(function()
+        -- by now the task has yielded; its step is queued
+        weft.scope_cancel(weft.loop_scope(weft.loop()))
+      end)
+      weft.sleep(0.05)
+    end)
+    check.truthy(weft.is_cancelled(seen), "the queued task got the cancellation: " .. tostring(seen))
+  end,
+
+  the_runtime_going_away_ends_tasks_in_every_wait = function()
+    local statuses = {}
+    local tasks = {}
+    local ok = pcall(weft.run, function()
+      local never = weft.future()
+      tasks.sleeping = weft.spawn(function() weft.sleep(60) end)
+      tasks.future = weft.spawn(function() never:await() end)
+      tasks.awaiting = weft.spawn(function() tasks.sleeping:await() end)
+      tasks.queued = weft.spawn(function() while true do weft.yield() end end)
+      weft.yield()
+      weft.loop_stop(weft.loop()) -- the loop returns with all of them waiting
+      weft.sleep(60)
+    end)
+    check.eq(ok, false, "main never finished")
+    for name, t in pairs(tasks) do statuses[#statuses + 1] = name .. "=" .. t:status() end
+    table.sort(statuses)
+    check.eq(table.concat(statuses, ","), "awaiting=cancelled,future=cancelled,queued=cancelled,sleeping=cancelled",
+             "every task ended")
+    check.eq(weft.tasks_alive(), 0, "none alive")
+    local _, err = tasks.future:result()
+    check.truthy(weft.is_cancelled(err), "ended as cancelled")
+  end,
+}
