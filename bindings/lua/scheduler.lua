@@ -40,6 +40,7 @@ local post, now_ns, arm, disarm, report =
 -- queued task step; tell it that queued steps or timers were dropped.
 local run_task = function() end
 local tasks_dropped = function() end
+local TASK_WAIT = 6 -- a task's slot saying what it waits for: true while its step is queued (tasks.lua's WAIT)
 
 local BATCH = 64 -- callbacks per drain: as many as weft's loop runs per pass
 local INVALID_ARGUMENT = weft.WEFT_ERR_INVALID_ARGUMENT
@@ -75,20 +76,18 @@ end
 -- queue[i] is a callback, or a task whose step it is; marks[i] is nil for
 -- a callback and, for a task step, the number of the drain it was queued in
 -- (a step queued in drain k runs in a later drain).
--- Q is shared with tasks.lua, which queues task steps itself: Q.tail (the
--- last index used), Q.posted (a drain is queued with weft, or running) and
--- Q.drain (the number of the running or last drain).
-local queue, marks, head = {}, {}, 1
-local Q = { tail = 0, posted = false, drain = 0 }
+local queue, marks, head, tail = {}, {}, 1, 0
+local posted = false -- a drain is queued with weft (or running)
+local drain_number = 0 -- the running or last drain
 
 -- Drops what is queued: no callback runs; tasks.lua deals with its steps.
 local function drop_queue()
   local had_tasks = false
-  for i = head, Q.tail do
+  for i = head, tail do
     if marks[i] then had_tasks = true end
     queue[i], marks[i] = nil, nil
   end
-  head, Q.tail, Q.posted = 1, 0, false
+  head, tail, posted = 1, 0, false
   if had_tasks then tasks_dropped(false) end
 end
 
@@ -105,14 +104,14 @@ function weft.loop_stop(loop)
 end
 
 local function run_queue()
-  local q = queue
+  local q, m = queue, marks
   while true do
     local h = head
-    if h > Q.tail or h >= limit or stopping then return end
-    local entry, mark = q[h], marks[h]
+    if h > tail or h >= limit or stopping then return end
+    local entry, mark = q[h], m[h]
     if mark then -- a task step
-      if mark == Q.drain then return end -- queued in this drain: the next one runs it
-      q[h], marks[h] = nil, nil
+      if mark == drain_number then return end -- queued in this drain: the next one runs it
+      q[h], m[h] = nil, nil
       head = h + 1
       run_task(entry)
     else
@@ -124,12 +123,12 @@ local function run_queue()
 end
 
 local function drain()
-  Q.drain = Q.drain + 1
+  drain_number = drain_number + 1
   limit = head + BATCH
   stopping = false
   run_batches(run_queue)
-  if head > Q.tail then
-    head, Q.tail, Q.posted = 1, 0, false
+  if head > tail then
+    head, tail, posted = 1, 0, false
   elseif not post(true) then
     drop_queue() -- the loop refuses work: the scope is closing
   end
@@ -139,12 +138,12 @@ end
 --- already queued this way (FIFO).
 function weft.call_soon(fn)
   if type(fn) ~= "function" then raise("weft.call_soon: expected a function, got a " .. type(fn)) end
-  if not Q.posted then
+  if not posted then
     post() -- raises without a runtime, or when the loop refuses work
-    Q.posted = true
+    posted = true
   end
-  local t = Q.tail + 1
-  Q.tail = t
+  local t = tail + 1
+  tail = t
   queue[t] = fn
 end
 
@@ -154,7 +153,7 @@ end
 local c_scope_cancel = weft.scope_cancel
 function weft.scope_cancel(scope)
   local status = c_scope_cancel(scope)
-  if Q.posted and not post(true) then drop_queue() end -- our loop refuses work now
+  if posted and not post(true) then drop_queue() end -- our loop refuses work now
   return status
 end
 
@@ -328,13 +327,13 @@ function Timer.cancel(self)
     end
     if armed_at ~= nil and not idle_check_queued then
       idle_check_queued = true
-      if not Q.posted and not post(true) then
+      if not posted and not post(true) then
         release_idle_timer()
         return true
       end
-      Q.posted = true
-      Q.tail = Q.tail + 1
-      queue[Q.tail] = release_idle_timer
+      posted = true
+      tail = tail + 1
+      queue[tail] = release_idle_timer
     end
   elseif dead > 64 and dead > live then
     compact()
@@ -350,8 +349,8 @@ function Timer.active(self) return self[3] ~= nil end
 -- closing: the runtime or the script's scope is going away (else weft
 -- cancelled the drain or the timer: the script's scope was cancelled).
 local function reset(closing)
-  for i = head, Q.tail do queue[i], marks[i] = nil, nil end
-  head, Q.tail, Q.posted = 1, 0, false
+  for i = head, tail do queue[i], marks[i] = nil, nil end
+  head, tail, posted = 1, 0, false
   for i = 1, count do heap[i][3] = nil end
   clear_heap()
   live, armed_at, idle_check_queued = 0, nil, false
@@ -361,19 +360,24 @@ end
 
 weft._sched_hooks(drain, fire, reset)
 
--- Queues the drain when nothing is queued yet (tasks.lua, before it
--- queues a step itself): raises as `what`, or without it returns false,
--- when there is no runtime or the loop refuses work.
-local function ensure_posted(what)
-  if Q.posted then return true end
-  if what then post(false, what) elseif not post(true) then return false end
-  Q.posted = true
+-- Queues task t's next step (tasks.lua). what: the name to raise with when
+-- there is no runtime or the loop refuses work; without it, returns false
+-- instead of raising.
+local function enqueue_task(t, what)
+  if not posted then
+    if what then post(false, what) elseif not post(true) then return false end
+    posted = true
+  end
+  local n = tail + 1
+  tail = n
+  queue[n], marks[n] = t, drain_number
+  t[TASK_WAIT] = true
   return true
 end
 
 -- For tasks.lua only (it removes this field).
 weft._sched_tasks = {
-  Q = Q, queue = queue, marks = marks, ensure_posted = ensure_posted,
+  enqueue = enqueue_task,
   timer = add_timer,
   is_timer = function(x) return getmetatable(x) == TimerMT end,
   register = function(run, dropped) run_task, tasks_dropped = run, dropped end,

@@ -29,8 +29,7 @@
 -- its coroutine is dropped then too (its results stay in the task).
 --
 -- Speed: the paths of W6 (spawn, start, weft.yield, finish, awaiting a
--- finished task) queue steps inline (scheduler.lua's Q) rather than through
--- function calls, keep the rarer fields out of the task's array (EXTRA),
+-- finished task) keep the rarer fields out of the task's array (EXTRA),
 -- and never store into a nil slot (absent is false), which costs Lua 5.4 a
 -- metamethod check on a table with a metatable.
 local weft = ...
@@ -45,7 +44,7 @@ local unpack = table.unpack or unpack
 local sched = weft._sched_tasks
 weft._sched_tasks = nil
 local add_timer, is_timer = sched.timer, sched.is_timer
-local Q, queue, marks, ensure_posted = sched.Q, sched.queue, sched.marks, sched.ensure_posted
+local enqueue = sched.enqueue
 local report, abandon_wait = weft._sched_report, weft._wait_abandon
 local make_error = weft.error
 local CANCELLED, INVALID_STATE, INVALID_ARGUMENT, NOT_READY, STALE_HANDLE =
@@ -125,16 +124,9 @@ local function cancel_error_of(message)
   return make_error(CANCELLED, message)
 end
 
--- Queues task t's step (rare paths; the hot ones do it inline). false: the
+-- Queues task t's step (scheduler.lua; its WAIT becomes true). false: the
 -- loop refuses work.
-local function queue_step(t)
-  if not Q.posted and not ensure_posted() then return false end
-  local n = Q.tail + 1
-  Q.tail = n
-  queue[n], marks[n] = t, Q.drain
-  t[WAIT] = true
-  return true
-end
+local function queue_step(t) return enqueue(t) end
 
 -- ---- finishing ----
 
@@ -273,7 +265,6 @@ local function spawn(fn, ...)
   if type(fn) ~= "function" then
     raise(INVALID_ARGUMENT, "weft.spawn: expected a function, got a " .. type(fn))
   end
-  if not Q.posted then ensure_posted("weft.spawn") end -- raises without a runtime or when the loop refuses work
   local n = select("#", ...)
   local head = alive
   local t
@@ -282,12 +273,10 @@ local function spawn(fn, ...)
   else
     t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, false, head, epoch, false }, TaskMT)
   end
+  enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
   if head then head[PREV] = t end
   alive = t
   alive_count = alive_count + 1
-  local q = Q.tail + 1
-  Q.tail = q
-  queue[q], marks[q] = t, Q.drain
   return t
 end
 weft.spawn = spawn
@@ -330,13 +319,8 @@ local function task_yield()
   if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
   local x = t[EXTRA]
   if x then take_cancel(x) end
-  if not Q.posted and not ensure_posted() then
-    raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work")
-  end
-  local n = Q.tail + 1
-  Q.tail = n
-  queue[n], marks[n] = t, Q.drain
-  t[STATE], t[WAIT] = SUSPENDED, true
+  if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
+  t[STATE] = SUSPENDED
   local ok, err = yield()
   if ok then return end
   error(err, 0)
