@@ -9,8 +9,9 @@
 --
 -- A task is a table (metatable weft.Task) with its state in array slots
 -- (below). Spawning one, starting it and resuming it after weft.yield() or
--- after another task finished cost no C call and no weft object: the step
--- is an entry of the ready queue, drained by one weft callback per batch.
+-- after another task finished call nothing of weft's C side and make no
+-- weft object: the step is an entry of the ready queue, drained by one weft
+-- callback per batch.
 -- weft.sleep(s) uses a timer of scheduler.lua's heap. Only a wait on a weft
 -- operation (a future, an accept, a connect, a resolve) goes through C
 -- (task.c): it registers a wl_wait holding a registry reference to the task
