@@ -309,7 +309,21 @@ function weft.call_later(seconds, fn)
     raise("weft.call_later: seconds must be between 0 and 1e9")
   end
   if type(fn) ~= "function" then raise("weft.call_later: expected a function, got a " .. type(fn)) end
-  return add_timer(seconds, fn, nil)
+  -- add_timer(seconds, fn) written out: W3's path, where the call and the
+  -- fourth slot cost Lua 5.4 about 6% more
+  local deadline = now_ns() + floor(seconds * 1e9)
+  if armed_at == nil or deadline < armed_at then
+    arm(deadline) -- raises if the loop refuses it: nothing was added
+    armed_at = deadline
+  end
+  local n = sequence + 1
+  sequence = n
+  local t = setmetatable({ deadline, n, fn }, TimerMT)
+  n = count + 1
+  count = n
+  if n == 1 then heap[1] = t else sift_up(t, n) end
+  live = live + 1
+  return t
 end
 
 --- timer:cancel(): true if it was armed and now will not fire.
