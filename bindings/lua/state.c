@@ -1,5 +1,6 @@
 /* state.c: the Lua module's per-lua_State state — which runtime and loop the
- * script uses — plus weft.run (a standalone script's own runtime), error
+ * script uses — plus the C half of weft.run (a standalone script's own
+ * runtime; weft.lua runs main as a task between _run_begin and _run_end), error
  * values (weft.Error) and the error handler that failed tasks and callbacks
  * are reported to.
  *
