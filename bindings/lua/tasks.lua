@@ -45,7 +45,8 @@ local unpack = table.unpack or unpack
 local sched = weft._sched_tasks
 weft._sched_tasks = nil
 local add_timer, is_timer = sched.timer, sched.is_timer
-local enqueue = sched.enqueue
+local enqueue = sched.enqueue -- enqueue(t[, what]): queues t's step (its WAIT becomes true);
+                              -- false, or raises as `what`, if the loop refuses work
 local report, abandon_wait = weft._sched_report, weft._wait_abandon
 local make_error = weft.error
 local CANCELLED, INVALID_STATE, INVALID_ARGUMENT, NOT_READY, STALE_HANDLE =
@@ -125,9 +126,6 @@ local function cancel_error_of(message)
   return make_error(CANCELLED, message)
 end
 
--- Queues task t's step (scheduler.lua; its WAIT becomes true). false: the
--- loop refuses work.
-local function queue_step(t) return enqueue(t) end
 
 -- ---- finishing ----
 
@@ -137,7 +135,7 @@ local finish
 -- outcome; ended with it if the runtime is going away or refuses work.
 local function wake_waiter(w)
   if w[STATE] ~= SUSPENDED then return end
-  if not closing and queue_step(w) then return end
+  if not closing and enqueue(w) then return end
   w[WAIT] = false
   extra(w).reported = true
   finish(w, KILLED, cancel_error_of("the runtime or scope was closed"))
@@ -200,7 +198,7 @@ local function settle(t, previous, ok, ...)
   end
   -- a plain coroutine.yield(): as weft.yield()
   t[STATE] = SUSPENDED
-  if not queue_step(t) then -- the loop refuses work: the task cannot go on
+  if not enqueue(t) then -- the loop refuses work: the task cannot go on
     return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
   end
 end
@@ -453,7 +451,7 @@ local function cancel(t)
   if type(w) == "userdata" then abandon_wait(w)
   elseif getmetatable(w) == TaskMT then remove_waiter(w, t)
   elseif w then w:cancel() end -- a sleep's timer
-  if not closing and queue_step(t) then
+  if not closing and enqueue(t) then
     extra(t).cancel_error = err
     return
   end
