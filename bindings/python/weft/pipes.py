@@ -1,0 +1,353 @@
+"""weft.pipes: the pipe transports of weft.Loop (connect_read_pipe,
+connect_write_pipe, and a child process's stdin/stdout/stderr) on weft's
+byte streams (weft/stream.h, weft/pipe.h), not on Python's selectors.
+
+- ReadPipeTransport (an asyncio.ReadTransport) keeps one weft_stream_read
+  pending while reading; each chunk (up to 256 KiB) goes to
+  protocol.data_received from a loop callback. pause_reading stops asking
+  for more: a read already pending that completes while paused keeps its
+  bytes until resume_reading (weft's own read-ahead buffer and then the
+  kernel's hold the rest). End of stream: eof_received, then
+  connection_lost(None).
+- WritePipeTransport (an asyncio.WriteTransport with asyncio's write
+  flow control: set_write_buffer_limits, pause_writing/resume_writing on the
+  protocol) hands each write to weft_stream_write, which copies the bytes
+  and queues what the kernel does not take; get_write_buffer_size is what
+  weft has queued (weft_stream_write_buffered). close()/write_eof() close the
+  pipe once the queued bytes are out; abort() drops them.
+- connection_lost is called once, from a loop callback, after which the
+  weft stream is closed and the pipe object (if one was given) too.
+
+A pipe given as a file object (or fd) is adopted through a duplicate of its
+descriptor (weft_pipe_open takes ownership of the duplicate); the object
+itself is closed with the transport, as asyncio does. A child's pipe comes
+as a weft stream already (StreamPipe, from weft.subprocess).
+
+Thread: the loop's thread. weft's callbacks (SWIG trampolines, weft.capi)
+only update state and queue protocol calls on the loop.
+"""
+import asyncio
+import os
+import stat
+import warnings
+
+from asyncio import transports
+
+from . import capi
+from . import errors
+
+_OK = capi.WEFT_OK
+_EOF = capi.WEFT_ERR_END_OF_FILE
+_CANCELLED = capi.WEFT_ERR_CANCELLED
+# As asyncio: warn about writes to a lost pipe after this many.
+_LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5
+_READ_SIZE = 256 * 1024
+
+__all__ = ["StreamPipe", "ReadPipeTransport", "WritePipeTransport", "connect_read_pipe",
+           "connect_write_pipe"]
+
+
+class StreamPipe:
+    """A weft stream standing for a pipe object (a child's stdin/stdout/stderr
+    taken from weft_process_*): what connect_*_pipe accept besides files."""
+
+    def __init__(self, stream, name):
+        self.stream = stream
+        self.name = name
+
+    def __repr__(self):
+        return f"<weft stream pipe {self.name}>"
+
+    def close(self):
+        # The transport that took the stream closes it; one never connected
+        # is closed here.
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            _close_stream(stream)
+
+
+def _close_stream(stream):
+    try:
+        capi.weft_stream_close(stream)
+    except errors.Error:
+        pass  # ended already (the runtime or its scope went first)
+
+
+def _release(future):
+    capi.weft_future_release(future)
+
+
+def _open_stream(loop, pipe):
+    """(weft stream, pipe object to close with the transport)."""
+    if isinstance(pipe, StreamPipe):
+        stream, pipe.stream = pipe.stream, None
+        if stream is None:
+            raise ValueError("this pipe is connected to a transport already")
+        return stream, None
+    fd = pipe if isinstance(pipe, int) else pipe.fileno()
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+        raise ValueError("Pipe transport is for pipes/sockets only.")
+    duplicate = os.dup(fd)
+    try:
+        stream = capi.weft_pipe_open(loop._weft_loop_handle(), duplicate)
+    except BaseException:
+        os.close(duplicate)
+        raise
+    return stream, pipe
+
+
+class _PipeTransport:
+    """What the two pipe transports share: the stream, closing once."""
+
+    def _init_pipe(self, loop, stream, pipe, protocol):
+        self._extra["pipe"] = pipe
+        self._loop = loop
+        self._stream = stream
+        self._pipe = pipe
+        self._protocol = protocol
+        self._closing = False
+        self._lost = False
+
+    def __repr__(self):
+        state = "closed" if self._stream is None else ("closing" if self._closing else "open")
+        return f"<{type(self).__name__} {state} pipe={self._pipe!r}>"
+
+    def is_closing(self):
+        return self._closing
+
+    def set_protocol(self, protocol):
+        self._protocol = protocol
+
+    def get_protocol(self):
+        return self._protocol
+
+    def __del__(self, _warn=warnings.warn):
+        if self._stream is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            stream, self._stream = self._stream, None
+            if not self._loop.is_closed():
+                _close_stream(stream)
+            if self._pipe is not None:
+                self._pipe.close()
+
+    def _fatal_error(self, exc, message):
+        if isinstance(exc, OSError):
+            if self._loop.get_debug():
+                asyncio.log.logger.debug("%r: %s", self, message, exc_info=True)
+        else:
+            self._loop.call_exception_handler({
+                "message": message,
+                "exception": exc,
+                "transport": self,
+                "protocol": self._protocol,
+            })
+        self._force_close(exc)
+
+    def _force_close(self, exc):
+        """Closes now (queued bytes dropped); connection_lost(exc) soon."""
+        self._closing = True
+        self._end_stream()
+        if not self._lost:
+            self._lost = True
+            self._loop.call_soon(self._call_connection_lost, exc)
+
+    def _end_stream(self):
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            _close_stream(stream)
+
+    def _call_connection_lost(self, exc):
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            self._end_stream()
+            if self._pipe is not None:
+                self._pipe.close()
+                self._pipe = None
+            self._protocol = None
+            self._loop = None
+
+
+class ReadPipeTransport(_PipeTransport, transports.ReadTransport):
+    """asyncio.ReadTransport over a weft stream (see the module docstring)."""
+
+    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None):
+        super().__init__(extra)
+        self._init_pipe(loop, stream, pipe, protocol)
+        self._paused = False
+        self._reading = False  # a weft read is pending
+        self._held = None      # a chunk read while paused: (status, message, data)
+        loop.call_soon(protocol.connection_made, self)
+        loop.call_soon(self._read_more)  # reading starts once connection_made ran
+        if waiter is not None:
+            loop.call_soon(_set_result_unless_cancelled, waiter, None)
+
+    def _read_more(self):
+        if self._reading or self._paused or self._closing or self._stream is None:
+            return
+        try:
+            _release(capi.weft_stream_read(self._stream, _READ_SIZE, self._on_read))
+        except errors.Error as exc:
+            self._fatal_error(exc, "Fatal read error on pipe transport")
+            return
+        self._reading = True
+
+    def _on_read(self, status, message, data):
+        # weft's callback (loop thread): queue the outcome on the loop.
+        self._reading = False
+        if status == _CANCELLED or self._closing:
+            return
+        if self._paused:
+            self._held = (status, message, data)
+            return
+        self._loop.call_soon(self._deliver, status, message, data)
+
+    def _deliver(self, status, message, data):
+        if self._closing:
+            return
+        if status == _OK:
+            self._protocol.data_received(data)
+            self._read_more()
+        elif status == _EOF:
+            if self._loop.get_debug():
+                asyncio.log.logger.info("%r was closed by peer", self)
+            self._closing = True
+            self._end_stream()
+            self._lost = True
+            self._loop.call_soon(self._protocol.eof_received)
+            self._loop.call_soon(self._call_connection_lost, None)
+        else:
+            self._fatal_error(errors.from_status(status, message),
+                              "Fatal read error on pipe transport")
+
+    def pause_reading(self):
+        if self._closing or self._paused:
+            return
+        self._paused = True
+        if self._loop.get_debug():
+            asyncio.log.logger.debug("%r pauses reading", self)
+
+    def resume_reading(self):
+        if self._closing or not self._paused:
+            return
+        self._paused = False
+        held, self._held = self._held, None
+        if held is not None:
+            self._loop.call_soon(self._deliver, *held)
+        else:
+            self._read_more()
+        if self._loop.get_debug():
+            asyncio.log.logger.debug("%r resumes reading", self)
+
+    def is_reading(self):
+        return not self._paused and not self._closing
+
+    def close(self):
+        if not self._closing:
+            self._force_close(None)
+
+
+class WritePipeTransport(_PipeTransport, transports._FlowControlMixin, transports.WriteTransport):
+    """asyncio.WriteTransport over a weft stream (see the module docstring)."""
+
+    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None):
+        super().__init__(extra, loop)
+        self._init_pipe(loop, stream, pipe, protocol)
+        self._writes_pending = 0
+        self._conn_lost_writes = 0
+        loop.call_soon(protocol.connection_made, self)
+        if waiter is not None:
+            loop.call_soon(_set_result_unless_cancelled, waiter, None)
+
+    def get_write_buffer_size(self):
+        if self._stream is None or self._writes_pending == 0:
+            return 0
+        return capi.weft_stream_write_buffered(self._stream)
+
+    def write(self, data):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be a bytes-like object, "
+                            f"not {type(data).__name__!r}")
+        if not data:
+            return
+        if self._lost or self._closing or self._stream is None:
+            if self._conn_lost_writes >= _LOG_THRESHOLD_FOR_CONNLOST_WRITES:
+                asyncio.log.logger.warning("pipe closed by peer or os.write(pipe, data) "
+                                           "raised exception.")
+            self._conn_lost_writes += 1
+            return
+        try:
+            _release(capi.weft_stream_write(self._stream, data, self._on_written))
+        except errors.Error as exc:
+            self._conn_lost_writes += 1
+            self._fatal_error(exc, "Fatal write error on pipe transport")
+            return
+        self._writes_pending += 1
+        self._maybe_pause_protocol()
+
+    def _on_written(self, status, message):
+        # weft's callback (loop thread).
+        self._writes_pending -= 1
+        if status == _CANCELLED or self._stream is None:
+            return
+        if status != _OK:
+            self._conn_lost_writes += 1
+            self._loop.call_soon(self._fatal_error, errors.from_status(status, message),
+                                 "Fatal write error on pipe transport")
+            return
+        self._maybe_resume_protocol()
+        if self._closing and self._writes_pending == 0 and not self._lost:
+            self._lost = True
+            self._end_stream()
+            self._loop.call_soon(self._call_connection_lost, None)
+
+    def can_write_eof(self):
+        return True
+
+    def write_eof(self):
+        if self._closing:
+            return
+        self._closing = True
+        if self._writes_pending == 0:
+            self._lost = True
+            self._end_stream()
+            self._loop.call_soon(self._call_connection_lost, None)
+
+    def close(self):
+        if self._stream is not None and not self._closing:
+            self.write_eof()
+
+    def abort(self):
+        if not self._lost:
+            self._force_close(None)
+
+
+def _set_result_unless_cancelled(future, result):
+    if not future.cancelled():
+        future.set_result(result)
+
+
+async def connect_read_pipe(loop, protocol_factory, pipe):
+    """loop.connect_read_pipe: (transport, protocol)."""
+    return await _connect(loop, ReadPipeTransport, protocol_factory, pipe)
+
+
+async def connect_write_pipe(loop, protocol_factory, pipe):
+    """loop.connect_write_pipe: (transport, protocol)."""
+    return await _connect(loop, WritePipeTransport, protocol_factory, pipe)
+
+
+async def _connect(loop, transport_class, protocol_factory, pipe):
+    protocol = protocol_factory()
+    stream, owned_pipe = _open_stream(loop, pipe)
+    waiter = loop.create_future()
+    transport = transport_class(loop, stream, owned_pipe, protocol, waiter)
+    try:
+        await waiter
+    except BaseException:
+        transport.close()
+        raise
+    if loop.get_debug():
+        asyncio.log.logger.debug("%r connected: (%r, %r)", pipe, transport, protocol)
+    return transport, protocol
