@@ -51,7 +51,8 @@ class StreamPipe:
     """A weft stream standing for a pipe object (a child's stdin/stdout/stderr
     taken from weft_process_*): what connect_*_pipe accept besides files."""
 
-    def __init__(self, stream, name):
+    def __init__(self, loop, stream, name):
+        self.loop = loop
         self.stream = stream
         self.name = name
 
@@ -63,10 +64,13 @@ class StreamPipe:
         # is closed here.
         stream, self.stream = self.stream, None
         if stream is not None:
-            _close_stream(stream)
+            _close_stream(self.loop, stream)
 
 
-def _close_stream(stream):
+def _close_stream(loop, stream):
+    # A closed loop destroyed its runtime, and every stream with it.
+    if loop.is_closed():
+        return
     try:
         capi.weft_stream_close(stream)
     except errors.Error:
@@ -126,8 +130,7 @@ class _PipeTransport:
         if self._stream is not None:
             _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
             stream, self._stream = self._stream, None
-            if not self._loop.is_closed():
-                _close_stream(stream)
+            _close_stream(self._loop, stream)
             if self._pipe is not None:
                 self._pipe.close()
 
@@ -148,6 +151,14 @@ class _PipeTransport:
         """Closes now (queued bytes dropped); connection_lost(exc) soon."""
         self._closing = True
         self._end_stream()
+        if self._loop.is_closed():
+            # Nothing runs any more: no connection_lost (as asyncio's
+            # transports, which cannot call it either), the pipe closed now.
+            self._lost = True
+            if self._pipe is not None:
+                self._pipe.close()
+                self._pipe = None
+            return
         if not self._lost:
             self._lost = True
             self._loop.call_soon(self._call_connection_lost, exc)
@@ -155,7 +166,7 @@ class _PipeTransport:
     def _end_stream(self):
         stream, self._stream = self._stream, None
         if stream is not None:
-            _close_stream(stream)
+            _close_stream(self._loop, stream)
 
     def _call_connection_lost(self, exc):
         try:
@@ -307,6 +318,9 @@ class WritePipeTransport(_PipeTransport, transports._FlowControlMixin, transport
 
     def write_eof(self):
         if self._closing:
+            return
+        if self._loop.is_closed():
+            self._force_close(None)
             return
         self._closing = True
         if self._writes_pending == 0:

@@ -217,11 +217,11 @@ class WeftChild:
         self.pid = capi.weft_process_pid(self._process)
         self.stdin = self.stdout = self.stderr = None
         if stdin == subprocess.PIPE:
-            self.stdin = StreamPipe(capi.weft_process_stdin(self._process), "stdin")
+            self.stdin = StreamPipe(loop, capi.weft_process_stdin(self._process), "stdin")
         if stdout == subprocess.PIPE:
-            self.stdout = StreamPipe(capi.weft_process_stdout(self._process), "stdout")
+            self.stdout = StreamPipe(loop, capi.weft_process_stdout(self._process), "stdout")
         if stderr == subprocess.PIPE:
-            self.stderr = StreamPipe(capi.weft_process_stderr(self._process), "stderr")
+            self.stderr = StreamPipe(loop, capi.weft_process_stderr(self._process), "stderr")
         self._loop = loop
         self._transport = transport
         capi.weft_future_release(capi.weft_process_wait(self._process, self._on_exit))
