@@ -3,7 +3,9 @@ asyncio's: data and end of stream, pause/resume reading, write buffer
 limits and flow control, write_eof, close/abort, connection_lost once,
 a reader gone, and what asyncio refuses."""
 import asyncio
+import io
 import os
+import socket
 import sys
 
 import pytest
@@ -237,6 +239,34 @@ class PipeCases(LoopCase):
         exc, lost_count = self.run(main())
         assert isinstance(exc, BrokenPipeError)
         assert lost_count == 1
+
+    def test_reader_gone_ends_an_idle_write_pipe(self):
+        async def main():
+            transport, proto = await self.loop.connect_write_pipe(lambda: Recorder(self.loop),
+                                                                  self.write_pipe())
+            transport.write(b"1")
+            await asyncio.sleep(0.05)
+            assert os.read(self.fds[0], 10) == b"1"
+            os.close(self.fds[0])
+            return await proto.lost
+
+        assert self.run(main()) is None
+
+    def test_reader_gone_ends_an_idle_socket_pipe(self):
+        async def main():
+            ours, theirs = socket.socketpair()
+            with theirs:
+                pipe = io.open(ours.detach(), "wb", 1024)
+                transport, proto = await self.loop.connect_write_pipe(
+                    lambda: Recorder(self.loop), pipe)
+                transport.write(b"1")
+                await asyncio.sleep(0.05)
+                assert theirs.recv(10) == b"1"
+            exc = await proto.lost
+            await asyncio.sleep(0.01)
+            return exc, pipe.closed
+
+        assert self.run(main()) == (None, True)
 
     def test_write_refuses_str(self):
         async def main():

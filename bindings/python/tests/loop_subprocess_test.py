@@ -175,6 +175,14 @@ class SubprocessCases(LoopCase):
 
         assert self.run(main()) == (3, b"early\nlate\n", 3)
 
+    def test_stdin_transport_ends_when_the_child_exits(self):
+        async def main():
+            proc = await asyncio.create_subprocess_exec("sh", "-c", "exit 5", stdin=PIPE)
+            code = await proc.wait()  # also waits for the stdin pipe to be lost
+            return code, proc._transport.get_pipe_transport(0).is_closing()
+
+        assert self.run(main()) == (5, True)
+
     def test_cancelled_communicate(self):
         async def main():
             proc = await asyncio.create_subprocess_exec("sleep", "30", stdin=PIPE, stdout=PIPE)

@@ -82,15 +82,22 @@ def _release(future):
 
 
 def _open_stream(loop, pipe):
-    """(weft stream, pipe object to close with the transport)."""
+    """(weft stream, pipe object to close with the transport, its kind:
+    "socket", "fifo", "device" or "child")."""
     if isinstance(pipe, StreamPipe):
         stream, pipe.stream = pipe.stream, None
         if stream is None:
             raise ValueError("this pipe is connected to a transport already")
-        return stream, None
+        return stream, None, "child"
     fd = pipe if isinstance(pipe, int) else pipe.fileno()
     mode = os.fstat(fd).st_mode
-    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+    if stat.S_ISSOCK(mode):
+        kind = "socket"
+    elif stat.S_ISFIFO(mode):
+        kind = "fifo"
+    elif stat.S_ISCHR(mode):
+        kind = "device"
+    else:
         raise ValueError("Pipe transport is for pipes/sockets only.")
     duplicate = os.dup(fd)
     try:
@@ -98,7 +105,7 @@ def _open_stream(loop, pipe):
     except BaseException:
         os.close(duplicate)
         raise
-    return stream, pipe
+    return stream, pipe, kind
 
 
 class _PipeTransport:
@@ -183,7 +190,7 @@ class _PipeTransport:
 class ReadPipeTransport(_PipeTransport, transports.ReadTransport):
     """asyncio.ReadTransport over a weft stream (see the module docstring)."""
 
-    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None):
+    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None, kind=None):
         super().__init__(extra)
         self._init_pipe(loop, stream, pipe, protocol)
         self._paused = False
@@ -262,14 +269,71 @@ class ReadPipeTransport(_PipeTransport, transports.ReadTransport):
 class WritePipeTransport(_PipeTransport, transports._FlowControlMixin, transports.WriteTransport):
     """asyncio.WriteTransport over a weft stream (see the module docstring)."""
 
-    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None):
+    def __init__(self, loop, stream, pipe, protocol, waiter=None, extra=None, kind=None):
         super().__init__(extra, loop)
         self._init_pipe(loop, stream, pipe, protocol)
         self._writes_pending = 0
         self._conn_lost_writes = 0
+        self._peer_watch = None  # (weft fd watch, the descriptor it watches)
         loop.call_soon(protocol.connection_made, self)
+        loop.call_soon(self._watch_peer, kind)
         if waiter is not None:
             loop.call_soon(_set_result_unless_cancelled, waiter, None)
+
+    # The reading end going away (the reader closed, the child exited) ends
+    # the transport even when nothing is written, as asyncio's does: a
+    # socket's end reads EOF then (a weft read on the stream, whose bytes,
+    # if the peer writes any, are dropped); a FIFO's write end turns
+    # readable, with an error (weft's fd watch on a duplicate of it). A
+    # child's stdin is write-only to weft: its transport learns of the
+    # child's exit from weft.subprocess (_peer_gone).
+    def _watch_peer(self, kind):
+        if self._closing or self._stream is None:
+            return
+        try:
+            if kind == "socket":
+                _release(capi.weft_stream_read(self._stream, 65536, self._on_peer_read))
+            elif kind == "fifo" and self._pipe is not None:
+                fd = os.dup(self._pipe.fileno())
+                try:
+                    watch = capi.weft_fd_watch(self._loop._weft_loop_handle(), fd)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self._peer_watch = (watch, fd)
+                _release(capi.weft_fd_wait(watch, capi.WEFT_FD_READABLE, self._on_peer_event))
+        except (errors.Error, OSError) as exc:
+            self._fatal_error(exc, "Fatal error watching a pipe transport's reader")
+
+    def _on_peer_read(self, status, message, data):
+        if status == _CANCELLED or self._stream is None:
+            return
+        if status == _OK:
+            self._loop.call_soon(self._watch_peer, "socket")
+        else:
+            self._loop.call_soon(self._peer_gone)
+
+    def _on_peer_event(self, status, message, events):
+        if status != _CANCELLED:
+            self._loop.call_soon(self._peer_gone)
+
+    def _peer_gone(self):
+        if self._lost:
+            return
+        if self._loop.get_debug():
+            asyncio.log.logger.info("%r was closed by peer", self)
+        self._force_close(BrokenPipeError() if self.get_write_buffer_size() else None)
+
+    def _end_stream(self):
+        watch, self._peer_watch = self._peer_watch, None
+        if watch is not None:
+            if not self._loop.is_closed():
+                try:
+                    capi.weft_fd_watch_close(watch[0])
+                except errors.Error:
+                    pass
+            os.close(watch[1])
+        super()._end_stream()
 
     def get_write_buffer_size(self):
         if self._stream is None or self._writes_pending == 0:
@@ -354,9 +418,9 @@ async def connect_write_pipe(loop, protocol_factory, pipe):
 
 async def _connect(loop, transport_class, protocol_factory, pipe):
     protocol = protocol_factory()
-    stream, owned_pipe = _open_stream(loop, pipe)
+    stream, owned_pipe, kind = _open_stream(loop, pipe)
     waiter = loop.create_future()
-    transport = transport_class(loop, stream, owned_pipe, protocol, waiter)
+    transport = transport_class(loop, stream, owned_pipe, protocol, waiter, kind=kind)
     try:
         await waiter
     except BaseException:

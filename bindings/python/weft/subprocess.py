@@ -19,6 +19,10 @@ still running), started on weft:
   (weft_pipe_open) and its exit is watched through a pidfd on weft's fd
   watch (loop.add_reader), then reaped with waitpid.
 
+A weft child's stdin transport ends when the child exits (asyncio's ends
+when the last process holding the pipe's other end closes it: the same
+unless the child handed its stdin to a process that outlives it).
+
 Errors are asyncio's: a missing program or cwd raises FileNotFoundError
 (errno ENOENT, filename the program or cwd), a program that is not
 executable PermissionError, bad arguments ValueError/TypeError, before
@@ -138,6 +142,11 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
     def _child_exited(self, returncode):
         # From the child's exit watch, on the loop.
         if self._returncode is None and self._loop is not None:
+            stdin = self._pipes.get(0)
+            if isinstance(self._proc, WeftChild) and stdin is not None and stdin.pipe is not None:
+                # The child's end of its stdin closed with it (weft cannot
+                # watch that end: see weft.pipes).
+                stdin.pipe._peer_gone()
             self._process_exited(returncode)
 
     def close(self):
@@ -250,9 +259,31 @@ class WeftChild:
                 pass
 
     def poll(self):
-        if self.returncode is None and self._exit is not None:
-            self.returncode = self._exit
+        """The exit status, once the child has exited (also before weft
+        reports it: peeked at without reaping, which stays weft's)."""
+        if self.returncode is None:
+            if self._exit is None:
+                self._peek(os.WNOHANG)
+            if self._exit is not None:
+                self.returncode = self._exit
         return self.returncode
+
+    def wait(self, timeout=None):
+        """Blocks until the child exits (as Popen.wait); weft still reaps it."""
+        if timeout is not None:
+            raise ValueError("WeftChild.wait takes no timeout")
+        if self._exit is None:
+            self._peek(0)
+        return self.poll()
+
+    def _peek(self, flags):
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT | flags)
+        except ChildProcessError:
+            return  # reaped already: weft's exit callback is on its way
+        if info is not None:
+            exited = info.si_code == os.CLD_EXITED
+            self._exit = info.si_status if exited else -info.si_status
 
     def send_signal(self, sig):
         if self._exit is not None or self._process is None:
