@@ -14,7 +14,8 @@ byte streams (weft/stream.h, weft/pipe.h), not on Python's selectors.
   protocol) hands each write to weft_stream_write, which copies the bytes
   and queues what the kernel does not take; get_write_buffer_size is what
   weft has queued (weft_stream_write_buffered). close()/write_eof() close the
-  pipe once the queued bytes are out; abort() drops them.
+  pipe once the queued bytes are out; abort() drops them. The reader going
+  away ends it (connection_lost) even while nothing is written, as asyncio's.
 - connection_lost is called once, from a loop callback, after which the
   weft stream is closed and the pipe object (if one was given) too.
 
@@ -136,8 +137,7 @@ class _PipeTransport:
     def __del__(self, _warn=warnings.warn):
         if self._stream is not None:
             _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            stream, self._stream = self._stream, None
-            _close_stream(self._loop, stream)
+            self._end_stream()
             if self._pipe is not None:
                 self._pipe.close()
 
