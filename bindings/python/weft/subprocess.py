@@ -342,3 +342,11 @@ class PopenChild(subprocess.Popen):
                 self._loop.remove_reader(pidfd)
             os.close(pidfd)
 
+    def __del__(self):
+        # The loop closed before the child exited: its watch went with the
+        # loop; the pidfd goes now.
+        pidfd, self._pidfd = getattr(self, "_pidfd", None), None
+        if pidfd is not None:
+            os.close(pidfd)
+        super().__del__()
+
