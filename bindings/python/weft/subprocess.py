@@ -29,7 +29,10 @@ executable PermissionError, bad arguments ValueError/TypeError, before
 anything started.
 
 Thread: the loop's thread. The weft process handle is closed once the exit
-status arrived, or with the transport if the loop ends first.
+status arrived; a loop that closes first ends it with its runtime. A child
+still running then is killed when its transport is collected (as asyncio's
+transport does) but nobody reaps it any more: it stays a zombie until this
+process exits.
 """
 import errno
 import os
@@ -286,8 +289,16 @@ class WeftChild:
             self._exit = info.si_status if exited else -info.si_status
 
     def send_signal(self, sig):
-        if self._exit is not None or self._process is None:
-            return  # exited (or the handle ended with the loop): as Popen, nothing to do
+        if self.poll() is not None:
+            return  # exited: as Popen, nothing to do
+        if self._process is None:
+            # The handle ended with the loop's runtime; the child lives on,
+            # unreaped (so its pid is still its own).
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            return
         try:
             capi.weft_process_kill(self._process, sig)
         except errors.Error as exc:
