@@ -12,6 +12,9 @@ still running), started on weft:
   SIGCHLD handler of Python's). Used when every one of stdin/stdout/stderr
   is PIPE, DEVNULL or None and the only other options are cwd and env
   (and the defaults of the rest), which is what weft_process_options says.
+  Such a child inherits this process's descriptors that are marked
+  inheritable (Python makes none so unless asked: os.set_inheritable),
+  where Popen's close_fds=True would close those too.
 - Everything else (a file or descriptor as stdin/stdout/stderr,
   stderr=STDOUT, pass_fds, preexec_fn, start_new_session, user/group, ...:
   options weft_process_options has no field for) is spawned by
