@@ -311,7 +311,26 @@ class PipeCases(LoopCase):
 
 
 class TestWeftPipes(PipeCases, WeftLoop):
-    pass
+    def test_protocol_error_fails_the_transport(self):
+        # weft calls data_received from its read callback: an exception
+        # there goes to the exception handler and ends the transport (as
+        # asyncio's socket transports do), it does not reach weft.
+        class Failing(Recorder):
+            def data_received(self, data):
+                raise ZeroDivisionError("protocol bug")
+
+        contexts = []
+        self.loop.set_exception_handler(lambda loop, context: contexts.append(context))
+
+        async def main():
+            transport, proto = await self.loop.connect_read_pipe(lambda: Failing(self.loop),
+                                                                 self.read_pipe())
+            os.write(self.fds[1], b"boom")
+            return await proto.lost, transport.is_closing()
+
+        exc, closing = self.run(main())
+        assert isinstance(exc, ZeroDivisionError) and closing
+        assert len(contexts) == 1 and contexts[0]["exception"] is exc
 
 
 class TestAsyncioPipes(PipeCases, AsyncioLoop):

@@ -4,7 +4,8 @@ byte streams (weft/stream.h, weft/pipe.h), not on Python's selectors.
 
 - ReadPipeTransport (an asyncio.ReadTransport) keeps one weft_stream_read
   pending while reading; each chunk (up to 256 KiB) goes to
-  protocol.data_received from a loop callback. pause_reading stops asking
+  protocol.data_received from weft's read callback (on the loop thread, with
+  the loop running; an exception from the protocol fails the transport). pause_reading stops asking
   for more: a read already pending that completes while paused keeps its
   bytes until resume_reading (weft's own read-ahead buffer and then the
   kernel's hold the rest). End of stream: eof_received, then
@@ -25,7 +26,8 @@ itself is closed with the transport, as asyncio does. A child's pipe comes
 as a weft stream already (StreamPipe, from weft.subprocess).
 
 Thread: the loop's thread. weft's callbacks (SWIG trampolines, weft.capi)
-only update state and queue protocol calls on the loop.
+run there while the loop runs; they call the protocol (data_received,
+pause_writing/resume_writing) and never raise into weft (_guarded).
 """
 import asyncio
 import os
@@ -212,14 +214,16 @@ class ReadPipeTransport(_PipeTransport, transports.ReadTransport):
         self._reading = True
 
     def _on_read(self, status, message, data):
-        # weft's callback (loop thread): queue the outcome on the loop.
+        # weft's callback, on the loop thread with the loop running: the
+        # bytes go to the protocol now (a hop through call_soon would cost
+        # a loop iteration per chunk).
         self._reading = False
         if status == _CANCELLED or self._closing:
             return
         if self._paused:
             self._held = (status, message, data)
             return
-        self._loop.call_soon(self._deliver, status, message, data)
+        _guarded(self, self._deliver, status, message, data)
 
     def _deliver(self, status, message, data):
         if self._closing:
@@ -362,8 +366,11 @@ class WritePipeTransport(_PipeTransport, transports._FlowControlMixin, transport
         self._maybe_pause_protocol()
 
     def _on_written(self, status, message):
-        # weft's callback (loop thread).
+        # weft's callback, on the loop thread with the loop running.
         self._writes_pending -= 1
+        _guarded(self, self._written, status, message)
+
+    def _written(self, status, message):
         if status == _CANCELLED or self._stream is None:
             return
         if status != _OK:
@@ -399,6 +406,28 @@ class WritePipeTransport(_PipeTransport, transports._FlowControlMixin, transport
     def abort(self):
         if not self._lost:
             self._force_close(None)
+
+
+def _guarded(transport, method, *args):
+    """Runs a transport's reaction to a weft callback, which must not raise
+    into weft: KeyboardInterrupt/SystemExit go to the loop (run_forever
+    raises them), anything else fails the transport as asyncio's socket
+    transports fail on a protocol error."""
+    loop = transport._loop
+    try:
+        method(*args)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        loop.call_soon(_raise, exc)
+    except BaseException as exc:
+        if transport._loop is not None:
+            transport._fatal_error(exc, "Fatal error: protocol call from a pipe transport failed.")
+        else:
+            loop.call_exception_handler({"message": "protocol call from a pipe transport failed",
+                                         "exception": exc, "transport": transport})
+
+
+def _raise(exc):
+    raise exc
 
 
 def _set_result_unless_cancelled(future, result):
