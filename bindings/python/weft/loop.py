@@ -33,7 +33,9 @@ Subprocesses, pipes and datagrams:
   as asyncio makes it (local_addr, remote_addr, family, reuse_port,
   allow_broadcast, sock=), its readiness from weft's fd watch
   (weft.datagram).
-Stream sockets, servers and TLS are not provided by this module.
+Stream sockets, servers and TLS are not provided yet (NotImplementedError
+from AbstractEventLoop). A Python SIGCHLD handler installed while a weft
+child runs hides that child's exit from weft (see docs/python-guide.md).
 
 The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
 queue drained by one weft callback per iteration, a timer heap behind one
