@@ -3,8 +3,8 @@ test.test_asyncio) the conformance runner runs, and which it leaves out and why.
 
 Scope: the loop's scheduling core (callbacks, timers, threads, executors,
 signals, readers/writers) and everything built on it (futures, tasks, locks,
-queues, task groups, timeouts, runners). Sockets, servers, TLS, pipes and
-subprocesses come with the loop's I/O half and are listed here as out of scope.
+queues, task groups, timeouts, runners), subprocesses, pipes and datagrams.
+Sockets, servers and TLS are listed here as out of scope.
 Pure data, read by the runner's parent and child processes.
 """
 
@@ -24,6 +24,7 @@ MODULES = (
     "test_pep492",
     "test_context",
     "test_threads",
+    "test_subprocess",
 )
 
 # test_events.EventLoopTestsMixin: the tests of the scheduling core, run in a
@@ -48,9 +49,19 @@ EVENT_LOOP_MIXIN_TESTS = (
     "test_add_fds_after_closing",
     "test_close_running_event_loop",
     "test_close",
+    "test_create_datagram_endpoint",
+    "test_create_datagram_endpoint_ipv6",
+    "test_create_datagram_endpoint_sock",
+    "test_read_pipe",
+    "test_unclosed_pipe_transport",
+    "test_read_pty_output",
+    "test_write_pipe",
+    "test_write_pipe_disconnect_on_close",
+    "test_write_pty",
+    "test_bidirectional_pty",
 )
 
-# The mixin's other tests: connections, servers, TLS, datagrams, pipes, ptys.
+# The mixin's other tests: connections, servers, TLS.
 EVENT_LOOP_MIXIN_OUT_OF_SCOPE = {
     "test_create_connection": "sockets",
     "test_create_unix_connection": "sockets",
@@ -80,18 +91,8 @@ EVENT_LOOP_MIXIN_OUT_OF_SCOPE = {
     "test_create_server_addr_in_use": "servers",
     "test_create_server_dual_stack": "servers",
     "test_server_close": "servers",
-    "test_create_datagram_endpoint": "datagram sockets",
-    "test_create_datagram_endpoint_ipv6": "datagram sockets",
-    "test_create_datagram_endpoint_sock": "datagram sockets",
     "test_prompt_cancellation": "sockets (sock_recv, sock_accept)",
     "test_internal_fds": "selector loop internals (_internal_fds)",
-    "test_read_pipe": "pipes",
-    "test_unclosed_pipe_transport": "pipes",
-    "test_read_pty_output": "pipes (pty)",
-    "test_write_pipe": "pipes",
-    "test_write_pipe_disconnect_on_close": "pipes",
-    "test_write_pty": "pipes (pty)",
-    "test_bidirectional_pty": "pipes (pty)",
 }
 
 # Classes of in-scope modules that are not run: they test asyncio's own
@@ -101,6 +102,13 @@ EXCLUDED_CLASSES = {
     "test_events.PollEventLoopTests": "asyncio's poll() loop, not the loop under test",
     "test_events.EPollEventLoopTests": "asyncio's epoll loop, not the loop under test",
     "test_events.KqueueEventLoopTests": "asyncio's kqueue loop, not the loop under test",
+    # test_subprocess's per-watcher classes: hooks.subprocess_tests runs their
+    # tests (SubprocessMixin) once on the loop under test instead.
+    "test_subprocess.SubprocessThreadedWatcherTests": "asyncio's ThreadedChildWatcher",
+    "test_subprocess.SubprocessMultiLoopWatcherTests": "asyncio's MultiLoopChildWatcher",
+    "test_subprocess.SubprocessSafeWatcherTests": "asyncio's SafeChildWatcher",
+    "test_subprocess.SubprocessFastWatcherTests": "asyncio's FastChildWatcher",
+    "test_subprocess.SubprocessPidfdWatcherTests": "asyncio's PidfdChildWatcher",
 }
 
 # Single tests of in-scope classes that are not run.
@@ -123,7 +131,6 @@ OUT_OF_SCOPE_MODULES = {
     "test_ssl": "TLS",
     "test_sslproto": "TLS",
     "test_streams": "sockets and pipes (streams)",
-    "test_subprocess": "subprocesses",
     "test_transports": "abstract transport classes, no loop",
     "test_unix_events": "asyncio's Unix selector loop: pipes, subprocess child watchers, unix "
                         "sockets, and its signal handling mocked at the selector level",
