@@ -86,7 +86,9 @@ from asyncio import constants, coroutines, events, futures, tasks
 from . import _capi
 from . import events as _events
 from . import executors as _executors
+from . import servers as _servers
 from . import signals as _signals
+from . import sockets as _sockets
 
 _capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
                       events._set_running_loop, events._get_running_loop,
@@ -103,7 +105,8 @@ def _stop_when_done(future):
     future.get_loop().stop()
 
 
-class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
+class Loop(_capi.LoopBase, _servers.NetworkMethods, _sockets.SocketMethods,
+           asyncio.AbstractEventLoop):
     """An asyncio event loop on weft (see the package docstring)."""
 
     def __init__(self, runtime=None):
