@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* What one weft_stream_read asks for (asyncio's sockets read 256 KiB). */
@@ -32,6 +33,8 @@ typedef struct {
   PyObject_HEAD
   WeftPyLoop* loop;
   weft_stream_t* stream; /* NULL once ended */
+  int fd;                /* the stream's descriptor (weft's): direct sends */
+  char direct_send;      /* send(2) first while weft queues nothing */
   PyObject* transport;   /* NULL once detached */
   PyObject* protocol;
   PyObject* data_received;  /* bound method; NULL for a BufferedProtocol */
@@ -485,6 +488,38 @@ static PyObject* core_write(StreamCore* self, PyObject* data) {
     if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
   }
+  if (self->direct_send && write_buffered(self) == 0) {
+    /* Nothing queued in weft: what the kernel takes now goes out in order,
+     * with no weft write to complete, and a failure is known now (as
+     * asyncio's write knows it). Only the rest is queued in weft. */
+    ssize_t sent;
+    do {
+      sent = send(self->fd, bytes, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        sent = 0;
+      } else if (err == ENOTSOCK) {
+        self->direct_send = 0; /* not a socket: weft writes it all */
+        sent = 0;
+      } else {
+        if (has_view) PyBuffer_Release(&view);
+        PyObject* exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
+        if (exc == NULL) return NULL;
+        call_transport(self, "_fatal_error", exc, "Fatal write error on socket transport");
+        Py_DECREF(exc);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+      }
+    }
+    bytes += sent;
+    len -= sent;
+    if (len == 0) {
+      if (has_view) PyBuffer_Release(&view);
+      Py_RETURN_NONE;
+    }
+  }
   Py_INCREF(self);
   weft_status status = weft_stream_write(NULL, self->stream, bytes, (size_t)len, on_written, self);
   if (has_view) PyBuffer_Release(&view);
@@ -553,6 +588,8 @@ static PyObject* core_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) 
   Py_INCREF(loop);
   self->loop = l;
   self->stream = stream;
+  self->fd = fd;
+  self->direct_send = 1;
   Py_INCREF(transport);
   self->transport = transport;
   self->high_water = 64 * 1024;

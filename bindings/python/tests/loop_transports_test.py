@@ -465,6 +465,27 @@ class TransportCases(LoopCase):
 
         self.run(main())
 
+    def test_writing_to_a_closed_peer_fails_drain(self):
+        # A writer that never waits (drain returns at once while not paused)
+        # still learns that the peer is gone: write reports it at once.
+        async def main():
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.setblocking(False)
+            port = listener.getsockname()[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            peer, _ = await self.loop.sock_accept(listener)
+            peer.close()
+            with pytest.raises((ConnectionResetError, BrokenPipeError)):
+                for _ in range(100000):
+                    writer.write(b"foo\n")
+                    await writer.drain()
+            writer.close()
+            listener.close()
+
+        self.run(main())
+
     def test_data_received_error_goes_to_the_exception_handler(self):
         contexts = []
         self.loop.set_exception_handler(lambda loop, context: contexts.append(context))

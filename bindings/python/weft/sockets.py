@@ -86,11 +86,12 @@ class SocketMethods:
             else:
                 self.remove_reader(fd)
 
-    def _sock_retry(self, fut, operation, *args):
+    def _sock_retry(self, fut, sock, operation, *args):
+        # The method is looked up at each try, as asyncio does.
         if fut.done():
             return
         try:
-            result = operation(*args)
+            result = getattr(sock, operation)(*args)
         except (BlockingIOError, InterruptedError):
             return  # not ready after all: the level-triggered wait calls again
         except (SystemExit, KeyboardInterrupt):
@@ -103,11 +104,11 @@ class SocketMethods:
     async def _sock_read_op(self, sock, operation, *args):
         _check_socket(self, sock)
         try:
-            return operation(*args)
+            return getattr(sock, operation)(*args)
         except (BlockingIOError, InterruptedError):
             pass
         fut = self.create_future()
-        self._sock_wait(fut, sock, False, self._sock_retry, fut, operation, *args)
+        self._sock_wait(fut, sock, False, self._sock_retry, fut, sock, operation, *args)
         try:
             return await fut
         finally:
@@ -116,18 +117,18 @@ class SocketMethods:
     # -- the sock_* functions -----------------------------------------------------
 
     async def sock_recv(self, sock, n):
-        return await self._sock_read_op(sock, sock.recv, n)
+        return await self._sock_read_op(sock, "recv", n)
 
     async def sock_recv_into(self, sock, buf):
-        return await self._sock_read_op(sock, sock.recv_into, buf)
+        return await self._sock_read_op(sock, "recv_into", buf)
 
     async def sock_recvfrom(self, sock, bufsize):
-        return await self._sock_read_op(sock, sock.recvfrom, bufsize)
+        return await self._sock_read_op(sock, "recvfrom", bufsize)
 
     async def sock_recvfrom_into(self, sock, buf, nbytes=0):
         if not nbytes:
             nbytes = len(buf)
-        return await self._sock_read_op(sock, sock.recvfrom_into, buf, nbytes)
+        return await self._sock_read_op(sock, "recvfrom_into", buf, nbytes)
 
     async def sock_sendall(self, sock, data):
         _check_socket(self, sock)
@@ -170,7 +171,8 @@ class SocketMethods:
         except (BlockingIOError, InterruptedError):
             pass
         fut = self.create_future()
-        self._sock_wait(fut, sock, True, self._sock_retry, fut, sock.sendto, data, address)
+        self._sock_wait(fut, sock, True, self._sock_retry, fut, sock, "sendto", data,
+                        address)
         try:
             return await fut
         finally:
