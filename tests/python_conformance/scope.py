@@ -29,6 +29,8 @@ MODULES = (
     "test_server",
     "test_buffered_proto",
     "test_streams",
+    "test_ssl",
+    "test_sslproto",
 )
 
 # test_events.EventLoopTestsMixin: the tests of the scheduling core, run in a
@@ -114,6 +116,8 @@ EXCLUDED_CLASSES = {
     "test_sock_lowlevel.EPollEventLoopTests": "asyncio's epoll loop, not the loop under test",
     "test_server.SelectorStartServerTests": "asyncio's selector loop (its tests run on the loop "
                                             "under test: LOOP_PARAMETRIC_CLASSES)",
+    "test_sslproto.SelectorStartTLSTests": "asyncio's selector loop (its tests run on the loop "
+                                           "under test: LOOP_PARAMETRIC_CLASSES)",
     "test_buffered_proto.BufferedProtocolSelectorTests": "asyncio's selector loop (its tests run "
                                                          "on the loop under test: "
                                                          "LOOP_PARAMETRIC_CLASSES)",
@@ -125,6 +129,7 @@ LOOP_PARAMETRIC_CLASSES = {
     "test_sock_lowlevel": (("SelectEventLoopTests", "create_event_loop"),),
     "test_server": (("SelectorStartServerTests", "new_loop"),),
     "test_buffered_proto": (("BufferedProtocolSelectorTests", "new_loop"),),
+    "test_sslproto": (("SelectorStartTLSTests", "new_loop"),),
 }
 
 # Single tests of in-scope classes that are not run.
@@ -140,8 +145,6 @@ OUT_OF_SCOPE_MODULES = {
     "test_protocols": "abstract protocol classes, no loop",
     "test_selector_events": "white-box tests of asyncio's selector loop and its socket transports",
     "test_sendfile": "sockets (sendfile)",
-    "test_ssl": "TLS",
-    "test_sslproto": "TLS",
     "test_subprocess": "subprocesses",
     "test_transports": "abstract transport classes, no loop",
     "test_unix_events": "asyncio's Unix selector loop: pipes, subprocess child watchers, unix "
