@@ -14,8 +14,19 @@ context), the task factory, the exception handler, debug mode,
 shutdown_asyncgens, run_in_executor/set_default_executor/
 shutdown_default_executor, getaddrinfo/getnameinfo (on the default
 executor), add_reader/add_writer/remove_*, add_signal_handler/
-remove_signal_handler. Sockets, servers, TLS, pipes and subprocesses are
-not provided yet (NotImplementedError from AbstractEventLoop).
+remove_signal_handler.
+
+Stream sockets come from two mixins: weft.servers.NetworkMethods
+(create_connection, create_server, create_unix_connection,
+create_unix_server, connect_accepted_socket, start_tls: asyncio's own
+functions, so arguments, errors, happy eyeballs and the asyncio.Server are
+asyncio's) and weft.sockets.SocketMethods (sock_recv, sock_recv_into,
+sock_recvfrom, sock_recvfrom_into, sock_sendall, sock_sendto, sock_connect,
+sock_accept on weft fd watches, and the servers' accepting). Each connection
+is a weft.transports.SocketTransport, an asyncio.Transport on a weft stream
+whose reads and writes are C (native/stream_transport.c); TLS is asyncio's
+SSLProtocol over it. Datagrams, pipes, subprocesses and sendfile are not
+provided yet (NotImplementedError from AbstractEventLoop).
 
 The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
 queue drained by one weft callback per iteration, a timer heap behind one
