@@ -161,6 +161,18 @@ static void protocol_failed(StreamCore* self, const char* message) {
   Py_DECREF(exc);
 }
 
+/* Once the loop is closed its runtime may be gone with the stream: the
+ * core forgets the stream then and never touches it again (a runtime's
+ * destruction ends its streams; a host destroys its runtime after closing
+ * the loop). Called first by every method Python calls. */
+static void forget_if_loop_closed(StreamCore* self) {
+  if (self->stream != NULL && self->loop->closed) {
+    self->stream = NULL;
+    self->closing = 1;
+    self->reading = 0;
+  }
+}
+
 static size_t write_buffered(StreamCore* self) {
   size_t n = 0;
   if (self->stream != NULL) weft_stream_write_buffered(&n, self->stream);
@@ -174,7 +186,7 @@ static void end_stream(StreamCore* self) {
   if (stream == NULL) return;
   self->stream = NULL;
   Py_INCREF(self);
-  if (!self->loop->closed || !self->loop->owns_runtime) weft_stream_close(stream);
+  if (!self->loop->closed) weft_stream_close(stream);
   Py_DECREF(self);
 }
 
@@ -366,6 +378,7 @@ done:
 /* Delivers what a paused read brought (scheduled by resume_reading with
  * call_soon, never inside it), then reads on. */
 static PyObject* core_flush(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   self->flush_scheduled = 0;
   if (!self->reading || self->closing || self->stream == NULL) Py_RETURN_NONE;
@@ -455,6 +468,7 @@ static void on_written(void* user, weft_status status, const char* message) {
 }
 
 static PyObject* core_write(StreamCore* self, PyObject* data) {
+  forget_if_loop_closed(self);
   if (!PyBytes_Check(data) && !PyByteArray_Check(data) && !PyMemoryView_Check(data)) {
     PyErr_Format(PyExc_TypeError, "data argument must be a bytes-like object, not '%.100s'",
                  Py_TYPE(data)->tp_name);
@@ -624,6 +638,7 @@ static PyObject* core_set_protocol(StreamCore* self, PyObject* args) {
 }
 
 static PyObject* core_start(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   self->started = 1;
   if (arm_read(self) != 0) return NULL;
@@ -631,12 +646,14 @@ static PyObject* core_start(StreamCore* self, PyObject* unused) {
 }
 
 static PyObject* core_pause_reading(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   self->reading = 0;
   Py_RETURN_NONE;
 }
 
 static PyObject* core_resume_reading(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   if (self->reading || self->closing) Py_RETURN_NONE;
   self->reading = 1;
@@ -649,6 +666,7 @@ static PyObject* core_resume_reading(StreamCore* self, PyObject* unused) {
 }
 
 static PyObject* core_write_eof(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   if (self->eof_written) Py_RETURN_NONE;
   self->eof_written = 1;
@@ -670,6 +688,7 @@ static PyObject* core_write_eof(StreamCore* self, PyObject* unused) {
  * False if it ends once the queued writes are out (the transport's
  * _closed_when_drained() is called then). */
 static PyObject* core_close(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   self->closing = 1;
   self->reading = 0;
@@ -683,6 +702,7 @@ static PyObject* core_close(StreamCore* self, PyObject* unused) {
 }
 
 static PyObject* core_abort(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   self->closing = 1;
   self->reading = 0;
@@ -705,11 +725,13 @@ static PyObject* core_detach(StreamCore* self, PyObject* unused) {
 }
 
 static PyObject* core_write_buffer_size(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
   (void)unused;
   return PyLong_FromSize_t(write_buffered(self));
 }
 
 static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
+  forget_if_loop_closed(self);
   Py_ssize_t high, low;
   if (!PyArg_ParseTuple(args, "nn:set_limits", &high, &low)) return NULL;
   if (high < low || low < 0) {
@@ -745,6 +767,7 @@ static PyObject* core_get_reading(StreamCore* self, void* u) {
 }
 static PyObject* core_get_closed(StreamCore* self, void* u) {
   (void)u;
+  forget_if_loop_closed(self);
   return PyBool_FromLong(self->stream == NULL);
 }
 static PyObject* core_get_eof_written(StreamCore* self, void* u) {
@@ -787,7 +810,7 @@ static void core_dealloc(StreamCore* self) {
   if (self->stream != NULL && self->loop != NULL) {
     weft_stream_t* stream = self->stream;
     self->stream = NULL;
-    if (!self->loop->closed || !self->loop->owns_runtime) weft_stream_close(stream);
+    if (!self->loop->closed) weft_stream_close(stream);
   }
   core_clear(self);
   Py_CLEAR(self->loop);

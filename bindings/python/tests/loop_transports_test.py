@@ -511,6 +511,23 @@ class TransportCases(LoopCase):
 
         self.run(main())
 
+    def test_transport_left_open_when_the_loop_closes(self):
+        async def main():
+            server, port = await self.serve(Echo)
+            transport, client = await self.loop.create_connection(
+                lambda: Recorder(self.loop), "127.0.0.1", port)
+            server.close()
+            return transport
+
+        transport = self.run(main())
+        self.loop.close()
+        # What a transport can still be asked without its loop.
+        transport.write(b"after the loop closed")
+        assert transport.get_write_buffer_size() == 0
+        with pytest.raises(RuntimeError):
+            transport.close()  # connection_lost cannot be scheduled any more
+        transport.abort()
+
     def test_set_protocol_switches_where_data_goes(self):
         async def main():
             server, port = await self.serve(Echo)
