@@ -69,6 +69,13 @@ WEFT_API weft_status weft_strand_create(weft_executor_t** out, weft_executor_t* 
  * starts (weft_future_cancel, its scope cancelled, the runtime destroyed),
  * `work` is never called; work already running finishes and its result is
  * dropped. The scope counts the work until it has finished running.
+ * `done` shares `user` with `work`: it is called exactly once, and only
+ * once `work` has returned or can no longer be called, so it may free
+ * `user`. If the future is cancelled while `work` runs, the future settles
+ * at once (other callbacks see it) but `done` waits for `work` to return;
+ * a scope or runtime cancelled meanwhile calls `done` (with
+ * WEFT_ERR_CANCELLED) when the work returns, or from weft_runtime_destroy
+ * after it has joined the workers.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (work NULL, a loop of another runtime),
  * WEFT_ERR_CLOSED (the executor is being destroyed, the loop's scope was
  * cancelled, or the runtime is being destroyed), WEFT_ERR_NO_MEMORY. On
