@@ -44,7 +44,6 @@ typedef struct {
   PyObject* stash_error;    /* the failure a read brought while paused */
   int stash_eof;            /* the end of the stream, likewise */
   size_t high_water, low_water;
-  Py_ssize_t pending_writes;
   Py_ssize_t writes_after_lost;
   char started;       /* start() was called: reads may be armed */
   char reading;       /* not paused */
@@ -445,7 +444,6 @@ static void on_written(void* user, weft_status status, const char* message) {
   StreamCore* self = user;
   gil_hold g;
   gil_take(self->loop, &g);
-  self->pending_writes--;
   if (status == WEFT_ERR_CANCELLED || self->stream == NULL) {
     /* Ended: nothing to report. */
   } else if (status != WEFT_OK) {
@@ -457,11 +455,13 @@ static void on_written(void* user, weft_status status, const char* message) {
       Py_DECREF(exc);
     }
   } else {
+    PyObject* previous = enter_hosted(self->loop);
     maybe_resume(self);
     if (self->closing && self->stream != NULL && write_buffered(self) == 0) {
       end_stream(self);
       call_transport(self, "_closed_when_drained", NULL, NULL);
     }
+    leave_hosted(self->loop, previous);
   }
   Py_DECREF(self);
   gil_give(&g);
@@ -546,7 +546,6 @@ static PyObject* core_write(StreamCore* self, PyObject* data) {
     }
     return NULL;
   }
-  self->pending_writes++;
   if (!self->protocol_paused && write_buffered(self) > self->high_water) {
     self->protocol_paused = 1;
     PyObject* r = PyObject_CallMethod(self->protocol, "pause_writing", NULL);
