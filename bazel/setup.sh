@@ -12,6 +12,7 @@ packages=(
   swig python3-dev python3-pytest                    # bindings
   python3-uvloop libpython3.11-testsuite             # Python loop: the loop compared, CPython's asyncio tests
   python3-distributed                                # run_in_executor on a dask cluster
+  openssl                                            # Python loop: TLS tests make their certificate
   abigail-tools                                      # C ABI baseline check (abidw, abidiff)
   pkg-config                                         # the install test builds with weft.pc
   liblua5.4-dev lua5.4 luajit libluajit-5.1-dev     # Lua bindings (Lua 5.4 and LuaJIT)

@@ -13,7 +13,12 @@ Four hooks, each where the tests themselves take their loop from:
   loop.time() against it) it keeps CPython's TestLoop, which only a loop with
   a virtual clock can stand in for;
 - test_runners.BaseTest.new_loop(): the loop under test, with the attribute
-  and the shutdown_asyncgens spy that the tests' tearDown checks.
+  and the shutdown_asyncgens spy that the tests' tearDown checks;
+- the network modules whose test classes name their loop in a method
+  (test_sock_lowlevel's create_event_loop, test_server's and
+  test_buffered_proto's new_loop): a subclass of the class CPython runs on
+  asyncio's select() loop, with that method making the loop under test
+  (scope.LOOP_PARAMETRIC_CLASSES).
 Everything else reaches the loop through the policy (loops.install).
 One adaptation: test_utils.TestCase.close_loop reads the private
 loop._default_executor; for a loop without that attribute it shuts the
@@ -104,6 +109,20 @@ def subprocess_tests(loop_name, make_loop):
     cls = type(class_name, (test_subprocess.SubprocessMixin, test_utils.TestCase),
                {"setUp": set_up, "tearDown": tear_down, "__module__": test_subprocess.__name__})
     return unittest.defaultTestLoader.loadTestsFromTestCase(cls)
+
+
+def loop_parametric_tests(module_name, loop_name, make_loop):
+    """The module's loop-parametric classes (scope.LOOP_PARAMETRIC_CLASSES)
+    run on the loop under test: a suite, empty for other modules."""
+    import importlib
+    module = importlib.import_module("test.test_asyncio." + module_name)
+    suite = unittest.TestSuite()
+    for class_name, method in scope.LOOP_PARAMETRIC_CLASSES.get(module_name, ()):
+        base = getattr(module, class_name)
+        cls = type("%s%s" % (loop_name.capitalize(), class_name), (base,),
+                   {method: lambda self: make_loop(), "__module__": module.__name__})
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
+    return suite
 
 
 def install(loop_name):

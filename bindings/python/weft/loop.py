@@ -16,6 +16,18 @@ shutdown_default_executor, getaddrinfo/getnameinfo (on the default
 executor), add_reader/add_writer/remove_*, add_signal_handler/
 remove_signal_handler.
 
+Stream sockets come from two mixins: weft.servers.NetworkMethods
+(create_connection, create_server, create_unix_connection,
+create_unix_server, connect_accepted_socket, start_tls: asyncio's own
+functions, so arguments, errors, happy eyeballs and the asyncio.Server are
+asyncio's) and weft.sockets.SocketMethods (sock_recv, sock_recv_into,
+sock_recvfrom, sock_recvfrom_into, sock_sendall, sock_sendto, sock_connect,
+sock_accept on weft fd watches, and the servers' accepting). Each connection
+is a weft.transports.SocketTransport, an asyncio.Transport on a weft stream
+whose reads and writes are C (native/stream_transport.c); TLS is asyncio's
+SSLProtocol over it. sendfile and sock_sendfile are not provided yet
+(NotImplementedError from AbstractEventLoop).
+
 Subprocesses, pipes and datagrams:
 - subprocess_exec/subprocess_shell (so asyncio.create_subprocess_exec and
   create_subprocess_shell work unchanged): children spawned by weft
@@ -33,8 +45,7 @@ Subprocesses, pipes and datagrams:
   as asyncio makes it (local_addr, remote_addr, family, reuse_port,
   allow_broadcast, sock=), its readiness from weft's fd watch
   (weft.datagram).
-Stream sockets, servers and TLS are not provided yet (NotImplementedError
-from AbstractEventLoop). A Python SIGCHLD handler installed while a weft
+A Python SIGCHLD handler installed while a weft
 child runs hides that child's exit from weft (see docs/python-guide.md).
 
 The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
@@ -109,7 +120,9 @@ from . import events as _events
 from . import executors as _executors
 from . import futures as _futures
 from . import pipes as _pipes
+from . import servers as _servers
 from . import signals as _signals
+from . import sockets as _sockets
 from . import subprocess as _subprocess
 
 _capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
@@ -127,7 +140,8 @@ def _stop_when_done(future):
     future.get_loop().stop()
 
 
-class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
+class Loop(_capi.LoopBase, _servers.NetworkMethods, _sockets.SocketMethods,
+           asyncio.AbstractEventLoop):
     """An asyncio event loop on weft (see the package docstring)."""
 
     def __init__(self, runtime=None):
