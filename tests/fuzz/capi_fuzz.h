@@ -95,6 +95,10 @@ struct World {
   std::vector<weft_signal_t*> signals;
   std::vector<int> signal_numbers;  // signals[i] watches signal_numbers[i]
   long callbacks_run = 0;           // every callback, for the I/O waits
+  // Successful weft_future_release calls of the program, by future: with
+  // `futures` (one entry per reference the program took) they say how many
+  // references the program still holds when the input ends.
+  std::unordered_map<weft_future_t*, long> releases;
   std::vector<Call*> calls;             // freed at the end
   std::mutex pointer_mutex;
   long pointers_given = 0;
@@ -152,12 +156,16 @@ H* forged(Input& in) {
   return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
 }
 
+// Runs the input as a program of C API steps on `w` (capi_fuzz_target.cc).
+void run_program(World& w, const uint8_t* data, size_t size);
+
 // capi_fuzz_io.cc: the I/O steps.
 
-// Makes the temp dir of the file and socket steps (before each input), and
-// removes it (after each input, once the runtime is destroyed).
+// Makes the temp dir of the file and socket steps (once, before the first
+// input: under $TEST_TMPDIR, or /tmp), and empties it (after each input,
+// once the input's handles are closed).
 void prepare_temp_dir();
-void remove_temp_dir();
+void empty_temp_dir();
 
 // What an I/O callback does when it runs (act with an action >= 0xF0).
 void io_act(Call* call);
