@@ -71,6 +71,9 @@ struct Call {
   int signum = 0;         // the signal a wait watches
   uint16_t port = 0;      // the port a lookup asked for
   bool bytes_null_at_end = false;  // read_at: len 0 comes with bytes NULL
+  // The operation completes on a pool thread (files, DNS, executor work):
+  // the I/O wait step waits only for these (see pool_calls_pending).
+  bool on_pool = false;
 };
 
 struct World {
@@ -113,6 +116,11 @@ struct World {
 
 // A new Call for a callback about to be registered; freed after the input.
 Call* new_call(World& w, uint8_t action);
+
+// Whether a callback of an operation that completes on a pool thread is
+// still to come (the I/O wait step waits for nothing else: loopback I/O is
+// ready when the loop next runs).
+bool pool_calls_pending(const World& w);
 
 // Marks a callback called (and fails if it was already).
 void called(Call* call);

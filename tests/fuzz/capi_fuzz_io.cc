@@ -224,7 +224,21 @@ void io_act(Call* call) {
   }
 }
 
+namespace {
+void io_step_body(World& w, Input& in, uint8_t op, uint8_t a);
+}  // namespace
+
 void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
+  const size_t calls_before = w.calls.size();
+  io_step_body(w, in, op, a);
+  if (op >= 17 && op <= 23) {  // files and DNS complete on a pool thread
+    for (size_t i = calls_before; i < w.calls.size(); ++i) w.calls[i]->on_pool = true;
+  }
+}
+
+namespace {
+
+void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
   std::string storage;
   switch (op) {
     case 0: {  // weft_pipe_pair
@@ -659,16 +673,16 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
       misuse_all(w, in);
       break;
     default: {  // let the I/O in flight complete: a few short waits at most
-      // Waits on the loop's backend fd, which I/O readiness and the pool's
-      // completions make readable at once; each wait is at most 50 us (a
-      // wait for what never comes, like a read nobody writes for, is the
-      // common case, and costs the whole budget).
+      // Loopback I/O is ready when the loop runs; only what a pool thread
+      // completes (files, DNS, work) is worth waiting for: on the loop's
+      // backend fd, which the pool's completions make readable, at most
+      // 50 us a time.
       const long before = w.callbacks_run;
       int fd = -1;
       weft_loop_backend_fd(&fd, w.root);
       for (int i = 0; i <= a % 8; ++i) {
         weft_loop_run(w.root, WEFT_RUN_NOWAIT);
-        if (w.callbacks_run != before) break;
+        if (w.callbacks_run != before || !pool_calls_pending(w)) break;
         struct pollfd readable = {fd, POLLIN, 0};
         const struct timespec slice = {0, 50000};
         ::ppoll(&readable, 1, &slice, nullptr);
@@ -677,4 +691,5 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
   }
 }
 
+}  // namespace
 }  // namespace capi_fuzz

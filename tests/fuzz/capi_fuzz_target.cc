@@ -84,6 +84,13 @@ Call* new_call(World& w, uint8_t action) {
   return call;
 }
 
+bool pool_calls_pending(const World& w) {
+  for (const Call* call : w.calls) {
+    if (call->on_pool && !call->called) return true;
+  }
+  return false;
+}
+
 void called(Call* call) {
   if (call->called) violated("a callback was called twice");
   call->called = true;
@@ -496,6 +503,7 @@ void step(World& w, Input& in) {
     }
     case 17: {
       Call* call = new_call(w, in.byte());
+      call->on_pool = true;
       weft_future_t* f = nullptr;
       weft_status s = weft_executor_submit((a & 1) ? &f : nullptr, w.pool, w.pick(w.loops, a), work,
                                            (a & 2) ? on_future : nullptr, call);
@@ -526,7 +534,9 @@ void step(World& w, Input& in) {
       break;
     }
     case 21:
-      weft_scope_drain(nullptr, w.pick(w.scopes, a), 1000000);  // 1 ms
+      // 1 ms, or none: a drain of a scope whose read never completes
+      // waits all of it.
+      weft_scope_drain(nullptr, w.pick(w.scopes, a), (a & 0x80) ? 1000000 : 0);
       break;
     case 22:
       weft_future_set_name(w.pick(w.futures, a), (a & 1) ? "named" : nullptr);
