@@ -10,7 +10,15 @@
  *
  * The kinds: the runtime itself, TCP listen and connect, Unix socket listen
  * and connect, socket pairs, UDP sockets, files, and processes (with a pipe
- * for stdout). Loopback and the test's temp dir only. */
+ * for stdout). Loopback and the test's temp dir only.
+ *
+ * The child is this program again (exec'd with --child KIND DIR).
+ *
+ * Under --config=asan the cases are skipped: UBSan's vptr check (on in that
+ * configuration) opens a pipe whenever it meets a new pair of types, which
+ * fails while every descriptor is taken and reads as a false "invalid vptr"
+ * that ends the child; its suppressions do not reach that report. TSan and
+ * the plain build run them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -188,6 +196,7 @@ static weft_status make_one(child_world* w, kind k) {
   return o.status;
 }
 
+static void child_main(kind k, const char* dir) __attribute__((noreturn));
 static void child_main(kind k, const char* dir) {
   alarm(20);
   struct rlimit limit = {kLimit, kLimit};
@@ -232,15 +241,25 @@ static void child_main(kind k, const char* dir) {
 /* ---- the parent's side -------------------------------------------------- */
 
 static void run_case(kind k) {
+#if defined(__SANITIZE_ADDRESS__)
+  (void)k;
+  skip();  /* see the top of this file: UBSan's vptr check needs descriptors */
+#endif
   const char* base = getenv("TEST_TMPDIR");
   char pattern[256];
   snprintf(pattern, sizeof pattern, "%s/fdx_XXXXXX", base != NULL && strlen(base) < 80 ? base : "/tmp");
   char* made = mkdtemp(pattern);
   assert_non_null(made);
+  char kind_text[16];
+  snprintf(kind_text, sizeof kind_text, "%d", (int)k);
   fflush(NULL);
   pid_t pid = fork();
   assert_true(pid >= 0);
-  if (pid == 0) child_main(k, made);
+  if (pid == 0) {
+    char* const args[] = {(char*)"test_fd_exhaustion", (char*)"--child", kind_text, made, NULL};
+    execv("/proc/self/exe", args);
+    _exit(51);
+  }
   int status = 0;
   pid_t done = 0;
   for (int i = 0; i < 3000 && done == 0; ++i) {  /* 30 s at most */
@@ -274,7 +293,8 @@ static void test_fd_exhaustion__udp(void** state) { (void)state; run_case(kUdp);
 static void test_fd_exhaustion__file(void** state) { (void)state; run_case(kFile); }
 static void test_fd_exhaustion__process(void** state) { (void)state; run_case(kProcess); }
 
-int main(void) {
+int main(int argc, char** argv) {
+  if (argc == 4 && strcmp(argv[1], "--child") == 0) child_main((kind)atoi(argv[2]), argv[3]);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fd_exhaustion__runtime),     cmocka_unit_test(test_fd_exhaustion__tcp_listen),
       cmocka_unit_test(test_fd_exhaustion__tcp_connect), cmocka_unit_test(test_fd_exhaustion__pipe_listen),

@@ -1,7 +1,7 @@
 // The C API fuzz target's I/O steps (opcodes 224..255 of
 // capi_fuzz_target.cc): streams (TCP streams, socket
 // pairs, Unix domain sockets, pipes from pipe(2)), UDP between the
-// program's own sockets, files in a temp dir made for each input,
+// program's own sockets, files in a temp dir emptied after each input,
 // weft_resolve of "localhost" and numeric hosts, SIGUSR1/SIGUSR2 watched
 // and raised, weft_process_spawn calls that fail before spawning, and every
 // I/O function called with handles of the wrong kind, ended or forged. Its

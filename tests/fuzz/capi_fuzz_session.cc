@@ -13,7 +13,7 @@
 // - then the runtime's allocator must hold exactly the blocks it held
 //   before the input, the process exactly the descriptors it had, every
 //   POINTER value must have been destroyed once, and the temp dir is
-//   removed. A state that leaked from one input into the next is a crash.
+//   emptied. A state that leaked from one input into the next is a crash.
 // Every kInputsPerRuntime inputs (and at the end of a replay) the runtime
 // is destroyed, which must return every block, and a new one is made.
 //

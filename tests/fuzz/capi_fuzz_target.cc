@@ -11,7 +11,7 @@
 // write and close TCP on loopback; the I/O API (opcodes 224..255): streams
 // (TCP streams, socket pairs, Unix domain sockets, pipes
 // from pipe(2)), UDP between the program's own sockets, files in a temp dir
-// the target makes for each input, weft_resolve of "localhost" and numeric hosts,
+// the target empties after each input, weft_resolve of "localhost" and numeric hosts,
 // SIGUSR1/SIGUSR2 watched and raised, and weft_process_spawn calls that
 // fail before spawning — and misuse: forged handles, handles of the wrong
 // kind, handles used after release, close or destroy, invalid enums, sizes
@@ -26,8 +26,9 @@
 // a receive, an accept) call weft_future_cancel on a kept future. Callbacks
 // may be NULL.
 //
-// Whatever the program, after weft_runtime_destroy these must hold, or the
-// target aborts (and the fuzzer reports a crash):
+// Whatever the program, once the input has ended (its scopes cancelled and
+// destroyed: capi_fuzz_session.cc) these must hold, or the target aborts
+// (and the fuzzer reports a crash):
 // - every callback weft accepted was called exactly once, with arguments
 //   that agree with its status (a read's length within what was asked, a
 //   read_until's bytes ending with the delimiter, a signal's number, ...)
@@ -36,7 +37,7 @@
 //   callback ran, with the callback's status and a value that agrees with
 //   the callback's result; a refused operation wrote no future;
 // - every POINTER value weft accepted was destroyed exactly once;
-// - the runtime's allocator has no block left;
+// - the runtime's allocator holds the blocks it held before the input;
 // - no API call crashed, hung or leaked (the sanitizers watch that).
 // The program only runs the loop without blocking (NOWAIT, run_for): with
 // no other thread to complete anything, a blocking run could wait forever
