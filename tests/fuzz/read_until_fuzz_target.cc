@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -175,7 +176,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (pending != nullptr && pending->done) pending = nullptr;
     switch (byte() % 3) {
       case 0: {
-        const size_t len = std::min<size_t>(byte() % 64, size - pos);
+        const size_t wanted = byte() % 64;  // read first: it moves pos
+        const size_t len = std::min<size_t>(wanted, size - pos);
         if (len == 0) break;
         written.append(reinterpret_cast<const char*>(data + pos), len);
         if (weft_stream_write(nullptr, writer, data + pos, len, on_written, nullptr) != WEFT_OK) violated("a write failed");
