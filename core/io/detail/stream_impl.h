@@ -169,7 +169,7 @@ class StreamImpl final : public IoObject {
 
   std::string in_;            // bytes read; in_[in_pos_..] not yet taken
   std::size_t in_pos_ = 0;
-  std::size_t scanned_ = 0;   // bytes from in_pos_ already searched for a delimiter
+  std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;
   std::optional<PendingRead> read_;
 
