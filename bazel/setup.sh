@@ -17,6 +17,7 @@ packages=(
   pkg-config                                         # the install test builds with weft.pc
   liblua5.4-dev lua5.4 luajit libluajit-5.1-dev     # Lua bindings (Lua 5.4 and LuaJIT)
   lua-luv                                            # the Lua loop compared
+  redis-server nginx-light mariadb-server mariadb-client  # real servers the tests start (tests/servers)
 )
 
 missing=()
