@@ -4,7 +4,8 @@
 // After each wait the waiting thread reports one of:
 //   - spun_and_found(gap): its spin saw work `gap` after the wait began. The
 //     limit doubles (at least twice the gap, at least kFloor, at most the
-//     ceiling) and counts as confirmed.
+//     ceiling) and counts as confirmed. A gap beyond the ceiling (the
+//     spinner lost its core for that long) counts as spun_in_vain.
 //   - spun_in_vain(): it spun the whole limit and saw nothing (it then
 //     sleeps). A confirmed limit halves (below kFloor: 0, unconfirmed); an
 //     unconfirmed one (a probe, below) drops to 0 and the next probe waits
@@ -69,6 +70,10 @@ class SpinGovernor {
 
   void spun_and_found(Duration gap) noexcept {
     if (!enabled_) return;
+    if (gap.count() > ceiling_ns_) {
+      spun_in_vain();
+      return;
+    }
     const std::int64_t current = limit_ns_.load(std::memory_order_relaxed);
     const std::int64_t grown = std::max({current * 2, gap.count() * 2, kFloor.count()});
     limit_ns_.store(std::min(grown, ceiling_ns_), std::memory_order_relaxed);

@@ -50,6 +50,9 @@ TEST_CASE("a spin that finds work keeps the limit at the ceiling", "[spin]") {
   REQUIRE(governor.limit() == 20us);
   governor.spun_and_found(19us);
   REQUIRE(governor.limit() == 20us);
+  // Found, but only after the spinner was off its core past the ceiling.
+  governor.spun_and_found(2ms);
+  REQUIRE(governor.limit() == 10us);
 }
 
 TEST_CASE("a short sleep probes with twice its gap; a probe that finds work grows", "[spin]") {

@@ -111,7 +111,7 @@ TEST_CASE("a loop whose posts come rarely stops spinning, and spins again in a p
   const weft::LoopStats rare = loop.stats();
   INFO("spins " << rare.spins << ", sleeps " << rare.sleeps);
   REQUIRE(rare.sleeps >= 90);
-  REQUIRE(rare.spins <= 10);
+  REQUIRE(rare.spins <= 20);  // a fixed spin before every wait would make 100
 
   // Posts that come right after each reply: the governor sees the short
   // gaps (from when each sender asked for the wake-up) and probes with a
@@ -146,9 +146,11 @@ TEST_CASE("a pool whose jobs come rarely stops spinning", "[spin][pool]") {
   REQUIRE(ran.load() == kJobs);
   const weft::ThreadPoolStats stats = pool.stats();
   INFO("spins " << stats.spins << ", parks " << stats.parks);
-  // 100, 50, 25, 12.5, 6.25, 3.1, 1.6 us, then none; a few more where both
-  // workers report at once, or a worker kept off its core sees a job at once.
-  REQUIRE(stats.spins <= 15);
+  // 100, 50, 25, 12.5, 6.25, 3.1, 1.6 us, then none (7 spins); more on a
+  // busy machine, where a worker kept off its core for milliseconds may see
+  // the next job as soon as it goes idle and probe. A fixed spin before
+  // every park would make about 100.
+  REQUIRE(stats.spins <= 30);
   REQUIRE(stats.parks >= kJobs / 2);
 }
 
