@@ -151,7 +151,7 @@ void init_options(void* options, std::size_t struct_size, const void* defaults, 
   std::memcpy(options, &struct_size, sizeof(struct_size));
 }
 
-SpinPolicy spin_policy(weft_spin_mode mode, const char* what) {
+SpinPolicy spin_policy(const weft_spin_mode& mode, const char* what) {
   switch (raw_enum(mode)) {
     case WEFT_SPIN_ADAPTIVE: return SpinPolicy::adaptive;
     case WEFT_SPIN_OFF: return SpinPolicy::off;

@@ -107,6 +107,6 @@ inline constexpr std::size_t kPoolOptionsSize1_0 = offsetof(weft_pool_options, s
 
 // A SpinPolicy from a weft_spin_mode an option struct holds; invalid_argument
 // (naming `what`) for a value that is not one.
-SpinPolicy spin_policy(weft_spin_mode mode, const char* what);
+SpinPolicy spin_policy(const weft_spin_mode& mode, const char* what);
 
 }  // namespace weft::capi
