@@ -16,6 +16,7 @@
 #include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
+#include "core/spin_policy.h"
 #include "core/sync/event.h"
 #include "core/sync/mutex.h"
 #include "core/sync/queue.h"

@@ -89,6 +89,7 @@ Loop::Loop(LoopOptions options)
       clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
       frame_pool_(new detail::FramePool()),
       owner_(std::this_thread::get_id()),
+      spin_(options.spin, kSpinBeforeSleep),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
   int rc = uv_loop_init(uv_.get());
@@ -163,7 +164,18 @@ void Loop::wake_if_needed() noexcept {
   // either the loop sees the posted item before it stops looking, or we see
   // that it stopped looking and wake it (which also makes backend_fd() readable
   // for a host polling it).
-  if (wake_needed_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
+  if (wake_needed_.load(std::memory_order_seq_cst)) {
+    if (spin_.enabled()) {
+      // The first post since the loop went to sleep stamps the time, for the
+      // spin governor (learn_from_sleep). A wake-up costs a system call; the
+      // clock read beside it does not matter.
+      std::int64_t none = 0;
+      const std::int64_t stamp =
+          detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+      wake_requested_ns_.compare_exchange_strong(none, stamp, std::memory_order_relaxed);
+    }
+    uv_async_send(&wake_handle_);
+  }
 }
 
 void Loop::KeepAlive::reset() noexcept {
@@ -303,17 +315,33 @@ bool Loop::expects_remote_work() const noexcept {
   return !tracked_futures_.empty() || keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
-// Spins up to kSpinBeforeSleep for a post to arrive; true if one did.
-bool Loop::spin_for_inbox() const noexcept {
-  const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+// Spins until `limit` has passed since `start` or a post arrives; returns how
+// long after `start` it arrived, or nothing.
+std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit) const noexcept {
+  const WaitTime until = start + limit;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
-      if (inbox_.has_items_relaxed()) return true;
+      if (inbox_.has_items_relaxed()) return detail::SpinGovernor::WaitClock::now() - start;
       __builtin_ia32_pause();
     }
-    if (stop_requested_.load(std::memory_order_relaxed)) return false;
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (stop_requested_.load(std::memory_order_relaxed)) return std::nullopt;
+    if (detail::SpinGovernor::WaitClock::now() >= until) return std::nullopt;
   }
+}
+
+// After a wait that expected posts and slept (or was about to) without
+// spinning first: tells the spin governor how soon a post came — when its
+// sender asked for the wake-up, not when the wake-up arrived — or that none
+// came.
+void Loop::learn_from_sleep(WaitTime start) noexcept {
+  const WaitTime now = detail::SpinGovernor::WaitClock::now();
+  if (!inbox_.has_items_relaxed()) {
+    spin_.slept_without_work(now - start);
+    return;
+  }
+  const std::int64_t stamp = wake_requested_ns_.load(std::memory_order_relaxed);
+  const std::int64_t start_ns = start.time_since_epoch().count();
+  spin_.slept_until_work(stamp >= start_ns ? Duration(stamp - start_ns) : now - start);
 }
 
 // Waits until a callback is ready, stop() is called, or nothing can ever
@@ -329,13 +357,30 @@ bool Loop::block_until_ready() {
     }
     // Work is expected from other threads (a future's continuation, a
     // keep-alive): look at the inbox for a few microseconds before paying for
-    // a kernel sleep and a wake-up. While the loop spins it does not ask to be
-    // woken, so nothing was sent and there is nothing to poll.
-    if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) {
-      drain_inbox();
-      fire_expired_timers();
-      if (!ready_.empty()) return true;
-      continue;
+    // a kernel sleep and a wake-up, if recent waits say a post comes that
+    // soon (spin_). While the loop spins it does not ask to be woken, so
+    // nothing was sent and there is nothing to poll.
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
+      }
+      // Before wake_needed_ (seq_cst below): a sender that sees it set sees this.
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
@@ -345,6 +390,7 @@ bool Loop::block_until_ready() {
     // a host polling the backend fd consumes it in its own poll().
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
     wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();
     if (!ready_.empty()) return true;
@@ -390,16 +436,29 @@ bool Loop::block_with_wait_hook() {
       if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
     }
     bool entered = false;
-    if (timeout_ms != 0 && expects_remote_work()) {
-      hook(user, 1);
-      entered = true;
-      if (spin_for_inbox()) {
-        hook(user, 0);
-        drain_inbox();
-        fire_expired_timers();
-        if (!ready_.empty()) return true;
-        continue;
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        hook(user, 1);
+        entered = true;
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          hook(user, 0);
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
       }
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
@@ -422,6 +481,7 @@ bool Loop::block_with_wait_hook() {
     uv_run(uv_.get(), UV_RUN_NOWAIT);  // dispatches the I/O the wait found, consumes a wake-up
     uv_unref(wake);
     wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();
     if (!ready_.empty()) return true;
