@@ -18,6 +18,10 @@ packages=(
   liblua5.4-dev lua5.4 luajit libluajit-5.1-dev     # Lua bindings (Lua 5.4 and LuaJIT)
   lua-luv                                            # the Lua loop compared
   redis-server nginx-light mariadb-server mariadb-client  # real servers the tests start (tests/servers)
+  redis-tools wrk golang-go                          # redis-benchmark, wrk and Go's net/http compared
+  libssl-dev libhttp-parser-dev libhiredis-dev       # TLS streams, HTTP/1.1 and RESP parsing
+  python3-aiohttp python3-fastapi python3-uvicorn    # the seeds' Python programs on weft's loop
+  python3-aioredis python3-redis python3-aiomysql
 )
 
 missing=()
