@@ -81,6 +81,16 @@ def _require(program):
     return path
 
 
+def _server_environment():
+    """The caller's environment without a sanitizer runtime preloaded (tests run
+    under ASan or TSan preload it into Python; the servers are not built with it)."""
+    env = dict(os.environ)
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS",
+                 "LSAN_OPTIONS"):
+        env.pop(name, None)
+    return env
+
+
 def _log_tail(path, limit=2000):
     try:
         with open(path, "rb") as f:
@@ -153,7 +163,8 @@ def redis_server():
                  "--unixsocket", unix_socket, "--unixsocketperm", "700",
                  "--daemonize", "no", "--protected-mode", "no",
                  "--logfile", ""],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=_server_environment())
         try:
             _wait_until(lambda: _tcp_exchange(port, b"PING\r\n", b"+PONG"),
                         process, "redis-server", log_path)
@@ -220,7 +231,8 @@ def nginx_server(docroot, tls_cert=None, tls_key=None):
         with open(os.path.join(directory, "stderr.log"), "wb") as log:
             process = subprocess.Popen(
                 [program, "-p", directory, "-c", config_path, "-e", log_path],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=_server_environment())
         try:
             _wait_until(lambda: _tcp_exchange(
                 port, b"HEAD / HTTP/1.0\r\n\r\n", b"HTTP/1.1"),
@@ -247,6 +259,7 @@ def mariadb_server():
                  "--auth-root-authentication-method=socket", "--skip-test-db",
                  "--skip-name-resolve"] + as_root,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=_server_environment(),
                 timeout=START_TIMEOUT_S * 4)
         if installed.returncode != 0:
             raise ServerError(f"mariadb-install-db failed:\n{_log_tail(log_path)}")
@@ -259,7 +272,8 @@ def mariadb_server():
                  "--bind-address=127.0.0.1", f"--pid-file={directory}/mysqld.pid",
                  "--skip-name-resolve", "--innodb-buffer-pool-size=16M",
                  "--skip-log-bin", f"--log-error={log_path}"] + as_root,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=_server_environment())
         try:
             _wait_until(lambda: os.path.exists(unix_socket) and _tcp_port_open(port),
                         process, "mariadbd", log_path, timeout=START_TIMEOUT_S * 2)
@@ -271,7 +285,8 @@ def mariadb_server():
                      f"GRANT ALL ON {database}.* TO '{user}'@'localhost';")
             created = subprocess.run(
                 [client, "--no-defaults", f"--socket={unix_socket}", "-uroot",
-                 "-e", setup], capture_output=True, timeout=START_TIMEOUT_S)
+                 "-e", setup], capture_output=True, timeout=START_TIMEOUT_S,
+                env=_server_environment())
             if created.returncode != 0:
                 raise ServerError("mariadb: creating the test user failed: "
                                   + created.stderr.decode("utf-8", "replace"))
