@@ -115,8 +115,9 @@ weft::Task<void> serve_http(weft::Stream& stream, const ConnectionOptions& optio
     const bool idle = http_session_idle(session.get());
     if (idle && control.draining()) co_return;  // shutting down between requests
     // A new request gets the whole time-out; a partial one keeps its deadline.
-    if (idle) deadline = loop.time() + options.idle_timeout;
-    const weft::Duration left = deadline - loop.time();
+    const weft::TimePoint now = loop.time();
+    if (idle) deadline = now + options.idle_timeout;
+    const weft::Duration left = deadline - now;
     bool timed_out = left <= weft::Duration::zero();
     std::string bytes;
     if (!timed_out) {

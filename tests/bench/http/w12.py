@@ -16,7 +16,9 @@ One JSON object per line (tests/bench/README.md):
   {"impl":"weft","workload":"W12_http_hello","requests":...,"seconds":...,
    "ops_per_s":...,"cpu_us_per_request":...,"p50_us":...,"p99_us":...,
    "errors":0,"connections":64,"loadavg":...,"repeat":0}
-impl is weft (C++), weft-c (the C API) or go. cpu_us_per_request is the
+impl is weft (C++), weft-c (the C API), go (Go's defaults: GOMAXPROCS is the
+number of cores) or go-1p (GOMAXPROCS=1: one thread running Go code, as the
+weft servers have one loop thread). cpu_us_per_request is the
 server's CPU time (all its threads, user + system) over the timed run
 divided by the requests wrk completed. With --repeat K > 1 a final line per
 impl gives the medians. A run with socket errors or non-2xx answers is
@@ -65,8 +67,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def start(binary):
-    proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, text=True)
+def start(binary, env):
+    proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **env))
     line = proc.stdout.readline()
     match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
     if not match:
@@ -114,8 +117,8 @@ def wrk(port, duration):
     return figures
 
 
-def measure(impl, binary, duration, repeat):
-    proc, port = start(binary)
+def measure(impl, binary, env, duration, repeat):
+    proc, port = start(binary, env)
     try:
         wrk(port, 1)  # warm-up, not counted
         before = cpu_seconds(proc.pid)
@@ -158,11 +161,14 @@ def main():
                         "weft-c": os.path.join(bin_dir, "examples/c/http_server")}
         else:
             binaries = build_weft()
-        binaries["go"] = build_go(scratch)
-        results = {impl: [] for impl in binaries}
+        go = build_go(scratch)
+        servers = {impl: (binary, {}) for impl, binary in binaries.items()}
+        servers["go"] = (go, {})
+        servers["go-1p"] = (go, {"GOMAXPROCS": "1"})
+        results = {impl: [] for impl in servers}
         for repeat in range(args.repeat):
-            for impl, binary in binaries.items():
-                results[impl].append(measure(impl, binary, args.duration, repeat))
+            for impl, (binary, env) in servers.items():
+                results[impl].append(measure(impl, binary, env, args.duration, repeat))
         failed = any(line["errors"] for lines in results.values() for line in lines)
         if args.repeat > 1:
             for impl, lines in results.items():
