@@ -40,6 +40,9 @@ static int on_url(http_parser* parser, const char* at, size_t len) {
 
 static int on_header_field(http_parser* parser, const char* at, size_t len) {
   http_reader* reader = reader_of(parser);
+  /* Trailers (after a chunked body) count against the limit but are not
+   * kept: the request's headers point into `head`, which must not move. */
+  if (reader->headers_done) return count_head(reader, len);
   if (reader->in_value || reader->header_count == 0) {
     /* A new header line. */
     if (reader->header_count == reader->limits.max_headers) {
@@ -63,6 +66,7 @@ static int on_header_field(http_parser* parser, const char* at, size_t len) {
 
 static int on_header_value(http_parser* parser, const char* at, size_t len) {
   http_reader* reader = reader_of(parser);
+  if (reader->headers_done) return count_head(reader, len);
   if (reader->header_count == 0) return fail(reader, 400, "header value without a name");
   if (count_head(reader, len) != 0) return -1;
   http_buffer_append(&reader->head, at, len);

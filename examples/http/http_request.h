@@ -21,7 +21,8 @@
  * target, names and values, plus 4 per header line) over max_head_bytes, or
  * more than max_headers header lines: 431. A body over max_body_bytes: 413,
  * as soon as it is known (a Content-Length over the limit fails at the end
- * of the headers, before any of the body is read). Anything http_parser
+ * of the headers, before any of the body is read). Trailers after a
+ * chunked body count against max_head_bytes too, and are dropped. Anything http_parser
  * rejects: 400; a transfer coding it cannot decode: 400 too.
  *
  * The reader owns its buffers; a request handed out borrows them until

@@ -265,6 +265,18 @@ class ServerTest(unittest.TestCase):
         self.assertEqual((status, echoed), (200, b"x" * 1000 + b"y" * 3000 + b"z"))
         sock.close()
 
+    def test_chunked_body_with_trailers(self):
+        sock = self.server.connect()
+        trailers = b"".join(b"X-Trailer-%d: %s\r\n" % (i, b"t" * 100) for i in range(5))
+        sock.sendall(request("POST", "/echo", headers=[("Transfer-Encoding", "chunked"),
+                                                      ("Content-Type", "text/x-test")])
+                     + b"4;name=value\r\nbody\r\n0\r\n" + trailers + b"\r\n" + request("GET", "/"))
+        reader = response_reader(sock)
+        status, headers, body = read_response(reader)
+        self.assertEqual((status, body, headers["Content-Type"]), (200, b"body", "text/x-test"))
+        self.assertEqual(read_response(reader)[2], b"hello")
+        sock.close()
+
     def test_expect_100_continue(self):
         sock = self.server.connect()
         body = b"q" * 5000

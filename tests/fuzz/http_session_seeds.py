@@ -38,6 +38,8 @@ SEEDS = [
     (1, 255, GET),
     (2, 255, GET + GET),
     (3, 3, b"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345"),
+    (0, 255, b"POST /echo HTTP/1.1\r\nContent-Type: a/b\r\nTransfer-Encoding: chunked\r\n\r\n"
+             b"1\r\nx\r\n0\r\n" + b"".join(b"T%d: %s\r\n" % (i, b"v" * 100) for i in range(3)) + b"\r\n"),
 ]
 
 
