@@ -319,11 +319,12 @@ static void on_shutdown(void* user, weft_status status, const char* message, int
   (void)message;
   server* s = user;
   if (status != WEFT_OK || s->shutting_down) return;
-  printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
-  fflush(stdout);
   s->shutting_down = 1;
   weft_tcp_listener_close(s->listener);
   s->listener = NULL;
+  /* After the close: once this is printed, connecting fails. */
+  printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  fflush(stdout);
   for (connection* c = s->connections; c != NULL;) {
     connection* next = c->next;
     http_session_drain(&c->session);

@@ -430,6 +430,16 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("Non-2xx", result.stdout)
 
 
+def start_in_flight_request(sock, reader):
+    """Sends the head and half the body of a 10-byte echo request, and
+    waits until the server has read the head (it answers 100 Continue)."""
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                 b"Content-Length: 10\r\n\r\n")
+    assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+    assert reader.readline() == b"\r\n"
+    sock.sendall(b"12345")
+
+
 class ShutdownTest(unittest.TestCase):
     def test_graceful_shutdown_finishes_the_request_in_flight(self):
         server = Server("--drain-timeout-ms", "5000")
@@ -439,8 +449,8 @@ class ShutdownTest(unittest.TestCase):
             idle_reader = response_reader(idle)
             self.assertEqual(read_response(idle_reader)[0], 200)
             busy = server.connect()
-            busy.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
-            time.sleep(0.2)  # the server has read the first half
+            reader = response_reader(busy)
+            start_in_flight_request(busy, reader)
             server.proc.send_signal(signal.SIGTERM)
             self.assertEqual(server.proc.stdout.readline().strip(), "shutting down (SIGTERM)")
             # The idle connection is closed at once, new ones are refused...
@@ -450,7 +460,6 @@ class ShutdownTest(unittest.TestCase):
             self.assertIsNone(server.proc.poll(), "exited with a request in flight")
             # ...and the request in flight gets its answer, the last one.
             busy.sendall(b"67890")
-            reader = response_reader(busy)
             status, headers, body = read_response(reader)
             self.assertEqual((status, body, headers["Connection"]), (200, b"1234567890", "close"))
             self.assertTrue(at_eof(busy, reader))
@@ -465,14 +474,14 @@ class ShutdownTest(unittest.TestCase):
         server = Server("--drain-timeout-ms", "300")
         try:
             stuck = server.connect()
-            stuck.sendall(b"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n123")
-            time.sleep(0.2)
+            reader = response_reader(stuck)
+            start_in_flight_request(stuck, reader)
             started = time.monotonic()
             code, output = server.stop(signal.SIGINT, timeout=10)
             self.assertEqual(code, 0, output)
             self.assertIn("shutting down (SIGINT)", output)
             self.assertLess(time.monotonic() - started, 3)
-            self.assertTrue(at_eof(stuck))
+            self.assertTrue(at_eof(stuck, reader))
             stuck.close()
         finally:
             server.kill()

@@ -83,9 +83,9 @@ int main(int argc, char** argv) {
   weft::TaskRef accept_loop = weft::spawn(loop, server.serve(), "http-accept");
 
   weft::ShutdownOnSignals on_signal(loop, [&](int signum) {
+    server.shutdown();  // closes the listener first: once this is printed, connecting fails
     std::printf("shutting down (%s)\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
-    server.shutdown();
   });
   std::printf("http server listening on %s\n", server.local_address().to_string().c_str());
   std::fflush(stdout);
