@@ -6,7 +6,7 @@ channel and a pattern, and a connection over the server's Unix socket.
 
 Run it with a throwaway redis-server (127.0.0.1, stopped at the end):
     bazel run //examples/python:seed_aioredis
-or against your own: WEFT_TEST_REDIS_PORT=6379 python3 seed_aioredis.py
+or against your own: WEFT_TEST_REDIS_PORT=6379 /usr/bin/python3 seed_aioredis.py
 (it uses keys under "weft:seed:" and deletes them).
 
 Runs on the loop's thread; the connections are this program's.

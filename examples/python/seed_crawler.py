@@ -10,7 +10,7 @@ different sizes, from 1 KiB to about 400 KiB, with bytes that differ per file).
 Run it with a throwaway nginx (started on 127.0.0.1, stopped at the end):
     bazel run //examples/python:seed_crawler
 or against your own nginx serving a directory this program may write into:
-    WEFT_TEST_NGINX_PORT=8080 WEFT_TEST_NGINX_DOCROOT=/srv/www python3 seed_crawler.py
+    WEFT_TEST_NGINX_PORT=8080 WEFT_TEST_NGINX_DOCROOT=/srv/www /usr/bin/python3 seed_crawler.py
 
 Everything runs on the loop's thread except the urllib fetches (the
 executor's threads); the files are the document root's.

@@ -12,7 +12,7 @@ answer; then it asks uvicorn to stop and waits for it.
 
 Run it with a throwaway redis-server (127.0.0.1, stopped at the end):
     bazel run //examples/python:seed_fastapi
-or against your own: WEFT_TEST_REDIS_PORT=6379 python3 seed_fastapi.py
+or against your own: WEFT_TEST_REDIS_PORT=6379 /usr/bin/python3 seed_fastapi.py
 
 Everything runs on the loop's thread except the plain route (FastAPI's
 worker threads) and the urllib requests (the executor's threads).

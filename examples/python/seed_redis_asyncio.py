@@ -6,7 +6,7 @@ with a reader task, and a client over the server's Unix socket.
 
 Run it with a throwaway redis-server (127.0.0.1, stopped at the end):
     bazel run //examples/python:seed_redis_asyncio
-or against your own: WEFT_TEST_REDIS_PORT=6379 python3 seed_redis_asyncio.py
+or against your own: WEFT_TEST_REDIS_PORT=6379 /usr/bin/python3 seed_redis_asyncio.py
 (it uses keys under "weft:seed:" and deletes them).
 
 Runs on the loop's thread; the clients are this program's.
