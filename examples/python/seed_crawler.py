@@ -2,15 +2,20 @@
 aiohttp client fetches 50 files from a web server, at most 10 at a time (an
 asyncio.Semaphore), and checks each file's size and bytes; then the same 50
 files again with urllib.request, a blocking library, run in the loop's default
-executor (run_in_executor), also at most 10 at a time.
+executor (run_in_executor), also at most 10 at a time. When the server also
+serves HTTPS, both crawls run again over TLS, verifying the server's
+certificate.
 
 The files are written into the web server's document root first (50 files of
 different sizes, from 1 KiB to about 400 KiB, with bytes that differ per file).
 
-Run it with a throwaway nginx (started on 127.0.0.1, stopped at the end):
+Run it with a throwaway nginx (started on 127.0.0.1 with a certificate made
+for it, stopped at the end):
     bazel run //examples/python:seed_crawler
 or against your own nginx serving a directory this program may write into:
     WEFT_TEST_NGINX_PORT=8080 WEFT_TEST_NGINX_DOCROOT=/srv/www /usr/bin/python3 seed_crawler.py
+(add WEFT_TEST_NGINX_TLS_PORT and WEFT_TEST_NGINX_CA, the certificate to
+trust, for HTTPS).
 
 Everything runs on the loop's thread except the urllib fetches (the
 executor's threads); the files are the document root's.
@@ -18,6 +23,7 @@ executor's threads); the files are the document root's.
 import asyncio
 import os
 import random
+import ssl
 import sys
 import urllib.request
 
@@ -68,8 +74,9 @@ def check(files, fetched):
     return sum(len(body) for body in fetched.values())
 
 
-async def crawl_with_aiohttp(base_url, files):
-    """Fetches every file with one aiohttp session; returns (bytes, most at once)."""
+async def crawl_with_aiohttp(base_url, files, tls=None):
+    """Fetches every file with one aiohttp session; returns (bytes, most at once).
+    tls: the SSLContext for an https:// base_url."""
     assert isinstance(asyncio.get_running_loop(), weft.Loop)
     semaphore = asyncio.Semaphore(CONCURRENCY)
     meter = ConcurrencyMeter()
@@ -78,25 +85,25 @@ async def crawl_with_aiohttp(base_url, files):
         async def fetch(path):
             async with semaphore:
                 with meter:
-                    async with session.get(base_url + path) as response:
+                    async with session.get(base_url + path, ssl=tls) as response:
                         assert response.status == 200, f"{path}: HTTP {response.status}"
                         assert response.content_length == len(files[path])
                         fetched[path] = await response.read()
 
         await asyncio.gather(*(fetch(path) for path in files))
         # A file that is not there is an HTTP 404, not an exception.
-        async with session.get(base_url + "/no-such-page.bin") as response:
+        async with session.get(base_url + "/no-such-page.bin", ssl=tls) as response:
             assert response.status == 404, response.status
     return check(files, fetched), meter.most
 
 
-def fetch_blocking(url):
-    with urllib.request.urlopen(url, timeout=30) as response:
+def fetch_blocking(url, tls=None):
+    with urllib.request.urlopen(url, timeout=30, context=tls) as response:
         assert response.status == 200
         return response.read()
 
 
-async def crawl_with_urllib(base_url, files):
+async def crawl_with_urllib(base_url, files, tls=None):
     """The same crawl with urllib.request in the default executor."""
     loop = asyncio.get_running_loop()
     assert isinstance(loop, weft.Loop)
@@ -107,24 +114,29 @@ async def crawl_with_urllib(base_url, files):
     async def fetch(path):
         async with semaphore:
             with meter:
-                fetched[path] = await loop.run_in_executor(None, fetch_blocking, base_url + path)
+                fetched[path] = await loop.run_in_executor(None, fetch_blocking, base_url + path,
+                                                           tls)
 
     await asyncio.gather(*(fetch(path) for path in files))
     return check(files, fetched), meter.most
 
 
-async def crawl(base_url, files, server_name):
-    total, most = await crawl_with_aiohttp(base_url, files)
+async def crawl(base_url, files, server_name, tls=None):
+    total, most = await crawl_with_aiohttp(base_url, files, tls)
     print(f"aiohttp from {server_name}: {len(files)} files, {total} bytes, all whole; "
           f"at most {most} at a time")
-    total, most = await crawl_with_urllib(base_url, files)
+    total, most = await crawl_with_urllib(base_url, files, tls)
     print(f"urllib in the executor from {server_name}: {len(files)} files, {total} bytes, "
           f"all whole; at most {most} at a time")
 
 
-async def main(base_url, files):
+async def main(port, tls_port, ca_file, files):
     print("loop:", type(asyncio.get_running_loop()).__module__)
-    await crawl(base_url, files, "nginx")
+    await crawl(f"http://127.0.0.1:{port}", files, "nginx")
+    if tls_port is not None:
+        # "localhost" is the name in the certificate: the crawl checks it.
+        tls = ssl.create_default_context(cafile=ca_file)
+        await crawl(f"https://localhost:{tls_port}", files, "nginx over TLS", tls)
 
 
 if __name__ == "__main__":
@@ -134,6 +146,7 @@ if __name__ == "__main__":
     except KeyError as missing:
         sys.exit(f"seed_crawler.py: set {missing.args[0]} (bazel run //examples/python:seed_crawler "
                  "starts an nginx and sets it)")
+    tls_port = os.environ.get("WEFT_TEST_NGINX_TLS_PORT")
     site = site_files()
     write_site(docroot, site)
-    weft.run(main(f"http://127.0.0.1:{port}", site))
+    weft.run(main(port, tls_port and int(tls_port), os.environ.get("WEFT_TEST_NGINX_CA"), site))

@@ -42,7 +42,7 @@ def crawl_lines(server_name):
 
 
 def test_seed_crawler():
-    assert run("seed_crawler", "--nginx") == crawl_lines("nginx")
+    assert run("seed_crawler", "--nginx") == crawl_lines("nginx") + crawl_lines("nginx over TLS")
 
 
 def test_seed_aiohttp_server():
