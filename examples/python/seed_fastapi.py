@@ -107,9 +107,8 @@ async def main(redis_port):
                             lifespan="on", log_level="warning")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
-    for _ in range(500):  # up to 5 s for the startup event and the listening socket
-        if server.started or serving.done():
-            break
+    deadline = loop.time() + 30  # for the startup event and the listening socket
+    while not (server.started or serving.done()) and loop.time() < deadline:
         await asyncio.sleep(0.01)
     assert server.started, "uvicorn did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
