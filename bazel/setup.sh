@@ -19,6 +19,7 @@ packages=(
   lua-luv                                            # the Lua loop compared
   redis-server nginx-light mariadb-server mariadb-client  # real servers the tests start (tests/servers)
   redis-tools wrk golang-go                          # redis-benchmark, wrk and Go's net/http compared
+  curl                                               # a real client of the example HTTP servers' tests
   libssl-dev libhttp-parser-dev libhiredis-dev       # TLS streams, HTTP/1.1 and RESP parsing
   python3-aiohttp python3-fastapi python3-uvicorn    # the seeds' Python programs on weft's loop
   python3-aioredis python3-redis python3-aiomysql

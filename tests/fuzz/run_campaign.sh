@@ -6,7 +6,8 @@
 #   tests/fuzz/run_campaign.sh capi 300
 #   tests/fuzz/run_campaign.sh read_until 120 -entropic=0
 #
-# TARGET is capi, address or read_until (//tests/fuzz:TARGET_fuzzer);
+# TARGET is capi, address, read_until or http_session
+# (//tests/fuzz:TARGET_fuzzer);
 # SECONDS (default 120) bounds the run. One process, one worker: the
 # machine is shared. Run from the repository root.
 #
@@ -19,7 +20,7 @@
 # under the scratch directory too (TEST_TMPDIR).
 set -euo pipefail
 
-target="${1:?usage: run_campaign.sh capi|address|read_until [SECONDS] [libFuzzer flags...]}"
+target="${1:?usage: run_campaign.sh capi|address|read_until|http_session [SECONDS] [libFuzzer flags...]}"
 seconds="${2:-120}"
 shift $(( $# >= 2 ? 2 : 1 ))
 
@@ -27,7 +28,8 @@ case "$target" in
   capi) corpus=tests/fuzz/corpus ;;
   address) corpus=tests/fuzz/address_corpus ;;
   read_until) corpus=tests/fuzz/read_until_corpus ;;
-  *) echo "run_campaign.sh: unknown target '$target' (capi, address, read_until)" >&2; exit 2 ;;
+  http_session) corpus=tests/fuzz/http_session_corpus ;;
+  *) echo "run_campaign.sh: unknown target '$target' (capi, address, read_until, http_session)" >&2; exit 2 ;;
 esac
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || (( seconds < 1 || seconds > 3600 )); then
   echo "run_campaign.sh: SECONDS must be 1..3600" >&2
