@@ -11,7 +11,8 @@
  * The rare paths (end of stream, errors, closing) call back into the
  * transport's Python methods: _eof_received(), _fatal_error(exc, message),
  * _flow_control_error(exc, message), _write_after_lost(),
- * _closed_when_drained().
+ * _closed_when_drained(), and _write_drained() once weft holds no more
+ * bytes after notify_drained() asked for it (sendfile waits for that).
  *
  * Thread: loop thread, GIL held (weft callbacks take it back as fdwatch.c's
  * do). Ownership: the core owns its weft stream (ended by close(), abort(),
@@ -53,6 +54,7 @@ typedef struct {
   char closing;       /* close(): ends once the queued writes are out */
   char protocol_paused;
   char flush_scheduled;
+  char drain_notify;  /* notify_drained(): call _write_drained() when empty */
 } StreamCore;
 
 static PyTypeObject StreamCore_Type;
@@ -457,6 +459,10 @@ static void on_written(void* user, weft_status status, const char* message) {
   } else {
     PyObject* previous = enter_hosted(self->loop);
     maybe_resume(self);
+    if (self->drain_notify && self->stream != NULL && write_buffered(self) == 0) {
+      self->drain_notify = 0;
+      call_transport(self, "_write_drained", NULL, NULL);
+    }
     if (self->closing && self->stream != NULL && write_buffered(self) == 0) {
       end_stream(self);
       call_transport(self, "_closed_when_drained", NULL, NULL);
@@ -729,6 +735,20 @@ static PyObject* core_write_buffer_size(StreamCore* self, PyObject* unused) {
   return PyLong_FromSize_t(write_buffered(self));
 }
 
+/* notify_drained(): True if weft holds no bytes to write now; otherwise
+ * False, and the transport's _write_drained() is called once it holds none
+ * (not if the stream ends first: the transport learns that otherwise). */
+static PyObject* core_notify_drained(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
+  (void)unused;
+  if (write_buffered(self) == 0) {
+    self->drain_notify = 0;
+    Py_RETURN_TRUE;
+  }
+  self->drain_notify = 1;
+  Py_RETURN_FALSE;
+}
+
 static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
   forget_if_loop_closed(self);
   Py_ssize_t high, low;
@@ -830,6 +850,8 @@ static PyMethodDef core_methods[] = {
     {"abort", (PyCFunction)core_abort, METH_NOARGS, "Ends the stream now (queued bytes dropped)."},
     {"detach", (PyCFunction)core_detach, METH_NOARGS, "Drops the transport and protocol."},
     {"write_buffer_size", (PyCFunction)core_write_buffer_size, METH_NOARGS, NULL},
+    {"notify_drained", (PyCFunction)core_notify_drained, METH_NOARGS,
+     "True if nothing is queued; else _write_drained() is called once nothing is."},
     {"set_limits", (PyCFunction)core_set_limits, METH_VARARGS, "set_limits(high, low)"},
     {NULL, NULL, 0, NULL},
 };
