@@ -18,8 +18,10 @@ start on the next iteration; close() stops reading, lets queued writes go
 out, then calls connection_lost(None) once; abort() and fatal errors drop
 the queue and call connection_lost(exc); the socket is closed after
 connection_lost. Differences: get_write_buffer_size() counts the bytes weft
-holds that the kernel has not taken; a read already asked for when reading
-pauses is kept and delivered after resume_reading.
+holds that the kernel has not taken, and the bytes written during the loop's
+current batch of callbacks, which StreamCore gathers and sends at the batch's
+end; a read already asked for when reading pauses is kept and delivered after
+resume_reading.
 
 Thread: the loop's thread. A transport holds its loop, socket, protocol and
 StreamCore until connection_lost has run.
