@@ -21,7 +21,10 @@ server_cpu_us_per_request is the server process's utime+stime
 errors counts wrk's socket errors and non-2xx answers. After the repeats,
 one line per (framework, loop) with the medians (median_<field>, repeats)
 and, for weft and asyncio, uvloop_ratio: this loop's median requests/s over
-uvloop's (above 1: faster than uvloop).
+uvloop's (above 1: faster than uvloop), and uvloop_cpu_ratio: uvloop's median
+server CPU per request over this loop's (above 1: less CPU than uvloop). On
+a shared machine the CPU per request is the steadier of the two: requests/s
+follows the share of a core the server gets.
 
   bazel run --config=opt //tests/bench/python:http_bench -- --repeat 3
   ... -- --duration 1 --impl weft --impl uvloop --framework aiohttp
@@ -286,6 +289,8 @@ def main(argv=None):
             uv = medians.get((framework, "uvloop"))
             if impl != "uvloop" and uv is not None:
                 line["uvloop_ratio"] = line["median_ops_per_s"] / uv["median_ops_per_s"]
+                line["uvloop_cpu_ratio"] = (uv["median_server_cpu_us_per_request"]
+                                            / line["median_server_cpu_us_per_request"])
             print(json.dumps(line), flush=True)
     return 1 if failed else 0
 
