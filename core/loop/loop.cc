@@ -84,6 +84,24 @@ class Loop::RunScope {
   detail::FramePool::Scope pool_scope_;  // frames created while running come from the loop's pool
 };
 
+namespace {
+
+// What a failure to set up the loop's kernel objects (epoll, the wake-up
+// eventfd) means: out of descriptors is not out of memory.
+Errc loop_init_errc(int uv_status) noexcept {
+  switch (uv_status) {
+    case UV_EMFILE:
+    case UV_ENFILE:
+      return Errc::too_many_open_files;
+    case UV_ENOMEM:
+      return Errc::no_memory;
+    default:
+      return Errc::io_error;
+  }
+}
+
+}  // namespace
+
 Loop::Loop(LoopOptions options)
     : uv_(std::make_unique<uv_loop_t>()),
       clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
@@ -95,13 +113,13 @@ Loop::Loop(LoopOptions options)
   int rc = uv_loop_init(uv_.get());
   if (rc != 0) {
     frame_pool_->retire();
-    throw Exception(Errc::no_memory, std::string("uv_loop_init: ") + uv_strerror(rc));
+    throw Exception(loop_init_errc(rc), std::string("uv_loop_init: ") + uv_strerror(rc));
   }
   rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
   if (rc != 0) {
     uv_loop_close(uv_.get());
     frame_pool_->retire();
-    throw Exception(Errc::no_memory, std::string("uv_async_init: ") + uv_strerror(rc));
+    throw Exception(loop_init_errc(rc), std::string("uv_async_init: ") + uv_strerror(rc));
   }
   uv_timer_init(uv_.get(), &sleep_timer_);
   // Register the wake-up fd with the kernel now (libuv does it lazily, at the

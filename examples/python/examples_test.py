@@ -82,6 +82,7 @@ def test_subprocess_pipeline():
 
 def test_signal_handlers_with_subprocesses():
     assert run("signal_with_subprocess.py") == [
+        "loop: weft.loop",
         "SIGUSR1 received: stopping the worker",
         "worker: stopping",
         "progress reports: 2, the worker progressed between them: True",

@@ -15,6 +15,7 @@ import weft
 
 async def main():
     loop = asyncio.get_running_loop()
+    print("loop:", type(loop).__module__)
     stop = loop.create_future()
     reports = []
 

@@ -2,8 +2,8 @@
  * each case runs in a child process whose RLIMIT_NOFILE is lowered to 64;
  * the child makes a runtime (and what the case needs first, like a listener
  * to connect to), uses up every descriptor left, and then makes the handle:
- * the call (or its callback) must give an error status with a message, not
- * crash, hang or leak. Then the child gives the descriptors back and makes
+ * the call (or its callback) must give WEFT_ERR_TOO_MANY_OPEN_FILES with a
+ * message, not another status, a crash, a hang or a leak. Then the child gives the descriptors back and makes
  * the same handle again, which must work: weft recovers. The parent waits
  * for the child at most 30 s (the child's alarm ends it after 20 s) and
  * fails the case on any exit status but 0.
@@ -226,6 +226,9 @@ static void child_main(kind k, const char* dir) {
   const weft_status exhausted = make_one(&w, k);
   give_back_descriptors();
   if (exhausted == WEFT_OK) child_fail(20, "a handle was made with no descriptor left", exhausted);
+  if (exhausted != WEFT_ERR_TOO_MANY_OPEN_FILES) {
+    child_fail(22, "running out of descriptors was reported as another error", exhausted);
+  }
 
   const weft_status recovered = make_one(&w, k);
   if (recovered != WEFT_OK) child_fail(21, "no handle once descriptors were back", recovered);

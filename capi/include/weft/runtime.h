@@ -89,7 +89,9 @@ WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options,
  * pool (its workers start now) and its root scope. `options` may be NULL for
  * the defaults; it is read during the call only.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, struct_size unknown, a bad
- * clock kind or spin mode, only one of alloc/free set), WEFT_ERR_NO_MEMORY.
+ * clock kind or spin mode, only one of alloc/free set), WEFT_ERR_NO_MEMORY,
+ * WEFT_ERR_TOO_MANY_OPEN_FILES (no descriptor left for the loop's kernel
+ * objects or the pool's wake-ups).
  * Ownership: the caller owns *out; free it with weft_runtime_destroy.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_create(weft_runtime_t** out,
