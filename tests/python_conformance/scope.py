@@ -5,7 +5,7 @@ Scope: the loop's scheduling core (callbacks, timers, threads, executors,
 signals, readers/writers) and everything built on it (futures, tasks, locks,
 queues, task groups, timeouts, runners), subprocesses, pipes and datagrams,
 and its stream sockets: connections, servers, the sock_* functions, streams,
-TLS over them. sendfile is listed here as out of scope.
+TLS over them, sendfile.
 Pure data, read by the runner's parent and child processes.
 """
 
@@ -32,6 +32,7 @@ MODULES = (
     "test_streams",
     "test_ssl",
     "test_sslproto",
+    "test_sendfile",
 )
 
 # test_events.EventLoopTestsMixin: the tests of the scheduling core, run in a
@@ -129,6 +130,10 @@ EXCLUDED_CLASSES = {
     "test_buffered_proto.BufferedProtocolSelectorTests": "asyncio's selector loop (its tests run "
                                                          "on the loop under test: "
                                                          "LOOP_PARAMETRIC_CLASSES)",
+    "test_sendfile.SelectEventLoopTests": "asyncio's select() loop (its tests run on the loop "
+                                          "under test: LOOP_PARAMETRIC_CLASSES)",
+    "test_sendfile.PollEventLoopTests": "asyncio's poll() loop, not the loop under test",
+    "test_sendfile.EPollEventLoopTests": "asyncio's epoll loop, not the loop under test",
 }
 
 # Classes that name their loop in a method: run again as a subclass whose
@@ -138,6 +143,7 @@ LOOP_PARAMETRIC_CLASSES = {
     "test_server": (("SelectorStartServerTests", "new_loop"),),
     "test_buffered_proto": (("BufferedProtocolSelectorTests", "new_loop"),),
     "test_sslproto": (("SelectorStartTLSTests", "new_loop"),),
+    "test_sendfile": (("SelectEventLoopTests", "create_event_loop"),),
 }
 
 # Single tests of in-scope classes that are not run.
@@ -152,7 +158,6 @@ OUT_OF_SCOPE_MODULES = {
     "test_proactor_events": "Windows proactor loop",
     "test_protocols": "abstract protocol classes, no loop",
     "test_selector_events": "white-box tests of asyncio's selector loop and its socket transports",
-    "test_sendfile": "sockets (sendfile)",
     "test_transports": "abstract transport classes, no loop",
     "test_unix_events": "asyncio's Unix selector loop: pipes, subprocess child watchers, unix "
                         "sockets, and its signal handling mocked at the selector level",

@@ -11,7 +11,17 @@
  * The rare paths (end of stream, errors, closing) call back into the
  * transport's Python methods: _eof_received(), _fatal_error(exc, message),
  * _flow_control_error(exc, message), _write_after_lost(),
- * _closed_when_drained().
+ * _closed_when_drained(), and _write_drained() once weft holds no more
+ * bytes after notify_drained() asked for it (sendfile waits for that).
+ *
+ * Writes made while the loop runs a batch of ready callbacks (a task's
+ * step, a call_soon callback) are gathered ("corked") in the core and go
+ * out together when the batch ends (weft_py_stream_flush_writes, called by
+ * weft_py_run_batch): an HTTP server's headers and body in one send(2), as
+ * uvloop gathers them. They count in the write buffer size and the flow
+ * control at once; a failure to send them is reported when they go out, as
+ * a later write's would be. Writes from anywhere else (a protocol's
+ * data_received, a reader callback) are sent at once.
  *
  * Thread: loop thread, GIL held (weft callbacks take it back as fdwatch.c's
  * do). Ownership: the core owns its weft stream (ended by close(), abort(),
@@ -28,6 +38,9 @@
 
 /* What one weft_stream_read asks for (asyncio's sockets read 256 KiB). */
 #define READ_CHUNK ((size_t)256 * 1024)
+/* The most a batch's writes gather before they are sent (larger ones go at
+ * once, after what was gathered). */
+#define CORK_LIMIT ((size_t)64 * 1024)
 
 typedef struct {
   PyObject_HEAD
@@ -53,7 +66,16 @@ typedef struct {
   char closing;       /* close(): ends once the queued writes are out */
   char protocol_paused;
   char flush_scheduled;
+  char drain_notify;  /* notify_drained(): call _write_drained() when empty */
+  char corked_listed; /* in the corked list below (it holds a reference) */
+  char* corked;       /* bytes written during a batch, not sent yet */
+  size_t corked_len, corked_cap;
 } StreamCore;
+
+/* The cores with corked bytes (each listed once, holding a reference), of
+ * every loop: the GIL guards it; a loop flushes its own at a batch's end. */
+static StreamCore** corked_cores;
+static size_t corked_count, corked_capacity;
 
 static PyTypeObject StreamCore_Type;
 
@@ -176,6 +198,11 @@ static size_t write_buffered(StreamCore* self) {
   size_t n = 0;
   if (self->stream != NULL) weft_stream_write_buffered(&n, self->stream);
   return n;
+}
+
+/* What the transport holds for the peer: weft's queue and the corked bytes. */
+static size_t write_queued(StreamCore* self) {
+  return write_buffered(self) + (self->stream != NULL ? self->corked_len : 0);
 }
 
 /* Ends the weft stream now: pending reads and writes are called back
@@ -435,7 +462,7 @@ static void protocol_flow(StreamCore* self, const char* method, const char* mess
 
 static void maybe_resume(StreamCore* self) {
   if (!self->protocol_paused) return;
-  if (write_buffered(self) > self->low_water) return;
+  if (write_queued(self) > self->low_water) return;
   self->protocol_paused = 0;
   protocol_flow(self, "resume_writing", "protocol.resume_writing() failed");
 }
@@ -457,6 +484,10 @@ static void on_written(void* user, weft_status status, const char* message) {
   } else {
     PyObject* previous = enter_hosted(self->loop);
     maybe_resume(self);
+    if (self->drain_notify && self->stream != NULL && write_buffered(self) == 0) {
+      self->drain_notify = 0;
+      call_transport(self, "_write_drained", NULL, NULL);
+    }
     if (self->closing && self->stream != NULL && write_buffered(self) == 0) {
       end_stream(self);
       call_transport(self, "_closed_when_drained", NULL, NULL);
@@ -465,6 +496,146 @@ static void on_written(void* user, weft_status status, const char* message) {
   }
   Py_DECREF(self);
   gil_give(&g);
+}
+
+/* pause_writing once more than the high-water mark is queued. Returns None,
+ * or NULL for a KeyboardInterrupt/SystemExit to raise from write(). */
+static PyObject* pause_if_over(StreamCore* self) {
+  if (!self->protocol_paused && self->protocol != NULL && write_queued(self) > self->high_water) {
+    self->protocol_paused = 1;
+    PyObject* r = PyObject_CallMethod(self->protocol, "pause_writing", NULL);
+    if (r == NULL) {
+      if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
+          PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        return NULL; /* raised from write(), as asyncio does */
+      }
+      PyObject* exc;
+      if (take_error(self, &exc)) {
+        call_transport(self, "_flow_control_error", exc, "protocol.pause_writing() failed");
+        Py_DECREF(exc);
+      }
+    }
+    Py_XDECREF(r);
+  }
+  Py_RETURN_NONE;
+}
+
+/* Appends to the corked bytes and lists the core. 0, or -1 with an error. */
+static int cork(StreamCore* self, const char* bytes, size_t len) {
+  if (self->corked_len + len > self->corked_cap) {
+    size_t cap = self->corked_cap ? self->corked_cap : 4096;
+    while (cap < self->corked_len + len) cap *= 2;
+    char* grown = PyMem_Realloc(self->corked, cap);
+    if (grown == NULL) {
+      PyErr_NoMemory();
+      return -1;
+    }
+    self->corked = grown;
+    self->corked_cap = cap;
+  }
+  if (!self->corked_listed) {
+    if (corked_count == corked_capacity) {
+      size_t cap = corked_capacity ? corked_capacity * 2 : 64;
+      StreamCore** grown = PyMem_Realloc(corked_cores, cap * sizeof(*grown));
+      if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+      }
+      corked_cores = grown;
+      corked_capacity = cap;
+    }
+    Py_INCREF(self);
+    corked_cores[corked_count++] = self;
+    self->corked_listed = 1;
+  }
+  memcpy(self->corked + self->corked_len, bytes, len);
+  self->corked_len += len;
+  return 0;
+}
+
+/* Sends the corked bytes: what the kernel takes now, the rest queued in
+ * weft (a failure goes to the transport's _fatal_error). Then
+ * resume_writing if the queue fell to the low-water mark. */
+static void uncork(StreamCore* self) {
+  size_t len = self->corked_len;
+  self->corked_len = 0;
+  if (len == 0 || self->stream == NULL) return;
+  const char* bytes = self->corked;
+  size_t sent = 0;
+  if (self->direct_send && write_buffered(self) == 0) {
+    ssize_t n;
+    do {
+      n = send(self->fd, bytes, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      int err = errno;
+      if (err == ENOTSOCK) {
+        self->direct_send = 0;
+      } else if (err != EAGAIN && err != EWOULDBLOCK) {
+        PyObject* exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
+        if (exc == NULL) {
+          PyErr_WriteUnraisable((PyObject*)self);
+          return;
+        }
+        call_transport(self, "_fatal_error", exc, "Fatal write error on socket transport");
+        Py_DECREF(exc);
+        return;
+      }
+      n = 0;
+    }
+    sent = (size_t)n;
+  }
+  if (sent < len) {
+    Py_INCREF(self);
+    weft_status status =
+        weft_stream_write(NULL, self->stream, bytes + sent, len - sent, on_written, self);
+    if (status != WEFT_OK) {
+      Py_DECREF(self);
+      PyObject* exc = status_exception(status, "cannot write to the stream");
+      if (exc == NULL) {
+        PyErr_WriteUnraisable((PyObject*)self);
+        return;
+      }
+      call_transport(self, "_fatal_error", exc, "Fatal write error on socket transport");
+      Py_DECREF(exc);
+      return;
+    }
+  }
+  maybe_resume(self);
+}
+
+void weft_py_stream_flush_writes(WeftPyLoop* loop) {
+  /* Python runs inside (resume_writing, errors) and may cork again or list
+   * more: this loop's entries are taken out first. */
+  size_t mine = 0;
+  for (size_t i = 0; i < corked_count; i++) {
+    if (corked_cores[i]->loop == loop) mine++;
+  }
+  if (mine == 0) return;
+  StreamCore* local[16];
+  StreamCore** taken = mine <= 16 ? local : PyMem_Malloc(mine * sizeof(*taken));
+  if (taken == NULL) {
+    PyErr_WriteUnraisable((PyObject*)loop);
+    return; /* stays listed: the next batch's end sends it */
+  }
+  size_t kept = 0, n = 0;
+  for (size_t i = 0; i < corked_count; i++) {
+    StreamCore* core = corked_cores[i];
+    if (core->loop == loop) {
+      taken[n++] = core;
+    } else {
+      corked_cores[kept++] = core;
+    }
+  }
+  corked_count = kept;
+  for (size_t i = 0; i < n; i++) {
+    StreamCore* core = taken[i];
+    core->corked_listed = 0;
+    forget_if_loop_closed(core);
+    uncork(core);
+    Py_DECREF(core);
+  }
+  if (taken != local) PyMem_Free(taken);
 }
 
 static PyObject* core_write(StreamCore* self, PyObject* data) {
@@ -495,12 +666,31 @@ static PyObject* core_write(StreamCore* self, PyObject* data) {
     if (has_view) PyBuffer_Release(&view);
     Py_RETURN_NONE;
   }
+  /* Bytes corked in a batch go first (a batch's end normally sent them). */
+  if (self->corked_len > 0 && !self->loop->in_batch) uncork(self);
   if (self->stream == NULL) {
     if (has_view) PyBuffer_Release(&view);
     self->writes_after_lost++;
     call_transport(self, "_write_after_lost", NULL, NULL);
     if (PyErr_Occurred()) return NULL;
     Py_RETURN_NONE;
+  }
+  if (self->loop->in_batch && self->direct_send &&
+      (self->corked_len > 0 || write_buffered(self) == 0)) {
+    if (self->corked_len + (size_t)len <= CORK_LIMIT) {
+      /* In a batch: gathered, sent when the batch ends. */
+      int corked = cork(self, bytes, (size_t)len);
+      if (has_view) PyBuffer_Release(&view);
+      if (corked != 0) return NULL;
+      return pause_if_over(self);
+    }
+    /* Too much to gather: what was gathered goes first, this one after. */
+    uncork(self);
+    if (self->stream == NULL) { /* sending failed: reported (_fatal_error) */
+      if (has_view) PyBuffer_Release(&view);
+      if (PyErr_Occurred()) return NULL;
+      Py_RETURN_NONE;
+    }
   }
   if (self->direct_send && write_buffered(self) == 0) {
     /* Nothing queued in weft: what the kernel takes now goes out in order,
@@ -546,23 +736,7 @@ static PyObject* core_write(StreamCore* self, PyObject* data) {
     }
     return NULL;
   }
-  if (!self->protocol_paused && write_buffered(self) > self->high_water) {
-    self->protocol_paused = 1;
-    PyObject* r = PyObject_CallMethod(self->protocol, "pause_writing", NULL);
-    if (r == NULL) {
-      if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
-          PyErr_ExceptionMatches(PyExc_SystemExit)) {
-        return NULL; /* raised from write(), as asyncio does */
-      }
-      PyObject* exc;
-      if (take_error(self, &exc)) {
-        call_transport(self, "_flow_control_error", exc, "protocol.pause_writing() failed");
-        Py_DECREF(exc);
-      }
-    }
-    Py_XDECREF(r);
-  }
-  Py_RETURN_NONE;
+  return pause_if_over(self);
 }
 
 /* -- the Python surface ------------------------------------------------------------ */
@@ -668,6 +842,7 @@ static PyObject* core_write_eof(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   if (self->eof_written) Py_RETURN_NONE;
+  uncork(self);
   self->eof_written = 1;
   if (self->stream != NULL) {
     weft_status status = weft_stream_shutdown(NULL, self->stream, NULL, NULL);
@@ -693,6 +868,12 @@ static PyObject* core_close(StreamCore* self, PyObject* unused) {
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
+  if (self->corked_len > 0 && self->stream != NULL) {
+    uncork(self);
+    /* A failure to send them ended the transport (its _fatal_error): it
+     * reports connection_lost itself. */
+    if (self->stream == NULL) Py_RETURN_FALSE;
+  }
   if (self->stream == NULL || write_buffered(self) == 0) {
     end_stream(self);
     Py_RETURN_TRUE;
@@ -703,6 +884,7 @@ static PyObject* core_close(StreamCore* self, PyObject* unused) {
 static PyObject* core_abort(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
+  self->corked_len = 0;
   self->closing = 1;
   self->reading = 0;
   Py_CLEAR(self->stash);
@@ -726,7 +908,22 @@ static PyObject* core_detach(StreamCore* self, PyObject* unused) {
 static PyObject* core_write_buffer_size(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
-  return PyLong_FromSize_t(write_buffered(self));
+  return PyLong_FromSize_t(write_queued(self));
+}
+
+/* notify_drained(): True if weft holds no bytes to write now; otherwise
+ * False, and the transport's _write_drained() is called once it holds none
+ * (not if the stream ends first: the transport learns that otherwise). */
+static PyObject* core_notify_drained(StreamCore* self, PyObject* unused) {
+  forget_if_loop_closed(self);
+  (void)unused;
+  uncork(self);
+  if (write_buffered(self) == 0) {
+    self->drain_notify = 0;
+    Py_RETURN_TRUE;
+  }
+  self->drain_notify = 1;
+  Py_RETURN_FALSE;
 }
 
 static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
@@ -739,7 +936,7 @@ static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
   }
   self->high_water = (size_t)high;
   self->low_water = (size_t)low;
-  if (!self->protocol_paused && self->stream != NULL && write_buffered(self) > self->high_water) {
+  if (!self->protocol_paused && self->stream != NULL && write_queued(self) > self->high_water) {
     self->protocol_paused = 1;
     PyObject* r = PyObject_CallMethod(self->protocol, "pause_writing", NULL);
     if (r == NULL) {
@@ -813,6 +1010,7 @@ static void core_dealloc(StreamCore* self) {
   }
   core_clear(self);
   Py_CLEAR(self->loop);
+  PyMem_Free(self->corked);
   Py_TYPE(self)->tp_free((PyObject*)self);
 }
 
@@ -830,6 +1028,8 @@ static PyMethodDef core_methods[] = {
     {"abort", (PyCFunction)core_abort, METH_NOARGS, "Ends the stream now (queued bytes dropped)."},
     {"detach", (PyCFunction)core_detach, METH_NOARGS, "Drops the transport and protocol."},
     {"write_buffer_size", (PyCFunction)core_write_buffer_size, METH_NOARGS, NULL},
+    {"notify_drained", (PyCFunction)core_notify_drained, METH_NOARGS,
+     "True if nothing is queued; else _write_drained() is called once nothing is."},
     {"set_limits", (PyCFunction)core_set_limits, METH_VARARGS, "set_limits(high, low)"},
     {NULL, NULL, 0, NULL},
 };

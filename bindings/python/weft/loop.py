@@ -25,8 +25,9 @@ sock_recvfrom, sock_recvfrom_into, sock_sendall, sock_sendto, sock_connect,
 sock_accept on weft fd watches, and the servers' accepting). Each connection
 is a weft.transports.SocketTransport, an asyncio.Transport on a weft stream
 whose reads and writes are C (native/stream_transport.c); TLS is asyncio's
-SSLProtocol over it. sendfile and sock_sendfile are not provided yet
-(NotImplementedError from AbstractEventLoop).
+SSLProtocol over it. weft.sendfile.SendfileMethods has sendfile and
+sock_sendfile (os.sendfile on the socket, or asyncio's fallback of reading
+and writing).
 
 Subprocesses, pipes and datagrams:
 - subprocess_exec/subprocess_shell (so asyncio.create_subprocess_exec and
@@ -120,6 +121,7 @@ from . import events as _events
 from . import executors as _executors
 from . import futures as _futures
 from . import pipes as _pipes
+from . import sendfile as _sendfile
 from . import servers as _servers
 from . import signals as _signals
 from . import sockets as _sockets
@@ -141,7 +143,7 @@ def _stop_when_done(future):
 
 
 class Loop(_capi.LoopBase, _servers.NetworkMethods, _sockets.SocketMethods,
-           asyncio.AbstractEventLoop):
+           _sendfile.SendfileMethods, asyncio.AbstractEventLoop):
     """An asyncio event loop on weft (see the package docstring)."""
 
     def __init__(self, runtime=None):

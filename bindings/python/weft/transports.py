@@ -9,15 +9,19 @@ and writes. transport.write is StreamCore.write itself (an instance
 attribute), so a write costs no Python frame. This module has the rest:
 asyncio's transport surface, closing, and the rare paths StreamCore calls
 back (_eof_received, _fatal_error, _flow_control_error, _write_after_lost,
-_closed_when_drained).
+_closed_when_drained, _write_drained), and the transport's half of
+sendfile (weft.sendfile): _sendfile_begin/_sendfile_end hand the writing
+path over while os.sendfile writes to the socket.
 
 Behaviour follows asyncio's socket transports: connection_made and reading
 start on the next iteration; close() stops reading, lets queued writes go
 out, then calls connection_lost(None) once; abort() and fatal errors drop
 the queue and call connection_lost(exc); the socket is closed after
 connection_lost. Differences: get_write_buffer_size() counts the bytes weft
-holds that the kernel has not taken; a read already asked for when reading
-pauses is kept and delivered after resume_reading.
+holds that the kernel has not taken, and the bytes written during the loop's
+current batch of callbacks, which StreamCore gathers and sends at the batch's
+end; a read already asked for when reading pauses is kept and delivered after
+resume_reading.
 
 Thread: the loop's thread. A transport holds its loop, socket, protocol and
 StreamCore until connection_lost has run.
@@ -49,6 +53,7 @@ class SocketTransport(asyncio.Transport):
     """A connected stream socket's transport on weft (see the module)."""
 
     _start_tls_compatible = True
+    _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
 
     def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
         super().__init__(extra)
@@ -71,6 +76,8 @@ class SocketTransport(asyncio.Transport):
         self._conn_lost = 0
         self._high_water = _HIGH_WATER
         self._low_water = _HIGH_WATER // 4
+        self._sendfile_waiter = None
+        self._sendfile_stop = None
         _set_nodelay(sock)
         fd = os.dup(self._sock_fd)
         try:
@@ -127,6 +134,7 @@ class SocketTransport(asyncio.Transport):
         if self._closing:
             return
         self._closing = True
+        self._stop_sendfile(None)
         if self._core.close():
             self._conn_lost += 1
             self._loop.call_soon(self._call_connection_lost, None)
@@ -169,6 +177,11 @@ class SocketTransport(asyncio.Transport):
     def get_write_buffer_size(self):
         return self._core.write_buffer_size()
 
+    @property
+    def _protocol_paused(self):
+        # asyncio's name: whether the protocol was told to pause writing.
+        return self._core.protocol_paused
+
     def get_write_buffer_limits(self):
         return (self._low_water, self._high_water)
 
@@ -181,6 +194,49 @@ class SocketTransport(asyncio.Transport):
             raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
         self._high_water, self._low_water = high, low
         self._core.set_limits(high, low)
+
+    # -- sendfile (weft.sendfile) ---------------------------------------------------
+
+    def _sendfile_begin(self, stop):
+        """Hands the writing path to a native sendfile: write() raises until
+        _sendfile_end(). Returns a future done once weft holds no more bytes
+        for the socket (failed if the transport ends first). `stop(exc)` is
+        called if the transport closes or fails meanwhile; it must stop
+        using the socket at once."""
+        if self._sendfile_waiter is not None:
+            raise RuntimeError("sendfile is already in progress on this transport")
+        waiter = self._loop.create_future()
+        self._sendfile_waiter = waiter
+        self._sendfile_stop = stop
+        self.write = self._write_during_sendfile
+        if self._core.notify_drained():
+            waiter.set_result(None)
+        return waiter
+
+    def _sendfile_end(self):
+        self._sendfile_waiter = None
+        self._sendfile_stop = None
+        self.write = self._core.write
+
+    def _write_during_sendfile(self, data):
+        raise RuntimeError("unable to write; sendfile is in progress")
+
+    def _write_drained(self):
+        waiter = self._sendfile_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _stop_sendfile(self, exc):
+        waiter = self._sendfile_waiter
+        if waiter is None:
+            return
+        if exc is None:
+            exc = ConnectionError("the transport was closed during sendfile")
+        if not waiter.done():
+            waiter.set_exception(exc)
+        stop, self._sendfile_stop = self._sendfile_stop, None
+        if stop is not None:
+            stop(exc)
 
     # -- what StreamCore calls back ------------------------------------------------
 
@@ -235,6 +291,7 @@ class SocketTransport(asyncio.Transport):
             return
         self._closing = True
         self._conn_lost += 1
+        self._stop_sendfile(exc)
         self._core.abort()
         self._loop.call_soon(self._call_connection_lost, exc)
 
@@ -242,6 +299,7 @@ class SocketTransport(asyncio.Transport):
         try:
             self._protocol.connection_lost(exc)
         finally:
+            self._stop_sendfile(exc)
             self._core.abort()
             self._core.detach()
             loop = self._loop
