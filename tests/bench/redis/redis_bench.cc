@@ -61,7 +61,15 @@ weft::Task<void> client(redis::Connection& connection, const std::string& test, 
   while (budget > 0) {
     const long batch = budget < pipeline ? budget : pipeline;
     budget -= batch;
-    std::vector<redis::Reply> replies = co_await connection.execute(batch < pipeline ? commands(test, batch) : full);
+    // (An if, not `?:`: GCC 12 destroys a conditional's temporary twice
+    // inside a co_await expression.)
+    redis::Pipeline next;
+    if (batch < pipeline) {
+      next = commands(test, batch);
+    } else {
+      next = full;
+    }
+    std::vector<redis::Reply> replies = co_await connection.execute(std::move(next));
     for (const redis::Reply& reply : replies) {
       if (reply.as_string() != expected) throw weft::Exception(weft::Errc::io_error, "unexpected reply: " + reply.text);
     }
