@@ -55,6 +55,14 @@ std::map<std::string, std::string> served_files() {
   return files;
 }
 
+crawler::CrawlOptions crawl_options(std::size_t max_in_flight, weft::Duration timeout = 10s, bool keep_bodies = false) {
+  crawler::CrawlOptions options;
+  options.max_in_flight = max_in_flight;
+  options.timeout = timeout;
+  options.keep_bodies = keep_bodies;
+  return options;
+}
+
 // Runs a test body on a fresh loop with a resolver pool, bounded in time.
 template <class Body>
 void run(Body body) {
@@ -96,7 +104,7 @@ TEST_CASE("50 files from nginx, at most 10 at a time, over reused connections", 
   run([&](crawler::HttpClient& client) -> weft::Task<void> {
     std::vector<std::string> urls;
     for (const auto& [name, data] : files) urls.push_back(nginx_url("/" + name));
-    crawler::CrawlReport report = co_await crawler::crawl(client, urls, {.max_in_flight = 10, .timeout = 30s});
+    crawler::CrawlReport report = co_await crawler::crawl(client, urls, crawl_options(10, 30s));
     REQUIRE(report.results.size() == 50);
     REQUIRE(report.failures == 0);
     auto file = files.begin();
@@ -117,7 +125,7 @@ TEST_CASE("50 files from nginx, at most 10 at a time, over reused connections", 
 
     // Once more with the bodies kept: the bytes themselves, and no new connection.
     std::vector<std::string> some{nginx_url("/page-07.bin"), nginx_url("/page-00.bin"), nginx_url("/page-01.bin")};
-    crawler::CrawlReport again = co_await crawler::crawl(client, some, {.max_in_flight = 3, .keep_bodies = true});
+    crawler::CrawlReport again = co_await crawler::crawl(client, some, crawl_options(3, 10s, true));
     REQUIRE(again.failures == 0);
     REQUIRE(again.results[0].body == files.at("page-07.bin"));
     REQUIRE(again.results[1].body == files.at("page-00.bin"));
@@ -128,7 +136,7 @@ TEST_CASE("50 files from nginx, at most 10 at a time, over reused connections", 
 TEST_CASE("a 404 is an error for that URL only", "[crawler]") {
   run([&](crawler::HttpClient& client) -> weft::Task<void> {
     std::vector<std::string> urls{nginx_url("/page-01.bin"), nginx_url("/no-such-page.bin"), nginx_url("/page-02.bin")};
-    crawler::CrawlReport report = co_await crawler::crawl(client, urls, {.max_in_flight = 2});
+    crawler::CrawlReport report = co_await crawler::crawl(client, urls, crawl_options(2));
     REQUIRE(report.failures == 1);
     REQUIRE(report.results[0].ok);
     REQUIRE_FALSE(report.results[1].ok);
@@ -146,7 +154,7 @@ TEST_CASE("a server that accepts and never answers times out; the others finish"
     weft::TcpListener silent = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
     const std::string silent_url = "http://" + silent.local_address().to_string() + "/";
     std::vector<std::string> urls{silent_url, nginx_url("/page-03.bin")};
-    crawler::CrawlReport report = co_await crawler::crawl(client, urls, {.max_in_flight = 2, .timeout = 300ms});
+    crawler::CrawlReport report = co_await crawler::crawl(client, urls, crawl_options(2, 300ms));
     REQUIRE_FALSE(report.results[0].ok);
     REQUIRE(report.results[0].error == "timed out after 300 ms");
     REQUIRE(report.results[0].finished_ms - report.results[0].started_ms >= 290.0);
@@ -207,14 +215,14 @@ TEST_CASE("a body cut short, a garbled response and bad URLs are errors", "[craw
     auto server = weft::spawn(scripted_server(
         listener, {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a little"}, {"HTTP/9 what\r\n\r\n"}}));
     std::vector<std::string> urls{url};
-    crawler::CrawlReport cut = co_await crawler::crawl(client, urls, {.max_in_flight = 1});
+    crawler::CrawlReport cut = co_await crawler::crawl(client, urls, crawl_options(1));
     REQUIRE(cut.results[0].error == "http: the connection closed in the middle of the response");
-    crawler::CrawlReport garbled = co_await crawler::crawl(client, urls, {.max_in_flight = 1});
+    crawler::CrawlReport garbled = co_await crawler::crawl(client, urls, crawl_options(1));
     REQUIRE(garbled.results[0].error.rfind("http: bad response:", 0) == 0);
     co_await server;
 
     std::vector<std::string> bad{"ftp://127.0.0.1/x", "not a url", "https://127.0.0.1:1/", "http:///nohost"};
-    crawler::CrawlReport report = co_await crawler::crawl(client, bad, {.max_in_flight = 4});
+    crawler::CrawlReport report = co_await crawler::crawl(client, bad, crawl_options(4));
     REQUIRE(report.failures == 4);
     REQUIRE(report.results[0].error.find("only http:// and https://") != std::string::npos);
     REQUIRE(report.results[1].error.find("bad URL") != std::string::npos);
