@@ -27,7 +27,8 @@ struct CrawlState {
   std::size_t max_in_flight = 0;
 
   double ms_since_start() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
+        .count();
   }
 };
 
@@ -37,7 +38,8 @@ weft::Task<void> fetch_one(CrawlState& state, CrawlResult& result) {
   result.started_ms = state.ms_since_start();
   if (state.options.on_event) state.options.on_event(result, false);
   try {
-    HttpResponse response = co_await weft::wait_for(state.client.get(result.url), state.options.timeout);
+    HttpResponse response =
+        co_await weft::wait_for(state.client.get(result.url), state.options.timeout);
     result.status = response.status;
     result.bytes = response.body.size();
     result.checksum = fnv1a64(response.body);
@@ -60,8 +62,10 @@ weft::Task<void> fetch_one(CrawlState& state, CrawlResult& result) {
 
 }  // namespace
 
-weft::Task<CrawlReport> crawl(HttpClient& client, std::vector<std::string> urls, CrawlOptions options) {
-  if (options.max_in_flight == 0) throw weft::Exception(weft::Errc::invalid_argument, "crawl: max_in_flight is 0");
+weft::Task<CrawlReport> crawl(HttpClient& client, std::vector<std::string> urls,
+                              CrawlOptions options) {
+  if (options.max_in_flight == 0)
+    throw weft::Exception(weft::Errc::invalid_argument, "crawl: max_in_flight is 0");
   const std::size_t opened_before = client.connections_opened();
   const std::size_t reused_before = client.requests_on_reused_connections();
   CrawlState state{client, options, weft::Semaphore(options.max_in_flight),

@@ -29,13 +29,13 @@ namespace crawler {
 struct CrawlResult {
   std::string url;
   bool ok = false;
-  int status = 0;           // 0 if no response came
-  std::string error;        // empty if ok
-  std::size_t bytes = 0;    // body size
+  int status = 0;              // 0 if no response came
+  std::string error;           // empty if ok
+  std::size_t bytes = 0;       // body size
   std::uint64_t checksum = 0;  // fnv1a64 of the body
-  double started_ms = 0;    // since the crawl began (after waiting for a slot)
+  double started_ms = 0;       // since the crawl began (after waiting for a slot)
   double finished_ms = 0;
-  std::string body;         // only with CrawlOptions::keep_bodies
+  std::string body;  // only with CrawlOptions::keep_bodies
 };
 
 struct CrawlReport {
@@ -55,7 +55,8 @@ struct CrawlOptions {
   std::function<void(const CrawlResult& result, bool finished)> on_event;
 };
 
-weft::Task<CrawlReport> crawl(HttpClient& client, std::vector<std::string> urls, CrawlOptions options);
+weft::Task<CrawlReport> crawl(HttpClient& client, std::vector<std::string> urls,
+                              CrawlOptions options);
 
 // 64-bit FNV-1a: the checksum reported per URL (cheap, and enough to tell a
 // file's bytes from any other's in a test).

@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 namespace {
 
 [[noreturn]] void usage(const char* program) {
-  std::fprintf(stderr, "usage: %s [--max-in-flight K] [--timeout-ms T] [--list FILE] [URL...]\n", program);
+  std::fprintf(stderr, "usage: %s [--max-in-flight K] [--timeout-ms T] [--list FILE] [URL...]\n",
+               program);
   std::exit(2);
 }
 
@@ -66,11 +67,12 @@ int main(int argc, char** argv) {
     if (!finished) {
       std::printf("[%8.1f ms] start  %s\n", r.started_ms, r.url.c_str());
     } else if (r.ok) {
-      std::printf("[%8.1f ms] done   %s: %d, %zu bytes, fnv1a64 %016llx, took %.1f ms\n", r.finished_ms, r.url.c_str(),
-                  r.status, r.bytes, static_cast<unsigned long long>(r.checksum), r.finished_ms - r.started_ms);
+      std::printf("[%8.1f ms] done   %s: %d, %zu bytes, fnv1a64 %016llx, took %.1f ms\n",
+                  r.finished_ms, r.url.c_str(), r.status, r.bytes,
+                  static_cast<unsigned long long>(r.checksum), r.finished_ms - r.started_ms);
     } else {
-      std::printf("[%8.1f ms] FAILED %s: %s, after %.1f ms\n", r.finished_ms, r.url.c_str(), r.error.c_str(),
-                  r.finished_ms - r.started_ms);
+      std::printf("[%8.1f ms] FAILED %s: %s, after %.1f ms\n", r.finished_ms, r.url.c_str(),
+                  r.error.c_str(), r.finished_ms - r.started_ms);
     }
     std::fflush(stdout);
   };
@@ -80,7 +82,9 @@ int main(int argc, char** argv) {
   crawler::CrawlReport report;
   weft::Result<void> outcome = [&] {
     crawler::HttpClient client(loop, resolver);
-    auto run = [&]() -> weft::Task<void> { report = co_await crawler::crawl(client, urls, options); };
+    auto run = [&]() -> weft::Task<void> {
+      report = co_await crawler::crawl(client, urls, options);
+    };
     return weft::run_until_complete(loop, run());
   }();
   loop.shutdown(2s);
@@ -92,10 +96,11 @@ int main(int argc, char** argv) {
   std::size_t bytes = 0;
   for (const auto& r : report.results) bytes += r.bytes;
   std::printf(
-      "%zu URLs in %.1f ms (the fetches took %.1f ms added up: %.1fx overlap), at most %zu in flight, "
+      "%zu URLs in %.1f ms (the fetches took %.1f ms added up: %.1fx overlap), at most %zu in "
+      "flight, "
       "%zu bytes, %zu connections opened, %zu requests on reused connections, %zu failed\n",
-      report.results.size(), report.wall_ms, report.sum_ms, report.wall_ms > 0 ? report.sum_ms / report.wall_ms : 0.0,
-      report.max_in_flight, bytes, report.connections_opened, report.requests_on_reused_connections,
-      report.failures);
+      report.results.size(), report.wall_ms, report.sum_ms,
+      report.wall_ms > 0 ? report.sum_ms / report.wall_ms : 0.0, report.max_in_flight, bytes,
+      report.connections_opened, report.requests_on_reused_connections, report.failures);
   return report.failures == 0 ? 0 : 1;
 }

@@ -5,11 +5,10 @@
 // error only; a server that never answers times out. Against small weft
 // servers: chunked bodies, a kept-alive connection the server closed, a body
 // cut short, bad URLs and https (not supported yet).
-#include <catch2/catch.hpp>
-
 #include <dirent.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -33,11 +32,14 @@ namespace {
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
-  if (value == nullptr) FAIL(std::string(name) + " is not set: run under examples/crawler/with_nginx_test.sh");
+  if (value == nullptr)
+    FAIL(std::string(name) + " is not set: run under examples/crawler/with_nginx_test.sh");
   return value;
 }
 
-std::string nginx_url(const std::string& path) { return "http://127.0.0.1:" + env("WEFT_TEST_NGINX_PORT") + path; }
+std::string nginx_url(const std::string& path) {
+  return "http://127.0.0.1:" + env("WEFT_TEST_NGINX_PORT") + path;
+}
 
 // name -> contents of every file in the served directory.
 std::map<std::string, std::string> served_files() {
@@ -55,7 +57,8 @@ std::map<std::string, std::string> served_files() {
   return files;
 }
 
-crawler::CrawlOptions crawl_options(std::size_t max_in_flight, weft::Duration timeout = 10s, bool keep_bodies = false) {
+crawler::CrawlOptions crawl_options(std::size_t max_in_flight, weft::Duration timeout = 10s,
+                                    bool keep_bodies = false) {
   crawler::CrawlOptions options;
   options.max_in_flight = max_in_flight;
   options.timeout = timeout;
@@ -80,14 +83,16 @@ void run(Body body) {
 // A tiny HTTP server for the cases nginx does not produce: for each
 // connection it accepts, answers each request (read up to the blank line)
 // with the next of `answers`; "" closes the connection instead.
-weft::Task<void> scripted_server(weft::TcpListener& listener, std::vector<std::vector<std::string>> connections) {
+weft::Task<void> scripted_server(weft::TcpListener& listener,
+                                 std::vector<std::vector<std::string>> connections) {
   for (auto& answers : connections) {
     weft::TcpStream conn = co_await listener.accept();
     for (auto& answer : answers) {
       co_await conn.read_until("\r\n\r\n");
       if (answer.empty()) break;
       // In small pieces, so the parser sees every kind of split.
-      for (std::size_t at = 0; at < answer.size(); at += 7) co_await conn.write(answer.substr(at, 7));
+      for (std::size_t at = 0; at < answer.size(); at += 7)
+        co_await conn.write(answer.substr(at, 7));
     }
     conn.close();
   }
@@ -124,7 +129,8 @@ TEST_CASE("50 files from nginx, at most 10 at a time, over reused connections", 
     REQUIRE(client.idle_connections() == report.connections_opened);
 
     // Once more with the bodies kept: the bytes themselves, and no new connection.
-    std::vector<std::string> some{nginx_url("/page-07.bin"), nginx_url("/page-00.bin"), nginx_url("/page-01.bin")};
+    std::vector<std::string> some{nginx_url("/page-07.bin"), nginx_url("/page-00.bin"),
+                                  nginx_url("/page-01.bin")};
     crawler::CrawlReport again = co_await crawler::crawl(client, some, crawl_options(3, 10s, true));
     REQUIRE(again.failures == 0);
     REQUIRE(again.results[0].body == files.at("page-07.bin"));
@@ -135,7 +141,8 @@ TEST_CASE("50 files from nginx, at most 10 at a time, over reused connections", 
 
 TEST_CASE("a 404 is an error for that URL only", "[crawler]") {
   run([&](crawler::HttpClient& client) -> weft::Task<void> {
-    std::vector<std::string> urls{nginx_url("/page-01.bin"), nginx_url("/no-such-page.bin"), nginx_url("/page-02.bin")};
+    std::vector<std::string> urls{nginx_url("/page-01.bin"), nginx_url("/no-such-page.bin"),
+                                  nginx_url("/page-02.bin")};
     crawler::CrawlReport report = co_await crawler::crawl(client, urls, crawl_options(2));
     REQUIRE(report.failures == 1);
     REQUIRE(report.results[0].ok);
@@ -169,7 +176,8 @@ TEST_CASE("chunked and Content-Length bodies on one kept-alive connection", "[cr
     weft::TcpListener listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
     const std::string base = "http://" + listener.local_address().to_string();
     auto server = weft::spawn(scripted_server(
-        listener, {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n",
+        listener, {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7\r\n, "
+                    "world\r\n0\r\n\r\n",
                     "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Test: yes\r\n\r\nbody",
                     "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"}}));
     crawler::HttpResponse chunked = co_await client.get(base + "/chunked");
@@ -212,8 +220,9 @@ TEST_CASE("a body cut short, a garbled response and bad URLs are errors", "[craw
     weft::Loop& loop = *weft::Loop::current();
     weft::TcpListener listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
     const std::string url = "http://" + listener.local_address().to_string() + "/";
-    auto server = weft::spawn(scripted_server(
-        listener, {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a little"}, {"HTTP/9 what\r\n\r\n"}}));
+    auto server = weft::spawn(
+        scripted_server(listener, {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a little"},
+                                   {"HTTP/9 what\r\n\r\n"}}));
     std::vector<std::string> urls{url};
     crawler::CrawlReport cut = co_await crawler::crawl(client, urls, crawl_options(1));
     REQUIRE(cut.results[0].error == "http: the connection closed in the middle of the response");
@@ -221,7 +230,8 @@ TEST_CASE("a body cut short, a garbled response and bad URLs are errors", "[craw
     REQUIRE(garbled.results[0].error.rfind("http: bad response:", 0) == 0);
     co_await server;
 
-    std::vector<std::string> bad{"ftp://127.0.0.1/x", "not a url", "https://127.0.0.1:1/", "http:///nohost"};
+    std::vector<std::string> bad{"ftp://127.0.0.1/x", "not a url", "https://127.0.0.1:1/",
+                                 "http:///nohost"};
     crawler::CrawlReport report = co_await crawler::crawl(client, bad, crawl_options(4));
     REQUIRE(report.failures == 4);
     REQUIRE(report.results[0].error.find("only http:// and https://") != std::string::npos);

@@ -31,7 +31,8 @@ weft::Task<HttpClient::Checkout> HttpClient::checkout(const Url& url, bool fresh
   }
   // (Not `Checkout{co_await ..., false}`: GCC 12 miscompiles a co_await
   // inside a braced initializer.)
-  std::unique_ptr<Transport> transport = co_await open_transport(loop_, resolver_, url, options_.connect_timeout);
+  std::unique_ptr<Transport> transport =
+      co_await open_transport(loop_, resolver_, url, options_.connect_timeout);
   ++opened_;
   co_return Checkout{std::move(transport), false};
 }
@@ -41,7 +42,8 @@ void HttpClient::give_back(const Url& url, std::unique_ptr<Transport> transport)
   if (idle.size() < options_.max_idle_per_host) idle.push_back(std::move(transport));
 }
 
-weft::Task<HttpResponse> HttpClient::exchange(Transport& transport, const Url& url, bool& response_started) {
+weft::Task<HttpResponse> HttpClient::exchange(Transport& transport, const Url& url,
+                                              bool& response_started) {
   std::string request = "GET " + url.target + " HTTP/1.1\r\nHost: " + url.host_header() +
                         "\r\nUser-Agent: " + options_.user_agent + "\r\nAccept: */*\r\n\r\n";
   weft::Stream& stream = transport.stream();
@@ -82,9 +84,10 @@ weft::Task<HttpResponse> HttpClient::fetch(Url url) {
     // A kept-alive connection the server closed while it sat idle fails
     // before the response starts: retry once on a fresh one. Anything else
     // is this request's failure.
-    const bool stale = connection.reused && !response_started &&
-                       (e.code() == weft::Errc::end_of_file || e.code() == weft::Errc::connection_reset ||
-                        e.code() == weft::Errc::broken_pipe);
+    const bool stale =
+        connection.reused && !response_started &&
+        (e.code() == weft::Errc::end_of_file || e.code() == weft::Errc::connection_reset ||
+         e.code() == weft::Errc::broken_pipe);
     if (!stale) throw;
   }
   connection = co_await checkout(url, true);

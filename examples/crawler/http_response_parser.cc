@@ -13,7 +13,8 @@ namespace crawler {
 
 std::string_view HttpResponse::header(std::string_view name) const {
   for (const auto& [field, value] : headers) {
-    if (field.size() == name.size() && strncasecmp(field.data(), name.data(), name.size()) == 0) return value;
+    if (field.size() == name.size() && strncasecmp(field.data(), name.data(), name.size()) == 0)
+      return value;
   }
   return {};
 }
@@ -46,7 +47,8 @@ void HttpResponseParser::finish() {
   if (started_) {
     http_parser_execute(&parser_, &settings_, nullptr, 0);  // tells it: end of stream
     const auto error = static_cast<http_errno>(parser_.http_errno);
-    if (error != HPE_OK && error != HPE_PAUSED && error != HPE_INVALID_EOF_STATE) throw_parse_error();
+    if (error != HPE_OK && error != HPE_PAUSED && error != HPE_INVALID_EOF_STATE)
+      throw_parse_error();
   }
   if (!complete_) {
     throw weft::Exception(weft::Errc::end_of_file,
@@ -57,11 +59,12 @@ void HttpResponseParser::finish() {
 
 void HttpResponseParser::throw_parse_error() const {
   if (too_long_) {
-    throw weft::Exception(weft::Errc::message_too_long,
-                          "http: the response body is larger than " + std::to_string(max_body_) + " bytes");
+    throw weft::Exception(weft::Errc::message_too_long, "http: the response body is larger than " +
+                                                            std::to_string(max_body_) + " bytes");
   }
   const auto error = static_cast<http_errno>(parser_.http_errno);
-  throw weft::Exception(weft::Errc::io_error, std::string("http: bad response: ") + http_errno_name(error) + ": " +
+  throw weft::Exception(weft::Errc::io_error, std::string("http: bad response: ") +
+                                                  http_errno_name(error) + ": " +
                                                   http_errno_description(error));
 }
 

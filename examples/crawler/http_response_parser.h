@@ -69,7 +69,9 @@ class HttpResponseParser {
   static int on_headers_complete(http_parser* parser);
   static int on_body(http_parser* parser, const char* at, std::size_t length);
   static int on_message_complete(http_parser* parser);
-  static HttpResponseParser& self(http_parser* parser) { return *static_cast<HttpResponseParser*>(parser->data); }
+  static HttpResponseParser& self(http_parser* parser) {
+    return *static_cast<HttpResponseParser*>(parser->data);
+  }
   [[noreturn]] void throw_parse_error() const;
 
   http_parser parser_;

@@ -21,11 +21,13 @@ class TcpTransport final : public Transport {
 
 }  // namespace
 
-weft::Task<std::unique_ptr<Transport>> open_transport(weft::Loop& loop, weft::Executor& resolver, const Url& url,
+weft::Task<std::unique_ptr<Transport>> open_transport(weft::Loop& loop, weft::Executor& resolver,
+                                                      const Url& url,
                                                       weft::Duration connect_timeout) {
   if (url.scheme != "http") {
-    throw weft::Exception(weft::Errc::invalid_argument,
-                          "http: " + url.scheme + ":// is not supported by this client (no TLS transport)");
+    throw weft::Exception(
+        weft::Errc::invalid_argument,
+        "http: " + url.scheme + ":// is not supported by this client (no TLS transport)");
   }
   std::vector<weft::SocketAddress> addresses;
   if (auto numeric = weft::SocketAddress::try_parse(url.host, url.port)) {

@@ -23,7 +23,8 @@ class Transport {
 // Resolves url.host (numeric addresses directly, names on `resolver`),
 // connects to the first address that accepts, within `connect_timeout`
 // for each attempt.
-weft::Task<std::unique_ptr<Transport>> open_transport(weft::Loop& loop, weft::Executor& resolver, const Url& url,
+weft::Task<std::unique_ptr<Transport>> open_transport(weft::Loop& loop, weft::Executor& resolver,
+                                                      const Url& url,
                                                       weft::Duration connect_timeout);
 
 }  // namespace crawler

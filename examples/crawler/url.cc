@@ -18,7 +18,8 @@ namespace {
 }
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -39,7 +40,8 @@ Url Url::parse(std::string_view text) {
   };
   Url url;
   url.scheme = lower(std::string(field(UF_SCHEMA)));
-  if (url.scheme != "http" && url.scheme != "https") bad_url(text, "only http:// and https:// URLs are fetched");
+  if (url.scheme != "http" && url.scheme != "https")
+    bad_url(text, "only http:// and https:// URLs are fetched");
   url.host = std::string(field(UF_HOST));
   if (url.host.empty()) bad_url(text, "no host");
   if (!field(UF_USERINFO).empty()) bad_url(text, "user information in URLs is not supported");
@@ -51,7 +53,8 @@ Url Url::parse(std::string_view text) {
   }
   url.target = std::string(field(UF_PATH));
   if (url.target.empty()) url.target = "/";
-  if (std::string_view query = field(UF_QUERY); !query.empty()) url.target += "?" + std::string(query);
+  if (std::string_view query = field(UF_QUERY); !query.empty())
+    url.target += "?" + std::string(query);
   return url;
 }
 

@@ -14,11 +14,14 @@ namespace redis {
 
 namespace {
 
-void append_command(std::string& out, std::vector<const char*>& argv, const std::vector<std::size_t>& lengths) {
+void append_command(std::string& out, std::vector<const char*>& argv,
+                    const std::vector<std::size_t>& lengths) {
   if (argv.empty()) throw weft::Exception(weft::Errc::invalid_argument, "redis: an empty command");
   char* command = nullptr;
-  int length = redisFormatCommandArgv(&command, static_cast<int>(argv.size()), argv.data(), lengths.data());
-  if (length < 0 || command == nullptr) throw weft::Exception(weft::Errc::no_memory, "redis: encoding a command");
+  int length =
+      redisFormatCommandArgv(&command, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  if (length < 0 || command == nullptr)
+    throw weft::Exception(weft::Errc::no_memory, "redis: encoding a command");
   out.append(command, static_cast<std::size_t>(length));
   redisFreeCommand(command);
 }
@@ -56,22 +59,26 @@ void Connection::State::fail(weft::Error error) noexcept {
 }
 
 void Connection::State::throw_broken() const {
-  weft::throw_error(broken ? *broken : weft::Error(weft::Errc::closed, "redis: the connection is closed"));
+  weft::throw_error(broken ? *broken
+                           : weft::Error(weft::Errc::closed, "redis: the connection is closed"));
 }
 
 std::optional<Reply> Connection::State::parse_reply() {
   void* raw = nullptr;
   if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
-    throw weft::Exception(weft::Errc::io_error, std::string("redis: protocol error: ") + reader->errstr);
+    throw weft::Exception(weft::Errc::io_error,
+                          std::string("redis: protocol error: ") + reader->errstr);
   }
   if (raw == nullptr) return std::nullopt;
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(static_cast<redisReply*>(raw), &freeReplyObject);
+  std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(static_cast<redisReply*>(raw),
+                                                                &freeReplyObject);
   return Reply::from_hiredis(*owned);
 }
 
 weft::Task<void> Connection::State::read_more() {
   std::string data = co_await stream.read_some();
-  if (data.empty()) throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
+  if (data.empty())
+    throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
   if (redisReaderFeed(reader.get(), data.data(), data.size()) != REDIS_OK) {
     throw weft::Exception(weft::Errc::no_memory, "redis: buffering a reply");
   }
@@ -81,8 +88,9 @@ weft::Task<void> Connection::State::read_more() {
   try {
     throw;
   } catch (const weft::Cancelled&) {
-    state->fail(weft::Error(weft::Errc::closed,
-                            "redis: a command was cancelled while its reply was pending; the connection was closed"));
+    state->fail(weft::Error(
+        weft::Errc::closed,
+        "redis: a command was cancelled while its reply was pending; the connection was closed"));
     throw;
   } catch (...) {
     const bool already_broken = state->broken.has_value();
@@ -92,7 +100,8 @@ weft::Task<void> Connection::State::read_more() {
   }
 }
 
-weft::Task<std::vector<Reply>> exchange(Connection::State* state, std::string_view encoded, std::size_t count) {
+weft::Task<std::vector<Reply>> exchange(Connection::State* state, std::string_view encoded,
+                                        std::size_t count) {
   if (state == nullptr) throw weft::Exception(weft::Errc::closed, "redis: not connected");
   if (state->broken) state->throw_broken();
   // Queued in call order; the FIFO below is entered before any suspension,
@@ -110,7 +119,8 @@ weft::Task<std::vector<Reply>> exchange(Connection::State* state, std::string_vi
         continue;
       }
       std::string data = co_await state->stream.read_some();
-      if (data.empty()) throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
+      if (data.empty())
+        throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
       if (redisReaderFeed(state->reader.get(), data.data(), data.size()) != REDIS_OK) {
         throw weft::Exception(weft::Errc::no_memory, "redis: buffering a reply");
       }
@@ -152,15 +162,20 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-weft::Task<Connection> Connection::connect(weft::Loop& loop, weft::SocketAddress address, ConnectOptions options) {
+weft::Task<Connection> Connection::connect(weft::Loop& loop, weft::SocketAddress address,
+                                           ConnectOptions options) {
   auto state = std::make_unique<State>();
   state->reader.reset(redisReaderCreate());
-  if (!state->reader) throw weft::Exception(weft::Errc::no_memory, "redis: creating a reply reader");
-  state->stream = co_await weft::TcpStream::connect(loop, address, {.timeout = options.connect_timeout, .no_delay = true, .limits = {}});
+  if (!state->reader)
+    throw weft::Exception(weft::Errc::no_memory, "redis: creating a reply reader");
+  state->stream = co_await weft::TcpStream::connect(
+      loop, address, {.timeout = options.connect_timeout, .no_delay = true, .limits = {}});
   co_return Connection(std::move(state));
 }
 
-bool Connection::is_open() const noexcept { return state_ && !state_->broken && state_->stream.is_open(); }
+bool Connection::is_open() const noexcept {
+  return state_ && !state_->broken && state_->stream.is_open();
+}
 
 void Connection::close() noexcept {
   if (state_) state_->fail(weft::Error(weft::Errc::closed, "redis: the connection was closed"));
@@ -186,7 +201,8 @@ weft::Task<void> expect_ok(Connection::State* state, std::vector<std::string> ar
   reply.as_string();  // throws unless a status or string
 }
 
-weft::Task<std::optional<std::string>> optional_string(Connection::State* state, std::vector<std::string> args) {
+weft::Task<std::optional<std::string>> optional_string(Connection::State* state,
+                                                       std::vector<std::string> args) {
   Reply reply = co_await checked(state, std::move(args));
   if (reply.is_nil()) co_return std::nullopt;
   reply.as_string();  // throws unless a string
@@ -198,18 +214,23 @@ weft::Task<long long> integer(Connection::State* state, std::vector<std::string>
   co_return reply.as_integer();
 }
 
-weft::Task<std::map<std::string, std::string>> string_map(Connection::State* state, std::vector<std::string> args) {
+weft::Task<std::map<std::string, std::string>> string_map(Connection::State* state,
+                                                          std::vector<std::string> args) {
   Reply reply = co_await checked(state, std::move(args));
   const std::vector<Reply>& items = reply.as_array();
-  if (items.size() % 2 != 0) throw weft::Exception(weft::Errc::io_error, "redis: an odd number of items for a map");
+  if (items.size() % 2 != 0)
+    throw weft::Exception(weft::Errc::io_error, "redis: an odd number of items for a map");
   std::map<std::string, std::string> fields;
-  for (std::size_t i = 0; i < items.size(); i += 2) fields[items[i].as_string()] = items[i + 1].as_string();
+  for (std::size_t i = 0; i < items.size(); i += 2)
+    fields[items[i].as_string()] = items[i + 1].as_string();
   co_return fields;
 }
 
 }  // namespace
 
-weft::Task<Reply> Connection::command(std::vector<std::string> args) { return checked(state_.get(), std::move(args)); }
+weft::Task<Reply> Connection::command(std::vector<std::string> args) {
+  return checked(state_.get(), std::move(args));
+}
 
 weft::Task<void> Connection::set(std::string key, std::string value) {
   return expect_ok(state_.get(), {"SET", std::move(key), std::move(value)});
@@ -219,16 +240,20 @@ weft::Task<std::optional<std::string>> Connection::get(std::string key) {
   return optional_string(state_.get(), {"GET", std::move(key)});
 }
 
-weft::Task<long long> Connection::incr(std::string key) { return integer(state_.get(), {"INCR", std::move(key)}); }
+weft::Task<long long> Connection::incr(std::string key) {
+  return integer(state_.get(), {"INCR", std::move(key)});
+}
 
 weft::Task<long long> Connection::del(std::vector<std::string> keys) {
-  if (keys.empty()) throw weft::Exception(weft::Errc::invalid_argument, "redis: DEL needs at least one key");
+  if (keys.empty())
+    throw weft::Exception(weft::Errc::invalid_argument, "redis: DEL needs at least one key");
   keys.insert(keys.begin(), "DEL");
   return integer(state_.get(), std::move(keys));
 }
 
 weft::Task<long long> Connection::hset(std::string key, std::map<std::string, std::string> fields) {
-  if (fields.empty()) throw weft::Exception(weft::Errc::invalid_argument, "redis: HSET needs at least one field");
+  if (fields.empty())
+    throw weft::Exception(weft::Errc::invalid_argument, "redis: HSET needs at least one field");
   std::vector<std::string> args{"HSET", std::move(key)};
   args.reserve(2 + 2 * fields.size());
   for (auto& [field, value] : fields) {

@@ -4,9 +4,10 @@
 // errors, and failures that must end in an error, never a hang (connection
 // refused, the server dropping the connection mid-command, a truncated or
 // garbled reply from a fake server, a command timing out).
-#include <catch2/catch.hpp>
+#include "examples/redis/redis_client.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -15,7 +16,6 @@
 #include <vector>
 
 #include "core/weft.h"
-#include "examples/redis/redis_client.h"
 #include "examples/redis/redis_pool.h"
 #include "examples/redis/redis_subscriber.h"
 
@@ -25,7 +25,8 @@ namespace {
 
 weft::SocketAddress redis_address() {
   const char* port = std::getenv("WEFT_TEST_REDIS_PORT");
-  if (port == nullptr) FAIL("WEFT_TEST_REDIS_PORT is not set: run under tests/servers/real_servers.py --redis");
+  if (port == nullptr)
+    FAIL("WEFT_TEST_REDIS_PORT is not set: run under tests/servers/real_servers.py --redis");
   return weft::SocketAddress::parse("127.0.0.1", static_cast<std::uint16_t>(std::atoi(port)));
 }
 
@@ -138,7 +139,8 @@ TEST_CASE("values and keys are binary-safe, and 1 MiB values go through", "[redi
     REQUIRE(*back == binary);
 
     std::string large(1 << 20, '\0');
-    for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+    for (std::size_t i = 0; i < large.size(); ++i)
+      large[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
     co_await c.set(key("large"), large);
     std::optional<std::string> large_back = co_await c.get(key("large"));
     REQUIRE(large_back.has_value());
@@ -151,7 +153,8 @@ TEST_CASE("values and keys are binary-safe, and 1 MiB values go through", "[redi
   }());
 }
 
-TEST_CASE("a pipeline of 10,000 commands: one write, replies in order, errors in place", "[redis]") {
+TEST_CASE("a pipeline of 10,000 commands: one write, replies in order, errors in place",
+          "[redis]") {
   run([]() -> weft::Task<void> {
     redis::Connection c = co_await connect();
     co_await c.del(redis::args(key("pipelined")));
@@ -218,7 +221,8 @@ TEST_CASE("pub/sub: confirmed subscriptions, messages in order as an async strea
     auto messages = subscriber.messages();
     std::vector<redis::Message> received;
     for (int i = 0; i < 3; ++i) {
-      std::optional<redis::Message> message = co_await weft::wait_for(redis::next_message(messages), 10s);
+      std::optional<redis::Message> message =
+          co_await weft::wait_for(redis::next_message(messages), 10s);
       REQUIRE(message.has_value());
       received.push_back(std::move(*message));
     }
@@ -282,7 +286,8 @@ TEST_CASE("a pool of 4 connections serves 64 concurrent tasks", "[redis]") {
   }());
 }
 
-TEST_CASE("an error reply is a redis::ServerError with the server's text; the connection goes on", "[redis]") {
+TEST_CASE("an error reply is a redis::ServerError with the server's text; the connection goes on",
+          "[redis]") {
   run([]() -> weft::Task<void> {
     redis::Connection c = co_await connect();
     try {
@@ -327,7 +332,8 @@ TEST_CASE("the server dropping the connection mid-command is an error, not a han
     redis::Connection killer = co_await connect();
     const long long id = (co_await victim.command(redis::args("CLIENT", "ID"))).as_integer();
     // BLPOP with no timeout waits forever unless the connection goes.
-    weft::TaskHandle<redis::Reply> blocked = weft::spawn(victim.command(redis::args("BLPOP", key("never-pushed"), "0")));
+    weft::TaskHandle<redis::Reply> blocked =
+        weft::spawn(victim.command(redis::args("BLPOP", key("never-pushed"), "0")));
     co_await weft::sleep(50ms);
     {
       auto got = co_await killer.command(redis::args("CLIENT", "KILL", "ID", std::to_string(id)));
@@ -399,5 +405,46 @@ TEST_CASE("a reply cut short or garbled is an error", "[redis]") {
       }
       co_await server;
     }
+  }());
+}
+
+TEST_CASE("a subscriber whose connection the server drops ends its stream with an error",
+          "[redis]") {
+  run([]() -> weft::Task<void> {
+    weft::Loop& loop = *weft::Loop::current();
+    redis::Subscriber subscriber = co_await redis::Subscriber::connect(loop, redis_address());
+    co_await subscriber.subscribe(redis::args(key("doomed")));
+    auto messages = subscriber.messages();
+    weft::TaskHandle<std::optional<redis::Message>> waiting =
+        weft::spawn(redis::next_message(messages));
+    co_await weft::sleep(50ms);
+    redis::Connection killer = co_await connect();
+    redis::Reply killed = co_await killer.command(redis::args("CLIENT", "KILL", "TYPE", "pubsub"));
+    REQUIRE(killed.as_integer() >= 1);
+    const weft::Errc code = co_await error_code_of(weft::wait_for(std::move(waiting), 10s));
+    REQUIRE((code == weft::Errc::end_of_file || code == weft::Errc::connection_reset));
+  }());
+}
+
+TEST_CASE("a pool drops a connection that broke and opens a fresh one", "[redis]") {
+  run([]() -> weft::Task<void> {
+    weft::Loop& loop = *weft::Loop::current();
+    redis::Pool pool(loop, redis_address(), 1);
+    {
+      redis::Pool::Lease lease = co_await pool.acquire();
+      bool timed_out = false;
+      try {
+        co_await weft::wait_for(lease->command(redis::args("BLPOP", key("never-pushed"), "0")),
+                                50ms);
+      } catch (const weft::TimedOut&) {
+        timed_out = true;
+      }
+      REQUIRE(timed_out);
+    }
+    REQUIRE(pool.idle() == 0);  // not given back
+    redis::Reply pong = co_await pool.command(redis::args("PING"));
+    REQUIRE(pong.text == "PONG");
+    REQUIRE(pool.connections_opened() == 2);
+    REQUIRE(pool.idle() == 1);
   }());
 }

@@ -28,7 +28,8 @@ weft::Task<void> tour(weft::SocketAddress address) {
   redis::Connection c = co_await redis::Connection::connect(loop, address);
 
   co_await c.set("demo:greeting", "hello from weft");
-  std::printf("GET demo:greeting -> %s\n", (co_await c.get("demo:greeting")).value_or("(nil)").c_str());
+  std::printf("GET demo:greeting -> %s\n",
+              (co_await c.get("demo:greeting")).value_or("(nil)").c_str());
   co_await c.del(redis::args("demo:visits"));
   co_await c.incr("demo:visits");
   std::printf("INCR demo:visits twice -> %lld\n", co_await c.incr("demo:visits"));
@@ -38,7 +39,8 @@ weft::Task<void> tour(weft::SocketAddress address) {
   fields["language"] = "C++20";
   co_await c.hset("demo:hash", fields);
   std::printf("HGETALL demo:hash ->");
-  for (const auto& [field, value] : co_await c.hgetall("demo:hash")) std::printf(" %s=%s", field.c_str(), value.c_str());
+  for (const auto& [field, value] : co_await c.hgetall("demo:hash"))
+    std::printf(" %s=%s", field.c_str(), value.c_str());
   std::printf("\n");
 
   redis::Pipeline pipeline;
@@ -48,7 +50,8 @@ weft::Task<void> tour(weft::SocketAddress address) {
 
   redis::Pool pool(loop, address, 4);
   std::vector<weft::TaskHandle<redis::Reply>> handles;
-  for (int i = 0; i < 32; ++i) handles.push_back(weft::spawn(pool.command(redis::args("INCR", "demo:pooled"))));
+  for (int i = 0; i < 32; ++i)
+    handles.push_back(weft::spawn(pool.command(redis::args("INCR", "demo:pooled"))));
   co_await weft::gather(std::move(handles));
   std::printf("32 tasks through a pool of %zu: %zu connections opened\n", pool.max_connections(),
               pool.connections_opened());
@@ -68,7 +71,8 @@ weft::Task<void> tour(weft::SocketAddress address) {
   } catch (const redis::ServerError& e) {
     std::printf("server error, as expected: %s\n", e.what());
   }
-  co_await c.del(redis::args("demo:greeting", "demo:visits", "demo:hash", "demo:pipelined", "demo:pooled"));
+  co_await c.del(
+      redis::args("demo:greeting", "demo:visits", "demo:hash", "demo:pipelined", "demo:pooled"));
   std::printf("redis demo done\n");
 }
 
@@ -88,7 +92,8 @@ int main(int argc, char** argv) {
     }
   }
   weft::Loop loop;
-  weft::Result<void> result = weft::Result<void>(weft::Error(weft::Errc::invalid_argument, "bad address"));
+  weft::Result<void> result =
+      weft::Result<void>(weft::Error(weft::Errc::invalid_argument, "bad address"));
   if (auto address = weft::SocketAddress::try_parse(host, static_cast<std::uint16_t>(port))) {
     result = weft::run_until_complete(loop, weft::wait_for(tour(*address), 30s));
   }

@@ -34,9 +34,15 @@ void Pool::Lease::give_back() noexcept {
   permit_.release();  // after the connection is idle, so the next waiter finds it
 }
 
-Pool::Pool(weft::Loop& loop, weft::SocketAddress address, std::size_t max_connections, ConnectOptions options)
-    : loop_(loop), address_(address), max_connections_(max_connections), options_(options), permits_(max_connections) {
-  if (max_connections == 0) throw weft::Exception(weft::Errc::invalid_argument, "redis: a pool of 0 connections");
+Pool::Pool(weft::Loop& loop, weft::SocketAddress address, std::size_t max_connections,
+           ConnectOptions options)
+    : loop_(loop),
+      address_(address),
+      max_connections_(max_connections),
+      options_(options),
+      permits_(max_connections) {
+  if (max_connections == 0)
+    throw weft::Exception(weft::Errc::invalid_argument, "redis: a pool of 0 connections");
 }
 
 weft::Task<Pool::Lease> Pool::acquire() {

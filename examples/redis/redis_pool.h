@@ -47,7 +47,8 @@ class Pool {
     weft::SemaphoreGuard permit_;
   };
 
-  Pool(weft::Loop& loop, weft::SocketAddress address, std::size_t max_connections, ConnectOptions options = {});
+  Pool(weft::Loop& loop, weft::SocketAddress address, std::size_t max_connections,
+       ConnectOptions options = {});
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 

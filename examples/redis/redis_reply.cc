@@ -12,19 +12,26 @@ namespace {
 [[noreturn]] void wrong_type(const Reply& reply, std::string_view wanted) {
   if (reply.is_error()) throw ServerError(reply.text);
   throw weft::Exception(weft::Errc::invalid_state, "redis: expected " + std::string(wanted) +
-                                                       " reply, got " + std::string(type_name(reply.type)));
+                                                       " reply, got " +
+                                                       std::string(type_name(reply.type)));
 }
 
 }  // namespace
 
 std::string_view type_name(Reply::Type type) noexcept {
   switch (type) {
-    case Reply::Type::string: return "a string";
-    case Reply::Type::array: return "an array";
-    case Reply::Type::integer: return "an integer";
-    case Reply::Type::nil: return "nil";
-    case Reply::Type::status: return "a status";
-    case Reply::Type::error: return "an error";
+    case Reply::Type::string:
+      return "a string";
+    case Reply::Type::array:
+      return "an array";
+    case Reply::Type::integer:
+      return "an integer";
+    case Reply::Type::nil:
+      return "nil";
+    case Reply::Type::status:
+      return "a status";
+    case Reply::Type::error:
+      return "an error";
   }
   return "an unknown";
 }
@@ -71,7 +78,8 @@ Reply Reply::from_hiredis(const redisReply& reply) {
     case REDIS_REPLY_ARRAY:
       out.type = Type::array;
       out.elements.reserve(reply.elements);
-      for (std::size_t i = 0; i < reply.elements; ++i) out.elements.push_back(from_hiredis(*reply.element[i]));
+      for (std::size_t i = 0; i < reply.elements; ++i)
+        out.elements.push_back(from_hiredis(*reply.element[i]));
       break;
     default:  // REDIS_REPLY_NIL
       out.type = Type::nil;

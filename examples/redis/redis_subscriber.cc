@@ -23,7 +23,8 @@ enum class PushKind { message, subscribed, unsubscribed };
 PushKind classify(const Reply& reply, Subscriber::State& state, Message& message) {
   reply.value_or_throw();
   const std::vector<Reply>& items = reply.as_array();
-  if (items.size() != 3) throw weft::Exception(weft::Errc::io_error, "redis: a pushed reply of unexpected shape");
+  if (items.size() != 3)
+    throw weft::Exception(weft::Errc::io_error, "redis: a pushed reply of unexpected shape");
   const std::string& kind = items[0].as_string();
   if (kind == "message") {
     message.channel = items[1].as_string();
@@ -41,10 +42,11 @@ PushKind classify(const Reply& reply, Subscriber::State& state, Message& message
   throw weft::Exception(weft::Errc::io_error, "redis: an unexpected pushed reply: " + kind);
 }
 
-weft::Task<void> change_subscriptions(Subscriber::State* state, std::string verb, std::vector<std::string> channels,
-                                      PushKind confirmation) {
+weft::Task<void> change_subscriptions(Subscriber::State* state, std::string verb,
+                                      std::vector<std::string> channels, PushKind confirmation) {
   if (state == nullptr) throw weft::Exception(weft::Errc::closed, "redis: not connected");
-  if (channels.empty()) throw weft::Exception(weft::Errc::invalid_argument, "redis: no channel given");
+  if (channels.empty())
+    throw weft::Exception(weft::Errc::invalid_argument, "redis: no channel given");
   std::vector<std::string> args{std::move(verb)};
   args.insert(args.end(), channels.begin(), channels.end());
   Pipeline pipeline;
@@ -86,7 +88,8 @@ Subscriber::Subscriber(Subscriber&&) noexcept = default;
 Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
 Subscriber::~Subscriber() = default;
 
-weft::Task<Subscriber> Subscriber::connect(weft::Loop& loop, weft::SocketAddress address, ConnectOptions options) {
+weft::Task<Subscriber> Subscriber::connect(weft::Loop& loop, weft::SocketAddress address,
+                                           ConnectOptions options) {
   Connection connection = co_await Connection::connect(loop, address, options);
   Subscriber subscriber;
   subscriber.state_ = std::make_unique<State>();
@@ -99,7 +102,8 @@ weft::Task<void> Subscriber::subscribe(std::vector<std::string> channels) {
 }
 
 weft::Task<void> Subscriber::unsubscribe(std::vector<std::string> channels) {
-  return change_subscriptions(state_.get(), "UNSUBSCRIBE", std::move(channels), PushKind::unsubscribed);
+  return change_subscriptions(state_.get(), "UNSUBSCRIBE", std::move(channels),
+                              PushKind::unsubscribed);
 }
 
 weft::Generator<Message> Subscriber::messages() { return pushed_messages(state_.get()); }

@@ -47,7 +47,8 @@ class Subscriber {
   Subscriber& operator=(Subscriber&&) noexcept;
   ~Subscriber();
 
-  static weft::Task<Subscriber> connect(weft::Loop& loop, weft::SocketAddress address, ConnectOptions options = {});
+  static weft::Task<Subscriber> connect(weft::Loop& loop, weft::SocketAddress address,
+                                        ConnectOptions options = {});
 
   weft::Task<void> subscribe(std::vector<std::string> channels);
   weft::Task<void> unsubscribe(std::vector<std::string> channels);

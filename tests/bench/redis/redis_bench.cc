@@ -55,7 +55,8 @@ redis::Pipeline commands(const std::string& test, long count) {
 
 // One connection's share: batches of `pipeline` commands until the shared
 // budget is spent. Checks every reply.
-weft::Task<void> client(redis::Connection& connection, const std::string& test, long& budget, int pipeline) {
+weft::Task<void> client(redis::Connection& connection, const std::string& test, long& budget,
+                        int pipeline) {
   const redis::Pipeline full = commands(test, pipeline);
   const std::string expected = test == "set" ? "OK" : "xxx";
   while (budget > 0) {
@@ -71,7 +72,8 @@ weft::Task<void> client(redis::Connection& connection, const std::string& test, 
     }
     std::vector<redis::Reply> replies = co_await connection.execute(std::move(next));
     for (const redis::Reply& reply : replies) {
-      if (reply.as_string() != expected) throw weft::Exception(weft::Errc::io_error, "unexpected reply: " + reply.text);
+      if (reply.as_string() != expected)
+        throw weft::Exception(weft::Errc::io_error, "unexpected reply: " + reply.text);
     }
   }
 }
@@ -92,22 +94,26 @@ weft::Task<void> run_all(const Settings& settings) {
       clients.push_back(weft::spawn(client(connection, test, budget, settings.pipeline)));
     }
     co_await weft::gather(std::move(clients));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double cpu = cpu_seconds() - cpu_before;
     const double n = static_cast<double>(settings.n);
     double load[1] = {0};
     getloadavg(load, 1);
     std::printf(
-        "{\"impl\":\"weft\",\"workload\":\"redis_%s_c%d_p%d\",\"n\":%ld,\"seconds\":%.6f,\"ns_per_op\":%.1f,"
+        "{\"impl\":\"weft\",\"workload\":\"redis_%s_c%d_p%d\",\"n\":%ld,\"seconds\":%.6f,\"ns_per_"
+        "op\":%.1f,"
         "\"ops_per_s\":%.0f,\"cpu_ns_per_op\":%.1f,\"load_avg_1m\":%.2f}\n",
-        test.c_str(), settings.connections, settings.pipeline, settings.n, seconds, seconds * 1e9 / n, n / seconds,
-        cpu * 1e9 / n, load[0]);
+        test.c_str(), settings.connections, settings.pipeline, settings.n, seconds,
+        seconds * 1e9 / n, n / seconds, cpu * 1e9 / n, load[0]);
     std::fflush(stdout);
   }
 }
 
 [[noreturn]] void usage(const char* program) {
-  std::fprintf(stderr, "usage: %s --port PORT [--n N] [--connections C] [--pipeline P] [--tests set,get]\n", program);
+  std::fprintf(stderr,
+               "usage: %s --port PORT [--n N] [--connections C] [--pipeline P] [--tests set,get]\n",
+               program);
   std::exit(2);
 }
 
