@@ -51,6 +51,7 @@ typedef struct {
   char eof_seen;      /* the end of the stream was delivered: no more reads */
   char eof_written;
   char closing;       /* close(): ends once the queued writes are out */
+  char close_called;  /* close() or abort() was called: is_closing() */
   char protocol_paused;
   char flush_scheduled;
 } StreamCore;
@@ -690,6 +691,7 @@ static PyObject* core_close(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   self->closing = 1;
+  self->close_called = 1;
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
@@ -704,6 +706,7 @@ static PyObject* core_abort(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   self->closing = 1;
+  self->close_called = 1;
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
@@ -727,6 +730,15 @@ static PyObject* core_write_buffer_size(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   return PyLong_FromSize_t(write_buffered(self));
+}
+
+/* is_closing(): the transport's is_closing itself (an instance attribute, as
+ * write is): True once close() or abort() was called (the transport's
+ * close, abort, or a fatal error).
+ * asyncio's StreamWriter.drain asks it once per message. */
+static PyObject* core_is_closing(StreamCore* self, PyObject* unused) {
+  (void)unused;
+  return PyBool_FromLong(self->close_called);
 }
 
 static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
@@ -830,6 +842,7 @@ static PyMethodDef core_methods[] = {
     {"abort", (PyCFunction)core_abort, METH_NOARGS, "Ends the stream now (queued bytes dropped)."},
     {"detach", (PyCFunction)core_detach, METH_NOARGS, "Drops the transport and protocol."},
     {"write_buffer_size", (PyCFunction)core_write_buffer_size, METH_NOARGS, NULL},
+    {"is_closing", (PyCFunction)core_is_closing, METH_NOARGS, "close() or abort() was called."},
     {"set_limits", (PyCFunction)core_set_limits, METH_VARARGS, "set_limits(high, low)"},
     {NULL, NULL, 0, NULL},
 };
