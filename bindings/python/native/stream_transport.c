@@ -64,6 +64,7 @@ typedef struct {
   char eof_seen;      /* the end of the stream was delivered: no more reads */
   char eof_written;
   char closing;       /* close(): ends once the queued writes are out */
+  char close_called;  /* close() or abort() was called: is_closing() */
   char protocol_paused;
   char flush_scheduled;
   char drain_notify;  /* notify_drained(): call _write_drained() when empty */
@@ -865,6 +866,7 @@ static PyObject* core_close(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   self->closing = 1;
+  self->close_called = 1;
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
@@ -886,6 +888,7 @@ static PyObject* core_abort(StreamCore* self, PyObject* unused) {
   (void)unused;
   self->corked_len = 0;
   self->closing = 1;
+  self->close_called = 1;
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
@@ -924,6 +927,15 @@ static PyObject* core_notify_drained(StreamCore* self, PyObject* unused) {
   }
   self->drain_notify = 1;
   Py_RETURN_FALSE;
+}
+
+/* is_closing(): the transport's is_closing itself (an instance attribute, as
+ * write is): True once close() or abort() was called (the transport's
+ * close, abort, or a fatal error).
+ * asyncio's StreamWriter.drain asks it once per message. */
+static PyObject* core_is_closing(StreamCore* self, PyObject* unused) {
+  (void)unused;
+  return PyBool_FromLong(self->close_called);
 }
 
 static PyObject* core_set_limits(StreamCore* self, PyObject* args) {
@@ -1030,6 +1042,7 @@ static PyMethodDef core_methods[] = {
     {"write_buffer_size", (PyCFunction)core_write_buffer_size, METH_NOARGS, NULL},
     {"notify_drained", (PyCFunction)core_notify_drained, METH_NOARGS,
      "True if nothing is queued; else _write_drained() is called once nothing is."},
+    {"is_closing", (PyCFunction)core_is_closing, METH_NOARGS, "close() or abort() was called."},
     {"set_limits", (PyCFunction)core_set_limits, METH_VARARGS, "set_limits(high, low)"},
     {NULL, NULL, 0, NULL},
 };

@@ -550,8 +550,64 @@ class TransportCases(LoopCase):
         self.run(main())
 
 
+    def test_is_closing_follows_every_way_a_transport_ends(self):
+        async def main():
+            server, port = await self.serve(Echo)
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.setblocking(False)
+            ends = []
+            for how in ("close", "abort", "reset"):
+                target = port if how != "reset" else listener.getsockname()[1]
+                transport, client = await self.loop.create_connection(
+                    lambda: Recorder(self.loop), "127.0.0.1", target)
+                assert not transport.is_closing()
+                transport.write(b"ping")
+                assert transport.get_write_buffer_size() == 0
+                assert not transport.is_closing()
+                if how == "close":
+                    transport.close()
+                    assert transport.is_closing()
+                elif how == "abort":
+                    transport.abort()
+                    assert transport.is_closing()
+                else:
+                    peer, _ = await self.loop.sock_accept(listener)
+                    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    peer.close()  # linger 0: a reset, a fatal read error
+                exc = await asyncio.wait_for(client.lost, TIMEOUT)
+                ends.append((how, transport.is_closing(), type(exc).__name__))
+                assert transport.get_write_buffer_size() == 0
+            assert ends == [("close", True, "NoneType"), ("abort", True, "NoneType"),
+                            ("reset", True, "ConnectionResetError")]
+            listener.close()
+            server.close()
+            await server.wait_closed()
+
+        self.run(main())
+
+
 class TestWeftTransports(TransportCases, WeftLoop):
-    pass
+    def test_per_message_transport_calls_are_c_methods(self):
+        # asyncio's StreamWriter calls write and, in drain, is_closing for
+        # every message: on weft's transport they are StreamCore's own
+        # methods, with no Python frame in between.
+        async def main():
+            server, port = await self.serve(Echo)
+            transport, client = await self.loop.create_connection(
+                lambda: Recorder(self.loop), "127.0.0.1", port)
+            for name in ("write", "is_closing", "get_write_buffer_size"):
+                method = getattr(transport, name)
+                assert type(method).__name__ == "builtin_function_or_method", name
+                assert method.__self__ is transport._core, name
+            transport.close()
+            assert await client.lost is None
+            server.close()
+            await server.wait_closed()
+
+        self.run(main())
 
 
 class TestAsyncioTransports(TransportCases, AsyncioLoop):

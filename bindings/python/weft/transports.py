@@ -5,8 +5,10 @@ The socket stays a Python socket (get_extra_info('socket') is an
 asyncio.trsock.TransportSocket on it); a dup of its descriptor becomes a
 weft stream (weft_pipe_open) owned by the C half, weft._capi.StreamCore
 (native/stream_transport.c), which reads into the protocol as bytes arrive
-and writes. transport.write is StreamCore.write itself (an instance
-attribute), so a write costs no Python frame. This module has the rest:
+and writes. transport.write, is_closing and get_write_buffer_size are
+StreamCore's methods themselves (instance attributes), so the calls asyncio's
+streams make per message (StreamWriter.write, drain) cost no Python frame.
+This module has the rest:
 asyncio's transport surface, closing, and the rare paths StreamCore calls
 back (_eof_received, _fatal_error, _flow_control_error, _write_after_lost,
 _closed_when_drained, _write_drained), and the transport's half of
@@ -86,6 +88,8 @@ class SocketTransport(asyncio.Transport):
             os.close(fd)
             raise
         self.write = self._core.write
+        self.is_closing = self._core.is_closing
+        self.get_write_buffer_size = self._core.write_buffer_size
         self.set_protocol(protocol)
         if server is not None:
             server._attach()
@@ -128,6 +132,7 @@ class SocketTransport(asyncio.Transport):
         return self._protocol
 
     def is_closing(self):
+        # Shadowed per instance by StreamCore.is_closing (the same answer).
         return self._closing
 
     def close(self):
@@ -175,6 +180,7 @@ class SocketTransport(asyncio.Transport):
         self._force_close(None)
 
     def get_write_buffer_size(self):
+        # Shadowed per instance by StreamCore.write_buffer_size.
         return self._core.write_buffer_size()
 
     @property
