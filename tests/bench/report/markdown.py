@@ -64,8 +64,8 @@ def machine_section(capture, run_note):
         f"- Build: {m.get('build', 'unknown')}",
         f"- Run: {m.get('bench_options', 'unknown')}; game loop: {m.get('game_loop_frames', 'not run')} frames",
     ]
-    if run_note:
-        lines.append(f"- {run_note}")
+    for note in dict.fromkeys(n for n in (m.get("note"), run_note) if n):
+        lines.append(f"- {note}")
     lines += [
         "",
         "Each figure is the median of the repeats in this run. Absolute times depend on the",

@@ -39,7 +39,8 @@ def parse_args(argv):
     parser.add_argument("--frames", type=int, default=600, help="game loop frames at 60 fps (default 600)")
     parser.add_argument("--no-game-loop", action="store_true", help="do not run the game loop")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds each program may run (default 3600)")
-    parser.add_argument("--note", default="", help="a line added under the machine facts")
+    parser.add_argument("--note", default="",
+                        help="a line added under the machine facts (kept in the capture; with --from, shown too)")
     args = parser.parse_args(argv)
     if args.source and (args.scale or args.only):
         parser.error("--scale and --only choose what to run; they do not apply to --from")
@@ -79,6 +80,8 @@ def run_capture(args):
         "NOT optimised (built without NDEBUG: these figures measure debug checks; use --config=opt)")
     facts["bench_options"] = "bench " + " ".join(passthrough)
     facts["game_loop_frames"] = args.frames if frame_lines else "not run"
+    if args.note:
+        facts["note"] = args.note
     return runner.capture_lines(facts, bench_lines, failures, frame_lines), 1 if failures else 0
 
 

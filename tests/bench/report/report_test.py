@@ -177,10 +177,12 @@ def test_bad_input(tmp):
 def test_tiny_run(tmp, bench, game_loop):
     out = os.path.join(tmp, "run")
     run_report("--out", out, "--bench", bench, "--game-loop", game_loop, "--only", "W1",
-               "--scale", "0.001", "--repeat", "2", "--frames", "10")
+               "--scale", "0.001", "--repeat", "2", "--frames", "10", "--note", "a tiny run")
     capture = [json.loads(line) for line in open(os.path.join(out, "capture.jsonl"))]
     if "machine" not in capture[0] or not capture[0]["machine"].get("cpu_model"):
         fail(f"capture does not start with the machine: {capture[0]}")
+    if capture[0]["machine"].get("note") != "a tiny run":
+        fail("the capture does not keep --note")
     results = [c for c in capture if "impl" in c and "repeats" not in c]
     if sorted({(c["impl"], c["workload"]) for c in results}) != sorted(
             {("weft", "W1_callbacks_chain"), ("weft-c", "W1_callbacks_chain"), ("libuv", "W1_callbacks_chain")}):
@@ -192,6 +194,8 @@ def test_tiny_run(tmp, bench, game_loop):
         fail("tiny run: summary table")
     if "- Run: bench --repeat 2 --scale 0.001 --only W1; game loop: 10 frames" not in markdown:
         fail("tiny run: the run line")
+    if "\n- a tiny run\n" not in markdown:
+        fail("tiny run: the note")
     for chart in ("ratios.svg", "frame_times.svg"):
         svg_ids(os.path.join(out, chart))
 
