@@ -40,11 +40,15 @@ bool StateBase::exclusive_on_loop_thread() const noexcept {
          continuation_pending_;
 }
 
+void StateBase::schedule_here() noexcept {
+  scheduled_locally_ = true;
+  LoopAccess::schedule_continuation_here(*loop_, this);
+}
+
 void StateBase::schedule() noexcept {
   Loop* loop = loop_;
   if (loop->in_loop_thread()) {
-    scheduled_locally_ = true;
-    LoopAccess::schedule_continuation(*loop, this);
+    schedule_here();
     return;
   }
   // Another thread: post through the inbox, then tell a closing loop the post

@@ -158,6 +158,8 @@ class StateBase {
 
   void after_completion(std::uint32_t old_word) noexcept;
   void schedule() noexcept;
+  // schedule() on loop_'s thread.
+  void schedule_here() noexcept;
 
   // See "One loop thread" above. Only for states whose every holder has its
   // own reference (SharedState<T>), called by one of those holders.
@@ -168,7 +170,7 @@ class StateBase {
     if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread()) {
       word_.store(old | kReady, std::memory_order_relaxed);
       if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
-      after_completion(old);
+      schedule_here();  // no waiter: it would hold a reference
       return true;
     }
     return publish_result();
@@ -241,8 +243,8 @@ class SharedState final : public StateBase {
       SharedState* state;
       ~Release() { state->release(); }
     } release{this};
-    Continuation continuation = std::move(continuation_);
-    continuation.invoke_once(take_result());
+    // In place: the continuation's reference keeps the state until Release.
+    continuation_.invoke_once(take_result());
   }
 
   void discard_continuation() noexcept override {

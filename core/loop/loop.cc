@@ -226,11 +226,15 @@ void Loop::untrack_future(detail::StateBase* state) noexcept {
   tracked_futures_.remove(state);
 }
 
+void Loop::schedule_continuation_here(detail::StateBase* state) {
+  // Queued: no longer a pending future as far as close() is concerned.
+  untrack_future(state);
+  ready_.emplace_back(ContinuationTask(state));
+}
+
 void Loop::schedule_continuation(detail::StateBase* state) {
   if (in_loop_thread()) {
-    // Queued: no longer a pending future as far as close() is concerned.
-    untrack_future(state);
-    ready_.emplace_back(ContinuationTask(state));
+    schedule_continuation_here(state);
     return;
   }
   // Stays tracked until it runs here (close() waits for this post to land).
