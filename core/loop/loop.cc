@@ -25,27 +25,28 @@ int ceil_ms_until(TimePoint deadline, TimePoint now) {
 }
 
 // Runs a future's continuation on its loop; if destroyed unrun (the loop
-// dropped it), discards the continuation so nothing leaks.
+// dropped it), discards the continuation so nothing leaks. One pointer, so
+// its ready-queue record is 16 bytes: the loop is the state's.
 class ContinuationTask {
  public:
-  ContinuationTask(Loop* loop, detail::StateBase* state) noexcept : loop_(loop), state_(state) {}
-  ContinuationTask(ContinuationTask&& other) noexcept
-      : loop_(other.loop_), state_(std::exchange(other.state_, nullptr)) {}
+  explicit ContinuationTask(detail::StateBase* state) noexcept : state_(state) {}
+  ContinuationTask(ContinuationTask&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
     if (state_ != nullptr) {
-      detail::LoopAccess::untrack_future(*loop_, state_);
+      detail::LoopAccess::untrack_future(*state_->continuation_loop(), state_);
+      state_->mark_continuation_taken();
       state_->discard_continuation();
     }
   }
   void operator()() {
     detail::StateBase* state = std::exchange(state_, nullptr);
-    detail::LoopAccess::untrack_future(*loop_, state);
+    detail::LoopAccess::untrack_future(*state->continuation_loop(), state);
+    state->mark_continuation_taken();
     state->run_continuation();
   }
 
  private:
-  Loop* loop_;
   detail::StateBase* state_;
 };
 
@@ -243,15 +244,19 @@ void Loop::untrack_future(detail::StateBase* state) noexcept {
   tracked_futures_.remove(state);
 }
 
+void Loop::schedule_continuation_here(detail::StateBase* state) {
+  // Queued: no longer a pending future as far as close() is concerned.
+  untrack_future(state);
+  ready_.emplace_back(ContinuationTask(state));
+}
+
 void Loop::schedule_continuation(detail::StateBase* state) {
   if (in_loop_thread()) {
-    // Queued: no longer a pending future as far as close() is concerned.
-    untrack_future(state);
-    ready_.emplace_back(ContinuationTask(this, state));
+    schedule_continuation_here(state);
     return;
   }
   // Stays tracked until it runs here (close() waits for this post to land).
-  ContinuationTask task(this, state);
+  ContinuationTask task(state);
   if (inbox_.post(std::move(task))) {
     wake_if_needed();
   }

@@ -328,6 +328,7 @@ class Loop {
   void track_future(detail::StateBase* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
   void schedule_continuation(detail::StateBase* state);
+  void schedule_continuation_here(detail::StateBase* state);
 
   // --- the loop's own ------------------------------------------------------
 

@@ -30,6 +30,7 @@ required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", 
                                    "W4_timers_fire", "W10_threadsafe_pingpong", "W11_tcp_echo",
                                    "W11_tcp_echo_16k")}
 required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures", "W11_tcp_echo", "W11_tcp_echo_16k")}
+required |= {("floor", "W5_futures")}
 required |= {("weft-spin-off", w) for w in ("W8_pool_submit", "W9_offload", "W10_threadsafe_pingpong")}
 missing = required - {(impl, name) for impl, name, _ in registered}
 if missing:
