@@ -14,6 +14,8 @@
 #include "core/generator/as_completed.h"
 #include "core/generator/generator.h"
 #include "core/io/io.h"
+#include "core/io/tls_context.h"
+#include "core/io/tls_stream.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
 #include "core/spin_policy.h"

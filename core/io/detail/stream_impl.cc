@@ -24,7 +24,7 @@ struct StreamImpl::ShutdownRequest {
 };
 
 StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
-    : IoObject(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
+    : StreamBase(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
 
 IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
   ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
