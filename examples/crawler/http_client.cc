@@ -31,8 +31,9 @@ weft::Task<HttpClient::Checkout> HttpClient::checkout(const Url& url, bool fresh
   }
   // (Not `Checkout{co_await ..., false}`: GCC 12 miscompiles a co_await
   // inside a braced initializer.)
+  if (url.scheme == "https" && options_.tls.empty()) options_.tls = weft::TlsContext::client();
   std::unique_ptr<Transport> transport =
-      co_await open_transport(loop_, resolver_, url, options_.connect_timeout);
+      co_await open_transport(loop_, resolver_, url, options_.connect_timeout, options_.tls);
   ++opened_;
   co_return Checkout{std::move(transport), false};
 }

@@ -19,8 +19,8 @@
 //   failures throw weft::Exception: invalid_argument for a bad URL,
 //   connection_refused, timed_out (connecting), end_of_file, io_error (a
 //   malformed response), message_too_long (a body over max_body_bytes).
-// - Transports: http:// uses a TcpStream (transport.h); https:// fails with
-//   Errc::invalid_argument until a TLS transport is added there.
+// - Transports: http:// uses a TcpStream, https:// a TlsStream over one
+//   (transport.h), verified with HttpClientOptions::tls.
 //
 // Threads: the loop's thread. The client owns its idle connections; it must
 // outlive its pending get()s. `resolver` (for host names; numeric addresses
@@ -45,6 +45,9 @@ struct HttpClientOptions {
   weft::Duration connect_timeout = std::chrono::seconds(10);
   std::size_t max_body_bytes = HttpResponseParser::kDefaultMaxBody;
   std::string user_agent = "weft-crawler/1.0";
+  // For https:// (a client context); empty: one that trusts the system's
+  // store, made at the first https:// request.
+  weft::TlsContext tls;
 };
 
 class HttpClient {
