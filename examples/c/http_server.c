@@ -5,6 +5,8 @@
  *
  *   bazel run //examples/c:http_server -- --port 8080 [--host 127.0.0.1]
  *   curl -i http://127.0.0.1:8080/
+ *   ... --tls-cert cert.pem --tls-key key.pem     (HTTPS: weft_tls_accept on
+ *   each connection, then the same code on the TLS stream)
  *
  * --port 0 lets the kernel choose; the server prints where it listens.
  * SIGINT or SIGTERM: it stops accepting, closes idle connections, finishes
@@ -79,9 +81,12 @@ typedef struct server {
   size_t connection_count;
   int shutting_down;
   weft_future_t* drain_timer;
+  weft_tls_context_t* tls; /* NULL: plain HTTP */
 } server;
 
 static void read_next(connection* c);
+static void start_connection(server* s, weft_stream_t* stream);
+static void on_handshake(void* user, weft_status status, const char* message, weft_stream_t* stream);
 static void write_out(connection* c);
 static void end(connection* c);
 
@@ -280,14 +285,34 @@ static void on_accept(void* user, weft_status status, const char* message, weft_
     fprintf(stderr, "accept: %s (%s)\n", weft_status_str(again), weft_status_name(again));
   }
   if (status != WEFT_OK) return;
+  if (s->tls == NULL) {
+    start_connection(s, stream);
+  } else if (weft_tls_accept(NULL, stream, s->tls, on_handshake, s) != WEFT_OK) {
+    weft_stream_close(stream); /* refused: the stream is still ours */
+  }
+}
+
+/* A TLS connection's handshake ended: serve the TLS stream (a failed or
+ * timed-out handshake has closed the connection; it ends there). */
+static void on_handshake(void* user, weft_status status, const char* message, weft_stream_t* stream) {
+  (void)message;
+  server* s = user;
+  if (status != WEFT_OK) return;
+  if (s->shutting_down) {
+    weft_stream_close(stream);
+    return;
+  }
+  start_connection(s, stream);
+}
+
+/* Serves `stream` (a TCP or TLS one) as a new connection. */
+static void start_connection(server* s, weft_stream_t* stream) {
   connection* c = calloc(1, sizeof(*c));
   if (c == NULL || http_session_init(&c->session, &s->limits, http_routes_handle, NULL) != 0) {
     free(c);
     weft_stream_close(stream);
     return;
   }
-  /* A TLS server would start the handshake on `stream` here and serve the
-   * TLS stream: everything below works on any weft_stream_t. */
   c->server = s;
   c->stream = stream;
   c->out = (http_buffer)HTTP_BUFFER_INIT;
@@ -343,7 +368,8 @@ static void on_shutdown(void* user, weft_status status, const char* message, int
 static void usage(const char* program) {
   fprintf(stderr,
           "usage: %s [--host ADDRESS] [--port PORT] [--idle-timeout-ms MS]\n"
-          "          [--drain-timeout-ms MS] [--max-header-bytes N] [--max-body-bytes N]\n",
+          "          [--drain-timeout-ms MS] [--max-header-bytes N] [--max-body-bytes N]\n"
+          "          [--tls-cert PEM --tls-key PEM]\n",
           program);
   exit(2);
 }
@@ -363,6 +389,8 @@ int main(int argc, char** argv) {
   const char* host = "127.0.0.1";
   long long port = 8080;
   server s = {0};
+  const char* tls_cert = NULL;
+  const char* tls_key = NULL;
   s.limits = (http_limits)HTTP_LIMITS_DEFAULT;
   s.idle_timeout_ns = WEFT_SEC(10);
   s.drain_timeout_ns = WEFT_SEC(5);
@@ -380,24 +408,42 @@ int main(int argc, char** argv) {
       s.drain_timeout_ns = WEFT_MS(number(argv[0], value, 0, 86400000));
     } else if (strcmp(flag, "--max-header-bytes") == 0) {
       s.limits.max_head_bytes = (size_t)number(argv[0], value, 64, 1 << 24);
+    } else if (strcmp(flag, "--tls-cert") == 0) {
+      tls_cert = value;
+    } else if (strcmp(flag, "--tls-key") == 0) {
+      tls_key = value;
     } else if (strcmp(flag, "--max-body-bytes") == 0) {
       s.limits.max_body_bytes = (size_t)number(argv[0], value, 0, 1 << 30);
     } else {
       usage(argv[0]);
     }
   }
+  if ((tls_cert == NULL) != (tls_key == NULL)) usage(argv[0]);
 
   weft_runtime_t* runtime = NULL;
   weft_signal_t* signals = NULL;
   uint16_t bound = 0;
+  const char* failed = "";
   weft_status status = weft_runtime_create(&runtime, NULL);
   if (status == WEFT_OK) status = weft_runtime_loop(&s.loop, runtime);
+  if (status == WEFT_OK && tls_cert != NULL) {
+    static const char* const alpn[] = {"http/1.1"};
+    weft_tls_context_options tls = WEFT_TLS_CONTEXT_OPTIONS_INIT;
+    tls.verify = WEFT_TLS_VERIFY_NONE; /* no client certificates */
+    tls.cert_file = tls_cert;
+    tls.key_file = tls_key;
+    tls.alpn = alpn;
+    tls.alpn_count = 1;
+    tls.handshake_timeout_ns = s.idle_timeout_ns;
+    status = weft_tls_context_create(&s.tls, s.loop, WEFT_TLS_SERVER, &tls);
+    if (status != WEFT_OK) failed = "TLS certificate or key: ";
+  }
   if (status == WEFT_OK) status = weft_tcp_listen(&s.listener, s.loop, host, (uint16_t)port, NULL);
   if (status == WEFT_OK) status = weft_tcp_listener_port(&bound, s.listener);
   if (status == WEFT_OK) status = weft_tcp_accept(NULL, s.listener, on_accept, &s);
   if (status == WEFT_OK) status = weft_signal_shutdown(&signals, s.loop, on_shutdown, &s);
   if (status != WEFT_OK) {
-    fprintf(stderr, "http_server: %s (%s)\n", weft_status_str(status), weft_status_name(status));
+    fprintf(stderr, "http_server: %s%s (%s)\n", failed, weft_status_str(status), weft_status_name(status));
     weft_runtime_destroy(runtime);
     return 1;
   }
@@ -409,6 +455,7 @@ int main(int argc, char** argv) {
   /* Ends what is left (nothing, after a clean shutdown): pending callbacks
    * run with WEFT_ERR_CANCELLED and free their connections. */
   weft_signal_close(signals);
+  weft_tls_context_destroy(s.tls);
   weft_runtime_destroy(runtime);
   return status == WEFT_OK ? 0 : 1;
 }

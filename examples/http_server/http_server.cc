@@ -39,10 +39,14 @@ weft::Task<void> HttpServer::serve_connection(weft::TcpStream tcp) {
     // it leaves the list (and the loop may stop).
     weft::TcpStream stream = std::move(tcp);
     if (shutting_down_) control.drain();
-    // A TLS server would wrap `stream` here (a handshake with a time-out)
-    // and serve the TLS stream: serve_http takes any weft::Stream.
     try {
-      co_await serve_http(stream, options_.connection, control);
+      if (options_.tls.empty()) {
+        co_await serve_http(stream, options_.connection, control);
+      } else {
+        // A failed or timed-out handshake ends this connection only.
+        weft::TlsStream secure = co_await weft::TlsStream::accept(std::move(stream), options_.tls);
+        if (!shutting_down_) co_await serve_http(secure, options_.connection, control);
+      }
     } catch (const weft::Cancelled&) {
       connections_.erase(registered);
       throw;

@@ -26,6 +26,10 @@ namespace http_example {
 struct ServerOptions {
   ConnectionOptions connection;
   weft::Duration drain_timeout = std::chrono::seconds(5);
+  // A server context: every connection starts with a TLS handshake (within
+  // the context's handshake timeout) and is served over the TLS stream.
+  // Empty: plain HTTP.
+  weft::TlsContext tls;
 };
 
 class HttpServer {

@@ -8,6 +8,7 @@
 //   curl -i http://127.0.0.1:8080/            # hello
 //   curl -d 'some text' http://127.0.0.1:8080/echo
 //   curl -i http://127.0.0.1:8080/chunked
+//   ... --tls-cert cert.pem --tls-key key.pem   # HTTPS (curl --cacert cert.pem https://...)
 //
 // Prints the address it listens on (--port 0 lets the kernel choose). On
 // SIGINT or SIGTERM it stops accepting, closes idle connections, finishes
@@ -30,7 +31,8 @@ namespace {
 [[noreturn]] void usage(const char* program) {
   std::fprintf(stderr,
                "usage: %s [--host ADDRESS] [--port PORT] [--idle-timeout-ms MS]\n"
-               "          [--drain-timeout-ms MS] [--max-header-bytes N] [--max-body-bytes N]\n",
+               "          [--drain-timeout-ms MS] [--max-header-bytes N] [--max-body-bytes N]\n"
+               "          [--tls-cert PEM --tls-key PEM]\n",
                program);
   std::exit(2);
 }
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   long long port = 8080;
   http_example::ServerOptions options;
+  weft::TlsContextOptions tls;
   for (int i = 1; i < argc; ++i) {
     const char* flag = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
@@ -64,10 +67,27 @@ int main(int argc, char** argv) {
       options.drain_timeout = std::chrono::milliseconds(number(argv[0], value, 0, 86400000));
     } else if (std::strcmp(flag, "--max-header-bytes") == 0) {
       options.connection.limits.max_head_bytes = static_cast<std::size_t>(number(argv[0], value, 64, 1 << 24));
+    } else if (std::strcmp(flag, "--tls-cert") == 0) {
+      tls.cert_file = value;
+    } else if (std::strcmp(flag, "--tls-key") == 0) {
+      tls.key_file = value;
     } else if (std::strcmp(flag, "--max-body-bytes") == 0) {
       options.connection.limits.max_body_bytes = static_cast<std::size_t>(number(argv[0], value, 0, 1 << 30));
     } else {
       usage(argv[0]);
+    }
+  }
+
+  if (tls.cert_file.empty() != tls.key_file.empty()) usage(argv[0]);
+  if (!tls.cert_file.empty()) {
+    tls.verify_peer = false;  // no client certificates
+    tls.alpn = {"http/1.1"};
+    tls.handshake_timeout = options.connection.idle_timeout;
+    try {
+      options.tls = weft::TlsContext::server(tls);
+    } catch (const weft::Exception& e) {
+      std::fprintf(stderr, "http_server: TLS: %s\n", e.what());
+      return 1;
     }
   }
 
