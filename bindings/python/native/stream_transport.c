@@ -859,17 +859,23 @@ static PyObject* core_write_eof(StreamCore* self, PyObject* unused) {
   Py_RETURN_NONE;
 }
 
+/* What close() and abort() both do first: no more reading, nothing stashed
+ * for the protocol, is_closing() true from now on. */
+static void begin_closing(StreamCore* self) {
+  self->closing = 1;
+  self->close_called = 1;
+  self->reading = 0;
+  Py_CLEAR(self->stash);
+  Py_CLEAR(self->stash_error);
+}
+
 /* close(): stops reading; True if the stream ended now (nothing queued),
  * False if it ends once the queued writes are out (the transport's
  * _closed_when_drained() is called then). */
 static PyObject* core_close(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
-  self->closing = 1;
-  self->close_called = 1;
-  self->reading = 0;
-  Py_CLEAR(self->stash);
-  Py_CLEAR(self->stash_error);
+  begin_closing(self);
   if (self->corked_len > 0 && self->stream != NULL) {
     uncork(self);
     /* A failure to send them ended the transport (its _fatal_error): it
@@ -887,11 +893,7 @@ static PyObject* core_abort(StreamCore* self, PyObject* unused) {
   forget_if_loop_closed(self);
   (void)unused;
   self->corked_len = 0;
-  self->closing = 1;
-  self->close_called = 1;
-  self->reading = 0;
-  Py_CLEAR(self->stash);
-  Py_CLEAR(self->stash_error);
+  begin_closing(self);
   end_stream(self);
   Py_RETURN_NONE;
 }
