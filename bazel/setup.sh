@@ -12,10 +12,18 @@ packages=(
   swig python3-dev python3-pytest                    # bindings
   python3-uvloop libpython3.11-testsuite             # Python loop: the loop compared, CPython's asyncio tests
   python3-distributed                                # run_in_executor on a dask cluster
+  openssl                                            # Python loop: TLS tests make their certificate
   abigail-tools                                      # C ABI baseline check (abidw, abidiff)
   pkg-config                                         # the install test builds with weft.pc
   liblua5.4-dev lua5.4 luajit libluajit-5.1-dev     # Lua bindings (Lua 5.4 and LuaJIT)
   lua-luv                                            # the Lua loop compared
+  redis-server nginx-light mariadb-server mariadb-client  # real servers the tests start (tests/servers)
+  redis-tools wrk golang-go                          # redis-benchmark, wrk and Go's net/http compared
+  curl                                               # a real client of the example HTTP servers' tests
+  libssl-dev libhttp-parser-dev libhiredis-dev       # TLS streams, HTTP/1.1 and RESP parsing
+  python3-aiohttp python3-fastapi python3-uvicorn    # the seeds' Python programs on weft's loop
+  python3-aioredis python3-redis python3-aiomysql
+  python3-matplotlib                                 # the benchmark report's charts (tests/bench/report)
 )
 
 missing=()

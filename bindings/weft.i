@@ -81,4 +81,5 @@
 %include "weft/udp.h"
 %include "weft/dns.h"
 %include "weft/fd.h"
+%include "weft/tls.h"
 #endif

@@ -47,7 +47,11 @@
   X(host_not_found, 32, "host name not found")                              \
   X(no_space, 33, "no space left on device")                                \
   X(message_too_long, 34, "message too long")                               \
-  X(io_error, 35, "input/output error")
+  X(io_error, 35, "input/output error")                                     \
+  X(tls_handshake_failed, 36, "TLS handshake failed")                       \
+  X(tls_certificate_untrusted, 37, "TLS certificate not trusted")           \
+  X(tls_host_mismatch, 38, "TLS certificate does not match the host name")  \
+  X(tls_protocol_error, 39, "TLS protocol error")
 
 namespace weft {
 

@@ -63,11 +63,13 @@ void CountingExecutor::wait_idle() {
 
 // ---- CExecutor ---------------------------------------------------------------
 
-CExecutor::CExecutor(Runtime& runtime, unsigned threads, std::string_view name, bool is_default)
+CExecutor::CExecutor(Runtime& runtime, unsigned threads, std::string_view name, SpinPolicy spin,
+                     bool is_default)
     : runtime(runtime), type(Type::pool), is_default(is_default), name(runtime.allocator, name) {
   ThreadPoolOptions options;
   options.threads = threads;
   options.name = std::string(name);
+  options.spin = spin;
   pool.emplace(std::move(options));
 }
 
@@ -269,16 +271,18 @@ WEFT_API weft_status weft_pool_create(weft_executor_t** out, weft_runtime_t* run
     Runtime& rt = lookup<Runtime>(runtime, Kind::runtime, "runtime");
     weft_pool_options o = WEFT_POOL_OPTIONS_INIT;
     if (options != nullptr) {
-      weft::capi::check_struct_size(options, options->struct_size, sizeof(weft_pool_options),
+      weft::capi::check_struct_size(options, options->struct_size, weft::capi::kPoolOptionsSize1_0,
                                     sizeof(weft_pool_options), "options");
       o.threads = options->threads;
       o.name = options->name;
+      if (options->struct_size > weft::capi::kPoolOptionsSize1_0) o.spin = options->spin;
     }
+    const weft::SpinPolicy spin = weft::capi::spin_policy(o.spin, "options.spin");
     if (rt.destroying.load(std::memory_order_relaxed)) {
       fail(Errc::closed, "weft_pool_create: the runtime is being destroyed");
     }
     CExecutor* pool = weft::capi::register_executor(rt.allocator.make<CExecutor>(
-        rt, o.threads, o.name != nullptr ? o.name : "weft-pool", /*is_default=*/false));
+        rt, o.threads, o.name != nullptr ? o.name : "weft-pool", spin, /*is_default=*/false));
     *out = weft::capi::as_handle<weft_executor_t>(pool->handle);
     return WEFT_OK;
   });

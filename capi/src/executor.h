@@ -48,7 +48,8 @@ class CountingExecutor final : public Executor {
 struct CExecutor {
   enum class Type { pool, strand };
 
-  CExecutor(Runtime& runtime, unsigned threads, std::string_view name, bool is_default);
+  CExecutor(Runtime& runtime, unsigned threads, std::string_view name, SpinPolicy spin,
+            bool is_default);
   CExecutor(Runtime& runtime, CExecutor& parent);
 
   Runtime& runtime;

@@ -220,6 +220,12 @@ void CFuture::add_callback(Scope& scope, weft_future_callback callback, void* us
 
 void CFuture::cancel_inline_callback() noexcept {
   if (callback_ == nullptr) return;
+  if (work_unfinished()) {
+    // A job's `done` shares `user` with work that may be running: it is
+    // called with cancelled once the work has finished (unlink_work).
+    extras_->deferred_scope_cancelled = true;
+    return;
+  }
   Scope* scope = scope_;
   const weft_future_callback callback = std::exchange(callback_, nullptr);
   --scope->inline_callbacks;
@@ -313,8 +319,10 @@ void CFuture::cancel_registration(Registration* r, bool notify) noexcept {
 }
 
 void CFuture::update_tracking() noexcept {
-  const bool wanted = !dispatched() && (callback_ != nullptr || head_ != nullptr ||
-                                       (extras_ != nullptr && extras_->work_hook.linked()));
+  // Also while a job's `done` waits for its work to finish (run_continuation).
+  const bool wanted = (!dispatched() && (callback_ != nullptr || head_ != nullptr ||
+                                         (extras_ != nullptr && extras_->work_hook.linked()))) ||
+                      (extras_ != nullptr && extras_->deferred_callback != nullptr);
   if (wanted && !tracked_) {
     weft::detail::LoopAccess::track_future(runtime().loop, this);
   } else if (!wanted && tracked_) {
@@ -340,8 +348,17 @@ void CFuture::unlink_work() noexcept {
   Scope* scope = std::exchange(extras_->work_scope, nullptr);
   scope->work.remove(extras_);
   extras_->work_state.store(2, std::memory_order_relaxed);
+  const weft_future_callback callback = std::exchange(extras_->deferred_callback, nullptr);
   update_tracking();
   settled(scope);
+  if (callback != nullptr) {
+    const Outcome outcome = extras_->deferred_scope_cancelled
+                                ? Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled}
+                                : this->outcome();
+    mark_observed();
+    InCallback in_callback(runtime());  // from a loop callback or the loop's close
+    call(callback, user_, outcome);
+  }
   release();
 }
 
@@ -356,10 +373,14 @@ void CFuture::run_continuation() {
     ++scope->busy;  // unlink_work may settle the same scope: not freed before we are done
   }
   set_loop_flag(kContinuationRan, true);
+  bool work_running = false;  // dispatched (cancelled) before the work finished
   if (extras_ != nullptr) {
-    if (extras_->work_hook.linked() &&
-        (extras_->work_flags.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished)) {
-      unlink_work();
+    if (extras_->work_hook.linked()) {
+      if (extras_->work_flags.fetch_or(kDispatched, std::memory_order_acq_rel) & kWorkFinished) {
+        unlink_work();
+      } else {
+        work_running = true;
+      }
     }
     Producer* producer = std::exchange(extras_->producer, nullptr);
     if (producer != nullptr && is_cancelled()) producer->on_output_cancelled();
@@ -369,9 +390,14 @@ void CFuture::run_continuation() {
     settled(scope);
   }
   const Outcome outcome = this->outcome();
-  if (callback != nullptr) {
+  if (callback != nullptr && work_running) {
+    extras_->deferred_callback = callback;  // unlink_work calls it
+    update_tracking();                       // run() waits for it
+  } else if (callback != nullptr) {
     mark_observed();
-    call(callback, user_, outcome);
+    const bool scope_cancelled = extras_ != nullptr && extras_->deferred_scope_cancelled;
+    call(callback, user_,
+         scope_cancelled ? Outcome{WEFT_ERR_CANCELLED, weft_value_none(), kScopeCancelled} : outcome);
   }
   while (head_ != nullptr) deliver(head_, outcome);
   release();  // the continuation's reference

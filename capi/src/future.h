@@ -99,6 +99,11 @@ struct FutureExtras {
   ListHook work_hook;            // in work_scope->work until the work is done
   std::atomic<std::uint8_t> work_flags{0};
   std::atomic<std::uint8_t> work_state{0};  // 0 queued, 1 running, 2 finished (dumps)
+  // The inline callback (a job's `done`) when the future was dispatched or
+  // its scope cancelled while the work had not finished: called by
+  // unlink_work, once the work can no longer touch the callback's `user`.
+  weft_future_callback deferred_callback = nullptr;
+  bool deferred_scope_cancelled = false;  // call it with kScopeCancelled
 };
 
 // The outcome as a callback sees it.
@@ -205,7 +210,15 @@ class CFuture final : public weft::detail::StateBase {
   bool finish_work() noexcept {
     return extras_->work_flags.fetch_or(kWorkFinished, std::memory_order_acq_rel) & kDispatched;
   }
-  void unlink_work() noexcept;  // loop thread; drops the link's reference
+  // Loop thread, once the work finished and the continuation ran: leaves the
+  // scope's work list, calls a deferred callback, drops the link's reference.
+  void unlink_work() noexcept;
+  // Loop thread: true while submitted work has not finished running (or
+  // skipping); the inline callback then waits for unlink_work.
+  bool work_unfinished() const noexcept {
+    return extras_ != nullptr && extras_->work_hook.linked() &&
+           !(extras_->work_flags.load(std::memory_order_acquire) & kWorkFinished);
+  }
 
   // Runtime teardown: frees the future whatever its references.
   void force_free() noexcept;

@@ -107,6 +107,11 @@ void check_struct_size(const void* options, std::size_t given, std::size_t min_s
                                      " is smaller than any published version (" +
                                      std::to_string(min_size) + ")");
   }
+  if (given > min_size && given < known) {
+    fail(Errc::invalid_argument, std::string(what) + ".struct_size " + std::to_string(given) +
+                                     " is not the size of any published version (" +
+                                     std::to_string(min_size) + " or " + std::to_string(known) + ")");
+  }
   if (given > known) {
     const unsigned char* bytes = static_cast<const unsigned char*>(options);
     for (std::size_t i = known; i < given; ++i) {
@@ -127,18 +132,33 @@ void check_out_struct_size(std::size_t given, std::size_t min_size, const char* 
   }
 }
 
-void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t known,
-                  const char* what) {
+void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t min_size,
+                  std::size_t known, const char* what) {
   require(options, what);
-  // Every option struct's first published version is the one this library
-  // knows (0.1): a smaller size is no version at all.
-  if (struct_size < known) {
+  // A size below the struct's first published version is no version at all.
+  if (struct_size < min_size) {
     fail(Errc::invalid_argument, std::string(what) + ": struct_size " + std::to_string(struct_size) +
-                                     " is smaller than any published version (" + std::to_string(known) + ")");
+                                     " is smaller than any published version (" +
+                                     std::to_string(min_size) + ")");
+  }
+  if (struct_size > min_size && struct_size < known) {
+    fail(Errc::invalid_argument, std::string(what) + ": struct_size " + std::to_string(struct_size) +
+                                     " is not the size of any published version (" +
+                                     std::to_string(min_size) + " or " + std::to_string(known) + ")");
   }
   std::memset(options, 0, struct_size);
-  std::memcpy(options, defaults, known);
+  std::memcpy(options, defaults, struct_size < known ? struct_size : known);
   std::memcpy(options, &struct_size, sizeof(struct_size));
+}
+
+SpinPolicy spin_policy(const weft_spin_mode& mode, const char* what) {
+  switch (raw_enum(mode)) {
+    case WEFT_SPIN_ADAPTIVE: return SpinPolicy::adaptive;
+    case WEFT_SPIN_OFF: return SpinPolicy::off;
+    default: break;
+  }
+  fail(Errc::invalid_argument,
+       std::string(what) + " " + std::to_string(raw_enum(mode)) + " is not a weft_spin_mode");
 }
 
 }  // namespace weft::capi

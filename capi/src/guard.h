@@ -13,12 +13,17 @@
 // with the function's name is handed over without it.
 #pragma once
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
 #include "capi/src/handles.h"
 #include "core/errc.h"
 #include "core/error.h"
+#include "core/spin_policy.h"
+#include "weft/common.h"
+#include "weft/executor.h"
+#include "weft/runtime.h"
 #include "weft/status.h"
 
 namespace weft::capi {
@@ -76,9 +81,10 @@ int raw_enum(const E& value) noexcept {
   if (p == nullptr) [[unlikely]] fail_null(what);
 }
 
-// Checks an option struct's struct_size: at least `min_size` (the struct's
-// first published size) and, if larger than this library's `known`, only
-// zero bytes beyond it (a newer caller that set nothing we do not know).
+// Checks an option struct's struct_size: `min_size` (the struct's first
+// published size), `known` (this library's), or larger with only zero bytes
+// beyond `known` (a newer caller that set nothing we do not know). The
+// structs grew once at most, so any size in between is no version at all.
 void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
                        std::size_t known, const char* what);
 
@@ -87,10 +93,20 @@ void check_struct_size(const void* options, std::size_t given, std::size_t min_s
 // from newer headers keeps its tail as it was).
 void check_out_struct_size(std::size_t given, std::size_t min_size, const char* what);
 
-// weft_..._options_init: checks `options` and `struct_size` (at least the
-// first published size), zeroes the caller's struct, copies the defaults
-// that fit and sets struct_size.
-void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t known,
-                  const char* what);
+// weft_..._options_init: checks `options` and `struct_size` (`min_size`,
+// the first published size, `known`, or larger), zeroes the caller's struct, copies
+// the defaults that fit (of the `known` bytes this library has) and sets
+// struct_size.
+void init_options(void* options, std::size_t struct_size, const void* defaults, std::size_t min_size,
+                  std::size_t known, const char* what);
+
+// The sizes of the option structs that grew since 1.0, as 1.0 published
+// them (each ended where its first later field begins).
+inline constexpr std::size_t kRuntimeOptionsSize1_0 = offsetof(weft_runtime_options, spin);
+inline constexpr std::size_t kPoolOptionsSize1_0 = offsetof(weft_pool_options, spin);
+
+// A SpinPolicy from a weft_spin_mode an option struct holds; invalid_argument
+// (naming `what`) for a value that is not one.
+SpinPolicy spin_policy(const weft_spin_mode& mode, const char* what);
 
 }  // namespace weft::capi

@@ -79,6 +79,8 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::signal_watcher: return "weft_signal_t";
     case Kind::process: return "weft_process_t";
     case Kind::fd_watch: return "weft_fd_watch_t";
+    case Kind::tls_context: return "weft_tls_context_t";
+    case Kind::tls_stream: return "weft_stream_t (TLS)";
   }
   return "unknown";
 }

@@ -50,6 +50,8 @@ enum class Kind : std::uint8_t {
   signal_watcher,
   process,
   fd_watch,
+  tls_context,
+  tls_stream,
 };
 
 const char* kind_name(Kind kind) noexcept;

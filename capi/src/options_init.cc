@@ -3,6 +3,7 @@
 // SWIG) and cannot use the ..._INIT macros. Each fills the caller's struct
 // with its macro's values for a struct of `struct_size` bytes (see
 // init_options in guard.h). Any thread.
+#include <cstddef>
 #include <type_traits>
 
 #include "capi/src/guard.h"
@@ -10,10 +11,13 @@
 
 namespace {
 
+// `first_size`: the struct's size in the first version that published it
+// (by default its size now: it has not grown since).
 template <class Options>
-weft_status init(const char* function, Options* options, size_t struct_size, const Options& defaults) {
+weft_status init(const char* function, Options* options, size_t struct_size, const Options& defaults,
+                 size_t first_size = sizeof(Options)) {
   return weft::capi::api(function, [&] {
-    weft::capi::init_options(options, struct_size, &defaults, sizeof defaults,
+    weft::capi::init_options(options, struct_size, &defaults, first_size, sizeof defaults,
                              std::is_same_v<Options, weft_stream_limits> ? "limits" : "options");
     return WEFT_OK;
   });
@@ -32,7 +36,8 @@ WEFT_API weft_status weft_pipe_listen_options_init(weft_pipe_listen_options* opt
 }
 
 WEFT_API weft_status weft_pool_options_init(weft_pool_options* options, size_t struct_size) {
-  return init(__func__, options, struct_size, weft_pool_options WEFT_POOL_OPTIONS_INIT);
+  return init(__func__, options, struct_size, weft_pool_options WEFT_POOL_OPTIONS_INIT,
+              weft::capi::kPoolOptionsSize1_0);
 }
 
 WEFT_API weft_status weft_process_options_init(weft_process_options* options, size_t struct_size) {
@@ -44,7 +49,8 @@ WEFT_API weft_status weft_resolve_options_init(weft_resolve_options* options, si
 }
 
 WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options, size_t struct_size) {
-  return init(__func__, options, struct_size, weft_runtime_options WEFT_RUNTIME_OPTIONS_INIT);
+  return init(__func__, options, struct_size, weft_runtime_options WEFT_RUNTIME_OPTIONS_INIT,
+              weft::capi::kRuntimeOptionsSize1_0);
 }
 
 WEFT_API weft_status weft_stream_limits_init(weft_stream_limits* limits, size_t struct_size) {

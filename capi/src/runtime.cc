@@ -1,5 +1,6 @@
 #include "capi/src/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -17,6 +18,7 @@ LoopOptions loop_options(const weft_runtime_options& options, std::optional<Manu
     manual.emplace();
     out.clock = &*manual;
   }
+  out.spin = spin_policy(options.spin, "options.spin");
   if (options.slow_callback_ns != 0) {
     out.debug = true;
     out.slow_callback_threshold = Duration(static_cast<Duration::rep>(
@@ -204,10 +206,13 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtim
     require(out, "out");
     weft_runtime_options o = WEFT_RUNTIME_OPTIONS_INIT;
     if (options != nullptr) {
-      weft::capi::check_struct_size(options, options->struct_size, sizeof(o), sizeof(o), "options");
-      std::memcpy(&o, options, sizeof(o));
+      weft::capi::check_struct_size(options, options->struct_size, weft::capi::kRuntimeOptionsSize1_0,
+                                    sizeof(o), "options");
+      // Fields beyond an older caller's struct keep their defaults.
+      std::memcpy(&o, options, std::min(options->struct_size, sizeof(o)));
       o.struct_size = sizeof(o);
     }
+    const weft::SpinPolicy spin = weft::capi::spin_policy(o.spin, "options.spin");
     const int clock = weft::capi::raw_enum(o.clock);
     if (clock != WEFT_CLOCK_MONOTONIC && clock != WEFT_CLOCK_MANUAL) {
       fail(Errc::invalid_argument, "options.clock " + std::to_string(clock) + " is not a weft_clock_kind");
@@ -232,7 +237,8 @@ WEFT_API weft_status weft_runtime_create(weft_runtime_t** out, const weft_runtim
       runtime->root = weft::capi::create_scope(*runtime, "root", /*root=*/true);
       std::string pool_name = std::string(runtime->name.c_str()) + "-pool";
       runtime->default_pool = weft::capi::register_executor(
-          runtime->allocator.make<weft::capi::CExecutor>(*runtime, o.threads, pool_name, /*is_default=*/true));
+          runtime->allocator.make<weft::capi::CExecutor>(*runtime, o.threads, pool_name, spin,
+                                                         /*is_default=*/true));
     } catch (...) {
       weft::capi::teardown(*runtime);
       weft::capi::free_runtime(runtime);

@@ -16,7 +16,7 @@ namespace {
 #define WEFT_CHECK_COUNT(name, number, message) +1
 constexpr int kCodes = 0 WEFT_ERRC_MAP(WEFT_CHECK_COUNT);
 #undef WEFT_CHECK_COUNT
-static_assert(WEFT_ERR_IO_ERROR == -(kCodes - 1),  // the table's last row
+static_assert(WEFT_ERR_TLS_PROTOCOL_ERROR == -(kCodes - 1),  // the table's last row
               "weft/status.h is out of date: run capi/gen_status_h.py");
 
 bool in_table(weft_status status) noexcept { return status <= 0 && -status < kCodes; }

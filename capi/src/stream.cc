@@ -15,6 +15,9 @@ StreamRec& stream_of(const void* handle, const char* function) {
   if (object == nullptr && error == HandleError::wrong_kind) {
     object = lookup_handle(handle, Kind::pipe_stream, error);
   }
+  if (object == nullptr && error == HandleError::wrong_kind) {
+    object = lookup_handle(handle, Kind::tls_stream, error);
+  }
   if (object == nullptr) fail_lookup(handle, Kind::pipe_stream, "stream");
   StreamRec& rec = *static_cast<StreamRec*>(static_cast<IoRec*>(object));
   rec.runtime->require_loop_thread(function);

@@ -2,9 +2,10 @@
 // operations every kind of stream shares. Loop thread only.
 //
 // A StreamRec is an IoRec (io.h) whose core object is a weft::Stream: a TCP
-// connection, a Unix domain socket or a pipe (a subprocess's stdio too). Its
-// handle's kind says which (Kind::tcp_stream, Kind::pipe_stream); the
-// weft_stream_* functions take any of them.
+// connection, a Unix domain socket or a pipe (a subprocess's stdio too), or
+// TLS over one of those. Its handle's kind says which (Kind::tcp_stream,
+// Kind::pipe_stream, Kind::tls_stream); the weft_stream_* functions take any
+// of them.
 #pragma once
 
 #include <cstddef>

@@ -4,9 +4,32 @@
 #include <new>
 #include <utility>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_FRAME_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_FRAME_POOL_ASAN 1
+#endif
+#endif
+#if defined(WEFT_FRAME_POOL_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace weft::detail {
 
 namespace {
+
+// Under AddressSanitizer, memory the pool holds and has not handed out (free
+// blocks, the unused rest of a chunk) is poisoned, so a use after free of a
+// pooled frame or future state is reported as it would be with operator new;
+// the pool unpoisons a free block's link only while it reads or writes it.
+#if defined(WEFT_FRAME_POOL_ASAN)
+void poison(void* p, std::size_t n) noexcept { ASAN_POISON_MEMORY_REGION(p, n); }
+void unpoison(void* p, std::size_t n) noexcept { ASAN_UNPOISON_MEMORY_REGION(p, n); }
+#else
+void poison(void*, std::size_t) noexcept {}
+void unpoison(void*, std::size_t) noexcept {}
+#endif
 
 thread_local FramePool* tls_current_pool = nullptr;
 
@@ -34,30 +57,35 @@ FramePool::Scope::Scope(FramePool* pool) noexcept : previous_(tls_current_pool) 
 FramePool::Scope::~Scope() { tls_current_pool = previous_; }
 
 FramePool::~FramePool() {
+  // The newest chunk is first; the first kSmallChunks made are one segment.
+  std::size_t index = chunk_count_;
   while (chunks_ != nullptr) {
+    --index;
     Segment* next = chunks_->next;
+    unpoison(chunks_, index >= kSmallChunks ? kLargeChunkBytes : kSegmentBytes);
     std::free(chunks_);
     chunks_ = next;
   }
 }
 
+void* FramePool::pop_free(std::size_t c) noexcept {
+  FreeBlock* block = free_[c];
+  unpoison(block, sizeof(FreeBlock));
+  free_[c] = block->next;
+  unpoison(block, (c + 1) * kGranule);
+  ++live_;
+  return block;
+}
+
 void* FramePool::allocate(std::size_t bytes) {
   const std::size_t c = size_class(bytes);
-  if (FreeBlock* block = free_[c]) {
-    free_[c] = block->next;
-    ++live_;
-    return block;
-  }
+  if (free_[c] != nullptr) return pop_free(c);
   return allocate_slow(c);
 }
 
 void* FramePool::allocate_slow(std::size_t c) {
   if (remote_pending_.load(std::memory_order_relaxed) && take_back_remote_frees()) {
-    if (FreeBlock* block = free_[c]) {
-      free_[c] = block->next;
-      ++live_;
-      return block;
-    }
+    if (free_[c] != nullptr) return pop_free(c);
   }
   const std::size_t size = (c + 1) * kGranule;
   // A block never crosses a segment boundary (its pool is found from the
@@ -66,6 +94,7 @@ void* FramePool::allocate_slow(std::size_t c) {
   if (bump_ == nullptr || static_cast<std::size_t>(segment_end_ - bump_) < size) next_segment();
   void* block = bump_;
   bump_ += size;
+  unpoison(block, size);
   ++live_;
   return block;
 }
@@ -75,6 +104,7 @@ void FramePool::next_segment() {
     add_chunk();
     return;
   }
+  unpoison(segment_end_, kSegmentHeader);
   auto* segment = reinterpret_cast<Segment*>(segment_end_);
   segment->pool = this;
   segment->next = nullptr;
@@ -87,6 +117,7 @@ void FramePool::add_chunk() {
   const std::size_t bytes = large ? kLargeChunkBytes : kSegmentBytes;
   void* memory = std::aligned_alloc(bytes, bytes);
   if (memory == nullptr) throw std::bad_alloc();
+  poison(static_cast<char*>(memory) + kSegmentHeader, bytes - kSegmentHeader);
   auto* segment = static_cast<Segment*>(memory);
   segment->pool = this;
   segment->next = chunks_;
@@ -106,6 +137,7 @@ void FramePool::deallocate(void* block, std::size_t bytes) noexcept {
     auto* free_block = static_cast<FreeBlock*>(block);
     free_block->next = free_[c];
     free_[c] = free_block;
+    poison(block, (c + 1) * kGranule);
     --live_;
     return;
   }
@@ -122,6 +154,7 @@ void FramePool::deallocate_remote(void* block, std::size_t c) noexcept {
       auto* free_block = static_cast<FreeBlock*>(block);
       free_block->next = remote_;
       free_block->size_class = c;
+      poison(block, (c + 1) * kGranule);
       remote_ = free_block;
       ++remote_count_;
       remote_pending_.store(true, std::memory_order_relaxed);
@@ -142,9 +175,11 @@ bool FramePool::take_back_remote_frees() {
     remote_pending_.store(false, std::memory_order_relaxed);
   }
   while (list != nullptr) {
+    unpoison(list, sizeof(FreeBlock));
     FreeBlock* next = list->next;
     list->next = free_[list->size_class];
     free_[list->size_class] = list;
+    poison(list, sizeof(FreeBlock));
     list = next;
   }
   live_ -= count;

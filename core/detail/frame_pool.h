@@ -111,6 +111,7 @@ class FramePool {
     return reinterpret_cast<Segment*>(address)->pool;
   }
 
+  void* pop_free(std::size_t size_class) noexcept;
   void* allocate_slow(std::size_t size_class);
   void next_segment();
   void add_chunk();

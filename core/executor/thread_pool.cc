@@ -181,10 +181,10 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// How long an idle worker looks for work before parking: kSpinRounds rounds
-// of kPausesPerRound pauses, looking at the queue and yielding its time slice
-// after each round (tens of microseconds in all).
-constexpr int kSpinRounds = 64;
+// How an idle worker looks for work before parking: rounds of
+// kPausesPerRound pauses, looking at the queue and yielding its time slice
+// after each round (about 1.3 us per round here), until the spin governor's
+// limit (at most kSpinBeforePark) has passed.
 constexpr int kPausesPerRound = 32;
 constexpr int kRoundsPerHandsLook = 4;
 
@@ -256,7 +256,8 @@ ThreadPoolOptions options_with_threads(unsigned threads) {
 
 ThreadPool::ThreadPool(unsigned threads) : ThreadPool(options_with_threads(threads)) {}
 
-ThreadPool::ThreadPool(ThreadPoolOptions options) : options_(std::move(options)) {
+ThreadPool::ThreadPool(ThreadPoolOptions options)
+    : options_(std::move(options)), spin_(options_.spin, kSpinBeforePark) {
   options_.threads = resolve_thread_count(options_.threads);
   asymmetric_fences_ = asymmetric_fences_available();
   counters_ = std::make_unique<WorkerCounters[]>(options_.threads);
@@ -308,8 +309,11 @@ void ThreadPool::worker_main(unsigned index) {
     }
     if (steal_one(index, counters)) continue;
     if (closed) break;
-    if (spin_for_work()) continue;
-    park();
+    WaitTime idle_since{};
+    if (spin_.enabled()) idle_since = detail::SpinGovernor::WaitClock::now();
+    bool spun = false;
+    if (spin_for_work(idle_since, spun)) continue;
+    park(idle_since, spun);
   }
   tls_current_pool = nullptr;
 }
@@ -503,47 +507,80 @@ inline void ThreadPool::run_one(Callback& callback, WorkerCounters& counters) {
 }
 
 // Spins looking at the queue-size hint and the hands, unless another worker
-// already spins. Returns whether work (or shutdown) showed up.
-bool ThreadPool::spin_for_work() noexcept {
+// already spins or the spin governor says work will not come soon. Returns
+// whether work (or shutdown) showed up; `spun` says whether it spun.
+bool ThreadPool::spin_for_work(WaitTime idle_since, bool& spun) noexcept {
+  const Duration limit = spin_.limit();
+  if (limit <= Duration::zero()) return false;
   std::uint32_t idle = idle_.load(std::memory_order_relaxed);
   do {
     if (idle & kSpinning) return false;
   } while (!idle_.compare_exchange_weak(idle, idle | kSpinning, std::memory_order_relaxed));
+  spins_.fetch_add(1, std::memory_order_relaxed);
+  spun = true;
 
   // Look once per round, not once per pause: every look pulls the cache line
   // that posters write, and makes the next post miss (measured: W8 and W9
   // both faster by about a quarter).
+  const WaitTime until = idle_since + limit;
   bool found = false;
-  for (int round = 0; round < kSpinRounds; ++round) {
+  bool stopping = false;
+  for (int round = 0;; ++round) {
     for (int i = 0; i < kPausesPerRound; ++i) cpu_relax();
     // The hands every few rounds: each look pulls a busy worker's claim
     // word away from it.
     const bool look_at_hands = round % kRoundsPerHandsLook == kRoundsPerHandsLook - 1;
-    if (queued_hint_.load(std::memory_order_relaxed) != 0 ||
-        stopping_.load(std::memory_order_relaxed) || (look_at_hands && any_unclaimed())) {
+    if (queued_hint_.load(std::memory_order_relaxed) != 0 || (look_at_hands && any_unclaimed())) {
       found = true;
       break;
     }
+    if (stopping_.load(std::memory_order_relaxed)) {
+      stopping = true;
+      break;
+    }
+    const WaitTime now = detail::SpinGovernor::WaitClock::now();
+    if (now >= until) break;
     std::this_thread::yield();
   }
   idle_.fetch_and(~kSpinning, std::memory_order_relaxed);
-  return found;
+  if (found) {
+    spin_hits_.fetch_add(1, std::memory_order_relaxed);
+    spin_.spun_and_found(detail::SpinGovernor::WaitClock::now() - idle_since);
+  } else if (!stopping) {
+    spin_.spun_in_vain();
+  }
+  return found || stopping;
 }
 
-void ThreadPool::park() {
+// Sleeps until woken (a post, a worker passing a wake-up on, shutdown).
+// After a wait without a spin (`spun` false), tells the spin governor how
+// soon work came after `idle_since`: when the wake-up was sent, not when it
+// arrived.
+void ThreadPool::park(WaitTime idle_since, bool spun) {
   std::unique_lock<std::mutex> park_lock(park_mutex_);
   idle_.fetch_add(kParkedOne, std::memory_order_relaxed);
   bool must_look = false;
+  bool accepting = true;
   {
     std::lock_guard<std::mutex> guard(lock_);
     must_look = !queue_.empty() || !accepting_ || any_unclaimed();
+    accepting = accepting_;
   }
   if (!must_look) {
     ++sleepers_;
     ++parks_;
     park_cv_.wait(park_lock, [this] { return wake_tokens_ != 0 || closing_; });
-    if (wake_tokens_ != 0) --wake_tokens_;
+    const bool woken = wake_tokens_ != 0;
+    if (woken) --wake_tokens_;
     --sleepers_;
+    if (woken && !spun && spin_.enabled()) {
+      const std::int64_t since = idle_since.time_since_epoch().count();
+      const WaitTime now = detail::SpinGovernor::WaitClock::now();
+      spin_.slept_until_work(woken_at_ns_ >= since ? Duration(woken_at_ns_ - since)
+                                                   : now - idle_since);
+    }
+  } else if (accepting && !spun && spin_.enabled()) {
+    spin_.slept_until_work(detail::SpinGovernor::WaitClock::now() - idle_since);
   }
   idle_.fetch_sub(kParkedOne, std::memory_order_relaxed);
 }
@@ -554,6 +591,9 @@ void ThreadPool::wake_one() {
     if (wake_tokens_ >= sleepers_) return;  // every sleeper is already woken
     ++wake_tokens_;
     ++wakeups_;
+    if (spin_.enabled()) {
+      woken_at_ns_ = detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+    }
   }
   park_cv_.notify_one();
 }
@@ -630,6 +670,8 @@ ThreadPoolStats ThreadPool::stats() const {
     stats.parks = parks_;
     stats.wakeups = wakeups_;
   }
+  stats.spins = spins_.load(std::memory_order_relaxed);
+  stats.spin_hits = spin_hits_.load(std::memory_order_relaxed);
   stats.queued = queued_hint_.load(std::memory_order_relaxed);
   return stats;
 }

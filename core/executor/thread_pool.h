@@ -48,6 +48,15 @@
 // worker spins briefly (at most one at a time) before parking on a condition
 // variable; a poster wakes a parked worker only when no worker is spinning,
 // and a worker that leaves callbacks in the queue or in a hand wakes one too.
+//
+// Spinning (ThreadPoolOptions::spin, core/spin_policy.h): with `adaptive`
+// the spin lasts up to kSpinBeforePark, shrinking to nothing while work
+// keeps arriving later than that after a worker went idle (or not at all: an
+// idle pool parks at once after a few waits and burns no CPU), and growing
+// back when work comes sooner; with `off` idle workers park at once and every
+// post to an idle pool pays for a wake-up (a system call, and the woken
+// thread's scheduling). ThreadPoolStats::spins and spin_hits show how often
+// a worker spun and how often that found work.
 #pragma once
 
 #include <atomic>
@@ -66,7 +75,9 @@
 
 #include "core/detail/callback.h"
 #include "core/detail/chunked_queue.h"
+#include "core/detail/spin_governor.h"
 #include "core/executor/executor.h"
+#include "core/spin_policy.h"
 
 namespace weft {
 
@@ -78,6 +89,9 @@ struct ThreadPoolOptions {
   // Called on the worker with an exception that escaped a callback; empty
   // means write it to stderr. Must not throw (what it throws is swallowed).
   std::function<void(std::exception_ptr)> on_exception;
+  // Whether an idle worker spins for work before parking (see "Spinning"
+  // above and core/spin_policy.h).
+  SpinPolicy spin = SpinPolicy::adaptive;
 };
 
 // Counters since the pool started. Each one is exact once the pool is shut
@@ -88,6 +102,8 @@ struct ThreadPoolStats {
   std::uint64_t jobs_cancelled = 0;  // destroyed unrun by shutdown(cancel)
   std::uint64_t parks = 0;           // times a worker went to sleep
   std::uint64_t wakeups = 0;         // wake-ups sent to sleeping workers
+  std::uint64_t spins = 0;           // times an idle worker spun before parking
+  std::uint64_t spin_hits = 0;       // of those, the ones that found work
   std::size_t queued = 0;            // callbacks waiting now
 };
 
@@ -100,6 +116,9 @@ class ThreadPool final : public Executor {
  public:
   // The most callbacks a worker takes per lock acquisition (its hand).
   static constexpr std::size_t kMaxBatch = 32;
+  // The longest an idle worker spins for work before parking (see
+  // "Spinning" above).
+  static constexpr Duration kSpinBeforePark = std::chrono::microseconds(100);
 
   explicit ThreadPool(unsigned threads);
   explicit ThreadPool(ThreadPoolOptions options = {});
@@ -188,8 +207,9 @@ class ThreadPool final : public Executor {
   bool steal_one(unsigned self, WorkerCounters& counters);
   void wake_if_work_waits(bool known);
   inline void run_one(Callback& callback, WorkerCounters& counters);
-  bool spin_for_work() noexcept;
-  void park();
+  using WaitTime = detail::SpinGovernor::WaitClock::time_point;
+  bool spin_for_work(WaitTime idle_since, bool& spun) noexcept;
+  void park(WaitTime idle_since, bool spun);
   void wake_one();
   void report_exception(std::exception_ptr exception) noexcept;
 
@@ -210,6 +230,11 @@ class ThreadPool final : public Executor {
   // Read by every post; written only when a worker starts or stops idling.
   alignas(64) std::atomic<std::uint32_t> idle_{0};
 
+  // How long idle workers spin; written only by idle workers.
+  alignas(64) detail::SpinGovernor spin_;
+  std::atomic<std::uint64_t> spins_{0};
+  std::atomic<std::uint64_t> spin_hits_{0};
+
   alignas(64) std::atomic<bool> stopping_{false};   // shutdown has begun
   std::atomic<bool> cancelling_{false};              // shutdown(cancel) was called
   std::atomic<std::uint64_t> cancelled_at_shutdown_{0};  // dropped from the queue by shutdown
@@ -222,6 +247,10 @@ class ThreadPool final : public Executor {
   bool closing_ = false;       // workers must stop waiting (guarded)
   std::uint64_t parks_ = 0;    // guarded
   std::uint64_t wakeups_ = 0;  // guarded
+  // When the last wake-up was sent (WaitClock nanoseconds; guarded): how soon
+  // work came after a parked worker went idle, apart from how long its
+  // wake-up took (park()).
+  std::int64_t woken_at_ns_ = 0;
 
   std::mutex join_mutex_;  // serialises joining the workers
   bool joined_ = false;    // guarded by join_mutex_

@@ -5,7 +5,8 @@
 //   std::move(future).then(loop, [](weft::Result<int> r) { ... });  // runs on `loop`
 //   promise.set_value(42);                                          // any thread
 //
-// - One allocation per pair (the shared state).
+// - One allocation per pair (the shared state), from the frame pool of the
+//   loop running on the creating thread, else of that thread.
 // - A future completes once: with a value, an Error, an exception, or as
 //   cancelled. Promise::set_* and Future::cancel() may race from different
 //   threads; the first wins and the others return false.
@@ -136,7 +137,7 @@ class [[nodiscard]] Future {
   explicit Future(detail::SharedState<T>* state) : state_(state) {}
 
   void reset() noexcept {
-    if (state_ != nullptr) std::exchange(state_, nullptr)->release();
+    if (state_ != nullptr) std::exchange(state_, nullptr)->release_from_holder();
   }
   void require_state(const char* what) const {
     if (state_ == nullptr) {
@@ -210,23 +211,23 @@ class Promise {
     } else {
       state_->emplace_result(std::in_place, std::forward<A>(args)...);
     }
-    return state_->publish_result();
+    return state_->publish_result_from_holder();
   }
   bool set_error(Error error) {
     if (!writable()) return false;
     state_->emplace_result(std::move(error));
-    return state_->publish_result();
+    return state_->publish_result_from_holder();
   }
   bool set_exception(std::exception_ptr exception) {
     if (!writable()) return false;
     state_->emplace_result(std::move(exception));
-    return state_->publish_result();
+    return state_->publish_result_from_holder();
   }
   // Completes with a Result (value, error or exception) as given.
   bool set_result(Result<T> result) {
     if (!writable()) return false;
     state_->emplace_result(std::move(result));
-    return state_->publish_result();
+    return state_->publish_result_from_holder();
   }
 
   // Like set_value(std::move(value)), for a producer that must not lose what
@@ -238,7 +239,7 @@ class Promise {
   bool set_value_or_keep(U& value) {
     if (!writable()) return false;
     state_->emplace_result(std::in_place, std::move(value));
-    if (state_->publish_result()) return true;
+    if (state_->publish_result_from_holder()) return true;
     value = std::move(state_->unread_result()).value();
     return false;
   }
@@ -268,9 +269,9 @@ class Promise {
     if (state_ == nullptr) return;
     if (writable()) {
       state_->emplace_result(Error(Errc::broken_promise));
-      state_->publish_result();
+      state_->publish_result_from_holder();
     }
-    std::exchange(state_, nullptr)->release();
+    std::exchange(state_, nullptr)->release_from_holder();
   }
 
   detail::SharedState<T>* state_ = nullptr;
@@ -278,7 +279,8 @@ class Promise {
 
 template <class T>
 std::pair<Promise<T>, Future<T>> make_promise() {
-  auto* state = new detail::SharedState<T>();  // two references: promise + future
+  // From the frame pool; two references: promise + future.
+  auto* state = new detail::SharedState<T>();
   return {Promise<T>(state), Future<T>(state)};
 }
 

@@ -25,15 +25,30 @@ void StateBase::after_completion(std::uint32_t old_word) noexcept {
 
 void StateBase::publish_continuation(Loop& loop) {
   loop_ = &loop;
+  continuation_pending_ = true;
   std::uint32_t old = word_.fetch_or(kHasContinuation, std::memory_order_acq_rel);
   if (old & kReady) schedule();
+}
+
+bool StateBase::exclusive_on_loop_thread() const noexcept {
+  // kHasContinuation seen (acquire): loop_ and the continuation are set. On
+  // loop_'s thread continuation_pending_ is ours to read; with it, two
+  // references are the caller's and the continuation's, and acquiring the
+  // count sees every earlier holder's last access done.
+  if (!(word_.load(std::memory_order_acquire) & kHasContinuation)) return false;
+  return loop_->in_loop_thread() && refs_.load(std::memory_order_acquire) == 2 &&
+         continuation_pending_;
+}
+
+void StateBase::schedule_here() noexcept {
+  scheduled_locally_ = true;
+  LoopAccess::schedule_continuation_here(*loop_, this);
 }
 
 void StateBase::schedule() noexcept {
   Loop* loop = loop_;
   if (loop->in_loop_thread()) {
-    scheduled_locally_ = true;
-    LoopAccess::schedule_continuation(*loop, this);
+    schedule_here();
     return;
   }
   // Another thread: post through the inbox, then tell a closing loop the post

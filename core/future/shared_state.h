@@ -25,6 +25,22 @@
 // continuation (transferred from the Future or added). The last release deletes.
 // Fields without atomics (`loop_`, the tracked-list links) are written by the
 // attaching (loop) thread before kHasContinuation is published.
+//
+// One loop thread, no read-modify-writes: a C++ Promise/Future holder (one
+// reference per holder, SharedState<T>) that runs on the thread of the loop
+// its continuation waits on, while that continuation has not run and the two
+// of them hold the only references (exclusive_on_loop_thread()), is the only
+// thread that can touch the state until it lets go: no handle is left for
+// another thread to cancel, wait or release through, and the continuation
+// runs on this same thread. It then resolves with a plain store of kReady and
+// drops its reference with a plain store. Everything else takes the atomic
+// read-modify-writes above. (The C API's futures share one reference among
+// all their handles, so they always take the atomic path.)
+//
+// Memory: SharedState<T> comes from the frame pool (core/detail/frame_pool.h)
+// of the loop running on the creating thread, else of that thread: a pointer
+// pop instead of malloc, and a block freed on another thread goes back to
+// that pool (its remote list) for reuse.
 #pragma once
 
 #include <atomic>
@@ -33,6 +49,7 @@
 #include <utility>
 
 #include "core/detail/callback.h"
+#include "core/detail/frame_pool.h"
 #include "core/detail/intrusive_list.h"
 #include "core/result.h"
 
@@ -109,6 +126,12 @@ class StateBase {
   // Publishes an attached continuation (already stored, loop_ set).
   void publish_continuation(Loop& loop);
 
+  // The loop the continuation was attached to; read after kHasContinuation.
+  Loop* continuation_loop() const noexcept { return loop_; }
+  // Loop thread: the continuation is about to run or be discarded (it still
+  // holds its reference until it has).
+  void mark_continuation_taken() noexcept { continuation_pending_ = false; }
+
   // The loop then(f) without a loop argument attaches to (set by
   // run_in_executor and the like). Written before the future is handed out.
   Loop* home_loop_ = nullptr;
@@ -122,6 +145,9 @@ class StateBase {
   // after kReady. Beside the flags above, in what would be padding.
   bool has_result_ = false;
   bool has_result() const noexcept { return has_result_; }
+  // An attached continuation that has not yet run or been discarded. Loop
+  // thread (of loop_) only: set when published, cleared when taken.
+  bool continuation_pending_ = false;
   bool scheduled() const noexcept {
     return scheduled_locally_ || (word_.load(std::memory_order_acquire) & kScheduled);
   }
@@ -132,6 +158,32 @@ class StateBase {
 
   void after_completion(std::uint32_t old_word) noexcept;
   void schedule() noexcept;
+  // schedule() on loop_'s thread.
+  void schedule_here() noexcept;
+
+  // See "One loop thread" above. Only for states whose every holder has its
+  // own reference (SharedState<T>), called by one of those holders.
+  bool exclusive_on_loop_thread() const noexcept;
+  // publish_result() for such a holder: a plain store when exclusive.
+  bool publish_result_as_holder() noexcept {
+    const std::uint32_t old = word_.load(std::memory_order_acquire);
+    if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread()) {
+      word_.store(old | kReady, std::memory_order_relaxed);
+      if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
+      schedule_here();  // no waiter: it would hold a reference
+      return true;
+    }
+    return publish_result();
+  }
+  // release() for such a holder: a plain store when exclusive (the
+  // continuation keeps the last reference).
+  void release_as_holder() noexcept {
+    if (refs_.load(std::memory_order_acquire) == 2 && exclusive_on_loop_thread()) {
+      refs_.store(1, std::memory_order_relaxed);
+      return;
+    }
+    release();
+  }
 
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{2};
@@ -153,6 +205,16 @@ class SharedState final : public StateBase {
   ~SharedState() override {
     if (has_result_) stored().~Result<T>();
   }
+
+  // From the frame pool (see Memory above); any thread may free.
+  static void* operator new(std::size_t bytes) { return allocate_frame(bytes); }
+  static void operator delete(void* block, std::size_t bytes) noexcept {
+    deallocate_frame(block, bytes);
+  }
+
+  // For the Promise and Future handles (see "One loop thread" above).
+  bool publish_result_from_holder() noexcept { return publish_result_as_holder(); }
+  void release_from_holder() noexcept { release_as_holder(); }
 
   // Writes the result (the promise's holder, once).
   template <class... A>
@@ -181,8 +243,8 @@ class SharedState final : public StateBase {
       SharedState* state;
       ~Release() { state->release(); }
     } release{this};
-    Continuation continuation = std::move(continuation_);
-    continuation.invoke_once(take_result());
+    // In place: the continuation's reference keeps the state until Release.
+    continuation_.invoke_once(take_result());
   }
 
   void discard_continuation() noexcept override {

@@ -188,7 +188,14 @@ class FdWatchImpl final : public IoObject {
   static void on_poll(uv_poll_t* handle, int status, int uv_ready) {
     auto* self = static_cast<FdWatchImpl*>(handle->data);
     auto keep = IoRef<FdWatchImpl>::share(self);  // a continuation may close us
-    if (status < 0) {
+    if (status == UV_EBADF) {
+      // libuv's report of POLLERR (an error pending on the socket: a refused
+      // connect, a reset), after it stopped the handle. weft/fd.h promises
+      // readiness in every direction then: the read, write or SO_ERROR says
+      // what happened. A wait taken again restarts the handle.
+      self->polled_events_ = 0;
+      uv_ready = UV_READABLE | UV_WRITABLE;
+    } else if (status < 0) {
       self->fail_waiters(uv_error(status, "poll fd " + std::to_string(self->fd_)));
       return;
     }

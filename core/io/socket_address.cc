@@ -17,7 +17,8 @@ SocketAddress::SocketAddress() noexcept {
 
 std::optional<SocketAddress> SocketAddress::try_parse(std::string_view ip, std::uint16_t port) noexcept {
   char text[64];
-  if (ip.empty() || ip.size() >= sizeof(text)) return std::nullopt;
+  // A NUL inside would end the text early: "127.0.0.1\0junk" is not an address.
+  if (ip.empty() || ip.size() >= sizeof(text) || ip.find('\0') != std::string_view::npos) return std::nullopt;
   std::memcpy(text, ip.data(), ip.size());
   text[ip.size()] = '\0';
   SocketAddress address;

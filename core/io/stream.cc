@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "core/io/detail/stream_impl.h"
+#include "core/io/detail/stream_base.h"
 
 namespace weft {
 
@@ -10,23 +10,23 @@ namespace {
 Error empty_stream() { return Error(Errc::closed, "the stream is empty (moved from or never opened)"); }
 }  // namespace
 
-Stream::Stream(detail::IoRef<detail::StreamImpl> impl) noexcept : IoHandle(std::move(impl)) {}
+Stream::Stream(detail::IoRef<detail::StreamBase> impl) noexcept : IoHandle(std::move(impl)) {}
 
-detail::StreamImpl* Stream::impl() const noexcept { return static_cast<detail::StreamImpl*>(object()); }
+detail::StreamBase* Stream::impl() const noexcept { return static_cast<detail::StreamBase*>(object()); }
 
 Future<std::string> Stream::read_some(std::size_t max) {
   if (impl() == nullptr) return make_failed_future<std::string>(empty_stream());
-  return impl()->read(detail::StreamImpl::ReadKind::some, max, {});
+  return impl()->read(detail::StreamBase::ReadKind::some, max, {});
 }
 
 Future<std::string> Stream::read_exactly(std::size_t n) {
   if (impl() == nullptr) return make_failed_future<std::string>(empty_stream());
-  return impl()->read(detail::StreamImpl::ReadKind::exactly, n, {});
+  return impl()->read(detail::StreamBase::ReadKind::exactly, n, {});
 }
 
 Future<std::string> Stream::read_until(std::string_view delimiter, std::size_t max) {
   if (impl() == nullptr) return make_failed_future<std::string>(empty_stream());
-  return impl()->read(detail::StreamImpl::ReadKind::until, max, delimiter);
+  return impl()->read(detail::StreamBase::ReadKind::until, max, delimiter);
 }
 
 Future<void> Stream::write(std::string_view data) {

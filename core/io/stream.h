@@ -1,6 +1,6 @@
 // weft::Stream: a byte stream on the loop (TCP connection, Unix domain socket,
-// pipe): reads, writes with backpressure, half-close, close. TcpStream and
-// PipeStream are Streams.
+// pipe, TLS): reads, writes with backpressure, half-close, close. TcpStream,
+// PipeStream and TlsStream are Streams.
 //
 //   auto line = stream.read_until("\n");                 // Future<std::string>
 //   std::move(line).then(loop, [&](weft::Result<std::string> r) {
@@ -65,6 +65,7 @@
 namespace weft {
 
 namespace detail {
+class StreamBase;
 class StreamImpl;
 struct StreamAccess;
 }  // namespace detail
@@ -115,8 +116,8 @@ class Stream : public IoHandle {
 
  protected:
   friend struct detail::StreamAccess;
-  explicit Stream(detail::IoRef<detail::StreamImpl> impl) noexcept;
-  detail::StreamImpl* impl() const noexcept;
+  explicit Stream(detail::IoRef<detail::StreamBase> impl) noexcept;
+  detail::StreamBase* impl() const noexcept;
 };
 
 }  // namespace weft

@@ -31,6 +31,9 @@ Future<TcpStream> TcpStream::connect(Loop& loop, const SocketAddress& address,
 }
 
 namespace {
+// A TcpStream's object is always a StreamImpl (its constructor takes one).
+detail::StreamImpl* tcp_impl(detail::StreamBase* base) noexcept { return static_cast<detail::StreamImpl*>(base); }
+
 using GetName = int (*)(const uv_tcp_t*, sockaddr*, int*);
 
 SocketAddress tcp_name(detail::StreamImpl* impl, GetName get) {
@@ -50,24 +53,24 @@ detail::StreamImpl& open_impl(detail::StreamImpl* impl, const char* what) {
 }
 }  // namespace
 
-SocketAddress TcpStream::local_address() const { return tcp_name(impl(), &uv_tcp_getsockname); }
+SocketAddress TcpStream::local_address() const { return tcp_name(tcp_impl(impl()), &uv_tcp_getsockname); }
 
-SocketAddress TcpStream::peer_address() const { return tcp_name(impl(), &uv_tcp_getpeername); }
+SocketAddress TcpStream::peer_address() const { return tcp_name(tcp_impl(impl()), &uv_tcp_getpeername); }
 
 void TcpStream::set_no_delay(bool on) {
-  detail::StreamImpl& s = open_impl(impl(), "set_no_delay");
+  detail::StreamImpl& s = open_impl(tcp_impl(impl()), "set_no_delay");
   throw_if_uv_error(uv_tcp_nodelay(s.uv_tcp(), on ? 1 : 0), "set_no_delay");
 }
 
 void TcpStream::set_keep_alive(bool on, std::chrono::seconds idle) {
-  detail::StreamImpl& s = open_impl(impl(), "set_keep_alive");
+  detail::StreamImpl& s = open_impl(tcp_impl(impl()), "set_keep_alive");
   throw_if_uv_error(uv_tcp_keepalive(s.uv_tcp(), on ? 1 : 0, static_cast<unsigned>(idle.count())),
                     "set_keep_alive");
 }
 
 void TcpStream::abort() noexcept {
   if (impl() != nullptr && impl()->is_open() && impl()->loop().in_loop_thread()) {
-    impl()->abort();
+    tcp_impl(impl())->abort();
   } else {
     close();
   }

@@ -25,27 +25,28 @@ int ceil_ms_until(TimePoint deadline, TimePoint now) {
 }
 
 // Runs a future's continuation on its loop; if destroyed unrun (the loop
-// dropped it), discards the continuation so nothing leaks.
+// dropped it), discards the continuation so nothing leaks. One pointer, so
+// its ready-queue record is 16 bytes: the loop is the state's.
 class ContinuationTask {
  public:
-  ContinuationTask(Loop* loop, detail::StateBase* state) noexcept : loop_(loop), state_(state) {}
-  ContinuationTask(ContinuationTask&& other) noexcept
-      : loop_(other.loop_), state_(std::exchange(other.state_, nullptr)) {}
+  explicit ContinuationTask(detail::StateBase* state) noexcept : state_(state) {}
+  ContinuationTask(ContinuationTask&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
     if (state_ != nullptr) {
-      detail::LoopAccess::untrack_future(*loop_, state_);
+      detail::LoopAccess::untrack_future(*state_->continuation_loop(), state_);
+      state_->mark_continuation_taken();
       state_->discard_continuation();
     }
   }
   void operator()() {
     detail::StateBase* state = std::exchange(state_, nullptr);
-    detail::LoopAccess::untrack_future(*loop_, state);
+    detail::LoopAccess::untrack_future(*state->continuation_loop(), state);
+    state->mark_continuation_taken();
     state->run_continuation();
   }
 
  private:
-  Loop* loop_;
   detail::StateBase* state_;
 };
 
@@ -84,23 +85,42 @@ class Loop::RunScope {
   detail::FramePool::Scope pool_scope_;  // frames created while running come from the loop's pool
 };
 
+namespace {
+
+// What a failure to set up the loop's kernel objects (epoll, the wake-up
+// eventfd) means: out of descriptors is not out of memory.
+Errc loop_init_errc(int uv_status) noexcept {
+  switch (uv_status) {
+    case UV_EMFILE:
+    case UV_ENFILE:
+      return Errc::too_many_open_files;
+    case UV_ENOMEM:
+      return Errc::no_memory;
+    default:
+      return Errc::io_error;
+  }
+}
+
+}  // namespace
+
 Loop::Loop(LoopOptions options)
     : uv_(std::make_unique<uv_loop_t>()),
       clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
       frame_pool_(new detail::FramePool()),
       owner_(std::this_thread::get_id()),
+      spin_(options.spin, kSpinBeforeSleep),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
   int rc = uv_loop_init(uv_.get());
   if (rc != 0) {
     frame_pool_->retire();
-    throw Exception(Errc::no_memory, std::string("uv_loop_init: ") + uv_strerror(rc));
+    throw Exception(loop_init_errc(rc), std::string("uv_loop_init: ") + uv_strerror(rc));
   }
   rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
   if (rc != 0) {
     uv_loop_close(uv_.get());
     frame_pool_->retire();
-    throw Exception(Errc::no_memory, std::string("uv_async_init: ") + uv_strerror(rc));
+    throw Exception(loop_init_errc(rc), std::string("uv_async_init: ") + uv_strerror(rc));
   }
   uv_timer_init(uv_.get(), &sleep_timer_);
   // Register the wake-up fd with the kernel now (libuv does it lazily, at the
@@ -163,7 +183,18 @@ void Loop::wake_if_needed() noexcept {
   // either the loop sees the posted item before it stops looking, or we see
   // that it stopped looking and wake it (which also makes backend_fd() readable
   // for a host polling it).
-  if (wake_needed_.load(std::memory_order_seq_cst)) uv_async_send(&wake_handle_);
+  if (wake_needed_.load(std::memory_order_seq_cst)) {
+    if (spin_.enabled()) {
+      // The first post since the loop went to sleep stamps the time, for the
+      // spin governor (learn_from_sleep). A wake-up costs a system call; the
+      // clock read beside it does not matter.
+      std::int64_t none = 0;
+      const std::int64_t stamp =
+          detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+      wake_requested_ns_.compare_exchange_strong(none, stamp, std::memory_order_relaxed);
+    }
+    uv_async_send(&wake_handle_);
+  }
 }
 
 void Loop::KeepAlive::reset() noexcept {
@@ -213,15 +244,19 @@ void Loop::untrack_future(detail::StateBase* state) noexcept {
   tracked_futures_.remove(state);
 }
 
+void Loop::schedule_continuation_here(detail::StateBase* state) {
+  // Queued: no longer a pending future as far as close() is concerned.
+  untrack_future(state);
+  ready_.emplace_back(ContinuationTask(state));
+}
+
 void Loop::schedule_continuation(detail::StateBase* state) {
   if (in_loop_thread()) {
-    // Queued: no longer a pending future as far as close() is concerned.
-    untrack_future(state);
-    ready_.emplace_back(ContinuationTask(this, state));
+    schedule_continuation_here(state);
     return;
   }
   // Stays tracked until it runs here (close() waits for this post to land).
-  ContinuationTask task(this, state);
+  ContinuationTask task(state);
   if (inbox_.post(std::move(task))) {
     wake_if_needed();
   }
@@ -303,17 +338,33 @@ bool Loop::expects_remote_work() const noexcept {
   return !tracked_futures_.empty() || keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
-// Spins up to kSpinBeforeSleep for a post to arrive; true if one did.
-bool Loop::spin_for_inbox() const noexcept {
-  const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+// Spins until `limit` has passed since `start` or a post arrives; returns how
+// long after `start` it arrived, or nothing.
+std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit) const noexcept {
+  const WaitTime until = start + limit;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
-      if (inbox_.has_items_relaxed()) return true;
+      if (inbox_.has_items_relaxed()) return detail::SpinGovernor::WaitClock::now() - start;
       __builtin_ia32_pause();
     }
-    if (stop_requested_.load(std::memory_order_relaxed)) return false;
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (stop_requested_.load(std::memory_order_relaxed)) return std::nullopt;
+    if (detail::SpinGovernor::WaitClock::now() >= until) return std::nullopt;
   }
+}
+
+// After a wait that expected posts and slept (or was about to) without
+// spinning first: tells the spin governor how soon a post came — when its
+// sender asked for the wake-up, not when the wake-up arrived — or that none
+// came.
+void Loop::learn_from_sleep(WaitTime start) noexcept {
+  const WaitTime now = detail::SpinGovernor::WaitClock::now();
+  if (!inbox_.has_items_relaxed()) {
+    spin_.slept_without_work(now - start);
+    return;
+  }
+  const std::int64_t stamp = wake_requested_ns_.load(std::memory_order_relaxed);
+  const std::int64_t start_ns = start.time_since_epoch().count();
+  spin_.slept_until_work(stamp >= start_ns ? Duration(stamp - start_ns) : now - start);
 }
 
 // Waits until a callback is ready, stop() is called, or nothing can ever
@@ -329,13 +380,30 @@ bool Loop::block_until_ready() {
     }
     // Work is expected from other threads (a future's continuation, a
     // keep-alive): look at the inbox for a few microseconds before paying for
-    // a kernel sleep and a wake-up. While the loop spins it does not ask to be
-    // woken, so nothing was sent and there is nothing to poll.
-    if (timeout_ms != 0 && expects_remote_work() && spin_for_inbox()) {
-      drain_inbox();
-      fire_expired_timers();
-      if (!ready_.empty()) return true;
-      continue;
+    // a kernel sleep and a wake-up, if recent waits say a post comes that
+    // soon (spin_). While the loop spins it does not ask to be woken, so
+    // nothing was sent and there is nothing to poll.
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
+      }
+      // Before wake_needed_ (seq_cst below): a sender that sees it set sees this.
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
@@ -345,6 +413,7 @@ bool Loop::block_until_ready() {
     // a host polling the backend fd consumes it in its own poll().
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
     wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();
     if (!ready_.empty()) return true;
@@ -390,16 +459,29 @@ bool Loop::block_with_wait_hook() {
       if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
     }
     bool entered = false;
-    if (timeout_ms != 0 && expects_remote_work()) {
-      hook(user, 1);
-      entered = true;
-      if (spin_for_inbox()) {
-        hook(user, 0);
-        drain_inbox();
-        fire_expired_timers();
-        if (!ready_.empty()) return true;
-        continue;
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        hook(user, 1);
+        entered = true;
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          hook(user, 0);
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
       }
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
@@ -422,6 +504,7 @@ bool Loop::block_with_wait_hook() {
     uv_run(uv_.get(), UV_RUN_NOWAIT);  // dispatches the I/O the wait found, consumes a wake-up
     uv_unref(wake);
     wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
     if (inbox_.has_items_relaxed()) drain_inbox();
     fire_expired_timers();
     if (!ready_.empty()) return true;

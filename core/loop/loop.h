@@ -52,7 +52,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -62,6 +64,7 @@
 #include "core/detail/callback_queue.h"
 #include "core/detail/chunked_queue.h"
 #include "core/detail/frame_pool.h"
+#include "core/detail/spin_governor.h"
 #include "core/detail/intrusive_list.h"
 #include "core/error.h"
 #include "core/future/shared_state.h"
@@ -144,8 +147,16 @@ class Loop {
   static constexpr std::size_t kCallbacksPerPass = 64;
   static constexpr std::size_t kPassesPerIoPoll = 8;
   static constexpr std::size_t kCloseDrainPasses = 16;
-  // How long a loop with nothing ready, but expecting posts from other threads,
-  // polls its inbox before it sleeps in the kernel.
+  // The longest a loop with nothing ready, but expecting posts from other
+  // threads (a future's continuation, a KeepAlive), polls its inbox before it
+  // sleeps in the kernel. With SpinPolicy::adaptive (LoopOptions::spin) the
+  // spin shrinks to nothing while posts keep arriving later than this (or not
+  // at all: an idle loop sleeps at once after a few waits), and grows back
+  // when one arrives sooner; SpinPolicy::off never spins. A spin makes a
+  // cross-thread round trip a few microseconds instead of a kernel wake-up
+  // (tens of microseconds on a VM), at the price of the core it spins on:
+  // LoopStats::spins and spin_hits show how often it spun and how often that
+  // paid. docs/performance.md has the figures.
   static constexpr Duration kSpinBeforeSleep = std::chrono::microseconds(20);
 
   explicit Loop(LoopOptions options = {});
@@ -317,6 +328,7 @@ class Loop {
   void track_future(detail::StateBase* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
   void schedule_continuation(detail::StateBase* state);
+  void schedule_continuation_here(detail::StateBase* state);
 
   // --- the loop's own ------------------------------------------------------
 
@@ -354,7 +366,9 @@ class Loop {
   bool block_with_wait_hook();
   bool io_registrations_pending() const noexcept;
   bool expects_remote_work() const noexcept;
-  bool spin_for_inbox() const noexcept;
+  using WaitTime = detail::SpinGovernor::WaitClock::time_point;
+  std::optional<Duration> spin_for_inbox(WaitTime start, Duration limit) const noexcept;
+  void learn_from_sleep(WaitTime start) noexcept;
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);
   void cancel_tracked_futures(CloseReport& report);
@@ -387,6 +401,11 @@ class Loop {
   // True while the loop is not checking its inbox by itself (blocked waiting,
   // or not running at all): a post from another thread must then wake it.
   std::atomic<bool> wake_needed_{true};
+  // When the first post that found wake_needed_ set asked for a wake-up
+  // (WaitClock nanoseconds; 0: none since the loop went to sleep): tells the
+  // spin governor how soon the post came, apart from how long the wake-up took.
+  std::atomic<std::int64_t> wake_requested_ns_{0};
+  detail::SpinGovernor spin_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   bool debug_ = false;

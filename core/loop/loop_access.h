@@ -83,6 +83,10 @@ struct LoopAccess {
   static void schedule_continuation(Loop& loop, StateBase* state) {
     loop.schedule_continuation(state);
   }
+  // The same from `loop`'s own thread (the caller knows it is there).
+  static void schedule_continuation_here(Loop& loop, StateBase* state) {
+    loop.schedule_continuation_here(state);
+  }
 };
 
 }  // namespace weft::detail

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/clock/clock.h"
+#include "core/spin_policy.h"
 
 namespace weft {
 
@@ -22,6 +23,11 @@ struct LoopOptions {
   // slow_callback_threshold through the exception handler (like asyncio's).
   bool debug = false;
   Duration slow_callback_threshold = std::chrono::milliseconds(100);
+  // Whether the loop, with nothing ready but work expected from other
+  // threads, spins on its inbox (up to Loop::kSpinBeforeSleep, adapted to how
+  // soon posts arrived in its recent waits) before it sleeps in the kernel.
+  // See core/spin_policy.h for the trade-off.
+  SpinPolicy spin = SpinPolicy::adaptive;
 };
 
 // What run_for() did and what is left, for a host deciding its next frame.
@@ -52,6 +58,8 @@ struct LoopStats {
   std::uint64_t timers_cancelled = 0;
   std::uint64_t iterations = 0;         // passes of the loop (each one checks timers and I/O)
   std::uint64_t sleeps = 0;             // times the loop blocked waiting for work
+  std::uint64_t spins = 0;              // waits that spun on the inbox first (SpinPolicy)
+  std::uint64_t spin_hits = 0;          // of those, the ones a post ended before the spin did
   std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
   std::uint64_t slow_callbacks = 0;     // debug mode only
   std::uint64_t tasks_spawned = 0;

@@ -18,9 +18,18 @@
  * in which the thread blocked (a voluntary switch: waiting for a lock a
  * preempted worker held) are counted apart.
  *
- *   bazel run -c opt //examples/game_loop -- --frames 600
+ * With `--frame-times FILE` it also writes one JSON object per frame to FILE
+ * (tests/bench/report charts them against the budget):
+ *
+ *   {"frame":0,"run_for_ns":2001234,"budget_ns":2000000,"frame_ns":16666667,
+ *    "overshoot_ns":1234,"preempted":false,"blocked":false,"paused":false}
+ *
+ * Everything runs on the main thread except the asset loads (pool worker).
+ *
+ *   bazel run -c opt //examples/game_loop -- --frames 600 [--frame-times FILE]
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,12 +167,32 @@ static uint64_t print_stats(const char* what, uint64_t* values, int n) {
   return p99;
 }
 
+/* One JSON line per frame, for charts (see the header comment). */
+static void write_frame_line(FILE* out, int frame, uint64_t spent_ns, int preempted, int blocked, int paused) {
+  fprintf(out,
+          "{\"frame\":%d,\"run_for_ns\":%llu,\"budget_ns\":%llu,\"frame_ns\":%llu,\"overshoot_ns\":%llu,"
+          "\"preempted\":%s,\"blocked\":%s,\"paused\":%s}\n",
+          frame, (unsigned long long)spent_ns, (unsigned long long)BUDGET_NS, (unsigned long long)FRAME_NS,
+          (unsigned long long)(spent_ns > BUDGET_NS ? spent_ns - BUDGET_NS : 0), preempted ? "true" : "false",
+          blocked ? "true" : "false", paused ? "true" : "false");
+}
+
 int main(int argc, char** argv) {
   int frames = 600;
+  const char* frame_times_path = NULL;
   for (int i = 1; i + 1 < argc; ++i) {
     if (strcmp(argv[i], "--frames") == 0) frames = atoi(argv[i + 1]);
+    if (strcmp(argv[i], "--frame-times") == 0) frame_times_path = argv[i + 1];
   }
   if (frames < 10) frames = 10;
+  FILE* frame_times = NULL;
+  if (frame_times_path != NULL) {
+    frame_times = fopen(frame_times_path, "w");
+    if (frame_times == NULL) {
+      fprintf(stderr, "game_loop: cannot write --frame-times %s: %s\n", frame_times_path, strerror(errno));
+      return 2;
+    }
+  }
 
   game g;
   memset(&g, 0, sizeof(g));
@@ -213,8 +242,11 @@ int main(int argc, char** argv) {
     spent[frame] = wall_ns() - start;
     overshoot[frame] = spent[frame] > BUDGET_NS ? spent[frame] - BUDGET_NS : 0;
     switches after = context_switches();
-    if (after.involuntary == before.involuntary) calm[calm_frames++] = overshoot[frame];
-    if (after.voluntary != before.voluntary) blocked_frames++;
+    int preempted = after.involuntary != before.involuntary;
+    int blocked = after.voluntary != before.voluntary;
+    if (!preempted) calm[calm_frames++] = overshoot[frame];
+    if (blocked) blocked_frames++;
+    if (frame_times != NULL) write_frame_line(frame_times, frame, spent[frame], preempted, blocked, paused);
     ran_total += report.ran;
   }
 
@@ -230,9 +262,11 @@ int main(int argc, char** argv) {
          frames - calm_frames, frames, blocked_frames);
   printf("goal (p99 overshoot < 100 us when not preempted): %s\n",
          calm_frames > 0 && calm_p99 < WEFT_US(100) ? "met" : "missed");
+  int write_failed = frame_times != NULL && (ferror(frame_times) | fclose(frame_times)) != 0;
+  if (write_failed) fprintf(stderr, "game_loop: writing --frame-times %s failed\n", frame_times_path);
   free(spent);
   free(overshoot);
   free(calm);
   CHECK(weft_runtime_destroy(g.runtime)); /* the AI chain gets its cancelled call */
-  return 0;
+  return write_failed ? 1 : 0;
 }

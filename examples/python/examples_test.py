@@ -68,5 +68,27 @@ def test_async_context_managers_close_also_after_an_error():
     ]
 
 
+def test_subprocess_pipeline():
+    assert run("subprocess_pipeline.py") == [
+        "loop: weft.loop",
+        "bytes through the pipes: 150000 then 150000",
+        "apple: 10000",
+        "fig: 10000",
+        "pear: 10000",
+        "exit statuses: [0, 0, 0]",
+        "a failing child: status 3, stderr 'no such file'",
+    ]
+
+
+def test_signal_handlers_with_subprocesses():
+    assert run("signal_with_subprocess.py") == [
+        "loop: weft.loop",
+        "SIGUSR1 received: stopping the worker",
+        "worker: stopping",
+        "progress reports: 2, the worker progressed between them: True",
+        "worker exit status: 0, operator exit status: 0",
+    ]
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -9,7 +9,8 @@
 //               selected workload, weft then libuv per workload); with K > 1,
 //               a summary line of medians per (impl, workload) ends the output
 // --scale X     multiply every N by X (at least 1), e.g. 0.001 for a smoke test
-// --impl IMPL   run only one implementation ("weft", "weft-c", "weft-c-hook", "libuv")
+// --impl IMPL   run only one implementation ("weft", "weft-spin-off", "weft-c",
+//               "weft-c-hook", "libuv", "floor")
 // --list        print the selected workloads, one "impl workload n" per line
 //
 // A workload that fails its own check prints its reason on stderr instead of a
@@ -100,9 +101,11 @@ int workload_number(const std::string& name) { return std::atoi(workload_id(name
 
 int impl_rank(const std::string& impl) {
   if (impl == "weft") return 0;
-  if (impl == "weft-c") return 1;  // the C API, right after the C++ figure
-  if (impl == "libuv") return 2;
-  return 3;
+  if (impl == "weft-spin-off") return 1;  // the same C++ workload with SpinPolicy::off
+  if (impl == "weft-c") return 2;  // the C API, right after the C++ figures
+  if (impl == "libuv") return 3;
+  if (impl == "floor") return 4;  // W5's C floor (floor_workloads.cc)
+  return 5;
 }
 
 bool matches(const std::string& pattern, const Workload& w) {

@@ -30,6 +30,8 @@ required |= {("libuv", w) for w in ("W1_callbacks_chain", "W2_callbacks_burst", 
                                    "W4_timers_fire", "W10_threadsafe_pingpong", "W11_tcp_echo",
                                    "W11_tcp_echo_16k")}
 required |= {("weft-c", w) for w in ("W1_callbacks_chain", "W5_futures", "W11_tcp_echo", "W11_tcp_echo_16k")}
+required |= {("floor", "W5_futures")}
+required |= {("weft-spin-off", w) for w in ("W8_pool_submit", "W9_offload", "W10_threadsafe_pingpong")}
 missing = required - {(impl, name) for impl, name, _ in registered}
 if missing:
     sys.exit(f"not registered: {sorted(missing)}")
@@ -55,6 +57,12 @@ with open(out_path) as f:
             value = obj.get(field)
             if not isinstance(value, (int, float)) or value <= 0:
                 sys.exit(f"line {number}: bad {field}: {text!r}")
+        # The cross-thread workloads give their price in CPU beside wall time.
+        if key[1].split("_")[0] in ("W8", "W9", "W10"):
+            for field in ("cpu_ns_per_op", "cpu_per_wall"):
+                value = obj.get(field)
+                if not isinstance(value, (int, float)) or value < 0:
+                    sys.exit(f"line {number}: bad or missing {field}: {text!r}")
         runs[key] = runs.get(key, 0) + 1
 
 for key in sorted(registered):

@@ -130,9 +130,14 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
 
   Stopwatch::time_point start;
   Stopwatch::time_point end;
+  double cpu_start = 0;
+  double cpu_end = 0;
   std::thread outside([&] {
     for (std::uint64_t i = 1; i <= channel.total; ++i) {
-      if (i == 2) start = now();
+      if (i == 2) {
+        start = now();
+        cpu_start = process_cpu_seconds();
+      }
       {
         std::lock_guard<std::mutex> lock(channel.mutex);
         channel.pings = i;
@@ -142,6 +147,7 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
       channel.replied.wait(lock, [&] { return channel.replies == i; });
     }
     end = now();
+    cpu_end = process_cpu_seconds();
   });
   uv_run(loop.get(), UV_RUN_DEFAULT);  // returns once the async handle is closed
   outside.join();
@@ -154,7 +160,10 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
   Outcome outcome;
   outcome.seconds = seconds_between(start, end);
   outcome.ops = n;
-  outcome.extra = {{"us_per_round_trip", outcome.seconds * 1e6 / n}};
+  const CpuFields cpu = cpu_fields(cpu_end - cpu_start, outcome.seconds, n);
+  outcome.extra = {{"us_per_round_trip", outcome.seconds * 1e6 / n},
+                   {"cpu_ns_per_op", cpu.cpu_ns_per_op},
+                   {"cpu_per_wall", cpu.cpu_per_wall}};
   return outcome;
 }
 

@@ -1,7 +1,8 @@
 // weft's callback workloads (tests/bench/README.md): W1 callbacks_chain, W2
 // callbacks_burst, W5 futures, W10 threadsafe_pingpong. Each builds a fresh
 // weft::Loop outside the timed part, runs the workload once and checks that
-// every callback ran exactly once.
+// every callback ran exactly once. W10 also runs as "weft-spin-off", with
+// the loop's SpinPolicy::off, and reports process CPU beside wall time.
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -118,8 +119,10 @@ struct PingPong {
   std::uint64_t replies = 0;
 };
 
-Outcome threadsafe_pingpong(std::uint64_t n) {
-  weft::Loop loop;
+Outcome threadsafe_pingpong(std::uint64_t n, weft::SpinPolicy spin) {
+  weft::LoopOptions options;
+  options.spin = spin;
+  weft::Loop loop(options);
   PingPong channel;
   // Keeps run() going while the loop waits for the next ping: a future whose
   // continuation waits on this loop; the loop resolves it with the last reply.
@@ -139,10 +142,15 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
 
   Stopwatch::time_point start;
   Stopwatch::time_point end;
+  double cpu_start = 0;
+  double cpu_end = 0;
   bool posts_refused = false;
   std::thread outside([&] {
     for (std::uint64_t i = 1; i <= total; ++i) {
-      if (i == 2) start = now();
+      if (i == 2) {
+        start = now();
+        cpu_start = process_cpu_seconds();
+      }
       if (!loop.call_soon_threadsafe(pong)) {
         posts_refused = true;
         return;
@@ -151,6 +159,7 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
       channel.replied.wait(lock, [&] { return channel.replies == i; });
     }
     end = now();
+    cpu_end = process_cpu_seconds();
   });
   weft::Result<void> outcome_of_run = weft::run_until_complete(loop, all_replied);
   outside.join();
@@ -161,15 +170,30 @@ Outcome threadsafe_pingpong(std::uint64_t n) {
   Outcome outcome;
   outcome.seconds = seconds_between(start, end);
   outcome.ops = n;
-  outcome.extra = {{"us_per_round_trip", outcome.seconds * 1e6 / n}};
+  const CpuFields cpu = cpu_fields(cpu_end - cpu_start, outcome.seconds, n);
+  const weft::LoopStats stats = loop.stats();
+  outcome.extra = {{"us_per_round_trip", outcome.seconds * 1e6 / n},
+                   {"cpu_ns_per_op", cpu.cpu_ns_per_op},
+                   {"cpu_per_wall", cpu.cpu_per_wall},
+                   {"loop_spins", static_cast<double>(stats.spins)},
+                   {"loop_spin_hits", static_cast<double>(stats.spin_hits)},
+                   {"loop_sleeps", static_cast<double>(stats.sleeps)}};
   return outcome;
+}
+
+Outcome threadsafe_pingpong_adaptive(std::uint64_t n) {
+  return threadsafe_pingpong(n, weft::SpinPolicy::adaptive);
+}
+Outcome threadsafe_pingpong_spin_off(std::uint64_t n) {
+  return threadsafe_pingpong(n, weft::SpinPolicy::off);
 }
 
 const bool registered = register_workloads({
     {"weft", "W1_callbacks_chain", 1'000'000, callbacks_chain},
     {"weft", "W2_callbacks_burst", 1'000'000, callbacks_burst},
     {"weft", "W5_futures", 1'000'000, futures},
-    {"weft", "W10_threadsafe_pingpong", 100'000, threadsafe_pingpong},
+    {"weft", "W10_threadsafe_pingpong", 100'000, threadsafe_pingpong_adaptive},
+    {"weft-spin-off", "W10_threadsafe_pingpong", 100'000, threadsafe_pingpong_spin_off},
 });
 
 }  // namespace

@@ -1,6 +1,8 @@
 // weft's executor workloads (tests/bench/README.md): W8 pool_submit, W9
 // offload and W13 blocking_offload, on a 2-worker weft::ThreadPool. Kept in
 // their own file so the rest of the benchmark builds without core/executor.
+// W8 and W9 report process CPU beside wall time, and also run as
+// "weft-spin-off": the pool (and W9's loop) with SpinPolicy::off.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -18,12 +20,20 @@ namespace {
 
 constexpr unsigned kPoolWorkers = 2;
 
+weft::ThreadPoolOptions pool_options(weft::SpinPolicy spin) {
+  weft::ThreadPoolOptions options;
+  options.threads = kPoolWorkers;
+  options.spin = spin;
+  return options;
+}
+
 // ---- W8: n tiny jobs posted from the main thread -------------------------
 
-Outcome pool_submit(std::uint64_t n) {
-  weft::ThreadPool pool(kPoolWorkers);
+Outcome pool_submit(std::uint64_t n, weft::SpinPolicy spin) {
+  weft::ThreadPool pool(pool_options(spin));
   std::atomic<std::uint64_t> counter{0};
   std::atomic<bool> all_done{false};
+  const double cpu_start = process_cpu_seconds();
   const auto start = now();
   for (std::uint64_t i = 0; i < n; ++i) {
     const bool accepted = pool.post([&counter, &all_done, n] {
@@ -36,6 +46,7 @@ Outcome pool_submit(std::uint64_t n) {
   }
   all_done.wait(false, std::memory_order_acquire);
   const auto end = now();
+  const double cpu_end = process_cpu_seconds();
   pool.shutdown();
   const weft::ThreadPoolStats stats = pool.stats();
   if (counter.load() != n || stats.jobs_run != n) {
@@ -45,10 +56,18 @@ Outcome pool_submit(std::uint64_t n) {
   Outcome outcome;
   outcome.seconds = seconds_between(start, end);
   outcome.ops = n;
-  outcome.extra = {{"parks", static_cast<double>(stats.parks)},
-                   {"wakeups", static_cast<double>(stats.wakeups)}};
+  const CpuFields cpu = cpu_fields(cpu_end - cpu_start, outcome.seconds, n);
+  outcome.extra = {{"cpu_ns_per_op", cpu.cpu_ns_per_op},
+                   {"cpu_per_wall", cpu.cpu_per_wall},
+                   {"parks", static_cast<double>(stats.parks)},
+                   {"wakeups", static_cast<double>(stats.wakeups)},
+                   {"pool_spins", static_cast<double>(stats.spins)},
+                   {"pool_spin_hits", static_cast<double>(stats.spin_hits)}};
   return outcome;
 }
+
+Outcome pool_submit_adaptive(std::uint64_t n) { return pool_submit(n, weft::SpinPolicy::adaptive); }
+Outcome pool_submit_spin_off(std::uint64_t n) { return pool_submit(n, weft::SpinPolicy::off); }
 
 // ---- W9: n blocking calls run from the loop, at most 64 in flight --------
 
@@ -64,6 +83,7 @@ struct Offload {
   std::uint64_t max_in_flight = 0;
   std::uint64_t sum = 0;
   Stopwatch::time_point last_completed{};
+  double cpu_at_last_completed = 0;
 };
 
 // Starts call number `launched` on the pool; its continuation, on the loop,
@@ -75,15 +95,21 @@ void launch(Offload& s) {
       .then(s.loop, [&s](weft::Result<std::uint64_t> result) {
         s.sum += result.value();
         --s.in_flight;
-        if (++s.completed == s.n) s.last_completed = now();
+        if (++s.completed == s.n) {
+          s.last_completed = now();
+          s.cpu_at_last_completed = process_cpu_seconds();
+        }
         if (s.launched < s.n) launch(s);
       });
 }
 
-Outcome offload(std::uint64_t n) {
-  weft::ThreadPool pool(kPoolWorkers);
-  weft::Loop loop;
+Outcome offload(std::uint64_t n, weft::SpinPolicy spin) {
+  weft::ThreadPool pool(pool_options(spin));
+  weft::LoopOptions loop_options;
+  loop_options.spin = spin;
+  weft::Loop loop(loop_options);
   Offload state{loop, pool, n};
+  const double cpu_start = process_cpu_seconds();
   const auto start = now();
   loop.call_soon([&state] {
     while (state.launched < state.n && state.in_flight < kMaxInFlight) launch(state);
@@ -100,8 +126,22 @@ Outcome offload(std::uint64_t n) {
   Outcome outcome;
   outcome.seconds = seconds_between(start, state.last_completed);
   outcome.ops = n;
+  const CpuFields cpu = cpu_fields(state.cpu_at_last_completed - cpu_start, outcome.seconds, n);
+  const weft::ThreadPoolStats pool_stats = pool.stats();
+  const weft::LoopStats loop_stats = loop.stats();
+  outcome.extra = {{"cpu_ns_per_op", cpu.cpu_ns_per_op},
+                   {"cpu_per_wall", cpu.cpu_per_wall},
+                   {"pool_spins", static_cast<double>(pool_stats.spins)},
+                   {"pool_spin_hits", static_cast<double>(pool_stats.spin_hits)},
+                   {"pool_parks", static_cast<double>(pool_stats.parks)},
+                   {"loop_spins", static_cast<double>(loop_stats.spins)},
+                   {"loop_spin_hits", static_cast<double>(loop_stats.spin_hits)},
+                   {"loop_sleeps", static_cast<double>(loop_stats.sleeps)}};
   return outcome;
 }
+
+Outcome offload_adaptive(std::uint64_t n) { return offload(n, weft::SpinPolicy::adaptive); }
+Outcome offload_spin_off(std::uint64_t n) { return offload(n, weft::SpinPolicy::off); }
 
 // ---- W13: n jobs that sleep 10 ms, run from the loop, at most kPoolWorkers
 // in flight ------------------------------------------------------------------
@@ -164,8 +204,10 @@ Outcome blocking_offload(std::uint64_t n) {
 }
 
 const bool registered = register_workloads({
-    {"weft", "W8_pool_submit", 1'000'000, pool_submit},
-    {"weft", "W9_offload", 100'000, offload},
+    {"weft", "W8_pool_submit", 1'000'000, pool_submit_adaptive},
+    {"weft-spin-off", "W8_pool_submit", 1'000'000, pool_submit_spin_off},
+    {"weft", "W9_offload", 100'000, offload_adaptive},
+    {"weft-spin-off", "W9_offload", 100'000, offload_spin_off},
     {"weft", "W13_blocking_offload", 8 * kPoolWorkers, blocking_offload},
 });
 

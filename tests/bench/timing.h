@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstdint>
 
 namespace bench {
 
@@ -22,6 +23,25 @@ inline double thread_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// CPU time the whole process (every thread) has used, in seconds: what a
+// cross-thread workload costs in cores, spinning included. Any thread.
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The fields a cross-thread workload (W8-W10) reports beside its wall time:
+// process CPU per operation, and the cores it kept busy on average.
+struct CpuFields {
+  double cpu_ns_per_op;
+  double cpu_per_wall;
+};
+
+inline CpuFields cpu_fields(double cpu_seconds, double wall_seconds, std::uint64_t ops) {
+  return {cpu_seconds * 1e9 / static_cast<double>(ops), cpu_seconds / wall_seconds};
 }
 
 }  // namespace bench

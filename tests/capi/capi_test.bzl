@@ -1,6 +1,6 @@
 """capi_test: one cmocka binary for one file of tests/capi."""
 
-def capi_test(name, shared = False, size = "small", tags = [], data = []):
+def capi_test(name, shared = False, size = "small", tags = [], data = [], deps = []):
     """Builds `name`.c against the static library, and also against the
     shipped libweft.so.1 as `name`_shared when `shared` is set."""
     native.cc_test(
@@ -10,7 +10,7 @@ def capi_test(name, shared = False, size = "small", tags = [], data = []):
         copts = ["-D_POSIX_C_SOURCE=200809L", "-Werror"],
         tags = tags,
         data = data,
-        deps = [":support", "//capi:weft_c", "@cmocka"],
+        deps = [":support", "//capi:weft_c", "@cmocka"] + deps,
     )
     if shared:
         native.cc_test(
@@ -19,5 +19,5 @@ def capi_test(name, shared = False, size = "small", tags = [], data = []):
             srcs = [name + ".c"],
             tags = tags,
             data = data,
-            deps = [":support", "//capi:weft_shared", "@cmocka"],
+            deps = [":support", "//capi:weft_shared", "@cmocka"] + deps,
         )

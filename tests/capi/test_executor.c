@@ -8,6 +8,8 @@
 
 #include "tests/capi/support.h"
 
+#define MS 1000000ull
+
 typedef struct job {
   pthread_t loop_thread;
   pthread_t ran_on;
@@ -103,6 +105,122 @@ static void test_executor__work_cancelled_before_it_starts_never_runs(void** sta
   weft_future_release(fut);
   assert_int_equal(weft_executor_destroy(pool), WEFT_OK);
   assert_int_equal(weft_executor_destroy(pool), WEFT_ERR_STALE_HANDLE);
+}
+
+/* Work that holds its worker at a gate and records, in the same object its
+ * `done` reads, that it has returned: `done` must never see it mid-run. */
+typedef struct held_job {
+  gate g;
+  atomic_int returned;
+  int done_calls;
+  int returned_when_done; /* `returned` as `done` saw it */
+  weft_status done_status;
+  char message[128];
+} held_job;
+
+static weft_status held_work(void* user, weft_value* result) {
+  held_job* j = user;
+  weft_status status = wait_at_gate(&j->g, result);
+  atomic_store(&j->returned, 1);
+  return status;
+}
+
+static void held_done(void* user, weft_future_t* future, weft_status status, const weft_value* value,
+                      const char* message) {
+  (void)future;
+  (void)value;
+  held_job* j = user;
+  j->done_calls++;
+  j->returned_when_done = atomic_load(&j->returned);
+  j->done_status = status;
+  snprintf(j->message, sizeof(j->message), "%s", message ? message : "");
+}
+
+static void held_job_init(held_job* j) {
+  memset(j, 0, sizeof(*j));
+  gate g = GATE_INIT;
+  j->g = g;
+}
+
+static void* open_gate_later(void* user) {
+  struct timespec t = {0, 50 * 1000 * 1000};
+  nanosleep(&t, NULL);
+  gate_open(user);
+  return NULL;
+}
+
+/* `done` shares `user` with the work: cancelling the future while the work
+ * runs settles the future at once, but `done` waits until the work returned
+ * (so it may free `user`). */
+static void test_executor__done_waits_for_work_cancelled_while_running(void** state) {
+  fixture* f = FIXTURE(state);
+  held_job j;
+  held_job_init(&j);
+  weft_future_t* fut;
+  assert_int_equal(weft_executor_submit(&fut, f->pool, f->loop, held_work, held_done, &j), WEFT_OK);
+  gate_wait_entered(&j.g, 1);
+  assert_int_equal(weft_future_cancel(fut), WEFT_OK);
+  for (int i = 0; i < 5; i++) assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
+  weft_status status;
+  assert_int_equal(weft_future_result(&status, NULL, NULL, fut), WEFT_OK);
+  assert_int_equal(status, WEFT_ERR_CANCELLED);
+  assert_int_equal(j.done_calls, 0); /* the work is still at the gate */
+  gate_open(&j.g);
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
+  assert_int_equal(j.done_calls, 1);
+  assert_int_equal(j.returned_when_done, 1);
+  assert_int_equal(j.done_status, WEFT_ERR_CANCELLED);
+  weft_future_release(fut);
+}
+
+/* The same when the work's scope is cancelled: `done` is told the scope was
+ * cancelled, after the work returned. */
+static void test_executor__done_waits_for_work_whose_scope_was_cancelled(void** state) {
+  fixture* f = FIXTURE(state);
+  weft_scope_t* scope;
+  assert_int_equal(weft_scope_create(&scope, f->runtime, "unloading"), WEFT_OK);
+  weft_loop_t* loop;
+  assert_int_equal(weft_scope_loop(&loop, scope), WEFT_OK);
+  held_job j;
+  held_job_init(&j);
+  assert_int_equal(weft_executor_submit(NULL, f->pool, loop, held_work, held_done, &j), WEFT_OK);
+  gate_wait_entered(&j.g, 1);
+  assert_int_equal(weft_scope_cancel(scope), WEFT_OK);
+  assert_int_equal(j.done_calls, 0); /* not inside cancel: the work runs */
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
+  assert_int_equal(j.done_calls, 0);
+  gate_open(&j.g);
+  size_t left = 99;
+  assert_int_equal(weft_scope_drain(&left, scope, 5000 * MS), WEFT_OK);
+  assert_int_equal(left, 0);
+  assert_int_equal(j.done_calls, 1);
+  assert_int_equal(j.returned_when_done, 1);
+  assert_int_equal(j.done_status, WEFT_ERR_CANCELLED);
+  assert_non_null(strstr(j.message, "scope"));
+  assert_int_equal(weft_scope_destroy(scope), WEFT_OK);
+}
+
+/* And when the runtime is destroyed with the work running: destroy waits
+ * for the worker, then calls `done`. */
+static void test_executor__done_waits_for_work_when_the_runtime_is_destroyed(void** state) {
+  (void)state;
+  weft_runtime_t* runtime;
+  assert_int_equal(weft_runtime_create(&runtime, NULL), WEFT_OK);
+  weft_loop_t* loop;
+  weft_executor_t* pool;
+  assert_int_equal(weft_runtime_loop(&loop, runtime), WEFT_OK);
+  assert_int_equal(weft_runtime_pool(&pool, runtime), WEFT_OK);
+  held_job j;
+  held_job_init(&j);
+  assert_int_equal(weft_executor_submit(NULL, pool, loop, held_work, held_done, &j), WEFT_OK);
+  gate_wait_entered(&j.g, 1);
+  pthread_t opener;
+  assert_int_equal(pthread_create(&opener, NULL, open_gate_later, &j.g), 0);
+  assert_int_equal(weft_runtime_destroy(runtime), WEFT_OK);
+  assert_int_equal(pthread_join(opener, NULL), 0);
+  assert_int_equal(j.done_calls, 1);
+  assert_int_equal(j.returned_when_done, 1);
+  assert_int_equal(j.done_status, WEFT_ERR_CANCELLED);
 }
 
 typedef struct strand_state {
@@ -247,6 +365,12 @@ int main(void) {
                                       fixture_teardown),
       cmocka_unit_test_setup_teardown(test_executor__work_cancelled_before_it_starts_never_runs, fixture_setup,
                                       fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_executor__done_waits_for_work_cancelled_while_running, fixture_setup,
+                                      fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_executor__done_waits_for_work_whose_scope_was_cancelled, fixture_setup,
+                                      fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_executor__done_waits_for_work_when_the_runtime_is_destroyed,
+                                      fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_executor__a_strand_runs_one_at_a_time_in_order, fixture_setup,
                                       fixture_teardown),
       cmocka_unit_test_setup_teardown(test_executor__destroying_a_pool_waits_for_its_work_and_strands,

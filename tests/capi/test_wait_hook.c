@@ -68,12 +68,15 @@ static void record_status(void* user, weft_status status, const char* message) {
   *(weft_status*)user = status;
 }
 
+/* The timers in these tests are 100 ms or more ahead: each must still be
+ * pending when the loop looks, even under TSan on a loaded machine, so that
+ * the loop has to wait for it. */
 static void test_wait_hook__brackets_a_timer_sleep(void** state) {
   fixture* f = FIXTURE(state);
   hook_log h = {0};
   assert_int_equal(weft_loop_set_wait_hook(f->loop, log_hook, &h), WEFT_OK);
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(20), checked_callback, &h), WEFT_OK);
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(40), checked_callback, &h), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(100), checked_callback, &h), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(200), checked_callback, &h), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(h.callbacks, 2);
   assert_true(h.enters >= 2); /* one sleep per timer at least */
@@ -81,7 +84,7 @@ static void test_wait_hook__brackets_a_timer_sleep(void** state) {
 
   /* WEFT_RUN_ONCE waits too. */
   const int before = h.enters;
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(10), checked_callback, &h), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(100), checked_callback, &h), WEFT_OK);
   while (h.callbacks < 3) assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_ONCE), WEFT_OK);
   assert_true(h.enters > before);
   assert_well_bracketed(&h);
@@ -328,7 +331,7 @@ static void test_wait_hook__null_removes_the_hook(void** state) {
   fixture* f = FIXTURE(state);
   hook_log h = {0};
   assert_int_equal(weft_loop_set_wait_hook(f->loop, log_hook, &h), WEFT_OK);
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(5), checked_callback, &h), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(100), checked_callback, &h), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_true(h.enters >= 1);
   assert_well_bracketed(&h);
@@ -361,8 +364,8 @@ static void test_wait_hook__replaced_from_a_callback(void** state) {
   hook_log first = {0}, second = {0};
   swap s = {f->loop, &second, WEFT_ERR_IO_ERROR};
   assert_int_equal(weft_loop_set_wait_hook(f->loop, log_hook, &first), WEFT_OK);
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(5), swap_hook, &s), WEFT_OK);
-  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(20), checked_callback, &second), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(100), swap_hook, &s), WEFT_OK);
+  assert_int_equal(weft_loop_call_later(NULL, f->loop, WEFT_MS(200), checked_callback, &second), WEFT_OK);
   assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
   assert_int_equal(s.set, WEFT_OK);
   assert_true(first.enters >= 1);

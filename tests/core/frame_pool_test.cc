@@ -8,6 +8,17 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_TEST_ASAN 1
+#endif
+#endif
+#if defined(WEFT_TEST_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 using weft::detail::FramePool;
 
 namespace {
@@ -98,3 +109,41 @@ TEST_CASE("a retired pool lives until its last block comes back", "[frame_pool][
   pool->retire();  // a block is still out: the pool stays
   std::thread([block] { weft::detail::deallocate_frame(block, 80); }).join();  // deletes it (LSan checks)
 }
+
+#if defined(WEFT_TEST_ASAN)
+// Under ASan a pooled block is poisoned from its free to its reuse, so a use
+// after free of a coroutine frame or a future's state is reported.
+TEST_CASE("under ASan, free blocks and unused chunk memory are poisoned", "[frame_pool][asan]") {
+  OwnedPool owned;
+  FramePool& pool = *owned.pool;
+  auto* block = static_cast<char*>(pool.allocate(96));
+  REQUIRE(__asan_region_is_poisoned(block, 96) == nullptr);
+  REQUIRE(__asan_address_is_poisoned(block + 96 + 32) == 1);  // not handed out yet
+  std::memset(block, 0x5a, 96);
+  pool.deallocate(block, 96);
+  REQUIRE(__asan_address_is_poisoned(block) == 1);
+  REQUIRE(__asan_address_is_poisoned(block + 95) == 1);
+
+  void* elsewhere = nullptr;
+  std::thread other([&] {
+    elsewhere = weft::detail::allocate_frame(96);  // that thread's own pool
+    weft::detail::deallocate_frame(elsewhere, 96);
+  });
+  other.join();
+  REQUIRE(elsewhere != block);
+
+  void* reused = pool.allocate(96);
+  REQUIRE(reused == block);
+  REQUIRE(__asan_region_is_poisoned(reused, 96) == nullptr);
+
+  // A block freed from another thread stays poisoned on the remote list and
+  // after the owner takes it back.
+  std::thread remote([&] { pool.deallocate(reused, 96); });
+  remote.join();
+  REQUIRE(__asan_address_is_poisoned(block) == 1);
+  std::vector<void*> taken;
+  for (int i = 0; i < 2000; ++i) taken.push_back(pool.allocate(96));
+  for (void* b : taken) REQUIRE(__asan_region_is_poisoned(b, 96) == nullptr);
+  for (void* b : taken) pool.deallocate(b, 96);
+}
+#endif

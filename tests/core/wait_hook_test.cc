@@ -55,8 +55,12 @@ TEST_CASE("the wait hook brackets timer sleeps of run() and run_once()", "[loop]
   weft::Loop loop;
   HookLog log;
   loop.set_wait_hook(&HookLog::hook, &log);
-  loop.call_later(10ms, [&] { log.check_in(); });
-  loop.call_later(20ms, [&] { log.check_in(); });
+  // The second timer is armed by the first, so the loop must sleep for it
+  // however late the first one ran on a loaded machine.
+  loop.call_later(200ms, [&] {
+    log.check_in();
+    loop.call_later(100ms, [&] { log.check_in(); });
+  });
   loop.run();
   REQUIRE(log.callbacks == 2);
   REQUIRE(log.enters >= 2);
@@ -144,8 +148,10 @@ TEST_CASE("nullptr removes the wait hook; a callback may replace it", "[loop][wa
   weft::Loop loop;
   HookLog first, second;
   loop.set_wait_hook(&HookLog::hook, &first);
-  loop.call_later(5ms, [&] { loop.set_wait_hook(&HookLog::hook, &second); });
-  loop.call_later(15ms, [&] { second.check_in(); });
+  loop.call_later(200ms, [&] {
+    loop.set_wait_hook(&HookLog::hook, &second);
+    loop.call_later(100ms, [&] { second.check_in(); });
+  });
   loop.run();
   REQUIRE(first.enters >= 1);
   REQUIRE(second.enters >= 1);

@@ -71,6 +71,9 @@ struct Call {
   int signum = 0;         // the signal a wait watches
   uint16_t port = 0;      // the port a lookup asked for
   bool bytes_null_at_end = false;  // read_at: len 0 comes with bytes NULL
+  // The operation completes on a pool thread (files, DNS, executor work):
+  // the I/O wait step waits only for these (see pool_calls_pending).
+  bool on_pool = false;
 };
 
 struct World {
@@ -95,6 +98,10 @@ struct World {
   std::vector<weft_signal_t*> signals;
   std::vector<int> signal_numbers;  // signals[i] watches signal_numbers[i]
   long callbacks_run = 0;           // every callback, for the I/O waits
+  // Successful weft_future_release calls of the program, by future: with
+  // `futures` (one entry per reference the program took) they say how many
+  // references the program still holds when the input ends.
+  std::unordered_map<weft_future_t*, long> releases;
   std::vector<Call*> calls;             // freed at the end
   std::mutex pointer_mutex;
   long pointers_given = 0;
@@ -109,6 +116,11 @@ struct World {
 
 // A new Call for a callback about to be registered; freed after the input.
 Call* new_call(World& w, uint8_t action);
+
+// Whether a callback of an operation that completes on a pool thread is
+// still to come (the I/O wait step waits for nothing else: loopback I/O is
+// ready when the loop next runs).
+bool pool_calls_pending(const World& w);
 
 // Marks a callback called (and fails if it was already).
 void called(Call* call);
@@ -152,12 +164,16 @@ H* forged(Input& in) {
   return reinterpret_cast<H*>(static_cast<uintptr_t>(in.u64()));
 }
 
+// Runs the input as a program of C API steps on `w` (capi_fuzz_target.cc).
+void run_program(World& w, const uint8_t* data, size_t size);
+
 // capi_fuzz_io.cc: the I/O steps.
 
-// Makes the temp dir of the file and socket steps (before each input), and
-// removes it (after each input, once the runtime is destroyed).
+// Makes the temp dir of the file and socket steps (once, before the first
+// input: under $TEST_TMPDIR, or /tmp), and empties it (after each input,
+// once the input's handles are closed).
 void prepare_temp_dir();
-void remove_temp_dir();
+void empty_temp_dir();
 
 // What an I/O callback does when it runs (act with an action >= 0xF0).
 void io_act(Call* call);

@@ -1,7 +1,7 @@
 // The C API fuzz target's I/O steps (opcodes 224..255 of
 // capi_fuzz_target.cc): streams (TCP streams, socket
 // pairs, Unix domain sockets, pipes from pipe(2)), UDP between the
-// program's own sockets, files in a temp dir made for each input,
+// program's own sockets, files in a temp dir emptied after each input,
 // weft_resolve of "localhost" and numeric hosts, SIGUSR1/SIGUSR2 watched
 // and raised, weft_process_spawn calls that fail before spawning, and every
 // I/O function called with handles of the wrong kind, ended or forged. Its
@@ -11,8 +11,10 @@
 // I/O (io_act). Every operation's `out` is NULL or not by its Call's action
 // byte; weft_future_cancel on kept futures cancels one read, receive or
 // accept.
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,9 +36,10 @@ namespace {
 
 char g_big[1 << 18];  // zeros, for large writes and datagrams
 
-// The temp dir of the file and socket steps: made for each input and
-// removed after it (libFuzzer leaves with _Exit, which runs no atexit
-// handler), so each input starts from an empty directory.
+// The temp dir of the file and socket steps: made once, and emptied after
+// each input, so each input starts from an empty directory. It stays when
+// the process ends (libFuzzer leaves with _Exit, which runs no atexit
+// handler): point TEST_TMPDIR at a directory that is removed later.
 std::string g_dir;
 
 int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
@@ -151,9 +154,18 @@ const char* path_of(uint8_t b, std::string& storage) {
   return storage.c_str();
 }
 
-void remove_temp_dir() {
-  if (!g_dir.empty()) nftw(g_dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  g_dir.clear();
+void empty_temp_dir() {
+  if (g_dir.empty()) return;
+  DIR* dir = opendir(g_dir.c_str());
+  if (dir == nullptr) violated("cannot list the temp dir");
+  while (dirent* entry = readdir(dir)) {
+    if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
+    const std::string path = g_dir + "/" + entry->d_name;
+    if (::unlink(path.c_str()) != 0 && nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+      violated("cannot empty the temp dir");
+    }
+  }
+  closedir(dir);
 }
 
 const std::string& temp_dir() { return g_dir; }
@@ -161,6 +173,7 @@ const std::string& temp_dir() { return g_dir; }
 void remember_weft_handler(int signum) { recorded_handler(signum) = handler_of(signum); }
 
 void prepare_temp_dir() {
+  if (!g_dir.empty()) return;
   const char* base = std::getenv("TEST_TMPDIR");
   // A socket path has at most WEFT_PIPE_PATH_MAX bytes: leave room under it.
   if (base == nullptr || base[0] == '\0' || std::strlen(base) > 60) base = "/tmp";
@@ -211,7 +224,21 @@ void io_act(Call* call) {
   }
 }
 
+namespace {
+void io_step_body(World& w, Input& in, uint8_t op, uint8_t a);
+}  // namespace
+
 void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
+  const size_t calls_before = w.calls.size();
+  io_step_body(w, in, op, a);
+  if (op >= 17 && op <= 23) {  // files and DNS complete on a pool thread
+    for (size_t i = calls_before; i < w.calls.size(); ++i) w.calls[i]->on_pool = true;
+  }
+}
+
+namespace {
+
+void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
   std::string storage;
   switch (op) {
     case 0: {  // weft_pipe_pair
@@ -645,15 +672,24 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
     case 30:
       misuse_all(w, in);
       break;
-    default: {  // let the I/O in flight complete: NOWAIT runs, a few milliseconds at most
+    default: {  // let the I/O in flight complete: a few short waits at most
+      // Loopback I/O is ready when the loop runs; only what a pool thread
+      // completes (files, DNS, work) is worth waiting for: on the loop's
+      // backend fd, which the pool's completions make readable, at most
+      // 50 us a time.
       const long before = w.callbacks_run;
+      int fd = -1;
+      weft_loop_backend_fd(&fd, w.root);
       for (int i = 0; i <= a % 8; ++i) {
         weft_loop_run(w.root, WEFT_RUN_NOWAIT);
-        if (w.callbacks_run != before) break;
-        ::usleep(200);
+        if (w.callbacks_run != before || !pool_calls_pending(w)) break;
+        struct pollfd readable = {fd, POLLIN, 0};
+        const struct timespec slice = {0, 50000};
+        ::ppoll(&readable, 1, &slice, nullptr);
       }
     }
   }
 }
 
+}  // namespace
 }  // namespace capi_fuzz

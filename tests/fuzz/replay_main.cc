@@ -13,6 +13,9 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+// A target that keeps state across inputs may define this to end it (and
+// check it) after the last input.
+extern "C" void fuzz_replay_finished() __attribute__((weak));
 
 namespace {
 
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
       ++inputs;
     }
   }
+  if (fuzz_replay_finished != nullptr) fuzz_replay_finished();
   std::printf("replayed %d inputs\n", inputs);
   return failures == 0 && inputs > 0 ? 0 : 1;
 }

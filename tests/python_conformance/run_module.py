@@ -104,6 +104,9 @@ def selected_tests(module_name, loop_name, make_loop, skip):
     tests = list(flatten(unittest.defaultTestLoader.loadTestsFromModule(module)))
     if module_name == "test_events":
         tests += list(flatten(hooks.event_loop_tests(loop_name, make_loop)))
+    if module_name == "test_subprocess":
+        tests += list(flatten(hooks.subprocess_tests(loop_name, make_loop)))
+    tests += list(flatten(hooks.loop_parametric_tests(module_name, loop_name, make_loop)))
 
     def wanted(test):
         if test.id() in skip:

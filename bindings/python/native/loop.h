@@ -156,6 +156,10 @@ int64_t weft_py_loop_now_ns(WeftPyLoop* loop);
  * the GIL released early after the inbox's batch. No-op otherwise. */
 void weft_py_gil_claim(WeftPyLoop* loop);
 
+/* stream_transport.c: sends what the loop's transports gathered during a
+ * batch (called at each batch's end). */
+void weft_py_stream_flush_writes(WeftPyLoop* loop);
+
 int weft_py_loop_init(PyObject* module);
 int weft_py_fdwatch_init(PyObject* module);
 int weft_py_pool_init(PyObject* module);

@@ -107,6 +107,7 @@ void weft_py_run_batch(WeftPyLoop* loop) {
     }
   }
   loop->in_batch = 0;
+  weft_py_stream_flush_writes(loop);
   if (previous_loop != NULL) {
     if (previous_loop != (PyObject*)loop) {
       PyObject* r = PyObject_CallOneArg(weft_py_set_running_loop, previous_loop);

@@ -11,5 +11,6 @@ int weft_py_native_init(PyObject* module) {
   if (weft_py_loop_init(module) != 0) return -1;
   if (weft_py_fdwatch_init(module) != 0) return -1;
   if (weft_py_pool_init(module) != 0) return -1;
+  if (weft_py_stream_transport_init(module) != 0) return -1;
   return 0;
 }

@@ -16,4 +16,7 @@
  * Python error set. */
 int weft_py_native_init(PyObject* module);
 
+/* native/stream_transport.c: weft._capi.StreamCore (socket transports). */
+int weft_py_stream_transport_init(PyObject* module);
+
 #endif /* WEFT_PY_NATIVE_H */

@@ -132,6 +132,14 @@ _TABLE = [
     ("WEFT_ERR_MESSAGE_TOO_LONG", "MessageTooLongError", (OSError,), _errno.EMSGSIZE,
      "Message too long."),
     ("WEFT_ERR_IO_ERROR", "InputOutputError", (OSError,), _errno.EIO, "Input/output error."),
+    ("WEFT_ERR_TLS_HANDSHAKE_FAILED", "TlsHandshakeError", (ConnectionError,), None,
+     "TLS handshake failed."),
+    ("WEFT_ERR_TLS_CERTIFICATE_UNTRUSTED", "TlsCertificateUntrustedError", (ConnectionError,), None,
+     "TLS certificate not trusted."),
+    ("WEFT_ERR_TLS_HOST_MISMATCH", "TlsHostMismatchError", (ConnectionError,), None,
+     "TLS certificate does not match the host name."),
+    ("WEFT_ERR_TLS_PROTOCOL_ERROR", "TlsProtocolError", (ConnectionError,), None,
+     "TLS protocol error."),
 ]
 
 for _status_name, _class_name, _bases, _errno_value, _doc in _TABLE:

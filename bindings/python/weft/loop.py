@@ -14,8 +14,40 @@ context), the task factory, the exception handler, debug mode,
 shutdown_asyncgens, run_in_executor/set_default_executor/
 shutdown_default_executor, getaddrinfo/getnameinfo (on the default
 executor), add_reader/add_writer/remove_*, add_signal_handler/
-remove_signal_handler. Sockets, servers, TLS, pipes and subprocesses are
-not provided yet (NotImplementedError from AbstractEventLoop).
+remove_signal_handler.
+
+Stream sockets come from two mixins: weft.servers.NetworkMethods
+(create_connection, create_server, create_unix_connection,
+create_unix_server, connect_accepted_socket, start_tls: asyncio's own
+functions, so arguments, errors, happy eyeballs and the asyncio.Server are
+asyncio's) and weft.sockets.SocketMethods (sock_recv, sock_recv_into,
+sock_recvfrom, sock_recvfrom_into, sock_sendall, sock_sendto, sock_connect,
+sock_accept on weft fd watches, and the servers' accepting). Each connection
+is a weft.transports.SocketTransport, an asyncio.Transport on a weft stream
+whose reads and writes are C (native/stream_transport.c); TLS is asyncio's
+SSLProtocol over it. weft.sendfile.SendfileMethods has sendfile and
+sock_sendfile (os.sendfile on the socket, or asyncio's fallback of reading
+and writing).
+
+Subprocesses, pipes and datagrams:
+- subprocess_exec/subprocess_shell (so asyncio.create_subprocess_exec and
+  create_subprocess_shell work unchanged): children spawned by weft
+  (weft_process_spawn, exit seen by weft_process_wait, pipes as weft
+  streams) when stdin/stdout/stderr are PIPE, DEVNULL or None and the other
+  options are cwd and env; with a file or descriptor, stderr=STDOUT or
+  Popen-only options, spawned by subprocess.Popen with the pipes adopted as
+  weft streams and the exit watched through a pidfd. The transport is an
+  asyncio.SubprocessTransport (weft.subprocess).
+- connect_read_pipe/connect_write_pipe: asyncio.ReadTransport/
+  WriteTransport over weft streams (weft_pipe_open on a duplicate of the
+  pipe's descriptor), with pause/resume reading and write flow control
+  (weft.pipes).
+- create_datagram_endpoint: an asyncio.DatagramTransport on a socket made
+  as asyncio makes it (local_addr, remote_addr, family, reuse_port,
+  allow_broadcast, sock=), its readiness from weft's fd watch
+  (weft.datagram).
+A Python SIGCHLD handler installed while a weft
+child runs hides that child's exit from weft (see docs/python-guide.md).
 
 The scheduling core is C (weft._capi.LoopBase, native/loop*.c): a ready
 queue drained by one weft callback per iteration, a timer heap behind one
@@ -84,9 +116,16 @@ import weakref
 from asyncio import constants, coroutines, events, futures, tasks
 
 from . import _capi
+from . import datagram as _datagram
 from . import events as _events
 from . import executors as _executors
+from . import futures as _futures
+from . import pipes as _pipes
+from . import sendfile as _sendfile
+from . import servers as _servers
 from . import signals as _signals
+from . import sockets as _sockets
+from . import subprocess as _subprocess
 
 _capi._loop_configure(_events.handle_repr, _events.capture_stack, asyncio.Future, asyncio.Task,
                       events._set_running_loop, events._get_running_loop,
@@ -103,7 +142,8 @@ def _stop_when_done(future):
     future.get_loop().stop()
 
 
-class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
+class Loop(_capi.LoopBase, _servers.NetworkMethods, _sockets.SocketMethods,
+           _sendfile.SendfileMethods, asyncio.AbstractEventLoop):
     """An asyncio event loop on weft (see the package docstring)."""
 
     def __init__(self, runtime=None):
@@ -115,6 +155,7 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
         self._origin_tracking_depth = None
         self._fd_watchers = {}
         self._signal_state = None
+        self._loop_handle = None
         self.set_debug(coroutines._is_debug_mode())
 
     @classmethod
@@ -209,6 +250,7 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
             return
         for fd in list(self._fd_watchers):
             self._fd_close_watch(fd)
+        self._loop_handle = None
         if self._signal_state is not None:
             self._signal_state.close()
         self._executor_shutdown_called = True
@@ -461,6 +503,33 @@ class Loop(_capi.LoopBase, asyncio.AbstractEventLoop):
             _signals.check_signal(sig)
             return False
         return self._signal_state.remove(sig)
+
+    # -- subprocesses, pipes, datagrams (weft/subprocess.py, pipes.py, datagram.py)
+
+    def _weft_loop_handle(self):
+        """The weft.capi loop handle (weft_loop_t) of this loop's runtime."""
+        self._check_closed()
+        if self._loop_handle is None:
+            self._loop_handle = _futures.loop_handle_of(self)
+        return self._loop_handle
+
+    async def subprocess_exec(self, protocol_factory, program, *args, **kwargs):
+        return await _subprocess.subprocess_exec(self, protocol_factory, program, *args,
+                                                 **kwargs)
+
+    async def subprocess_shell(self, protocol_factory, cmd, **kwargs):
+        return await _subprocess.subprocess_shell(self, protocol_factory, cmd, **kwargs)
+
+    async def connect_read_pipe(self, protocol_factory, pipe):
+        return await _pipes.connect_read_pipe(self, protocol_factory, pipe)
+
+    async def connect_write_pipe(self, protocol_factory, pipe):
+        return await _pipes.connect_write_pipe(self, protocol_factory, pipe)
+
+    async def create_datagram_endpoint(self, protocol_factory, local_addr=None,
+                                       remote_addr=None, **kwargs):
+        return await _datagram.create_datagram_endpoint(self, protocol_factory, local_addr,
+                                                        remote_addr, **kwargs)
 
 
 def _fileobj_to_fd(fileobj):

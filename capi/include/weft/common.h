@@ -60,6 +60,25 @@ typedef void (*weft_callback)(void* user, weft_status status, const char* messag
 typedef void (*weft_bytes_callback)(void* user, weft_status status, const char* message,
                                     const void* bytes, size_t len);
 
+/* Whether a thread that ran out of work spins for a while before it sleeps
+ * in the kernel: the loop waiting for work from other threads (a future a
+ * worker completes, a weft_loop_call_soon_threadsafe), and idle pool
+ * workers. Chosen by weft_runtime_options.spin and weft_pool_options.spin.
+ * A sleeping thread is woken by a system call and the scheduler (tens of
+ * microseconds per cross-thread round trip on a virtual machine); a
+ * spinning one sees the work in a fraction of a microsecond but burns its
+ * core meanwhile. Since 1.2. */
+typedef enum weft_spin_mode {
+  /* Spin (the loop up to 20 us, a pool worker up to 100 us) only while the
+   * recent waits show that work arrives that soon; stop after a few empty
+   * spins, so an idle runtime burns no CPU. The default. */
+  WEFT_SPIN_ADAPTIVE = 0,
+  /* Never spin: sleep as soon as there is no work. The least CPU; every
+   * post to a sleeping loop or pool pays for a wake-up. */
+  WEFT_SPIN_OFF = 1,
+  WEFT_SPIN_FORCE32 = 0x7FFFFFFF
+} weft_spin_mode;
+
 /* Durations and deadlines in the C API are nanoseconds. */
 #define WEFT_US(x) ((uint64_t)(x) * UINT64_C(1000))
 #define WEFT_MS(x) ((uint64_t)(x) * UINT64_C(1000000))

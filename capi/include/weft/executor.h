@@ -36,9 +36,12 @@ typedef struct weft_pool_options {
   size_t struct_size; /* sizeof(weft_pool_options): WEFT_POOL_OPTIONS_INIT */
   uint32_t threads;   /* workers; 0 means one per CPU core */
   const char* name;   /* thread names "<name>-N" (copied); NULL means "weft-pool" */
+  /* Whether idle workers spin before they sleep (see weft_spin_mode). Since
+   * 1.2: a struct_size from 1.0/1.1 headers means WEFT_SPIN_ADAPTIVE. */
+  weft_spin_mode spin;
 } weft_pool_options;
 
-#define WEFT_POOL_OPTIONS_INIT { sizeof(weft_pool_options), 0, NULL }
+#define WEFT_POOL_OPTIONS_INIT { sizeof(weft_pool_options), 0, NULL, WEFT_SPIN_ADAPTIVE }
 
 /* Fills `options` with the defaults; see weft_runtime_options_init.
  * Thread: any thread. Since 0.1. */
@@ -48,7 +51,8 @@ WEFT_API weft_status weft_pool_options_init(weft_pool_options* options, size_t s
  * `options` may be NULL for the defaults.
  * Ownership: the caller owns *out; free it with weft_executor_destroy (or let
  * weft_runtime_destroy do it).
- * Errors: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_NO_MEMORY, WEFT_ERR_CLOSED.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (struct_size unknown, a bad spin mode),
+ * WEFT_ERR_NO_MEMORY, WEFT_ERR_CLOSED.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_pool_create(weft_executor_t** out, weft_runtime_t* runtime,
                                       const weft_pool_options* options);
@@ -69,6 +73,13 @@ WEFT_API weft_status weft_strand_create(weft_executor_t** out, weft_executor_t* 
  * starts (weft_future_cancel, its scope cancelled, the runtime destroyed),
  * `work` is never called; work already running finishes and its result is
  * dropped. The scope counts the work until it has finished running.
+ * `done` shares `user` with `work`: it is called exactly once, and only
+ * once `work` has returned or can no longer be called, so it may free
+ * `user`. If the future is cancelled while `work` runs, the future settles
+ * at once (other callbacks see it) but `done` waits for `work` to return;
+ * a scope or runtime cancelled meanwhile calls `done` (with
+ * WEFT_ERR_CANCELLED) when the work returns, or from weft_runtime_destroy
+ * after it has joined the workers.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (work NULL, a loop of another runtime),
  * WEFT_ERR_CLOSED (the executor is being destroyed, the loop's scope was
  * cancelled, or the runtime is being destroyed), WEFT_ERR_NO_MEMORY. On

@@ -66,15 +66,21 @@ typedef struct weft_runtime_options {
    * this many nanoseconds to the error handler (WEFT_EVENT_SLOW_CALLBACK),
    * like asyncio's debug mode. Costs two clock reads per callback. */
   uint64_t slow_callback_ns;
+  /* Whether the loop and the default pool spin before they sleep (see
+   * weft_spin_mode). Since 1.2: a struct_size from 1.0/1.1 headers (which
+   * end before this field) means WEFT_SPIN_ADAPTIVE. */
+  weft_spin_mode spin;
 } weft_runtime_options;
 
 #define WEFT_RUNTIME_OPTIONS_INIT \
-  { sizeof(weft_runtime_options), 0, WEFT_CLOCK_MONOTONIC, { NULL, NULL, NULL }, NULL, 0 }
+  { sizeof(weft_runtime_options), 0, WEFT_CLOCK_MONOTONIC, { NULL, NULL, NULL }, NULL, 0, \
+    WEFT_SPIN_ADAPTIVE }
 
 /* Fills `options` with the defaults (what WEFT_RUNTIME_OPTIONS_INIT gives),
  * for callers that cannot use the macro (bindings). Pass
- * sizeof(*options) as `struct_size`. WEFT_ERR_INVALID_ARGUMENT if `options`
- * is NULL or `struct_size` is not a size this library knows. Thread: any thread.
+ * sizeof(*options) as `struct_size` (a size from older headers fills the
+ * fields those knew). WEFT_ERR_INVALID_ARGUMENT if `options` is NULL or
+ * `struct_size` is smaller than any published version. Thread: any thread.
  * Since 0.1. */
 WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options,
                                                size_t struct_size);
@@ -83,7 +89,9 @@ WEFT_API weft_status weft_runtime_options_init(weft_runtime_options* options,
  * pool (its workers start now) and its root scope. `options` may be NULL for
  * the defaults; it is read during the call only.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (out NULL, struct_size unknown, a bad
- * clock kind, only one of alloc/free set), WEFT_ERR_NO_MEMORY.
+ * clock kind or spin mode, only one of alloc/free set), WEFT_ERR_NO_MEMORY,
+ * WEFT_ERR_TOO_MANY_OPEN_FILES (no descriptor left for the loop's kernel
+ * objects or the pool's wake-ups).
  * Ownership: the caller owns *out; free it with weft_runtime_destroy.
  * Thread: any thread. Since 0.1. */
 WEFT_API weft_status weft_runtime_create(weft_runtime_t** out,

@@ -18,43 +18,47 @@
 WEFT_EXTERN_C_BEGIN
 
 typedef enum weft_status {
-  WEFT_OK =                        0, /* ok */
-  WEFT_ERR_CANCELLED =             -1, /* operation cancelled */
-  WEFT_ERR_TIMED_OUT =             -2, /* operation timed out */
-  WEFT_ERR_BROKEN_PROMISE =        -3, /* promise destroyed without a result */
-  WEFT_ERR_INVALID_ARGUMENT =      -4, /* invalid argument */
-  WEFT_ERR_INVALID_STATE =         -5, /* operation not valid in the current state */
-  WEFT_ERR_WRONG_THREAD =          -6, /* called from a thread that does not own the loop */
-  WEFT_ERR_CLOSED =                -7, /* the loop or executor is closed */
-  WEFT_ERR_ALREADY_COMPLETED =     -8, /* the future already has a result */
-  WEFT_ERR_NO_MEMORY =             -9, /* out of memory */
-  WEFT_ERR_EXCEPTION =             -10, /* an exception escaped user code */
-  WEFT_ERR_REENTRANT_RUN =         -11, /* the loop is already running on this thread */
-  WEFT_ERR_UNKNOWN =               -12, /* unknown error */
-  WEFT_ERR_INVALID_HANDLE =        -13, /* not a weft handle (NULL, or of another kind) */
-  WEFT_ERR_STALE_HANDLE =          -14, /* the handle was destroyed or released */
-  WEFT_ERR_NOT_READY =             -15, /* the future has not completed yet */
-  WEFT_ERR_VERSION_MISMATCH =      -16, /* incompatible weft library version */
-  WEFT_ERR_MULTIPLE_ERRORS =       -17, /* several operations failed */
-  WEFT_ERR_CONNECTION_REFUSED =    -18, /* connection refused */
-  WEFT_ERR_CONNECTION_RESET =      -19, /* connection reset by peer */
-  WEFT_ERR_BROKEN_PIPE =           -20, /* broken pipe: the peer is gone */
-  WEFT_ERR_ADDRESS_IN_USE =        -21, /* address already in use */
-  WEFT_ERR_TOO_MANY_OPEN_FILES =   -22, /* too many open files */
-  WEFT_ERR_NOT_FOUND =             -23, /* no such file or directory */
-  WEFT_ERR_HOST_UNREACHABLE =      -24, /* host unreachable */
-  WEFT_ERR_NETWORK_UNREACHABLE =   -25, /* network unreachable */
-  WEFT_ERR_END_OF_FILE =           -26, /* end of stream */
-  WEFT_ERR_PERMISSION_DENIED =     -27, /* permission denied */
-  WEFT_ERR_ADDRESS_NOT_AVAILABLE = -28, /* address not available */
-  WEFT_ERR_CONNECTION_ABORTED =    -29, /* connection aborted */
-  WEFT_ERR_NOT_CONNECTED =         -30, /* socket is not connected */
-  WEFT_ERR_ALREADY_EXISTS =        -31, /* already exists */
-  WEFT_ERR_HOST_NOT_FOUND =        -32, /* host name not found */
-  WEFT_ERR_NO_SPACE =              -33, /* no space left on device */
-  WEFT_ERR_MESSAGE_TOO_LONG =      -34, /* message too long */
-  WEFT_ERR_IO_ERROR =              -35, /* input/output error */
-  WEFT_STATUS_USER =               -1000, /* application-defined codes: <= this */
+  WEFT_OK =                            0, /* ok */
+  WEFT_ERR_CANCELLED =                 -1, /* operation cancelled */
+  WEFT_ERR_TIMED_OUT =                 -2, /* operation timed out */
+  WEFT_ERR_BROKEN_PROMISE =            -3, /* promise destroyed without a result */
+  WEFT_ERR_INVALID_ARGUMENT =          -4, /* invalid argument */
+  WEFT_ERR_INVALID_STATE =             -5, /* operation not valid in the current state */
+  WEFT_ERR_WRONG_THREAD =              -6, /* called from a thread that does not own the loop */
+  WEFT_ERR_CLOSED =                    -7, /* the loop or executor is closed */
+  WEFT_ERR_ALREADY_COMPLETED =         -8, /* the future already has a result */
+  WEFT_ERR_NO_MEMORY =                 -9, /* out of memory */
+  WEFT_ERR_EXCEPTION =                 -10, /* an exception escaped user code */
+  WEFT_ERR_REENTRANT_RUN =             -11, /* the loop is already running on this thread */
+  WEFT_ERR_UNKNOWN =                   -12, /* unknown error */
+  WEFT_ERR_INVALID_HANDLE =            -13, /* not a weft handle (NULL, or of another kind) */
+  WEFT_ERR_STALE_HANDLE =              -14, /* the handle was destroyed or released */
+  WEFT_ERR_NOT_READY =                 -15, /* the future has not completed yet */
+  WEFT_ERR_VERSION_MISMATCH =          -16, /* incompatible weft library version */
+  WEFT_ERR_MULTIPLE_ERRORS =           -17, /* several operations failed */
+  WEFT_ERR_CONNECTION_REFUSED =        -18, /* connection refused */
+  WEFT_ERR_CONNECTION_RESET =          -19, /* connection reset by peer */
+  WEFT_ERR_BROKEN_PIPE =               -20, /* broken pipe: the peer is gone */
+  WEFT_ERR_ADDRESS_IN_USE =            -21, /* address already in use */
+  WEFT_ERR_TOO_MANY_OPEN_FILES =       -22, /* too many open files */
+  WEFT_ERR_NOT_FOUND =                 -23, /* no such file or directory */
+  WEFT_ERR_HOST_UNREACHABLE =          -24, /* host unreachable */
+  WEFT_ERR_NETWORK_UNREACHABLE =       -25, /* network unreachable */
+  WEFT_ERR_END_OF_FILE =               -26, /* end of stream */
+  WEFT_ERR_PERMISSION_DENIED =         -27, /* permission denied */
+  WEFT_ERR_ADDRESS_NOT_AVAILABLE =     -28, /* address not available */
+  WEFT_ERR_CONNECTION_ABORTED =        -29, /* connection aborted */
+  WEFT_ERR_NOT_CONNECTED =             -30, /* socket is not connected */
+  WEFT_ERR_ALREADY_EXISTS =            -31, /* already exists */
+  WEFT_ERR_HOST_NOT_FOUND =            -32, /* host name not found */
+  WEFT_ERR_NO_SPACE =                  -33, /* no space left on device */
+  WEFT_ERR_MESSAGE_TOO_LONG =          -34, /* message too long */
+  WEFT_ERR_IO_ERROR =                  -35, /* input/output error */
+  WEFT_ERR_TLS_HANDSHAKE_FAILED =      -36, /* TLS handshake failed */
+  WEFT_ERR_TLS_CERTIFICATE_UNTRUSTED = -37, /* TLS certificate not trusted */
+  WEFT_ERR_TLS_HOST_MISMATCH =         -38, /* TLS certificate does not match the host name */
+  WEFT_ERR_TLS_PROTOCOL_ERROR =        -39, /* TLS protocol error */
+  WEFT_STATUS_USER =                   -1000, /* application-defined codes: <= this */
   WEFT_STATUS_FORCE32 = 0x7FFFFFFF
 } weft_status;
 

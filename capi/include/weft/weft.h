@@ -98,5 +98,6 @@
 #include "weft/fd.h"
 #include "weft/udp.h"
 #include "weft/dns.h"
+#include "weft/tls.h"
 
 #endif /* WEFT_WEFT_H */

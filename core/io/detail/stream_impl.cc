@@ -24,7 +24,7 @@ struct StreamImpl::ShutdownRequest {
 };
 
 StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
-    : IoObject(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
+    : StreamBase(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
 
 IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
   ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
@@ -100,6 +100,10 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
   }
   auto [promise, future] = make_promise<std::string>();
   PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  // How far the buffer was searched belongs to the read that searched it: an
+  // earlier read_until that failed (too long, cancelled) searched for its own
+  // delimiter, which may not be this one.
+  scanned_ = 0;
   if (try_complete(pending)) return std::move(future);
   start_reading();
   if (try_complete(pending)) return std::move(future);  // reading could not start

@@ -29,6 +29,7 @@
 #include "core/clock/clock.h"
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
+#include "core/io/detail/stream_base.h"
 #include "core/io/socket_address.h"
 #include "core/io/stream.h"
 
@@ -43,6 +44,9 @@ struct StreamAccess {
   static S make(IoRef<StreamImpl> impl) {
     return S(std::move(impl));
   }
+  // The object behind any stream (nullptr for an empty one).
+  static StreamBase* base_of(const Stream& stream) noexcept { return stream.impl(); }
+  // `stream` must be one that S(IoRef<StreamImpl>) made (TcpStream, PipeStream).
   static IoRef<StreamImpl> take(Stream& stream) noexcept {
     return IoRef<StreamImpl>::downcast(stream.release_object());
   }
@@ -79,10 +83,9 @@ class StreamResultOpFor final : public StreamResultOp {
   Promise<S> promise_;
 };
 
-class StreamImpl final : public IoObject {
+class StreamImpl final : public StreamBase {
  public:
   enum class Type : std::uint8_t { tcp, pipe };
-  enum class ReadKind : std::uint8_t { some, exactly, until };
 
   // A new, unconnected stream handle on `loop` (for TCP, `family` may create
   // the socket at once). Throws Exception if libuv refuses.
@@ -93,21 +96,18 @@ class StreamImpl final : public IoObject {
   uv_tcp_t* uv_tcp() noexcept { return &handle_.tcp; }
   uv_pipe_t* uv_pipe() noexcept { return &handle_.pipe; }
 
-  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter);
-  // `owned`, if given, holds [data, data + size) and may be moved from.
-  Future<void> write(const char* data, std::size_t size, std::string* owned);
-  Future<void> drain();
-  Future<void> shutdown();
+  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
+  Future<void> write(const char* data, std::size_t size, std::string* owned) override;
+  Future<void> drain() override;
+  Future<void> shutdown() override;
   // Closes with a TCP reset instead of a normal close (TCP only).
   void abort() noexcept;
 
-  std::size_t write_buffered() const noexcept { return write_buffered_; }
-  std::size_t read_buffered() const noexcept { return in_.size() - in_pos_; }
-  // Puts `data` (bytes a read delivered) back in front of the buffer, for
-  // the next read. No read may be pending. Throws std::bad_alloc only.
-  void unread(std::string_view data);
-  const StreamLimits& limits() const noexcept { return limits_; }
-  void set_limits(const StreamLimits& limits) noexcept { limits_ = limits; }
+  std::size_t write_buffered() const noexcept override { return write_buffered_; }
+  std::size_t read_buffered() const noexcept override { return in_.size() - in_pos_; }
+  void unread(std::string_view data) override;
+  const StreamLimits& limits() const noexcept override { return limits_; }
+  void set_limits(const StreamLimits& limits) noexcept override { limits_ = limits; }
 
   // Connects this (fresh, unconnected) stream; `op` completes with it, or
   // fails (and the stream closes). `timeout` zero means none. Loop thread.
@@ -169,7 +169,7 @@ class StreamImpl final : public IoObject {
 
   std::string in_;            // bytes read; in_[in_pos_..] not yet taken
   std::size_t in_pos_ = 0;
-  std::size_t scanned_ = 0;   // bytes from in_pos_ already searched for a delimiter
+  std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;
   std::optional<PendingRead> read_;
 

@@ -5,12 +5,16 @@ Each workload is `run(loop, n) -> dict` with `seconds` (the timed part) and
 `ops`, plus its own fields; it checks its own result and raises
 WorkloadFailed when the loop lost, doubled or reordered work. Runs on the
 thread that calls it (the loop's thread); W10 starts one thread of its own
-and joins it. The caller owns the loop and closes it.
+and joins it; W11 starts the load generator (echo_load, next to this file)
+as a child process and one thread that waits for it. The caller owns the loop and closes it.
 """
 import asyncio
 import gc
+import json
 import os
 import queue
+import resource
+import subprocess
 import threading
 import time
 
@@ -275,6 +279,101 @@ def w10_threadsafe_pingpong(loop, n):
             "cpu_ns_per_op": cpu * 1e9 / n}
 
 
+class _EchoProtocol(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+
+async def _echo_stream(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+def _echo_load_program():
+    # bench.py runs each measurement in the runfiles directory, where Bazel
+    # puts the program; this file itself may be imported from the sources.
+    for directory in (os.getcwd(), os.path.dirname(os.path.abspath(__file__))):
+        path = os.path.join(directory, "echo_load")
+        if os.access(path, os.X_OK):
+            return path
+    raise WorkloadFailed("echo_load (//tests/bench/python:echo_load) not found")
+
+
+ECHO_CONNECTIONS = 64
+
+
+def _w11_echo(loop, n, message_size, streams):
+    """An echo server on the loop (a Protocol, or asyncio streams), driven by
+    W11's load generator (echo_load, C on libuv, in its own process): 64
+    connections with one message in flight each, n round trips."""
+    if streams:
+        server = loop.run_until_complete(asyncio.start_server(_echo_stream, "127.0.0.1", 0))
+    else:
+        server = loop.run_until_complete(loop.create_server(_EchoProtocol, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    # The server's CPU (this process: the loop's thread, the runtime's
+    # threads, the thread that waits for the client) while it serves: a
+    # figure the load of a shared machine moves far less than round trips/s.
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    client = subprocess.Popen([_echo_load_program(), str(port), str(ECHO_CONNECTIONS), str(message_size),
+                               str(n)], stdout=subprocess.PIPE, text=True)
+
+    def wait_for_client():
+        client.wait()
+        loop.call_soon_threadsafe(loop.stop)
+
+    waiter = threading.Thread(target=wait_for_client)
+    waiter.start()
+    try:
+        loop.run_forever()
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    finally:
+        waiter.join()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.run_until_complete(asyncio.sleep(0.01))  # the connections' ends
+    report = json.loads(client.stdout.read())
+    client.stdout.close()
+    if client.returncode != 0 or report["error"]:
+        raise WorkloadFailed("echo_load: %s (exit %d)" % (report["error"], client.returncode))
+    if report["round_trips"] != n:
+        raise WorkloadFailed("%d round trips of %d" % (report["round_trips"], n))
+    seconds = report["seconds"]
+    return {"seconds": seconds, "ops": n, "p50_us": report["p50_us"], "p99_us": report["p99_us"],
+            "mb_per_s": message_size * n / seconds / 1e6,
+            "server_user_us": (cpu_after.ru_utime - cpu_before.ru_utime) / n * 1e6,
+            "server_sys_us": (cpu_after.ru_stime - cpu_before.ru_stime) / n * 1e6,
+            "server": "streams" if streams else "protocol"}
+
+
+def w11_tcp_echo(loop, n):
+    """W11: a Protocol echo server, 64 connections x one 64-byte message."""
+    return _w11_echo(loop, n, 64, streams=False)
+
+
+def w11_tcp_echo_streams(loop, n):
+    """W11 with an asyncio streams echo server (read, write, drain)."""
+    return _w11_echo(loop, n, 64, streams=True)
+
+
+def w11_tcp_echo_16k(loop, n):
+    """W11 with 16 KiB messages, Protocol server; mb_per_s."""
+    return _w11_echo(loop, n, 16 << 10, streams=False)
+
+
+def w11_tcp_echo_16k_streams(loop, n):
+    """W11 with 16 KiB messages, streams server."""
+    return _w11_echo(loop, n, 16 << 10, streams=True)
+
+
 # name -> (function, N)
 WORKLOADS = {
     "W1_callbacks_chain": (w1_callbacks_chain, 1_000_000),
@@ -286,4 +385,8 @@ WORKLOADS = {
     "W7_tasks_memory": (w7_tasks_memory, 100_000),
     "W9_offload": (w9_offload, 100_000),
     "W10_threadsafe_pingpong": (w10_threadsafe_pingpong, 100_000),
+    "W11_tcp_echo": (w11_tcp_echo, 200_000),
+    "W11_tcp_echo_streams": (w11_tcp_echo_streams, 200_000),
+    "W11_tcp_echo_16k": (w11_tcp_echo_16k, 50_000),
+    "W11_tcp_echo_16k_streams": (w11_tcp_echo_16k_streams, 50_000),
 }

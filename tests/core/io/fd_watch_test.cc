@@ -5,7 +5,10 @@
 // which lists the descriptors registered with it).
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,6 +105,38 @@ TEST_CASE("pipe ends: writable, then readable, then hang-up counts as readable",
   }
   loop.run();
   close(p[0]);
+}
+
+TEST_CASE("a socket with an error pending (a refused connect) counts as ready", "[fd_watch]") {
+  weft::Loop loop;
+  // A port nobody listens on: bind one, then close it.
+  int probe = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(probe >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  REQUIRE(bind(probe, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  close(probe);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  REQUIRE(fd >= 0);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  REQUIRE((rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED));
+  {
+    auto watch = FdWatch::watch(loop, fd);
+    // Writable (the connect is over); SO_ERROR says how it ended.
+    REQUIRE((get(loop, watch.wait(FdWatch::kWritable)) & FdWatch::kWritable) != 0);
+    int error = 0;
+    socklen_t size = sizeof(error);
+    REQUIRE(getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0);
+    REQUIRE(error == ECONNREFUSED);
+    // Waiting again restarts the poll handle libuv stopped.
+    REQUIRE((get(loop, watch.wait(FdWatch::kWritable)) & FdWatch::kWritable) != 0);
+    watch.close();
+  }
+  loop.run();
+  close(fd);
 }
 
 TEST_CASE("one wait per direction; both directions may be pending together", "[fd_watch]") {

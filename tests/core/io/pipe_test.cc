@@ -16,6 +16,7 @@
 using namespace std::chrono_literals;
 using weft_test::await;
 using weft_test::get;
+using weft_test::run_for_a_while;
 
 TEST_CASE("a Unix domain socket carries a request and its reply", "[pipe]") {
   weft_test::TempDir dir;
@@ -139,4 +140,23 @@ TEST_CASE("cancelling a pending accept and read on a Unix socket", "[pipe][cance
   REQUIRE(read.cancel());
   get(loop, client.write("kept"));
   REQUIRE(get(loop, server.read_exactly(4)) == "kept");
+}
+
+TEST_CASE("a read_until after one that failed searches for its own delimiter from the start", "[pipe]") {
+  weft::Loop loop;
+  auto [a, b] = weft::PipeStream::pair(loop);
+  // The first read_until searches 9 bytes for "\0\0" while it waits (max
+  // 12), then fails when 14 bytes hold no "\0\0".
+  auto first = b.read_until(std::string_view("\0\0", 2), 12);
+  get(loop, a.write(std::string("x\nyz\0a\0bc", 9)));
+  for (int i = 0; i < 200 && b.read_buffered() < 9; ++i) run_for_a_while(loop, 1ms);
+  REQUIRE(b.read_buffered() == 9);
+  REQUIRE_FALSE(first.ready());
+  get(loop, a.write("d\nefg"));
+  auto failed = await(loop, std::move(first));
+  REQUIRE(failed.error().code() == weft::Errc::message_too_long);
+  // The next read_until looks for "\n" from the first byte, not from where
+  // the failed one stopped searching for "\0\0".
+  REQUIRE(get(loop, b.read_until("\n")) == "x\n");
+  REQUIRE(get(loop, b.read_until("\n")) == std::string("yz\0a\0bcd\n", 9));
 }

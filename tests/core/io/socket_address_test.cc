@@ -24,3 +24,9 @@ TEST_CASE("names and garbage are refused", "[address]") {
   CHECK_FALSE(weft::SocketAddress::try_parse("", 80).has_value());
   CHECK_THROWS_AS(weft::SocketAddress::parse("example.org", 80), weft::Exception);
 }
+
+TEST_CASE("a text with a NUL inside is refused, not cut at the NUL", "[address]") {
+  using namespace std::string_view_literals;
+  CHECK_FALSE(weft::SocketAddress::try_parse("127.0.0.1\0junk"sv, 80).has_value());
+  CHECK_FALSE(weft::SocketAddress::try_parse("::1\0"sv, 80).has_value());
+}

@@ -21,6 +21,9 @@ using weft_test::get;
 namespace {
 
 constexpr std::size_t kTotal = std::size_t{256} << 20;  // 256 MiB
+// How long the whole transfer may take: generous, because under TSan on a
+// loaded machine 256 MiB through loopback TCP has taken more than 20 s.
+constexpr weft::Duration kTransferLimit = std::chrono::seconds(150);
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::size_t kReadPiece = 16 * 1024;
 
@@ -90,7 +93,7 @@ TEST_CASE("a writer awaiting each write holds at most one write's bytes, however
     });
   };
   write_next();
-  get(loop, std::move(reader_done.second));
+  get(loop, std::move(reader_done.second), kTransferLimit);
   REQUIRE(sent == kTotal);
   REQUIRE(reader.received == kTotal);
   REQUIRE_FALSE(reader.corrupt);
@@ -140,7 +143,7 @@ TEST_CASE("a pipelining writer that awaits drain() stays under the high-water ma
     });
   };
   pump();
-  get(loop, std::move(reader_done.second));
+  get(loop, std::move(reader_done.second), kTransferLimit);
   REQUIRE_FALSE(failed);
   REQUIRE(reader.received == kTotal);
   REQUIRE_FALSE(reader.corrupt);

@@ -1,0 +1,522 @@
+#include "core/io/detail/tls_impl.h"
+
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "core/io/detail/openssl_error.h"
+#include "core/io/detail/stream_impl.h"
+#include "core/loop/loop_access.h"
+
+namespace weft::detail {
+
+namespace {
+
+bool is_ip_address(const std::string& name) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, name.c_str(), buffer) == 1 || inet_pton(AF_INET6, name.c_str(), buffer) == 1;
+}
+
+// Plaintext is taken from OpenSSL in pieces of one TLS record at most.
+constexpr std::size_t kRecordBytes = 16 * 1024;
+
+}  // namespace
+
+TlsImpl::TlsImpl(Loop& loop, Stream transport, TlsContext context, bool server) noexcept
+    : StreamBase(loop, server ? "TLS stream (server)" : "TLS stream (client)"),
+      transport_(std::move(transport)),
+      context_(std::move(context)),
+      server_(server) {
+  limits_ = transport_.limits();
+}
+
+TlsImpl::~TlsImpl() { SSL_free(ssl_); }
+
+Future<TlsStream> TlsImpl::start(Stream transport, const TlsContext& context, bool server,
+                                 const std::string& server_name) {
+  StreamBase* base = StreamAccess::base_of(transport);
+  if (base == nullptr || !base->is_open()) {
+    return make_failed_future<TlsStream>(Error(Errc::closed, "TLS: the transport stream is closed"));
+  }
+  base->check_thread(server ? "TLS accept" : "TLS connect");
+  if (context.empty()) {
+    return make_failed_future<TlsStream>(Error(Errc::invalid_argument, "TLS: the context is empty"));
+  }
+  if (context.is_server() != server) {
+    return make_failed_future<TlsStream>(Error(
+        Errc::invalid_argument, server ? "TLS accept needs a server context" : "TLS connect needs a client context"));
+  }
+  Loop& loop = base->loop();
+  auto impl = IoRef<TlsImpl>::adopt(new TlsImpl(loop, std::move(transport), context, server));
+  uv_timer_init(LoopAccess::uv_loop(loop), &impl->anchor_);  // cannot fail
+  impl->anchor_.data = impl.get();
+  impl->opened(reinterpret_cast<uv_handle_t*>(&impl->anchor_));
+  try {
+    impl->setup(server_name);
+  } catch (const Exception& e) {
+    impl->close();
+    return make_failed_future<TlsStream>(e.error());
+  }
+  auto [promise, future] = make_promise<TlsStream>();
+  impl->watch(promise);
+  impl->handshake_ = std::move(promise);
+  impl->op_started();
+  const Duration timeout = context.handshake_timeout();
+  if (timeout > Duration::zero()) {
+    impl->handshake_timer_ =
+        loop.call_later(timeout, [self = IoRef<TlsImpl>::share(impl.get())] { self->handshake_timed_out(); });
+  }
+  impl->advance();
+  return std::move(future);
+}
+
+void TlsImpl::setup(const std::string& server_name) {
+  clear_openssl_errors();
+  ssl_ = SSL_new(context_.native_handle());
+  net_in_ = BIO_new(BIO_s_mem());
+  net_out_ = BIO_new(BIO_s_mem());
+  if (ssl_ == nullptr || net_in_ == nullptr || net_out_ == nullptr) {
+    BIO_free(net_in_);
+    BIO_free(net_out_);
+    net_in_ = net_out_ = nullptr;
+    throw Exception(Errc::no_memory, "TLS: " + take_openssl_errors("no memory for the connection"));
+  }
+  SSL_set_bio(ssl_, net_in_, net_out_);  // the SSL owns both from now on
+  peer_name_ = server_name.empty() ? std::string("the peer") : server_name;
+  if (server_) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  SSL_set_connect_state(ssl_);
+  if (server_name.empty()) return;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  bool ok = true;
+  if (is_ip_address(server_name)) {  // no SNI for addresses (RFC 6066)
+    if (context_.verifies_peer()) ok = X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str()) == 1;
+  } else {
+    ok = SSL_set_tlsext_host_name(ssl_, server_name.c_str()) == 1;
+    if (ok && context_.verifies_peer()) ok = SSL_set1_host(ssl_, server_name.c_str()) == 1;
+  }
+  if (!ok) {
+    throw Exception(Errc::invalid_argument,
+                    "TLS: server_name \"" + server_name + "\": " + take_openssl_errors("not usable"));
+  }
+}
+
+// ---- closing and cancellation ----------------------------------------------
+
+void TlsImpl::fail_pending(const Error& error) noexcept {
+  handshake_timer_.cancel();
+  if (phase_ == Phase::handshaking) {
+    phase_ = Phase::failed;
+    handshake_.set_error(error);
+  }
+  if (read_) {
+    PendingRead read = std::move(*read_);
+    read_.reset();
+    read.promise.set_error(error);
+  }
+}
+
+void TlsImpl::sweep_cancelled() noexcept {
+  if (read_ && read_->promise.cancelled()) {
+    read_.reset();
+    op_finished();
+  }
+  if (phase_ == Phase::handshaking && handshake_.cancelled()) {
+    phase_ = Phase::failed;
+    close();  // the handshake was abandoned: so is the connection
+  }
+}
+
+void TlsImpl::close_handle(uv_handle_t* handle) noexcept {
+  // A parting close_notify, if it can go without waiting.
+  if (phase_ == Phase::established && !shut_down_ && transport_.is_open() &&
+      transport_.write_buffered() == 0) {
+    clear_openssl_errors();
+    if (SSL_shutdown(ssl_) >= 0) {
+      try {
+        (void)flush();
+      } catch (...) {
+      }
+    }
+    clear_openssl_errors();
+  }
+  transport_.close();
+  IoObject::close_handle(handle);
+}
+
+// ---- the engine ------------------------------------------------------------
+
+// After anything changed (bytes arrived, the transport ended, a read was
+// asked for): moves the handshake or the reading on, sends what OpenSSL
+// wrote, and reads from the transport if more is needed.
+void TlsImpl::advance() {
+  if (!is_open()) return;
+  if (phase_ == Phase::handshaking) handshake_step();
+  if (!is_open()) return;
+  if (phase_ == Phase::established) {
+    decrypt();
+    service_read();
+  }
+  if (!is_open()) return;
+  try {
+    (void)flush();
+  } catch (const std::bad_alloc&) {
+    close();
+    return;
+  }
+  pump();
+}
+
+void TlsImpl::handshake_step() {
+  clear_openssl_errors();
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    phase_ = Phase::established;
+    handshake_timer_.cancel();
+    op_finished();
+    (void)flush();  // our last flight, before the stream is anyone else's
+    TlsStream stream(IoRef<TlsImpl>::share(this));
+    if (!handshake_.set_value_or_keep(stream)) stream.close();  // cancelled as it completed
+    return;
+  }
+  const int error = SSL_get_error(ssl_, rc);
+  if (error == SSL_ERROR_WANT_READ) {
+    if (transport_error_) {
+      handshake_failed(Error(Errc::tls_handshake_failed,
+                             "TLS handshake with " + peer_name_ + ": " + transport_error_->message()));
+    } else if (transport_eof_) {
+      handshake_failed(Error(Errc::tls_handshake_failed,
+                             "TLS handshake with " + peer_name_ + ": the peer closed the connection"));
+    }
+    return;  // wait for more bytes
+  }
+  handshake_failed(classify_handshake_failure());
+}
+
+Error TlsImpl::classify_handshake_failure() {
+  const long verify = SSL_get_verify_result(ssl_);
+  std::string reasons = take_openssl_errors("the handshake failed");
+  const std::string what = "TLS handshake with " + peer_name_ + ": ";
+  if (context_.verifies_peer() && verify != X509_V_OK) {
+    const bool host = verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    return Error(host ? Errc::tls_host_mismatch : Errc::tls_certificate_untrusted,
+                 what + "certificate verify failed: " + X509_verify_cert_error_string(verify));
+  }
+  return Error(Errc::tls_handshake_failed, what + reasons);
+}
+
+void TlsImpl::handshake_failed(Error error) {
+  phase_ = Phase::failed;
+  handshake_timer_.cancel();
+  op_finished();
+  try {
+    (void)flush();  // the alert that tells the peer why
+  } catch (...) {
+  }
+  handshake_.set_error(std::move(error));
+  close();
+}
+
+void TlsImpl::handshake_timed_out() {
+  if (phase_ != Phase::handshaking || !is_open()) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(context_.handshake_timeout()).count();
+  handshake_failed(Error(Errc::timed_out,
+                         "TLS handshake with " + peer_name_ + ": timed out after " + std::to_string(ms) + " ms"));
+}
+
+// Takes plaintext from OpenSSL into `in_` while a read waits or the buffer is
+// below its high-water mark; notes the stream's end or error.
+void TlsImpl::decrypt() {
+  char buffer[kRecordBytes];
+  while (!eof_ && !read_error_ && (read_ || read_buffered() < limits_.read_high_water)) {
+    clear_openssl_errors();
+    std::size_t got = 0;
+    const int rc = SSL_read_ex(ssl_, buffer, sizeof(buffer), &got);
+    if (rc == 1) {
+      in_.append(buffer, got);
+      if (read_ && try_complete(*read_)) {
+        read_.reset();
+        op_finished();
+      }
+      continue;
+    }
+    const int error = SSL_get_error(ssl_, rc);
+    if (error == SSL_ERROR_ZERO_RETURN) {
+      eof_ = true;
+    } else if (error == SSL_ERROR_WANT_READ) {
+      if (transport_error_) {
+        read_error_ = *transport_error_;
+      } else if (transport_eof_) {
+        read_error_ = Error(Errc::tls_protocol_error,
+                            "TLS read: the peer closed the connection without close_notify (truncated)");
+      }
+    } else {
+      read_error_ = Error(Errc::tls_protocol_error, "TLS read: " + take_openssl_errors("a corrupt record"));
+    }
+    return;
+  }
+}
+
+// Reads from the transport if the handshake or a reader needs more bytes.
+void TlsImpl::pump() {
+  if (transport_reading_ || transport_eof_ || transport_error_ || !is_open()) return;
+  const bool wanted = phase_ == Phase::handshaking ||
+                      (phase_ == Phase::established && read_started_ && !eof_ && !read_error_ &&
+                       (read_ || read_buffered() < limits_.read_high_water));
+  if (!wanted) return;
+  transport_reading_ = true;
+  try {
+    transport_.read_some().then(loop(), [self = IoRef<TlsImpl>::share(this)](Result<std::string> r) mutable {
+      self->on_transport_read(std::move(r));
+    });
+  } catch (const Exception& e) {
+    transport_reading_ = false;
+    transport_error_ = e.error();
+    advance();
+  }
+}
+
+void TlsImpl::on_transport_read(Result<std::string> result) {
+  transport_reading_ = false;
+  if (!is_open()) return;
+  if (!result.ok()) {
+    transport_error_ = result.error();
+  } else if (result.value().empty()) {
+    transport_eof_ = true;
+  } else {
+    const std::string& bytes = result.value();
+    if (BIO_write(net_in_, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size())) {
+      transport_error_ = Error(Errc::no_memory, "TLS: no memory for received bytes");
+    }
+  }
+  advance();
+}
+
+// Hands what OpenSSL wrote to the transport; the future is the transport
+// write's (ready when there was nothing).
+Future<void> TlsImpl::flush() {
+  const std::size_t pending = BIO_ctrl_pending(net_out_);
+  if (pending == 0 || !transport_.is_open()) return make_ready_future<void>();
+  std::string out(pending, '\0');
+  const int n = BIO_read(net_out_, out.data(), static_cast<int>(pending));
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return transport_.write(std::move(out));
+}
+
+// ---- reading -----------------------------------------------------------------
+
+Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
+  if (!is_open()) return make_failed_future<std::string>(closed_error());
+  check_thread("read");
+  if (read_) {
+    if (!read_->promise.cancelled()) {
+      return make_failed_future<std::string>(
+          Error(Errc::invalid_state, "another read is already pending on this stream"));
+    }
+    read_.reset();
+    op_finished();
+  }
+  if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
+                                                             : "read_until with an empty delimiter"));
+  }
+  read_started_ = true;
+  auto [promise, future] = make_promise<std::string>();
+  PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  scanned_ = 0;
+  if (!try_complete(pending)) {
+    watch(pending.promise);
+    read_.emplace(std::move(pending));
+    op_started();
+  }
+  advance();
+  return std::move(future);
+}
+
+bool TlsImpl::try_complete(PendingRead& read) {
+  const std::size_t available = in_.size() - in_pos_;
+  switch (read.kind) {
+    case ReadKind::some:
+      if (available > 0) {
+        deliver(read, take(std::min(read.n, available)));
+        return true;
+      }
+      break;
+    case ReadKind::exactly:
+      if (available >= read.n) {
+        deliver(read, take(read.n));
+        return true;
+      }
+      break;
+    case ReadKind::until: {
+      const std::string_view buffered(in_.data() + in_pos_, available);
+      const std::size_t dlen = read.delimiter.size();
+      const std::size_t from = scanned_ >= dlen ? scanned_ - dlen + 1 : 0;
+      const std::size_t at = buffered.find(read.delimiter, from);
+      if (at != std::string_view::npos && at + dlen <= read.n) {
+        deliver(read, take(at + dlen));
+        return true;
+      }
+      if (at != std::string_view::npos || available >= read.n) {
+        read.promise.set_error(Error(Errc::message_too_long,
+                                     "read_until: no delimiter within " + std::to_string(read.n) + " bytes"));
+        return true;
+      }
+      scanned_ = available;
+      break;
+    }
+  }
+  if (read_error_) {
+    read.promise.set_error(*read_error_);
+    return true;
+  }
+  if (eof_) {
+    if (read.kind == ReadKind::some) {
+      read.promise.set_value(std::string());
+    } else {
+      read.promise.set_error(Error(Errc::end_of_file, read.kind == ReadKind::exactly
+                                                          ? "read_exactly: the stream ended first"
+                                                          : "read_until: the stream ended first"));
+    }
+    return true;
+  }
+  return false;
+}
+
+void TlsImpl::deliver(PendingRead& read, std::string data) {
+  if (read.promise.set_value_or_keep(data)) return;
+  in_.replace(0, in_pos_, data);  // cancelled meanwhile: the bytes stay
+  in_pos_ = 0;
+  scanned_ = 0;
+}
+
+std::string TlsImpl::take(std::size_t n) {
+  scanned_ = 0;
+  std::string out;
+  if (in_pos_ == 0 && n == in_.size()) {
+    out = std::move(in_);
+    in_.clear();
+    return out;
+  }
+  out.assign(in_, in_pos_, n);
+  in_pos_ += n;
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  } else if (in_pos_ >= 4096 && in_pos_ * 2 >= in_.size()) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  return out;
+}
+
+void TlsImpl::service_read() {
+  if (!read_) return;
+  if (read_->promise.cancelled()) {
+    read_.reset();
+    op_finished();
+  } else if (try_complete(*read_)) {
+    read_.reset();
+    op_finished();
+  }
+}
+
+void TlsImpl::unread(std::string_view data) {
+  if (data.empty()) return;
+  if (data.size() <= in_pos_) {
+    in_pos_ -= data.size();
+    in_.replace(in_pos_, data.size(), data);
+  } else {
+    in_.replace(0, in_pos_, data);
+    in_pos_ = 0;
+  }
+  scanned_ = 0;
+}
+
+// ---- writing -----------------------------------------------------------------
+
+Future<void> TlsImpl::write(const char* data, std::size_t size, std::string*) {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("write");
+  if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "write after shutdown()"));
+  if (write_error_) return make_failed_future<void>(*write_error_);
+  if (size == 0) return make_ready_future<void>();
+  clear_openssl_errors();
+  std::size_t written = 0;
+  if (SSL_write_ex(ssl_, data, size, &written) != 1 || written != size) {
+    write_error_ = Error(Errc::tls_protocol_error, "TLS write: " + take_openssl_errors("the connection failed"));
+    (void)flush();
+    return make_failed_future<void>(*write_error_);
+  }
+  return flush();
+}
+
+std::size_t TlsImpl::write_buffered() const noexcept {
+  return transport_.write_buffered() + (net_out_ != nullptr ? BIO_ctrl_pending(net_out_) : 0);
+}
+
+void TlsImpl::set_limits(const StreamLimits& limits) noexcept {
+  limits_ = limits;
+  transport_.set_limits(limits);
+}
+
+Future<void> TlsImpl::drain() {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("drain");
+  if (write_error_) return make_failed_future<void>(*write_error_);
+  return transport_.drain();
+}
+
+Future<void> TlsImpl::shutdown() {
+  if (!is_open()) return make_failed_future<void>(closed_error());
+  check_thread("shutdown");
+  if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "shutdown() twice"));
+  shut_down_ = true;
+  clear_openssl_errors();
+  if (SSL_shutdown(ssl_) < 0) {
+    return make_failed_future<void>(
+        Error(Errc::tls_protocol_error, "TLS shutdown: " + take_openssl_errors("close_notify could not be sent")));
+  }
+  (void)flush();
+  return transport_.shutdown();
+}
+
+// ---- what was agreed ----------------------------------------------------------
+
+std::string TlsImpl::alpn_protocol() const {
+  const unsigned char* data = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &data, &length);
+  return data != nullptr ? std::string(reinterpret_cast<const char*>(data), length) : std::string();
+}
+
+std::string TlsImpl::server_name() const {
+  const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return name != nullptr ? std::string(name) : std::string();
+}
+
+bool TlsImpl::peer_verified() const {
+  return context_.verifies_peer() && SSL_get0_peer_certificate(ssl_) != nullptr &&
+         SSL_get_verify_result(ssl_) == X509_V_OK;
+}
+
+std::string TlsImpl::protocol_version() const { return SSL_get_version(ssl_); }
+
+std::string TlsImpl::cipher() const {
+  const char* name = SSL_get_cipher_name(ssl_);
+  return name != nullptr ? std::string(name) : std::string();
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,144 @@
+"""Draws the report's SVG charts with matplotlib (Agg backend, Debian's
+python3-matplotlib): ratios to raw libuv per workload, W11 throughput and
+latency by message size, and the game loop's frame times against the budget.
+Each series carries an SVG id ("ratio-<impl>-<workload>", "w11-mbps-<impl>",
+"frames-cdf-all", ...) so a test can find it. Single-threaded; each function
+writes one file and closes its figure.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+
+from records import BASELINE, impl_sort_key, message_bytes  # noqa: E402
+
+matplotlib.rcParams.update({
+    "svg.fonttype": "none",  # text stays text: smaller files, searchable labels
+    "svg.hashsalt": "weft-report",  # the same input draws the same file
+    "font.size": 9,
+})
+
+COLOURS = {"weft": "#1f77b4", "weft-spin-off": "#9467bd", "weft-c": "#2ca02c", "weft-c-hook": "#17becf",
+           "libuv": "#7f7f7f"}
+
+
+def colour(impl):
+    return COLOURS.get(impl, "#d62728")
+
+
+def save(figure, path):
+    figure.tight_layout()
+    figure.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(figure)
+
+
+def ratios_chart(capture, path):
+    """Horizontal bars: each impl's time per op ÷ raw libuv's, per workload (log scale)."""
+    workloads = [w for w in capture.workloads() if capture.median(BASELINE, w, "ns_per_op") is not None]
+    impls = sorted({i for w in workloads for i in capture.impls(w) if i != BASELINE}, key=impl_sort_key)
+    figure, axes = plt.subplots(figsize=(8.5, 0.5 + 0.45 * max(1, len(workloads)) * max(1, len(impls)) ** 0.5))
+    height = 0.8 / max(1, len(impls))
+    values = []
+    for k, impl in enumerate(impls):
+        for row, w in enumerate(workloads):
+            ratio = capture.ratio_to_baseline(impl, w)
+            if ratio is None:
+                continue
+            values.append(ratio)
+            y = row + (k - (len(impls) - 1) / 2) * height
+            bar = axes.barh(y, ratio, height=height, color=colour(impl),
+                            label=impl if not any(t == impl for t in axes.get_legend_handles_labels()[1]) else None)
+            bar.patches[0].set_gid(f"ratio-{impl}-{w}")
+            axes.annotate(f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.2g}×", (ratio, y), xytext=(3, 0), textcoords="offset points",
+                          va="center", fontsize=7)
+    axes.axvline(1.0, color="black", linewidth=0.8).set_gid("ratio-parity")
+    axes.set_yticks(range(len(workloads)), workloads)
+    axes.invert_yaxis()
+    if values and max(values) / min(values) > 20:
+        axes.set_xscale("log")
+    axes.set_xlim(left=min(values + [1.0]) / 1.5 if axes.get_xscale() == "log" else 0,
+                  right=max(values + [1.0]) * 1.35)
+    axes.set_xlabel("time per operation ÷ raw libuv's, same run (below 1: faster)")
+    axes.set_title("weft against raw libuv")
+    if impls:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    save(figure, path)
+
+
+def echo_chart(capture, path):
+    """W11: MB/s and p50/p99 latency by message size, one line per impl."""
+    echo = sorted((w for w in capture.workloads() if message_bytes(w) is not None), key=message_bytes)
+    impls = sorted({i for w in echo for i in capture.impls(w)}, key=impl_sort_key)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for impl in impls:
+        points = [(message_bytes(w), capture.median(impl, w, "mb_per_s"), capture.median(impl, w, "p50_us"),
+                   capture.median(impl, w, "p99_us")) for w in echo if capture.median(impl, w, "mb_per_s")]
+        if not points:
+            continue
+        sizes = [p[0] for p in points]
+        line, = left.plot(sizes, [p[1] for p in points], marker="o", color=colour(impl), label=impl)
+        line.set_gid(f"w11-mbps-{impl}")
+        line, = right.plot(sizes, [p[2] for p in points], marker="o", color=colour(impl), label=f"{impl} p50")
+        line.set_gid(f"w11-p50-{impl}")
+        line, = right.plot(sizes, [p[3] for p in points], marker="s", linestyle="--", color=colour(impl),
+                           label=f"{impl} p99")
+        line.set_gid(f"w11-p99-{impl}")
+    sizes = sorted({message_bytes(w) for w in echo})
+    labels = [f"{s // 1048576} MiB" if s >= 1048576 else f"{s // 1024} KiB" if s >= 1024 else f"{s} B"
+              for s in sizes]
+    for axes in (left, right):
+        axes.set_xscale("log", base=2)
+        axes.set_xticks(sizes, labels)
+        axes.minorticks_off()
+        axes.set_xlabel("message size")
+        axes.grid(True, alpha=0.3)
+    left.set_yscale("log")
+    left.set_ylabel("MB/s (echoed payload)")
+    left.set_title("W11 throughput, 64 connections")
+    right.set_yscale("log")
+    right.set_ylabel("round-trip latency, µs")
+    right.set_title("W11 latency")
+    left.legend(fontsize=8)
+    right.legend(fontsize=7)
+    save(figure, path)
+
+
+def frames_chart(capture, path):
+    """The game loop: a histogram of run_for per frame, and the CDF of the
+    overshoot past the budget (all frames, frames not preempted)."""
+    frames = capture.frames
+    budget_us = frames[0]["budget_ns"] / 1e3
+    run_for = [f["run_for_ns"] / 1e3 for f in frames]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    low, high = min(run_for), max(run_for)
+    bins = 60
+    _, _, patches = left.hist(run_for, bins=bins, range=(min(low, budget_us * 0.98), max(high, budget_us * 1.02)),
+                              color=colour("weft"), log=True)
+    for k, patch in enumerate(patches):
+        patch.set_gid(f"frames-hist-{k}")
+    left.axvline(budget_us, color="#d62728", linewidth=1.2, label=f"budget {budget_us:.0f} µs").set_gid("budget")
+    left.set_xlabel("run_for per frame, µs")
+    left.set_ylabel("frames (log)")
+    left.set_title(f"time weft took per frame ({len(frames)} frames)")
+    left.legend(fontsize=8)
+
+    for key, subset, style in (("all", frames, "-"),
+                               ("calm", [f for f in frames if not f.get("preempted")], "--")):
+        over = sorted(max(0, f["run_for_ns"] - f["budget_ns"]) / 1e3 for f in subset)
+        if not over:
+            continue
+        shares = [(k + 1) / len(over) for k in range(len(over))]
+        label = "all frames" if key == "all" else "frames not preempted"
+        line, = right.step(over, shares, where="post", linestyle=style, label=f"{label} ({len(over)})")
+        line.set_gid(f"frames-cdf-{key}")
+    right.axvline(100, color="#d62728", linewidth=1.0, linestyle=":", label="p99 goal: 100 µs").set_gid(
+        "overshoot-goal")
+    right.set_xscale("symlog", linthresh=10)
+    right.set_xlim(left=0)
+    right.set_xlabel("overshoot past the budget, µs")
+    right.set_ylabel("share of frames")
+    right.set_title("overshoot, cumulative")
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="upper left")
+    save(figure, path)

@@ -1,0 +1,69 @@
+"""Runs the benchmark program and the game loop (one after the other, never at
+once, so neither disturbs the other) and turns what they print into capture
+lines (see records.py). The child processes are waited for with a time limit;
+on the main thread. The caller owns the returned lines.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+class RunError(Exception):
+    """A program the report runs could not be run or gave unusable output."""
+
+
+NDEBUG_NOTE = "built without NDEBUG"
+
+
+def run_bench(bench, passthrough, timeout_s):
+    """Runs `bench` with `passthrough` options; returns (JSON lines, failure
+    messages, whether it was an optimised build). Its stderr is echoed."""
+    command = [bench] + passthrough
+    print("report: running " + " ".join(command), file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except FileNotFoundError:
+        raise RunError(f"no benchmark program at {bench}") from None
+    except subprocess.TimeoutExpired:
+        raise RunError(f"the benchmark ran past {timeout_s} s (use --scale or --only for a shorter run)") from None
+    sys.stderr.write(done.stderr)
+    if done.returncode == 2:
+        raise RunError("the benchmark refused its options: " + done.stderr.strip())
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    failures = [line.strip() for line in done.stderr.splitlines()
+                if " failed: " in line and line.startswith("bench: ")]
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not failures):
+        raise RunError(f"the benchmark exited with status {done.returncode}")
+    if not lines:
+        raise RunError("the benchmark printed no results")
+    return lines, failures, NDEBUG_NOTE not in done.stderr
+
+
+def run_game_loop(game_loop, frames, timeout_s):
+    """Runs the game loop for `frames` frames; returns its frame lines."""
+    with tempfile.TemporaryDirectory(prefix="weft-report-") as tmp:
+        path = os.path.join(tmp, "frames.jsonl")
+        command = [game_loop, "--frames", str(frames), "--frame-times", path]
+        print("report: running " + " ".join(command), file=sys.stderr, flush=True)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        except FileNotFoundError:
+            raise RunError(f"no game loop program at {game_loop}") from None
+        except subprocess.TimeoutExpired:
+            raise RunError(f"the game loop ran past {timeout_s} s") from None
+        if done.returncode != 0:
+            raise RunError(f"the game loop exited with status {done.returncode}: {done.stderr.strip()}")
+        with open(path) as f:
+            return [line for line in f.read().splitlines() if line.strip()]
+
+
+def capture_lines(machine, bench_lines, failures, frame_lines):
+    """All of one run as capture lines, the machine line first."""
+    out = [json.dumps({"machine": machine}, sort_keys=True)]
+    out += bench_lines
+    out += [json.dumps({"bench_failure": message}) for message in failures]
+    out += frame_lines
+    return out

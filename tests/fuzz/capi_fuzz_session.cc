@@ -1,0 +1,311 @@
+// The C API fuzz target's entry point, and the runtime it keeps across
+// inputs (runs on the fuzzer's thread, which is the runtime's loop thread).
+//
+// Creating and destroying a runtime (its loop, its pool's worker thread)
+// for every input cost more than most programs do, so one runtime serves
+// many inputs. Each input still starts from a clean state:
+// - the input gets a scope of its own: its loop handle is the program's
+//   "root" loop, and the scopes the program makes are destroyed with it;
+// - when the input ends, every scope it made is destroyed, the loop runs
+//   until every callback the input registered was called and the runtime
+//   lists nothing but its root scope and pool (weft_runtime_dump), and the
+//   references the program still holds to futures are released;
+// - then the runtime's allocator must hold exactly the blocks it held
+//   before the input, the process exactly the descriptors it had, every
+//   POINTER value must have been destroyed once, and the temp dir is
+//   emptied. A state that leaked from one input into the next is a crash.
+// Every kInputsPerRuntime inputs (and at the end of a replay) the runtime
+// is destroyed, which must return every block, and a new one is made.
+//
+// Misuse reports and error events are counted, not printed: weft's default
+// handlers write a line for each, which cost more than the program itself.
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tests/fuzz/capi_fuzz.h"
+#include "weft/weft.h"
+
+namespace capi_fuzz {
+namespace {
+
+constexpr long kInputsPerRuntime = 1000;
+// How long the loop may take to settle an input's leftovers (cancelled I/O,
+// pool work finishing): far more than it ever needs.
+constexpr auto kSettleLimit = std::chrono::seconds(10);
+
+// Counts blocks held from the runtime's allocator (any thread).
+struct Tracking {
+  std::mutex mutex;
+  long live = 0;
+};
+
+void* track_alloc(void* user, size_t size, size_t) {
+  auto* t = static_cast<Tracking*>(user);
+  void* p = std::malloc(size);
+  if (p != nullptr) {
+    std::lock_guard<std::mutex> lock(t->mutex);
+    ++t->live;
+  }
+  return p;
+}
+
+void track_free(void* user, void* p, size_t, size_t) {
+  auto* t = static_cast<Tracking*>(user);
+  {
+    std::lock_guard<std::mutex> lock(t->mutex);
+    --t->live;
+  }
+  std::free(p);
+}
+
+long live_blocks(Tracking& t) {
+  std::lock_guard<std::mutex> lock(t.mutex);
+  return t.live;
+}
+
+std::atomic<long> g_misuses{0};
+std::atomic<long> g_events{0};
+
+void count_misuse(void*, const char*, weft_status, const char*) { ++g_misuses; }
+void count_event(void*, const weft_event*) { ++g_events; }
+
+// The descriptors this process has open, with what each is ("3=anon_inode:
+// [eventpoll] 4=pipe:[1234] ..."): a leak that closes one descriptor and
+// opens another changes the text, not only the count.
+std::string open_descriptors() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) violated("cannot list /proc/self/fd");
+  const std::string own = std::to_string(dirfd(dir));
+  std::string text;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.' || own == entry->d_name) continue;
+    char target[256] = {0};
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    if (readlink(link.c_str(), target, sizeof(target) - 1) < 0) continue;
+    text += std::string(entry->d_name) + "=" + target + " ";
+  }
+  closedir(dir);
+  return text;
+}
+
+[[noreturn]] void descriptors_changed(const std::string& before, const char* what) {
+  std::fprintf(stderr, "descriptors before: %s\ndescriptors now:    %s\n", before.c_str(), open_descriptors().c_str());
+  violated(what);
+}
+
+// What the runtime lists besides its root scope and its pool.
+struct Leftovers {
+  int scopes = 0;
+  int executors = 0;
+  size_t others = 0;
+};
+
+void count_object(void* user, const weft_object_info* info) {
+  auto* left = static_cast<Leftovers*>(user);
+  switch (info->kind) {
+    case WEFT_OBJECT_SCOPE: ++left->scopes; break;
+    case WEFT_OBJECT_EXECUTOR: ++left->executors; break;
+    default: left->others += info->count;
+  }
+}
+
+bool runtime_is_idle(weft_runtime_t* runtime) {
+  Leftovers left;
+  if (weft_runtime_dump(runtime, count_object, &left) != WEFT_OK) violated("weft_runtime_dump failed");
+  return left.scopes == 1 && left.executors == 1 && left.others == 0;
+}
+
+bool every_call_made(const World& w) {
+  for (const Call* call : w.calls) {
+    if (!call->called) return false;
+  }
+  return true;
+}
+
+// The runtime kept across inputs.
+struct Session {
+  Tracking tracking;
+  weft_runtime_t* runtime = nullptr;
+  weft_loop_t* root = nullptr;
+  weft_executor_t* pool = nullptr;
+  long inputs = 0;            // run on this runtime
+  long blocks_between = -1;   // the allocator's blocks between inputs
+  // The descriptors the runtime opened when it was made (its loop's), as
+  // open_descriptors() writes them: none may be open after it is destroyed.
+  // (Between inputs the fuzzing engine opens its own, e.g. pipes to the
+  // symbolizer that names new functions: those are nobody's leak.)
+  std::vector<std::string> descriptors_of_runtime;
+};
+
+Session g_session;
+
+template <class Done>
+bool settles(Session& s, Done done);
+template <class Done>
+void settle(Session& s, Done done, const char* what) {
+  if (!settles(s, done)) violated(what);
+}
+
+void make_runtime(Session& s) {
+  weft_runtime_options options = WEFT_RUNTIME_OPTIONS_INIT;
+  options.clock = WEFT_CLOCK_MANUAL;
+  options.threads = 1;
+  options.allocator = weft_allocator{track_alloc, track_free, &s.tracking};
+  if (weft_runtime_create(&s.runtime, &options) != WEFT_OK) violated("no runtime");
+  weft_runtime_set_error_handler(s.runtime, count_event, nullptr);
+  weft_runtime_loop(&s.root, s.runtime);
+  weft_runtime_pool(&s.pool, s.runtime);
+  // libuv opens one descriptor per loop (/dev/null, kept to recover from
+  // EMFILE) at the loop's first stream: a listener made and closed here
+  // opens it, so that every input finds the same descriptors.
+  weft_tcp_listener_t* listener = nullptr;
+  if (weft_tcp_listen(&listener, s.root, "127.0.0.1", 0, nullptr) != WEFT_OK) violated("no priming listener");
+  weft_tcp_listener_close(listener);
+  settle(s, [&] { return runtime_is_idle(s.runtime); }, "the priming listener did not close");
+}
+
+void start_runtime(Session& s) {
+  static bool primed = false;
+  if (!primed) {
+    // libuv opens descriptors once per process, too: a pipe at the first
+    // signal watch (kept until the process ends). A first runtime that
+    // watches a signal opens it, so that each runtime closes all it opened.
+    primed = true;
+    weft_set_misuse_handler(count_misuse, nullptr);
+    make_runtime(s);
+    weft_signal_t* signal = nullptr;
+    if (weft_signal_watch(&signal, s.root, SIGUSR1) != WEFT_OK) violated("no priming signal watch");
+    weft_signal_close(signal);
+    if (weft_runtime_destroy(s.runtime) != WEFT_OK) violated("the priming runtime was not destroyed");
+    s.runtime = nullptr;
+  }
+  const std::string before = open_descriptors();
+  make_runtime(s);
+  s.descriptors_of_runtime.clear();
+  const std::string after = open_descriptors();
+  for (size_t start = 0, end; (end = after.find(' ', start)) != std::string::npos; start = end + 1) {
+    const std::string entry = after.substr(start, end + 1 - start);  // "N=target "
+    if ((" " + before).find(" " + entry) == std::string::npos) s.descriptors_of_runtime.push_back(entry);
+  }
+  s.inputs = 0;
+  s.blocks_between = live_blocks(s.tracking);
+}
+
+void end_runtime(Session& s) {
+  if (s.runtime == nullptr) return;
+  if (weft_runtime_destroy(s.runtime) != WEFT_OK) violated("weft_runtime_destroy failed");
+  s.runtime = nullptr;
+  if (live_blocks(s.tracking) != 0) violated("the runtime's allocator has blocks left after weft_runtime_destroy");
+  const std::string now = open_descriptors();
+  for (const std::string& entry : s.descriptors_of_runtime) {
+    if ((" " + now).find(" " + entry) != std::string::npos) {
+      std::fprintf(stderr, "still open: %s\n", entry.c_str());
+      violated("a descriptor of the runtime is open after weft_runtime_destroy");
+    }
+  }
+}
+
+// Runs the loop until `done` holds, waiting on the backend fd when nothing
+// is ready; false if that takes longer than kSettleLimit.
+template <class Done>
+bool settles(Session& s, Done done) {
+  const auto limit = std::chrono::steady_clock::now() + kSettleLimit;
+  int fd = -1;
+  weft_loop_backend_fd(&fd, s.root);
+  for (;;) {
+    if (weft_loop_run(s.root, WEFT_RUN_NOWAIT) != WEFT_OK) violated("the runtime's loop did not run");
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() > limit) return false;
+    struct pollfd readable = {fd, POLLIN, 0};
+    const struct timespec slice = {0, 50000};
+    ::ppoll(&readable, 1, &slice, nullptr);
+  }
+}
+
+// Ends the input's program: its scopes destroyed, its callbacks called, its
+// references released, the runtime back where it was before the input.
+void end_input(Session& s, World& w, weft_scope_t* input_scope, const std::string& descriptors) {
+  // Cancelled first, so that the callbacks still to come see their loop
+  // handles as the program made them; then destroyed.
+  for (weft_scope_t* scope : w.scopes) weft_scope_cancel(scope);  // stale ones: refused
+  if (weft_scope_cancel(input_scope) != WEFT_OK) violated("the input's scope could not be cancelled");
+  settle(s, [&] { return every_call_made(w); },
+         "the input's callbacks were not all called 10 s after its scopes were cancelled");
+  for (weft_scope_t* scope : w.scopes) weft_scope_destroy(scope);
+  if (weft_scope_destroy(input_scope) != WEFT_OK) violated("the input's scope could not be destroyed");
+  settle(s, [&] { return runtime_is_idle(s.runtime); },
+         "the runtime still lists the input's work 10 s after its scopes were destroyed");
+  if (!every_call_made(w)) violated("a callback was never called");
+  // The references the program still holds: one per entry in `futures`,
+  // less its releases; and the Calls' own references to futures of
+  // operations that had no callback to release them.
+  std::unordered_map<weft_future_t*, long> held;
+  for (weft_future_t* f : w.futures) ++held[f];
+  for (const auto& [f, n] : w.releases) held[f] -= n;
+  for (const auto& [f, n] : held) {
+    for (long i = 0; i < n; ++i) {
+      if (weft_future_release(f) != WEFT_OK) violated("a future the program holds could not be released");
+    }
+  }
+  for (Call* call : w.calls) {
+    if (call->future != nullptr && !call->future_taken && weft_future_release(call->future) != WEFT_OK) {
+      violated("an operation's future, held for its Call, could not be released");
+    }
+    call->future = nullptr;
+  }
+  settle(s, [&] { return runtime_is_idle(s.runtime) && live_blocks(s.tracking) <= s.blocks_between; },
+         "the runtime's allocator holds more blocks after an input than before it");
+  if (!settles(s, [&] { return open_descriptors() == descriptors; })) {
+    descriptors_changed(descriptors, "the process's descriptors after an input are not those before it");
+  }
+  if (live_blocks(s.tracking) != s.blocks_between) {
+    violated("the runtime's allocator holds fewer blocks after an input than before it");
+  }
+  {
+    std::lock_guard<std::mutex> lock(w.pointer_mutex);
+    if (w.pointers_given != w.pointers_destroyed) violated("a pointer value was not destroyed exactly once");
+  }
+}
+
+}  // namespace
+
+}  // namespace capi_fuzz
+
+// At the end of a replay (replay_main.cc): the runtime kept across inputs
+// is destroyed, which must return every block.
+extern "C" void fuzz_replay_finished() { capi_fuzz::end_runtime(capi_fuzz::g_session); }
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace capi_fuzz;
+  Session& s = g_session;
+  if (s.runtime != nullptr && s.inputs >= kInputsPerRuntime) end_runtime(s);
+  if (s.runtime == nullptr) start_runtime(s);
+  ++s.inputs;
+  const std::string descriptors = open_descriptors();
+  prepare_temp_dir();
+
+  World w;
+  weft_scope_t* input_scope = nullptr;
+  if (weft_scope_create(&input_scope, s.runtime, "input") != WEFT_OK) violated("no scope for the input");
+  w.runtime = s.runtime;
+  weft_scope_loop(&w.root, input_scope);
+  w.pool = s.pool;
+  w.loops.push_back(w.root);
+
+  run_program(w, data, size);
+  end_input(s, w, input_scope, descriptors);
+  for (Call* call : w.calls) delete call;
+  empty_temp_dir();  // after the handles: listeners removed their socket files
+  return 0;
+}
