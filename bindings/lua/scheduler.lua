@@ -4,8 +4,9 @@
 -- weft.lua, with the module table.
 --
 -- weft.call_soon(fn) appends fn to a ready queue; one weft callback per
--- batch (scheduler.c's on_drain) calls drain(), which runs up to BATCH
--- entries in FIFO order, those queued meanwhile included, and queues
+-- batch (scheduler.c's on_drain) calls drain(), which runs the queue's
+-- first BATCH slots (a callback takes one, a task step two) in FIFO
+-- order, those queued meanwhile included, and queues
 -- itself again if more are waiting. A task step (a task table, queued by
 -- tasks.lua through weft._sched_tasks.enqueue) is an entry like a callback,
 -- except that one queued during the running drain waits for the next one:
@@ -40,9 +41,9 @@ local post, now_ns, arm, disarm, report =
 -- queued task step; tell it that queued steps or timers were dropped.
 local run_task = function() end
 local tasks_dropped = function() end
-local TASK_WAIT = 6 -- a task's slot saying what it waits for: true while its step is queued (tasks.lua's WAIT)
+local TASK_WAIT <const> = 6 -- a task's slot saying what it waits for: true while its step is queued (tasks.lua's WAIT)
 
-local BATCH = 64 -- callbacks per drain: as many as weft's loop runs per pass
+local BATCH <const> = 64 -- queue slots per drain: as many callbacks as weft's loop runs per pass
 local INVALID_ARGUMENT = weft.WEFT_ERR_INVALID_ARGUMENT
 
 local function raise(message)
@@ -73,25 +74,53 @@ end
 
 -- ---- the ready queue ----
 
--- queue[i] is a callback, or a task whose step it is; marks[i] is nil for
--- a callback and, for a task step, the number of the drain it was queued in
--- (a step queued in drain k runs in a later drain).
-local queue, marks, head, tail = {}, {}, 1, 0
+-- The queue is queue[head..tail]: a callback takes one slot; a task step
+-- two, false and then the task (a callback is never false, so one test
+-- tells them apart). Slots from drain_from on were filled during the
+-- running drain: a task step there waits for the next drain.
+--
+-- A long queue is split rather than left to grow at the tail while it is
+-- emptied at the head: Lua keeps a table's integer keys in its array part
+-- only while more than half of them are present, so a queue whose head
+-- has moved further than its length would spill its newest slots into the
+-- table's hash part (slower to fill, to read and to collect). Once that
+-- many slots lie behind the head, the queue (its slots head..tail) becomes
+-- `older`, which the drains empty first, and new slots go to a fresh array
+-- (the previous emptied one, when there is one).
+local queue, head, tail = {}, 1, 0
+local older, older_head, older_tail = false, 1, 0
+local spare = false -- an emptied array, for the next split
+local SPLIT_AFTER <const> = 1024 -- slots behind the head before a split is considered
 local posted = false -- a drain is queued with weft (or running)
-local drain_number = 0 -- the running or last drain
+local drain_from = 1 -- the first slot of queue filled during the running (or last) drain
+
+-- Clears what is queued (older's slots and queue's): none of it runs.
+-- Answers whether any of it was a task step.
+local function clear_queue()
+  local had_tasks = false
+  local o = older
+  if o then
+    for i = older_head, older_tail do
+      if o[i] == false then had_tasks = true end
+      o[i] = nil
+    end
+    older, older_head, older_tail, spare = false, 1, 0, o
+  end
+  for i = head, tail do
+    if queue[i] == false then had_tasks = true end
+    queue[i] = nil
+  end
+  head, tail, posted = 1, 0, false
+  return had_tasks
+end
 
 -- Drops what is queued: no callback runs; tasks.lua deals with its steps.
 local function drop_queue()
-  local had_tasks = false
-  for i = head, tail do
-    if marks[i] then had_tasks = true end
-    queue[i], marks[i] = nil, nil
-  end
-  head, tail, posted = 1, 0, false
-  if had_tasks then tasks_dropped(false) end
+  if clear_queue() then tasks_dropped(false) end
 end
 
-local limit = 0 -- the drain stops before this queue index (its batch)
+local limit = 0 -- the drain stops before this slot of queue (its batch); 0 once weft.loop_stop was called
+local older_limit = 0 -- likewise for older's slots
 local stopping = false -- weft.loop_stop was called: the rest waits for the loop's next run
 
 --- weft.loop_stop(loop): as the C function, and the callback now running
@@ -99,38 +128,76 @@ local stopping = false -- weft.loop_stop was called: the rest waits for the loop
 local c_loop_stop = weft.loop_stop
 function weft.loop_stop(loop)
   local status = c_loop_stop(loop)
-  stopping = true
+  stopping, limit, older_limit = true, 0, 0
   return status
 end
 
+-- Runs older's slots (all queued before the running drain).
+local function run_older(o)
+  while true do
+    local h = older_head
+    if h > older_tail then -- emptied: the queue is whole again; the batch goes on there
+      if older == o then older, older_head, older_tail, spare = false, 1, 0, o end
+      limit = head + (older_limit - h)
+      return true
+    end
+    if h >= older_limit then return false end
+    local entry = o[h]
+    if entry then
+      o[h] = nil
+      older_head = h + 1
+      entry()
+    else
+      entry = o[h + 1]
+      o[h], o[h + 1] = nil, nil
+      older_head = h + 2
+      run_task(entry)
+    end
+  end
+end
+
 local function run_queue()
-  local q, m = queue, marks
+  local o = older
+  if o and not run_older(o) then return end
+  local q = queue
   while true do
     local h = head
-    if h > tail or h >= limit or stopping then return end
-    local entry, mark = q[h], m[h]
-    if mark then -- a task step
-      if mark == drain_number then return end -- queued in this drain: the next one runs it
-      q[h], m[h] = nil, nil
-      head = h + 1
-      run_task(entry)
-    else
+    if h > tail or h >= limit then return end
+    local entry = q[h]
+    if entry then -- a callback
       q[h] = nil
       head = h + 1
       entry()
+    else -- a task step
+      if h >= drain_from then return end -- queued in this drain: the next one runs it
+      entry = q[h + 1]
+      q[h], q[h + 1] = nil, nil
+      head = h + 2
+      run_task(entry)
     end
   end
 end
 
 local function drain()
-  drain_number = drain_number + 1
-  limit = head + BATCH
+  local h = head
+  drain_from = tail + 1
+  limit = h + BATCH
+  older_limit = older_head + BATCH
   stopping = false
   run_batches(run_queue)
-  if head > tail then
+  h = head
+  if h > tail and not older then
     head, tail, posted = 1, 0, false
-  elseif not post(true) then
+    return
+  end
+  if not post(true) then
     drop_queue() -- the loop refuses work: the scope is closing
+    return
+  end
+  if h > SPLIT_AFTER and not older then -- see the queue's comment
+    older, older_head, older_tail = queue, h, tail
+    queue, spare = spare or {}, false
+    head, tail = 1, 0
   end
 end
 
@@ -363,8 +430,7 @@ function Timer.active(self) return self[3] ~= nil end
 -- closing: the runtime or the script's scope is going away (else weft
 -- cancelled the drain or the timer: the script's scope was cancelled).
 local function reset(closing)
-  for i = head, tail do queue[i], marks[i] = nil, nil end
-  head, tail, posted = 1, 0, false
+  clear_queue()
   for i = 1, count do heap[i][3] = nil end
   clear_heap()
   live, armed_at, idle_check_queued = 0, nil, false
@@ -382,9 +448,9 @@ local function enqueue_task(t, what)
     if what then post(false, what) elseif not post(true) then return false end
     posted = true
   end
-  local n = tail + 1
+  local n = tail + 2
   tail = n
-  queue[n], marks[n] = t, drain_number
+  queue[n - 1], queue[n] = false, t
   t[TASK_WAIT] = true
   return true
 end

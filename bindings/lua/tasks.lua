@@ -57,22 +57,24 @@ local future_new, future_share, future_settle, future_rename =
 
 -- A task's slots (task.c's WL_TASK_WAIT and scheduler.lua's TASK_WAIT are
 -- WAIT). "None" is false.
-local CO = 1     -- its coroutine; false before it starts and once it finished
-local STATE = 2  -- below
-local VALUE = 3  -- its function before it starts; its first result, or its error
-local VALUES = 4 -- its argument (one) or arguments (a table); its results (a table) if more than one
-local COUNT = 5  -- how many arguments; how many results
-local WAIT = 6   -- what it waits for: true while its step is queued, a C wait (light
-                 -- userdata), a task, or a timer; false when running or finished
-local PREV, NEXT = 7, 8 -- the list of live tasks
-local EPOCH = 9  -- the runtime it belongs to (counts the runtimes and scopes gone)
-local EXTRA = 10 -- false, or a table of the rarer fields: label (its name), future
+local CO <const> = 1     -- its coroutine; false before it starts and once it finished
+local STATE <const> = 2  -- below
+local VALUE <const> = 3  -- its function before it starts; its first result, or its error
+local VALUES <const> = 4 -- its argument (one) or arguments (a table) before it starts; its
+                         -- results (a table) if more than one; else false
+local COUNT <const> = 5  -- how many arguments; how many results
+local WAIT <const> = 6   -- what it waits for: true while its step is queued, a C wait (light
+                         -- userdata), a task, or a timer; false when running or finished
+local PREV <const>, NEXT <const> = 7, 8 -- the list of live tasks
+local EPOCH <const> = 9  -- the runtime it belongs to (counts the runtimes and scopes gone)
+local EXTRA <const> = 10 -- false, or a table of the rarer fields: label (its name), future
                  -- (task:future()'s), waiters (the tasks awaiting it, in order),
                  -- reported (its error reached the handler or weft.run), cancel_pending
                  -- (cancelled while running), cancel_error (resume it with this error),
                  -- cancel_sent (reached by cancel_all)
 
-local SCHEDULED, RUNNING, SUSPENDED, DONE, FAILED, KILLED = 0, 1, 2, 3, 4, 5
+local SCHEDULED <const>, RUNNING <const>, SUSPENDED <const> = 0, 1, 2
+local DONE <const>, FAILED <const>, KILLED <const> = 3, 4, 5
 local STATE_NAMES = { [0] = "scheduled", "running", "suspended", "done", "failed", "cancelled" }
 
 local TaskMT = { __name = "weft.Task" }
@@ -163,12 +165,39 @@ end
 finish = function(t, state, value, count, values)
   t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
   local prev, nxt = t[PREV], t[NEXT]
-  if prev then prev[NEXT] = nxt else alive = nxt end
-  if nxt then nxt[PREV] = prev end
-  t[PREV], t[NEXT] = false, false
+  if prev then
+    prev[NEXT] = nxt
+    t[PREV] = false
+  else
+    alive = nxt
+  end
+  if nxt then
+    nxt[PREV] = prev
+    t[NEXT] = false
+  end
   alive_count = alive_count - 1
   local x = t[EXTRA]
   if x then finish_extra(t, x, state, value) end
+end
+
+-- finish(t, DONE, value, n) for a task that returned at most one value
+-- (every task's last step; t is running, so its WAIT is false already).
+local function finish_done(t, value, n)
+  t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
+  local prev, nxt = t[PREV], t[NEXT]
+  if prev then
+    prev[NEXT] = nxt
+    t[PREV] = false
+  else
+    alive = nxt
+  end
+  if nxt then
+    nxt[PREV] = prev
+    t[NEXT] = false
+  end
+  alive_count = alive_count - 1
+  local x = t[EXTRA]
+  if x then finish_extra(t, x, DONE, value) end
 end
 
 -- The task's coroutine failed with err (its stack is still there for the
@@ -193,8 +222,8 @@ local function settle(t, previous, ok, ...)
   if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
   if status(t[CO]) == "dead" then
     local n = select("#", ...)
-    if n <= 1 then return finish(t, DONE, (...), n) end
-    return finish(t, DONE, (...), n, { ... })
+    if n > 1 then return finish(t, DONE, (...), n, { ... }) end
+    return finish_done(t, (...), n)
   end
   -- a plain coroutine.yield(): as weft.yield()
   t[STATE] = SUSPENDED

@@ -4,7 +4,9 @@
 -- weft-level (C queue) callback while others yield, FIFO fairness between
 -- call_soon callbacks and task steps, weft.yield letting weft's own queue
 -- run, many tasks yielding many times, a cancelled scope dropping queued
--- steps, and a scope closed under tasks in every kind of wait.
+-- steps, and a scope closed under tasks in every kind of wait; a queue
+-- long enough to be split (scheduler.lua) keeps its order, and a scope
+-- cancelled or a loop stopped while it is split loses nothing else.
 local check = require "check"
 local weft = require "weft"
 
@@ -206,5 +208,95 @@ return check.run {
     check.eq(weft.tasks_alive(), 0, "none alive")
     local _, err = tasks.future:result()
     check.truthy(weft.is_cancelled(err), "ended as cancelled")
+  end,
+
+  a_split_queue_keeps_fifo_order_across_kinds = function()
+    -- 3000 tasks yield 4 times with a callback queued before each yield:
+    -- the queue holds thousands of slots, so it is split several times
+    local n, rounds = 3000, 4
+    local order = {}
+    weft.run(function()
+      local tasks = {}
+      for i = 1, n do
+        tasks[i] = weft.spawn(function()
+          for r = 1, rounds do
+            weft.call_soon(function() order[#order + 1] = "c" .. r .. ":" .. i end)
+            order[#order + 1] = "t" .. r .. ":" .. i
+            weft.yield()
+          end
+          return i
+        end)
+      end
+      local sum = 0
+      for i = 1, n do sum = sum + tasks[i]:await() end
+      check.eq(sum, n * (n + 1) / 2, "every task finished")
+    end)
+    check.eq(#order, 2 * n * rounds, "every step and every callback ran once")
+    -- within a round, the steps and the callbacks each come in task order,
+    -- and task i's callback of round r runs before its step of round r + 1
+    local last = {}
+    local position = {}
+    for k, entry in ipairs(order) do
+      local kind, r, i = entry:match("^(%a)(%d+):(%d+)$")
+      r, i = tonumber(r), tonumber(i)
+      local key = kind .. r
+      check.truthy((last[key] or 0) < i, "in order: " .. entry .. " after " .. tostring(last[key]))
+      last[key] = i
+      position[entry] = k
+    end
+    for i = 1, n, 97 do
+      for r = 1, rounds - 1 do
+        check.truthy(position["c" .. r .. ":" .. i] < position["t" .. (r + 1) .. ":" .. i],
+                     "callback before the next step, task " .. i)
+      end
+    end
+  end,
+
+  a_scope_cancelled_while_the_queue_is_split = function()
+    local started, cancelled, finished, late = 0, 0, 0, 0
+    pcall(weft.run, function()
+      for _ = 1, 3000 do
+        weft.spawn(function()
+          started = started + 1
+          local ok = pcall(function()
+            for _ = 1, 1000 do weft.yield() end
+          end)
+          if ok then finished = finished + 1 else cancelled = cancelled + 1 end
+        end)
+      end
+      while started < 3000 do weft.yield() end -- every task is in the queue now
+      weft.call_soon(function()
+        weft.call_soon(function() late = late + 1 end) -- dropped with the queue
+        weft.scope_cancel(weft.loop_scope(weft.loop()))
+      end)
+      weft.sleep(60)
+    end)
+    check.eq(started, 3000, "every task started")
+    check.eq(finished, 0, "no task ran its 1000 yields")
+    check.eq(cancelled, 3000, "every queued task got the cancellation")
+    check.eq(late, 0, "the dropped callback never ran")
+  end,
+
+  the_runtime_going_away_while_the_queue_is_split = function()
+    local steps = 0
+    local tasks = {}
+    local ok = pcall(weft.run, function()
+      for i = 1, 3000 do
+        tasks[i] = weft.spawn(function()
+          for _ = 1, 3 do
+            steps = steps + 1
+            if steps == 5000 then weft.loop_stop(weft.loop()) end -- mid-queue
+            weft.yield()
+          end
+        end)
+      end
+      for i = 1, 3000 do tasks[i]:await() end
+    end)
+    check.eq(ok, false, "the loop stopped before main finished")
+    check.truthy(steps >= 5000 and steps < 9000, "stopped mid-queue: " .. steps)
+    check.eq(weft.tasks_alive(), 0, "none alive")
+    for i = 1, 3000 do
+      check.eq(tasks[i]:status(), "cancelled", "task " .. i .. " ended as cancelled")
+    end
   end,
 }
