@@ -67,14 +67,7 @@ PyObject* stream_core_status_exception(weft_status status, const char* message) 
 int stream_core_take_error(StreamCore* self, PyObject** exc) {
   WeftPyLoop* loop = self->loop;
   *exc = NULL;
-  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) || PyErr_ExceptionMatches(PyExc_SystemExit)) {
-    if (loop->exc_type == NULL) {
-      PyErr_Fetch(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
-      PyErr_NormalizeException(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
-      if (loop->exc_tb != NULL) PyException_SetTraceback(loop->exc_value, loop->exc_tb);
-    } else {
-      PyErr_Clear();
-    }
+  if (weft_py_keep_exit_exception(loop)) {
     loop->stopping = 1;
     if (loop->owns_runtime && loop->running) weft_loop_stop(loop->wloop);
     return 0;

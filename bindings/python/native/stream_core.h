@@ -21,7 +21,8 @@
 #define CORK_LIMIT ((size_t)64 * 1024)
 
 typedef struct {
-  PyObject_HEAD WeftPyLoop* loop;
+  PyObject_HEAD
+  WeftPyLoop* loop;
   weft_stream_t* stream; /* NULL once ended */
   int fd;                /* the stream's descriptor (weft's): direct sends */
   char direct_send;      /* send(2) first while weft queues nothing */

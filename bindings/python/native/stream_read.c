@@ -6,9 +6,9 @@
  * delivered by _flush(), which resume_reading schedules with call_soon.
  * Thread: loop thread, GIL held. Each pending read owns a reference to the
  * core. */
-#include <string.h>
-
 #include "native/stream_core.h"
+
+#include <string.h>
 
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len);

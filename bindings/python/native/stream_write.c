@@ -7,11 +7,11 @@
  * low-water mark.
  * Thread: loop thread, GIL held. Each pending weft write owns a reference
  * to the core; each listed corked core one more. */
+#include "native/stream_core.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#include "native/stream_core.h"
 
 /* The cores with corked bytes (each listed once, holding a reference), of
  * every loop: the GIL guards it; a loop flushes its own at a batch's end. */

@@ -5,29 +5,20 @@ close_notify; a host that does not match, PEM that does not parse and bad
 option values. Certificates are made at test time with openssl; every wait
 is bounded."""
 import os
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pytest  # noqa: E402
 from weft import capi, errors  # noqa: E402
+from helpers.certificates import localhost_certificate  # noqa: E402
 from helpers.runtime import Runtime, wait_outcome  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def certificate():
-    """(certificate path, key path) of a self-signed certificate for localhost."""
-    directory = tempfile.TemporaryDirectory()
-    cert = os.path.join(directory.name, "cert.pem")
-    key = os.path.join(directory.name, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=60)
-    yield cert, key
-    directory.cleanup()
+    with localhost_certificate() as paths:
+        yield paths
 
 
 @pytest.fixture
