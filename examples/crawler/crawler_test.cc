@@ -4,7 +4,7 @@
 // and checksum, over at most 10 kept-alive connections; a 404 is that URL's
 // error only; a server that never answers times out. Against small weft
 // servers: chunked bodies, a kept-alive connection the server closed, a body
-// cut short, bad URLs.
+// cut short, bad URLs; the body limit of the response parser.
 #include <dirent.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include "core/weft.h"
 #include "examples/crawler/crawl.h"
 #include "examples/crawler/http_client.h"
+#include "examples/crawler/http_response_parser.h"
 #include "examples/crawler/url.h"
 
 using namespace std::chrono_literals;
@@ -254,4 +255,29 @@ TEST_CASE("URLs split into scheme, host, port and target", "[crawler]") {
   REQUIRE(v6.host_header() == "[::1]:8080");
   REQUIRE(v6.origin() == "http://[::1]:8080");
   REQUIRE_THROWS_AS(crawler::Url::parse("http://user:pw@host/"), weft::Exception);
+}
+
+TEST_CASE("a body over the limit is an error, whether its length is declared or not", "[crawler]") {
+  auto code_of = [](std::size_t max_body, std::string_view bytes) {
+    crawler::HttpResponseParser parser(max_body);
+    try {
+      parser.feed(bytes);
+      if (!parser.complete()) parser.finish();
+    } catch (const weft::Exception& e) {
+      return e.code();
+    }
+    return weft::Errc::ok;
+  };
+  const std::string_view declared = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string_view chunked =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+  const std::string_view until_close = "HTTP/1.0 200 OK\r\n\r\nhello";
+  for (std::string_view response : {declared, chunked, until_close}) {
+    REQUIRE(code_of(5, response) == weft::Errc::ok);
+    REQUIRE(code_of(4, response) == weft::Errc::message_too_long);
+  }
+  crawler::HttpResponseParser parser(5);
+  parser.feed(declared);
+  REQUIRE(parser.complete());
+  REQUIRE(parser.take_response().body == "hello");
 }

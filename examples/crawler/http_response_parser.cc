@@ -99,7 +99,10 @@ int HttpResponseParser::on_headers_complete(http_parser* parser) {
   p.response_.chunked = (parser->flags & F_CHUNKED) != 0;
   if (parser->content_length != ULLONG_MAX && parser->content_length > p.max_body_) {
     p.too_long_ = true;
-    return 1;  // stops with HPE_CB_headers_complete
+    // Stops with HPE_CB_headers_complete. (1 would not: for http_parser it
+    // means "this response has no body", and the response would complete
+    // with an empty one.)
+    return -1;
   }
   if (parser->content_length != ULLONG_MAX) p.response_.body.reserve(parser->content_length);
   return 0;

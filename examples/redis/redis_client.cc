@@ -1,5 +1,5 @@
 // redis::Connection and redis::Pipeline: connecting, encoding commands with
-// hiredis, reading replies with hiredis's reader in FIFO order.
+// hiredis, reading replies with ReplyReader (hiredis's reader) in FIFO order.
 #include "examples/redis/redis_client.h"
 
 #include <hiredis/hiredis.h>
@@ -63,25 +63,11 @@ void Connection::State::throw_broken() const {
                            : weft::Error(weft::Errc::closed, "redis: the connection is closed"));
 }
 
-std::optional<Reply> Connection::State::parse_reply() {
-  void* raw = nullptr;
-  if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
-    throw weft::Exception(weft::Errc::io_error,
-                          std::string("redis: protocol error: ") + reader->errstr);
-  }
-  if (raw == nullptr) return std::nullopt;
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> owned(static_cast<redisReply*>(raw),
-                                                                &freeReplyObject);
-  return Reply::from_hiredis(*owned);
-}
-
 weft::Task<void> Connection::State::read_more() {
   std::string data = co_await stream.read_some();
   if (data.empty())
     throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
-  if (redisReaderFeed(reader.get(), data.data(), data.size()) != REDIS_OK) {
-    throw weft::Exception(weft::Errc::no_memory, "redis: buffering a reply");
-  }
+  reader.feed(data);
 }
 
 [[noreturn]] void break_connection(Connection::State* state) {
@@ -114,16 +100,14 @@ weft::Task<std::vector<Reply>> exchange(Connection::State* state, std::string_vi
     if (state->broken) state->throw_broken();
     co_await std::move(written);
     while (replies.size() < count) {
-      if (std::optional<Reply> reply = state->parse_reply()) {
+      if (std::optional<Reply> reply = state->reader.next()) {
         replies.push_back(std::move(*reply));
         continue;
       }
       std::string data = co_await state->stream.read_some();
       if (data.empty())
         throw weft::Exception(weft::Errc::end_of_file, "redis: the server closed the connection");
-      if (redisReaderFeed(state->reader.get(), data.data(), data.size()) != REDIS_OK) {
-        throw weft::Exception(weft::Errc::no_memory, "redis: buffering a reply");
-      }
+      state->reader.feed(data);
     }
   } catch (...) {
     break_connection(state);
@@ -136,7 +120,7 @@ weft::Task<Reply> next_pushed_reply(Connection::State* state) {
   if (state->broken) state->throw_broken();
   try {
     for (;;) {
-      if (std::optional<Reply> reply = state->parse_reply()) co_return std::move(*reply);
+      if (std::optional<Reply> reply = state->reader.next()) co_return std::move(*reply);
       co_await state->read_more();
     }
   } catch (...) {
@@ -165,9 +149,6 @@ Connection::~Connection() = default;
 weft::Task<Connection> Connection::connect(weft::Loop& loop, weft::SocketAddress address,
                                            ConnectOptions options) {
   auto state = std::make_unique<State>();
-  state->reader.reset(redisReaderCreate());
-  if (!state->reader)
-    throw weft::Exception(weft::Errc::no_memory, "redis: creating a reply reader");
   state->stream = co_await weft::TcpStream::connect(
       loop, address, {.timeout = options.connect_timeout, .no_delay = true, .limits = {}});
   co_return Connection(std::move(state));

@@ -1,13 +1,12 @@
 // What a redis::Connection (and a redis::Subscriber, which reads pushed
-// messages from one) holds: the socket, hiredis's reader, the FIFO in which
-// callers wait for their replies, and the error that broke the connection.
+// messages from one) holds: the socket, the reply reader (hiredis's), the
+// FIFO in which callers wait for their replies, and the error that broke the
+// connection.
 // Internal to the Redis client library.
 //
 // Threads: the loop's thread. Owned by the Connection through a unique_ptr,
 // so its address stays put while commands hold it.
 #pragma once
-
-#include <hiredis/read.h>
 
 #include <cstddef>
 #include <memory>
@@ -19,16 +18,13 @@
 #include "core/weft.h"
 #include "examples/redis/redis_client.h"
 #include "examples/redis/redis_reply.h"
+#include "examples/redis/reply_reader.h"
 
 namespace redis {
 
-struct ReaderDeleter {
-  void operator()(redisReader* reader) const noexcept { redisReaderFree(reader); }
-};
-
 struct Connection::State {
   weft::TcpStream stream;
-  std::unique_ptr<redisReader, ReaderDeleter> reader;
+  ReplyReader reader;
   // Callers take it in the order they wrote their commands (it is fair), and
   // hold it while they read their replies.
   weft::Mutex reply_order;
@@ -38,9 +34,6 @@ struct Connection::State {
   // Records the first failure and closes the socket (pending reads fail).
   void fail(weft::Error error) noexcept;
   [[noreturn]] void throw_broken() const;
-  // Parses the next complete reply out of what was read; std::nullopt if
-  // more bytes are needed. Throws Exception(io_error) on a protocol error.
-  std::optional<Reply> parse_reply();
   // Reads more bytes from the socket into the reader. Throws
   // Exception(end_of_file) if the server closed the connection.
   weft::Task<void> read_more();

@@ -10,7 +10,8 @@
  * sees only what the caller was told was sent; the next read gets every
  * byte a refused read left), the runtime's allocator holds no block once
  * the runtime is destroyed (support.c's fixture_teardown), and every wait
- * is bounded (run_until gives up after 5 s).
+ * is bounded (run_until gives up after 5 s). TLS runs over a pipe pair with
+ * certificates made once at start (tests/tls_certs).
  *
  * Runs on the test's main thread, which is the loop thread; pool workers
  * run the work functions. Files go under $TEST_TMPDIR. */
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "tests/capi/support.h"
+#include "tests/tls_certs/test_pki.h"
 
 /* The sweep's current refusal: the index from arming, and the mode. */
 static long g_index;
@@ -446,12 +448,20 @@ static void test_alloc_failure__scope(void** state) {
 
 /* ---- streams: TCP on 127.0.0.1 and pipes --------------------------------- */
 
-/* A connected pair: TCP (client, server) or a pipe pair. */
+/* A connected pair: TCP (client, server), a pipe pair, or TLS streams over
+ * a pipe pair (client, server; see the TLS section). */
 static int g_use_tcp;
+static int g_use_tls;
 static weft_tcp_listener_t* g_listener;
+static void tls_pair_open(fixture* f, weft_stream_t** client, weft_stream_t** server);
+static void tls_contexts_destroy(void);
 
 static void pair_open(fixture* f, weft_stream_t** a, weft_stream_t** b) {
   g_listener = NULL;
+  if (g_use_tls) {
+    tls_pair_open(f, a, b);
+    return;
+  }
   if (!g_use_tcp) {
     stream_pair_open(f, a, b);
     return;
@@ -465,6 +475,7 @@ static void pair_close(weft_stream_t* a, weft_stream_t* b) {
   assert_int_equal(weft_stream_close(a), WEFT_OK);
   assert_int_equal(weft_stream_close(b), WEFT_OK);
   if (g_listener != NULL) assert_int_equal(weft_tcp_listener_close(g_listener), WEFT_OK);
+  if (g_use_tls) tls_contexts_destroy();
 }
 
 /* Reads from `stream` up to and including "!" (not armed). */
@@ -751,6 +762,122 @@ static void test_alloc_failure__tcp_listen_connect_accept(void** state) {
 static void test_alloc_failure__pipe_listen_connect_accept(void** state) {
   (void)state;
   sweep(pipe_listen_connect_accept_scenario);
+}
+
+/* ---- TLS: contexts, handshakes, and the stream scenarios over TLS ------- */
+
+static test_pki g_pki; /* made once, in main */
+static weft_tls_context_t* g_tls_server;
+static weft_tls_context_t* g_tls_client;
+
+static weft_status tls_context_create(fixture* f, weft_tls_role role, weft_tls_context_t** out) {
+  weft_tls_context_options o = WEFT_TLS_CONTEXT_OPTIONS_INIT;
+  if (role == WEFT_TLS_SERVER) {
+    o.cert_pem = g_pki.server_cert;
+    o.key_pem = g_pki.server_key;
+  } else {
+    o.ca_pem = g_pki.ca_cert;
+  }
+  return weft_tls_context_create(out, f->loop, role, &o);
+}
+
+static void tls_contexts_destroy(void) {
+  assert_int_equal(weft_tls_context_destroy(g_tls_server), WEFT_OK);
+  assert_int_equal(weft_tls_context_destroy(g_tls_client), WEFT_OK);
+  g_tls_server = g_tls_client = NULL;
+}
+
+/* Both handshakes over a pipe pair, with the contexts in g_tls_*. With
+ * `armed`, each call runs under the refusal: a refused call must leave its
+ * stream the caller's (the unarmed retry uses it) and call nothing back; an
+ * accepted one calls back once. Either way both handshakes then succeed. */
+static void tls_handshake(fixture* f, int armed, weft_stream_t** client, weft_stream_t** server) {
+  weft_stream_t *a, *b;
+  stream_pair_open(f, &a, &b);
+  stream_record accepted = {0}, connected = {0};
+  if (armed) arm(f);
+  weft_status accepting = weft_tls_accept(NULL, b, g_tls_server, record_stream, &accepted);
+  if (armed) disarm(f);
+  check_call_status(accepting);
+  if (accepting != WEFT_OK) {
+    assert_int_equal(weft_tls_accept(NULL, b, g_tls_server, record_stream, &accepted), WEFT_OK);
+  }
+  if (armed) arm(f);
+  weft_status connecting = weft_tls_connect(NULL, a, g_tls_client, "localhost", record_stream, &connected);
+  if (armed) disarm(f);
+  check_call_status(connecting);
+  if (connecting != WEFT_OK) {
+    assert_int_equal(weft_tls_connect(NULL, a, g_tls_client, "localhost", record_stream, &connected), WEFT_OK);
+  }
+  assert_true(run_until(f->loop, &accepted.calls));
+  assert_true(run_until(f->loop, &connected.calls));
+  spin_loop(f->loop, 3);
+  assert_int_equal(accepted.calls, 1);
+  assert_int_equal(connected.calls, 1);
+  assert_int_equal(accepted.status, WEFT_OK);
+  assert_int_equal(connected.status, WEFT_OK);
+  *client = connected.stream;
+  *server = accepted.stream;
+}
+
+static void tls_pair_open(fixture* f, weft_stream_t** client, weft_stream_t** server) {
+  assert_int_equal(tls_context_create(f, WEFT_TLS_SERVER, &g_tls_server), WEFT_OK);
+  assert_int_equal(tls_context_create(f, WEFT_TLS_CLIENT, &g_tls_client), WEFT_OK);
+  tls_handshake(f, 0, client, server);
+}
+
+static void tls_context_scenario(fixture* f) {
+  const weft_tls_role roles[] = {WEFT_TLS_SERVER, WEFT_TLS_CLIENT};
+  for (size_t i = 0; i < 2; ++i) {
+    weft_tls_context_t* context = NULL;
+    arm(f);
+    weft_status status = tls_context_create(f, roles[i], &context);
+    disarm(f);
+    check_call_status(status);
+    if (status != WEFT_OK) {
+      assert_null(context);
+      continue;
+    }
+    assert_int_equal(weft_tls_context_destroy(context), WEFT_OK);
+  }
+}
+
+/* A refused weft_tls_accept/connect leaves the stream usable; the data goes
+ * through whole once both handshakes are done. */
+static void tls_handshake_scenario(fixture* f) {
+  assert_int_equal(tls_context_create(f, WEFT_TLS_SERVER, &g_tls_server), WEFT_OK);
+  assert_int_equal(tls_context_create(f, WEFT_TLS_CLIENT, &g_tls_client), WEFT_OK);
+  weft_stream_t *client, *server;
+  tls_handshake(f, 1, &client, &server);
+  stream_write_text(client, "over tls!");
+  read_record got;
+  read_to_mark(f, server, &got);
+  assert_int_equal(got.status, WEFT_OK);
+  assert_int_equal(got.len, 9);
+  assert_memory_equal(got.bytes, "over tls!", 9);
+  assert_int_equal(weft_stream_close(client), WEFT_OK);
+  assert_int_equal(weft_stream_close(server), WEFT_OK);
+  tls_contexts_destroy();
+}
+
+static void test_alloc_failure__tls_context_and_handshake(void** state) {
+  (void)state;
+  sweep(tls_context_scenario);
+  sweep(tls_handshake_scenario);
+}
+
+/* The stream scenarios on TLS streams: nothing written, read or shut down
+ * by a refused call, as on the plain ones. */
+static void test_alloc_failure__tls_stream(void** state) {
+  (void)state;
+  g_use_tcp = 0;
+  g_use_tls = 1;
+  sweep(write_scenario);
+  sweep(read_scenario);
+  sweep(read_some_scenario);
+  sweep(read_into_future_scenario);
+  sweep(shutdown_scenario);
+  g_use_tls = 0;
 }
 
 /* ---- fd watches ------------------------------------------------------------ */
@@ -1101,6 +1228,7 @@ static void test_alloc_failure__teardown(void** state) {
 }
 
 int main(void) {
+  if (test_pki_make(&g_pki, "weft sweep CA", "localhost", "127.0.0.1") != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alloc_failure__runtime_create),
       cmocka_unit_test(test_alloc_failure__timer),
@@ -1114,6 +1242,8 @@ int main(void) {
       cmocka_unit_test(test_alloc_failure__tcp_stream),
       cmocka_unit_test(test_alloc_failure__tcp_listen_connect_accept),
       cmocka_unit_test(test_alloc_failure__pipe_listen_connect_accept),
+      cmocka_unit_test(test_alloc_failure__tls_context_and_handshake),
+      cmocka_unit_test(test_alloc_failure__tls_stream),
       cmocka_unit_test(test_alloc_failure__fd_watch),
       cmocka_unit_test(test_alloc_failure__udp),
       cmocka_unit_test(test_alloc_failure__file),
@@ -1122,5 +1252,7 @@ int main(void) {
       cmocka_unit_test(test_alloc_failure__signal),
       cmocka_unit_test(test_alloc_failure__teardown),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  const int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  test_pki_free(&g_pki);
+  return failed;
 }

@@ -6,7 +6,8 @@
 #   tests/fuzz/run_campaign.sh capi 300
 #   tests/fuzz/run_campaign.sh read_until 120 -entropic=0
 #
-# TARGET is capi, address, read_until or http_session
+# TARGET is capi, address, read_until, http_session, tls_handshake,
+# http_response or redis_reply
 # (//tests/fuzz:TARGET_fuzzer);
 # SECONDS (default 120) bounds the run. One process, one worker: the
 # machine is shared. Run from the repository root.
@@ -20,7 +21,7 @@
 # under the scratch directory too (TEST_TMPDIR).
 set -euo pipefail
 
-target="${1:?usage: run_campaign.sh capi|address|read_until|http_session [SECONDS] [libFuzzer flags...]}"
+target="${1:?usage: run_campaign.sh capi|address|read_until|http_session|tls_handshake|http_response|redis_reply [SECONDS] [libFuzzer flags...]}"
 seconds="${2:-120}"
 shift $(( $# >= 2 ? 2 : 1 ))
 
@@ -29,7 +30,10 @@ case "$target" in
   address) corpus=tests/fuzz/address_corpus ;;
   read_until) corpus=tests/fuzz/read_until_corpus ;;
   http_session) corpus=tests/fuzz/http_session_corpus ;;
-  *) echo "run_campaign.sh: unknown target '$target' (capi, address, read_until, http_session)" >&2; exit 2 ;;
+  tls_handshake) corpus=tests/fuzz/tls_corpus ;;
+  http_response) corpus=tests/fuzz/http_response_corpus ;;
+  redis_reply) corpus=tests/fuzz/redis_reply_corpus ;;
+  *) echo "run_campaign.sh: unknown target '$target' (capi, address, read_until, http_session, tls_handshake, http_response, redis_reply)" >&2; exit 2 ;;
 esac
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || (( seconds < 1 || seconds > 3600 )); then
   echo "run_campaign.sh: SECONDS must be 1..3600" >&2

@@ -179,22 +179,27 @@ int weft_py_handle_traverse_contents(WeftPyHandle* h, visitproc visit, void* arg
   return 0;
 }
 
+int weft_py_keep_exit_exception(WeftPyLoop* loop) {
+  if (!PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) &&
+      !PyErr_ExceptionMatches(PyExc_SystemExit)) {
+    return 0;
+  }
+  if (loop->exc_type == NULL) {
+    PyErr_Fetch(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
+    PyErr_NormalizeException(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
+    if (loop->exc_tb != NULL) PyException_SetTraceback(loop->exc_value, loop->exc_tb);
+  } else {
+    PyErr_Clear();
+  }
+  return 1;
+}
+
 /* The loop's reaction to an exception escaping a callback: KeyboardInterrupt
  * and SystemExit stop the loop and leave run_forever; anything else goes to
  * the loop's exception handler (asyncio's Handle._run). */
 static int handle_report_error(WeftPyHandle* h) {
   WeftPyLoop* loop = h->loop;
-  if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
-      PyErr_ExceptionMatches(PyExc_SystemExit)) {
-    if (loop->exc_type == NULL) {
-      PyErr_Fetch(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
-      PyErr_NormalizeException(&loop->exc_type, &loop->exc_value, &loop->exc_tb);
-      if (loop->exc_tb != NULL) PyException_SetTraceback(loop->exc_value, loop->exc_tb);
-    } else {
-      PyErr_Clear();
-    }
-    return -1;
-  }
+  if (weft_py_keep_exit_exception(loop)) return -1;
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);

@@ -122,6 +122,10 @@ WeftPyHandle* weft_py_handle_new(PyTypeObject* type, WeftPyLoop* loop, PyObject*
 /* The handle's context (materialised if it captured an empty one), or NULL
  * once run or cancelled. New reference; NULL with an error set on failure. */
 PyObject* weft_py_handle_context(WeftPyHandle* handle);
+/* With a Python error set: a KeyboardInterrupt or SystemExit is kept on the
+ * loop (the first one; run_forever re-raises it) and cleared, returning 1;
+ * any other error stays set, returning 0. */
+int weft_py_keep_exit_exception(WeftPyLoop* loop);
 /* Runs the handle's callback in its context; the loop's error path for an
  * exception. Returns 0, or -1 when a KeyboardInterrupt/SystemExit was stored
  * in the loop for run_forever to raise. */

@@ -4,11 +4,12 @@
  * new struct instead of filling one) give the defaults with struct_size
  * set; fields are then set as attributes. Strings set on them are copied
  * and owned by the struct (freed with it). weft_process_options takes its
- * argv and environment as lists: set_args([...]) and set_env([...] or None).
+ * argv and environment as lists: set_args([...]) and set_env([...] or None);
+ * weft_tls_context_options its ALPN protocols as set_alpn([...] or None).
  * weft_runtime_options.set_allocator(alloc, free, user) takes C function
  * addresses (see swig/handlers.i). Structs weft hands out during a callback
  * (weft_event, weft_object_info) reach Python as dicts; weft_stats and
- * weft_run_report are read-only. */
+ * weft_run_report are read-only, as is weft_tls_info. */
 
 %{
 static char* weft_py_strdup(const char* text) {
@@ -52,7 +53,9 @@ static const char* const* weft_py_string_array(PyObject* seq_object, const char*
 %}
 
 /* String fields: owned copies. */
-%typemap(memberin) const char* name, const char* file, const char* cwd {
+%typemap(memberin) const char* name, const char* file, const char* cwd,
+                    const char* ca_file, const char* ca_pem, const char* cert_file,
+                    const char* key_file, const char* cert_pem, const char* key_pem {
   char* copy = weft_py_strdup($input);
   if ($input != NULL && copy == NULL) SWIG_exception_fail(SWIG_MemoryError, "out of memory");
   free((void*)$1);
@@ -97,6 +100,11 @@ WEFT_OPTIONS(weft_pipe_listen_options, weft_pipe_listen_options_init, )
 WEFT_OPTIONS(weft_process_options, weft_process_options_init,
              free((void*)$self->file); free((void*)$self->cwd);
              weft_py_free_strings($self->args); weft_py_free_strings($self->env);)
+WEFT_OPTIONS(weft_tls_context_options, weft_tls_context_options_init,
+             free((void*)$self->ca_file); free((void*)$self->ca_pem);
+             free((void*)$self->cert_file); free((void*)$self->key_file);
+             free((void*)$self->cert_pem); free((void*)$self->key_pem);
+             weft_py_free_strings($self->alpn);)
 
 /* weft_stream_limits: the same shape, its own parameter name. */
 %typemap(in, numinputs=0) (weft_stream_limits* limits, size_t struct_size) (weft_stream_limits* tmp = NULL) {
@@ -143,6 +151,28 @@ WEFT_OPTIONS(weft_process_options, weft_process_options_init,
 }
 %clearnothreadallow;
 
+/* TLS: the ALPN protocols as a list (alpn_count follows it). */
+%ignore weft_tls_context_options::alpn;
+%immutable weft_tls_context_options::alpn_count;
+%nothreadallow;
+%extend weft_tls_context_options {
+  PyObject* set_alpn(PyObject* protocols) {
+    const char* const* copy = NULL;
+    size_t count = 0;
+    if (protocols != Py_None) {
+      copy = weft_py_string_array(protocols, "alpn: expected a sequence of str or None");
+      if (copy == NULL) return NULL;
+      while (copy[count] != NULL) ++count;
+    }
+    weft_py_free_strings($self->alpn);
+    $self->alpn = count != 0 ? copy : NULL;
+    $self->alpn_count = count;
+    if (count == 0) weft_py_free_strings(copy);
+    Py_RETURN_NONE;
+  }
+}
+%clearnothreadallow;
+
 /* The allocator: C functions by address. */
 %ignore weft_runtime_options::allocator;
 %ignore weft_allocator;
@@ -168,3 +198,11 @@ WEFT_OPTIONS(weft_process_options, weft_process_options_init,
 %immutable weft_object_info::state;
 %immutable weft_event::message;
 %immutable weft_event::scope;
+
+/* What a TLS handshake agreed on (weft_tls_get_info's result): read-only. */
+%immutable weft_tls_info::struct_size;
+%immutable weft_tls_info::peer_verified;
+%immutable weft_tls_info::alpn;
+%immutable weft_tls_info::server_name;
+%immutable weft_tls_info::version;
+%immutable weft_tls_info::cipher;

@@ -4,7 +4,7 @@
  * - `T** out` handles, scalar outs (`size_t* out`, `uint16_t* out`, ...) and
  *   weft_pipe_pair's two streams come back as the function's result (a
  *   tuple when there are several).
- * - weft_stats and weft_run_report come back as new structs (struct_size
+ * - weft_stats, weft_run_report and weft_tls_info come back as new structs (struct_size
  *   set by the binding); weft_address as a (host, port) tuple.
  * - (const void* bytes, size_t len) and the delimiter take any buffer
  *   (bytes, bytearray, memoryview), read during the call only.
@@ -37,6 +37,7 @@ WEFT_OUT_HANDLE(weft_file_t, out)
 WEFT_OUT_HANDLE(weft_process_t, out)
 WEFT_OUT_HANDLE(weft_signal_t, out)
 WEFT_OUT_HANDLE(weft_fd_watch_t, out)
+WEFT_OUT_HANDLE(weft_tls_context_t, out)
 
 /* Scalar outs. */
 %apply uint64_t* OUTPUT { uint64_t* out };
@@ -61,6 +62,7 @@ WEFT_OUT_HANDLE(weft_fd_watch_t, out)
 %enddef
 WEFT_OUT_STRUCT(weft_stats)
 WEFT_OUT_STRUCT(weft_run_report)
+WEFT_OUT_STRUCT(weft_tls_info)
 
 /* weft_address out: (host, port). */
 %typemap(in, numinputs=0) weft_address* out (weft_address tmp) {

@@ -4,13 +4,11 @@ certificate made at test time (openssl), verified by the client with SNI;
 a refused certificate; start_tls upgrading a plain connection. Loopback
 only; every wait is bounded."""
 import asyncio
-import os
 import ssl
-import subprocess
-import tempfile
 
 import pytest
 
+from helpers.certificates import localhost_certificate
 from loop_twins import AsyncioLoop, LoopCase, WeftLoop
 
 TIMEOUT = 20
@@ -18,17 +16,8 @@ TIMEOUT = 20
 
 @pytest.fixture(scope="module")
 def certificate():
-    """(certificate path, key path) of a self-signed certificate for
-    localhost, made for this module."""
-    directory = tempfile.TemporaryDirectory()
-    cert = os.path.join(directory.name, "cert.pem")
-    key = os.path.join(directory.name, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=60)
-    yield cert, key
-    directory.cleanup()
+    with localhost_certificate() as paths:
+        yield paths
 
 
 class TlsCases(LoopCase):

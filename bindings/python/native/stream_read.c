@@ -1,0 +1,206 @@
+/* native/stream_read.c: StreamCore's read side. While the transport reads,
+ * one weft_stream_read (READ_CHUNK bytes at most) is pending; each chunk goes
+ * to the protocol at once (data_received, or get_buffer/buffer_updated for
+ * a BufferedProtocol, with no bytes object made). What a read brings after
+ * pause_reading (bytes, the end of the stream, an error) is kept and
+ * delivered by _flush(), which resume_reading schedules with call_soon.
+ * Thread: loop thread, GIL held. Each pending read owns a reference to the
+ * core. */
+#include "native/stream_core.h"
+
+#include <string.h>
+
+static void on_read(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len);
+
+/* Keeps one read pending while the transport reads. 0, or -1 with an error. */
+int stream_core_arm_read(StreamCore* self) {
+  if (self->read_pending || !self->started || !self->reading || self->closing || self->eof_seen ||
+      self->stream == NULL || self->stash != NULL || self->stash_error != NULL || self->stash_eof) {
+    return 0;
+  }
+  Py_INCREF(self);
+  weft_status status = weft_stream_read(NULL, self->stream, READ_CHUNK, on_read, self);
+  if (status != WEFT_OK) {
+    Py_DECREF(self);
+    PyObject* exc = stream_core_status_exception(status, "cannot read from the stream");
+    if (exc != NULL) {
+      PyErr_SetObject((PyObject*)Py_TYPE(exc), exc);
+      Py_DECREF(exc);
+    }
+    return -1;
+  }
+  self->read_pending = 1;
+  return 0;
+}
+
+/* Hands `len` bytes to a BufferedProtocol, as many get_buffer calls as it
+ * takes. Returns how many bytes it took (less than len when the protocol
+ * paused reading or the transport closed in between), or -1 after reporting
+ * a protocol failure. */
+static Py_ssize_t deliver_buffered(StreamCore* self, const char* bytes, size_t len) {
+  size_t taken = 0;
+  while (taken < len) {
+    PyObject* hint = PyLong_FromLong(-1);
+    PyObject* buffer = hint == NULL ? NULL : PyObject_CallOneArg(self->get_buffer, hint);
+    Py_XDECREF(hint);
+    if (buffer == NULL) {
+      stream_core_protocol_failed(self, "Fatal error: protocol.get_buffer() call failed.");
+      return -1;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE) != 0) {
+      Py_DECREF(buffer);
+      stream_core_protocol_failed(self, "Fatal error: protocol.get_buffer() call failed.");
+      return -1;
+    }
+    if (view.len <= 0) {
+      PyBuffer_Release(&view);
+      Py_DECREF(buffer);
+      PyErr_SetString(PyExc_RuntimeError, "get_buffer() returned an empty buffer");
+      stream_core_protocol_failed(self, "Fatal error: protocol.get_buffer() call failed.");
+      return -1;
+    }
+    size_t n = len - taken;
+    if ((size_t)view.len < n) n = (size_t)view.len;
+    memcpy(view.buf, bytes + taken, n);
+    PyBuffer_Release(&view);
+    Py_DECREF(buffer);
+    taken += n;
+    PyObject* count = PyLong_FromSize_t(n);
+    PyObject* r = count == NULL ? NULL : PyObject_CallOneArg(self->buffer_updated, count);
+    Py_XDECREF(count);
+    if (r == NULL) {
+      stream_core_protocol_failed(self, "Fatal error: protocol.buffer_updated() call failed.");
+      return -1;
+    }
+    Py_DECREF(r);
+    if (!self->reading || self->closing || self->stream == NULL) break;
+  }
+  return (Py_ssize_t)taken;
+}
+
+/* Delivers bytes to the protocol. Bytes a BufferedProtocol did not take
+ * because it paused reading meanwhile are stashed for resume_reading. */
+static void deliver_bytes(StreamCore* self, const char* bytes, size_t len, PyObject* as_object) {
+  if (self->protocol == NULL) return;
+  if (self->get_buffer != NULL) {
+    Py_ssize_t taken = deliver_buffered(self, bytes, len);
+    if (taken >= 0 && (size_t)taken < len && !self->closing && self->stream != NULL) {
+      self->stash = PyBytes_FromStringAndSize(bytes + taken, (Py_ssize_t)(len - (size_t)taken));
+      if (self->stash == NULL) PyErr_WriteUnraisable((PyObject*)self);
+    }
+    return;
+  }
+  PyObject* data = as_object;
+  if (data != NULL) {
+    Py_INCREF(data);
+  } else {
+    data = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)len);
+    if (data == NULL) {
+      stream_core_protocol_failed(self, "Fatal error: cannot allocate the bytes read.");
+      return;
+    }
+  }
+  PyObject* r = PyObject_CallOneArg(self->data_received, data);
+  Py_DECREF(data);
+  if (r == NULL) {
+    stream_core_protocol_failed(self, "Fatal error: protocol.data_received() call failed.");
+    return;
+  }
+  Py_DECREF(r);
+}
+
+static void deliver_eof(StreamCore* self) {
+  self->eof_seen = 1;
+  stream_core_call_transport(self, "_eof_received", NULL, NULL);
+}
+
+static void deliver_error(StreamCore* self, PyObject* exc) {
+  self->eof_seen = 1;
+  stream_core_call_transport(self, "_fatal_error", exc, "Fatal read error on socket transport");
+}
+
+static void on_read(void* user, weft_status status, const char* message, const void* bytes,
+                    size_t len) {
+  StreamCore* self = user;
+  gil_hold g;
+  stream_core_gil_take(self->loop, &g);
+  self->read_pending = 0;
+  if (status == WEFT_ERR_CANCELLED || self->stream == NULL || self->closing) goto done;
+  PyObject* previous = stream_core_enter_hosted(self->loop);
+  if (!self->reading) {
+    /* Paused after this read was asked for: keep what it brought. */
+    if (status == WEFT_OK) {
+      self->stash = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)len);
+      if (self->stash == NULL) PyErr_WriteUnraisable((PyObject*)self);
+    } else if (status == WEFT_ERR_END_OF_FILE) {
+      self->stash_eof = 1;
+    } else {
+      self->stash_error = stream_core_status_exception(status, message);
+      if (self->stash_error == NULL) PyErr_WriteUnraisable((PyObject*)self);
+    }
+  } else if (status == WEFT_OK) {
+    deliver_bytes(self, bytes, len, NULL);
+    if (stream_core_arm_read(self) != 0)
+      stream_core_protocol_failed(self, "Fatal read error on socket transport");
+  } else if (status == WEFT_ERR_END_OF_FILE) {
+    deliver_eof(self);
+  } else {
+    PyObject* exc = stream_core_status_exception(status, message);
+    if (exc == NULL) {
+      PyErr_WriteUnraisable((PyObject*)self);
+    } else {
+      deliver_error(self, exc);
+      Py_DECREF(exc);
+    }
+  }
+  stream_core_leave_hosted(self->loop, previous);
+done:
+  Py_DECREF(self);
+  stream_core_gil_give(&g);
+}
+
+/* Delivers what a paused read brought (scheduled by resume_reading with
+ * call_soon, never inside it), then reads on. */
+PyObject* stream_core_flush_stash(StreamCore* self, PyObject* unused) {
+  stream_core_forget_if_loop_closed(self);
+  (void)unused;
+  self->flush_scheduled = 0;
+  if (!self->reading || self->closing || self->stream == NULL) Py_RETURN_NONE;
+  PyObject* stash = self->stash;
+  self->stash = NULL;
+  if (stash != NULL) {
+    deliver_bytes(self, PyBytes_AS_STRING(stash), (size_t)PyBytes_GET_SIZE(stash), stash);
+    Py_DECREF(stash);
+    if (self->stash != NULL || !self->reading || self->closing || self->stream == NULL) {
+      Py_RETURN_NONE;
+    }
+  }
+  if (self->stash_eof) {
+    self->stash_eof = 0;
+    deliver_eof(self);
+    Py_RETURN_NONE;
+  }
+  if (self->stash_error != NULL) {
+    PyObject* exc = self->stash_error;
+    self->stash_error = NULL;
+    deliver_error(self, exc);
+    Py_DECREF(exc);
+    Py_RETURN_NONE;
+  }
+  if (stream_core_arm_read(self) != 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+int stream_core_schedule_flush(StreamCore* self) {
+  if (self->flush_scheduled) return 0;
+  PyObject* flush = PyObject_GetAttrString((PyObject*)self, "_flush");
+  if (flush == NULL) return -1;
+  PyObject* r = PyObject_CallMethod((PyObject*)self->loop, "call_soon", "O", flush);
+  Py_DECREF(flush);
+  if (r == NULL) return -1;
+  Py_DECREF(r);
+  self->flush_scheduled = 1;
+  return 0;
+}
