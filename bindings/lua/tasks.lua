@@ -68,10 +68,10 @@ local WAIT <const> = 6   -- what it waits for: true while its step is queued, a 
 local PREV <const>, NEXT <const> = 7, 8 -- the list of live tasks
 local EPOCH <const> = 9  -- the runtime it belongs to (counts the runtimes and scopes gone)
 local EXTRA <const> = 10 -- false, or a table of the rarer fields: label (its name), future
-                 -- (task:future()'s), waiters (the tasks awaiting it, in order),
-                 -- reported (its error reached the handler or weft.run), cancel_pending
-                 -- (cancelled while running), cancel_error (resume it with this error),
-                 -- cancel_sent (reached by cancel_all)
+                         -- (task:future()'s), waiters (the tasks awaiting it, in order),
+                         -- reported (its error reached the handler or weft.run), cancel_pending
+                         -- (cancelled while running), cancel_error (resume it with this error),
+                         -- cancel_sent (reached by cancel_all)
 
 local SCHEDULED <const>, RUNNING <const>, SUSPENDED <const> = 0, 1, 2
 local DONE <const>, FAILED <const>, KILLED <const> = 3, 4, 5
@@ -181,7 +181,8 @@ finish = function(t, state, value, count, values)
 end
 
 -- finish(t, DONE, value, n) for a task that returned at most one value
--- (every task's last step; t is running, so its WAIT is false already).
+-- (most tasks' last step; t is running, so its WAIT and VALUES are false
+-- already).
 local function finish_done(t, value, n)
   t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
   local prev, nxt = t[PREV], t[NEXT]
