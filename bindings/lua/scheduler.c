@@ -50,7 +50,7 @@ static void call_hook(wl_state* S, int ref) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   lua_pushboolean(L, S->closing);
   if (lua_pcall(L, 1, 0, 0) != LUA_OK)
-    fprintf(stderr, "weft: the Lua scheduler failed: %s\n", lua_tostring(L, -1));
+    fprintf(stderr, "weft: the Lua scheduler failed: %s\n", wl_tostring(L, -1));
   lua_settop(L, top);
 }
 
@@ -163,11 +163,19 @@ static uint64_t check_ns(lua_State* L, int index) {
   return v > 0 ? (uint64_t)v : 0;
 }
 
-/* _sched_arm(when_ns): (re)arms the one timer at the loop clock's when_ns.
- * Raises like weft.call_later did when the loop refuses it. */
+/* _sched_arm(when_ns[, quiet]): (re)arms the one timer at the loop clock's
+ * when_ns and returns true. Raises like weft.call_later did when there is no
+ * runtime or the loop refuses it; with quiet, returns false instead when the
+ * runtime or the script's scope is going away (no runtime, closing, or the
+ * scope cancelled: WEFT_ERR_CLOSED) and raises only for other failures. */
 static int l_arm(lua_State* L) {
   wl_state* S = STATE(L);
   uint64_t when = check_ns(L, 1);
+  int quiet = lua_toboolean(L, 2);
+  if (quiet && (S->runtime == NULL || S->closing)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
   wl_state_check_runtime(L, S, "weft.call_later");
   struct wl_sched_timer* timer = (struct wl_sched_timer*)malloc(sizeof *timer);
   if (timer == NULL) return wl_raise(L, WEFT_ERR_NO_MEMORY, "weft.call_later");
@@ -178,11 +186,16 @@ static int l_arm(lua_State* L) {
   weft_status status = weft_loop_call_at(&timer->future, S->loop, when, on_timer, timer);
   if (status != WEFT_OK) {
     free(timer);
+    if (quiet && status == WEFT_ERR_CLOSED) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
     return wl_raise_op(L, status, "weft.call_later");
   }
   weft_future_set_name(timer->future, "weft.call_later timers");
   S->sched_timer = timer;
-  return 0;
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 /* _sched_disarm(): no timer armed any more. */

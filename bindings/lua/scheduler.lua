@@ -343,12 +343,29 @@ local function run_due()
   end
 end
 
+-- Drops every timer (none of them runs): the reset hook, and a firing
+-- after which the script's scope or runtime is gone.
+local function drop_timers()
+  for i = 1, count do heap[i][3] = nil end
+  clear_heap()
+  live, armed_at, idle_check_queued = 0, nil, false
+end
+
 local function fire()
   armed_at = nil
   fire_now, first_new = now_ns(), sequence + 1
   stopping = false
   run_batches(run_due)
-  arm_for_top()
+  if live == 0 then
+    clear_heap()
+    return
+  end
+  -- Armed for what is left, unless a timer that ran cancelled the script's
+  -- scope (or the runtime is going away): then what is left is dropped.
+  local deadline = heap[1][1]
+  if armed_at == nil or deadline < armed_at then
+    if arm(deadline, true) then armed_at = deadline else drop_timers() end
+  end
 end
 
 -- A timer calling fn(argument) after `seconds` (checked by the caller).
@@ -431,9 +448,7 @@ function Timer.active(self) return self[3] ~= nil end
 -- cancelled the drain or the timer: the script's scope was cancelled).
 local function reset(closing)
   clear_queue()
-  for i = 1, count do heap[i][3] = nil end
-  clear_heap()
-  live, armed_at, idle_check_queued = 0, nil, false
+  drop_timers()
   disarm()
   tasks_dropped(closing)
 end

@@ -4,7 +4,8 @@
  * cancels its tasks, lists a task that will not stop, and leaves the host's
  * runtime usable; call_later's timers fire in deadline order (equal
  * deadlines in creation order) on a manual clock stepped with run_for;
- * unloading drops queued callbacks and timers; offloaded C work runs on the
+ * unloading drops queued callbacks and timers, and so does a scope cancelled
+ * inside one of its timers; offloaded C work runs on the
  * pool; bad calls are refused.
  * cmocka; the loop thread is the test's thread.
  */
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lauxlib.h>
@@ -198,6 +200,51 @@ static void unload_drops_queued_callbacks_and_timers(void** state) {
   lua_pop(f->L, 1);
 }
 
+static int cancel_own_scope(lua_State* L) {
+  assert_int_equal(weft_scope_cancel(weft_lua_host_scope(L)), WEFT_OK);
+  return 0;
+}
+
+/* A script whose scope is cancelled from inside one of its timers (here by
+ * the script itself, through a C function of the host's) while another
+ * timer is pending: the pending timer never runs, nothing fails — no error
+ * reaches the handler and the scheduler writes nothing to stderr — and the
+ * host's loop goes on. */
+static void scope_cancelled_inside_a_timer(void** state) {
+  fixture* f = (fixture*)*state;
+  lua_register(f->L, "cancel_own_scope", cancel_own_scope);
+  run_script(f->L,
+             "local weft = require 'weft'\n"
+             "errors, fired, late = 0, 0, 0\n"
+             "weft.set_error_handler(function() errors = errors + 1 end)\n"
+             "weft.call_later(0.001, function() cancel_own_scope(); fired = 1 end)\n"
+             "weft.call_later(3600, function() late = 1 end)\n");
+  char path[] = "/tmp/weft-lua-stderr-XXXXXX";
+  int captured = mkstemp(path);
+  assert_true(captured >= 0);
+  fflush(stderr);
+  int saved = dup(2);
+  dup2(captured, 2);
+  step_until(f, "fired", 1);
+  for (int i = 0; i < 10; i++) {
+    weft_run_report report = WEFT_RUN_REPORT_INIT;
+    weft_loop_run_for(&report, f->loop, WEFT_MS(1));
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  char text[512] = {0};
+  ssize_t n = pread(captured, text, sizeof text - 1, 0);
+  close(captured);
+  unlink(path);
+  assert_true(n >= 0);
+  if (n > 0) fail_msg("the scheduler wrote to stderr: %s", text);
+  run_script(f->L, "assert(errors == 0, 'errors: ' .. errors); assert(late == 0, 'a cancelled timer ran')\n");
+  weft_run_report report = WEFT_RUN_REPORT_INIT;
+  assert_int_equal(weft_loop_run_for(&report, f->loop, WEFT_MS(1)), WEFT_OK);
+}
+
 static size_t work_calls = 0;
 
 /* On a pool worker. */
@@ -251,6 +298,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(unload_cancels_and_lists_stragglers, setup, teardown),
       cmocka_unit_test_setup_teardown(timers_on_a_manual_clock_fire_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(unload_drops_queued_callbacks_and_timers, setup, teardown),
+      cmocka_unit_test_setup_teardown(scope_cancelled_inside_a_timer, setup, teardown),
       cmocka_unit_test_setup_teardown(offload_runs_registered_c_work, setup, teardown),
       cmocka_unit_test_setup_teardown(open_refuses_bad_calls, setup, teardown),
   };
