@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "capi/src/precheck.h"
 #include "weft/diagnostics.h"
 
 namespace weft::capi {
@@ -68,6 +69,17 @@ void report_misuse(const char* function, Errc code, const std::string& message) 
 void fail(Errc code, const char* message) { throw Exception(code, message); }
 void fail(Errc code, const std::string& message) { throw Exception(code, message); }
 
+weft_status status_from_error(const char* function, const Error& error) noexcept {
+  try {
+    Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
+    if (is_misuse(code)) report_misuse(function, code, error.message());
+    return to_status(code);
+  } catch (...) {
+    // Building the message failed (out of memory): the code alone.
+    return to_status(Errc::no_memory);
+  }
+}
+
 weft_status status_from_exception(const char* function) noexcept {
   try {
     Error error = error_from_current_exception();
@@ -80,25 +92,61 @@ weft_status status_from_exception(const char* function) noexcept {
   }
 }
 
-void fail_lookup(const void* handle, Kind kind, const char* what) {
+namespace {
+
+// Why `handle` is not a live handle of `kind`: the code, and the message.
+Errc lookup_failure(const void* handle, Kind kind, const char* what, std::string& message) {
   HandleError error = HandleError::none;
   lookup_handle(handle, kind, error);
-  const std::string name = std::string(what) + " (" + kind_name(kind) + ")";
+  message = std::string(what) + " (" + kind_name(kind) + ")";
   switch (error) {
     case HandleError::null:
-      fail(Errc::invalid_handle, name + " is NULL");
+      message += " is NULL";
+      return Errc::invalid_handle;
     case HandleError::not_a_handle:
-      fail(Errc::invalid_handle, name + " is not a weft handle");
+      message += " is not a weft handle";
+      return Errc::invalid_handle;
     case HandleError::wrong_kind:
-      fail(Errc::invalid_handle, name + " is a handle of another kind");
+      message += " is a handle of another kind";
+      return Errc::invalid_handle;
     case HandleError::stale:
     case HandleError::none:
       break;
   }
-  fail(Errc::stale_handle, name + " was destroyed or released");
+  message += " was destroyed or released";
+  return Errc::stale_handle;
+}
+
+}  // namespace
+
+void fail_lookup(const void* handle, Kind kind, const char* what) {
+  std::string message;
+  const Errc code = lookup_failure(handle, kind, what, message);
+  fail(code, message);
 }
 
 void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
+
+weft_status reject(const char* function, Errc code, std::string_view message) noexcept {
+  // fail(code, message) keeps a non-empty message as it is (Error), which
+  // status_from_error hands to the misuse handler.
+  try {
+    if (is_misuse(code)) report_misuse(function, code, std::string(message));
+    return to_status(code);
+  } catch (...) {
+    return to_status(Errc::no_memory);
+  }
+}
+
+weft_status reject_lookup(const char* function, const void* handle, Kind kind, const char* what) noexcept {
+  try {
+    std::string message;
+    const Errc code = lookup_failure(handle, kind, what, message);
+    return reject(function, code, message);
+  } catch (...) {
+    return to_status(Errc::no_memory);  // as status_from_exception, for the message
+  }
+}
 
 void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
                        std::size_t known, const char* what) {
