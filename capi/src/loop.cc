@@ -95,8 +95,10 @@ inline bool call_soon_fast(weft_loop_t* loop, weft_callback callback, void* user
 // throwing: on the loop thread, a run from inside a callback
 // (require_not_in_callback's failure) and a mode that is not a
 // weft_run_mode. WEFT_OK when they pass, or when the body must make them
-// itself (another thread: it fails with wrong_thread first).
-weft_status check_run(weft_loop_t* loop, weft_run_mode mode) noexcept {
+// itself (another thread: it fails with wrong_thread first). `mode` by
+// reference: a C caller's may be no enumerator, which loading as the enum
+// would be undefined (raw_enum reads its bits).
+weft_status check_run(weft_loop_t* loop, const weft_run_mode& mode) noexcept {
   HandleError error = HandleError::none;
   auto* scope = static_cast<Scope*>(lookup_handle(loop, Kind::loop, error));
   if (scope == nullptr || !scope->runtime.on_loop_thread()) return WEFT_OK;

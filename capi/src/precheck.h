@@ -17,8 +17,6 @@
 // Any thread (the checks read the handle table only). Nothing here is owned.
 #pragma once
 
-#include <string_view>
-
 #include "capi/src/guard.h"
 #include "capi/src/handles.h"
 #include "core/errc.h"
@@ -37,13 +35,13 @@ struct weft_stream;
 namespace weft::capi {
 
 // Reports `message` for `function` as fail(code, message) caught by api()
-// would (to the misuse handler, if it is misuse) and returns the status;
-// WEFT_ERR_NO_MEMORY (and no report) if the message cannot be copied, as
-// status_from_exception says then.
+// would (to the misuse handler, if it is misuse) and returns the status.
+// Allocates nothing.
 [[gnu::cold, gnu::noinline]] weft_status reject(const char* function, Errc code,
-                                                std::string_view message) noexcept;
+                                                const char* message) noexcept;
 
-// What fail_lookup(handle, kind, what) would fail with, without throwing.
+// What fail_lookup(handle, kind, what) would fail with, without throwing
+// (or allocating).
 [[gnu::cold, gnu::noinline]] weft_status reject_lookup(const char* function, const void* handle,
                                                        Kind kind, const char* what) noexcept;
 

@@ -163,7 +163,7 @@ void require_not_in_callback(Runtime& runtime, const char* function) {
 
 weft_status reject_reentrant_run(const char* function) noexcept {
   try {
-    return reject(function, Errc::reentrant_run, reentrant_run_message(function));
+    return reject(function, Errc::reentrant_run, reentrant_run_message(function).c_str());
   } catch (...) {
     return to_status(Errc::no_memory);  // the message could not be built
   }
