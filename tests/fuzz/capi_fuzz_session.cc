@@ -12,7 +12,7 @@
 //   references the program still holds to futures are released;
 // - then the runtime's allocator must hold exactly the blocks it held
 //   before the input, the process exactly the descriptors it had (by
-//   number and fstat identity after every input; also by what /proc says
+//   number and stat identity after every input; also by what /proc says
 //   each is, every 64th input), every POINTER value must have been
 //   destroyed once, and the temp dir is emptied. A state that leaked from
 //   one input into the next is a crash.
@@ -109,10 +109,10 @@ std::string open_descriptors() {
 }
 
 // The descriptors this process has open below kScannedDescriptors, each with
-// what fstat says it is (device, inode, type): what open_descriptors()
+// what stat says it is (device, inode, type): what open_descriptors()
 // says, with two exceptions: descriptors at kScannedDescriptors and above are
 // not seen, and all anonymous inodes (eventfd, epoll, signalfd, timerfd) are
-// one inode. It costs a poll and an fstat per open descriptor, where
+// one inode. It costs a poll and a stat per open descriptor, where
 // open_descriptors() costs a readlink in /proc per descriptor and a string:
 // it is compared after every input, open_descriptors() every
 // kInputsPerFullDescriptorCheck inputs.
@@ -144,8 +144,14 @@ void descriptor_ids(std::vector<DescriptorId>& ids) {
   ids.clear();
   for (int fd = 0; fd < scanned; ++fd) {
     if (probe[fd].revents & POLLNVAL) continue;
+    // stat of /proc/self/fd/N, not fstat(N): a pool thread may be closing
+    // N at this moment (a file the input closed), and fstat would race
+    // with that close (ThreadSanitizer says so); the path follows whatever
+    // N is when it is looked up, and a change makes the comparison retry.
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct stat st;
-    if (::fstat(fd, &st) != 0) continue;  // closed since (by another thread)
+    if (::stat(path, &st) != 0) continue;  // closed since
     ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
   }
 }
