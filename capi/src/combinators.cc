@@ -16,6 +16,7 @@
 
 #include "capi/src/future.h"
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/timer.h"
@@ -193,9 +194,37 @@ CFuture* Combinator::start(Type type, Scope& scope, CFuture* const* inputs, std:
   return output;
 }
 
+// start_combinator's checks, in its order, without throwing (precheck.h):
+// WEFT_OK when they pass or when one it does not repeat (the thread, a
+// released future, a future of another runtime) comes first.
+weft_status check_combinator(const char* function, Combinator::Type type, weft_future_t** out,
+                             weft_loop_t* loop, weft_future_t* const* futures,
+                             std::size_t count) noexcept {
+  if (out == nullptr) return reject(function, Errc::invalid_argument, "out is NULL");
+  if (const weft_status s = check(function, loop); s != WEFT_OK) return s;
+  HandleError error = HandleError::none;
+  Scope& scope = *static_cast<Scope*>(lookup_handle(loop, Kind::loop, error));
+  if (!scope.runtime.on_loop_thread()) return WEFT_OK;
+  if (futures == nullptr && count != 0) {
+    return reject(function, Errc::invalid_argument, "futures is NULL with a non-zero count");
+  }
+  if (type == Combinator::Type::any && count == 0) {
+    return reject(function, Errc::invalid_argument, "weft_future_any needs at least one future");
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    auto* f = static_cast<CFuture*>(lookup_handle(futures[i], Kind::future, error));
+    if (f == nullptr) return reject_lookup(function, futures[i], Kind::future, "futures[i]");
+    if (!f->usable() || &f->runtime() != &scope.runtime) return WEFT_OK;
+  }
+  return WEFT_OK;
+}
+
 weft_status start_combinator(const char* function, Combinator::Type type, weft_future_t** out,
                              weft_loop_t* loop, weft_future_t* const* futures, std::size_t count,
                              std::uint64_t timeout_ns) {
+  if (const weft_status s = check_combinator(function, type, out, loop, futures, count); s != WEFT_OK) {
+    return s;
+  }
   return api(function, [&] {
     require(out, "out");
     Scope& scope = loop_scope(loop, function);

@@ -13,6 +13,7 @@
 #include "capi/src/executor.h"
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/io/resolver.h"
@@ -85,6 +86,7 @@ extern "C" {
 WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const char* host,
                                   uint16_t port, const weft_resolve_options* options,
                                   weft_resolve_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_resolve");
     require(host, "host");

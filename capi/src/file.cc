@@ -30,6 +30,7 @@
 #include "capi/src/executor.h"
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/io/file.h"
@@ -251,6 +252,7 @@ extern "C" {
 WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, const char* path,
                                     uint32_t mode, const weft_file_options* options,
                                     weft_file_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_file_open");
     require(path, "path");
@@ -309,6 +311,7 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
 
 WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
                                        size_t max, weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_read_at");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -325,6 +328,7 @@ WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, u
 WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, uint64_t offset,
                                         const void* bytes, size_t len,
                                         weft_file_size_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_write_at");
     if (len > 0) require(bytes, "bytes");
@@ -340,6 +344,7 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
 
 WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
                                     weft_file_size_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_size");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -351,6 +356,7 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
 
 WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft_callback callback,
                                     void* user) {
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_sync");
     rec.scope->require_open("weft_file_sync");
@@ -362,6 +368,7 @@ WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft
 WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, const char* path,
                                         const weft_file_options* options,
                                         weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_file_read_all");
     require(path, "path");
@@ -380,6 +387,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
                                          const void* bytes, size_t len,
                                          const weft_file_options* options, weft_callback callback,
                                          void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_file_write_all");
     require(path, "path");

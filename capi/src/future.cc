@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/loop/loop_access.h"
@@ -477,6 +478,7 @@ void require_not_operation_bound(const CFuture& f) {
 }  // namespace
 
 WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value* value) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     CFuture& f = future_of(future);
     require_not_operation_bound(f);
@@ -488,6 +490,7 @@ WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value
 }
 
 WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status, const char* message) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     CFuture& f = future_of(future);
     require_not_operation_bound(f);
@@ -502,6 +505,7 @@ WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status statu
 }
 
 WEFT_API weft_status weft_future_cancel(weft_future_t* future) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     return future_of(future).request_cancel() ? WEFT_OK : WEFT_ERR_ALREADY_COMPLETED;
   });
@@ -509,6 +513,7 @@ WEFT_API weft_status weft_future_cancel(weft_future_t* future) {
 
 WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
                                       weft_future_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     CFuture& f = future_of(future);
     Scope& scope = weft::capi::loop_scope(loop, "weft_future_then");
@@ -523,6 +528,7 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
 }
 
 WEFT_API weft_status weft_future_retain(weft_future_t* future) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     future_of(future).retain_handle();  // inside a callback: may bring it back
     return WEFT_OK;
@@ -531,6 +537,7 @@ WEFT_API weft_status weft_future_retain(weft_future_t* future) {
 
 WEFT_API weft_status weft_future_release(weft_future_t* future) {
   if (future == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     if (!lookup<CFuture>(future, Kind::future, "future").release_handle()) {
       fail(Errc::stale_handle, "weft_future_release: every reference was already released");
@@ -541,6 +548,7 @@ WEFT_API weft_status weft_future_release(weft_future_t* future) {
 
 WEFT_API weft_status weft_future_result(weft_status* status, weft_value* value, const char** message,
                                         weft_future_t* future) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     CFuture& f = future_of(future);
     if (!f.is_ready()) return WEFT_ERR_NOT_READY;
@@ -554,6 +562,7 @@ WEFT_API weft_status weft_future_result(weft_status* status, weft_value* value, 
 }
 
 WEFT_API weft_status weft_future_set_name(weft_future_t* future, const char* name) {
+  if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     CFuture& f = future_of(future);
     f.runtime().require_loop_thread("weft_future_set_name");

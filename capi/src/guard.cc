@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "capi/src/precheck.h"
 #include "weft/diagnostics.h"
 
 namespace weft::capi {
@@ -47,7 +48,7 @@ void default_misuse_handler(void*, const char* function, weft_status status, con
   std::fprintf(stderr, "weft: misuse: %s: %s (%s)\n", function, message, weft_status_name(status));
 }
 
-void report_misuse(const char* function, Errc code, const std::string& message) noexcept {
+void report_misuse(const char* function, Errc code, const char* message) noexcept {
   weft_misuse_handler handler;
   void* user;
   {
@@ -57,7 +58,7 @@ void report_misuse(const char* function, Errc code, const std::string& message) 
   }
   if (handler == nullptr) handler = default_misuse_handler;
   try {
-    handler(user, function, to_status(code), without_function_name(function, message.c_str()));
+    handler(user, function, to_status(code), without_function_name(function, message));
   } catch (...) {
     // A C++ host's handler threw: it must not cross back into C.
   }
@@ -68,11 +69,10 @@ void report_misuse(const char* function, Errc code, const std::string& message) 
 void fail(Errc code, const char* message) { throw Exception(code, message); }
 void fail(Errc code, const std::string& message) { throw Exception(code, message); }
 
-weft_status status_from_exception(const char* function) noexcept {
+weft_status status_from_error(const char* function, const Error& error) noexcept {
   try {
-    Error error = error_from_current_exception();
     Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
-    if (is_misuse(code)) report_misuse(function, code, error.message());
+    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
     return to_status(code);
   } catch (...) {
     // Building the message failed (out of memory): the code alone.
@@ -80,25 +80,71 @@ weft_status status_from_exception(const char* function) noexcept {
   }
 }
 
-void fail_lookup(const void* handle, Kind kind, const char* what) {
+weft_status status_from_exception(const char* function) noexcept {
+  try {
+    Error error = error_from_current_exception();
+    Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
+    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
+    return to_status(code);
+  } catch (...) {
+    // Building the message failed (out of memory): the code alone.
+    return to_status(Errc::no_memory);
+  }
+}
+
+namespace {
+
+// Why `handle` is not a live handle of `kind`: the code, and the message
+// in `message` (`what` is a short name from this library: it fits).
+constexpr std::size_t kLookupMessageSize = 160;
+Errc lookup_failure(const void* handle, Kind kind, const char* what, char (&message)[kLookupMessageSize]) {
   HandleError error = HandleError::none;
   lookup_handle(handle, kind, error);
-  const std::string name = std::string(what) + " (" + kind_name(kind) + ")";
+  const char* why = " was destroyed or released";
+  Errc code = Errc::stale_handle;
   switch (error) {
     case HandleError::null:
-      fail(Errc::invalid_handle, name + " is NULL");
+      why = " is NULL";
+      code = Errc::invalid_handle;
+      break;
     case HandleError::not_a_handle:
-      fail(Errc::invalid_handle, name + " is not a weft handle");
+      why = " is not a weft handle";
+      code = Errc::invalid_handle;
+      break;
     case HandleError::wrong_kind:
-      fail(Errc::invalid_handle, name + " is a handle of another kind");
+      why = " is a handle of another kind";
+      code = Errc::invalid_handle;
+      break;
     case HandleError::stale:
     case HandleError::none:
       break;
   }
-  fail(Errc::stale_handle, name + " was destroyed or released");
+  std::snprintf(message, sizeof message, "%s (%s)%s", what, kind_name(kind), why);
+  return code;
+}
+
+}  // namespace
+
+void fail_lookup(const void* handle, Kind kind, const char* what) {
+  char message[kLookupMessageSize];
+  const Errc code = lookup_failure(handle, kind, what, message);
+  fail(code, message);
 }
 
 void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
+
+weft_status reject(const char* function, Errc code, const char* message) noexcept {
+  // fail(code, message) keeps a non-empty message as it is (Error), which
+  // status_from_error hands to the misuse handler.
+  if (is_misuse(code)) report_misuse(function, code, message);
+  return to_status(code);
+}
+
+weft_status reject_lookup(const char* function, const void* handle, Kind kind, const char* what) noexcept {
+  char message[kLookupMessageSize];
+  const Errc code = lookup_failure(handle, kind, what, message);
+  return reject(function, code, message);
+}
 
 void check_struct_size(const void* options, std::size_t given, std::size_t min_size,
                        std::size_t known, const char* what) {

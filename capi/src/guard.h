@@ -41,10 +41,17 @@ bool is_table_status(weft_status status) noexcept;
 // reports misuse to the misuse handler as coming from `function`.
 weft_status status_from_exception(const char* function) noexcept;
 
+// The status for a weft::Exception caught from `function` (reported to the
+// misuse handler if it is misuse): what status_from_exception says for it,
+// without rethrowing it to find its type.
+weft_status status_from_error(const char* function, const Error& error) noexcept;
+
 template <class Body>
 weft_status api(const char* function, Body&& body) noexcept {
   try {
     return body();
+  } catch (const Exception& e) {
+    return status_from_error(function, e.error());
   } catch (...) {
     return status_from_exception(function);
   }

@@ -1,10 +1,12 @@
 // The loop functions of the C API: running, call_soon (loop thread and any
 // thread), the clock and the backend fd. Timers are in timer.cc.
+#include <cstdio>
 #include <cstring>
 
 #include "capi/src/executor.h"
 #include "capi/src/guard.h"
 #include "capi/src/ns.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/loop/loop_access.h"
@@ -78,6 +80,7 @@ inline bool call_soon_fast(weft_loop_t* loop, weft_callback callback, void* user
 
 // The checked path of weft_loop_call_soon (see call_soon_fast).
 [[gnu::noinline]] weft_status call_soon_checked(weft_loop_t* loop, weft_callback callback, void* user) noexcept {
+  if (const weft_status s = check("weft_loop_call_soon", loop); s != WEFT_OK) return s;
   return api("weft_loop_call_soon", [&] {
     Scope& scope = loop_scope(loop, "weft_loop_call_soon");
     require(reinterpret_cast<const void*>(callback), "callback");
@@ -86,6 +89,30 @@ inline bool call_soon_fast(weft_loop_t* loop, weft_callback callback, void* user
     ++scope.queued;  // after the push, which may throw
     return WEFT_OK;
   });
+}
+
+// weft_loop_run's checks after the loop handle's (precheck.h), without
+// throwing: on the loop thread, a run from inside a callback
+// (require_not_in_callback's failure) and a mode that is not a
+// weft_run_mode. WEFT_OK when they pass, or when the body must make them
+// itself (another thread: it fails with wrong_thread first). `mode` by
+// reference: a C caller's may be no enumerator, which loading as the enum
+// would be undefined (raw_enum reads its bits).
+weft_status check_run(weft_loop_t* loop, const weft_run_mode& mode) noexcept {
+  HandleError error = HandleError::none;
+  auto* scope = static_cast<Scope*>(lookup_handle(loop, Kind::loop, error));
+  if (scope == nullptr || !scope->runtime.on_loop_thread()) return WEFT_OK;
+  Runtime& runtime = scope->runtime;
+  if (runtime.callback_depth > 0 || runtime.loop.is_running()) [[unlikely]] {
+    return reject_reentrant_run("weft_loop_run");
+  }
+  const int raw = raw_enum(mode);
+  if (raw != WEFT_RUN_DEFAULT && raw != WEFT_RUN_ONCE && raw != WEFT_RUN_NOWAIT) [[unlikely]] {
+    char message[64];
+    std::snprintf(message, sizeof message, "weft_loop_run: mode %d is not a weft_run_mode", raw);
+    return reject("weft_loop_run", Errc::invalid_argument, message);
+  }
+  return WEFT_OK;
 }
 
 }  // namespace weft::capi
@@ -107,6 +134,8 @@ WEFT_API weft_status weft_loop_runtime(weft_runtime_t** out, weft_loop_t* loop) 
 }
 
 WEFT_API weft_status weft_loop_run(weft_loop_t* loop, weft_run_mode mode) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
+  if (const weft_status s = weft::capi::check_run(loop, mode); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::Runtime& runtime = weft::capi::loop_scope(loop, "weft_loop_run").runtime;
     weft::Loop& core = runtime.loop;

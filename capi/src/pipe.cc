@@ -11,6 +11,7 @@
 
 #include "capi/src/guard.h"
 #include "capi/src/ns.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -64,6 +65,7 @@ extern "C" {
 
 WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* loop, const char* path,
                                       const weft_pipe_listen_options* options) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_listen");
     require(out, "out");
@@ -89,6 +91,7 @@ WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* l
 
 WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size_t* length,
                                              weft_pipe_listener_t* listener) {
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, "weft_pipe_listener_path");
     if (capacity > 0) require(buffer, "buffer");
@@ -105,6 +108,7 @@ WEFT_API weft_status weft_pipe_listener_path(char* buffer, size_t capacity, size
 
 WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t* listener,
                                       weft_stream_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, "weft_pipe_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -117,6 +121,7 @@ WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t*
 
 WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, const char* path,
                                        uint64_t timeout_ns, weft_stream_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -141,6 +146,7 @@ WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener) {
 }
 
 WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_loop_t* loop) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_pair");
     require(a, "a");
@@ -168,6 +174,7 @@ WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_l
 }
 
 WEFT_API weft_status weft_pipe_open(weft_stream_t** out, weft_loop_t* loop, int fd) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_open");
     require(out, "out");

@@ -15,6 +15,7 @@
 
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -146,6 +147,7 @@ WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
 }
 
 WEFT_API weft_status weft_process_pid(int* out, weft_process_t* process) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_pid");
     require(out, "out");
@@ -155,6 +157,7 @@ WEFT_API weft_status weft_process_pid(int* out, weft_process_t* process) {
 }
 
 WEFT_API weft_status weft_process_stdin(weft_stream_t** out, weft_process_t* process) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::take_stdio(out, process, weft::capi::kStdin, "weft_process_stdin");
     return WEFT_OK;
@@ -162,6 +165,7 @@ WEFT_API weft_status weft_process_stdin(weft_stream_t** out, weft_process_t* pro
 }
 
 WEFT_API weft_status weft_process_stdout(weft_stream_t** out, weft_process_t* process) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::take_stdio(out, process, weft::capi::kStdout, "weft_process_stdout");
     return WEFT_OK;
@@ -169,6 +173,7 @@ WEFT_API weft_status weft_process_stdout(weft_stream_t** out, weft_process_t* pr
 }
 
 WEFT_API weft_status weft_process_stderr(weft_stream_t** out, weft_process_t* process) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::take_stdio(out, process, weft::capi::kStderr, "weft_process_stderr");
     return WEFT_OK;
@@ -176,6 +181,7 @@ WEFT_API weft_status weft_process_stderr(weft_stream_t** out, weft_process_t* pr
 }
 
 WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_kill");
     if (signum < 0) weft::capi::fail(weft::Errc::invalid_argument, "signum < 0");
@@ -186,6 +192,7 @@ WEFT_API weft_status weft_process_kill(weft_process_t* process, int signum) {
 
 WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* process,
                                        weft_process_wait_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_wait");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));

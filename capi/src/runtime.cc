@@ -7,6 +7,7 @@
 #include <string>
 
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 
 namespace weft::capi {
 
@@ -148,10 +149,23 @@ Runtime::Runtime(const weft_runtime_options& options)
   allocator.set_owner(Runtime::on_loop_thread_of, this);
 }
 
+namespace {
+std::string reentrant_run_message(const char* function) {
+  return std::string(function) + ": the loop cannot run from inside one of its callbacks";
+}
+}  // namespace
+
 void require_not_in_callback(Runtime& runtime, const char* function) {
   if (runtime.callback_depth > 0 || runtime.loop.is_running()) {
-    fail(Errc::reentrant_run,
-         std::string(function) + ": the loop cannot run from inside one of its callbacks");
+    fail(Errc::reentrant_run, reentrant_run_message(function));
+  }
+}
+
+weft_status reject_reentrant_run(const char* function) noexcept {
+  try {
+    return reject(function, Errc::reentrant_run, reentrant_run_message(function).c_str());
+  } catch (...) {
+    return to_status(Errc::no_memory);  // the message could not be built
   }
 }
 

@@ -126,6 +126,9 @@ class InCallback {
 // Fails with reentrant_run if the loop cannot be run here: inside one of
 // its callbacks. Call it on the loop thread.
 void require_not_in_callback(Runtime& runtime, const char* function);
+// require_not_in_callback's failure, reported and returned without throwing
+// (precheck.h); call it once the check has failed.
+weft_status reject_reentrant_run(const char* function) noexcept;
 
 inline void Scope::require_open(const char* function) const {
   // Teardown closes every scope before it runs any callback, so this one

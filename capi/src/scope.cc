@@ -8,6 +8,7 @@
 #include <string>
 
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "weft/scope.h"
 
@@ -183,6 +184,7 @@ WEFT_API weft_status weft_loop_scope(weft_scope_t** out, weft_loop_t* loop) {
 }
 
 WEFT_API weft_status weft_scope_cancel(weft_scope_t* scope) {
+  if (const weft_status s = weft::capi::check(__func__, scope); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::scope_of(scope, "weft_scope_cancel").cancel();
     return WEFT_OK;
@@ -190,6 +192,7 @@ WEFT_API weft_status weft_scope_cancel(weft_scope_t* scope) {
 }
 
 WEFT_API weft_status weft_scope_drain(size_t* out, weft_scope_t* scope, uint64_t timeout_ns) {
+  if (const weft_status s = weft::capi::check(__func__, scope); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& s = weft::capi::scope_of(scope, "weft_scope_drain");
     weft::capi::require_not_in_callback(s.runtime, "weft_scope_drain");
@@ -199,6 +202,7 @@ WEFT_API weft_status weft_scope_drain(size_t* out, weft_scope_t* scope, uint64_t
 
 WEFT_API weft_status weft_scope_destroy(weft_scope_t* scope) {
   if (scope == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, scope); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& s = weft::capi::scope_of(scope, "weft_scope_destroy");
     if (s.root) fail(Errc::invalid_argument, "weft_scope_destroy: the root scope lives as long as its runtime");

@@ -15,6 +15,7 @@
 
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "core/io/signal.h"
@@ -77,6 +78,7 @@ using weft::capi::Scope;
 extern "C" {
 
 WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, int signum) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_signal_watch");
     require(out, "out");
@@ -97,6 +99,7 @@ WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, i
 
 WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle,
                                       weft_signal_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, handle); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::SignalRec& rec = weft::capi::signal_of(handle, "weft_signal_wait");
     if (rec.shutdown)

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 
@@ -114,6 +115,7 @@ extern "C" {
 
 WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
                                       weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_read(out, weft::capi::stream_of(stream, "weft_stream_read"), max, callback,
                             user);
@@ -123,6 +125,7 @@ WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream
 
 WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t* stream, size_t n,
                                               weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_read_exactly(out, weft::capi::stream_of(stream, "weft_stream_read_exactly"),
                                     n, callback, user);
@@ -133,6 +136,7 @@ WEFT_API weft_status weft_stream_read_exactly(weft_future_t** out, weft_stream_t
 WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* stream,
                                             const void* delimiter, size_t delimiter_len, size_t max,
                                             weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_read_until(out, weft::capi::stream_of(stream, "weft_stream_read_until"),
                                   delimiter, delimiter_len, max, callback, user);
@@ -142,6 +146,7 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
 
 WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* stream,
                                        weft_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_drain(out, weft::capi::stream_of(stream, "weft_stream_drain"), callback,
                              user);
@@ -150,6 +155,7 @@ WEFT_API weft_status weft_stream_drain(weft_future_t** out, weft_stream_t* strea
 }
 
 WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stream) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_write_buffered");
     weft::capi::require(out, "out");
@@ -159,6 +165,7 @@ WEFT_API weft_status weft_stream_write_buffered(size_t* out, weft_stream_t* stre
 }
 
 WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* stream) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::StreamRec& rec = weft::capi::stream_of(stream, "weft_stream_read_buffered");
     weft::capi::require(out, "out");
@@ -168,6 +175,7 @@ WEFT_API weft_status weft_stream_read_buffered(size_t* out, weft_stream_t* strea
 }
 
 WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_stream_limits* limits) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_set_limits(weft::capi::stream_of(stream, "weft_stream_set_limits"), limits);
     return WEFT_OK;
@@ -176,6 +184,7 @@ WEFT_API weft_status weft_stream_set_limits(weft_stream_t* stream, const weft_st
 
 WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
                                        size_t len, weft_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_write(out, weft::capi::stream_of(stream, "weft_stream_write"), bytes, len,
                              callback, user);
@@ -185,6 +194,7 @@ WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* strea
 
 WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* stream,
                                           weft_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::stream_shutdown(out, weft::capi::stream_of(stream, "weft_stream_shutdown"),
                                 callback, user);
@@ -194,6 +204,7 @@ WEFT_API weft_status weft_stream_shutdown(weft_future_t** out, weft_stream_t* st
 
 WEFT_API weft_status weft_stream_close(weft_stream_t* stream) {
   if (stream == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::stream_of(stream, "weft_stream_close"));
     return WEFT_OK;

@@ -8,6 +8,7 @@
 #include "capi/src/address.h"
 #include "capi/src/guard.h"
 #include "capi/src/ns.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -59,6 +60,7 @@ extern "C" {
 
 WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loop, const char* host,
                                      uint16_t port, const weft_tcp_listen_options* options) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_tcp_listen");
     require(out, "out");
@@ -86,6 +88,7 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
 }
 
 WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* listener) {
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, "weft_tcp_listener_port");
     require(out, "out");
@@ -96,6 +99,7 @@ WEFT_API weft_status weft_tcp_listener_port(uint16_t* out, weft_tcp_listener_t* 
 
 WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* listener,
                                      weft_stream_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, "weft_tcp_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
@@ -108,6 +112,7 @@ WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* l
 WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, const char* host,
                                       uint16_t port, uint64_t timeout_ns, weft_stream_callback callback,
                                       void* user) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_tcp_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "capi/src/guard.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 
@@ -109,6 +110,14 @@ namespace {
 
 weft_status arm(const char* function, weft_future_t** out, weft_loop_t* loop, bool relative,
                 uint64_t ns, weft_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(function, loop); s != WEFT_OK) return s;
+  if (callback == nullptr && out == nullptr) {
+    // The body's next check, once it has checked the thread (precheck.h).
+    weft::capi::HandleError error = weft::capi::HandleError::none;
+    if (static_cast<Scope*>(weft::capi::lookup_handle(loop, Kind::loop, error))->runtime.on_loop_thread()) {
+      return weft::capi::reject(function, weft::Errc::invalid_argument, "callback and out are both NULL");
+    }
+  }
   return api(function, [&] {
     Scope& scope = weft::capi::loop_scope(loop, function);
     if (callback == nullptr && out == nullptr) {

@@ -11,6 +11,7 @@
 #include "capi/src/address.h"
 #include "capi/src/guard.h"
 #include "capi/src/io.h"
+#include "capi/src/precheck.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
 #include "capi/src/stream.h"
@@ -93,6 +94,7 @@ extern "C" {
 
 WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, const char* host,
                                    uint16_t port, const weft_udp_bind_options* options) {
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_udp_bind");
     require(out, "out");
@@ -119,6 +121,7 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
 }
 
 WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t* socket) {
+  if (const weft_status s = weft::capi::check(__func__, socket); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_local_address");
     require(out, "out");
@@ -132,6 +135,7 @@ WEFT_API weft_status weft_udp_local_address(weft_address* out, weft_udp_socket_t
 WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* socket,
                                       const void* bytes, size_t len, const char* host, uint16_t port,
                                       weft_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, socket); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_send_to");
     if (len > 0) require(bytes, "bytes");
@@ -148,6 +152,7 @@ WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* so
 
 WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* socket,
                                         weft_udp_recv_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, socket); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_recv_from");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
