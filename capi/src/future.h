@@ -34,7 +34,7 @@
 //   `inline_callbacks` and found by Scope::cancel through its futures list.
 //   Any other (another scope, a second one, after dispatch, a combinator's)
 //   is an allocated Registration in the scope's registrations list.
-// - Size: 152 bytes with the core state (kFutureSize; a static_assert in
+// - Size: 144 bytes with the core state (kFutureSize; a static_assert in
 //   future.cc keeps it). What few futures need (a name, a producer, work
 //   bookkeeping) lives in FutureExtras, allocated on first use.
 //
@@ -291,7 +291,7 @@ class CFuture final : public weft::detail::StateBase {
 };
 
 // What a C future costs: the core state plus the C API's bookkeeping.
-inline constexpr std::size_t kFutureSize = 152;
+inline constexpr std::size_t kFutureSize = 144;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.

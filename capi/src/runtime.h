@@ -148,7 +148,7 @@ inline Runtime& CFuture::runtime() const noexcept {
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
   constexpr std::size_t offset = offsetof(Runtime, loop);
 #pragma GCC diagnostic pop
-  return *reinterpret_cast<Runtime*>(reinterpret_cast<char*>(loop_) - offset);
+  return *reinterpret_cast<Runtime*>(reinterpret_cast<char*>(continuation_loop()) - offset);
 }
 
 }  // namespace weft::capi

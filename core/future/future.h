@@ -104,9 +104,9 @@ class [[nodiscard]] Future {
   // Names the loop then(f) uses when given none.
   void set_home_loop(Loop& loop) {
     require_state("set_home_loop");
-    state_->home_loop_ = &loop;
+    state_->set_home_loop(&loop);
   }
-  Loop* home_loop() const noexcept { return state_ != nullptr ? state_->home_loop_ : nullptr; }
+  Loop* home_loop() const noexcept { return state_ != nullptr ? state_->home_loop() : nullptr; }
 
   // Blocks the calling thread until the future completes. Never call it on the
   // thread of a loop that must run for the future to complete.
@@ -146,7 +146,7 @@ class [[nodiscard]] Future {
   }
   Loop& default_loop() const {
     require_state("then");
-    if (state_->home_loop_ != nullptr) return *state_->home_loop_;
+    if (Loop* home = state_->home_loop(); home != nullptr) return *home;
     Loop* loop = Loop::current();
     if (loop == nullptr) {
       throw Exception(Errc::invalid_state, "Future::then without a loop: no loop runs on this thread");

@@ -24,7 +24,7 @@ void StateBase::after_completion(std::uint32_t old_word) noexcept {
 }
 
 void StateBase::publish_continuation(Loop& loop) {
-  loop_ = &loop;
+  loop_.store(&loop, std::memory_order_relaxed);
   continuation_pending_ = true;
   std::uint32_t old = word_.fetch_or(kHasContinuation, std::memory_order_acq_rel);
   if (old & kReady) schedule();
@@ -36,17 +36,17 @@ bool StateBase::exclusive_on_loop_thread() const noexcept {
   // references are the caller's and the continuation's, and acquiring the
   // count sees every earlier holder's last access done.
   if (!(word_.load(std::memory_order_acquire) & kHasContinuation)) return false;
-  return loop_->in_loop_thread() && refs_.load(std::memory_order_acquire) == 2 &&
+  return continuation_loop()->in_loop_thread() && refs_.load(std::memory_order_acquire) == 2 &&
          continuation_pending_;
 }
 
 void StateBase::schedule_here() noexcept {
   scheduled_locally_ = true;
-  LoopAccess::schedule_continuation_here(*loop_, this);
+  LoopAccess::schedule_continuation_here(*continuation_loop(), this);
 }
 
 void StateBase::schedule() noexcept {
-  Loop* loop = loop_;
+  Loop* loop = continuation_loop();
   if (loop->in_loop_thread()) {
     schedule_here();
     return;

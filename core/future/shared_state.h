@@ -23,8 +23,8 @@
 //
 // References: one for the Promise, one for the Future, one held by an attached
 // continuation (transferred from the Future or added). The last release deletes.
-// Fields without atomics (`loop_`, the tracked-list links) are written by the
-// attaching (loop) thread before kHasContinuation is published.
+// `loop_` and the tracked-list links are written by the attaching (loop)
+// thread before kHasContinuation is published.
 //
 // One loop thread, no read-modify-writes: a C++ Promise/Future holder (one
 // reference per holder, SharedState<T>) that runs on the thread of the loop
@@ -123,18 +123,21 @@ class StateBase {
   // See CancelHook. Set by the producer before the future is handed out.
   void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
 
-  // Publishes an attached continuation (already stored, loop_ set).
+  // Publishes an attached continuation (already stored).
   void publish_continuation(Loop& loop);
 
   // The loop the continuation was attached to; read after kHasContinuation.
-  Loop* continuation_loop() const noexcept { return loop_; }
+  Loop* continuation_loop() const noexcept { return loop_.load(std::memory_order_relaxed); }
+
+  // The loop then(f) without a loop argument attaches to (set by
+  // run_in_executor and the like, before the future is handed out). It
+  // shares loop_ with the continuation's loop: until a continuation is
+  // attached loop_ is the home loop, and attaching one replaces it.
+  Loop* home_loop() const noexcept { return loop_.load(std::memory_order_relaxed); }
+  void set_home_loop(Loop* loop) noexcept { loop_.store(loop, std::memory_order_relaxed); }
   // Loop thread: the continuation is about to run or be discarded (it still
   // holds its reference until it has).
   void mark_continuation_taken() noexcept { continuation_pending_ = false; }
-
-  // The loop then(f) without a loop argument attaches to (set by
-  // run_in_executor and the like). Written before the future is handed out.
-  Loop* home_loop_ = nullptr;
 
   // Loop-side bookkeeping (see Loop::track_future / close).
   ListHook tracked_hook_;  // in loop_'s tracked list while tracked_
@@ -187,7 +190,10 @@ class StateBase {
 
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{2};
-  Loop* loop_ = nullptr;
+  // The home loop, then the continuation's (see home_loop()). Atomic only so
+  // that a handle reading home_loop() on one thread while the loop's thread
+  // attaches a continuation is not a data race; relaxed, so plain moves.
+  std::atomic<Loop*> loop_{nullptr};
   CancelHook* cancel_hook_ = nullptr;
 };
 

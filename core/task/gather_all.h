@@ -1,11 +1,13 @@
 // weft::detail::GatherAll<T>: the engine behind gather() of a vector of
 // handles (core/task/combinators.h has the contract).
 //
-// Built for a million members: one 32-byte waiter node per member (one
-// allocation for all), and as each member finishes its value is moved into
-// the result and its handle released on the spot, while the member is still
-// in cache; a second pass over a million cold task states would cost more
-// than the gather itself.
+// Built for a million members: it waits on them as a WaiterArray
+// (core/task/task_state.h), 8 bytes per member in one allocation for all; a
+// member that already has an array waiter (it is in another gather at the
+// same time) gets a TaskWaiter node of its own instead. As each member
+// finishes its value is moved into the result and its handle released on the
+// spot, while the member is still in cache; a second pass over a million
+// cold task states would cost more than the gather itself.
 //
 // Loop thread only; the members belong to the awaiting task's loop.
 #pragma once
@@ -44,7 +46,7 @@ struct GatherSlots<void, false> {
 };
 
 template <class T, bool kReturnExceptions>
-class GatherAll : public Suspension {
+class GatherAll : public Suspension, private WaiterArray {
   using Slots = typename GatherSlots<T, kReturnExceptions>::type;
   static constexpr bool kHasSlots = kReturnExceptions || !std::is_void_v<T>;
 
@@ -54,34 +56,43 @@ class GatherAll : public Suspension {
                                     std::conditional_t<std::is_void_v<T>, void, std::vector<T>>>;
 
   explicit GatherAll(std::vector<TaskHandle<T>>& handles)
-      : Suspension{&kOps}, handles_(handles), nodes_(std::make_unique<Node[]>(handles.size() + 1)) {
+      : Suspension{&kOps}, handles_(handles), entries_(new WaiterArray*[handles.size()]) {
+    WaiterArray::on_done = &GatherAll::array_member_done;
+    WaiterArray::entries = entries_.get();
     if constexpr (kHasSlots) slots_.resize(handles.size());
-    nodes_[0].owner = this;  // see owner()
     for (std::size_t i = 0; i < handles.size(); ++i) {
       if (!handles[i].valid()) throw Exception(Errc::invalid_argument, "gather of an empty TaskHandle");
     }
-    for (std::size_t i = 0; i < handles.size(); ++i) {
-      TaskState* member = TaskRefAccess::state(handles[i]);
-      if (member->done()) {
-        collect(i, *member);
-        continue;
+    for (std::size_t i = 0; i < handles.size(); ++i) entries_[i] = nullptr;
+    try {
+      for (std::size_t i = 0; i < handles.size(); ++i) {
+        TaskState* member = TaskRefAccess::state(handles[i]);
+        if (member->done()) {
+          collect(i, *member);
+          continue;
+        }
+        if (member->add_array_waiter(&entries_[i])) {
+          entries_[i] = this;
+        } else {
+          // Already in another gather (or twice in this one): a node of its own.
+          auto node = std::make_unique<Node>();
+          node->owner = this;
+          node->index = i;
+          node->on_done = &GatherAll::node_member_done;
+          nodes_.push_back(std::move(node));
+          member->add_waiter(*nodes_.back());
+        }
+        ++remaining_;
       }
-      Node& node = nodes_[i + 1];
-      node.index = static_cast<std::uint32_t>(i);
-      node.on_done = &GatherAll::member_done;
-      member->add_waiter(node);
-      ++remaining_;
+    } catch (...) {
+      stop_waiting();
+      throw;
     }
   }
   GatherAll(const GatherAll&) = delete;
   GatherAll& operator=(const GatherAll&) = delete;
   ~GatherAll() {
-    // Only if the awaiting frame is destroyed before every member finished.
-    for (std::size_t i = 0; i < handles_.size(); ++i) {
-      if (handles_[i].valid() && !handles_[i].done()) {
-        TaskRefAccess::state(handles_[i])->remove_waiter(nodes_[i + 1]);
-      }
-    }
+    stop_waiting();
     if (waiting_) root_->clear_wait(this);
   }
 
@@ -125,26 +136,38 @@ class GatherAll : public Suspension {
   }
 
  private:
+  // A member that was already in another gather's array.
   struct Node : TaskWaiter {
-    union {
-      std::uint32_t index = 0;  // nodes_[index + 1]: a member's node
-      GatherAll* owner;         // nodes_[0]
-    };
+    GatherAll* owner = nullptr;
+    std::size_t index = 0;
   };
-  static_assert(sizeof(Node) == 4 * sizeof(void*), "a member's node stays 32 bytes");
 
-  // nodes_[0] holds no member: it points back at the engine, so a member's
-  // node (nodes_[index + 1]) finds it without a pointer of its own.
-  static GatherAll& owner(Node& node) noexcept {
-    Node* first = &node - (node.index + 1);
-    return *first->owner;
+  // Leaves every member still waited on (the awaiting frame is destroyed
+  // before all finished, or the constructor failed half-way).
+  void stop_waiting() noexcept {
+    if (remaining_ == 0) return;
+    for (std::size_t i = 0; i < handles_.size(); ++i) {
+      if (entries_[i] != nullptr) TaskRefAccess::state(handles_[i])->remove_array_waiter(&entries_[i]);
+    }
+    for (auto& node : nodes_) {
+      if (node->hook.linked()) TaskRefAccess::state(handles_[node->index])->remove_waiter(*node);
+    }
   }
 
-  static void member_done(TaskWaiter& waiter, TaskState& member) {
+  static void array_member_done(WaiterArray& array, std::size_t index, TaskState& member) {
+    GatherAll& self = static_cast<GatherAll&>(array);
+    self.entries_[index] = nullptr;
+    self.member_done(index, member);
+  }
+  static void node_member_done(TaskWaiter& waiter, TaskState& member) {
     Node& node = static_cast<Node&>(waiter);
-    GatherAll& self = owner(node);
+    node.owner->member_done(node.index, member);
+  }
+
+  void member_done(std::size_t index, TaskState& member) {
+    GatherAll& self = *this;
     --self.remaining_;
-    self.collect(node.index, member);
+    self.collect(index, member);
     if (self.waiting_ && self.remaining_ == 0) {
       self.waiting_ = false;
       self.root_->clear_wait(&self);
@@ -206,7 +229,10 @@ class GatherAll : public Suspension {
   static constexpr SuspensionOps kOps{&GatherAll::cancel, &GatherAll::describe};
 
   std::vector<TaskHandle<T>>& handles_;
-  std::unique_ptr<Node[]> nodes_;
+  // entries_[i]: `this` while member i is waited on through the array, else
+  // null (finished, or waited on through a node).
+  std::unique_ptr<WaiterArray*[]> entries_;
+  std::vector<std::unique_ptr<Node>> nodes_;
   Slots slots_{};
   std::exception_ptr failure_;
   std::size_t remaining_ = 0;

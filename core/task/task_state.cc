@@ -28,11 +28,49 @@ class PostedCancel {
 
 }  // namespace
 
-void TaskState::start_as_root(Loop& loop, std::string_view name) {
-  if (!name.empty()) {
-    part_.root.extras = new TaskExtras();
-    part_.root.extras->name = SharedText(name);
+TaskExtras& TaskState::make_extras() {
+  if (TaskExtras* extras = this->extras()) return *extras;
+  auto* extras = new TaskExtras();
+  if (part_.root.extras & kArrayEntryTag) {
+    extras->array_entry = reinterpret_cast<WaiterArray**>(part_.root.extras & ~kArrayEntryTag);
   }
+  part_.root.extras = reinterpret_cast<std::uintptr_t>(extras);
+  return *extras;
+}
+
+WaiterArray** TaskState::take_array_entry() noexcept {
+  const std::uintptr_t bits = part_.root.extras;
+  if (bits & kArrayEntryTag) {
+    part_.root.extras = 0;
+    return reinterpret_cast<WaiterArray**>(bits & ~kArrayEntryTag);
+  }
+  if (bits == 0) return nullptr;
+  return std::exchange(reinterpret_cast<TaskExtras*>(bits)->array_entry, nullptr);
+}
+
+bool TaskState::add_array_waiter(WaiterArray** entry) noexcept {
+  const std::uintptr_t bits = part_.root.extras;
+  if (bits == 0) {
+    part_.root.extras = reinterpret_cast<std::uintptr_t>(entry) | kArrayEntryTag;
+    return true;
+  }
+  TaskExtras* extras = this->extras();
+  if (extras == nullptr || extras->array_entry != nullptr) return false;
+  extras->array_entry = entry;
+  return true;
+}
+
+void TaskState::remove_array_waiter(WaiterArray** entry) noexcept {
+  const std::uintptr_t bits = part_.root.extras;
+  if (bits == (reinterpret_cast<std::uintptr_t>(entry) | kArrayEntryTag)) {
+    part_.root.extras = 0;
+  } else if (TaskExtras* extras = this->extras(); extras != nullptr && extras->array_entry == entry) {
+    extras->array_entry = nullptr;
+  }
+}
+
+void TaskState::start_as_root(Loop& loop, std::string_view name) {
+  if (!name.empty()) make_extras().name = SharedText(name);
   loop_ = &loop;
   flags_ |= kStarted | kRoot;
   id_ = LoopAccess::next_task_id(loop);
@@ -63,7 +101,7 @@ void TaskState::rethrow_failure() const {
 void TaskState::complete_root() noexcept {
   LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
-  if (part_.root.extras != nullptr) part_.root.extras->external.reset();
+  if (TaskExtras* extras = this->extras()) extras->external.reset();
   finish(done_.load(std::memory_order_relaxed) & (kFailed | kCancelled));
 }
 
@@ -75,6 +113,11 @@ void TaskState::finish(std::uint32_t outcome) noexcept {
   // told (on_done may free it).
   TaskWaiters waiters(std::move(part_.root.waiters));
   while (TaskWaiter* w = waiters.pop_front()) w->on_done(*w, *this);
+  // Then an array waiter (gather), if any.
+  if (WaiterArray** entry = take_array_entry()) {
+    WaiterArray& array = **entry;
+    array.on_done(array, static_cast<std::size_t>(entry - array.entries), *this);
+  }
 }
 
 void TaskState::wait_done() {
@@ -109,7 +152,8 @@ void TaskState::last_release() noexcept {
   const std::uint32_t bits = done_.load(std::memory_order_acquire);
   if (flags_ & kRoot) {
     if ((bits & kFailed) && !(bits & kRetrieved)) report_unretrieved();
-    delete std::exchange(part_.root.extras, nullptr);
+    delete extras();
+    part_.root.extras = 0;
   }
   destroy_state();
 }
@@ -151,7 +195,7 @@ bool TaskState::request_cancel() noexcept {
   // soon as it sees it, and must find the task's future already cancelled.
   Suspension* wait = part_.root.wait;
   if (wait != nullptr && wait->ops->cancel(*wait)) take_pending_cancel();
-  TaskExtras* extras = part_.root.extras;
+  TaskExtras* extras = this->extras();
   if (extras != nullptr && extras->source) extras->source->cancel();
   return true;
 }
@@ -162,21 +206,19 @@ int TaskState::uncancel() noexcept {
 }
 
 CancellationToken TaskState::cancellation_token() {
-  TaskExtras*& extras = part_.root.extras;
-  if (extras == nullptr) extras = new TaskExtras();
-  if (!extras->source) {
-    extras->source.emplace();
-    if (cancel_count_ > 0 || done()) extras->source->cancel();
+  TaskExtras& extras = make_extras();
+  if (!extras.source) {
+    extras.source.emplace();
+    if (cancel_count_ > 0 || done()) extras.source->cancel();
   }
-  return extras->source->token();
+  return extras.source->token();
 }
 
 void TaskState::link_token(const CancellationToken& token) {
   if (!token.can_be_cancelled()) return;
-  TaskExtras*& extras = part_.root.extras;
-  if (extras == nullptr) extras = new TaskExtras();
+  TaskExtras& extras = make_extras();
   // Reset when the task finishes (complete_root), so `this` outlives it.
-  extras->external = token.on_cancel([this] { cancel_from_any_thread(); });
+  extras.external = token.on_cancel([this] { cancel_from_any_thread(); });
 }
 
 bool TaskState::cancel_for_shutdown() noexcept {
@@ -191,7 +233,7 @@ void TaskState::abandon() noexcept {
   add_ref();  // the state outlives the frame
   LoopAccess::unregister_task(*loop_, *this);
   part_.root.wait = nullptr;
-  if (part_.root.extras != nullptr) part_.root.extras->external.reset();
+  if (TaskExtras* extras = this->extras()) extras->external.reset();
   if (!(flags_ & kFrameGone)) frame().destroy();
   finish(kCancelled);
   release();
@@ -201,7 +243,7 @@ void TaskState::abandon() noexcept {
 
 std::string TaskState::name() const {
   const TaskState* root = (flags_ & kRoot) ? this : part_.child.root;
-  const TaskExtras* extras = root->part_.root.extras;
+  const TaskExtras* extras = root->extras();
   if (extras != nullptr && !extras->name.empty()) return std::string(extras->name.view());
   return "Task-" + std::to_string(root->id_);
 }

@@ -90,6 +90,18 @@ struct TaskWaiter {
 // in TaskState::RootPart).
 using TaskWaiters = IntrusiveList<TaskWaiter, &TaskWaiter::hook, ListSize::uncounted>;
 
+// A party waiting for many root tasks at once (gather): an array with one
+// 8-byte entry per task, each entry pointing back at the array, so a task
+// finds its index from the entry's address. A root holds at most one such
+// entry (in the space of its extras pointer while it has no extras, else in
+// them), so a member costs its waiter 8 bytes instead of a TaskWaiter node.
+// on_done runs on the loop thread, inside the task's completion, after its
+// list waiters were told; it may free the array.
+struct WaiterArray {
+  void (*on_done)(WaiterArray& self, std::size_t index, TaskState& task) = nullptr;
+  WaiterArray** entries = nullptr;  // entries[index] == this while waiting
+};
+
 // Resumes a coroutine from the ready queue (a 16-byte record).
 struct Resume {
   std::coroutine_handle<> handle;
@@ -112,6 +124,7 @@ inline void schedule_resume(Loop& loop, std::coroutine_handle<> handle) {
 
 // Name, token link and the like, allocated only for tasks that use them.
 struct TaskExtras {
+  WaiterArray** array_entry = nullptr;        // see WaiterArray
   detail::SharedText name;
   std::optional<CancellationSource> source;   // this_task::cancellation_token()
   CancellationRegistration external;          // SpawnOptions::token
@@ -223,6 +236,15 @@ class TaskState : public TaskNode {
   // ---- waiting for a root ---------------------------------------------------
   void add_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.push_back(&waiter); }
   void remove_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.remove(&waiter); }
+  // Registers `entry` (of a WaiterArray) as this root's array waiter. False
+  // if the root already has one: the caller waits with a TaskWaiter instead.
+  bool add_array_waiter(WaiterArray** entry) noexcept;
+  // Unregisters it before the task finished (the waiter gives up).
+  void remove_array_waiter(WaiterArray** entry) noexcept;
+  bool has_array_waiter() const noexcept {
+    const TaskExtras* extras = this->extras();
+    return (part_.root.extras & kArrayEntryTag) || (extras != nullptr && extras->array_entry != nullptr);
+  }
 
   // ---- cancellation (root, loop thread) -------------------------------------
   // Any thread: on the loop thread at once, else posted to it. Returns false
@@ -281,8 +303,19 @@ class TaskState : public TaskNode {
   struct RootPart {
     TaskWaiters waiters;  // waiting for it to finish
     Suspension* wait;     // what it is suspended on
-    TaskExtras* extras;   // name, tokens (or null)
+    // TaskExtras* (name, tokens), or null; or, while there are no extras, a
+    // WaiterArray entry tagged with kArrayEntryTag.
+    std::uintptr_t extras;
   };
+  static constexpr std::uintptr_t kArrayEntryTag = 1;
+  TaskExtras* extras() const noexcept {
+    const std::uintptr_t bits = part_.root.extras;
+    return (bits & kArrayEntryTag) ? nullptr : reinterpret_cast<TaskExtras*>(bits);
+  }
+  // The extras, made on first use (keeping an array entry the root holds).
+  TaskExtras& make_extras();
+  // Takes the root's array entry (null if none).
+  WaiterArray** take_array_entry() noexcept;
   struct ChildPart {
     void* continuation;   // the parent's frame
     TaskState* root;
@@ -294,7 +327,7 @@ class TaskState : public TaskNode {
   static_assert(sizeof(RootPart) == 3 * sizeof(void*), "a root's part is three pointers");
 
   Loop* loop_ = nullptr;
-  Part part_{RootPart{{}, nullptr, nullptr}};
+  Part part_{RootPart{{}, nullptr, 0}};
   std::atomic<std::uint32_t> refs_{1};  // the coroutine's own
   std::atomic<std::uint32_t> done_{0};
   std::uint32_t id_ = 0;

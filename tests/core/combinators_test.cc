@@ -255,3 +255,78 @@ TEST_CASE("as_completed throws TimedOut once its timeout passes", "[as_completed
   handles[1].cancel();
   m.loop.run();
 }
+
+TEST_CASE("a task in two gathers at once, or twice in one, tells every gather", "[gather]") {
+  Manual m;
+  auto body = []() -> weft::Task<std::vector<int>> {
+    auto a = weft::spawn(after(3ms, 1));
+    auto b = weft::spawn(after(1ms, 2), "named");  // waited on through its extras
+    auto first = weft::spawn(weft::gather(std::vector<weft::TaskHandle<int>>{a, b, a}));
+    auto second = weft::spawn(weft::gather(std::vector<weft::TaskHandle<int>>{b, a}));
+    std::vector<int> values = co_await first;
+    for (int v : co_await second) values.push_back(v);
+    co_return values;
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(5ms);
+  REQUIRE(h.get() == std::vector<int>{1, 2, 1, 2, 1});
+}
+
+TEST_CASE("a gathered task that makes its cancellation token while waited on still tells the gather",
+          "[gather]") {
+  Manual m;
+  bool token_cancelled = false;
+  auto member = [&](int value) -> weft::Task<int> {
+    co_await weft::sleep(1ms);  // the gather waits on it by now
+    weft::CancellationToken token = co_await weft::this_task::cancellation_token();
+    token_cancelled = token.cancelled();
+    co_await weft::sleep(1ms);
+    co_return value;
+  };
+  auto body = [&]() -> weft::Task<int> {
+    std::vector<weft::TaskHandle<int>> handles;
+    handles.push_back(weft::spawn(member(5)));
+    handles.push_back(weft::spawn(after(1ms, 6)));
+    auto values = co_await weft::gather(std::move(handles));
+    co_return values[0] * 10 + values[1];
+  };
+  auto h = weft::spawn(m.loop, body());
+  m.advance(4ms);
+  REQUIRE(h.get() == 56);
+  REQUIRE_FALSE(token_cancelled);
+}
+
+TEST_CASE("a gather destroyed while its members still run leaves them cleanly", "[gather]") {
+  // Members that refuse to be cancelled are still pending when close() gives
+  // up and destroys every task; whichever goes first, nothing dangles (ASan).
+  int destroyed = 0;
+  {
+    weft::Loop loop;
+    auto stubborn = [&]() -> weft::Task<int> {
+      struct Count {
+        int* n;
+        ~Count() { ++*n; }
+      } count{&destroyed};
+      for (;;) {
+        try {
+          co_await weft::sleep(1h);
+        } catch (const weft::Cancelled&) {
+        }
+      }
+    };
+    auto body = [&]() -> weft::Task<int> {
+      std::vector<weft::TaskHandle<int>> handles;
+      for (int i = 0; i < 3; ++i) handles.push_back(weft::spawn(stubborn()));
+      auto values = co_await weft::gather(std::move(handles));
+      co_return static_cast<int>(values.size());
+    };
+    auto h = weft::spawn(loop, body());
+    loop.run_once();
+    loop.run_once();
+    REQUIRE_FALSE(h.done());
+    auto report = loop.close();
+    REQUIRE(report.tasks_destroyed >= 3);
+    REQUIRE(h.done());
+  }
+  REQUIRE(destroyed == 3);
+}
