@@ -1,5 +1,6 @@
 #include "core/io/detail/stream_impl.h"
 
+#include "core/io/detail/read_buffers.h"
 #include "core/io/detail/sigpipe.h"
 
 #include <algorithm>
@@ -14,8 +15,10 @@ namespace weft::detail {
 
 struct StreamImpl::WriteRequest {
   uv_write_t request;
-  std::string data;
+  std::string data;         // data[offset..] is what this request writes
+  std::size_t offset = 0;   // bytes the kernel took at once (a string given by move)
   Promise<void> promise;
+  std::size_t bytes() const noexcept { return data.size() - offset; }
 };
 
 struct StreamImpl::ShutdownRequest {
@@ -189,12 +192,12 @@ void StreamImpl::unread(std::string_view data) {
 
 std::string StreamImpl::take(std::size_t n) {
   scanned_ = 0;
-  std::string out;
   if (in_pos_ == 0 && n == in_.size()) {
-    out = std::move(in_);
-    in_.clear();
+    std::string out = std::move(in_);
+    in_ = take_read_buffer();
     return out;
   }
+  std::string out = take_read_buffer();
   out.assign(in_, in_pos_, n);
   in_pos_ += n;
   if (in_pos_ == in_.size()) {
@@ -251,7 +254,7 @@ void StreamImpl::on_data(const char* data, std::size_t size) {
     read_.reset();
     op_finished();
     if (n < size) in_.append(data + n, size - n);
-    deliver(read, std::string(data, n));
+    deliver(read, make_read_result(data, n));
     if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
     return;
   }
@@ -294,7 +297,12 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
     int rc = uv_try_write(uv_stream(), &buf, 1);
-    if (rc >= 0 && static_cast<std::size_t>(rc) == size) return make_ready_future<void>();
+    if (rc >= 0 && static_cast<std::size_t>(rc) == size) {
+      // All in the kernel: a string given by move (often a read's result,
+      // echoed or forwarded) serves a later read (read_buffers.h).
+      if (owned != nullptr) recycle_read_buffer(std::move(*owned));
+      return make_ready_future<void>();
+    }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
@@ -303,22 +311,25 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
     }
   }
   auto request = std::make_unique<WriteRequest>();
-  if (owned != nullptr && sent == 0) {
+  if (owned != nullptr) {
+    // The string is ours: no copy, whatever the kernel took.
     request->data = std::move(*owned);
+    request->offset = sent;
   } else {
     request->data.assign(data + sent, size - sent);
   }
   auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
   request->request.data = this;
-  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  uv_buf_t buf = uv_buf_init(request->data.data() + request->offset,
+                             static_cast<unsigned>(request->bytes()));
   int rc = uv_write(&request->request, uv_stream(), &buf, 1, &StreamImpl::on_write);
   if (rc < 0) {
     write_error_ = uv_error(rc, "write");
     return make_failed_future<void>(*write_error_);
   }
   ++writes_queued_;
-  write_buffered_ += request->data.size();
+  write_buffered_ += request->bytes();
   request.release();  // owned by libuv until on_write
   return std::move(future);
 }
@@ -327,7 +338,8 @@ void StreamImpl::on_write(uv_write_t* raw, int status) {
   std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(raw));
   auto* self = static_cast<StreamImpl*>(raw->data);
   --self->writes_queued_;
-  self->write_buffered_ -= request->data.size();
+  self->write_buffered_ -= request->bytes();
+  recycle_read_buffer(std::move(request->data));
   if (status == 0) {
     request->promise.set_value();
   } else {
