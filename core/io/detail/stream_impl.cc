@@ -192,7 +192,10 @@ void StreamImpl::unread(std::string_view data) {
 
 std::string StreamImpl::take(std::size_t n) {
   scanned_ = 0;
-  if (in_pos_ == 0 && n == in_.size()) {
+  // All of a buffer not much larger than its bytes: hand over the buffer
+  // itself. A larger one (grown by reading ahead) stays, so that reading
+  // ahead does not grow a new one again.
+  if (in_pos_ == 0 && n == in_.size() && in_.capacity() <= 2 * n) {
     std::string out = std::move(in_);
     in_ = take_read_buffer();
     return out;
@@ -203,10 +206,9 @@ std::string StreamImpl::take(std::size_t n) {
   if (in_pos_ == in_.size()) {
     in_.clear();
     in_pos_ = 0;
-  } else if (in_pos_ >= 4096 && in_pos_ * 2 >= in_.size()) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
   }
+  // Taken bytes are dropped from the front only when the buffer would
+  // otherwise have to grow (append_input), so each byte moves at most once.
   return out;
 }
 
@@ -253,13 +255,23 @@ void StreamImpl::on_data(const char* data, std::size_t size) {
     PendingRead read = std::move(*read_);
     read_.reset();
     op_finished();
-    if (n < size) in_.append(data + n, size - n);
+    if (n < size) append_input(data + n, size - n);
     deliver(read, make_read_result(data, n));
     if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
     return;
   }
-  in_.append(data, size);
+  append_input(data, size);
   service_read();
+}
+
+void StreamImpl::append_input(const char* data, std::size_t size) {
+  if (in_pos_ > 0 && in_.size() + size > in_.capacity()) {
+    // Make room by dropping what was taken rather than by growing.
+    // scanned_ counts from in_pos_, so it still holds.
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  in_.append(data, size);
 }
 
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

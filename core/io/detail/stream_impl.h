@@ -141,6 +141,7 @@ class StreamImpl final : public StreamBase {
   void start_reading();
   void stop_reading() noexcept;
   void on_data(const char* data, std::size_t size);
+  void append_input(const char* data, std::size_t size);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
   // Writing.
