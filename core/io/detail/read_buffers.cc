@@ -8,7 +8,7 @@ namespace weft::detail {
 namespace {
 
 struct Pool {
-  std::vector<std::string> buffers;  // each empty, capacity kept
+  std::vector<std::string> buffers;  // each keeps its memory and its last size
   std::size_t bytes = 0;             // their capacities, summed
 };
 
@@ -16,12 +16,18 @@ thread_local Pool tls_pool;
 
 }  // namespace
 
-std::string take_read_buffer() noexcept {
+std::string take_sized_read_buffer() noexcept {
   std::vector<std::string>& buffers = tls_pool.buffers;
   if (buffers.empty()) return std::string();
   std::string buffer = std::move(buffers.back());
   buffers.pop_back();
   tls_pool.bytes -= buffer.capacity();
+  return buffer;
+}
+
+std::string take_read_buffer() noexcept {
+  std::string buffer = take_sized_read_buffer();
+  buffer.clear();
   return buffer;
 }
 
@@ -36,6 +42,8 @@ void recycle_read_buffer(std::string&& buffer) noexcept {
   buffer.clear();
   const std::size_t capacity = kept.capacity();
   if (capacity < kMinPooledCapacity || capacity > kMaxPooledCapacity) return;
+  // Sized for reading into (take_sized_read_buffer): at least the minimum.
+  if (kept.size() < kMinPooledCapacity) kept.resize(kMinPooledCapacity);
   std::vector<std::string>& buffers = tls_pool.buffers;
   if (buffers.size() >= kMaxPooled || tls_pool.bytes + capacity > kMaxPooledBytes) return;
   try {
@@ -43,7 +51,6 @@ void recycle_read_buffer(std::string&& buffer) noexcept {
   } catch (...) {
     return;  // no memory for the pool itself: just free the buffer
   }
-  kept.clear();
   buffers.push_back(std::move(kept));  // within the reserved capacity: no throw
   tls_pool.bytes += capacity;
 }

@@ -37,9 +37,14 @@ std::string make_read_result(const char* data, std::size_t size);
 // An empty string, with the capacity of a pooled buffer when one is kept.
 std::string take_read_buffer() noexcept;
 
-// Keeps `buffer`'s memory for a later read result, if it is worth keeping
-// (capacity within [kMinPooledCapacity, kMaxPooledCapacity]) and the pool has
-// room; otherwise frees it. `buffer` is left empty either way.
+// A pooled buffer as it was given back: its size is that of the bytes it last
+// held (at least kMinPooledCapacity), its contents stale. The kernel can read
+// into all of it without the zero-filling a resize up would cost. "" if none.
+std::string take_sized_read_buffer() noexcept;
+
+// Keeps `buffer`'s memory (and size) for a later read result, if it is worth
+// keeping (capacity within [kMinPooledCapacity, kMaxPooledCapacity]) and the
+// pool has room; otherwise frees it. `buffer` is left empty either way.
 void recycle_read_buffer(std::string&& buffer) noexcept;
 
 // How many buffers this thread keeps now (for tests).

@@ -233,7 +233,7 @@ void StreamImpl::service_read() {
 
 void StreamImpl::start_reading() {
   if (reading_ || eof_ || read_error_ || !is_open()) return;
-  int rc = uv_read_start(uv_stream(), &alloc_read_scratch, &StreamImpl::on_read);
+  int rc = uv_read_start(uv_stream(), &StreamImpl::on_alloc, &StreamImpl::on_read);
   if (rc < 0) {
     read_error_ = uv_error(rc, "read");
     return;
@@ -274,8 +274,54 @@ void StreamImpl::append_input(const char* data, std::size_t size) {
   in_.append(data, size);
 }
 
+// Where the kernel's next bytes go. A read_some waiting on an empty buffer
+// gets them read straight into the string it will deliver (a pooled one, as
+// large as the bytes it last held: no copy, no zero-filling); otherwise they
+// go to the thread's scratch buffer and from there to the pending read or
+// `in_` (on_data).
+void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept {
+  auto* self = static_cast<StreamImpl*>(handle->data);
+  if (self->read_ && self->read_->kind == ReadKind::some && self->in_pos_ == self->in_.size() &&
+      !self->read_->promise.cancelled()) {
+    std::string buffer = take_sized_read_buffer();
+    if (buffer.size() >= kMinPooledCapacity) {
+      self->direct_ = std::move(buffer);
+      *buf = uv_buf_init(self->direct_.data(),
+                         static_cast<unsigned>(std::min(self->direct_.size(), self->read_->n)));
+      return;
+    }
+  }
+  alloc_read_scratch(handle, suggested, buf);
+}
+
+// Bytes read into direct_ (on_alloc): they become the pending read's result.
+void StreamImpl::on_direct_data(std::size_t size) {
+  std::string data = std::move(direct_);
+  direct_.clear();
+  data.resize(size);  // smaller: no allocation, no fill
+  PendingRead read = std::move(*read_);
+  read_.reset();
+  op_finished();
+  deliver(read, std::move(data));
+}
+
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
+  const bool direct = !self->direct_.empty() && buf->base == self->direct_.data();
+  if (direct && nread > 0 && self->read_) {
+    self->on_direct_data(static_cast<std::size_t>(nread));
+    return;
+  }
+  if (direct) {
+    // Nothing read into it (EAGAIN, end, error): back to the pool.
+    recycle_read_buffer(std::move(self->direct_));
+    self->direct_.clear();
+    if (nread > 0) {  // no read waits any more (cannot happen: kept for safety)
+      self->append_input(buf->base, static_cast<std::size_t>(nread));
+      self->service_read();
+      return;
+    }
+  }
   if (nread > 0) {
     self->on_data(buf->base, static_cast<std::size_t>(nread));
     return;
