@@ -295,7 +295,11 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.
-void StreamImpl::on_direct_data(std::size_t size) {
+// A bulk read (kBulkRead bytes or more, filling the buffer) most likely left
+// more in the kernel: rather than read that ahead into `in_` now (a copy in,
+// and another out to the next read), leave it there until the next read asks
+// (two epoll_ctl calls instead, far cheaper than copying 64 KiB twice).
+void StreamImpl::on_direct_data(std::size_t size, bool filled) {
   std::string data = std::move(direct_);
   direct_.clear();
   data.resize(size);  // smaller: no allocation, no fill
@@ -303,13 +307,14 @@ void StreamImpl::on_direct_data(std::size_t size) {
   read_.reset();
   op_finished();
   deliver(read, std::move(data));
+  if (filled && size >= kBulkRead && !read_) stop_reading();
 }
 
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
   const bool direct = !self->direct_.empty() && buf->base == self->direct_.data();
   if (direct && nread > 0 && self->read_) {
-    self->on_direct_data(static_cast<std::size_t>(nread));
+    self->on_direct_data(static_cast<std::size_t>(nread), static_cast<std::size_t>(nread) == buf->len);
     return;
   }
   if (direct) {

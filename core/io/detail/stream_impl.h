@@ -145,7 +145,8 @@ class StreamImpl final : public StreamBase {
   void start_reading();
   void stop_reading() noexcept;
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
-  void on_direct_data(std::size_t size);
+  static constexpr std::size_t kBulkRead = 64 * 1024;
+  void on_direct_data(std::size_t size, bool filled);
   void on_data(const char* data, std::size_t size);
   void append_input(const char* data, std::size_t size);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
