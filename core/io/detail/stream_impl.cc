@@ -197,7 +197,7 @@ std::string StreamImpl::take(std::size_t n) {
   // ahead does not grow a new one again.
   if (in_pos_ == 0 && n == in_.size() && in_.capacity() <= 2 * n) {
     std::string out = std::move(in_);
-    in_ = take_read_buffer();
+    in_.clear();  // no memory until bytes arrive with no read waiting (append_input)
     return out;
   }
   std::string out = take_read_buffer();
@@ -265,6 +265,7 @@ void StreamImpl::on_data(const char* data, std::size_t size) {
 }
 
 void StreamImpl::append_input(const char* data, std::size_t size) {
+  if (in_.capacity() < size && in_.empty()) in_ = take_read_buffer();
   if (in_pos_ > 0 && in_.size() + size > in_.capacity()) {
     // Make room by dropping what was taken rather than by growing.
     // scanned_ counts from in_pos_, so it still holds.
