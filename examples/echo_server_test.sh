@@ -6,6 +6,7 @@ set -euo pipefail
 server="$1"
 out="${TEST_TMPDIR:-/tmp}/echo_server.out"
 
+: > "$out"  # exists before the server starts writing to it (the sed below reads it)
 "$server" --port 0 > "$out" 2>&1 &
 pid=$!
 trap 'kill -KILL $pid 2>/dev/null || true' EXIT

@@ -3,6 +3,7 @@
 #include "capi/src/guard.h"
 #include "capi/src/runtime.h"
 #include "capi/src/scope.h"
+#include "core/io/detail/read_buffers.h"
 #include "core/io/stream.h"
 
 namespace weft::capi {
@@ -151,6 +152,8 @@ IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* nam
         if (callback != nullptr) {
           callback(user, WEFT_OK, nullptr, bytes.empty() ? nullptr : bytes.data(), bytes.size());
         }
+        // The callback is done with the bytes: their buffer serves a later read.
+        weft::detail::recycle_read_buffer(std::move(result.value()));
       },
       [callback, user](OpFuture& output, const char* why) {
         output.fail(WEFT_ERR_CANCELLED, why);

@@ -13,7 +13,10 @@
 // with Errc::invalid_state). Once a read has been asked for, the stream keeps
 // reading ahead from the kernel into its own buffer while nothing waits, up to
 // StreamLimits::read_high_water bytes, then stops until the buffer is read
-// (the kernel's buffer then fills and the peer's writes slow down).
+// (the kernel's buffer then fills and the peer's writes slow down). After a
+// read_some that took a full 64 KiB straight from the kernel, it leaves what
+// follows in the kernel until the next read (bulk data is then never copied
+// through the stream's buffer).
 // - read_some(max): whatever is available, 1..max bytes; "" at end of stream.
 // - read_exactly(n): n bytes, or Errc::end_of_file if the stream ends first.
 // - read_until(delimiter, max): up to and including the delimiter;
@@ -95,7 +98,9 @@ class Stream : public IoHandle {
 
   // Copies only what the kernel does not take at once.
   [[nodiscard]] Future<void> write(std::string_view data);
-  // Takes the string (no copy).
+  // Takes the string (no copy); it is left empty. Once the kernel has all of
+  // it, its memory serves a later read's result (a read result echoed or
+  // forwarded this way costs no allocation).
   [[nodiscard]] Future<void> write(std::string&& data);
   [[nodiscard]] Future<void> write(const char* data) { return write(std::string_view(data)); }
   [[nodiscard]] Future<void> drain();

@@ -1,5 +1,6 @@
 #include "core/io/detail/stream_impl.h"
 
+#include "core/io/detail/read_buffers.h"
 #include "core/io/detail/sigpipe.h"
 
 #include <algorithm>
@@ -14,8 +15,10 @@ namespace weft::detail {
 
 struct StreamImpl::WriteRequest {
   uv_write_t request;
-  std::string data;
+  std::string data;         // data[offset..] is what this request writes
+  std::size_t offset = 0;   // bytes the kernel took at once (a string given by move)
   Promise<void> promise;
+  std::size_t bytes() const noexcept { return data.size() - offset; }
 };
 
 struct StreamImpl::ShutdownRequest {
@@ -189,21 +192,23 @@ void StreamImpl::unread(std::string_view data) {
 
 std::string StreamImpl::take(std::size_t n) {
   scanned_ = 0;
-  std::string out;
-  if (in_pos_ == 0 && n == in_.size()) {
-    out = std::move(in_);
-    in_.clear();
+  // All of a buffer not much larger than its bytes: hand over the buffer
+  // itself. A larger one (grown by reading ahead) stays, so that reading
+  // ahead does not grow a new one again.
+  if (in_pos_ == 0 && n == in_.size() && in_.capacity() <= 2 * n) {
+    std::string out = std::move(in_);
+    in_.clear();  // no memory until bytes arrive with no read waiting (append_input)
     return out;
   }
+  std::string out = take_read_buffer();
   out.assign(in_, in_pos_, n);
   in_pos_ += n;
   if (in_pos_ == in_.size()) {
     in_.clear();
     in_pos_ = 0;
-  } else if (in_pos_ >= 4096 && in_pos_ * 2 >= in_.size()) {
-    in_.erase(0, in_pos_);
-    in_pos_ = 0;
   }
+  // Taken bytes are dropped from the front only when the buffer would
+  // otherwise have to grow (append_input), so each byte moves at most once.
   return out;
 }
 
@@ -228,7 +233,7 @@ void StreamImpl::service_read() {
 
 void StreamImpl::start_reading() {
   if (reading_ || eof_ || read_error_ || !is_open()) return;
-  int rc = uv_read_start(uv_stream(), &alloc_read_scratch, &StreamImpl::on_read);
+  int rc = uv_read_start(uv_stream(), &StreamImpl::on_alloc, &StreamImpl::on_read);
   if (rc < 0) {
     read_error_ = uv_error(rc, "read");
     return;
@@ -250,17 +255,79 @@ void StreamImpl::on_data(const char* data, std::size_t size) {
     PendingRead read = std::move(*read_);
     read_.reset();
     op_finished();
-    if (n < size) in_.append(data + n, size - n);
-    deliver(read, std::string(data, n));
+    if (n < size) append_input(data + n, size - n);
+    deliver(read, make_read_result(data, n));
     if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
     return;
   }
-  in_.append(data, size);
+  append_input(data, size);
   service_read();
+}
+
+void StreamImpl::append_input(const char* data, std::size_t size) {
+  if (in_.capacity() < size && in_.empty()) in_ = take_read_buffer();
+  if (in_pos_ > 0 && in_.size() + size > in_.capacity()) {
+    // Make room by dropping what was taken rather than by growing.
+    // scanned_ counts from in_pos_, so it still holds.
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  in_.append(data, size);
+}
+
+// Where the kernel's next bytes go. A read_some waiting on an empty buffer
+// gets them read straight into the string it will deliver (a pooled one, as
+// large as the bytes it last held: no copy, no zero-filling); otherwise they
+// go to the thread's scratch buffer and from there to the pending read or
+// `in_` (on_data).
+void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept {
+  auto* self = static_cast<StreamImpl*>(handle->data);
+  if (self->read_ && self->read_->kind == ReadKind::some && self->in_pos_ == self->in_.size() &&
+      !self->read_->promise.cancelled()) {
+    std::string buffer = take_sized_read_buffer();
+    if (buffer.size() >= kMinPooledCapacity) {
+      self->direct_ = std::move(buffer);
+      *buf = uv_buf_init(self->direct_.data(),
+                         static_cast<unsigned>(std::min(self->direct_.size(), self->read_->n)));
+      return;
+    }
+  }
+  alloc_read_scratch(handle, suggested, buf);
+}
+
+// Bytes read into direct_ (on_alloc): they become the pending read's result.
+// A bulk read (kBulkRead bytes or more, filling the buffer) most likely left
+// more in the kernel: rather than read that ahead into `in_` now (a copy in,
+// and another out to the next read), leave it there until the next read asks
+// (two epoll_ctl calls instead, far cheaper than copying 64 KiB twice).
+void StreamImpl::on_direct_data(std::size_t size, bool filled) {
+  std::string data = std::move(direct_);
+  direct_.clear();
+  data.resize(size);  // smaller: no allocation, no fill
+  PendingRead read = std::move(*read_);
+  read_.reset();
+  op_finished();
+  deliver(read, std::move(data));
+  if (filled && size >= kBulkRead && !read_) stop_reading();
 }
 
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
+  const bool direct = !self->direct_.empty() && buf->base == self->direct_.data();
+  if (direct && nread > 0 && self->read_) {
+    self->on_direct_data(static_cast<std::size_t>(nread), static_cast<std::size_t>(nread) == buf->len);
+    return;
+  }
+  if (direct) {
+    // Nothing read into it (EAGAIN, end, error): back to the pool.
+    recycle_read_buffer(std::move(self->direct_));
+    self->direct_.clear();
+    if (nread > 0) {  // no read waits any more (cannot happen: kept for safety)
+      self->append_input(buf->base, static_cast<std::size_t>(nread));
+      self->service_read();
+      return;
+    }
+  }
   if (nread > 0) {
     self->on_data(buf->base, static_cast<std::size_t>(nread));
     return;
@@ -294,7 +361,12 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
     int rc = uv_try_write(uv_stream(), &buf, 1);
-    if (rc >= 0 && static_cast<std::size_t>(rc) == size) return make_ready_future<void>();
+    if (rc >= 0 && static_cast<std::size_t>(rc) == size) {
+      // All in the kernel: a string given by move (often a read's result,
+      // echoed or forwarded) serves a later read (read_buffers.h).
+      if (owned != nullptr) recycle_read_buffer(std::move(*owned));
+      return make_ready_future<void>();
+    }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
@@ -303,22 +375,25 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
     }
   }
   auto request = std::make_unique<WriteRequest>();
-  if (owned != nullptr && sent == 0) {
+  if (owned != nullptr) {
+    // The string is ours: no copy, whatever the kernel took.
     request->data = std::move(*owned);
+    request->offset = sent;
   } else {
     request->data.assign(data + sent, size - sent);
   }
   auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
   request->request.data = this;
-  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  uv_buf_t buf = uv_buf_init(request->data.data() + request->offset,
+                             static_cast<unsigned>(request->bytes()));
   int rc = uv_write(&request->request, uv_stream(), &buf, 1, &StreamImpl::on_write);
   if (rc < 0) {
     write_error_ = uv_error(rc, "write");
     return make_failed_future<void>(*write_error_);
   }
   ++writes_queued_;
-  write_buffered_ += request->data.size();
+  write_buffered_ += request->bytes();
   request.release();  // owned by libuv until on_write
   return std::move(future);
 }
@@ -327,7 +402,8 @@ void StreamImpl::on_write(uv_write_t* raw, int status) {
   std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(raw));
   auto* self = static_cast<StreamImpl*>(raw->data);
   --self->writes_queued_;
-  self->write_buffered_ -= request->data.size();
+  self->write_buffered_ -= request->bytes();
+  recycle_read_buffer(std::move(request->data));
   if (status == 0) {
     request->promise.set_value();
   } else {

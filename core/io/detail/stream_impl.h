@@ -3,16 +3,20 @@
 // shutdown and connect. See core/io/stream.h for the semantics and
 // io_object.h for lifetime, closing and cancellation.
 //
-// Read path: libuv reads into the thread's scratch buffer (alloc_cb); the read
-// callback either completes the pending read_some directly from it (one copy,
-// into the result string) or appends to `in_`, then tries to complete the
-// pending read from `in_`. Reading starts with the first read that cannot be
+// Read path: with a read_some waiting and nothing buffered, libuv reads
+// straight into the string that read will deliver (a pooled buffer,
+// read_buffers.h: no copy). Otherwise it reads into the thread's scratch
+// buffer (alloc_cb); the read callback either completes the pending read_some
+// from it (one copy, into a pooled result string) or appends to `in_`, then
+// tries to complete the pending read from `in_`. Reading starts with the first read that cannot be
 // served from the buffer and stops when `in_` holds read_high_water bytes
 // and no read waits (or at end of stream / on error).
 //
 // Write path: with nothing queued, uv_try_write first; what the kernel does
-// not take is copied (or moved) into a WriteRequest queued with uv_write,
-// whose callback completes the write's future. write_buffered_ counts the
+// not take is copied (or, for a string given by move, moved) into a
+// WriteRequest queued with uv_write, whose callback completes the write's
+// future. A moved string the kernel took whole goes back to the read-buffer
+// pool. write_buffered_ counts the
 // queued bytes; drain() waiters complete when it falls to write_low_water.
 #pragma once
 
@@ -140,7 +144,11 @@ class StreamImpl final : public StreamBase {
   void drop_read() noexcept;
   void start_reading();
   void stop_reading() noexcept;
+  static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
+  static constexpr std::size_t kBulkRead = 64 * 1024;
+  void on_direct_data(std::size_t size, bool filled);
   void on_data(const char* data, std::size_t size);
+  void append_input(const char* data, std::size_t size);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
   // Writing.
@@ -168,6 +176,7 @@ class StreamImpl final : public StreamBase {
   StreamLimits limits_;
 
   std::string in_;            // bytes read; in_[in_pos_..] not yet taken
+  std::string direct_;        // the buffer on_alloc lent libuv for the pending read_some
   std::size_t in_pos_ = 0;
   std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;

@@ -1,0 +1,149 @@
+// weft::detail read buffers (core/io/detail/read_buffers.h): the pool keeps
+// the strings given back within its bounds and serves reads from them, and a
+// stream's reads and writes use it: an echoed read result's buffer serves the
+// next read (the kernel reads straight into it), whole and partial writes of
+// a moved string still send every byte in order.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/io/detail/read_buffers.h"
+#include "core/io/io.h"
+#include "core/loop/loop.h"
+#include "tests/core/io/io_test_util.h"
+
+using namespace std::chrono_literals;
+using weft_test::get;
+namespace detail = weft::detail;
+
+namespace {
+
+// Empties this thread's pool.
+void drain_pool() {
+  for (std::size_t i = 0; i < detail::kMaxPooled + 1 && detail::pooled_read_buffers() > 0; ++i) {
+    (void)detail::take_read_buffer();
+  }
+  REQUIRE(detail::pooled_read_buffers() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("a recycled buffer serves the next read result", "[read_buffers]") {
+  drain_pool();
+  std::string given(16 * 1024, 'x');
+  const char* memory = given.data();
+  detail::recycle_read_buffer(std::move(given));
+  REQUIRE(given.empty());
+  REQUIRE(detail::pooled_read_buffers() == 1);
+
+  const std::string bytes(10'000, 'y');
+  std::string result = detail::make_read_result(bytes.data(), bytes.size());
+  REQUIRE(result == bytes);
+  REQUIRE(result.data() == memory);  // the same memory, no new allocation
+  REQUIRE(detail::pooled_read_buffers() == 0);
+
+  // With nothing kept, a result is an ordinary new string.
+  REQUIRE(detail::make_read_result("abc", 3) == "abc");
+  REQUIRE(detail::take_read_buffer().empty());
+}
+
+TEST_CASE("the pool keeps only buffers worth keeping, and only so many", "[read_buffers]") {
+  drain_pool();
+  std::string tiny = "short";
+  detail::recycle_read_buffer(std::move(tiny));
+  REQUIRE(detail::pooled_read_buffers() == 0);
+  std::string huge(detail::kMaxPooledCapacity + 1, 'h');
+  detail::recycle_read_buffer(std::move(huge));
+  REQUIRE(huge.empty());
+  REQUIRE(detail::pooled_read_buffers() == 0);
+
+  // At most kMaxPooled buffers...
+  for (std::size_t i = 0; i < detail::kMaxPooled + 10; ++i) {
+    detail::recycle_read_buffer(std::string(4096, 'a'));
+  }
+  REQUIRE(detail::pooled_read_buffers() == detail::kMaxPooled);
+  drain_pool();
+
+  // ... and at most kMaxPooledBytes in all.
+  const std::size_t each = detail::kMaxPooledCapacity;
+  for (std::size_t i = 0; i < detail::kMaxPooled; ++i) detail::recycle_read_buffer(std::string(each, 'b'));
+  REQUIRE(detail::pooled_read_buffers() == detail::kMaxPooledBytes / each);
+  drain_pool();
+}
+
+TEST_CASE("a stream echo reuses the read result's buffer for the next read", "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  drain_pool();
+
+  const std::string message(16 * 1024, 'm');
+  std::vector<const char*> recycled;  // the memory of the results echoed so far
+  int reused = 0;                     // results that came in such memory
+  for (int i = 0; i < 20; ++i) {
+    get(loop, client.write(message));
+    std::string got;
+    while (got.size() < message.size()) {
+      std::string part = get(loop, server.read_some());
+      REQUIRE_FALSE(part.empty());
+      if (std::find(recycled.begin(), recycled.end(), part.data()) != recycled.end()) ++reused;
+      recycled.push_back(part.data());
+      got += part;
+      // Echo it back, by move: all of it goes to the kernel at once, and the
+      // string goes to the pool for the next read.
+      get(loop, server.write(std::move(part)));
+      REQUIRE(part.empty());
+      REQUIRE(detail::pooled_read_buffers() >= 1);
+    }
+    REQUIRE(got == message);
+    // The client is a stream on the same thread: its reads draw on the same
+    // pool, so its result counts too, and goes back like the server's.
+    std::string echo = get(loop, client.read_exactly(message.size()));
+    REQUIRE(echo == message);
+    if (std::find(recycled.begin(), recycled.end(), echo.data()) != recycled.end()) ++reused;
+    recycled.push_back(echo.data());
+    detail::recycle_read_buffer(std::move(echo));
+  }
+  // After the first round, reads land in the buffers given back before.
+  REQUIRE(reused >= 10);
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+}
+
+TEST_CASE("a moved string the kernel takes only part of is sent whole, in order", "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+
+  // Far more than the kernel's buffers hold while nobody reads: the first
+  // write is taken in part, the rest is queued from the same string.
+  std::vector<std::string> sent;
+  std::vector<weft::Future<void>> writes;
+  for (int i = 0; i < 4; ++i) {
+    std::string chunk(4 * 1024 * 1024, static_cast<char>('a' + i));
+    sent.push_back(chunk);
+    writes.push_back(server.write(std::move(chunk)));
+  }
+  REQUIRE(server.write_buffered() > 0);
+  std::string received;
+  const std::size_t total = 4 * 4 * 1024 * 1024;
+  for (int reads = 0; reads < 100'000 && received.size() < total; ++reads) {
+    received += get(loop, client.read_some(1024 * 1024));
+  }
+  REQUIRE(received.size() == total);
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(received.compare(static_cast<std::size_t>(i) * sent[0].size(), sent[0].size(), sent[i]) == 0);
+  }
+  for (auto& w : writes) get(loop, std::move(w));
+  REQUIRE(server.write_buffered() == 0);
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+}
