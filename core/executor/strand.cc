@@ -34,7 +34,29 @@ bool Strand::execute(Callback callback) {
     if (scheduled_) return true;
     scheduled_ = true;
   }
-  if (post_drain()) return true;
+  bool posted = false;
+  try {
+    posted = post_drain();
+  } catch (...) {
+    // The drain job could not be posted (out of memory): take `callback`
+    // back, so the caller sees the exception with nothing queued. It is
+    // alone in the queue unless another execute() queued behind it
+    // meanwhile (relying on this drain): then nothing can run them, and the
+    // strand fails as when the inner executor refuses.
+    Callback taken;
+    bool alone = false;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      alone = queue_.size() == 1;
+      if (alone) {
+        taken = queue_.take_front();
+        scheduled_ = false;
+      }
+    }
+    if (!alone) fail();
+    throw;
+  }
+  if (posted) return true;
   fail();
   return false;
 }
