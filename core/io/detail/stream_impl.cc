@@ -290,11 +290,19 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   }
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (size == 0) return make_ready_future<void>();
+  // Everything that needs memory comes before the first byte is sent: a
+  // refused allocation then leaves the stream untouched.
+  auto [promise, future] = make_promise<void>();
+  auto request = std::make_unique<WriteRequest>();
+  if (owned == nullptr) request->data.reserve(size);
   std::size_t sent = 0;
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
     int rc = uv_try_write(uv_stream(), &buf, 1);
-    if (rc >= 0 && static_cast<std::size_t>(rc) == size) return make_ready_future<void>();
+    if (rc >= 0 && static_cast<std::size_t>(rc) == size) {
+      promise.set_value();
+      return std::move(future);
+    }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
@@ -302,13 +310,12 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       return make_failed_future<void>(*write_error_);
     }
   }
-  auto request = std::make_unique<WriteRequest>();
-  if (owned != nullptr && sent == 0) {
+  if (owned != nullptr) {
     request->data = std::move(*owned);
+    request->data.erase(0, sent);  // in place: no allocation
   } else {
-    request->data.assign(data + sent, size - sent);
+    request->data.assign(data + sent, size - sent);  // within the reserved capacity
   }
-  auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
   request->request.data = this;
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
