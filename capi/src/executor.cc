@@ -327,15 +327,25 @@ WEFT_API weft_status weft_executor_submit(weft_future_t** out, weft_executor_t* 
     }
     future->start_work(scope);
     ++scope.runtime.work_submitted;
-    // A fresh future's first callback through its own scope is stored
-    // inline: no allocation, nothing to fail.
-    if (done != nullptr) future->add_callback(scope, done, user);
     weft::capi::WorkJob job(future, work, user);
-    bool posted = ex.type == CExecutor::Type::pool ? ex.pool->post(std::move(job))
-                                                   : ex.strand->execute(std::move(job));
+    bool posted = false;
+    try {
+      posted = ex.type == CExecutor::Type::pool ? ex.pool->post(std::move(job))
+                                                : ex.strand->execute(std::move(job));
+    } catch (...) {
+      // Refused (no memory for the queue): the job, destroyed unrun,
+      // cancelled the future before any callback was registered; it breaks
+      // quietly and `done` is never called.
+      future->release_handle();
+      throw;
+    }
     // Not posted cannot happen while `accepting`; if it did, the job (left
     // in `job` or destroyed by the strand) cancels the future.
     (void)posted;
+    // Registered after posting: the future completes on the loop thread
+    // (this one), so not before this call returns. A fresh future's first
+    // callback through its own scope is stored inline: nothing to fail.
+    if (done != nullptr) future->add_callback(scope, done, user);
     if (out != nullptr) {
       *out = future->c_handle();
     } else {

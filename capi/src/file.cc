@@ -192,12 +192,22 @@ Future<Opened> open_file(Runtime& runtime, HandleBits executor, std::string path
   auto* link = runtime.allocator.make<ExecutorLink>(runtime, executor);  // the relay's reference
   auto [promise, opened] = make_promise<Opened>();
   Future<File> file;
+  // The continuation's queue room, reserved before the open starts and
+  // handed to then() below, which then cannot fail for it.
+  try {
+    weft::detail::LoopAccess::reserve_continuation(runtime.loop);
+  } catch (...) {
+    link->release();
+    throw;
+  }
   try {
     file = File::open(runtime.loop, *link, std::move(path), mode, permissions);
   } catch (...) {
+    weft::detail::LoopAccess::release_continuation(runtime.loop);
     link->release();  // nothing can make a File over it
     throw;
   }
+  weft::detail::LoopAccess::release_continuation(runtime.loop);
   try {
     std::move(file).then(runtime.loop, [link, relay = std::move(promise)](Result<File> r) mutable {
       if (r.is_cancelled()) {

@@ -73,11 +73,18 @@ FutureExtras& CFuture::extras() {
 CFuture* CFuture::create(Scope& scope) {
   Runtime& runtime = scope.runtime;
   void* memory = runtime.allocator.allocate(sizeof(CFuture), alignof(CFuture));
-  CFuture* future = ::new (memory) CFuture(scope);
+  CFuture* future = nullptr;
+  bool reserved = false;
   try {
+    // Room in the ready queue for the continuation published below, so that
+    // completing the future never needs memory.
+    weft::detail::LoopAccess::reserve_continuation(runtime.loop);
+    reserved = true;
+    future = ::new (memory) CFuture(scope);
     future->handle_index_ = static_cast<std::uint32_t>(runtime.arena.add(Kind::future, future));
   } catch (...) {
-    future->~CFuture();
+    if (future != nullptr) future->~CFuture();
+    if (reserved) weft::detail::LoopAccess::release_continuation(runtime.loop);
     runtime.allocator.deallocate(memory, sizeof(CFuture), alignof(CFuture));
     throw;
   }

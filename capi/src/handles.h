@@ -183,12 +183,15 @@ class HandleArena {
 
 template <class F>
 void HandleArena::for_each_live(F&& f) const {
-  std::vector<std::uint32_t> chunks;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    chunks = chunks_;
-  }
-  for (std::uint32_t c : chunks) {
+  // One chunk index at a time under the lock (chunks_ only grows): no copy,
+  // so teardown, which calls this, allocates nothing.
+  for (std::size_t n = 0;; ++n) {
+    std::uint32_t c;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (n >= chunks_.size()) break;
+      c = chunks_[n];
+    }
     detail::Chunk* chunk = detail::g_chunks[c].load(std::memory_order_acquire);
     for (std::uint32_t i = 0; i < detail::kSlotsPerChunk; ++i) {
       detail::Slot& slot = chunk->slots[i];

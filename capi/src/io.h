@@ -216,15 +216,27 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
     op->destroy();
     throw;
   }
+  // The core continuation's room in the loop's queues too: reserved here,
+  // given back just before then(), which takes it again without allocating.
+  Loop& loop = loop_of(runtime);
   try {
-    op->future = start();
+    weft::detail::LoopAccess::reserve_continuation(loop);
   } catch (...) {
     op->output.abandon();
     op->destroy();
     throw;
   }
   try {
-    op->future.then(loop_of(runtime), [op](Result<T> result) {
+    op->future = start();
+  } catch (...) {
+    weft::detail::LoopAccess::release_continuation(loop);
+    op->output.abandon();
+    op->destroy();
+    throw;
+  }
+  weft::detail::LoopAccess::release_continuation(loop);
+  try {
+    op->future.then(loop, [op](Result<T> result) {
       Runtime& rt = *op->runtime;
       if (!op->pending) {  // cancelled earlier: its outcome was delivered
         op->destroy();

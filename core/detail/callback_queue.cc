@@ -21,13 +21,21 @@ CallbackQueue::~CallbackQueue() {
 }
 
 void CallbackQueue::add_chunk() {
+  if (spare_ == nullptr) add_spare_chunk();
+  take_spare_chunk();
+}
+
+void CallbackQueue::add_spare_chunk() {
+  Chunk* chunk = new Chunk;
+  chunk->next = spare_;
+  spare_ = chunk;
+  ++spare_count_;
+}
+
+void CallbackQueue::take_spare_chunk() noexcept {
   Chunk* chunk = spare_;
-  if (chunk != nullptr) {
-    spare_ = chunk->next;
-    --spare_count_;
-  } else {
-    chunk = new Chunk;
-  }
+  spare_ = chunk->next;
+  --spare_count_;
   chunk->next = nullptr;
   chunk->used = 0;
   if (tail_ == nullptr) {
@@ -39,8 +47,14 @@ void CallbackQueue::add_chunk() {
   tail_ = chunk;
 }
 
+void CallbackQueue::reserve_units(std::size_t n) {
+  while (free_slots() < reserved_ + n) add_spare_chunk();
+  reserved_ += n;
+}
+
 void CallbackQueue::recycle(Chunk* chunk) noexcept {
-  if (spare_count_ < kMaxSpareChunks) {
+  // Kept beyond the usual few while reservations need the room.
+  if (spare_count_ < kMaxSpareChunks || free_slots() < reserved_ + kUnitsPerChunk) {
     chunk->next = spare_;
     spare_ = chunk;
     ++spare_count_;

@@ -13,6 +13,18 @@
 // runs: the write position only rewinds when the read position has caught up
 // with it, which cannot happen while a record is running.
 //
+// Reservations: code that must queue a callback from a path that cannot fail
+// (a future's continuation when the future completes, a timer when it
+// fires) reserves room for it beforehand with reserve_units(), which
+// allocates whatever chunk that needs (and may throw std::bad_alloc while
+// nothing has changed yet); emplace_reserved() then never allocates, and
+// release_units() gives back a reservation that will not be used. Room is
+// counted in units of kUnitBytes: every append keeps the free units (in the
+// tail chunk's rest and the spare chunks) at least the reserved ones. A
+// record of r bytes reserves 2*ceil(r/16)-1 units: what it takes from the
+// tail chunk, or, when it does not fit there, the tail's lost rest (less
+// than the record) and what it takes from a fresh chunk.
+//
 // Not thread-safe: owned and used by the loop thread only.
 #pragma once
 
@@ -31,6 +43,8 @@ class CallbackQueue {
   // 64 KiB or more makes glibc consolidate its fast bins every time.
   static constexpr std::size_t kChunkBytes = 64 * 1024 - 64;
   static constexpr std::size_t kMaxInlineBytes = 120;
+  // Reservations count room in units of this many bytes.
+  static constexpr std::size_t kUnitBytes = 16;
 
   CallbackQueue() = default;
   CallbackQueue(const CallbackQueue&) = delete;
@@ -39,6 +53,39 @@ class CallbackQueue {
 
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
+  std::size_t reserved_units() const noexcept { return reserved_; }
+
+  // The units one later emplace_reserved() of a callable of type D needs.
+  template <class D>
+  static constexpr std::size_t units_for() noexcept {
+    return 2 * ((record_size(sizeof(D)) + kUnitBytes - 1) / kUnitBytes) - 1;
+  }
+
+  // Reserves `n` units (see units_for). Throws std::bad_alloc, with nothing
+  // reserved, if a chunk cannot be allocated.
+  void reserve_units(std::size_t n);
+  // Gives back `n` reserved units that will not be used.
+  void release_units(std::size_t n) noexcept { reserved_ -= n; }
+
+  // Appends `f` into room reserved earlier (units_for<D>() units are used
+  // up): allocates nothing and cannot fail.
+  template <class F>
+  void emplace_reserved(F&& f) noexcept {
+    using D = std::decay_t<F>;
+    static_assert(sizeof(D) <= kMaxInlineBytes && alignof(D) <= kAlign &&
+                  std::is_nothrow_move_constructible_v<D> &&
+                  std::is_nothrow_constructible_v<D, F&&>);
+    constexpr std::size_t size = record_size(sizeof(D));
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    // The invariant guarantees a spare chunk when the tail has no room.
+    if (tail_ == nullptr || tail_->used + size > kChunkBytes) take_spare_chunk();
+    unsigned char* at = tail_->bytes + tail_->used;
+    ::new (at) Header{&inline_ops<D>};
+    ::new (at + kHeader) D(std::forward<F>(f));
+    tail_->used += size;
+    ++size_;
+    reserved_ -= units_for<D>();
+  }
 
   template <class F>
   void emplace_back(F&& f) {
@@ -48,9 +95,9 @@ class CallbackQueue {
       void* storage = reserve(&inline_ops<D>);
       ::new (storage) D(std::forward<F>(f));
     } else {
-      D* boxed = new D(std::forward<F>(f));
-      void* storage = reserve(&boxed_ops<D>);
-      ::new (storage) D*(boxed);
+      std::unique_ptr<D> boxed(new D(std::forward<F>(f)));
+      void* storage = reserve(&boxed_ops<D>);  // may throw: boxed is freed
+      ::new (storage) D*(boxed.release());
     }
     commit();
   }
@@ -66,6 +113,7 @@ class CallbackQueue {
     constexpr std::size_t size = record_size(sizeof(D));
     if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
+    if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]] return false;
     unsigned char* at = tail_->bytes + tail_->used;
     ::new (at) Header{&inline_ops<D>};
     ::new (at + kHeader) D(std::forward<F>(f));
@@ -148,6 +196,9 @@ class CallbackQueue {
   // Returns where the callable goes; the record counts once commit() is called.
   void* reserve(const Ops* ops) {
     if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    // Keep the reserved room: allocate spare chunks first (a refusal then
+    // changes nothing).
+    while (reserved_ != 0 && free_slots_after(ops->record_size) < reserved_) add_spare_chunk();
     if (tail_ == nullptr || tail_->used + ops->record_size > kChunkBytes) add_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
     ::new (at) Header{ops};
@@ -165,8 +216,27 @@ class CallbackQueue {
     if (head_offset_ == head_->used && head_ != tail_) next_head_chunk();
     return std::launder(reinterpret_cast<Header*>(head_->bytes + head_offset_));
   }
+  static_assert(kChunkBytes % kUnitBytes == 0);
+  static constexpr std::size_t kUnitsPerChunk = kChunkBytes / kUnitBytes;
+  // Units free without allocating: in the tail chunk's rest and in the
+  // spare chunks.
+  std::size_t free_slots() const noexcept {
+    const std::size_t tail_rest = tail_ != nullptr ? kChunkBytes - tail_->used : 0;
+    return tail_rest / kUnitBytes + spare_count_ * kUnitsPerChunk;
+  }
+  // free_slots() once a record of `size` bytes has been appended.
+  std::size_t free_slots_after(std::size_t size) const noexcept {
+    if (tail_ != nullptr && tail_->used + size <= kChunkBytes) {
+      return (kChunkBytes - tail_->used - size) / kUnitBytes + spare_count_ * kUnitsPerChunk;
+    }
+    // A new tail chunk: a spare one if there is one, else a new one.
+    const std::size_t spares_left = spare_count_ > 0 ? spare_count_ - 1 : 0;
+    return (kChunkBytes - size) / kUnitBytes + spares_left * kUnitsPerChunk;
+  }
   void next_head_chunk() noexcept;
   void add_chunk();
+  void add_spare_chunk();
+  void take_spare_chunk() noexcept;
   void rewind() noexcept;
   void recycle(Chunk* chunk) noexcept;
 
@@ -177,6 +247,7 @@ class CallbackQueue {
   std::size_t head_offset_ = 0;
   std::size_t size_ = 0;
   std::size_t pending_ = 0;
+  std::size_t reserved_ = 0;
 };
 
 }  // namespace weft::detail

@@ -71,6 +71,33 @@ class ChunkedQueue {
     while (size_ != 0) pop_front();
   }
 
+  // Entries that fit without allocating: the tail chunk's rest and the
+  // spare chunks.
+  std::size_t free_slots() const noexcept {
+    return (tail_ != nullptr ? kChunkSize - tail_end_ : 0) + spare_count_ * kChunkSize;
+  }
+  // Adds spare chunks until free_slots() >= slots. Throws std::bad_alloc
+  // (keeping the chunks already added).
+  void add_room(std::size_t slots) {
+    while (free_slots() < slots) {
+      Chunk* chunk = new Chunk;
+      chunk->next = spare_;
+      spare_ = chunk;
+      ++spare_count_;
+    }
+  }
+  // Moves every spare chunk of `other` here.
+  void take_spares(ChunkedQueue& other) noexcept {
+    while (other.spare_ != nullptr) {
+      Chunk* chunk = other.spare_;
+      other.spare_ = chunk->next;
+      --other.spare_count_;
+      chunk->next = spare_;
+      spare_ = chunk;
+      ++spare_count_;
+    }
+  }
+
   void swap(ChunkedQueue& other) noexcept {
     std::swap(head_, other.head_);
     std::swap(tail_, other.tail_);

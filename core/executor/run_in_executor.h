@@ -95,7 +95,12 @@ class OffloadJob {
   ~OffloadJob() {
     if (!promise_.valid()) return;  // ran, or moved from
     if (offload_thread_state().submitting == id_) {
-      promise_.set_error(Error(Errc::closed, "run_in_executor: the executor refused the job"));
+      Error refused(Errc::closed);  // the code's own message if there is no memory for this one
+      try {
+        refused = Error(Errc::closed, "run_in_executor: the executor refused the job");
+      } catch (...) {
+      }
+      promise_.set_error(std::move(refused));
     } else {
       promise_.cancel();  // dropped before it ran
     }

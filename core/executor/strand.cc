@@ -27,14 +27,40 @@ thread_local DrainFrame* tls_drain_frames = nullptr;
 }  // namespace
 
 bool Strand::execute(Callback callback) {
+  std::uint64_t taken_before = 0;
   {
     std::lock_guard<std::mutex> guard(mutex_);
     if (failed_) return false;
     queue_.emplace_back(std::move(callback));
     if (scheduled_) return true;
     scheduled_ = true;
+    taken_before = taken_;  // the queue was empty: `callback` is its front
   }
-  if (post_drain()) return true;
+  bool posted = false;
+  try {
+    posted = post_drain();
+  } catch (...) {
+    Callback taken;
+    bool not_started = false;
+    bool alone = false;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      // Nothing taken since: the drain job was never posted (out of memory),
+      // as opposed to an inline executor running it and a callback throwing.
+      not_started = taken_ == taken_before && !failed_;
+      alone = not_started && queue_.size() == 1;
+      if (alone) {
+        // Take `callback` back: the caller sees the exception, nothing queued.
+        taken = queue_.take_front();
+        scheduled_ = false;
+      }
+    }
+    // Others queued behind it meanwhile (relying on this drain job): nothing
+    // can run them, and the strand fails as when the inner executor refuses.
+    if (not_started && !alone) fail();
+    throw;
+  }
+  if (posted) return true;
   fail();
   return false;
 }
@@ -73,6 +99,7 @@ bool Strand::run_one() {
     }
     callback = std::move(queue_.front());
     queue_.pop_front();
+    ++taken_;
   }
   callback.invoke_once();
   return true;

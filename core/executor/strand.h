@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -73,6 +74,7 @@ class Strand final : public Executor {
   std::mutex mutex_;
   detail::ChunkedQueue<Callback, 64> queue_;  // guarded by mutex_
   bool scheduled_ = false;  // a drain job is posted or running (guarded)
+  std::uint64_t taken_ = 0;  // callbacks taken from the queue so far (guarded)
   bool failed_ = false;     // the inner executor refused (guarded)
 };
 

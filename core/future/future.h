@@ -163,7 +163,14 @@ class [[nodiscard]] Future {
     }
     if (loop.is_closed()) throw Exception(Errc::closed);
     if (loop.in_loop_thread()) {
-      state->set_continuation(std::forward<F>(f));
+      // Ready-queue room for the continuation first (completion cannot fail).
+      detail::LoopAccess::reserve_continuation(loop);
+      try {
+        state->set_continuation(std::forward<F>(f));
+      } catch (...) {
+        detail::LoopAccess::release_continuation(loop);
+        throw;
+      }
       detail::LoopAccess::track_future(loop, state);
       ref.release()->publish_continuation(loop);
       return;
@@ -174,7 +181,8 @@ class [[nodiscard]] Future {
       if (loop.is_closed()) {
         throw Exception(Errc::closed, "Future::then: the loop closed before the continuation was attached");
       }
-      ref->set_continuation(std::move(fn));
+      detail::LoopAccess::reserve_continuation(loop);
+      ref->set_continuation(std::move(fn));  // a move: cannot throw
       detail::LoopAccess::track_future(loop, ref.get());
       ref.release()->publish_continuation(loop);
     };

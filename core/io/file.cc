@@ -124,12 +124,14 @@ Error File::closed_error() const { return Error(Errc::closed, "the file is close
 Future<File> File::open(Loop& loop, Executor& executor, std::string path, FileMode mode, int permissions) {
   const int flags = open_flags(mode);
   const bool append = has(mode, FileMode::append);
-  auto opened = run_in_executor(loop, executor, [path = std::move(path), flags, permissions, append] {
-    auto state = std::make_shared<State>();
-    state->path = path;
-    state->fd = open_or_throw(path, flags, permissions);
-    state->append = append;
-    return state;
+  // The File's state is made here, before anything starts: the worker only
+  // opens the descriptor, so an open that succeeds needs no more memory.
+  auto state = std::make_shared<State>();
+  state->path = std::move(path);
+  state->append = append;
+  auto opened = run_in_executor(loop, executor, [state = std::move(state), flags, permissions]() mutable {
+    state->fd = open_or_throw(state->path, flags, permissions);
+    return std::move(state);
   });
   // A File needs the loop and executor too: finish it on the loop.
   auto [promise, future] = make_promise<File>();

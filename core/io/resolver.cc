@@ -3,6 +3,7 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <memory>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -52,6 +53,8 @@ std::vector<SocketAddress> lookup(const std::string& host, std::uint16_t port, R
     rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &results);
   }
   if (rc != 0) throw Exception(resolve_error(rc, errno, host));
+  // Freed also when copying the addresses out throws (out of memory).
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(results, &::freeaddrinfo);
   std::vector<SocketAddress> addresses;
   for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
     SocketAddress address = SocketAddress::from_sockaddr(ai->ai_addr);
@@ -60,7 +63,7 @@ std::vector<SocketAddress> lookup(const std::string& host, std::uint16_t port, R
       addresses.push_back(address);
     }
   }
-  ::freeaddrinfo(results);
+  owned.reset();
   if (addresses.empty()) {
     throw Exception(Error(Errc::host_not_found, "resolve '" + host + "': no usable address"));
   }

@@ -104,7 +104,7 @@ class UdpImpl final : public IoObject {
     Promise<void> promise;
   };
 
-  UdpImpl(Loop& loop, const UdpOptions& options) noexcept : IoObject(loop, "UDP socket"), options_(options) {}
+  UdpImpl(Loop& loop, const UdpOptions& options) : IoObject(loop, "UDP socket"), options_(options) {}
 
   void fail_pending(const Error& error) noexcept override {
     if (receive_) {

@@ -52,6 +52,10 @@ class ContinuationTask {
 
 }  // namespace
 
+namespace detail {
+void discard_posted_continuation(StateBase* state) noexcept { ContinuationTask dropped(state); }
+}  // namespace detail
+
 // Marks the loop as running on this thread for the duration of a run call.
 class Loop::RunScope {
  public:
@@ -111,6 +115,13 @@ Loop::Loop(LoopOptions options)
       spin_(options.spin, kSpinBeforeSleep),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
+  // The batch queue always holds a chunk (Inbox::take_all).
+  try {
+    inbox_batch_.add_room(1);
+  } catch (...) {
+    frame_pool_->retire();
+    throw;
+  }
   int rc = uv_loop_init(uv_.get());
   if (rc != 0) {
     frame_pool_->retire();
@@ -219,6 +230,7 @@ bool TimerHandle::pending() const noexcept {
 
 bool Loop::cancel_timer(detail::TimerId id) noexcept {
   if (!timers_.cancel(id)) return false;
+  ready_.release_units(kTimerUnits);
   ++stats_.timers_cancelled;
   return true;
 }
@@ -228,7 +240,7 @@ void Loop::fire_expired_timers() {
   // many small passes).
   if (timers_.empty()) return;
   stats_.timers_fired += timers_.pop_expired(
-      clock_->now(), [this](Callback&& cb) { ready_.emplace_back(std::move(cb)); });
+      clock_->now(), [this](Callback&& cb) { ready_.emplace_reserved(std::move(cb)); });
 }
 
 // ---- futures --------------------------------------------------------------
@@ -244,31 +256,76 @@ void Loop::untrack_future(detail::StateBase* state) noexcept {
   tracked_futures_.remove(state);
 }
 
-void Loop::schedule_continuation_here(detail::StateBase* state) {
-  // Queued: no longer a pending future as far as close() is concerned.
-  untrack_future(state);
-  ready_.emplace_back(ContinuationTask(state));
+// A continuation's room: ready-queue units for its ContinuationTask, and one
+// inbox entry in case it completes on another thread. The inbox's lock is
+// taken once per kInboxRoomBatch reservations.
+namespace {
+constexpr std::size_t kContinuationUnits = detail::CallbackQueue::units_for<ContinuationTask>();
+constexpr std::size_t kInboxRoomBatch = 64;
+}  // namespace
+
+void Loop::reserve_continuation() {
+  ready_.reserve_units(kContinuationUnits);
+  if (inbox_prepaid_ == 0) {
+    try {
+      inbox_.reserve(kInboxRoomBatch);
+    } catch (...) {
+      ready_.release_units(kContinuationUnits);
+      throw;
+    }
+    inbox_prepaid_ = kInboxRoomBatch;
+  }
+  --inbox_prepaid_;
 }
 
-void Loop::schedule_continuation(detail::StateBase* state) {
+void Loop::return_inbox_room() noexcept {
+  if (++inbox_prepaid_ >= 2 * kInboxRoomBatch) {
+    inbox_.release(kInboxRoomBatch);
+    inbox_prepaid_ -= kInboxRoomBatch;
+  }
+}
+
+void Loop::release_continuation() noexcept {
+  ready_.release_units(kContinuationUnits);
+  return_inbox_room();
+}
+
+void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
+  // Queued: no longer a pending future as far as close() is concerned.
+  untrack_future(state);
+  // Into the room reserved when the continuation was published; its inbox
+  // room was not needed.
+  ready_.emplace_reserved(ContinuationTask(state));
+  return_inbox_room();
+}
+
+void Loop::schedule_continuation(detail::StateBase* state) noexcept {
   if (in_loop_thread()) {
     schedule_continuation_here(state);
     return;
   }
   // Stays tracked until it runs here (close() waits for this post to land).
-  ContinuationTask task(state);
-  if (inbox_.post(std::move(task))) {
+  // Into the inbox room reserved with the continuation: nothing to allocate.
+  if (inbox_.post_continuation(state)) {
     wake_if_needed();
+  } else {
+    ContinuationTask refused(state);  // the loop closed: destroyed unrun
   }
 }
 
 void Loop::drain_inbox() {
-  inbox_.take_all(inbox_batch_);
-  std::size_t n = inbox_batch_.size();
-  stats_.threadsafe_posts += n;
+  // A batch left over by a refused allocation below goes first.
+  if (inbox_batch_.empty()) {
+    inbox_.take_all(inbox_batch_);
+    stats_.threadsafe_posts += inbox_batch_.size();
+  }
   while (!inbox_batch_.empty()) {
-    Callback& cb = inbox_batch_.front();
-    ready_.emplace_back(std::move(cb));
+    detail::Inbox::Entry& entry = inbox_batch_.front();
+    if (entry.continuation != nullptr) {
+      ready_.emplace_reserved(ContinuationTask(std::exchange(entry.continuation, nullptr)));
+    } else {
+      ready_.emplace_back(std::move(entry.callback));  // may throw: the entry stays
+    }
     inbox_batch_.pop_front();
   }
 }
@@ -653,6 +710,7 @@ CloseReport Loop::close() {
   //    next pass.
   auto cancel_pending = [&] {
     result.tasks_cancelled += cancel_tasks_for_shutdown();
+    ready_.release_units(timers_.callback_count() * kTimerUnits);
     std::size_t timers = timers_.cancel_all();
     result.timers_cancelled += timers;
     stats_.timers_cancelled += timers;
@@ -684,7 +742,12 @@ CloseReport Loop::close() {
   detail::Inbox::Queue last;
   inbox_.close(last);
   while (!last.empty()) {
-    ready_.emplace_back(std::move(last.front()));
+    detail::Inbox::Entry& entry = last.front();
+    if (entry.continuation != nullptr) {
+      ready_.emplace_reserved(ContinuationTask(std::exchange(entry.continuation, nullptr)));
+    } else {
+      ready_.emplace_back(std::move(entry.callback));
+    }
     last.pop_front();
   }
   result.callbacks_run += run_ready(ready_.size());

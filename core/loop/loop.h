@@ -204,8 +204,18 @@ class Loop {
   TimerHandle call_at(TimePoint when, F&& f) {
     check_owner("call_at");
     check_open();
+    // Room in the ready queue for the callback when it fires (firing cannot
+    // fail); given back if arming fails or the timer is cancelled.
+    ready_.reserve_units(kTimerUnits);
+    detail::TimerId id;
+    try {
+      id = timers_.arm(when, std::forward<F>(f));
+    } catch (...) {
+      ready_.release_units(kTimerUnits);
+      throw;
+    }
     ++stats_.timers_armed;
-    return TimerHandle(this, timers_.arm(when, std::forward<F>(f)));
+    return TimerHandle(this, id);
   }
 
   // Posts `f` from any thread; it runs on the loop thread in posting order.
@@ -327,8 +337,11 @@ class Loop {
   void detach_resource(detail::LoopResource* resource) noexcept;
   void track_future(detail::StateBase* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
-  void schedule_continuation(detail::StateBase* state);
-  void schedule_continuation_here(detail::StateBase* state);
+  void reserve_continuation();
+  void release_continuation() noexcept;
+  void return_inbox_room() noexcept;
+  void schedule_continuation(detail::StateBase* state) noexcept;
+  void schedule_continuation_here(detail::StateBase* state) noexcept;
 
   // --- the loop's own ------------------------------------------------------
 
@@ -382,6 +395,11 @@ class Loop {
   Clock* clock_;
   detail::CallbackQueue ready_;
   detail::Inbox::Queue inbox_batch_;
+  // Inbox room reserved by this loop (Inbox::reserve) and not yet handed to
+  // a continuation: taken and given back here without the inbox's lock.
+  std::size_t inbox_prepaid_ = 0;
+  // Ready-queue units a fired timer's callback takes.
+  static constexpr std::size_t kTimerUnits = detail::CallbackQueue::units_for<Callback>();
   detail::TimerQueue timers_;
   detail::Inbox inbox_;
 

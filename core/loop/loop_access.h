@@ -79,6 +79,14 @@ struct LoopAccess {
   static void track_future(Loop& loop, StateBase* state) noexcept { loop.track_future(state); }
   // Harmless if not tracked.
   static void untrack_future(Loop& loop, StateBase* state) noexcept { loop.untrack_future(state); }
+  // Loop thread of `loop`, before a continuation is published: makes room in
+  // the ready queue for it, so that scheduling it when the future completes
+  // (a path that cannot fail) allocates nothing. Throws std::bad_alloc with
+  // nothing reserved. Each reservation is used up when the continuation is
+  // queued (or given back by the loop when it arrives through the inbox).
+  static void reserve_continuation(Loop& loop) { loop.reserve_continuation(); }
+  // Gives back a reservation whose continuation will not be published.
+  static void release_continuation(Loop& loop) noexcept { loop.release_continuation(); }
   // Queues a future's continuation to run on `loop`. Any thread.
   static void schedule_continuation(Loop& loop, StateBase* state) {
     loop.schedule_continuation(state);

@@ -71,6 +71,10 @@ std::optional<TimePoint> TimerQueue::next_deadline() noexcept {
   return next;
 }
 
+void TimerQueue::reserve_entry() {
+  if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<std::size_t>(16, heap_.capacity() * 2));
+}
+
 void TimerQueue::push_entry(const Entry& entry) {
   heap_.push_back(entry);
   std::size_t index = heap_.size() - 1;

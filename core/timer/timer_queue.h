@@ -41,11 +41,15 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
+  // Allocates everything first (the callback's box, heap and slab room): if
+  // that throws, nothing was armed.
   template <class F>
   TimerId arm(TimePoint deadline, F&& f) {
+    Callback callback(std::forward<F>(f));
+    reserve_entry();
     std::uint32_t index = acquire_slot();
     Slot& slot = slot_at(index);
-    slot.callback = Callback(std::forward<F>(f));
+    slot.callback = std::move(callback);
     push_entry(Entry{deadline.time_since_epoch().count(), next_sequence_++, index,
                      slot.generation});
     ++live_;
@@ -116,6 +120,8 @@ class TimerQueue {
   std::size_t cancel_all() noexcept;
 
   std::size_t size() const noexcept { return live_ + nodes_.size(); }
+  // Pending callback timers (not nodes).
+  std::size_t callback_count() const noexcept { return live_; }
   bool empty() const noexcept { return live_ == 0 && nodes_.empty(); }
 
  private:
@@ -151,7 +157,8 @@ class TimerQueue {
 
   std::uint32_t acquire_slot();
   void release_slot(std::uint32_t index) noexcept;
-  void push_entry(const Entry& entry);
+  void reserve_entry();  // room for one more heap entry
+  void push_entry(const Entry& entry);  // after reserve_entry: no allocation
   void pop_entry() noexcept;
   void sift_down(std::size_t index) noexcept;
   void compact() noexcept;

@@ -3,7 +3,9 @@
 // (any thread) and, when armed, refuses the Nth one from arming (or every
 // one from the Nth on) by throwing std::bad_alloc — the sweep of
 // alloc_failure_test.c then reaches the ready queue, the timer heap, task
-// frames and I/O buffers, which weft_allocator does not.
+// frames and I/O buffers, which weft_allocator does not. It also counts the
+// blocks live (allocated and not yet deleted), so the sweep can check that
+// a runtime gives back every block the core allocated.
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -14,6 +16,7 @@ std::atomic<long> g_count{0};
 std::atomic<long> g_fail_at{-1};
 std::atomic<int> g_forever{0};
 std::atomic<long> g_refused{0};
+std::atomic<long> g_live{0};
 
 bool refuse_this_one() {
   const long fail_at = g_fail_at.load(std::memory_order_acquire);
@@ -29,10 +32,26 @@ bool refuse_this_one() {
 
 void* operator new(std::size_t size) {
   if (refuse_this_one()) throw std::bad_alloc();
-  if (void* p = std::malloc(size != 0 ? size : 1)) return p;
+  if (void* p = std::malloc(size != 0 ? size : 1)) {
+    g_live.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  if (refuse_this_one()) throw std::bad_alloc();
+  const std::size_t align = static_cast<std::size_t>(alignment);
+  const std::size_t rounded = (size + align - 1) / align * align;  // aligned_alloc wants a multiple
+  if (void* p = std::aligned_alloc(align, rounded != 0 ? rounded : align)) {
+    g_live.fetch_add(1, std::memory_order_relaxed);
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) { return operator new(size, alignment); }
+// Every nothrow form too: a form left out would come from the runtime's
+// (or ASan's) own operator new and not match the free() below.
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   try {
     return operator new(size);
@@ -40,10 +59,43 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size, alignment);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size, alignment);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_live.fetch_sub(1, std::memory_order_relaxed);
+  std::free(p);
+}
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
+void operator delete(void* p, std::align_val_t) noexcept { operator delete(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { operator delete(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { operator delete(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { operator delete(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { operator delete(p); }
 
 extern "C" {
 void operator_new_arm(long n, int forever) {
@@ -52,4 +104,5 @@ void operator_new_arm(long n, int forever) {
 }
 void operator_new_disarm(void) { g_fail_at.store(-1, std::memory_order_release); }
 long operator_new_refused(void) { return g_refused.load(std::memory_order_relaxed); }
+long operator_new_live(void) { return g_live.load(std::memory_order_relaxed); }
 }

@@ -1,10 +1,12 @@
 #include "core/detail/callback_queue.h"
 
 #include <catch2/catch.hpp>
+#include <new>
 #include <stdexcept>
 #include <vector>
 
 #include "tests/core/counted.h"
+#include "tests/core/refusing_new.h"
 
 using weft::detail::CallbackQueue;
 using weft_test::Counted;
@@ -83,4 +85,90 @@ TEST_CASE("clear destroys every queued callback unrun", "[callback_queue]") {
   queue.emplace_back([&ran] { ran = true; });  // usable again after clear
   queue.run_front();
   REQUIRE(ran);
+}
+
+// ---- reservations: room for appends that cannot fail --------------------
+
+TEST_CASE("appends into reserved room never allocate, across many chunks", "[callback_queue][reserve]") {
+  CallbackQueue queue;
+  struct Small {
+    std::vector<int>* order;
+    int i;
+    void operator()() const { order->push_back(i); }
+  };
+  // Larger than Small: ordinary appends interleaved with the reserved ones
+  // must leave the reserved room free.
+  struct Big {
+    std::vector<int>* order;
+    int i;
+    char padding[48];
+    void operator()() const { order->push_back(i); }
+  };
+  constexpr int kReserved = 20'000;  // several 64 KiB chunks of records
+  std::vector<int> order;
+  queue.reserve_units(kReserved * CallbackQueue::units_for<Small>());
+  CHECK(queue.reserved_units() == kReserved * CallbackQueue::units_for<Small>());
+  int allocating = 0;
+  for (int i = 0; i < kReserved; ++i) {
+    queue.emplace_back(Big{&order, 2 * i, {}});
+    const long before = weft_test::allocations_on_this_thread();
+    queue.emplace_reserved(Small{&order, 2 * i + 1});
+    if (weft_test::allocations_on_this_thread() != before) ++allocating;
+  }
+  CHECK(allocating == 0);
+  CHECK(queue.reserved_units() == 0);
+  while (!queue.empty()) queue.run_front();
+  REQUIRE(order.size() == 2u * kReserved);
+  for (int i = 0; i < 2 * kReserved; ++i) REQUIRE(order[i] == i);
+}
+
+TEST_CASE("a reservation that cannot be allocated reserves nothing", "[callback_queue][reserve]") {
+  CallbackQueue queue;
+  {
+    weft_test::RefuseAllocation refuse(0, /*forever=*/true);
+    CHECK_THROWS_AS(queue.reserve_units(10), std::bad_alloc);
+  }
+  CHECK(queue.reserved_units() == 0);
+  queue.reserve_units(10);
+  CHECK(queue.reserved_units() == 10);
+  queue.release_units(10);
+  CHECK(queue.reserved_units() == 0);
+}
+
+TEST_CASE("an ordinary append refused for the reserved room queues nothing", "[callback_queue][reserve]") {
+  CallbackQueue queue;
+  // Reserve exactly the first chunk's room: the next ordinary append needs a
+  // new chunk, and refusing it leaves the queue as it was.
+  queue.reserve_units(1);
+  const std::size_t units = queue.reserved_units();
+  Counts counts;
+  struct Job {
+    Counted counted;
+    void operator()() const {}
+  };
+  int appended = 0;
+  bool refused = false;
+  // A chunk holds 4,092 such records: the refusal comes well before 10,000.
+  for (int i = 0; i < 10'000 && !refused; ++i) {
+    weft_test::RefuseAllocation refuse(0, /*forever=*/true);
+    try {
+      queue.emplace_back(Job{Counted(counts)});
+      ++appended;
+    } catch (const std::bad_alloc&) {
+      refused = true;
+    }
+  }
+  REQUIRE(refused);
+  CHECK(queue.size() == static_cast<std::size_t>(appended));
+  CHECK(counts.alive() == appended);  // the refused one was destroyed
+  CHECK(queue.reserved_units() == units);
+  // The reserved room is still there: this append needs no memory.
+  bool ran = false;
+  {
+    weft_test::RefuseAllocation refuse(0, /*forever=*/true);
+    queue.emplace_reserved([&ran] { ran = true; });
+  }
+  while (!queue.empty()) queue.run_front();
+  CHECK(ran);
+  CHECK(counts.alive() == 0);
 }

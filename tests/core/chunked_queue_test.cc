@@ -1,8 +1,10 @@
 #include "core/detail/chunked_queue.h"
 
 #include <catch2/catch.hpp>
+#include <new>
 
 #include "tests/core/counted.h"
+#include "tests/core/refusing_new.h"
 
 using weft::detail::ChunkedQueue;
 using weft_test::Counted;
@@ -56,4 +58,29 @@ TEST_CASE("swapping chunked queues exchanges their contents", "[chunked_queue]")
   REQUIRE(a.front() == 100);
   REQUIRE(b.size() == 9);
   REQUIRE(b.front() == 0);
+}
+
+TEST_CASE("room added to a chunked queue is used without allocating", "[chunked_queue][reserve]") {
+  ChunkedQueue<int, 4> queue;
+  CHECK(queue.free_slots() == 0);
+  queue.add_room(10);  // three spare chunks of four
+  CHECK(queue.free_slots() == 12);
+  const long before = weft_test::allocations_on_this_thread();
+  for (int i = 0; i < 12; ++i) queue.emplace_back(i);
+  CHECK(weft_test::allocations_on_this_thread() == before);
+  CHECK(queue.free_slots() == 0);
+  {
+    weft_test::RefuseAllocation refuse(0, /*forever=*/true);
+    CHECK_THROWS_AS(queue.add_room(1), std::bad_alloc);
+  }
+  for (int i = 0; i < 12; ++i) CHECK(queue.take_front() == i);
+}
+
+TEST_CASE("take_spares moves another queue's spare chunks", "[chunked_queue][reserve]") {
+  ChunkedQueue<int, 4> a;
+  ChunkedQueue<int, 4> b;
+  b.add_room(8);
+  a.take_spares(b);
+  CHECK(a.free_slots() == 8);
+  CHECK(b.free_slots() == 0);
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "core/future/future.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
+#include "tests/core/counted.h"
 #include "tests/core/executor_fixtures.h"
 
 using weft_test::ManualExecutor;
@@ -216,6 +218,37 @@ TEST_CASE("a strand whose executor refuses work refuses later posts and drops wh
   CHECK_FALSE(strand.execute([&ran] { ++ran; }));  // the strand stays closed
   manual.run_pending();
   CHECK(ran == static_cast<int>(weft::Strand::kBatch));
+}
+
+TEST_CASE("a strand whose drain job cannot be posted (out of memory) takes the callback back",
+          "[strand]") {
+  // An executor whose execute() throws std::bad_alloc, as a queue that cannot
+  // grow does, until told otherwise.
+  struct ThrowingExecutor final : weft::Executor {
+    bool out_of_memory = true;
+    ManualExecutor inner;
+    bool execute(weft::Callback callback) override {
+      if (out_of_memory) throw std::bad_alloc();
+      return inner.execute(std::move(callback));
+    }
+  };
+  ThrowingExecutor executor;
+  weft::Strand strand(executor);
+  int ran = 0;
+  weft_test::Counts counts;
+  struct Job {
+    int* ran;
+    weft_test::Counted counted;
+    void operator()() { ++*ran; }
+  };
+  CHECK_THROWS_AS(strand.execute(Job{&ran, weft_test::Counted(counts)}), std::bad_alloc);
+  CHECK(counts.alive() == 0);  // taken back and destroyed unrun: nothing queued
+  CHECK(ran == 0);
+  // The strand is still usable: the next post schedules a drain job.
+  executor.out_of_memory = false;
+  REQUIRE(strand.execute([&ran] { ++ran; }));
+  executor.inner.run_pending();
+  CHECK(ran == 1);
 }
 
 TEST_CASE("a strand on a shut-down pool refuses the first post", "[strand]") {

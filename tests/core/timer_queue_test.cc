@@ -1,10 +1,14 @@
 #include "core/timer/timer_queue.h"
 
 #include <catch2/catch.hpp>
+#include <new>
 #include <algorithm>
 #include <memory>
 #include <random>
 #include <vector>
+
+#include "tests/core/counted.h"
+#include "tests/core/refusing_new.h"
 
 using weft::Duration;
 using weft::TimePoint;
@@ -173,4 +177,39 @@ TEST_CASE("cancel_all disarms timer nodes without firing them", "[timer_queue][t
   REQUIRE_FALSE(node.armed());
   timers.pop_expired(at(10), [](weft::Callback&& cb) { cb.invoke_once(); });
   REQUIRE(fired.empty());
+}
+
+TEST_CASE("an arm refused any of its allocations arms nothing and keeps nothing",
+          "[timer_queue][out_of_memory]") {
+  // A callable too big to store inline: arming allocates its box, the heap's
+  // room and the slab's first chunk. Refuse each in turn.
+  struct Big {
+    weft_test::Counted counted;
+    int* fired;
+    char padding[64];
+    void operator()() const { ++*fired; }
+  };
+  for (long n = 0;; ++n) {
+    TimerQueue timers;
+    weft_test::Counts counts;
+    int fired = 0;
+    bool armed = true;
+    {
+      weft_test::RefuseAllocation refuse(n);
+      try {
+        timers.arm(at(10), Big{weft_test::Counted(counts), &fired, {}});
+      } catch (const std::bad_alloc&) {
+        armed = false;
+      }
+    }
+    INFO("refusing allocation " << n);
+    CHECK(timers.size() == (armed ? 1u : 0u));
+    CHECK(counts.alive() == (armed ? 1 : 0));  // a refused callback is not kept
+    // Another timer still arms and fires, alone if the first was refused.
+    timers.arm(at(20), [&fired] { fired += 10; });
+    timers.pop_expired(at(30), [](weft::Callback&& cb) { cb.invoke_once(); });
+    CHECK(fired == (armed ? 11 : 10));
+    CHECK(counts.alive() == 0);
+    if (armed) break;  // the arm needed fewer than n + 1 allocations
+  }
 }

@@ -33,7 +33,13 @@ void IoObject::check_thread(const char* what) const {
 #endif
 }
 
-Error IoObject::closed_error() const { return Error(Errc::closed, std::string("the ") + kind_ + " is closed"); }
+Error IoObject::closed_error() const noexcept {
+  try {
+    return Error(Errc::closed, std::string("the ") + kind_ + " is closed");
+  } catch (...) {
+    return Error(Errc::closed);  // no memory for the message: the code's own
+  }
+}
 
 void IoObject::op_started() noexcept {
   if (state() == State::open && pending_ops_++ == 0) uv_ref(handle_);

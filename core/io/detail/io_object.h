@@ -84,7 +84,7 @@ class IoObject : public LoopResource {
   void check_thread(const char* what) const;
 
   // The error operations on a closed object fail with.
-  Error closed_error() const;
+  Error closed_error() const noexcept;
 
  protected:
   // `kind` names the object in messages ("TCP stream").

@@ -16,7 +16,7 @@ namespace {
 int open_reserve_fd() noexcept { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 }  // namespace
 
-ListenerImpl::ListenerImpl(Loop& loop, StreamImpl::Type type, const Options& options) noexcept
+ListenerImpl::ListenerImpl(Loop& loop, StreamImpl::Type type, const Options& options)
     : IoObject(loop, type == StreamImpl::Type::tcp ? "TCP listener" : "pipe listener"),
       type_(type),
       options_(options) {}
@@ -76,10 +76,17 @@ SocketAddress ListenerImpl::local_address() const {
 }
 
 void ListenerImpl::fail_pending(const Error& error) noexcept {
-  std::deque<std::unique_ptr<StreamResultOp>> accepts = std::move(accepts_);
-  for (auto& op : accepts) op->fail(error);
-  std::deque<IoRef<StreamImpl>> kept = std::move(kept_);
-  for (auto& stream : kept) stream->close();
+  // One at a time from the front: moving a std::deque out allocates.
+  while (!accepts_.empty()) {
+    std::unique_ptr<StreamResultOp> op = std::move(accepts_.front());
+    accepts_.pop_front();
+    op->fail(error);
+  }
+  while (!kept_.empty()) {
+    IoRef<StreamImpl> stream = std::move(kept_.front());
+    kept_.pop_front();
+    stream->close();
+  }
   retry_timer_.cancel();
   if (reserve_fd_ >= 0) {
     ::close(reserve_fd_);
@@ -192,8 +199,11 @@ void ListenerImpl::on_accept_error(int status) {
     // Nothing left to free: closing the socket is the only way out of it.
     Error fatal(Errc::too_many_open_files,
                 "accept: out of file descriptors with no reserve left; the listener closed");
-    std::deque<std::unique_ptr<StreamResultOp>> accepts = std::move(accepts_);
-    for (auto& op : accepts) op->fail(fatal);
+    while (!accepts_.empty()) {  // from the front: moving a std::deque out allocates
+      std::unique_ptr<StreamResultOp> op = std::move(accepts_.front());
+      accepts_.pop_front();
+      op->fail(fatal);
+    }
     close();
     return;
   }

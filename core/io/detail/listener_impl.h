@@ -56,7 +56,7 @@ class ListenerImpl final : public IoObject {
   const std::string& path() const noexcept { return path_; }
 
  private:
-  ListenerImpl(Loop& loop, StreamImpl::Type type, const Options& options) noexcept;
+  ListenerImpl(Loop& loop, StreamImpl::Type type, const Options& options);  // its queues allocate: may throw
 
   void fail_pending(const Error& error) noexcept override;
   void sweep_cancelled() noexcept override;

@@ -357,6 +357,11 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   }
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (size == 0) return make_ready_future<void>();
+  // Everything that needs memory comes before the first byte is sent: a
+  // refused allocation then leaves the stream untouched.
+  auto [promise, future] = make_promise<void>();
+  auto request = std::make_unique<WriteRequest>();
+  if (owned == nullptr) request->data.reserve(size);
   std::size_t sent = 0;
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
@@ -365,7 +370,8 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       // All in the kernel: a string given by move (often a read's result,
       // echoed or forwarded) serves a later read (read_buffers.h).
       if (owned != nullptr) recycle_read_buffer(std::move(*owned));
-      return make_ready_future<void>();
+      promise.set_value();
+      return std::move(future);
     }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
@@ -374,15 +380,13 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       return make_failed_future<void>(*write_error_);
     }
   }
-  auto request = std::make_unique<WriteRequest>();
   if (owned != nullptr) {
     // The string is ours: no copy, whatever the kernel took.
     request->data = std::move(*owned);
     request->offset = sent;
   } else {
-    request->data.assign(data + sent, size - sent);
+    request->data.assign(data + sent, size - sent);  // within the reserved capacity
   }
-  auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
   request->request.data = this;
   uv_buf_t buf = uv_buf_init(request->data.data() + request->offset,
