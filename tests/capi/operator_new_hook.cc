@@ -18,7 +18,7 @@ std::atomic<int> g_forever{0};
 std::atomic<long> g_refused{0};
 std::atomic<long> g_live{0};
 
-bool refuse_this_one() {
+bool replaced_new_refuses() noexcept {
   const long fail_at = g_fail_at.load(std::memory_order_acquire);
   const long number = g_count.fetch_add(1, std::memory_order_relaxed);
   if (fail_at < 0) return false;
@@ -28,74 +28,10 @@ bool refuse_this_one() {
   }
   return false;
 }
+void replaced_new_counted(long delta) noexcept { g_live.fetch_add(delta, std::memory_order_relaxed); }
 }  // namespace
 
-void* operator new(std::size_t size) {
-  if (refuse_this_one()) throw std::bad_alloc();
-  if (void* p = std::malloc(size != 0 ? size : 1)) {
-    g_live.fetch_add(1, std::memory_order_relaxed);
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  if (refuse_this_one()) throw std::bad_alloc();
-  const std::size_t align = static_cast<std::size_t>(alignment);
-  const std::size_t rounded = (size + align - 1) / align * align;  // aligned_alloc wants a multiple
-  if (void* p = std::aligned_alloc(align, rounded != 0 ? rounded : align)) {
-    g_live.fetch_add(1, std::memory_order_relaxed);
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) { return operator new(size, alignment); }
-// Every nothrow form too: a form left out would come from the runtime's
-// (or ASan's) own operator new and not match the free() below.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(size, alignment);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  try {
-    return operator new(size, alignment);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live.fetch_sub(1, std::memory_order_relaxed);
-  std::free(p);
-}
-void operator delete[](void* p) noexcept { operator delete(p); }
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
-void operator delete(void* p, std::align_val_t) noexcept { operator delete(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { operator delete(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { operator delete(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { operator delete(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { operator delete(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { operator delete(p); }
+#include "tests/core/replaced_operator_new.inc"
 
 extern "C" {
 void operator_new_arm(long n, int forever) {
