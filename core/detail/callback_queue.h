@@ -119,10 +119,8 @@ class CallbackQueue {
                   std::is_nothrow_move_constructible_v<D>);
     constexpr std::size_t size = record_size(sizeof(D));
     if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
-    if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]]
-      return false;
-    if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]]
-      return false;
+    if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
+    if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]] return false;
     unsigned char* at = tail_->bytes + tail_->used;
     ::new (at) Header{tagged(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));

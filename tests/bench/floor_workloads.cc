@@ -21,16 +21,16 @@ Outcome callbacks_floor(std::uint64_t n) {
   std::uint64_t ran = 0;
   int post_status = 0;
   const auto start = now();
-  for (std::uint64_t i = 0; i < n && post_status == 0; ++i)
+  for (std::uint64_t i = 0; i < n && post_status == 0; ++i) {
     post_status = floor_post(&queue, count_run, &ran);
+  }
   const auto posted = now();
   const long rss = rss_kb();  // every callback queued: the high point
   const auto run_start = now();
   floor_run(&queue);
   const auto end = now();
   if (post_status != 0) return failed("out of memory");
-  if (ran != n)
-    return failed("ran " + std::to_string(ran) + " callbacks, expected " + std::to_string(n));
+  if (ran != n) return failed("ran " + std::to_string(ran) + " callbacks, expected " + std::to_string(n));
   Outcome outcome;
   outcome.seconds = seconds_between(start, posted) + seconds_between(run_start, end);
   outcome.ops = n;

@@ -188,8 +188,7 @@ TEST_CASE("run_batch pops and counts a throwing record before the exception leav
 
 // ---- reservations: room for appends that cannot fail --------------------
 
-TEST_CASE("appends into reserved room never allocate, across many chunks",
-          "[callback_queue][reserve]") {
+TEST_CASE("appends into reserved room never allocate, across many chunks", "[callback_queue][reserve]") {
   CallbackQueue queue;
   struct Small {
     std::vector<int>* order;
@@ -235,8 +234,7 @@ TEST_CASE("a reservation that cannot be allocated reserves nothing", "[callback_
   CHECK(queue.reserved_units() == 0);
 }
 
-TEST_CASE("an ordinary append refused for the reserved room queues nothing",
-          "[callback_queue][reserve]") {
+TEST_CASE("an ordinary append refused for the reserved room queues nothing", "[callback_queue][reserve]") {
   CallbackQueue queue;
   // Reserve exactly the first chunk's room: the next ordinary append needs a
   // new chunk, and refusing it leaves the queue as it was.
