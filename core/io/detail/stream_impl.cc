@@ -3,7 +3,10 @@
 #include "core/io/detail/read_buffers.h"
 #include "core/io/detail/sigpipe.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -108,12 +111,60 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
   // delimiter, which may not be this one.
   scanned_ = 0;
   if (try_complete(pending)) return std::move(future);
+  if (read_after_bulk(pending)) return std::move(future);
   start_reading();
   if (try_complete(pending)) return std::move(future);  // reading could not start
   watch(pending.promise);
   read_.emplace(std::move(pending));
   op_started();
   return std::move(future);
+}
+
+// A read_some asked for right after a full bulk read (pause_ is
+// bulk_next_poll: reading is paused, and the kernel most likely holds more of
+// the same transfer): reads from the kernel now, into the pooled buffer the
+// result is delivered in, instead of going back to the loop's poll for it.
+// A peer streaming a large message is then read and answered in one go, as
+// libuv's own read loop would (at most kMaxReadsAfterBulk such reads in a
+// row, so one stream does not keep the loop from the others). Returns whether
+// `read` completed (with bytes, the end, or an error); false, and nothing
+// changed, if the kernel had nothing (EAGAIN: the read waits for the poll).
+bool StreamImpl::read_after_bulk(PendingRead& read) {
+  if (pause_ != Pause::bulk_next_poll || read.kind != ReadKind::some || reads_after_bulk_ == 0) {
+    return false;
+  }
+  uv_os_fd_t fd;
+  if (uv_fileno(&handle_.handle, &fd) != 0) return false;
+  std::string buffer = take_sized_read_buffer();
+  if (buffer.size() < kMinPooledCapacity) {
+    recycle_read_buffer(std::move(buffer));
+    return false;
+  }
+  buffer.resize(std::min(buffer.capacity(), read.n));  // as on_alloc: no allocation
+  ssize_t n;
+  do {
+    n = ::read(fd, buffer.data(), buffer.size());
+  } while (n < 0 && errno == EINTR);
+  pause_ = Pause::none;
+  if (n > 0) {
+    --reads_after_bulk_;
+    const auto size = static_cast<std::size_t>(n);
+    if (size == buffer.size() && size >= kBulkRead) pause_ = Pause::bulk_next_poll;
+    buffer.resize(size);
+    deliver(read, std::move(buffer));
+    return true;
+  }
+  const int error = n < 0 ? errno : 0;
+  recycle_read_buffer(std::move(buffer));
+  if (n < 0 && (error == EAGAIN || error == EWOULDBLOCK)) return false;
+  // The end, or an error (which the kernel reports only once: keep it).
+  if (n == 0) {
+    eof_ = true;
+  } else {
+    read_error_ = errno_error(error, "read");
+  }
+  stop_reading();
+  return try_complete(read);
 }
 
 // Completes `read` from the buffer, or with the stream's end or error, if it
@@ -359,6 +410,7 @@ bool StreamImpl::decline_read_ahead() noexcept {
 
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
+  self->reads_after_bulk_ = kMaxReadsAfterBulk;
   if (nread == UV_ENOBUFS && self->declined_) {
     self->declined_ = false;  // no read ahead this time (decline_read_ahead)
     if (self->pause_ == Pause::stop) self->stop_reading();

@@ -155,6 +155,8 @@ class StreamImpl final : public StreamBase {
   void on_data(const char* data, std::size_t size, bool filled);
   void after_full_delivery(std::size_t size) noexcept;
   bool decline_read_ahead() noexcept;
+  bool read_after_bulk(PendingRead& read);
+  static constexpr int kMaxReadsAfterBulk = 16;
   void append_input(const char* data, std::size_t size);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
@@ -194,6 +196,7 @@ class StreamImpl final : public StreamBase {
   enum class Pause : std::uint8_t { none, this_round, bulk, bulk_next_poll, stop };
   Pause pause_ = Pause::none;
   bool declined_ = false;     // on_alloc gave libuv no buffer (UV_ENOBUFS follows)
+  int reads_after_bulk_ = kMaxReadsAfterBulk;  // left before the next poll (read_after_bulk)
 
   std::size_t write_buffered_ = 0;
   std::size_t writes_queued_ = 0;

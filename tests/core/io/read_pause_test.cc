@@ -119,3 +119,65 @@ TEST_CASE("after a full 64 KiB read_some, what follows stays in the kernel while
   listener.close();
   loop.close();
 }
+
+TEST_CASE("a read_some right after a full 64 KiB read takes what follows from the kernel at once",
+          "[tcp][read_pause]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  const std::string sent = pattern(96 * 1024);
+  get(loop, client.write(sent));
+  prime_pool(64 * 1024);
+
+  std::string first = get(loop, server.read_some());
+  REQUIRE(first == sent.substr(0, 64 * 1024));
+  // As an echo would: the result's buffer goes back to the pool, then the
+  // next read. It completes at once, without waiting for the loop's poll.
+  std::string copy = first;
+  detail::recycle_read_buffer(std::move(copy));
+  weft::Future<std::string> next = server.read_some();
+  REQUIRE(next.ready());
+  const std::string rest = get(loop, std::move(next));
+  REQUIRE(first + rest == sent);
+
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+}
+
+TEST_CASE("the end of stream or a reset right after a full 64 KiB read reaches the next read",
+          "[tcp][read_pause]") {
+  for (const bool reset : {false, true}) {
+    weft::Loop loop;
+    auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+    auto [client, server] = weft_test::connected_pair(loop, listener);
+    const std::string sent = pattern(64 * 1024);
+    get(loop, client.write(sent));
+    if (reset) {
+      client.abort();
+    } else {
+      get(loop, client.shutdown());
+    }
+    prime_pool(64 * 1024);
+    std::string first = get(loop, server.read_some());
+    REQUIRE(first == sent);
+    std::string copy = first;
+    detail::recycle_read_buffer(std::move(copy));
+    auto next = weft_test::await(loop, server.read_some());
+    if (reset) {
+      REQUIRE_FALSE(next.ok());
+      REQUIRE(next.error().code() == weft::Errc::connection_reset);
+    } else {
+      REQUIRE(next.ok());
+      REQUIRE(next.value().empty());
+    }
+    // The stream stays consistent: the end or the error is what every later read gets.
+    auto again = weft_test::await(loop, server.read_some());
+    REQUIRE(again.ok() == !reset);
+    server.close();
+    if (!reset) client.close();
+    listener.close();
+    loop.close();
+  }
+}
