@@ -15,7 +15,9 @@
 // back until its reader has had the chance to ask again (Pause,
 // after_full_delivery): libuv's next read in the same round gets no buffer,
 // so the next read_some reads straight from the kernel, and no read(2) is
-// made only to fail with EAGAIN.
+// made only to fail with EAGAIN. A read_some asked for while reading is
+// paused after a full bulk read reads from the kernel itself, at once
+// (read_after_bulk), as libuv's own read loop would have.
 //
 // Write path: with nothing queued, uv_try_write first; what the kernel does
 // not take is copied (or, for a string given by move, moved) into a
