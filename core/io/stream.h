@@ -14,9 +14,12 @@
 // reading ahead from the kernel into its own buffer while nothing waits, up to
 // StreamLimits::read_high_water bytes, then stops until the buffer is read
 // (the kernel's buffer then fills and the peer's writes slow down). After a
-// read_some that took a full 64 KiB straight from the kernel, it leaves what
-// follows in the kernel until the next read (bulk data is then never copied
-// through the stream's buffer).
+// read_some that filled its buffer, it reads ahead no further before the
+// reader's continuation has run (the next read then takes what follows
+// straight from the kernel); after one that took a full 64 KiB, it leaves what
+// follows in the kernel until the next read, and a read_some then takes it
+// from the kernel at once (bulk data is never copied through the stream's
+// buffer).
 // - read_some(max): whatever is available, 1..max bytes; "" at end of stream.
 // - read_exactly(n): n bytes, or Errc::end_of_file if the stream ends first.
 // - read_until(delimiter, max): up to and including the delimiter;

@@ -3,7 +3,10 @@
 #include "core/io/detail/read_buffers.h"
 #include "core/io/detail/sigpipe.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -108,12 +111,60 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
   // delimiter, which may not be this one.
   scanned_ = 0;
   if (try_complete(pending)) return std::move(future);
+  if (read_after_bulk(pending)) return std::move(future);
   start_reading();
   if (try_complete(pending)) return std::move(future);  // reading could not start
   watch(pending.promise);
   read_.emplace(std::move(pending));
   op_started();
   return std::move(future);
+}
+
+// A read_some asked for right after a full bulk read (pause_ is
+// bulk_next_poll: reading is paused, and the kernel most likely holds more of
+// the same transfer): reads from the kernel now, into the pooled buffer the
+// result is delivered in, instead of going back to the loop's poll for it.
+// A peer streaming a large message is then read and answered in one go, as
+// libuv's own read loop would (at most kMaxReadsAfterBulk such reads in a
+// row, so one stream does not keep the loop from the others). Returns whether
+// `read` completed (with bytes, the end, or an error); false, and nothing
+// changed, if the kernel had nothing (EAGAIN: the read waits for the poll).
+bool StreamImpl::read_after_bulk(PendingRead& read) {
+  if (pause_ != Pause::bulk_next_poll || read.kind != ReadKind::some || reads_after_bulk_ == 0) {
+    return false;
+  }
+  uv_os_fd_t fd;
+  if (uv_fileno(&handle_.handle, &fd) != 0) return false;
+  std::string buffer = take_sized_read_buffer();
+  if (buffer.size() < kMinPooledCapacity) {
+    recycle_read_buffer(std::move(buffer));
+    return false;
+  }
+  buffer.resize(std::min(buffer.capacity(), read.n));  // as on_alloc: no allocation
+  ssize_t n;
+  do {
+    n = ::read(fd, buffer.data(), buffer.size());
+  } while (n < 0 && errno == EINTR);
+  pause_ = Pause::none;
+  if (n > 0) {
+    --reads_after_bulk_;
+    const auto size = static_cast<std::size_t>(n);
+    if (size == buffer.size() && size >= kBulkRead) pause_ = Pause::bulk_next_poll;
+    buffer.resize(size);
+    deliver(read, std::move(buffer));
+    return true;
+  }
+  const int error = n < 0 ? errno : 0;
+  recycle_read_buffer(std::move(buffer));
+  if (n < 0 && (error == EAGAIN || error == EWOULDBLOCK)) return false;
+  // The end, or an error (which the kernel reports only once: keep it).
+  if (n == 0) {
+    eof_ = true;
+  } else {
+    read_error_ = errno_error(error, "read");
+  }
+  stop_reading();
+  return try_complete(read);
 }
 
 // Completes `read` from the buffer, or with the stream's end or error, if it
@@ -242,12 +293,13 @@ void StreamImpl::start_reading() {
 }
 
 void StreamImpl::stop_reading() noexcept {
+  pause_ = Pause::none;
   if (!reading_) return;
   uv_read_stop(uv_stream());
   reading_ = false;
 }
 
-void StreamImpl::on_data(const char* data, std::size_t size) {
+void StreamImpl::on_data(const char* data, std::size_t size, bool filled) {
   if (read_ && read_->kind == ReadKind::some && in_pos_ == in_.size() &&
       !read_->promise.cancelled()) {
     // The common case: someone waits for whatever comes; hand it over.
@@ -258,6 +310,7 @@ void StreamImpl::on_data(const char* data, std::size_t size) {
     if (n < size) append_input(data + n, size - n);
     deliver(read, make_read_result(data, n));
     if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
+    if (filled && n == size) after_full_delivery(size);
     return;
   }
   append_input(data, size);
@@ -282,13 +335,22 @@ void StreamImpl::append_input(const char* data, std::size_t size) {
 // `in_` (on_data).
 void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept {
   auto* self = static_cast<StreamImpl*>(handle->data);
+  if (!self->read_ && self->decline_read_ahead()) {
+    *buf = uv_buf_init(nullptr, 0);  // after a full read: see after_full_delivery
+    return;
+  }
+  self->pause_ = Pause::none;
   if (self->read_ && self->read_->kind == ReadKind::some && self->in_pos_ == self->in_.size() &&
       !self->read_->promise.cancelled()) {
     std::string buffer = take_sized_read_buffer();
     if (buffer.size() >= kMinPooledCapacity) {
+      // All of its capacity (up to what the read wants): a buffer that last
+      // held a short read would otherwise keep later reads short, each
+      // filling it. Within the capacity: no allocation; only the bytes past
+      // those it last held are zero-filled.
+      buffer.resize(std::min(buffer.capacity(), self->read_->n));
       self->direct_ = std::move(buffer);
-      *buf = uv_buf_init(self->direct_.data(),
-                         static_cast<unsigned>(std::min(self->direct_.size(), self->read_->n)));
+      *buf = uv_buf_init(self->direct_.data(), static_cast<unsigned>(self->direct_.size()));
       return;
     }
   }
@@ -296,10 +358,6 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.
-// A bulk read (kBulkRead bytes or more, filling the buffer) most likely left
-// more in the kernel: rather than read that ahead into `in_` now (a copy in,
-// and another out to the next read), leave it there until the next read asks
-// (two epoll_ctl calls instead, far cheaper than copying 64 KiB twice).
 void StreamImpl::on_direct_data(std::size_t size, bool filled) {
   std::string data = std::move(direct_);
   direct_.clear();
@@ -308,11 +366,56 @@ void StreamImpl::on_direct_data(std::size_t size, bool filled) {
   read_.reset();
   op_finished();
   deliver(read, std::move(data));
-  if (filled && size >= kBulkRead && !read_) stop_reading();
+  if (filled) after_full_delivery(size);
+}
+
+// A read_some was just completed by a read that filled its buffer, so libuv
+// is about to read again, and the kernel may or may not hold more. The
+// reader's continuation runs after this round of I/O callbacks and most often
+// asks for the next read at once: that read should get what follows straight
+// from the kernel. So nothing is read ahead in this round (it would copy the
+// bytes into `in_` and out again, or, with nothing there, cost a read(2) that
+// fails with EAGAIN); the next poll finds the socket still readable if bytes
+// wait. If by then no read waits, reading ahead resumes as usual, except after
+// a bulk read (kBulkRead bytes or more): then reading stops, and the rest
+// stays in the kernel until the next read asks (bulk bytes are not copied
+// through `in_`).
+void StreamImpl::after_full_delivery(std::size_t size) noexcept {
+  if (read_ || !reading_) return;
+  pause_ = size >= kBulkRead ? Pause::bulk : Pause::this_round;
+}
+
+// on_alloc with no read waiting while a pause is on: whether to decline this
+// read (libuv then reports UV_ENOBUFS and ends its round of reads without a
+// system call), and what the pause becomes.
+bool StreamImpl::decline_read_ahead() noexcept {
+  switch (pause_) {
+    case Pause::none:
+      return false;
+    case Pause::this_round:
+      pause_ = Pause::none;
+      break;
+    case Pause::bulk:
+      pause_ = Pause::bulk_next_poll;
+      break;
+    case Pause::bulk_next_poll:
+      pause_ = Pause::stop;  // on_read stops reading
+      break;
+    case Pause::stop:
+      break;
+  }
+  declined_ = true;
+  return true;
 }
 
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
+  self->reads_after_bulk_ = kMaxReadsAfterBulk;
+  if (nread == UV_ENOBUFS && self->declined_) {
+    self->declined_ = false;  // no read ahead this time (decline_read_ahead)
+    if (self->pause_ == Pause::stop) self->stop_reading();
+    return;
+  }
   const bool direct = !self->direct_.empty() && buf->base == self->direct_.data();
   if (direct && nread > 0 && self->read_) {
     self->on_direct_data(static_cast<std::size_t>(nread), static_cast<std::size_t>(nread) == buf->len);
@@ -329,7 +432,8 @@ void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     }
   }
   if (nread > 0) {
-    self->on_data(buf->base, static_cast<std::size_t>(nread));
+    self->on_data(buf->base, static_cast<std::size_t>(nread),
+                  static_cast<std::size_t>(nread) == buf->len);
     return;
   }
   if (nread == 0) return;  // nothing this time (EAGAIN)

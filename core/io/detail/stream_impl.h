@@ -8,9 +8,16 @@
 // read_buffers.h: no copy). Otherwise it reads into the thread's scratch
 // buffer (alloc_cb); the read callback either completes the pending read_some
 // from it (one copy, into a pooled result string) or appends to `in_`, then
-// tries to complete the pending read from `in_`. Reading starts with the first read that cannot be
-// served from the buffer and stops when `in_` holds read_high_water bytes
-// and no read waits (or at end of stream / on error).
+// tries to complete the pending read from `in_`. Reading starts with the
+// first read that cannot be served from the buffer and stops when `in_` holds
+// read_high_water bytes and no read waits (or at end of stream / on error).
+// A read_some completed by a read that filled its buffer holds reading ahead
+// back until its reader has had the chance to ask again (Pause,
+// after_full_delivery): libuv's next read in the same round gets no buffer,
+// so the next read_some reads straight from the kernel, and no read(2) is
+// made only to fail with EAGAIN. A read_some asked for while reading is
+// paused after a full bulk read reads from the kernel itself, at once
+// (read_after_bulk), as libuv's own read loop would have.
 //
 // Write path: with nothing queued, uv_try_write first; what the kernel does
 // not take is copied (or, for a string given by move, moved) into a
@@ -147,7 +154,11 @@ class StreamImpl final : public StreamBase {
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
   static constexpr std::size_t kBulkRead = 64 * 1024;
   void on_direct_data(std::size_t size, bool filled);
-  void on_data(const char* data, std::size_t size);
+  void on_data(const char* data, std::size_t size, bool filled);
+  void after_full_delivery(std::size_t size) noexcept;
+  bool decline_read_ahead() noexcept;
+  bool read_after_bulk(PendingRead& read);
+  static constexpr int kMaxReadsAfterBulk = 16;
   void append_input(const char* data, std::size_t size);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
 
@@ -181,6 +192,13 @@ class StreamImpl final : public StreamBase {
   std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;
   std::optional<PendingRead> read_;
+  // Reading ahead held back after a full read_some (after_full_delivery):
+  // none; for the rest of this round of reads; after a bulk read, for this
+  // round and the next poll, then reading stops (stop: on_read stops it).
+  enum class Pause : std::uint8_t { none, this_round, bulk, bulk_next_poll, stop };
+  Pause pause_ = Pause::none;
+  bool declined_ = false;     // on_alloc gave libuv no buffer (UV_ENOBUFS follows)
+  int reads_after_bulk_ = kMaxReadsAfterBulk;  // left before the next poll (read_after_bulk)
 
   std::size_t write_buffered_ = 0;
   std::size_t writes_queued_ = 0;

@@ -1,8 +1,8 @@
 // weft::detail read buffers (core/io/detail/read_buffers.h): the pool keeps
 // the strings given back within its bounds and serves reads from them, and a
 // stream's reads and writes use it: an echoed read result's buffer serves the
-// next read (the kernel reads straight into it), whole and partial writes of
-// a moved string still send every byte in order.
+// next read (the kernel reads straight into it, with all of its capacity),
+// whole and partial writes of a moved string still send every byte in order.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -110,6 +110,32 @@ TEST_CASE("a stream echo reuses the read result's buffer for the next read", "[r
   }
   // After the first round, reads land in the buffers given back before.
   REQUIRE(reused >= 10);
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+}
+
+TEST_CASE("a pooled buffer that last held a short read serves a read with all its capacity",
+          "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  const std::string sent(48 * 1024, 's');
+  get(loop, client.write(sent));  // a copy: the client gives no buffer to the pool
+  drain_pool();
+  // 64 KiB of memory whose last bytes were a 2 KiB read.
+  std::string short_read(64 * 1024, 'x');
+  short_read.resize(2048);
+  const char* memory = short_read.data();
+  detail::recycle_read_buffer(std::move(short_read));
+  REQUIRE(detail::pooled_read_buffers() == 1);
+
+  // All 48 KiB in one read, in that memory (not 2 KiB, which would leave
+  // every later read as short as the first).
+  const std::string got = get(loop, server.read_some());
+  REQUIRE(got == sent);
+  REQUIRE(got.data() == memory);
   client.close();
   server.close();
   listener.close();
