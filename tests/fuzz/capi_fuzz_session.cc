@@ -13,7 +13,7 @@
 //   pool's worker has finished (and freed) every job the input gave it;
 // - then the runtime's allocator must hold exactly the blocks it held
 //   before the input, the process exactly the descriptors it had (by
-//   number and stat identity after every input; also by what /proc says
+//   number and fstat identity after every input; also by what /proc says
 //   each is, every 64th input), every POINTER value must have been
 //   destroyed once, the read buffers the loop thread keeps are freed, and
 //   the temp dir is emptied. A state that leaked from one input into the
@@ -29,12 +29,14 @@
 // Misuse reports and error events are counted, not printed: weft's default
 // handlers write a line for each, which cost more than the program itself.
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -116,15 +118,16 @@ std::string open_descriptors() {
   violated(what);
 }
 
-// The descriptors this process has open below kScannedDescriptors, each with
-// what stat says it is (device, inode, type): what open_descriptors()
-// says, with two exceptions: descriptors at kScannedDescriptors and above are
-// not seen, and all anonymous inodes (eventfd, epoll, signalfd, timerfd) are
-// one inode. It costs a poll and a stat per open descriptor, where
-// open_descriptors() costs a readlink in /proc per descriptor and a string:
-// it is compared after every input, open_descriptors() every
-// kInputsPerFullDescriptorCheck inputs.
-constexpr int kScannedDescriptors = 1024;
+// The descriptors this process has open, each with what fstat says it is
+// (device, inode, type): what open_descriptors() says, except that all
+// anonymous inodes (eventfd, epoll, signalfd, timerfd) are one inode. It
+// costs one listing of /proc/self/fd (getdents, into a buffer on the stack)
+// and an fstat per open descriptor, where open_descriptors() costs a
+// readlink in /proc per descriptor and strings: it is compared after every
+// input, open_descriptors() every kInputsPerFullDescriptorCheck inputs.
+// fstat(N) is taken when no other thread can be closing N: between inputs,
+// and after the input's pool barrier (end_input), when the pool's worker
+// has finished every job the input gave it (file closes included).
 constexpr long kInputsPerFullDescriptorCheck = 64;
 
 struct DescriptorId {
@@ -138,30 +141,38 @@ struct DescriptorId {
   }
 };
 
+struct LinuxDirent64 {  // what getdents64 writes (linux/dirent.h)
+  ino64_t d_ino;
+  off64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
 void descriptor_ids(std::vector<DescriptorId>& ids) {
-  // poll refuses more entries than RLIMIT_NOFILE allows descriptors.
-  static const int scanned = [] {
-    struct rlimit limit;
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) violated("cannot read RLIMIT_NOFILE");
-    return limit.rlim_cur < static_cast<rlim_t>(kScannedDescriptors) ? static_cast<int>(limit.rlim_cur)
-                                                                       : kScannedDescriptors;
-  }();
-  static struct pollfd probe[kScannedDescriptors];
-  for (int fd = 0; fd < scanned; ++fd) probe[fd] = {fd, 0, 0};
-  if (::poll(probe, scanned, 0) < 0) violated("cannot poll the descriptors");
   ids.clear();
-  for (int fd = 0; fd < scanned; ++fd) {
-    if (probe[fd].revents & POLLNVAL) continue;
-    // stat of /proc/self/fd/N, not fstat(N): a pool thread may be closing
-    // N at this moment (a file the input closed), and fstat would race
-    // with that close (ThreadSanitizer says so); the path follows whatever
-    // N is when it is looked up, and a change makes the comparison retry.
-    char path[32];
-    std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    struct stat st;
-    if (::stat(path, &st) != 0) continue;  // closed since
-    ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
+  const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) violated("cannot list /proc/self/fd");
+  alignas(LinuxDirent64) char buffer[4096];
+  for (;;) {
+    const long n = ::syscall(SYS_getdents64, dir, buffer, sizeof buffer);
+    if (n < 0) violated("cannot read /proc/self/fd");
+    if (n == 0) break;
+    for (long at = 0; at < n;) {
+      const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + at);
+      at += entry->d_reclen;
+      int fd = 0;
+      const char* c = entry->d_name;
+      if (*c < '0' || *c > '9') continue;  // "." and ".."
+      for (; *c >= '0' && *c <= '9'; ++c) fd = fd * 10 + (*c - '0');
+      if (fd == dir) continue;
+      struct stat st;
+      if (::fstat(fd, &st) != 0) continue;  // closed since (by the fuzzing engine)
+      ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
+    }
   }
+  ::close(dir);
+  std::sort(ids.begin(), ids.end(), [](const DescriptorId& a, const DescriptorId& b) { return a.fd < b.fd; });
 }
 
 std::string describe(const std::vector<DescriptorId>& ids) {
