@@ -79,9 +79,9 @@ void CallbackQueue::next_head_chunk() noexcept {
 
 void CallbackQueue::pop_front() noexcept {
   Header* header = front_header();
-  std::uint32_t size = header->ops->record_size;
+  const std::size_t size = size_of(header->word);
   --size_;
-  header->ops->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+  ops_of(header->word)->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
   head_offset_ += size;
 }
 

@@ -8,10 +8,16 @@
 // Records are never moved once written; emptied chunks are kept on a short
 // spare list, so a steady-state queue allocates nothing.
 //
-// run_front() invokes the front record in place and moves past it afterwards,
-// so a callback may post more callbacks (even into the same chunk) while it
-// runs: the write position only rewinds when the read position has caught up
-// with it, which cannot happen while a record is running.
+// A record's header is one word: the address of its ops table with the
+// record's size in the low bits (ops tables are 16-byte aligned), so running
+// a burst finds the next record from the header alone. Through the ops table
+// the next record's position would depend on two loads in a row, and a burst
+// of tiny callbacks would be bound by that chain rather than by the calls.
+//
+// run_front() and run_batch() invoke the front record in place and move past
+// it afterwards, so a callback may post more callbacks (even into the same
+// chunk) while it runs: the write position only rewinds when the read position
+// has caught up with it, which cannot happen while a record is running.
 //
 // Reservations: code that must queue a callback from a path that cannot fail
 // (a future's continuation when the future completes, a timer when it
@@ -28,6 +34,7 @@
 // Not thread-safe: owned and used by the loop thread only.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -80,7 +87,7 @@ class CallbackQueue {
     // The invariant guarantees a spare chunk when the tail has no room.
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) take_spare_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{&inline_ops<D>};
+    ::new (at) Header{tagged(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -112,10 +119,12 @@ class CallbackQueue {
                   std::is_nothrow_move_constructible_v<D>);
     constexpr std::size_t size = record_size(sizeof(D));
     if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
-    if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
-    if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]] return false;
+    if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]]
+      return false;
+    if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]]
+      return false;
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{&inline_ops<D>};
+    ::new (at) Header{tagged(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -131,10 +140,44 @@ class CallbackQueue {
     --size_;
     struct Advance {
       std::size_t* offset;
-      std::uint32_t size;
+      std::size_t size;
       ~Advance() { *offset += size; }
-    } advance{&head_offset_, header->ops->record_size};
-    header->ops->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+    } advance{&head_offset_, size_of(header->word)};
+    ops_of(header->word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+  }
+
+  // Runs front records, as run_front() would one by one, until `ran` reaches
+  // `max`, the queue is empty, or `stop` reads true after a record; `ran`
+  // counts every record started. A record that throws has been popped and
+  // counted when the exception propagates. The loop that owns the queue is
+  // not re-entrant, so nothing else moves the read position meanwhile: it is
+  // kept in a register between records and stored after each one (a record's
+  // callback reads it when it posts into the head chunk).
+  void run_batch(std::size_t& ran, std::size_t max, const std::atomic<bool>& stop) {
+    struct Count {
+      std::size_t* out;
+      std::size_t value;
+      ~Count() { *out = value; }
+    } count{&ran, ran};
+    while (count.value < max && size_ != 0) {
+      if (head_offset_ == head_->used && head_ != tail_) next_head_chunk();
+      Chunk* const chunk = head_;
+      std::size_t offset = head_offset_;
+      do {
+        Header* header = std::launder(reinterpret_cast<Header*>(chunk->bytes + offset));
+        const std::uintptr_t word = header->word;
+        offset += size_of(word);
+        --size_;
+        ++count.value;
+        struct Advance {
+          std::size_t* at;
+          std::size_t offset;
+          ~Advance() { *at = offset; }
+        } advance{&head_offset_, offset};
+        ops_of(word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+        if (stop.load(std::memory_order_relaxed)) return;
+      } while (count.value < max && size_ != 0 && offset != chunk->used);
+    }
   }
   // Destroys the front callback unrun and pops it.
   void pop_front() noexcept;
@@ -144,7 +187,9 @@ class CallbackQueue {
  private:
   static constexpr std::size_t kAlign = 8;
 
-  struct Ops {
+  // 16-byte aligned: a header keeps the record's size in the address's four
+  // low bits.
+  struct alignas(16) Ops {
     void (*invoke_destroy)(void* storage);
     void (*destroy)(void* storage) noexcept;
     std::uint32_t record_size;  // header + callable, rounded up
@@ -156,11 +201,24 @@ class CallbackQueue {
     alignas(16) unsigned char bytes[kChunkBytes];
   };
 
-  // Record header: the ops table (which also knows the record's size).
+  // Record header: the ops table's address, tagged with the record's size in
+  // 8-byte units less one (records are 16 to 128 bytes: 1 to 15).
   struct Header {
-    const Ops* ops;
+    std::uintptr_t word;
   };
   static constexpr std::size_t kHeader = sizeof(Header);
+  static constexpr std::uintptr_t kSizeBits = 15;
+  static_assert(kHeader + kMaxInlineBytes <= (kSizeBits + 1) * kAlign);
+
+  static std::uintptr_t tagged(const Ops* ops) noexcept {
+    return reinterpret_cast<std::uintptr_t>(ops) | (ops->record_size / kAlign - 1);
+  }
+  static const Ops* ops_of(std::uintptr_t word) noexcept {
+    return reinterpret_cast<const Ops*>(word & ~kSizeBits);
+  }
+  static std::size_t size_of(std::uintptr_t word) noexcept {
+    return ((word & kSizeBits) + 1) * kAlign;
+  }
 
   static constexpr std::size_t record_size(std::size_t callable) noexcept {
     return kHeader + ((callable + kAlign - 1) & ~(kAlign - 1));
@@ -201,7 +259,7 @@ class CallbackQueue {
     while (reserved_ != 0 && free_slots_after(ops->record_size) < reserved_) add_spare_chunk();
     if (tail_ == nullptr || tail_->used + ops->record_size > kChunkBytes) add_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{ops};
+    ::new (at) Header{tagged(ops)};
     pending_ = ops->record_size;
     return at + kHeader;
   }

@@ -30,7 +30,8 @@ int ceil_ms_until(TimePoint deadline, TimePoint now) {
 class ContinuationTask {
  public:
   explicit ContinuationTask(detail::StateBase* state) noexcept : state_(state) {}
-  ContinuationTask(ContinuationTask&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  ContinuationTask(ContinuationTask&& other) noexcept
+      : state_(std::exchange(other.state_, nullptr)) {}
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
     if (state_ != nullptr) {
@@ -63,7 +64,8 @@ class Loop::RunScope {
       : loop_(loop), previous_(tls_current_loop), pool_scope_(loop.frame_pool_) {
     if (loop.running_.exchange(true, std::memory_order_acquire)) {
       if (loop.in_loop_thread()) {
-        throw Exception(Errc::reentrant_run, "a weft loop cannot be run from inside its own callbacks");
+        throw Exception(Errc::reentrant_run,
+                        "a weft loop cannot be run from inside its own callbacks");
       }
       throw Exception(Errc::wrong_thread, "the loop is already running on another thread");
     }
@@ -181,8 +183,8 @@ void Loop::move_to_this_thread() {
 }
 
 void Loop::throw_wrong_thread(const char* what) const {
-  throw Exception(Errc::wrong_thread,
-                  std::string("Loop::") + what + " called from a thread that does not own the loop");
+  throw Exception(Errc::wrong_thread, std::string("Loop::") + what +
+                                          " called from a thread that does not own the loop");
 }
 
 // ---- waking ---------------------------------------------------------------
@@ -200,8 +202,7 @@ void Loop::wake_if_needed() noexcept {
       // spin governor (learn_from_sleep). A wake-up costs a system call; the
       // clock read beside it does not matter.
       std::int64_t none = 0;
-      const std::int64_t stamp =
-          detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+      const std::int64_t stamp = detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
       wake_requested_ns_.compare_exchange_strong(none, stamp, std::memory_order_relaxed);
     }
     uv_async_send(&wake_handle_);
@@ -378,8 +379,9 @@ void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
     // it fires there and the poll would block with no timeout at all. So its
     // callback stops the run, which makes that poll return at once.
     uv_update_time(uv_.get());
-    uv_timer_start(&sleep_timer_, [](uv_timer_t* timer) { uv_stop(timer->loop); },
-                   static_cast<uint64_t>(timeout_ms), 0);
+    uv_timer_start(
+        &sleep_timer_, [](uv_timer_t* timer) { uv_stop(timer->loop); },
+        static_cast<uint64_t>(timeout_ms), 0);
   }
   uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
   uv_run(uv_.get(), UV_RUN_ONCE);
@@ -427,7 +429,8 @@ void Loop::learn_from_sleep(WaitTime start) noexcept {
 // Waits until a callback is ready, stop() is called, or nothing can ever
 // happen (returns false).
 bool Loop::block_until_ready() {
-  if (wait_hook_ != nullptr) [[unlikely]] return block_with_wait_hook();
+  if (wait_hook_ != nullptr) [[unlikely]]
+    return block_with_wait_hook();
   for (;;) {
     if (stop_requested_.load(std::memory_order_acquire)) return true;
     if (!can_wait_for_more() && !inbox_.has_items()) return false;
@@ -588,11 +591,7 @@ std::size_t Loop::run_ready(std::size_t max) {
   std::size_t ran = 0;
   while (ran < max && !ready_.empty()) {
     try {
-      do {
-        ++ran;
-        ready_.run_front();
-        if (stop_requested_.load(std::memory_order_relaxed)) break;
-      } while (ran < max && !ready_.empty());
+      ready_.run_batch(ran, max, stop_requested_);
     } catch (...) {
       ++stats_.exceptions;
       report({ExceptionContext::Kind::callback_exception, "exception in a callback",
@@ -728,8 +727,8 @@ CloseReport Loop::close() {
   ready_.clear();
   if (result.callbacks_dropped > 0) {
     report({ExceptionContext::Kind::dropped_callbacks,
-            std::to_string(result.callbacks_dropped) +
-                " callbacks were still being re-posted when the loop closed; they were destroyed unrun",
+            std::to_string(result.callbacks_dropped) + " callbacks were still being re-posted when "
+                                                       "the loop closed; they were destroyed unrun",
             nullptr, Duration(0)});
   }
 

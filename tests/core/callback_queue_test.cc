@@ -1,6 +1,8 @@
 #include "core/detail/callback_queue.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -87,9 +89,107 @@ TEST_CASE("clear destroys every queued callback unrun", "[callback_queue]") {
   REQUIRE(ran);
 }
 
+// ---- run_batch: how the loop drains the queue ----------------------------
+
+namespace {
+
+// A callable of `Bytes` bytes that records its id when it runs.
+template <std::size_t Bytes>
+struct Sized {
+  std::vector<int>* order;
+  int id;
+  unsigned char pad[Bytes - sizeof(std::vector<int>*) - sizeof(int)];
+  void operator()() const { order->push_back(id); }
+};
+
+}  // namespace
+
+TEST_CASE("run_batch runs records of every size in order across chunks",
+          "[callback_queue][batch]") {
+  CallbackQueue queue;
+  std::vector<int> order;
+  const int n = 30'000;  // every inline size, several chunks; ids in posting order
+  for (int i = 0; i < n; ++i) {
+    switch (i % 4) {
+      case 0:
+        queue.emplace_back([&order, i] { order.push_back(i); });
+        break;
+      case 1:
+        queue.emplace_back(Sized<40>{&order, i, {}});
+        break;
+      case 2:
+        queue.emplace_back(Sized<CallbackQueue::kMaxInlineBytes>{&order, i, {}});
+        break;
+      default:
+        queue.emplace_back(Sized<CallbackQueue::kMaxInlineBytes + 8>{&order, i, {}});  // boxed
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::size_t ran = 0;
+  queue.run_batch(ran, 1000, stop);  // stops at its limit
+  REQUIRE(ran == 1000);
+  REQUIRE(order.size() == 1000);
+  REQUIRE(queue.size() == static_cast<std::size_t>(n - 1000));
+  while (!queue.empty()) queue.run_batch(ran, ran + 4096, stop);
+  REQUIRE(ran == static_cast<std::size_t>(n));
+  REQUIRE(order.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) REQUIRE(order[i] == i);
+}
+
+TEST_CASE("run_batch runs what its callbacks post, and stops when asked",
+          "[callback_queue][batch]") {
+  CallbackQueue queue;
+  std::atomic<bool> stop{false};
+  int remaining = 100'000;
+  struct Step {
+    CallbackQueue* queue;
+    int* remaining;
+    std::atomic<bool>* stop;
+    void operator()() const {
+      if (--*remaining == 50'000) stop->store(true, std::memory_order_relaxed);
+      if (*remaining > 0) queue->emplace_back(*this);
+    }
+  };
+  queue.emplace_back(Step{&queue, &remaining, &stop});
+  std::size_t ran = 0;
+  queue.run_batch(ran, 1'000'000, stop);
+  REQUIRE(ran == 50'000);  // the record that asked to stop was the last
+  REQUIRE(remaining == 50'000);
+  REQUIRE(queue.size() == 1);
+  stop.store(false);
+  queue.run_batch(ran, 1'000'000, stop);
+  REQUIRE(ran == 100'000);
+  REQUIRE(remaining == 0);
+  REQUIRE(queue.empty());
+  queue.emplace_back([] {});  // the emptied queue takes new records
+  queue.run_batch(ran, ran + 1, stop);
+  REQUIRE(queue.empty());
+}
+
+TEST_CASE("run_batch pops and counts a throwing record before the exception leaves",
+          "[callback_queue][batch]") {
+  Counts counts;
+  CallbackQueue queue;
+  int after = 0;
+  queue.emplace_back([] {});
+  queue.emplace_back([c = Counted(counts)] { throw std::runtime_error("no"); });
+  queue.emplace_back([&after] { ++after; });
+  std::atomic<bool> stop{false};
+  std::size_t ran = 0;
+  REQUIRE_THROWS_AS(queue.run_batch(ran, 10, stop), std::runtime_error);
+  REQUIRE(ran == 2);
+  REQUIRE(queue.size() == 1);
+  REQUIRE(counts.alive() == 0);
+  queue.run_batch(ran, 10, stop);
+  REQUIRE(ran == 3);
+  REQUIRE(after == 1);
+  REQUIRE(queue.empty());
+}
+
 // ---- reservations: room for appends that cannot fail --------------------
 
-TEST_CASE("appends into reserved room never allocate, across many chunks", "[callback_queue][reserve]") {
+TEST_CASE("appends into reserved room never allocate, across many chunks",
+          "[callback_queue][reserve]") {
   CallbackQueue queue;
   struct Small {
     std::vector<int>* order;
@@ -135,7 +235,8 @@ TEST_CASE("a reservation that cannot be allocated reserves nothing", "[callback_
   CHECK(queue.reserved_units() == 0);
 }
 
-TEST_CASE("an ordinary append refused for the reserved room queues nothing", "[callback_queue][reserve]") {
+TEST_CASE("an ordinary append refused for the reserved room queues nothing",
+          "[callback_queue][reserve]") {
   CallbackQueue queue;
   // Reserve exactly the first chunk's room: the next ordinary append needs a
   // new chunk, and refusing it leaves the queue as it was.
