@@ -82,8 +82,13 @@ local Task = {}
 TaskMT.__index = Task
 weft.Task = TaskMT
 
-local current = nil        -- the task running now
-local alive, alive_count = false, 0 -- the head of the list of live tasks, and their number
+-- State shared with task_step.c (whose step function runs the queued steps
+-- on the common paths): the task running now (false when none), how many
+-- tasks are alive, and the list of live tasks, whose head ctx stands in for
+-- (ctx[NEXT] is the first live task, its PREV is ctx), so that unlinking a
+-- task touches only tables. weft.yield() yields ctx itself.
+local CURRENT <const>, ALIVE_COUNT <const> = 1, 2
+local ctx = { false, 0, false, false, false, false, false, false }
 local epoch = 0            -- bumped when the runtime or scope goes away
 local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
@@ -165,17 +170,13 @@ end
 finish = function(t, state, value, count, values)
   t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
   local prev, nxt = t[PREV], t[NEXT]
-  if prev then
-    prev[NEXT] = nxt
-    t[PREV] = false
-  else
-    alive = nxt
-  end
+  prev[NEXT] = nxt
+  t[PREV] = false
   if nxt then
     nxt[PREV] = prev
     t[NEXT] = false
   end
-  alive_count = alive_count - 1
+  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] - 1
   local x = t[EXTRA]
   if x then finish_extra(t, x, state, value) end
 end
@@ -186,17 +187,13 @@ end
 local function finish_done(t, value, n)
   t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
   local prev, nxt = t[PREV], t[NEXT]
-  if prev then
-    prev[NEXT] = nxt
-    t[PREV] = false
-  else
-    alive = nxt
-  end
+  prev[NEXT] = nxt
+  t[PREV] = false
   if nxt then
     nxt[PREV] = prev
     t[NEXT] = false
   end
-  alive_count = alive_count - 1
+  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] - 1
   local x = t[EXTRA]
   if x then finish_extra(t, x, DONE, value) end
 end
@@ -216,9 +213,11 @@ end
 
 -- ---- stepping ----
 
+local step
+
 -- What resume answered for task t (previous: the task that was running).
 local function settle(t, previous, ok, ...)
-  current = previous
+  ctx[CURRENT] = previous
   if not ok then return fail(t, (...)) end
   if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
   if status(t[CO]) == "dead" then
@@ -226,17 +225,21 @@ local function settle(t, previous, ok, ...)
     if n > 1 then return finish(t, DONE, (...), n, { ... }) end
     return finish_done(t, (...), n)
   end
-  -- a plain coroutine.yield(): as weft.yield()
+  -- weft.yield() (it yielded ctx), or a plain coroutine.yield(), which acts
+  -- as weft.yield()
   t[STATE] = SUSPENDED
-  if not enqueue(t) then -- the loop refuses work: the task cannot go on
-    return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
+  if enqueue(t) then return end
+  if (...) == ctx and select("#", ...) == 1 then -- weft.yield() raises
+    return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
   end
+  -- the loop refuses work: the task cannot go on
+  return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
 end
 
 -- Resumes suspended task t with (ok, values...) now.
-local function step(t, ...)
-  local previous = current
-  current = t
+step = function(t, ...)
+  local previous = ctx[CURRENT]
+  ctx[CURRENT] = t
   t[STATE] = RUNNING
   return settle(t, previous, resume(t[CO], ...))
 end
@@ -246,12 +249,12 @@ end
 -- while queued).
 local function run_queued(t)
   local state = t[STATE]
-  local previous = current
+  local previous = ctx[CURRENT]
   if state == SCHEDULED then
     local co = create(t[VALUE])
     local args, n = t[VALUES], t[COUNT]
     t[CO], t[VALUE], t[VALUES], t[WAIT], t[STATE] = co, false, false, false, RUNNING
-    current = t
+    ctx[CURRENT] = t
     if n == 1 then return settle(t, previous, resume(co, args)) end
     if n == 0 then return settle(t, previous, resume(co)) end
     return settle(t, previous, resume(co, unpack(args, 1, n)))
@@ -267,7 +270,7 @@ local function run_queued(t)
     end
   end
   t[WAIT], t[STATE] = false, RUNNING
-  current = t
+  ctx[CURRENT] = t
   return settle(t, previous, resume(t[CO], true))
 end
 
@@ -275,16 +278,16 @@ end
 
 -- A new task, scheduled (not queued), at the head of the live list.
 local function new_task(fn, n, ...)
-  local head = alive
+  local head = ctx[NEXT]
   local t
   if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, false, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, ctx, head, epoch, false }, TaskMT)
   else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, false, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, ctx, head, epoch, false }, TaskMT)
   end
   if head then head[PREV] = t end
-  alive = t
-  alive_count = alive_count + 1
+  ctx[NEXT] = t
+  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] + 1
   return t
 end
 
@@ -295,17 +298,17 @@ local function spawn(fn, ...)
     raise(INVALID_ARGUMENT, "weft.spawn: expected a function, got a " .. type(fn))
   end
   local n = select("#", ...)
-  local head = alive
+  local head = ctx[NEXT]
   local t
   if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, false, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, ctx, head, epoch, false }, TaskMT)
   else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, false, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, ctx, head, epoch, false }, TaskMT)
   end
   enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
   if head then head[PREV] = t end
-  alive = t
-  alive_count = alive_count + 1
+  ctx[NEXT] = t
+  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] + 1
   return t
 end
 weft.spawn = spawn
@@ -342,15 +345,16 @@ local function outcome(ok, ...)
   error((...), 0)
 end
 
---- weft.yield(): lets the other ready tasks and callbacks run first.
+--- weft.yield(): lets the other ready tasks and callbacks run first. It
+--- yields ctx: whoever resumed the task (task_step.c's step, or settle)
+--- queues its next step, or resumes it with an error if the loop refuses
+--- work.
 local function task_yield()
-  local t = current
-  if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
+  local t = ctx[CURRENT]
+  if not t or t[CO] ~= running() then not_in_task("weft.yield") end
   local x = t[EXTRA]
   if x then take_cancel(x) end
-  if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
-  t[STATE] = SUSPENDED
-  local ok, err = yield()
+  local ok, err = yield(ctx)
   if ok then return end
   error(err, 0)
 end
@@ -359,8 +363,8 @@ weft.yield = task_yield
 -- The running task, or raises (`what` is not inside a task); raises a
 -- cancel that came while it ran.
 local function running_task(what)
-  local t = current
-  if t == nil or t[CO] ~= running() then not_in_task(what) end
+  local t = ctx[CURRENT]
+  if not t or t[CO] ~= running() then not_in_task(what) end
   local x = t[EXTRA]
   if x then take_cancel(x) end
   return t
@@ -379,8 +383,8 @@ function weft.sleep(seconds)
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be a number, got a " .. type(seconds))
   end
   if seconds == 0 then return task_yield() end
-  local t = current
-  if t == nil or t[CO] ~= running() then not_in_task("weft.sleep") end
+  local t = ctx[CURRENT]
+  if not t or t[CO] ~= running() then not_in_task("weft.sleep") end
   if not (seconds >= 0) or seconds > 1e9 then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
   end
@@ -431,13 +435,13 @@ end
 
 --- task:await() (and weft.await(task)): its results, or raises its error.
 function Task.await(self)
-  local t = current
-  if t ~= nil and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
+  local t = ctx[CURRENT]
+  if t and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
     local x = t[EXTRA]
     if x then take_cancel(x) end
     return self[VALUE] -- finished: no wait (the common case of gathering)
   end
-  if t == nil or t[CO] ~= running() then not_in_task("task:await") end
+  if not t or t[CO] ~= running() then not_in_task("task:await") end
   if getmetatable(self) ~= TaskMT then raise(INVALID_ARGUMENT, "task:await: expected a weft.Task") end
   if self == t then raise(INVALID_ARGUMENT, "task:await: a task cannot await itself") end
   local x = t[EXTRA]
@@ -550,12 +554,12 @@ TaskMT.__tostring = function(self) return "weft.Task(" .. task_name(self) .. ")"
 
 --- weft.current(): the running task, or nil.
 function weft.current()
-  local t = current
-  if t ~= nil and t[CO] == running() then return t end
+  local t = ctx[CURRENT]
+  if t and t[CO] == running() then return t end
   return nil
 end
 
-function weft.tasks_alive() return alive_count end
+function weft.tasks_alive() return ctx[ALIVE_COUNT] end
 
 -- ---- hooks for the C side and the scheduler ----
 
@@ -570,7 +574,7 @@ end
 -- The host unloads the script: cancels every live task; returns how many.
 local function cancel_all()
   local list, n = {}, 0
-  local t = alive
+  local t = ctx[NEXT]
   while t do
     n = n + 1
     list[n] = t
@@ -596,7 +600,7 @@ end
 local function tasks_dropped(is_closing)
   if is_closing then
     closing = true
-    local t = alive
+    local t = ctx[NEXT]
     while t do
       local nxt = t[NEXT]
       if t[STATE] ~= RUNNING then
@@ -604,7 +608,7 @@ local function tasks_dropped(is_closing)
         if type(w) == "userdata" then abandon_wait(w) end
         extra(t).reported = true
         finish(t, KILLED, cancel_error_of("the runtime or scope was closed"))
-        nxt = alive -- finishing one may have finished others
+        nxt = ctx[NEXT] -- finishing one may have finished others
       end
       t = nxt
       while t and t[STATE] == RUNNING do t = t[NEXT] end
@@ -614,7 +618,7 @@ local function tasks_dropped(is_closing)
     return
   end
   local dropped, n = {}, 0
-  local t = alive
+  local t = ctx[NEXT]
   while t do
     local w = t[WAIT]
     if t[STATE] == SCHEDULED or w == true or (is_timer(w) and not w:active()) then
@@ -655,6 +659,15 @@ end
 
 local function current_task() return weft.current() end
 
-sched.register(run_queued, tasks_dropped)
+-- The drain's step yielded through weft.yield() (task t is suspended) and
+-- the queue was dropped meanwhile: queued again if the loop takes work, else
+-- weft.yield() raises in the task.
+local function requeue_refused(t)
+  if enqueue(t) then return end
+  return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
+end
+
+sched.register(weft._task_stepper(ctx, run_queued, settle), tasks_dropped, requeue_refused)
+weft._task_stepper = nil
 weft._task_hooks(wake, cancel_all, current_task)
 weft._run_main = { spawn = spawn_main, outcome = main_outcome }
