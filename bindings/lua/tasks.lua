@@ -82,13 +82,16 @@ local Task = {}
 TaskMT.__index = Task
 weft.Task = TaskMT
 
--- State shared with task_step.c (whose step function runs the queued steps
--- on the common paths): the task running now (false when none), how many
--- tasks are alive, and the list of live tasks, whose head ctx stands in for
--- (ctx[NEXT] is the first live task, its PREV is ctx), so that unlinking a
--- task touches only tables. weft.yield() yields ctx itself.
+-- State shared with task_step.c (under Lua 5.4 its step function runs the
+-- queued steps on their common paths): the task running now (false when
+-- none), how many tasks are alive, and the list of live tasks, whose head
+-- ctx stands in for (ctx[NEXT] is the first live task, its PREV is ctx), so
+-- that unlinking a task touches only tables.
 local CURRENT <const>, ALIVE_COUNT <const> = 1, 2
 local ctx = { false, 0, false, false, false, false, false, false }
+-- Lua 5.4: task_step.c's step (weft._task_stepper); nil under LuaJIT.
+local stepper = weft._task_stepper
+weft._task_stepper = nil
 local epoch = 0            -- bumped when the runtime or scope goes away
 local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
@@ -345,18 +348,35 @@ local function outcome(ok, ...)
   error((...), 0)
 end
 
---- weft.yield(): lets the other ready tasks and callbacks run first. It
---- yields ctx: whoever resumed the task (task_step.c's step, or settle)
---- queues its next step, or resumes it with an error if the loop refuses
---- work.
-local function task_yield()
-  local t = ctx[CURRENT]
-  if not t or t[CO] ~= running() then not_in_task("weft.yield") end
-  local x = t[EXTRA]
-  if x then take_cancel(x) end
-  local ok, err = yield(ctx)
-  if ok then return end
-  error(err, 0)
+--- weft.yield(): lets the other ready tasks and callbacks run first.
+local task_yield
+if stepper then
+  -- Lua 5.4: yields ctx; whoever resumed the task (task_step.c's step, or
+  -- settle) queues its next step, or resumes it with an error if the loop
+  -- refuses work.
+  task_yield = function()
+    local t = ctx[CURRENT]
+    if not t or t[CO] ~= running() then not_in_task("weft.yield") end
+    local x = t[EXTRA]
+    if x then take_cancel(x) end
+    local ok, err = yield(ctx)
+    if ok then return end
+    error(err, 0)
+  end
+else
+  -- LuaJIT: queues its next step, then yields (about 5% fewer instructions
+  -- per W6 task there than leaving the queueing to settle).
+  task_yield = function()
+    local t = ctx[CURRENT]
+    if not t or t[CO] ~= running() then not_in_task("weft.yield") end
+    local x = t[EXTRA]
+    if x then take_cancel(x) end
+    if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
+    t[STATE] = SUSPENDED
+    local ok, err = yield()
+    if ok then return end
+    error(err, 0)
+  end
 end
 weft.yield = task_yield
 
@@ -667,7 +687,9 @@ local function requeue_refused(t)
   return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
 end
 
-sched.register(weft._task_stepper(ctx, run_queued, settle), tasks_dropped, requeue_refused)
-weft._task_stepper = nil
+-- Under Lua 5.4 the queued steps run in C (task_step.c), which calls
+-- run_queued and settle for the rarer cases; under LuaJIT run_queued is
+-- faster.
+sched.register(stepper and stepper(ctx, run_queued, settle) or run_queued, tasks_dropped, requeue_refused)
 weft._task_hooks(wake, cancel_all, current_task)
 weft._run_main = { spawn = spawn_main, outcome = main_outcome }
