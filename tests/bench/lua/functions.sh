@@ -32,7 +32,7 @@ profile() {
   for a in "${extra[@]}"; do args+=("${a//@N@/$1}"); done
   valgrind --tool=callgrind --callgrind-out-file="$work/out" "$bin" "$script" "${args[@]}" \
     >"$work/stdout" 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-  callgrind_annotate --inclusive=no --threshold=100 "$work/out" >"$2"
+  callgrind_annotate --auto=no --inclusive=no --threshold=100 "$work/out" >"$2"
 }
 profile "$n1" "$work/small"
 profile "$n2" "$work/large"
@@ -41,8 +41,10 @@ import json, re, sys
 def load(path):
     per = {}
     for line in open(path):
+        if "Auto-annotated source" in line:
+            break  # the function list ends; annotated sources follow
         m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(\S+)", line)
-        if m and "PROGRAM TOTALS" not in line:
+        if m and "PROGRAM TOTALS" not in line and m.group(2) != "=>":
             name = m.group(2).split(":")[-1]
             per[name] = per.get(name, 0) + int(m.group(1).replace(",", ""))
     return per
