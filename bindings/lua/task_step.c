@@ -1,27 +1,28 @@
-/* task_step.c: the hot path of stepping a task under Lua 5.4, in C — what tasks.lua's
- * run_queued does for a queued step (start a task, or resume it after
- * weft.yield()), with lua_resume called directly and the common outcomes
- * recorded here: the task yielded through weft.yield() (the caller,
- * scheduler.lua's drain, queues its next step), or it returned at most one
- * value with nothing else to do (no waiters, no weft future: its results
- * are stored and it leaves the list of live tasks). Everything else (a
- * task started with several arguments, a cancellation pending, a weft wait,
- * an error, several results, waiters to wake) goes back to tasks.lua's
- * functions, which this step calls.
+/* task_step.c: the hot path of stepping a task under Lua 5.4, in C — what
+ * tasks.lua's run_queued does for a queued step (start a task, or resume it
+ * after weft.yield()), with lua_resume called directly and the common
+ * outcomes recorded here: the task yielded through weft.yield() (the
+ * caller, scheduler.lua's drain, queues its next step), or it returned at
+ * most one value with nothing else to do (no waiters, no weft future: its
+ * results are stored and it leaves the list of live tasks). Everything else
+ * (a task started with several arguments, a cancellation pending, a weft
+ * wait, an error, several results, waiters to wake) goes back to
+ * tasks.lua's run_queued and settle, which this step calls.
  *
- * The task is tasks.lua's table (its slots below must match tasks.lua's);
- * `ctx` is tasks.lua's table of shared scheduler state: the running task
- * (CTX_CURRENT, false when none), the number of live tasks (CTX_ALIVE), and
- * the head of the list of live tasks (its NEXT slot: ctx stands before the
- * first task, so unlinking a task never changes a variable of Lua's).
- * weft.yield() yields ctx itself, which no other code yields.
+ * The task is tasks.lua's table (its slots below must match tasks.lua's).
+ * tasks.lua's variables `current` (the running task), `alive` (the head of
+ * the list of live tasks) and `alive_count` are read and set as the one
+ * upvalue of three small Lua functions it hands over (lua_getupvalue,
+ * lua_setupvalue: Lua shares an upvalue among every closure of the chunk).
+ * weft.yield() yields tasks.lua's YIELDED table, which no other code
+ * yields.
  *
  * Lua 5.4 only: under LuaJIT tasks.lua's run_queued steps the tasks (see
  * wl_task_step_open).
  *
  * Thread: the loop thread (called from scheduler.lua's drain).
  * Ownership: the task table anchors its coroutine (slot CO) from its start
- * until it finishes; the list of live tasks (through ctx) anchors the task.
+ * until it finishes; the list of live tasks anchors the task.
  */
 #include "bindings/lua/weft_lua.h"
 
@@ -29,14 +30,22 @@
 enum { T_CO = 1, T_STATE = 2, T_VALUE = 3, T_VALUES = 4, T_COUNT = 5, T_WAIT = 6, T_PREV = 7, T_NEXT = 8, T_EXTRA = 10 };
 /* Its states (tasks.lua). */
 enum { SCHEDULED = 0, RUNNING = 1, SUSPENDED = 2, DONE = 3 };
-/* ctx's slots (tasks.lua). */
-enum { CTX_CURRENT = 1, CTX_ALIVE = 2 };
 
 #if LUA_VERSION_NUM >= 504 /* (see wl_task_step_open) */
 
-#define CTX lua_upvalueindex(1)
-#define RUN_QUEUED lua_upvalueindex(2) /* tasks.lua's run_queued(t) */
-#define SETTLE lua_upvalueindex(3)     /* tasks.lua's settle(t, previous, ok, values...) */
+/* The step's upvalues: functions whose one upvalue is tasks.lua's
+ * variable of that name, tasks.lua's functions, and YIELDED. */
+#define CURRENT_VAR lua_upvalueindex(1)
+#define ALIVE_VAR lua_upvalueindex(2)
+#define ALIVE_COUNT_VAR lua_upvalueindex(3)
+#define RUN_QUEUED lua_upvalueindex(4) /* run_queued(t) */
+#define SETTLE lua_upvalueindex(5)     /* settle(t, previous, ok, values...) */
+#define YIELDED lua_upvalueindex(6)
+
+/* Pushes tasks.lua's variable `var` stands for. */
+static void get_var(lua_State* L, int var) { lua_getupvalue(L, var, 1); }
+/* Sets it to the value at the top (popped). */
+static void set_var(lua_State* L, int var) { lua_setupvalue(L, var, 1); }
 
 static lua_Integer slot_integer(lua_State* L, int t, int slot) {
   lua_rawgeti(L, t, slot);
@@ -82,19 +91,27 @@ static void finish_done(lua_State* L, int nres) {
   set_integer(L, 1, T_COUNT, nres);
   set_integer(L, 1, T_STATE, DONE);
   set_false(L, 1, T_CO);
-  lua_rawgeti(L, 1, T_PREV); /* ctx or a task */
+  lua_rawgeti(L, 1, T_PREV);
   int prev = lua_gettop(L);
   lua_rawgeti(L, 1, T_NEXT);
   int next = prev + 1;
   lua_pushvalue(L, next);
-  lua_rawseti(L, prev, T_NEXT);
-  set_false(L, 1, T_PREV);
+  if (lua_toboolean(L, prev)) {
+    lua_rawseti(L, prev, T_NEXT);
+    set_false(L, 1, T_PREV);
+  } else {
+    set_var(L, ALIVE_VAR); /* alive = next */
+  }
   if (lua_toboolean(L, next)) {
     lua_pushvalue(L, prev);
     lua_rawseti(L, next, T_PREV);
     set_false(L, 1, T_NEXT);
   }
-  set_integer(L, CTX, CTX_ALIVE, slot_integer(L, CTX, CTX_ALIVE) - 1);
+  get_var(L, ALIVE_COUNT_VAR);
+  lua_Integer count = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_pushinteger(L, count - 1);
+  set_var(L, ALIVE_COUNT_VAR);
 }
 
 /* _task_run(t): runs task t's queued step. Answers true when the task
@@ -132,15 +149,15 @@ static int l_task_run(lua_State* L) {
     nargs = 1;
   }
   set_integer(L, 1, T_STATE, RUNNING);
-  lua_rawgeti(L, CTX, CTX_CURRENT); /* 3: the previous current task */
+  get_var(L, CURRENT_VAR); /* 3: the previous current task */
   lua_pushvalue(L, 1);
-  lua_rawseti(L, CTX, CTX_CURRENT);
+  set_var(L, CURRENT_VAR);
   int nres = 0;
   int status = wl_resume(co, L, nargs, &nres);
   lua_pushvalue(L, 3);
-  lua_rawseti(L, CTX, CTX_CURRENT);
+  set_var(L, CURRENT_VAR);
   if (status == LUA_YIELD) {
-    if (nres == 1 && lua_type(co, -1) == LUA_TTABLE && lua_topointer(co, -1) == lua_topointer(L, CTX)) {
+    if (nres == 1 && lua_type(co, -1) == LUA_TTABLE && lua_topointer(co, -1) == lua_topointer(L, YIELDED)) {
       lua_pop(co, 1); /* weft.yield() */
       set_integer(L, 1, T_STATE, SUSPENDED);
       lua_pushboolean(L, 1);
@@ -170,14 +187,16 @@ in_lua:
   return 0;
 }
 
-/* _task_stepper(ctx, run_queued, settle): the step function, bound to
- * tasks.lua's shared state and its functions for the rarer cases. */
+/* _task_stepper(current_var, alive_var, alive_count_var, run_queued,
+ * settle, YIELDED): the step function, bound to tasks.lua's variables and
+ * its functions for the rarer cases. */
 static int l_task_stepper(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TFUNCTION);
-  luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_settop(L, 3);
-  lua_pushcclosure(L, l_task_run, 3);
+  for (int i = 1; i <= 5; i++) luaL_checktype(L, i, LUA_TFUNCTION);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  for (int i = 1; i <= 3; i++)
+    if (lua_getupvalue(L, i, 1) == NULL) return luaL_argerror(L, i, "a function with an upvalue");
+  lua_settop(L, 6);
+  lua_pushcclosure(L, l_task_run, 6);
   return 1;
 }
 

@@ -82,16 +82,14 @@ local Task = {}
 TaskMT.__index = Task
 weft.Task = TaskMT
 
--- State shared with task_step.c (under Lua 5.4 its step function runs the
--- queued steps on their common paths): the task running now (false when
--- none), how many tasks are alive, and the list of live tasks, whose head
--- ctx stands in for (ctx[NEXT] is the first live task, its PREV is ctx), so
--- that unlinking a task touches only tables.
-local CURRENT <const>, ALIVE_COUNT <const> = 1, 2
-local ctx = { false, 0, false, false, false, false, false, false }
+local current = nil        -- the task running now
+local alive, alive_count = false, 0 -- the head of the list of live tasks, and their number
 -- Lua 5.4: task_step.c's step (weft._task_stepper); nil under LuaJIT.
 local stepper = weft._task_stepper
 weft._task_stepper = nil
+-- Under Lua 5.4, weft.yield() yields this value, which no other code
+-- yields: whoever resumed the task queues its next step.
+local YIELDED = { "weft.yield" }
 local epoch = 0            -- bumped when the runtime or scope goes away
 local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
@@ -173,13 +171,17 @@ end
 finish = function(t, state, value, count, values)
   t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
   local prev, nxt = t[PREV], t[NEXT]
-  prev[NEXT] = nxt
-  t[PREV] = false
+  if prev then
+    prev[NEXT] = nxt
+    t[PREV] = false
+  else
+    alive = nxt
+  end
   if nxt then
     nxt[PREV] = prev
     t[NEXT] = false
   end
-  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] - 1
+  alive_count = alive_count - 1
   local x = t[EXTRA]
   if x then finish_extra(t, x, state, value) end
 end
@@ -190,13 +192,17 @@ end
 local function finish_done(t, value, n)
   t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
   local prev, nxt = t[PREV], t[NEXT]
-  prev[NEXT] = nxt
-  t[PREV] = false
+  if prev then
+    prev[NEXT] = nxt
+    t[PREV] = false
+  else
+    alive = nxt
+  end
   if nxt then
     nxt[PREV] = prev
     t[NEXT] = false
   end
-  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] - 1
+  alive_count = alive_count - 1
   local x = t[EXTRA]
   if x then finish_extra(t, x, DONE, value) end
 end
@@ -216,11 +222,11 @@ end
 
 -- ---- stepping ----
 
+-- What resume answered for task t (previous: the task that was running).
 local step
 
--- What resume answered for task t (previous: the task that was running).
 local function settle(t, previous, ok, ...)
-  ctx[CURRENT] = previous
+  current = previous
   if not ok then return fail(t, (...)) end
   if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
   if status(t[CO]) == "dead" then
@@ -228,11 +234,11 @@ local function settle(t, previous, ok, ...)
     if n > 1 then return finish(t, DONE, (...), n, { ... }) end
     return finish_done(t, (...), n)
   end
-  -- weft.yield() (it yielded ctx), or a plain coroutine.yield(), which acts
-  -- as weft.yield()
+  -- weft.yield() under Lua 5.4 (it yielded YIELDED), or a plain
+  -- coroutine.yield(), which acts as weft.yield()
   t[STATE] = SUSPENDED
   if enqueue(t) then return end
-  if (...) == ctx and select("#", ...) == 1 then -- weft.yield() raises
+  if (...) == YIELDED and select("#", ...) == 1 then -- weft.yield() raises
     return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
   end
   -- the loop refuses work: the task cannot go on
@@ -241,8 +247,8 @@ end
 
 -- Resumes suspended task t with (ok, values...) now.
 step = function(t, ...)
-  local previous = ctx[CURRENT]
-  ctx[CURRENT] = t
+  local previous = current
+  current = t
   t[STATE] = RUNNING
   return settle(t, previous, resume(t[CO], ...))
 end
@@ -252,12 +258,12 @@ end
 -- while queued).
 local function run_queued(t)
   local state = t[STATE]
-  local previous = ctx[CURRENT]
+  local previous = current
   if state == SCHEDULED then
     local co = create(t[VALUE])
     local args, n = t[VALUES], t[COUNT]
     t[CO], t[VALUE], t[VALUES], t[WAIT], t[STATE] = co, false, false, false, RUNNING
-    ctx[CURRENT] = t
+    current = t
     if n == 1 then return settle(t, previous, resume(co, args)) end
     if n == 0 then return settle(t, previous, resume(co)) end
     return settle(t, previous, resume(co, unpack(args, 1, n)))
@@ -273,7 +279,7 @@ local function run_queued(t)
     end
   end
   t[WAIT], t[STATE] = false, RUNNING
-  ctx[CURRENT] = t
+  current = t
   return settle(t, previous, resume(t[CO], true))
 end
 
@@ -281,16 +287,16 @@ end
 
 -- A new task, scheduled (not queued), at the head of the live list.
 local function new_task(fn, n, ...)
-  local head = ctx[NEXT]
+  local head = alive
   local t
   if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, ctx, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, false, head, epoch, false }, TaskMT)
   else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, ctx, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, false, head, epoch, false }, TaskMT)
   end
   if head then head[PREV] = t end
-  ctx[NEXT] = t
-  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] + 1
+  alive = t
+  alive_count = alive_count + 1
   return t
 end
 
@@ -301,17 +307,17 @@ local function spawn(fn, ...)
     raise(INVALID_ARGUMENT, "weft.spawn: expected a function, got a " .. type(fn))
   end
   local n = select("#", ...)
-  local head = ctx[NEXT]
+  local head = alive
   local t
   if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, ctx, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, false, head, epoch, false }, TaskMT)
   else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, ctx, head, epoch, false }, TaskMT)
+    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, false, head, epoch, false }, TaskMT)
   end
   enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
   if head then head[PREV] = t end
-  ctx[NEXT] = t
-  ctx[ALIVE_COUNT] = ctx[ALIVE_COUNT] + 1
+  alive = t
+  alive_count = alive_count + 1
   return t
 end
 weft.spawn = spawn
@@ -351,24 +357,23 @@ end
 --- weft.yield(): lets the other ready tasks and callbacks run first.
 local task_yield
 if stepper then
-  -- Lua 5.4: yields ctx; whoever resumed the task (task_step.c's step, or
-  -- settle) queues its next step, or resumes it with an error if the loop
-  -- refuses work.
+  -- Lua 5.4: yields YIELDED; whoever resumed the task (task_step.c's step,
+  -- or settle) queues its next step, or resumes it with an error if the
+  -- loop refuses work.
   task_yield = function()
-    local t = ctx[CURRENT]
-    if not t or t[CO] ~= running() then not_in_task("weft.yield") end
+    local t = current
+    if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
     local x = t[EXTRA]
     if x then take_cancel(x) end
-    local ok, err = yield(ctx)
+    local ok, err = yield(YIELDED)
     if ok then return end
     error(err, 0)
   end
 else
-  -- LuaJIT: queues its next step, then yields (about 5% fewer instructions
-  -- per W6 task there than leaving the queueing to settle).
+  -- LuaJIT: queues its next step, then yields.
   task_yield = function()
-    local t = ctx[CURRENT]
-    if not t or t[CO] ~= running() then not_in_task("weft.yield") end
+    local t = current
+    if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
     local x = t[EXTRA]
     if x then take_cancel(x) end
     if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
@@ -383,8 +388,8 @@ weft.yield = task_yield
 -- The running task, or raises (`what` is not inside a task); raises a
 -- cancel that came while it ran.
 local function running_task(what)
-  local t = ctx[CURRENT]
-  if not t or t[CO] ~= running() then not_in_task(what) end
+  local t = current
+  if t == nil or t[CO] ~= running() then not_in_task(what) end
   local x = t[EXTRA]
   if x then take_cancel(x) end
   return t
@@ -403,8 +408,8 @@ function weft.sleep(seconds)
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be a number, got a " .. type(seconds))
   end
   if seconds == 0 then return task_yield() end
-  local t = ctx[CURRENT]
-  if not t or t[CO] ~= running() then not_in_task("weft.sleep") end
+  local t = current
+  if t == nil or t[CO] ~= running() then not_in_task("weft.sleep") end
   if not (seconds >= 0) or seconds > 1e9 then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
   end
@@ -455,13 +460,13 @@ end
 
 --- task:await() (and weft.await(task)): its results, or raises its error.
 function Task.await(self)
-  local t = ctx[CURRENT]
-  if t and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
+  local t = current
+  if t ~= nil and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
     local x = t[EXTRA]
     if x then take_cancel(x) end
     return self[VALUE] -- finished: no wait (the common case of gathering)
   end
-  if not t or t[CO] ~= running() then not_in_task("task:await") end
+  if t == nil or t[CO] ~= running() then not_in_task("task:await") end
   if getmetatable(self) ~= TaskMT then raise(INVALID_ARGUMENT, "task:await: expected a weft.Task") end
   if self == t then raise(INVALID_ARGUMENT, "task:await: a task cannot await itself") end
   local x = t[EXTRA]
@@ -574,12 +579,12 @@ TaskMT.__tostring = function(self) return "weft.Task(" .. task_name(self) .. ")"
 
 --- weft.current(): the running task, or nil.
 function weft.current()
-  local t = ctx[CURRENT]
-  if t and t[CO] == running() then return t end
+  local t = current
+  if t ~= nil and t[CO] == running() then return t end
   return nil
 end
 
-function weft.tasks_alive() return ctx[ALIVE_COUNT] end
+function weft.tasks_alive() return alive_count end
 
 -- ---- hooks for the C side and the scheduler ----
 
@@ -594,7 +599,7 @@ end
 -- The host unloads the script: cancels every live task; returns how many.
 local function cancel_all()
   local list, n = {}, 0
-  local t = ctx[NEXT]
+  local t = alive
   while t do
     n = n + 1
     list[n] = t
@@ -620,7 +625,7 @@ end
 local function tasks_dropped(is_closing)
   if is_closing then
     closing = true
-    local t = ctx[NEXT]
+    local t = alive
     while t do
       local nxt = t[NEXT]
       if t[STATE] ~= RUNNING then
@@ -628,7 +633,7 @@ local function tasks_dropped(is_closing)
         if type(w) == "userdata" then abandon_wait(w) end
         extra(t).reported = true
         finish(t, KILLED, cancel_error_of("the runtime or scope was closed"))
-        nxt = ctx[NEXT] -- finishing one may have finished others
+        nxt = alive -- finishing one may have finished others
       end
       t = nxt
       while t and t[STATE] == RUNNING do t = t[NEXT] end
@@ -638,7 +643,7 @@ local function tasks_dropped(is_closing)
     return
   end
   local dropped, n = {}, 0
-  local t = ctx[NEXT]
+  local t = alive
   while t do
     local w = t[WAIT]
     if t[STATE] == SCHEDULED or w == true or (is_timer(w) and not w:active()) then
@@ -687,9 +692,15 @@ local function requeue_refused(t)
   return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
 end
 
--- Under Lua 5.4 the queued steps run in C (task_step.c), which calls
--- run_queued and settle for the rarer cases; under LuaJIT run_queued is
--- faster.
-sched.register(stepper and stepper(ctx, run_queued, settle) or run_queued, tasks_dropped, requeue_refused)
+-- Under Lua 5.4 the queued steps run in C (task_step.c): it reads and sets
+-- current, alive and alive_count as the first upvalue of these functions,
+-- and calls run_queued and settle for the rarer cases. Under LuaJIT
+-- run_queued itself is faster.
+local run_step = run_queued
+if stepper then
+  run_step = stepper(function() return current end, function() return alive end,
+    function() return alive_count end, run_queued, settle, YIELDED)
+end
+sched.register(run_step, tasks_dropped, requeue_refused)
 weft._task_hooks(wake, cancel_all, current_task)
 weft._run_main = { spawn = spawn_main, outcome = main_outcome }
