@@ -47,20 +47,6 @@ static void get_var(lua_State* L, int var) { lua_getupvalue(L, var, 1); }
 /* Sets it to the value at the top (popped). */
 static void set_var(lua_State* L, int var) { lua_setupvalue(L, var, 1); }
 
-static lua_Integer slot_integer(lua_State* L, int t, int slot) {
-  lua_rawgeti(L, t, slot);
-  lua_Integer v = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-static int slot_truthy(lua_State* L, int t, int slot) {
-  lua_rawgeti(L, t, slot);
-  int v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
 static void set_false(lua_State* L, int t, int slot) {
   lua_pushboolean(L, 0);
   lua_rawseti(L, t, slot);
@@ -72,11 +58,11 @@ static void set_integer(lua_State* L, int t, int slot, lua_Integer v) {
 }
 
 /* Hands the outcome to tasks.lua's settle: the task (1), the previous
- * current task (3), ok, and `n` values moved from co. */
-static int settle_in_lua(lua_State* L, lua_State* co, int ok, int n) {
+ * current task (at `previous`), ok, and `n` values moved from co. */
+static int settle_in_lua(lua_State* L, lua_State* co, int previous, int ok, int n) {
   lua_pushvalue(L, SETTLE);
   lua_pushvalue(L, 1);
-  lua_pushvalue(L, 3);
+  lua_pushvalue(L, previous);
   lua_pushboolean(L, ok);
   lua_checkstack(L, n + 1);
   lua_xmove(co, L, n);
@@ -108,9 +94,7 @@ static void finish_done(lua_State* L, int nres) {
     set_false(L, 1, T_NEXT);
   }
   get_var(L, ALIVE_COUNT_VAR);
-  lua_Integer count = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  lua_pushinteger(L, count - 1);
+  lua_pushinteger(L, lua_tointeger(L, -1) - 1);
   set_var(L, ALIVE_COUNT_VAR);
 }
 
@@ -118,43 +102,46 @@ static void finish_done(lua_State* L, int nres) {
  * yielded through weft.yield() (it is suspended; the caller queues its next
  * step), else nothing. */
 static int l_task_run(lua_State* L) {
+  /* Slots read stay on the stack (no pops): the stack is short-lived. */
   lua_settop(L, 1);
-  lua_Integer state = slot_integer(L, 1, T_STATE);
+  lua_rawgeti(L, 1, T_STATE);
+  lua_Integer state = lua_tointeger(L, -1);
   lua_State* co;
   int nargs;
   if (state == SCHEDULED) {
-    lua_Integer count = slot_integer(L, 1, T_COUNT);
+    lua_rawgeti(L, 1, T_COUNT);
+    lua_Integer count = lua_tointeger(L, -1);
     if (count > 1) goto in_lua;
-    co = lua_newthread(L); /* 2 */
+    co = lua_newthread(L);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 1, T_CO);
     lua_rawgeti(L, 1, T_VALUE);
     if (count == 1) lua_rawgeti(L, 1, T_VALUES);
     lua_xmove(L, co, (int)count + 1);
     nargs = (int)count;
-    lua_pushvalue(L, 2);
-    lua_rawseti(L, 1, T_CO);
     set_false(L, 1, T_VALUE);
     set_false(L, 1, T_VALUES);
     set_false(L, 1, T_WAIT);
   } else {
     if (state != SUSPENDED) return 0; /* finished meanwhile */
-    lua_rawgeti(L, 1, T_WAIT);
-    int queued = lua_isboolean(L, -1) && lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (!queued) return 0; /* woken another way meanwhile */
-    if (slot_truthy(L, 1, T_EXTRA)) goto in_lua; /* a cancellation may be pending */
-    lua_rawgeti(L, 1, T_CO); /* 2 */
-    co = lua_tothread(L, 2);
+    if (lua_rawgeti(L, 1, T_WAIT) != LUA_TBOOLEAN || !lua_toboolean(L, -1))
+      return 0; /* woken another way meanwhile */
+    lua_rawgeti(L, 1, T_EXTRA);
+    if (lua_toboolean(L, -1)) goto in_lua; /* a cancellation may be pending */
+    lua_rawgeti(L, 1, T_CO);
+    co = lua_tothread(L, -1);
     set_false(L, 1, T_WAIT);
     lua_pushboolean(co, 1);
     nargs = 1;
   }
   set_integer(L, 1, T_STATE, RUNNING);
-  get_var(L, CURRENT_VAR); /* 3: the previous current task */
+  get_var(L, CURRENT_VAR);
+  int previous = lua_gettop(L); /* the task that was running (nil: none) */
   lua_pushvalue(L, 1);
   set_var(L, CURRENT_VAR);
   int nres = 0;
   int status = wl_resume(co, L, nargs, &nres);
-  lua_pushvalue(L, 3);
+  lua_pushvalue(L, previous);
   set_var(L, CURRENT_VAR);
   if (status == LUA_YIELD) {
     if (nres == 1 && lua_type(co, -1) == LUA_TTABLE && lua_topointer(co, -1) == lua_topointer(L, YIELDED)) {
@@ -163,22 +150,26 @@ static int l_task_run(lua_State* L) {
       lua_pushboolean(L, 1);
       return 1;
     }
-    if (slot_integer(L, 1, T_STATE) == SUSPENDED) { /* a weft wait: what it waits for resumes it */
+    lua_rawgeti(L, 1, T_STATE);
+    if (lua_tointeger(L, -1) == SUSPENDED) { /* a weft wait: what it waits for resumes it */
       lua_pop(co, nres);
       return 0;
     }
-    return settle_in_lua(L, co, 1, nres); /* a plain coroutine.yield() */
+    return settle_in_lua(L, co, previous, 1, nres); /* a plain coroutine.yield() */
   }
   if (status == LUA_OK) {
-    if (nres <= 1 && !slot_truthy(L, 1, T_EXTRA)) {
-      if (nres == 1) lua_xmove(co, L, 1);
-      else lua_pushnil(L);
-      finish_done(L, nres);
-      return 0;
+    if (nres <= 1) {
+      lua_rawgeti(L, 1, T_EXTRA);
+      if (!lua_toboolean(L, -1)) {
+        if (nres == 1) lua_xmove(co, L, 1);
+        else lua_pushnil(L);
+        finish_done(L, nres);
+        return 0;
+      }
     }
-    return settle_in_lua(L, co, 1, nres);
+    return settle_in_lua(L, co, previous, 1, nres);
   }
-  return settle_in_lua(L, co, 0, 1); /* failed: its error is at co's top */
+  return settle_in_lua(L, co, previous, 0, 1); /* failed: its error is at co's top */
 
 in_lua:
   lua_pushvalue(L, RUN_QUEUED);
