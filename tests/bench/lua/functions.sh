@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Machine instructions per operation of a Lua 5.4 workload, function by
+# Machine instructions per operation of a Lua workload, function by
 # function: like instructions.sh (callgrind at two sizes, the difference
-# divided by N2 - N1), but run under lua54_symbols (Lua 5.4 with its
-# function names) and split by function, as JSON lines, the TOP largest
-# (default 25) and a total.
+# divided by N2 - N1), but run under lua54_symbols or luajit_symbols (the
+# interpreter with its function names; code LuaJIT compiled shows as bare
+# addresses) and split by function, as JSON lines, the TOP largest (default
+# 25) and a total.
 #
-#   functions.sh LUA54_SYMBOLS MODULE N1 N2 SCRIPT [ARGS...]
+#   functions.sh SYMBOLS_BINARY MODULE N1 N2 SCRIPT [ARGS...]
 #
 # Example, after `bazel build --config=opt //bindings/lua:lua54/weft.so
-# //tests/bench/lua:lua54_symbols`:
+# //tests/bench/lua:lua54_symbols` (MODULE built for the same interpreter):
 #
 #   tests/bench/lua/functions.sh bazel-bin/tests/bench/lua/lua54_symbols \
 #     bazel-bin/bindings/lua/lua54/weft.so 10000 30000 tests/bench/lua/bench.lua --child weft W6 @N@ 0
 #
 # Needs valgrind (callgrind_annotate) and /usr/bin/python3.
 set -euo pipefail
-[ $# -ge 5 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 5 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 bin=$1 module=$2 n1=$3 n2=$4 script=$5
 shift 5
 [ "$n2" -gt "$n1" ] || { echo "functions.sh: N2 must be larger than N1" >&2; exit 2; }

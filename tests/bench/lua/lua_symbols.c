@@ -1,8 +1,9 @@
-/* lua54_symbols.c: a bare Lua 5.4 interpreter linked with Debian's static
- * liblua5.4.a, so that profilers see the interpreter's own functions
- * (luaV_execute, propagatemark, luaH_getint, ...) by name; Debian's
- * /usr/bin/lua5.4 is stripped. Runs `lua54_symbols SCRIPT [ARGS...]` as
- * lua5.4 does (the global `arg` with the script at 0, its arguments from 1
+/* lua_symbols.c: a bare Lua interpreter linked with Debian's static
+ * liblua5.4.a (lua54_symbols) or libluajit-5.1.a (luajit_symbols), so that
+ * profilers see the interpreter's own functions (luaV_execute,
+ * propagatemark, lj_alloc_free, ...) by name; Debian's /usr/bin/lua5.4 and
+ * luajit are stripped. Runs `lua54_symbols SCRIPT [ARGS...]` as lua5.4
+ * does (the global `arg` with the script at 0, its arguments from 1
  * and also passed to the chunk), with the standard libraries and
  * LUA_PATH/LUA_CPATH honoured; prints an error and exits 1 if the script
  * fails. Used by functions.sh (instructions per operation, per function).
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   }
   lua_State* L = luaL_newstate();
   if (L == NULL) {
-    fprintf(stderr, "lua54_symbols: cannot create a Lua state\n");
+    fprintf(stderr, "lua_symbols: cannot create a Lua state\n");
     return 1;
   }
   luaL_openlibs(L);
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   }
   if (status != LUA_OK) {
     const char* message = lua_tostring(L, -1);
-    fprintf(stderr, "lua54_symbols: %s\n", message != NULL ? message : "(error object is not a string)");
+    fprintf(stderr, "lua_symbols: %s\n", message != NULL ? message : "(error object is not a string)");
   }
   lua_close(L);
   return status == LUA_OK ? 0 : 1;
