@@ -98,9 +98,9 @@ static void finish_done(lua_State* L, int nres) {
   set_var(L, ALIVE_COUNT_VAR);
 }
 
-/* _task_run(t): runs task t's queued step. Answers true when the task
- * yielded through weft.yield() (it is suspended; the caller queues its next
- * step), else nothing. */
+/* The step (scheduler.lua's run_task(t)): runs task t's queued step.
+ * Answers true when the task yielded through weft.yield() (it is
+ * suspended; the caller queues its next step), else nothing. */
 static int l_task_run(lua_State* L) {
   /* Slots read stay on the stack (no pops): the stack is short-lived. */
   lua_settop(L, 1);

@@ -9,9 +9,12 @@
 --
 -- A task is a table (metatable weft.Task) with its state in array slots
 -- (below). Spawning one, starting it and resuming it after weft.yield() or
--- after another task finished call nothing of weft's C side and make no
+-- after another task finished call nothing of weft's C runtime and make no
 -- weft object: the step is an entry of the ready queue, drained by one weft
--- callback per batch.
+-- callback per batch. Under Lua 5.4 the drain runs a queued step through
+-- task_step.c's C step function (lua_resume directly; the common outcomes
+-- recorded there, the rest handed back to run_queued and settle here);
+-- under LuaJIT through run_queued.
 -- weft.sleep(s) uses a timer of scheduler.lua's heap. Only a wait on a weft
 -- operation (a future, an accept, a connect, a resolve) goes through C
 -- (task.c): it registers a wl_wait holding a registry reference to the task
