@@ -225,9 +225,9 @@ end
 
 -- ---- stepping ----
 
--- What resume answered for task t (previous: the task that was running).
 local step
 
+-- What resume answered for task t (previous: the task that was running).
 local function settle(t, previous, ok, ...)
   current = previous
   if not ok then return fail(t, (...)) end
