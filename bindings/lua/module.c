@@ -34,6 +34,7 @@ void wl_open_glue(lua_State* L) {
   wl_state_open(L);
   wl_future_open(L);
   wl_task_open(L);
+  wl_task_step_open(L);
   wl_scheduler_open(L);
   wl_io_open(L);
   wl_host_open(L);

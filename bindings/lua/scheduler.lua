@@ -38,8 +38,12 @@ local post, now_ns, arm, disarm, report =
   weft._sched_post, weft._sched_now, weft._sched_arm, weft._sched_disarm, weft._sched_report
 
 -- tasks.lua's entry points (set through weft._sched_tasks.register): run a
--- queued task step; tell it that queued steps or timers were dropped.
+-- queued task step (task_step.c's step: true when the task yielded through
+-- weft.yield(), whose next step the drain then queues); queue such a task
+-- when the queue was dropped meanwhile; tell it that queued steps or timers
+-- were dropped.
 local run_task = function() end
+local requeue_refused = function() end
 local tasks_dropped = function() end
 local TASK_WAIT <const> = 6 -- a task's slot saying what it waits for: true while its step is queued (tasks.lua's WAIT)
 
@@ -151,7 +155,16 @@ local function run_older(o)
       entry = o[h + 1]
       o[h], o[h + 1] = nil, nil
       older_head = h + 2
-      run_task(entry)
+      if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
+        if posted then
+          local n = tail + 2
+          tail = n
+          queue[n - 1], queue[n] = false, entry
+          entry[TASK_WAIT] = true
+        else
+          requeue_refused(entry)
+        end
+      end
     end
   end
 end
@@ -173,7 +186,16 @@ local function run_queue()
       entry = q[h + 1]
       q[h], q[h + 1] = nil, nil
       head = h + 2
-      run_task(entry)
+      if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
+        if posted then
+          local n = tail + 2
+          tail = n
+          queue[n - 1], queue[n] = false, entry
+          entry[TASK_WAIT] = true
+        else
+          requeue_refused(entry)
+        end
+      end
     end
   end
 end
@@ -475,5 +497,5 @@ weft._sched_tasks = {
   enqueue = enqueue_task,
   timer = add_timer,
   is_timer = function(x) return getmetatable(x) == TimerMT end,
-  register = function(run, dropped) run_task, tasks_dropped = run, dropped end,
+  register = function(run, dropped, requeue) run_task, tasks_dropped, requeue_refused = run, dropped, requeue end,
 }

@@ -9,9 +9,12 @@
 --
 -- A task is a table (metatable weft.Task) with its state in array slots
 -- (below). Spawning one, starting it and resuming it after weft.yield() or
--- after another task finished call nothing of weft's C side and make no
+-- after another task finished call nothing of weft's C runtime and make no
 -- weft object: the step is an entry of the ready queue, drained by one weft
--- callback per batch.
+-- callback per batch. Under Lua 5.4 the drain runs a queued step through
+-- task_step.c's C step function (lua_resume directly; the common outcomes
+-- recorded there, the rest handed back to run_queued and settle here);
+-- under LuaJIT through run_queued.
 -- weft.sleep(s) uses a timer of scheduler.lua's heap. Only a wait on a weft
 -- operation (a future, an accept, a connect, a resolve) goes through C
 -- (task.c): it registers a wl_wait holding a registry reference to the task
@@ -84,6 +87,12 @@ weft.Task = TaskMT
 
 local current = nil        -- the task running now
 local alive, alive_count = false, 0 -- the head of the list of live tasks, and their number
+-- Lua 5.4: task_step.c's step (weft._task_stepper); nil under LuaJIT.
+local stepper = weft._task_stepper
+weft._task_stepper = nil
+-- Under Lua 5.4, weft.yield() yields this value, which no other code
+-- yields: whoever resumed the task queues its next step.
+local YIELDED = { "weft.yield" }
 local epoch = 0            -- bumped when the runtime or scope goes away
 local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
@@ -216,6 +225,8 @@ end
 
 -- ---- stepping ----
 
+local step
+
 -- What resume answered for task t (previous: the task that was running).
 local function settle(t, previous, ok, ...)
   current = previous
@@ -226,15 +237,19 @@ local function settle(t, previous, ok, ...)
     if n > 1 then return finish(t, DONE, (...), n, { ... }) end
     return finish_done(t, (...), n)
   end
-  -- a plain coroutine.yield(): as weft.yield()
+  -- weft.yield() under Lua 5.4 (it yielded YIELDED), or a plain
+  -- coroutine.yield(), which acts as weft.yield()
   t[STATE] = SUSPENDED
-  if not enqueue(t) then -- the loop refuses work: the task cannot go on
-    return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
+  if enqueue(t) then return end
+  if (...) == YIELDED and select("#", ...) == 1 then -- weft.yield() raises
+    return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
   end
+  -- the loop refuses work: the task cannot go on
+  return finish(t, KILLED, cancel_error_of("the task cannot be scheduled: the loop refuses new work"))
 end
 
 -- Resumes suspended task t with (ok, values...) now.
-local function step(t, ...)
+step = function(t, ...)
   local previous = current
   current = t
   t[STATE] = RUNNING
@@ -343,16 +358,33 @@ local function outcome(ok, ...)
 end
 
 --- weft.yield(): lets the other ready tasks and callbacks run first.
-local function task_yield()
-  local t = current
-  if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
-  local x = t[EXTRA]
-  if x then take_cancel(x) end
-  if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
-  t[STATE] = SUSPENDED
-  local ok, err = yield()
-  if ok then return end
-  error(err, 0)
+local task_yield
+if stepper then
+  -- Lua 5.4: yields YIELDED; whoever resumed the task (task_step.c's step,
+  -- or settle) queues its next step, or resumes it with an error if the
+  -- loop refuses work.
+  task_yield = function()
+    local t = current
+    if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
+    local x = t[EXTRA]
+    if x then take_cancel(x) end
+    local ok, err = yield(YIELDED)
+    if ok then return end
+    error(err, 0)
+  end
+else
+  -- LuaJIT: queues its next step, then yields.
+  task_yield = function()
+    local t = current
+    if t == nil or t[CO] ~= running() then not_in_task("weft.yield") end
+    local x = t[EXTRA]
+    if x then take_cancel(x) end
+    if not enqueue(t) then raise(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work") end
+    t[STATE] = SUSPENDED
+    local ok, err = yield()
+    if ok then return end
+    error(err, 0)
+  end
 end
 weft.yield = task_yield
 
@@ -655,6 +687,23 @@ end
 
 local function current_task() return weft.current() end
 
-sched.register(run_queued, tasks_dropped)
+-- The drain's step yielded through weft.yield() (task t is suspended) and
+-- the queue was dropped meanwhile: queued again if the loop takes work, else
+-- weft.yield() raises in the task.
+local function requeue_refused(t)
+  if enqueue(t) then return end
+  return step(t, false, make_error(weft.WEFT_ERR_CLOSED, "weft.yield: the loop refuses new work"))
+end
+
+-- Under Lua 5.4 the queued steps run in C (task_step.c): it reads and sets
+-- current, alive and alive_count as the first upvalue of these functions,
+-- and calls run_queued and settle for the rarer cases. Under LuaJIT
+-- run_queued itself is faster.
+local run_step = run_queued
+if stepper then
+  run_step = stepper(function() return current end, function() return alive end,
+    function() return alive_count end, run_queued, settle, YIELDED)
+end
+sched.register(run_step, tasks_dropped, requeue_refused)
 weft._task_hooks(wake, cancel_all, current_task)
 weft._run_main = { spawn = spawn_main, outcome = main_outcome }

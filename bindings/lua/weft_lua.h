@@ -130,6 +130,7 @@ void wl_push_stream(lua_State* L, weft_stream_t* stream);
 void wl_state_open(lua_State* L);
 void wl_future_open(lua_State* L);
 void wl_task_open(lua_State* L);
+void wl_task_step_open(lua_State* L);
 void wl_io_open(lua_State* L);
 void wl_scheduler_open(lua_State* L);
 /* Drops the Lua scheduler's queued callbacks and timers (the runtime or

@@ -187,6 +187,43 @@ return check.run {
     check.truthy(weft.is_cancelled(seen), "the queued task got the cancellation: " .. tostring(seen))
   end,
 
+  -- weft.yield raising WEFT_ERR_CLOSED once the loop refuses work: under
+  -- Lua 5.4 the step queues a yielding task after the yield, so these take
+  -- tasks.lua's requeue_refused (a task stepped from the drain) and
+  -- settle's YIELDED check (a task started at once).
+  weft_yield_raises_closed_once_the_loop_refuses_work = function()
+    local seen, finished
+    pcall(weft.run, function()
+      local t = weft.spawn(function()
+        weft.yield() -- its next step runs from the drain
+        weft.scope_cancel(weft.loop_scope(weft.loop())) -- drops the queue: no new work
+        local ok, err = pcall(weft.yield)
+        seen = err
+        return ok
+      end)
+      weft.call_soon(function() finished = t end)
+      weft.sleep(0.05)
+    end)
+    check.truthy(weft.is_error(seen, weft.WEFT_ERR_CLOSED), "weft.yield raised WEFT_ERR_CLOSED: " .. tostring(seen))
+    check.truthy(tostring(seen):find("weft.yield: the loop refuses new work", 1, true), "its message: " .. tostring(seen))
+    check.eq(finished:status(), "done", "the task went on after the error")
+    check.eq(select(2, finished:result()), false, "its pcall saw the error")
+  end,
+
+  weft_yield_raises_closed_in_a_task_started_at_once = function()
+    local seen, t
+    pcall(weft.run, function()
+      t = weft.spawn_now(function() -- runs now, not from the drain
+        weft.scope_cancel(weft.loop_scope(weft.loop()))
+        local ok, err = pcall(weft.yield)
+        seen = err
+        return ok
+      end)
+    end)
+    check.truthy(weft.is_error(seen, weft.WEFT_ERR_CLOSED), "weft.yield raised WEFT_ERR_CLOSED: " .. tostring(seen))
+    check.eq(t:status(), "done", "the task went on after the error")
+  end,
+
   the_runtime_going_away_ends_tasks_in_every_wait = function()
     local statuses = {}
     local tasks = {}
