@@ -94,10 +94,13 @@ void start_handshake(weft_future_t** out, weft_stream_t* stream_handle, weft_tls
   start_new_stream_op(
       scope, *rec.runtime, nullptr, server ? "tls_accept" : "tls_connect",
       [&] {
-        Stream transport(std::move(rec.stream()));
+        // A refusal throws before the core takes the stream: the handle stays
+        // the caller's, unchanged.
+        Future<TlsStream> started = server ? TlsStream::accept(std::move(rec.stream()), core_context)
+                                           : TlsStream::connect(std::move(rec.stream()), core_context,
+                                                                std::move(options));
         end_io(&rec);  // the handle is the TLS stream's now
-        return server ? TlsStream::accept(std::move(transport), core_context)
-                      : TlsStream::connect(std::move(transport), core_context, std::move(options));
+        return started;
       },
       Kind::tls_stream, out, callback, user);
 }

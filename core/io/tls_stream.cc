@@ -11,13 +11,11 @@ TlsStream::TlsStream(detail::IoRef<detail::TlsImpl> impl) noexcept : Stream(std:
 detail::TlsImpl* TlsStream::tls() const noexcept { return static_cast<detail::TlsImpl*>(impl()); }
 
 Future<TlsStream> TlsStream::connect(Stream&& transport, const TlsContext& context, TlsConnectOptions options) {
-  Stream owned(std::move(transport));
-  return detail::TlsImpl::start(std::move(owned), context, false, options.server_name);
+  return detail::TlsImpl::start(transport, context, false, options.server_name);
 }
 
 Future<TlsStream> TlsStream::accept(Stream&& transport, const TlsContext& context) {
-  Stream owned(std::move(transport));
-  return detail::TlsImpl::start(std::move(owned), context, true, std::string());
+  return detail::TlsImpl::start(transport, context, true, std::string());
 }
 
 std::string TlsStream::alpn_protocol() const { return tls() != nullptr ? tls()->alpn_protocol() : std::string(); }

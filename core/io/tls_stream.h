@@ -18,8 +18,11 @@
 //   plain-text or garbled peer, the peer's alert, the peer closing the
 //   connection during the handshake);
 // - Errc::timed_out: the context's handshake_timeout passed.
-// Messages carry OpenSSL's reason text. Cancelling the future abandons the
-// handshake and closes the transport. Bytes the transport had already read
+// Messages carry OpenSSL's reason text. A call that throws (std::bad_alloc),
+// or whose future is failed at once because the handshake could not begin
+// (a closed transport, a context of the wrong role, an unusable
+// server_name), has not taken the transport: it is the caller's as it was.
+// Cancelling the future abandons the handshake and closes the transport. Bytes the transport had already read
 // ahead are the first the handshake sees (so TLS may start mid-stream).
 //
 // After the handshake:

@@ -30,17 +30,14 @@ constexpr std::size_t kRecordBytes = 16 * 1024;
 
 }  // namespace
 
-TlsImpl::TlsImpl(Loop& loop, Stream transport, TlsContext context, bool server) noexcept
+TlsImpl::TlsImpl(Loop& loop, TlsContext context, bool server) noexcept
     : StreamBase(loop, server ? "TLS stream (server)" : "TLS stream (client)"),
-      transport_(std::move(transport)),
       context_(std::move(context)),
-      server_(server) {
-  limits_ = transport_.limits();
-}
+      server_(server) {}
 
 TlsImpl::~TlsImpl() { SSL_free(ssl_); }
 
-Future<TlsStream> TlsImpl::start(Stream transport, const TlsContext& context, bool server,
+Future<TlsStream> TlsImpl::start(Stream& transport, const TlsContext& context, bool server,
                                  const std::string& server_name) {
   StreamBase* base = StreamAccess::base_of(transport);
   if (base == nullptr || !base->is_open()) {
@@ -55,26 +52,39 @@ Future<TlsStream> TlsImpl::start(Stream transport, const TlsContext& context, bo
         Errc::invalid_argument, server ? "TLS accept needs a server context" : "TLS connect needs a client context"));
   }
   Loop& loop = base->loop();
-  auto impl = IoRef<TlsImpl>::adopt(new TlsImpl(loop, std::move(transport), context, server));
-  uv_timer_init(LoopAccess::uv_loop(loop), &impl->anchor_);  // cannot fail
-  impl->anchor_.data = impl.get();
-  impl->opened(reinterpret_cast<uv_handle_t*>(&impl->anchor_));
+  // Everything the handshake needs is made before the transport is taken, so
+  // that a refusal (std::bad_alloc, or no_memory from OpenSSL) or a bad
+  // server name leaves the transport the caller's, untouched.
+  auto impl = IoRef<TlsImpl>::adopt(new TlsImpl(loop, context, server));
   try {
     impl->setup(server_name);
   } catch (const Exception& e) {
-    impl->close();
+    if (e.code() == Errc::no_memory) throw;
     return make_failed_future<TlsStream>(e.error());
   }
   auto [promise, future] = make_promise<TlsStream>();
-  impl->watch(promise);
-  impl->handshake_ = std::move(promise);
-  impl->op_started();
+  TimerHandle timer;
   const Duration timeout = context.handshake_timeout();
   if (timeout > Duration::zero()) {
-    impl->handshake_timer_ =
-        loop.call_later(timeout, [self = IoRef<TlsImpl>::share(impl.get())] { self->handshake_timed_out(); });
+    timer = loop.call_later(timeout, [self = IoRef<TlsImpl>::share(impl.get())] { self->handshake_timed_out(); });
   }
-  impl->advance();
+  try {
+    // The first step runs from the loop: taking the transport below is then
+    // the last thing start() does, and nothing after it can fail.
+    loop.call_soon([self = IoRef<TlsImpl>::share(impl.get())] { self->advance(); });
+  } catch (...) {
+    timer.cancel();
+    throw;
+  }
+  impl->transport_ = std::move(transport);
+  impl->limits_ = impl->transport_.limits();
+  uv_timer_init(LoopAccess::uv_loop(loop), &impl->anchor_);  // cannot fail
+  impl->anchor_.data = impl.get();
+  impl->opened(reinterpret_cast<uv_handle_t*>(&impl->anchor_));
+  impl->watch(promise);
+  impl->handshake_ = std::move(promise);
+  impl->handshake_timer_ = timer;
+  impl->op_started();
   return std::move(future);
 }
 

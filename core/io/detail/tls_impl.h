@@ -40,9 +40,13 @@ namespace weft::detail {
 
 class TlsImpl final : public StreamBase {
  public:
-  // Starts a handshake over `transport` (an open stream); the future
-  // completes with the TlsStream or fails (see tls_stream.h). Loop thread.
-  static Future<TlsStream> start(Stream transport, const TlsContext& context, bool server,
+  // Starts a handshake over `transport` (an open stream), which it takes
+  // only once everything else is made: if it throws (no memory) or returns a
+  // failed future at once (a closed transport, a wrong context, a bad server
+  // name), `transport` is as it was. The future completes with the TlsStream
+  // or fails (see tls_stream.h). The first handshake step runs from the
+  // loop. Loop thread.
+  static Future<TlsStream> start(Stream& transport, const TlsContext& context, bool server,
                                  const std::string& server_name);
 
   Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
@@ -69,7 +73,7 @@ class TlsImpl final : public StreamBase {
     Promise<std::string> promise;
   };
 
-  TlsImpl(Loop& loop, Stream transport, TlsContext context, bool server) noexcept;
+  TlsImpl(Loop& loop, TlsContext context, bool server) noexcept;
   ~TlsImpl() override;
 
   void setup(const std::string& server_name);

@@ -342,6 +342,11 @@ TEST_CASE("bad arguments are refused before anything starts", "[tls]") {
   REQUIRE(wrong_role.error().code() == weft::Errc::invalid_argument);
   auto empty = await(loop, weft::TlsStream::accept(std::move(tcp.server), weft::TlsContext()));
   REQUIRE(empty.error().code() == weft::Errc::invalid_argument);
+  // Neither took its transport: the plain connection still carries bytes.
+  REQUIRE(tcp.client.is_open());
+  REQUIRE(tcp.server.is_open());
+  get(loop, tcp.client.write("still plain"));
+  REQUIRE(get(loop, tcp.server.read_exactly(11)) == "still plain");
   auto closed = await(loop, weft::TlsStream::connect(weft::TcpStream(), pki.client()));
   REQUIRE(closed.error().code() == weft::Errc::closed);
 
