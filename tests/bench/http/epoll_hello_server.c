@@ -89,21 +89,25 @@ static int flush(connection* c) {
   return 0;
 }
 
-/* Whether the head in[0..len) announces a body (which this server refuses). */
+/* Whether the head head[0..len) announces a body (which this server
+ * refuses): a Transfer-Encoding, or a Content-Length other than 0. */
 static int has_body(const char* head, size_t len) {
-  static const char* const names[] = {"\r\ncontent-length:", "\r\ntransfer-encoding:"};
-  for (size_t n = 0; n < 2; ++n) {
-    size_t name_len = strlen(names[n]);
-    for (size_t i = 0; i + name_len <= len; ++i) {
-      if (strncasecmp(head + i, names[n], name_len) == 0) {
-        if (n == 0) {
-          const char* value = head + i + name_len;
-          while (*value == ' ') ++value;
-          if (*value == '0' && (value[1] == '\r' || value[1] == ' ')) continue;
-        }
-        return 1;
-      }
+  static const char kLength[] = "content-length:";
+  static const char kEncoding[] = "transfer-encoding:";
+  const char* end = head + len;
+  for (const char* line = head; line < end;) {
+    const char* next = memchr(line, '\n', (size_t)(end - line));
+    next = next != NULL ? next + 1 : end;
+    size_t line_len = (size_t)(next - line);
+    if (line_len > sizeof(kEncoding) - 1 && strncasecmp(line, kEncoding, sizeof(kEncoding) - 1) == 0) {
+      return 1;
     }
+    if (line_len > sizeof(kLength) - 1 && strncasecmp(line, kLength, sizeof(kLength) - 1) == 0) {
+      const char* value = line + sizeof(kLength) - 1;
+      while (*value == ' ') ++value;
+      if (!(*value == '0' && (value[1] == '\r' || value[1] == ' '))) return 1;
+    }
+    line = next;
   }
   return 0;
 }
