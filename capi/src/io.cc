@@ -59,6 +59,13 @@ void link_io_op(IoOp* op) noexcept {
 
 void settle_scope(Scope* scope) noexcept { settled(scope); }
 
+void free_spare_ops(IoRec* rec) noexcept {
+  for (SpareOpBlock& spare : rec->spare_ops) {
+    if (spare.memory != nullptr) rec->runtime->allocator.deallocate(spare.memory, spare.size, spare.alignment);
+    spare = SpareOpBlock{};
+  }
+}
+
 void cancel_io_op(IoOp* op, const char* why) noexcept {
   Runtime& runtime = *op->runtime;
   Scope* scope = op->scope;
@@ -169,6 +176,7 @@ void end_io(IoRec* rec, const char* why) noexcept {
   scope->io.remove(rec);
   rec->close_core();
   while (IoOp* op = rec->ops.front()) cancel_io_op(op, why);
+  free_spare_ops(rec);
   rec->destroy();
   --scope->busy;
   settled(scope);

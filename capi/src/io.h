@@ -25,7 +25,10 @@
 // continuation of an op cancelled earlier only frees it.
 //
 // Both are allocated in the runtime's allocator and freed through their
-// destroy(), which knows their real type.
+// destroy(), which knows their real type. The block of an op that delivered
+// its outcome is kept in its IoRec (`spare_ops`, a few) for the handle's next
+// op of the same size, so a stream's steady reads and writes allocate
+// nothing; end_io() gives the kept blocks back to the allocator.
 #pragma once
 
 #include <cstddef>
@@ -68,6 +71,9 @@ struct IoOp : Producer {
   // Cancels the core future: false if it had already completed (its
   // outcome is on its way to the continuation).
   virtual bool cancel_core() noexcept = 0;
+  // Ends the op and keeps its block in `rec` (spare_ops) if a slot is free,
+  // else frees it as destroy() does. Only while `rec` is alive.
+  virtual void recycle() noexcept = 0;
   // Delivers WEFT_ERR_CANCELLED with `why`: completes `output`, calls the
   // C callback.
   virtual void call_cancelled(const char* why) = 0;
@@ -82,6 +88,14 @@ struct IoOp : Producer {
   ~IoOp() = default;
 };
 
+// Memory of a finished op, kept for the next op of the same size and
+// alignment (what the allocator was asked for, and gets back).
+struct SpareOpBlock {
+  void* memory = nullptr;
+  std::size_t size = 0;
+  std::size_t alignment = 0;
+};
+
 struct IoRec {
   Runtime* runtime = nullptr;
   Scope* scope = nullptr;
@@ -89,6 +103,19 @@ struct IoRec {
   Kind kind = Kind::none;
   List<IoOp, &IoOp::hook> ops;
   ListHook scope_hook;  // in scope->io
+  // Blocks of finished ops (a stream's last read and last write), held from
+  // the runtime's allocator until the handle ends.
+  SpareOpBlock spare_ops[2];
+
+  // A kept block of `size` and `alignment`, taken out, or nullptr.
+  void* take_spare_op(std::size_t size, std::size_t alignment) noexcept {
+    for (SpareOpBlock& spare : spare_ops) {
+      if (spare.memory != nullptr && spare.size == size && spare.alignment == alignment) {
+        return std::exchange(spare.memory, nullptr);
+      }
+    }
+    return nullptr;
+  }
 
   virtual void close_core() noexcept = 0;  // closes the core object
   virtual void destroy() noexcept = 0;
@@ -177,6 +204,7 @@ struct FutureOp final : IoOp {
 
   bool cancel_core() noexcept override { return future.cancel(); }
   void call_cancelled(const char* why) override { on_cancel(output, why); }
+  void recycle() noexcept override;
   void destroy() noexcept override;
 };
 
@@ -186,6 +214,24 @@ template <class T, class OnResult, class OnCancel>
 void FutureOp<T, OnResult, OnCancel>::destroy() noexcept {
   allocator_of(*runtime).destroy(this);
 }
+
+template <class T, class OnResult, class OnCancel>
+void FutureOp<T, OnResult, OnCancel>::recycle() noexcept {
+  IoRec* const owner = rec;
+  if (owner == nullptr) return destroy();
+  void* const memory = this;
+  for (SpareOpBlock& spare : owner->spare_ops) {
+    if (spare.memory == nullptr) {
+      this->~FutureOp();
+      spare = SpareOpBlock{memory, sizeof(FutureOp), alignof(FutureOp)};
+      return;
+    }
+  }
+  destroy();
+}
+
+// Gives `rec`'s kept op blocks back to the allocator (end_io does).
+void free_spare_ops(IoRec* rec) noexcept;
 
 Loop& loop_of(Runtime& runtime) noexcept;
 
@@ -204,7 +250,18 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
   using Op = FutureOp<T, OnResult, OnCancel>;
   // Everything the op needs is allocated before the core operation starts:
   // a refusal here leaves the handle as it was (no byte sent or consumed).
-  Op* op = allocator_of(runtime).template make<Op>(Future<T>(), std::move(on_result), std::move(on_cancel));
+  // A block the handle kept from its last op of this type, if any.
+  Op* op = nullptr;
+  if (void* spare = rec != nullptr ? rec->take_spare_op(sizeof(Op), alignof(Op)) : nullptr) {
+    try {
+      op = ::new (spare) Op(Future<T>(), std::move(on_result), std::move(on_cancel));
+    } catch (...) {
+      allocator_of(runtime).deallocate(spare, sizeof(Op), alignof(Op));
+      throw;
+    }
+  } else {
+    op = allocator_of(runtime).template make<Op>(Future<T>(), std::move(on_result), std::move(on_cancel));
+  }
   op->runtime = &runtime;
   op->scope = &scope;
   op->rec = rec;
@@ -246,7 +303,7 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
       retire_io_op(op);
       OnResult deliver = std::move(op->on_result);
       OpFuture output = std::move(op->output);
-      op->destroy();
+      op->recycle();  // its handle is alive: the op was pending
       settle_scope(sc);
       invoke_callback(rt, [&] { deliver(result, output); });
     });

@@ -123,7 +123,13 @@ weft::Task<void> serve_http(weft::Stream& stream, const ConnectionOptions& optio
     if (!timed_out) {
       attachment.waiting_idle(idle);
       try {
-        bytes = co_await weft::wait_for(stream.read_some(), left);
+        // Bytes already buffered (a pipelined request) need no time limit.
+        weft::Future<std::string> reading = stream.read_some();
+        if (reading.ready()) {
+          bytes = co_await std::move(reading);
+        } else {
+          bytes = co_await weft::wait_for(std::move(reading), left);
+        }
       } catch (const weft::TimedOut&) {
         timed_out = true;
       }
@@ -140,7 +146,13 @@ weft::Task<void> serve_http(weft::Stream& stream, const ConnectionOptions& optio
     }
     if (out.get()->failed) co_return;  // out of memory: close without an answer
     if (out.get()->len > 0) {
-      co_await weft::wait_for(stream.write(out.view()), options.idle_timeout);
+      // A write the kernel took at once is over: no timer, no extra frame.
+      weft::Future<void> writing = stream.write(out.view());
+      if (writing.ready()) {
+        co_await std::move(writing);  // its outcome (a failure is thrown)
+      } else {
+        co_await weft::wait_for(std::move(writing), options.idle_timeout);
+      }
       http_buffer_reset(out.get(), kKeepCapacity);
     }
   }

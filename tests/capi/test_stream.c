@@ -264,6 +264,58 @@ static void test_stream__drain_waits_for_a_slow_reader(void** state) {
   assert_int_equal(idle.calls + drained.calls, 2);
 }
 
+static size_t total_allocations(fixture* f) {
+  pthread_mutex_lock(&f->allocator.mutex);
+  size_t total = f->allocator.total_allocations;
+  pthread_mutex_unlock(&f->allocator.mutex);
+  return total;
+}
+
+/* One request and one response over a pair: a write on `from`, a read on
+ * `to`, a write back, a read on `from`. */
+static void round_trip(fixture* f, weft_stream_t* from, weft_stream_t* to) {
+  read_record request = {0}, response = {0};
+  call_record wrote_request = {0}, wrote_response = {0};
+  assert_int_equal(weft_stream_read(NULL, to, 64, record_read, &request), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, from, "ping", 4, record_callback, &wrote_request), WEFT_OK);
+  assert_true(run_until(f->loop, &request.calls));
+  assert_int_equal(request.len, 4);
+  assert_int_equal(weft_stream_read(NULL, from, 64, record_read, &response), WEFT_OK);
+  assert_int_equal(weft_stream_write(NULL, to, "pong", 4, record_callback, &wrote_response), WEFT_OK);
+  assert_true(run_until(f->loop, &response.calls));
+  assert_true(run_until(f->loop, &wrote_response.calls));
+  assert_true(run_until(f->loop, &wrote_request.calls));
+  assert_int_equal(response.len, 4);
+  assert_memory_equal(response.bytes, "pong", 4);
+  assert_int_equal(wrote_request.status, WEFT_OK);
+  assert_int_equal(wrote_response.status, WEFT_OK);
+}
+
+/* A stream keeps the records of its finished reads and writes for the next
+ * ones: once a round trip has run, more of them take nothing from the
+ * runtime's allocator; closing the streams gives everything back. */
+static void test_stream__steady_reads_and_writes_allocate_nothing(void** state) {
+  fixture* f = FIXTURE(state);
+  const size_t blocks_before = tracking_live_blocks(&f->allocator);
+  weft_stream_t *a, *b;
+  stream_pair_open(f, &a, &b);
+  round_trip(f, a, b);
+  const size_t allocations = total_allocations(f);
+  for (int i = 0; i < 20; ++i) round_trip(f, a, b);
+  assert_int_equal(total_allocations(f), allocations);
+
+  /* A future asked for is still made each time. */
+  weft_future_t* future = NULL;
+  assert_int_equal(weft_stream_write(&future, a, "x", 1, NULL, NULL), WEFT_OK);
+  assert_true(total_allocations(f) > allocations);
+  assert_int_equal(weft_future_release(future), WEFT_OK);
+
+  assert_int_equal(weft_stream_close(a), WEFT_OK);
+  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_DEFAULT), WEFT_OK);
+  assert_int_equal(tracking_live_blocks(&f->allocator), blocks_before);
+}
+
 static void test_stream__bad_input(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
@@ -464,6 +516,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_stream__read_until, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_stream__drain_waits_for_a_slow_reader, fixture_setup,
                                       fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_stream__steady_reads_and_writes_allocate_nothing,
+                                      fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_stream__bad_input, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_stream__close_cancels_exactly_once, fixture_setup,
                                       fixture_teardown),

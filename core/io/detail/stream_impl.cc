@@ -29,8 +29,13 @@ struct StreamImpl::ShutdownRequest {
   Promise<void> promise;
 };
 
+// The most buffer capacity a spare write request keeps.
+constexpr std::size_t kMaxSpareWriteCapacity = 64 * 1024;
+
 StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
     : StreamBase(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
+
+StreamImpl::~StreamImpl() = default;
 
 IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
   ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
@@ -464,7 +469,8 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   // Everything that needs memory comes before the first byte is sent: a
   // refused allocation then leaves the stream untouched.
   auto [promise, future] = make_promise<void>();
-  auto request = std::make_unique<WriteRequest>();
+  std::unique_ptr<WriteRequest> request =
+      spare_write_ != nullptr ? std::move(spare_write_) : std::make_unique<WriteRequest>();
   if (owned == nullptr) request->data.reserve(size);
   std::size_t sent = 0;
   if (writes_queued_ == 0) {
@@ -475,6 +481,8 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       // echoed or forwarded) serves a later read (read_buffers.h).
       if (owned != nullptr) recycle_read_buffer(std::move(*owned));
       promise.set_value();
+      if (request->data.capacity() > kMaxSpareWriteCapacity) request->data = std::string();
+      spare_write_ = std::move(request);  // unused: data empty, offset 0
       return std::move(future);
     }
     if (rc >= 0) {

@@ -23,7 +23,10 @@
 // not take is copied (or, for a string given by move, moved) into a
 // WriteRequest queued with uv_write, whose callback completes the write's
 // future. A moved string the kernel took whole goes back to the read-buffer
-// pool. write_buffered_ counts the
+// pool. The request and its buffer are made before the first byte is sent
+// (so a refused allocation sends nothing); when the kernel took everything at
+// once, they stay as spare_write_ for the next write, so steady small writes
+// allocate only their future. write_buffered_ counts the
 // queued bytes; drain() waiters complete when it falls to write_low_water.
 #pragma once
 
@@ -138,6 +141,7 @@ class StreamImpl final : public StreamBase {
   struct ShutdownRequest;
 
   StreamImpl(Loop& loop, Type type) noexcept;
+  ~StreamImpl() override;
 
   void fail_pending(const Error& error) noexcept override;
   void sweep_cancelled() noexcept override;
@@ -202,6 +206,9 @@ class StreamImpl final : public StreamBase {
 
   std::size_t write_buffered_ = 0;
   std::size_t writes_queued_ = 0;
+  // The request of the last write the kernel took at once, kept (with its
+  // buffer's capacity, up to kMaxSpareWriteCapacity) for the next write.
+  std::unique_ptr<WriteRequest> spare_write_;
   std::optional<Error> write_error_;
   std::vector<Promise<void>> drains_;
 

@@ -1,11 +1,14 @@
 """W12 (http_hello): weft's example HTTP servers, C++ (examples/http_server)
 and C (examples/c/http_server.c), against Go's net/http
-(tests/bench/go/hello_server.go), each answering "hello" to
-`wrk -t1 -c64 -d5s`, in one run, alternating the servers repeat by repeat.
+(tests/bench/go/hello_server.go) and a floor with no runtime at all
+(tests/bench/http/epoll_hello_server.c: bare epoll, the same bytes), each
+answering "hello" to `wrk -t1 -c64 -d5s`, in one run, alternating the
+servers repeat by repeat.
 
     /usr/bin/python3 tests/bench/http/w12.py [--repeat K] [--duration S] [--skip-build]
+                                     [--impls weft,weft-c,go,go-1p,epoll]
 
-Run from the repository root. It builds the weft servers optimised
+Run from the repository root. It builds the weft servers and the floor optimised
 (bazel --config=opt) and the Go server (`go build`, its cache and GOPATH in
 a temporary directory, standard library only), then for each repeat and
 server: starts it on a kernel-chosen port of 127.0.0.1, warms it up with a
@@ -17,10 +20,11 @@ One JSON object per line (tests/bench/README.md):
    "ops_per_s":...,"cpu_us_per_request":...,"p50_us":...,"p99_us":...,
    "errors":0,"connections":64,"loadavg":...,"repeat":0}
 impl is weft (C++), weft-c (the C API), go (Go's defaults: GOMAXPROCS is the
-number of cores) or go-1p (GOMAXPROCS=1: one thread running Go code, as the
-weft servers have one loop thread). cpu_us_per_request is the
-server's CPU time (all its threads, user + system) over the timed run
-divided by the requests wrk completed. With --repeat K > 1 a final line per
+number of cores), go-1p (GOMAXPROCS=1: one thread running Go code, as the
+weft servers have one loop thread) or epoll (the floor: what the kernel's
+read, write and epoll_wait cost, with next to nothing in user space).
+cpu_us_per_request is the server's CPU time (all its threads, user +
+system) over the timed run divided by the requests wrk completed. With --repeat K > 1 a final line per
 impl gives the medians. A run with socket errors or non-2xx answers is
 reported (errors > 0) and makes the script exit 1.
 """
@@ -41,13 +45,21 @@ CONNECTIONS = 64
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def build_weft():
-    subprocess.run(["bazel", "build", "--config=opt", "//examples/http_server",
-                    "//examples/c:http_server"], check=True)
+IMPLS = ("weft", "weft-c", "go", "go-1p", "epoll")
+BAZEL_TARGETS = {"weft": "examples/http_server/http_server",
+                 "weft-c": "examples/c/http_server",
+                 "epoll": "tests/bench/http/epoll_hello_server"}
+
+
+def built_binaries(build):
+    """The servers built with bazel --config=opt (built now if `build`)."""
+    if build:
+        subprocess.run(["bazel", "build", "--config=opt"] +
+                       ["//" + os.path.dirname(path) + ":" + os.path.basename(path)
+                        for path in BAZEL_TARGETS.values()], check=True)
     bin_dir = subprocess.run(["bazel", "info", "--config=opt", "bazel-bin"], check=True,
                              capture_output=True, text=True).stdout.strip()
-    return {"weft": os.path.join(bin_dir, "examples/http_server/http_server"),
-            "weft-c": os.path.join(bin_dir, "examples/c/http_server")}
+    return {impl: os.path.join(bin_dir, path) for impl, path in BAZEL_TARGETS.items()}
 
 
 def build_go(scratch):
@@ -143,28 +155,29 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5, help="seconds of each wrk run")
     parser.add_argument("--skip-build", action="store_true",
-                        help="use the weft servers already built with --config=opt")
+                        help="use the servers already built with --config=opt")
+    parser.add_argument("--impls", default=",".join(IMPLS),
+                        help="the servers to run, comma-separated (default: all)")
     args = parser.parse_args()
+    impls = args.impls.split(",")
+    if not impls or any(impl not in IMPLS for impl in impls) or len(set(impls)) != len(impls):
+        parser.error("--impls takes some of %s" % ",".join(IMPLS))
     if not 1 <= args.repeat <= 20 or not 1 <= args.duration <= 60:
         parser.error("--repeat must be 1..20 and --duration 1..60")
-    for tool in ("wrk", "go"):
+    wants_go = "go" in impls or "go-1p" in impls
+    for tool in ("wrk", "go") if wants_go else ("wrk",):
         if shutil.which(tool) is None:
             sys.exit("w12.py: %s is not installed (bazel/setup.sh installs it)" % tool)
 
     scratch = tempfile.mkdtemp(prefix="weft_w12_")
     try:
-        binaries = {}
-        if args.skip_build:
-            bin_dir = subprocess.run(["bazel", "info", "--config=opt", "bazel-bin"], check=True,
-                                     capture_output=True, text=True).stdout.strip()
-            binaries = {"weft": os.path.join(bin_dir, "examples/http_server/http_server"),
-                        "weft-c": os.path.join(bin_dir, "examples/c/http_server")}
-        else:
-            binaries = build_weft()
-        go = build_go(scratch)
-        servers = {impl: (binary, {}) for impl, binary in binaries.items()}
+        binaries = built_binaries(not args.skip_build)
+        go = build_go(scratch) if wants_go else None
+        servers = {impl: (binaries[impl], {}) for impl in ("weft", "weft-c")}
         servers["go"] = (go, {})
         servers["go-1p"] = (go, {"GOMAXPROCS": "1"})
+        servers["epoll"] = (binaries["epoll"], {})
+        servers = {impl: servers[impl] for impl in impls}
         results = {impl: [] for impl in servers}
         for repeat in range(args.repeat):
             for impl, (binary, env) in servers.items():
