@@ -79,10 +79,17 @@ void CallbackQueue::next_head_chunk() noexcept {
 
 void CallbackQueue::pop_front() noexcept {
   Header* header = front_header();
-  std::uint32_t size = header->ops->record_size;
   --size_;
-  header->ops->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
-  head_offset_ += size;
+  const std::uintptr_t word = header->word;
+  if (word & kTagMask) {
+    // A coroutine record owns nothing (as a ResumeCoroutine callable would not).
+    head_offset_ += kHeader;
+    if (word & kObjectTag) reinterpret_cast<QueuedObject*>(word & ~kTagMask)->drop_queued();
+    return;
+  }
+  const Ops* ops = reinterpret_cast<const Ops*>(word);
+  ops->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+  head_offset_ += ops->record_size;
 }
 
 void CallbackQueue::clear() noexcept {

@@ -8,6 +8,13 @@
 // Records are never moved once written; emptied chunks are kept on a short
 // spare list, so a steady-state queue allocates nothing.
 //
+// Word records: an object that already exists and knows how to run itself
+// (a QueuedObject: a future's state whose continuation is due, a spawned
+// task's first step), and a coroutine to resume (ResumeCoroutine, what a
+// task's yield or wake-up queues), are queued by their address alone, tagged
+// in the header word's low two bits: 8 bytes instead of an ops pointer plus
+// a callable.
+//
 // run_front() invokes the front record in place and moves past it afterwards,
 // so a callback may post more callbacks (even into the same chunk) while it
 // runs: the write position only rewinds when the read position has caught up
@@ -28,6 +35,7 @@
 // Not thread-safe: owned and used by the loop thread only.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,7 +43,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/detail/queued_object.h"
+
 namespace weft::detail {
+
+// Resumes a coroutine; call_soon(ResumeCoroutine{h}) takes an 8-byte word
+// record (see above) instead of a 16-byte callable record.
+struct ResumeCoroutine {
+  std::coroutine_handle<> handle;
+  void operator()() const { handle.resume(); }
+};
 
 class CallbackQueue {
  public:
@@ -67,6 +84,26 @@ class CallbackQueue {
   // Gives back `n` reserved units that will not be used.
   void release_units(std::size_t n) noexcept { reserved_ -= n; }
 
+  // The units one later emplace_object_reserved() needs: an 8-byte record
+  // reserves 2*ceil(8/16)-1 (see Reservations above).
+  static constexpr std::size_t kObjectUnits = 1;
+
+  // Appends an object record (see the header comment): `object` is run or
+  // dropped once, in order with the other records. May throw
+  // std::bad_alloc (nothing is queued then).
+  void emplace_object(QueuedObject* object) {
+    emplace_word(reinterpret_cast<std::uintptr_t>(object) | kObjectTag);
+  }
+  // emplace_object into room reserved earlier (kObjectUnits are used up):
+  // allocates nothing and cannot fail.
+  void emplace_object_reserved(QueuedObject* object) noexcept {
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    // The invariant guarantees a spare chunk when the tail has no room.
+    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) take_spare_chunk();
+    write_word(reinterpret_cast<std::uintptr_t>(object) | kObjectTag);
+    reserved_ -= kObjectUnits;
+  }
+
   // Appends `f` into room reserved earlier (units_for<D>() units are used
   // up): allocates nothing and cannot fail.
   template <class F>
@@ -80,7 +117,7 @@ class CallbackQueue {
     // The invariant guarantees a spare chunk when the tail has no room.
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) take_spare_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{&inline_ops<D>};
+    ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -90,6 +127,15 @@ class CallbackQueue {
   template <class F>
   void emplace_back(F&& f) {
     using D = std::decay_t<F>;
+    if constexpr (std::is_same_v<D, ResumeCoroutine>) {
+      // A frame address has its low bits free (frames hold pointers); any
+      // other address takes the callable record below.
+      const auto address = reinterpret_cast<std::uintptr_t>(f.handle.address());
+      if ((address & kTagMask) == 0) {
+        emplace_word(address | kCoroutineTag);
+        return;
+      }
+    }
     if constexpr (sizeof(D) <= kMaxInlineBytes && alignof(D) <= kAlign &&
                   std::is_nothrow_move_constructible_v<D>) {
       void* storage = reserve(&inline_ops<D>);
@@ -115,7 +161,7 @@ class CallbackQueue {
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
     if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]] return false;
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{&inline_ops<D>};
+    ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -133,8 +179,20 @@ class CallbackQueue {
       std::size_t* offset;
       std::uint32_t size;
       ~Advance() { *offset += size; }
-    } advance{&head_offset_, header->ops->record_size};
-    header->ops->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+    };
+    const std::uintptr_t word = header->word;
+    if (word & kTagMask) {
+      Advance advance{&head_offset_, static_cast<std::uint32_t>(kHeader)};
+      if (word & kObjectTag) {
+        reinterpret_cast<QueuedObject*>(word & ~kTagMask)->run_queued();
+      } else {
+        std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word & ~kTagMask)).resume();
+      }
+      return;
+    }
+    const Ops* ops = reinterpret_cast<const Ops*>(word);
+    Advance advance{&head_offset_, ops->record_size};
+    ops->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
   }
   // Destroys the front callback unrun and pops it.
   void pop_front() noexcept;
@@ -156,11 +214,32 @@ class CallbackQueue {
     alignas(16) unsigned char bytes[kChunkBytes];
   };
 
-  // Record header: the ops table (which also knows the record's size).
+  // Record header: the ops table (which also knows the record's size), or
+  // for a word record (the whole record) an object's address with
+  // kObjectTag set or a coroutine frame's with kCoroutineTag.
   struct Header {
-    const Ops* ops;
+    std::uintptr_t word;
   };
   static constexpr std::size_t kHeader = sizeof(Header);
+  static constexpr std::uintptr_t kObjectTag = 1;
+  static constexpr std::uintptr_t kCoroutineTag = 2;
+  static constexpr std::uintptr_t kTagMask = 3;
+  static_assert(kHeader == 8, "a word record is one 8-byte word");
+  static_assert(kObjectUnits == 2 * ((kHeader + kUnitBytes - 1) / kUnitBytes) - 1);
+  static_assert(alignof(Ops) > kTagMask && alignof(QueuedObject) > kTagMask,
+                "the tag bits are free in ops and object addresses");
+  static std::uintptr_t ops_word(const Ops* ops) noexcept { return reinterpret_cast<std::uintptr_t>(ops); }
+  void emplace_word(std::uintptr_t word) {
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    while (reserved_ != 0 && free_slots_after(kHeader) < reserved_) add_spare_chunk();
+    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) add_chunk();
+    write_word(word);
+  }
+  void write_word(std::uintptr_t word) noexcept {
+    ::new (tail_->bytes + tail_->used) Header{word};
+    tail_->used += kHeader;
+    ++size_;
+  }
 
   static constexpr std::size_t record_size(std::size_t callable) noexcept {
     return kHeader + ((callable + kAlign - 1) & ~(kAlign - 1));
@@ -201,7 +280,7 @@ class CallbackQueue {
     while (reserved_ != 0 && free_slots_after(ops->record_size) < reserved_) add_spare_chunk();
     if (tail_ == nullptr || tail_->used + ops->record_size > kChunkBytes) add_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{ops};
+    ::new (at) Header{ops_word(ops)};
     pending_ = ops->record_size;
     return at + kHeader;
   }
