@@ -206,6 +206,11 @@ class StateBase : public QueuedObject {
   CancelHook* cancel_hook_ = nullptr;
 };
 
+// QueuedObject shares the vtable pointer: a future pays nothing for its
+// continuation's 8-byte record.
+static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 56,
+              "StateBase: vtable pointer, two counters, loop, cancel hook, links, flags");
+
 // The result lives in raw storage with StateBase's has_result_ flag rather
 // than in a std::optional, whose flag would take 8 more bytes: a
 // SharedState<std::uint64_t> stays at 120 bytes, a size glibc's malloc keeps

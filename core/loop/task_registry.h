@@ -42,6 +42,10 @@ class TaskNode : public QueuedObject {
   friend class weft::Loop;
   ListHook loop_hook_;  // in the loop's task list
 };
+// QueuedObject shares the vtable pointer: a task pays nothing for its 8-byte
+// first-step record.
+static_assert(sizeof(TaskNode) == sizeof(void*) + sizeof(ListHook),
+              "a task node is its vtable pointer and its links");
 
 // An async generator that was started and has not finished (implemented in
 // core/generator).
