@@ -79,10 +79,17 @@ void CallbackQueue::next_head_chunk() noexcept {
 
 void CallbackQueue::pop_front() noexcept {
   Header* header = front_header();
-  const std::size_t size = size_of(header->word);
   --size_;
-  ops_of(header->word)->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
-  head_offset_ += size;
+  const std::uintptr_t word = header->word;
+  if ((word & kWordTag) == 0) {
+    // Moved past only once destroyed: a destructor may post into this chunk.
+    ops_of(word)->destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+    head_offset_ += size_of(word);
+    return;
+  }
+  head_offset_ += kHeader;  // the word is read: the record may be reused
+  // A coroutine record owns nothing (as a ResumeCoroutine callable would not).
+  if ((word & kCoroutineTag) == 0) reinterpret_cast<QueuedObject*>(word & ~kTagMask)->drop_queued();
 }
 
 void CallbackQueue::clear() noexcept {

@@ -8,11 +8,20 @@
 // Records are never moved once written; emptied chunks are kept on a short
 // spare list, so a steady-state queue allocates nothing.
 //
-// A record's header is one word: the address of its ops table with the
-// record's size in the low bits (ops tables are 16-byte aligned), so running
-// a burst finds the next record from the header alone. Through the ops table
-// the next record's position would depend on two loads in a row, and a burst
-// of tiny callbacks would be bound by that chain rather than by the calls.
+// Word records: an object that already exists and knows how to run itself
+// (a QueuedObject: a future's state whose continuation is due, a spawned
+// task's first step), and a coroutine to resume (ResumeCoroutine, what a
+// task's yield or wake-up queues), are queued by their address alone, tagged
+// in the header word's low two bits: 8 bytes instead of an ops pointer plus
+// a callable.
+//
+// Every record's header word says how long the record is: a word record is
+// the word alone, and a callable record's word is the address of its ops
+// table with the record's size in the low bits (ops tables are 32-byte
+// aligned). So running a burst finds the next record from the header alone.
+// Through the ops table the next record's position would depend on two loads
+// in a row, and a burst of tiny callbacks would be bound by that chain rather
+// than by the calls.
 //
 // run_front() and run_batch() invoke the front record in place and move past
 // it afterwards, so a callback may post more callbacks (even into the same
@@ -35,6 +44,7 @@
 #pragma once
 
 #include <atomic>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,7 +52,16 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/detail/queued_object.h"
+
 namespace weft::detail {
+
+// Resumes a coroutine; call_soon(ResumeCoroutine{h}) takes an 8-byte word
+// record (see above) instead of a 16-byte callable record.
+struct ResumeCoroutine {
+  std::coroutine_handle<> handle;
+  void operator()() const { handle.resume(); }
+};
 
 class CallbackQueue {
  public:
@@ -74,6 +93,26 @@ class CallbackQueue {
   // Gives back `n` reserved units that will not be used.
   void release_units(std::size_t n) noexcept { reserved_ -= n; }
 
+  // The units one later emplace_object_reserved() needs: an 8-byte record
+  // reserves 2*ceil(8/16)-1 (see Reservations above).
+  static constexpr std::size_t kObjectUnits = 1;
+
+  // Appends an object record (see the header comment): `object` is run or
+  // dropped once, in order with the other records. May throw
+  // std::bad_alloc (nothing is queued then).
+  void emplace_object(QueuedObject* object) {
+    emplace_word(reinterpret_cast<std::uintptr_t>(object) | kWordTag);
+  }
+  // emplace_object into room reserved earlier (kObjectUnits are used up):
+  // allocates nothing and cannot fail.
+  void emplace_object_reserved(QueuedObject* object) noexcept {
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    // The invariant guarantees a spare chunk when the tail has no room.
+    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) take_spare_chunk();
+    write_word(reinterpret_cast<std::uintptr_t>(object) | kWordTag);
+    reserved_ -= kObjectUnits;
+  }
+
   // Appends `f` into room reserved earlier (units_for<D>() units are used
   // up): allocates nothing and cannot fail.
   template <class F>
@@ -87,7 +126,7 @@ class CallbackQueue {
     // The invariant guarantees a spare chunk when the tail has no room.
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) take_spare_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{tagged(&inline_ops<D>)};
+    ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -97,6 +136,15 @@ class CallbackQueue {
   template <class F>
   void emplace_back(F&& f) {
     using D = std::decay_t<F>;
+    if constexpr (std::is_same_v<D, ResumeCoroutine>) {
+      // A frame address has its low bits free (frames hold pointers); any
+      // other address takes the callable record below.
+      const auto address = reinterpret_cast<std::uintptr_t>(f.handle.address());
+      if ((address & kTagMask) == 0) {
+        emplace_word(address | kWordTag | kCoroutineTag);
+        return;
+      }
+    }
     if constexpr (sizeof(D) <= kMaxInlineBytes && alignof(D) <= kAlign &&
                   std::is_nothrow_move_constructible_v<D>) {
       void* storage = reserve(&inline_ops<D>);
@@ -122,7 +170,7 @@ class CallbackQueue {
     if (tail_ == nullptr || tail_->used + size > kChunkBytes) [[unlikely]] return false;
     if (reserved_ != 0 && free_slots_after(size) < reserved_) [[unlikely]] return false;
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{tagged(&inline_ops<D>)};
+    ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
     ++size_;
@@ -136,12 +184,13 @@ class CallbackQueue {
     // record only once it has finished (updating the two apart also keeps the
     // compiler from fusing them into one wide store).
     --size_;
+    const std::uintptr_t word = header->word;
     struct Advance {
       std::size_t* offset;
       std::size_t size;
       ~Advance() { *offset += size; }
-    } advance{&head_offset_, size_of(header->word)};
-    ops_of(header->word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+    } advance{&head_offset_, size_of(word)};
+    run_record(header, word);
   }
 
   // Runs front records, as run_front() would one by one, until `ran` reaches
@@ -172,7 +221,7 @@ class CallbackQueue {
           std::size_t offset;
           ~Advance() { *at = offset; }
         } advance{&head_offset_, offset};
-        ops_of(word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+        run_record(header, word);
         if (stop.load(std::memory_order_relaxed)) return;
       } while (count.value < max && size_ != 0 && offset != chunk->used);
     }
@@ -185,9 +234,9 @@ class CallbackQueue {
  private:
   static constexpr std::size_t kAlign = 8;
 
-  // 16-byte aligned: a header keeps the record's size in the address's four
-  // low bits.
-  struct alignas(16) Ops {
+  // 32-byte aligned: a header keeps the record's size in the address's low
+  // bits.
+  struct alignas(32) Ops {
     void (*invoke_destroy)(void* storage);
     void (*destroy)(void* storage) noexcept;
     std::uint32_t record_size;  // header + callable, rounded up
@@ -199,23 +248,52 @@ class CallbackQueue {
     alignas(16) unsigned char bytes[kChunkBytes];
   };
 
-  // Record header: the ops table's address, tagged with the record's size in
-  // 8-byte units less one (records are 16 to 128 bytes: 1 to 15).
+  // Record header. A word record (the whole record) has kWordTag set: an
+  // object's address, or with kCoroutineTag too a coroutine frame's. A
+  // callable record's header is its ops table's address with the record's
+  // size in 8-byte units less one (records are 16 to 128 bytes: 1 to 15) in
+  // bits 1 to 4 (kSizeMask), bit 0 clear.
   struct Header {
     std::uintptr_t word;
   };
   static constexpr std::size_t kHeader = sizeof(Header);
-  static constexpr std::uintptr_t kSizeBits = 15;
-  static_assert(kHeader + kMaxInlineBytes <= (kSizeBits + 1) * kAlign);
-
-  static std::uintptr_t tagged(const Ops* ops) noexcept {
-    return reinterpret_cast<std::uintptr_t>(ops) | (ops->record_size / kAlign - 1);
+  static constexpr std::uintptr_t kWordTag = 1;
+  static constexpr std::uintptr_t kCoroutineTag = 2;
+  static constexpr std::uintptr_t kTagMask = 3;
+  static constexpr std::uintptr_t kSizeMask = 30;
+  static constexpr std::uintptr_t kOpsMask = 31;
+  static_assert(kHeader == 8, "a word record is one 8-byte word");
+  static_assert(kObjectUnits == 2 * ((kHeader + kUnitBytes - 1) / kUnitBytes) - 1);
+  static_assert(alignof(Ops) > kOpsMask && alignof(QueuedObject) > kTagMask,
+                "the tag bits are free in ops and object addresses");
+  static_assert(kHeader + kMaxInlineBytes <= (kSizeMask / 2 + 1) * kAlign);
+  static std::uintptr_t ops_word(const Ops* ops) noexcept {
+    return reinterpret_cast<std::uintptr_t>(ops) | ((ops->record_size / kAlign - 1) << 1);
   }
-  static const Ops* ops_of(std::uintptr_t word) noexcept {
-    return reinterpret_cast<const Ops*>(word & ~kSizeBits);
-  }
+  static const Ops* ops_of(std::uintptr_t word) noexcept { return reinterpret_cast<const Ops*>(word & ~kOpsMask); }
   static std::size_t size_of(std::uintptr_t word) noexcept {
-    return ((word & kSizeBits) + 1) * kAlign;
+    return (word & kWordTag) != 0 ? kHeader : (((word & kSizeMask) >> 1) + 1) * kAlign;
+  }
+  // Runs the record at `header` whose header word is `word`.
+  static void run_record(Header* header, std::uintptr_t word) {
+    if ((word & kWordTag) == 0) [[likely]] {
+      ops_of(word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
+    } else if ((word & kCoroutineTag) == 0) {
+      reinterpret_cast<QueuedObject*>(word & ~kTagMask)->run_queued();
+    } else {
+      std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word & ~kTagMask)).resume();
+    }
+  }
+  void emplace_word(std::uintptr_t word) {
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    while (reserved_ != 0 && free_slots_after(kHeader) < reserved_) add_spare_chunk();
+    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) add_chunk();
+    write_word(word);
+  }
+  void write_word(std::uintptr_t word) noexcept {
+    ::new (tail_->bytes + tail_->used) Header{word};
+    tail_->used += kHeader;
+    ++size_;
   }
 
   static constexpr std::size_t record_size(std::size_t callable) noexcept {
@@ -257,7 +335,7 @@ class CallbackQueue {
     while (reserved_ != 0 && free_slots_after(ops->record_size) < reserved_) add_spare_chunk();
     if (tail_ == nullptr || tail_->used + ops->record_size > kChunkBytes) add_chunk();
     unsigned char* at = tail_->bytes + tail_->used;
-    ::new (at) Header{tagged(ops)};
+    ::new (at) Header{ops_word(ops)};
     pending_ = ops->record_size;
     return at + kHeader;
   }

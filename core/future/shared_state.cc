@@ -18,6 +18,18 @@ bool StateBase::cancel() noexcept {
   return true;
 }
 
+void StateBase::run_queued() {
+  LoopAccess::untrack_future(*continuation_loop(), this);
+  mark_continuation_taken();
+  run_continuation();
+}
+
+void StateBase::drop_queued() noexcept {
+  LoopAccess::untrack_future(*continuation_loop(), this);
+  mark_continuation_taken();
+  discard_continuation();
+}
+
 void StateBase::after_completion(std::uint32_t old_word) noexcept {
   if (old_word & kWaiter) word_.notify_all();
   if (old_word & kHasContinuation) schedule();

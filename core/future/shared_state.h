@@ -51,6 +51,7 @@
 #include "core/detail/callback.h"
 #include "core/detail/frame_pool.h"
 #include "core/detail/intrusive_list.h"
+#include "core/detail/queued_object.h"
 #include "core/result.h"
 
 namespace weft {
@@ -67,7 +68,10 @@ struct CancelHook {
   void (*fn)(CancelHook* self, bool cancelled) noexcept;
 };
 
-class StateBase {
+// A QueuedObject: a due continuation is queued on its loop as the state's
+// address (an 8-byte ready-queue record); run_queued() runs it, drop_queued()
+// discards it.
+class StateBase : public QueuedObject {
  public:
   static constexpr std::uint32_t kReady = 1;
   static constexpr std::uint32_t kCancelled = 2;
@@ -109,6 +113,11 @@ class StateBase {
   // Loop thread: destroys the continuation unrun (its loop was torn down) and
   // drops the continuation's reference.
   virtual void discard_continuation() noexcept = 0;
+
+  // QueuedObject: the continuation's turn in its loop's ready queue
+  // (untracks the state, then runs or discards the continuation).
+  void run_queued() override;
+  void drop_queued() noexcept override;
 
   // Set by the promise after writing the result. Returns false if cancel()
   // completed the future first (the written result is then never read).
@@ -196,6 +205,11 @@ class StateBase {
   std::atomic<Loop*> loop_{nullptr};
   CancelHook* cancel_hook_ = nullptr;
 };
+
+// QueuedObject shares the vtable pointer: a future pays nothing for its
+// continuation's 8-byte record.
+static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 56,
+              "StateBase: vtable pointer, two counters, loop, cancel hook, links, flags");
 
 // The result lives in raw storage with StateBase's has_result_ flag rather
 // than in a std::optional, whose flag would take 8 more bytes: a

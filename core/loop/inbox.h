@@ -32,8 +32,8 @@ namespace weft::detail {
 
 class StateBase;
 
-// Destroys a posted continuation unrun (defined with the loop's
-// ContinuationTask): an inbox entry dropped without reaching the loop.
+// Destroys a posted continuation unrun (StateBase::drop_queued, defined
+// with the loop): an inbox entry dropped without reaching the loop.
 void discard_posted_continuation(StateBase* state) noexcept;
 
 class Inbox {

@@ -24,36 +24,10 @@ int ceil_ms_until(TimePoint deadline, TimePoint now) {
   return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
 }
 
-// Runs a future's continuation on its loop; if destroyed unrun (the loop
-// dropped it), discards the continuation so nothing leaks. One pointer, so
-// its ready-queue record is 16 bytes: the loop is the state's.
-class ContinuationTask {
- public:
-  explicit ContinuationTask(detail::StateBase* state) noexcept : state_(state) {}
-  ContinuationTask(ContinuationTask&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
-  ContinuationTask& operator=(ContinuationTask&&) = delete;
-  ~ContinuationTask() {
-    if (state_ != nullptr) {
-      detail::LoopAccess::untrack_future(*state_->continuation_loop(), state_);
-      state_->mark_continuation_taken();
-      state_->discard_continuation();
-    }
-  }
-  void operator()() {
-    detail::StateBase* state = std::exchange(state_, nullptr);
-    detail::LoopAccess::untrack_future(*state->continuation_loop(), state);
-    state->mark_continuation_taken();
-    state->run_continuation();
-  }
-
- private:
-  detail::StateBase* state_;
-};
-
 }  // namespace
 
 namespace detail {
-void discard_posted_continuation(StateBase* state) noexcept { ContinuationTask dropped(state); }
+void discard_posted_continuation(StateBase* state) noexcept { state->drop_queued(); }
 }  // namespace detail
 
 // Marks the loop as running on this thread for the duration of a run call.
@@ -256,11 +230,12 @@ void Loop::untrack_future(detail::StateBase* state) noexcept {
   tracked_futures_.remove(state);
 }
 
-// A continuation's room: ready-queue units for its ContinuationTask, and one
+// A continuation's room: ready-queue units for its record, and one
 // inbox entry in case it completes on another thread. The inbox's lock is
 // taken once per kInboxRoomBatch reservations.
 namespace {
-constexpr std::size_t kContinuationUnits = detail::CallbackQueue::units_for<ContinuationTask>();
+// The continuation is queued as the state's address (an object record).
+constexpr std::size_t kContinuationUnits = detail::CallbackQueue::kObjectUnits;
 constexpr std::size_t kInboxRoomBatch = 64;
 }  // namespace
 
@@ -295,7 +270,7 @@ void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
   untrack_future(state);
   // Into the room reserved when the continuation was published; its inbox
   // room was not needed.
-  ready_.emplace_reserved(ContinuationTask(state));
+  ready_.emplace_object_reserved(state);
   return_inbox_room();
 }
 
@@ -309,7 +284,7 @@ void Loop::schedule_continuation(detail::StateBase* state) noexcept {
   if (inbox_.post_continuation(state)) {
     wake_if_needed();
   } else {
-    ContinuationTask refused(state);  // the loop closed: destroyed unrun
+    state->drop_queued();  // the loop closed: destroyed unrun
   }
 }
 
@@ -322,7 +297,7 @@ void Loop::drain_inbox() {
   while (!inbox_batch_.empty()) {
     detail::Inbox::Entry& entry = inbox_batch_.front();
     if (entry.continuation != nullptr) {
-      ready_.emplace_reserved(ContinuationTask(std::exchange(entry.continuation, nullptr)));
+      ready_.emplace_object_reserved(std::exchange(entry.continuation, nullptr));
     } else {
       ready_.emplace_back(std::move(entry.callback));  // may throw: the entry stays
     }
@@ -740,7 +715,7 @@ CloseReport Loop::close() {
   while (!last.empty()) {
     detail::Inbox::Entry& entry = last.front();
     if (entry.continuation != nullptr) {
-      ready_.emplace_reserved(ContinuationTask(std::exchange(entry.continuation, nullptr)));
+      ready_.emplace_object_reserved(std::exchange(entry.continuation, nullptr));
     } else {
       ready_.emplace_back(std::move(entry.callback));
     }

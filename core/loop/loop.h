@@ -313,6 +313,12 @@ class Loop {
     ++stats_.tasks_spawned;
   }
   void unregister_task(detail::TaskNode& task) noexcept { tasks_.remove(&task); }
+  // call_soon for an object that runs itself (detail::QueuedObject).
+  void queue_object(detail::QueuedObject* object) {
+    check_owner("call_soon");
+    check_open();
+    ready_.emplace_object(object);
+  }
   std::uint32_t next_task_id() noexcept { return ++last_task_id_; }
   void register_generator(detail::GeneratorNode& generator) noexcept {
     generators_.push_front(&generator);

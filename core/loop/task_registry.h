@@ -12,6 +12,7 @@
 #pragma once
 
 #include "core/detail/intrusive_list.h"
+#include "core/detail/queued_object.h"
 #include "core/loop/loop_types.h"
 
 namespace weft {
@@ -21,7 +22,9 @@ class Loop;
 namespace weft::detail {
 
 // A spawned task, as its loop sees it (implemented by detail::TaskState).
-class TaskNode {
+// A QueuedObject too: spawn queues the task's first step as the task's own
+// address (an 8-byte ready-queue record).
+class TaskNode : public QueuedObject {
  public:
   // Asks the task to cancel, once: returns false if this node was already
   // asked by shutdown or close. Loop thread.
@@ -39,6 +42,10 @@ class TaskNode {
   friend class weft::Loop;
   ListHook loop_hook_;  // in the loop's task list
 };
+// QueuedObject shares the vtable pointer: a task pays nothing for its 8-byte
+// first-step record.
+static_assert(sizeof(TaskNode) == sizeof(void*) + sizeof(ListHook),
+              "a task node is its vtable pointer and its links");
 
 // An async generator that was started and has not finished (implemented in
 // core/generator).

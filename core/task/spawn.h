@@ -53,7 +53,7 @@ TaskHandle<T> spawn_on(Loop& loop, Task<T>& task, std::string_view name, const C
   }
   TaskHandle<T> result = TaskRefAccess::adopt<T>(&state);
   if (token != nullptr) state.link_token(*token);
-  loop.call_soon(FirstStep<TaskPromise<T>>{handle});
+  state.queue_first_step();
   return result;
 }
 

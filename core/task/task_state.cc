@@ -78,6 +78,8 @@ void TaskState::start_as_root(Loop& loop, std::string_view name) {
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
+void TaskState::queue_first_step() { LoopAccess::queue_first_step(*loop_, *this); }
+
 void TaskState::record_exception(std::exception_ptr exception, std::exception_ptr* slot) noexcept {
   // Until the task finishes only this thread writes done_.
   try {

@@ -102,19 +102,9 @@ struct WaiterArray {
   WaiterArray** entries = nullptr;  // entries[index] == this while waiting
 };
 
-// Resumes a coroutine from the ready queue (a 16-byte record).
-struct Resume {
-  std::coroutine_handle<> handle;
-  void operator()() const { handle.resume(); }
-};
-
-// The first step of a spawned task (see TaskState::run_first_step); a
-// 16-byte record that finds the state from the promise.
-template <class Promise>
-struct FirstStep {
-  std::coroutine_handle<Promise> frame;
-  void operator()() const { frame.promise().state().run_first_step(frame); }
-};
+// Resumes a coroutine from the ready queue (an 8-byte record, see
+// core/detail/callback_queue.h).
+using Resume = ResumeCoroutine;
 
 // Queues a resume of `handle` on `loop`, unless the loop has closed (a
 // coroutine that can no longer run is destroyed by close()). Loop thread.
@@ -180,17 +170,22 @@ class TaskState : public TaskNode {
   // spawn(): makes this task a root on `loop`, registers it, and counts the
   // reference of the handle spawn returns.
   void start_as_root(Loop& loop, std::string_view name);
-  // The first step of a root (queued by spawn): runs the body (`frame`), or
-  // finishes the task cancelled without running it if it was cancelled
-  // before.
-  void run_first_step(std::coroutine_handle<> frame) {
+  // spawn(): queues the root's first step on its loop, as the state's own
+  // address (an 8-byte object record). Throws like call_soon.
+  void queue_first_step();
+  // The first step of a root (queued by spawn): runs the body, or finishes
+  // the task cancelled without running it if it was cancelled before.
+  void run_queued() override {
     if (take_pending_cancel()) {
       abandon();
       return;
     }
     flags_ |= kRunning;
-    frame.resume();
+    frame().resume();
   }
+  // The ready queue was cleared before the first step ran: nothing to do
+  // here (the loop's close() destroys the unfinished task itself).
+  void drop_queued() noexcept override {}
   // A parent starts this task inline as its child.
   void start_as_child(TaskState& root, std::coroutine_handle<> continuation) noexcept {
     part_.child.root = &root;

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <coroutine>
 #include <cstddef>
+#include <exception>
 #include <new>
 #include <stdexcept>
 #include <vector>
@@ -270,4 +272,96 @@ TEST_CASE("an ordinary append refused for the reserved room queues nothing", "[c
   while (!queue.empty()) queue.run_front();
   CHECK(ran);
   CHECK(counts.alive() == 0);
+}
+
+// ---- word records: objects and coroutines queued by their address ---------
+
+namespace {
+
+// Records its own id when run, and counts drops.
+class Step final : public weft::detail::QueuedObject {
+ public:
+  Step(std::vector<int>* order, int id, int* dropped) : order_(order), id_(id), dropped_(dropped) {}
+  void run_queued() override { order_->push_back(id_); }
+  void drop_queued() noexcept override { ++*dropped_; }
+
+ private:
+  std::vector<int>* order_;
+  int id_;
+  int* dropped_;
+};
+
+// A coroutine that records `id` each time it is resumed.
+struct Recorder {
+  struct promise_type {
+    Recorder get_return_object() { return Recorder{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+Recorder record_resumes(std::vector<int>* order, int id) {
+  for (;;) {
+    order->push_back(id);
+    co_await std::suspend_always{};
+  }
+}
+
+}  // namespace
+
+TEST_CASE("object and coroutine records run in order with callables, across chunks",
+          "[callback_queue][word]") {
+  CallbackQueue queue;
+  std::vector<int> order;
+  int dropped = 0;
+  constexpr int kEach = 30'000;  // more than one chunk of 8-byte records
+  std::vector<Step> steps;
+  steps.reserve(kEach);
+  Recorder coroutine = record_resumes(&order, -1);
+  for (int i = 0; i < kEach; ++i) {
+    steps.emplace_back(&order, 3 * i, &dropped);
+    queue.emplace_object(&steps.back());
+    queue.emplace_back(weft::detail::ResumeCoroutine{coroutine.handle});
+    queue.emplace_back([&order, i] { order.push_back(3 * i + 2); });
+  }
+  REQUIRE(queue.size() == 3u * kEach);
+  while (!queue.empty()) queue.run_front();
+  REQUIRE(order.size() == 3u * kEach);
+  for (int i = 0; i < kEach; ++i) {
+    REQUIRE(order[3 * i] == 3 * i);
+    REQUIRE(order[3 * i + 1] == -1);
+    REQUIRE(order[3 * i + 2] == 3 * i + 2);
+  }
+  CHECK(dropped == 0);
+  coroutine.handle.destroy();
+}
+
+TEST_CASE("object records go into reserved room without allocating; clear drops them",
+          "[callback_queue][word][reserve]") {
+  CallbackQueue queue;
+  std::vector<int> order;
+  int dropped = 0;
+  constexpr int kReserved = 20'000;
+  std::vector<Step> steps;
+  steps.reserve(kReserved);
+  for (int i = 0; i < kReserved; ++i) steps.emplace_back(&order, i, &dropped);
+  queue.reserve_units(kReserved * CallbackQueue::kObjectUnits);
+  int allocating = 0;
+  for (int i = 0; i < kReserved; ++i) {
+    // Ordinary appends in between must leave the reserved room free.
+    queue.emplace_back([] {});
+    const long before = weft_test::allocations_on_this_thread();
+    queue.emplace_object_reserved(&steps[i]);
+    if (weft_test::allocations_on_this_thread() != before) ++allocating;
+  }
+  CHECK(allocating == 0);
+  CHECK(queue.reserved_units() == 0);
+  queue.run_front();  // a callable
+  queue.run_front();  // the first object
+  CHECK(order == std::vector<int>{0});
+  queue.clear();
+  CHECK(dropped == kReserved - 1);
+  CHECK(queue.empty());
 }
