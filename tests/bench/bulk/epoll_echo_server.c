@@ -1,176 +1,45 @@
 /* The reference for W11's bulk variants: a minimal TCP echo server written
- * directly on epoll, with no runtime at all.
+ * directly on epoll, with no runtime at all (tests/bench/epoll_floor.h).
  *
  *   epoll_echo_server [--port N]     (N = 0, the default: the kernel chooses)
  *
  * Prints "echo server listening on 127.0.0.1:PORT" and serves until SIGINT or
- * SIGTERM (it then closes everything and exits 0). One thread; level-triggered
- * epoll; each connection owns one 64 KiB buffer: read into it, write it back,
- * and while the kernel has not taken all of it, wait for writability instead
- * of reading (so a client that does not read its echoes stops being read). */
-#define _GNU_SOURCE
+ * SIGTERM (it then exits 0; the kernel closes the connections). One thread;
+ * level-triggered epoll; each connection owns one 64 KiB buffer: read into
+ * it, write it back, and while the kernel has not taken all of it, wait for
+ * writability instead of reading (so a client that does not read its echoes
+ * stops being read). */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-enum { kBufferBytes = 64 * 1024, kMaxEvents = 128 };
+#include "tests/bench/epoll_floor.h"
+
+enum { kBufferBytes = 64 * 1024 };
 
 typedef struct connection {
-  int fd;
-  size_t pending_from; /* buffer[pending_from..pending_to] still to be written */
-  size_t pending_to;
+  epoll_floor_conn base; /* base.out is `buffer` */
   char buffer[kBufferBytes];
 } connection;
 
-static int watch(int epoll_fd, int op, int fd, uint32_t events, void* ptr) {
-  struct epoll_event event = {.events = events, .data.ptr = ptr};
-  return epoll_ctl(epoll_fd, op, fd, &event);
+static void init(epoll_floor_conn* base) {
+  connection* c = (connection*)base;
+  base->out = c->buffer;
 }
 
-static void drop(int epoll_fd, connection* c) {
-  epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-  close(c->fd);
-  free(c);
-}
-
-/* Writes what is pending; returns 0 when all of it is out, 1 when the kernel
- * is full, -1 on an error. */
-static int flush(connection* c) {
-  while (c->pending_from < c->pending_to) {
-    ssize_t n = write(c->fd, c->buffer + c->pending_from, c->pending_to - c->pending_from);
-    if (n > 0) {
-      c->pending_from += (size_t)n;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      return 1;
-    } else {
-      return -1;
-    }
-  }
-  return 0;
-}
-
-static void on_readable(int epoll_fd, connection* c) {
-  ssize_t n = read(c->fd, c->buffer, sizeof(c->buffer));
+static void on_readable(int epoll_fd, epoll_floor_conn* base) {
+  connection* c = (connection*)base;
+  ssize_t n = read(base->fd, c->buffer, sizeof(c->buffer));
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
-    drop(epoll_fd, c);
+    epoll_floor_drop(epoll_fd, base);
     return;
   }
-  c->pending_from = 0;
-  c->pending_to = (size_t)n;
-  int flushed = flush(c);
-  if (flushed < 0) {
-    drop(epoll_fd, c);
-  } else if (flushed > 0) {
-    watch(epoll_fd, EPOLL_CTL_MOD, c->fd, EPOLLOUT, c);
-  }
-}
-
-static void on_writable(int epoll_fd, connection* c) {
-  int flushed = flush(c);
-  if (flushed < 0) {
-    drop(epoll_fd, c);
-  } else if (flushed == 0) {
-    watch(epoll_fd, EPOLL_CTL_MOD, c->fd, EPOLLIN, c);
-  }
-}
-
-static void accept_all(int epoll_fd, int listen_fd) {
-  for (int i = 0; i < 1024; ++i) {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or e.g. out of descriptors: try on the next event */
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    connection* c = malloc(sizeof(*c));
-    if (c == NULL || watch(epoll_fd, EPOLL_CTL_ADD, fd, EPOLLIN, c) != 0) {
-      free(c);
-      close(fd);
-      continue;
-    }
-    c->fd = fd;
-    c->pending_from = c->pending_to = 0;
-  }
+  base->out_from = 0;
+  base->out_to = (size_t)n;
+  epoll_floor_send(epoll_fd, base);
 }
 
 int main(int argc, char** argv) {
-  long port = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-      char* end = NULL;
-      port = strtol(argv[++i], &end, 10);
-      if (*end != '\0' || port < 0 || port > 65535) port = -1;
-    } else {
-      port = -1;
-    }
-    if (port < 0) {
-      fprintf(stderr, "usage: %s [--port N]\n", argv[0]);
-      return 2;
-    }
-  }
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  int signal_fd = signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC);
-
-  int listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t length = sizeof(address);
-  int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (signal_fd < 0 || listen_fd < 0 || epoll_fd < 0 ||
-      bind(listen_fd, (struct sockaddr*)&address, sizeof(address)) != 0 ||
-      listen(listen_fd, 511) != 0 ||
-      getsockname(listen_fd, (struct sockaddr*)&address, &length) != 0 ||
-      watch(epoll_fd, EPOLL_CTL_ADD, listen_fd, EPOLLIN, &listen_fd) != 0 ||
-      watch(epoll_fd, EPOLL_CTL_ADD, signal_fd, EPOLLIN, &signal_fd) != 0) {
-    perror("epoll_echo_server");
-    return 1;
-  }
-  printf("echo server listening on 127.0.0.1:%u\n", (unsigned)ntohs(address.sin_port));
-  fflush(stdout);
-
-  /* Connections are found through their epoll entries; at the end the
-   * process exits and the kernel closes them. */
-  for (;;) {
-    struct epoll_event events[kMaxEvents];
-    int ready = epoll_wait(epoll_fd, events, kMaxEvents, -1);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) {
-      perror("epoll_wait");
-      return 1;
-    }
-    for (int i = 0; i < ready; ++i) {
-      void* ptr = events[i].data.ptr;
-      if (ptr == &signal_fd) {
-        printf("shutting down\n");
-        return 0;
-      }
-      if (ptr == &listen_fd) {
-        accept_all(epoll_fd, listen_fd);
-        continue;
-      }
-      connection* c = ptr;
-      if (events[i].events & EPOLLOUT) {
-        on_writable(epoll_fd, c);
-      } else {
-        on_readable(epoll_fd, c); /* EPOLLIN, EPOLLHUP or EPOLLERR: read says which */
-      }
-    }
-  }
+  const epoll_floor_server server = {"echo server", sizeof(connection), init, on_readable};
+  return epoll_floor_main(argc, argv, &server);
 }
