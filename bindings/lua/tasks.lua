@@ -167,12 +167,9 @@ local function finish_extra(t, x, state, value)
   end
 end
 
--- Ends task t: its state, its value (the first result or the error), its
--- results beyond the first; then it leaves the list of live tasks, its
--- waiters go on, in the order they came, and its weft future
--- (task:future()) completes.
-finish = function(t, state, value, count, values)
-  t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
+-- Takes finished task t out of the list of live tasks and settles its extras
+-- (waiters, weft future) with state and value.
+local function leave_alive(t, state, value)
   local prev, nxt = t[PREV], t[NEXT]
   if prev then
     prev[NEXT] = nxt
@@ -189,25 +186,21 @@ finish = function(t, state, value, count, values)
   if x then finish_extra(t, x, state, value) end
 end
 
+-- Ends task t: its state, its value (the first result or the error), its
+-- results beyond the first; then it leaves the list of live tasks, its
+-- waiters go on, in the order they came, and its weft future
+-- (task:future()) completes.
+finish = function(t, state, value, count, values)
+  t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
+  leave_alive(t, state, value)
+end
+
 -- finish(t, DONE, value, n) for a task that returned at most one value
 -- (most tasks' last step; t is running, so its WAIT and VALUES are false
 -- already).
 local function finish_done(t, value, n)
   t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
-  local prev, nxt = t[PREV], t[NEXT]
-  if prev then
-    prev[NEXT] = nxt
-    t[PREV] = false
-  else
-    alive = nxt
-  end
-  if nxt then
-    nxt[PREV] = prev
-    t[NEXT] = false
-  end
-  alive_count = alive_count - 1
-  local x = t[EXTRA]
-  if x then finish_extra(t, x, DONE, value) end
+  leave_alive(t, DONE, value)
 end
 
 -- The task's coroutine failed with err (its stack is still there for the
