@@ -1,0 +1,262 @@
+// The loop's waiting, part of weft::Loop (core/loop/loop.h): whether anything
+// is left to wait for, a brief spin on the inbox when a post is expected soon,
+// and the block in libuv's poll (or, with a wait hook, in a poll(2) on libuv's
+// backend fd bracketed by the hook) until a callback is ready — all inside a
+// run call; and backend_timeout(), how long a host that polls the backend fd
+// itself may wait. Thread: the loop's.
+#include <poll.h>
+
+#include <optional>
+
+#include "core/loop/loop.h"
+
+namespace weft {
+
+namespace {
+
+// Milliseconds to wait for `deadline`, rounded up so a timer never wakes early.
+int ceil_ms_until(TimePoint deadline, TimePoint now) {
+  if (deadline <= now) return 0;
+  auto ns = (deadline - now).count();
+  auto ms = (ns + 999'999) / 1'000'000;
+  return ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(ms);
+}
+
+}  // namespace
+
+// Whether anything is left to run now or could arrive by waiting.
+bool Loop::has_pending_work() const noexcept {
+  return !ready_.empty() || inbox_.has_items() || can_wait_for_more();
+}
+
+// Whether blocking could ever deliver more work.
+bool Loop::can_wait_for_more() const noexcept {
+  if (!tracked_futures_.empty()) return true;
+  if (keep_alive_count_.load(std::memory_order_acquire) > 0) return true;
+  if (uv_loop_alive(uv_.get())) return true;
+  return !timers_.empty() && clock_->advances_by_itself();
+}
+
+void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
+  passes_since_io_poll_ = 0;
+  if (!may_block) {
+    if (consume_wakeup) {
+      // A pass a host asked for (poll, run_once, run_for's first): consume a
+      // wake-up another thread sent while the loop was not blocked, or the
+      // backend fd stays readable and a host polling it spins. libuv does
+      // not poll a loop it considers dead, hence the ref; and it waits for a
+      // sender that is half-way through its send, so no wake-up escapes.
+      uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+      uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+    } else if (uv_loop_alive(uv_.get())) {
+      // Only user handles keep libuv alive; with none, there is nothing to poll.
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+    }
+    return;
+  }
+  if (timeout_ms >= 0) {
+    // libuv 1.44's UV_RUN_ONCE runs due timers before it computes the poll
+    // timeout: if this timer falls due in between (a preemption is enough),
+    // it fires there and the poll would block with no timeout at all. So its
+    // callback stops the run, which makes that poll return at once.
+    uv_update_time(uv_.get());
+    uv_timer_start(&sleep_timer_, [](uv_timer_t* timer) { uv_stop(timer->loop); },
+                   static_cast<uint64_t>(timeout_ms), 0);
+  }
+  uv_ref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+  uv_run(uv_.get(), UV_RUN_ONCE);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wake_handle_));
+  if (timeout_ms >= 0) uv_timer_stop(&sleep_timer_);
+}
+
+bool Loop::expects_remote_work() const noexcept {
+  // With I/O in flight (libuv has active handles or requests) the futures
+  // waiting here are most likely completed by that I/O, on this thread: the
+  // wait belongs in the kernel's poll, where the I/O is seen at once.
+  if (uv_loop_alive(uv_.get())) return false;
+  return !tracked_futures_.empty() || keep_alive_count_.load(std::memory_order_relaxed) > 0;
+}
+
+// Spins until `limit` has passed since `start` or a post arrives; returns how
+// long after `start` it arrived, or nothing.
+std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit) const noexcept {
+  const WaitTime until = start + limit;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (inbox_.has_items_relaxed()) return detail::SpinGovernor::WaitClock::now() - start;
+      __builtin_ia32_pause();
+    }
+    if (stop_requested_.load(std::memory_order_relaxed)) return std::nullopt;
+    if (detail::SpinGovernor::WaitClock::now() >= until) return std::nullopt;
+  }
+}
+
+// After a wait that expected posts and slept (or was about to) without
+// spinning first: tells the spin governor how soon a post came — when its
+// sender asked for the wake-up, not when the wake-up arrived — or that none
+// came.
+void Loop::learn_from_sleep(WaitTime start) noexcept {
+  const WaitTime now = detail::SpinGovernor::WaitClock::now();
+  if (!inbox_.has_items_relaxed()) {
+    spin_.slept_without_work(now - start);
+    return;
+  }
+  const std::int64_t stamp = wake_requested_ns_.load(std::memory_order_relaxed);
+  const std::int64_t start_ns = start.time_since_epoch().count();
+  spin_.slept_until_work(stamp >= start_ns ? Duration(stamp - start_ns) : now - start);
+}
+
+// Waits until a callback is ready, stop() is called, or nothing can ever
+// happen (returns false).
+bool Loop::block_until_ready() {
+  if (wait_hook_ != nullptr) [[unlikely]] return block_with_wait_hook();
+  for (;;) {
+    if (stop_requested_.load(std::memory_order_acquire)) return true;
+    if (!can_wait_for_more() && !inbox_.has_items()) return false;
+    int timeout_ms = -1;
+    if (clock_->advances_by_itself()) {
+      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
+    }
+    // Work is expected from other threads (a future's continuation, a
+    // keep-alive): look at the inbox for a few microseconds before paying for
+    // a kernel sleep and a wake-up, if recent waits say a post comes that
+    // soon (spin_). While the loop spins it does not ask to be woken, so
+    // nothing was sent and there is nothing to poll.
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
+      }
+      // Before wake_needed_ (seq_cst below): a sender that sees it set sees this.
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
+    }
+    wake_needed_.store(true, std::memory_order_seq_cst);
+    if (inbox_.has_items()) timeout_ms = 0;
+    if (timeout_ms != 0) ++stats_.sleeps;
+    // Not blocking (a post arrived just now): a wake-up its sender may have
+    // sent is left for the next blocking poll, which then returns at once;
+    // a host polling the backend fd consumes it in its own poll().
+    poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
+    wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
+    if (inbox_.has_items_relaxed()) drain_inbox();
+    fire_expired_timers();
+    if (!ready_.empty()) return true;
+  }
+}
+
+// Whether libuv has I/O watchers started or changed since its last poll,
+// which it hands to the kernel only inside uv_run: a poll(2) on the backend
+// fd would not see them.
+bool Loop::io_registrations_pending() const noexcept {
+#if UV_VERSION_MAJOR == 1 && UV_VERSION_MINOR < 45
+  // libuv's private QUEUE: empty when its first pointer points to itself.
+  return uv_->watcher_queue[0] != static_cast<const void*>(&uv_->watcher_queue);
+#else
+  return true;
+#endif
+}
+
+// block_until_ready with a wait hook (set_wait_hook): the same decisions,
+// but the kernel wait is a poll(2) on the backend fd between hook(1) and
+// hook(0), and libuv dispatches what it found afterwards without blocking,
+// so no I/O callback runs inside the bracket.
+bool Loop::block_with_wait_hook() {
+  const WaitHook hook = wait_hook_;  // callbacks, which could change it, do not run here
+  void* const user = wait_hook_user_;
+  uv_handle_t* const wake = reinterpret_cast<uv_handle_t*>(&wake_handle_);
+  for (;;) {
+    if (stop_requested_.load(std::memory_order_acquire)) return true;
+    if (!can_wait_for_more() && !inbox_.has_items()) return false;
+    if (io_registrations_pending()) {
+      // Hand new watchers to the kernel (this also dispatches I/O that is
+      // ready already), before waiting where libuv does not look.
+      uv_ref(wake);
+      uv_run(uv_.get(), UV_RUN_NOWAIT);
+      uv_unref(wake);
+      if (inbox_.has_items_relaxed()) drain_inbox();
+      fire_expired_timers();
+      if (!ready_.empty()) return true;
+      if (stop_requested_.load(std::memory_order_acquire)) return true;
+    }
+    int timeout_ms = -1;
+    if (clock_->advances_by_itself()) {
+      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
+    }
+    bool entered = false;
+    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+    WaitTime wait_start{};
+    bool spun = false;
+    if (learn) {
+      wait_start = detail::SpinGovernor::WaitClock::now();
+      const Duration limit = spin_.limit();
+      if (limit > Duration::zero()) {
+        hook(user, 1);
+        entered = true;
+        ++stats_.spins;
+        spun = true;
+        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
+          hook(user, 0);
+          ++stats_.spin_hits;
+          spin_.spun_and_found(*gap);
+          drain_inbox();
+          fire_expired_timers();
+          if (!ready_.empty()) return true;
+          continue;
+        }
+        spin_.spun_in_vain();
+      }
+      wake_requested_ns_.store(0, std::memory_order_relaxed);
+    }
+    wake_needed_.store(true, std::memory_order_seq_cst);
+    uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
+    if (inbox_.has_items()) {
+      timeout_ms = 0;
+    } else {
+      uv_update_time(uv_.get());
+      const int uv_timeout = uv_backend_timeout(uv_.get());  // its own timers, pending callbacks
+      if (uv_timeout >= 0 && (timeout_ms < 0 || uv_timeout < timeout_ms)) timeout_ms = uv_timeout;
+    }
+    if (timeout_ms != 0) {
+      ++stats_.sleeps;
+      if (!entered) hook(user, 1);
+      entered = true;
+      pollfd backend{uv_backend_fd(uv_.get()), POLLIN, 0};
+      // EINTR (a signal) just ends the wait early: the loop looks again.
+      (void)::poll(&backend, 1, timeout_ms);
+    }
+    if (entered) hook(user, 0);
+    uv_run(uv_.get(), UV_RUN_NOWAIT);  // dispatches the I/O the wait found, consumes a wake-up
+    uv_unref(wake);
+    wake_needed_.store(false, std::memory_order_relaxed);
+    if (learn && !spun) learn_from_sleep(wait_start);
+    if (inbox_.has_items_relaxed()) drain_inbox();
+    fire_expired_timers();
+    if (!ready_.empty()) return true;
+  }
+}
+
+int Loop::backend_timeout() noexcept {
+  if (!ready_.empty() || inbox_.has_items()) return 0;
+  if (!clock_->advances_by_itself()) return -1;
+  auto next = timers_.next_deadline();
+  if (!next) return -1;
+  return ceil_ms_until(*next, clock_->now());
+}
+
+}  // namespace weft
