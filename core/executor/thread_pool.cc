@@ -24,8 +24,17 @@
 // and start its first item; when the queue is empty, claim one item from
 // another worker's hand (steal_one); when there is none either, spin for a
 // while if no other worker is spinning (spin_for_work), then park (park).
-// Three kinds of write touch idle_: setting/clearing kSpinning, and
-// adding/removing kParkedOne around a park.
+// Four kinds of write touch idle_: setting/clearing kSpinning;
+// adding/removing kParkedOne around a park; adding kWakingOne when a
+// wake-up is sent (wake_one, with its token) and removing it when the worker
+// that took the token leaves park().
+//
+// Looks at the queue. A "locked look" is take_batch's critical section or
+// park's check (b) below. A worker that ran out of its hand's items first
+// reads queued_hint_ and skips lock_ when it says the queue is empty (with
+// many workers, their empty looks kept the poster waiting for lock_); the
+// hint may be stale, so the first look after a spin or a park is always a
+// locked one, and a worker never sleeps without one (park's (b)).
 //
 // Hands. A hand holds one batch: items [0, size). The owner claims them from
 // the front, in order, by advancing owner_next; thieves claim from the back,
@@ -104,9 +113,16 @@
 // wake-up is passed on from worker to worker while work waits.
 //
 // A poster pushes under lock_ and then reads idle_ once; it wakes a parked
-// worker (wake_one) only if must_wake(idle): someone is parked and nobody is
-// spinning. Busy workers need no wake-up: they look at the queue again after
-// their batch.
+// worker (wake_one) only if must_wake(idle): someone is parked, nobody is
+// spinning and no wake-up is on its way (kWakingOne: sent, its worker not yet
+// out of park()). Busy workers need no wake-up: they look at the queue again
+// after their batch. While a wake-up is on its way, posts leave the rest to
+// the woken worker, which passes it on if work still waits when it took its
+// batch: at most one wake-up per wake-up latency instead of one per post.
+// (Before, every post that found workers parked and none spinning sent one,
+// as long as some sleeper had no token yet: with 15 workers on 16 idle
+// cores, tiny jobs ran 4 times slower than with one worker, 35 times with
+// spinning off; see docs/performance.md.)
 //
 // No lost wake-up. Claim: once a post P has returned, some worker takes P's
 // callback, with no further posts needed. (The same argument covers a refill
@@ -127,16 +143,25 @@
 //   - If W's (b) comes before CS_P, W's unlock synchronises with P's lock, so
 //     (a) happens-before P's read: v is (a)'s value or later in idle_'s
 //     modification order, and, W never being woken, still counts W as
-//     parked. If v shows no spinner, P calls wake_one(); it takes
+//     parked. If v shows no spinner and no wake-up on its way (the two cases
+//     below), P calls wake_one(); it takes
 //     park_mutex_, so W is waiting by then and counted in sleepers_; a token
 //     is added unless every sleeper already has one, and a token is only
 //     taken by a worker that was waiting (a worker parking after CS_P does
 //     not wait), which then looks at the queue.
 //   - If v shows kSpinning, it was set by some worker S and is cleared by S
-//     later in idle_'s order (clear_k). After clear_k, S always looks at the
-//     queue (take_batch, or park's (b)). If that look came before CS_P,
-//     clear_k would happen-before P's read, and v could not precede clear_k.
-//     So S looks after CS_P and sees the callback.
+//     later in idle_'s order (clear_k). After clear_k, S's first look at the
+//     queue is a locked one (take_batch, or park's (b)). If that look came
+//     before CS_P, clear_k would happen-before P's read, and v could not
+//     precede clear_k. So S looks after CS_P and sees the callback.
+//   - If v counts w > 0 wake-ups on their way: each unit was added by a
+//     wake_one() together with a token; every token is taken, by a worker
+//     waiting on park_cv_ (tokens never exceed sleepers_, and each one is
+//     followed by a notify_one), and that worker removes one unit before its
+//     first look, which is a locked one. So at least w removals follow v in
+//     idle_'s order; let W make one of them (remove_k). If W's locked look
+//     came before CS_P, remove_k would happen-before P's read, and v could
+//     not precede remove_k. So W looks after CS_P and sees the callback.
 // The relaxed load of idle_ in post() suffices: the argument uses only the
 // happens-before edge through lock_ and the modification order of idle_.
 //
@@ -295,6 +320,9 @@ void ThreadPool::worker_main(unsigned index) {
   name_this_thread(options_.name, index);
   WorkerCounters& counters = counters_[index];
   Hand& hand = hands_[index];
+  // Whether the next look at the queue must be a locked one: the first after
+  // a spin or a park (see "No lost wake-up").
+  bool after_idle = true;
   for (;;) {
     std::uint32_t item;
     if (claim_own(hand, item)) {
@@ -303,7 +331,9 @@ void ThreadPool::worker_main(unsigned index) {
     }
     wait_until_refillable(hand);
     bool closed = false;
-    if (take_batch(hand, closed) != 0) {
+    const std::size_t taken = take_batch(hand, after_idle, closed);
+    after_idle = false;
+    if (taken != 0) {
       run_one(hand.items[0], counters);  // item 0 is reserved for the owner
       continue;
     }
@@ -312,6 +342,7 @@ void ThreadPool::worker_main(unsigned index) {
     WaitTime idle_since{};
     if (spin_.enabled()) idle_since = detail::SpinGovernor::WaitClock::now();
     bool spun = false;
+    after_idle = true;
     if (spin_for_work(idle_since, spun)) continue;
     park(idle_since, spun);
   }
@@ -425,8 +456,16 @@ void ThreadPool::wait_until_refillable(const Hand& hand) noexcept {
 // (whose items are all claimed and moved out) and reserves the first for the
 // owner. Sets `closed` when the queue is empty and refuses work (the worker
 // should exit). Wakes a parked worker if work is left waiting and nobody
-// spins.
-std::size_t ThreadPool::take_batch(Hand& hand, bool& closed) {
+// spins or is being woken. Without `locked_look`, returns 0 at once when
+// queued_hint_ says the queue is empty.
+std::size_t ThreadPool::take_batch(Hand& hand, bool locked_look, bool& closed) {
+  // Nothing queued by the hint: leave lock_ to the posters (a worker that
+  // finds nothing looks under lock_ before it sleeps, in park; the look that
+  // sets `closed` is a locked one, since shutdown sets stopping_ under lock_).
+  if (!locked_look && queued_hint_.load(std::memory_order_relaxed) == 0 &&
+      !stopping_.load(std::memory_order_relaxed)) {
+    return 0;
+  }
   std::size_t count;
   std::size_t left;
   {
@@ -470,6 +509,8 @@ bool ThreadPool::steal_one(unsigned self, WorkerCounters& counters) {
     if (!claim_back(victim, item)) continue;
     Callback callback = std::move(victim.items[item]);
     victim.stolen_moved.fetch_add(1, std::memory_order_release);
+    counters.stolen.store(counters.stolen.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
     wake_if_work_waits(has_unclaimed(victim));
     run_one(callback, counters);
     return true;
@@ -477,10 +518,10 @@ bool ThreadPool::steal_one(unsigned self, WorkerCounters& counters) {
   return false;
 }
 
-// After a worker took work: if a worker is parked and none spins, and work
-// still waits (`known` says so, or the queue or some hand has some), wakes
-// one. Each woken worker that takes work passes the wake-up on like this, so
-// as many workers wake as there is work waiting.
+// After a worker took work: if a worker is parked and none spins or is being
+// woken, and work still waits (`known` says so, or the queue or some hand
+// has some), wakes one. Each woken worker that takes work passes the wake-up
+// on like this, so as many workers wake as there is work waiting.
 void ThreadPool::wake_if_work_waits(bool known) {
   if (!must_wake(idle_.load(std::memory_order_relaxed))) return;
   if (known || queued_hint_.load(std::memory_order_relaxed) != 0 || any_unclaimed()) wake_one();
@@ -512,7 +553,7 @@ inline void ThreadPool::run_one(Callback& callback, WorkerCounters& counters) {
 bool ThreadPool::spin_for_work(WaitTime idle_since, bool& spun) noexcept {
   const Duration limit = spin_.limit();
   if (limit <= Duration::zero()) return false;
-  std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+  std::uint64_t idle = idle_.load(std::memory_order_relaxed);
   do {
     if (idle & kSpinning) return false;
   } while (!idle_.compare_exchange_weak(idle, idle | kSpinning, std::memory_order_relaxed));
@@ -561,6 +602,7 @@ void ThreadPool::park(WaitTime idle_since, bool spun) {
   idle_.fetch_add(kParkedOne, std::memory_order_relaxed);
   bool must_look = false;
   bool accepting = true;
+  bool woken = false;
   {
     std::lock_guard<std::mutex> guard(lock_);
     must_look = !queue_.empty() || !accepting_ || any_unclaimed();
@@ -570,7 +612,7 @@ void ThreadPool::park(WaitTime idle_since, bool spun) {
     ++sleepers_;
     ++parks_;
     park_cv_.wait(park_lock, [this] { return wake_tokens_ != 0 || closing_; });
-    const bool woken = wake_tokens_ != 0;
+    woken = wake_tokens_ != 0;
     if (woken) --wake_tokens_;
     --sleepers_;
     if (woken && !spun && spin_.enabled()) {
@@ -582,7 +624,9 @@ void ThreadPool::park(WaitTime idle_since, bool spun) {
   } else if (accepting && !spun && spin_.enabled()) {
     spin_.slept_until_work(detail::SpinGovernor::WaitClock::now() - idle_since);
   }
-  idle_.fetch_sub(kParkedOne, std::memory_order_relaxed);
+  // A woken worker takes its wake-up off the count before it looks at the
+  // queue again (see "No lost wake-up").
+  idle_.fetch_sub(woken ? kParkedOne + kWakingOne : kParkedOne, std::memory_order_relaxed);
 }
 
 void ThreadPool::wake_one() {
@@ -591,6 +635,7 @@ void ThreadPool::wake_one() {
     if (wake_tokens_ >= sleepers_) return;  // every sleeper is already woken
     ++wake_tokens_;
     ++wakeups_;
+    idle_.fetch_add(kWakingOne, std::memory_order_relaxed);
     if (spin_.enabled()) {
       woken_at_ns_ = detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
     }
@@ -663,6 +708,7 @@ ThreadPoolStats ThreadPool::stats() const {
     stats.jobs_run += counters_[i].run.load(std::memory_order_relaxed);
     stats.jobs_failed += counters_[i].failed.load(std::memory_order_relaxed);
     stats.jobs_cancelled += counters_[i].cancelled.load(std::memory_order_relaxed);
+    stats.steals += counters_[i].stolen.load(std::memory_order_relaxed);
   }
   stats.jobs_cancelled += cancelled_at_shutdown_.load(std::memory_order_relaxed);
   {

@@ -104,6 +104,7 @@ struct ThreadPoolStats {
   std::uint64_t wakeups = 0;         // wake-ups sent to sleeping workers
   std::uint64_t spins = 0;           // times an idle worker spun before parking
   std::uint64_t spin_hits = 0;       // of those, the ones that found work
+  std::uint64_t steals = 0;          // callbacks taken from another worker's batch
   std::size_t queued = 0;            // callbacks waiting now
 };
 
@@ -157,6 +158,7 @@ class ThreadPool final : public Executor {
     std::atomic<std::uint64_t> run{0};
     std::atomic<std::uint64_t> failed{0};
     std::atomic<std::uint64_t> cancelled{0};
+    std::atomic<std::uint64_t> stolen{0};  // taken from another worker's hand
   };
 
   // A worker's batch (see "Hands" in thread_pool.cc). The owner claims items
@@ -181,14 +183,19 @@ class ThreadPool final : public Executor {
   };
 
   // idle_ packs the idle workers' state into one word so a poster reads it
-  // with a single load: bit 0 = a worker is spinning, the rest counts the
-  // workers inside park() (in units of kParkedOne).
-  static constexpr std::uint32_t kSpinning = 1;
-  static constexpr std::uint32_t kParkedOne = 2;
+  // with a single load: bit 0 = a worker is spinning; bits 1-31 count the
+  // wake-ups sent and not yet taken up by a woken worker (in units of
+  // kWakingOne); bits 32-63 count the workers inside park() (kParkedOne).
+  static constexpr std::uint64_t kSpinning = 1;
+  static constexpr std::uint64_t kWakingOne = 2;
+  static constexpr std::uint64_t kWakingMask = 0xFFFF'FFFEu;
+  static constexpr std::uint64_t kParkedOne = std::uint64_t{1} << 32;
 
-  // Whether a post that saw `idle` must wake a parked worker.
-  static bool must_wake(std::uint32_t idle) noexcept {
-    return idle >= kParkedOne && (idle & kSpinning) == 0;
+  // Whether a post that saw `idle` must wake a parked worker: one is parked,
+  // and no worker is on its way to look at the queue (spinning, or woken and
+  // not yet looking; see "No lost wake-up" in thread_pool.cc).
+  static bool must_wake(std::uint64_t idle) noexcept {
+    return idle >= kParkedOne && (idle & (kSpinning | kWakingMask)) == 0;
   }
 
   void start_workers();
@@ -203,7 +210,7 @@ class ThreadPool final : public Executor {
   static bool has_unclaimed(const Hand& hand) noexcept;
   bool any_unclaimed() const noexcept;
   static void wait_until_refillable(const Hand& hand) noexcept;
-  std::size_t take_batch(Hand& hand, bool& closed);
+  std::size_t take_batch(Hand& hand, bool locked_look, bool& closed);
   bool steal_one(unsigned self, WorkerCounters& counters);
   void wake_if_work_waits(bool known);
   inline void run_one(Callback& callback, WorkerCounters& counters);
@@ -228,7 +235,7 @@ class ThreadPool final : public Executor {
   detail::ChunkedQueue<Callback> queue_;     // guarded by lock_
 
   // Read by every post; written only when a worker starts or stops idling.
-  alignas(64) std::atomic<std::uint32_t> idle_{0};
+  alignas(64) std::atomic<std::uint64_t> idle_{0};
 
   // How long idle workers spin; written only by idle workers.
   alignas(64) detail::SpinGovernor spin_;

@@ -23,7 +23,9 @@
 //                 count runs in a forked child process).
 // Prints one JSON line per (impl, shape, workers): the median of R runs of
 // jobs/s, speedup (jobs/s over the first worker count's jobs/s per worker:
-// over one worker's when the list starts at 1) and process CPU per job.
+// over one worker's when the list starts at 1) and process CPU per job; for
+// weft also the medians of the pool's wake-ups, parks, spins and steals
+// (ThreadPoolStats).
 // Threads: the main thread posts and waits; the workers are the pool's.
 #include <uv.h>
 #include <unistd.h>
@@ -73,6 +75,11 @@ void work_job(std::uint64_t seed) {
 struct Run {
   double seconds = 0;
   double cpu_seconds = 0;
+  // The pool's counters (weft only): how its workers idled and shared work.
+  double wakeups = 0;
+  double parks = 0;
+  double spins = 0;
+  double steals = 0;
 };
 
 struct Options {
@@ -118,9 +125,14 @@ Run run_weft(unsigned workers, bool work, std::uint64_t n, weft::SpinPolicy spin
   }
   Run run{seconds_between(start, now()), process_cpu_seconds() - cpu};
   pool.shutdown();
-  if (pool.stats().jobs_run != n) {
+  const weft::ThreadPoolStats stats = pool.stats();
+  run.wakeups = static_cast<double>(stats.wakeups);
+  run.parks = static_cast<double>(stats.parks);
+  run.spins = static_cast<double>(stats.spins);
+  run.steals = static_cast<double>(stats.steals);
+  if (stats.jobs_run != n) {
     std::fprintf(stderr, "pool_scaling: the pool ran %llu jobs of %llu\n",
-                 static_cast<unsigned long long>(pool.stats().jobs_run), static_cast<unsigned long long>(n));
+                 static_cast<unsigned long long>(stats.jobs_run), static_cast<unsigned long long>(n));
     std::exit(1);
   }
   return run;
@@ -320,20 +332,29 @@ int main(int argc, char** argv) {
             }
           }
         }
-        std::vector<double> rates, cpu_per_job;
+        std::vector<double> rates, cpu_per_job, wakeups, parks, spins, steals;
         for (const Run& run : runs) {
           rates.push_back(static_cast<double>(n) / run.seconds);
           cpu_per_job.push_back(run.cpu_seconds * 1e9 / static_cast<double>(n));
+          wakeups.push_back(run.wakeups);
+          parks.push_back(run.parks);
+          spins.push_back(run.spins);
+          steals.push_back(run.steals);
         }
         const double rate = median(rates);
         if (workers == options.workers.front()) one_worker_rate = rate / workers;
         std::printf(
             "{\"workload\":\"pool_scaling\",\"shape\":\"%s\",\"impl\":\"%s\",\"workers\":%u,"
             "\"cores\":%u,\"jobs\":%llu,\"repeat\":%d,\"jobs_per_s\":%.0f,\"speedup\":%.2f,"
-            "\"cpu_ns_per_job\":%.1f}\n",
+            "\"cpu_ns_per_job\":%.1f",
             shape, impl.c_str(), workers, std::thread::hardware_concurrency(),
             static_cast<unsigned long long>(n), options.repeat, rate, rate / one_worker_rate,
             median(cpu_per_job));
+        if (impl == "weft" || impl == "weft-spin-off") {
+          std::printf(",\"wakeups\":%.0f,\"parks\":%.0f,\"spins\":%.0f,\"steals\":%.0f", median(wakeups),
+                      median(parks), median(spins), median(steals));
+        }
+        std::printf("}\n");
         std::fflush(stdout);
       }
     }

@@ -89,6 +89,51 @@ TEST_CASE("n jobs posted at once to n started workers all run at the same time",
   }
 }
 
+// Posts that find a wake-up on its way send none: the woken worker passes it
+// on while work waits (thread_pool.cc, "No lost wake-up"). Here every round
+// starts with the workers parked (spinning off) or mostly parked, and its
+// jobs come one after another, from one thread or from several at once.
+TEST_CASE("jobs posted one by one to parked workers all run at the same time",
+          "[thread_pool][scheduling][stress]") {
+  const unsigned threads = GENERATE(2u, 4u, 8u);
+  const weft::SpinPolicy spin = GENERATE(weft::SpinPolicy::off, weft::SpinPolicy::adaptive);
+  const unsigned posters = GENERATE(1u, 3u);
+  weft::ThreadPoolOptions options;
+  options.threads = threads;
+  options.spin = spin;
+  weft::ThreadPool pool(options);
+  for (int round = 0; round < 30; ++round) {
+    if (round % 3 != 2) std::this_thread::sleep_for(1ms);
+    Rendezvous rendezvous(static_cast<int>(threads));
+    std::atomic<int> done{0};
+    std::atomic<int> refused{0};
+    auto post_some = [&](unsigned count) {
+      for (unsigned i = 0; i < count; ++i) {
+        if (!pool.post([&] {
+              rendezvous.arrive_and_wait();
+              bump(done);
+            })) {
+          refused.fetch_add(1);
+        }
+      }
+    };
+    std::vector<std::thread> extra;
+    for (unsigned p = 1; p < posters; ++p) {
+      extra.emplace_back(post_some, threads / posters);
+    }
+    post_some(threads - (posters - 1) * (threads / posters));
+    for (std::thread& t : extra) t.join();
+    REQUIRE(refused.load() == 0);
+    wait_for_count(done, static_cast<int>(threads));
+    INFO("threads " << threads << ", posters " << posters << ", round " << round);
+    REQUIRE(rendezvous.misses() == 0);
+  }
+  pool.shutdown();
+  const weft::ThreadPoolStats stats = pool.stats();
+  REQUIRE(stats.jobs_run == 30u * threads);
+  REQUIRE(stats.wakeups <= stats.parks);
+}
+
 TEST_CASE("a job in a busy worker's batch starts when another worker becomes idle",
           "[thread_pool][scheduling]") {
   weft::ThreadPool pool(2);
@@ -129,6 +174,10 @@ TEST_CASE("a job in a busy worker's batch starts when another worker becomes idl
     wait_for_count(done, 4);
     INFO("round " << round);
     REQUIRE(rendezvous.misses() == 0);
+    // The worker that came free first took both jobs (the queue held two)
+    // and waits in the first: the other worker took the second from its
+    // batch.
+    REQUIRE(pool.stats().steals == static_cast<std::uint64_t>(round) + 1);
   }
 }
 
