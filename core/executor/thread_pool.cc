@@ -127,14 +127,15 @@
 // No lost wake-up. Claim: once a post P has returned, some worker takes P's
 // callback, with no further posts needed. (The same argument covers a refill
 // that leaves unclaimed items in a hand: the refill is a critical section of
-// lock_ followed by a read of idle_, and the park check under lock_ looks at
-// the hands. A thief that leaves items in a hand took the hand's lock after
+// lock_ followed by a read of idle_, and the park check looks at the hands
+// after its critical section of lock_ (so after the refill's, if it comes
+// later in lock_'s order). A thief that leaves items in a hand took the hand's lock after
 // the refill released it, inside the refill's critical section of lock_, so
 // a parker counted before the refill is visible to it.) A worker only waits
-// on park_cv_
-// after (a) idle_ += kParkedOne and then (b) a look at the queue under lock_
-// that found it empty and accepting, holding park_mutex_ from before (a)
-// until it waits. After any wake-up it looks at the queue again. So it is
+// on park_cv_ after (a) idle_ += kParkedOne and then (b) a look at the
+// queue under lock_ that found it empty and accepting, holding park_mutex_
+// from before (a) until it waits. After any wake-up its first look at the
+// queue is a locked one. So it is
 // enough to show that P's callback cannot stay queued while every worker
 // waits, never woken. Let CS_P be P's critical section; P reads idle_ after
 // it (value v).
@@ -144,8 +145,8 @@
 //     (a) happens-before P's read: v is (a)'s value or later in idle_'s
 //     modification order, and, W never being woken, still counts W as
 //     parked. If v shows no spinner and no wake-up on its way (the two cases
-//     below), P calls wake_one(); it takes
-//     park_mutex_, so W is waiting by then and counted in sleepers_; a token
+//     below), P calls wake_one(); it takes park_mutex_, so W is waiting by
+//     then and counted in sleepers_; a token
 //     is added unless every sleeper already has one, and a token is only
 //     taken by a worker that was waiting (a worker parking after CS_P does
 //     not wait), which then looks at the queue.
@@ -170,11 +171,17 @@
 // sent just before a worker waits is not lost. wake_one() adds a token only
 // while tokens < sleepers.
 //
-// Why a std::mutex and not a spin lock: on W8 (one poster, 2 workers, 2
-// cores) a pause-then-yield spin lock measured 35-45 ns per job against 23-30
-// with std::mutex. A worker that collides with the poster sleeps in the
-// kernel instead of taking the core the poster needs, the queue fills
-// meanwhile, and the worker comes back to full batches. A two-lock queue
+// lock_ is a detail::SpinMutex: a futex lock that, while the spin governor
+// lets workers spin (lock_spins()), first watches the lock word for a
+// microsecond or two before it sleeps, and otherwise sleeps at once like a
+// std::mutex. Why not always sleep: on 16 idle cores a poster that collided
+// with a worker slept for microseconds per collision, and each collision cost
+// a futex wake besides. Why not a plain spin lock: on W8 (one poster, 2
+// workers, 2 cores) a pause-then-yield spin lock measured 35-45 ns per job
+// against 23-30 with std::mutex; there a worker that collides with the poster
+// should sleep in the kernel instead of taking the core the poster needs (the
+// queue fills meanwhile, and the worker comes back to full batches), and
+// there the governor has stopped the spinning. A two-lock queue
 // (posters and workers on separate locks, meeting at one published counter)
 // measured no better: the cost is the cache line each job's callback lives
 // in, which moves from poster to worker whatever the queue looks like.
@@ -469,7 +476,7 @@ std::size_t ThreadPool::take_batch(Hand& hand, bool locked_look, bool& closed) {
   std::size_t count;
   std::size_t left;
   {
-    std::lock_guard<std::mutex> guard(lock_);
+    detail::SpinMutexGuard guard(lock_, lock_spins());
     const std::size_t queued = queue_.size();
     if (queued == 0) {
       closed = !accepting_;
@@ -604,10 +611,13 @@ void ThreadPool::park(WaitTime idle_since, bool spun) {
   bool accepting = true;
   bool woken = false;
   {
-    std::lock_guard<std::mutex> guard(lock_);
-    must_look = !queue_.empty() || !accepting_ || any_unclaimed();
+    detail::SpinMutexGuard guard(lock_, lock_spins());
+    must_look = !queue_.empty() || !accepting_;
     accepting = accepting_;
   }
+  // The hands after lock_ is released (a look at every hand is a cache miss
+  // each): what the argument needs is that these reads follow the lock.
+  if (!must_look) must_look = any_unclaimed();
   if (!must_look) {
     ++sleepers_;
     ++parks_;
@@ -674,7 +684,7 @@ void ThreadPool::shutdown(ShutdownMode mode) {
   // Steps 1-2: refuse new work; with cancel, destroy what is queued.
   detail::ChunkedQueue<Callback> dropped;
   {
-    std::lock_guard<std::mutex> guard(lock_);
+    detail::SpinMutexGuard guard(lock_, lock_spins());
     accepting_ = false;
     stopping_.store(true, std::memory_order_release);
     if (mode == ShutdownMode::cancel) {

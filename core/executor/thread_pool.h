@@ -76,6 +76,7 @@
 #include "core/detail/callback.h"
 #include "core/detail/chunked_queue.h"
 #include "core/detail/spin_governor.h"
+#include "core/detail/spin_mutex.h"
 #include "core/executor/executor.h"
 #include "core/spin_policy.h"
 
@@ -219,6 +220,10 @@ class ThreadPool final : public Executor {
   void park(WaitTime idle_since, bool spun);
   void wake_one();
   void report_exception(std::exception_ptr exception) noexcept;
+  // Whether a thread that finds lock_ taken spins for it before sleeping:
+  // while the spin governor lets idle workers spin (cores are free and work
+  // comes soon), not with SpinPolicy::off or once spinning stopped paying.
+  bool lock_spins() const noexcept { return spin_.limit() > Duration::zero(); }
 
   ThreadPoolOptions options_;
   // Whether the process-wide barrier is available (see "Hands" in
@@ -229,7 +234,7 @@ class ThreadPool final : public Executor {
   std::unique_ptr<Hand[]> hands_;  // one per worker
 
   // The queue and what guards it, on their own cache lines.
-  alignas(64) std::mutex lock_;
+  alignas(64) detail::SpinMutex lock_;
   bool accepting_ = true;                    // guarded by lock_
   std::atomic<std::size_t> queued_hint_{0};  // queue size, written under lock_; read by spinners
   detail::ChunkedQueue<Callback> queue_;     // guarded by lock_
@@ -282,7 +287,7 @@ bool ThreadPool::post(F&& f) {
     return post(Callback(std::forward<F>(f)));
   } else {
     {
-      std::lock_guard<std::mutex> guard(lock_);
+      detail::SpinMutexGuard guard(lock_, lock_spins());
       if (!accepting_) return false;
       queue_.emplace_back(std::forward<F>(f));
       queued_hint_.store(queue_.size(), std::memory_order_relaxed);
