@@ -459,9 +459,11 @@ void ThreadPool::wait_until_refillable(const Hand& hand) noexcept {
   }
 }
 
-// Moves min(kMaxBatch, queued, queued / threads + 1) callbacks into `hand`
-// (whose items are all claimed and moved out) and reserves the first for the
-// owner. Sets `closed` when the queue is empty and refuses work (the worker
+// Moves min(kMaxBatch, queued, queued / sharing + 1) callbacks into `hand`
+// (whose items are all claimed and moved out), `sharing` being the workers
+// not parked (parked ones would only steal them back one by one after a
+// wake-up; dividing among all workers made one lock acquisition per tiny job
+// with many of them), and reserves the first for the owner. Sets `closed` when the queue is empty and refuses work (the worker
 // should exit). Wakes a parked worker if work is left waiting and nobody
 // spins or is being woken. Without `locked_look`, returns 0 at once when
 // queued_hint_ says the queue is empty.
@@ -475,6 +477,8 @@ std::size_t ThreadPool::take_batch(Hand& hand, bool locked_look, bool& closed) {
   }
   std::size_t count;
   std::size_t left;
+  const std::uint64_t parked = idle_.load(std::memory_order_relaxed) / kParkedOne;
+  const std::size_t sharing = options_.threads > parked ? options_.threads - parked : 1;
   {
     detail::SpinMutexGuard guard(lock_, lock_spins());
     const std::size_t queued = queue_.size();
@@ -482,7 +486,7 @@ std::size_t ThreadPool::take_batch(Hand& hand, bool locked_look, bool& closed) {
       closed = !accepting_;
       return 0;
     }
-    count = std::min({kMaxBatch, queued, queued / options_.threads + 1});
+    count = std::min({kMaxBatch, queued, queued / sharing + 1});
     for (std::size_t i = 0; i < count; ++i) {
       hand.items[i] = std::move(queue_.front());
       queue_.pop_front();
