@@ -24,6 +24,13 @@ with open(sys.argv[1]) as f:
         assert row["jobs_per_s"] > 0 and row["cpu_ns_per_job"] > 0, row
         if row["workers"] == 1:
             assert row["speedup"] == 1.0, row
+        if row["impl"].startswith("weft"):
+            # The pool's counters; spinning off never spins.
+            for counter in ("wakeups", "parks", "spins", "steals"):
+                assert row[counter] >= 0, row
+            assert row["wakeups"] <= row["parks"], row
+            if row["impl"] == "weft-spin-off":
+                assert row["spins"] == 0, row
         seen.add((row["shape"], row["impl"], row["workers"]))
 expected = {(shape, impl, workers)
             for shape in ("tiny", "work")
