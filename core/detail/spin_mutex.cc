@@ -10,19 +10,12 @@ namespace weft::detail {
 
 namespace {
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
-
 // Sleeps while `word` holds `value` (or until a wake-up; spurious returns
 // are fine: the caller looks again).
 void sleep_while(std::atomic<std::uint32_t>& word, std::uint32_t value) noexcept {
 #if defined(__linux__)
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, value, nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, value, nullptr,
+          nullptr, 0);
 #else
   word.wait(value, std::memory_order_relaxed);
 #endif
@@ -38,8 +31,8 @@ void SpinMutex::lock_slow(std::uint32_t seen, bool spin) noexcept {
     for (int i = 0; i < kSpins; ++i) {
       cpu_relax();
       seen = state_.load(std::memory_order_relaxed);
-      if (seen == 0 &&
-          state_.compare_exchange_strong(seen, 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+      if (seen == 0 && state_.compare_exchange_strong(seen, 1, std::memory_order_acquire,
+                                                      std::memory_order_relaxed)) {
         return;
       }
     }
@@ -54,7 +47,8 @@ void SpinMutex::lock_slow(std::uint32_t seen, bool spin) noexcept {
 
 void SpinMutex::wake_one_sleeper() noexcept {
 #if defined(__linux__)
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
 #else
   state_.notify_one();
 #endif

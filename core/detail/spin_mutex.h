@@ -25,6 +25,15 @@
 
 namespace weft::detail {
 
+// Tells the CPU we are in a spin-wait loop (x86 `pause`, ARM `yield`).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
 class SpinMutex {
  public:
   static constexpr int kSpins = 64;
@@ -35,7 +44,8 @@ class SpinMutex {
 
   void lock(bool spin) noexcept {
     std::uint32_t seen = 0;
-    if (state_.compare_exchange_strong(seen, 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+    if (state_.compare_exchange_strong(seen, 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
       return;
     }
     lock_slow(seen, spin);

@@ -129,9 +129,9 @@
 // that leaves unclaimed items in a hand: the refill is a critical section of
 // lock_ followed by a read of idle_, and the park check looks at the hands
 // after its critical section of lock_ (so after the refill's, if it comes
-// later in lock_'s order). A thief that leaves items in a hand took the hand's lock after
-// the refill released it, inside the refill's critical section of lock_, so
-// a parker counted before the refill is visible to it.) A worker only waits
+// later in lock_'s order). A thief that leaves items in a hand took the
+// hand's lock after the refill released it, inside the refill's critical
+// section of lock_, so a parker counted before the refill is visible to it.) A worker only waits
 // on park_cv_ after (a) idle_ += kParkedOne and then (b) a look at the
 // queue under lock_ that found it empty and accepting, holding park_mutex_
 // from before (a) until it waits. After any wake-up its first look at the
@@ -203,15 +203,6 @@ namespace weft {
 namespace {
 
 thread_local ThreadPool* tls_current_pool = nullptr;
-
-// Tells the CPU we are in a spin-wait loop (x86 `pause`, ARM `yield`).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 // How an idle worker looks for work before parking: rounds of
 // kPausesPerRound pauses, looking at the queue and yielding its time slice
@@ -463,10 +454,11 @@ void ThreadPool::wait_until_refillable(const Hand& hand) noexcept {
 // (whose items are all claimed and moved out), `sharing` being the workers
 // not parked (parked ones would only steal them back one by one after a
 // wake-up; dividing among all workers made one lock acquisition per tiny job
-// with many of them), and reserves the first for the owner. Sets `closed` when the queue is empty and refuses work (the worker
-// should exit). Wakes a parked worker if work is left waiting and nobody
-// spins or is being woken. Without `locked_look`, returns 0 at once when
-// queued_hint_ says the queue is empty.
+// with many of them), and reserves the first for the owner. Sets `closed`
+// when the queue is empty and refuses work (the worker should exit). Wakes a
+// parked worker if work is left waiting and nobody spins or is being woken.
+// Without `locked_look`, returns 0 at once when queued_hint_ says the queue
+// is empty.
 std::size_t ThreadPool::take_batch(Hand& hand, bool locked_look, bool& closed) {
   // Nothing queued by the hint: leave lock_ to the posters (a worker that
   // finds nothing looks under lock_ before it sleeps, in park; the look that
@@ -578,7 +570,7 @@ bool ThreadPool::spin_for_work(WaitTime idle_since, bool& spun) noexcept {
   bool found = false;
   bool stopping = false;
   for (int round = 0;; ++round) {
-    for (int i = 0; i < kPausesPerRound; ++i) cpu_relax();
+    for (int i = 0; i < kPausesPerRound; ++i) detail::cpu_relax();
     // The hands every few rounds: each look pulls a busy worker's claim
     // word away from it.
     const bool look_at_hands = round % kRoundsPerHandsLook == kRoundsPerHandsLook - 1;

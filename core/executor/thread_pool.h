@@ -37,8 +37,10 @@
 // block (which is what a pool is for).
 //
 // How it works (details, the claim protocol and the wake-up protocol are in
-// thread_pool.cc): one shared FIFO (a ChunkedQueue under a std::mutex); a
-// worker takes a batch per lock acquisition into its own "hand" and runs it
+// thread_pool.cc): one shared FIFO (a ChunkedQueue under a lock that spins
+// for a moment before it sleeps while spinning pays, detail::SpinMutex); a
+// worker takes a batch per lock acquisition (the queue divided among the
+// workers that are not parked) into its own "hand" and runs it
 // outside the lock, but the callbacks in a hand it has not started stay open
 // to the other workers: an idle worker that finds the queue empty claims one
 // from the back of a busy worker's hand. The owner claims from the front with
@@ -46,8 +48,9 @@
 // ordering with a process-wide barrier (Linux membarrier) or, where that is
 // unavailable, both sides use sequentially consistent accesses. An idle
 // worker spins briefly (at most one at a time) before parking on a condition
-// variable; a poster wakes a parked worker only when no worker is spinning,
-// and a worker that leaves callbacks in the queue or in a hand wakes one too.
+// variable; a poster wakes a parked worker only when no worker is spinning
+// and no wake-up is already on its way, and a worker that leaves callbacks in
+// the queue or in a hand wakes one too (so the wake-up is passed on).
 //
 // Spinning (ThreadPoolOptions::spin, core/spin_policy.h): with `adaptive`
 // the spin lasts up to kSpinBeforePark, shrinking to nothing while work
@@ -56,7 +59,8 @@
 // back when work comes sooner; with `off` idle workers park at once and every
 // post to an idle pool pays for a wake-up (a system call, and the woken
 // thread's scheduling). ThreadPoolStats::spins and spin_hits show how often
-// a worker spun and how often that found work.
+// a worker spun and how often that found work; wakeups, parks and steals how
+// often workers slept, were woken and took callbacks from another's hand.
 #pragma once
 
 #include <atomic>

@@ -351,8 +351,8 @@ int main(int argc, char** argv) {
             static_cast<unsigned long long>(n), options.repeat, rate, rate / one_worker_rate,
             median(cpu_per_job));
         if (impl == "weft" || impl == "weft-spin-off") {
-          std::printf(",\"wakeups\":%.0f,\"parks\":%.0f,\"spins\":%.0f,\"steals\":%.0f", median(wakeups),
-                      median(parks), median(spins), median(steals));
+          std::printf(",\"wakeups\":%.0f,\"parks\":%.0f,\"spins\":%.0f,\"steals\":%.0f",
+                      median(wakeups), median(parks), median(spins), median(steals));
         }
         std::printf("}\n");
         std::fflush(stdout);
