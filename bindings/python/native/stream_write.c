@@ -263,10 +263,12 @@ PyObject* stream_core_write(StreamCore* self, PyObject* data) {
   if (self->loop->in_batch && self->direct_send &&
       (self->corked_len > 0 || stream_core_write_buffered(self) == 0)) {
     if (self->corked_len + (size_t)len <= CORK_LIMIT) {
-      /* In a batch: gathered, sent when the batch ends. */
+      /* In a batch: gathered, sent when the batch ends. Weft holds nothing
+       * while bytes are corked, so the corked ones are all that is queued. */
       int corked = cork(self, bytes, (size_t)len);
       if (has_view) PyBuffer_Release(&view);
       if (corked != 0) return NULL;
+      if (self->corked_len <= self->high_water) Py_RETURN_NONE;
       return stream_core_pause_if_over(self);
     }
     /* Too much to gather: what was gathered goes first, this one after. */
