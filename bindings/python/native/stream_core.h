@@ -19,6 +19,9 @@
 /* The most a batch's writes gather before they are sent (larger ones go at
  * once, after what was gathered). */
 #define CORK_LIMIT ((size_t)64 * 1024)
+/* A write at least this large, with nothing gathered before it, is sent at
+ * once: gathering it would cost a copy of it for little gain. */
+#define CORK_DIRECT ((size_t)4 * 1024)
 
 typedef struct {
   PyObject_HEAD

@@ -18,7 +18,9 @@
  * step, a call_soon callback) are gathered ("corked") in the core and go
  * out together when the batch ends (weft_py_stream_flush_writes, called by
  * weft_py_run_batch): an HTTP server's headers and body in one send(2), as
- * uvloop gathers them. They count in the write buffer size and the flow
+ * uvloop gathers them (a write of CORK_DIRECT bytes or more with nothing
+ * gathered before it is sent at once: gathering would copy it for little
+ * gain). They count in the write buffer size and the flow
  * control at once; a failure to send them is reported when they go out, as
  * a later write's would be. Writes from anywhere else (a protocol's
  * data_received, a reader callback) are sent at once.
