@@ -379,12 +379,7 @@ static int size_argument(PyObject* arg, Py_ssize_t* n) {
 /* With an error set: an awaitable that raises it when awaited (a bad size
  * fails the await, as in asyncio's coroutine methods, not the call). */
 static PyObject* raising_op(void) {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
-  Py_XDECREF(type);
-  Py_XDECREF(tb);
+  PyObject* value = weft_py_take_exception();
   if (value == NULL) return NULL;
   PyObject* op = streams_op_raising(value);
   Py_DECREF(value);

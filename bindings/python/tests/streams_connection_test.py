@@ -28,6 +28,15 @@ def certificate():
         yield paths
 
 
+@pytest.fixture
+def tls_contexts(certificate):
+    """(server context, client context) for the test certificate."""
+    cert, key = certificate
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    return server_context, ssl.create_default_context(cafile=cert)
+
+
 async def echo(reader, writer):
     while data := await reader.read(65536):
         writer.write(data)
@@ -273,11 +282,8 @@ class ConnectionCases(StreamsCase):
 
         self.run(main())
 
-    def test_tls(self, certificate):
-        cert, key = certificate
-        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        server_context.load_cert_chain(cert, key)
-        client_context = ssl.create_default_context(cafile=cert)
+    def test_tls(self, tls_contexts):
+        server_context, client_context = tls_contexts
 
         async def main():
             server, port = await self.serve(echo, ssl=server_context)
@@ -291,11 +297,8 @@ class ConnectionCases(StreamsCase):
 
         self.run(main())
 
-    def test_start_tls(self, certificate):
-        cert, key = certificate
-        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        server_context.load_cert_chain(cert, key)
-        client_context = ssl.create_default_context(cafile=cert)
+    def test_start_tls(self, tls_contexts):
+        server_context, client_context = tls_contexts
 
         async def handle(reader, writer):
             assert await reader.readline() == b"STARTTLS\n"

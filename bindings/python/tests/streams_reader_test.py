@@ -41,6 +41,24 @@ class ReaderCases(StreamsCase):
     def later(self, delay, function, *args):
         self.loop.call_later(delay, function, *args)
 
+    def read_while_fed(self, read, reader, chunks, eof=False):
+        """Awaits `read` while the chunks are fed one by one, 5 ms apart
+        (then the end of the stream if `eof`); its result."""
+        async def feed():
+            for chunk in chunks:
+                await asyncio.sleep(0.005)
+                reader.feed_data(chunk)
+            if eof:
+                reader.feed_eof()
+
+        async def main():
+            feeder = asyncio.ensure_future(feed())
+            data = await read
+            await feeder
+            return data
+
+        return self.run(main())
+
     # -- construction -----------------------------------------------------
 
     def test_is_an_asyncio_stream_reader(self):
@@ -77,20 +95,8 @@ class ReaderCases(StreamsCase):
 
     def test_read_all_until_eof(self):
         reader = self.reader(limit=4, data=b"0123456789")
-
-        async def feed():
-            for chunk in (b"abc", b"", b"defgh"):
-                await asyncio.sleep(0.005)
-                reader.feed_data(chunk)
-            reader.feed_eof()
-
-        async def main():
-            feeder = asyncio.ensure_future(feed())
-            data = await reader.read()
-            await feeder
-            return data
-
-        assert self.run(main()) == b"0123456789abcdefgh"
+        data = self.read_while_fed(reader.read(), reader, (b"abc", b"", b"defgh"), eof=True)
+        assert data == b"0123456789abcdefgh"
         assert self.run(reader.read(-1)) == b""
 
     def test_read_all_raises_an_exception_set_meanwhile(self):
@@ -111,19 +117,7 @@ class ReaderCases(StreamsCase):
 
     def test_readexactly_across_feeds(self):
         reader = self.reader(data=b"ab")
-
-        async def feed():
-            for chunk in (b"cd", b"efg"):
-                await asyncio.sleep(0.005)
-                reader.feed_data(chunk)
-
-        async def main():
-            feeder = asyncio.ensure_future(feed())
-            data = await reader.readexactly(6)
-            await feeder
-            return data
-
-        assert self.run(main()) == b"abcdef"
+        assert self.read_while_fed(reader.readexactly(6), reader, (b"cd", b"efg")) == b"abcdef"
         assert self.run(reader.readexactly(1)) == b"g"
         assert self.run(reader.readexactly(0)) == b""
 
@@ -159,18 +153,8 @@ class ReaderCases(StreamsCase):
         reader = self.reader(data=b"one--t")
         assert self.run(reader.readuntil(b"--")) == b"one--"
 
-        async def feed():
-            for chunk in (b"wo-", b"-three"):
-                await asyncio.sleep(0.005)
-                reader.feed_data(chunk)
-
-        async def main():
-            feeder = asyncio.ensure_future(feed())
-            data = await reader.readuntil(separator=b"--")
-            await feeder
-            return data
-
-        assert self.run(main()) == b"two--"
+        read = reader.readuntil(separator=b"--")
+        assert self.read_while_fed(read, reader, (b"wo-", b"-three")) == b"two--"
         assert reader._buffer == b"three"
         with pytest.raises(ValueError, match="at least one-byte"):
             self.run(reader.readuntil(b""))
