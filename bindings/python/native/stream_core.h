@@ -32,6 +32,7 @@ typedef struct {
   PyObject* transport;   /* NULL once detached */
   PyObject* protocol;
   PyObject* data_received; /* bound method; NULL for a BufferedProtocol */
+  char streams_direct;     /* data_received is weft.streams' C one: fed directly */
   PyObject* get_buffer;    /* bound methods of a BufferedProtocol */
   PyObject* buffer_updated;
   PyObject* stash;       /* bytes a read brought while reading was paused */

@@ -19,7 +19,8 @@
  *
  * Nothing here depends on weft's loop: on any asyncio loop the transport
  * calls data_received and the futures are that loop's. On weft's loop the
- * transport's C read callback calls data_received, a C method, directly.
+ * transport's C read callback feeds the reader directly
+ * (streams_protocol_received), and a read returns the bytes it made.
  *
  * Per message the reader makes no new objects but the bytes a read returns:
  * a read op and a waiter future (on weft's loop) are kept by the reader once
@@ -73,8 +74,13 @@ const char* streams_reader_data(StreamsReader* self);
 PyObject* streams_reader_take(StreamsReader* self, Py_ssize_t n);
 /* Drops the first n buffered bytes. */
 void streams_reader_consume(StreamsReader* self, Py_ssize_t n);
-/* feed_data(data). 0, or -1 with an error set. */
-int streams_reader_feed(StreamsReader* self, PyObject* data);
+/* feed_data(data). `whole`: data is a bytes object made for the reader
+ * alone (weft's transport makes one per chunk), which may be kept as it is
+ * and returned by a read without a copy; other transports' bytes are copied
+ * (asyncio's socket transport hands over bytes that sit in a 256 KiB
+ * allocation, mapped for each read: keeping them costs the kernel more than
+ * the copy). 0, or -1 with an error set. */
+int streams_reader_feed(StreamsReader* self, PyObject* data, int whole);
 /* Resumes the transport's reading once the buffer is back at the limit.
  * 0, or -1 with an error set. */
 int streams_reader_maybe_resume(StreamsReader* self);
@@ -116,6 +122,16 @@ PyObject* streams_op_done(void);
 PyObject* streams_incomplete_read_error(void);
 PyObject* streams_limit_overrun_error(void);
 PyObject* streams_invalid_state_error(void);
+
+/* -- streams_writer.c ------------------------------------------------------------ */
+
+/* Whether `bound` (a protocol's bound data_received) is StreamsProtocol's
+ * own C method, which weft's transport may bypass with
+ * streams_protocol_received. */
+int streams_is_protocol_data_received(PyObject* bound);
+/* data_received(data) of a StreamsProtocol, from weft's transport: the
+ * bytes are kept whole. 0, or -1 with an error set. */
+int streams_protocol_received(PyObject* protocol, PyObject* data);
 
 int weft_py_streams_op_init(PyObject* module);
 int weft_py_streams_reader_init(PyObject* module);

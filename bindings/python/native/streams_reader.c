@@ -238,7 +238,7 @@ PyObject* streams_reader_new_waiter(StreamsReader* self, const char* name) {
 
 /* -- feeding ------------------------------------------------------------------------ */
 
-int streams_reader_feed(StreamsReader* self, PyObject* data) {
+int streams_reader_feed(StreamsReader* self, PyObject* data, int whole) {
   if (self->eof) {
     PyErr_SetString(PyExc_AssertionError, "feed_data after feed_eof");
     return -1;
@@ -246,7 +246,7 @@ int streams_reader_feed(StreamsReader* self, PyObject* data) {
   if (PyBytes_CheckExact(data)) {
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     if (n == 0) return 0;
-    if (streams_reader_size(self) == 0) {
+    if (whole && streams_reader_size(self) == 0) {
       /* Held whole: a read of all of it returns this very object. */
       buffer_clear(self);
       Py_INCREF(data);
@@ -298,7 +298,7 @@ int streams_reader_maybe_resume(StreamsReader* self) {
 /* -- methods ------------------------------------------------------------------------- */
 
 static PyObject* reader_feed_data(StreamsReader* self, PyObject* data) {
-  if (streams_reader_feed(self, data) != 0) return NULL;
+  if (streams_reader_feed(self, data, 0) != 0) return NULL;
   Py_RETURN_NONE;
 }
 

@@ -69,21 +69,36 @@ static PyObject* protocol_reader(StreamsProtocol* self, int* owned) {
   return PyObject_CallNoArgs(self->reader_wr);
 }
 
-static PyObject* protocol_data_received(StreamsProtocol* self, PyObject* data) {
+/* Hands the bytes to the reader (`whole`: see streams_reader_feed). */
+static int protocol_feed(StreamsProtocol* self, PyObject* data, int whole) {
   int owned;
   PyObject* reader = protocol_reader(self, &owned);
-  if (reader == NULL) return NULL;
+  if (reader == NULL) return -1;
   int rc = 0;
   if (PyObject_TypeCheck(reader, &StreamsReader_Type)) {
-    rc = streams_reader_feed((StreamsReader*)reader, data);
+    rc = streams_reader_feed((StreamsReader*)reader, data, whole);
   } else if (reader != Py_None) {
     PyObject* r = PyObject_CallMethodOneArg(reader, str_feed_data, data);
     Py_XDECREF(r);
     rc = r == NULL ? -1 : 0;
   }
   if (owned) Py_DECREF(reader);
-  if (rc != 0) return NULL;
+  return rc;
+}
+
+static PyObject* protocol_data_received(StreamsProtocol* self, PyObject* data) {
+  if (protocol_feed(self, data, 0) != 0) return NULL;
   Py_RETURN_NONE;
+}
+
+int streams_is_protocol_data_received(PyObject* bound) {
+  return PyCFunction_Check(bound) &&
+         PyCFunction_GET_FUNCTION(bound) == (PyCFunction)protocol_data_received &&
+         PyObject_TypeCheck(PyCFunction_GET_SELF(bound), &StreamsProtocol_Type);
+}
+
+int streams_protocol_received(PyObject* protocol, PyObject* data) {
+  return protocol_feed((StreamsProtocol*)protocol, data, 1);
 }
 
 static PyObject* protocol_drain_helper(StreamsProtocol* self, PyObject* unused) {
