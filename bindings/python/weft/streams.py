@@ -8,8 +8,8 @@ rest for the loop's create_connection/create_server: ``ssl``,
 and are subclasses of ``asyncio.StreamReader`` and ``asyncio.StreamWriter``.
 
 What is C (native/streams_*.c): the reader's buffer and the future a read
-waits on; ``data_received`` (the transport hands each chunk to the reader
-without a Python frame); every read (``read``, ``readexactly``,
+waits on; ``data_received`` (no Python frame between the transport and the
+reader); every read (``read``, ``readexactly``,
 ``readuntil``, ``readline``, ``async for``) returns an awaitable that answers
 from the buffer without a frame or a suspension when it can, and otherwise
 waits on a loop future that ``feed_data`` completes, which wakes the task
@@ -20,9 +20,10 @@ methods, running over the C state through properties with asyncio's
 attribute names.
 
 Any loop: on asyncio's default loop, uvloop or another, the streams work as
-asyncio's (the transport calls ``data_received``, the futures are that
-loop's), only on weft's loop do the bytes reach ``data_received`` straight
-from weft's C read callback.
+asyncio's (the transport calls ``data_received``, which copies the bytes into
+the reader's buffer; the futures are that loop's). Only on weft's loop does
+the transport feed the reader from weft's C read callback, and a read then
+returns the very bytes object that callback made.
 
 Differences from asyncio's classes that can show: ``reader._buffer`` is a copy
 (a ``bytearray``; assigning it replaces the buffer); the reads return
