@@ -194,6 +194,16 @@ int weft_py_keep_exit_exception(WeftPyLoop* loop) {
   return 1;
 }
 
+PyObject* weft_py_take_exception(void) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+  Py_XDECREF(type);
+  Py_XDECREF(tb);
+  return value;
+}
+
 /* The loop's reaction to an exception escaping a callback: KeyboardInterrupt
  * and SystemExit stop the loop and leave run_forever; anything else goes to
  * the loop's exception handler (asyncio's Handle._run). */

@@ -126,6 +126,9 @@ PyObject* weft_py_handle_context(WeftPyHandle* handle);
  * loop (the first one; run_forever re-raises it) and cleared, returning 1;
  * any other error stays set, returning 0. */
 int weft_py_keep_exit_exception(WeftPyLoop* loop);
+/* The Python error set now as one exception object (normalised, its
+ * traceback attached), the error cleared. New reference; NULL if none. */
+PyObject* weft_py_take_exception(void);
 /* Runs the handle's callback in its context; the loop's error path for an
  * exception. Returns 0, or -1 when a KeyboardInterrupt/SystemExit was stored
  * in the loop for run_forever to raise. */

@@ -24,6 +24,18 @@ static PyObject* str_context = NULL;  /* "context", interned */
 static PyObject* str_name = NULL;     /* "name", interned */
 static PyObject* kwnames_task = NULL; /* ("loop", "name", "context") */
 
+/* asyncio's C Future and Task pass the keyword "context" to call_soon as a
+ * str object of their own (not the interned one), the same object on every
+ * call: it is remembered once it matched, so later calls compare pointers. */
+static PyObject* context_alias = NULL;
+
+static int is_context_key(PyObject* key) {
+  if (key == str_context || key == context_alias) return 1;
+  if (PyUnicode_CompareWithASCIIString(key, "context") != 0) return 0;
+  Py_XSETREF(context_alias, Py_NewRef(key));
+  return 1;
+}
+
 static int check_open(WeftPyLoop* self) {
   if (self->closed) {
     PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
@@ -55,7 +67,7 @@ static int parse_callback_args(const char* name, PyObject* const* args, Py_ssize
     Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
     for (Py_ssize_t i = 0; i < nkw; i++) {
       PyObject* key = PyTuple_GET_ITEM(kwnames, i);
-      if (key == str_context || PyUnicode_CompareWithASCIIString(key, "context") == 0) {
+      if (is_context_key(key)) {
         *context = args[nargs + i];
       } else {
         PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", name, key);
@@ -264,7 +276,7 @@ static PyObject* loop_create_task(WeftPyLoop* self, PyObject* const* args, size_
       PyObject* key = PyTuple_GET_ITEM(kwnames, i);
       if (key == str_name || PyUnicode_CompareWithASCIIString(key, "name") == 0) {
         name = args[nargs + i];
-      } else if (key == str_context || PyUnicode_CompareWithASCIIString(key, "context") == 0) {
+      } else if (is_context_key(key)) {
         context = args[nargs + i];
       } else {
         PyErr_Format(PyExc_TypeError, "create_task() got an unexpected keyword argument '%U'",

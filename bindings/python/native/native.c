@@ -3,6 +3,7 @@
 #include "native/native.h"
 
 #include "native/loop.h"
+#include "native/streams.h"
 
 int weft_py_native_init(PyObject* module) {
   /* The ABI of the library this extension was built against, for
@@ -12,5 +13,8 @@ int weft_py_native_init(PyObject* module) {
   if (weft_py_fdwatch_init(module) != 0) return -1;
   if (weft_py_pool_init(module) != 0) return -1;
   if (weft_py_stream_transport_init(module) != 0) return -1;
+  if (weft_py_streams_op_init(module) != 0) return -1;
+  if (weft_py_streams_reader_init(module) != 0) return -1;
+  if (weft_py_streams_writer_init(module) != 0) return -1;
   return 0;
 }

@@ -72,14 +72,8 @@ int stream_core_take_error(StreamCore* self, PyObject** exc) {
     if (loop->owns_runtime && loop->running) weft_loop_stop(loop->wloop);
     return 0;
   }
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
-  Py_XDECREF(type);
-  Py_XDECREF(tb);
-  *exc = value;
-  return value != NULL;
+  *exc = weft_py_take_exception();
+  return *exc != NULL;
 }
 
 /* Calls transport.<name>(args...) for a rare path; errors are handled as a

@@ -19,6 +19,9 @@
 /* The most a batch's writes gather before they are sent (larger ones go at
  * once, after what was gathered). */
 #define CORK_LIMIT ((size_t)64 * 1024)
+/* A write at least this large, with nothing gathered before it, is sent at
+ * once: gathering it would cost a copy of it for little gain. */
+#define CORK_DIRECT ((size_t)4 * 1024)
 
 typedef struct {
   PyObject_HEAD
@@ -29,6 +32,7 @@ typedef struct {
   PyObject* transport;   /* NULL once detached */
   PyObject* protocol;
   PyObject* data_received; /* bound method; NULL for a BufferedProtocol */
+  char streams_direct;     /* data_received is weft.streams' C one: fed directly */
   PyObject* get_buffer;    /* bound methods of a BufferedProtocol */
   PyObject* buffer_updated;
   PyObject* stash;       /* bytes a read brought while reading was paused */

@@ -1,12 +1,14 @@
 /* native/stream_read.c: StreamCore's read side. While the transport reads,
  * one weft_stream_read (READ_CHUNK bytes at most) is pending; each chunk goes
  * to the protocol at once (data_received, or get_buffer/buffer_updated for
- * a BufferedProtocol, with no bytes object made). What a read brings after
+ * a BufferedProtocol, with no bytes object made; weft.streams' reader
+ * directly, streams_protocol_received). What a read brings after
  * pause_reading (bytes, the end of the stream, an error) is kept and
  * delivered by _flush(), which resume_reading schedules with call_soon.
  * Thread: loop thread, GIL held. Each pending read owns a reference to the
  * core. */
 #include "native/stream_core.h"
+#include "native/streams.h"
 
 #include <string.h>
 
@@ -102,13 +104,20 @@ static void deliver_bytes(StreamCore* self, const char* bytes, size_t len, PyObj
       return;
     }
   }
-  PyObject* r = PyObject_CallOneArg(self->data_received, data);
-  Py_DECREF(data);
-  if (r == NULL) {
-    stream_core_protocol_failed(self, "Fatal error: protocol.data_received() call failed.");
-    return;
+  int failed;
+  if (self->streams_direct) {
+    /* weft.streams' C data_received, without the call: these bytes were
+     * made for it alone, so the reader may keep them whole. */
+    failed = streams_protocol_received(self->protocol, data) != 0;
+  } else {
+    PyObject* r = PyObject_CallOneArg(self->data_received, data);
+    failed = r == NULL;
+    Py_XDECREF(r);
   }
-  Py_DECREF(r);
+  Py_DECREF(data);
+  if (failed) {
+    stream_core_protocol_failed(self, "Fatal error: protocol.data_received() call failed.");
+  }
 }
 
 static void deliver_eof(StreamCore* self) {

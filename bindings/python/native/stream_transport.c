@@ -3,7 +3,8 @@
  * descriptor as a weft stream (weft_pipe_open on a dup the transport hands
  * over), keeps one weft_stream_read pending while the transport reads and
  * hands each chunk to the protocol at once (data_received, or
- * get_buffer/buffer_updated for a BufferedProtocol), and writes with
+ * get_buffer/buffer_updated for a BufferedProtocol; weft.streams' protocol
+ * gets it without a call, its bytes kept whole), and writes with
  * weft_stream_write, with asyncio's write flow control: pause_writing once
  * more than the high-water mark is queued, resume_writing once a write
  * completion finds no more than the low-water mark.
@@ -18,7 +19,9 @@
  * step, a call_soon callback) are gathered ("corked") in the core and go
  * out together when the batch ends (weft_py_stream_flush_writes, called by
  * weft_py_run_batch): an HTTP server's headers and body in one send(2), as
- * uvloop gathers them. They count in the write buffer size and the flow
+ * uvloop gathers them (a write of CORK_DIRECT bytes or more with nothing
+ * gathered before it is sent at once: gathering would copy it for little
+ * gain). They count in the write buffer size and the flow
  * control at once; a failure to send them is reported when they go out, as
  * a later write's would be. Writes from anywhere else (a protocol's
  * data_received, a reader callback) are sent at once.
@@ -34,6 +37,7 @@
  * stream_read.c, the write side in stream_write.c.
  */
 #include "native/stream_core.h"
+#include "native/streams.h"
 
 /* StreamCore(loop, fd, transport): fd becomes the core's (its stream closes
  * it); on failure it stays the caller's. */
@@ -99,6 +103,8 @@ static PyObject* core_set_protocol(StreamCore* self, PyObject* args) {
   Py_INCREF(protocol);
   Py_XSETREF(self->protocol, protocol);
   Py_XSETREF(self->data_received, data_received);
+  self->streams_direct =
+      (char)(data_received != NULL && streams_is_protocol_data_received(data_received));
   Py_XSETREF(self->get_buffer, get_buffer);
   Py_XSETREF(self->buffer_updated, buffer_updated);
   Py_RETURN_NONE;

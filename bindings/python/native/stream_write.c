@@ -2,7 +2,8 @@
  * kernel takes at once while weft queues nothing (send(2) on the stream's
  * descriptor), queues the rest with weft_stream_write, and during a batch of
  * ready callbacks gathers ("corks") writes, sent together when the batch
- * ends (weft_py_stream_flush_writes). Flow control as asyncio's:
+ * ends (weft_py_stream_flush_writes); a write of CORK_DIRECT bytes or more
+ * with nothing gathered before it is sent at once instead. Flow control as asyncio's:
  * pause_writing above the high-water mark, resume_writing at or below the
  * low-water mark.
  * Thread: loop thread, GIL held. Each pending weft write owns a reference
@@ -261,12 +262,15 @@ PyObject* stream_core_write(StreamCore* self, PyObject* data) {
     Py_RETURN_NONE;
   }
   if (self->loop->in_batch && self->direct_send &&
-      (self->corked_len > 0 || stream_core_write_buffered(self) == 0)) {
+      (self->corked_len > 0 ||
+       ((size_t)len < CORK_DIRECT && stream_core_write_buffered(self) == 0))) {
     if (self->corked_len + (size_t)len <= CORK_LIMIT) {
-      /* In a batch: gathered, sent when the batch ends. */
+      /* In a batch: gathered, sent when the batch ends. Weft holds nothing
+       * while bytes are corked, so the corked ones are all that is queued. */
       int corked = cork(self, bytes, (size_t)len);
       if (has_view) PyBuffer_Release(&view);
       if (corked != 0) return NULL;
+      if (self->corked_len <= self->high_water) Py_RETURN_NONE;
       return stream_core_pause_if_over(self);
     }
     /* Too much to gather: what was gathered goes first, this one after. */

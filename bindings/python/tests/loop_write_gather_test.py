@@ -3,7 +3,8 @@
 order of bytes and of close/write_eof/abort stays asyncio's (twin classes),
 and on weft the gathered bytes count in the write buffer until the batch
 ends, drive pause_writing/resume_writing, and a failure to send them is
-reported after the batch. Loopback only; every wait is bounded."""
+reported after the batch; a large write with nothing gathered before it is
+sent at once. Loopback only; every wait is bounded."""
 import asyncio
 import socket
 import struct
@@ -152,6 +153,25 @@ class TestWeftGather(GatherCases, WeftLoop):
             return during, after, data
 
         assert self.run(main()) == (7, 0, b"abcdefg")
+
+    def test_a_large_write_with_nothing_gathered_goes_at_once(self):
+        big = b"L" * 8192  # CORK_DIRECT (4 KiB) or more: not copied to be gathered
+
+        async def main():
+            transport, _, collector = await self.connect()
+            transport.write(big)
+            alone = transport.get_write_buffer_size()
+            transport.write(b"small")  # gathered after it
+            transport.write(big)  # after gathered bytes: gathered too, in order
+            after_small = transport.get_write_buffer_size()
+            data = await self.received(collector, 2 * len(big) + 5)
+            transport.close()
+            return alone, after_small, data
+
+        alone, after_small, data = self.run(main())
+        assert alone == 0  # the kernel took it in write()
+        assert after_small == 5 + len(big)
+        assert data == big + b"small" + big
 
     def test_gathered_bytes_drive_flow_control(self):
         async def main():

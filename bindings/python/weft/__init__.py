@@ -9,6 +9,9 @@
 - ``weft.Loop``: an asyncio event loop on a weft runtime (``weft.run``,
   ``weft.install``, ``weft.new_event_loop``, ``weft.EventLoopPolicy``), and
   ``weft.attach_loop`` for a loop a C/C++ host steps; see ``weft.loop``.
+- ``weft.open_connection``, ``weft.start_server``, ``weft.StreamReader``,
+  ``weft.StreamWriter``: asyncio's streams with the per-message work in C;
+  see ``weft.streams``.
 """
 from . import capi
 from .capi import Error
@@ -17,6 +20,12 @@ from .errors import *  # noqa: F401,F403  weft.Error and a subclass per status
 from .futures import Future, wrap_future
 from .loop import Loop
 from .policy import EventLoopPolicy, attach_loop, install, new_event_loop, run
+from . import streams
+from .streams import (StreamReader, StreamReaderProtocol, StreamWriter, open_connection,
+                      start_server)
+if hasattr(streams, "open_unix_connection"):
+    from .streams import open_unix_connection, start_unix_server
 
 __all__ = ["capi", "Error", "Future", "wrap_future", "Loop", "EventLoopPolicy", "attach_loop",
-           "install", "new_event_loop", "run"] + [n for n in errors.__all__ if n != "Error"]
+           "install", "new_event_loop", "run", "streams"] + streams.__all__ + [
+               n for n in errors.__all__ if n != "Error"]

@@ -310,14 +310,24 @@ def _echo_load_program():
 ECHO_CONNECTIONS = 64
 
 
-def _w11_echo(loop, n, message_size, streams):
-    """An echo server on the loop (a Protocol, or asyncio streams), driven by
-    W11's load generator (echo_load, C on libuv, in its own process): 64
-    connections with one message in flight each, n round trips."""
-    if streams:
-        server = loop.run_until_complete(asyncio.start_server(_echo_stream, "127.0.0.1", 0))
-    else:
-        server = loop.run_until_complete(loop.create_server(_EchoProtocol, "127.0.0.1", 0))
+def _start_echo_server(loop, kind):
+    if kind == "protocol":
+        return loop.create_server(_EchoProtocol, "127.0.0.1", 0)
+    if kind == "streams":
+        return asyncio.start_server(_echo_stream, "127.0.0.1", 0)
+    if kind == "weft_streams":
+        # The same handler on weft's streams (weft.streams), on any loop.
+        import weft
+        return weft.start_server(_echo_stream, "127.0.0.1", 0)
+    raise ValueError(kind)
+
+
+def _w11_echo(loop, n, message_size, kind):
+    """An echo server on the loop (`kind`: a Protocol, asyncio's streams, or
+    weft.streams with the same handler), driven by W11's load generator
+    (echo_load, C on libuv, in its own process): 64 connections with one
+    message in flight each, n round trips."""
+    server = loop.run_until_complete(_start_echo_server(loop, kind))
     port = server.sockets[0].getsockname()[1]
     # The server's CPU (this process: the loop's thread, the runtime's
     # threads, the thread that waits for the client) while it serves: a
@@ -351,27 +361,37 @@ def _w11_echo(loop, n, message_size, streams):
             "mb_per_s": message_size * n / seconds / 1e6,
             "server_user_us": (cpu_after.ru_utime - cpu_before.ru_utime) / n * 1e6,
             "server_sys_us": (cpu_after.ru_stime - cpu_before.ru_stime) / n * 1e6,
-            "server": "streams" if streams else "protocol"}
+            "server": kind}
 
 
 def w11_tcp_echo(loop, n):
     """W11: a Protocol echo server, 64 connections x one 64-byte message."""
-    return _w11_echo(loop, n, 64, streams=False)
+    return _w11_echo(loop, n, 64, "protocol")
 
 
 def w11_tcp_echo_streams(loop, n):
     """W11 with an asyncio streams echo server (read, write, drain)."""
-    return _w11_echo(loop, n, 64, streams=True)
+    return _w11_echo(loop, n, 64, "streams")
+
+
+def w11_tcp_echo_weft_streams(loop, n):
+    """W11 with the same streams echo server on weft.streams."""
+    return _w11_echo(loop, n, 64, "weft_streams")
 
 
 def w11_tcp_echo_16k(loop, n):
     """W11 with 16 KiB messages, Protocol server; mb_per_s."""
-    return _w11_echo(loop, n, 16 << 10, streams=False)
+    return _w11_echo(loop, n, 16 << 10, "protocol")
 
 
 def w11_tcp_echo_16k_streams(loop, n):
     """W11 with 16 KiB messages, streams server."""
-    return _w11_echo(loop, n, 16 << 10, streams=True)
+    return _w11_echo(loop, n, 16 << 10, "streams")
+
+
+def w11_tcp_echo_16k_weft_streams(loop, n):
+    """W11 with 16 KiB messages, weft.streams server."""
+    return _w11_echo(loop, n, 16 << 10, "weft_streams")
 
 
 # name -> (function, N)
@@ -387,6 +407,8 @@ WORKLOADS = {
     "W10_threadsafe_pingpong": (w10_threadsafe_pingpong, 100_000),
     "W11_tcp_echo": (w11_tcp_echo, 200_000),
     "W11_tcp_echo_streams": (w11_tcp_echo_streams, 200_000),
+    "W11_tcp_echo_weft_streams": (w11_tcp_echo_weft_streams, 200_000),
     "W11_tcp_echo_16k": (w11_tcp_echo_16k, 50_000),
     "W11_tcp_echo_16k_streams": (w11_tcp_echo_16k_streams, 50_000),
+    "W11_tcp_echo_16k_weft_streams": (w11_tcp_echo_16k_weft_streams, 50_000),
 }
