@@ -26,7 +26,13 @@ class PostedCancel {
   TaskState* task_;
 };
 
+thread_local bool tls_cancel_on_resume = false;
+
 }  // namespace
+
+void set_cancel_on_resume() noexcept { tls_cancel_on_resume = true; }
+
+bool take_cancel_on_resume() noexcept { return std::exchange(tls_cancel_on_resume, false); }
 
 TaskExtras& TaskState::make_extras() {
   if (TaskExtras* extras = this->extras()) return *extras;
@@ -75,7 +81,7 @@ void TaskState::start_as_root(Loop& loop, std::string_view name) {
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
-void TaskState::queue_first_step() { LoopAccess::queue_first_step(*loop_, *this); }
+void TaskState::queue_first_step() { LoopAccess::queue_task_step(*loop_, *this); }
 
 void TaskState::record_exception(std::exception_ptr exception, std::exception_ptr* slot) noexcept {
   // Until the task finishes only this thread writes done_.

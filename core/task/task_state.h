@@ -151,6 +151,14 @@ inline void schedule_resume(Loop& loop, std::coroutine_handle<> handle) {
   if (!loop.is_closed()) loop.call_soon(Resume{handle});
 }
 
+// A coroutine resumed from the ready queue learns here, on its thread, that
+// the resume delivers its task's pending cancellation: the code that queued
+// the resume sets it just before resuming, and the awaiter (a yield, which
+// keeps no pointer of its own in the frame) takes it first thing in
+// await_resume. Loop thread.
+void set_cancel_on_resume() noexcept;
+bool take_cancel_on_resume() noexcept;
+
 // Name, token link and the like, allocated only for tasks that use them.
 struct TaskExtras {
   std::uintptr_t array_word = 0;              // see WaiterSpan; 0: none
@@ -170,7 +178,7 @@ class TaskState : public TaskNode {
   // Bits of flags_ (loop thread only).
   static constexpr std::uint16_t kStarted = 1;          // spawned or awaited
   static constexpr std::uint16_t kRoot = 2;             // spawned
-  static constexpr std::uint16_t kRunning = 4;          // resumed at least once
+  static constexpr std::uint16_t kRunning = 4;          // resumed at least once (a child: started)
   static constexpr std::uint16_t kCancelPending = 8;
   static constexpr std::uint16_t kShutdownCancelled = 16;
   static constexpr std::uint16_t kInlineStart = 32;     // child: inside its parent's start call
@@ -212,25 +220,32 @@ class TaskState : public TaskNode {
   // spawn(): queues the root's first step on its loop, as the state's own
   // address (an 8-byte object record). Throws like call_soon.
   void queue_first_step();
-  // The first step of a root (queued by spawn): runs the body, or finishes
-  // the task cancelled without running it if it was cancelled before.
+  // The state's turn in the ready queue. Either a root's first step (queued
+  // by spawn): runs the body, or finishes the task cancelled without running
+  // it if it was cancelled before. Or the resume of a yield of this task's
+  // coroutine (a root's or a child's, core/task/sleep.h): resumes it, and
+  // the yield throws Cancelled if the root has a request pending.
   void run_queued() override {
-    if (take_pending_cancel()) {
-      abandon();
-      return;
+    if (!(flags_ & kRunning)) {
+      if (take_pending_cancel()) {
+        abandon();
+        return;
+      }
+      flags_ |= kRunning;
+    } else if (root()->take_pending_cancel()) {
+      set_cancel_on_resume();
     }
-    flags_ |= kRunning;
     frame().resume();
   }
-  // The ready queue was cleared before the first step ran: nothing to do
-  // here (the loop's close() destroys the unfinished task itself).
+  // The ready queue was cleared before the step ran: nothing to do here (the
+  // loop's close() destroys the unfinished task itself).
   void drop_queued() noexcept override {}
   // A parent starts this task inline as its child.
   void start_as_child(TaskState& root, std::coroutine_handle<> continuation) noexcept {
     part_.child.root = &root;
     part_.child.continuation = continuation.address();
     loop_ = root.loop_;
-    flags_ |= kStarted | kInlineStart;
+    flags_ |= kStarted | kRunning | kInlineStart;
   }
   std::coroutine_handle<> continuation() const noexcept {
     return std::coroutine_handle<>::from_address(part_.child.continuation);
