@@ -26,9 +26,9 @@ struct LoopAccess {
   // it finishes.
   static void register_task(Loop& loop, TaskNode& task) noexcept { loop.register_task(task); }
   static void unregister_task(Loop& loop, TaskNode& task) noexcept { loop.unregister_task(task); }
-  // Queues a spawned task's first step (its run_queued) as an object record.
-  // Loop thread; throws like call_soon.
-  static void queue_first_step(Loop& loop, TaskNode& task) { loop.queue_object(&task); }
+  // Queues a step of a task (its run_queued: a spawned task's first step, a
+  // yield's resume) as an object record. Loop thread; throws like call_soon.
+  static void queue_task_step(Loop& loop, TaskNode& task) { loop.queue_object(&task); }
   // The id of the next task spawned on `loop` (1, 2, ...).
   static std::uint32_t next_task_id(Loop& loop) noexcept { return loop.next_task_id(); }
   // A started async generator joins the loop's list (shutdown_generators,

@@ -2,7 +2,8 @@
 // handles (core/task/combinators.h has the contract).
 //
 // Built for a million members: it waits on them as a WaiterArray
-// (core/task/task_state.h), 8 bytes per member in one allocation for all; a
+// (core/task/task_state.h), each member holding a word that names the
+// gather's span and its index, so waiting costs no memory per member; a
 // member that already has an array waiter (it is in another gather at the
 // same time) gets a TaskWaiter node of its own instead. As each member
 // finishes its value is moved into the result and its handle released on the
@@ -56,14 +57,18 @@ class GatherAll : public Suspension, private WaiterArray {
                                     std::conditional_t<std::is_void_v<T>, void, std::vector<T>>>;
 
   explicit GatherAll(std::vector<TaskHandle<T>>& handles)
-      : Suspension{&kOps}, handles_(handles), entries_(new WaiterArray*[handles.size()]) {
+      : Suspension{&kOps},
+        handles_(handles),
+        spans_(new WaiterSpan[(handles.size() + WaiterSpan::kMembers - 1) / WaiterSpan::kMembers]) {
     WaiterArray::on_done = &GatherAll::array_member_done;
-    WaiterArray::entries = entries_.get();
+    for (std::size_t s = 0; s * WaiterSpan::kMembers < handles.size(); ++s) {
+      spans_[s].array = this;
+      spans_[s].first = s * WaiterSpan::kMembers;
+    }
     if constexpr (kHasSlots) slots_.resize(handles.size());
     for (std::size_t i = 0; i < handles.size(); ++i) {
       if (!handles[i].valid()) throw Exception(Errc::invalid_argument, "gather of an empty TaskHandle");
     }
-    for (std::size_t i = 0; i < handles.size(); ++i) entries_[i] = nullptr;
     try {
       for (std::size_t i = 0; i < handles.size(); ++i) {
         TaskState* member = TaskRefAccess::state(handles[i]);
@@ -71,9 +76,8 @@ class GatherAll : public Suspension, private WaiterArray {
           collect(i, *member);
           continue;
         }
-        if (member->add_array_waiter(&entries_[i])) {
-          entries_[i] = this;
-        } else {
+        const std::uintptr_t word = word_for(i);
+        if (word == 0 || !member->add_array_waiter(word)) {
           // Already in another gather (or twice in this one): a node of its own.
           auto node = std::make_unique<Node>();
           node->owner = this;
@@ -142,12 +146,19 @@ class GatherAll : public Suspension, private WaiterArray {
     std::size_t index = 0;
   };
 
+  // Member i's array word (0: it cannot have one).
+  std::uintptr_t word_for(std::size_t i) const noexcept {
+    return spans_[i / WaiterSpan::kMembers].word_for(i % WaiterSpan::kMembers);
+  }
+
   // Leaves every member still waited on (the awaiting frame is destroyed
-  // before all finished, or the constructor failed half-way).
+  // before all finished, or the constructor failed half-way). A member not
+  // collected yet still has its handle; it holds this gather's word unless
+  // it is waited on through a node (or was not reached).
   void stop_waiting() noexcept {
     if (remaining_ == 0) return;
     for (std::size_t i = 0; i < handles_.size(); ++i) {
-      if (entries_[i] != nullptr) TaskRefAccess::state(handles_[i])->remove_array_waiter(&entries_[i]);
+      if (handles_[i].valid()) TaskRefAccess::state(handles_[i])->remove_array_waiter(word_for(i));
     }
     for (auto& node : nodes_) {
       if (node->hook.linked()) TaskRefAccess::state(handles_[node->index])->remove_waiter(*node);
@@ -155,9 +166,7 @@ class GatherAll : public Suspension, private WaiterArray {
   }
 
   static void array_member_done(WaiterArray& array, std::size_t index, TaskState& member) {
-    GatherAll& self = static_cast<GatherAll&>(array);
-    self.entries_[index] = nullptr;
-    self.member_done(index, member);
+    static_cast<GatherAll&>(array).member_done(index, member);
   }
   static void node_member_done(TaskWaiter& waiter, TaskState& member) {
     Node& node = static_cast<Node&>(waiter);
@@ -229,9 +238,8 @@ class GatherAll : public Suspension, private WaiterArray {
   static constexpr SuspensionOps kOps{&GatherAll::cancel, &GatherAll::describe};
 
   std::vector<TaskHandle<T>>& handles_;
-  // entries_[i]: `this` while member i is waited on through the array, else
-  // null (finished, or waited on through a node).
-  std::unique_ptr<WaiterArray*[]> entries_;
+  // The words members hold name these (one per WaiterSpan::kMembers members).
+  std::unique_ptr<WaiterSpan[]> spans_;
   std::vector<std::unique_ptr<Node>> nodes_;
   Slots slots_{};
   std::exception_ptr failure_;

@@ -66,6 +66,12 @@ TaskState& root_of(std::coroutine_handle<P> handle) noexcept {
 
 struct TaskAccess;
 
+// Whether P is a Task's promise (its state precedes its frame).
+template <class P>
+inline constexpr bool kIsTaskPromise = false;
+template <class T>
+inline constexpr bool kIsTaskPromise<TaskPromise<T>> = true;
+
 template <class T>
 class TaskPromiseBase {
  public:

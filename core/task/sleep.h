@@ -17,6 +17,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "core/clock/clock.h"
 #include "core/loop/loop_access.h"
@@ -92,23 +93,38 @@ class SleepAwaiter : public Suspension, private TimerNode {
   std::coroutine_handle<> handle_;
 };
 
+// Keeps nothing in the coroutine's frame (a pointer there takes the frame
+// of a Task<int> that yields once from 48 to 64 bytes with gcc 12): a Task's
+// coroutine queues its resume as its own task state (an 8-byte object
+// record, TaskState::run_queued), any other (an async generator's) as a
+// callback that knows the task; either tells await_resume through
+// take_cancel_on_resume whether a cancellation is delivered.
 class YieldAwaiter {
  public:
   bool await_ready() const noexcept { return false; }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> handle) {
-    root_ = &root_of(handle);
-    if (root_->cancel_pending()) return false;
-    root_->loop().call_soon(Resume{handle});
+    TaskState& root = root_of(handle);
+    if (root.cancel_pending()) {
+      root.take_pending_cancel();
+      set_cancel_on_resume();
+      return false;
+    }
+    if constexpr (kIsTaskPromise<P>) {
+      detail::LoopAccess::queue_task_step(root.loop(), handle.promise().state());
+    } else {
+      root.loop().call_soon([task = &root, frame = std::coroutine_handle<>(handle)] {
+        if (task->take_pending_cancel()) set_cancel_on_resume();
+        frame.resume();
+      });
+    }
     return true;
   }
   void await_resume() const {
-    if (root_->take_pending_cancel()) throw Cancelled();
+    if (take_cancel_on_resume()) throw Cancelled();
   }
-
- private:
-  TaskState* root_ = nullptr;
 };
+static_assert(std::is_empty_v<YieldAwaiter>, "a yield keeps nothing in the coroutine's frame");
 
 }  // namespace detail
 

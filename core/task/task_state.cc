@@ -26,46 +26,49 @@ class PostedCancel {
   TaskState* task_;
 };
 
+thread_local bool tls_cancel_on_resume = false;
+
 }  // namespace
+
+void set_cancel_on_resume() noexcept { tls_cancel_on_resume = true; }
+
+bool take_cancel_on_resume() noexcept { return std::exchange(tls_cancel_on_resume, false); }
 
 TaskExtras& TaskState::make_extras() {
   if (TaskExtras* extras = this->extras()) return *extras;
   auto* extras = new TaskExtras();
-  if (part_.root.extras & kArrayEntryTag) {
-    extras->array_entry = reinterpret_cast<WaiterArray**>(part_.root.extras & ~kArrayEntryTag);
-  }
+  if (part_.root.extras & WaiterSpan::kTag) extras->array_word = part_.root.extras;
   part_.root.extras = reinterpret_cast<std::uintptr_t>(extras);
   return *extras;
 }
 
-WaiterArray** TaskState::take_array_entry() noexcept {
+std::uintptr_t TaskState::take_array_word() noexcept {
   const std::uintptr_t bits = part_.root.extras;
-  if (bits & kArrayEntryTag) {
+  if (bits & WaiterSpan::kTag) {
     part_.root.extras = 0;
-    return reinterpret_cast<WaiterArray**>(bits & ~kArrayEntryTag);
+    return bits;
   }
-  if (bits == 0) return nullptr;
-  return std::exchange(reinterpret_cast<TaskExtras*>(bits)->array_entry, nullptr);
+  if (bits == 0) return 0;
+  return std::exchange(reinterpret_cast<TaskExtras*>(bits)->array_word, 0);
 }
 
-bool TaskState::add_array_waiter(WaiterArray** entry) noexcept {
+bool TaskState::add_array_waiter(std::uintptr_t word) noexcept {
   const std::uintptr_t bits = part_.root.extras;
   if (bits == 0) {
-    part_.root.extras = reinterpret_cast<std::uintptr_t>(entry) | kArrayEntryTag;
+    part_.root.extras = word;
     return true;
   }
   TaskExtras* extras = this->extras();
-  if (extras == nullptr || extras->array_entry != nullptr) return false;
-  extras->array_entry = entry;
+  if (extras == nullptr || extras->array_word != 0) return false;
+  extras->array_word = word;
   return true;
 }
 
-void TaskState::remove_array_waiter(WaiterArray** entry) noexcept {
-  const std::uintptr_t bits = part_.root.extras;
-  if (bits == (reinterpret_cast<std::uintptr_t>(entry) | kArrayEntryTag)) {
+void TaskState::remove_array_waiter(std::uintptr_t word) noexcept {
+  if (part_.root.extras == word) {
     part_.root.extras = 0;
-  } else if (TaskExtras* extras = this->extras(); extras != nullptr && extras->array_entry == entry) {
-    extras->array_entry = nullptr;
+  } else if (TaskExtras* extras = this->extras(); extras != nullptr && extras->array_word == word) {
+    extras->array_word = 0;
   }
 }
 
@@ -78,7 +81,7 @@ void TaskState::start_as_root(Loop& loop, std::string_view name) {
   refs_.store(2, std::memory_order_relaxed);  // the coroutine's and the handle's
 }
 
-void TaskState::queue_first_step() { LoopAccess::queue_first_step(*loop_, *this); }
+void TaskState::queue_first_step() { LoopAccess::queue_task_step(*loop_, *this); }
 
 void TaskState::record_exception(std::exception_ptr exception, std::exception_ptr* slot) noexcept {
   // Until the task finishes only this thread writes done_.
@@ -116,9 +119,9 @@ void TaskState::finish(std::uint32_t outcome) noexcept {
   TaskWaiters waiters(std::move(part_.root.waiters));
   while (TaskWaiter* w = waiters.pop_front()) w->on_done(*w, *this);
   // Then an array waiter (gather), if any.
-  if (WaiterArray** entry = take_array_entry()) {
-    WaiterArray& array = **entry;
-    array.on_done(array, static_cast<std::size_t>(entry - array.entries), *this);
+  if (const std::uintptr_t word = take_array_word()) {
+    WaiterArray& array = *WaiterSpan::of(word).array;
+    array.on_done(array, WaiterSpan::index_of(word), *this);
   }
 }
 

@@ -90,17 +90,56 @@ struct TaskWaiter {
 // in TaskState::RootPart).
 using TaskWaiters = IntrusiveList<TaskWaiter, &TaskWaiter::hook, ListSize::uncounted>;
 
-// A party waiting for many root tasks at once (gather): an array with one
-// 8-byte entry per task, each entry pointing back at the array, so a task
-// finds its index from the entry's address. A root holds at most one such
-// entry (in the space of its extras pointer while it has no extras, else in
-// them), so a member costs its waiter 8 bytes instead of a TaskWaiter node.
-// on_done runs on the loop thread, inside the task's completion, after its
-// list waiters were told; it may free the array.
+// A party waiting for many root tasks at once (gather), each known by its
+// index. A root holds at most one such waiter, as one word (WaiterSpan) in
+// the space of its extras pointer while it has no extras, else in them: a
+// member costs its waiter no memory of its own, where a TaskWaiter node
+// costs 32 bytes. on_done runs on the loop thread, inside the task's
+// completion, after its list waiters were told; it may free the array.
 struct WaiterArray {
   void (*on_done)(WaiterArray& self, std::size_t index, TaskState& task) = nullptr;
-  WaiterArray** entries = nullptr;  // entries[index] == this while waiting
 };
+
+// Up to 2^19 consecutive members of a WaiterArray: the array and the index
+// of the first. A member's word is the span's address (below 2^48, 16-byte
+// aligned) with the member's offset in the span in the word's top 16 bits
+// and bits 1-3, and bit 0 set (the tag that tells the word from an extras
+// pointer). An array of more members has a span per 2^19 of them. The
+// waiter owns its spans and keeps them until no member holds their words.
+struct alignas(16) WaiterSpan {
+  static constexpr unsigned kOffsetBits = 19;
+  static constexpr std::size_t kMembers = std::size_t{1} << kOffsetBits;
+  static constexpr std::uintptr_t kTag = 1;
+
+  WaiterArray* array = nullptr;
+  std::size_t first = 0;
+
+  // The word of member `first + offset` (offset < kMembers), or 0 if this
+  // span's address leaves no room for it (the member is then waited on with
+  // a TaskWaiter node).
+  std::uintptr_t word_for(std::size_t offset) const noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(this);
+    if ((address >> kAddressBits) != 0) return 0;
+    return address | (static_cast<std::uintptr_t>(offset >> kLowBits) << kAddressBits) |
+           (static_cast<std::uintptr_t>(offset & kLowMask) << 1) | kTag;
+  }
+  static const WaiterSpan& of(std::uintptr_t word) noexcept {
+    return *reinterpret_cast<const WaiterSpan*>(word & kAddressMask);
+  }
+  // The member's index in the whole array.
+  static std::size_t index_of(std::uintptr_t word) noexcept {
+    return of(word).first + (static_cast<std::size_t>(word >> kAddressBits) << kLowBits) +
+           ((word >> 1) & kLowMask);
+  }
+
+ private:
+  static constexpr unsigned kAddressBits = 48;
+  static constexpr unsigned kLowBits = 3;  // bits 1-3: below the 16-byte alignment, above the tag
+  static constexpr std::uintptr_t kLowMask = (std::uintptr_t{1} << kLowBits) - 1;
+  static constexpr std::uintptr_t kAddressMask = ((std::uintptr_t{1} << kAddressBits) - 1) & ~std::uintptr_t{15};
+  static_assert(kLowBits + (64 - kAddressBits) == kOffsetBits, "an offset fills the word's free bits");
+};
+static_assert(sizeof(void*) == 8, "a member's array word packs an address and an offset in 64 bits");
 
 // Resumes a coroutine from the ready queue (an 8-byte record, see
 // core/detail/callback_queue.h).
@@ -112,9 +151,17 @@ inline void schedule_resume(Loop& loop, std::coroutine_handle<> handle) {
   if (!loop.is_closed()) loop.call_soon(Resume{handle});
 }
 
+// A coroutine resumed from the ready queue learns here, on its thread, that
+// the resume delivers its task's pending cancellation: the code that queued
+// the resume sets it just before resuming, and the awaiter (a yield, which
+// keeps no pointer of its own in the frame) takes it first thing in
+// await_resume. Loop thread.
+void set_cancel_on_resume() noexcept;
+bool take_cancel_on_resume() noexcept;
+
 // Name, token link and the like, allocated only for tasks that use them.
 struct TaskExtras {
-  WaiterArray** array_entry = nullptr;        // see WaiterArray
+  std::uintptr_t array_word = 0;              // see WaiterSpan; 0: none
   detail::SharedText name;
   std::optional<CancellationSource> source;   // this_task::cancellation_token()
   CancellationRegistration external;          // SpawnOptions::token
@@ -131,7 +178,7 @@ class TaskState : public TaskNode {
   // Bits of flags_ (loop thread only).
   static constexpr std::uint16_t kStarted = 1;          // spawned or awaited
   static constexpr std::uint16_t kRoot = 2;             // spawned
-  static constexpr std::uint16_t kRunning = 4;          // resumed at least once
+  static constexpr std::uint16_t kRunning = 4;          // resumed at least once (a child: started)
   static constexpr std::uint16_t kCancelPending = 8;
   static constexpr std::uint16_t kShutdownCancelled = 16;
   static constexpr std::uint16_t kInlineStart = 32;     // child: inside its parent's start call
@@ -173,25 +220,32 @@ class TaskState : public TaskNode {
   // spawn(): queues the root's first step on its loop, as the state's own
   // address (an 8-byte object record). Throws like call_soon.
   void queue_first_step();
-  // The first step of a root (queued by spawn): runs the body, or finishes
-  // the task cancelled without running it if it was cancelled before.
+  // The state's turn in the ready queue. Either a root's first step (queued
+  // by spawn): runs the body, or finishes the task cancelled without running
+  // it if it was cancelled before. Or the resume of a yield of this task's
+  // coroutine (a root's or a child's, core/task/sleep.h): resumes it, and
+  // the yield throws Cancelled if the root has a request pending.
   void run_queued() override {
-    if (take_pending_cancel()) {
-      abandon();
-      return;
+    if (!(flags_ & kRunning)) {
+      if (take_pending_cancel()) {
+        abandon();
+        return;
+      }
+      flags_ |= kRunning;
+    } else if (root()->take_pending_cancel()) {
+      set_cancel_on_resume();
     }
-    flags_ |= kRunning;
     frame().resume();
   }
-  // The ready queue was cleared before the first step ran: nothing to do
-  // here (the loop's close() destroys the unfinished task itself).
+  // The ready queue was cleared before the step ran: nothing to do here (the
+  // loop's close() destroys the unfinished task itself).
   void drop_queued() noexcept override {}
   // A parent starts this task inline as its child.
   void start_as_child(TaskState& root, std::coroutine_handle<> continuation) noexcept {
     part_.child.root = &root;
     part_.child.continuation = continuation.address();
     loop_ = root.loop_;
-    flags_ |= kStarted | kInlineStart;
+    flags_ |= kStarted | kRunning | kInlineStart;
   }
   std::coroutine_handle<> continuation() const noexcept {
     return std::coroutine_handle<>::from_address(part_.child.continuation);
@@ -231,14 +285,16 @@ class TaskState : public TaskNode {
   // ---- waiting for a root ---------------------------------------------------
   void add_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.push_back(&waiter); }
   void remove_waiter(TaskWaiter& waiter) noexcept { part_.root.waiters.remove(&waiter); }
-  // Registers `entry` (of a WaiterArray) as this root's array waiter. False
-  // if the root already has one: the caller waits with a TaskWaiter instead.
-  bool add_array_waiter(WaiterArray** entry) noexcept;
-  // Unregisters it before the task finished (the waiter gives up).
-  void remove_array_waiter(WaiterArray** entry) noexcept;
+  // Registers `word` (WaiterSpan::word_for) as this root's array waiter.
+  // False if the root already has one: the caller waits with a TaskWaiter
+  // instead.
+  bool add_array_waiter(std::uintptr_t word) noexcept;
+  // Unregisters it before the task finished (the waiter gives up); nothing
+  // if the root holds another word or none.
+  void remove_array_waiter(std::uintptr_t word) noexcept;
   bool has_array_waiter() const noexcept {
     const TaskExtras* extras = this->extras();
-    return (part_.root.extras & kArrayEntryTag) || (extras != nullptr && extras->array_entry != nullptr);
+    return (part_.root.extras & WaiterSpan::kTag) || (extras != nullptr && extras->array_word != 0);
   }
 
   // ---- cancellation (root, loop thread) -------------------------------------
@@ -299,18 +355,17 @@ class TaskState : public TaskNode {
     TaskWaiters waiters;  // waiting for it to finish
     Suspension* wait;     // what it is suspended on
     // TaskExtras* (name, tokens), or null; or, while there are no extras, a
-    // WaiterArray entry tagged with kArrayEntryTag.
+    // WaiterSpan word (tagged with WaiterSpan::kTag).
     std::uintptr_t extras;
   };
-  static constexpr std::uintptr_t kArrayEntryTag = 1;
   TaskExtras* extras() const noexcept {
     const std::uintptr_t bits = part_.root.extras;
-    return (bits & kArrayEntryTag) ? nullptr : reinterpret_cast<TaskExtras*>(bits);
+    return (bits & WaiterSpan::kTag) ? nullptr : reinterpret_cast<TaskExtras*>(bits);
   }
-  // The extras, made on first use (keeping an array entry the root holds).
+  // The extras, made on first use (keeping an array word the root holds).
   TaskExtras& make_extras();
-  // Takes the root's array entry (null if none).
-  WaiterArray** take_array_entry() noexcept;
+  // Takes the root's array word (0 if none).
+  std::uintptr_t take_array_word() noexcept;
   struct ChildPart {
     void* continuation;   // the parent's frame
     TaskState* root;

@@ -364,3 +364,116 @@ TEST_CASE("cancellation reaches the innermost await of a child coroutine", "[can
   REQUIRE(log == std::vector<std::string>{"grandchild", "child"});
   REQUIRE(h.cancelled());
 }
+
+TEST_CASE("a cancellation that arrives while a yield's resume is queued is thrown by that yield", "[cancel]") {
+  weft::Loop loop;
+  std::vector<std::string> log;
+  // Queues a cancellation of the running task: it runs after the task has
+  // suspended at the yield that follows, before the yield's resume.
+  auto cancel_soon = [&loop](weft::TaskRef me, bool withdraw) {
+    loop.call_soon([me, withdraw]() mutable {
+      me.cancel();
+      if (withdraw) me.uncancel();
+    });
+  };
+  auto child = [&]() -> weft::Task<int> {
+    cancel_soon(co_await weft::this_task::handle(), false);
+    try {
+      co_await weft::yield();
+    } catch (const weft::Cancelled&) {
+      log.push_back("child: cancelled at its yield");
+      throw;
+    }
+    co_return 1;
+  };
+  auto body = [&]() -> weft::Task<void> {
+    weft::TaskRef me = co_await weft::this_task::handle();
+    cancel_soon(me, false);
+    try {
+      co_await weft::yield();
+      log.push_back("root: not cancelled");
+    } catch (const weft::Cancelled&) {
+      log.push_back("root: cancelled at its yield");
+      me.uncancel();  // none left, so a withdrawn request below clears the pending one
+    }
+    REQUIRE(me.status() == weft::TaskStatus::running);
+    co_await weft::yield();  // the request was delivered: nothing pending
+    log.push_back("root: next yield passed");
+    cancel_soon(me, true);
+    co_await weft::yield();  // withdrawn before the resume: not thrown
+    log.push_back("root: withdrawn request not thrown");
+    try {
+      co_await child();
+    } catch (const weft::Cancelled&) {
+      log.push_back("root: the child's Cancelled reached it");
+    }
+  };
+  auto h = weft::spawn(loop, body());
+  loop.run();
+  REQUIRE(h.done());
+  REQUIRE_FALSE(h.cancelled());
+  REQUIRE(log == std::vector<std::string>{"root: cancelled at its yield", "root: next yield passed",
+                                          "root: withdrawn request not thrown",
+                                          "child: cancelled at its yield",
+                                          "root: the child's Cancelled reached it"});
+}
+
+TEST_CASE("a yielding task is running, not waiting, and one cancelled at the yield ends cancelled",
+          "[cancel]") {
+  weft::Loop loop;
+  bool after_yield = false;
+  auto body = [&]() -> weft::Task<int> {
+    co_await weft::yield();
+    after_yield = true;
+    co_return 1;
+  };
+  auto h = weft::spawn(loop, body());
+  auto other = weft::spawn(loop, body());
+  loop.call_soon([&] {
+    // Both tasks have yielded: their resumes are queued after this callback.
+    REQUIRE(h.status() == weft::TaskStatus::running);
+    REQUIRE(h.info().awaiting.empty());
+    REQUIRE(h.cancel());
+  });
+  loop.run();
+  REQUIRE(h.cancelled());
+  REQUIRE(other.get() == 1);  // a cancellation is delivered to its own task only
+  REQUIRE(after_yield);
+}
+
+TEST_CASE("closing a loop drops a yield's queued resume and destroys the task and its child",
+          "[cancel][close]") {
+  weft_test::Counts counts;
+  std::vector<weft::ExceptionContext::Kind> reported;
+  {
+    weft::Loop loop;
+    loop.set_exception_handler([&](const weft::ExceptionContext& c) { reported.push_back(c.kind); });
+    // Ignores its cancellation and yields forever: close() gives up on it.
+    auto child = [&]() -> weft::Task<int> {
+      weft_test::Counted held(counts);
+      loop.stop();  // run() returns once this child has yielded
+      for (;;) {
+        try {
+          co_await weft::yield();
+        } catch (const weft::Cancelled&) {
+        }
+      }
+    };
+    auto body = [&]() -> weft::Task<int> {
+      weft_test::Counted held(counts);
+      co_await weft::yield();
+      co_return co_await child();
+    };
+    auto h = weft::spawn(loop, body());
+    loop.run();
+    REQUIRE(counts.alive() == 2);
+    const weft::CloseReport report = loop.close();
+    REQUIRE(report.tasks_cancelled == 1);
+    REQUIRE(report.callbacks_dropped == 1);  // the child's resume
+    REQUIRE(report.tasks_destroyed == 1);
+    REQUIRE(h.cancelled());
+    REQUIRE(counts.alive() == 0);
+  }
+  REQUIRE(reported == std::vector{weft::ExceptionContext::Kind::dropped_callbacks,
+                                  weft::ExceptionContext::Kind::task_destroyed});
+}

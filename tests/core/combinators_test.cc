@@ -1,5 +1,7 @@
 // gather, wait, when_any and as_completed (manual clock).
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -329,4 +331,56 @@ TEST_CASE("a gather destroyed while its members still run leaves them cleanly", 
     REQUIRE(h.done());
   }
   REQUIRE(destroyed == 3);
+}
+
+TEST_CASE("a gather member's word names the gather's span and the member's index", "[gather]") {
+  using weft::detail::WaiterSpan;
+  static_assert(sizeof(WaiterSpan) == 16 && alignof(WaiterSpan) == 16);
+  weft::detail::WaiterArray array;
+  WaiterSpan spans[2];
+  spans[0].array = &array;
+  spans[1].array = &array;
+  spans[1].first = WaiterSpan::kMembers;
+  std::vector<std::uintptr_t> words;
+  for (const WaiterSpan& span : spans) {
+    for (std::size_t offset : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                               std::size_t{65535}, std::size_t{65536}, WaiterSpan::kMembers - 1}) {
+      const std::uintptr_t word = span.word_for(offset);
+      REQUIRE(word != 0);
+      REQUIRE((word & WaiterSpan::kTag) != 0);  // never taken for an extras pointer
+      REQUIRE(&WaiterSpan::of(word) == &span);
+      REQUIRE(WaiterSpan::of(word).array == &array);
+      REQUIRE(WaiterSpan::index_of(word) == span.first + offset);
+      words.push_back(word);
+    }
+  }
+  std::sort(words.begin(), words.end());
+  REQUIRE(std::adjacent_find(words.begin(), words.end()) == words.end());
+}
+
+TEST_CASE("a gather of more tasks than one span holds gets every value in order", "[gather]") {
+  // Members past the first 2^19 are waited on through the second span; each
+  // yields once, so the gather waits on every one of them.
+  const std::size_t n = weft::detail::WaiterSpan::kMembers + 5;
+  weft::Loop loop;
+  auto member = [](std::size_t i) -> weft::Task<std::size_t> {
+    co_await weft::yield();
+    co_return i;
+  };
+  auto body = [&]() -> weft::Task<std::size_t> {
+    std::vector<weft::TaskHandle<std::size_t>> handles;
+    handles.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) handles.push_back(weft::spawn(member(i)));
+    handles.push_back(handles[n - 1]);  // twice: the second waits with a node of its own
+    std::vector<std::size_t> values = co_await weft::gather(std::move(handles));
+    REQUIRE(values.size() == n + 1);
+    std::size_t misplaced = 0;
+    for (std::size_t i = 0; i < n; ++i) misplaced += values[i] != i;
+    REQUIRE(misplaced == 0);
+    co_return values[n];
+  };
+  auto h = weft::spawn(loop, body());
+  loop.run();
+  REQUIRE(h.get() == n - 1);
+  REQUIRE(loop.stats().tasks_alive == 0);
 }

@@ -244,3 +244,35 @@ TEST_CASE("a generator can be dropped while its finaliser runs", "[generator][sh
   REQUIRE(loop.shutdown_generators() == 1);
   REQUIRE(finalised == 1);
 }
+
+TEST_CASE("a generator's yield lets the loop run and throws its task's cancellation", "[generator][cancel]") {
+  weft::Loop loop;
+  std::vector<std::string> log;
+  auto numbers = [&]() -> weft::Generator<int> {
+    for (int i = 0;; ++i) {
+      try {
+        co_await weft::yield();
+      } catch (const weft::Cancelled&) {
+        log.push_back("cancelled at the yield before " + std::to_string(i));
+        throw;
+      }
+      co_yield i;
+    }
+  };
+  weft::TaskHandle<int> h;
+  auto body = [&]() -> weft::Task<int> {
+    auto gen = numbers();
+    int sum = 0;
+    while (auto v = co_await gen.next()) {
+      sum += *v;
+      log.push_back("got " + std::to_string(*v));
+      // Runs while the generator's next yield is queued.
+      if (*v == 2) loop.call_soon([&] { h.cancel(); });
+    }
+    co_return sum;
+  };
+  h = weft::spawn(loop, body());
+  loop.run();
+  REQUIRE(h.cancelled());
+  REQUIRE(log == std::vector<std::string>{"got 0", "got 1", "got 2", "cancelled at the yield before 3"});
+}
