@@ -22,12 +22,14 @@ struct StreamImpl::WriteRequest {
   std::string data;         // data[offset..] is what this request writes
   std::size_t offset = 0;   // bytes the kernel took at once (a string given by move)
   Promise<void> promise;
+  Future<void> future;      // the promise's, made ahead (reserve_write) until a write takes it
   std::size_t bytes() const noexcept { return data.size() - offset; }
 };
 
 struct StreamImpl::ShutdownRequest {
   uv_shutdown_t request;
   Promise<void> promise;
+  Future<void> future;      // the promise's, until shutdown() takes it
 };
 
 // The most buffer capacity a spare write request keeps.
@@ -533,12 +535,13 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   }
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (size == 0) return make_ready_future<void>();
-  // Everything that needs memory comes before the first byte is sent: a
-  // refused allocation then leaves the stream untouched.
-  auto [promise, future] = make_promise<void>();
-  std::unique_ptr<WriteRequest> request =
-      spare_write_ != nullptr ? std::move(spare_write_) : std::make_unique<WriteRequest>();
-  if (owned == nullptr) request->data.reserve(size);
+  // Everything that needs memory comes before the first byte is sent (here,
+  // or ahead by reserve_write): a refused allocation then leaves the stream
+  // untouched.
+  reserve_write(size);
+  if (owned == nullptr) spare_write_->data.reserve(size);
+  std::unique_ptr<WriteRequest> request = std::move(spare_write_);
+  Future<void> future = std::move(request->future);
   std::size_t sent = 0;
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
@@ -547,16 +550,18 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       // All in the kernel: a string given by move (often a read's result,
       // echoed or forwarded) serves a later read (read_buffers.h).
       if (owned != nullptr) recycle_read_buffer(std::move(*owned));
+      Promise<void> promise = std::move(request->promise);
       promise.set_value();
       if (request->data.capacity() > kMaxSpareWriteCapacity) request->data = std::string();
       spare_write_ = std::move(request);  // unused: data empty, offset 0
-      return std::move(future);
+      return future;
     }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
       write_error_ = uv_error(rc, "write");
-      return make_failed_future<void>(*write_error_);
+      request->promise.set_error(*write_error_);
+      return future;
     }
   }
   if (owned != nullptr) {
@@ -566,19 +571,27 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   } else {
     request->data.assign(data + sent, size - sent);  // within the reserved capacity
   }
-  request->promise = std::move(promise);
   request->request.data = this;
   uv_buf_t buf = uv_buf_init(request->data.data() + request->offset,
                              static_cast<unsigned>(request->bytes()));
   int rc = uv_write(&request->request, uv_stream(), &buf, 1, &StreamImpl::on_write);
   if (rc < 0) {
     write_error_ = uv_error(rc, "write");
-    return make_failed_future<void>(*write_error_);
+    request->promise.set_error(*write_error_);
+    return future;
   }
   ++writes_queued_;
   write_buffered_ += request->bytes();
   request.release();  // owned by libuv until on_write
-  return std::move(future);
+  return future;
+}
+
+void StreamImpl::reserve_write(std::size_t) {
+  if (spare_write_ == nullptr) spare_write_ = std::make_unique<WriteRequest>();
+  if (spare_write_->future.valid()) return;
+  auto [promise, future] = make_promise<void>();
+  spare_write_->promise = std::move(promise);
+  spare_write_->future = std::move(future);
 }
 
 void StreamImpl::on_write(uv_write_t* raw, int status) {
@@ -618,15 +631,27 @@ Future<void> StreamImpl::shutdown() {
   if (!is_open()) return make_failed_future<void>(closed_error());
   check_thread("shutdown");
   if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "shutdown() twice"));
+  reserve_shutdown();
+  std::unique_ptr<ShutdownRequest> request = std::move(spare_shutdown_);
+  Future<void> future = std::move(request->future);
+  request->request.data = this;
+  int rc = uv_shutdown(&request->request, uv_stream(), &StreamImpl::on_shutdown);
+  if (rc < 0) {
+    request->promise.set_error(uv_error(rc, "shutdown"));
+    return future;
+  }
+  shut_down_ = true;
+  request.release();
+  return future;
+}
+
+void StreamImpl::reserve_shutdown() {
+  if (spare_shutdown_ != nullptr) return;
   auto request = std::make_unique<ShutdownRequest>();
   auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
-  request->request.data = this;
-  int rc = uv_shutdown(&request->request, uv_stream(), &StreamImpl::on_shutdown);
-  if (rc < 0) return make_failed_future<void>(uv_error(rc, "shutdown"));
-  shut_down_ = true;
-  request.release();
-  return std::move(future);
+  request->future = std::move(future);
+  spare_shutdown_ = std::move(request);
 }
 
 void StreamImpl::on_shutdown(uv_shutdown_t* raw, int status) {

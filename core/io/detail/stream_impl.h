@@ -29,7 +29,9 @@
 // pool. The request and its buffer are made before the first byte is sent
 // (so a refused allocation sends nothing); when the kernel took everything at
 // once, they stay as spare_write_ for the next write, so steady small writes
-// allocate only their future. write_buffered_ counts the
+// allocate only their future. A stream over this one (TLS) has the request and
+// the future made ahead (reserve_write, reserve_shutdown), before it encrypts
+// the bytes it will write. write_buffered_ counts the
 // queued bytes; drain() waiters complete when it falls to write_low_water.
 #pragma once
 
@@ -117,6 +119,8 @@ class StreamImpl final : public StreamBase {
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
+  void reserve_write(std::size_t size) override;
+  void reserve_shutdown() override;
   // Closes with a TCP reset instead of a normal close (TCP only).
   void abort() noexcept;
 
@@ -220,6 +224,7 @@ class StreamImpl final : public StreamBase {
   // The request of the last write the kernel took at once, kept (with its
   // buffer's capacity, up to kMaxSpareWriteCapacity) for the next write.
   std::unique_ptr<WriteRequest> spare_write_;
+  std::unique_ptr<ShutdownRequest> spare_shutdown_;  // made ahead by reserve_shutdown
   std::optional<Error> write_error_;
   std::vector<Promise<void>> drains_;
 
