@@ -29,6 +29,8 @@ bool is_ip_address(const std::string& name) {
 
 // Plaintext is taken from OpenSSL in pieces of one TLS record at most.
 constexpr std::size_t kRecordBytes = 16 * 1024;
+constexpr unsigned kRecordShift = 14;  // log2 of the largest record plaintext
+static_assert(SSL3_RT_MAX_PLAIN_LENGTH == std::size_t{1} << kRecordShift);
 
 // The most OpenSSL adds to a record's plaintext when it sends one: header,
 // explicit IV or nonce, MAC or tag, padding, and TLS 1.3's content type.
@@ -233,6 +235,7 @@ void TlsImpl::handshake_step() {
   if (rc == 1) {
     send_pending();  // our last flight, before the stream is anyone else's
     phase_ = Phase::established;
+    fragment_shift_ = agreed_fragment_shift();
     handshake_timer_.cancel();
     op_finished();
     TlsStream stream(IoRef<TlsImpl>::share(this));
@@ -396,13 +399,19 @@ void TlsImpl::on_transport_read(Result<std::string> result) {
 // record's overhead (one record per fragment, one more for the rest and one
 // for a split or a message sent along).
 std::size_t TlsImpl::records_bound(std::size_t plaintext) const noexcept {
-  std::size_t fragment = SSL3_RT_MAX_PLAIN_LENGTH;
+  return BIO_ctrl_pending(net_out_) + plaintext + ((plaintext >> fragment_shift_) + 2) * kRecordOverhead +
+         kMessageRoom;
+}
+
+// The largest record plaintext the handshake agreed on, as a power of two:
+// 2^14, or less if the peer asked for a max_fragment_length.
+unsigned TlsImpl::agreed_fragment_shift() const noexcept {
   const SSL_SESSION* session = SSL_get_session(ssl_);
   const unsigned mode = session != nullptr ? SSL_SESSION_get_max_fragment_length(session) : 0;
   if (mode >= TLSEXT_max_fragment_length_512 && mode <= TLSEXT_max_fragment_length_4096) {
-    fragment = std::size_t{512} << (mode - TLSEXT_max_fragment_length_512);
+    return 9 + (mode - TLSEXT_max_fragment_length_512);  // 512 << (mode - 1)
   }
-  return BIO_ctrl_pending(net_out_) + plaintext + (plaintext / fragment + 2) * kRecordOverhead + kMessageRoom;
+  return kRecordShift;
 }
 
 // Sends what OpenSSL wrote (handshake messages, alerts, a close_notify) with

@@ -109,6 +109,7 @@ class TlsImpl final : public StreamBase {
   void pump(bool reader_waiting = false);
   void on_transport_read(Result<std::string> result);
   std::size_t records_bound(std::size_t plaintext) const noexcept;
+  unsigned agreed_fragment_shift() const noexcept;
   void send_pending();
   Future<void> send_reserved(std::string& buffer);
   void handshake_timed_out();
@@ -142,6 +143,7 @@ class TlsImpl final : public StreamBase {
   bool shut_down_ = false;
   std::optional<Error> write_error_;
   StreamLimits limits_;
+  unsigned fragment_shift_ = 14;  // log2 of the largest record plaintext agreed (records_bound)
   std::string write_out_;      // room for the next write's records (reserve_write)
   std::string shutdown_out_;   // room for the close_notify (reserve_shutdown)
 
