@@ -51,6 +51,12 @@
 // Cancellation: cancelling a pending read's future (from any thread) frees
 // the stream for the next read at once; no byte is lost.
 //
+// Memory: a read, write or shutdown that throws std::bad_alloc changed
+// nothing (no byte was sent or taken; the stream goes on). Bytes read ahead
+// when the memory to store them is refused are kept, and reading ahead stops
+// until the next read; a read waiting then fails with Errc::no_memory, and
+// the next read gets every byte.
+//
 // SIGPIPE: making a stream sets SIGPIPE to ignored, process-wide, if it has
 // its default action (which would end the process on a write to a gone
 // peer), so such a write fails with Errc::broken_pipe; a handler the host

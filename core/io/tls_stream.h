@@ -42,6 +42,11 @@
 // Memory. Decrypted bytes are read ahead up to StreamLimits::read_high_water
 // (as on TCP); at most one transport read (64 KiB) of encrypted bytes waits
 // besides, so a slow reader holds a bounded amount whatever the peer sends.
+// Everything a write, read or shutdown needs is allocated before OpenSSL
+// acts on it, so one that throws std::bad_alloc changed nothing, as on TCP
+// (stream.h): OpenSSL never makes a record that is not then sent. Should
+// the records of a write outgrow the room made for them and more memory be
+// refused, they are not sent and writing fails for good (Errc::no_memory).
 //
 // Threads: as Stream — the loop's thread (the transport's loop).
 #pragma once

@@ -16,13 +16,46 @@ long allocations_on_this_thread() noexcept;
 void refuse_allocation(long n, bool forever = false) noexcept;
 void allow_allocations() noexcept;
 
-// RAII: refuses as refuse_allocation() says while it lives.
+// RAII: refuses as refuse_allocation() says while it lives, counting only
+// the allocations made while it is not paused.
 class RefuseAllocation {
  public:
-  explicit RefuseAllocation(long n, bool forever = false) noexcept { refuse_allocation(n, forever); }
+  explicit RefuseAllocation(long n, bool forever = false) noexcept
+      : n_(n), forever_(forever), window_start_(allocations_on_this_thread()) {
+    refuse_allocation(n, forever);
+  }
   RefuseAllocation(const RefuseAllocation&) = delete;
   RefuseAllocation& operator=(const RefuseAllocation&) = delete;
   ~RefuseAllocation() { allow_allocations(); }
+
+  // Lets allocations through (a test's own set-up) until resume().
+  void pause() noexcept {
+    counted_ += allocations_on_this_thread() - window_start_;
+    paused_ = true;
+    allow_allocations();
+  }
+  void resume() noexcept {
+    paused_ = false;
+    window_start_ = allocations_on_this_thread();
+    if (counted_ <= n_) {
+      refuse_allocation(n_ - counted_, forever_);
+    } else if (forever_) {
+      refuse_allocation(0, true);
+    }
+  }
+
+  // Whether allocation `n` was asked for (and refused) so far: a sweep over
+  // n ends with the first n that is not reached.
+  bool reached() const noexcept {
+    return counted_ + (paused_ ? 0 : allocations_on_this_thread() - window_start_) > n_;
+  }
+
+ private:
+  long n_;
+  bool forever_;
+  long window_start_;
+  long counted_ = 0;
+  bool paused_ = false;
 };
 
 }  // namespace weft_test

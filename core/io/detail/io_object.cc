@@ -138,4 +138,10 @@ uv_buf_t read_scratch() noexcept {
 
 void alloc_read_scratch(uv_handle_t*, std::size_t, uv_buf_t* buf) noexcept { *buf = read_scratch(); }
 
+std::unique_ptr<char[]> take_read_scratch() noexcept { return std::move(tls_scratch); }
+
+void give_back_read_scratch(std::unique_ptr<char[]> scratch) noexcept {
+  if (!tls_scratch) tls_scratch = std::move(scratch);
+}
+
 }  // namespace weft::detail

@@ -39,6 +39,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -198,5 +199,10 @@ class IoRef {
 // the read callback that follows the allocation before any other read.
 uv_buf_t read_scratch() noexcept;
 void alloc_read_scratch(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
+// Takes the thread's scratch buffer, with the bytes just read into it, for a
+// reader that found no memory to copy them to; the thread makes a new one
+// when it next reads, unless the reader gives it back first.
+std::unique_ptr<char[]> take_read_scratch() noexcept;
+void give_back_read_scratch(std::unique_ptr<char[]> scratch) noexcept;
 
 }  // namespace weft::detail

@@ -28,6 +28,14 @@ class StreamBase : public IoObject {
   virtual Future<void> drain() = 0;
   virtual Future<void> shutdown() = 0;
 
+  // Make ahead what the next write() of at most `size` bytes given by move
+  // (`owned`), and the next shutdown(), need, so that they then allocate
+  // nothing: a stream over this one (TLS) calls them before it commits to
+  // bytes it cannot take back. What they make is kept until that write or
+  // shutdown uses it. Throw std::bad_alloc; what was made so far is kept.
+  virtual void reserve_write(std::size_t size) = 0;
+  virtual void reserve_shutdown() = 0;
+
   virtual std::size_t write_buffered() const noexcept = 0;
   virtual std::size_t read_buffered() const noexcept = 0;
   // Puts `data` (bytes a read delivered) back in front of the buffer, for

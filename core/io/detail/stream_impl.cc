@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -21,12 +22,14 @@ struct StreamImpl::WriteRequest {
   std::string data;         // data[offset..] is what this request writes
   std::size_t offset = 0;   // bytes the kernel took at once (a string given by move)
   Promise<void> promise;
+  Future<void> future;      // the promise's, made ahead (reserve_write) until a write takes it
   std::size_t bytes() const noexcept { return data.size() - offset; }
 };
 
 struct StreamImpl::ShutdownRequest {
   uv_shutdown_t request;
   Promise<void> promise;
+  Future<void> future;      // the promise's, until shutdown() takes it
 };
 
 // The most buffer capacity a spare write request keeps.
@@ -35,7 +38,7 @@ constexpr std::size_t kMaxSpareWriteCapacity = 64 * 1024;
 StreamImpl::StreamImpl(Loop& loop, Type type) noexcept
     : StreamBase(loop, type == Type::tcp ? "TCP stream" : "pipe stream"), type_(type) {}
 
-StreamImpl::~StreamImpl() = default;
+StreamImpl::~StreamImpl() { give_back_read_scratch(std::move(stash_)); }
 
 IoRef<StreamImpl> StreamImpl::create(Loop& loop, Type type, int family) {
   ignore_default_sigpipe();  // a write to a gone peer fails instead of killing
@@ -111,6 +114,11 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
   }
   auto [promise, future] = make_promise<std::string>();
   PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  if (stash_ != nullptr) {  // bytes on_read found no memory for come first
+    append_input(stash_data_, stash_size_);
+    give_back_read_scratch(std::move(stash_));
+    stash_size_ = 0;
+  }
   // How far the buffer was searched belongs to the read that searched it: an
   // earlier read_until that failed (too long, cancelled) searched for its own
   // delimiter, which may not be this one.
@@ -229,7 +237,11 @@ bool StreamImpl::try_complete(PendingRead& read) {
 // another thread), the bytes go back in front of the buffer.
 void StreamImpl::deliver(PendingRead& read, std::string data) {
   if (read.promise.set_value_or_keep(data)) return;
-  in_.replace(0, in_pos_, data);
+  if (in_pos_ == in_.size()) {
+    in_ = std::move(data);  // nothing else buffered: no allocation
+  } else {
+    in_.replace(0, in_pos_, data);
+  }
   in_pos_ = 0;
   scanned_ = 0;
 }
@@ -288,7 +300,7 @@ void StreamImpl::service_read() {
 }
 
 void StreamImpl::start_reading() {
-  if (reading_ || eof_ || read_error_ || !is_open()) return;
+  if (reading_ || eof_ || read_error_ || stash_ != nullptr || !is_open()) return;
   int rc = uv_read_start(uv_stream(), &StreamImpl::on_alloc, &StreamImpl::on_read);
   if (rc < 0) {
     read_error_ = uv_error(rc, "read");
@@ -304,22 +316,67 @@ void StreamImpl::stop_reading() noexcept {
   reading_ = false;
 }
 
-void StreamImpl::on_data(const char* data, std::size_t size, bool filled) {
+// Bytes read into the thread's scratch buffer (on_alloc). Nothing changes
+// before their memory is made; if it is refused, the bytes are kept in the
+// scratch buffer itself (stash): none the kernel gave is dropped.
+void StreamImpl::on_data(const char* data, std::size_t size, bool filled) noexcept {
   if (read_ && read_->kind == ReadKind::some && in_pos_ == in_.size() &&
       !read_->promise.cancelled()) {
     // The common case: someone waits for whatever comes; hand it over.
     const std::size_t n = std::min(size, read_->n);
+    std::string result;
+    try {
+      result = make_read_result(data, n);
+    } catch (const std::bad_alloc&) {
+      stash(data, size);
+      return;
+    }
     PendingRead read = std::move(*read_);
     read_.reset();
     op_finished();
-    if (n < size) append_input(data + n, size - n);
-    deliver(read, make_read_result(data, n));
+    deliver(read, std::move(result));  // nothing else is buffered: no allocation
+    if (n < size) store(data + n, size - n);
     if (reading_ && in_.size() - in_pos_ >= limits_.read_high_water) stop_reading();
     if (filled && n == size) after_full_delivery(size);
     return;
   }
-  append_input(data, size);
-  service_read();
+  if (!store(data, size)) return;
+  try {
+    service_read();
+  } catch (const std::bad_alloc&) {
+    fail_read(Error(Errc::no_memory));  // the bytes are in `in_`, for the next read
+  }
+}
+
+// Appends to `in_`, or keeps the bytes in the scratch buffer (stash) if
+// that memory is refused; returns whether they are in `in_`.
+bool StreamImpl::store(const char* data, std::size_t size) noexcept {
+  try {
+    append_input(data, size);
+    return true;
+  } catch (const std::bad_alloc&) {
+    stash(data, size);
+    return false;
+  }
+}
+
+// Keeps `size` bytes at `data`, in the thread's scratch buffer, which the
+// stream takes for them: reading stops until a read moves them to `in_`
+// (read()), and a pending read fails with Errc::no_memory.
+void StreamImpl::stash(const char* data, std::size_t size) noexcept {
+  stash_ = take_read_scratch();
+  stash_data_ = data;
+  stash_size_ = size;
+  stop_reading();
+  fail_read(Error(Errc::no_memory));
+}
+
+void StreamImpl::fail_read(const Error& error) noexcept {
+  if (!read_) return;
+  PendingRead read = std::move(*read_);
+  read_.reset();
+  op_finished();
+  read.promise.set_error(error);
 }
 
 void StreamImpl::append_input(const char* data, std::size_t size) {
@@ -442,13 +499,25 @@ void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     return;
   }
   if (nread == 0) return;  // nothing this time (EAGAIN)
+  self->stop_reading();
+  if (nread == UV_ENOBUFS) {  // no scratch buffer: the bytes stay in the kernel
+    self->fail_read(Error(Errc::no_memory));
+    return;
+  }
   if (nread == UV_EOF) {
     self->eof_ = true;
   } else {
-    self->read_error_ = uv_error(static_cast<int>(nread), "read");
+    try {
+      self->read_error_ = uv_error(static_cast<int>(nread), "read");
+    } catch (const std::bad_alloc&) {
+      self->read_error_ = Error(errc_from_uv(static_cast<int>(nread)));
+    }
   }
-  self->stop_reading();
-  self->service_read();
+  try {
+    self->service_read();
+  } catch (const std::bad_alloc&) {
+    self->fail_read(Error(Errc::no_memory));
+  }
 }
 
 // ---- writing ----------------------------------------------------------------
@@ -466,12 +535,13 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   }
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (size == 0) return make_ready_future<void>();
-  // Everything that needs memory comes before the first byte is sent: a
-  // refused allocation then leaves the stream untouched.
-  auto [promise, future] = make_promise<void>();
-  std::unique_ptr<WriteRequest> request =
-      spare_write_ != nullptr ? std::move(spare_write_) : std::make_unique<WriteRequest>();
-  if (owned == nullptr) request->data.reserve(size);
+  // Everything that needs memory comes before the first byte is sent (here,
+  // or ahead by reserve_write): a refused allocation then leaves the stream
+  // untouched.
+  reserve_write(size);
+  if (owned == nullptr) spare_write_->data.reserve(size);
+  std::unique_ptr<WriteRequest> request = std::move(spare_write_);
+  Future<void> future = std::move(request->future);
   std::size_t sent = 0;
   if (writes_queued_ == 0) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(size));
@@ -480,16 +550,18 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
       // All in the kernel: a string given by move (often a read's result,
       // echoed or forwarded) serves a later read (read_buffers.h).
       if (owned != nullptr) recycle_read_buffer(std::move(*owned));
+      Promise<void> promise = std::move(request->promise);
       promise.set_value();
       if (request->data.capacity() > kMaxSpareWriteCapacity) request->data = std::string();
       spare_write_ = std::move(request);  // unused: data empty, offset 0
-      return std::move(future);
+      return future;
     }
     if (rc >= 0) {
       sent = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN && rc != UV_ENOSYS) {
       write_error_ = uv_error(rc, "write");
-      return make_failed_future<void>(*write_error_);
+      request->promise.set_error(*write_error_);
+      return future;
     }
   }
   if (owned != nullptr) {
@@ -499,19 +571,27 @@ Future<void> StreamImpl::write(const char* data, std::size_t size, std::string* 
   } else {
     request->data.assign(data + sent, size - sent);  // within the reserved capacity
   }
-  request->promise = std::move(promise);
   request->request.data = this;
   uv_buf_t buf = uv_buf_init(request->data.data() + request->offset,
                              static_cast<unsigned>(request->bytes()));
   int rc = uv_write(&request->request, uv_stream(), &buf, 1, &StreamImpl::on_write);
   if (rc < 0) {
     write_error_ = uv_error(rc, "write");
-    return make_failed_future<void>(*write_error_);
+    request->promise.set_error(*write_error_);
+    return future;
   }
   ++writes_queued_;
   write_buffered_ += request->bytes();
   request.release();  // owned by libuv until on_write
-  return std::move(future);
+  return future;
+}
+
+void StreamImpl::reserve_write(std::size_t) {
+  if (spare_write_ == nullptr) spare_write_ = std::make_unique<WriteRequest>();
+  if (spare_write_->future.valid()) return;
+  auto [promise, future] = make_promise<void>();
+  spare_write_->promise = std::move(promise);
+  spare_write_->future = std::move(future);
 }
 
 void StreamImpl::on_write(uv_write_t* raw, int status) {
@@ -551,15 +631,27 @@ Future<void> StreamImpl::shutdown() {
   if (!is_open()) return make_failed_future<void>(closed_error());
   check_thread("shutdown");
   if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "shutdown() twice"));
+  reserve_shutdown();
+  std::unique_ptr<ShutdownRequest> request = std::move(spare_shutdown_);
+  Future<void> future = std::move(request->future);
+  request->request.data = this;
+  int rc = uv_shutdown(&request->request, uv_stream(), &StreamImpl::on_shutdown);
+  if (rc < 0) {
+    request->promise.set_error(uv_error(rc, "shutdown"));
+    return future;
+  }
+  shut_down_ = true;
+  request.release();
+  return future;
+}
+
+void StreamImpl::reserve_shutdown() {
+  if (spare_shutdown_ != nullptr) return;
   auto request = std::make_unique<ShutdownRequest>();
   auto [promise, future] = make_promise<void>();
   request->promise = std::move(promise);
-  request->request.data = this;
-  int rc = uv_shutdown(&request->request, uv_stream(), &StreamImpl::on_shutdown);
-  if (rc < 0) return make_failed_future<void>(uv_error(rc, "shutdown"));
-  shut_down_ = true;
-  request.release();
-  return std::move(future);
+  request->future = std::move(future);
+  spare_shutdown_ = std::move(request);
 }
 
 void StreamImpl::on_shutdown(uv_shutdown_t* raw, int status) {

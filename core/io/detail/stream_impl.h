@@ -17,7 +17,10 @@
 // so the next read_some reads straight from the kernel, and no read(2) is
 // made only to fail with EAGAIN. A read_some asked for while reading is
 // paused after a full bulk read reads from the kernel itself, at once
-// (read_after_bulk), as libuv's own read loop would have.
+// (read_after_bulk), as libuv's own read loop would have. Bytes the read
+// callback finds no memory for are kept in the scratch buffer, which the
+// stream then takes (stash_), and reading stops until a read stores them:
+// none is dropped; a pending read fails with Errc::no_memory.
 //
 // Write path: with nothing queued, uv_try_write first; what the kernel does
 // not take is copied (or, for a string given by move, moved) into a
@@ -26,7 +29,9 @@
 // pool. The request and its buffer are made before the first byte is sent
 // (so a refused allocation sends nothing); when the kernel took everything at
 // once, they stay as spare_write_ for the next write, so steady small writes
-// allocate only their future. write_buffered_ counts the
+// allocate only their future. A stream over this one (TLS) has the request and
+// the future made ahead (reserve_write, reserve_shutdown), before it encrypts
+// the bytes it will write. write_buffered_ counts the
 // queued bytes; drain() waiters complete when it falls to write_low_water.
 #pragma once
 
@@ -114,11 +119,13 @@ class StreamImpl final : public StreamBase {
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
+  void reserve_write(std::size_t size) override;
+  void reserve_shutdown() override;
   // Closes with a TCP reset instead of a normal close (TCP only).
   void abort() noexcept;
 
   std::size_t write_buffered() const noexcept override { return write_buffered_; }
-  std::size_t read_buffered() const noexcept override { return in_.size() - in_pos_; }
+  std::size_t read_buffered() const noexcept override { return in_.size() - in_pos_ + stash_size_; }
   void unread(std::string_view data) override;
   const StreamLimits& limits() const noexcept override { return limits_; }
   void set_limits(const StreamLimits& limits) noexcept override { limits_ = limits; }
@@ -158,7 +165,10 @@ class StreamImpl final : public StreamBase {
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
   static constexpr std::size_t kBulkRead = 64 * 1024;
   void on_direct_data(std::size_t size, bool filled);
-  void on_data(const char* data, std::size_t size, bool filled);
+  void on_data(const char* data, std::size_t size, bool filled) noexcept;
+  bool store(const char* data, std::size_t size) noexcept;
+  void stash(const char* data, std::size_t size) noexcept;
+  void fail_read(const Error& error) noexcept;
   void after_full_delivery(std::size_t size) noexcept;
   bool decline_read_ahead() noexcept;
   bool read_after_bulk(PendingRead& read);
@@ -196,6 +206,11 @@ class StreamImpl final : public StreamBase {
   std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;
   std::optional<PendingRead> read_;
+  // Bytes read when no memory could be found to store them (on_data): in
+  // the thread's scratch buffer, taken for them, until read() stores them.
+  std::unique_ptr<char[]> stash_;
+  const char* stash_data_ = nullptr;
+  std::size_t stash_size_ = 0;
   // Reading ahead held back after a full read_some (after_full_delivery):
   // none; for the rest of this round of reads; after a bulk read, for this
   // round and the next poll, then reading stops (stop: on_read stops it).
@@ -209,6 +224,7 @@ class StreamImpl final : public StreamBase {
   // The request of the last write the kernel took at once, kept (with its
   // buffer's capacity, up to kMaxSpareWriteCapacity) for the next write.
   std::unique_ptr<WriteRequest> spare_write_;
+  std::unique_ptr<ShutdownRequest> spare_shutdown_;  // made ahead by reserve_shutdown
   std::optional<Error> write_error_;
   std::vector<Promise<void>> drains_;
 

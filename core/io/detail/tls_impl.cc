@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 #include <string>
 #include <utility>
 
 #include "core/io/detail/openssl_error.h"
+#include "core/io/detail/read_buffers.h"
 #include "core/io/detail/stream_impl.h"
 #include "core/loop/loop_access.h"
 
@@ -27,6 +29,26 @@ bool is_ip_address(const std::string& name) {
 
 // Plaintext is taken from OpenSSL in pieces of one TLS record at most.
 constexpr std::size_t kRecordBytes = 16 * 1024;
+constexpr unsigned kRecordShift = 14;  // log2 of the largest record plaintext
+static_assert(SSL3_RT_MAX_PLAIN_LENGTH == std::size_t{1} << kRecordShift);
+
+// The most OpenSSL adds to a record's plaintext when it sends one: header,
+// explicit IV or nonce, MAC or tag, padding, and TLS 1.3's content type.
+constexpr std::size_t kRecordOverhead = SSL3_RT_HEADER_LENGTH + SSL3_RT_SEND_MAX_ENCRYPTED_OVERHEAD + 1;
+
+// Room for a short message OpenSSL may send along with a write (a KeyUpdate).
+constexpr std::size_t kMessageRoom = 256;
+
+// An Error with the message make() builds or, where its memory is refused,
+// the code's own message: the failure is still reported as what it is.
+template <class F>
+Error error_with(Errc code, F make) noexcept {
+  try {
+    return Error(code, make());
+  } catch (...) {
+    return Error(code);
+  }
+}
 
 }  // namespace
 
@@ -149,13 +171,14 @@ void TlsImpl::sweep_cancelled() noexcept {
 }
 
 void TlsImpl::close_handle(uv_handle_t* handle) noexcept {
-  // A parting close_notify, if it can go without waiting.
-  if (phase_ == Phase::established && !shut_down_ && transport_.is_open() &&
+  // A parting close_notify, if it can go without waiting (and writing has
+  // not failed: after dropped records it would not be understood).
+  if (phase_ == Phase::established && !shut_down_ && !write_error_ && transport_.is_open() &&
       transport_.write_buffered() == 0) {
     clear_openssl_errors();
     if (SSL_shutdown(ssl_) >= 0) {
       try {
-        (void)flush();
+        send_pending();
       } catch (...) {
       }
     }
@@ -167,35 +190,54 @@ void TlsImpl::close_handle(uv_handle_t* handle) noexcept {
 
 // ---- the engine ------------------------------------------------------------
 
+StreamBase& TlsImpl::transport() const noexcept { return *StreamAccess::base_of(transport_); }
+
 // After anything changed (bytes arrived, the transport ended, a read was
 // asked for): moves the handshake or the reading on, sends what OpenSSL
 // wrote, and reads from the transport if more is needed.
 void TlsImpl::advance() {
   if (!is_open()) return;
-  if (phase_ == Phase::handshaking) handshake_step();
-  if (!is_open()) return;
-  if (phase_ == Phase::established) {
-    decrypt();
-    service_read();
-  }
-  if (!is_open()) return;
   try {
-    (void)flush();
+    if (phase_ == Phase::handshaking) handshake_step();
+    if (!is_open()) return;
+    if (phase_ == Phase::established) {
+      decrypt();
+      service_read();
+    }
+    if (!is_open()) return;
+    send_pending();
+    pump();
   } catch (const std::bad_alloc&) {
-    close();
-    return;
+    out_of_memory();
   }
-  pump();
+}
+
+// advance() was refused memory. Nothing was taken: records OpenSSL has not
+// handed over stay with it, plaintext stays in `in_`, bytes to send stay in
+// net_out_. A pending read fails with Errc::no_memory (the next read gets
+// every byte); a handshake cannot wait (its peer waits for our next flight),
+// so it fails and the stream closes. Reading ahead resumes with the next read.
+void TlsImpl::out_of_memory() noexcept {
+  const Error error(Errc::no_memory);
+  if (phase_ == Phase::handshaking) {
+    handshake_failed(error);
+  } else if (read_) {
+    PendingRead read = std::move(*read_);
+    read_.reset();
+    op_finished();
+    read.promise.set_error(error);
+  }
 }
 
 void TlsImpl::handshake_step() {
   clear_openssl_errors();
   const int rc = SSL_do_handshake(ssl_);
   if (rc == 1) {
+    send_pending();  // our last flight, before the stream is anyone else's
     phase_ = Phase::established;
+    fragment_shift_ = agreed_fragment_shift();
     handshake_timer_.cancel();
     op_finished();
-    (void)flush();  // our last flight, before the stream is anyone else's
     TlsStream stream(IoRef<TlsImpl>::share(this));
     if (!handshake_.set_value_or_keep(stream)) stream.close();  // cancelled as it completed
     return;
@@ -231,7 +273,7 @@ void TlsImpl::handshake_failed(Error error) {
   handshake_timer_.cancel();
   op_finished();
   try {
-    (void)flush();  // the alert that tells the peer why
+    send_pending();  // the alert that tells the peer why
   } catch (...) {
   }
   handshake_.set_error(std::move(error));
@@ -240,88 +282,173 @@ void TlsImpl::handshake_failed(Error error) {
 
 void TlsImpl::handshake_timed_out() {
   if (phase_ != Phase::handshaking || !is_open()) return;
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(context_.handshake_timeout()).count();
-  handshake_failed(Error(Errc::timed_out,
-                         "TLS handshake with " + peer_name_ + ": timed out after " + std::to_string(ms) + " ms"));
+  handshake_failed(error_with(Errc::timed_out, [this] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(context_.handshake_timeout()).count();
+    return "TLS handshake with " + peer_name_ + ": timed out after " + std::to_string(ms) + " ms";
+  }));
 }
 
 // Takes plaintext from OpenSSL into `in_` while a read waits or the buffer is
-// below its high-water mark; notes the stream's end or error.
+// below its high-water mark, completing the pending read as it can.
 void TlsImpl::decrypt() {
-  char buffer[kRecordBytes];
-  while (!eof_ && !read_error_ && (read_ || read_buffered() < limits_.read_high_water)) {
-    clear_openssl_errors();
-    std::size_t got = 0;
-    const int rc = SSL_read_ex(ssl_, buffer, sizeof(buffer), &got);
-    if (rc == 1) {
-      in_.append(buffer, got);
-      if (read_ && try_complete(*read_)) {
-        read_.reset();
-        op_finished();
-      }
-      continue;
-    }
-    const int error = SSL_get_error(ssl_, rc);
-    if (error == SSL_ERROR_ZERO_RETURN) {
-      eof_ = true;
-    } else if (error == SSL_ERROR_WANT_READ) {
-      if (transport_error_) {
-        read_error_ = *transport_error_;
-      } else if (transport_eof_) {
-        read_error_ = Error(Errc::tls_protocol_error,
-                            "TLS read: the peer closed the connection without close_notify (truncated)");
-      }
-    } else {
-      read_error_ = Error(Errc::tls_protocol_error, "TLS read: " + take_openssl_errors("a corrupt record"));
-    }
-    return;
-  }
+  while ((read_ || read_buffered() < limits_.read_high_water) && decrypt_record()) service_read();
 }
 
-// Reads from the transport if the handshake or a reader needs more bytes.
-void TlsImpl::pump() {
+// Takes one record's plaintext from OpenSSL into `in_`, or notes the stream's
+// end or error; returns false if nothing changed (OpenSSL needs more bytes,
+// or the end or an error was noted already). The room comes first: a refused
+// allocation (std::bad_alloc) leaves the record with OpenSSL.
+bool TlsImpl::decrypt_record() {
+  if (eof_ || read_error_) return false;
+  make_room();
+  char buffer[kRecordBytes];
+  clear_openssl_errors();
+  std::size_t got = 0;
+  const int rc = SSL_read_ex(ssl_, buffer, sizeof(buffer), &got);
+  if (rc == 1) {
+    in_.append(buffer, got);  // within the room made
+    return true;
+  }
+  const int error = SSL_get_error(ssl_, rc);
+  if (error == SSL_ERROR_ZERO_RETURN) {
+    eof_ = true;
+  } else if (error != SSL_ERROR_WANT_READ) {
+    read_error_ = error_with(Errc::tls_protocol_error,
+                             [] { return "TLS read: " + take_openssl_errors("a corrupt record"); });
+  } else if (transport_error_) {
+    read_error_ = *transport_error_;
+  } else if (transport_eof_) {
+    read_error_ = error_with(Errc::tls_protocol_error, [] {
+      return std::string("TLS read: the peer closed the connection without close_notify (truncated)");
+    });
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Room in `in_` for one more record's plaintext: the buffer's own, the room
+// taken bytes leave in front, a pooled buffer (read_buffers.h) for an empty
+// one, or more memory (std::bad_alloc).
+void TlsImpl::make_room() {
+  if (in_.size() + kRecordBytes <= in_.capacity()) return;
+  if (in_.empty()) {
+    in_ = take_read_buffer();
+  } else if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);  // scanned_ counts from in_pos_, so it still holds
+    in_pos_ = 0;
+  }
+  if (in_.size() + kRecordBytes > in_.capacity()) in_.reserve(in_.size() + kRecordBytes);
+}
+
+// Reads from the transport if the handshake or a reader (`reader_waiting`: one
+// about to wait) needs more bytes, or to read ahead. Throws std::bad_alloc
+// with nothing started.
+void TlsImpl::pump(bool reader_waiting) {
   if (transport_reading_ || transport_eof_ || transport_error_ || !is_open()) return;
   const bool wanted = phase_ == Phase::handshaking ||
                       (phase_ == Phase::established && read_started_ && !eof_ && !read_error_ &&
-                       (read_ || read_buffered() < limits_.read_high_water));
+                       (reader_waiting || read_ || read_buffered() < limits_.read_high_water));
   if (!wanted) return;
-  transport_reading_ = true;
+  // The continuation's room in the loop's queue comes first: a transport read
+  // may complete at once, and its bytes must not be dropped for want of it.
+  Loop& on = loop();
+  LoopAccess::reserve_continuation(on);
+  Future<std::string> bytes;
   try {
-    transport_.read_some().then(loop(), [self = IoRef<TlsImpl>::share(this)](Result<std::string> r) mutable {
-      self->on_transport_read(std::move(r));
-    });
+    bytes = transport_.read_some();
   } catch (const Exception& e) {
-    transport_reading_ = false;
+    LoopAccess::release_continuation(on);
     transport_error_ = e.error();
     advance();
+    return;
+  } catch (...) {
+    LoopAccess::release_continuation(on);
+    throw;
   }
+  LoopAccess::release_continuation(on);
+  transport_reading_ = true;
+  std::move(bytes).then(on, [self = IoRef<TlsImpl>::share(this)](Result<std::string> r) mutable {
+    self->on_transport_read(std::move(r));
+  });
 }
 
 void TlsImpl::on_transport_read(Result<std::string> result) {
   transport_reading_ = false;
   if (!is_open()) return;
+  if (!result.ok() && result.error().code() == Errc::no_memory) {
+    out_of_memory();  // the transport keeps its bytes: the next read asks again
+    return;
+  }
   if (!result.ok()) {
     transport_error_ = result.error();
   } else if (result.value().empty()) {
     transport_eof_ = true;
   } else {
-    const std::string& bytes = result.value();
+    std::string& bytes = result.value();
     if (BIO_write(net_in_, bytes.data(), static_cast<int>(bytes.size())) != static_cast<int>(bytes.size())) {
-      transport_error_ = Error(Errc::no_memory, "TLS: no memory for received bytes");
+      transport_error_ = error_with(Errc::no_memory, [] { return std::string("TLS: no memory for received bytes"); });
     }
+    recycle_read_buffer(std::move(bytes));
   }
   advance();
 }
 
-// Hands what OpenSSL wrote to the transport; the future is the transport
-// write's (ready when there was nothing).
-Future<void> TlsImpl::flush() {
+// The most bytes OpenSSL can have waiting in net_out_ once it has made the
+// records of `plaintext` bytes: what waits already, the bytes, and each
+// record's overhead (one record per fragment, one more for the rest and one
+// for a split or a message sent along).
+std::size_t TlsImpl::records_bound(std::size_t plaintext) const noexcept {
+  return BIO_ctrl_pending(net_out_) + plaintext + ((plaintext >> fragment_shift_) + 2) * kRecordOverhead +
+         kMessageRoom;
+}
+
+// The largest record plaintext the handshake agreed on, as a power of two:
+// 2^14, or less if the peer asked for a max_fragment_length.
+unsigned TlsImpl::agreed_fragment_shift() const noexcept {
+  const SSL_SESSION* session = SSL_get_session(ssl_);
+  const unsigned mode = session != nullptr ? SSL_SESSION_get_max_fragment_length(session) : 0;
+  if (mode >= TLSEXT_max_fragment_length_512 && mode <= TLSEXT_max_fragment_length_4096) {
+    return 9 + (mode - TLSEXT_max_fragment_length_512);  // 512 << (mode - 1)
+  }
+  return kRecordShift;
+}
+
+// Sends what OpenSSL wrote (handshake messages, alerts, a close_notify) with
+// memory made before the bytes leave net_out_: std::bad_alloc leaves them
+// there, to go first with whatever is sent next.
+void TlsImpl::send_pending() {
   const std::size_t pending = BIO_ctrl_pending(net_out_);
-  if (pending == 0 || !transport_.is_open()) return make_ready_future<void>();
-  std::string out(pending, '\0');
-  const int n = BIO_read(net_out_, out.data(), static_cast<int>(pending));
-  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-  return transport_.write(std::move(out));
+  if (pending == 0 || !transport_.is_open()) return;
+  std::string out;
+  out.reserve(pending);
+  transport().reserve_write(pending);
+  (void)send_reserved(out);
+}
+
+// Moves what OpenSSL wrote into `buffer` and hands it to the transport, whose
+// write was made ahead (reserve_write) as `buffer`'s room was: nothing is
+// allocated unless OpenSSL wrote more than that room. The future is the
+// transport write's. Should memory be refused here, the records are dropped
+// and writing fails for good (they cannot go back to OpenSSL, and a later
+// record sent without them would not be understood): std::bad_alloc, with
+// nothing sent.
+Future<void> TlsImpl::send_reserved(std::string& buffer) {
+  const std::size_t pending = BIO_ctrl_pending(net_out_);
+  if (pending == 0) return make_ready_future<void>();
+  try {
+    buffer.resize(pending);
+    const int n = BIO_read(net_out_, buffer.data(), static_cast<int>(pending));
+    buffer.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return transport_.write(std::move(buffer));
+  } catch (...) {
+    buffer.clear();
+    (void)BIO_reset(net_out_);
+    write_error_ = error_with(Errc::no_memory, [] {
+      return std::string("TLS write: no memory to send the records made; the connection cannot go on");
+    });
+    throw;
+  }
 }
 
 // ---- reading -----------------------------------------------------------------
@@ -342,16 +469,35 @@ Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view
         Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
                                                              : "read_until with an empty delimiter"));
   }
-  read_started_ = true;
   auto [promise, future] = make_promise<std::string>();
   PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  // What OpenSSL holds already, taken a record at a time, each with its room
+  // made first; a refused allocation (std::bad_alloc) takes no byte: all of
+  // them stay, in OpenSSL or in `in_`, for the next read.
   scanned_ = 0;
-  if (!try_complete(pending)) {
-    watch(pending.promise);
-    read_.emplace(std::move(pending));
-    op_started();
+  bool done = try_complete(pending);
+  while (!done && decrypt_record()) done = try_complete(pending);
+  read_started_ = true;
+  if (done) {
+    advance();  // reading ahead (refused memory only stops it, until the next read)
+    return std::move(future);
   }
-  advance();
+  // The read waits. The room for the record that will most often complete it
+  // is made now, so that such a read needs no memory once it was accepted.
+  make_room();
+  watch(pending.promise);
+  read_.emplace(std::move(pending));
+  op_started();
+  try {
+    send_pending();
+    pump(true);
+  } catch (const std::bad_alloc&) {
+    if (read_) {  // nothing was started for it: it was never made
+      read_.reset();
+      op_finished();
+    }
+    throw;
+  }
   return std::move(future);
 }
 
@@ -414,12 +560,12 @@ void TlsImpl::deliver(PendingRead& read, std::string data) {
 
 std::string TlsImpl::take(std::size_t n) {
   scanned_ = 0;
-  std::string out;
   if (in_pos_ == 0 && n == in_.size()) {
-    out = std::move(in_);
+    std::string out = std::move(in_);
     in_.clear();
     return out;
   }
+  std::string out = take_read_buffer();
   out.assign(in_, in_pos_, n);
   in_pos_ += n;
   if (in_pos_ == in_.size()) {
@@ -463,14 +609,40 @@ Future<void> TlsImpl::write(const char* data, std::size_t size, std::string*) {
   if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "write after shutdown()"));
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (size == 0) return make_ready_future<void>();
+  // Everything the write needs is made before OpenSSL sees the bytes (see
+  // the top of tls_impl.h): a refused allocation leaves the stream as it was.
+  reserve_write(size);
   clear_openssl_errors();
   std::size_t written = 0;
   if (SSL_write_ex(ssl_, data, size, &written) != 1 || written != size) {
-    write_error_ = Error(Errc::tls_protocol_error, "TLS write: " + take_openssl_errors("the connection failed"));
-    (void)flush();
+    // Whatever OpenSSL made of the bytes before it failed is not sent: the
+    // write failed.
+    (void)BIO_reset(net_out_);
+    write_error_ = error_with(Errc::tls_protocol_error,
+                             [] { return "TLS write: " + take_openssl_errors("the connection failed"); });
     return make_failed_future<void>(*write_error_);
   }
-  return flush();
+  return send_reserved(write_out_);
+}
+
+// Room for the records of `size` bytes, and the transport's write of them.
+void TlsImpl::reserve_write(std::size_t size) {
+  const std::size_t bound = records_bound(size);
+  if (write_out_.capacity() < bound) {
+    // A pooled buffer (read_buffers.h): the transport gives the last one
+    // back once the kernel has taken its bytes.
+    if (write_out_.empty()) write_out_ = take_read_buffer();
+    if (write_out_.capacity() < bound) write_out_.reserve(bound);
+  }
+  transport().reserve_write(bound);
+}
+
+// Room for the close_notify, and the transport's write of it and shutdown.
+void TlsImpl::reserve_shutdown() {
+  const std::size_t bound = records_bound(0);
+  if (shutdown_out_.capacity() < bound) shutdown_out_.reserve(bound);
+  transport().reserve_write(bound);
+  transport().reserve_shutdown();
 }
 
 std::size_t TlsImpl::write_buffered() const noexcept {
@@ -493,14 +665,24 @@ Future<void> TlsImpl::shutdown() {
   if (!is_open()) return make_failed_future<void>(closed_error());
   check_thread("shutdown");
   if (shut_down_) return make_failed_future<void>(Error(Errc::invalid_state, "shutdown() twice"));
+  if (write_error_) return make_failed_future<void>(*write_error_);
+  reserve_shutdown();  // as write(): before OpenSSL makes the close_notify
   shut_down_ = true;
   clear_openssl_errors();
   if (SSL_shutdown(ssl_) < 0) {
-    return make_failed_future<void>(
-        Error(Errc::tls_protocol_error, "TLS shutdown: " + take_openssl_errors("close_notify could not be sent")));
+    return make_failed_future<void>(error_with(Errc::tls_protocol_error, [] {
+      return "TLS shutdown: " + take_openssl_errors("close_notify could not be sent");
+    }));
   }
-  (void)flush();
-  return transport_.shutdown();
+  Future<void> sent = send_reserved(shutdown_out_);
+  try {
+    return transport_.shutdown();
+  } catch (const std::bad_alloc&) {
+    // Only a transport that had to allocate again (a TLS stream itself,
+    // after the close_notify's write took what it had made): the
+    // close_notify is on its way, and it is what ends the stream for the peer.
+    return sent;
+  }
 }
 
 // ---- what was agreed ----------------------------------------------------------

@@ -10,6 +10,19 @@
 // messages, records, alerts, close_notify) is flushed to the transport's
 // write() at once, in order. No OpenSSL call ever blocks or touches a socket.
 //
+// Memory. What an operation needs is made before OpenSSL acts on it, so that
+// a refused allocation (std::bad_alloc) changes nothing. A write (and
+// shutdown) makes room for the records OpenSSL will make and has the
+// transport make its write (StreamBase::reserve_write) before SSL_write: a
+// record, once made, has spent its sequence number, and the connection
+// cannot go on without sending it. A read makes room for a record's
+// plaintext before SSL_read takes it, so a record is never taken out of
+// OpenSSL only to be dropped. On the loop (bytes arriving), a refused
+// allocation fails what waits with Errc::no_memory (a read: its bytes stay
+// for the next one; a handshake: it ends). Should records OpenSSL made not
+// fit the room made for them and more memory be refused, they are dropped
+// and writing fails for good (write_error_): nothing is sent after a gap.
+//
 // The IoObject's libuv handle is an idle uv_timer_t (never started): it gives
 // the object its place among the loop's resources and the close callback;
 // the handshake timeout is a loop timer (call_later), on the loop's clock.
@@ -53,6 +66,8 @@ class TlsImpl final : public StreamBase {
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
+  void reserve_write(std::size_t size) override;
+  void reserve_shutdown() override;
   std::size_t write_buffered() const noexcept override;
   std::size_t read_buffered() const noexcept override { return in_.size() - in_pos_; }
   void unread(std::string_view data) override;
@@ -82,14 +97,21 @@ class TlsImpl final : public StreamBase {
   void close_handle(uv_handle_t* handle) noexcept override;
 
   // The engine.
+  StreamBase& transport() const noexcept;
   void advance();
+  void out_of_memory() noexcept;
   void handshake_step();
   void handshake_failed(Error error);
   Error classify_handshake_failure();
   void decrypt();
-  void pump();
+  bool decrypt_record();
+  void make_room();
+  void pump(bool reader_waiting = false);
   void on_transport_read(Result<std::string> result);
-  Future<void> flush();
+  std::size_t records_bound(std::size_t plaintext) const noexcept;
+  unsigned agreed_fragment_shift() const noexcept;
+  void send_pending();
+  Future<void> send_reserved(std::string& buffer);
   void handshake_timed_out();
 
   // Plaintext reads (as StreamImpl's).
@@ -121,6 +143,9 @@ class TlsImpl final : public StreamBase {
   bool shut_down_ = false;
   std::optional<Error> write_error_;
   StreamLimits limits_;
+  unsigned fragment_shift_ = 14;  // log2 of the largest record plaintext agreed (records_bound)
+  std::string write_out_;      // room for the next write's records (reserve_write)
+  std::string shutdown_out_;   // room for the close_notify (reserve_shutdown)
 
   std::string in_;             // plaintext; in_[in_pos_..] not yet taken
   std::size_t in_pos_ = 0;

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/future/future.h"
+#include "core/io/detail/read_buffers.h"
 #include "core/io/io.h"
 #include "core/loop/loop.h"
 #include "core/result.h"
@@ -59,6 +60,18 @@ inline void run_for_a_while(weft::Loop& loop, weft::Duration d) {
   auto [promise, future] = weft::make_promise<void>();
   loop.call_later(d, [p = std::move(promise)]() mutable { p.set_value(); });
   (void)weft::run_until_complete(loop, future);
+}
+
+// Polls the loop a few times (never blocking): loopback bytes written before
+// arrive and are read. Loop thread.
+inline void poll_a_while(weft::Loop& loop) {
+  for (int i = 0; i < 10; ++i) (void)loop.poll();
+}
+
+// Empties this thread's pool of read buffers (core/io/detail/read_buffers.h),
+// so that the reads that follow allocate their buffers.
+inline void empty_read_buffer_pool() {
+  while (weft::detail::pooled_read_buffers() > 0) (void)weft::detail::take_read_buffer();
 }
 
 // A listener on 127.0.0.1 with a kernel-chosen port, and a connected pair.

@@ -14,31 +14,17 @@
 #include "core/io/tls_stream.h"
 #include "core/loop/loop.h"
 #include "tests/core/io/io_test_util.h"
+#include "tests/core/io/tls_test_util.h"
 #include "tests/core/refusing_new.h"
-#include "tests/tls_certs/test_pki.h"
 
 using weft_test::get;
 
 namespace {
 
 struct Contexts {
-  test_pki pki{};
-  weft::TlsContext server;
-  weft::TlsContext client;
-  Contexts() {
-    REQUIRE(test_pki_make(&pki, "weft test CA", "localhost", "127.0.0.1") == 0);
-    weft::TlsContextOptions server_options;
-    server_options.verify_peer = false;
-    server_options.cert_pem = pki.server_cert;
-    server_options.key_pem = pki.server_key;
-    server = weft::TlsContext::server(server_options);
-    weft::TlsContextOptions client_options;
-    client_options.ca_pem = pki.ca_cert;
-    client = weft::TlsContext::client(client_options);
-  }
-  ~Contexts() { test_pki_free(&pki); }
-  Contexts(const Contexts&) = delete;
-  Contexts& operator=(const Contexts&) = delete;
+  weft_test::Pki pki;
+  weft::TlsContext server = pki.server();
+  weft::TlsContext client = pki.client();
 };
 
 enum class Side { accept, connect };

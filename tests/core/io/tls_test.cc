@@ -19,50 +19,17 @@
 #include "core/loop/loop.h"
 #include "core/result.h"
 #include "tests/core/io/io_test_util.h"
+#include "tests/core/io/tls_test_util.h"
 #include "tests/tls_certs/test_pki.h"
 
 using namespace std::chrono_literals;
 using weft_test::await;
 using weft_test::get;
+using weft_test::Pki;
+using weft_test::tls_pair;
+using weft_test::TlsPair;
 
 namespace {
-
-// A CA and a server certificate for localhost and 127.0.0.1.
-struct Pki {
-  test_pki pki{};
-  explicit Pki(const char* ca_name = "weft test CA") {
-    REQUIRE(test_pki_make(&pki, ca_name, "localhost", "127.0.0.1") == 0);
-  }
-  ~Pki() { test_pki_free(&pki); }
-  Pki(const Pki&) = delete;
-  Pki& operator=(const Pki&) = delete;
-
-  weft::TlsContext server(weft::TlsContextOptions options = {}) const {
-    options.verify_peer = false;
-    options.cert_pem = pki.server_cert;
-    options.key_pem = pki.server_key;
-    return weft::TlsContext::server(options);
-  }
-  weft::TlsContext client(weft::TlsContextOptions options = {}) const {
-    options.ca_pem = pki.ca_cert;
-    return weft::TlsContext::client(options);
-  }
-};
-
-struct TlsPair {
-  weft::TlsStream client;
-  weft::TlsStream server;
-};
-
-// Handshakes over a fresh loopback TCP connection.
-TlsPair tls_pair(weft::Loop& loop, weft::TcpListener& listener, const weft::TlsContext& client_ctx,
-                 const weft::TlsContext& server_ctx, std::string server_name = "localhost") {
-  weft_test::Pair tcp = weft_test::connected_pair(loop, listener);
-  auto accepted = weft::TlsStream::accept(std::move(tcp.server), server_ctx);
-  auto client = get(loop, weft::TlsStream::connect(std::move(tcp.client), client_ctx, {server_name}));
-  auto server = get(loop, std::move(accepted));
-  return {std::move(client), std::move(server)};
-}
 
 struct Outcomes {
   weft::Result<weft::TlsStream> client;
