@@ -14,6 +14,11 @@
 
 namespace weft {
 
+namespace detail {
+template <class T>
+class ResultStorage;  // a future's stored outcome (core/future/result_storage.h)
+}  // namespace detail
+
 template <class T>
 class Result {
   using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
@@ -85,6 +90,8 @@ class Result {
   }
 
  private:
+  friend class detail::ResultStorage<T>;  // moves the alternatives out
+
   std::variant<Stored, Error, std::exception_ptr> state_;
 };
 

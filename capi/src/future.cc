@@ -54,7 +54,24 @@ class QueuedDelivery {
 // future.h's kFutureSize: keep the C future within it.
 static_assert(sizeof(CFuture) <= kFutureSize, "CFuture grew: see future.h (Size)");
 
-CFuture::CFuture(Scope& scope) noexcept : scope_(&scope) {}
+const weft::detail::StateOps CFuture::kOps{
+    {&CFuture::run_queued, &CFuture::drop_queued}, &CFuture::destroy_state, nullptr};
+
+CFuture::CFuture(Scope& scope) noexcept : StateBase(&kOps), scope_(&scope) {}
+
+void CFuture::run_queued(TabledObject* object) {
+  auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
+  future->take_continuation(&kOps);  // the table stays: it is the future's
+  future->run_continuation();
+}
+
+void CFuture::drop_queued(TabledObject* object) noexcept {
+  auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
+  future->take_continuation(&kOps);
+  future->discard_continuation();
+}
+
+void CFuture::destroy_state(StateBase* state) noexcept { static_cast<CFuture*>(state)->destroy(); }
 
 CFuture::~CFuture() {
   if (status_ == WEFT_OK) {
@@ -331,9 +348,9 @@ void CFuture::update_tracking() noexcept {
   const bool wanted = (!dispatched() && (callback_ != nullptr || head_ != nullptr ||
                                          (extras_ != nullptr && extras_->work_hook.linked()))) ||
                       (extras_ != nullptr && extras_->deferred_callback != nullptr);
-  if (wanted && !tracked_) {
+  if (wanted && !tracked()) {
     weft::detail::LoopAccess::track_future(runtime().loop, this);
-  } else if (!wanted && tracked_) {
+  } else if (!wanted && tracked()) {
     weft::detail::LoopAccess::untrack_future(runtime().loop, this);
   }
 }

@@ -34,7 +34,7 @@
 //   `inline_callbacks` and found by Scope::cancel through its futures list.
 //   Any other (another scope, a second one, after dispatch, a combinator's)
 //   is an allocated Registration in the scope's registrations list.
-// - Size: 144 bytes with the core state (kFutureSize; a static_assert in
+// - Size: 136 bytes with the core state (kFutureSize; a static_assert in
 //   future.cc keeps it). What few futures need (a name, a producer, work
 //   bookkeeping) lives in FutureExtras, allocated on first use.
 //
@@ -225,15 +225,20 @@ class CFuture final : public weft::detail::StateBase {
 
   ListHook scope_hook;  // in scope_->futures while pending (loop thread)
 
-  void run_continuation() override;
-  void discard_continuation() noexcept override;
-
- protected:
-  void destroy() noexcept override;
-
  private:
   explicit CFuture(Scope& scope) noexcept;
-  ~CFuture() override;
+  ~CFuture();
+
+  // The core state's operations (its table: see StateOps). The continuation,
+  // published at creation, is the future's dispatch: run_continuation.
+  static void run_queued(TabledObject* object);
+  static void drop_queued(TabledObject* object) noexcept;
+  static void destroy_state(StateBase* state) noexcept;
+  static const weft::detail::StateOps kOps;
+
+  void run_continuation();
+  void discard_continuation() noexcept;
+  void destroy() noexcept;
 
   void maybe_break() noexcept;
   void deliver(Registration* registration, const Outcome& outcome);
@@ -291,7 +296,7 @@ class CFuture final : public weft::detail::StateBase {
 };
 
 // What a C future costs: the core state plus the C API's bookkeeping.
-inline constexpr std::size_t kFutureSize = 144;
+inline constexpr std::size_t kFutureSize = 136;
 
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.

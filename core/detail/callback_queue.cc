@@ -89,7 +89,12 @@ void CallbackQueue::pop_front() noexcept {
   }
   head_offset_ += kHeader;  // the word is read: the record may be reused
   // A coroutine record owns nothing (as a ResumeCoroutine callable would not).
-  if ((word & kCoroutineTag) == 0) reinterpret_cast<QueuedObject*>(word & ~kTagMask)->drop_queued();
+  if ((word & kCoroutineTag) != 0) return;
+  if ((word & kTabledTag) != 0) {
+    reinterpret_cast<TabledObject*>(word & ~kTagMask)->drop_queued();
+  } else {
+    reinterpret_cast<QueuedObject*>(word & ~kTagMask)->drop_queued();
+  }
 }
 
 void CallbackQueue::clear() noexcept {

@@ -9,11 +9,11 @@
 // spare list, so a steady-state queue allocates nothing.
 //
 // Word records: an object that already exists and knows how to run itself
-// (a QueuedObject: a future's state whose continuation is due, a spawned
-// task's first step), and a coroutine to resume (ResumeCoroutine, what a
-// task's yield or wake-up queues), are queued by their address alone, tagged
-// in the header word's low two bits: 8 bytes instead of an ops pointer plus
-// a callable.
+// (a QueuedObject: a spawned task's first step; a TabledObject: a future's
+// state whose continuation is due), and a coroutine to resume
+// (ResumeCoroutine, what a task's yield or wake-up queues), are queued by
+// their address alone, tagged in the header word's low three bits: 8 bytes
+// instead of an ops pointer plus a callable.
 //
 // Every record's header word says how long the record is: a word record is
 // the word alone, and a callable record's word is the address of its ops
@@ -103,14 +103,16 @@ class CallbackQueue {
   void emplace_object(QueuedObject* object) {
     emplace_word(reinterpret_cast<std::uintptr_t>(object) | kWordTag);
   }
+  void emplace_object(TabledObject* object) {
+    emplace_word(reinterpret_cast<std::uintptr_t>(object) | kWordTag | kTabledTag);
+  }
   // emplace_object into room reserved earlier (kObjectUnits are used up):
   // allocates nothing and cannot fail.
   void emplace_object_reserved(QueuedObject* object) noexcept {
-    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
-    // The invariant guarantees a spare chunk when the tail has no room.
-    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) take_spare_chunk();
-    write_word(reinterpret_cast<std::uintptr_t>(object) | kWordTag);
-    reserved_ -= kObjectUnits;
+    emplace_word_reserved(reinterpret_cast<std::uintptr_t>(object) | kWordTag);
+  }
+  void emplace_object_reserved(TabledObject* object) noexcept {
+    emplace_word_reserved(reinterpret_cast<std::uintptr_t>(object) | kWordTag | kTabledTag);
   }
 
   // Appends `f` into room reserved earlier (units_for<D>() units are used
@@ -248,8 +250,9 @@ class CallbackQueue {
     alignas(16) unsigned char bytes[kChunkBytes];
   };
 
-  // Record header. A word record (the whole record) has kWordTag set: an
-  // object's address, or with kCoroutineTag too a coroutine frame's. A
+  // Record header. A word record (the whole record) has kWordTag set: a
+  // QueuedObject's address, with kTabledTag too a TabledObject's, with
+  // kCoroutineTag too a coroutine frame's. A
   // callable record's header is its ops table's address with the record's
   // size in 8-byte units less one (records are 16 to 128 bytes: 1 to 15) in
   // bits 1 to 4 (kSizeMask), bit 0 clear.
@@ -259,12 +262,14 @@ class CallbackQueue {
   static constexpr std::size_t kHeader = sizeof(Header);
   static constexpr std::uintptr_t kWordTag = 1;
   static constexpr std::uintptr_t kCoroutineTag = 2;
-  static constexpr std::uintptr_t kTagMask = 3;
+  static constexpr std::uintptr_t kTabledTag = 4;
+  static constexpr std::uintptr_t kTagMask = 7;
   static constexpr std::uintptr_t kSizeMask = 30;
   static constexpr std::uintptr_t kOpsMask = 31;
   static_assert(kHeader == 8, "a word record is one 8-byte word");
   static_assert(kObjectUnits == 2 * ((kHeader + kUnitBytes - 1) / kUnitBytes) - 1);
-  static_assert(alignof(Ops) > kOpsMask && alignof(QueuedObject) > kTagMask,
+  static_assert(alignof(Ops) > kOpsMask && alignof(QueuedObject) > kTagMask &&
+                    alignof(TabledObject) > kTagMask,
                 "the tag bits are free in ops and object addresses");
   static_assert(kHeader + kMaxInlineBytes <= (kSizeMask / 2 + 1) * kAlign);
   static std::uintptr_t ops_word(const Ops* ops) noexcept {
@@ -278,10 +283,12 @@ class CallbackQueue {
   static void run_record(Header* header, std::uintptr_t word) {
     if ((word & kWordTag) == 0) [[likely]] {
       ops_of(word)->invoke_destroy(reinterpret_cast<unsigned char*>(header) + kHeader);
-    } else if ((word & kCoroutineTag) == 0) {
-      reinterpret_cast<QueuedObject*>(word & ~kTagMask)->run_queued();
-    } else {
+    } else if ((word & kCoroutineTag) != 0) {
       std::coroutine_handle<>::from_address(reinterpret_cast<void*>(word & ~kTagMask)).resume();
+    } else if ((word & kTabledTag) != 0) {
+      reinterpret_cast<TabledObject*>(word & ~kTagMask)->run_queued();
+    } else {
+      reinterpret_cast<QueuedObject*>(word & ~kTagMask)->run_queued();
     }
   }
   void emplace_word(std::uintptr_t word) {
@@ -289,6 +296,13 @@ class CallbackQueue {
     while (reserved_ != 0 && free_slots_after(kHeader) < reserved_) add_spare_chunk();
     if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) add_chunk();
     write_word(word);
+  }
+  void emplace_word_reserved(std::uintptr_t word) noexcept {
+    if (tail_ != nullptr && head_ == tail_ && head_offset_ == tail_->used) rewind();
+    // The invariant guarantees a spare chunk when the tail has no room.
+    if (tail_ == nullptr || tail_->used + kHeader > kChunkBytes) take_spare_chunk();
+    write_word(word);
+    reserved_ -= kObjectUnits;
   }
   void write_word(std::uintptr_t word) noexcept {
     ::new (tail_->bytes + tail_->used) Header{word};

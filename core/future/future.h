@@ -177,12 +177,12 @@ class [[nodiscard]] Future {
     }
     // Attach on the loop's own thread, where its bookkeeping lives.
     auto attach_there = [&loop, ref = std::move(ref),
-                         fn = typename detail::SharedState<T>::Continuation(std::forward<F>(f))]() mutable {
+                         parcel = detail::SharedState<T>::parcel(std::forward<F>(f))]() mutable {
       if (loop.is_closed()) {
         throw Exception(Errc::closed, "Future::then: the loop closed before the continuation was attached");
       }
       detail::LoopAccess::reserve_continuation(loop);
-      ref->set_continuation(std::move(fn));  // a move: cannot throw
+      ref->adopt_continuation(std::move(parcel));  // cannot throw
       detail::LoopAccess::track_future(loop, ref.get());
       ref.release()->publish_continuation(loop);
     };
@@ -212,31 +212,17 @@ class Promise {
   // cancelled, or this promise was already used); the value is then dropped.
   template <class... A>
   bool set_value(A&&... args) {
-    if (!writable()) return false;
     if constexpr (std::is_void_v<T>) {
       static_assert(sizeof...(A) == 0, "Promise<void>::set_value takes no value");
-      state_->emplace_result();
-    } else {
-      state_->emplace_result(std::in_place, std::forward<A>(args)...);
     }
-    return state_->publish_result_from_holder();
+    return writable() && state_->set_value(std::forward<A>(args)...);
   }
-  bool set_error(Error error) {
-    if (!writable()) return false;
-    state_->emplace_result(std::move(error));
-    return state_->publish_result_from_holder();
-  }
+  bool set_error(Error error) { return writable() && state_->set_error(std::move(error)); }
   bool set_exception(std::exception_ptr exception) {
-    if (!writable()) return false;
-    state_->emplace_result(std::move(exception));
-    return state_->publish_result_from_holder();
+    return writable() && state_->set_exception(std::move(exception));
   }
   // Completes with a Result (value, error or exception) as given.
-  bool set_result(Result<T> result) {
-    if (!writable()) return false;
-    state_->emplace_result(std::move(result));
-    return state_->publish_result_from_holder();
-  }
+  bool set_result(Result<T> result) { return writable() && state_->set_result(std::move(result)); }
 
   // Like set_value(std::move(value)), for a producer that must not lose what
   // it hands over (bytes read from a socket, an accepted connection): if the
@@ -245,11 +231,7 @@ class Promise {
   template <class U = T>
     requires(!std::is_void_v<U>)
   bool set_value_or_keep(U& value) {
-    if (!writable()) return false;
-    state_->emplace_result(std::in_place, std::move(value));
-    if (state_->publish_result_from_holder()) return true;
-    value = std::move(state_->unread_result()).value();
-    return false;
+    return writable() && state_->set_value_or_keep(value);
   }
 
   // For producers: `hook` learns how the future ended — cancelled, or
@@ -270,15 +252,12 @@ class Promise {
   friend std::pair<Promise<T>, Future<T>> make_promise<T>();
   explicit Promise(detail::SharedState<T>* state) : state_(state) {}
 
-  bool writable() const noexcept {
-    return state_ != nullptr && !state_->is_ready() && !state_->has_result();
-  }
+  // A promise completes its future at most once: after that (or after a
+  // cancellation) the future is ready.
+  bool writable() const noexcept { return state_ != nullptr && !state_->is_ready(); }
   void abandon() noexcept {
     if (state_ == nullptr) return;
-    if (writable()) {
-      state_->emplace_result(Error(Errc::broken_promise));
-      state_->publish_result_from_holder();
-    }
+    if (writable()) state_->set_error(Error(Errc::broken_promise));
     std::exchange(state_, nullptr)->release_from_holder();
   }
 

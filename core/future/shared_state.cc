@@ -1,73 +1,82 @@
 #include "core/future/shared_state.h"
 
-#include <thread>
-
 #include "core/loop/loop.h"
 #include "core/loop/loop_access.h"
 
 namespace weft::detail {
 
-bool StateBase::cancel() noexcept {
-  std::uint32_t old = word_.load(std::memory_order_relaxed);
+std::uint32_t StateBase::scheduled_here(std::uint32_t word) const noexcept {
+  // kHasContinuation seen (acquire): loop_ is the continuation's loop.
+  return (word & kHasContinuation) != 0 && continuation_loop()->in_loop_thread() ? kScheduled : 0;
+}
+
+bool StateBase::publish_result(std::uint32_t kind_bits) noexcept {
+  std::uint32_t old = word_.load(std::memory_order_acquire);
+  std::uint32_t set;
   do {
     if (old & kReady) return false;
-  } while (!word_.compare_exchange_weak(old, old | kReady | kCancelled,
-                                        std::memory_order_acq_rel, std::memory_order_relaxed));
-  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, true);
-  after_completion(old);
+    set = kReady | kind_bits | scheduled_here(old);
+  } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
+                                        std::memory_order_acquire));
+  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
+  after_completion(old, set);
   return true;
 }
 
-void StateBase::run_queued() {
-  LoopAccess::untrack_future(*continuation_loop(), this);
-  mark_continuation_taken();
-  run_continuation();
+bool StateBase::cancel() noexcept {
+  std::uint32_t old = word_.load(std::memory_order_acquire);
+  std::uint32_t set;
+  do {
+    if (old & kReady) return false;
+    set = kReady | kCancelled | scheduled_here(old);
+  } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
+                                        std::memory_order_acquire));
+  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, true);
+  after_completion(old, set);
+  return true;
 }
 
-void StateBase::drop_queued() noexcept {
-  LoopAccess::untrack_future(*continuation_loop(), this);
-  mark_continuation_taken();
-  discard_continuation();
-}
-
-void StateBase::after_completion(std::uint32_t old_word) noexcept {
+void StateBase::after_completion(std::uint32_t old_word, std::uint32_t set) noexcept {
   if (old_word & kWaiter) word_.notify_all();
-  if (old_word & kHasContinuation) schedule();
-}
-
-void StateBase::publish_continuation(Loop& loop) {
-  loop_.store(&loop, std::memory_order_relaxed);
-  continuation_pending_ = true;
-  std::uint32_t old = word_.fetch_or(kHasContinuation, std::memory_order_acq_rel);
-  if (old & kReady) schedule();
-}
-
-bool StateBase::exclusive_on_loop_thread() const noexcept {
-  // kHasContinuation seen (acquire): loop_ and the continuation are set. On
-  // loop_'s thread continuation_pending_ is ours to read; with it, two
-  // references are the caller's and the continuation's, and acquiring the
-  // count sees every earlier holder's last access done.
-  if (!(word_.load(std::memory_order_acquire) & kHasContinuation)) return false;
-  return continuation_loop()->in_loop_thread() && refs_.load(std::memory_order_acquire) == 2 &&
-         continuation_pending_;
-}
-
-void StateBase::schedule_here() noexcept {
-  scheduled_locally_ = true;
-  LoopAccess::schedule_continuation_here(*continuation_loop(), this);
-}
-
-void StateBase::schedule() noexcept {
-  Loop* loop = continuation_loop();
-  if (loop->in_loop_thread()) {
+  if (!(old_word & kHasContinuation)) return;
+  if (set & kScheduled) {
     schedule_here();
     return;
   }
   // Another thread: post through the inbox, then tell a closing loop the post
   // is done. The loop cannot be destroyed before it sees kScheduled.
-  LoopAccess::schedule_continuation(*loop, this);
+  LoopAccess::post_continuation(*continuation_loop(), this);
   word_.fetch_or(kScheduled, std::memory_order_release);
 }
+
+void StateBase::publish_continuation(Loop& loop) {
+  loop_.store(&loop, std::memory_order_relaxed);
+  std::uint32_t old = word_.load(std::memory_order_relaxed);
+  std::uint32_t set;
+  do {
+    // Already complete: due now, and queued here.
+    set = kHasContinuation | ((old & kReady) ? kScheduled : 0);
+  } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed));
+  if (set & kScheduled) schedule_here();
+}
+
+bool StateBase::exclusive_on_loop_thread(const StateOps* idle) const noexcept {
+  // kHasContinuation seen (acquire): loop_ and the continuation are set. On
+  // loop_'s thread the table is ours to read: while it is not `idle` the
+  // continuation has not been taken, so two references are the caller's and
+  // the continuation's, and acquiring the count sees every earlier holder's
+  // last access done.
+  if (!(word_.load(std::memory_order_acquire) & kHasContinuation)) return false;
+  return continuation_loop()->in_loop_thread() && refs_.load(std::memory_order_acquire) == 2 &&
+         ops_ != idle;
+}
+
+void StateBase::schedule_here() noexcept {
+  LoopAccess::schedule_continuation_here(*continuation_loop(), this);
+}
+
+void StateBase::untrack() noexcept { LoopAccess::untrack_future(*continuation_loop(), this); }
 
 void StateBase::wait() noexcept {
   std::uint32_t old = word_.fetch_or(kWaiter, std::memory_order_acq_rel);

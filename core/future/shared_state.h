@@ -2,17 +2,22 @@
 // Promise<T>/Future<T> pair.
 //
 // Protocol (the `word_` bits):
-// - The promise writes the result (single writer: whoever holds the Promise),
-//   then sets kReady with one fetch_or. cancel() sets kReady|kCancelled with a
-//   CAS that fails if kReady is already set. So exactly one of them completes
-//   the future, and the result storage is read only when kCancelled is clear.
+// - The promise writes the result, then sets kReady and the result's kind
+//   (kKindMask) with one compare-and-swap. cancel() sets kReady|kCancelled
+//   with a CAS that fails if kReady is already set. So exactly one of them
+//   completes the future, and the result storage is read only when
+//   kCancelled is clear. A promise that loses destroys the result it wrote:
+//   the kind bits are set only with a result that stays.
 // - Attaching a continuation stores it, then sets kHasContinuation with one
-//   fetch_or. Whoever of {completer, attacher} sees the other's bit in the value
-//   returned by its fetch_or/CAS schedules the continuation, so it is scheduled
-//   exactly once, onto `loop_`.
-// - A completer on another thread posts the continuation to the loop's inbox and
-//   then sets kScheduled; Loop::close() waits for that bit on futures it failed
-//   to cancel, so no post can reach a destroyed loop.
+//   CAS. Whoever of {completer, attacher} sees the other's bit in the value
+//   its CAS replaced schedules the continuation, so it is scheduled exactly
+//   once, onto `loop_`.
+// - kScheduled: the continuation is queued, or its post is done. A
+//   completer (or attacher) on loop_'s thread sets it in the same CAS that
+//   makes the continuation due, and queues it right after, on that thread;
+//   a completer on another thread posts the continuation to the loop's
+//   inbox and then sets kScheduled. Loop::close() waits for that bit on
+//   futures it failed to cancel, so no post can reach a destroyed loop.
 // - kWaiter: a thread blocks in wait(); the completer notifies the word.
 //
 // - A producer may register a CancelHook (I/O operations do, to release what a
@@ -37,21 +42,31 @@
 // read-modify-writes above. (The C API's futures share one reference among
 // all their handles, so they always take the atomic path.)
 //
+// No vtable: the state's first word points to its operations table
+// (StateOps: run or drop the queued continuation, free the state), and a
+// SharedState<T> points it at its continuation's table, which knows the
+// continuation's type, while one is attached and has not been taken, and at
+// a table without a continuation otherwise. So the state pays one pointer for
+// both, and the ready queue holds it by its address (a TabledObject).
+//
 // Memory: SharedState<T> comes from the frame pool (core/detail/frame_pool.h)
 // of the loop running on the creating thread, else of that thread: a pointer
 // pop instead of malloc, and a block freed on another thread goes back to
-// that pool (its remote list) for reuse.
+// that pool (its remote list) for reuse. For a word-sized T it is 80 bytes:
+// the base's 48, the outcome's 16 (ResultStorage), the continuation's 16.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
-#include "core/detail/callback.h"
 #include "core/detail/frame_pool.h"
 #include "core/detail/intrusive_list.h"
 #include "core/detail/queued_object.h"
+#include "core/future/result_storage.h"
 #include "core/result.h"
 
 namespace weft {
@@ -68,18 +83,33 @@ struct CancelHook {
   void (*fn)(CancelHook* self, bool cancelled) noexcept;
 };
 
-// A QueuedObject: a due continuation is queued on its loop as the state's
-// address (an 8-byte ready-queue record); run_queued() runs it, drop_queued()
-// discards it.
-class StateBase : public QueuedObject {
+class StateBase;
+
+// A shared state's operations table (see "No vtable" above). run_queued and
+// drop_queued (the queued continuation's turn, or its record dropped unrun:
+// loop thread) are null in a table without a continuation.
+struct StateOps : TabledObject::Ops {
+  // The last reference went: destroys and frees the state. Any thread.
+  void (*destroy)(StateBase* state) noexcept;
+  // Destroys the attached continuation unrun, keeping its reference and the
+  // table (SharedState::replace_continuation). Loop thread. Null where
+  // there is no continuation, and for the C API's futures.
+  void (*discard_continuation)(StateBase* state) noexcept;
+};
+
+// A TabledObject: a due continuation is queued on its loop as the state's
+// address (an 8-byte ready-queue record).
+class StateBase : public TabledObject {
  public:
   static constexpr std::uint32_t kReady = 1;
   static constexpr std::uint32_t kCancelled = 2;
   static constexpr std::uint32_t kHasContinuation = 4;
   static constexpr std::uint32_t kScheduled = 8;
   static constexpr std::uint32_t kWaiter = 16;
+  // SharedState's ResultStorage kind, set with kReady.
+  static constexpr std::uint32_t kKindShift = 5;
+  static constexpr std::uint32_t kKindMask = 3u << kKindShift;
 
-  StateBase() = default;
   StateBase(const StateBase&) = delete;
   StateBase& operator=(const StateBase&) = delete;
 
@@ -96,7 +126,7 @@ class StateBase : public QueuedObject {
     // The only reference left: nobody can add one, so no read-modify-write.
     if (refs_.load(std::memory_order_acquire) == 1 ||
         refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      destroy();
+      ops()->destroy(this);
     }
   }
 
@@ -107,32 +137,16 @@ class StateBase : public QueuedObject {
   // one that must complete it.
   void wait() noexcept;
 
-  // Loop thread (of loop_): runs the continuation with the result, then drops
-  // the continuation's reference.
-  virtual void run_continuation() = 0;
-  // Loop thread: destroys the continuation unrun (its loop was torn down) and
-  // drops the continuation's reference.
-  virtual void discard_continuation() noexcept = 0;
-
-  // QueuedObject: the continuation's turn in its loop's ready queue
-  // (untracks the state, then runs or discards the continuation).
-  void run_queued() override;
-  void drop_queued() noexcept override;
-
-  // Set by the promise after writing the result. Returns false if cancel()
-  // completed the future first (the written result is then never read).
-  bool publish_result() noexcept {
-    std::uint32_t old = word_.fetch_or(kReady, std::memory_order_acq_rel);
-    if (old & kReady) return false;
-    if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
-    after_completion(old);
-    return true;
-  }
+  // Set by the promise after writing the result, with the result's kind
+  // (kKindMask bits; none for the C API, whose futures keep their own
+  // outcome). Returns false if cancel() completed the future first (the
+  // written result is then never read).
+  bool publish_result(std::uint32_t kind_bits = 0) noexcept;
 
   // See CancelHook. Set by the producer before the future is handed out.
   void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
 
-  // Publishes an attached continuation (already stored).
+  // Publishes an attached continuation (already stored). Loop thread of `loop`.
   void publish_continuation(Loop& loop);
 
   // The loop the continuation was attached to; read after kHasContinuation.
@@ -144,61 +158,49 @@ class StateBase : public QueuedObject {
   // attached loop_ is the home loop, and attaching one replaces it.
   Loop* home_loop() const noexcept { return loop_.load(std::memory_order_relaxed); }
   void set_home_loop(Loop* loop) noexcept { loop_.store(loop, std::memory_order_relaxed); }
-  // Loop thread: the continuation is about to run or be discarded (it still
-  // holds its reference until it has).
-  void mark_continuation_taken() noexcept { continuation_pending_ = false; }
 
-  // Loop-side bookkeeping (see Loop::track_future / close).
-  ListHook tracked_hook_;  // in loop_'s tracked list while tracked_
-  bool tracked_ = false;
-  bool scheduled_locally_ = false;
-  // Whether the promise has written a result (SharedState's storage holds
-  // one). Written and read by the promise's holder; read by others only
-  // after kReady. Beside the flags above, in what would be padding.
-  bool has_result_ = false;
-  bool has_result() const noexcept { return has_result_; }
-  // An attached continuation that has not yet run or been discarded. Loop
-  // thread (of loop_) only: set when published, cleared when taken.
-  bool continuation_pending_ = false;
-  bool scheduled() const noexcept {
-    return scheduled_locally_ || (word_.load(std::memory_order_acquire) & kScheduled);
-  }
+  // Loop-side bookkeeping (see Loop::track_future / close): in loop_'s
+  // tracked list while linked. Loop thread.
+  ListHook tracked_hook_;
+  bool tracked() const noexcept { return tracked_hook_.linked(); }
+  bool scheduled() const noexcept { return word_.load(std::memory_order_acquire) & kScheduled; }
 
  protected:
-  virtual ~StateBase() = default;
-  virtual void destroy() noexcept { delete this; }
+  explicit StateBase(const StateOps* ops) noexcept : TabledObject(ops) {}
+  ~StateBase() = default;
 
-  void after_completion(std::uint32_t old_word) noexcept;
-  void schedule() noexcept;
-  // schedule() on loop_'s thread.
+  const StateOps* ops() const noexcept { return static_cast<const StateOps*>(ops_); }
+  CancelHook* cancel_hook() const noexcept { return cancel_hook_; }
+
+  // Loop thread, as a queued continuation's turn comes (or its record is
+  // dropped): leaves the loop's tracked list and points the table at
+  // `idle` (the continuation is taken; it still holds its reference).
+  void take_continuation(const StateOps* idle) noexcept {
+    if (tracked()) untrack();
+    ops_ = idle;
+  }
+
+  // Queues the continuation on loop_'s thread (kScheduled is set).
   void schedule_here() noexcept;
 
   // See "One loop thread" above. Only for states whose every holder has its
-  // own reference (SharedState<T>), called by one of those holders.
-  bool exclusive_on_loop_thread() const noexcept;
-  // publish_result() for such a holder: a plain store when exclusive.
-  bool publish_result_as_holder() noexcept {
-    const std::uint32_t old = word_.load(std::memory_order_acquire);
-    if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread()) {
-      word_.store(old | kReady, std::memory_order_relaxed);
-      if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
-      schedule_here();  // no waiter: it would hold a reference
-      return true;
-    }
-    return publish_result();
-  }
-  // release() for such a holder: a plain store when exclusive (the
-  // continuation keeps the last reference).
-  void release_as_holder() noexcept {
-    if (refs_.load(std::memory_order_acquire) == 2 && exclusive_on_loop_thread()) {
-      refs_.store(1, std::memory_order_relaxed);
-      return;
-    }
-    release();
-  }
+  // own reference (SharedState<T>), called by one of those holders; `idle`
+  // is the state's table without a continuation.
+  bool exclusive_on_loop_thread(const StateOps* idle) const noexcept;
 
   std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{2};
+
+ private:
+  // kScheduled if `word` has a continuation attached and this is its loop's
+  // thread (the completer queues it here), else 0.
+  std::uint32_t scheduled_here(std::uint32_t word) const noexcept;
+  // After the CAS that completed the future (`old_word` is what it
+  // replaced, `set` what it added): wakes waiters, schedules the
+  // continuation.
+  void after_completion(std::uint32_t old_word, std::uint32_t set) noexcept;
+  void untrack() noexcept;
+
   // The home loop, then the continuation's (see home_loop()). Atomic only so
   // that a handle reading home_loop() on one thread while the loop's thread
   // attaches a continuation is not a data race; relaxed, so plain moves.
@@ -206,25 +208,28 @@ class StateBase : public QueuedObject {
   CancelHook* cancel_hook_ = nullptr;
 };
 
-// QueuedObject shares the vtable pointer: a future pays nothing for its
-// continuation's 8-byte record.
-static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 56,
-              "StateBase: vtable pointer, two counters, loop, cancel hook, links, flags");
+// The table pointer, two counters, the loop, the cancel hook, the links.
+static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 48,
+              "StateBase: ops pointer, state word, references, loop, cancel hook, links");
 
-// The result lives in raw storage with StateBase's has_result_ flag rather
-// than in a std::optional, whose flag would take 8 more bytes: a
-// SharedState<std::uint64_t> stays at 120 bytes, a size glibc's malloc keeps
-// in its fast bins.
+// The outcome lives in a ResultStorage whose kind is in the state word, and
+// the continuation in 16 inline bytes whose type the table knows: a
+// SharedState<std::uint64_t> is 80 bytes, one 80-byte block of the pool.
 template <class T>
 class SharedState final : public StateBase {
- public:
-  // 32 bytes: room for a continuation capturing three pointers inline.
-  using Continuation = BasicCallback<void(Result<T>&&), 24>;
+  using Storage = ResultStorage<T>;
 
-  SharedState() = default;
-  ~SharedState() override {
-    if (has_result_) stored().~Result<T>();
+ public:
+  // Continuations up to this size (capturing two pointers) are stored
+  // inline; larger ones are boxed on the heap.
+  static constexpr std::size_t kContinuationBytes = 16;
+  template <class D>
+  static constexpr bool fits_inline() noexcept {
+    return sizeof(D) <= kContinuationBytes && alignof(D) <= alignof(void*) &&
+           std::is_nothrow_move_constructible_v<D>;
   }
+
+  SharedState() noexcept : StateBase(&kIdle) {}
 
   // From the frame pool (see Memory above); any thread may free.
   static void* operator new(std::size_t bytes) { return allocate_frame(bytes); }
@@ -232,52 +237,193 @@ class SharedState final : public StateBase {
     deallocate_frame(block, bytes);
   }
 
-  // For the Promise and Future handles (see "One loop thread" above).
-  bool publish_result_from_holder() noexcept { return publish_result_as_holder(); }
-  void release_from_holder() noexcept { release_as_holder(); }
-
-  // Writes the result (the promise's holder, once).
+  // For the Promise's holder: writes the outcome and completes the future
+  // with it. False if the future had already completed (cancelled): the
+  // outcome is then destroyed unread. Only constructing the value may throw
+  // (nothing changes then).
   template <class... A>
-  void emplace_result(A&&... args) {
-    if (has_result_) {
-      stored().~Result<T>();
-      has_result_ = false;
+  bool set_value(A&&... args) {
+    return publish_stored(storage_.emplace_value(std::forward<A>(args)...));
+  }
+  bool set_error(Error error) noexcept { return publish_stored(storage_.emplace_error(std::move(error))); }
+  bool set_exception(std::exception_ptr exception) noexcept {
+    return publish_stored(storage_.emplace_exception(std::move(exception)));
+  }
+  bool set_result(Result<T>&& result) { return publish_stored(storage_.emplace_result(std::move(result))); }
+  // set_value(std::move(value)), except that if the future had already
+  // completed, `value` gets back what it held.
+  template <class U = T>
+    requires(!std::is_void_v<U>)
+  bool set_value_or_keep(U& value) {
+    const typename Storage::Kind kind = storage_.emplace_value(std::move(value));
+    if (publish_as_holder(kind << kKindShift)) return true;
+    struct Destroy {
+      Storage& storage;
+      typename Storage::Kind kind;
+      ~Destroy() { storage.destroy(kind); }
+    } destroy{storage_, kind};
+    value = std::move(storage_.value());
+    return false;
+  }
+
+  // For the Promise and Future handles (see "One loop thread" above).
+  void release_from_holder() noexcept {
+    if (refs_.load(std::memory_order_acquire) == 2 && exclusive_on_loop_thread(&kIdle)) {
+      // The continuation keeps the last reference.
+      refs_.store(1, std::memory_order_relaxed);
+      return;
     }
-    ::new (static_cast<void*>(storage_)) Result<T>(std::forward<A>(args)...);
-    has_result_ = true;
-  }
-
-  // The outcome, once ready: cancelled, or what the promise wrote.
-  Result<T> take_result() {
-    if (is_cancelled()) return Result<T>::cancelled();
-    return std::move(stored());
-  }
-  // For the promise only, after cancel() won: the result it wrote is never
-  // read by anyone else, so it may take it back.
-  Result<T>& unread_result() noexcept { return stored(); }
-
-  void set_continuation(Continuation continuation) { continuation_ = std::move(continuation); }
-
-  void run_continuation() override {
-    struct Release {
-      SharedState* state;
-      ~Release() { state->release(); }
-    } release{this};
-    // In place: the continuation's reference keeps the state until Release.
-    continuation_.invoke_once(take_result());
-  }
-
-  void discard_continuation() noexcept override {
-    continuation_.reset();
     release();
   }
 
- private:
-  Result<T>& stored() noexcept { return *std::launder(reinterpret_cast<Result<T>*>(storage_)); }
+  // The outcome, once ready: cancelled, or what the promise wrote (moved
+  // out).
+  Result<T> take_result() {
+    const std::uint32_t word = word_.load(std::memory_order_acquire);
+    if (word & kCancelled) return Result<T>::cancelled();
+    return storage_.take(kind_of(word));
+  }
 
-  alignas(Result<T>) unsigned char storage_[sizeof(Result<T>)];
-  Continuation continuation_;
+  // Stores the continuation (not yet published). Throws what constructing
+  // it (or its box) throws; nothing is stored then.
+  template <class F>
+  void set_continuation(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(continuation_)) D(std::forward<F>(f));
+      ops_ = &kContinuationOps<D, false>;
+    } else {
+      D* boxed = new D(std::forward<F>(f));
+      ::new (static_cast<void*>(continuation_)) D*(boxed);
+      ops_ = &kContinuationOps<D, true>;
+    }
+  }
+
+  // A continuation on its way from another thread to the loop's, already
+  // in the form the state keeps it (boxed if it does not fit inline), so
+  // that adopting it there cannot throw.
+  template <class F>
+  static auto parcel(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (fits_inline<D>()) {
+      return D(std::forward<F>(f));
+    } else {
+      return std::make_unique<D>(std::forward<F>(f));
+    }
+  }
+  template <class P>
+  void adopt_continuation(P&& parcel) noexcept {
+    using D = std::decay_t<P>;
+    if constexpr (IsBox<D>::value) {
+      ::new (static_cast<void*>(continuation_)) typename D::element_type*(parcel.release());
+      ops_ = &kContinuationOps<typename D::element_type, true>;
+    } else {
+      static_assert(fits_inline<D>(), "a parcel holds its continuation inline or boxed");
+      ::new (static_cast<void*>(continuation_)) D(std::move(parcel));
+      ops_ = &kContinuationOps<D, false>;
+    }
+  }
+
+  // Loop thread: swaps the attached continuation, which has not run, for
+  // `f` (inline: cannot throw). The continuation's reference stays.
+  template <class F>
+  void replace_continuation(F&& f) noexcept {
+    static_assert(fits_inline<std::decay_t<F>>() &&
+                  std::is_nothrow_constructible_v<std::decay_t<F>, F&&>);
+    ops()->discard_continuation(this);
+    set_continuation(std::forward<F>(f));
+  }
+
+ private:
+  template <class P>
+  struct IsBox : std::false_type {};
+  template <class D>
+  struct IsBox<std::unique_ptr<D>> : std::true_type {};
+
+  ~SharedState() { storage_.destroy(kind_of(word_.load(std::memory_order_relaxed))); }
+
+  static typename Storage::Kind kind_of(std::uint32_t word) noexcept {
+    return static_cast<typename Storage::Kind>((word & kKindMask) >> kKindShift);
+  }
+  static SharedState* self(TabledObject* object) noexcept {
+    return static_cast<SharedState*>(static_cast<StateBase*>(object));
+  }
+
+  // publish_result() for a holder: a plain store when exclusive.
+  bool publish_as_holder(std::uint32_t kind_bits) noexcept {
+    const std::uint32_t old = word_.load(std::memory_order_acquire);
+    if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread(&kIdle)) {
+      word_.store(old | kReady | kScheduled | kind_bits, std::memory_order_relaxed);
+      if (CancelHook* hook = cancel_hook(); hook != nullptr) hook->fn(hook, false);
+      schedule_here();  // no waiter: it would hold a reference
+      return true;
+    }
+    return publish_result(kind_bits);
+  }
+  bool publish_stored(typename Storage::Kind kind) noexcept {
+    if (publish_as_holder(kind << kKindShift)) return true;
+    storage_.destroy(kind);
+    return false;
+  }
+  // The continuation's operations: D stored inline, or a D* (kBoxed).
+  template <class D, bool kBoxed>
+  struct Continuation {
+    static_assert(std::is_invocable_v<D&, Result<T>&&>, "a continuation takes a Result<T>");
+
+    static D* callable(SharedState* state) noexcept {
+      if constexpr (kBoxed) {
+        return *std::launder(reinterpret_cast<D**>(state->continuation_));
+      } else {
+        return std::launder(reinterpret_cast<D*>(state->continuation_));
+      }
+    }
+    static void destroy_callable(SharedState* state) noexcept {
+      if constexpr (kBoxed) {
+        delete callable(state);
+      } else {
+        std::destroy_at(callable(state));
+      }
+    }
+    static void run(TabledObject* object) {
+      SharedState* state = self(object);
+      state->take_continuation(&kIdle);
+      // In place: the continuation's reference keeps the state until the
+      // callable is destroyed (also when it throws).
+      struct Finish {
+        SharedState* state;
+        ~Finish() {
+          destroy_callable(state);
+          state->release();
+        }
+      } finish{state};
+      (*callable(state))(state->take_result());
+    }
+    static void drop(TabledObject* object) noexcept {
+      SharedState* state = self(object);
+      state->take_continuation(&kIdle);
+      destroy_callable(state);
+      state->release();
+    }
+    static void discard(StateBase* state) noexcept { destroy_callable(static_cast<SharedState*>(state)); }
+  };
+
+  static void destroy(StateBase* state) noexcept { delete static_cast<SharedState*>(state); }
+
+  static constexpr StateOps kIdle{{nullptr, nullptr}, &destroy, nullptr};
+  template <class D, bool kBoxed>
+  static constexpr StateOps kContinuationOps{
+      {&Continuation<D, kBoxed>::run, &Continuation<D, kBoxed>::drop},
+      &destroy,
+      &Continuation<D, kBoxed>::discard};
+
+  Storage storage_;
+  alignas(void*) unsigned char continuation_[kContinuationBytes];
 };
+
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<std::uint64_t>) == 80,
+              "a word-sized future's state: the base's 48 bytes, the outcome's 16, the continuation's 16");
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<void>) == 80,
+              "a void future's state: the base's 48 bytes, an Error's 16, the continuation's 16");
 
 // An owned reference to a shared state: released on destruction.
 template <class State>

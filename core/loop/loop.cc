@@ -209,15 +209,10 @@ void Loop::fire_expired_timers() {
 
 // ---- futures --------------------------------------------------------------
 
-void Loop::track_future(detail::StateBase* state) noexcept {
-  state->tracked_ = true;
-  tracked_futures_.push_front(state);
-}
+void Loop::track_future(detail::StateBase* state) noexcept { tracked_futures_.push_front(state); }
 
 void Loop::untrack_future(detail::StateBase* state) noexcept {
-  if (!state->tracked_) return;
-  state->tracked_ = false;
-  tracked_futures_.remove(state);
+  if (state->tracked()) tracked_futures_.remove(state);
 }
 
 // A continuation's room: ready-queue units for its record, and one
@@ -264,11 +259,7 @@ void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
   return_inbox_room();
 }
 
-void Loop::schedule_continuation(detail::StateBase* state) noexcept {
-  if (in_loop_thread()) {
-    schedule_continuation_here(state);
-    return;
-  }
+void Loop::post_continuation(detail::StateBase* state) noexcept {
   // Stays tracked until it runs here (close() waits for this post to land).
   // Into the inbox room reserved with the continuation: nothing to allocate.
   if (inbox_.post_continuation(state)) {

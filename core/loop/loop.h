@@ -346,7 +346,7 @@ class Loop {
   void reserve_continuation();
   void release_continuation() noexcept;
   void return_inbox_room() noexcept;
-  void schedule_continuation(detail::StateBase* state) noexcept;
+  void post_continuation(detail::StateBase* state) noexcept;
   void schedule_continuation_here(detail::StateBase* state) noexcept;
 
   // --- the loop's own ------------------------------------------------------

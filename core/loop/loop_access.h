@@ -90,10 +90,9 @@ struct LoopAccess {
   static void reserve_continuation(Loop& loop) { loop.reserve_continuation(); }
   // Gives back a reservation whose continuation will not be published.
   static void release_continuation(Loop& loop) noexcept { loop.release_continuation(); }
-  // Queues a future's continuation to run on `loop`. Any thread.
-  static void schedule_continuation(Loop& loop, StateBase* state) {
-    loop.schedule_continuation(state);
-  }
+  // Queues a future's continuation to run on `loop`, from another thread
+  // (through the inbox).
+  static void post_continuation(Loop& loop, StateBase* state) { loop.post_continuation(state); }
   // The same from `loop`'s own thread (the caller knows it is there).
   static void schedule_continuation_here(Loop& loop, StateBase* state) {
     loop.schedule_continuation_here(state);

@@ -83,7 +83,7 @@ class FutureAwaiter : public Suspension {
   void stop_waiting() noexcept {
     waiting_ = false;
     root_->clear_wait(this);
-    future_.state_->set_continuation([](Result<T>&&) {});
+    future_.state_->replace_continuation([](Result<T>&&) {});
   }
 
   static bool cancel(Suspension& self) noexcept {

@@ -291,6 +291,29 @@ class Step final : public weft::detail::QueuedObject {
   int* dropped_;
 };
 
+// The same through a table of functions instead of a vtable, as a future's
+// shared state is queued; it may switch tables as it goes (here: once run).
+class TabledStep final : public weft::detail::TabledObject {
+ public:
+  TabledStep(std::vector<int>* order, int id, int* dropped)
+      : TabledObject(&kOps), order_(order), id_(id), dropped_(dropped) {}
+  bool ran() const { return ops_ == &kRan; }
+
+ private:
+  static void run(TabledObject* self) {
+    auto* step = static_cast<TabledStep*>(self);
+    step->ops_ = &kRan;
+    step->order_->push_back(step->id_);
+  }
+  static void drop(TabledObject* self) noexcept { ++*static_cast<TabledStep*>(self)->dropped_; }
+  static constexpr Ops kOps{&run, &drop};
+  static constexpr Ops kRan{nullptr, nullptr};
+
+  std::vector<int>* order_;
+  int id_;
+  int* dropped_;
+};
+
 // A coroutine that records `id` each time it is resumed.
 struct Recorder {
   struct promise_type {
@@ -364,4 +387,57 @@ TEST_CASE("object records go into reserved room without allocating; clear drops 
   queue.clear();
   CHECK(dropped == kReserved - 1);
   CHECK(queue.empty());
+}
+
+TEST_CASE("tabled object records run and drop through their table, in order with the others",
+          "[callback_queue][word]") {
+  CallbackQueue queue;
+  std::vector<int> order;
+  int dropped = 0;
+  constexpr int kEach = 20'000;  // more than one chunk of 8-byte records
+  std::vector<Step> steps;
+  std::vector<TabledStep> tabled;
+  steps.reserve(kEach);
+  tabled.reserve(2 * kEach);
+  Recorder coroutine = record_resumes(&order, -1);
+  for (int i = 0; i < kEach; ++i) {
+    tabled.emplace_back(&order, 4 * i, &dropped);
+    queue.emplace_object(&tabled.back());
+    steps.emplace_back(&order, 4 * i + 1, &dropped);
+    queue.emplace_object(&steps.back());
+    queue.emplace_back(weft::detail::ResumeCoroutine{coroutine.handle});
+    queue.emplace_back([&order, i] { order.push_back(4 * i + 3); });
+  }
+  std::size_t ran = 0;
+  std::atomic<bool> stop{false};
+  queue.run_batch(ran, 4 * kEach, stop);
+  REQUIRE(order.size() == 4u * kEach);
+  for (int i = 0; i < kEach; ++i) {
+    REQUIRE(order[4 * i] == 4 * i);
+    REQUIRE(order[4 * i + 1] == 4 * i + 1);
+    REQUIRE(order[4 * i + 2] == -1);
+    REQUIRE(order[4 * i + 3] == 4 * i + 3);
+  }
+  CHECK(tabled.front().ran());
+  CHECK(dropped == 0);
+
+  // Into reserved room, then dropped by clear() through the table.
+  order.clear();
+  queue.reserve_units(kEach * CallbackQueue::kObjectUnits);
+  int allocating = 0;
+  for (int i = 0; i < kEach; ++i) {
+    tabled.emplace_back(&order, i, &dropped);
+    queue.emplace_back([] {});
+    const long before = weft_test::allocations_on_this_thread();
+    queue.emplace_object_reserved(&tabled.back());
+    if (weft_test::allocations_on_this_thread() != before) ++allocating;
+  }
+  CHECK(allocating == 0);
+  queue.run_front();  // a callable
+  queue.run_front();  // the first tabled object
+  CHECK(order == std::vector<int>{0});
+  queue.clear();
+  CHECK(dropped == kEach - 1);
+  CHECK_FALSE(tabled.back().ran());
+  coroutine.handle.destroy();
 }

@@ -8,12 +8,6 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("a promise/future pair of a word-sized value is one fast-bin-sized block", "[future]") {
-  // 120 bytes or less: glibc's malloc serves and frees such blocks from its
-  // fast bins (W5 allocates a million of them).
-  STATIC_REQUIRE(sizeof(weft::detail::SharedState<std::uint64_t>) <= 120);
-}
-
 TEST_CASE("a continuation receives the value on the loop", "[future]") {
   weft::Loop loop;
   auto [promise, future] = weft::make_promise<std::string>();
