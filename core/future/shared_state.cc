@@ -10,28 +10,15 @@ std::uint32_t StateBase::scheduled_here(std::uint32_t word) const noexcept {
   return (word & kHasContinuation) != 0 && continuation_loop()->in_loop_thread() ? kScheduled : 0;
 }
 
-bool StateBase::publish_result(std::uint32_t kind_bits) noexcept {
+bool StateBase::complete(std::uint32_t bits) noexcept {
   std::uint32_t old = word_.load(std::memory_order_acquire);
   std::uint32_t set;
   do {
     if (old & kReady) return false;
-    set = kReady | kind_bits | scheduled_here(old);
+    set = kReady | bits | scheduled_here(old);
   } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
                                         std::memory_order_acquire));
-  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, false);
-  after_completion(old, set);
-  return true;
-}
-
-bool StateBase::cancel() noexcept {
-  std::uint32_t old = word_.load(std::memory_order_acquire);
-  std::uint32_t set;
-  do {
-    if (old & kReady) return false;
-    set = kReady | kCancelled | scheduled_here(old);
-  } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
-                                        std::memory_order_acquire));
-  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, true);
+  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, (bits & kCancelled) != 0);
   after_completion(old, set);
   return true;
 }

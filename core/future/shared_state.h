@@ -131,7 +131,7 @@ class StateBase : public TabledObject {
   }
 
   // Completes the future as cancelled unless it already completed. Any thread.
-  bool cancel() noexcept;
+  bool cancel() noexcept { return complete(kCancelled); }
 
   // Blocks the calling thread until the future completes. Any thread but the
   // one that must complete it.
@@ -141,7 +141,7 @@ class StateBase : public TabledObject {
   // (kKindMask bits; none for the C API, whose futures keep their own
   // outcome). Returns false if cancel() completed the future first (the
   // written result is then never read).
-  bool publish_result(std::uint32_t kind_bits = 0) noexcept;
+  bool publish_result(std::uint32_t kind_bits = 0) noexcept { return complete(kind_bits); }
 
   // See CancelHook. Set by the producer before the future is handed out.
   void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
@@ -192,6 +192,9 @@ class StateBase : public TabledObject {
   std::atomic<std::uint32_t> refs_{2};
 
  private:
+  // Sets kReady and `bits` (kCancelled, or the result's kind) with one CAS
+  // unless kReady is set; then calls the cancel hook and after_completion.
+  bool complete(std::uint32_t bits) noexcept;
   // kScheduled if `word` has a continuation attached and this is its loop's
   // thread (the completer queues it here), else 0.
   std::uint32_t scheduled_here(std::uint32_t word) const noexcept;

@@ -334,29 +334,40 @@ Recorder record_resumes(std::vector<int>* order, int id) {
 
 }  // namespace
 
-TEST_CASE("object and coroutine records run in order with callables, across chunks",
+TEST_CASE("object (both kinds) and coroutine records run in order with callables, across chunks",
           "[callback_queue][word]") {
   CallbackQueue queue;
   std::vector<int> order;
   int dropped = 0;
   constexpr int kEach = 30'000;  // more than one chunk of 8-byte records
   std::vector<Step> steps;
+  std::vector<TabledStep> tabled;
   steps.reserve(kEach);
+  tabled.reserve(kEach);
   Recorder coroutine = record_resumes(&order, -1);
   for (int i = 0; i < kEach; ++i) {
-    steps.emplace_back(&order, 3 * i, &dropped);
+    steps.emplace_back(&order, 4 * i, &dropped);
     queue.emplace_object(&steps.back());
     queue.emplace_back(weft::detail::ResumeCoroutine{coroutine.handle});
-    queue.emplace_back([&order, i] { order.push_back(3 * i + 2); });
+    queue.emplace_back([&order, i] { order.push_back(4 * i + 2); });
+    tabled.emplace_back(&order, 4 * i + 3, &dropped);
+    queue.emplace_object(&tabled.back());
   }
-  REQUIRE(queue.size() == 3u * kEach);
-  while (!queue.empty()) queue.run_front();
-  REQUIRE(order.size() == 3u * kEach);
+  REQUIRE(queue.size() == 4u * kEach);
+  // One by one, then the rest in a batch.
+  for (int i = 0; i < kEach; ++i) queue.run_front();
+  std::size_t ran = 0;
+  std::atomic<bool> stop{false};
+  queue.run_batch(ran, 4 * kEach, stop);
+  REQUIRE(queue.empty());
+  REQUIRE(order.size() == 4u * kEach);
   for (int i = 0; i < kEach; ++i) {
-    REQUIRE(order[3 * i] == 3 * i);
-    REQUIRE(order[3 * i + 1] == -1);
-    REQUIRE(order[3 * i + 2] == 3 * i + 2);
+    REQUIRE(order[4 * i] == 4 * i);
+    REQUIRE(order[4 * i + 1] == -1);
+    REQUIRE(order[4 * i + 2] == 4 * i + 2);
+    REQUIRE(order[4 * i + 3] == 4 * i + 3);
   }
+  CHECK(tabled.back().ran());
   CHECK(dropped == 0);
   coroutine.handle.destroy();
 }
@@ -368,76 +379,33 @@ TEST_CASE("object records go into reserved room without allocating; clear drops 
   int dropped = 0;
   constexpr int kReserved = 20'000;
   std::vector<Step> steps;
-  steps.reserve(kReserved);
-  for (int i = 0; i < kReserved; ++i) steps.emplace_back(&order, i, &dropped);
+  std::vector<TabledStep> tabled;
+  steps.reserve(kReserved / 2);
+  tabled.reserve(kReserved / 2);
+  for (int i = 0; i < kReserved / 2; ++i) {
+    steps.emplace_back(&order, 2 * i, &dropped);
+    tabled.emplace_back(&order, 2 * i + 1, &dropped);
+  }
   queue.reserve_units(kReserved * CallbackQueue::kObjectUnits);
   int allocating = 0;
   for (int i = 0; i < kReserved; ++i) {
     // Ordinary appends in between must leave the reserved room free.
     queue.emplace_back([] {});
     const long before = weft_test::allocations_on_this_thread();
-    queue.emplace_object_reserved(&steps[i]);
+    if (i % 2 == 0) {
+      queue.emplace_object_reserved(&steps[i / 2]);
+    } else {
+      queue.emplace_object_reserved(&tabled[i / 2]);
+    }
     if (weft_test::allocations_on_this_thread() != before) ++allocating;
   }
   CHECK(allocating == 0);
   CHECK(queue.reserved_units() == 0);
-  queue.run_front();  // a callable
-  queue.run_front();  // the first object
-  CHECK(order == std::vector<int>{0});
+  for (int i = 0; i < 4; ++i) queue.run_front();  // callable, object, callable, tabled
+  CHECK(order == std::vector<int>{0, 1});
+  CHECK(tabled[0].ran());
   queue.clear();
-  CHECK(dropped == kReserved - 1);
-  CHECK(queue.empty());
-}
-
-TEST_CASE("tabled object records run and drop through their table, in order with the others",
-          "[callback_queue][word]") {
-  CallbackQueue queue;
-  std::vector<int> order;
-  int dropped = 0;
-  constexpr int kEach = 20'000;  // more than one chunk of 8-byte records
-  std::vector<Step> steps;
-  std::vector<TabledStep> tabled;
-  steps.reserve(kEach);
-  tabled.reserve(2 * kEach);
-  Recorder coroutine = record_resumes(&order, -1);
-  for (int i = 0; i < kEach; ++i) {
-    tabled.emplace_back(&order, 4 * i, &dropped);
-    queue.emplace_object(&tabled.back());
-    steps.emplace_back(&order, 4 * i + 1, &dropped);
-    queue.emplace_object(&steps.back());
-    queue.emplace_back(weft::detail::ResumeCoroutine{coroutine.handle});
-    queue.emplace_back([&order, i] { order.push_back(4 * i + 3); });
-  }
-  std::size_t ran = 0;
-  std::atomic<bool> stop{false};
-  queue.run_batch(ran, 4 * kEach, stop);
-  REQUIRE(order.size() == 4u * kEach);
-  for (int i = 0; i < kEach; ++i) {
-    REQUIRE(order[4 * i] == 4 * i);
-    REQUIRE(order[4 * i + 1] == 4 * i + 1);
-    REQUIRE(order[4 * i + 2] == -1);
-    REQUIRE(order[4 * i + 3] == 4 * i + 3);
-  }
-  CHECK(tabled.front().ran());
-  CHECK(dropped == 0);
-
-  // Into reserved room, then dropped by clear() through the table.
-  order.clear();
-  queue.reserve_units(kEach * CallbackQueue::kObjectUnits);
-  int allocating = 0;
-  for (int i = 0; i < kEach; ++i) {
-    tabled.emplace_back(&order, i, &dropped);
-    queue.emplace_back([] {});
-    const long before = weft_test::allocations_on_this_thread();
-    queue.emplace_object_reserved(&tabled.back());
-    if (weft_test::allocations_on_this_thread() != before) ++allocating;
-  }
-  CHECK(allocating == 0);
-  queue.run_front();  // a callable
-  queue.run_front();  // the first tabled object
-  CHECK(order == std::vector<int>{0});
-  queue.clear();
-  CHECK(dropped == kEach - 1);
+  CHECK(dropped == kReserved - 2);
   CHECK_FALSE(tabled.back().ran());
-  coroutine.handle.destroy();
+  CHECK(queue.empty());
 }
