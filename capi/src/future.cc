@@ -92,6 +92,7 @@ CFuture* CFuture::create(Scope& scope) {
   // The core's two initial references: the handles' and the continuation's.
   future->publish_continuation(runtime.loop);
   ++runtime.futures_created;
+  runtime.futures_alive.fetch_add(1, std::memory_order_relaxed);
   return future;
 }
 
@@ -427,6 +428,7 @@ void CFuture::destroy() noexcept {
                    *name() != '\0' ? name() : nullptr);
   }
   runtime.arena.remove(handle());
+  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
@@ -435,6 +437,7 @@ void CFuture::force_free() noexcept {
   // Teardown only: nothing else refers to it any more (see runtime.cc).
   Runtime& runtime = this->runtime();
   runtime.arena.remove(handle());
+  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }

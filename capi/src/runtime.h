@@ -74,6 +74,9 @@ struct Runtime {
 
   // Counters (loop thread unless atomic).
   std::uint64_t futures_created = 0;
+  // Futures whose handle is in the arena (weft_stats.futures_alive): a
+  // future is freed on whichever thread drops its last reference.
+  std::atomic<std::size_t> futures_alive{0};
   std::uint64_t work_submitted = 0;
   std::uint64_t errors_reported = 0;
 
