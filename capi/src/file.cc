@@ -417,6 +417,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
 
 WEFT_API weft_status weft_file_close(weft_file_t* file) {
   if (file == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::file_of(file, "weft_file_close"));
     return WEFT_OK;

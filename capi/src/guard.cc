@@ -72,7 +72,7 @@ void fail(Errc code, const std::string& message) { throw Exception(code, message
 weft_status status_from_error(const char* function, const Error& error) noexcept {
   try {
     Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
-    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
+    if (is_misuse(code)) report_misuse(function, code, error.c_message());
     return to_status(code);
   } catch (...) {
     // Building the message failed (out of memory): the code alone.
@@ -84,7 +84,7 @@ weft_status status_from_exception(const char* function) noexcept {
   try {
     Error error = error_from_current_exception();
     Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
-    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
+    if (is_misuse(code)) report_misuse(function, code, error.c_message());
     return to_status(code);
   } catch (...) {
     // Building the message failed (out of memory): the code alone.
@@ -131,7 +131,11 @@ void fail_lookup(const void* handle, Kind kind, const char* what) {
   fail(code, message);
 }
 
-void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
+void fail_null(const char* what) {
+  char message[kLookupMessageSize];  // `what` is a short name from this library: it fits
+  std::snprintf(message, sizeof message, "%s is NULL", what);
+  fail(Errc::invalid_argument, message);
+}
 
 weft_status reject(const char* function, Errc code, const char* message) noexcept {
   // fail(code, message) keeps a non-empty message as it is (Error), which

@@ -217,6 +217,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
 
 WEFT_API weft_status weft_process_close(weft_process_t* process) {
   if (process == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::process_of(process, "weft_process_close"));
     return WEFT_OK;

@@ -123,6 +123,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
 
 WEFT_API weft_status weft_signal_close(weft_signal_t* handle) {
   if (handle == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, handle); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::signal_of(handle, "weft_signal_close"));
     return WEFT_OK;

@@ -129,6 +129,7 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
 
 WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::listener_of(listener, "weft_tcp_listener_close"));
     return WEFT_OK;

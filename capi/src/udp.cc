@@ -165,6 +165,7 @@ WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* 
 
 WEFT_API weft_status weft_udp_close(weft_udp_socket_t* socket) {
   if (socket == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, socket); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::udp_of(socket, "weft_udp_close"));
     return WEFT_OK;
