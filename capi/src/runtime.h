@@ -139,6 +139,10 @@ inline void Scope::require_open(const char* function) const {
   if (cancelled.load(std::memory_order_relaxed)) [[unlikely]] fail_closed(function);
 }
 
+inline weft_status Scope::open_status() const noexcept {
+  return cancelled.load(std::memory_order_relaxed) ? to_status(Errc::closed) : WEFT_OK;
+}
+
 inline Scope& loop_scope(weft_loop_t* loop, const char* function) {
   Scope& scope = lookup<Scope>(loop, Kind::loop, "loop");
   scope.runtime.require_loop_thread(function);

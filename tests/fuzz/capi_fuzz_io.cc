@@ -148,7 +148,7 @@ weft_executor_t* pick_executor(World& w, Input& in, uint8_t b) {
 }  // namespace
 
 // A path for the file and socket steps (NULL too).
-const char* path_of(uint8_t b) {
+CAPI_FUZZ_BOOKKEEPING const char* path_of(uint8_t b) {
   g_dir_given = true;
   switch (b % 10) {
     case 4: return g_paths[4].c_str();  // the dir itself
@@ -161,7 +161,7 @@ const char* path_of(uint8_t b) {
   }
 }
 
-void empty_temp_dir() {
+CAPI_FUZZ_BOOKKEEPING void empty_temp_dir() {
   if (!g_dir_given) return;
   g_dir_given = false;
   const bool listed = list_directory(g_dir_fd, [](const char* name) {
@@ -246,7 +246,7 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
   const size_t calls_before = w.calls.size();
   io_step_body(w, in, op, a);
   if (op >= 17 && op <= 23) {  // files and DNS complete on a pool thread
-    for (size_t i = calls_before; i < w.calls.size(); ++i) w.calls[i]->on_pool = true;
+    for (size_t i = calls_before; i < w.calls.size(); ++i) on_pool(w.calls[i]);
   }
 }
 

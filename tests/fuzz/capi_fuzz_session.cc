@@ -70,7 +70,7 @@ struct Tracking {
   long live = 0;
 };
 
-void* track_alloc(void* user, size_t size, size_t) {
+CAPI_FUZZ_BOOKKEEPING void* track_alloc(void* user, size_t size, size_t) {
   auto* t = static_cast<Tracking*>(user);
   void* p = std::malloc(size);
   if (p != nullptr) {
@@ -80,7 +80,7 @@ void* track_alloc(void* user, size_t size, size_t) {
   return p;
 }
 
-void track_free(void* user, void* p, size_t, size_t) {
+CAPI_FUZZ_BOOKKEEPING void track_free(void* user, void* p, size_t, size_t) {
   auto* t = static_cast<Tracking*>(user);
   {
     std::lock_guard<std::mutex> lock(t->mutex);
@@ -89,7 +89,7 @@ void track_free(void* user, void* p, size_t, size_t) {
   std::free(p);
 }
 
-long live_blocks(Tracking& t) {
+CAPI_FUZZ_BOOKKEEPING long live_blocks(Tracking& t) {
   std::lock_guard<std::mutex> lock(t.mutex);
   return t.live;
 }
@@ -162,7 +162,7 @@ struct Descriptors {
 };
 
 // The numbers of the descriptors open now, ascending.
-void descriptor_numbers(Descriptors& d) {
+CAPI_FUZZ_BOOKKEEPING void descriptor_numbers(Descriptors& d) {
   d.numbers.clear();
   const bool listed = list_directory(d.dir, [&](const char* name) {
     int fd = 0;
@@ -173,7 +173,7 @@ void descriptor_numbers(Descriptors& d) {
   std::sort(d.numbers.begin(), d.numbers.end());
 }
 
-void descriptor_ids(Descriptors& d, std::vector<DescriptorId>& ids) {
+CAPI_FUZZ_BOOKKEEPING void descriptor_ids(Descriptors& d, std::vector<DescriptorId>& ids) {
   descriptor_numbers(d);
   ids.clear();
   for (int fd : d.numbers) {
@@ -189,7 +189,7 @@ void descriptor_ids(Descriptors& d, std::vector<DescriptorId>& ids) {
 // changes the numbers open, or is closed again. With the same numbers open
 // as the last input left, `before` is what it left; otherwise (and after a
 // new runtime) each descriptor is identified again.
-void start_input(Descriptors& d, bool full_check) {
+CAPI_FUZZ_BOOKKEEPING void start_input(Descriptors& d, bool full_check) {
   bool same = d.left_by_last_input;
   if (same) {
     descriptor_numbers(d);
@@ -218,7 +218,7 @@ struct Leftovers {
   size_t others = 0;
 };
 
-void count_object(void* user, const weft_object_info* info) {
+CAPI_FUZZ_BOOKKEEPING void count_object(void* user, const weft_object_info* info) {
   auto* left = static_cast<Leftovers*>(user);
   switch (info->kind) {
     case WEFT_OBJECT_SCOPE: ++left->scopes; break;
@@ -227,7 +227,7 @@ void count_object(void* user, const weft_object_info* info) {
   }
 }
 
-bool runtime_is_idle(weft_runtime_t* runtime) {
+CAPI_FUZZ_BOOKKEEPING bool runtime_is_idle(weft_runtime_t* runtime) {
   Leftovers left;
   if (weft_runtime_dump(runtime, count_object, &left) != WEFT_OK) violated("weft_runtime_dump failed");
   return left.scopes == 1 && left.executors == 1 && left.others == 0;
@@ -253,14 +253,14 @@ weft_status barrier_work(void* user, weft_value* result) {
 // program's reads and writes; emptied after every input, it holds nothing
 // an input allocated (libFuzzer would see more allocations than frees) and
 // every input starts with the same pool.
-void release_read_buffers() {
+CAPI_FUZZ_BOOKKEEPING void release_read_buffers() {
   for (std::size_t i = 0; i <= weft::detail::kMaxPooled && weft::detail::pooled_read_buffers() > 0; ++i) {
     (void)weft::detail::take_read_buffer();
   }
   if (weft::detail::pooled_read_buffers() != 0) violated("the read buffers kept for stream reads were not freed");
 }
 
-bool every_call_made(const World& w) {
+CAPI_FUZZ_BOOKKEEPING bool every_call_made(const World& w) {
   for (const Call* call : w.calls) {
     if (!call->called) return false;
   }
@@ -385,6 +385,7 @@ void start_process(Session& s) {
   w.signals.reserve(kRoom);
   w.signal_numbers.reserve(kRoom);
   w.calls.reserve(kSpareCalls);
+  w.pool_calls.reserve(kRoom);
   w.spare_calls.reserve(kSpareCalls);
   for (int i = 0; i < kSpareCalls; ++i) w.calls.push_back(new Call);
   recycle_calls(w);
@@ -445,7 +446,7 @@ void end_runtime(Session& s) {
 // of 127.0.0.0/8 (127.A.B.C, A 1..254, B 0..255, C 1..254, in turn: the
 // same one again after 16 million inputs). What the program does on it is
 // what it did on 127.0.0.1.
-const char* next_tcp_host(Session& s) {
+CAPI_FUZZ_BOOKKEEPING const char* next_tcp_host(Session& s) {
   const unsigned long n = s.inputs_run++ % (254ul * 256 * 254);
   std::snprintf(s.tcp_host, sizeof s.tcp_host, "127.%lu.%lu.%lu", 1 + n / (256 * 254), n / 254 % 256, 1 + n % 254);
   return s.tcp_host;
@@ -470,7 +471,7 @@ bool settles(Session& s, Done done) {
 
 // Ends the input's program: its scopes destroyed, its callbacks called, its
 // references released, the runtime back where it was before the input.
-void end_input(Session& s, World& w, weft_scope_t* input_scope) {
+CAPI_FUZZ_BOOKKEEPING void end_input(Session& s, World& w, weft_scope_t* input_scope) {
   // Cancelled first, so that the callbacks still to come see their loop
   // handles as the program made them; then destroyed.
   for (weft_scope_t* scope : w.scopes) weft_scope_cancel(scope);  // stale ones: refused

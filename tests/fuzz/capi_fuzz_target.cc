@@ -131,6 +131,7 @@ void World::reset(weft_runtime_t* r, weft_loop_t* root_loop, weft_executor_t* p)
   signal_numbers.clear();
   callbacks_run = 0;
   releases.clear();
+  pool_calls.clear();
   if (!calls.empty()) violated("a World was reset with its input's Calls");
   std::lock_guard<std::mutex> lock(pointer_mutex);
   pointers_given = 0;
@@ -139,11 +140,13 @@ void World::reset(weft_runtime_t* r, weft_loop_t* root_loop, weft_executor_t* p)
 }
 
 bool pool_calls_pending(const World& w) {
-  for (const Call* call : w.calls) {
-    if (call->on_pool && !call->called) return true;
+  for (const Call* call : w.pool_calls) {
+    if (!call->called) return true;
   }
   return false;
 }
+
+void on_pool(Call* call) { call->world->pool_calls.push_back(call); }
 
 void called(Call* call) {
   if (call->called) violated("a callback was called twice");
@@ -557,7 +560,7 @@ void step(World& w, Input& in) {
     }
     case 17: {
       Call* call = new_call(w, in.byte());
-      call->on_pool = true;
+      on_pool(call);
       weft_future_t* f = nullptr;
       weft_status s = weft_executor_submit((a & 1) ? &f : nullptr, w.pool, w.pick(w.loops, a), work,
                                            (a & 2) ? on_future : nullptr, call);
