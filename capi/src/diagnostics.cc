@@ -60,19 +60,30 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
 
 void dump(Runtime& runtime, weft_object_visitor visit, void* user) {
   // Executors are listed from a copy: the visitor runs without the lock.
+  // The copy is on the stack for the few executors a runtime mostly has.
   struct ExecutorEntry {
     std::string name;
     const char* kind;
   };
-  std::vector<ExecutorEntry> executors;
+  constexpr std::size_t kOnStack = 8;
+  ExecutorEntry on_stack[kOnStack];
+  std::vector<ExecutorEntry> more;
+  std::size_t count = 0;
   {
     std::lock_guard<std::mutex> lock(runtime.executors_mutex);
     runtime.executors.for_each([&](CExecutor* e) {
-      executors.push_back({e->name.c_str(),
-                           e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand"});
+      ExecutorEntry entry{e->name.c_str(),
+                          e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand"};
+      if (count < kOnStack) {
+        on_stack[count] = std::move(entry);
+      } else {
+        more.push_back(std::move(entry));
+      }
+      ++count;
     });
   }
-  for (const ExecutorEntry& e : executors) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const ExecutorEntry& e = i < kOnStack ? on_stack[i] : more[i - kOnStack];
     emit(visit, user, WEFT_OBJECT_EXECUTOR, *runtime.root, e.name.c_str(), e.kind);
   }
   runtime.scopes.for_each([&](Scope* scope) {
