@@ -41,6 +41,8 @@ std::string_view SharedText::view() const noexcept {
   return block_ == nullptr ? std::string_view() : std::string_view(block_->text, block_->length);
 }
 
+const char* SharedText::c_str() const noexcept { return block_ == nullptr ? "" : block_->text; }
+
 }  // namespace detail
 
 void throw_error(const Error& error) {

@@ -35,6 +35,8 @@ class SharedText {
 
   bool empty() const noexcept { return block_ == nullptr; }
   std::string_view view() const noexcept;
+  // The text, NUL-terminated; "" when empty.
+  const char* c_str() const noexcept;
 
  private:
   struct Block;
@@ -54,6 +56,11 @@ class Error {
   // The message given at construction, or the code's fixed message.
   std::string message() const {
     return std::string(message_.empty() ? errc_message(code_) : message_.view());
+  }
+  // The same, NUL-terminated, without a copy: valid while this Error (or a
+  // copy of it, which shares the text) lives.
+  const char* c_message() const noexcept {
+    return message_.empty() ? errc_message(code_).data() : message_.c_str();
   }
   bool is_cancelled() const noexcept { return code_ == Errc::cancelled; }
 

@@ -240,7 +240,7 @@ weft_status start_combinator(const char* function, Combinator::Type type, weft_f
         fail(Errc::invalid_argument, "futures[" + std::to_string(i) + "] belongs to another runtime");
       }
     }
-    scope.require_open(function);
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     *out = Combinator::start(type, scope, inputs.data(), count, timeout_ns)->c_handle();
     return WEFT_OK;
   });

@@ -60,19 +60,30 @@ void list_outstanding(const Scope& scope, weft_object_visitor visit, void* user)
 
 void dump(Runtime& runtime, weft_object_visitor visit, void* user) {
   // Executors are listed from a copy: the visitor runs without the lock.
+  // The copy is on the stack for the few executors a runtime mostly has.
   struct ExecutorEntry {
     std::string name;
     const char* kind;
   };
-  std::vector<ExecutorEntry> executors;
+  constexpr std::size_t kOnStack = 8;
+  ExecutorEntry on_stack[kOnStack];
+  std::vector<ExecutorEntry> more;
+  std::size_t count = 0;
   {
     std::lock_guard<std::mutex> lock(runtime.executors_mutex);
     runtime.executors.for_each([&](CExecutor* e) {
-      executors.push_back({e->name.c_str(),
-                           e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand"});
+      ExecutorEntry entry{e->name.c_str(),
+                          e->type == CExecutor::Type::pool ? (e->is_default ? "default pool" : "pool") : "strand"};
+      if (count < kOnStack) {
+        on_stack[count] = std::move(entry);
+      } else {
+        more.push_back(std::move(entry));
+      }
+      ++count;
     });
   }
-  for (const ExecutorEntry& e : executors) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const ExecutorEntry& e = i < kOnStack ? on_stack[i] : more[i - kOnStack];
     emit(visit, user, WEFT_OBJECT_EXECUTOR, *runtime.root, e.name.c_str(), e.kind);
   }
   runtime.scopes.for_each([&](Scope* scope) {
@@ -80,6 +91,27 @@ void dump(Runtime& runtime, weft_object_visitor visit, void* user) {
     list_outstanding(*scope, visit, user);
   });
 }
+
+// Text written into a caller's buffer of `capacity` bytes: what fits of it
+// (capacity - 1 bytes, then a NUL from terminate()), and the length of all
+// of it, as snprintf counts.
+struct TextSink {
+  char* buffer;
+  std::size_t capacity;
+  std::size_t length = 0;
+
+  void add(const char* text) noexcept {
+    const std::size_t n = std::strlen(text);
+    if (length + 1 < capacity) {
+      const std::size_t room = capacity - 1 - length;
+      std::memcpy(buffer + length, text, n < room ? n : room);
+    }
+    length += n;
+  }
+  void terminate() noexcept {
+    if (capacity != 0) buffer[length < capacity - 1 ? length : capacity - 1] = '\0';
+  }
+};
 
 const char* object_kind_name(weft_object_kind kind) noexcept {
   switch (kind) {
@@ -132,9 +164,7 @@ WEFT_API weft_status weft_runtime_stats(weft_stats* out, weft_runtime_t* runtime
     s.errors_reported = rt.errors_reported;
     s.ready = loop.ready_depth;
     s.timers_pending = loop.timers_pending;
-    rt.arena.for_each_live([&](weft::capi::Kind kind, void*, weft::capi::HandleBits) {
-      if (kind == weft::capi::Kind::future) ++s.futures_alive;
-    });
+    s.futures_alive = rt.futures_alive.load(std::memory_order_relaxed);
     rt.scopes.for_each([&](Scope* scope) {
       s.futures_pending += scope->futures.size();
       s.work_pending += scope->work.size();
@@ -177,23 +207,32 @@ WEFT_API weft_status weft_runtime_dump_text(char* buffer, size_t capacity, size_
       weft::capi::fail(weft::Errc::invalid_argument, "buffer is NULL with a non-zero capacity");
     }
     Runtime& rt = weft::capi::runtime_on_loop(runtime, "weft_runtime_dump_text");
-    std::string text = "runtime " + std::string(rt.name.c_str()) + "\n";
+    // Written straight into the caller's buffer (what fits) and counted in
+    // full: no copy of the text is made, so a dump allocates nothing.
+    weft::capi::TextSink text{buffer, capacity};
+    text.add("runtime ");
+    text.add(rt.name.c_str());
+    text.add("\n");
     weft::capi::dump(rt, [](void* user, const weft_object_info* info) {
-      std::string& out = *static_cast<std::string*>(user);
-      out += info->kind == WEFT_OBJECT_SCOPE || info->kind == WEFT_OBJECT_EXECUTOR ? "  " : "    ";
-      out += weft::capi::object_kind_name(info->kind);
-      if (info->name[0] != '\0') out += " \"" + std::string(info->name) + "\"";
-      out += ": ";
-      out += info->state;
-      if (info->count != 1) out += " (" + std::to_string(info->count) + ")";
-      out += "\n";
+      weft::capi::TextSink& out = *static_cast<weft::capi::TextSink*>(user);
+      out.add(info->kind == WEFT_OBJECT_SCOPE || info->kind == WEFT_OBJECT_EXECUTOR ? "  " : "    ");
+      out.add(weft::capi::object_kind_name(info->kind));
+      if (info->name[0] != '\0') {
+        out.add(" \"");
+        out.add(info->name);
+        out.add("\"");
+      }
+      out.add(": ");
+      out.add(info->state);
+      if (info->count != 1) {
+        char count[32];
+        std::snprintf(count, sizeof count, " (%zu)", info->count);
+        out.add(count);
+      }
+      out.add("\n");
     }, &text);
-    if (length != nullptr) *length = text.size();
-    if (capacity != 0) {
-      const std::size_t n = text.size() < capacity - 1 ? text.size() : capacity - 1;
-      std::memcpy(buffer, text.data(), n);
-      buffer[n] = '\0';
-    }
+    if (length != nullptr) *length = text.length;
+    text.terminate();
     return WEFT_OK;
   });
 }

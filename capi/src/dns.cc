@@ -107,7 +107,7 @@ WEFT_API weft_status weft_resolve(weft_future_t** out, weft_loop_t* loop, const 
       }
     }
     if (executor == nullptr) fail(Errc::closed, "the runtime is being destroyed");
-    scope.require_open("weft_resolve");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     std::string name(host);
     // Under the executor's lock, so that destroying it cannot refuse the job.
     std::lock_guard<std::mutex> lock(executor->mutex);

@@ -314,7 +314,7 @@ WEFT_API weft_status weft_executor_submit(weft_future_t** out, weft_executor_t* 
     if (&ex.runtime != &scope.runtime) {
       fail(Errc::invalid_argument, "weft_executor_submit: the executor and the loop belong to different runtimes");
     }
-    scope.require_open("weft_executor_submit");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     // Under the executor's lock, so that destroying it cannot refuse the post.
     std::lock_guard<std::mutex> lock(ex.mutex);
     if (!ex.accepting) fail(Errc::closed, "weft_executor_submit: the executor is being destroyed");

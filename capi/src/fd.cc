@@ -56,7 +56,7 @@ WEFT_API weft_status weft_fd_watch(weft_fd_watch_t** out, weft_loop_t* loop, int
     Scope& scope = weft::capi::loop_scope(loop, "weft_fd_watch");
     require(out, "out");
     if (fd < 0) weft::capi::fail(weft::Errc::invalid_argument, "fd is negative");
-    scope.require_open("weft_fd_watch");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::FdWatch watch = weft::FdWatch::watch(scope.runtime.loop, fd);
     weft::capi::Runtime& runtime = scope.runtime;
     auto* rec = runtime.allocator.make<weft::capi::FdRec>();
@@ -77,7 +77,7 @@ WEFT_API weft_status weft_fd_wait(weft_future_t** out, weft_fd_watch_t* watch, i
                        "events must be WEFT_FD_READABLE, WEFT_FD_WRITABLE or both");
     }
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_fd_wait");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     const int busy = rec.watch.waiting_events() & events;
     if (busy != 0) {
       weft::capi::fail(weft::Errc::invalid_state, std::string("a wait for ") + weft::capi::direction_name(busy) +

@@ -269,7 +269,7 @@ WEFT_API weft_status weft_file_open(weft_future_t** out, weft_loop_t* loop, cons
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::FileMode core_mode = weft::capi::file_mode(mode);
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open("weft_file_open");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     Scope* const owner = &scope;
     // The file's record and the future's value, before anything starts.
@@ -328,7 +328,7 @@ WEFT_API weft_status weft_file_read_at(weft_future_t** out, weft_file_t* file, u
     if (max == 0) weft::capi::fail(weft::Errc::invalid_argument, "max is 0");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_READ, "the file was not opened for reading");
-    rec.scope->require_open("weft_file_read_at");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_bytes_op(*rec.scope, *rec.runtime, &rec, "read", [&] { return rec.core.read_at(offset, max); }, false,
                                out, callback, user);
     return WEFT_OK;
@@ -344,7 +344,7 @@ WEFT_API weft_status weft_file_write_at(weft_future_t** out, weft_file_t* file, 
     if (len > 0) require(bytes, "bytes");
     weft::capi::require_offset(offset);
     weft::capi::require_mode(rec, WEFT_FILE_WRITE, "the file was not opened for writing");
-    rec.scope->require_open("weft_file_write_at");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_size_op(*rec.scope, &rec, "write", [&] { return rec.core.write_at(offset, std::move(data)); }, out,
                               callback, user);
@@ -358,7 +358,7 @@ WEFT_API weft_status weft_file_size(weft_future_t** out, weft_file_t* file,
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_size");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_file_size");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_size_op(*rec.scope, &rec, "size", [&] { return rec.core.size(); }, out, callback, user);
     return WEFT_OK;
   });
@@ -369,7 +369,7 @@ WEFT_API weft_status weft_file_sync(weft_future_t** out, weft_file_t* file, weft
   if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::FileRec& rec = weft::capi::file_of(file, "weft_file_sync");
-    rec.scope->require_open("weft_file_sync");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_void_op(*rec.scope, *rec.runtime, &rec, "sync", [&] { return rec.core.sync(); }, out, callback, user);
     return WEFT_OK;
   });
@@ -384,7 +384,7 @@ WEFT_API weft_status weft_file_read_all(weft_future_t** out, weft_loop_t* loop, 
     require(path, "path");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open("weft_file_read_all");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     // read_file posts its job at once and keeps no reference to the link.
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     weft::capi::start_bytes_op(scope, scope.runtime, nullptr, "read_all",
@@ -403,7 +403,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
     require(path, "path");
     if (len > 0) require(bytes, "bytes");
     const weft::capi::FileOptions o = weft::capi::file_options(scope, options);
-    scope.require_open("weft_file_write_all");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::ExecutorLink link(scope.runtime, o.executor);
     std::string data = len > 0 ? std::string(static_cast<const char*>(bytes), len) : std::string();
     weft::capi::start_void_op(
@@ -417,6 +417,7 @@ WEFT_API weft_status weft_file_write_all(weft_future_t** out, weft_loop_t* loop,
 
 WEFT_API weft_status weft_file_close(weft_file_t* file) {
   if (file == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, file); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::file_of(file, "weft_file_close"));
     return WEFT_OK;

@@ -1,5 +1,6 @@
 #include "capi/src/future.h"
 
+#include <cstdio>
 #include <new>
 #include <string>
 #include <utility>
@@ -109,6 +110,7 @@ CFuture* CFuture::create(Scope& scope) {
   // The core's two initial references: the handles' and the continuation's.
   future->publish_continuation(runtime.loop);
   ++runtime.futures_created;
+  runtime.futures_alive.fetch_add(1, std::memory_order_relaxed);
   return future;
 }
 
@@ -444,6 +446,7 @@ void CFuture::destroy() noexcept {
                    *name() != '\0' ? name() : nullptr);
   }
   runtime.arena.remove(handle());
+  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
@@ -452,16 +455,33 @@ void CFuture::force_free() noexcept {
   // Teardown only: nothing else refers to it any more (see runtime.cc).
   Runtime& runtime = this->runtime();
   runtime.arena.remove(handle());
+  runtime.futures_alive.fetch_sub(1, std::memory_order_relaxed);
   this->~CFuture();
   runtime.allocator.deallocate(this, sizeof(CFuture), alignof(CFuture));
 }
 
+namespace {
+// future_of's message for a released future (`what`: a short name from
+// this library), on the stack.
+struct ReleasedMessage {
+  char text[160];
+  explicit ReleasedMessage(const char* what) noexcept {
+    std::snprintf(text, sizeof text, "%s (weft_future_t) was released: every reference is gone", what);
+  }
+};
+
+constexpr const char* kOperationBound = "the future of an operation (a timer, I/O) is completed by its operation";
+}  // namespace
+
 CFuture& future_of(const weft_future_t* future, const char* what) {
   CFuture& f = lookup<CFuture>(future, Kind::future, what);
-  if (!f.usable()) [[unlikely]] {
-    fail(Errc::stale_handle, std::string(what) + " (weft_future_t) was released: every reference is gone");
-  }
+  if (!f.usable()) [[unlikely]] fail(Errc::stale_handle, ReleasedMessage(what).text);
   return f;
+}
+
+weft_status usable_status(const char* function, const CFuture& f) noexcept {
+  if (f.usable()) [[likely]] return WEFT_OK;
+  return reject(function, Errc::stale_handle, ReleasedMessage("future").text);
 }
 
 }  // namespace weft::capi
@@ -482,10 +502,13 @@ using weft::capi::future_of;
 extern "C" {
 
 WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop) {
+  // The body's first two checks, without throwing (precheck.h).
+  if (out == nullptr) return weft::capi::reject(__func__, Errc::invalid_argument, "out is NULL");
+  if (const weft_status s = weft::capi::check(__func__, loop); s != WEFT_OK) return s;
   return api(__func__, [&] {
     require(out, "out");
     Scope& scope = weft::capi::loop_scope(loop, "weft_future_create");
-    scope.require_open("weft_future_create");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     *out = CFuture::create(scope)->c_handle();
     return WEFT_OK;
   });
@@ -493,10 +516,12 @@ WEFT_API weft_status weft_future_create(weft_future_t** out, weft_loop_t* loop) 
 
 namespace {
 
-void require_not_operation_bound(const CFuture& f) {
-  if (f.operation_bound()) {
-    fail(Errc::invalid_state, "the future of an operation (a timer, I/O) is completed by its operation");
-  }
+// future_of's and require_not_operation_bound's checks for the bodies of
+// weft_future_resolve and weft_future_reject, without throwing.
+weft_status completable_status(const char* function, const CFuture& f) noexcept {
+  if (const weft_status s = weft::capi::usable_status(function, f); s != WEFT_OK) return s;
+  if (f.operation_bound()) return weft::capi::reject(function, Errc::invalid_state, weft::capi::kOperationBound);
+  return WEFT_OK;
 }
 
 }  // namespace
@@ -504,8 +529,8 @@ void require_not_operation_bound(const CFuture& f) {
 WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value* value) {
   if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
-    CFuture& f = future_of(future);
-    require_not_operation_bound(f);
+    CFuture& f = lookup<CFuture>(future, Kind::future, "future");
+    if (const weft_status s = completable_status("weft_future_resolve", f); s != WEFT_OK) return s;
     weft::capi::Value v;
     if (value != nullptr) v = weft::capi::Value::from_c(*value, f.runtime().allocator);
     return f.complete(WEFT_OK, std::move(v), nullptr, /*owned=*/false) ? WEFT_OK
@@ -516,8 +541,8 @@ WEFT_API weft_status weft_future_resolve(weft_future_t* future, const weft_value
 WEFT_API weft_status weft_future_reject(weft_future_t* future, weft_status status, const char* message) {
   if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
-    CFuture& f = future_of(future);
-    require_not_operation_bound(f);
+    CFuture& f = lookup<CFuture>(future, Kind::future, "future");
+    if (const weft_status s = completable_status("weft_future_reject", f); s != WEFT_OK) return s;
     if (status >= 0 || (status > WEFT_STATUS_USER && !weft::capi::is_table_status(status))) {
       fail(Errc::invalid_argument, "weft_future_reject: status " + std::to_string(status) +
                                        " is neither a weft failure code nor <= WEFT_STATUS_USER");
@@ -539,13 +564,15 @@ WEFT_API weft_status weft_future_then(weft_future_t* future, weft_loop_t* loop,
                                       weft_future_callback callback, void* user) {
   if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
-    CFuture& f = future_of(future);
+    CFuture& f = lookup<CFuture>(future, Kind::future, "future");
+    if (const weft_status s = weft::capi::usable_status("weft_future_then", f); s != WEFT_OK) return s;
+    if (const weft_status s = weft::capi::check("weft_future_then", loop); s != WEFT_OK) return s;
     Scope& scope = weft::capi::loop_scope(loop, "weft_future_then");
     require(reinterpret_cast<const void*>(callback), "callback");
     if (&scope.runtime != &f.runtime()) {
       fail(Errc::invalid_argument, "weft_future_then: the loop belongs to another runtime than the future");
     }
-    scope.require_open("weft_future_then");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     f.add_callback(scope, callback, user);
     return WEFT_OK;
   });
@@ -564,7 +591,8 @@ WEFT_API weft_status weft_future_release(weft_future_t* future) {
   if (const weft_status s = weft::capi::check(__func__, future); s != WEFT_OK) return s;
   return api(__func__, [&] {
     if (!lookup<CFuture>(future, Kind::future, "future").release_handle()) {
-      fail(Errc::stale_handle, "weft_future_release: every reference was already released");
+      return weft::capi::reject("weft_future_release", Errc::stale_handle,
+                                "weft_future_release: every reference was already released");
     }
     return WEFT_OK;
   });

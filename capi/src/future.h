@@ -301,5 +301,9 @@ inline constexpr std::size_t kFutureSize = 136;
 // Looks up a future handle the caller may use (see CFuture::usable), or
 // fails with invalid_handle / stale_handle.
 CFuture& future_of(const weft_future_t* future, const char* what = "future");
+// future_of's second check (the future was released) for an api() body of
+// `function`, without throwing: WEFT_OK, or the status future_of's failure
+// becomes there, reported as it would be (precheck.h).
+weft_status usable_status(const char* function, const CFuture& f) noexcept;
 
 }  // namespace weft::capi

@@ -35,8 +35,9 @@ bool is_misuse(Errc code) noexcept {
 // handler gets the function's name on its own, and a message that repeats it
 // reads "weft_loop_run: weft_loop_run: mode 9 ...".
 const char* without_function_name(const char* function, const char* message) noexcept {
+  if (function[0] == '\0' || message[0] != function[0]) return message;  // most messages
   const std::size_t length = std::strlen(function);
-  if (length == 0 || std::strncmp(message, function, length) != 0) return message;
+  if (std::strncmp(message, function, length) != 0) return message;
   const char* rest = message + length;
   if (rest[0] == ':' && rest[1] == ' ') return rest + 2;
   if (rest[0] == ' ') return rest + 1;
@@ -72,7 +73,7 @@ void fail(Errc code, const std::string& message) { throw Exception(code, message
 weft_status status_from_error(const char* function, const Error& error) noexcept {
   try {
     Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
-    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
+    if (is_misuse(code)) report_misuse(function, code, error.c_message());
     return to_status(code);
   } catch (...) {
     // Building the message failed (out of memory): the code alone.
@@ -84,7 +85,7 @@ weft_status status_from_exception(const char* function) noexcept {
   try {
     Error error = error_from_current_exception();
     Errc code = error.code() == Errc::ok ? Errc::unknown : error.code();
-    if (is_misuse(code)) report_misuse(function, code, error.message().c_str());
+    if (is_misuse(code)) report_misuse(function, code, error.c_message());
     return to_status(code);
   } catch (...) {
     // Building the message failed (out of memory): the code alone.
@@ -119,7 +120,13 @@ Errc lookup_failure(const void* handle, Kind kind, const char* what, char (&mess
     case HandleError::none:
       break;
   }
-  std::snprintf(message, sizeof message, "%s (%s)%s", what, kind_name(kind), why);
+  // "<what> (<kind>)<why>", cut to fit as snprintf would, without a format
+  // to parse: every misuse of a handle is reported with one.
+  std::size_t n = 0;
+  for (const char* part : {what, " (", kind_name(kind), ")", why}) {
+    for (; *part != '\0' && n + 1 < sizeof message; ++part) message[n++] = *part;
+  }
+  message[n] = '\0';
   return code;
 }
 
@@ -131,7 +138,11 @@ void fail_lookup(const void* handle, Kind kind, const char* what) {
   fail(code, message);
 }
 
-void fail_null(const char* what) { fail(Errc::invalid_argument, std::string(what) + " is NULL"); }
+void fail_null(const char* what) {
+  char message[kLookupMessageSize];  // `what` is a short name from this library: it fits
+  std::snprintf(message, sizeof message, "%s is NULL", what);
+  fail(Errc::invalid_argument, message);
+}
 
 weft_status reject(const char* function, Errc code, const char* message) noexcept {
   // fail(code, message) keeps a non-empty message as it is (Error), which

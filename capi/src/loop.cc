@@ -84,7 +84,7 @@ inline bool call_soon_fast(weft_loop_t* loop, weft_callback callback, void* user
   return api("weft_loop_call_soon", [&] {
     Scope& scope = loop_scope(loop, "weft_loop_call_soon");
     require(reinterpret_cast<const void*>(callback), "callback");
-    scope.require_open("weft_loop_call_soon");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     scope.runtime.loop.call_soon(SoonCallback{&scope, callback, user});
     ++scope.queued;  // after the push, which may throw
     return WEFT_OK;
@@ -212,7 +212,7 @@ WEFT_API weft_status weft_loop_call_soon_threadsafe(weft_loop_t* loop, weft_call
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope_any_thread(loop);
     require(reinterpret_cast<const void*>(callback), "callback");
-    scope.require_open("weft_loop_call_soon_threadsafe");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     // Counted before the post: the loop may run it before this returns.
     scope.remote.fetch_add(1, std::memory_order_relaxed);
     bool posted = false;

@@ -76,7 +76,7 @@ WEFT_API weft_status weft_pipe_listen(weft_pipe_listener_t** out, weft_loop_t* l
     }
     if (o.backlog < 0) weft::capi::fail(weft::Errc::invalid_argument, "backlog < 0");
     const std::string socket_path = weft::capi::socket_path(path);
-    scope.require_open("weft_pipe_listen");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     weft::PipeListener listener =
         weft::PipeListener::bind(runtime.loop, socket_path, o.backlog > 0 ? o.backlog : 511);
@@ -112,7 +112,7 @@ WEFT_API weft_status weft_pipe_accept(weft_future_t** out, weft_pipe_listener_t*
   return api(__func__, [&] {
     weft::capi::PipeListenerRec& rec = weft::capi::listener_of(listener, "weft_pipe_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_pipe_accept");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_new_stream_op(*rec.scope, *rec.runtime, &rec, "accept", [&] { return rec.core.accept(); },
                                     Kind::pipe_stream, out, callback, user);
     return WEFT_OK;
@@ -126,7 +126,7 @@ WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, c
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const std::string socket_path = weft::capi::socket_path(path);
-    scope.require_open("weft_pipe_connect");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_new_stream_op(
         scope, scope.runtime, nullptr, "connect",
         [&] {
@@ -139,6 +139,7 @@ WEFT_API weft_status weft_pipe_connect(weft_future_t** out, weft_loop_t* loop, c
 
 WEFT_API weft_status weft_pipe_listener_close(weft_pipe_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::listener_of(listener, "weft_pipe_listener_close"));
     return WEFT_OK;
@@ -154,7 +155,7 @@ WEFT_API weft_status weft_pipe_pair(weft_stream_t** a, weft_stream_t** b, weft_l
     if (static_cast<void*>(a) == static_cast<void*>(b)) {
       weft::capi::fail(weft::Errc::invalid_argument, "a and b are the same pointer");
     }
-    scope.require_open("weft_pipe_pair");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     auto streams = weft::PipeStream::pair(runtime.loop);
     const weft::capi::HandleBits first =
@@ -179,7 +180,7 @@ WEFT_API weft_status weft_pipe_open(weft_stream_t** out, weft_loop_t* loop, int 
     Scope& scope = weft::capi::loop_scope(loop, "weft_pipe_open");
     require(out, "out");
     weft::capi::check_stream_fd(fd);
-    scope.require_open("weft_pipe_open");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     // The handle first, over an empty stream: once the descriptor is the
     // stream's, nothing can fail any more, so on failure it stays the caller's.

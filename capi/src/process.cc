@@ -126,7 +126,7 @@ WEFT_API weft_status weft_process_spawn(weft_process_t** out, weft_loop_t* loop,
     weft::capi::check_struct_size(options, options->struct_size, sizeof(weft_process_options),
                                   sizeof(weft_process_options), "options");
     const weft::ProcessOptions core_options = weft::capi::core_options(*options);
-    scope.require_open("weft_process_spawn");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     auto* rec = runtime.allocator.make<weft::capi::ProcessRec>();
     rec->runtime = &runtime;
@@ -196,7 +196,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
   return api(__func__, [&] {
     weft::capi::ProcessRec& rec = weft::capi::process_of(process, "weft_process_wait");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_process_wait");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_io_op(
         *rec.scope, *rec.runtime, &rec, "wait", [&] { return rec.core.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<weft::ExitStatus>& result, weft::capi::OpFuture& output) {
@@ -217,6 +217,7 @@ WEFT_API weft_status weft_process_wait(weft_future_t** out, weft_process_t* proc
 
 WEFT_API weft_status weft_process_close(weft_process_t* process) {
   if (process == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, process); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::process_of(process, "weft_process_close"));
     return WEFT_OK;

@@ -150,27 +150,30 @@ Runtime::Runtime(const weft_runtime_options& options)
 }
 
 namespace {
-std::string reentrant_run_message(const char* function) {
-  return std::string(function) + ": the loop cannot run from inside one of its callbacks";
-}
+// A message about `function` (a weft_* name: short) in a buffer on the
+// stack, so that reporting it allocates nothing.
+struct FunctionMessage {
+  char text[160];
+  FunctionMessage(const char* function, const char* rest) noexcept {
+    std::snprintf(text, sizeof text, "%s%s", function, rest);
+  }
+};
+
+constexpr const char* kReentrantRun = ": the loop cannot run from inside one of its callbacks";
 }  // namespace
 
 void require_not_in_callback(Runtime& runtime, const char* function) {
   if (runtime.callback_depth > 0 || runtime.loop.is_running()) {
-    fail(Errc::reentrant_run, reentrant_run_message(function));
+    fail(Errc::reentrant_run, FunctionMessage(function, kReentrantRun).text);
   }
 }
 
 weft_status reject_reentrant_run(const char* function) noexcept {
-  try {
-    return reject(function, Errc::reentrant_run, reentrant_run_message(function).c_str());
-  } catch (...) {
-    return to_status(Errc::no_memory);  // the message could not be built
-  }
+  return reject(function, Errc::reentrant_run, FunctionMessage(function, kReentrantRun).text);
 }
 
 void Runtime::fail_wrong_thread(const char* function) {
-  fail(Errc::wrong_thread, std::string(function) + " must be called on the loop thread");
+  fail(Errc::wrong_thread, FunctionMessage(function, " must be called on the loop thread").text);
 }
 
 void Runtime::report(weft_event_kind kind, weft_status status, const char* message, const char* scope,

@@ -74,6 +74,9 @@ struct Runtime {
 
   // Counters (loop thread unless atomic).
   std::uint64_t futures_created = 0;
+  // Futures whose handle is in the arena (weft_stats.futures_alive): a
+  // future is freed on whichever thread drops its last reference.
+  std::atomic<std::size_t> futures_alive{0};
   std::uint64_t work_submitted = 0;
   std::uint64_t errors_reported = 0;
 
@@ -134,6 +137,10 @@ inline void Scope::require_open(const char* function) const {
   // Teardown closes every scope before it runs any callback, so this one
   // flag also covers "the runtime is being destroyed".
   if (cancelled.load(std::memory_order_relaxed)) [[unlikely]] fail_closed(function);
+}
+
+inline weft_status Scope::open_status() const noexcept {
+  return cancelled.load(std::memory_order_relaxed) ? to_status(Errc::closed) : WEFT_OK;
 }
 
 inline Scope& loop_scope(weft_loop_t* loop, const char* function) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <new>
 #include <string>
 
@@ -18,6 +19,10 @@ Scope::Scope(Runtime& runtime, std::string_view name, bool root)
     : runtime(runtime), name(runtime.allocator, name), root(root) {}
 
 void Scope::fail_closed(const char* function) const {
+  static constexpr const char* kFormat = "%s: the scope \"%s\" was cancelled, or its runtime is being destroyed";
+  char message[256];  // on the stack unless the scope's name is long
+  const int n = std::snprintf(message, sizeof message, kFormat, function, name.c_str());
+  if (n >= 0 && static_cast<std::size_t>(n) < sizeof message) fail(Errc::closed, message);
   fail(Errc::closed, std::string(function) + ": the scope \"" + name.c_str() +
                          "\" was cancelled, or its runtime is being destroyed");
 }

@@ -65,6 +65,11 @@ struct Scope {
 
   // Fails with closed if the scope (or its runtime) takes no new work.
   inline void require_open(const char* function) const;
+  // require_open's check for an api() body, without throwing: WEFT_OK, or
+  // WEFT_ERR_CLOSED, the status fail_closed's exception becomes there
+  // (closed is no misuse: nothing is reported, so its message is never
+  // read).
+  inline weft_status open_status() const noexcept;
   [[noreturn, gnu::cold, gnu::noinline]] void fail_closed(const char* function) const;
 
   // See the top of this file.

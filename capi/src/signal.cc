@@ -87,7 +87,7 @@ WEFT_API weft_status weft_signal_watch(weft_signal_t** out, weft_loop_t* loop, i
     if (signum == SIGKILL || signum == SIGSTOP) {
       weft::capi::fail(weft::Errc::invalid_argument, "SIGKILL and SIGSTOP cannot be watched");
     }
-    scope.require_open("weft_signal_watch");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::SignalWatcher watcher = weft::SignalWatcher::watch(scope.runtime.loop, signum);
     weft::capi::SignalRec* rec = weft::capi::new_signal_rec(scope);
     rec->watcher = std::move(watcher);
@@ -105,7 +105,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
     if (rec.shutdown)
       weft::capi::fail(weft::Errc::invalid_argument, "a shutdown watch has no waits");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_signal_wait");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_io_op(
         *rec.scope, *rec.runtime, &rec, "signal wait", [&] { return rec.watcher.wait(); }, out, callback != nullptr,
         [callback, user](weft::Result<int>& result, weft::capi::OpFuture& output) {
@@ -123,6 +123,7 @@ WEFT_API weft_status weft_signal_wait(weft_future_t** out, weft_signal_t* handle
 
 WEFT_API weft_status weft_signal_close(weft_signal_t* handle) {
   if (handle == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, handle); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::signal_of(handle, "weft_signal_close"));
     return WEFT_OK;
@@ -134,7 +135,7 @@ WEFT_API weft_status weft_signal_shutdown(weft_signal_t** out, weft_loop_t* loop
   return api(__func__, [&] {
     Scope& scope = weft::capi::loop_scope(loop, "weft_signal_shutdown");
     require(out, "out");
-    scope.require_open("weft_signal_shutdown");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::capi::Runtime& runtime = scope.runtime;
     weft::capi::SignalRec* rec = weft::capi::new_signal_rec(scope);
     try {

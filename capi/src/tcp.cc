@@ -71,7 +71,7 @@ WEFT_API weft_status weft_tcp_listen(weft_tcp_listener_t** out, weft_loop_t* loo
     }
     if (o.backlog < 0) weft::capi::fail(weft::Errc::invalid_argument, "backlog < 0");
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open("weft_tcp_listen");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::TcpListenOptions core_options;
     if (o.backlog > 0) core_options.backlog = o.backlog;
     core_options.ipv6_only = o.ipv6_only != 0;
@@ -103,7 +103,7 @@ WEFT_API weft_status weft_tcp_accept(weft_future_t** out, weft_tcp_listener_t* l
   return api(__func__, [&] {
     weft::capi::TcpListenerRec& rec = weft::capi::listener_of(listener, "weft_tcp_accept");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_tcp_accept");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_stream_op(*rec.scope, &rec, "accept", [&] { return rec.core.accept(); }, out, callback, user);
     return WEFT_OK;
   });
@@ -117,7 +117,7 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
     Scope& scope = weft::capi::loop_scope(loop, "weft_tcp_connect");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open("weft_tcp_connect");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::TcpConnectOptions options;
     options.timeout = weft::capi::duration_of_ns(timeout_ns);
     weft::capi::start_stream_op(scope, nullptr, "connect",
@@ -129,6 +129,7 @@ WEFT_API weft_status weft_tcp_connect(weft_future_t** out, weft_loop_t* loop, co
 
 WEFT_API weft_status weft_tcp_listener_close(weft_tcp_listener_t* listener) {
   if (listener == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, listener); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::listener_of(listener, "weft_tcp_listener_close"));
     return WEFT_OK;

@@ -123,7 +123,7 @@ weft_status arm(const char* function, weft_future_t** out, weft_loop_t* loop, bo
     if (callback == nullptr && out == nullptr) {
       weft::capi::fail(weft::Errc::invalid_argument, "callback and out are both NULL");
     }
-    scope.require_open(function);
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     const weft::TimePoint when =
         relative ? scope.runtime.loop.time() + weft::Duration(static_cast<weft::Duration::rep>(
                                                    ns > INT64_MAX / 2 ? INT64_MAX / 2 : ns))

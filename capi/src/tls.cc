@@ -146,7 +146,7 @@ WEFT_API weft_status weft_tls_context_create(weft_tls_context_t** out, weft_loop
       weft::capi::fail(weft::Errc::invalid_argument, "a server context needs options (its certificate and key)");
     }
     const weft::TlsContextOptions core_options = weft::capi::core_options(o, server);
-    scope.require_open("weft_tls_context_create");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::TlsContext context =
         server ? weft::TlsContext::server(core_options) : weft::TlsContext::client(core_options);
     weft::capi::Runtime& runtime = scope.runtime;

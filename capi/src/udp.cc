@@ -104,7 +104,7 @@ WEFT_API weft_status weft_udp_bind(weft_udp_socket_t** out, weft_loop_t* loop, c
       o = *options;
     }
     const weft::SocketAddress address = weft::capi::parse_c_address(host, port);
-    scope.require_open("weft_udp_bind");
+    if (const weft_status closed = scope.open_status(); closed != WEFT_OK) return closed;
     weft::UdpOptions core_options;
     core_options.reuse_address = o.reuse_address != 0;
     core_options.ipv6_only = o.ipv6_only != 0;
@@ -141,7 +141,7 @@ WEFT_API weft_status weft_udp_send_to(weft_future_t** out, weft_udp_socket_t* so
     if (len > 0) require(bytes, "bytes");
     if (len > UINT_MAX) fail(Errc::message_too_long, "a datagram of more than 4 GiB");
     const weft::SocketAddress to = weft::capi::parse_c_address(host, port);
-    rec.scope->require_open("weft_udp_send_to");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::start_void_op(
         *rec.scope, *rec.runtime, &rec, "send_to",
         [&] { return rec.core.send_to(std::string_view(static_cast<const char*>(bytes), len), to); }, out,
@@ -156,7 +156,7 @@ WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* 
   return api(__func__, [&] {
     weft::capi::UdpSocketRec& rec = weft::capi::udp_of(socket, "weft_udp_recv_from");
     weft::capi::require_observer(out, reinterpret_cast<const void*>(callback));
-    rec.scope->require_open("weft_udp_recv_from");
+    if (const weft_status closed = rec.scope->open_status(); closed != WEFT_OK) return closed;
     weft::capi::require_no_pending_receive(rec);
     weft::capi::start_receive(rec, out, callback, user);
     return WEFT_OK;
@@ -165,6 +165,7 @@ WEFT_API weft_status weft_udp_recv_from(weft_future_t** out, weft_udp_socket_t* 
 
 WEFT_API weft_status weft_udp_close(weft_udp_socket_t* socket) {
   if (socket == nullptr) return WEFT_OK;
+  if (const weft_status s = weft::capi::check(__func__, socket); s != WEFT_OK) return s;
   return api(__func__, [&] {
     weft::capi::end_io(&weft::capi::udp_of(socket, "weft_udp_close"));
     return WEFT_OK;

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace weft {
@@ -82,13 +83,23 @@ Errc errc_from_uv(int status) noexcept {
 }
 
 Error uv_error(int status, std::string_view what) {
-  std::string message(what);
-  if (!message.empty()) message += ": ";
-  message += uv_strerror(status);
-  message += " (";
-  message += uv_err_name(status);
-  message += ")";
-  return Error(errc_from_uv(status), message);
+  // "<what>: <strerror> (<name>)", put together on the stack when it fits
+  // (what is mostly a short name), so that a failure allocates only its
+  // Error's text.
+  const std::string_view parts[] = {what, what.empty() ? "" : ": ", uv_strerror(status), " (",
+                                    uv_err_name(status), ")"};
+  char text[256];
+  std::size_t length = 0;
+  for (std::string_view part : parts) {
+    if (length + part.size() > sizeof text) {
+      std::string message;
+      for (std::string_view p : parts) message += p;
+      return Error(errc_from_uv(status), message);
+    }
+    std::memcpy(text + length, part.data(), part.size());
+    length += part.size();
+  }
+  return Error(errc_from_uv(status), std::string_view(text, length));
 }
 
 void throw_if_uv_error(int status, std::string_view what) {

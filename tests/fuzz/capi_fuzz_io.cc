@@ -11,7 +11,6 @@
 // I/O (io_act). Every operation's `out` is NULL or not by its Call's action
 // byte; weft_future_cancel on kept futures cancels one read, receive or
 // accept.
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -37,10 +36,18 @@ namespace {
 char g_big[1 << 18];  // zeros, for large writes and datagrams
 
 // The temp dir of the file and socket steps: made once, and emptied after
-// each input, so each input starts from an empty directory. It stays when
-// the process ends (libFuzzer leaves with _Exit, which runs no atexit
+// each input that was given a path in it (path_of, temp_dir, the file
+// step 5 opens), so each input starts from an empty directory. It stays
+// when the process ends (libFuzzer leaves with _Exit, which runs no atexit
 // handler): point TEST_TMPDIR at a directory that is removed later.
+// g_dir_fd is it open, for empty_temp_dir's listing.
 std::string g_dir;
+int g_dir_fd = -1;
+bool g_dir_given = false;  // a path in it went to the program since it was emptied
+
+// The paths path_of gives, made once (a path a step takes is read during
+// the call: weft copies what it keeps).
+std::string g_paths[8];
 
 int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
 
@@ -141,34 +148,34 @@ weft_executor_t* pick_executor(World& w, Input& in, uint8_t b) {
 }  // namespace
 
 // A path for the file and socket steps (NULL too).
-const char* path_of(uint8_t b, std::string& storage) {
+CAPI_FUZZ_BOOKKEEPING const char* path_of(uint8_t b) {
+  g_dir_given = true;
   switch (b % 10) {
-    case 4: storage = g_dir; break;                   // a directory
-    case 5: storage = g_dir + "/nodir/x"; break;      // in no directory
-    case 6: storage = g_dir + "/" + kLongName; break;
-    case 7: storage = g_dir + "/" + kTooLong; break;
-    case 8: storage.clear(); break;                   // ""
+    case 4: return g_paths[4].c_str();  // the dir itself
+    case 5: return g_paths[5].c_str();  // in no directory
+    case 6: return g_paths[6].c_str();  // a name too long for a socket path
+    case 7: return g_paths[7].c_str();  // a name too long for any file
+    case 8: return "";
     case 9: return nullptr;
-    default: storage = g_dir + "/" + kNames[b % 4];
+    default: return g_paths[b % 4].c_str();  // f0, f1, s0, s1
   }
-  return storage.c_str();
 }
 
-void empty_temp_dir() {
-  if (g_dir.empty()) return;
-  DIR* dir = opendir(g_dir.c_str());
-  if (dir == nullptr) violated("cannot list the temp dir");
-  while (dirent* entry = readdir(dir)) {
-    if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
-    const std::string path = g_dir + "/" + entry->d_name;
-    if (::unlink(path.c_str()) != 0 && nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-      violated("cannot empty the temp dir");
-    }
-  }
-  closedir(dir);
+CAPI_FUZZ_BOOKKEEPING void empty_temp_dir() {
+  if (!g_dir_given) return;
+  g_dir_given = false;
+  const bool listed = list_directory(g_dir_fd, [](const char* name) {
+    if (::unlinkat(g_dir_fd, name, 0) == 0) return;
+    const std::string path = g_dir + "/" + name;
+    if (nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) violated("cannot empty the temp dir");
+  });
+  if (!listed) violated("cannot list the temp dir");
 }
 
-const std::string& temp_dir() { return g_dir; }
+const std::string& temp_dir() {
+  g_dir_given = true;
+  return g_dir;
+}
 
 void remember_weft_handler(int signum) { recorded_handler(signum) = handler_of(signum); }
 
@@ -182,6 +189,13 @@ void prepare_temp_dir() {
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) violated("cannot make the temp dir");
   g_dir = buffer.data();
+  g_dir_fd = ::open(g_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (g_dir_fd < 0) violated("cannot open the temp dir");
+  for (int i = 0; i < 4; ++i) g_paths[i] = g_dir + "/" + kNames[i];
+  g_paths[4] = g_dir;
+  g_paths[5] = g_dir + "/nodir/x";
+  g_paths[6] = g_dir + "/" + kLongName;
+  g_paths[7] = g_dir + "/" + kTooLong;
 }
 
 // Something an I/O callback does when it runs: ends a handle (maybe its
@@ -232,14 +246,13 @@ void io_step(World& w, Input& in, uint8_t op, uint8_t a) {
   const size_t calls_before = w.calls.size();
   io_step_body(w, in, op, a);
   if (op >= 17 && op <= 23) {  // files and DNS complete on a pool thread
-    for (size_t i = calls_before; i < w.calls.size(); ++i) w.calls[i]->on_pool = true;
+    for (size_t i = calls_before; i < w.calls.size(); ++i) on_pool(w.calls[i]);
   }
 }
 
 namespace {
 
 void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
-  std::string storage;
   switch (op) {
     case 0: {  // weft_pipe_pair
       weft_stream_t* x = nullptr;
@@ -264,7 +277,7 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
       weft_pipe_listen_options options = WEFT_PIPE_LISTEN_OPTIONS_INIT;
       if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
       if (a & 2) options.backlog = static_cast<int8_t>(in.byte());
-      const char* path = path_of(in.byte(), storage);
+      const char* path = path_of(in.byte());
       weft_pipe_listener_t* listener = nullptr;
       if (weft_pipe_listen((a & 0xC0) == 0xC0 ? nullptr : &listener, w.pick(w.loops, in.byte()), path,
                            (a & 4) ? &options : nullptr) == WEFT_OK) {
@@ -282,7 +295,7 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
     case 3: {  // weft_pipe_connect: to a listener's path, or a path of the temp dir
       Call* call = new_call(w, in.byte());
       char path[WEFT_PIPE_PATH_MAX + 1] = "";
-      const char* to = path_of(in.byte(), storage);
+      const char* to = path_of(in.byte());
       if ((a & 1) && weft_pipe_listener_path(path, sizeof(path), nullptr, w.pick(w.pipe_listeners, a >> 2)) ==
                          WEFT_OK) {
         to = path;
@@ -322,7 +335,7 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
         case 0: fds[0] = -1 - in.byte(); break;                   // negative
         case 1: fds[0] = 1 << 20; break;                           // not open
         case 2: if (::pipe(fds) != 0) fds[0] = fds[1] = -1; break;  // both ends, as two streams
-        default: fds[0] = ::open((g_dir + "/f0").c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // a file
+        default: fds[0] = ::open(path_of(0), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // a file (f0)
       }
       for (int fd : fds) {
         weft_stream_t* stream = nullptr;
@@ -487,7 +500,7 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
       break;
     }
     case 17: {  // weft_file_open
-      const char* path = path_of(in.byte(), storage);
+      const char* path = path_of(in.byte());
       uint32_t mode = in.byte() & 0x3F;
       if ((a & 3) == 3) mode |= 1u << (in.byte() % 32);  // maybe an unknown bit
       weft_file_options options = WEFT_FILE_OPTIONS_INIT;
@@ -554,7 +567,7 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
       weft_file_close(w.pick(w.files, a));
       break;
     case 22: {  // weft_file_read_all, weft_file_write_all
-      const char* path = path_of(in.byte(), storage);
+      const char* path = path_of(in.byte());
       weft_file_options options = WEFT_FILE_OPTIONS_INIT;
       if (a & 2) options.struct_size = in.byte() % (sizeof(options) + 1);
       if (a & 4) options.permissions = 0600;

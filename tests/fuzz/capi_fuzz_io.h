@@ -18,11 +18,12 @@ namespace capi_fuzz {
 // Bytes to write: lines, CRLF, a NUL, so that read_until's delimiters occur.
 inline constexpr char kText[] = "line\nfuzz\r\nabc\0def\n\n";
 
-// capi_fuzz_io.cc: the temp dir of this input, and a path in it for the
-// file and socket steps (a file, a socket name, the dir itself, a missing
-// dir, names too long, "", or NULL), by `b`.
+// capi_fuzz_io.cc: the temp dir, and a path in it for the file and socket
+// steps (a file, a socket name, the dir itself, a missing dir, names too
+// long, "", or NULL), by `b`. Either marks the temp dir to be emptied when
+// the input ends.
 const std::string& temp_dir();
-const char* path_of(uint8_t b, std::string& storage);
+const char* path_of(uint8_t b);
 // Records the handler weft installed for `signum` (SIGUSR1 or SIGUSR2) once
 // a watch of it succeeded: the signal steps raise it only while that
 // handler is in place.

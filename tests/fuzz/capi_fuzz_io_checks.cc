@@ -193,10 +193,9 @@ void misuse_all(World& w, Input& in) {
     w.pipe_streams.push_back(a);
     w.pipe_streams.push_back(b);
   }
-  std::string storage;
-  c = misuse_call(w); made(c, weft_pipe_connect(out_for(c), loop, path_of(0, storage), 0, on_pipe_stream, c), true);
+  c = misuse_call(w); made(c, weft_pipe_connect(out_for(c), loop, path_of(0), 0, on_pipe_stream, c), true);
   weft_pipe_listener_t* new_listener = nullptr;
-  if (weft_pipe_listen(&new_listener, loop, path_of(3, storage), nullptr) == WEFT_OK) {
+  if (weft_pipe_listen(&new_listener, loop, path_of(3), nullptr) == WEFT_OK) {
     w.pipe_listeners.push_back(new_listener);
   }
   weft_stream_t* opened = nullptr;
@@ -212,13 +211,13 @@ void misuse_all(World& w, Input& in) {
   c = misuse_call(w); c->max = 1; c->exactly = 4; made(c, weft_file_write_at(out_for(c), file, 0, kText, 4, on_file_size, c), true);
   c = misuse_call(w); made(c, weft_file_size(out_for(c), file, on_file_size, c), true);
   c = misuse_call(w); made(c, weft_file_sync(out_for(c), file, on_plain, c), true);
-  c = misuse_call(w); made(c, weft_file_open(out_for(c), loop, path_of(0, storage), WEFT_FILE_READ, nullptr, on_file, c), true);
-  c = misuse_call(w); made(c, weft_file_read_all(out_for(c), loop, path_of(1, storage), nullptr, on_file_read, c), true);
-  c = misuse_call(w); made(c, weft_file_write_all(out_for(c), loop, path_of(1, storage), kText, 4, nullptr, on_plain, c), true);
+  c = misuse_call(w); made(c, weft_file_open(out_for(c), loop, path_of(0), WEFT_FILE_READ, nullptr, on_file, c), true);
+  c = misuse_call(w); made(c, weft_file_read_all(out_for(c), loop, path_of(1), nullptr, on_file_read, c), true);
+  c = misuse_call(w); made(c, weft_file_write_all(out_for(c), loop, path_of(1), kText, 4, nullptr, on_plain, c), true);
   weft_file_options file_options = WEFT_FILE_OPTIONS_INIT;
   file_options.executor = static_cast<weft_executor_t*>(h);
   c = misuse_call(w);
-  made(c, weft_file_read_all(out_for(c), w.pick(w.loops, 0), path_of(1, storage), &file_options, on_file_read, c), true);
+  made(c, weft_file_read_all(out_for(c), w.pick(w.loops, 0), path_of(1), &file_options, on_file_read, c), true);
 
   weft_resolve_options resolve_options = WEFT_RESOLVE_OPTIONS_INIT;
   resolve_options.executor = static_cast<weft_executor_t*>(h);

@@ -16,13 +16,19 @@
 //   number and fstat identity after every input; also by what /proc says
 //   each is, every 64th input), every POINTER value must have been
 //   destroyed once, the read buffers the loop thread keeps are freed, and
-//   the temp dir is emptied. A state that leaked from one input into the
-//   next is a crash.
+//   the temp dir is emptied (if the input was given a path in it). A state
+//   that leaked from one input into the next is a crash.
 // So every input frees what it allocated (bar the inputs that make a new
 // runtime): libFuzzer runs an input that allocated more than it freed a
 // second time under a leak check (a heap scan), which cost about a fifth
 // of all CPU time while 3 % of inputs did. A new runtime's loop is grown
 // before its first input (prime_loop) for the same reason.
+// The target's own bookkeeping allocates nothing in an input: one World
+// serves every input (its containers keep their room), its Calls are
+// recycled (poisoned in between, so a late callback is still caught), and
+// the descriptor listings reuse their buffers. Under AddressSanitizer
+// every allocation is costly (its stack recorded, its block taken from the
+// quarantine), and the bookkeeping made about half an input's allocations.
 // Every kInputsPerRuntime inputs (and at the end of a replay) the runtime
 // is destroyed, which must return every block, and a new one is made.
 //
@@ -33,7 +39,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +47,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -64,7 +70,7 @@ struct Tracking {
   long live = 0;
 };
 
-void* track_alloc(void* user, size_t size, size_t) {
+CAPI_FUZZ_BOOKKEEPING void* track_alloc(void* user, size_t size, size_t) {
   auto* t = static_cast<Tracking*>(user);
   void* p = std::malloc(size);
   if (p != nullptr) {
@@ -74,7 +80,7 @@ void* track_alloc(void* user, size_t size, size_t) {
   return p;
 }
 
-void track_free(void* user, void* p, size_t, size_t) {
+CAPI_FUZZ_BOOKKEEPING void track_free(void* user, void* p, size_t, size_t) {
   auto* t = static_cast<Tracking*>(user);
   {
     std::lock_guard<std::mutex> lock(t->mutex);
@@ -83,7 +89,7 @@ void track_free(void* user, void* p, size_t, size_t) {
   std::free(p);
 }
 
-long live_blocks(Tracking& t) {
+CAPI_FUZZ_BOOKKEEPING long live_blocks(Tracking& t) {
   std::lock_guard<std::mutex> lock(t.mutex);
   return t.live;
 }
@@ -121,9 +127,9 @@ std::string open_descriptors() {
 // The descriptors this process has open, each with what fstat says it is
 // (device, inode, type): what open_descriptors() says, except that all
 // anonymous inodes (eventfd, epoll, signalfd, timerfd) are one inode. It
-// costs one listing of /proc/self/fd (getdents, into a buffer on the stack)
-// and an fstat per open descriptor, where open_descriptors() costs a
-// readlink in /proc per descriptor and strings: it is compared after every
+// costs a getdents64 of /proc/self/fd (kept open: Descriptors::dir) and an
+// fstat per open descriptor, where open_descriptors() costs an open of
+// /proc, a readlink per descriptor and strings: it is compared after every
 // input, open_descriptors() every kInputsPerFullDescriptorCheck inputs.
 // fstat(N) is taken when no other thread can be closing N: between inputs,
 // and after the input's pool barrier (end_input), when the pool's worker
@@ -141,38 +147,59 @@ struct DescriptorId {
   }
 };
 
-struct LinuxDirent64 {  // what getdents64 writes (linux/dirent.h)
-  ino64_t d_ino;
-  off64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
+// What the checks keep of the process's descriptors. The vectors keep their
+// room from input to input (an input allocates nothing for the checks).
+struct Descriptors {
+  int dir = -1;  // /proc/self/fd, open for good before the first runtime (left out of every listing)
+  std::vector<int> numbers;          // scratch: the open descriptors' numbers
+  std::vector<DescriptorId> before;  // at the start of the input
+  std::vector<DescriptorId> now;     // scratch: at the end of it
+  // `before` is what the last input left (its end check found it so), and
+  // nothing but the fuzzing engine ran since: start_input takes it again
+  // without an fstat each when the numbers open are still the same.
+  bool left_by_last_input = false;
+  std::string text;  // open_descriptors() at the start, on the inputs that compare it
 };
 
-void descriptor_ids(std::vector<DescriptorId>& ids) {
+// The numbers of the descriptors open now, ascending.
+CAPI_FUZZ_BOOKKEEPING void descriptor_numbers(Descriptors& d) {
+  d.numbers.clear();
+  const bool listed = list_directory(d.dir, [&](const char* name) {
+    int fd = 0;
+    for (const char* c = name; *c >= '0' && *c <= '9'; ++c) fd = fd * 10 + (*c - '0');
+    if (fd != d.dir) d.numbers.push_back(fd);
+  });
+  if (!listed) violated("cannot list /proc/self/fd");
+  std::sort(d.numbers.begin(), d.numbers.end());
+}
+
+CAPI_FUZZ_BOOKKEEPING void descriptor_ids(Descriptors& d, std::vector<DescriptorId>& ids) {
+  descriptor_numbers(d);
   ids.clear();
-  const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) violated("cannot list /proc/self/fd");
-  alignas(LinuxDirent64) char buffer[4096];
-  for (;;) {
-    const long n = ::syscall(SYS_getdents64, dir, buffer, sizeof buffer);
-    if (n < 0) violated("cannot read /proc/self/fd");
-    if (n == 0) break;
-    for (long at = 0; at < n;) {
-      const auto* entry = reinterpret_cast<const LinuxDirent64*>(buffer + at);
-      at += entry->d_reclen;
-      int fd = 0;
-      const char* c = entry->d_name;
-      if (*c < '0' || *c > '9') continue;  // "." and ".."
-      for (; *c >= '0' && *c <= '9'; ++c) fd = fd * 10 + (*c - '0');
-      if (fd == dir) continue;
-      struct stat st;
-      if (::fstat(fd, &st) != 0) continue;  // closed since (by the fuzzing engine)
-      ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
-    }
+  for (int fd : d.numbers) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) continue;  // closed since (by the fuzzing engine)
+    ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
   }
-  ::close(dir);
-  std::sort(ids.begin(), ids.end(), [](const DescriptorId& a, const DescriptorId& b) { return a.fd < b.fd; });
+}
+
+// What the process has open before an input. Between two inputs only the
+// fuzzing engine runs (the loop is not run, the pool's worker has passed
+// the barrier): what it opens (a file it writes, pipes to a symbolizer)
+// changes the numbers open, or is closed again. With the same numbers open
+// as the last input left, `before` is what it left; otherwise (and after a
+// new runtime) each descriptor is identified again.
+CAPI_FUZZ_BOOKKEEPING void start_input(Descriptors& d, bool full_check) {
+  bool same = d.left_by_last_input;
+  if (same) {
+    descriptor_numbers(d);
+    same = d.numbers.size() == d.before.size();
+    for (size_t i = 0; same && i < d.numbers.size(); ++i) same = d.numbers[i] == d.before[i].fd;
+  }
+  if (!same) descriptor_ids(d, d.before);
+  d.left_by_last_input = false;
+  d.text.clear();
+  if (full_check) d.text = open_descriptors();
 }
 
 std::string describe(const std::vector<DescriptorId>& ids) {
@@ -184,12 +211,6 @@ std::string describe(const std::vector<DescriptorId>& ids) {
   return text;
 }
 
-// What the process had open before an input, as both checks see it.
-struct DescriptorsBefore {
-  std::vector<DescriptorId> ids;
-  std::string text;  // open_descriptors(), on the inputs that compare it
-};
-
 // What the runtime lists besides its root scope and its pool.
 struct Leftovers {
   int scopes = 0;
@@ -197,7 +218,7 @@ struct Leftovers {
   size_t others = 0;
 };
 
-void count_object(void* user, const weft_object_info* info) {
+CAPI_FUZZ_BOOKKEEPING void count_object(void* user, const weft_object_info* info) {
   auto* left = static_cast<Leftovers*>(user);
   switch (info->kind) {
     case WEFT_OBJECT_SCOPE: ++left->scopes; break;
@@ -206,7 +227,7 @@ void count_object(void* user, const weft_object_info* info) {
   }
 }
 
-bool runtime_is_idle(weft_runtime_t* runtime) {
+CAPI_FUZZ_BOOKKEEPING bool runtime_is_idle(weft_runtime_t* runtime) {
   Leftovers left;
   if (weft_runtime_dump(runtime, count_object, &left) != WEFT_OK) violated("weft_runtime_dump failed");
   return left.scopes == 1 && left.executors == 1 && left.others == 0;
@@ -232,14 +253,14 @@ weft_status barrier_work(void* user, weft_value* result) {
 // program's reads and writes; emptied after every input, it holds nothing
 // an input allocated (libFuzzer would see more allocations than frees) and
 // every input starts with the same pool.
-void release_read_buffers() {
+CAPI_FUZZ_BOOKKEEPING void release_read_buffers() {
   for (std::size_t i = 0; i <= weft::detail::kMaxPooled && weft::detail::pooled_read_buffers() > 0; ++i) {
     (void)weft::detail::take_read_buffer();
   }
   if (weft::detail::pooled_read_buffers() != 0) violated("the read buffers kept for stream reads were not freed");
 }
 
-bool every_call_made(const World& w) {
+CAPI_FUZZ_BOOKKEEPING bool every_call_made(const World& w) {
   for (const Call* call : w.calls) {
     if (!call->called) return false;
   }
@@ -259,6 +280,13 @@ struct Session {
   // (Between inputs the fuzzing engine opens its own, e.g. pipes to the
   // symbolizer that names new functions: those are nobody's leak.)
   std::vector<std::string> descriptors_of_runtime;
+  Descriptors descriptors;
+  World world;  // every input's (World::reset)
+  // end_input's scratch: the program's references, and those it still holds.
+  std::vector<weft_future_t*> references;
+  std::vector<weft_future_t*> held;
+  unsigned long inputs_run = 0;  // by this process, for next_tcp_host
+  char tcp_host[16] = "127.0.0.1";
 };
 
 Session g_session;
@@ -325,6 +353,44 @@ void make_runtime(Session& s) {
   prime_loop(s);
 }
 
+// Once, before the first runtime: what stays open for good is opened (the
+// temp dir, /proc/self/fd for the descriptor checks), so that no runtime or
+// input sees it appear, and the containers every input uses get room for
+// most inputs (an input that needs more allocates it once; libFuzzer then
+// runs that input a second time under its leak check).
+constexpr int kSpareCalls = 1024;
+constexpr size_t kRoom = 256;
+
+void start_process(Session& s) {
+  prepare_temp_dir();
+  s.descriptors.dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s.descriptors.dir < 0) violated("cannot open /proc/self/fd");
+  s.descriptors.numbers.reserve(kRoom);
+  s.descriptors.before.reserve(kRoom);
+  s.descriptors.now.reserve(kRoom);
+  s.references.reserve(kRoom);
+  s.held.reserve(kRoom);
+  World& w = s.world;
+  for (auto* v : {&w.futures, &w.timers, &w.releases}) v->reserve(kRoom);
+  for (auto& v : w.op_futures) v.reserve(kRoom);
+  w.op_calls.reserve(kRoom);
+  w.loops.reserve(kRoom);
+  w.scopes.reserve(kRoom);
+  w.listeners.reserve(kRoom);
+  w.streams.reserve(kRoom);
+  w.pipe_streams.reserve(kRoom);
+  w.pipe_listeners.reserve(kRoom);
+  w.udp_sockets.reserve(kRoom);
+  w.files.reserve(kRoom);
+  w.signals.reserve(kRoom);
+  w.signal_numbers.reserve(kRoom);
+  w.calls.reserve(kSpareCalls);
+  w.pool_calls.reserve(kRoom);
+  w.spare_calls.reserve(kSpareCalls);
+  for (int i = 0; i < kSpareCalls; ++i) w.calls.push_back(new Call);
+  recycle_calls(w);
+}
+
 void start_runtime(Session& s) {
   static bool primed = false;
   if (!primed) {
@@ -350,12 +416,14 @@ void start_runtime(Session& s) {
   }
   s.inputs = 0;
   s.blocks_between = live_blocks(s.tracking);
+  s.descriptors.left_by_last_input = false;
 }
 
 void end_runtime(Session& s) {
   if (s.runtime == nullptr) return;
   if (weft_runtime_destroy(s.runtime) != WEFT_OK) violated("weft_runtime_destroy failed");
   s.runtime = nullptr;
+  s.descriptors.left_by_last_input = false;
   if (live_blocks(s.tracking) != 0) violated("the runtime's allocator has blocks left after weft_runtime_destroy");
   const std::string now = open_descriptors();
   for (const std::string& entry : s.descriptors_of_runtime) {
@@ -364,6 +432,24 @@ void end_runtime(Session& s) {
       violated("a descriptor of the runtime is open after weft_runtime_destroy");
     }
   }
+}
+
+// The loopback address of the next input's TCP listeners and connections.
+// A listener's port 0 is chosen by the kernel among the ports no socket on
+// the same address holds, TIME_WAIT sockets included: it probes one port
+// after another from a random start, so the more of them a closed
+// connection still holds (for 60 s), the longer a listen takes. The
+// program's connections leave thousands within a minute, and other
+// programs on the machine leave theirs on 127.0.0.1: measured on this
+// kernel, with 7,500 of them on 127.0.0.1 a listen there took 1.5-1.8 ms,
+// on an address none held 10-12 us. So each input takes its own address
+// of 127.0.0.0/8 (127.A.B.C, A 1..254, B 0..255, C 1..254, in turn: the
+// same one again after 16 million inputs). What the program does on it is
+// what it did on 127.0.0.1.
+CAPI_FUZZ_BOOKKEEPING const char* next_tcp_host(Session& s) {
+  const unsigned long n = s.inputs_run++ % (254ul * 256 * 254);
+  std::snprintf(s.tcp_host, sizeof s.tcp_host, "127.%lu.%lu.%lu", 1 + n / (256 * 254), n / 254 % 256, 1 + n % 254);
+  return s.tcp_host;
 }
 
 // Runs the loop until `done` holds, waiting on the backend fd when nothing
@@ -385,7 +471,7 @@ bool settles(Session& s, Done done) {
 
 // Ends the input's program: its scopes destroyed, its callbacks called, its
 // references released, the runtime back where it was before the input.
-void end_input(Session& s, World& w, weft_scope_t* input_scope, const DescriptorsBefore& descriptors) {
+CAPI_FUZZ_BOOKKEEPING void end_input(Session& s, World& w, weft_scope_t* input_scope) {
   // Cancelled first, so that the callbacks still to come see their loop
   // handles as the program made them; then destroyed.
   for (weft_scope_t* scope : w.scopes) weft_scope_cancel(scope);  // stale ones: refused
@@ -398,15 +484,17 @@ void end_input(Session& s, World& w, weft_scope_t* input_scope, const Descriptor
          "the runtime still lists the input's work 10 s after its scopes were destroyed");
   if (!every_call_made(w)) violated("a callback was never called");
   // The references the program still holds: one per entry in `futures`,
-  // less its releases; and the Calls' own references to futures of
-  // operations that had no callback to release them.
-  std::unordered_map<weft_future_t*, long> held;
-  for (weft_future_t* f : w.futures) ++held[f];
-  for (const auto& [f, n] : w.releases) held[f] -= n;
-  for (const auto& [f, n] : held) {
-    for (long i = 0; i < n; ++i) {
-      if (weft_future_release(f) != WEFT_OK) violated("a future the program holds could not be released");
-    }
+  // less one per entry in `releases` (a future released more often than
+  // the program took it holds none); and the Calls' own references to
+  // futures of operations that had no callback to release them.
+  s.references.assign(w.futures.begin(), w.futures.end());
+  std::sort(s.references.begin(), s.references.end());
+  std::sort(w.releases.begin(), w.releases.end());
+  s.held.clear();
+  std::set_difference(s.references.begin(), s.references.end(), w.releases.begin(), w.releases.end(),
+                      std::back_inserter(s.held));
+  for (weft_future_t* f : s.held) {
+    if (weft_future_release(f) != WEFT_OK) violated("a future the program holds could not be released");
   }
   for (Call* call : w.calls) {
     if (call->future != nullptr && !call->future_taken && weft_future_release(call->future) != WEFT_OK) {
@@ -422,18 +510,19 @@ void end_input(Session& s, World& w, weft_scope_t* input_scope, const Descriptor
          "the pool's worker did not reach the barrier 10 s after the input's callbacks were called");
   settle(s, [&] { return runtime_is_idle(s.runtime) && live_blocks(s.tracking) <= s.blocks_between; },
          "the runtime's allocator holds more blocks after an input than before it");
-  std::vector<DescriptorId> now;
+  Descriptors& d = s.descriptors;
   if (!settles(s, [&] {
-        descriptor_ids(now);
-        return now == descriptors.ids;
+        descriptor_ids(d, d.now);
+        return d.now == d.before;
       })) {
     std::fprintf(stderr, "descriptors before (fd=device:inode:mode): %s\ndescriptors now: %s\n",
-                 describe(descriptors.ids).c_str(), describe(now).c_str());
-    descriptors_changed(descriptors.text, "the process's descriptors after an input are not those before it");
+                 describe(d.before).c_str(), describe(d.now).c_str());
+    descriptors_changed(d.text, "the process's descriptors after an input are not those before it");
   }
-  if (!descriptors.text.empty() && !settles(s, [&] { return open_descriptors() == descriptors.text; })) {
-    descriptors_changed(descriptors.text, "the process's descriptors after an input are not those before it");
+  if (!d.text.empty() && !settles(s, [&] { return open_descriptors() == d.text; })) {
+    descriptors_changed(d.text, "the process's descriptors after an input are not those before it");
   }
+  d.left_by_last_input = true;
   release_read_buffers();
   if (live_blocks(s.tracking) != s.blocks_between) {
     violated("the runtime's allocator holds fewer blocks after an input than before it");
@@ -455,27 +544,25 @@ extern "C" void fuzz_replay_finished() { capi_fuzz::end_runtime(capi_fuzz::g_ses
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace capi_fuzz;
   Session& s = g_session;
+  if (s.descriptors.dir < 0) start_process(s);
   if (s.runtime != nullptr && s.inputs >= kInputsPerRuntime) end_runtime(s);
   if (s.runtime == nullptr) start_runtime(s);
   ++s.inputs;
-  DescriptorsBefore descriptors;
-  descriptor_ids(descriptors.ids);
   // The full check on the first input of each runtime and every
   // kInputsPerFullDescriptorCheck inputs after it.
-  if (s.inputs % kInputsPerFullDescriptorCheck == 1) descriptors.text = open_descriptors();
-  prepare_temp_dir();
+  start_input(s.descriptors, s.inputs % kInputsPerFullDescriptorCheck == 1);
 
-  World w;
   weft_scope_t* input_scope = nullptr;
   if (weft_scope_create(&input_scope, s.runtime, "input") != WEFT_OK) violated("no scope for the input");
-  w.runtime = s.runtime;
-  weft_scope_loop(&w.root, input_scope);
-  w.pool = s.pool;
-  w.loops.push_back(w.root);
+  weft_loop_t* root = nullptr;
+  weft_scope_loop(&root, input_scope);
+  World& w = s.world;
+  w.reset(s.runtime, root, s.pool);
+  w.tcp_host = next_tcp_host(s);
 
   run_program(w, data, size);
-  end_input(s, w, input_scope, descriptors);
-  for (Call* call : w.calls) delete call;
+  end_input(s, w, input_scope);
+  recycle_calls(w);
   empty_temp_dir();  // after the handles: listeners removed their socket files
   return 0;
 }

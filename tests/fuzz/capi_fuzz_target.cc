@@ -48,6 +48,8 @@
 // "localhost" (IPv4 or any family, which /etc/hosts answers) and numeric
 // hosts, and no process is spawned. Signals raised are only SIGUSR1 and
 // SIGUSR2, and only while weft's handler is installed for them.
+#include <sanitizer/asan_interface.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -78,19 +80,73 @@ void destroy_pointer(void* p) {
 }  // namespace
 
 Call* new_call(World& w, uint8_t action) {
-  auto* call = new Call;
+  Call* call;
+  if (w.spare_calls.empty()) {
+    call = new Call;
+  } else {
+    call = w.spare_calls.back();
+    w.spare_calls.pop_back();
+    ASAN_UNPOISON_MEMORY_REGION(call, sizeof(Call));
+    *call = Call();
+  }
   call->world = &w;
   call->action = action;
   w.calls.push_back(call);
   return call;
 }
 
+void recycle_calls(World& w) {
+  for (Call* call : w.calls) {
+    w.spare_calls.push_back(call);
+    ASAN_POISON_MEMORY_REGION(call, sizeof(Call));
+  }
+  w.calls.clear();
+}
+
+World::~World() {
+  recycle_calls(*this);
+  for (Call* call : spare_calls) {
+    ASAN_UNPOISON_MEMORY_REGION(call, sizeof(Call));
+    delete call;
+  }
+}
+
+void World::reset(weft_runtime_t* r, weft_loop_t* root_loop, weft_executor_t* p) {
+  runtime = r;
+  root = root_loop;
+  pool = p;
+  loops.assign(1, root_loop);
+  scopes.clear();
+  futures.clear();
+  timers.clear();
+  for (auto& kind : op_futures) kind.clear();
+  op_calls.clear();
+  listeners.clear();
+  streams.clear();
+  pipe_streams.clear();
+  pipe_listeners.clear();
+  udp_sockets.clear();
+  files.clear();
+  signals.clear();
+  signal_numbers.clear();
+  callbacks_run = 0;
+  releases.clear();
+  pool_calls.clear();
+  if (!calls.empty()) violated("a World was reset with its input's Calls");
+  std::lock_guard<std::mutex> lock(pointer_mutex);
+  pointers_given = 0;
+  pointers_destroyed = 0;
+  reentry_budget = 64;
+}
+
 bool pool_calls_pending(const World& w) {
-  for (const Call* call : w.calls) {
-    if (call->on_pool && !call->called) return true;
+  for (const Call* call : w.pool_calls) {
+    if (!call->called) return true;
   }
   return false;
 }
+
+void on_pool(Call* call) { call->world->pool_calls.push_back(call); }
 
 void called(Call* call) {
   if (call->called) violated("a callback was called twice");
@@ -154,7 +210,7 @@ void made(Call* call, weft_status status, bool has_callback, OpKind kind) {
       if (weft_future_retain(f) != WEFT_OK) violated("an operation's future could not be retained");
       w.futures.push_back(f);  // the program's reference
       w.op_futures[kind].push_back(f);
-      w.op_calls[f] = call;
+      w.op_calls.emplace_back(f, call);
       call->program_refs = 1;
       break;
     case 2:
@@ -252,7 +308,8 @@ void on_read(void* user, weft_status status, const char* message, const void* by
   act(call);
 }
 
-// The TCP operations (loopback only; connects go to this program's listeners).
+// The TCP operations (loopback only, on the input's address w.tcp_host;
+// connects go to this program's listeners).
 void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
   switch (op) {
     case 0: {
@@ -261,7 +318,7 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
       // Sometimes too small; never larger than the struct (that would be a
       // lie weft reads past, as any C library would).
       if (a & 1) options.struct_size = in.byte() % (sizeof(options) + 1);
-      if (weft_tcp_listen(&listener, w.pick(w.loops, a), "127.0.0.1", 0, (a & 2) ? &options : nullptr) ==
+      if (weft_tcp_listen(&listener, w.pick(w.loops, a), w.tcp_host, 0, (a & 2) ? &options : nullptr) ==
           WEFT_OK) {
         w.listeners.push_back(listener);
       }
@@ -275,7 +332,7 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
       } else {
         uint16_t port = 1;  // nothing listens there: refused
         weft_tcp_listener_port(&port, w.pick(w.listeners, a >> 1));
-        made(call, weft_tcp_connect(out_for(call), w.pick(w.loops, a >> 1), "127.0.0.1", port, WEFT_MS(in.byte()),
+        made(call, weft_tcp_connect(out_for(call), w.pick(w.loops, a >> 1), w.tcp_host, port, WEFT_MS(in.byte()),
                                     on_stream, call),
              true);
       }
@@ -311,16 +368,15 @@ void tcp_step(World& w, Input& in, uint8_t op, uint8_t a) {
 // The program resolved or rejected `f` itself: weft must have refused that
 // for an operation's future (only its operation completes it).
 void hand_completed(World& w, weft_future_t* f) {
-  if (w.op_calls.find(f) != w.op_calls.end()) violated("an operation's future was completed by hand");
+  if (w.find_op_call(f) != nullptr) violated("an operation's future was completed by hand");
 }
 
 // The program retained (+1) or released (-1) `f`: if it is a kept
 // operation future whose Call still holds its reference, and the program
 // released more than it held, that reference is gone (see Call).
 void count_ref(World& w, weft_future_t* f, int delta) {
-  auto it = w.op_calls.find(f);
-  if (it == w.op_calls.end()) return;
-  Call* call = it->second;
+  Call* call = w.find_op_call(f);
+  if (call == nullptr) return;
   call->program_refs += delta;
   if (call->program_refs < 0 && call->future != nullptr) call->future_taken = true;
 }
@@ -444,7 +500,7 @@ void step(World& w, Input& in) {
     case 8: {
       weft_future_t* f = w.pick(w.futures, a);
       if (weft_future_release(f) == WEFT_OK) {
-        ++w.releases[f];
+        w.releases.push_back(f);
         count_ref(w, f, -1);
       }
       break;
@@ -504,7 +560,7 @@ void step(World& w, Input& in) {
     }
     case 17: {
       Call* call = new_call(w, in.byte());
-      call->on_pool = true;
+      on_pool(call);
       weft_future_t* f = nullptr;
       weft_status s = weft_executor_submit((a & 1) ? &f : nullptr, w.pool, w.pick(w.loops, a), work,
                                            (a & 2) ? on_future : nullptr, call);

@@ -19,13 +19,19 @@ extern "C" void fuzz_replay_finished() __attribute__((weak));
 
 namespace {
 
+// The input's file is closed before the input runs, as libFuzzer does: a
+// target may compare the process's descriptors before and after an input,
+// and between two inputs a descriptor stays as it was (capi_fuzz_session.cc).
 int run_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    std::fprintf(stderr, "cannot read %s\n", path.c_str());
-    return 1;
+  std::vector<uint8_t> bytes;
+  {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      std::fprintf(stderr, "cannot read %s\n", path.c_str());
+      return 1;
+    }
+    bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "core/io/detail/io_object.h"
 
 #include <memory>
+#include <cstdio>
 #include <string>
 
 #include "core/loop/loop_access.h"
@@ -35,7 +36,9 @@ void IoObject::check_thread(const char* what) const {
 
 Error IoObject::closed_error() const noexcept {
   try {
-    return Error(Errc::closed, std::string("the ") + kind_ + " is closed");
+    char message[96];  // kind_ is a short name ("TCP stream"): it fits
+    std::snprintf(message, sizeof message, "the %s is closed", kind_);
+    return Error(Errc::closed, message);
   } catch (...) {
     return Error(Errc::closed);  // no memory for the message: the code's own
   }

@@ -32,9 +32,13 @@ IoRef<ListenerImpl> ListenerImpl::listen_tcp(Loop& loop, const SocketAddress& ad
   impl->opened(&impl->handle_.handle);
   try {
     const unsigned flags = options.ipv6_only && address.is_v6() ? UV_TCP_IPV6ONLY : 0;
-    throw_if_uv_error(uv_tcp_bind(&impl->handle_.tcp, address.data(), flags),
-                      "bind " + address.to_string());
-    impl->start_listening(("listen " + address.to_string()).c_str());
+    // The failures name the address; it is written out only for them.
+    if (const int rc = uv_tcp_bind(&impl->handle_.tcp, address.data(), flags); rc < 0) {
+      throw Exception(uv_error(rc, "bind " + address.to_string()));
+    }
+    if (const int rc = impl->start_listening(); rc < 0) {
+      throw Exception(uv_error(rc, "listen " + address.to_string()));
+    }
   } catch (...) {
     impl->close();
     throw;
@@ -51,9 +55,11 @@ IoRef<ListenerImpl> ListenerImpl::listen_pipe(Loop& loop, const std::string& pat
   impl->handle_.handle.data = impl.get();
   impl->opened(&impl->handle_.handle);
   try {
-    throw_if_uv_error(uv_pipe_bind(&impl->handle_.pipe, path.c_str()), "bind " + path);
+    if (const int rc = uv_pipe_bind(&impl->handle_.pipe, path.c_str()); rc < 0) {
+      throw Exception(uv_error(rc, "bind " + path));
+    }
     impl->path_ = path;
-    impl->start_listening(("listen " + path).c_str());
+    if (const int rc = impl->start_listening(); rc < 0) throw Exception(uv_error(rc, "listen " + path));
   } catch (...) {
     impl->close();
     throw;
@@ -61,10 +67,10 @@ IoRef<ListenerImpl> ListenerImpl::listen_pipe(Loop& loop, const std::string& pat
   return impl;
 }
 
-void ListenerImpl::start_listening(const char* what) {
+int ListenerImpl::start_listening() {
   reserve_fd_ = open_reserve_fd();
   if (reserve_fd_ < 0) throw Exception(errno_error(errno, "open /dev/null (the listener's reserve)"));
-  throw_if_uv_error(uv_listen(&handle_.stream, options_.backlog, &ListenerImpl::on_connection), what);
+  return uv_listen(&handle_.stream, options_.backlog, &ListenerImpl::on_connection);
 }
 
 SocketAddress ListenerImpl::local_address() const {

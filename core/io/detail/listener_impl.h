@@ -61,7 +61,10 @@ class ListenerImpl final : public IoObject {
   void fail_pending(const Error& error) noexcept override;
   void sweep_cancelled() noexcept override;
 
-  void start_listening(const char* what);
+  // Opens the reserve descriptor (throws if it cannot) and starts
+  // listening: uv_listen's status, which the caller turns into an error
+  // that names what it listens on.
+  int start_listening();
   void drop_cancelled_front() noexcept;
   // Takes the connection libuv holds into a new stream.
   IoRef<StreamImpl> take_held(Error& error);
