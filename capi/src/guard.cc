@@ -124,7 +124,10 @@ Errc lookup_failure(const void* handle, Kind kind, const char* what, char (&mess
   // to parse: every misuse of a handle is reported with one.
   std::size_t n = 0;
   for (const char* part : {what, " (", kind_name(kind), ")", why}) {
-    for (; *part != '\0' && n + 1 < sizeof message; ++part) message[n++] = *part;
+    const std::size_t length = std::strlen(part);
+    const std::size_t take = length < sizeof message - 1 - n ? length : sizeof message - 1 - n;
+    std::memcpy(message + n, part, take);
+    n += take;
   }
   message[n] = '\0';
   return code;

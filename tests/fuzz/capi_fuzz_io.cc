@@ -35,18 +35,18 @@ namespace {
 
 char g_big[1 << 18];  // zeros, for large writes and datagrams
 
-// The temp dir of the file and socket steps: made once, and emptied after
-// each input that was given a path in it (path_of, temp_dir, the file
-// step 5 opens), so each input starts from an empty directory. It stays
-// when the process ends (libFuzzer leaves with _Exit, which runs no atexit
-// handler): point TEST_TMPDIR at a directory that is removed later.
-// g_dir_fd is it open, for empty_temp_dir's listing.
+// The temp dir of the file and socket steps (g_dir_fd: it open): made
+// once, and emptied after each input that was given a path in it, so each
+// input starts from an empty directory. It stays when the process ends
+// (libFuzzer leaves with _Exit, which runs no atexit handler): point
+// TEST_TMPDIR at a directory that is removed later.
 std::string g_dir;
 int g_dir_fd = -1;
 bool g_dir_given = false;  // a path in it went to the program since it was emptied
 
-// The paths path_of gives, made once (a path a step takes is read during
-// the call: weft copies what it keeps).
+// The paths path_of gives, made once (weft copies what it keeps of one):
+// f0, f1, s0, s1, the dir itself, one in no directory, a name too long for
+// a socket path, a name too long for any file.
 std::string g_paths[8];
 
 int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
@@ -151,13 +151,9 @@ weft_executor_t* pick_executor(World& w, Input& in, uint8_t b) {
 CAPI_FUZZ_BOOKKEEPING const char* path_of(uint8_t b) {
   g_dir_given = true;
   switch (b % 10) {
-    case 4: return g_paths[4].c_str();  // the dir itself
-    case 5: return g_paths[5].c_str();  // in no directory
-    case 6: return g_paths[6].c_str();  // a name too long for a socket path
-    case 7: return g_paths[7].c_str();  // a name too long for any file
     case 8: return "";
     case 9: return nullptr;
-    default: return g_paths[b % 4].c_str();  // f0, f1, s0, s1
+    default: return g_paths[b % 10 < 4 ? b % 4 : b % 10].c_str();
   }
 }
 

@@ -17,8 +17,8 @@
 # (libFuzzer and the sanitizers take the last value of a flag):
 # - ASAN_OPTIONS=quarantine_size_mb=16 (before any ASAN_OPTIONS of the
 #   caller's): freed memory held back to catch a use after free is 16 MB,
-#   not 256, so the process stays under 100 MB; a use after free is still
-#   caught while the block is in the quarantine;
+#   not 256, so the process stays near 100 MB in a minute; a use after
+#   free is still caught while the block is in the quarantine;
 # - capi: -entropic=0. libFuzzer's entropic schedule updates its rare
 #   features' frequencies for every feature an input hits, and this target
 #   hits tens of thousands: about half of all CPU time. Without it inputs
