@@ -233,6 +233,19 @@ class Promise {
   bool set_value_or_keep(U& value) {
     return writable() && state_->set_value_or_keep(value);
   }
+  // The same, for a producer that completes the future from an I/O
+  // callback of the loop its continuation waits on: the continuation runs
+  // before this returns, while what it is handed is still in the core's
+  // cache, instead of after the loop's round of I/O callbacks. Only on the
+  // loop's own thread while it runs, with a bound on how deeply such runs
+  // nest (core/loop/loop_access.h, run_continuation_here); otherwise it is
+  // queued as set_value_or_keep queues it. The producer must expect anything
+  // a continuation may do meanwhile (close the source, ask for more).
+  template <class U = T>
+    requires(!std::is_void_v<U>)
+  bool set_value_or_keep_now(U& value) {
+    return writable() && state_->set_value_or_keep(value, /*now=*/true);
+  }
 
   // For producers: `hook` learns how the future ended — cancelled, or
   // completed through this promise (see detail::CancelHook). Call once, before

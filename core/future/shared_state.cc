@@ -10,7 +10,7 @@ std::uint32_t StateBase::scheduled_here(std::uint32_t word) const noexcept {
   return (word & kHasContinuation) != 0 && continuation_loop()->in_loop_thread() ? kScheduled : 0;
 }
 
-bool StateBase::complete(std::uint32_t bits) noexcept {
+bool StateBase::complete(std::uint32_t bits, bool now) noexcept {
   std::uint32_t old = word_.load(std::memory_order_acquire);
   std::uint32_t set;
   do {
@@ -19,15 +19,15 @@ bool StateBase::complete(std::uint32_t bits) noexcept {
   } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
                                         std::memory_order_acquire));
   if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, (bits & kCancelled) != 0);
-  after_completion(old, set);
+  after_completion(old, set, now);
   return true;
 }
 
-void StateBase::after_completion(std::uint32_t old_word, std::uint32_t set) noexcept {
+void StateBase::after_completion(std::uint32_t old_word, std::uint32_t set, bool now) noexcept {
   if (old_word & kWaiter) word_.notify_all();
   if (!(old_word & kHasContinuation)) return;
   if (set & kScheduled) {
-    schedule_here();
+    schedule_here(now);
     return;
   }
   // Another thread: post through the inbox, then tell a closing loop the post
@@ -59,8 +59,12 @@ bool StateBase::exclusive_on_loop_thread(const StateOps* idle) const noexcept {
          ops_ != idle;
 }
 
-void StateBase::schedule_here() noexcept {
-  LoopAccess::schedule_continuation_here(*continuation_loop(), this);
+void StateBase::schedule_here(bool now) noexcept {
+  if (now) {
+    LoopAccess::run_continuation_here(*continuation_loop(), this);
+  } else {
+    LoopAccess::schedule_continuation_here(*continuation_loop(), this);
+  }
 }
 
 void StateBase::untrack() noexcept { LoopAccess::untrack_future(*continuation_loop(), this); }

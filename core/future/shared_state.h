@@ -141,7 +141,11 @@ class StateBase : public TabledObject {
   // (kKindMask bits; none for the C API, whose futures keep their own
   // outcome). Returns false if cancel() completed the future first (the
   // written result is then never read).
-  bool publish_result(std::uint32_t kind_bits = 0) noexcept { return complete(kind_bits); }
+  // `now`: a continuation due on this thread's loop runs before this
+  // returns, where the loop allows (LoopAccess::run_continuation_here).
+  bool publish_result(std::uint32_t kind_bits = 0, bool now = false) noexcept {
+    return complete(kind_bits, now);
+  }
 
   // See CancelHook. Set by the producer before the future is handed out.
   void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
@@ -180,8 +184,9 @@ class StateBase : public TabledObject {
     ops_ = idle;
   }
 
-  // Queues the continuation on loop_'s thread (kScheduled is set).
-  void schedule_here() noexcept;
+  // Queues the continuation on loop_'s thread (kScheduled is set); `now`:
+  // runs it here and now if the loop allows (run_continuation_here).
+  void schedule_here(bool now = false) noexcept;
 
   // See "One loop thread" above. Only for states whose every holder has its
   // own reference (SharedState<T>), called by one of those holders; `idle`
@@ -194,14 +199,14 @@ class StateBase : public TabledObject {
  private:
   // Sets kReady and `bits` (kCancelled, or the result's kind) with one CAS
   // unless kReady is set; then calls the cancel hook and after_completion.
-  bool complete(std::uint32_t bits) noexcept;
+  bool complete(std::uint32_t bits, bool now = false) noexcept;
   // kScheduled if `word` has a continuation attached and this is its loop's
   // thread (the completer queues it here), else 0.
   std::uint32_t scheduled_here(std::uint32_t word) const noexcept;
   // After the CAS that completed the future (`old_word` is what it
   // replaced, `set` what it added): wakes waiters, schedules the
   // continuation.
-  void after_completion(std::uint32_t old_word, std::uint32_t set) noexcept;
+  void after_completion(std::uint32_t old_word, std::uint32_t set, bool now) noexcept;
   void untrack() noexcept;
 
   // The home loop, then the continuation's (see home_loop()). Atomic only so
@@ -255,11 +260,12 @@ class SharedState final : public StateBase {
   bool set_result(Result<T>&& result) { return publish_stored(storage_.emplace_result(std::move(result))); }
   // set_value(std::move(value)), except that if the future had already
   // completed, `value` gets back what it held.
+  // `now`: see Promise::set_value_or_keep_now.
   template <class U = T>
     requires(!std::is_void_v<U>)
-  bool set_value_or_keep(U& value) {
+  bool set_value_or_keep(U& value, bool now = false) {
     const typename Storage::Kind kind = storage_.emplace_value(std::move(value));
-    if (publish_as_holder(kind << kKindShift)) return true;
+    if (publish_as_holder(kind << kKindShift, now)) return true;
     struct Destroy {
       Storage& storage;
       typename Storage::Kind kind;
@@ -353,15 +359,15 @@ class SharedState final : public StateBase {
   }
 
   // publish_result() for a holder: a plain store when exclusive.
-  bool publish_as_holder(std::uint32_t kind_bits) noexcept {
+  bool publish_as_holder(std::uint32_t kind_bits, bool now = false) noexcept {
     const std::uint32_t old = word_.load(std::memory_order_acquire);
     if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread(&kIdle)) {
       word_.store(old | kReady | kScheduled | kind_bits, std::memory_order_relaxed);
       if (CancelHook* hook = cancel_hook(); hook != nullptr) hook->fn(hook, false);
-      schedule_here();  // no waiter: it would hold a reference
+      schedule_here(now);  // no waiter: it would hold a reference
       return true;
     }
-    return publish_result(kind_bits);
+    return publish_result(kind_bits, now);
   }
   bool publish_stored(typename Storage::Kind kind) noexcept {
     if (publish_as_holder(kind << kKindShift)) return true;

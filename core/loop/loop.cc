@@ -259,6 +259,28 @@ void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
   return_inbox_room();
 }
 
+void Loop::run_continuation_here(detail::StateBase* state) noexcept {
+  if (tls_current_loop != this || debug_ ||
+      continuations_running_now_ >= detail::LoopAccess::kMaxContinuationsNow ||
+      stop_requested_.load(std::memory_order_relaxed)) {
+    schedule_continuation_here(state);
+    return;
+  }
+  // Its room in the ready queue and the inbox, reserved when it was
+  // published, is not needed.
+  release_continuation();
+  ++continuations_running_now_;
+  ++stats_.callbacks_run;
+  try {
+    state->run_queued();  // leaves the tracked list
+  } catch (...) {
+    ++stats_.exceptions;
+    report({ExceptionContext::Kind::callback_exception, "exception in a callback",
+            std::current_exception(), Duration(0)});
+  }
+  --continuations_running_now_;
+}
+
 void Loop::post_continuation(detail::StateBase* state) noexcept {
   // Stays tracked until it runs here (close() waits for this post to land).
   // Into the inbox room reserved with the continuation: nothing to allocate.

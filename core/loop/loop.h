@@ -348,6 +348,7 @@ class Loop {
   void return_inbox_room() noexcept;
   void post_continuation(detail::StateBase* state) noexcept;
   void schedule_continuation_here(detail::StateBase* state) noexcept;
+  void run_continuation_here(detail::StateBase* state) noexcept;
 
   // --- the loop's own ------------------------------------------------------
 
@@ -437,6 +438,8 @@ class Loop {
   void* wait_hook_user_ = nullptr;
   Duration slow_threshold_;
   std::size_t passes_since_io_poll_ = 0;
+  // Continuations run now (run_continuation_here) that have not returned yet.
+  int continuations_running_now_ = 0;
 
   ExceptionHandler exception_handler_;
   LoopStats stats_;

@@ -97,6 +97,16 @@ struct LoopAccess {
   static void schedule_continuation_here(Loop& loop, StateBase* state) {
     loop.schedule_continuation_here(state);
   }
+  // The same, but the continuation runs now, before this returns, when this
+  // thread is running `loop` and no more than kMaxContinuationsNow such runs
+  // are nested here (a continuation that completes another future this way);
+  // otherwise, or in debug mode (whose callbacks are timed) or once stop()
+  // was asked for, it is queued as by schedule_continuation_here. An
+  // exception from it is reported as a callback's would be.
+  static constexpr int kMaxContinuationsNow = 2;
+  static void run_continuation_here(Loop& loop, StateBase* state) noexcept {
+    loop.run_continuation_here(state);
+  }
 };
 
 }  // namespace weft::detail

@@ -234,9 +234,12 @@ bool StreamImpl::try_complete(PendingRead& read) {
 }
 
 // Hands `data` to the read's future; if that was cancelled meanwhile (by
-// another thread), the bytes go back in front of the buffer.
-void StreamImpl::deliver(PendingRead& read, std::string data) {
-  if (read.promise.set_value_or_keep(data)) return;
+// another thread), the bytes go back in front of the buffer. `now`: the
+// future's continuation runs before this returns (set_value_or_keep_now),
+// so the caller must find the stream as the continuation left it: closed,
+// or with a new read pending.
+void StreamImpl::deliver(PendingRead& read, std::string data, bool now) {
+  if (now ? read.promise.set_value_or_keep_now(data) : read.promise.set_value_or_keep(data)) return;
   if (in_pos_ == in_.size()) {
     in_ = std::move(data);  // nothing else buffered: no allocation
   } else {
@@ -397,7 +400,7 @@ void StreamImpl::append_input(const char* data, std::size_t size) {
 // `in_` (on_data).
 void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept {
   auto* self = static_cast<StreamImpl*>(handle->data);
-  if (!self->read_ && self->decline_read_ahead()) {
+  if ((!self->read_ || self->pause_ == Pause::asked_again) && self->decline_read_ahead()) {
     *buf = uv_buf_init(nullptr, 0);  // after a full read: see after_full_delivery
     return;
   }
@@ -420,6 +423,10 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.
+// Its reader runs now, inside libuv's read callback, while the bytes are in
+// the core's cache (an echo's write then copies them from there): the read
+// is done with, and nothing of this stream is touched after the delivery
+// but what after_full_delivery checks.
 void StreamImpl::on_direct_data(std::size_t size, bool filled) {
   std::string data = std::move(direct_);
   direct_.clear();
@@ -427,7 +434,7 @@ void StreamImpl::on_direct_data(std::size_t size, bool filled) {
   PendingRead read = std::move(*read_);
   read_.reset();
   op_finished();
-  deliver(read, std::move(data));
+  deliver(read, std::move(data), /*now=*/true);
   if (filled) after_full_delivery(size);
 }
 
@@ -442,19 +449,32 @@ void StreamImpl::on_direct_data(std::size_t size, bool filled) {
 // a bulk read (kBulkRead bytes or more): then reading stops, and the rest
 // stays in the kernel until the next read asks (bulk bytes are not copied
 // through `in_`).
+//
+// When the reader's continuation ran at once (on_direct_data) and asked
+// again, its read waits already. After a bulk read libuv's read loop then
+// goes on straight into that read's buffer, as it would for its own reader;
+// after a smaller one it is held back for this round all the same (the
+// message most likely ended with the buffer: the read(2) would fail with
+// EAGAIN), and the next poll serves the read.
 void StreamImpl::after_full_delivery(std::size_t size) noexcept {
-  if (read_ || !reading_) return;
+  if (!reading_) return;  // also: the reader closed the stream
+  if (read_) {
+    if (size < kBulkRead) pause_ = Pause::asked_again;
+    return;
+  }
   pause_ = size >= kBulkRead ? Pause::bulk : Pause::this_round;
 }
 
-// on_alloc with no read waiting while a pause is on: whether to decline this
-// read (libuv then reports UV_ENOBUFS and ends its round of reads without a
-// system call), and what the pause becomes.
+// on_alloc with no read waiting while a pause is on (or with one, after
+// asked_again): whether to decline this read (libuv then reports UV_ENOBUFS
+// and ends its round of reads without a system call), and what the pause
+// becomes.
 bool StreamImpl::decline_read_ahead() noexcept {
   switch (pause_) {
     case Pause::none:
       return false;
     case Pause::this_round:
+    case Pause::asked_again:
       pause_ = Pause::none;
       break;
     case Pause::bulk:

@@ -156,7 +156,7 @@ class StreamImpl final : public StreamBase {
 
   // Reading.
   bool try_complete(PendingRead& read);
-  void deliver(PendingRead& read, std::string data);
+  void deliver(PendingRead& read, std::string data, bool now = false);
   std::string take(std::size_t n);
   void service_read();
   void drop_read() noexcept;
@@ -212,9 +212,10 @@ class StreamImpl final : public StreamBase {
   const char* stash_data_ = nullptr;
   std::size_t stash_size_ = 0;
   // Reading ahead held back after a full read_some (after_full_delivery):
-  // none; for the rest of this round of reads; after a bulk read, for this
-  // round and the next poll, then reading stops (stop: on_read stops it).
-  enum class Pause : std::uint8_t { none, this_round, bulk, bulk_next_poll, stop };
+  // none; for the rest of this round of reads; the same while the reader's
+  // next read already waits (asked_again); after a bulk read, for this round
+  // and the next poll, then reading stops (stop: on_read stops it).
+  enum class Pause : std::uint8_t { none, this_round, asked_again, bulk, bulk_next_poll, stop };
   Pause pause_ = Pause::none;
   bool declined_ = false;     // on_alloc gave libuv no buffer (UV_ENOBUFS follows)
   int reads_after_bulk_ = kMaxReadsAfterBulk;  // left before the next poll (read_after_bulk)
