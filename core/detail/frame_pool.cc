@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "core/detail/fast_tls.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define WEFT_FRAME_POOL_ASAN 1
 #elif defined(__has_feature)
@@ -16,6 +18,8 @@
 #endif
 
 namespace weft::detail {
+
+WEFT_FAST_TLS thread_local FramePool* tls_current_pool = nullptr;
 
 namespace {
 
@@ -30,8 +34,6 @@ void unpoison(void* p, std::size_t n) noexcept { ASAN_UNPOISON_MEMORY_REGION(p, 
 void poison(void*, std::size_t) noexcept {}
 void unpoison(void*, std::size_t) noexcept {}
 #endif
-
-thread_local FramePool* tls_current_pool = nullptr;
 
 // The pool of a thread where no loop runs; retired when the thread exits.
 struct ThreadPoolHolder {

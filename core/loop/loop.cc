@@ -5,16 +5,16 @@
 #include <string>
 #include <thread>
 
+#include "core/detail/fast_tls.h"
 #include "core/future/shared_state.h"
 #include "core/loop/loop_access.h"
 
 namespace weft {
 
-namespace {
-
-thread_local Loop* tls_current_loop = nullptr;
-
-}  // namespace
+namespace detail {
+WEFT_FAST_TLS thread_local Loop* tls_current_loop = nullptr;
+}  // namespace detail
+using detail::tls_current_loop;
 
 namespace detail {
 void discard_posted_continuation(StateBase* state) noexcept { state->drop_queued(); }

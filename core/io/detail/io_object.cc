@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/detail/fast_tls.h"
 #include "core/loop/loop_access.h"
 
 namespace weft::detail {
@@ -130,8 +131,8 @@ Future<void> IoObject::wait_closed() {
 
 namespace {
 constexpr std::size_t kScratchBytes = 64 * 1024;
-thread_local std::unique_ptr<char[]> tls_scratch;
 }  // namespace
+WEFT_FAST_TLS thread_local std::unique_ptr<char[]> tls_scratch;
 
 uv_buf_t read_scratch() noexcept {
   if (!tls_scratch) tls_scratch.reset(new (std::nothrow) char[kScratchBytes]);

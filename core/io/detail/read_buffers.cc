@@ -3,18 +3,16 @@
 #include <utility>
 #include <vector>
 
+#include "core/detail/fast_tls.h"
+
 namespace weft::detail {
 
-namespace {
-
-struct Pool {
+struct ReadBufferPool {
   std::vector<std::string> buffers;  // each keeps its memory and its last size
   std::size_t bytes = 0;             // their capacities, summed
 };
 
-thread_local Pool tls_pool;
-
-}  // namespace
+WEFT_FAST_TLS thread_local ReadBufferPool tls_pool;
 
 std::string take_sized_read_buffer() noexcept {
   std::vector<std::string>& buffers = tls_pool.buffers;
