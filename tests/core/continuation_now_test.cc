@@ -13,6 +13,7 @@
 #include "core/future/future.h"
 #include "core/loop/loop.h"
 #include "core/loop/loop_access.h"
+#include "tests/core/reported.h"
 
 namespace {
 
@@ -113,14 +114,7 @@ TEST_CASE("a continuation run by set_value_or_keep_now that throws is reported l
           "[future][now]") {
   weft::Loop loop;
   std::vector<std::string> reported;
-  loop.set_exception_handler([&](const weft::ExceptionContext& c) {
-    REQUIRE(c.kind == weft::ExceptionContext::Kind::callback_exception);
-    try {
-      std::rethrow_exception(c.exception);
-    } catch (const std::exception& e) {
-      reported.emplace_back(e.what());
-    }
-  });
+  weft_test::collect_reported(loop, reported);
   auto [promise, future] = weft::make_promise<std::string>();
   std::move(future).then(loop, [](weft::Result<std::string>) { throw std::runtime_error("boom"); });
   bool returned = false;

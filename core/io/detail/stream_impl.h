@@ -5,7 +5,9 @@
 //
 // Read path: with a read_some waiting and nothing buffered, libuv reads
 // straight into the string that read will deliver (a pooled buffer,
-// read_buffers.h: no copy). Otherwise it reads into the thread's scratch
+// read_buffers.h: no copy), and the reader's continuation runs at once,
+// inside libuv's read callback, while the bytes are in the cache
+// (Promise::set_value_or_keep_now; on_direct_data). Otherwise it reads into the thread's scratch
 // buffer (alloc_cb); the read callback either completes the pending read_some
 // from it (one copy, into a pooled result string) or appends to `in_`, then
 // tries to complete the pending read from `in_`. Reading starts with the
