@@ -2,7 +2,8 @@
 // (a timer's sleep, the spin and sleep for posts from other threads, libuv's
 // own timers and I/O), enter and exit strictly alternate, no callback runs
 // between them (weft's callbacks and libuv's, which run inside uv_run),
-// poll() and run_for() never call it, and nullptr removes it.
+// poll() and run_for() never call it, and nullptr removes it, also from a
+// callback in the middle of a wait.
 #include <uv.h>
 
 #include <catch2/catch.hpp>
@@ -164,4 +165,37 @@ TEST_CASE("nullptr removes the wait hook; a callback may replace it", "[loop][wa
   loop.run();
   REQUIRE(second.callbacks == 2);
   REQUIRE(second.enters == enters);
+}
+
+TEST_CASE("a libuv callback that removes the hook mid-wait ends its calls at once", "[loop][wait_hook]") {
+  weft::Loop loop;
+  HookLog log;
+  loop.set_wait_hook(&HookLog::hook, &log);
+  struct Context {
+    HookLog* log;
+    weft::Loop* loop;
+    int enters_at_removal = -1;
+  } context{&log, &loop};
+  // Runs inside uv_run, in the middle of a wait: no weft callback becomes
+  // ready, so the same run() waits again, now without the hook.
+  uv_timer_t timer;
+  REQUIRE(uv_timer_init(weft::detail::LoopAccess::uv_loop(loop), &timer) == 0);
+  timer.data = &context;
+  REQUIRE(uv_timer_start(
+              &timer,
+              [](uv_timer_t* t) {
+                auto* c = static_cast<Context*>(t->data);
+                c->log->check_in();
+                c->loop->set_wait_hook(nullptr, nullptr);
+                c->enters_at_removal = c->log->enters;
+                uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+              },
+              20, 0) == 0);
+  bool fired = false;
+  loop.call_later(80ms, [&] { fired = true; });
+  loop.run();
+  REQUIRE(fired);
+  REQUIRE(context.enters_at_removal >= 1);
+  REQUIRE(log.enters == context.enters_at_removal);
+  log.require_well_bracketed();
 }
