@@ -5,8 +5,9 @@ the loop delivers the next connection's bytes of the same round of I/O
 that follows the round, once every connection's bytes are delivered. Two
 connections get their bytes in one round (sent while the loop is busy); what
 the handler whose read returns first sees in the other connection's reader
-shows the order. Either way each handler gets all its bytes, and closing
-the connection from the step the read callback ran is safe."""
+shows the order. Either way each handler gets all its bytes; closing the
+connection from the step the read callback ran, and ending run_until_complete's
+coroutine there, are safe."""
 import asyncio
 import socket
 
@@ -66,3 +67,28 @@ class TestWhenTheWokenTaskRuns(StreamsCase, WeftStreams, WeftLoop):
 
     def test_a_small_read_wakes_its_task_for_the_batch_after_the_round(self):
         assert self.first_read(64) == (64, 64)
+
+    def test_run_until_complete_ends_in_a_step_a_large_read_ran(self):
+        # The read callback runs the task's last step, whose end stops the
+        # loop; the loop then runs again, with the connection still usable.
+        async def serve(reader, writer):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        server = self.run(weft.start_server(serve, "127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = self.run(weft.open_connection("127.0.0.1", port))
+        payload = bytes(range(256)) * 64
+
+        async def round_trip():
+            writer.write(payload)
+            return await reader.readexactly(len(payload))
+
+        for _ in range(3):
+            assert self.loop.run_until_complete(round_trip()) == payload
+        writer.close()
+        self.run(writer.wait_closed())
+        server.close()
+        self.run(server.wait_closed())
