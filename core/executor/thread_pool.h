@@ -166,7 +166,7 @@ class ThreadPool final : public Executor {
     std::atomic<std::uint64_t> stolen{0};  // taken from another worker's hand
   };
 
-  // A worker's batch (see "Hands" in thread_pool.cc). The owner claims items
+  // A worker's batch (see thread_pool_hands.cc). The owner claims items
   // from the front, thieves from the back; items [owner_next, size - stolen)
   // are unclaimed.
   struct alignas(64) Hand {
@@ -230,8 +230,8 @@ class ThreadPool final : public Executor {
   bool lock_spins() const noexcept { return spin_.limit() > Duration::zero(); }
 
   ThreadPoolOptions options_;
-  // Whether the process-wide barrier is available (see "Hands" in
-  // thread_pool.cc); fixed at construction.
+  // Whether the process-wide barrier is available (asymmetric_fence.h, used
+  // as thread_pool_hands.cc says); fixed at construction.
   bool asymmetric_fences_ = false;
   std::vector<std::thread> workers_;
   std::unique_ptr<WorkerCounters[]> counters_;

@@ -387,6 +387,18 @@ class Loop {
   bool io_registrations_pending() const noexcept;
   bool expects_remote_work() const noexcept;
   using WaitTime = detail::SpinGovernor::WaitClock::time_point;
+  // One pass of a blocking wait, as its spin step left it (loop_wait.cc).
+  struct WaitPass {
+    bool learn = false;         // expected posts: tells the spin governor what came
+    bool spun = false;          // looked at the inbox before sleeping
+    WaitHook hook = nullptr;    // the wait hook this pass brackets its sleep with
+    void* hook_user = nullptr;
+    bool hook_entered = false;  // `hook` was told 1 and not yet 0
+    WaitTime start{};
+  };
+  int timer_timeout_ms() noexcept;
+  bool spin_before_sleep(int timeout_ms, WaitPass& pass);
+  bool finish_wait_pass(const WaitPass& pass);
   std::optional<Duration> spin_for_inbox(WaitTime start, Duration limit) const noexcept;
   void learn_from_sleep(WaitTime start) noexcept;
   std::size_t run_ready(std::size_t max);

@@ -107,6 +107,58 @@ void Loop::learn_from_sleep(WaitTime start) noexcept {
   spin_.slept_until_work(stamp >= start_ns ? Duration(stamp - start_ns) : now - start);
 }
 
+// Milliseconds until the next timer is due (-1: no timer, or a clock that
+// does not advance by itself, which a wait cannot wait for).
+int Loop::timer_timeout_ms() noexcept {
+  if (!clock_->advances_by_itself()) return -1;
+  auto next = timers_.next_deadline();
+  return next ? ceil_ms_until(*next, clock_->now()) : -1;
+}
+
+// The spin step of a wait about to sleep `timeout_ms` (0: it will not):
+// work is expected from other threads (a future's continuation, a
+// keep-alive), so look at the inbox for a few microseconds before paying for
+// a kernel sleep and a wake-up, if recent waits say a post comes that soon
+// (spin_). While the loop spins it does not ask to be woken, so nothing was
+// sent and there is nothing to poll. The pass's wait hook is told 1 before
+// the spin.
+// Returns true when a post arrived (the hook told 0 again); the pass is then
+// over. Otherwise the wait goes on to sleep with wake_needed_ set.
+bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
+  pass.learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
+  if (!pass.learn) return false;
+  pass.start = detail::SpinGovernor::WaitClock::now();
+  const Duration limit = spin_.limit();
+  if (limit > Duration::zero()) {
+    if (pass.hook != nullptr) {
+      pass.hook(pass.hook_user, 1);
+      pass.hook_entered = true;
+    }
+    ++stats_.spins;
+    pass.spun = true;
+    if (std::optional<Duration> gap = spin_for_inbox(pass.start, limit)) {
+      if (pass.hook_entered) pass.hook(pass.hook_user, 0);
+      pass.hook_entered = false;
+      ++stats_.spin_hits;
+      spin_.spun_and_found(*gap);
+      return true;
+    }
+    spin_.spun_in_vain();
+  }
+  // Before wake_needed_ (seq_cst, set next): a sender that sees it set sees this.
+  wake_requested_ns_.store(0, std::memory_order_relaxed);
+  return false;
+}
+
+// The end of a wait pass: what the wait taught the spin governor, then the
+// posts and timers it brought. Returns whether a callback is ready.
+bool Loop::finish_wait_pass(const WaitPass& pass) {
+  if (pass.learn && !pass.spun) learn_from_sleep(pass.start);
+  if (inbox_.has_items_relaxed()) drain_inbox();
+  fire_expired_timers();
+  return !ready_.empty();
+}
+
 // Waits until a callback is ready, stop() is called, or nothing can ever
 // happen (returns false).
 bool Loop::block_until_ready() {
@@ -114,36 +166,11 @@ bool Loop::block_until_ready() {
   for (;;) {
     if (stop_requested_.load(std::memory_order_acquire)) return true;
     if (!can_wait_for_more() && !inbox_.has_items()) return false;
-    int timeout_ms = -1;
-    if (clock_->advances_by_itself()) {
-      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
-    }
-    // Work is expected from other threads (a future's continuation, a
-    // keep-alive): look at the inbox for a few microseconds before paying for
-    // a kernel sleep and a wake-up, if recent waits say a post comes that
-    // soon (spin_). While the loop spins it does not ask to be woken, so
-    // nothing was sent and there is nothing to poll.
-    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
-    WaitTime wait_start{};
-    bool spun = false;
-    if (learn) {
-      wait_start = detail::SpinGovernor::WaitClock::now();
-      const Duration limit = spin_.limit();
-      if (limit > Duration::zero()) {
-        ++stats_.spins;
-        spun = true;
-        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
-          ++stats_.spin_hits;
-          spin_.spun_and_found(*gap);
-          drain_inbox();
-          fire_expired_timers();
-          if (!ready_.empty()) return true;
-          continue;
-        }
-        spin_.spun_in_vain();
-      }
-      // Before wake_needed_ (seq_cst below): a sender that sees it set sees this.
-      wake_requested_ns_.store(0, std::memory_order_relaxed);
+    int timeout_ms = timer_timeout_ms();
+    WaitPass pass;
+    if (spin_before_sleep(timeout_ms, pass)) {
+      if (finish_wait_pass(pass)) return true;
+      continue;
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     if (inbox_.has_items()) timeout_ms = 0;
@@ -153,10 +180,7 @@ bool Loop::block_until_ready() {
     // a host polling the backend fd consumes it in its own poll().
     poll_io(/*may_block=*/timeout_ms != 0, timeout_ms, /*consume_wakeup=*/false);
     wake_needed_.store(false, std::memory_order_relaxed);
-    if (learn && !spun) learn_from_sleep(wait_start);
-    if (inbox_.has_items_relaxed()) drain_inbox();
-    fire_expired_timers();
-    if (!ready_.empty()) return true;
+    if (finish_wait_pass(pass)) return true;
   }
 }
 
@@ -177,10 +201,10 @@ bool Loop::io_registrations_pending() const noexcept {
 // hook(0), and libuv dispatches what it found afterwards without blocking,
 // so no I/O callback runs inside the bracket.
 bool Loop::block_with_wait_hook() {
-  const WaitHook hook = wait_hook_;  // callbacks, which could change it, do not run here
-  void* const user = wait_hook_user_;
   uv_handle_t* const wake = reinterpret_cast<uv_handle_t*>(&wake_handle_);
   for (;;) {
+    // A callback run by the last pass may have taken the hook away.
+    if (wait_hook_ == nullptr) return block_until_ready();
     if (stop_requested_.load(std::memory_order_acquire)) return true;
     if (!can_wait_for_more() && !inbox_.has_items()) return false;
     if (io_registrations_pending()) {
@@ -194,34 +218,15 @@ bool Loop::block_with_wait_hook() {
       if (!ready_.empty()) return true;
       if (stop_requested_.load(std::memory_order_acquire)) return true;
     }
-    int timeout_ms = -1;
-    if (clock_->advances_by_itself()) {
-      if (auto next = timers_.next_deadline()) timeout_ms = ceil_ms_until(*next, clock_->now());
-    }
-    bool entered = false;
-    const bool learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
-    WaitTime wait_start{};
-    bool spun = false;
-    if (learn) {
-      wait_start = detail::SpinGovernor::WaitClock::now();
-      const Duration limit = spin_.limit();
-      if (limit > Duration::zero()) {
-        hook(user, 1);
-        entered = true;
-        ++stats_.spins;
-        spun = true;
-        if (std::optional<Duration> gap = spin_for_inbox(wait_start, limit)) {
-          hook(user, 0);
-          ++stats_.spin_hits;
-          spin_.spun_and_found(*gap);
-          drain_inbox();
-          fire_expired_timers();
-          if (!ready_.empty()) return true;
-          continue;
-        }
-        spin_.spun_in_vain();
-      }
-      wake_requested_ns_.store(0, std::memory_order_relaxed);
+    int timeout_ms = timer_timeout_ms();
+    WaitPass pass;
+    // The hook as it is now brackets this pass's wait, whatever it does to
+    // the hook setting meanwhile.
+    pass.hook = wait_hook_;
+    pass.hook_user = wait_hook_user_;
+    if (spin_before_sleep(timeout_ms, pass)) {
+      if (finish_wait_pass(pass)) return true;
+      continue;
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
@@ -234,29 +239,23 @@ bool Loop::block_with_wait_hook() {
     }
     if (timeout_ms != 0) {
       ++stats_.sleeps;
-      if (!entered) hook(user, 1);
-      entered = true;
+      if (!pass.hook_entered) pass.hook(pass.hook_user, 1);
+      pass.hook_entered = true;
       pollfd backend{uv_backend_fd(uv_.get()), POLLIN, 0};
       // EINTR (a signal) just ends the wait early: the loop looks again.
       (void)::poll(&backend, 1, timeout_ms);
     }
-    if (entered) hook(user, 0);
+    if (pass.hook_entered) pass.hook(pass.hook_user, 0);
     uv_run(uv_.get(), UV_RUN_NOWAIT);  // dispatches the I/O the wait found, consumes a wake-up
     uv_unref(wake);
     wake_needed_.store(false, std::memory_order_relaxed);
-    if (learn && !spun) learn_from_sleep(wait_start);
-    if (inbox_.has_items_relaxed()) drain_inbox();
-    fire_expired_timers();
-    if (!ready_.empty()) return true;
+    if (finish_wait_pass(pass)) return true;
   }
 }
 
 int Loop::backend_timeout() noexcept {
   if (!ready_.empty() || inbox_.has_items()) return 0;
-  if (!clock_->advances_by_itself()) return -1;
-  auto next = timers_.next_deadline();
-  if (!next) return -1;
-  return ceil_ms_until(*next, clock_->now());
+  return timer_timeout_ms();
 }
 
 }  // namespace weft

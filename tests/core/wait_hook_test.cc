@@ -2,12 +2,15 @@
 // (a timer's sleep, the spin and sleep for posts from other threads, libuv's
 // own timers and I/O), enter and exit strictly alternate, no callback runs
 // between them (weft's callbacks and libuv's, which run inside uv_run),
-// poll() and run_for() never call it, and nullptr removes it.
+// poll() and run_for() never call it, and nullptr removes it, also from a
+// callback in the middle of a wait.
 #include <uv.h>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <thread>
 
 #include "core/loop/loop.h"
@@ -46,6 +49,26 @@ struct HookLog {
     REQUIRE(enters == exits);
     REQUIRE_FALSE(inside);
     REQUIRE(callbacks_inside == 0);
+  }
+};
+
+// A one-shot libuv timer (not a weft one: only libuv's timeout bounds a
+// wait for it) that runs on_fire inside uv_run, then closes itself. Lives
+// until the loop has run its close callback.
+struct UvTimer {
+  uv_timer_t handle;
+  std::function<void()> on_fire;
+
+  void start(weft::Loop& loop, std::uint64_t ms) {
+    REQUIRE(uv_timer_init(weft::detail::LoopAccess::uv_loop(loop), &handle) == 0);
+    handle.data = this;
+    REQUIRE(uv_timer_start(
+                &handle,
+                [](uv_timer_t* t) {
+                  static_cast<UvTimer*>(t->data)->on_fire();
+                  uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+                },
+                ms, 0) == 0);
   }
 };
 
@@ -116,23 +139,12 @@ TEST_CASE("libuv's own callbacks, run inside uv_run, come after the hook's exit"
   weft::Loop loop;
   HookLog log;
   loop.set_wait_hook(&HookLog::hook, &log);
-  struct Context {
-    HookLog* log;
-    weft::Loop* loop;
-  } context{&log, &loop};
-  // A libuv timer, not a weft one: only libuv's timeout bounds the wait.
-  uv_timer_t timer;
-  REQUIRE(uv_timer_init(weft::detail::LoopAccess::uv_loop(loop), &timer) == 0);
-  timer.data = &context;
-  REQUIRE(uv_timer_start(
-              &timer,
-              [](uv_timer_t* t) {
-                auto* c = static_cast<Context*>(t->data);
-                c->log->check_in();
-                c->loop->stop();  // no weft callback became ready: end the wait here
-                uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
-              },
-              20, 0) == 0);
+  UvTimer timer;
+  timer.on_fire = [&] {
+    log.check_in();
+    loop.stop();  // no weft callback became ready: end the wait here
+  };
+  timer.start(loop, 20);
   auto watchdog = loop.call_later(10s, [&] { loop.stop(); });
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 1000 && log.callbacks == 0; ++i) loop.run_once();
@@ -164,4 +176,27 @@ TEST_CASE("nullptr removes the wait hook; a callback may replace it", "[loop][wa
   loop.run();
   REQUIRE(second.callbacks == 2);
   REQUIRE(second.enters == enters);
+}
+
+TEST_CASE("a libuv callback that removes the hook mid-wait ends its calls at once", "[loop][wait_hook]") {
+  weft::Loop loop;
+  HookLog log;
+  loop.set_wait_hook(&HookLog::hook, &log);
+  // Runs inside uv_run, in the middle of a wait: no weft callback becomes
+  // ready, so the same run() waits again, now without the hook.
+  int enters_at_removal = -1;
+  UvTimer timer;
+  timer.on_fire = [&] {
+    log.check_in();
+    loop.set_wait_hook(nullptr, nullptr);
+    enters_at_removal = log.enters;
+  };
+  timer.start(loop, 20);
+  bool fired = false;
+  loop.call_later(80ms, [&] { fired = true; });
+  loop.run();
+  REQUIRE(fired);
+  REQUIRE(enters_at_removal >= 1);
+  REQUIRE(log.enters == enters_at_removal);
+  log.require_well_bracketed();
 }

@@ -1,8 +1,9 @@
-// What the I/O steps of the C API fuzz target share between their two
-// files: capi_fuzz_io.cc (the steps themselves, opcodes 224..255, and the
-// temp dir) and capi_fuzz_io_checks.cc (the I/O callbacks, which check that
-// their arguments agree with their status, and the misuse step, which calls
-// every I/O function with handles of the wrong kind, ended or forged).
+// What the I/O steps of the C API fuzz target share between their files:
+// capi_fuzz_io.cc (the steps themselves, opcodes 224..255, and the temp
+// dir), capi_fuzz_io_signals.cc (the signal steps) and
+// capi_fuzz_io_checks.cc (the I/O callbacks, which check that their
+// arguments agree with their status, and the misuse step, which calls every
+// I/O function with handles of the wrong kind, ended or forged).
 #ifndef WEFT_TESTS_FUZZ_CAPI_FUZZ_IO_H
 #define WEFT_TESTS_FUZZ_CAPI_FUZZ_IO_H
 
@@ -24,9 +25,12 @@ inline constexpr char kText[] = "line\nfuzz\r\nabc\0def\n\n";
 // the input ends.
 const std::string& temp_dir();
 const char* path_of(uint8_t b);
-// Records the handler weft installed for `signum` (SIGUSR1 or SIGUSR2) once
-// a watch of it succeeded: the signal steps raise it only while that
-// handler is in place.
+
+// capi_fuzz_io_signals.cc: the signal steps (io_step's opcodes 24..27), and
+// the handler weft installed for `signum` (SIGUSR1 or SIGUSR2), recorded
+// once a watch of it succeeded: the steps raise it only while that handler
+// is in place.
+void signal_step(World& w, Input& in, uint8_t op, uint8_t a);
 void remember_weft_handler(int signum);
 
 // capi_fuzz_io_checks.cc: the I/O callbacks (each checks what op_called

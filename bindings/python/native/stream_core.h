@@ -22,6 +22,9 @@
 /* A write at least this large, with nothing gathered before it, is sent at
  * once: gathering it would cost a copy of it for little gain. */
 #define CORK_DIRECT ((size_t)4 * 1024)
+/* A read at least this large that weft.streams' reader was fed runs the
+ * task it woke at once (stream_read.c, run_woken_now). */
+#define RUN_WOKEN_BYTES ((size_t)4 * 1024)
 
 typedef struct {
   PyObject_HEAD

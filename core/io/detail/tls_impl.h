@@ -1,7 +1,9 @@
 // weft::detail::TlsImpl: the engine behind a weft::TlsStream — an OpenSSL SSL
 // object fed through two memory BIOs by the transport stream it owns. See
 // core/io/tls_stream.h for the semantics and io_object.h for lifetime,
-// closing and cancellation.
+// closing and cancellation. Written in tls_impl.cc (start, the handshake,
+// reading, closing) and tls_impl_write.cc (writing, and the records' way to
+// the transport).
 //
 // Everything runs on the transport's loop thread: encrypted bytes arrive by
 // the transport's read_some() (one at a time, its continuation on the loop),
