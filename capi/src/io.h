@@ -274,7 +274,7 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
     throw;
   }
   // The core continuation's room in the loop's queues too: reserved here,
-  // given back just before then(), which takes it again without allocating.
+  // before the core operation starts, and used by then_in_reserved_room.
   Loop& loop = loop_of(runtime);
   try {
     weft::detail::LoopAccess::reserve_continuation(loop);
@@ -291,9 +291,8 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
     op->destroy();
     throw;
   }
-  weft::detail::LoopAccess::release_continuation(loop);
   try {
-    op->future.then(loop, [op](Result<T> result) {
+    op->future.then_in_reserved_room(loop, [op](Result<T> result) {
       Runtime& rt = *op->runtime;
       if (!op->pending) {  // cancelled earlier: its outcome was delivered
         op->destroy();
@@ -308,6 +307,7 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
       invoke_callback(rt, [&] { deliver(result, output); });
     });
   } catch (...) {
+    weft::detail::LoopAccess::release_continuation(loop);
     op->output.abandon();
     op->future.cancel();
     op->destroy();

@@ -88,6 +88,20 @@ class [[nodiscard]] Future {
     require_state("then");
     attach(loop, std::exchange(state_, nullptr), std::forward<F>(f));
   }
+  // then(loop, f) on `loop`'s own thread, for a caller that has reserved the
+  // continuation's room already (detail::LoopAccess::reserve_continuation,
+  // as the C API does before it starts an operation, so that nothing can
+  // fail after): that reservation is used instead of a new one. If this
+  // throws (as then() would), the reservation is still the caller's.
+  template <class F>
+  void then_in_reserved_room(Loop& loop, F&& f) & {
+    require_state("then");
+    if (!loop.in_loop_thread()) {
+      throw Exception(Errc::wrong_thread, "Future::then_in_reserved_room off the loop's thread");
+    }
+    state_->add_ref();
+    attach(loop, state_, std::forward<F>(f), /*room_reserved=*/true);
+  }
   // The same on the future's home loop (set_home_loop; run_in_executor sets
   // it), else on the loop running on this thread (Exception(invalid_state) if
   // neither).
@@ -155,8 +169,9 @@ class [[nodiscard]] Future {
   }
 
   // Takes one reference (`state`), owned by the continuation from now on.
+  // `room_reserved`: on the loop's thread, the caller's reservation is used.
   template <class F>
-  static void attach(Loop& loop, detail::SharedState<T>* state, F&& f) {
+  static void attach(Loop& loop, detail::SharedState<T>* state, F&& f, bool room_reserved = false) {
     detail::StateRef<detail::SharedState<T>> ref(state);
     if (state->has_continuation()) {
       throw Exception(Errc::invalid_state, "the future already has a continuation");
@@ -164,11 +179,11 @@ class [[nodiscard]] Future {
     if (loop.is_closed()) throw Exception(Errc::closed);
     if (loop.in_loop_thread()) {
       // Ready-queue room for the continuation first (completion cannot fail).
-      detail::LoopAccess::reserve_continuation(loop);
+      if (!room_reserved) detail::LoopAccess::reserve_continuation(loop);
       try {
         state->set_continuation(std::forward<F>(f));
       } catch (...) {
-        detail::LoopAccess::release_continuation(loop);
+        if (!room_reserved) detail::LoopAccess::release_continuation(loop);
         throw;
       }
       detail::LoopAccess::track_future(loop, state);
