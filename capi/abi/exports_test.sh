@@ -9,7 +9,10 @@ status=0
 for so in "$@"; do
   name="$(basename "$so")"
   node="WEFT_${name##*.so.}"  # libweft.so.1 -> WEFT_1
-  syms="$(nm -D --defined-only "$so" | awk '{ print $NF }')"
+  # Global (and weak) symbols only: a local one in the dynamic symbol table
+  # cannot be bound from outside (ld puts there the initial-exec thread-locals
+  # of core/detail/fast_tls.h, which its TLS relocations name).
+  syms="$(nm -D --defined-only "$so" | awk '$(NF - 1) ~ /^[A-Z]$/ { print $NF }')"
   others="$(grep -v -E -e "^weft_[A-Za-z0-9_]*@@$node(\.[0-9]+)?\$" -e "^$node(\.[0-9]+)?\$" <<<"$syms" || true)"
   count="$(grep -c "^weft_" <<<"$syms" || true)"
   if [ -n "$others" ]; then

@@ -18,6 +18,8 @@
 // adds): GNU ld 2.40 gave initial-exec variables of internal linkage
 // (anonymous namespace) from different files of libweft.so one another's
 // GOT slots.
+// ld names them in libweft.so's dynamic symbol table, as local symbols
+// (for their TLS relocations): not exported (capi/abi/exports_test.sh).
 #pragma once
 
 #if defined(__GNUC__) && defined(__ELF__)
