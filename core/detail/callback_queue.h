@@ -21,7 +21,8 @@
 // aligned). So running a burst finds the next record from the header alone.
 // Through the ops table the next record's position would depend on two loads
 // in a row, and a burst of tiny callbacks would be bound by that chain rather
-// than by the calls.
+// than by the calls; run_batch() goes further and only checks a guessed
+// position against the header (see there).
 //
 // run_front() and run_batch() invoke the front record in place and move past
 // it afterwards, so a callback may post more callbacks (even into the same
