@@ -79,7 +79,7 @@ void CallbackQueue::next_head_chunk() noexcept {
 
 void CallbackQueue::pop_front() noexcept {
   Header* header = front_header();
-  --size_;
+  ++started_;
   const std::uintptr_t word = header->word;
   if ((word & kWordTag) == 0) {
     // Moved past only once destroyed: a destructor may post into this chunk.
@@ -98,7 +98,7 @@ void CallbackQueue::pop_front() noexcept {
 }
 
 void CallbackQueue::clear() noexcept {
-  while (size_ != 0) pop_front();
+  while (!empty()) pop_front();
 }
 
 }  // namespace weft::detail

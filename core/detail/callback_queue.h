@@ -21,7 +21,8 @@
 // aligned). So running a burst finds the next record from the header alone.
 // Through the ops table the next record's position would depend on two loads
 // in a row, and a burst of tiny callbacks would be bound by that chain rather
-// than by the calls.
+// than by the calls; run_batch() goes further and only checks a guessed
+// position against the header (see there).
 //
 // run_front() and run_batch() invoke the front record in place and move past
 // it afterwards, so a callback may post more callbacks (even into the same
@@ -77,8 +78,9 @@ class CallbackQueue {
   CallbackQueue& operator=(const CallbackQueue&) = delete;
   ~CallbackQueue();
 
-  bool empty() const noexcept { return size_ == 0; }
-  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return posted_ == started_; }
+  // Records posted and not yet started.
+  std::size_t size() const noexcept { return posted_ - started_; }
   std::size_t reserved_units() const noexcept { return reserved_; }
 
   // The units one later emplace_reserved() of a callable of type D needs.
@@ -131,7 +133,7 @@ class CallbackQueue {
     ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
-    ++size_;
+    ++posted_;
     reserved_ -= units_for<D>();
   }
 
@@ -175,17 +177,16 @@ class CallbackQueue {
     ::new (at) Header{ops_word(&inline_ops<D>)};
     ::new (at + kHeader) D(std::forward<F>(f));
     tail_->used += size;
-    ++size_;
+    ++posted_;
     return true;
   }
 
   // Runs the front callback and pops it (also when it throws).
   void run_front() {
     Header* header = front_header();
-    // size_ counts records not yet started; the read position moves past the
-    // record only once it has finished (updating the two apart also keeps the
-    // compiler from fusing them into one wide store).
-    --size_;
+    // The record counts as started before it runs; the read position moves
+    // past it only once it has finished.
+    ++started_;
     const std::uintptr_t word = header->word;
     struct Advance {
       std::size_t* offset;
@@ -198,34 +199,61 @@ class CallbackQueue {
   // Runs front records, as run_front() would one by one, until `ran` reaches
   // `max`, the queue is empty, or `stop` reads true after a record; `ran`
   // counts every record started. A record that throws has been popped and
-  // counted when the exception propagates. The loop that owns the queue is
-  // not re-entrant, so nothing else moves the read position meanwhile: it is
-  // kept in a register between records and stored after each one (a record's
-  // callback reads it when it posts into the head chunk).
+  // counted when the exception propagates.
+  //
+  // The loop that owns the queue is not re-entrant, so nothing else moves the
+  // read position meanwhile: it is kept in a register and stored when the
+  // batch leaves a chunk or returns. Until then the stored position lags
+  // behind the running record, which only keeps a callback's post from
+  // rewinding the chunk (as it must not while a record in it runs). The count
+  // of records started is kept in a register too and stored before each
+  // record runs (a callback may read size()); nothing in the run loop reads
+  // either back from memory.
   void run_batch(std::size_t& ran, std::size_t max, const std::atomic<bool>& stop) {
+    if (ran >= max) return;
+    // `ran` follows started_ from here on, and is brought up to date on the
+    // way out.
     struct Count {
       std::size_t* out;
-      std::size_t value;
-      ~Count() { *out = value; }
-    } count{&ran, ran};
-    while (count.value < max && size_ != 0) {
+      const std::size_t* started;
+      std::size_t base;
+      ~Count() { *out = base + *started; }
+    } count{&ran, &started_, ran - started_};
+    const std::size_t limit = started_ + (max - ran);
+    std::size_t started = started_;
+    std::size_t step = record_size(sizeof(void*));  // a one-pointer callable's
+    while (started != limit && started != posted_) {
       if (head_offset_ == head_->used && head_ != tail_) next_head_chunk();
       Chunk* const chunk = head_;
-      std::size_t offset = head_offset_;
+      struct Advance {
+        std::size_t* offset;
+        Chunk* chunk;
+        unsigned char* at;
+        ~Advance() { *offset = static_cast<std::size_t>(at - chunk->bytes); }
+      } advance{&head_offset_, chunk, chunk->bytes + head_offset_};
       do {
-        Header* header = std::launder(reinterpret_cast<Header*>(chunk->bytes + offset));
+        Header* header = std::launder(reinterpret_cast<Header*>(advance.at));
         const std::uintptr_t word = header->word;
-        offset += size_of(word);
-        --size_;
-        ++count.value;
-        struct Advance {
-          std::size_t* at;
-          std::size_t offset;
-          ~Advance() { *at = offset; }
-        } advance{&head_offset_, offset};
+        // The next record's position is this one's plus its size, read from
+        // the header just loaded: one load after another, every record
+        // waiting for the last. So the step is guessed to be the last
+        // record's (a burst is mostly records of one kind), and the header
+        // only checks the guess: the next record's load starts from the
+        // guessed position while the check's branch is predicted, and a
+        // wrong guess costs a mispredicted branch. The empty asm keeps the
+        // compiler from seeing that the two paths agree and folding the
+        // branch back into the header's size.
+        const std::size_t size = size_of(word);
+        if (size != step) [[unlikely]] {
+          step = size;
+        } else {
+          asm volatile("" : "+r"(step));
+        }
+        advance.at += step;
+        started_ = ++started;
         run_record(header, word);
         if (stop.load(std::memory_order_relaxed)) return;
-      } while (count.value < max && size_ != 0 && offset != chunk->used);
+      } while (started != limit && advance.at != chunk->bytes + chunk->used);
     }
   }
   // Destroys the front callback unrun and pops it.
@@ -307,7 +335,7 @@ class CallbackQueue {
   void write_word(std::uintptr_t word) noexcept {
     ::new (tail_->bytes + tail_->used) Header{word};
     tail_->used += kHeader;
-    ++size_;
+    ++posted_;
   }
 
   static constexpr std::size_t record_size(std::size_t callable) noexcept {
@@ -355,7 +383,7 @@ class CallbackQueue {
   }
   void commit() noexcept {
     tail_->used += pending_;
-    ++size_;
+    ++posted_;
   }
 
   Header* front_header() noexcept {
@@ -393,7 +421,10 @@ class CallbackQueue {
   Chunk* spare_ = nullptr;
   std::size_t spare_count_ = 0;
   std::size_t head_offset_ = 0;
-  std::size_t size_ = 0;
+  // Records ever posted and ever started (run or dropped); written apart, so
+  // a run loop keeps its count in a register (see run_batch).
+  std::size_t posted_ = 0;
+  std::size_t started_ = 0;
   std::size_t pending_ = 0;
   std::size_t reserved_ = 0;
 };

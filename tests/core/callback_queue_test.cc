@@ -7,6 +7,7 @@
 #include <exception>
 #include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "tests/core/counted.h"
@@ -186,6 +187,54 @@ TEST_CASE("run_batch pops and counts a throwing record before the exception leav
   REQUIRE(ran == 3);
   REQUIRE(after == 1);
   REQUIRE(queue.empty());
+}
+
+namespace {
+
+// Records its id and what size() says while it runs, then posts the next
+// record of its chain: alternately this size and `Other`, so a batch meets a
+// record of another size every time.
+template <std::size_t Bytes, std::size_t Other>
+struct Probe {
+  CallbackQueue* queue;
+  std::vector<std::pair<int, std::size_t>>* seen;
+  int id;
+  int chains;
+  int last;
+  unsigned char pad[Bytes - sizeof(CallbackQueue*) - sizeof(void*) - 3 * sizeof(int)];
+  void operator()() const {
+    seen->emplace_back(id, queue->size());
+    if (id + chains <= last) queue->emplace_back(Probe<Other, Bytes>{queue, seen, id + chains, chains, last, {}});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("run_batch runs posts of changing sizes in order; a callback's size() leaves it out",
+          "[callback_queue][batch]") {
+  // One chain: every record is the last in the queue while it runs and posts
+  // into the chunk it is in. Two chains: the other chain's record waits.
+  const int chains = GENERATE(1, 2);
+  CallbackQueue queue;
+  std::vector<std::pair<int, std::size_t>> seen;
+  const int last = 20'000;  // several chunks
+  queue.emplace_back(Probe<32, 96>{&queue, &seen, 0, chains, last, {}});
+  if (chains == 2) queue.emplace_back(Probe<96, 32>{&queue, &seen, 1, chains, last, {}});
+  std::atomic<bool> stop{false};
+  std::size_t ran = 0;
+  queue.run_batch(ran, 5'000, stop);
+  REQUIRE(ran == 5'000);
+  // Where the batch stopped, records one by one take over, then a batch.
+  for (int i = 0; i < 1'000; ++i) queue.run_front();
+  ran += 1'000;
+  while (!queue.empty()) queue.run_batch(ran, ran + 3'000, stop);
+  REQUIRE(ran == static_cast<std::size_t>(last + 1));
+  REQUIRE(seen.size() == static_cast<std::size_t>(last + 1));
+  for (int i = 0; i <= last; ++i) {
+    REQUIRE(seen[i].first == i);
+    // The other chain's record waits, but for the very last.
+    REQUIRE(seen[i].second == (i < last ? static_cast<std::size_t>(chains - 1) : 0u));
+  }
 }
 
 // ---- reservations: room for appends that cannot fail --------------------
