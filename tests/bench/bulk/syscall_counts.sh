@@ -3,10 +3,13 @@
 # (server, size) with the server under `perf stat` (the kernel's syscalls:*
 # tracepoints; Debian's linux-perf, as root or with perf_event_paranoid <= 1)
 # and prints, per server and size, the counts divided by the round trips:
-# read(2), write(2), those of each that failed with EAGAIN, epoll_wait and
-# epoll_ctl, and every system call. The load does not change these counts the
-# way it changes times. The counts cover the server's whole life: starting,
-# accepting the 64 connections (about 3 epoll_ctl each) and stopping too.
+# read(2), write(2), those of each that failed with EAGAIN, epoll_wait (and
+# those that found exactly one socket ready: a server that waits for each
+# message by itself), epoll_ctl, and every system call. The load changes these
+# counts far less than it changes times (epoll_wait aside: how often a server
+# runs out of work depends on how fast its peer is). The counts cover the
+# server's whole life: starting, accepting the 64 connections (about 3
+# epoll_ctl each) and stopping too.
 #
 #   bazel run --config=opt //tests/bench/bulk:syscall_counts -- [--sizes 16k,1m] [--scale 0.2] [--impl weft]...
 #
@@ -53,7 +56,8 @@ for spec in "${servers[@]}"; do
 #!/bin/bash
 perf stat -x, -o '$counts' -e '$events' \\
   -e syscalls:sys_exit_read --filter 'ret == -11' \\
-  -e syscalls:sys_exit_write --filter 'ret == -11' -- '$path' "\$@" &
+  -e syscalls:sys_exit_write --filter 'ret == -11' \\
+  -e syscalls:sys_exit_epoll_wait --filter 'ret == 1' -- '$path' "\$@" &
 perf_pid=\$!
 trap 'kill -TERM \$(pgrep -P \$perf_pid)' TERM
 wait \$perf_pid || wait \$perf_pid
@@ -66,7 +70,8 @@ impl, size, run_path, counts_path = sys.argv[1:]
 run = json.loads(open(run_path).readline())
 names = {"syscalls:sys_enter_read": "reads", "syscalls:sys_enter_write": "writes",
          "syscalls:sys_exit_read": "reads_eagain", "syscalls:sys_exit_write": "writes_eagain",
-         "syscalls:sys_enter_epoll_wait": "epoll_waits", "syscalls:sys_enter_epoll_ctl": "epoll_ctls",
+         "syscalls:sys_enter_epoll_wait": "epoll_waits",
+         "syscalls:sys_exit_epoll_wait": "epoll_waits_one_ready", "syscalls:sys_enter_epoll_ctl": "epoll_ctls",
          "raw_syscalls:sys_enter": "syscalls"}
 out = {"impl": impl, "workload": run["workload"], "n": run["n"]}
 for line in open(counts_path):
