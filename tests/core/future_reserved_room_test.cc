@@ -53,7 +53,8 @@ TEST_CASE("then_in_reserved_room refuses off the loop's thread and on a future w
           "[future][reserved_room]") {
   weft::Loop loop;
   {
-    auto [promise, future] = weft::make_promise<int>();
+    auto made = weft::make_promise<int>();  // not a structured binding: the thread's lambda names it
+    weft::Future<int>& future = made.second;
     weft::Errc code = weft::Errc::ok;
     std::thread other([&] {
       try {

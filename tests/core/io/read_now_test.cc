@@ -100,7 +100,9 @@ TEST_CASE("a continuation that closes the stream inside the read callback", "[tc
   for (const bool fill : {true, false}) {
     weft::Loop loop;
     auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
-    auto [client, server] = weft_test::connected_pair(loop, listener);
+    weft_test::Pair pair = weft_test::connected_pair(loop, listener);  // named below: lambdas use them
+    weft::TcpStream& client = pair.client;
+    weft::TcpStream& server = pair.server;
     prime_pool(4096);
     const std::string sent = pattern(fill ? 4 * 4096 : 100);
     std::string got;
@@ -130,14 +132,16 @@ TEST_CASE("a continuation that asks for the next read inside the read callback g
   for (const std::size_t size : {std::size_t{4096}, std::size_t{3000}, std::size_t{64 * 1024}}) {
     weft::Loop loop;
     auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
-    auto [client, server] = weft_test::connected_pair(loop, listener);
+    weft_test::Pair pair = weft_test::connected_pair(loop, listener);  // named below: lambdas use them
+    weft::TcpStream& client = pair.client;
+    weft::TcpStream& server = pair.server;
     prime_pool(size == 3000 ? 4096 : size, 4);
     const std::string sent = pattern(8 * size + 17, size);
     std::string got;
     int reads = 0;
     bool ended = false;
     std::function<void()> next = [&] {
-        server.read_some().then(loop, [&](weft::Result<std::string> r) {
+      server.read_some().then(loop, [&](weft::Result<std::string> r) {
         ++reads;
         if (!r.ok() || r.value().empty()) {
           CHECK(r.ok());
