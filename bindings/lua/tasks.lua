@@ -1,41 +1,35 @@
--- tasks.lua: tasks — Lua coroutines scheduled in Lua on the ready queue of
+-- tasks.lua: tasks — Lua coroutines scheduled on the ready queue of
 -- scheduler.lua — and everything about them: spawn, the step that resumes
 -- one, yield and sleep, awaiting another task, cancellation, failures
 -- reported with their traceback, the task handle's methods, and the hooks
--- the C side calls (a wait on a weft operation completed, the host cancels
--- the script's tasks, weft.run reads main's outcome). Compiled into weft.so
--- and run once by luaopen_weft, after scheduler.lua and before weft.lua,
--- with the module table.
+-- the C side calls (a weft wait completed, the host cancels the script's
+-- tasks, weft.run reads main's outcome). Compiled into weft.so and run once
+-- by luaopen_weft, after scheduler.lua and before weft.lua.
 --
 -- A task is a table (metatable weft.Task) with its state in array slots
--- (below). Spawning one, starting it and resuming it after weft.yield() or
--- after another task finished call nothing of weft's C runtime and make no
--- weft object: the step is an entry of the ready queue, drained by one weft
--- callback per batch. Under Lua 5.4 the drain runs a queued step through
--- task_step.c's C step function (lua_resume directly; the common outcomes
--- recorded there, the rest handed back to run_queued and settle here);
--- under LuaJIT through run_queued.
--- weft.sleep(s) uses a timer of scheduler.lua's heap. Only a wait on a weft
--- operation (a future, an accept, a connect, a resolve) goes through C
--- (task.c): it registers a wl_wait holding a registry reference to the task
--- and puts the wait (a light userdata) in the task's WAIT slot; weft's
--- callback hands the outcome to wake() below, which resumes the task at
--- once, as before.
+-- (below). Spawning, starting and resuming a task call nothing of weft's C
+-- runtime and make no weft object: the step is an entry of the ready
+-- queue, drained by one weft callback per batch. Under Lua 5.4 the drain
+-- runs a queued step through task_step.c's C step (lua_resume directly; the
+-- common outcomes recorded there, the rest handed back to run_queued and
+-- settle here); under LuaJIT through run_queued. weft.sleep(s) uses a timer
+-- of scheduler.lua's heap. A wait on a weft operation (a future, an accept,
+-- a connect, a resolve) goes through task.c: a wl_wait (a light userdata in
+-- the task's WAIT slot) holds a registry reference to the task, and weft's
+-- callback hands the outcome to wake() below, which resumes the task at once.
 --
--- How a task is resumed: with (true, values...) or (false, error); the
--- waiting function (weft.lua) returns the values or raises the error. A
--- plain coroutine.yield() in a task acts as weft.yield().
+-- A task is resumed with (true, values...) or (false, error); the waiting
+-- function (weft.lua) returns the values or raises the error. A plain
+-- coroutine.yield() in a task acts as weft.yield().
 --
 -- Thread: the loop thread.
 -- Ownership: a task is kept alive by what it waits for (the ready queue, a
 -- timer, the awaited task's waiter list, a C wait's registry reference) and
 -- by the list of live tasks (PREV/NEXT), which it leaves when it finishes;
 -- its coroutine is dropped then too (its results stay in the task).
---
--- Speed: the paths of W6 (spawn, start, weft.yield, finish, awaiting a
--- finished task) keep the rarer fields out of the task's array (EXTRA),
--- and never store into a nil slot (absent is false), which costs Lua 5.4 a
--- metamethod check on a table with a metatable.
+-- Speed: W6's paths (spawn, start, weft.yield, finish, awaiting a finished
+-- task) keep the rarer fields out of the array (EXTRA) and never store into
+-- a nil slot (absent is false: Lua 5.4 checks a metamethod there).
 local weft = ...
 
 local create, resume, yield, running, status =
