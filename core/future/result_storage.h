@@ -118,6 +118,12 @@ class ResultStorage {
     return as<U>();
   }
 
+  // Whether destroying what `tag` says lives here does nothing: none, or
+  // a trivially destructible value.
+  static constexpr bool trivially_gone(Tag tag) noexcept {
+    return tag == kNone || (tag == kValue && std::is_trivially_destructible_v<Stored>);
+  }
+
   // Destroys what lives here (nothing for kNone).
   void destroy(Tag tag) noexcept {
     switch (kind_of(tag)) {

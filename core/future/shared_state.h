@@ -374,7 +374,8 @@ class SharedState final : public StateBase {
   struct IsBox<std::unique_ptr<D>> : std::true_type {};
 
   explicit SharedState(bool hook_room) noexcept : StateBase(&kIdle, hook_room) {}
-  ~SharedState() { storage_.destroy(tag_of(word_.load(std::memory_order_relaxed))); }
+  // The outcome is destroyed by destroy(), which reads the word once.
+  ~SharedState() = default;
 
   // The plain states' blocks (create(false), destroy()).
   static void* operator new(std::size_t bytes) { return allocate_frame(bytes); }
@@ -453,12 +454,16 @@ class SharedState final : public StateBase {
 
   static void destroy(StateBase* base) noexcept {
     auto* state = static_cast<SharedState*>(base);
-    if (!state->has_hook_room()) {
-      delete state;
-      return;
-    }
+    // One read of the word: the outcome's tag and the block's shape.
+    const std::uint32_t word = state->word_.load(std::memory_order_relaxed);
+    if (!Storage::trivially_gone(tag_of(word))) state->storage_.destroy(tag_of(word));
     state->~SharedState();
-    deallocate_frame(reinterpret_cast<unsigned char*>(state) - hook_prefix(), hooked_bytes());
+    auto* block = reinterpret_cast<unsigned char*>(state);
+    if (word & kHookRoom) {
+      deallocate_frame(block - hook_prefix(), hooked_bytes());
+    } else {
+      deallocate_frame(block, sizeof(SharedState));
+    }
   }
 
   static constexpr StateOps kIdle{{nullptr, nullptr}, &destroy, nullptr};
