@@ -43,6 +43,10 @@ class SharedText {
   Block* block_ = nullptr;
 };
 
+template <class T>
+class ResultStorage;
+
+
 }  // namespace detail
 
 class Error {
@@ -67,6 +71,11 @@ class Error {
   friend bool operator==(const Error& a, const Error& b) noexcept { return a.code_ == b.code_; }
 
  private:
+  // A future's stored outcome keeps the code and the message apart.
+  template <class T>
+  friend class detail::ResultStorage;
+  Error(Errc code, detail::SharedText message) noexcept : code_(code), message_(std::move(message)) {}
+
   Errc code_ = Errc::unknown;
   detail::SharedText message_;
 };

@@ -47,6 +47,9 @@ std::pair<Promise<T>, Future<T>> make_promise();
 namespace detail {
 template <class T>
 class FutureAwaiter;  // co_await on a future in a task (core/task/future_awaiter.h)
+// make_promise() for a producer that registers a cancel hook (I/O operations).
+template <class T>
+std::pair<Promise<T>, Future<T>> make_hooked_promise();
 }  // namespace detail
 
 template <class T>
@@ -147,6 +150,7 @@ class [[nodiscard]] Future {
 
  private:
   friend std::pair<Promise<T>, Future<T>> make_promise<T>();
+  friend std::pair<Promise<T>, Future<T>> detail::make_hooked_promise<T>();
   friend class detail::FutureAwaiter<T>;
   explicit Future(detail::SharedState<T>* state) : state_(state) {}
 
@@ -264,7 +268,8 @@ class Promise {
 
   // For producers: `hook` learns how the future ended — cancelled, or
   // completed through this promise (see detail::CancelHook). Call once, before
-  // the future is handed to anyone else.
+  // the future is handed to anyone else, on a promise from
+  // detail::make_hooked_promise (only its state has room for a hook).
   void set_cancel_hook(detail::CancelHook* hook) noexcept {
     if (state_ != nullptr) state_->set_cancel_hook(hook);
   }
@@ -278,6 +283,7 @@ class Promise {
 
  private:
   friend std::pair<Promise<T>, Future<T>> make_promise<T>();
+  friend std::pair<Promise<T>, Future<T>> detail::make_hooked_promise<T>();
   explicit Promise(detail::SharedState<T>* state) : state_(state) {}
 
   // A promise completes its future at most once: after that (or after a
@@ -295,9 +301,17 @@ class Promise {
 template <class T>
 std::pair<Promise<T>, Future<T>> make_promise() {
   // From the frame pool; two references: promise + future.
-  auto* state = new detail::SharedState<T>();
+  auto* state = detail::SharedState<T>::create();
   return {Promise<T>(state), Future<T>(state)};
 }
+
+namespace detail {
+template <class T>
+std::pair<Promise<T>, Future<T>> make_hooked_promise() {
+  auto* state = SharedState<T>::create(/*hook_room=*/true);
+  return {Promise<T>(state), Future<T>(state)};
+}
+}  // namespace detail
 
 // A future that is already complete.
 template <class T, class... A>

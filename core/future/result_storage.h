@@ -4,10 +4,15 @@
 // beside it.
 //
 // A Result<T> is a std::variant, whose index takes a word of its own once
-// padded: 24 bytes for a uint64_t. This is the largest alternative alone:
-// 16 bytes for a uint64_t (an Error's size). The owner says on every call
-// which alternative lives there (kNone: none does) and destroys it before
-// the storage goes.
+// padded: 24 bytes for a uint64_t. This is the largest alternative alone,
+// and an Error is kept as its message (one pointer) while its code goes
+// into the tag the owner keeps: 8 bytes for a uint64_t or void, where an
+// Error itself would take 16. A code outside the tag's 23 bits (no Errc
+// has one) is kept in an Error of its own on the heap instead.
+//
+// The tag: the kind in the low kKindBits, an error's code above them. The
+// owner says on every call which tag the storage holds (kNone: nothing
+// lives there) and destroys what lives there before the storage goes.
 //
 // Not thread-safe: the owner orders the write before any read (a promise
 // writes it before it publishes the future's completion).
@@ -32,8 +37,14 @@ class ResultStorage {
   using Stored = std::conditional_t<std::is_void_v<T>, NoValue, T>;
 
  public:
-  // Which alternative lives in the storage (two bits).
-  enum Kind : std::uint32_t { kNone = 0, kValue = 1, kError = 2, kException = 3 };
+  // Which alternative lives in the storage: kError keeps an Error's message
+  // (its code is in the tag), kBoxedError an Error* (a code too wide).
+  enum Kind : std::uint32_t { kNone = 0, kValue = 1, kError = 2, kException = 3, kBoxedError = 4 };
+  // See the header comment: 26 bits in all.
+  using Tag = std::uint32_t;
+  static constexpr unsigned kKindBits = 3;
+  static constexpr unsigned kCodeBits = 23;
+  static constexpr unsigned kTagBits = kKindBits + kCodeBits;
 
   ResultStorage() noexcept = default;  // holds nothing
   ResultStorage(const ResultStorage&) = delete;
@@ -41,9 +52,9 @@ class ResultStorage {
   ~ResultStorage() = default;  // the owner destroy()s what lives here
 
   // Each constructs an alternative into the empty storage and returns its
-  // kind. Only the value's constructor may throw (nothing lives here then).
+  // tag. Only the value's constructor may throw (nothing lives here then).
   template <class... A>
-  Kind emplace_value(A&&... args) {
+  Tag emplace_value(A&&... args) {
     if constexpr (std::is_void_v<T>) {
       static_assert(sizeof...(A) == 0, "a void future's value takes no arguments");
     } else {
@@ -51,15 +62,22 @@ class ResultStorage {
     }
     return kValue;
   }
-  Kind emplace_error(Error error) noexcept {
-    ::new (static_cast<void*>(bytes_)) Error(std::move(error));
-    return kError;
+  // A code too wide for the tag takes an allocation, in this noexcept path
+  // (std::terminate if memory runs out; no Errc takes it).
+  Tag emplace_error(Error error) noexcept {
+    const int code = static_cast<int>(error.code_);
+    if (code < kMinCode || code > kMaxCode) {
+      ::new (static_cast<void*>(bytes_)) Error*(new Error(std::move(error)));
+      return kBoxedError;
+    }
+    ::new (static_cast<void*>(bytes_)) SharedText(std::move(error.message_));
+    return kError | ((static_cast<Tag>(code) & kCodeMask) << kKindBits);
   }
-  Kind emplace_exception(std::exception_ptr exception) noexcept {
+  Tag emplace_exception(std::exception_ptr exception) noexcept {
     ::new (static_cast<void*>(bytes_)) std::exception_ptr(std::move(exception));
     return kException;
   }
-  Kind emplace_result(Result<T>&& result) {
+  Tag emplace_result(Result<T>&& result) {
     switch (result.state_.index()) {
       case 0:
         if constexpr (std::is_void_v<T>) {
@@ -74,10 +92,10 @@ class ResultStorage {
     }
   }
 
-  // The outcome of `kind` (not kNone), moved out: what is left still lives
+  // The outcome of `tag` (not kNone), moved out: what is left still lives
   // here, to be destroyed.
-  Result<T> take(Kind kind) {
-    switch (kind) {
+  Result<T> take(Tag tag) {
+    switch (kind_of(tag)) {
       case kValue:
         if constexpr (std::is_void_v<T>) {
           return Result<T>();
@@ -85,7 +103,9 @@ class ResultStorage {
           return Result<T>(std::in_place, std::move(value()));
         }
       case kError:
-        return Result<T>(std::move(as<Error>()));
+        return Result<T>(Error(code_of(tag), std::move(as<SharedText>())));
+      case kBoxedError:
+        return Result<T>(std::move(*as<Error*>()));
       default:
         return Result<T>(std::move(as<std::exception_ptr>()));
     }
@@ -98,16 +118,25 @@ class ResultStorage {
     return as<U>();
   }
 
+  // Whether destroying what `tag` says lives here does nothing: none, or
+  // a trivially destructible value.
+  static constexpr bool trivially_gone(Tag tag) noexcept {
+    return tag == kNone || (tag == kValue && std::is_trivially_destructible_v<Stored>);
+  }
+
   // Destroys what lives here (nothing for kNone).
-  void destroy(Kind kind) noexcept {
-    switch (kind) {
+  void destroy(Tag tag) noexcept {
+    switch (kind_of(tag)) {
       case kNone:
         break;
       case kValue:
         if constexpr (!std::is_void_v<T>) std::destroy_at(&as<T>());
         break;
       case kError:
-        std::destroy_at(&as<Error>());
+        std::destroy_at(&as<SharedText>());
+        break;
+      case kBoxedError:
+        delete as<Error*>();
         break;
       case kException:
         std::destroy_at(&as<std::exception_ptr>());
@@ -116,21 +145,35 @@ class ResultStorage {
   }
 
  private:
+  using SharedText = weft::detail::SharedText;
+  static constexpr Tag kCodeMask = (Tag{1} << kCodeBits) - 1;
+  static constexpr int kMinCode = -(1 << (kCodeBits - 1));
+  static constexpr int kMaxCode = (1 << (kCodeBits - 1)) - 1;
+
+  static Kind kind_of(Tag tag) noexcept { return static_cast<Kind>(tag & ((Tag{1} << kKindBits) - 1)); }
+  // The code's kCodeBits, sign-extended.
+  static Errc code_of(Tag tag) noexcept {
+    const int bits = static_cast<int>((tag >> kKindBits) & kCodeMask);
+    return static_cast<Errc>((bits ^ (1 << (kCodeBits - 1))) - (1 << (kCodeBits - 1)));
+  }
+
   template <class U>
   U& as() noexcept {
     return *std::launder(reinterpret_cast<U*>(bytes_));
   }
 
   static constexpr std::size_t kBytes =
-      std::max({sizeof(Stored), sizeof(Error), sizeof(std::exception_ptr)});
+      std::max({sizeof(Stored), sizeof(SharedText), sizeof(Error*), sizeof(std::exception_ptr)});
   static constexpr std::size_t kAlign =
-      std::max({alignof(Stored), alignof(Error), alignof(std::exception_ptr)});
+      std::max({alignof(Stored), alignof(SharedText), alignof(Error*), alignof(std::exception_ptr)});
 
   alignas(kAlign) unsigned char bytes_[kBytes];
 };
 
-// The outcome of a word-sized value: the largest alternative, an Error.
-static_assert(sizeof(void*) != 8 || sizeof(ResultStorage<std::uint64_t>) == 16,
-              "a word-sized value's outcome is an Error's 16 bytes");
+// The outcome of a word-sized value, or none: one word (an Error's message,
+// an exception_ptr or the value).
+static_assert(sizeof(void*) != 8 || sizeof(ResultStorage<std::uint64_t>) == 8,
+              "a word-sized value's outcome is one word");
+static_assert(sizeof(void*) != 8 || sizeof(ResultStorage<void>) == 8, "a void future's outcome is one word");
 
 }  // namespace weft::detail

@@ -1,5 +1,8 @@
 #include "core/future/shared_state.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/loop/loop.h"
 #include "core/loop/loop_access.h"
 
@@ -18,9 +21,17 @@ bool StateBase::complete(std::uint32_t bits, bool now) noexcept {
     set = kReady | bits | scheduled_here(old);
   } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
                                         std::memory_order_acquire));
-  if (cancel_hook_ != nullptr) cancel_hook_->fn(cancel_hook_, (bits & kCancelled) != 0);
+  if (CancelHook* hook = cancel_hook(old); hook != nullptr) hook->fn(hook, (bits & kCancelled) != 0);
   after_completion(old, set, now);
   return true;
+}
+
+void StateBase::set_cancel_hook(CancelHook* hook) noexcept {
+  if (!has_hook_room()) {
+    std::fputs("weft: a cancel hook set on a future state made without room for one\n", stderr);
+    std::abort();
+  }
+  *hook_slot() = hook;
 }
 
 void StateBase::after_completion(std::uint32_t old_word, std::uint32_t set, bool now) noexcept {

@@ -24,7 +24,10 @@
 //   cancelled operation holds): the side that completes the future — the
 //   canceller or the promise — calls it once, right after winning, with
 //   `cancelled` telling which side won. It is written before the future is
-//   handed out and read only by the winner.
+//   handed out and read only by the winner. It lives in the word just before
+//   the state, in a block allocated with that room (kHookRoom, set at
+//   construction: SharedState<T>::create(true), make_hooked_promise), so that
+//   the states of futures without a hook do not carry it.
 //
 // References: one for the Promise, one for the Future, one held by an attached
 // continuation (transferred from the Future or added). The last release deletes.
@@ -52,8 +55,10 @@
 // Memory: SharedState<T> comes from the frame pool (core/detail/frame_pool.h)
 // of the loop running on the creating thread, else of that thread: a pointer
 // pop instead of malloc, and a block freed on another thread goes back to
-// that pool (its remote list) for reuse. For a word-sized T it is 80 bytes:
-// the base's 48, the outcome's 16 (ResultStorage), the continuation's 16.
+// that pool (its remote list) for reuse. For a word-sized or void T it is 64
+// bytes, a 64-byte block: the base's 40, the outcome's 8 (ResultStorage: an
+// Error's code goes into the state word), the continuation's 16. A state
+// with room for a cancel hook takes 8 bytes more (an 80-byte block).
 #pragma once
 
 #include <atomic>
@@ -106,9 +111,13 @@ class StateBase : public TabledObject {
   static constexpr std::uint32_t kHasContinuation = 4;
   static constexpr std::uint32_t kScheduled = 8;
   static constexpr std::uint32_t kWaiter = 16;
-  // SharedState's ResultStorage kind, set with kReady.
-  static constexpr std::uint32_t kKindShift = 5;
-  static constexpr std::uint32_t kKindMask = 3u << kKindShift;
+  // The block holds a CancelHook* just before the state (see above); set at
+  // construction, never changed.
+  static constexpr std::uint32_t kHookRoom = 32;
+  // SharedState's ResultStorage tag (its kind and an error's code), set with
+  // kReady: the word's upper 26 bits.
+  static constexpr std::uint32_t kTagShift = 6;
+  static constexpr std::uint32_t kTagMask = ~std::uint32_t{0} << kTagShift;
 
   StateBase(const StateBase&) = delete;
   StateBase& operator=(const StateBase&) = delete;
@@ -137,8 +146,8 @@ class StateBase : public TabledObject {
   // one that must complete it.
   void wait() noexcept;
 
-  // Set by the promise after writing the result, with the result's kind
-  // (kKindMask bits; none for the C API, whose futures keep their own
+  // Set by the promise after writing the result, with the result's tag
+  // (kTagMask bits; none for the C API, whose futures keep their own
   // outcome). Returns false if cancel() completed the future first (the
   // written result is then never read).
   // `now`: a continuation due on this thread's loop runs before this
@@ -147,8 +156,11 @@ class StateBase : public TabledObject {
     return complete(kind_bits, now);
   }
 
-  // See CancelHook. Set by the producer before the future is handed out.
-  void set_cancel_hook(CancelHook* hook) noexcept { cancel_hook_ = hook; }
+  // See CancelHook. Set by the producer before the future is handed out, on
+  // a state made with room for it (has_hook_room(); without, it aborts: a
+  // hook that would never run is a bug of the caller's).
+  void set_cancel_hook(CancelHook* hook) noexcept;
+  bool has_hook_room() const noexcept { return word_.load(std::memory_order_relaxed) & kHookRoom; }
 
   // Publishes an attached continuation (already stored). Loop thread of `loop`.
   void publish_continuation(Loop& loop);
@@ -170,11 +182,17 @@ class StateBase : public TabledObject {
   bool scheduled() const noexcept { return word_.load(std::memory_order_acquire) & kScheduled; }
 
  protected:
-  explicit StateBase(const StateOps* ops) noexcept : TabledObject(ops) {}
+  // `hook_room`: the block has a CancelHook* just before the state, already
+  // constructed (null).
+  explicit StateBase(const StateOps* ops, bool hook_room = false) noexcept
+      : TabledObject(ops), word_(hook_room ? kHookRoom : 0) {}
   ~StateBase() = default;
 
   const StateOps* ops() const noexcept { return static_cast<const StateOps*>(ops_); }
-  CancelHook* cancel_hook() const noexcept { return cancel_hook_; }
+  // The hook, if `word` (any value of word_ read so far) has kHookRoom.
+  CancelHook* cancel_hook(std::uint32_t word) const noexcept {
+    return (word & kHookRoom) != 0 ? *hook_slot() : nullptr;
+  }
 
   // Loop thread, as a queued continuation's turn comes (or its record is
   // dropped): leaves the loop's tracked list and points the table at
@@ -193,7 +211,7 @@ class StateBase : public TabledObject {
   // is the state's table without a continuation.
   bool exclusive_on_loop_thread(const StateOps* idle) const noexcept;
 
-  std::atomic<std::uint32_t> word_{0};
+  std::atomic<std::uint32_t> word_;
   std::atomic<std::uint32_t> refs_{2};
 
  private:
@@ -208,24 +226,28 @@ class StateBase : public TabledObject {
   // continuation.
   void after_completion(std::uint32_t old_word, std::uint32_t set, bool now) noexcept;
   void untrack() noexcept;
+  CancelHook** hook_slot() const noexcept {
+    return std::launder(reinterpret_cast<CancelHook**>(
+        reinterpret_cast<unsigned char*>(const_cast<StateBase*>(this)) - sizeof(CancelHook*)));
+  }
 
   // The home loop, then the continuation's (see home_loop()). Atomic only so
   // that a handle reading home_loop() on one thread while the loop's thread
   // attaches a continuation is not a data race; relaxed, so plain moves.
   std::atomic<Loop*> loop_{nullptr};
-  CancelHook* cancel_hook_ = nullptr;
 };
 
-// The table pointer, two counters, the loop, the cancel hook, the links.
-static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 48,
-              "StateBase: ops pointer, state word, references, loop, cancel hook, links");
+// The table pointer, two counters, the loop, the links.
+static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 40,
+              "StateBase: ops pointer, state word, references, loop, links");
 
-// The outcome lives in a ResultStorage whose kind is in the state word, and
+// The outcome lives in a ResultStorage whose tag is in the state word, and
 // the continuation in 16 inline bytes whose type the table knows: a
-// SharedState<std::uint64_t> is 80 bytes, one 80-byte block of the pool.
+// SharedState<std::uint64_t> is 64 bytes, one 64-byte block of the pool.
 template <class T>
 class SharedState final : public StateBase {
   using Storage = ResultStorage<T>;
+  static_assert(kTagShift + Storage::kTagBits == 32, "the tag fills the state word's upper bits");
 
  public:
   // Continuations up to this size (capturing two pointers) are stored
@@ -237,12 +259,14 @@ class SharedState final : public StateBase {
            std::is_nothrow_move_constructible_v<D>;
   }
 
-  SharedState() noexcept : StateBase(&kIdle) {}
-
-  // From the frame pool (see Memory above); any thread may free.
-  static void* operator new(std::size_t bytes) { return allocate_frame(bytes); }
-  static void operator delete(void* block, std::size_t bytes) noexcept {
-    deallocate_frame(block, bytes);
+  // A new state with two references (promise and future), from the frame
+  // pool (see Memory above); any thread may free it. `hook_room`: with room
+  // for a cancel hook before it.
+  static SharedState* create(bool hook_room = false) {
+    if (!hook_room) return new SharedState(false);
+    auto* block = static_cast<unsigned char*>(allocate_frame(hooked_bytes()));
+    ::new (static_cast<void*>(block + hook_prefix() - sizeof(CancelHook*))) CancelHook*(nullptr);
+    return ::new (static_cast<void*>(block + hook_prefix())) SharedState(true);
   }
 
   // For the Promise's holder: writes the outcome and completes the future
@@ -264,13 +288,13 @@ class SharedState final : public StateBase {
   template <class U = T>
     requires(!std::is_void_v<U>)
   bool set_value_or_keep(U& value, bool now = false) {
-    const typename Storage::Kind kind = storage_.emplace_value(std::move(value));
-    if (publish_as_holder(kind << kKindShift, now)) return true;
+    const typename Storage::Tag tag = storage_.emplace_value(std::move(value));
+    if (publish_as_holder(tag << kTagShift, now)) return true;
     struct Destroy {
       Storage& storage;
-      typename Storage::Kind kind;
-      ~Destroy() { storage.destroy(kind); }
-    } destroy{storage_, kind};
+      typename Storage::Tag tag;
+      ~Destroy() { storage.destroy(tag); }
+    } destroy{storage_, tag};
     value = std::move(storage_.value());
     return false;
   }
@@ -290,7 +314,7 @@ class SharedState final : public StateBase {
   Result<T> take_result() {
     const std::uint32_t word = word_.load(std::memory_order_acquire);
     if (word & kCancelled) return Result<T>::cancelled();
-    return storage_.take(kind_of(word));
+    return storage_.take(tag_of(word));
   }
 
   // Stores the continuation (not yet published). Throws what constructing
@@ -349,11 +373,23 @@ class SharedState final : public StateBase {
   template <class D>
   struct IsBox<std::unique_ptr<D>> : std::true_type {};
 
-  ~SharedState() { storage_.destroy(kind_of(word_.load(std::memory_order_relaxed))); }
+  explicit SharedState(bool hook_room) noexcept : StateBase(&kIdle, hook_room) {}
+  // The outcome is destroyed by destroy(), which reads the word once.
+  ~SharedState() = default;
 
-  static typename Storage::Kind kind_of(std::uint32_t word) noexcept {
-    return static_cast<typename Storage::Kind>((word & kKindMask) >> kKindShift);
+  // The plain states' blocks (create(false), destroy()).
+  static void* operator new(std::size_t bytes) { return allocate_frame(bytes); }
+  static void operator delete(void* block, std::size_t bytes) noexcept {
+    deallocate_frame(block, bytes);
   }
+  // A hooked state's block: the hook's word, padded to the state's alignment,
+  // then the state.
+  static constexpr std::size_t hook_prefix() noexcept {
+    return alignof(SharedState) > sizeof(CancelHook*) ? alignof(SharedState) : sizeof(CancelHook*);
+  }
+  static constexpr std::size_t hooked_bytes() noexcept { return hook_prefix() + sizeof(SharedState); }
+
+  static typename Storage::Tag tag_of(std::uint32_t word) noexcept { return word >> kTagShift; }
   static SharedState* self(TabledObject* object) noexcept {
     return static_cast<SharedState*>(static_cast<StateBase*>(object));
   }
@@ -363,15 +399,15 @@ class SharedState final : public StateBase {
     const std::uint32_t old = word_.load(std::memory_order_acquire);
     if ((old & (kHasContinuation | kReady)) == kHasContinuation && exclusive_on_loop_thread(&kIdle)) {
       word_.store(old | kReady | kScheduled | kind_bits, std::memory_order_relaxed);
-      if (CancelHook* hook = cancel_hook(); hook != nullptr) hook->fn(hook, false);
+      if (CancelHook* hook = cancel_hook(old); hook != nullptr) hook->fn(hook, false);
       schedule_here(now);  // no waiter: it would hold a reference
       return true;
     }
     return publish_result(kind_bits, now);
   }
-  bool publish_stored(typename Storage::Kind kind) noexcept {
-    if (publish_as_holder(kind << kKindShift)) return true;
-    storage_.destroy(kind);
+  bool publish_stored(typename Storage::Tag tag) noexcept {
+    if (publish_as_holder(tag << kTagShift)) return true;
+    storage_.destroy(tag);
     return false;
   }
   // The continuation's operations: D stored inline, or a D* (kBoxed).
@@ -416,7 +452,19 @@ class SharedState final : public StateBase {
     static void discard(StateBase* state) noexcept { destroy_callable(static_cast<SharedState*>(state)); }
   };
 
-  static void destroy(StateBase* state) noexcept { delete static_cast<SharedState*>(state); }
+  static void destroy(StateBase* base) noexcept {
+    auto* state = static_cast<SharedState*>(base);
+    // One read of the word: the outcome's tag and the block's shape.
+    const std::uint32_t word = state->word_.load(std::memory_order_relaxed);
+    if (!Storage::trivially_gone(tag_of(word))) state->storage_.destroy(tag_of(word));
+    state->~SharedState();
+    auto* block = reinterpret_cast<unsigned char*>(state);
+    if (word & kHookRoom) {
+      deallocate_frame(block - hook_prefix(), hooked_bytes());
+    } else {
+      deallocate_frame(block, sizeof(SharedState));
+    }
+  }
 
   static constexpr StateOps kIdle{{nullptr, nullptr}, &destroy, nullptr};
   template <class D, bool kBoxed>
@@ -429,10 +477,10 @@ class SharedState final : public StateBase {
   alignas(void*) unsigned char continuation_[kContinuationBytes];
 };
 
-static_assert(sizeof(void*) != 8 || sizeof(SharedState<std::uint64_t>) == 80,
-              "a word-sized future's state: the base's 48 bytes, the outcome's 16, the continuation's 16");
-static_assert(sizeof(void*) != 8 || sizeof(SharedState<void>) == 80,
-              "a void future's state: the base's 48 bytes, an Error's 16, the continuation's 16");
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<std::uint64_t>) == 64,
+              "a word-sized future's state: the base's 40 bytes, the outcome's 8, the continuation's 16");
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<void>) == 64,
+              "a void future's state: the base's 40 bytes, an Error's message 8, the continuation's 16");
 
 // An owned reference to a shared state: released on destruction.
 template <class State>

@@ -86,7 +86,7 @@ class FdWatchImpl final : public IoObject {
       if (rc < 0) return make_failed_future<int>(uv_error(rc, "poll fd " + std::to_string(fd_)));
       polled_events_ = want;
     }
-    auto [promise, future] = make_promise<int>();
+    auto [promise, future] = detail::make_hooked_promise<int>();
     IoObject::watch(promise);
     if (waiters_.empty()) op_started();
     waiters_.push_back(Waiter{std::move(promise), events});

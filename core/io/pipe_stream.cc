@@ -22,7 +22,7 @@ Future<PipeStream> PipeStream::connect(Loop& loop, const std::string& path, Dura
     if (e.code() == Errc::wrong_thread) throw;
     return make_failed_future<PipeStream>(e.error());
   }
-  auto [promise, future] = make_promise<PipeStream>();
+  auto [promise, future] = detail::make_hooked_promise<PipeStream>();
   impl->connect_pipe(path, std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)),
                      timeout);
   return std::move(future);
@@ -73,7 +73,7 @@ PipeListener PipeListener::bind(Loop& loop, const std::string& path, int backlog
 
 Future<PipeStream> PipeListener::accept() {
   if (impl() == nullptr) return make_failed_future<PipeStream>(Error(Errc::closed, "the listener is empty"));
-  auto [promise, future] = make_promise<PipeStream>();
+  auto [promise, future] = detail::make_hooked_promise<PipeStream>();
   impl()->accept(std::make_unique<detail::StreamResultOpFor<PipeStream>>(std::move(promise)));
   return std::move(future);
 }

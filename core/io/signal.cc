@@ -42,7 +42,7 @@ class SignalImpl final : public IoObject {
       undelivered_ = false;
       return make_ready_future<int>(signum_);
     }
-    auto [promise, future] = make_promise<int>();
+    auto [promise, future] = detail::make_hooked_promise<int>();
     IoObject::watch(promise);
     if (waiters_.empty()) op_started();
     waiters_.push_back(std::move(promise));

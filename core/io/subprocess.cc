@@ -43,7 +43,7 @@ class ProcessImpl final : public IoObject {
     if (status_) return make_ready_future<ExitStatus>(*status_);
     if (!is_open()) return make_failed_future<ExitStatus>(closed_error());
     check_thread("wait");
-    auto [promise, future] = make_promise<ExitStatus>();
+    auto [promise, future] = detail::make_hooked_promise<ExitStatus>();
     watch(promise);
     if (waiters_.empty()) op_started();
     waiters_.push_back(std::move(promise));

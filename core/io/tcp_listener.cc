@@ -26,7 +26,7 @@ TcpListener TcpListener::bind(Loop& loop, const SocketAddress& address, TcpListe
 
 Future<TcpStream> TcpListener::accept() {
   if (impl() == nullptr) return make_failed_future<TcpStream>(Error(Errc::closed, "the listener is empty"));
-  auto [promise, future] = make_promise<TcpStream>();
+  auto [promise, future] = detail::make_hooked_promise<TcpStream>();
   impl()->accept(std::make_unique<detail::StreamResultOpFor<TcpStream>>(std::move(promise)));
   return std::move(future);
 }

@@ -24,7 +24,7 @@ Future<TcpStream> TcpStream::connect(Loop& loop, const SocketAddress& address,
   }
   impl->set_limits(options.limits);
   if (options.no_delay) uv_tcp_nodelay(impl->uv_tcp(), 1);
-  auto [promise, future] = make_promise<TcpStream>();
+  auto [promise, future] = detail::make_hooked_promise<TcpStream>();
   impl->connect_tcp(address, std::make_unique<detail::StreamResultOpFor<TcpStream>>(std::move(promise)),
                     options.timeout);
   return std::move(future);

@@ -82,7 +82,7 @@ class UdpImpl final : public IoObject {
       error_.reset();
       return make_failed_future<Datagram>(std::move(error));
     }
-    auto [promise, future] = make_promise<Datagram>();
+    auto [promise, future] = detail::make_hooked_promise<Datagram>();
     watch(promise);
     receive_.emplace(std::move(promise));
     op_started();

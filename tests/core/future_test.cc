@@ -210,7 +210,7 @@ struct RecordingHook : weft::detail::CancelHook {
 TEST_CASE("a cancel hook hears exactly once how its future ended", "[future][cancel_hook]") {
   RecordingHook hook;
   {
-    auto [promise, future] = weft::make_promise<int>();
+    auto [promise, future] = weft::detail::make_hooked_promise<int>();
     promise.set_cancel_hook(&hook);
     REQUIRE(future.cancel());
     REQUIRE_FALSE(future.cancel());
@@ -219,14 +219,14 @@ TEST_CASE("a cancel hook hears exactly once how its future ended", "[future][can
   REQUIRE(hook.cancelled == 1);
   REQUIRE(hook.completed == 0);
   {
-    auto [promise, future] = weft::make_promise<int>();
+    auto [promise, future] = weft::detail::make_hooked_promise<int>();
     promise.set_cancel_hook(&hook);
     REQUIRE(promise.set_value(1));
     REQUIRE_FALSE(future.cancel());
   }
   REQUIRE(hook.completed == 1);
   {
-    auto [promise, future] = weft::make_promise<int>();
+    auto [promise, future] = weft::detail::make_hooked_promise<int>();
     promise.set_cancel_hook(&hook);
   }  // the promise breaks the future: that is a completion too
   REQUIRE(hook.completed == 2);
@@ -238,7 +238,7 @@ TEST_CASE("a cancel hook runs on the cancelling thread", "[future][cancel_hook]"
   weft::detail::CancelHook hook{[](weft::detail::CancelHook*, bool) noexcept {
     seen = std::this_thread::get_id();
   }};
-  auto [promise, future] = weft::make_promise<int>();
+  auto [promise, future] = weft::detail::make_hooked_promise<int>();
   promise.set_cancel_hook(&hook);
   std::thread::id canceller_id;
   std::thread canceller([&, f = std::move(future)]() mutable {

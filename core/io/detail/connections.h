@@ -30,7 +30,7 @@ namespace weft::detail {
 // binding out of the coroutine frame, see docs/cpp-guide.md "Known compiler bugs").
 template <class S>
 Future<S> start_accept(ListenerImpl& listener) {
-  auto [promise, future] = make_promise<S>();
+  auto [promise, future] = detail::make_hooked_promise<S>();
   listener.accept(std::make_unique<StreamResultOpFor<S>>(std::move(promise)));
   return std::move(future);
 }

@@ -95,7 +95,7 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
         Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
                                                              : "read_until with an empty delimiter"));
   }
-  auto [promise, future] = make_promise<std::string>();
+  auto [promise, future] = detail::make_hooked_promise<std::string>();
   PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
   if (stash_ != nullptr) {  // bytes on_read found no memory for come first
     append_input(stash_data_, stash_size_);

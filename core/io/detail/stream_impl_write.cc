@@ -122,7 +122,7 @@ Future<void> StreamImpl::drain() {
   check_thread("drain");
   if (write_error_) return make_failed_future<void>(*write_error_);
   if (write_buffered_ <= limits_.write_high_water) return make_ready_future<void>();
-  auto [promise, future] = make_promise<void>();
+  auto [promise, future] = detail::make_hooked_promise<void>();
   watch(promise);
   drains_.push_back(std::move(promise));
   return std::move(future);

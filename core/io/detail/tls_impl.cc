@@ -64,7 +64,7 @@ Future<TlsStream> TlsImpl::start(Stream& transport, const TlsContext& context, b
     if (e.code() == Errc::no_memory) throw;
     return make_failed_future<TlsStream>(e.error());
   }
-  auto [promise, future] = make_promise<TlsStream>();
+  auto [promise, future] = detail::make_hooked_promise<TlsStream>();
   TimerHandle timer;
   const Duration timeout = context.handshake_timeout();
   if (timeout > Duration::zero()) {
@@ -392,7 +392,7 @@ Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view
         Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
                                                              : "read_until with an empty delimiter"));
   }
-  auto [promise, future] = make_promise<std::string>();
+  auto [promise, future] = detail::make_hooked_promise<std::string>();
   PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
   // What OpenSSL holds already, taken a record at a time, each with its room
   // made first; a refused allocation (std::bad_alloc) takes no byte: all of
