@@ -66,6 +66,12 @@ static void write_byte(echo* e) {
   e->in_write_call = 0;
 }
 
+/* Queues the marker, then writes: in the old order the marker ran first. */
+static void marker_then_write_now(echo* e) {
+  if (weft_loop_call_soon(e->loop, on_marker, e) != WEFT_OK) e->marker_order = -1;
+  write_byte(e);
+}
+
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len) {
   (void)message;
@@ -77,9 +83,7 @@ static void on_read(void* user, weft_status status, const char* message, const v
   e->reads++;
   ++e->sequence;
   if (e->stop_in_read) weft_loop_stop(e->loop);
-  /* Queued first: the old order would run it before the write's callback. */
-  if (weft_loop_call_soon(e->loop, on_marker, e) != WEFT_OK) e->marker_order = -1;
-  write_byte(e);
+  marker_then_write_now(e);
   e->in_read = 0;
 }
 
@@ -135,11 +139,30 @@ static void drain_peer(fixture* f, weft_stream_t* peer, size_t n) {
   assert_int_equal(got.status, WEFT_OK);
 }
 
+/* A connected pair (a: the peer, b: the echo) with the read pool filled. */
+static void open_pair(fixture* f, weft_stream_t** a, weft_stream_t** b) {
+  stream_pair_open(f, a, b);
+  fill_read_pool(f, *b, *a);
+}
+
+static void close_pair(weft_stream_t* a, weft_stream_t* b) {
+  assert_int_equal(weft_stream_close(a), WEFT_OK);
+  assert_int_equal(weft_stream_close(b), WEFT_OK);
+}
+
+/* The write's callback ran from the ready queue: after the marker queued
+ * ahead of it, and not inside weft_stream_write. */
+static void assert_from_the_queue(const echo* e) {
+  assert_int_equal(e->written_before_marker, 0);
+  assert_true(e->marker_order > 0);
+  assert_true(e->marker_order < e->first_written_order);
+  assert_int_equal(e->written_inside_call, 0);
+}
+
 static void test_write_after_read__answered_inside_the_read_callback(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
-  stream_pair_open(f, &a, &b);
-  fill_read_pool(f, b, a);
+  open_pair(f, &a, &b);
   for (int round = 0; round < 3; ++round) {
     echo e;
     echo_init(&e, f->loop, b);
@@ -150,15 +173,13 @@ static void test_write_after_read__answered_inside_the_read_callback(void** stat
     assert_true(e.first_written_order < e.marker_order);
     drain_peer(f, a, 1);
   }
-  assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  close_pair(a, b);
 }
 
 static void test_write_after_read__a_chain_of_such_writes_is_bounded(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
-  stream_pair_open(f, &a, &b);
-  fill_read_pool(f, b, a);
+  open_pair(f, &a, &b);
   echo e;
   echo_init(&e, f->loop, b);
   e.writes_left = 15; /* each callback writes again: 16 writes, all taken at once */
@@ -168,8 +189,7 @@ static void test_write_after_read__a_chain_of_such_writes_is_bounded(void** stat
   assert_true(e.written_before_marker >= 1);
   assert_true(e.written_before_marker <= 4);
   drain_peer(f, a, 16);
-  assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  close_pair(a, b);
 }
 
 /* A ready-queue callback that does what on_read does: a marker, a write. */
@@ -178,15 +198,13 @@ static void marker_then_write(void* user, weft_status status, const char* messag
   (void)message;
   echo* e = user;
   ++e->sequence;
-  if (weft_loop_call_soon(e->loop, on_marker, e) != WEFT_OK) e->marker_order = -1;
-  write_byte(e);
+  marker_then_write_now(e);
 }
 
 static void test_write_after_read__outside_a_read_callback_from_the_ready_queue(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
-  stream_pair_open(f, &a, &b);
-  fill_read_pool(f, b, a);
+  open_pair(f, &a, &b);
   /* From outside any loop run: not inside the call, but from the next run. */
   echo e;
   echo_init(&e, f->loop, b);
@@ -204,19 +222,15 @@ static void test_write_after_read__outside_a_read_callback_from_the_ready_queue(
   }
   assert_int_equal(e.written, 1);
   assert_int_equal(e.write_status, WEFT_OK);
-  assert_int_equal(e.written_inside_call, 0);
-  assert_true(e.marker_order > 0);
-  assert_true(e.marker_order < e.first_written_order);
+  assert_from_the_queue(&e);
   drain_peer(f, a, 2);
-  assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  close_pair(a, b);
 }
 
 static void test_write_after_read__after_stop_from_the_ready_queue(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
-  stream_pair_open(f, &a, &b);
-  fill_read_pool(f, b, a);
+  open_pair(f, &a, &b);
   echo e;
   echo_init(&e, f->loop, b);
   e.stop_in_read = 1;
@@ -227,13 +241,10 @@ static void test_write_after_read__after_stop_from_the_ready_queue(void** state)
   while (e.written == 0 || e.marker_order == 0) {
     assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
   }
-  assert_int_equal(e.written_before_marker, 0);
-  assert_true(e.marker_order < e.first_written_order);
-  assert_int_equal(e.written_inside_call, 0);
+  assert_from_the_queue(&e);
   assert_int_equal(e.written_inside_on_read, 0);
   drain_peer(f, a, 1);
-  assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  close_pair(a, b);
 }
 
 /* Debug mode times every callback: each runs on its own, from the queue. */
@@ -255,16 +266,13 @@ static int debug_setup(void** state) {
 static void test_write_after_read__debug_mode_from_the_ready_queue(void** state) {
   fixture* f = FIXTURE(state);
   weft_stream_t *a, *b;
-  stream_pair_open(f, &a, &b);
-  fill_read_pool(f, b, a);
+  open_pair(f, &a, &b);
   echo e;
   echo_init(&e, f->loop, b);
   one_echo(&e, a);
-  assert_int_equal(e.written_before_marker, 0);
-  assert_true(e.marker_order < e.first_written_order);
+  assert_from_the_queue(&e);
   drain_peer(f, a, 1);
-  assert_int_equal(weft_stream_close(a), WEFT_OK);
-  assert_int_equal(weft_stream_close(b), WEFT_OK);
+  close_pair(a, b);
 }
 
 int main(void) {
