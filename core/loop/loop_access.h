@@ -112,8 +112,8 @@ struct LoopAccess {
   // I/O callback's reader, say): it runs right after that one returns,
   // before run_continuation_here does — still inside the I/O callback, never
   // inside the call that attached it. At most kMaxContinuationsAfterNow of
-  // them per continuation run now (a chain of such continuations counts as
-  // one); beyond that, outside a continuation run now, off the loop's
+  // them per continuation run now (those they attach in turn included);
+  // beyond that, outside a continuation run now, off the loop's
   // thread, in debug mode or once stop() was asked for, it is queued as by
   // schedule_continuation_here.
   static constexpr int kMaxContinuationsAfterNow = 4;
