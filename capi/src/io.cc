@@ -106,7 +106,7 @@ bool has_pending_read(const IoRec& rec) noexcept {
 }
 
 IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, StartFn<void> start,
-                    weft_future_t** out, weft_callback callback, void* user) {
+                    weft_future_t** out, weft_callback callback, void* user, bool after_now) {
   return start_io_op(
       scope, runtime, rec, name, start, out, callback != nullptr,
       [callback, user](Result<void>& result, OpFuture& output) {
@@ -117,7 +117,8 @@ IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name
       [callback, user](OpFuture& output, const char* why) {
         output.fail(WEFT_ERR_CANCELLED, why);
         if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why);
-      });
+      },
+      after_now);
 }
 
 IoOp* start_bytes_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name,

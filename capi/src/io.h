@@ -243,9 +243,16 @@ Loop& loop_of(Runtime& runtime) noexcept;
 // reference); `observed`: a C callback hears the outcome too. Throws (and
 // calls nothing, leaves *out untouched) if the op cannot be made. Returns
 // the op (to set its object_kind, say); it is pending and linked.
+// `after_now`: an operation that completed at once (a write the kernel took
+// whole), started from a callback the loop runs inside an I/O callback (a
+// read's), delivers its outcome right after that callback returns, still
+// inside the I/O callback, instead of from the ready queue
+// (Future::then_in_reserved_room): an echo answers the next read while the
+// bytes are in the cache. Never inside the call that started it.
 template <class Start, class OnResult, class OnCancel>
 IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, Start&& start,
-                  weft_future_t** out, bool observed, OnResult on_result, OnCancel on_cancel) {
+                  weft_future_t** out, bool observed, OnResult on_result, OnCancel on_cancel,
+                  bool after_now = false) {
   using T = typename std::invoke_result_t<Start&>::value_type;
   using Op = FutureOp<T, OnResult, OnCancel>;
   // Everything the op needs is allocated before the core operation starts:
@@ -305,7 +312,7 @@ IoOp* start_io_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, 
       op->recycle();  // its handle is alive: the op was pending
       settle_scope(sc);
       invoke_callback(rt, [&] { deliver(result, output); });
-    });
+    }, after_now);
   } catch (...) {
     weft::detail::LoopAccess::release_continuation(loop);
     op->output.abandon();
@@ -338,8 +345,9 @@ class StartFn {
 // The two common shapes of operation (`callback` may be NULL).
 // Outcome Future<void>: the future resolves with NONE; callback(user,
 // status, message).
+// `after_now`: see start_io_op.
 IoOp* start_void_op(Scope& scope, Runtime& runtime, IoRec* rec, const char* name, StartFn<void> start,
-                    weft_future_t** out, weft_callback callback, void* user);
+                    weft_future_t** out, weft_callback callback, void* user, bool after_now = false);
 // Outcome bytes: the future resolves with BYTES (a copy); callback(user,
 // WEFT_OK, NULL, bytes, len), borrowed for the call. "" is
 // WEFT_ERR_END_OF_FILE (len 0) when `empty_is_eof`, else WEFT_OK with bytes

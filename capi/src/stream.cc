@@ -97,9 +97,12 @@ void stream_write(weft_future_t** out, StreamRec& rec, const void* bytes, std::s
                   weft_callback callback, void* user) {
   if (len > 0) require(bytes, "bytes");
   rec.scope->require_open("write");
+  // A write the kernel takes whole from a read's callback is answered right
+  // after that callback (start_io_op's after_now): the next read is asked
+  // for inside libuv's read callback, as a C++ reader's is.
   start_void_op(*rec.scope, *rec.runtime, &rec, "write",
                 [&] { return rec.stream().write(std::string_view(static_cast<const char*>(bytes), len)); }, out,
-                callback, user);
+                callback, user, /*after_now=*/true);
 }
 
 void stream_shutdown(weft_future_t** out, StreamRec& rec, weft_callback callback, void* user) {

@@ -96,14 +96,18 @@ class [[nodiscard]] Future {
   // as the C API does before it starts an operation, so that nothing can
   // fail after): that reservation is used instead of a new one. If this
   // throws (as then() would), the reservation is still the caller's.
+  // `after_now`: if the future is complete already and this is called from
+  // a continuation the loop runs now (inside an I/O callback), `f` runs
+  // right after that continuation returns instead of from the ready queue
+  // (detail::LoopAccess::run_after_continuation_now).
   template <class F>
-  void then_in_reserved_room(Loop& loop, F&& f) & {
+  void then_in_reserved_room(Loop& loop, F&& f, bool after_now = false) & {
     require_state("then");
     if (!loop.in_loop_thread()) {
       throw Exception(Errc::wrong_thread, "Future::then_in_reserved_room off the loop's thread");
     }
     state_->add_ref();
-    attach(loop, state_, std::forward<F>(f), /*room_reserved=*/true);
+    attach(loop, state_, std::forward<F>(f), /*room_reserved=*/true, after_now);
   }
   // The same on the future's home loop (set_home_loop; run_in_executor sets
   // it), else on the loop running on this thread (Exception(invalid_state) if
@@ -173,9 +177,11 @@ class [[nodiscard]] Future {
   }
 
   // Takes one reference (`state`), owned by the continuation from now on.
-  // `room_reserved`: on the loop's thread, the caller's reservation is used.
+  // `room_reserved`: on the loop's thread, the caller's reservation is used;
+  // `after_now`: see then_in_reserved_room.
   template <class F>
-  static void attach(Loop& loop, detail::SharedState<T>* state, F&& f, bool room_reserved = false) {
+  static void attach(Loop& loop, detail::SharedState<T>* state, F&& f, bool room_reserved = false,
+                     bool after_now = false) {
     detail::StateRef<detail::SharedState<T>> ref(state);
     if (state->has_continuation()) {
       throw Exception(Errc::invalid_state, "the future already has a continuation");
@@ -191,7 +197,7 @@ class [[nodiscard]] Future {
         throw;
       }
       detail::LoopAccess::track_future(loop, state);
-      ref.release()->publish_continuation(loop);
+      ref.release()->publish_continuation(loop, after_now);
       return;
     }
     // Attach on the loop's own thread, where its bookkeeping lives.

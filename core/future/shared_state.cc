@@ -47,7 +47,7 @@ void StateBase::after_completion(std::uint32_t old_word, std::uint32_t set, bool
   word_.fetch_or(kScheduled, std::memory_order_release);
 }
 
-void StateBase::publish_continuation(Loop& loop) {
+void StateBase::publish_continuation(Loop& loop, bool after_now) {
   loop_.store(&loop, std::memory_order_relaxed);
   std::uint32_t old = word_.load(std::memory_order_relaxed);
   std::uint32_t set;
@@ -56,7 +56,13 @@ void StateBase::publish_continuation(Loop& loop) {
     set = kHasContinuation | ((old & kReady) ? kScheduled : 0);
   } while (!word_.compare_exchange_weak(old, old | set, std::memory_order_acq_rel,
                                         std::memory_order_relaxed));
-  if (set & kScheduled) schedule_here();
+  if (set & kScheduled) {
+    if (after_now) {
+      LoopAccess::run_after_continuation_now(loop, this);
+    } else {
+      schedule_here();
+    }
+  }
 }
 
 bool StateBase::exclusive_on_loop_thread(const StateOps* idle) const noexcept {

@@ -163,7 +163,9 @@ class StateBase : public TabledObject {
   bool has_hook_room() const noexcept { return word_.load(std::memory_order_relaxed) & kHookRoom; }
 
   // Publishes an attached continuation (already stored). Loop thread of `loop`.
-  void publish_continuation(Loop& loop);
+  // `after_now`: if the future is complete already, its continuation runs as
+  // LoopAccess::run_after_continuation_now runs it.
+  void publish_continuation(Loop& loop, bool after_now = false);
 
   // The loop the continuation was attached to; read after kHasContinuation.
   Loop* continuation_loop() const noexcept { return loop_.load(std::memory_order_relaxed); }

@@ -259,17 +259,14 @@ void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
   return_inbox_room();
 }
 
-void Loop::run_continuation_here(detail::StateBase* state) noexcept {
-  if (tls_current_loop != this || debug_ ||
-      continuations_running_now_ >= detail::LoopAccess::kMaxContinuationsNow ||
-      stop_requested_.load(std::memory_order_relaxed)) {
-    schedule_continuation_here(state);
-    return;
-  }
+bool Loop::may_run_continuation_now() const noexcept {
+  return tls_current_loop == this && !debug_ && !stop_requested_.load(std::memory_order_relaxed);
+}
+
+void Loop::run_continuation_now(detail::StateBase* state) noexcept {
   // Its room in the ready queue and the inbox, reserved when it was
   // published, is not needed.
   release_continuation();
-  ++continuations_running_now_;
   ++stats_.callbacks_run;
   try {
     state->run_queued();  // leaves the tracked list
@@ -278,7 +275,41 @@ void Loop::run_continuation_here(detail::StateBase* state) noexcept {
     report({ExceptionContext::Kind::callback_exception, "exception in a callback",
             std::current_exception(), Duration(0)});
   }
+}
+
+void Loop::run_continuation_here(detail::StateBase* state) noexcept {
+  if (!may_run_continuation_now() ||
+      continuations_running_now_ >= detail::LoopAccess::kMaxContinuationsNow) {
+    schedule_continuation_here(state);
+    return;
+  }
+  ++continuations_running_now_;
+  const int first_after = after_now_count_;
+  run_continuation_now(state);
+  // Those it attached to complete futures (run_after_continuation_now), and
+  // those they attached in turn, in order; the slots stay taken until all
+  // have run, which bounds the chain.
+  for (int i = first_after; i < after_now_count_; ++i) {
+    detail::StateBase* after = std::exchange(after_now_[i], nullptr);
+    if (may_run_continuation_now()) {
+      run_continuation_now(after);
+    } else {
+      schedule_continuation_here(after);  // stop() was asked for meanwhile
+    }
+  }
+  after_now_count_ = first_after;
   --continuations_running_now_;
+}
+
+void Loop::run_after_continuation_now(detail::StateBase* state) noexcept {
+  static_assert(kAfterNowSlots == detail::LoopAccess::kMaxContinuationsAfterNow);
+  if (continuations_running_now_ == 0 || !may_run_continuation_now() ||
+      after_now_count_ >= detail::LoopAccess::kMaxContinuationsAfterNow) {
+    schedule_continuation_here(state);
+    return;
+  }
+  untrack_future(state);  // due: no longer a pending future for close()
+  after_now_[after_now_count_++] = state;
 }
 
 void Loop::post_continuation(detail::StateBase* state) noexcept {

@@ -349,6 +349,9 @@ class Loop {
   void post_continuation(detail::StateBase* state) noexcept;
   void schedule_continuation_here(detail::StateBase* state) noexcept;
   void run_continuation_here(detail::StateBase* state) noexcept;
+  void run_after_continuation_now(detail::StateBase* state) noexcept;
+  bool may_run_continuation_now() const noexcept;
+  void run_continuation_now(detail::StateBase* state) noexcept;
 
   // --- the loop's own ------------------------------------------------------
 
@@ -452,6 +455,12 @@ class Loop {
   std::size_t passes_since_io_poll_ = 0;
   // Continuations run now (run_continuation_here) that have not returned yet.
   int continuations_running_now_ = 0;
+  // Continuations due right after the one run now that attached them
+  // (run_after_continuation_now), in order; each run now drains those added
+  // since it began. Their ready-queue room stays reserved until they run.
+  static constexpr int kAfterNowSlots = 4;  // LoopAccess::kMaxContinuationsAfterNow
+  detail::StateBase* after_now_[kAfterNowSlots] = {};
+  int after_now_count_ = 0;
 
   ExceptionHandler exception_handler_;
   LoopStats stats_;

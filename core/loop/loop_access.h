@@ -107,6 +107,19 @@ struct LoopAccess {
   static void run_continuation_here(Loop& loop, StateBase* state) noexcept {
     loop.run_continuation_here(state);
   }
+  // A continuation attached to a future that was already complete, from
+  // inside a continuation that run_continuation_here is running now (an
+  // I/O callback's reader, say): it runs right after that one returns,
+  // before run_continuation_here does — still inside the I/O callback, never
+  // inside the call that attached it. At most kMaxContinuationsAfterNow of
+  // them per continuation run now (those they attach in turn included);
+  // beyond that, outside a continuation run now, off the loop's
+  // thread, in debug mode or once stop() was asked for, it is queued as by
+  // schedule_continuation_here.
+  static constexpr int kMaxContinuationsAfterNow = 4;
+  static void run_after_continuation_now(Loop& loop, StateBase* state) noexcept {
+    loop.run_after_continuation_now(state);
+  }
 };
 
 }  // namespace weft::detail

@@ -123,7 +123,12 @@ WEFT_API weft_status weft_stream_read_until(weft_future_t** out, weft_stream_t* 
 /* Writes `len` bytes, copied during the call (what the kernel does not take
  * at once is buffered). `callback(user, WEFT_OK, NULL)` once the kernel has
  * them all, or with the failure (WEFT_ERR_BROKEN_PIPE,
- * WEFT_ERR_CONNECTION_RESET, ...). Writes go out in the order made.
+ * WEFT_ERR_CONNECTION_RESET, ...). Writes go out in the order made. A write
+ * the kernel took whole, made in a read's callback, may have its callback
+ * called right after that read callback returns, in the same loop run (an
+ * echo then asks for its next read while the loop is still reading that
+ * stream); otherwise it is called from the loop's queue. Never inside this
+ * call.
  * Errors: WEFT_ERR_INVALID_ARGUMENT (bytes NULL with len > 0),
  * WEFT_ERR_CLOSED. Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_write(weft_future_t** out, weft_stream_t* stream, const void* bytes,
