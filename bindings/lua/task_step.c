@@ -11,7 +11,7 @@
  *
  * The task is tasks.lua's table (its slots below must match tasks.lua's).
  * tasks.lua's variables `current` (the running task), `alive` (the head of
- * the list of live tasks) and `alive_count` are read and set as the one
+ * the list of live tasks), `alive_count` and `epoch` are read and set as the one
  * upvalue of three small Lua functions it hands over (lua_getupvalue,
  * lua_setupvalue: Lua shares an upvalue among every closure of the chunk).
  * weft.yield() yields tasks.lua's YIELDED table, which no other code
@@ -27,20 +27,22 @@
 #include "bindings/lua/weft_lua.h"
 
 /* A task's slots (tasks.lua). */
-enum { T_CO = 1, T_STATE = 2, T_VALUE = 3, T_VALUES = 4, T_COUNT = 5, T_WAIT = 6, T_PREV = 7, T_NEXT = 8, T_EXTRA = 10 };
+enum { T_CO = 1, T_STATE = 2, T_VALUE = 3, T_VALUES = 4, T_PREV = 5, T_WAIT = 6, T_NEXT = 7, T_EXTRA = 8 };
 /* Its states (tasks.lua). */
 enum { SCHEDULED = 0, RUNNING = 1, SUSPENDED = 2, DONE = 3 };
 
 #if LUA_VERSION_NUM >= 504 /* (see wl_task_step_open) */
 
 /* The step's upvalues: functions whose one upvalue is tasks.lua's
- * variable of that name, tasks.lua's functions, and YIELDED. */
+ * variable of that name, tasks.lua's functions, YIELDED and NONE. */
 #define CURRENT_VAR lua_upvalueindex(1)
 #define ALIVE_VAR lua_upvalueindex(2)
 #define ALIVE_COUNT_VAR lua_upvalueindex(3)
-#define RUN_QUEUED lua_upvalueindex(4) /* run_queued(t) */
-#define SETTLE lua_upvalueindex(5)     /* settle(t, previous, ok, values...) */
-#define YIELDED lua_upvalueindex(6)
+#define EPOCH_VAR lua_upvalueindex(4)
+#define RUN_QUEUED lua_upvalueindex(5) /* run_queued(t) */
+#define SETTLE lua_upvalueindex(6)     /* settle(t, previous, ok, values...) */
+#define YIELDED lua_upvalueindex(7)
+#define NONE lua_upvalueindex(8) /* a VALUES of no value: no argument, no result */
 
 /* Pushes tasks.lua's variable `var` stands for. */
 static void get_var(lua_State* L, int var) { lua_getupvalue(L, var, 1); }
@@ -74,9 +76,14 @@ static int settle_in_lua(lua_State* L, lua_State* co, int previous, int ok, int 
  * most one) and has no EXTRA: tasks.lua's finish_done. */
 static void finish_done(lua_State* L, int nres) {
   lua_rawseti(L, 1, T_VALUE);
-  set_integer(L, 1, T_COUNT, nres);
+  if (nres == 0) {
+    lua_pushvalue(L, NONE);
+    lua_rawseti(L, 1, T_VALUES);
+  }
   set_integer(L, 1, T_STATE, DONE);
   set_false(L, 1, T_CO);
+  get_var(L, EPOCH_VAR);
+  lua_rawseti(L, 1, T_WAIT);
   lua_rawgeti(L, 1, T_PREV);
   int prev = lua_gettop(L);
   lua_rawgeti(L, 1, T_NEXT);
@@ -109,16 +116,16 @@ static int l_task_run(lua_State* L) {
   lua_State* co;
   int nargs;
   if (state == SCHEDULED) {
-    lua_rawgeti(L, 1, T_COUNT);
-    lua_Integer count = lua_tointeger(L, -1);
-    if (count > 1) goto in_lua;
+    lua_rawgeti(L, 1, T_VALUES);
+    int args = lua_gettop(L);
+    nargs = !lua_rawequal(L, args, NONE);
+    if (!nargs && lua_rawgeti(L, 1, T_EXTRA) != LUA_TBOOLEAN) goto in_lua; /* several, or rarer fields */
     co = lua_newthread(L);
     lua_pushvalue(L, -1);
     lua_rawseti(L, 1, T_CO);
     lua_rawgeti(L, 1, T_VALUE);
-    if (count == 1) lua_rawgeti(L, 1, T_VALUES);
-    lua_xmove(L, co, (int)count + 1);
-    nargs = (int)count;
+    if (nargs) lua_pushvalue(L, args);
+    lua_xmove(L, co, nargs + 1);
     set_false(L, 1, T_VALUE);
     set_false(L, 1, T_VALUES);
     set_false(L, 1, T_WAIT);
@@ -178,16 +185,17 @@ in_lua:
   return 0;
 }
 
-/* _task_stepper(current_var, alive_var, alive_count_var, run_queued,
- * settle, YIELDED): the step function, bound to tasks.lua's variables and
- * its functions for the rarer cases. */
+/* _task_stepper(current_var, alive_var, alive_count_var, epoch_var,
+ * run_queued, settle, YIELDED, NONE): the step function, bound to
+ * tasks.lua's variables and its functions for the rarer cases. */
 static int l_task_stepper(lua_State* L) {
-  for (int i = 1; i <= 5; i++) luaL_checktype(L, i, LUA_TFUNCTION);
-  luaL_checktype(L, 6, LUA_TTABLE);
-  for (int i = 1; i <= 3; i++)
+  for (int i = 1; i <= 6; i++) luaL_checktype(L, i, LUA_TFUNCTION);
+  luaL_checktype(L, 7, LUA_TTABLE);
+  luaL_checktype(L, 8, LUA_TTABLE);
+  for (int i = 1; i <= 4; i++)
     if (lua_getupvalue(L, i, 1) == NULL) return luaL_argerror(L, i, "a function with an upvalue");
-  lua_settop(L, 6);
-  lua_pushcclosure(L, l_task_run, 6);
+  lua_settop(L, 8);
+  lua_pushcclosure(L, l_task_run, 8);
   return 1;
 }
 

@@ -57,18 +57,17 @@ local future_new, future_share, future_settle, future_rename =
 local CO <const> = 1     -- its coroutine; false before it starts and once it finished
 local STATE <const> = 2  -- below
 local VALUE <const> = 3  -- its function before it starts; its first result, or its error
-local VALUES <const> = 4 -- its argument (one) or arguments (a table) before it starts; its
-                         -- results (a table) if more than one; else false
-local COUNT <const> = 5  -- how many arguments; how many results
+local VALUES <const> = 4 -- its argument, or NONE (none; several: EXTRA's args); finished:
+                         -- false (one result or an error), NONE (none) or { n = n, results... }
+local PREV <const>, NEXT <const> = 5, 7 -- the list of live tasks
 local WAIT <const> = 6   -- what it waits for: true while its step is queued, a C wait (light
-                         -- userdata), a task, or a timer; false when running or finished
-local PREV <const>, NEXT <const> = 7, 8 -- the list of live tasks
-local EPOCH <const> = 9  -- the runtime it belongs to (counts the runtimes and scopes gone)
-local EXTRA <const> = 10 -- false, or a table of the rarer fields: label (its name), future
+                         -- userdata), a task, or a timer; false when running; finished: its epoch
+local EXTRA <const> = 8  -- false, or a table of the rarer fields: label (its name), future
                          -- (task:future()'s), waiters (the tasks awaiting it, in order),
                          -- reported (its error reached the handler or weft.run), cancel_pending
                          -- (cancelled while running), cancel_error (resume it with this error),
-                         -- cancel_sent (reached by cancel_all)
+                         -- cancel_sent (reached by cancel_all), args ({ n = n, ... }), epoch (if
+                         -- it ran when its runtime went away)
 
 local SCHEDULED <const>, RUNNING <const>, SUSPENDED <const> = 0, 1, 2
 local DONE <const>, FAILED <const>, KILLED <const> = 3, 4, 5
@@ -87,13 +86,12 @@ weft._task_stepper = nil
 -- Under Lua 5.4, weft.yield() yields this value, which no other code
 -- yields: whoever resumed the task queues its next step.
 local YIELDED = { "weft.yield" }
+local NONE = {}            -- VALUES: no value (see above)
 local epoch = 0            -- bumped when the runtime or scope goes away
 local named = 0            -- default names given ("task-<n>")
 local closing = false      -- the runtime or scope is going away: every task ends now
 
-local function raise(status, message)
-  error(make_error(status, message), 3)
-end
+local function raise(status, message) error(make_error(status, message), 3) end
 
 local function extra(t)
   local x = t[EXTRA]
@@ -127,9 +125,12 @@ local function task_name(t)
   return name
 end
 
-local function cancel_error_of(message)
-  return make_error(CANCELLED, message)
+local function epoch_of(t) -- the epoch of the runtime task t belongs to
+  local x = t[EXTRA]
+  return t[STATE] >= DONE and t[WAIT] or x and x.epoch or epoch
 end
+
+local function cancel_error_of(message) return make_error(CANCELLED, message) end
 
 
 -- ---- finishing ----
@@ -146,8 +147,9 @@ local function wake_waiter(w)
   finish(w, KILLED, cancel_error_of("the runtime or scope was closed"))
 end
 
--- What finishing costs beyond the common case: waiters, a weft future.
+-- What finishing costs beyond the common case: an epoch kept, waiters, a future.
 local function finish_extra(t, x, state, value)
+  if x.epoch then t[WAIT] = x.epoch end
   local waiters = x.waiters
   if waiters then
     x.waiters = nil
@@ -184,16 +186,16 @@ end
 -- results beyond the first; then it leaves the list of live tasks, its
 -- waiters go on, in the order they came, and its weft future
 -- (task:future()) completes.
-finish = function(t, state, value, count, values)
-  t[STATE], t[VALUE], t[VALUES], t[COUNT], t[CO], t[WAIT] = state, value, values or false, count or 0, false, false
+finish = function(t, state, value, values)
+  t[STATE], t[VALUE], t[VALUES], t[CO], t[WAIT] = state, value, values or false, false, epoch
   leave_alive(t, state, value)
 end
 
--- finish(t, DONE, value, n) for a task that returned at most one value
--- (most tasks' last step; t is running, so its WAIT and VALUES are false
--- already).
+-- finish(t, DONE, value) for a task that returned n values, at most one
+-- (most tasks' last step; t is running, so its VALUES is false already).
 local function finish_done(t, value, n)
-  t[STATE], t[VALUE], t[COUNT], t[CO] = DONE, value, n, false
+  t[STATE], t[VALUE], t[CO], t[WAIT] = DONE, value, false, epoch
+  if n == 0 then t[VALUES] = NONE end
   leave_alive(t, DONE, value)
 end
 
@@ -221,7 +223,7 @@ local function settle(t, previous, ok, ...)
   if t[STATE] == SUSPENDED then return end -- a weft wait: whatever it waits for resumes it
   if status(t[CO]) == "dead" then
     local n = select("#", ...)
-    if n > 1 then return finish(t, DONE, (...), n, { ... }) end
+    if n > 1 then return finish(t, DONE, (...), { n = n, ... }) end
     return finish_done(t, (...), n)
   end
   -- weft.yield() under Lua 5.4 (it yielded YIELDED), or a plain
@@ -251,12 +253,15 @@ local function run_queued(t)
   local previous = current
   if state == SCHEDULED then
     local co = create(t[VALUE])
-    local args, n = t[VALUES], t[COUNT]
+    local args = t[VALUES]
     t[CO], t[VALUE], t[VALUES], t[WAIT], t[STATE] = co, false, false, false, RUNNING
     current = t
-    if n == 1 then return settle(t, previous, resume(co, args)) end
-    if n == 0 then return settle(t, previous, resume(co)) end
-    return settle(t, previous, resume(co, unpack(args, 1, n)))
+    if args ~= NONE then return settle(t, previous, resume(co, args)) end
+    local x = t[EXTRA]
+    args = x and x.args
+    if not args then return settle(t, previous, resume(co)) end
+    x.args = nil
+    return settle(t, previous, resume(co, unpack(args, 1, args.n)))
   end
   if state ~= SUSPENDED or t[WAIT] ~= true then return end -- finished meanwhile
   local x = t[EXTRA]
@@ -279,10 +284,11 @@ end
 local function new_task(fn, n, ...)
   local head = alive
   local t
-  if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, false, false, head, epoch, false }, TaskMT)
-  else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, false, false, head, epoch, false }, TaskMT)
+  if n == 1 then
+    t = setmetatable({ false, SCHEDULED, fn, (...), false, false, head, false }, TaskMT)
+  else -- none, or several (EXTRA's args)
+    local x = n > 1 and { args = { n = n, ... } }
+    t = setmetatable({ false, SCHEDULED, fn, NONE, false, false, head, x }, TaskMT)
   end
   if head then head[PREV] = t end
   alive = t
@@ -299,10 +305,11 @@ local function spawn(fn, ...)
   local n = select("#", ...)
   local head = alive
   local t
-  if n <= 1 then
-    t = setmetatable({ false, SCHEDULED, fn, (...), n, true, false, head, epoch, false }, TaskMT)
-  else
-    t = setmetatable({ false, SCHEDULED, fn, { ... }, n, true, false, head, epoch, false }, TaskMT)
+  if n == 1 then
+    t = setmetatable({ false, SCHEDULED, fn, (...), false, true, head, false }, TaskMT)
+  else -- none, or several (EXTRA's args)
+    local x = n > 1 and { args = { n = n, ... } }
+    t = setmetatable({ false, SCHEDULED, fn, NONE, false, true, head, x }, TaskMT)
   end
   enqueue(t, "weft.spawn") -- raises without a runtime or when the loop refuses work
   if head then head[PREV] = t end
@@ -398,13 +405,10 @@ function weft.sleep(seconds)
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be a number, got a " .. type(seconds))
   end
   if seconds == 0 then return task_yield() end
-  local t = current
-  if t == nil or t[CO] ~= running() then not_in_task("weft.sleep") end
+  local t = running_task("weft.sleep")
   if not (seconds >= 0) or seconds > 1e9 then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
   end
-  local x = t[EXTRA]
-  if x then take_cancel(x) end
   local timer = add_timer(seconds, wake_sleeper, t) -- raises if the loop refuses it
   t[STATE], t[WAIT] = SUSPENDED, timer
   return outcome(yield())
@@ -428,10 +432,10 @@ end
 local function results_of(t)
   local state = t[STATE]
   if state == DONE then
-    local n = t[COUNT]
-    if n == 1 then return t[VALUE] end
-    if n == 0 then return end
-    return unpack(t[VALUES], 1, n)
+    local values = t[VALUES]
+    if not values then return t[VALUE] end
+    if values == NONE then return end
+    return unpack(values, 1, values.n)
   end
   error(t[VALUE], 0)
 end
@@ -451,7 +455,7 @@ end
 --- task:await() (and weft.await(task)): its results, or raises its error.
 function Task.await(self)
   local t = current
-  if t ~= nil and self[STATE] == DONE and self[COUNT] == 1 and t[CO] ~= false then
+  if t ~= nil and self[STATE] == DONE and self[VALUES] == false and t[CO] ~= false then
     local x = t[EXTRA]
     if x then take_cancel(x) end
     return self[VALUE] -- finished: no wait (the common case of gathering)
@@ -526,7 +530,7 @@ function Task.name(self, name)
     local x = extra(self)
     x.label = name
     local future = x.future
-    if future and self[EPOCH] == epoch then future_rename(future, name) end
+    if future and epoch_of(self) == epoch then future_rename(future, name) end
   end
   return task_name(self)
 end
@@ -552,14 +556,14 @@ function Task.future(self)
   local future = x.future
   if future == nil then
     weft._check_runtime("task:future")
-    if self[EPOCH] ~= epoch then raise(STALE_HANDLE, "the task's runtime is gone") end
+    if epoch_of(self) ~= epoch then raise(STALE_HANDLE, "the task's runtime is gone") end
     future = future_new(task_name(self))
     x.future = future
     local state = self[STATE]
     if state == DONE then future_settle(future, "ok", self[VALUE])
     elseif state == KILLED then future_settle(future, "cancelled")
     elseif state == FAILED then future_settle(future, "error", self[VALUE], error_text(self[VALUE])) end
-  elseif self[EPOCH] ~= epoch then
+  elseif epoch_of(self) ~= epoch then
     raise(STALE_HANDLE, "the task's runtime is gone")
   end
   return future_share(future)
@@ -624,9 +628,10 @@ local function tasks_dropped(is_closing)
         extra(t).reported = true
         finish(t, KILLED, cancel_error_of("the runtime or scope was closed"))
         nxt = alive -- finishing one may have finished others
+      else -- it ends later, of this epoch
+        extra(t).epoch = epoch
       end
       t = nxt
-      while t and t[STATE] == RUNNING do t = t[NEXT] end
     end
     closing = false
     epoch = epoch + 1
@@ -672,8 +677,6 @@ local function main_outcome(t)
   return "failed", t[VALUE]
 end
 
-local function current_task() return weft.current() end
-
 -- The drain's step yielded through weft.yield() (task t is suspended) and
 -- the queue was dropped meanwhile: queued again if the loop takes work, else
 -- weft.yield() raises in the task.
@@ -683,14 +686,14 @@ local function requeue_refused(t)
 end
 
 -- Under Lua 5.4 the queued steps run in C (task_step.c): it reads and sets
--- current, alive and alive_count as the first upvalue of these functions,
--- and calls run_queued and settle for the rarer cases. Under LuaJIT
+-- current, alive, alive_count and epoch as the first upvalue of these
+-- functions, and calls run_queued and settle for the rarer cases. Under LuaJIT
 -- run_queued itself is faster.
 local run_step = run_queued
 if stepper then
   run_step = stepper(function() return current end, function() return alive end,
-    function() return alive_count end, run_queued, settle, YIELDED)
+    function() return alive_count end, function() return epoch end, run_queued, settle, YIELDED, NONE)
 end
 sched.register(run_step, tasks_dropped, requeue_refused)
-weft._task_hooks(wake, cancel_all, current_task)
+weft._task_hooks(wake, cancel_all, weft.current)
 weft._run_main = { spawn = spawn_main, outcome = main_outcome }

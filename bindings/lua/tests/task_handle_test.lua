@@ -2,8 +2,8 @@
 -- rarer ones: results and arguments of every count (nil ones included),
 -- await of a running task and of a finished one, errors raised at await,
 -- cancellation while queued and while running, names, a plain
--- coroutine.yield(), and finished or forgotten tasks collected once nothing
--- holds them.
+-- coroutine.yield(), finished or forgotten tasks collected once nothing
+-- holds them, and the handles of a runtime gone.
 local weft = require "weft"
 local check = require "check"
 
@@ -139,5 +139,26 @@ return check.run {
     check.eq(weak.forgotten, nil, "the forgotten task was collected")
     check.eq(weak.result, nil, "its result was collected")
     check.eq(weft.tasks_alive(), 0, "no live task")
+  end,
+
+  handles_of_a_runtime_gone = function()
+    local done, asleep, started
+    check.eq(pcall(weft.run, function()
+      done = weft.spawn(function() return 1 end)
+      done:await()
+      asleep = weft.spawn(function() weft.await(weft.future()) end)
+      started = weft.spawn(function(a, b) return a + b end, 2, 3)
+      weft.yield()
+      weft.loop_stop(weft.loop()) -- the runtime goes away with tasks waiting
+      weft.sleep(60)
+    end), false, "main never finished")
+    check.eq(asleep:status(), "cancelled", "a task left waiting ends with its runtime")
+    weft.run(function()
+      check.raises(weft.WEFT_ERR_STALE_HANDLE, done.future, done)
+      check.raises(weft.WEFT_ERR_STALE_HANDLE, asleep.future, asleep)
+      check.eq(started:await(), 5, "a finished task's results outlive its runtime")
+      local fresh = weft.spawn(function() weft.yield() end)
+      check.eq(weft.await(fresh:future()), nil, "a task of this runtime has a future")
+    end)
   end,
 }
