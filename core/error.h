@@ -46,7 +46,6 @@ class SharedText {
 template <class T>
 class ResultStorage;
 
-
 }  // namespace detail
 
 class Error {

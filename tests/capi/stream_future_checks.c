@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-void record_future(void* user, weft_future_t* future, weft_status status,
-                          const weft_value* value, const char* message) {
+void record_future(void* user, weft_future_t* future, weft_status status, const weft_value* value,
+                   const char* message) {
   future_record* r = user;
   assert_non_null(future);
   assert_non_null(value);
@@ -92,8 +92,8 @@ weft_stream_t* expect_stream(weft_future_t* future, const future_record* r) {
 
 /* Checks a future rejected with `status` and a message (copied to
  * `message`), and that weft_future_result agrees. */
-void expect_rejected(weft_future_t* future, const future_record* r, weft_status status,
-                            char* message, size_t capacity) {
+void expect_rejected(weft_future_t* future, const future_record* r, weft_status status, char* message,
+                     size_t capacity) {
   assert_int_equal(r->status, status);
   assert_int_equal(r->kind, WEFT_VALUE_NONE);
   assert_true(r->message[0] != '\0');
@@ -133,8 +133,7 @@ void dual_callback(void* user, weft_status status, const char* message) {
   if (status == WEFT_OK) assert_int_equal(value.kind, WEFT_VALUE_NONE);
 }
 
-void dual_bytes(void* user, weft_status status, const char* message, const void* bytes,
-                       size_t len) {
+void dual_bytes(void* user, weft_status status, const char* message, const void* bytes, size_t len) {
   dual* d = user;
   d->calls++;
   d->status = status;
