@@ -10,6 +10,7 @@
 
 #include "bindings/lua/weft_lua.h"
 #include "bindings/lua/scheduler_lua_part.h" /* wl_scheduler_part, wl_scheduler_part_size */
+#include "bindings/lua/task_table_lua_part.h" /* wl_task_table_part, wl_task_table_part_size */
 #include "bindings/lua/tasks_lua_part.h"     /* wl_tasks_part, wl_tasks_part_size */
 #include "bindings/lua/weft_lua_part.h"      /* wl_lua_part, wl_lua_part_size */
 
@@ -25,6 +26,7 @@ static void run_part(lua_State* L, const unsigned char* code, size_t size, const
 
 void wl_run_lua_part(lua_State* L) {
   run_part(L, wl_scheduler_part, wl_scheduler_part_size, "=scheduler.lua");
+  run_part(L, wl_task_table_part, wl_task_table_part_size, "=task_table.lua");
   run_part(L, wl_tasks_part, wl_tasks_part_size, "=tasks.lua");
   run_part(L, wl_lua_part, wl_lua_part_size, "=weft.lua");
 }
@@ -34,7 +36,7 @@ void wl_open_glue(lua_State* L) {
   wl_state_open(L);
   wl_future_open(L);
   wl_task_open(L);
-  wl_task_step_open(L);
+  wl_task_core_open(L);
   wl_scheduler_open(L);
   wl_io_open(L);
   wl_host_open(L);

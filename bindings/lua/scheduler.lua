@@ -7,9 +7,12 @@
 -- batch (scheduler.c's on_drain) calls drain(), which runs the queue's
 -- first BATCH slots (a callback takes one, a task step two) in FIFO
 -- order, those queued meanwhile included, and queues
--- itself again if more are waiting. A task step (a task table, queued by
--- tasks.lua through weft._sched_tasks.enqueue) is an entry like a callback,
--- except that one queued during the running drain waits for the next one:
+-- itself again if more are waiting. A task step is an entry like a
+-- callback — under LuaJIT a task table (queued by task_table.lua through
+-- weft._sched_tasks.enqueue); under Lua 5.4 a marker standing for a run of
+-- steps queued in C (task_step.c, which appends markers through
+-- push_segment and runs a marker's steps with run_segment) — except that
+-- one queued during the running drain waits for the next one:
 -- so weft.yield() always lets the loop's other callbacks run, while a
 -- call_soon chain stays inside one drain. weft.call_later(seconds, fn) puts a
 -- timer in a binary heap ordered by (deadline, creation order); one weft
@@ -38,14 +41,17 @@ local post, now_ns, arm, disarm, report =
   weft._sched_post, weft._sched_now, weft._sched_arm, weft._sched_disarm, weft._sched_report
 
 -- tasks.lua's entry points (set through weft._sched_tasks.register): run a
--- queued task step (task_step.c's step: true when the task yielded through
--- weft.yield(), whose next step the drain then queues); queue such a task
+-- queued task step (LuaJIT: task_table.lua's run_queued); queue such a task
 -- when the queue was dropped meanwhile; tell it that queued steps or timers
--- were dropped.
+-- were dropped. Under Lua 5.4, task_step.c's functions for the steps it
+-- queues: run_segment(budget) -> ran, done; drop_steps(); close_steps();
+-- stop_steps().
 local run_task = function() end
 local requeue_refused = function() end
 local tasks_dropped = function() end
-local TASK_WAIT <const> = 6 -- a task's slot saying what it waits for: true while its step is queued (tasks.lua's WAIT)
+local run_segment, drop_steps, close_steps, stop_steps = false, false, false, false
+local SEGMENT = {} -- Lua 5.4: the marker of a run of steps queued in C
+local TASK_WAIT <const> = 6 -- a task table's slot saying what it waits for: true while its step is queued (task_table.lua's WAIT)
 
 local BATCH <const> = 64 -- queue slots per drain: as many callbacks as weft's loop runs per pass
 local INVALID_ARGUMENT = weft.WEFT_ERR_INVALID_ARGUMENT
@@ -101,6 +107,7 @@ local drain_from = 1 -- the first slot of queue filled during the running (or la
 -- Clears what is queued (older's slots and queue's): none of it runs.
 -- Answers whether any of it was a task step.
 local function clear_queue()
+  if drop_steps then drop_steps() end
   local had_tasks = false
   local o = older
   if o then
@@ -133,6 +140,7 @@ local c_loop_stop = weft.loop_stop
 function weft.loop_stop(loop)
   local status = c_loop_stop(loop)
   stopping, limit, older_limit = true, 0, 0
+  if stop_steps then stop_steps() end
   return status
 end
 
@@ -153,16 +161,24 @@ local function run_older(o)
       entry()
     else
       entry = o[h + 1]
-      o[h], o[h + 1] = nil, nil
-      older_head = h + 2
-      if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
-        if posted then
-          local n = tail + 2
-          tail = n
-          queue[n - 1], queue[n] = false, entry
-          entry[TASK_WAIT] = true
-        else
-          requeue_refused(entry)
+      if entry == SEGMENT then -- Lua 5.4: a run of steps queued in C
+        local ran, done = run_segment(floor((older_limit - h) / 2))
+        if not done then return false end
+        o[h], o[h + 1] = nil, nil
+        older_head = h + 2
+        older_limit = older_limit - 2 * (ran - 1)
+      else
+        o[h], o[h + 1] = nil, nil
+        older_head = h + 2
+        if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
+          if posted then
+            local n = tail + 2
+            tail = n
+            queue[n - 1], queue[n] = false, entry
+            entry[TASK_WAIT] = true
+          else
+            requeue_refused(entry)
+          end
         end
       end
     end
@@ -187,16 +203,24 @@ local function run_queue()
     else -- a task step
       if h >= drain_from then return end -- queued in this drain: the next one runs it
       entry = q[h + 1]
-      q[h], q[h + 1] = nil, nil
-      head = h + 2
-      if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
-        if posted then
-          local n = tail + 2
-          tail = n
-          queue[n - 1], queue[n] = false, entry
-          entry[TASK_WAIT] = true
-        else
-          requeue_refused(entry)
+      if entry == SEGMENT then -- Lua 5.4: a run of steps queued in C
+        local ran, done = run_segment(floor((limit - h) / 2))
+        if not done then return end
+        q[h], q[h + 1] = nil, nil
+        head = h + 2
+        limit = limit - 2 * (ran - 1)
+      else
+        q[h], q[h + 1] = nil, nil
+        head = h + 2
+        if run_task(entry) then -- weft.yield(): its next step goes to the end of the queue
+          if posted then
+            local n = tail + 2
+            tail = n
+            queue[n - 1], queue[n] = false, entry
+            entry[TASK_WAIT] = true
+          else
+            requeue_refused(entry)
+          end
         end
       end
     end
@@ -204,6 +228,7 @@ local function run_queue()
 end
 
 local function drain()
+  if close_steps then close_steps() end -- steps queued from now on wait for the next drain
   local h = head
   drain_from = tail + 1
   limit = h + BATCH
@@ -220,6 +245,7 @@ local function drain()
     return
   end
   if h > SPLIT_AFTER and not older then -- see the queue's comment
+    if close_steps then close_steps() end
     older, older_head, older_tail = queue, h, tail
     queue, spare = spare or {}, false
     head, tail = 1, 0
@@ -495,10 +521,34 @@ local function enqueue_task(t, what)
   return true
 end
 
--- For tasks.lua only (it removes this field).
+-- Lua 5.4: a marker at the queue's tail for the steps task_step.c queues
+-- next; answers the new tail (what task_step.c compares with tail to tell
+-- whether the marker is still the last entry), or false (or raises as
+-- `what`) if the loop refuses work.
+local function push_segment(what)
+  if not posted then
+    if what then post(false, what) elseif not post(true) then return false end
+    posted = true
+  end
+  local n = tail + 2
+  tail = n
+  queue[n - 1], queue[n] = false, SEGMENT
+  return n
+end
+
+-- For tasks.lua only (it removes this field). register(run, dropped,
+-- requeue[, core]): core is task_core.c's table under Lua 5.4.
 weft._sched_tasks = {
   enqueue = enqueue_task,
+  push_segment = push_segment,
+  tail = function() return tail end, -- its one upvalue is tail (task_step.c reads it)
   timer = add_timer,
   is_timer = function(x) return getmetatable(x) == TimerMT end,
-  register = function(run, dropped, requeue) run_task, tasks_dropped, requeue_refused = run, dropped, requeue end,
+  register = function(run, dropped, requeue, core)
+    run_task, tasks_dropped, requeue_refused = run, dropped, requeue
+    if core then
+      run_segment, drop_steps, close_steps, stop_steps =
+        core.run_segment, core.drop_steps, core.close_steps, core.stop_steps
+    end
+  end,
 }

@@ -37,7 +37,7 @@ static void push_current_task(lua_State* L, wl_state* S, const char* what) {
   if (S->task_current_ref != LUA_NOREF) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, S->task_current_ref);
     lua_call(L, 0, 1);
-    if (lua_istable(L, -1)) return;
+    if (!lua_isnil(L, -1)) return;
     lua_pop(L, 1);
   }
   lua_pushfstring(L, "%s: not inside a weft task (use weft.spawn or weft.run)", what);
@@ -60,7 +60,11 @@ wl_wait* wl_wait_new(lua_State* L, wl_state* S, int kind, const char* what) {
 void wl_wait_begin(lua_State* L, wl_wait* w) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, w->task_ref);
   lua_pushlightuserdata(L, w);
+#if LUA_VERSION_NUM >= 504
+  wl_ctask_wait_on_top(L, -2);
+#else
   lua_rawseti(L, -2, WL_TASK_WAIT);
+#endif
   lua_pop(L, 1);
 }
 
@@ -77,7 +81,7 @@ void wl_wait_discard(lua_State* L, wl_wait* w) {
 /* _wait_abandon(wait): the task stops waiting (it was cancelled or its
  * runtime is going away): the callback still comes and finds nobody. */
 static int l_wait_abandon(lua_State* L) {
-  wl_wait* w = (wl_wait*)lua_touserdata(L, 1);
+  wl_wait* w = lua_islightuserdata(L, 1) ? (wl_wait*)lua_touserdata(L, 1) : NULL;
   if (w == NULL || w->task_ref == LUA_NOREF) return 0;
   luaL_unref(L, LUA_REGISTRYINDEX, w->task_ref);
   w->task_ref = LUA_NOREF;

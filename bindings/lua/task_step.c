@@ -1,216 +1,290 @@
-/* task_step.c: the hot path of stepping a task under Lua 5.4, in C — what
- * tasks.lua's run_queued does for a queued step (start a task, or resume it
- * after weft.yield()), with lua_resume called directly and the common
- * outcomes recorded here: the task yielded through weft.yield() (the
- * caller, scheduler.lua's drain, queues its next step), or it returned at
- * most one value with nothing else to do (no waiters, no weft future: its
- * results are stored and it leaves the list of live tasks). Everything else
- * (a task started with several arguments, a cancellation pending, a weft
- * wait, an error, several results, waiters to wake) goes back to
- * tasks.lua's run_queued and settle, which this step calls.
+/* task_step.c: the queue of task steps and the step under Lua 5.4 (tasks
+ * as C structures, task_core.h).
  *
- * The task is tasks.lua's table (its slots below must match tasks.lua's).
- * tasks.lua's variables `current` (the running task), `alive` (the head of
- * the list of live tasks), `alive_count` and `epoch` are read and set as the one
- * upvalue of three small Lua functions it hands over (lua_getupvalue,
- * lua_setupvalue: Lua shares an upvalue among every closure of the chunk).
- * weft.yield() yields tasks.lua's YIELDED table, which no other code
- * yields.
+ * Queued steps wait in a C ring of task pointers, in FIFO order with
+ * weft.call_soon's callbacks: the ring is split into segments (runs of
+ * consecutive steps), each standing behind one marker that scheduler.lua's
+ * ready queue holds among its callbacks. A step queued while the newest
+ * segment's marker is still the queue's last entry (scheduler.lua's tail
+ * has not moved since) joins that segment; otherwise push_segment (a hook
+ * of scheduler.lua) appends a new marker. When the drain reaches a marker
+ * it calls run_segment(budget), which runs up to `budget` steps of the
+ * oldest segment in C. The drain closes the newest segment as it begins,
+ * so that a step queued during a drain waits for the next one.
  *
- * Lua 5.4 only: under LuaJIT tasks.lua's run_queued steps the tasks (see
- * wl_task_step_open).
+ * The step (run_queued) starts a task or resumes it after weft.yield()
+ * with lua_resume and records the common outcomes here: weft.yield() (it
+ * yielded WL_YIELDED: its next step is queued), a weft wait (it set itself
+ * suspended: what it waits for resumes it), or a return of at most one
+ * value with no EXTRA (it finishes). Everything else (an error, several
+ * results, a plain coroutine.yield(), a task with EXTRA: a cancellation,
+ * several arguments, waiters, a future) goes to tasks.lua's hooks.
  *
- * Thread: the loop thread (called from scheduler.lua's drain).
- * Ownership: the task table anchors its coroutine (slot CO) from its start
- * until it finishes; the list of live tasks anchors the task.
+ * Thread: the loop thread (the drain, and tasks.lua's rarer paths).
+ * Ownership: the ring (the core's) holds task pointers; each queued task
+ * stays anchored (its `queued` count) until its step is taken or dropped.
  */
-#include "bindings/lua/weft_lua.h"
+#include "bindings/lua/task_core.h"
 
-/* A task's slots (tasks.lua). */
-enum { T_CO = 1, T_STATE = 2, T_VALUE = 3, T_VALUES = 4, T_PREV = 5, T_WAIT = 6, T_NEXT = 7, T_EXTRA = 8 };
-/* Its states (tasks.lua). */
-enum { SCHEDULED = 0, RUNNING = 1, SUSPENDED = 2, DONE = 3 };
+#include <stdlib.h>
 
-#if LUA_VERSION_NUM >= 504 /* (see wl_task_step_open) */
+#if LUA_VERSION_NUM >= 504
 
-/* The step's upvalues: functions whose one upvalue is tasks.lua's
- * variable of that name, tasks.lua's functions, YIELDED and NONE. */
-#define CURRENT_VAR lua_upvalueindex(1)
-#define ALIVE_VAR lua_upvalueindex(2)
-#define ALIVE_COUNT_VAR lua_upvalueindex(3)
-#define EPOCH_VAR lua_upvalueindex(4)
-#define RUN_QUEUED lua_upvalueindex(5) /* run_queued(t) */
-#define SETTLE lua_upvalueindex(6)     /* settle(t, previous, ok, values...) */
-#define YIELDED lua_upvalueindex(7)
-#define NONE lua_upvalueindex(8) /* a VALUES of no value: no argument, no result */
-
-/* Pushes tasks.lua's variable `var` stands for. */
-static void get_var(lua_State* L, int var) { lua_getupvalue(L, var, 1); }
-/* Sets it to the value at the top (popped). */
-static void set_var(lua_State* L, int var) { lua_setupvalue(L, var, 1); }
-
-static void set_false(lua_State* L, int t, int slot) {
-  lua_pushboolean(L, 0);
-  lua_rawseti(L, t, slot);
+/* Makes room for one more step and one more segment (raises if it cannot). */
+static void reserve(lua_State* L, wl_tcore* c) {
+  if (c->ring_len == c->ring_cap) {
+    size_t cap = c->ring_cap ? c->ring_cap * 2 : 1024;
+    wl_ctask** ring = (wl_ctask**)malloc(cap * sizeof *ring);
+    if (ring == NULL) luaL_error(L, "weft: out of memory");
+    for (size_t i = 0; i < c->ring_len; i++) ring[i] = c->ring[(c->ring_head + i) & (c->ring_cap - 1)];
+    free(c->ring);
+    c->ring = ring;
+    c->ring_cap = cap;
+    c->ring_head = 0;
+  }
+  if (c->seg_len == c->seg_cap) {
+    size_t cap = c->seg_cap ? c->seg_cap * 2 : 64;
+    size_t* segments = (size_t*)malloc(cap * sizeof *segments);
+    if (segments == NULL) luaL_error(L, "weft: out of memory");
+    for (size_t i = 0; i < c->seg_len; i++) segments[i] = c->segments[(c->seg_head + i) & (c->seg_cap - 1)];
+    free(c->segments);
+    c->segments = segments;
+    c->seg_cap = cap;
+    c->seg_head = 0;
+  }
 }
 
-static void set_integer(lua_State* L, int t, int slot, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_rawseti(L, t, slot);
-}
-
-/* Hands the outcome to tasks.lua's settle: the task (1), the previous
- * current task (at `previous`), ok, and `n` values moved from co. */
-static int settle_in_lua(lua_State* L, lua_State* co, int previous, int ok, int n) {
-  lua_pushvalue(L, SETTLE);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, previous);
-  lua_pushboolean(L, ok);
-  lua_checkstack(L, n + 1);
-  lua_xmove(co, L, n);
-  lua_call(L, 3 + n, 0);
-  return 0;
-}
-
-/* Finishes task 1, which returned the value at the top (nres of them, at
- * most one) and has no EXTRA: tasks.lua's finish_done. */
-static void finish_done(lua_State* L, int nres) {
-  lua_rawseti(L, 1, T_VALUE);
-  if (nres == 0) {
-    lua_pushvalue(L, NONE);
-    lua_rawseti(L, 1, T_VALUES);
+int wl_ctask_enqueue(lua_State* L, wl_ctask* t, int self, const char* what) {
+  wl_tcore* c = WL_TCORE(L);
+  reserve(L, c);
+  int joins = 0;
+  if (c->open) {
+    lua_getupvalue(L, WL_TAIL, 1);
+    joins = lua_tointeger(L, -1) == c->open_tail;
+    lua_pop(L, 1);
   }
-  set_integer(L, 1, T_STATE, DONE);
-  set_false(L, 1, T_CO);
-  get_var(L, EPOCH_VAR);
-  lua_rawseti(L, 1, T_WAIT);
-  lua_rawgeti(L, 1, T_PREV);
-  int prev = lua_gettop(L);
-  lua_rawgeti(L, 1, T_NEXT);
-  int next = prev + 1;
-  lua_pushvalue(L, next);
-  if (lua_toboolean(L, prev)) {
-    lua_rawseti(L, prev, T_NEXT);
-    set_false(L, 1, T_PREV);
-  } else {
-    set_var(L, ALIVE_VAR); /* alive = next */
-  }
-  if (lua_toboolean(L, next)) {
-    lua_pushvalue(L, prev);
-    lua_rawseti(L, next, T_PREV);
-    set_false(L, 1, T_NEXT);
-  }
-  get_var(L, ALIVE_COUNT_VAR);
-  lua_pushinteger(L, lua_tointeger(L, -1) - 1);
-  set_var(L, ALIVE_COUNT_VAR);
-}
-
-/* The step (scheduler.lua's run_task(t)): runs task t's queued step.
- * Answers true when the task yielded through weft.yield() (it is
- * suspended; the caller queues its next step), else nothing. */
-static int l_task_run(lua_State* L) {
-  /* Slots read stay on the stack (no pops): the stack is short-lived. */
-  lua_settop(L, 1);
-  lua_rawgeti(L, 1, T_STATE);
-  lua_Integer state = lua_tointeger(L, -1);
-  lua_State* co;
-  int nargs;
-  if (state == SCHEDULED) {
-    lua_rawgeti(L, 1, T_VALUES);
-    int args = lua_gettop(L);
-    nargs = !lua_rawequal(L, args, NONE);
-    if (!nargs && lua_rawgeti(L, 1, T_EXTRA) != LUA_TBOOLEAN) goto in_lua; /* several, or rarer fields */
-    co = lua_newthread(L);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, 1, T_CO);
-    lua_rawgeti(L, 1, T_VALUE);
-    if (nargs) lua_pushvalue(L, args);
-    lua_xmove(L, co, nargs + 1);
-    set_false(L, 1, T_VALUE);
-    set_false(L, 1, T_VALUES);
-    set_false(L, 1, T_WAIT);
-  } else {
-    if (state != SUSPENDED) return 0; /* finished meanwhile */
-    if (lua_rawgeti(L, 1, T_WAIT) != LUA_TBOOLEAN || !lua_toboolean(L, -1))
-      return 0; /* woken another way meanwhile */
-    lua_rawgeti(L, 1, T_EXTRA);
-    if (lua_toboolean(L, -1)) goto in_lua; /* a cancellation may be pending */
-    lua_rawgeti(L, 1, T_CO);
-    co = lua_tothread(L, -1);
-    set_false(L, 1, T_WAIT);
-    lua_pushboolean(co, 1);
-    nargs = 1;
-  }
-  set_integer(L, 1, T_STATE, RUNNING);
-  get_var(L, CURRENT_VAR);
-  int previous = lua_gettop(L); /* the task that was running (nil: none) */
-  lua_pushvalue(L, 1);
-  set_var(L, CURRENT_VAR);
-  int nres = 0;
-  int status = wl_resume(co, L, nargs, &nres);
-  lua_pushvalue(L, previous);
-  set_var(L, CURRENT_VAR);
-  if (status == LUA_YIELD) {
-    if (nres == 1 && lua_type(co, -1) == LUA_TTABLE && lua_topointer(co, -1) == lua_topointer(L, YIELDED)) {
-      lua_pop(co, 1); /* weft.yield() */
-      set_integer(L, 1, T_STATE, SUSPENDED);
-      lua_pushboolean(L, 1);
-      return 1;
-    }
-    lua_rawgeti(L, 1, T_STATE);
-    if (lua_tointeger(L, -1) == SUSPENDED) { /* a weft wait: what it waits for resumes it */
-      lua_pop(co, nres);
+  if (!joins) { /* a new marker at the queue's tail (posting the drain if needed) */
+    lua_rawgeti(L, WL_HOOKS, WL_HOOK_PUSH_SEGMENT);
+    if (what != NULL) lua_pushstring(L, what);
+    else lua_pushnil(L);
+    lua_call(L, 1, 1);
+    if (!lua_toboolean(L, -1)) {
+      lua_pop(L, 1);
       return 0;
     }
-    return settle_in_lua(L, co, previous, 1, nres); /* a plain coroutine.yield() */
+    c->open_tail = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    c->open = 1;
+    c->segments[(c->seg_head + c->seg_len) & (c->seg_cap - 1)] = 0;
+    c->seg_len++;
   }
-  if (status == LUA_OK) {
-    if (nres <= 1) {
-      lua_rawgeti(L, 1, T_EXTRA);
-      if (!lua_toboolean(L, -1)) {
-        if (nres == 1) lua_xmove(co, L, 1);
-        else lua_pushnil(L);
-        finish_done(L, nres);
-        return 0;
-      }
-    }
-    return settle_in_lua(L, co, previous, 1, nres);
+  c->ring[(c->ring_head + c->ring_len) & (c->ring_cap - 1)] = t;
+  c->ring_len++;
+  c->segments[(c->seg_head + c->seg_len - 1) & (c->seg_cap - 1)]++;
+  t->queued++;
+  if (t->wait == WL_WAIT_OBJECT) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, self, WL_UV_AUX);
   }
-  return settle_in_lua(L, co, previous, 0, 1); /* failed: its error is at co's top */
-
-in_lua:
-  lua_pushvalue(L, RUN_QUEUED);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 0);
-  return 0;
-}
-
-/* _task_stepper(current_var, alive_var, alive_count_var, epoch_var,
- * run_queued, settle, YIELDED, NONE): the step function, bound to
- * tasks.lua's variables and its functions for the rarer cases. */
-static int l_task_stepper(lua_State* L) {
-  for (int i = 1; i <= 6; i++) luaL_checktype(L, i, LUA_TFUNCTION);
-  luaL_checktype(L, 7, LUA_TTABLE);
-  luaL_checktype(L, 8, LUA_TTABLE);
-  for (int i = 1; i <= 4; i++)
-    if (lua_getupvalue(L, i, 1) == NULL) return luaL_argerror(L, i, "a function with an upvalue");
-  lua_settop(L, 8);
-  lua_pushcclosure(L, l_task_run, 8);
+  t->wait = WL_WAIT_QUEUED;
   return 1;
 }
 
-#endif /* LUA_VERSION_NUM >= 504 */
-
-/* Under Lua 5.4, weft._task_stepper for tasks.lua. Under LuaJIT there is
- * none and tasks.lua's run_queued steps the tasks: there coroutine.resume
- * is a fast function of the VM and every C API call costs more than the
- * bytecode it replaces (W6 measured 6,713 instructions per task with this
- * step against 4,857 with run_queued). */
-void wl_task_step_open(lua_State* L) {
-#if LUA_VERSION_NUM >= 504
-  lua_pushcfunction(L, l_task_stepper);
-  lua_setfield(L, -2, "_task_stepper");
-#else
-  (void)L;
-#endif
+/* Calls hook(t, values...) with the n values at co's top; no results. */
+static void call_hook(lua_State* L, int hook, int self, lua_State* co, int n) {
+  lua_checkstack(L, n + 3);
+  lua_rawgeti(L, WL_HOOKS, hook);
+  lua_pushvalue(L, self);
+  if (co != NULL) lua_xmove(co, L, n);
+  lua_call(L, 1 + n, 0);
 }
+
+/* Resumes t (its handle at self) with the nargs values on co, and records
+ * the outcome (tasks.lua's step and settle). */
+static void resume_task(lua_State* L, wl_tcore* c, wl_ctask* t, int self, lua_State* co, int nargs) {
+  wl_ctask* previous = c->current;
+  c->current = t;
+  t->state = WL_RUNNING;
+  int nres = 0;
+  int status = wl_resume(co, L, nargs, &nres);
+  c->current = previous;
+  if (status == LUA_YIELD) {
+    if (nres == 1 && lua_touserdata(co, -1) == WL_YIELDED(c) && lua_islightuserdata(co, -1)) {
+      lua_pop(co, 1); /* weft.yield(): its next step is queued */
+      t->state = WL_SUSPENDED;
+      if (!wl_ctask_enqueue(L, t, self, NULL)) call_hook(L, WL_HOOK_YIELD_REFUSED, self, NULL, 0);
+      return;
+    }
+    if (t->state == WL_SUSPENDED) { /* a weft wait: what it waits for resumes it */
+      lua_pop(co, nres);
+      return;
+    }
+  } else if (status == LUA_OK && nres <= 1 && !t->has_extra) {
+    if (nres == 1) lua_xmove(co, L, 1);
+    else lua_pushnil(L);
+    wl_ctask_finish(L, t, self, WL_DONE, lua_gettop(L), nres ? WL_VALUES_FALSE : WL_VALUES_NONE, 0);
+    lua_pop(L, 1);
+    return;
+  }
+  /* settle_rare(t, ok, values...) */
+  int ok = status == LUA_OK || status == LUA_YIELD;
+  int n = ok ? nres : 1;
+  lua_checkstack(L, n + 4);
+  lua_rawgeti(L, WL_HOOKS, WL_HOOK_SETTLE);
+  lua_pushvalue(L, self);
+  lua_pushboolean(L, ok);
+  lua_xmove(co, L, n);
+  lua_call(L, 2 + n, 0);
+}
+
+void wl_ctask_run_queued(lua_State* L, wl_ctask* t, int self) {
+  wl_tcore* c = WL_TCORE(L);
+  lua_State* co;
+  int nargs;
+  if (t->state == WL_SCHEDULED) {
+    int base = lua_gettop(L);
+    co = lua_newthread(L);
+    lua_getiuservalue(L, self, WL_UV_MAIN); /* its function */
+    nargs = 0;
+    if (t->values == WL_VALUES_AUX) {
+      lua_getiuservalue(L, self, WL_UV_AUX);
+      lua_pushnil(L);
+      lua_setiuservalue(L, self, WL_UV_AUX);
+      nargs = 1;
+    } else if (t->has_extra) { /* start_args(t): several, or none */
+      lua_rawgeti(L, WL_HOOKS, WL_HOOK_START_ARGS);
+      lua_pushvalue(L, self);
+      lua_call(L, 1, LUA_MULTRET);
+      nargs = lua_gettop(L) - base - 2;
+    }
+    lua_pushvalue(L, base + 1);
+    lua_setiuservalue(L, self, WL_UV_MAIN); /* the coroutine */
+    if (!lua_checkstack(co, nargs + 1)) luaL_error(L, "weft.spawn: too many arguments");
+    lua_xmove(L, co, nargs + 1);
+    lua_settop(L, base);
+    t->co = co;
+    t->values = WL_VALUES_FALSE;
+    t->wait = WL_WAIT_NONE;
+  } else {
+    if (t->state != WL_SUSPENDED || t->wait != WL_WAIT_QUEUED) return; /* finished, or woken another way */
+    if (t->has_extra) { /* resume_rare(t): a cancellation may be pending */
+      call_hook(L, WL_HOOK_RESUME_RARE, self, NULL, 0);
+      return;
+    }
+    t->wait = WL_WAIT_NONE;
+    co = t->co;
+    lua_pushboolean(co, 1);
+    nargs = 1;
+  }
+  resume_task(L, c, t, self, co, nargs);
+}
+
+/* run_queued(t): starts t, or resumes it after weft.yield(). */
+static int l_run_queued(lua_State* L) {
+  wl_ctask* t = wl_ctask_at(L, 1);
+  luaL_argcheck(L, t != NULL, 1, "a weft.Task");
+  lua_settop(L, 1);
+  wl_ctask_run_queued(L, t, 1);
+  return 0;
+}
+
+/* step(t, values...): resumes suspended task t with the values now. */
+static int l_step(lua_State* L) {
+  wl_ctask* t = wl_ctask_at(L, 1);
+  luaL_argcheck(L, t != NULL && t->state == WL_SUSPENDED && t->co != NULL, 1, "a suspended weft.Task");
+  int n = lua_gettop(L) - 1;
+  if (!lua_checkstack(t->co, n)) luaL_error(L, "weft: too many values");
+  lua_xmove(L, t->co, n);
+  resume_task(L, WL_TCORE(L), t, 1, t->co, n);
+  return 0;
+}
+
+/* enqueue(t[, what]): queues t's step; false, or raises as `what`, if the loop refuses work. */
+static int l_enqueue(lua_State* L) {
+  wl_ctask* t = wl_ctask_at(L, 1);
+  luaL_argcheck(L, t != NULL && t->state < WL_DONE, 1, "a live weft.Task");
+  const char* what = luaL_optstring(L, 2, NULL);
+  lua_pushboolean(L, wl_ctask_enqueue(L, t, 1, what));
+  return 1;
+}
+
+/* run_segment(budget) -> ran, done: runs up to budget steps of the oldest
+ * segment; done: it was emptied (its marker goes). */
+static int l_run_segment(lua_State* L) {
+  wl_tcore* c = WL_TCORE(L);
+  lua_Integer budget = luaL_checkinteger(L, 1);
+  unsigned drops = c->drops;
+  lua_Integer ran = 0;
+  int done = 0;
+  c->stop = 0;
+  lua_settop(L, 0);
+  while (ran < budget && c->seg_len > 0) {
+    wl_ctask* t = c->ring[c->ring_head];
+    c->ring_head = (c->ring_head + 1) & (c->ring_cap - 1);
+    c->ring_len--;
+    ran++;
+    if (--c->segments[c->seg_head] == 0) {
+      c->seg_head = (c->seg_head + 1) & (c->seg_cap - 1);
+      if (--c->seg_len == 0) c->open = 0;
+      done = 1;
+    }
+    wl_ctask_push(L, t);
+    t->queued--;
+    wl_ctask_release(L, t); /* finished meanwhile: its handle is on the stack */
+    wl_ctask_run_queued(L, t, 1);
+    lua_settop(L, 0);
+    if (done || c->stop || c->drops != drops) break;
+  }
+  lua_pushinteger(L, ran);
+  lua_pushboolean(L, done && c->drops == drops);
+  return 2;
+}
+
+/* drop_steps(): what is queued is dropped (the tasks keep WAIT true:
+ * tasks.lua's tasks_dropped finds them). */
+static int l_drop_steps(lua_State* L) {
+  wl_tcore* c = WL_TCORE(L);
+  while (c->ring_len > 0) {
+    wl_ctask* t = c->ring[c->ring_head];
+    c->ring_head = (c->ring_head + 1) & (c->ring_cap - 1);
+    c->ring_len--;
+    t->queued--;
+    wl_ctask_release(L, t);
+  }
+  c->seg_head = c->seg_len = 0;
+  c->ring_head = 0;
+  c->open = 0;
+  c->drops++;
+  return 0;
+}
+
+/* close_steps(): the newest segment takes no more steps (a drain begins,
+ * or scheduler.lua's queue was split). */
+static int l_close_steps(lua_State* L) {
+  WL_TCORE(L)->open = 0;
+  return 0;
+}
+
+/* stop_steps(): weft.loop_stop was called: run_segment returns after the running step. */
+static int l_stop_steps(lua_State* L) {
+  WL_TCORE(L)->stop = 1;
+  return 0;
+}
+
+static const luaL_Reg step_functions[] = {
+    {"run_queued", l_run_queued},   {"step", l_step},           {"enqueue", l_enqueue},
+    {"run_segment", l_run_segment}, {"drop_steps", l_drop_steps}, {"close_steps", l_close_steps},
+    {"stop_steps", l_stop_steps},   {NULL, NULL},
+};
+
+/* Adds the functions above to the core table at core_table, with the
+ * core's upvalues (at core_table + 1 ...). */
+void wl_task_step_fill(lua_State* L, int core_table) {
+  for (const luaL_Reg* f = step_functions; f->name != NULL; f++) {
+    for (int i = 1; i <= WL_CORE_UPVALUES; i++) lua_pushvalue(L, core_table + i);
+    lua_pushcclosure(L, f->func, WL_CORE_UPVALUES);
+    lua_setfield(L, core_table, f->name);
+  }
+}
+
+#endif /* LUA_VERSION_NUM >= 504 */

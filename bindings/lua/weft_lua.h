@@ -91,8 +91,14 @@ void wl_push_value(lua_State* L, const weft_value* value);
  * weft.Error for a type that cannot travel (tables, functions, ...). */
 weft_value wl_to_value(lua_State* L, int index);
 
-/* Tasks (tasks.lua): the slots of a task table the C side touches. */
+/* Tasks (tasks.lua): under LuaJIT the slot of a task table (task_table.lua)
+ * the C side touches; under Lua 5.4 a task is a C structure (task_core.h)
+ * and wl_ctask_wait_on_top sets what it waits for. */
 #define WL_TASK_WAIT 6 /* what the task waits for: a wl_wait (light userdata) while one is registered */
+#if LUA_VERSION_NUM >= 504
+/* The task at index i waits for the value at the top (popped). */
+void wl_ctask_wait_on_top(lua_State* L, int i);
+#endif
 
 enum wl_wait_kind {
   WL_WAIT_FUTURE, /* resumed with the future's value or error */
@@ -130,7 +136,7 @@ void wl_push_stream(lua_State* L, weft_stream_t* stream);
 void wl_state_open(lua_State* L);
 void wl_future_open(lua_State* L);
 void wl_task_open(lua_State* L);
-void wl_task_step_open(lua_State* L);
+void wl_task_core_open(lua_State* L);
 void wl_io_open(lua_State* L);
 void wl_scheduler_open(lua_State* L);
 /* Drops the Lua scheduler's queued callbacks and timers (the runtime or
