@@ -20,13 +20,6 @@
 
 #if LUA_VERSION_NUM >= 504
 
-wl_ctask* wl_ctask_at(lua_State* L, int i) {
-  wl_ctask* t = (wl_ctask*)lua_touserdata(L, i);
-  if (t == NULL || lua_type(L, i) != LUA_TUSERDATA || lua_rawlen(L, i) != sizeof *t || t->magic != WL_CTASK_MAGIC)
-    return NULL;
-  return t;
-}
-
 static wl_ctask* check_task(lua_State* L, int i) {
   wl_ctask* t = wl_ctask_at(L, i);
   if (t == NULL) luaL_typeerror(L, i, "weft.Task");
@@ -59,9 +52,8 @@ static void anchor(lua_State* L, wl_tcore* c, wl_ctask* t) {
 }
 
 /* Lets t's handle go once it is neither live nor queued. */
-void wl_ctask_release(lua_State* L, wl_ctask* t) {
+void wl_ctask_release(lua_State* L, wl_tcore* c, wl_ctask* t) {
   if (t->slot == 0 || t->queued > 0 || t->state < WL_DONE) return;
-  wl_tcore* c = WL_TCORE(L);
   lua_pushnil(L);
   lua_rawseti(L, WL_ANCHOR, t->slot);
   c->free_slots[c->free_len++] = t->slot; /* free_cap >= next_slot - 1 */
@@ -106,8 +98,7 @@ static void make_live(lua_State* L, wl_tcore* c, wl_ctask* t) {
   c->alive_count++;
 }
 
-void wl_ctask_finish(lua_State* L, wl_ctask* t, int self, int state, int value, int values, int aux) {
-  wl_tcore* c = WL_TCORE(L);
+void wl_ctask_finish(lua_State* L, wl_tcore* c, wl_ctask* t, int self, int state, int value, int values, int aux) {
   t->state = state;
   lua_pushvalue(L, value);
   lua_setiuservalue(L, self, WL_UV_MAIN);
@@ -130,11 +121,11 @@ void wl_ctask_finish(lua_State* L, wl_ctask* t, int self, int state, int value, 
     lua_getiuservalue(L, self, WL_UV_EXTRA);
     lua_pushinteger(L, state);
     lua_pushvalue(L, value);
-    wl_ctask_release(L, t);
+    wl_ctask_release(L, c, t);
     lua_call(L, 4, 0);
     return;
   }
-  wl_ctask_release(L, t);
+  wl_ctask_release(L, c, t);
 }
 
 /* ---- accessors (tasks.lua's slots) ---- */
@@ -293,7 +284,7 @@ static int l_finish(lua_State* L) {
   int values = WL_VALUES_FALSE;
   if (lua_rawequal(L, 4, WL_NONE)) values = WL_VALUES_NONE;
   else if (lua_toboolean(L, 4)) values = WL_VALUES_AUX;
-  wl_ctask_finish(L, t, 1, (int)state, 3, values, 4);
+  wl_ctask_finish(L, WL_TCORE(L), t, 1, (int)state, 3, values, 4);
   return 0;
 }
 
@@ -326,7 +317,7 @@ static int l_spawn(lua_State* L) {
   wl_tcore* c = WL_TCORE(L);
   wl_ctask* t = new_task(L, c, 1, n, 2);
   if (n > 1) extra_args(L, t, n);
-  wl_ctask_enqueue(L, t, lua_gettop(L), "weft.spawn"); /* raises without a runtime or when the loop refuses work */
+  wl_ctask_enqueue(L, c, t, lua_gettop(L), "weft.spawn"); /* raises without a runtime or when the loop refuses work */
   make_live(L, c, t);
   return 1;
 }
@@ -364,11 +355,22 @@ static int call_slow(lua_State* L, int hook) {
   return lua_gettop(L);
 }
 
+/* Whether running task t (with EXTRA) has a cancel to raise at its next
+ * wait (tasks.lua's EXTRA cancel_pending). */
+static int cancel_pending(lua_State* L, wl_ctask* t) {
+  wl_ctask_push(L, t);
+  lua_getiuservalue(L, -1, WL_UV_EXTRA);
+  lua_getfield(L, -1, "cancel_pending");
+  int pending = lua_toboolean(L, -1);
+  lua_pop(L, 3);
+  return pending;
+}
+
 /* weft.yield(): yields WL_YIELDED to the step, which queues the next one. */
 static int l_yield(lua_State* L) {
   wl_tcore* c = WL_TCORE(L);
   wl_ctask* t = c->current;
-  if (t == NULL || t->co != L || t->has_extra) { /* outside a task, or a cancel may be pending */
+  if (t == NULL || t->co != L || (t->has_extra && cancel_pending(L, t))) { /* outside a task, or a cancel */
     lua_settop(L, 0);
     return call_slow(L, WL_HOOK_YIELD_SLOW);
   }
@@ -383,7 +385,7 @@ static int l_await(lua_State* L) {
   wl_ctask* self = wl_ctask_at(L, 1);
   wl_ctask* t = c->current;
   if (self != NULL && t != NULL && self->state == WL_DONE && self->values == WL_VALUES_FALSE && t->co == L &&
-      !t->has_extra) {
+      (!t->has_extra || !cancel_pending(L, t))) {
     lua_getiuservalue(L, 1, WL_UV_MAIN);
     return 1;
   }

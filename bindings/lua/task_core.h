@@ -98,23 +98,28 @@ enum {
 #define WL_YIELDED(c) ((void*)&(c)->stop) /* what weft.yield() yields (a light userdata) */
 
 /* The task at index i, or NULL if that is not one. */
-wl_ctask* wl_ctask_at(lua_State* L, int i);
+static inline wl_ctask* wl_ctask_at(lua_State* L, int i) {
+  wl_ctask* t = (wl_ctask*)lua_touserdata(L, i);
+  if (t == NULL || lua_type(L, i) != LUA_TUSERDATA || lua_rawlen(L, i) != sizeof *t || t->magic != WL_CTASK_MAGIC)
+    return NULL;
+  return t;
+}
 /* Pushes task t's handle (t is anchored). */
 void wl_ctask_push(lua_State* L, wl_ctask* t);
 /* Ends task t: state, its value at index `value`, its VALUES kind (AUX:
  * the value at index `aux`); it leaves the list of live tasks and, if it
  * has EXTRA, tasks.lua's finish_extra runs. t's handle is at index `self`. */
-void wl_ctask_finish(lua_State* L, wl_ctask* t, int self, int state, int value, int values, int aux);
+void wl_ctask_finish(lua_State* L, wl_tcore* c, wl_ctask* t, int self, int state, int value, int values, int aux);
 
 /* task_step.c: queues t's step (its WAIT becomes true; its handle at
  * self); answers 0 if the loop refuses work (or raises as `what` when it
  * is not NULL). */
-int wl_ctask_enqueue(lua_State* L, wl_ctask* t, int self, const char* what);
+int wl_ctask_enqueue(lua_State* L, wl_tcore* c, wl_ctask* t, int self, const char* what);
 /* Runs a queued step of t (t's handle at `self`), as tasks.lua's
  * run_queued. */
-void wl_ctask_run_queued(lua_State* L, wl_ctask* t, int self);
+void wl_ctask_run_queued(lua_State* L, wl_tcore* c, wl_ctask* t, int self);
 /* task_core.c: lets t's handle go once it is neither live nor queued. */
-void wl_ctask_release(lua_State* L, wl_ctask* t);
+void wl_ctask_release(lua_State* L, wl_tcore* c, wl_ctask* t);
 /* task_step.c: adds its functions to the core table being made. */
 void wl_task_step_fill(lua_State* L, int core_table);
 

@@ -54,8 +54,7 @@ static void reserve(lua_State* L, wl_tcore* c) {
   }
 }
 
-int wl_ctask_enqueue(lua_State* L, wl_ctask* t, int self, const char* what) {
-  wl_tcore* c = WL_TCORE(L);
+int wl_ctask_enqueue(lua_State* L, wl_tcore* c, wl_ctask* t, int self, const char* what) {
   reserve(L, c);
   int joins = 0;
   if (c->open) {
@@ -112,7 +111,7 @@ static void resume_task(lua_State* L, wl_tcore* c, wl_ctask* t, int self, lua_St
     if (nres == 1 && lua_touserdata(co, -1) == WL_YIELDED(c) && lua_islightuserdata(co, -1)) {
       lua_pop(co, 1); /* weft.yield(): its next step is queued */
       t->state = WL_SUSPENDED;
-      if (!wl_ctask_enqueue(L, t, self, NULL)) call_hook(L, WL_HOOK_YIELD_REFUSED, self, NULL, 0);
+      if (!wl_ctask_enqueue(L, c, t, self, NULL)) call_hook(L, WL_HOOK_YIELD_REFUSED, self, NULL, 0);
       return;
     }
     if (t->state == WL_SUSPENDED) { /* a weft wait: what it waits for resumes it */
@@ -122,7 +121,7 @@ static void resume_task(lua_State* L, wl_tcore* c, wl_ctask* t, int self, lua_St
   } else if (status == LUA_OK && nres <= 1 && !t->has_extra) {
     if (nres == 1) lua_xmove(co, L, 1);
     else lua_pushnil(L);
-    wl_ctask_finish(L, t, self, WL_DONE, lua_gettop(L), nres ? WL_VALUES_FALSE : WL_VALUES_NONE, 0);
+    wl_ctask_finish(L, c, t, self, WL_DONE, lua_gettop(L), nres ? WL_VALUES_FALSE : WL_VALUES_NONE, 0);
     lua_pop(L, 1);
     return;
   }
@@ -137,8 +136,7 @@ static void resume_task(lua_State* L, wl_tcore* c, wl_ctask* t, int self, lua_St
   lua_call(L, 2 + n, 0);
 }
 
-void wl_ctask_run_queued(lua_State* L, wl_ctask* t, int self) {
-  wl_tcore* c = WL_TCORE(L);
+void wl_ctask_run_queued(lua_State* L, wl_tcore* c, wl_ctask* t, int self) {
   lua_State* co;
   int nargs;
   if (t->state == WL_SCHEDULED) {
@@ -146,10 +144,8 @@ void wl_ctask_run_queued(lua_State* L, wl_ctask* t, int self) {
     co = lua_newthread(L);
     lua_getiuservalue(L, self, WL_UV_MAIN); /* its function */
     nargs = 0;
-    if (t->values == WL_VALUES_AUX) {
+    if (t->values == WL_VALUES_AUX) { /* (AUX keeps it until it is set again: a wait, or the end) */
       lua_getiuservalue(L, self, WL_UV_AUX);
-      lua_pushnil(L);
-      lua_setiuservalue(L, self, WL_UV_AUX);
       nargs = 1;
     } else if (t->has_extra) { /* start_args(t): several, or none */
       lua_rawgeti(L, WL_HOOKS, WL_HOOK_START_ARGS);
@@ -184,7 +180,7 @@ static int l_run_queued(lua_State* L) {
   wl_ctask* t = wl_ctask_at(L, 1);
   luaL_argcheck(L, t != NULL, 1, "a weft.Task");
   lua_settop(L, 1);
-  wl_ctask_run_queued(L, t, 1);
+  wl_ctask_run_queued(L, WL_TCORE(L), t, 1);
   return 0;
 }
 
@@ -204,7 +200,7 @@ static int l_enqueue(lua_State* L) {
   wl_ctask* t = wl_ctask_at(L, 1);
   luaL_argcheck(L, t != NULL && t->state < WL_DONE, 1, "a live weft.Task");
   const char* what = luaL_optstring(L, 2, NULL);
-  lua_pushboolean(L, wl_ctask_enqueue(L, t, 1, what));
+  lua_pushboolean(L, wl_ctask_enqueue(L, WL_TCORE(L), t, 1, what));
   return 1;
 }
 
@@ -230,8 +226,8 @@ static int l_run_segment(lua_State* L) {
     }
     wl_ctask_push(L, t);
     t->queued--;
-    wl_ctask_release(L, t); /* finished meanwhile: its handle is on the stack */
-    wl_ctask_run_queued(L, t, 1);
+    wl_ctask_release(L, c, t); /* finished meanwhile: its handle is on the stack */
+    wl_ctask_run_queued(L, c, t, 1);
     lua_settop(L, 0);
     if (done || c->stop || c->drops != drops) break;
   }
@@ -249,7 +245,7 @@ static int l_drop_steps(lua_State* L) {
     c->ring_head = (c->ring_head + 1) & (c->ring_cap - 1);
     c->ring_len--;
     t->queued--;
-    wl_ctask_release(L, t);
+    wl_ctask_release(L, c, t);
   }
   c->seg_head = c->seg_len = 0;
   c->ring_head = 0;

@@ -176,7 +176,9 @@ function weft._task_core_open(TaskMT, _, hooks)
   --- refusal in tasks.lua's yield_slow).
   local function task_yield()
     local t = current
-    if t == nil or t[EXTRA] or t[CO] ~= running() or not enqueue(t) then return hooks.yield_slow() end
+    if t == nil or t[CO] ~= running() then return hooks.yield_slow() end
+    local x = t[EXTRA]
+    if x and x.cancel_pending or not enqueue(t) then return hooks.yield_slow() end
     t[STATE] = SUSPENDED
     local ok, err = yield()
     if ok then return end
@@ -187,8 +189,9 @@ function weft._task_core_open(TaskMT, _, hooks)
   --- in tasks.lua's await_slow.
   local function await(self)
     local t = current
-    if t ~= nil and self[STATE] == DONE and self[VALUES] == false and t[CO] ~= false and not t[EXTRA] then
-      return self[VALUE]
+    if t ~= nil and self[STATE] == DONE and self[VALUES] == false and t[CO] ~= false then
+      local x = t[EXTRA]
+      if not (x and x.cancel_pending) then return self[VALUE] end
     end
     return hooks.await_slow(self)
   end
