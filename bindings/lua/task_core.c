@@ -212,15 +212,6 @@ static int l_value(lua_State* L) {
   return 1;
 }
 
-/* values(t): false, NONE, or AUX (its argument before it starts, its results table). */
-static int l_values(lua_State* L) {
-  wl_ctask* t = check_task(L, 1);
-  if (t->values == WL_VALUES_NONE) lua_pushvalue(L, WL_NONE);
-  else if (t->values == WL_VALUES_AUX) lua_getiuservalue(L, 1, WL_UV_AUX);
-  else lua_pushboolean(L, 0);
-  return 1;
-}
-
 static int l_extra(lua_State* L) {
   wl_ctask* t = check_task(L, 1);
   if (t->has_extra) lua_getiuservalue(L, 1, WL_UV_EXTRA);
@@ -237,11 +228,46 @@ static int l_set_extra(lua_State* L) {
   return 0;
 }
 
-static int l_current(lua_State* L) {
-  wl_tcore* c = WL_TCORE(L);
-  if (c->current != NULL) wl_ctask_push(L, c->current);
-  else lua_pushnil(L);
-  return 1;
+/* running(): the running task and its extra (or false) when called from
+ * its own coroutine; else nothing. */
+static int l_running(lua_State* L) {
+  wl_ctask* t = WL_TCORE(L)->current;
+  if (t == NULL || t->co != L) return 0;
+  wl_ctask_push(L, t);
+  if (t->has_extra) lua_getiuservalue(L, -1, WL_UV_EXTRA);
+  else lua_pushboolean(L, 0);
+  return 2;
+}
+
+/* suspend(t[, w]): running task t is suspended (waiting for w if given). */
+static int l_suspend(lua_State* L) {
+  wl_ctask* t = check_task(L, 1);
+  luaL_argcheck(L, t->state == WL_RUNNING, 1, "the running task");
+  t->state = WL_SUSPENDED;
+  if (!lua_isnoneornil(L, 2)) set_wait(L, t, 1, 2);
+  return 0;
+}
+
+/* results(t): finished task t's results, or raises its error. */
+static int l_results(lua_State* L) {
+  wl_ctask* t = check_task(L, 1);
+  luaL_argcheck(L, t->state >= WL_DONE, 1, "a finished task");
+  if (t->state != WL_DONE) {
+    lua_getiuservalue(L, 1, WL_UV_MAIN);
+    return lua_error(L);
+  }
+  if (t->values == WL_VALUES_NONE) return 0;
+  if (t->values == WL_VALUES_FALSE) {
+    lua_getiuservalue(L, 1, WL_UV_MAIN);
+    return 1;
+  }
+  lua_getiuservalue(L, 1, WL_UV_AUX); /* { n = n, ... } */
+  lua_getfield(L, 2, "n");
+  lua_Integer n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  luaL_checkstack(L, (int)n, "too many results");
+  for (lua_Integer i = 1; i <= n; i++) lua_rawgeti(L, 2, i);
+  return (int)n;
 }
 
 static int l_first_alive(lua_State* L) {
@@ -412,10 +438,11 @@ static const luaL_Reg core_functions[] = {
     {"set_wait", l_set_wait},
     {"co", l_co},
     {"value", l_value},
-    {"values", l_values},
     {"extra", l_extra},
     {"set_extra", l_set_extra},
-    {"current", l_current},
+    {"running", l_running},
+    {"suspend", l_suspend},
+    {"results", l_results},
     {"first_alive", l_first_alive},
     {"next_alive", l_next_alive},
     {"alive_count", l_alive_count},

@@ -16,9 +16,10 @@
  * with lua_resume and records the common outcomes here: weft.yield() (it
  * yielded WL_YIELDED: its next step is queued), a weft wait (it set itself
  * suspended: what it waits for resumes it), or a return of at most one
- * value with no EXTRA (it finishes). Everything else (an error, several
- * results, a plain coroutine.yield(), a task with EXTRA: a cancellation,
- * several arguments, waiters, a future) goes to tasks.lua's hooks.
+ * value (it finishes; tasks.lua's finish_extra settles its waiters and
+ * future). Everything else (an error, several results, a plain
+ * coroutine.yield(), a queued step of a task with EXTRA: a cancellation,
+ * several arguments) goes to tasks.lua's hooks.
  *
  * Thread: the loop thread (the drain, and tasks.lua's rarer paths).
  * Ownership: the ring (the core's) holds task pointers; each queued task
@@ -118,7 +119,7 @@ static void resume_task(lua_State* L, wl_tcore* c, wl_ctask* t, int self, lua_St
       lua_pop(co, nres);
       return;
     }
-  } else if (status == LUA_OK && nres <= 1 && !t->has_extra) {
+  } else if (status == LUA_OK && nres <= 1) { /* (extras: wl_ctask_finish calls finish_extra) */
     if (nres == 1) lua_xmove(co, L, 1);
     else lua_pushnil(L);
     wl_ctask_finish(L, c, t, self, WL_DONE, lua_gettop(L), nres ? WL_VALUES_FALSE : WL_VALUES_NONE, 0);

@@ -26,7 +26,7 @@ if weft._task_core_open then return end -- Lua 5.4: task_core.c
 
 local create, resume, yield, running, status =
   coroutine.create, coroutine.resume, coroutine.yield, coroutine.running, coroutine.status
-local type, select, setmetatable = type, select, setmetatable
+local type, select, setmetatable, error = type, select, setmetatable, error
 local unpack = table.unpack or unpack
 
 -- A task's slots (task.c's WL_TASK_WAIT and scheduler.lua's TASK_WAIT are
@@ -196,6 +196,17 @@ function weft._task_core_open(TaskMT, _, hooks)
     return hooks.await_slow(self)
   end
 
+  -- A finished task's outcome: its results, or raises its error.
+  local function results(t)
+    if t[STATE] == DONE then
+      local values = t[VALUES]
+      if not values then return t[VALUE] end
+      if values == NONE then return end
+      return unpack(values, 1, values.n)
+    end
+    error(t[VALUE], 0)
+  end
+
   return {
     NONE = NONE,
     YIELDED = YIELDED,
@@ -206,10 +217,17 @@ function weft._task_core_open(TaskMT, _, hooks)
     set_wait = function(t, w) t[WAIT] = w end,
     co = function(t) return t[CO] end,
     value = function(t) return t[VALUE] end,
-    values = function(t) return t[VALUES] end,
     extra = function(t) return t[EXTRA] end,
     set_extra = function(t, x) t[EXTRA] = x end,
-    current = function() return current end,
+    running = function()
+      local t = current
+      if t ~= nil and t[CO] == running() then return t, t[EXTRA] end
+    end,
+    suspend = function(t, w)
+      t[STATE] = SUSPENDED
+      if w ~= nil then t[WAIT] = w end
+    end,
+    results = results,
     first_alive = function() return alive end,
     next_alive = function(t) return t[NEXT] end,
     alive_count = function() return alive_count end,

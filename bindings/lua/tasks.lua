@@ -45,7 +45,7 @@
 -- coroutine is dropped then too (its results stay in the task).
 local weft = ...
 
-local yield, running, status = coroutine.yield, coroutine.running, coroutine.status
+local yield, status = coroutine.yield, coroutine.status
 local type, select, error, tostring, getmetatable, pcall =
   type, select, error, tostring, getmetatable, pcall
 local traceback = debug.traceback
@@ -74,10 +74,10 @@ weft.Task = TaskMT
 local hooks = {} -- filled at the end: what the core calls back
 local core = weft._task_core_open(TaskMT, sched.tail, hooks)
 weft._task_core_open = nil
-local state, set_state, wait, set_wait, co_of, value_of, values_of, get_extra, set_extra =
-  core.state, core.set_state, core.wait, core.set_wait, core.co, core.value, core.values, core.extra,
-  core.set_extra
-local current, first_alive, next_alive, get_epoch = core.current, core.first_alive, core.next_alive, core.epoch
+local state, set_state, wait, set_wait, co_of, value_of, get_extra, set_extra =
+  core.state, core.set_state, core.wait, core.set_wait, core.co, core.value, core.extra, core.set_extra
+local running_now, suspend, results_of = core.running, core.suspend, core.results
+local first_alive, next_alive, get_epoch = core.first_alive, core.next_alive, core.epoch
 local finish, step, enqueue, spawn, NONE, YIELDED =
   core.finish, core.step, core.enqueue, core.spawn, core.NONE, core.YIELDED
 local named = 0            -- default names given ("task-<n>")
@@ -255,9 +255,8 @@ end
 -- The running task, or raises (`what` is not inside a task); raises a
 -- cancel that came while it ran.
 local function running_task(what)
-  local t = current()
-  if t == nil or co_of(t) ~= running() then not_in_task(what) end
-  local x = get_extra(t)
+  local t, x = running_now()
+  if t == nil then not_in_task(what) end
   if x then take_cancel(x) end
   return t
 end
@@ -277,7 +276,7 @@ function hooks.yield_slow()
   local t = running_task("weft.yield")
   if not yield_queues then return outcome(yield(YIELDED)) end -- the step queues the next one
   if not enqueue(t) then raise(CLOSED, "weft.yield: the loop refuses new work") end
-  set_state(t, SUSPENDED)
+  suspend(t)
   outcome(yield())
 end
 weft.yield = task_yield
@@ -304,9 +303,7 @@ function weft.sleep(seconds)
   if not (seconds >= 0) or seconds > 1e9 then
     raise(INVALID_ARGUMENT, "weft.sleep: seconds must be between 0 and 1e9")
   end
-  local timer = add_timer(seconds, wake_sleeper, t) -- raises if the loop refuses it
-  set_state(t, SUSPENDED)
-  set_wait(t, timer)
+  suspend(t, add_timer(seconds, wake_sleeper, t)) -- add_timer raises if the loop refuses it
   return outcome(yield())
 end
 
@@ -314,7 +311,7 @@ end
 -- (it answered true), or raises the error it answered (false, error).
 local function suspend_c(t, first, ...)
   if first == false then error((...), 0) end
-  set_state(t, SUSPENDED)
+  suspend(t)
   return outcome(yield())
 end
 
@@ -322,17 +319,6 @@ end
 function weft._await_c(what, wait_fn, ...)
   local t = running_task(what)
   return suspend_c(t, wait_fn(...))
-end
-
--- A finished task's outcome: its results, or raises its error.
-local function results_of(t)
-  if state(t) == DONE then
-    local values = values_of(t)
-    if not values then return value_of(t) end
-    if values == NONE then return end
-    return unpack(values, 1, values.n)
-  end
-  error(value_of(t), 0)
 end
 
 local function remove_waiter(source, w)
@@ -350,11 +336,10 @@ end
 --- task:await() (and weft.await(task)): its results, or raises its error.
 --- The core answers a finished task's one result; the rest comes here.
 function hooks.await_slow(self)
-  local t = current()
-  if t == nil or co_of(t) ~= running() then not_in_task("task:await") end
+  local t, x = running_now()
+  if t == nil then not_in_task("task:await") end
   if getmetatable(self) ~= TaskMT then raise(INVALID_ARGUMENT, "task:await: expected a weft.Task") end
   if self == t then raise(INVALID_ARGUMENT, "task:await: a task cannot await itself") end
-  local x = get_extra(t)
   if x then take_cancel(x) end
   if state(self) < DONE then
     local sx = extra(self)
@@ -364,8 +349,7 @@ function hooks.await_slow(self)
       sx.waiters = waiters
     end
     waiters[#waiters + 1] = t
-    set_state(t, SUSPENDED)
-    set_wait(t, self)
+    suspend(t, self)
     local ok, err = yield()
     if not ok then error(err, 0) end
   end
@@ -465,11 +449,7 @@ end
 TaskMT.__tostring = function(self) return "weft.Task(" .. task_name(self) .. ")" end
 
 --- weft.current(): the running task, or nil.
-function weft.current()
-  local t = current()
-  if t ~= nil and co_of(t) == running() then return t end
-  return nil
-end
+function weft.current() return (running_now()) end
 
 weft.tasks_alive = core.alive_count
 
