@@ -6,7 +6,11 @@
 -- run, many tasks yielding many times, a cancelled scope dropping queued
 -- steps, and a scope closed under tasks in every kind of wait; a queue
 -- long enough to be split (scheduler.lua) keeps its order, and a scope
--- cancelled or a loop stopped while it is split loses nothing else.
+-- cancelled or a loop stopped while it is split loses nothing else. Under
+-- Lua 5.4 the steps wait in C behind markers of the queue (task_step.c):
+-- steps queued back to back share a marker, a callback between them
+-- starts a new one, weft.loop_stop from a task ends the run of steps, and
+-- a finished task whose step is still queued stays safe to collect.
 local check = require "check"
 local weft = require "weft"
 
@@ -78,7 +82,7 @@ return check.run {
     check.eq(sum, 5050 - 50, "the others finished")
     check.eq(#seen, 1, "one failure reported")
     check.truthy(seen[1].where:find("task%-%d+"), "where names the task: " .. seen[1].where)
-    check.truthy(seen[1].traceback:find("task_queue_test.lua:58"), "the traceback shows the line")
+    check.truthy(seen[1].traceback:find("task_queue_test.lua:64"), "the traceback shows the line")
   end,
 
   a_task_awaits_a_weft_future_while_others_yield = function()
@@ -124,6 +128,70 @@ return check.run {
       weft.sleep(0.001)
     end)
     check.eq(table.concat(order, ","), "c1,t1,c2,t1b,c3", "FIFO across kinds")
+  end,
+
+  steps_and_callbacks_keep_their_order_across_drains = function()
+    local order = {}
+    local function log(x) order[#order + 1] = x end
+    weft.run(function()
+      local a = weft.spawn(function() log("a"); weft.yield(); log("a2") end)
+      local b = weft.spawn(function()
+        log("b")
+        weft.call_soon(function() log("cb") end) -- after a's next step, before b's
+        weft.yield()
+        log("b2")
+      end)
+      weft.call_soon(function() log("c") end)
+      local d = weft.spawn(function() log("d"); weft.yield(); log("d2") end)
+      weft.call_soon(function() log("e") end)
+      a:await()
+      b:await()
+      d:await()
+    end)
+    check.eq(table.concat(order, ","), "a,b,c,d,e,a2,cb,b2,d2", "one FIFO")
+  end,
+
+  loop_stop_in_a_task_ends_the_batch_of_steps = function()
+    local ran = {}
+    local ok = pcall(weft.run, function()
+      weft.spawn(function() ran[#ran + 1] = "t1"; weft.loop_stop(weft.loop()) end)
+      weft.spawn(function() ran[#ran + 1] = "t2" end)
+      weft.sleep(1)
+    end)
+    check.eq(ok, false, "weft.run: the loop stopped before main finished")
+    check.eq(table.concat(ran, ","), "t1", "t2 waited for the next run, which never came")
+  end,
+
+  a_finished_task_with_a_queued_step_is_collected_once_it_is_taken = function()
+    local weak = setmetatable({}, { __mode = "v" })
+    weft.run(function()
+      local t = weft.spawn(function() end)
+      check.eq(t:cancel(), true, "cancelled before it started: its step is still queued")
+      weak.t = t
+      t = nil
+      collectgarbage()
+      collectgarbage()
+      weft.yield() -- the step is taken, and skipped
+      weft.yield()
+    end)
+    collectgarbage()
+    collectgarbage()
+    check.eq(weak.t, nil, "collected")
+    check.eq(weft.tasks_alive(), 0, "no live task")
+  end,
+
+  a_table_with_the_task_metatable_is_not_a_task = function()
+    local fake = setmetatable({}, weft.Task)
+    local ok, err = pcall(fake.status, fake)
+    if not jit then -- Lua 5.4: a task is a C structure
+      check.eq(ok, false, "refused")
+      check.truthy(tostring(err):find("weft.Task", 1, true), "says what it expected: " .. tostring(err))
+      weft.run(function()
+        local ok2, err2 = pcall(weft.await, fake)
+        check.eq(ok2, false, "await refused")
+        check.truthy(tostring(err2):find("weft.Task", 1, true), "await says what it expected: " .. tostring(err2))
+      end)
+    end
   end,
 
   yield_lets_weft_callbacks_queued_before_it_run = function()
