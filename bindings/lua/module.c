@@ -1,8 +1,8 @@
 /* module.c: joins the parts of weft's Lua module — called from the
  * SWIG-generated luaopen_weft (weft_lua.i's %init) with the module table at
  * the top: registers the glue's functions and types, then runs the Lua parts
- * (scheduler.lua, tasks.lua and weft.lua, compiled in as *_lua_part.h) with the module
- * table.
+ * (scheduler.lua, task_table.lua, tasks.lua and weft.lua, compiled in as *_lua_part.h)
+ * with the module table.
  *
  * Thread: the thread that runs `require "weft"`.
  */

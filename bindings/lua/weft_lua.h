@@ -10,8 +10,10 @@
  * Ownership, in one place:
  * - wl_state lives in a full userdata in the registry (WL_STATE_KEY), one per
  *   lua_State; it borrows the runtime (owns it inside weft.run).
- * - A task is a Lua table (tasks.lua); the C side holds one only through
- *   the registry reference of a wl_wait.
+ * - A task is a full userdata under Lua 5.4 (task_core.h: the core's anchor
+ *   table keeps it while it is live or queued) and a Lua table under LuaJIT
+ *   (task_table.lua); task.c holds one only through the registry reference
+ *   of a wl_wait.
  * - Every callback the glue hands weft for a task's wait carries a malloc'd
  *   wl_wait: weft calls it exactly once, and that call frees it. A task that
  *   stops waiting early (cancelled) drops the wait's reference to it
