@@ -336,28 +336,24 @@ static void extra_args(lua_State* L, wl_ctask* t, int n) {
   t->has_extra = 1;
 }
 
-/* weft.spawn(fn, ...): a task running fn(...), its first step queued. */
-static int l_spawn(lua_State* L) {
+/* A task running fn(...) from the arguments (fn at 1), live and
+ * scheduled, its first step queued if `queued`; pushed. */
+static int spawn_as(lua_State* L, const char* what, int queued) {
   int n = lua_gettop(L) - 1;
-  if (lua_type(L, 1) != LUA_TFUNCTION) spawn_bad(L, "weft.spawn");
+  if (lua_type(L, 1) != LUA_TFUNCTION) spawn_bad(L, what);
   wl_tcore* c = WL_TCORE(L);
   wl_ctask* t = new_task(L, c, 1, n, 2);
   if (n > 1) extra_args(L, t, n);
-  wl_ctask_enqueue(L, c, t, lua_gettop(L), "weft.spawn"); /* raises without a runtime or when the loop refuses work */
+  if (queued) wl_ctask_enqueue(L, c, t, lua_gettop(L), what); /* raises without a runtime or when the loop refuses work */
   make_live(L, c, t);
   return 1;
 }
 
+/* weft.spawn(fn, ...): a task running fn(...), its first step queued. */
+static int l_spawn(lua_State* L) { return spawn_as(L, "weft.spawn", 1); }
+
 /* new_task(fn, ...): a task running fn(...), live and scheduled, not queued (weft.spawn_now). */
-static int l_new_task(lua_State* L) {
-  int n = lua_gettop(L) - 1;
-  if (lua_type(L, 1) != LUA_TFUNCTION) spawn_bad(L, "weft.spawn_now");
-  wl_tcore* c = WL_TCORE(L);
-  wl_ctask* t = new_task(L, c, 1, n, 2);
-  if (n > 1) extra_args(L, t, n);
-  make_live(L, c, t);
-  return 1;
-}
+static int l_new_task(lua_State* L) { return spawn_as(L, "weft.spawn_now", 0); }
 
 static int yield_k(lua_State* L, int status, lua_KContext ctx) {
   (void)status;

@@ -28,31 +28,30 @@
 #include "bindings/lua/task_core.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #if LUA_VERSION_NUM >= 504
 
+/* Doubles the ring at *items (of *cap entries of `size` bytes, `len` of
+ * them from `*head` on; *cap a power of two, or 0: `first`), its entries
+ * moved to the front; raises if it cannot. */
+static void grow(lua_State* L, void** items, size_t* cap, size_t* head, size_t len, size_t size, size_t first) {
+  size_t new_cap = *cap ? *cap * 2 : first;
+  char* ring = (char*)malloc(new_cap * size);
+  if (ring == NULL) luaL_error(L, "weft: out of memory");
+  for (size_t i = 0; i < len; i++) memcpy(ring + i * size, (char*)*items + ((*head + i) & (*cap - 1)) * size, size);
+  free(*items);
+  *items = ring;
+  *cap = new_cap;
+  *head = 0;
+}
+
 /* Makes room for one more step and one more segment (raises if it cannot). */
 static void reserve(lua_State* L, wl_tcore* c) {
-  if (c->ring_len == c->ring_cap) {
-    size_t cap = c->ring_cap ? c->ring_cap * 2 : 1024;
-    wl_ctask** ring = (wl_ctask**)malloc(cap * sizeof *ring);
-    if (ring == NULL) luaL_error(L, "weft: out of memory");
-    for (size_t i = 0; i < c->ring_len; i++) ring[i] = c->ring[(c->ring_head + i) & (c->ring_cap - 1)];
-    free(c->ring);
-    c->ring = ring;
-    c->ring_cap = cap;
-    c->ring_head = 0;
-  }
-  if (c->seg_len == c->seg_cap) {
-    size_t cap = c->seg_cap ? c->seg_cap * 2 : 64;
-    size_t* segments = (size_t*)malloc(cap * sizeof *segments);
-    if (segments == NULL) luaL_error(L, "weft: out of memory");
-    for (size_t i = 0; i < c->seg_len; i++) segments[i] = c->segments[(c->seg_head + i) & (c->seg_cap - 1)];
-    free(c->segments);
-    c->segments = segments;
-    c->seg_cap = cap;
-    c->seg_head = 0;
-  }
+  if (c->ring_len == c->ring_cap)
+    grow(L, (void**)&c->ring, &c->ring_cap, &c->ring_head, c->ring_len, sizeof *c->ring, 1024);
+  if (c->seg_len == c->seg_cap)
+    grow(L, (void**)&c->segments, &c->seg_cap, &c->seg_head, c->seg_len, sizeof *c->segments, 64);
 }
 
 int wl_ctask_enqueue(lua_State* L, wl_tcore* c, wl_ctask* t, int self, const char* what) {
