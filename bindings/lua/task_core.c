@@ -52,12 +52,17 @@ static void anchor(lua_State* L, wl_tcore* c, wl_ctask* t) {
 }
 
 /* Lets t's handle go once it is neither live nor queued. */
-void wl_ctask_release(lua_State* L, wl_tcore* c, wl_ctask* t) {
-  if (t->slot == 0 || t->queued > 0 || t->state < WL_DONE) return;
+/* Gives t's anchor slot back. */
+static void unanchor(lua_State* L, wl_tcore* c, wl_ctask* t) {
   lua_pushnil(L);
   lua_rawseti(L, WL_ANCHOR, t->slot);
   c->free_slots[c->free_len++] = t->slot; /* free_cap >= next_slot - 1 */
   t->slot = 0;
+}
+
+void wl_ctask_release(lua_State* L, wl_tcore* c, wl_ctask* t) {
+  if (t->slot == 0 || t->queued > 0 || t->state < WL_DONE) return;
+  unanchor(L, c, t);
 }
 
 /* A new task running the function at fn with the n values from `args` on
@@ -89,9 +94,10 @@ static wl_ctask* new_task(lua_State* L, wl_tcore* c, int fn, int n, int args) {
   return t;
 }
 
-/* Links t (its handle at the top) into the list of live tasks. */
+/* Links t (its handle at the top; anchored here if it is not yet) into the
+ * list of live tasks. */
 static void make_live(lua_State* L, wl_tcore* c, wl_ctask* t) {
-  anchor(L, c, t);
+  if (t->slot == 0) anchor(L, c, t);
   t->next = c->alive;
   if (c->alive != NULL) c->alive->prev = t;
   c->alive = t;
@@ -344,7 +350,14 @@ static int spawn_as(lua_State* L, const char* what, int queued) {
   wl_tcore* c = WL_TCORE(L);
   wl_ctask* t = new_task(L, c, 1, n, 2);
   if (n > 1) extra_args(L, t, n);
-  if (queued) wl_ctask_enqueue(L, c, t, lua_gettop(L), what); /* raises without a runtime or when the loop refuses work */
+  if (queued) { /* anchored first: the ring must never hold an unanchored task */
+    int self = lua_gettop(L);
+    anchor(L, c, t);
+    if (!wl_ctask_enqueue(L, c, t, self, NULL)) {
+      unanchor(L, c, t);
+      wl_ctask_enqueue(L, c, t, self, what); /* raises: no runtime, or the loop refuses work */
+    }
+  }
   make_live(L, c, t);
   return 1;
 }

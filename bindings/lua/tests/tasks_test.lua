@@ -33,6 +33,9 @@ return check.run {
 
   spawn_outside_run_is_refused = function()
     check.raises(weft.WEFT_ERR_INVALID_STATE, weft.spawn, function() end)
+    check.raises(weft.WEFT_ERR_INVALID_STATE, weft.spawn, function() end, 1, 2)
+    check.eq(weft.tasks_alive(), 0, "nothing was left behind")
+    weft.run(function() check.eq(weft.spawn(function(x) return x end, 7):await(), 7, "spawn works after") end)
   end,
 
   await_outside_a_task_is_refused = function()
