@@ -51,7 +51,6 @@ static void anchor(lua_State* L, wl_tcore* c, wl_ctask* t) {
   t->slot = slot;
 }
 
-/* Lets t's handle go once it is neither live nor queued. */
 /* Gives t's anchor slot back. */
 static void unanchor(lua_State* L, wl_tcore* c, wl_ctask* t) {
   lua_pushnil(L);
