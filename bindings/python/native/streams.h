@@ -105,6 +105,14 @@ int streams_waiter_init(void);
 
 /* Raises `exc` (an exception instance or class), as `raise exc` does. */
 void streams_raise(PyObject* exc);
+/* A name a file keeps interned: *slot = the interned `text`. */
+typedef struct {
+  PyObject** slot;
+  const char* text;
+} StreamsName;
+/* Interns the n names (at the extension's start). 0, or -1 with an error
+ * set. */
+int streams_intern(const StreamsName* names, size_t n);
 /* Getters and setters of properties over struct fields (the closure is the
  * field's offset): an object (NULL reads as None; assigning None or
  * deleting stores NULL), or a char flag. */

@@ -359,6 +359,14 @@ static int set_limit(StreamsReader* self, PyObject* value, void* unused) {
   return 0;
 }
 
+int streams_intern(const StreamsName* names, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    *names[i].slot = PyUnicode_InternFromString(names[i].text);
+    if (*names[i].slot == NULL) return -1;
+  }
+  return 0;
+}
+
 /* Properties over struct fields (the closure is the field's offset): an
  * object (NULL reads as None; None or deleting stores NULL), or a flag. */
 PyObject* streams_get_object(PyObject* self, void* offset) {
@@ -491,17 +499,11 @@ PyTypeObject StreamsReader_Type = {
 };
 
 int weft_py_streams_reader_init(PyObject* module) {
-  static struct {
-    PyObject** slot;
-    const char* text;
-  } names[] = {
+  static const StreamsName names[] = {
       {&str_pause_reading, "pause_reading"},
       {&str_resume_reading, "resume_reading"},
   };
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    *names[i].slot = PyUnicode_InternFromString(names[i].text);
-    if (*names[i].slot == NULL) return -1;
-  }
+  if (streams_intern(names, sizeof(names) / sizeof(names[0])) != 0) return -1;
   if (streams_waiter_init() != 0) return -1;
   if (PyType_Ready(&StreamsReader_Type) < 0) return -1;
   return PyModule_AddObjectRef(module, "StreamsReader", (PyObject*)&StreamsReader_Type);

@@ -191,10 +191,7 @@ PyObject* streams_reader_new_waiter(StreamsReader* self, const char* name) {
 }
 
 int streams_waiter_init(void) {
-  static struct {
-    PyObject** slot;
-    const char* text;
-  } names[] = {
+  static const StreamsName names[] = {
       {&str_cancelled, "cancelled"},
       {&str_set_result, "set_result"},
       {&str_set_exception, "set_exception"},
@@ -202,9 +199,6 @@ int streams_waiter_init(void) {
       {&str_create_future, "create_future"},
       {&str_blocking, "_asyncio_future_blocking"},
   };
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    *names[i].slot = PyUnicode_InternFromString(names[i].text);
-    if (*names[i].slot == NULL) return -1;
-  }
+  if (streams_intern(names, sizeof(names) / sizeof(names[0])) != 0) return -1;
   return 0;
 }
