@@ -138,18 +138,10 @@ static PyObject* make_future(StreamsReader* self) {
     PyObject* spare = self->spare_futures[slot];
     if (spare == NULL || Py_REFCNT(spare) != 1 || Py_TYPE(spare)->tp_init == NULL) continue;
     self->spare_futures[slot] = NULL;
-    /* Future.__init__() takes the running loop: when that is the reader's
-     * loop (a read awaited in one of its tasks), the same future as with
-     * loop=loop, without parsing the keyword. */
-    PyObject* running = PyObject_CallNoArgs(weft_py_get_running_loop);
-    if (running == NULL) {
-      Py_DECREF(spare);
-      return NULL;
-    }
-    PyObject* kwargs = running == self->loop ? NULL : self->future_kwargs;
-    Py_DECREF(running);
+    /* With loop=loop: Future.__init__() would look up the running loop,
+     * and CPython's lookup calls getpid(), a system call. */
     PyObject* no_args = PyTuple_New(0);
-    int rc = no_args == NULL ? -1 : Py_TYPE(spare)->tp_init(spare, no_args, kwargs);
+    int rc = no_args == NULL ? -1 : Py_TYPE(spare)->tp_init(spare, no_args, self->future_kwargs);
     Py_XDECREF(no_args);
     if (rc == 0) return spare;
     Py_DECREF(spare);
