@@ -5,7 +5,8 @@
  * serve the rare paths through the attributes these expose):
  *
  *   StreamsReader    weft.StreamReader's buffer, waiter and reads
- *                    (streams_reader.c)
+ *                    (streams_reader.c; the waiter future in
+ *                    streams_waiter.c)
  *   StreamsProtocol  weft.StreamReaderProtocol's data_received and the
  *                    state drain asks for (streams_writer.c)
  *   StreamsWriter    weft.StreamWriter's write and drain (streams_writer.c)
@@ -84,11 +85,34 @@ int streams_reader_feed(StreamsReader* self, PyObject* data, int whole);
 /* Resumes the transport's reading once the buffer is back at the limit.
  * 0, or -1 with an error set. */
 int streams_reader_maybe_resume(StreamsReader* self);
+
+/* -- streams_waiter.c --------------------------------------------------------- */
+
 /* asyncio's _wait_for_data(name) up to the await: a new future in
  * self->waiter, returned (new reference), or NULL with an error set. */
 PyObject* streams_reader_new_waiter(StreamsReader* self, const char* name);
+/* waiter._asyncio_future_blocking = True, as awaiting a future marks it
+ * before yielding it to the task. 0, or -1 with an error set. */
+int streams_mark_blocking(PyObject* waiter);
+/* asyncio's _wakeup_waiter: self->waiter.set_result(None), or
+ * set_exception(exc), unless it was cancelled; the reader forgets it
+ * first. 0, or -1 with an error set. */
+int streams_reader_wake_waiter(StreamsReader* self, PyObject* exc);
+/* The names and members the functions above use. 0, or -1. */
+int streams_waiter_init(void);
+
+/* -- streams_reader.c (continued) ------------------------------------------- */
+
 /* Raises `exc` (an exception instance or class), as `raise exc` does. */
 void streams_raise(PyObject* exc);
+/* A name a file keeps interned: *slot = the interned `text`. */
+typedef struct {
+  PyObject** slot;
+  const char* text;
+} StreamsName;
+/* Interns the n names (at the extension's start). 0, or -1 with an error
+ * set. */
+int streams_intern(const StreamsName* names, size_t n);
 /* Getters and setters of properties over struct fields (the closure is the
  * field's offset): an object (NULL reads as None; assigning None or
  * deleting stores NULL), or a char flag. */

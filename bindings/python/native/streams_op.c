@@ -49,7 +49,6 @@ typedef struct {
 static PyTypeObject StreamsOp_Type;
 static PyObject* done_op;
 static PyObject* str_result;
-static PyObject* str_blocking;
 static PyObject* incomplete_read_error;
 static PyObject* limit_overrun_error;
 static PyObject* invalid_state_error;
@@ -410,7 +409,7 @@ static PySendResult op_send(StreamsOp* op, PyObject* arg, PyObject** presult) {
     return PYGEN_RETURN;
   }
   PyObject* waiter = streams_reader_new_waiter(op->reader, op_names[(int)op->kind]);
-  if (waiter == NULL || PyObject_SetAttr(waiter, str_blocking, Py_True) != 0) {
+  if (waiter == NULL || streams_mark_blocking(waiter) != 0) {
     if (waiter != NULL && op->reader->waiter == waiter) Py_CLEAR(op->reader->waiter);
     Py_XDECREF(waiter);
     op_finish(op);
@@ -592,8 +591,6 @@ static PyTypeObject StreamsOp_Type = {
 int weft_py_streams_op_init(PyObject* module) {
   str_result = PyUnicode_InternFromString("result");
   if (str_result == NULL) return -1;
-  str_blocking = PyUnicode_InternFromString("_asyncio_future_blocking");
-  if (str_blocking == NULL) return -1;
   if (PyType_Ready(&StreamsOp_Type) < 0) return -1;
   done_op = streams_op_new(NULL, STREAMS_READY, 0, NULL);
   if (done_op == NULL) return -1;

@@ -1,7 +1,7 @@
 /* native/streams_reader.c: weft._capi.StreamsReader, the C base of
- * weft.StreamReader (streams.h has the whole picture). The buffer, the
- * waiter future of the read that waits for data, feed_data / feed_eof /
- * set_exception (which wake it), the transport's read flow control
+ * weft.StreamReader (streams.h has the whole picture). The buffer,
+ * feed_data / feed_eof / set_exception (which wake the future a waiting read
+ * waits on: streams_waiter.c), the transport's read flow control
  * (pause_reading past twice the limit, resume_reading back at the limit), and
  * the read methods, each returning a StreamsOp (streams_op.c) that does the
  * work when awaited.
@@ -24,12 +24,8 @@
 /* Above this capacity an emptied buffer gives its memory back. */
 #define KEEP_CAPACITY ((Py_ssize_t)256 * 1024)
 
-static PyObject* str_cancelled;
-static PyObject* str_set_result;
-static PyObject* str_set_exception;
 static PyObject* str_pause_reading;
 static PyObject* str_resume_reading;
-static PyObject* str_create_future;
 
 /* -- the buffer ---------------------------------------------------------------- */
 
@@ -121,7 +117,7 @@ static void buffer_clear(StreamsReader* self) {
   buffer_emptied(self);
 }
 
-/* -- waking the waiter ------------------------------------------------------------ */
+/* -- raising ---------------------------------------------------------------------- */
 
 void streams_raise(PyObject* exc) {
   if (PyExceptionInstance_Check(exc)) {
@@ -131,109 +127,6 @@ void streams_raise(PyObject* exc) {
   } else {
     PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
   }
-}
-
-/* waiter.set_result(None), or set_exception(exc), unless it was cancelled;
- * the reader forgets it first (asyncio's _wakeup_waiter). A waiter that was
- * cancelled refuses the result with InvalidStateError: asked cancelled()
- * only then, not before every wake-up. 0 or -1. */
-static int wake_waiter(StreamsReader* self, PyObject* exc) {
-  PyObject* waiter = self->waiter;
-  if (waiter == NULL) return 0;
-  self->waiter = NULL;
-  PyObject* r = PyObject_CallMethodOneArg(waiter, exc == NULL ? str_set_result : str_set_exception,
-                                          exc == NULL ? Py_None : exc);
-  int rc = 0;
-  if (r != NULL) {
-    Py_DECREF(r);
-  } else {
-    PyObject* invalid_state = streams_invalid_state_error();
-    rc = -1;
-    if (invalid_state != NULL && PyErr_ExceptionMatches(invalid_state)) {
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      PyObject* cancelled = PyObject_CallMethodNoArgs(waiter, str_cancelled);
-      int is = cancelled == NULL ? -1 : PyObject_IsTrue(cancelled);
-      Py_XDECREF(cancelled);
-      if (is == 0) {
-        PyErr_Restore(type, value, tb);
-      } else {
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
-        rc = is < 0 ? -1 : 0;
-      }
-    }
-  }
-  if (rc == 0 && exc == NULL && self->future_kwargs != NULL) {
-    int slot = self->spare_futures[0] == NULL ? 0 : 1;
-    Py_XSETREF(self->spare_futures[slot], waiter); /* the reference moves */
-  } else {
-    Py_DECREF(waiter);
-  }
-  return rc;
-}
-
-/* A pending future for the next wait: loop.create_future(), or on weft's
- * loop the spare one re-initialised (Future.__init__(loop=loop) resets a
- * future) when the reader alone holds it. New reference or NULL. */
-static PyObject* make_future(StreamsReader* self) {
-  if (self->create_future == NULL) {
-    PyObject* bound = PyObject_GetAttr(self->loop, str_create_future);
-    if (bound == NULL) return NULL;
-    self->create_future = bound;
-    /* weft's own create_future (a C method of the loop, not one a subclass
-     * or the instance replaced) makes asyncio.Future(loop=loop). */
-    if (PyCFunction_Check(bound) && PyCFunction_GET_SELF(bound) == self->loop &&
-        PyObject_TypeCheck(self->loop, &WeftPyLoop_Type)) {
-      self->future_kwargs = Py_BuildValue("{sO}", "loop", self->loop);
-      if (self->future_kwargs == NULL) return NULL;
-    }
-  }
-  for (int slot = 0; slot < 2; slot++) {
-    PyObject* spare = self->spare_futures[slot];
-    if (spare == NULL || Py_REFCNT(spare) != 1 || Py_TYPE(spare)->tp_init == NULL) continue;
-    self->spare_futures[slot] = NULL;
-    PyObject* no_args = PyTuple_New(0);
-    int rc = no_args == NULL ? -1 : Py_TYPE(spare)->tp_init(spare, no_args, self->future_kwargs);
-    Py_XDECREF(no_args);
-    if (rc == 0) return spare;
-    Py_DECREF(spare);
-    return NULL;
-  }
-  return PyObject_CallNoArgs(self->create_future);
-}
-
-PyObject* streams_reader_new_waiter(StreamsReader* self, const char* name) {
-  if (self->waiter != NULL) {
-    PyErr_Format(PyExc_RuntimeError,
-                 "%s() called while another coroutine is already waiting for incoming data", name);
-    return NULL;
-  }
-  if (self->eof) {
-    PyErr_SetString(PyExc_AssertionError, "_wait_for_data after EOF");
-    return NULL;
-  }
-  /* Waiting while paused would wait for ever (readexactly(n > limit)). */
-  if (self->paused) {
-    self->paused = 0;
-    if (self->transport == NULL) {
-      PyErr_SetString(PyExc_AttributeError, "the reader was paused without a transport");
-      return NULL;
-    }
-    PyObject* r = PyObject_CallMethodNoArgs(self->transport, str_resume_reading);
-    if (r == NULL) return NULL;
-    Py_DECREF(r);
-  }
-  if (self->loop == NULL) {
-    PyErr_SetString(PyExc_RuntimeError, "the StreamReader has no loop");
-    return NULL;
-  }
-  PyObject* waiter = make_future(self);
-  if (waiter == NULL) return NULL;
-  Py_INCREF(waiter);
-  self->waiter = waiter;
-  return waiter;
 }
 
 /* -- feeding ------------------------------------------------------------------------ */
@@ -265,7 +158,7 @@ int streams_reader_feed(StreamsReader* self, PyObject* data, int whole) {
     Py_DECREF(bytes);
     if (rc != 0 || n == 0) return rc;
   }
-  if (wake_waiter(self, NULL) != 0) return -1;
+  if (streams_reader_wake_waiter(self, NULL) != 0) return -1;
   if (self->transport != NULL && !self->paused &&
       streams_reader_size(self) > 2 * self->limit) {
     PyObject* r = PyObject_CallMethodNoArgs(self->transport, str_pause_reading);
@@ -305,20 +198,20 @@ static PyObject* reader_feed_data(StreamsReader* self, PyObject* data) {
 static PyObject* reader_feed_eof(StreamsReader* self, PyObject* unused) {
   (void)unused;
   self->eof = 1;
-  if (wake_waiter(self, NULL) != 0) return NULL;
+  if (streams_reader_wake_waiter(self, NULL) != 0) return NULL;
   Py_RETURN_NONE;
 }
 
 static PyObject* reader_set_exception(StreamsReader* self, PyObject* exc) {
   Py_INCREF(exc);
   Py_XSETREF(self->exception, exc);
-  if (wake_waiter(self, exc) != 0) return NULL;
+  if (streams_reader_wake_waiter(self, exc) != 0) return NULL;
   Py_RETURN_NONE;
 }
 
 static PyObject* reader_wakeup_waiter(StreamsReader* self, PyObject* unused) {
   (void)unused;
-  if (wake_waiter(self, NULL) != 0) return NULL;
+  if (streams_reader_wake_waiter(self, NULL) != 0) return NULL;
   Py_RETURN_NONE;
 }
 
@@ -466,6 +359,14 @@ static int set_limit(StreamsReader* self, PyObject* value, void* unused) {
   return 0;
 }
 
+int streams_intern(const StreamsName* names, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    *names[i].slot = PyUnicode_InternFromString(names[i].text);
+    if (*names[i].slot == NULL) return -1;
+  }
+  return 0;
+}
+
 /* Properties over struct fields (the closure is the field's offset): an
  * object (NULL reads as None; None or deleting stores NULL), or a flag. */
 PyObject* streams_get_object(PyObject* self, void* offset) {
@@ -598,21 +499,12 @@ PyTypeObject StreamsReader_Type = {
 };
 
 int weft_py_streams_reader_init(PyObject* module) {
-  static struct {
-    PyObject** slot;
-    const char* text;
-  } names[] = {
-      {&str_cancelled, "cancelled"},
-      {&str_set_result, "set_result"},
-      {&str_set_exception, "set_exception"},
+  static const StreamsName names[] = {
       {&str_pause_reading, "pause_reading"},
       {&str_resume_reading, "resume_reading"},
-      {&str_create_future, "create_future"},
   };
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    *names[i].slot = PyUnicode_InternFromString(names[i].text);
-    if (*names[i].slot == NULL) return -1;
-  }
+  if (streams_intern(names, sizeof(names) / sizeof(names[0])) != 0) return -1;
+  if (streams_waiter_init() != 0) return -1;
   if (PyType_Ready(&StreamsReader_Type) < 0) return -1;
   return PyModule_AddObjectRef(module, "StreamsReader", (PyObject*)&StreamsReader_Type);
 }

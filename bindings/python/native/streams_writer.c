@@ -262,10 +262,7 @@ static PyTypeObject StreamsWriter_Type = {
 };
 
 int weft_py_streams_writer_init(PyObject* module) {
-  static struct {
-    PyObject** slot;
-    const char* text;
-  } names[] = {
+  static const StreamsName names[] = {
       {&str_write, "write"},
       {&str_feed_data, "feed_data"},
       {&str_is_closing, "is_closing"},
@@ -273,10 +270,7 @@ int weft_py_streams_writer_init(PyObject* module) {
       {&str_drain_slow, "_drain_slow"},
       {&str_drain_helper_slow, "_drain_helper_slow"},
   };
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    *names[i].slot = PyUnicode_InternFromString(names[i].text);
-    if (*names[i].slot == NULL) return -1;
-  }
+  if (streams_intern(names, sizeof(names) / sizeof(names[0])) != 0) return -1;
   if (PyType_Ready(&StreamsProtocol_Type) < 0) return -1;
   if (PyType_Ready(&StreamsWriter_Type) < 0) return -1;
   if (PyModule_AddObjectRef(module, "StreamsProtocol", (PyObject*)&StreamsProtocol_Type) != 0) {

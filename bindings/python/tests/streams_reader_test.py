@@ -4,13 +4,15 @@ asyncio's streams and weft.streams, on weft's loop and asyncio's
 buffer; limits (LimitOverrunError, readline's ValueError); EOF
 (IncompleteReadError); exceptions; cancelling a pending read; two reads
 waiting at once; the transport's read flow control; reads as tasks and
-under wait_for; async iteration. Every wait is bounded."""
+under wait_for; async iteration; the future each wait is on (pending, of
+the reader's loop; a read awaited by another loop's task fails). Every wait
+is bounded."""
 import asyncio
 
 import pytest
 
 from loop_twins import AsyncioLoop, WeftLoop
-from streams_twins import AsyncioStreams, StreamsCase, WeftStreams
+from streams_twins import TIMEOUT, AsyncioStreams, StreamsCase, WeftStreams
 
 
 class FakeTransport:
@@ -294,6 +296,45 @@ class ReaderCases(StreamsCase):
                 await read
 
         self.run(main())
+
+    def test_every_wait_is_on_a_pending_future_of_the_readers_loop(self):
+        reader = self.reader()
+
+        async def main():
+            got, first = [], None
+            for chunk in (b"a", b"b", b"c", b"d"):
+                read = asyncio.ensure_future(reader.read(1))
+                await asyncio.sleep(0)
+                waiter = reader._waiter
+                assert type(waiter) is asyncio.Future
+                assert not waiter.done() and waiter.get_loop() is self.loop
+                if chunk == b"c":
+                    waiter.note = "an attribute of its own"
+                reader.feed_data(chunk)
+                assert reader._waiter is None
+                assert waiter.done() and waiter.result() is None
+                if first is None:
+                    first = waiter  # held: never made into a later wait's future
+                del waiter
+                got.append(await read)
+            assert first.done() and first.result() is None
+            return got
+
+        assert self.run(main()) == [b"a", b"b", b"c", b"d"]
+
+    def test_a_read_awaited_by_another_loops_task_fails_as_asyncio(self):
+        reader = self.reader()
+        self.later(0.01, reader.feed_data, b"a")
+        assert self.run(reader.read(1)) == b"a"  # a wait, and its future woken
+        other = asyncio.SelectorEventLoop()
+        try:
+            with pytest.raises(RuntimeError, match="attached to a different loop"):
+                other.run_until_complete(asyncio.wait_for(reader.read(1), TIMEOUT))
+        finally:
+            other.close()
+        assert reader._waiter is None
+        self.later(0.01, reader.feed_data, b"b")
+        assert self.run(reader.read(1)) == b"b"
 
     # -- read flow control ----------------------------------------------------------------
 
