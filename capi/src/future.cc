@@ -56,9 +56,9 @@ class QueuedDelivery {
 static_assert(sizeof(CFuture) <= kFutureSize, "CFuture grew: see future.h (Size)");
 
 const weft::detail::StateOps CFuture::kOps{
-    {&CFuture::run_queued, &CFuture::drop_queued}, &CFuture::destroy_state, nullptr};
+    {&CFuture::run_queued, &CFuture::drop_queued}, &CFuture::destroy_state, nullptr, /*listed=*/true};
 
-CFuture::CFuture(Scope& scope) noexcept : StateBase(&kOps), scope_(&scope) {}
+CFuture::CFuture(Scope& scope) noexcept : ListedState(&kOps), scope_(&scope) {}
 
 void CFuture::run_queued(TabledObject* object) {
   auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
@@ -96,13 +96,13 @@ CFuture* CFuture::create(Scope& scope) {
   try {
     // Room in the ready queue for the continuation published below, so that
     // completing the future never needs memory.
-    weft::detail::LoopAccess::reserve_continuation(runtime.loop);
+    weft::detail::LoopAccess::reserve_listed_continuation(runtime.loop);
     reserved = true;
     future = ::new (memory) CFuture(scope);
     future->handle_index_ = static_cast<std::uint32_t>(runtime.arena.add(Kind::future, future));
   } catch (...) {
     if (future != nullptr) future->~CFuture();
-    if (reserved) weft::detail::LoopAccess::release_continuation(runtime.loop);
+    if (reserved) weft::detail::LoopAccess::release_listed_continuation(runtime.loop);
     runtime.allocator.deallocate(memory, sizeof(CFuture), alignof(CFuture));
     throw;
   }
@@ -351,7 +351,7 @@ void CFuture::update_tracking() noexcept {
                                          (extras_ != nullptr && extras_->work_hook.linked()))) ||
                       (extras_ != nullptr && extras_->deferred_callback != nullptr);
   if (wanted && !tracked()) {
-    weft::detail::LoopAccess::track_future(runtime().loop, this);
+    weft::detail::LoopAccess::track_listed_future(runtime().loop, this);
   } else if (!wanted && tracked()) {
     weft::detail::LoopAccess::untrack_future(runtime().loop, this);
   }

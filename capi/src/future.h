@@ -1,8 +1,10 @@
 // weft::capi::CFuture: the object behind a weft_future_t.
 //
-// A CFuture is a core shared state (weft::detail::StateBase) — one allocation
-// per future, completed with the core's lock-free protocol, tracked by the
-// loop like a C++ future — plus what the C API needs on top:
+// A CFuture is a core shared state (weft::detail::ListedState) — one
+// allocation per future, completed with the core's lock-free protocol,
+// tracked by the loop like a C++ future, though by links of its own rather
+// than in the loop's set, since tracking comes and goes here and cannot fail
+// — plus what the C API needs on top:
 //
 // - Completion. Any thread may resolve, reject or cancel. `claimed_` makes
 //   the writers of the result exclusive (resolve vs resolve); the core's
@@ -113,7 +115,7 @@ struct Outcome {
   const char* message;  // NULL when resolved
 };
 
-class CFuture final : public weft::detail::StateBase {
+class CFuture final : public weft::detail::ListedState {
  public:
   static constexpr std::uint8_t kWorkFinished = 1;
   static constexpr std::uint8_t kDispatched = 2;

@@ -31,8 +31,15 @@
 //
 // References: one for the Promise, one for the Future, one held by an attached
 // continuation (transferred from the Future or added). The last release deletes.
-// `loop_` and the tracked-list links are written by the attaching (loop)
-// thread before kHasContinuation is published.
+// `loop_` is written by the attaching (loop) thread before kHasContinuation
+// is published.
+//
+// Tracking: while its continuation waits, a state is known to its loop, which
+// close() cancels and futures_pending counts. The loop keeps a C++ future's
+// state in a set of its own (Loop::track_future, into room reserved with the
+// continuation's), so the state carries no links; a ListedState (the C API's
+// futures, tracked and untracked as their callbacks come and go) carries
+// its own.
 //
 // One loop thread, no read-modify-writes: a C++ Promise/Future holder (one
 // reference per holder, SharedState<T>) that runs on the thread of the loop
@@ -55,10 +62,10 @@
 // Memory: SharedState<T> comes from the frame pool (core/detail/frame_pool.h)
 // of the loop running on the creating thread, else of that thread: a pointer
 // pop instead of malloc, and a block freed on another thread goes back to
-// that pool (its remote list) for reuse. For a word-sized or void T it is 64
-// bytes, a 64-byte block: the base's 40, the outcome's 8 (ResultStorage: an
+// that pool (its remote list) for reuse. For a word-sized or void T it is 48
+// bytes, a 48-byte block: the base's 24, the outcome's 8 (ResultStorage: an
 // Error's code goes into the state word), the continuation's 16. A state
-// with room for a cancel hook takes 8 bytes more (an 80-byte block).
+// with room for a cancel hook takes 8 bytes more (a 64-byte block).
 #pragma once
 
 #include <atomic>
@@ -100,6 +107,8 @@ struct StateOps : TabledObject::Ops {
   // table (SharedState::replace_continuation). Loop thread. Null where
   // there is no continuation, and for the C API's futures.
   void (*discard_continuation)(StateBase* state) noexcept;
+  // The state is a ListedState: its loop tracks it by its own links.
+  bool listed = false;
 };
 
 // A TabledObject: a due continuation is queued on its loop as the state's
@@ -177,10 +186,9 @@ class StateBase : public TabledObject {
   Loop* home_loop() const noexcept { return loop_.load(std::memory_order_relaxed); }
   void set_home_loop(Loop* loop) noexcept { loop_.store(loop, std::memory_order_relaxed); }
 
-  // Loop-side bookkeeping (see Loop::track_future / close): in loop_'s
-  // tracked list while linked. Loop thread.
-  ListHook tracked_hook_;
-  bool tracked() const noexcept { return tracked_hook_.linked(); }
+  // Tracked by its loop through a ListedState's links, not in the loop's set
+  // (see Tracking above).
+  bool listed() const noexcept { return ops()->listed; }
   bool scheduled() const noexcept { return word_.load(std::memory_order_acquire) & kScheduled; }
 
  protected:
@@ -197,10 +205,10 @@ class StateBase : public TabledObject {
   }
 
   // Loop thread, as a queued continuation's turn comes (or its record is
-  // dropped): leaves the loop's tracked list and points the table at
-  // `idle` (the continuation is taken; it still holds its reference).
+  // dropped): no longer tracked by the loop, and the table points at `idle`
+  // (the continuation is taken; it still holds its reference).
   void take_continuation(const StateOps* idle) noexcept {
-    if (tracked()) untrack();
+    untrack();
     ops_ = idle;
   }
 
@@ -239,13 +247,27 @@ class StateBase : public TabledObject {
   std::atomic<Loop*> loop_{nullptr};
 };
 
-// The table pointer, two counters, the loop, the links.
-static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 40,
-              "StateBase: ops pointer, state word, references, loop, links");
+// The table pointer, two counters, the loop.
+static_assert(sizeof(void*) != 8 || sizeof(StateBase) == 24,
+              "StateBase: ops pointer, state word, references, loop");
+
+// A state its loop tracks by links of its own rather than in the loop's set
+// (see Tracking above): Loop::track_listed_future cannot fail, so a C API
+// future starts and stops being tracked wherever its callbacks come and go.
+// Its table has `listed` set. The links are the loop thread's.
+class ListedState : public StateBase {
+ public:
+  ListHook tracked_hook_;
+  bool tracked() const noexcept { return tracked_hook_.linked(); }
+
+ protected:
+  explicit ListedState(const StateOps* ops) noexcept : StateBase(ops) {}
+  ~ListedState() = default;
+};
 
 // The outcome lives in a ResultStorage whose tag is in the state word, and
 // the continuation in 16 inline bytes whose type the table knows: a
-// SharedState<std::uint64_t> is 64 bytes, one 64-byte block of the pool.
+// SharedState<std::uint64_t> is 48 bytes, one 48-byte block of the pool.
 template <class T>
 class SharedState final : public StateBase {
   using Storage = ResultStorage<T>;
@@ -479,10 +501,10 @@ class SharedState final : public StateBase {
   alignas(void*) unsigned char continuation_[kContinuationBytes];
 };
 
-static_assert(sizeof(void*) != 8 || sizeof(SharedState<std::uint64_t>) == 64,
-              "a word-sized future's state: the base's 40 bytes, the outcome's 8, the continuation's 16");
-static_assert(sizeof(void*) != 8 || sizeof(SharedState<void>) == 64,
-              "a void future's state: the base's 40 bytes, an Error's message 8, the continuation's 16");
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<std::uint64_t>) == 48,
+              "a word-sized future's state: the base's 24 bytes, the outcome's 8, the continuation's 16");
+static_assert(sizeof(void*) != 8 || sizeof(SharedState<void>) == 48,
+              "a void future's state: the base's 24 bytes, an Error's message 8, the continuation's 16");
 
 // An owned reference to a shared state: released on destruction.
 template <class State>

@@ -209,28 +209,52 @@ void Loop::fire_expired_timers() {
 
 // ---- futures --------------------------------------------------------------
 
-void Loop::track_future(detail::StateBase* state) noexcept { tracked_futures_.push_front(state); }
+// A C++ future's state goes into the set, in the room its continuation's
+// reservation made there; a ListedState links itself.
+void Loop::track_future(detail::StateBase* state) noexcept { pending_futures_.insert_reserved(state); }
+
+void Loop::track_listed_future(detail::ListedState* state) noexcept { listed_futures_.push_front(state); }
 
 void Loop::untrack_future(detail::StateBase* state) noexcept {
-  if (state->tracked()) tracked_futures_.remove(state);
+  if (!state->listed()) {
+    pending_futures_.erase(state);
+    return;
+  }
+  auto* listed = static_cast<detail::ListedState*>(state);
+  if (listed->tracked()) listed_futures_.remove(listed);
 }
 
-// A continuation's room: ready-queue units for its record, and one
-// inbox entry in case it completes on another thread. The inbox's lock is
-// taken once per kInboxRoomBatch reservations.
+detail::StateBase* Loop::any_tracked_future() noexcept {
+  if (const void* state = pending_futures_.any(); state != nullptr) {
+    return static_cast<detail::StateBase*>(const_cast<void*>(state));
+  }
+  return listed_futures_.empty() ? nullptr : listed_futures_.front();
+}
+
+// A continuation's room: ready-queue units for its record, one inbox entry
+// in case it completes on another thread, and (`set_entry`: a C++ future's)
+// an entry in the set of pending futures. The inbox's lock is taken once per
+// kInboxRoomBatch reservations.
 namespace {
 // The continuation is queued as the state's address (an object record).
 constexpr std::size_t kContinuationUnits = detail::CallbackQueue::kObjectUnits;
 constexpr std::size_t kInboxRoomBatch = 64;
 }  // namespace
 
-void Loop::reserve_continuation() {
-  ready_.reserve_units(kContinuationUnits);
+void Loop::reserve_continuation(bool set_entry) {
+  if (set_entry) pending_futures_.reserve_one();
+  try {
+    ready_.reserve_units(kContinuationUnits);
+  } catch (...) {
+    if (set_entry) pending_futures_.unreserve_one();
+    throw;
+  }
   if (inbox_prepaid_ == 0) {
     try {
       inbox_.reserve(kInboxRoomBatch);
     } catch (...) {
       ready_.release_units(kContinuationUnits);
+      if (set_entry) pending_futures_.unreserve_one();
       throw;
     }
     inbox_prepaid_ = kInboxRoomBatch;
@@ -245,9 +269,14 @@ void Loop::return_inbox_room() noexcept {
   }
 }
 
-void Loop::release_continuation() noexcept {
+void Loop::release_queue_room() noexcept {
   ready_.release_units(kContinuationUnits);
   return_inbox_room();
+}
+
+void Loop::release_continuation(bool set_entry) noexcept {
+  release_queue_room();
+  if (set_entry) pending_futures_.unreserve_one();
 }
 
 void Loop::schedule_continuation_here(detail::StateBase* state) noexcept {
@@ -265,11 +294,11 @@ bool Loop::may_run_continuation_now() const noexcept {
 
 void Loop::run_continuation_now(detail::StateBase* state) noexcept {
   // Its room in the ready queue and the inbox, reserved when it was
-  // published, is not needed.
-  release_continuation();
+  // published, is not needed (its set entry, if any, went to tracking it).
+  release_queue_room();
   ++stats_.callbacks_run;
   try {
-    state->run_queued();  // leaves the tracked list
+    state->run_queued();  // no longer tracked
   } catch (...) {
     ++stats_.exceptions;
     report({ExceptionContext::Kind::callback_exception, "exception in a callback",
@@ -459,8 +488,7 @@ RunReport Loop::run_for(Duration budget) {
 // ---- closing --------------------------------------------------------------
 
 void Loop::cancel_tracked_futures(CloseReport& report) {
-  while (!tracked_futures_.empty()) {
-    detail::StateBase* state = tracked_futures_.front();
+  while (detail::StateBase* state = any_tracked_future()) {
     if (state->cancel()) {
       ++report.futures_cancelled;  // its continuation is now in ready_
     } else {
@@ -604,7 +632,7 @@ LoopStats Loop::stats() const noexcept {
   LoopStats s = stats_;
   s.ready_depth = ready_.size();
   s.timers_pending = timers_.size();
-  s.futures_pending = tracked_futures_.size();
+  s.futures_pending = pending_futures_.size() + listed_futures_.size();
   s.tasks_alive = tasks_.size();
   s.generators_open = generators_.size();
   s.frames_in_use = frame_pool_->blocks_in_use();

@@ -66,6 +66,7 @@
 #include "core/detail/frame_pool.h"
 #include "core/detail/spin_governor.h"
 #include "core/detail/intrusive_list.h"
+#include "core/detail/pointer_set.h"
 #include "core/error.h"
 #include "core/future/shared_state.h"
 #include "core/loop/inbox.h"
@@ -342,9 +343,12 @@ class Loop {
   void attach_resource(detail::LoopResource* resource) noexcept;
   void detach_resource(detail::LoopResource* resource) noexcept;
   void track_future(detail::StateBase* state) noexcept;
+  void track_listed_future(detail::ListedState* state) noexcept;
   void untrack_future(detail::StateBase* state) noexcept;
-  void reserve_continuation();
-  void release_continuation() noexcept;
+  detail::StateBase* any_tracked_future() noexcept;
+  void reserve_continuation(bool set_entry = true);
+  void release_continuation(bool set_entry = true) noexcept;
+  void release_queue_room() noexcept;
   void return_inbox_room() noexcept;
   void post_continuation(detail::StateBase* state) noexcept;
   void schedule_continuation_here(detail::StateBase* state) noexcept;
@@ -425,8 +429,12 @@ class Loop {
   detail::TimerQueue timers_;
   detail::Inbox inbox_;
 
-  // Futures whose continuation waits here, and the I/O objects close() closes.
-  detail::IntrusiveList<detail::StateBase, &detail::StateBase::tracked_hook_> tracked_futures_;
+  // Futures whose continuation waits here (C++ futures' states in the set,
+  // with room reserved for those about to be published; the C API's by
+  // their own links: see shared_state.h, Tracking), and the I/O objects
+  // close() closes.
+  detail::PointerSet pending_futures_;
+  detail::IntrusiveList<detail::ListedState, &detail::ListedState::tracked_hook_> listed_futures_;
   detail::IntrusiveList<detail::LoopResource, &detail::LoopResource::loop_hook_> resources_;
 
   detail::FramePool* frame_pool_;  // retired (not deleted) by the destructor

@@ -77,19 +77,32 @@ struct LoopAccess {
   }
 
   // --- futures (core/future, capi/src) ---------------------------------------
-  // Registers a future whose continuation waits on `loop`: run() keeps going
-  // for it, close() cancels it.
+  // Registers a C++ future whose continuation waits on `loop`: run() keeps
+  // going for it, close() cancels it. Into the loop's set of pending
+  // futures, in the entry its continuation's reservation made there (so it
+  // cannot fail); once per reservation.
   static void track_future(Loop& loop, StateBase* state) noexcept { loop.track_future(state); }
+  // The same for a state with links of its own (the C API's futures): needs
+  // no reservation, and may come and go.
+  static void track_listed_future(Loop& loop, ListedState* state) noexcept {
+    loop.track_listed_future(state);
+  }
   // Harmless if not tracked.
   static void untrack_future(Loop& loop, StateBase* state) noexcept { loop.untrack_future(state); }
   // Loop thread of `loop`, before a continuation is published: makes room in
   // the ready queue for it, so that scheduling it when the future completes
-  // (a path that cannot fail) allocates nothing. Throws std::bad_alloc with
-  // nothing reserved. Each reservation is used up when the continuation is
-  // queued (or given back by the loop when it arrives through the inbox).
+  // (a path that cannot fail) allocates nothing, and an entry in the loop's
+  // set of pending futures, for track_future. Throws std::bad_alloc with
+  // nothing reserved. The queue room is used up when the continuation is
+  // queued (or given back by the loop when it arrives through the inbox), the
+  // entry when the future is tracked.
   static void reserve_continuation(Loop& loop) { loop.reserve_continuation(); }
-  // Gives back a reservation whose continuation will not be published.
+  // Gives back a reservation whose continuation will not be published (or
+  // whose future will not be tracked: the C++ futures' are).
   static void release_continuation(Loop& loop) noexcept { loop.release_continuation(); }
+  // The same for a ListedState's continuation: the queue room only.
+  static void reserve_listed_continuation(Loop& loop) { loop.reserve_continuation(false); }
+  static void release_listed_continuation(Loop& loop) noexcept { loop.release_continuation(false); }
   // Queues a future's continuation to run on `loop`, from another thread
   // (through the inbox).
   static void post_continuation(Loop& loop, StateBase* state) { loop.post_continuation(state); }

@@ -31,7 +31,7 @@ bool Loop::has_pending_work() const noexcept {
 
 // Whether blocking could ever deliver more work.
 bool Loop::can_wait_for_more() const noexcept {
-  if (!tracked_futures_.empty()) return true;
+  if (!pending_futures_.empty() || !listed_futures_.empty()) return true;
   if (keep_alive_count_.load(std::memory_order_acquire) > 0) return true;
   if (uv_loop_alive(uv_.get())) return true;
   return !timers_.empty() && clock_->advances_by_itself();
@@ -75,7 +75,8 @@ bool Loop::expects_remote_work() const noexcept {
   // waiting here are most likely completed by that I/O, on this thread: the
   // wait belongs in the kernel's poll, where the I/O is seen at once.
   if (uv_loop_alive(uv_.get())) return false;
-  return !tracked_futures_.empty() || keep_alive_count_.load(std::memory_order_relaxed) > 0;
+  return !pending_futures_.empty() || !listed_futures_.empty() ||
+         keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
 // Spins until `limit` has passed since `start` or a post arrives; returns how

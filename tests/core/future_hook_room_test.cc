@@ -1,4 +1,4 @@
-// What a 64-byte future state keeps elsewhere (core/future/shared_state.h,
+// What a 48-byte future state keeps elsewhere (core/future/shared_state.h,
 // result_storage.h): an Error's code in the state word's tag, beside its
 // message in the storage (or, for a code too wide for the tag, a boxed
 // Error), and a producer's cancel hook in the word before a state made with
