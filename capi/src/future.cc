@@ -62,12 +62,14 @@ CFuture::CFuture(Scope& scope) noexcept : ListedState(&kOps), scope_(&scope) {}
 
 void CFuture::run_queued(TabledObject* object) {
   auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
+  future->untrack();  // a list's links: wherever it was made due
   future->take_continuation(&kOps);  // the table stays: it is the future's
   future->run_continuation();
 }
 
 void CFuture::drop_queued(TabledObject* object) noexcept {
   auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
+  future->untrack();
   future->take_continuation(&kOps);
   future->discard_continuation();
 }

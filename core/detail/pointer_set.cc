@@ -9,6 +9,8 @@ void PointerSet::grow() {
   std::unique_ptr<const void*[]> old = std::exchange(slots_, std::move(table));
   const std::size_t old_slots = old != nullptr ? mask_ + 1 : 0;
   mask_ = slots - 1;
+  room_ += slots / 4 * 3 - limit_;
+  limit_ = slots / 4 * 3;
   shift_ = 64;
   for (std::size_t n = slots; n > 1; n >>= 1) --shift_;
   cursor_ = 0;

@@ -5,6 +5,10 @@
 // nothing. The loop keeps its pending C++ futures in one (Loop::track_future),
 // so that a future's shared state carries no links of its own.
 //
+// A front slot beside the table holds a pointer inserted while it was
+// empty: a pointer erased soon after it was inserted (a future resolved right
+// after its continuation was attached) is neither hashed nor probed for.
+//
 // Ownership: the set owns its table, never the objects pointed at.
 //
 // Thread: none of its own; the loop's set is touched on the loop's thread
@@ -33,30 +37,45 @@ class PointerSet {
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   // Inserts promised by reserve_one and not yet made (or given back).
-  std::size_t reserved() const noexcept { return reserved_; }
+  std::size_t reserved() const noexcept { return limit_ - size_ - room_; }
   std::size_t capacity() const noexcept { return mask_ + (slots_ != nullptr ? 1 : 0); }
 
   // Promises room for one more pointer, kept until insert_reserved uses it
   // or unreserve_one gives it back. Throws std::bad_alloc (growing the
   // table) with nothing changed.
   void reserve_one() {
-    if (4 * (size_ + reserved_ + 1) > 3 * (mask_ + 1) || slots_ == nullptr) grow();
-    ++reserved_;
+    if (room_ == 0) grow();
+    --room_;
   }
-  void unreserve_one() noexcept { --reserved_; }
+  // reserve_one without growing: false (nothing promised) if that would grow.
+  bool try_reserve_one() noexcept {
+    if (room_ == 0) return false;
+    --room_;
+    return true;
+  }
+  void unreserve_one() noexcept { ++room_; }
 
   // Inserts `p` (not null, not in the set) into reserved room.
   void insert_reserved(const void* p) noexcept {
-    --reserved_;
+    ++size_;
+    if (front_ == nullptr) {
+      front_ = p;
+      return;
+    }
     std::size_t i = home(p);
     while (slots_[i] != nullptr) i = (i + 1) & mask_;
     slots_[i] = p;
-    ++size_;
   }
 
   // Removes `p`; false if it was not in the set. Its room is given back.
   bool erase(const void* p) noexcept {
-    if (size_ == 0) return false;
+    if (p == front_) {
+      front_ = nullptr;
+      --size_;
+      ++room_;
+      return true;
+    }
+    if (size_ == (front_ != nullptr ? 1 : 0)) return false;
     std::size_t i = home(p);
     while (slots_[i] != p) {
       if (slots_[i] == nullptr) return false;
@@ -67,7 +86,8 @@ class PointerSet {
   }
 
   bool contains(const void* p) const noexcept {
-    if (size_ == 0) return false;
+    if (p == front_ && p != nullptr) return true;
+    if (size_ == (front_ != nullptr ? 1 : 0)) return false;
     for (std::size_t i = home(p); slots_[i] != nullptr; i = (i + 1) & mask_) {
       if (slots_[i] == p) return true;
     }
@@ -78,6 +98,7 @@ class PointerSet {
   // with erases between them visit the table once around, resuming where
   // the last one found its pointer.
   const void* any() noexcept {
+    if (front_ != nullptr) return front_;
     if (size_ == 0) return nullptr;
     while (slots_[cursor_ & mask_] == nullptr) ++cursor_;
     cursor_ &= mask_;
@@ -91,7 +112,8 @@ class PointerSet {
     const std::uint64_t key = reinterpret_cast<std::uintptr_t>(p) >> 3;
     return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
-  // Empties slot `hole`, moving back the entries after it that probed past it.
+  // Empties slot `hole` of the table, moving back the entries after it that
+  // probed past it.
   void remove_at(std::size_t hole) noexcept {
     std::size_t i = hole;
     for (;;) {
@@ -106,14 +128,17 @@ class PointerSet {
     }
     slots_[hole] = nullptr;
     --size_;
+    ++room_;
   }
   void grow();
 
+  const void* front_ = nullptr;  // see above; counted in size_
   std::unique_ptr<const void*[]> slots_;
   std::size_t mask_ = 0;  // slots - 1
   unsigned shift_ = 64;   // 64 - log2(slots)
   std::size_t size_ = 0;
-  std::size_t reserved_ = 0;
+  std::size_t limit_ = 0;  // three quarters of the slots: size_ + reserved() at most
+  std::size_t room_ = 0;   // limit_ - size_ - reserved(): reservations left before growing
   std::size_t cursor_ = 0;  // any()'s last find
 };
 

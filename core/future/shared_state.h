@@ -205,12 +205,13 @@ class StateBase : public TabledObject {
   }
 
   // Loop thread, as a queued continuation's turn comes (or its record is
-  // dropped): no longer tracked by the loop, and the table points at `idle`
-  // (the continuation is taken; it still holds its reference).
-  void take_continuation(const StateOps* idle) noexcept {
-    untrack();
-    ops_ = idle;
-  }
+  // dropped): the table points at `idle` (the continuation is taken; it
+  // still holds its reference). The loop stopped tracking the future when
+  // its continuation became due (queued, drained from the inbox or run now).
+  void take_continuation(const StateOps* idle) noexcept { ops_ = idle; }
+  // Leaves the loop's tracking if still there (a continuation dropped unrun
+  // by a path that did not make it due first). Loop thread.
+  void untrack() noexcept;
 
   // Queues the continuation on loop_'s thread (kScheduled is set); `now`:
   // runs it here and now if the loop allows (run_continuation_here).
@@ -235,7 +236,6 @@ class StateBase : public TabledObject {
   // replaced, `set` what it added): wakes waiters, schedules the
   // continuation.
   void after_completion(std::uint32_t old_word, std::uint32_t set, bool now) noexcept;
-  void untrack() noexcept;
   CancelHook** hook_slot() const noexcept {
     return std::launder(reinterpret_cast<CancelHook**>(
         reinterpret_cast<unsigned char*>(const_cast<StateBase*>(this)) - sizeof(CancelHook*)));
@@ -469,6 +469,7 @@ class SharedState final : public StateBase {
     }
     static void drop(TabledObject* object) noexcept {
       SharedState* state = self(object);
+      state->untrack();
       state->take_continuation(&kIdle);
       destroy_callable(state);
       state->release();

@@ -242,24 +242,25 @@ constexpr std::size_t kInboxRoomBatch = 64;
 }  // namespace
 
 void Loop::reserve_continuation(bool set_entry) {
-  if (set_entry) pending_futures_.reserve_one();
-  try {
-    ready_.reserve_units(kContinuationUnits);
-  } catch (...) {
-    if (set_entry) pending_futures_.unreserve_one();
-    throw;
-  }
+  ready_.reserve_units(kContinuationUnits);
   if (inbox_prepaid_ == 0) {
     try {
       inbox_.reserve(kInboxRoomBatch);
     } catch (...) {
       ready_.release_units(kContinuationUnits);
-      if (set_entry) pending_futures_.unreserve_one();
       throw;
     }
     inbox_prepaid_ = kInboxRoomBatch;
   }
   --inbox_prepaid_;
+  if (set_entry && !pending_futures_.try_reserve_one()) {
+    try {
+      pending_futures_.reserve_one();  // grows the set
+    } catch (...) {
+      release_queue_room();
+      throw;
+    }
+  }
 }
 
 void Loop::return_inbox_room() noexcept {
@@ -298,7 +299,7 @@ void Loop::run_continuation_now(detail::StateBase* state) noexcept {
   release_queue_room();
   ++stats_.callbacks_run;
   try {
-    state->run_queued();  // no longer tracked
+    state->run_queued();
   } catch (...) {
     ++stats_.exceptions;
     report({ExceptionContext::Kind::callback_exception, "exception in a callback",
@@ -314,6 +315,7 @@ void Loop::run_continuation_here(detail::StateBase* state) noexcept {
   }
   ++continuations_running_now_;
   const int first_after = after_now_count_;
+  untrack_future(state);  // due: no longer a pending future for close()
   run_continuation_now(state);
   // Those it attached to complete futures (run_after_continuation_now), and
   // those they attached in turn, in order; the slots stay taken until all
@@ -342,7 +344,7 @@ void Loop::run_after_continuation_now(detail::StateBase* state) noexcept {
 }
 
 void Loop::post_continuation(detail::StateBase* state) noexcept {
-  // Stays tracked until it runs here (close() waits for this post to land).
+  // Stays tracked until drained here (close() waits for this post to land).
   // Into the inbox room reserved with the continuation: nothing to allocate.
   if (inbox_.post_continuation(state)) {
     wake_if_needed();
@@ -360,6 +362,8 @@ void Loop::drain_inbox() {
   while (!inbox_batch_.empty()) {
     detail::Inbox::Entry& entry = inbox_batch_.front();
     if (entry.continuation != nullptr) {
+      // Due: no longer a pending future (close() waited for its post).
+      untrack_future(entry.continuation);
       ready_.emplace_object_reserved(std::exchange(entry.continuation, nullptr));
     } else {
       ready_.emplace_back(std::move(entry.callback));  // may throw: the entry stays
@@ -550,6 +554,7 @@ CloseReport Loop::close() {
   while (!last.empty()) {
     detail::Inbox::Entry& entry = last.front();
     if (entry.continuation != nullptr) {
+      untrack_future(entry.continuation);
       ready_.emplace_object_reserved(std::exchange(entry.continuation, nullptr));
     } else {
       ready_.emplace_back(std::move(entry.callback));
