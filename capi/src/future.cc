@@ -62,7 +62,7 @@ CFuture::CFuture(Scope& scope) noexcept : ListedState(&kOps), scope_(&scope) {}
 
 void CFuture::run_queued(TabledObject* object) {
   auto* future = static_cast<CFuture*>(static_cast<StateBase*>(object));
-  future->untrack();  // a list's links: wherever it was made due
+  future->untrack();  // tracked again if a callback came after it was made due
   future->take_continuation(&kOps);  // the table stays: it is the future's
   future->run_continuation();
 }

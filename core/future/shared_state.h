@@ -204,13 +204,16 @@ class StateBase : public TabledObject {
     return (word & kHookRoom) != 0 ? *hook_slot() : nullptr;
   }
 
-  // Loop thread, as a queued continuation's turn comes (or its record is
-  // dropped): the table points at `idle` (the continuation is taken; it
+  // As a queued continuation's turn comes (loop thread), or its record is
+  // dropped: the table points at `idle` (the continuation is taken; it
   // still holds its reference). The loop stopped tracking the future when
-  // its continuation became due (queued, drained from the inbox or run now).
+  // its continuation became due (queued, drained from the inbox or run now);
+  // a record dropped unrun was due already, or its loop had closed, which
+  // stops tracking every future first (a post refused by a closed loop drops
+  // the record on the completing thread, so this must not touch the loop).
   void take_continuation(const StateOps* idle) noexcept { ops_ = idle; }
-  // Leaves the loop's tracking if still there (a continuation dropped unrun
-  // by a path that did not make it due first). Loop thread.
+  // Leaves the loop's tracking if still there: for a ListedState, whose
+  // links say so without asking the loop (any thread, when not linked).
   void untrack() noexcept;
 
   // Queues the continuation on loop_'s thread (kScheduled is set); `now`:
@@ -469,7 +472,6 @@ class SharedState final : public StateBase {
     }
     static void drop(TabledObject* object) noexcept {
       SharedState* state = self(object);
-      state->untrack();
       state->take_continuation(&kIdle);
       destroy_callable(state);
       state->release();

@@ -1,4 +1,4 @@
-/* Counters, the error handler, dumps. */
+/* Counters, the error handler, dumps; many pending futures counted and cancelled. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -171,6 +171,59 @@ static void test_diagnostics__the_dump_lists_live_objects(void** state) {
   weft_scope_destroy(scope);
 }
 
+typedef struct outcomes {
+  int values;
+  int cancelled;
+  int other;
+} outcomes;
+
+static void count_outcome(void* user, weft_future_t* future, weft_status status, const weft_value* value,
+                          const char* message) {
+  outcomes* o = user;
+  (void)future;
+  (void)value;
+  (void)message;
+  if (status == WEFT_OK) {
+    o->values++;
+  } else if (status == WEFT_ERR_CANCELLED) {
+    o->cancelled++;
+  } else {
+    o->other++;
+  }
+}
+
+/* Many futures waiting at once: counted while pending, each callback called
+ * exactly once, and those still pending cancelled by weft_runtime_destroy. */
+static void test_diagnostics__many_pending_futures_are_counted_and_cancelled(void** state) {
+  fixture* f = FIXTURE(state);
+  enum { kFutures = 3000 };
+  static weft_future_t* futures[kFutures];
+  outcomes o = {0};
+  for (int i = 0; i < kFutures; ++i) {
+    assert_int_equal(weft_future_create(&futures[i], f->loop), WEFT_OK);
+    assert_int_equal(weft_future_then(futures[i], f->loop, count_outcome, &o), WEFT_OK);
+  }
+  weft_stats s = WEFT_STATS_INIT;
+  assert_int_equal(weft_runtime_stats(&s, f->runtime), WEFT_OK);
+  assert_int_equal(s.futures_pending, kFutures);
+  int resolved = 0;
+  for (int i = 0; i < kFutures; i += 3) {
+    assert_int_equal(weft_future_resolve(futures[i], NULL), WEFT_OK);
+    resolved++;
+  }
+  assert_int_equal(weft_loop_run(f->loop, WEFT_RUN_NOWAIT), WEFT_OK);
+  assert_int_equal(o.values, resolved);
+  assert_int_equal(o.cancelled, 0);
+  assert_int_equal(weft_runtime_stats(&s, f->runtime), WEFT_OK);
+  assert_int_equal(s.futures_pending, kFutures - resolved);
+  for (int i = 0; i < kFutures; ++i) weft_future_release(futures[i]);
+  assert_int_equal(weft_runtime_destroy(f->runtime), WEFT_OK);
+  f->runtime = NULL;  /* the teardown's destroy accepts NULL */
+  assert_int_equal(o.values, resolved);
+  assert_int_equal(o.cancelled, kFutures - resolved);
+  assert_int_equal(o.other, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_diagnostics__stats_count_what_happened, fixture_setup_manual,
@@ -180,6 +233,8 @@ int main(void) {
       cmocka_unit_test(test_diagnostics__slow_callbacks_are_reported_in_debug_mode),
       cmocka_unit_test_setup_teardown(test_diagnostics__the_dump_lists_live_objects, fixture_setup,
                                       fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_diagnostics__many_pending_futures_are_counted_and_cancelled,
+                                      fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,3 +159,31 @@ TEST_CASE("futures completed on other threads while the loop closes are run, not
   REQUIRE(out.values == set_by_thread);
   REQUIRE(loop.stats().futures_pending == 0);
 }
+
+TEST_CASE("a future completed on another thread stays tracked until its post is drained",
+          "[future][tracking]") {
+  constexpr int kFutures = 100;
+  weft::Loop loop;
+  Outcomes out;
+  std::vector<weft::Promise<int>> promises;
+  for (int i = 0; i < kFutures; ++i) {
+    auto [promise, future] = weft::make_promise<int>();
+    std::move(future).then(loop, [&out](weft::Result<int> r) {
+      ++out.values;
+      out.sum += r.value();
+    });
+    promises.push_back(std::move(promise));
+  }
+  std::thread other([&] {
+    for (auto& promise : promises) promise.set_value(2);
+  });
+  other.join();
+  // Posted to the loop's inbox: still pending as far as the loop knows.
+  REQUIRE(loop.stats().futures_pending == kFutures);
+  loop.poll();
+  REQUIRE(out.values == kFutures);
+  REQUIRE(out.sum == 2 * kFutures);
+  REQUIRE(loop.stats().futures_pending == 0);
+  const weft::CloseReport report = loop.close();
+  REQUIRE(report.futures_cancelled == 0);
+}
