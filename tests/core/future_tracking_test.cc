@@ -27,6 +27,27 @@ struct Outcomes {
   long sum = 0;
 };
 
+// Counts what a continuation is handed.
+void count(Outcomes& out, weft::Result<int>&& r) {
+  if (r.is_cancelled()) {
+    ++out.cancelled;
+  } else {
+    ++out.values;
+    out.sum += r.value();
+  }
+}
+
+// `n` futures with counting continuations on `loop`; their promises.
+std::vector<weft::Promise<int>> attach_counted(weft::Loop& loop, Outcomes& out, int n) {
+  std::vector<weft::Promise<int>> promises;
+  for (int i = 0; i < n; ++i) {
+    auto [promise, future] = weft::make_promise<int>();
+    std::move(future).then(loop, [&out](weft::Result<int> r) { count(out, std::move(r)); });
+    promises.push_back(std::move(promise));
+  }
+  return promises;
+}
+
 }  // namespace
 
 TEST_CASE("close cancels every pending future, across the set's growth and erases",
@@ -38,14 +59,7 @@ TEST_CASE("close cancels every pending future, across the set's growth and erase
   std::vector<weft::Future<int>> futures;
   for (std::size_t i = 0; i < kFutures; ++i) {
     auto [promise, future] = weft::make_promise<int>();
-    future.then(loop, [&out](weft::Result<int> r) {
-      if (r.is_cancelled()) {
-        ++out.cancelled;
-      } else {
-        ++out.values;
-        out.sum += r.value();
-      }
-    });
+    future.then(loop, [&out](weft::Result<int> r) { count(out, std::move(r)); });
     promises.push_back(std::move(promise));
     futures.push_back(std::move(future));
   }
@@ -97,9 +111,7 @@ TEST_CASE("a then() whose allocation is refused tracks nothing; what was attache
     {
       weft_test::RefuseAllocation refuse(0, /*forever=*/true);
       try {
-        future.then(loop, [&out](weft::Result<int> r) {
-          if (r.is_cancelled()) ++out.cancelled;
-        });
+        future.then(loop, [&out](weft::Result<int> r) { count(out, std::move(r)); });
         ok = true;
       } catch (const std::bad_alloc&) {
         ++refused;
@@ -108,9 +120,7 @@ TEST_CASE("a then() whose allocation is refused tracks nothing; what was attache
     if (!ok) {
       // Nothing tracked, nothing attached: the same future takes it now.
       REQUIRE(loop.stats().futures_pending == attached);
-      future.then(loop, [&out](weft::Result<int> r) {
-        if (r.is_cancelled()) ++out.cancelled;
-      });
+      future.then(loop, [&out](weft::Result<int> r) { count(out, std::move(r)); });
     }
     ++attached;
     REQUIRE(loop.stats().futures_pending == attached);
@@ -130,18 +140,7 @@ TEST_CASE("futures completed on other threads while the loop closes are run, not
   constexpr int kFutures = 2000;
   weft::Loop loop;
   Outcomes out;
-  std::vector<weft::Promise<int>> promises;
-  for (int i = 0; i < kFutures; ++i) {
-    auto [promise, future] = weft::make_promise<int>();
-    std::move(future).then(loop, [&out](weft::Result<int> r) {
-      if (r.is_cancelled()) {
-        ++out.cancelled;
-      } else {
-        ++out.values;
-      }
-    });
-    promises.push_back(std::move(promise));
-  }
+  std::vector<weft::Promise<int>> promises = attach_counted(loop, out, kFutures);
   REQUIRE(loop.stats().futures_pending == kFutures);
   std::size_t set_by_thread = 0;
   std::thread other([&] {
@@ -165,15 +164,7 @@ TEST_CASE("a future completed on another thread stays tracked until its post is 
   constexpr int kFutures = 100;
   weft::Loop loop;
   Outcomes out;
-  std::vector<weft::Promise<int>> promises;
-  for (int i = 0; i < kFutures; ++i) {
-    auto [promise, future] = weft::make_promise<int>();
-    std::move(future).then(loop, [&out](weft::Result<int> r) {
-      ++out.values;
-      out.sum += r.value();
-    });
-    promises.push_back(std::move(promise));
-  }
+  std::vector<weft::Promise<int>> promises = attach_counted(loop, out, kFutures);
   std::thread other([&] {
     for (auto& promise : promises) promise.set_value(2);
   });
