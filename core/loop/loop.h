@@ -401,12 +401,14 @@ class Loop {
     WaitHook hook = nullptr;    // the wait hook this pass brackets its sleep with
     void* hook_user = nullptr;
     bool hook_entered = false;  // `hook` was told 1 and not yet 0
+    bool io_ready = false;      // the spin ended on I/O: the pass polls without blocking
     WaitTime start{};
   };
   int timer_timeout_ms() noexcept;
   bool spin_before_sleep(int timeout_ms, WaitPass& pass);
   bool finish_wait_pass(const WaitPass& pass);
-  std::optional<Duration> spin_for_inbox(WaitTime start, Duration limit) const noexcept;
+  std::optional<Duration> spin_for_inbox(WaitTime start, Duration limit, int backend_fd,
+                                         bool& io_ready) const noexcept;
   void learn_from_sleep(WaitTime start) noexcept;
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);

@@ -70,18 +70,19 @@ void Loop::poll_io(bool may_block, int timeout_ms, bool consume_wakeup) {
   if (timeout_ms >= 0) uv_timer_stop(&sleep_timer_);
 }
 
+// Whether posts from other threads are expected: futures are pending (their
+// continuations may come from another thread) or a KeepAlive is held. With
+// I/O in flight too, the spin watches the backend fd as well (spin_for_inbox).
 bool Loop::expects_remote_work() const noexcept {
-  // With I/O in flight (libuv has active handles or requests) the futures
-  // waiting here are most likely completed by that I/O, on this thread: the
-  // wait belongs in the kernel's poll, where the I/O is seen at once.
-  if (uv_loop_alive(uv_.get())) return false;
   return !pending_futures_.empty() || !listed_futures_.empty() ||
          keep_alive_count_.load(std::memory_order_relaxed) > 0;
 }
 
-// Spins until `limit` has passed since `start` or a post arrives; returns how
-// long after `start` it arrived, or nothing.
-std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit) const noexcept {
+// Spins until `limit` has passed since `start`, a post arrives, or (with
+// `backend_fd` not -1) libuv's backend fd is ready, which sets `io_ready`;
+// returns how long after `start` the post arrived, or nothing.
+std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit, int backend_fd,
+                                             bool& io_ready) const noexcept {
   const WaitTime until = start + limit;
   for (;;) {
     for (int i = 0; i < 64; ++i) {
@@ -89,6 +90,13 @@ std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit) con
       __builtin_ia32_pause();
     }
     if (stop_requested_.load(std::memory_order_relaxed)) return std::nullopt;
+    if (backend_fd >= 0) {
+      pollfd backend{backend_fd, POLLIN, 0};
+      if (::poll(&backend, 1, 0) > 0) {
+        io_ready = true;
+        return std::nullopt;
+      }
+    }
     if (detail::SpinGovernor::WaitClock::now() >= until) return std::nullopt;
   }
 }
@@ -128,6 +136,20 @@ int Loop::timer_timeout_ms() noexcept {
 bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   pass.learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
   if (!pass.learn) return false;
+  // With I/O in flight (libuv has active handles or requests: a watched fd
+  // that may stay quiet for good, such as a signal wake-up fd, is one) the
+  // spin also watches libuv's backend fd, so I/O that becomes ready ends it
+  // at once. Not where the kernel has not been handed libuv's newest
+  // watchers yet, or where libuv has callbacks due now: that wait belongs
+  // in libuv's own poll.
+  int backend_fd = -1;
+  if (uv_loop_alive(uv_.get())) {
+    if (io_registrations_pending() || uv_backend_timeout(uv_.get()) == 0) {
+      pass.learn = false;
+      return false;
+    }
+    backend_fd = uv_backend_fd(uv_.get());
+  }
   pass.start = detail::SpinGovernor::WaitClock::now();
   const Duration limit = spin_.limit();
   if (limit > Duration::zero()) {
@@ -137,13 +159,15 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
     }
     ++stats_.spins;
     pass.spun = true;
-    if (std::optional<Duration> gap = spin_for_inbox(pass.start, limit)) {
+    if (std::optional<Duration> gap = spin_for_inbox(pass.start, limit, backend_fd, pass.io_ready)) {
       if (pass.hook_entered) pass.hook(pass.hook_user, 0);
       pass.hook_entered = false;
       ++stats_.spin_hits;
       spin_.spun_and_found(*gap);
       return true;
     }
+    // Ended by I/O or by the limit: either way no post came, so a loop
+    // whose work comes from its own I/O soon stops spinning.
     spin_.spun_in_vain();
   }
   // Before wake_needed_ (seq_cst, set next): a sender that sees it set sees this.
@@ -174,7 +198,7 @@ bool Loop::block_until_ready() {
       continue;
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
-    if (inbox_.has_items()) timeout_ms = 0;
+    if (inbox_.has_items() || pass.io_ready) timeout_ms = 0;
     if (timeout_ms != 0) ++stats_.sleeps;
     // Not blocking (a post arrived just now): a wake-up its sender may have
     // sent is left for the next blocking poll, which then returns at once;
@@ -231,7 +255,7 @@ bool Loop::block_with_wait_hook() {
     }
     wake_needed_.store(true, std::memory_order_seq_cst);
     uv_ref(wake);  // libuv's timeout is 0 for a loop it considers dead
-    if (inbox_.has_items()) {
+    if (inbox_.has_items() || pass.io_ready) {
       timeout_ms = 0;
     } else {
       uv_update_time(uv_.get());
