@@ -18,6 +18,16 @@
 //   - slept_without_work(waited) after a wait that did not spin: a timer, I/O
 //     or shutdown ended it. Longer than the ceiling ends the row of short
 //     sleeps; shorter says nothing.
+//   - woke_after(latency) after a sleep that a post ended: how long the
+//     wake-up took, from the sender's request to the sleeper running. With a
+//     ceiling range (max_ceiling above the ceiling), the ceiling follows twice
+//     the recent wake-up latency (a running average of eight, each sample
+//     capped at half the top of the range), never below the base ceiling nor
+//     above max_ceiling: spinning stays worth its CPU where a wake-up is
+//     cheap, and where an idle core takes tens of microseconds to wake (a
+//     VM's halted vCPU), posts that come that much later are still caught.
+//     A spin that finds nothing costs at most twice what the sleep it replaced
+//     would have cost in latency.
 // So a thread that sees work every few microseconds keeps spinning at the
 // ceiling; one whose work stopped, or comes rarely, stops after a handful of
 // waits (20 us + 10 + 5 + 2.5 + 1.2 of spinning, then none); and one whose
@@ -51,8 +61,12 @@ class SpinGovernor {
   static constexpr Duration kFloor = std::chrono::microseconds(1);
   static constexpr std::uint32_t kMaxBackoff = 64;
 
-  SpinGovernor(SpinPolicy policy, Duration ceiling) noexcept
+  // The ceiling is fixed unless max_ceiling is above it (woke_after).
+  SpinGovernor(SpinPolicy policy, Duration ceiling,
+               Duration max_ceiling = Duration::zero()) noexcept
       : enabled_(policy == SpinPolicy::adaptive),
+        base_ceiling_ns_(ceiling.count()),
+        max_ceiling_ns_(std::max(ceiling.count(), max_ceiling.count())),
         ceiling_ns_(ceiling.count()),
         limit_ns_(enabled_ ? ceiling.count() : 0),
         confirmed_(enabled_) {}
@@ -62,7 +76,14 @@ class SpinGovernor {
 
   // Whether the policy allows spinning at all (the reports are worth making).
   bool enabled() const noexcept { return enabled_; }
-  Duration ceiling() const noexcept { return Duration(ceiling_ns_); }
+  // The longest the limit may grow to now.
+  Duration ceiling() const noexcept {
+    return Duration(ceiling_ns_.load(std::memory_order_relaxed));
+  }
+  // The running average of woke_after's samples (0: none yet).
+  Duration wake_latency() const noexcept {
+    return Duration(wake_latency_ns_.load(std::memory_order_relaxed));
+  }
   // How long to spin before the next sleep; 0: sleep at once.
   Duration limit() const noexcept { return Duration(limit_ns_.load(std::memory_order_relaxed)); }
   // How many short sleeps in a row the next probe waits for.
@@ -70,13 +91,14 @@ class SpinGovernor {
 
   void spun_and_found(Duration gap) noexcept {
     if (!enabled_) return;
-    if (gap.count() > ceiling_ns_) {
+    const std::int64_t ceiling = ceiling_ns_.load(std::memory_order_relaxed);
+    if (gap.count() > ceiling) {
       spun_in_vain();
       return;
     }
     const std::int64_t current = limit_ns_.load(std::memory_order_relaxed);
     const std::int64_t grown = std::max({current * 2, gap.count() * 2, kFloor.count()});
-    limit_ns_.store(std::min(grown, ceiling_ns_), std::memory_order_relaxed);
+    limit_ns_.store(std::min(grown, ceiling), std::memory_order_relaxed);
     confirmed_.store(true, std::memory_order_relaxed);
     backoff_.store(1, std::memory_order_relaxed);
     short_sleeps_.store(0, std::memory_order_relaxed);
@@ -101,7 +123,8 @@ class SpinGovernor {
 
   void slept_until_work(Duration gap) noexcept {
     if (!enabled_) return;
-    if (gap.count() > ceiling_ns_) {
+    const std::int64_t ceiling = ceiling_ns_.load(std::memory_order_relaxed);
+    if (gap.count() > ceiling) {
       short_sleeps_.store(0, std::memory_order_relaxed);
       return;
     }
@@ -113,18 +136,36 @@ class SpinGovernor {
     short_sleeps_.store(0, std::memory_order_relaxed);
     if (limit_ns_.load(std::memory_order_relaxed) != 0) return;  // another worker probes already
     const std::int64_t probe = std::max(gap.count() * 2, kFloor.count());
-    limit_ns_.store(std::min(probe, ceiling_ns_), std::memory_order_relaxed);
+    limit_ns_.store(std::min(probe, ceiling), std::memory_order_relaxed);
     confirmed_.store(false, std::memory_order_relaxed);
   }
 
   void slept_without_work(Duration waited) noexcept {
     if (!enabled_) return;
-    if (waited.count() > ceiling_ns_) short_sleeps_.store(0, std::memory_order_relaxed);
+    if (waited.count() > ceiling_ns_.load(std::memory_order_relaxed)) {
+      short_sleeps_.store(0, std::memory_order_relaxed);
+    }
+  }
+
+  void woke_after(Duration latency) noexcept {
+    if (!enabled_ || max_ceiling_ns_ == base_ceiling_ns_) return;
+    const std::int64_t sample = std::clamp<std::int64_t>(latency.count(), 0, max_ceiling_ns_ / 2);
+    std::int64_t average = wake_latency_ns_.load(std::memory_order_relaxed);
+    average = average == 0 ? sample : average + (sample - average) / 8;
+    wake_latency_ns_.store(average, std::memory_order_relaxed);
+    const std::int64_t ceiling = std::clamp(average * 2, base_ceiling_ns_, max_ceiling_ns_);
+    ceiling_ns_.store(ceiling, std::memory_order_relaxed);
+    if (limit_ns_.load(std::memory_order_relaxed) > ceiling) {
+      limit_ns_.store(ceiling, std::memory_order_relaxed);
+    }
   }
 
  private:
   const bool enabled_;
-  const std::int64_t ceiling_ns_;
+  const std::int64_t base_ceiling_ns_;
+  const std::int64_t max_ceiling_ns_;
+  std::atomic<std::int64_t> ceiling_ns_;
+  std::atomic<std::int64_t> wake_latency_ns_{0};
   std::atomic<std::int64_t> limit_ns_;
   std::atomic<bool> confirmed_;
   std::atomic<std::uint32_t> backoff_{1};

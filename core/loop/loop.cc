@@ -76,7 +76,7 @@ Loop::Loop(LoopOptions options)
       clock_(options.clock != nullptr ? options.clock : &MonotonicClock::instance()),
       frame_pool_(new detail::FramePool()),
       owner_(std::this_thread::get_id()),
-      spin_(options.spin, kSpinBeforeSleep),
+      spin_(options.spin, kSpinBeforeSleep, kSpinBeforeSleepMax),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
   // The batch queue always holds a chunk (Inbox::take_all).
@@ -91,7 +91,16 @@ Loop::Loop(LoopOptions options)
     frame_pool_->retire();
     throw Exception(loop_init_errc(rc), std::string("uv_loop_init: ") + uv_strerror(rc));
   }
-  rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
+  // The wake-up's callback marks when a wake-up reached the loop (only the
+  // spin governor needs to know).
+  rc = spin_.enabled()
+           ? uv_async_init(uv_.get(), &wake_handle_,
+                           [](uv_async_t* handle) {
+                             static_cast<Loop*>(handle->data)->woken_ns_ =
+                                 detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+                           })
+           : uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
+  wake_handle_.data = this;
   if (rc != 0) {
     uv_loop_close(uv_.get());
     frame_pool_->retire();
@@ -641,6 +650,8 @@ LoopStats Loop::stats() const noexcept {
   s.tasks_alive = tasks_.size();
   s.generators_open = generators_.size();
   s.frames_in_use = frame_pool_->blocks_in_use();
+  s.spin_ceiling = spin_.enabled() ? spin_.ceiling() : Duration::zero();
+  s.wake_latency = spin_.wake_latency();
   return s;
 }
 

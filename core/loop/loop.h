@@ -157,8 +157,12 @@ class Loop {
   // cross-thread round trip a few microseconds instead of a kernel wake-up
   // (tens of microseconds on a VM), at the price of the core it spins on:
   // LoopStats::spins and spin_hits show how often it spun and how often that
-  // paid. docs/performance.md has the figures.
+  // paid. Where wake-ups are slow, the longest spin follows twice the loop's
+  // recent wake-up latency (from a sender's request to the loop running),
+  // up to kSpinBeforeSleepMax (detail::SpinGovernor::woke_after).
+  // docs/performance.md has the figures.
   static constexpr Duration kSpinBeforeSleep = std::chrono::microseconds(20);
+  static constexpr Duration kSpinBeforeSleepMax = std::chrono::microseconds(100);
 
   explicit Loop(LoopOptions options = {});
   ~Loop();
@@ -455,6 +459,10 @@ class Loop {
   // (WaitClock nanoseconds; 0: none since the loop went to sleep): tells the
   // spin governor how soon the post came, apart from how long the wake-up took.
   std::atomic<std::int64_t> wake_requested_ns_{0};
+  // When the wake-up handle's callback last ran (WaitClock nanoseconds; 0:
+  // not since the current wait began): the end of a wake-up, for the spin
+  // governor's wake-up latency. Loop thread only.
+  std::int64_t woken_ns_ = 0;
   detail::SpinGovernor spin_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};

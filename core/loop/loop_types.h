@@ -24,8 +24,9 @@ struct LoopOptions {
   bool debug = false;
   Duration slow_callback_threshold = std::chrono::milliseconds(100);
   // Whether the loop, with nothing ready but work expected from other
-  // threads, spins on its inbox (up to Loop::kSpinBeforeSleep, adapted to how
-  // soon posts arrived in its recent waits) before it sleeps in the kernel.
+  // threads, spins on its inbox (up to Loop::kSpinBeforeSleep, or up to
+  // kSpinBeforeSleepMax where its wake-ups are slow; adapted to how soon
+  // posts arrived in its recent waits) before it sleeps in the kernel.
   // See core/spin_policy.h for the trade-off.
   SpinPolicy spin = SpinPolicy::adaptive;
 };
@@ -60,6 +61,8 @@ struct LoopStats {
   std::uint64_t sleeps = 0;             // times the loop blocked waiting for work
   std::uint64_t spins = 0;              // waits that spun on the inbox first (SpinPolicy)
   std::uint64_t spin_hits = 0;          // of those, the ones a post ended before the spin did
+  Duration spin_ceiling{};              // the longest a spin may last now (0: SpinPolicy::off)
+  Duration wake_latency{};              // recent wake-ups' average, request to loop (0: none yet)
   std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
   std::uint64_t slow_callbacks = 0;     // debug mode only
   std::uint64_t tasks_spawned = 0;

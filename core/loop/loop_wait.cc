@@ -103,8 +103,8 @@ std::optional<Duration> Loop::spin_for_inbox(WaitTime start, Duration limit, int
 
 // After a wait that expected posts and slept (or was about to) without
 // spinning first: tells the spin governor how soon a post came — when its
-// sender asked for the wake-up, not when the wake-up arrived — or that none
-// came.
+// sender asked for the wake-up, not when the wake-up arrived — and how long
+// the wake-up took to arrive, or that none came.
 void Loop::learn_from_sleep(WaitTime start) noexcept {
   const WaitTime now = detail::SpinGovernor::WaitClock::now();
   if (!inbox_.has_items_relaxed()) {
@@ -113,7 +113,12 @@ void Loop::learn_from_sleep(WaitTime start) noexcept {
   }
   const std::int64_t stamp = wake_requested_ns_.load(std::memory_order_relaxed);
   const std::int64_t start_ns = start.time_since_epoch().count();
-  spin_.slept_until_work(stamp >= start_ns ? Duration(stamp - start_ns) : now - start);
+  if (stamp < start_ns) {
+    spin_.slept_until_work(now - start);
+    return;
+  }
+  spin_.slept_until_work(Duration(stamp - start_ns));
+  if (woken_ns_ >= stamp) spin_.woke_after(Duration(woken_ns_ - stamp));
 }
 
 // Milliseconds until the next timer is due (-1: no timer, or a clock that
@@ -172,6 +177,7 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   }
   // Before wake_needed_ (seq_cst, set next): a sender that sees it set sees this.
   wake_requested_ns_.store(0, std::memory_order_relaxed);
+  woken_ns_ = 0;
   return false;
 }
 

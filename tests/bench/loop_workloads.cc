@@ -3,6 +3,7 @@
 // weft::Loop outside the timed part, runs the workload once and checks that
 // every callback ran exactly once. W10 also runs as "weft-spin-off", with
 // the loop's SpinPolicy::off, and reports process CPU beside wall time.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -177,7 +178,11 @@ Outcome threadsafe_pingpong(std::uint64_t n, weft::SpinPolicy spin) {
                    {"cpu_per_wall", cpu.cpu_per_wall},
                    {"loop_spins", static_cast<double>(stats.spins)},
                    {"loop_spin_hits", static_cast<double>(stats.spin_hits)},
-                   {"loop_sleeps", static_cast<double>(stats.sleeps)}};
+                   {"loop_sleeps", static_cast<double>(stats.sleeps)},
+                   {"loop_spin_ceiling_us",
+                    std::chrono::duration<double, std::micro>(stats.spin_ceiling).count()},
+                   {"loop_wake_latency_us",
+                    std::chrono::duration<double, std::micro>(stats.wake_latency).count()}};
   return outcome;
 }
 

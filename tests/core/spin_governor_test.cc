@@ -1,6 +1,7 @@
 // detail::SpinGovernor: the spin limit halves on spins that found nothing,
 // comes back through probes after short sleeps, backs off when probes keep
-// failing, and SpinPolicy::off never spins. Pure logic: no threads, no clock.
+// failing, the ceiling follows the wake-up latency within its range, and
+// SpinPolicy::off never spins. Pure logic: no threads, no clock.
 #include <catch2/catch.hpp>
 
 #include "core/detail/spin_governor.h"
@@ -135,4 +136,53 @@ TEST_CASE("SpinPolicy::off never spins, whatever the waits say", "[spin]") {
   governor.spun_and_found(1us);
   governor.slept_until_work(1us);
   REQUIRE(governor.limit() == Duration::zero());
+}
+
+TEST_CASE("the ceiling follows twice the wake-up latency within its range", "[spin]") {
+  SpinGovernor governor(SpinPolicy::adaptive, 20us, 100us);
+  REQUIRE(governor.ceiling() == 20us);
+  REQUIRE(governor.wake_latency() == Duration::zero());
+  // Fast wake-ups keep the base ceiling.
+  governor.woke_after(4us);
+  REQUIRE(governor.wake_latency() == 4us);
+  REQUIRE(governor.ceiling() == 20us);
+  // Slow ones move the average an eighth of the way each: from 4 us towards
+  // 36 us, the ceiling twice the average once that passes 10 us.
+  for (int i = 0; i < 100; ++i) governor.woke_after(36us);
+  REQUIRE(governor.wake_latency() > 35us);
+  REQUIRE(governor.wake_latency() <= 36us);
+  REQUIRE(governor.ceiling() == 2 * governor.wake_latency());
+  // A gap of 60 us is now short: spins that find work grow up to it.
+  governor.spun_and_found(30us);
+  REQUIRE(governor.limit() == 60us);
+  governor.spun_and_found(30us);
+  REQUIRE(governor.limit() == governor.ceiling());
+  // A sample longer than half the top counts as that much (a preempted
+  // loop thread): the ceiling never passes the top of the range.
+  for (int i = 0; i < 100; ++i) governor.woke_after(5ms);
+  REQUIRE(governor.wake_latency() > 49us);
+  REQUIRE(governor.wake_latency() <= 50us);
+  REQUIRE(governor.ceiling() > 98us);
+  REQUIRE(governor.ceiling() <= 100us);
+  // Fast again: the ceiling comes down to its base, and the limit with it.
+  governor.spun_and_found(40us);
+  REQUIRE(governor.limit() == governor.ceiling());
+  for (int i = 0; i < 100; ++i) governor.woke_after(1us);
+  REQUIRE(governor.ceiling() == 20us);
+  REQUIRE(governor.limit() == 20us);
+  // A gap beyond it is no longer short.
+  stop_spinning(governor);
+  governor.slept_until_work(30us);
+  REQUIRE(governor.limit() == Duration::zero());
+}
+
+TEST_CASE("without a range, or spinning off, wake-ups change nothing", "[spin]") {
+  SpinGovernor fixed(SpinPolicy::adaptive, 20us);
+  for (int i = 0; i < 100; ++i) fixed.woke_after(50us);
+  REQUIRE(fixed.ceiling() == 20us);
+  REQUIRE(fixed.wake_latency() == Duration::zero());
+  SpinGovernor off(SpinPolicy::off, 20us, 100us);
+  for (int i = 0; i < 100; ++i) off.woke_after(50us);
+  REQUIRE(off.limit() == Duration::zero());
+  REQUIRE(off.wake_latency() == Duration::zero());
 }

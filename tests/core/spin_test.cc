@@ -2,7 +2,8 @@
 // loop or pool whose work comes rarely stops spinning, one in a fast
 // ping-pong spins again, SpinPolicy::off never spins, an idle runtime (a
 // loop waiting on another thread, a pool) uses almost no CPU, and posts at
-// every kind of pace all run once (a stress case for TSan).
+// every kind of pace all run once (a stress case for TSan), and a loop
+// measures its wake-ups' latency.
 #include <time.h>
 
 #include <atomic>
@@ -123,6 +124,32 @@ TEST_CASE("a loop whose posts come rarely stops spinning, and spins again in a p
   const weft::LoopStats fast = loop.stats();
   INFO("spins " << fast.spins - rare.spins << ", hits " << fast.spin_hits - rare.spin_hits);
   REQUIRE(fast.spins > rare.spins);
+}
+
+TEST_CASE("a loop measures how long its wake-ups take", "[spin][loop]") {
+  weft::Loop loop;
+  REQUIRE(loop.stats().spin_ceiling == weft::Loop::kSpinBeforeSleep);
+  REQUIRE(loop.stats().wake_latency == weft::Duration::zero());
+  // Posts 2 ms apart: after a few empty spins the loop sleeps, and each post
+  // wakes it. The time from each sender's request to the loop running is a
+  // sample (on a fast machine a few microseconds, on an idle VM tens).
+  run_with_spaced_posts(loop, 50, 2000us);
+  const weft::LoopStats stats = loop.stats();
+  INFO("wake-up latency " << stats.wake_latency.count() << " ns, ceiling "
+                          << stats.spin_ceiling.count() << " ns");
+  REQUIRE(stats.wake_latency > weft::Duration::zero());
+  REQUIRE(stats.spin_ceiling >= weft::Loop::kSpinBeforeSleep);
+  REQUIRE(stats.spin_ceiling <= weft::Loop::kSpinBeforeSleepMax);
+  // Twice the average, unless the base or the top of the range bounds it.
+  const weft::Duration twice = 2 * stats.wake_latency;
+  if (twice > weft::Loop::kSpinBeforeSleep && twice < weft::Loop::kSpinBeforeSleepMax) {
+    REQUIRE(stats.spin_ceiling == twice);
+  }
+
+  weft::Loop quiet(loop_options(weft::SpinPolicy::off));
+  run_with_spaced_posts(quiet, 10, 2000us);
+  REQUIRE(quiet.stats().spin_ceiling == weft::Duration::zero());
+  REQUIRE(quiet.stats().wake_latency == weft::Duration::zero());
 }
 
 TEST_CASE("a loop with SpinPolicy::off never spins", "[spin][loop]") {
