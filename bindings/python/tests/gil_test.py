@@ -1,7 +1,8 @@
 """Where the GIL is and is not held: a C work function given to weft's pool
 by address runs without it (Python code on the main thread runs while the C
 work waits for it), and weft's loop releases it while it waits in the
-kernel (a Python thread makes progress while the loop sleeps)."""
+kernel (a Python thread makes progress while the loop sleeps), and takes it
+back from Python threads that hold it, briefly or for long."""
 import asyncio
 import ctypes
 import os
@@ -63,3 +64,50 @@ def test_the_loop_releases_the_gil_while_it_waits_in_the_kernel():
         stop.set()
         thread.join(5)
     assert progressed > 0
+
+
+def test_the_loop_takes_the_gil_back_from_threads_that_hold_it():
+    # Posts from a thread that blocks right after each one (it lets go of
+    # the GIL microseconds after the loop sees the post), while another
+    # thread runs pure Python and holds the GIL for whole switch intervals
+    # (the loop must ask for it). Every post runs once, in order, and the
+    # run ends.
+    rounds = 100
+    stop = threading.Event()
+    spins = [0]
+
+    def busy():
+        while not stop.is_set():
+            spins[0] += 1
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        replies = []
+        got = threading.Semaphore(0)
+
+        def on_ping(i):
+            replies.append(i)
+            got.release()
+
+        def pinger():
+            for i in range(rounds):
+                loop.call_soon_threadsafe(on_ping, i)
+                if not got.acquire(timeout=10):
+                    return
+        thread = threading.Thread(target=pinger)
+        thread.start()
+        await loop.run_in_executor(None, thread.join, 30)
+        return replies
+
+    busy_thread = threading.Thread(target=busy)
+    busy_thread.start()
+    try:
+        started = time.monotonic()
+        replies = weft.run(main())
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        busy_thread.join(5)
+    assert replies == list(range(rounds))
+    assert spins[0] > 0
+    assert elapsed < 30
