@@ -4,8 +4,11 @@
 // After each wait the waiting thread reports one of:
 //   - spun_and_found(gap): its spin saw work `gap` after the wait began. The
 //     limit doubles (at least twice the gap, at least kFloor, at most the
-//     ceiling) and counts as confirmed. A gap beyond the ceiling (the
-//     spinner lost its core for that long) counts as spun_in_vain.
+//     ceiling) and counts as confirmed. Past the base ceiling (a ceiling
+//     raised by woke_after) it does not double: it grows only to twice the
+//     gaps seen, so a longer spin is bought only for posts that came that
+//     late. A gap beyond the ceiling (the spinner lost its core for that
+//     long) counts as spun_in_vain.
 //   - spun_in_vain(): it spun the whole limit and saw nothing (it then
 //     sleeps). A confirmed limit halves (below kFloor: 0, unconfirmed); an
 //     unconfirmed one (a probe, below) drops to 0 and the next probe waits
@@ -97,8 +100,9 @@ class SpinGovernor {
       return;
     }
     const std::int64_t current = limit_ns_.load(std::memory_order_relaxed);
-    const std::int64_t grown = std::max({current * 2, gap.count() * 2, kFloor.count()});
-    limit_ns_.store(std::min(grown, ceiling), std::memory_order_relaxed);
+    const std::int64_t doubled = std::min(current * 2, base_ceiling_ns_);
+    const std::int64_t fits_gap = std::min(std::max(current, gap.count() * 2), ceiling);
+    limit_ns_.store(std::max({doubled, fits_gap, kFloor.count()}), std::memory_order_relaxed);
     confirmed_.store(true, std::memory_order_relaxed);
     backoff_.store(1, std::memory_order_relaxed);
     short_sleeps_.store(0, std::memory_order_relaxed);

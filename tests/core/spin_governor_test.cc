@@ -152,10 +152,20 @@ TEST_CASE("the ceiling follows twice the wake-up latency within its range", "[sp
   REQUIRE(governor.wake_latency() > 35us);
   REQUIRE(governor.wake_latency() <= 36us);
   REQUIRE(governor.ceiling() == 2 * governor.wake_latency());
-  // A gap of 60 us is now short: spins that find work grow up to it.
+  // Spins that find work early double the limit only up to the base.
+  governor.spun_in_vain();
+  REQUIRE(governor.limit() == 10us);
+  governor.spun_and_found(1us);
+  REQUIRE(governor.limit() == 20us);
+  governor.spun_and_found(1us);
+  REQUIRE(governor.limit() == 20us);
+  // A gap of 30 us is now short: the limit grows to twice the gaps seen,
+  // keeps that length for earlier posts, and stops at the ceiling.
   governor.spun_and_found(30us);
   REQUIRE(governor.limit() == 60us);
-  governor.spun_and_found(30us);
+  governor.spun_and_found(2us);
+  REQUIRE(governor.limit() == 60us);
+  governor.spun_and_found(40us);
   REQUIRE(governor.limit() == governor.ceiling());
   // A sample longer than half the top counts as that much (a preempted
   // loop thread): the ceiling never passes the top of the range.
@@ -165,8 +175,8 @@ TEST_CASE("the ceiling follows twice the wake-up latency within its range", "[sp
   REQUIRE(governor.ceiling() > 98us);
   REQUIRE(governor.ceiling() <= 100us);
   // Fast again: the ceiling comes down to its base, and the limit with it.
-  governor.spun_and_found(40us);
-  REQUIRE(governor.limit() == governor.ceiling());
+  governor.spun_and_found(45us);
+  REQUIRE(governor.limit() == 90us);
   for (int i = 0; i < 100; ++i) governor.woke_after(1us);
   REQUIRE(governor.ceiling() == 20us);
   REQUIRE(governor.limit() == 20us);

@@ -69,9 +69,11 @@ typedef void (*weft_bytes_callback)(void* user, weft_status status, const char* 
  * spinning one sees the work in a fraction of a microsecond but burns its
  * core meanwhile. Since 1.2. */
 typedef enum weft_spin_mode {
-  /* Spin (the loop up to 20 us, a pool worker up to 100 us) only while the
-   * recent waits show that work arrives that soon; stop after a few empty
-   * spins, so an idle runtime burns no CPU. The default. */
+  /* Spin (the loop up to 20 us, or up to twice its recent wake-up latency
+   * where wake-ups are slower, at most 100 us; a pool worker up to 100 us)
+   * only while the recent waits show that work arrives that soon; stop
+   * after a few empty spins, so an idle runtime burns no CPU. The
+   * default. */
   WEFT_SPIN_ADAPTIVE = 0,
   /* Never spin: sleep as soon as there is no work. The least CPU; every
    * post to a sleeping loop or pool pays for a wake-up. */
