@@ -23,14 +23,14 @@
 //     sleeps; shorter says nothing.
 //   - woke_after(latency) after a sleep that a post ended: how long the
 //     wake-up took, from the sender's request to the sleeper running. With a
-//     ceiling range (max_ceiling above the ceiling), the ceiling follows twice
-//     the recent wake-up latency (a running average of eight, each sample
-//     capped at half the top of the range), never below the base ceiling nor
-//     above max_ceiling: spinning stays worth its CPU where a wake-up is
-//     cheap, and where an idle core takes tens of microseconds to wake (a
-//     VM's halted vCPU), posts that come that much later are still caught.
-//     A spin that finds nothing costs at most twice what the sleep it replaced
-//     would have cost in latency.
+//     ceiling range (max_ceiling above the ceiling), the ceiling follows
+//     twice the recent wake-up latency (an exponential average weighing each
+//     new sample 1/8, samples capped at half the top of the range), never
+//     below the base ceiling nor above max_ceiling: spinning stays worth its
+//     CPU where a wake-up is cheap, and where an idle core takes tens of
+//     microseconds to wake (a VM's halted vCPU), posts that come that much
+//     later are still caught. A spin that finds nothing costs at most twice
+//     what the sleep it replaced would have cost in latency.
 // So a thread that sees work every few microseconds keeps spinning at the
 // ceiling; one whose work stopped, or comes rarely, stops after a handful of
 // waits (20 us + 10 + 5 + 2.5 + 1.2 of spinning, then none); and one whose
