@@ -66,7 +66,8 @@ def test_the_loop_releases_the_gil_while_it_waits_in_the_kernel():
     assert progressed > 0
 
 
-def test_the_loop_takes_the_gil_back_from_threads_that_hold_it():
+@pytest.mark.parametrize("run", [weft.run, asyncio.run], ids=["weft", "asyncio"])
+def test_the_loop_takes_the_gil_back_from_threads_that_hold_it(run):
     # Posts from a thread that blocks right after each one (it lets go of
     # the GIL microseconds after the loop sees the post), while another
     # thread runs pure Python and holds the GIL for whole switch intervals
@@ -103,7 +104,7 @@ def test_the_loop_takes_the_gil_back_from_threads_that_hold_it():
     busy_thread.start()
     try:
         started = time.monotonic()
-        replies = weft.run(main())
+        replies = run(main())
         elapsed = time.monotonic() - started
     finally:
         stop.set()
