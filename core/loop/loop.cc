@@ -91,15 +91,13 @@ Loop::Loop(LoopOptions options)
     frame_pool_->retire();
     throw Exception(loop_init_errc(rc), std::string("uv_loop_init: ") + uv_strerror(rc));
   }
-  // The wake-up's callback marks when a wake-up reached the loop (only the
-  // spin governor needs to know).
-  rc = spin_.enabled()
-           ? uv_async_init(uv_.get(), &wake_handle_,
-                           [](uv_async_t* handle) {
-                             static_cast<Loop*>(handle->data)->woken_ns_ =
-                                 detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
-                           })
-           : uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t*) {});
+  // The wake-up's callback marks when a wake-up reached the loop, for the
+  // spin governor's wake-up latency.
+  rc = uv_async_init(uv_.get(), &wake_handle_, [](uv_async_t* handle) {
+    Loop* loop = static_cast<Loop*>(handle->data);
+    if (!loop->spin_.enabled()) return;
+    loop->woken_ns_ = detail::SpinGovernor::WaitClock::now().time_since_epoch().count();
+  });
   wake_handle_.data = this;
   if (rc != 0) {
     uv_loop_close(uv_.get());
