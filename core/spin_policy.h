@@ -1,6 +1,7 @@
 // weft::SpinPolicy: whether a thread that ran out of work (a loop waiting for
-// posts from other threads, an idle pool worker) may spin for a while before
-// it sleeps in the kernel. Taken by LoopOptions and ThreadPoolOptions.
+// posts from other threads or for its own I/O, an idle pool worker) may spin
+// for a while before it sleeps in the kernel. Taken by LoopOptions and
+// ThreadPoolOptions.
 //
 // The trade-off: a sleeping thread is woken by a system call and the
 // scheduler, which costs the poster a few microseconds and the round trip

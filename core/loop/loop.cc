@@ -77,6 +77,7 @@ Loop::Loop(LoopOptions options)
       frame_pool_(new detail::FramePool()),
       owner_(std::this_thread::get_id()),
       spin_(options.spin, kSpinBeforeSleep, kSpinBeforeSleepMax),
+      io_spin_(options.spin, kIoSpinBeforeSleep),
       debug_(options.debug),
       slow_threshold_(options.slow_callback_threshold) {
   // The batch queue always holds a chunk (Inbox::take_all).
@@ -650,6 +651,7 @@ LoopStats Loop::stats() const noexcept {
   s.frames_in_use = frame_pool_->blocks_in_use();
   s.spin_ceiling = spin_.enabled() ? spin_.ceiling() : Duration::zero();
   s.wake_latency = spin_.wake_latency();
+  s.io_spin_limit = io_spin_.limit();
   return s;
 }
 

@@ -163,6 +163,18 @@ class Loop {
   // docs/performance.md has the figures.
   static constexpr Duration kSpinBeforeSleep = std::chrono::microseconds(20);
   static constexpr Duration kSpinBeforeSleepMax = std::chrono::microseconds(100);
+  // The longest a loop with I/O in flight watches libuv's backend fd before
+  // it sleeps in the kernel, when its recent sleeps ended on I/O that soon
+  // (a peer that answers within microseconds: a request-response client or
+  // server on another core). A second governor with the same rules as the
+  // posts' (detail::SpinGovernor): a sleep that ended on I/O within the
+  // ceiling counts as short, so a few in a row start a probe; a spin that
+  // sees nothing halves the limit, so a loop whose I/O comes rarely (an idle
+  // server) stops after a few waits and sleeps at once. The measured sleeps
+  // include the loop's own wake-up, hence the wider ceiling. SpinPolicy::off
+  // turns this off too; LoopStats::io_spins and io_spin_hits count it.
+  // docs/performance.md has the figures.
+  static constexpr Duration kIoSpinBeforeSleep = std::chrono::microseconds(100);
 
   explicit Loop(LoopOptions options = {});
   ~Loop();
@@ -401,6 +413,7 @@ class Loop {
   // One pass of a blocking wait, as its spin step left it (loop_wait.cc).
   struct WaitPass {
     bool learn = false;         // expected posts: tells the spin governor what came
+    bool learn_io = false;      // I/O in flight: tells io_spin_ what came
     bool spun = false;          // looked at the inbox before sleeping
     WaitHook hook = nullptr;    // the wait hook this pass brackets its sleep with
     void* hook_user = nullptr;
@@ -414,6 +427,7 @@ class Loop {
   std::optional<Duration> spin_for_inbox(WaitTime start, Duration limit, int backend_fd,
                                          bool& io_ready) const noexcept;
   void learn_from_sleep(WaitTime start) noexcept;
+  void learn_from_io_sleep(WaitTime start) noexcept;
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);
   void cancel_tracked_futures(CloseReport& report);
@@ -464,6 +478,7 @@ class Loop {
   // governor's wake-up latency. Loop thread only.
   std::int64_t woken_ns_ = 0;
   detail::SpinGovernor spin_;
+  detail::SpinGovernor io_spin_;  // spins that wait for the loop's own I/O
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   bool debug_ = false;

@@ -26,7 +26,9 @@ struct LoopOptions {
   // Whether the loop, with nothing ready but work expected from other
   // threads, spins on its inbox (up to Loop::kSpinBeforeSleep, or up to
   // kSpinBeforeSleepMax where its wake-ups are slow; adapted to how soon
-  // posts arrived in its recent waits) before it sleeps in the kernel.
+  // posts arrived in its recent waits) before it sleeps in the kernel; and,
+  // with I/O in flight, watches that I/O (up to Loop::kIoSpinBeforeSleep,
+  // adapted to how soon its recent sleeps ended on I/O).
   // See core/spin_policy.h for the trade-off.
   SpinPolicy spin = SpinPolicy::adaptive;
 };
@@ -63,6 +65,9 @@ struct LoopStats {
   std::uint64_t spin_hits = 0;          // of those, the ones a post ended before the spin did
   Duration spin_ceiling{};              // the longest a spin may last now (0: SpinPolicy::off)
   Duration wake_latency{};              // recent wake-ups' average, request to loop (0: none yet)
+  std::uint64_t io_spins = 0;           // waits with only I/O to wait for that watched it first
+  std::uint64_t io_spin_hits = 0;       // of those, the ones I/O ended before the spin did
+  Duration io_spin_limit{};             // how long the next such spin may last (0: none)
   std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
   std::uint64_t slow_callbacks = 0;     // debug mode only
   std::uint64_t tasks_spawned = 0;

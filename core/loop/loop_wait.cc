@@ -129,18 +129,21 @@ int Loop::timer_timeout_ms() noexcept {
   return next ? ceil_ms_until(*next, clock_->now()) : -1;
 }
 
-// The spin step of a wait about to sleep `timeout_ms` (0: it will not):
-// work is expected from other threads (a future's continuation, a
-// keep-alive), so look at the inbox for a few microseconds before paying for
-// a kernel sleep and a wake-up, if recent waits say a post comes that soon
-// (spin_). While the loop spins it does not ask to be woken, so nothing was
+// The spin step of a wait about to sleep `timeout_ms` (0: it will not). Two
+// kinds of work may come soon: posts from other threads, when futures are
+// pending or a KeepAlive is held (spin_ learns how soon they come), and the
+// loop's own I/O, when libuv has some in flight (io_spin_ learns how soon its
+// sleeps end on it). If either says its work comes within a few tens of
+// microseconds, the loop looks at its inbox and libuv's backend fd for that
+// long, the longer of the two limits, before paying for a kernel sleep and a
+// wake-up. While the loop spins it does not ask to be woken, so nothing was
 // sent and there is nothing to poll. The pass's wait hook is told 1 before
 // the spin.
 // Returns true when a post arrived (the hook told 0 again); the pass is then
-// over. Otherwise the wait goes on to sleep with wake_needed_ set.
+// over. Otherwise the wait goes on to sleep with wake_needed_ set (without
+// blocking when the spin saw I/O ready: pass.io_ready).
 bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
-  pass.learn = timeout_ms != 0 && spin_.enabled() && expects_remote_work();
-  if (!pass.learn) return false;
+  if (timeout_ms == 0 || !spin_.enabled()) return false;
   // With I/O in flight (libuv has active handles or requests: a watched fd
   // that may stay quiet for good, such as a signal wake-up fd, is one) the
   // spin also watches libuv's backend fd, so I/O that becomes ready ends it
@@ -149,31 +152,45 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   // in libuv's own poll.
   int backend_fd = -1;
   if (uv_loop_alive(uv_.get())) {
-    if (io_registrations_pending() || uv_backend_timeout(uv_.get()) == 0) {
-      pass.learn = false;
-      return false;
-    }
+    if (io_registrations_pending() || uv_backend_timeout(uv_.get()) == 0) return false;
     backend_fd = uv_backend_fd(uv_.get());
   }
+  pass.learn = expects_remote_work();
+  pass.learn_io = backend_fd >= 0;
+  if (!pass.learn && !pass.learn_io) return false;
   pass.start = detail::SpinGovernor::WaitClock::now();
-  const Duration limit = spin_.limit();
+  const Duration post_limit = pass.learn ? spin_.limit() : Duration::zero();
+  const Duration io_limit = pass.learn_io ? io_spin_.limit() : Duration::zero();
+  const Duration limit = std::max(post_limit, io_limit);
   if (limit > Duration::zero()) {
     if (pass.hook != nullptr) {
       pass.hook(pass.hook_user, 1);
       pass.hook_entered = true;
     }
-    ++stats_.spins;
+    if (post_limit > Duration::zero()) ++stats_.spins;
+    if (io_limit > Duration::zero()) ++stats_.io_spins;
     pass.spun = true;
     if (std::optional<Duration> gap = spin_for_inbox(pass.start, limit, backend_fd, pass.io_ready)) {
       if (pass.hook_entered) pass.hook(pass.hook_user, 0);
       pass.hook_entered = false;
-      ++stats_.spin_hits;
-      spin_.spun_and_found(*gap);
+      if (post_limit > Duration::zero()) {
+        ++stats_.spin_hits;
+        spin_.spun_and_found(*gap);
+      }
       return true;
     }
-    // Ended by I/O or by the limit: either way no post came, so a loop
-    // whose work comes from its own I/O soon stops spinning.
-    spin_.spun_in_vain();
+    // Each governor that wanted this spin learns whether its kind of work
+    // ended it: I/O is not a post, so a loop whose work comes from its own
+    // I/O soon stops spinning for posts, and the other way round.
+    if (post_limit > Duration::zero()) spin_.spun_in_vain();
+    if (io_limit > Duration::zero()) {
+      if (pass.io_ready) {
+        ++stats_.io_spin_hits;
+        io_spin_.spun_and_found(detail::SpinGovernor::WaitClock::now() - pass.start);
+      } else {
+        io_spin_.spun_in_vain();
+      }
+    }
   }
   // Before wake_needed_ (seq_cst, set next): a sender that sees it set sees this.
   wake_requested_ns_.store(0, std::memory_order_relaxed);
@@ -181,10 +198,23 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   return false;
 }
 
-// The end of a wait pass: what the wait taught the spin governor, then the
+// After a wait with I/O in flight that slept without spinning first: tells
+// the I/O spin governor how long the sleep lasted, its wake-up included —
+// what a spin would have had to cover — unless a post ended it. A sleep that
+// a timer or a signal ended counts the same (a timer's takes a millisecond
+// or more: a long sleep, which says nothing).
+void Loop::learn_from_io_sleep(WaitTime start) noexcept {
+  if (inbox_.has_items_relaxed()) return;
+  io_spin_.slept_until_work(detail::SpinGovernor::WaitClock::now() - start);
+}
+
+// The end of a wait pass: what the wait taught the spin governors, then the
 // posts and timers it brought. Returns whether a callback is ready.
 bool Loop::finish_wait_pass(const WaitPass& pass) {
-  if (pass.learn && !pass.spun) learn_from_sleep(pass.start);
+  if (!pass.spun) {
+    if (pass.learn_io) learn_from_io_sleep(pass.start);
+    if (pass.learn) learn_from_sleep(pass.start);
+  }
   if (inbox_.has_items_relaxed()) drain_inbox();
   fire_expired_timers();
   return !ready_.empty();

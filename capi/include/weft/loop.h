@@ -151,7 +151,7 @@ typedef void (*weft_wait_hook)(void* user, int entering);
 /* For a host that holds a lock while loop callbacks run and must let it go
  * while the loop sleeps (a Python binding's GIL): hook(user, 1) runs on the
  * loop thread right before the loop gives up the CPU to wait (a kernel poll
- * with a non-zero timeout, or spinning for posts from other threads), and
+ * with a non-zero timeout, or spinning for posts or I/O), and
  * hook(user, 0) right after the wait, before any callback runs (I/O
  * callbacks included). Calls come in strictly alternating pairs, only from
  * weft_loop_run with WEFT_RUN_DEFAULT or WEFT_RUN_ONCE (and the functions

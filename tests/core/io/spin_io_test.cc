@@ -1,13 +1,16 @@
 // The loop's spin before sleeping (core/loop/loop_wait.cc) with I/O in
 // flight: a watched fd that stays quiet (a signal wake-up fd, say) does not
 // stop a loop that expects posts from spinning, and I/O that becomes ready
-// while it spins is dispatched (the spin also watches libuv's backend fd).
+// while it spins is dispatched (the spin also watches libuv's backend fd);
+// a loop whose peer answers within microseconds spins for the answers, stops
+// when the answers come slowly, and never spins with SpinPolicy::off.
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -36,7 +39,84 @@ struct SocketPair {
   }
 };
 
+// The loop writes a byte to the peer, waits for the fd to become readable,
+// reads the answer, and again, `rounds` times or until `deadline`; a thread
+// answers each byte after `delay`. Returns the rounds made.
+int pingpong_over_fd(weft::Loop& loop, int rounds, std::chrono::microseconds delay,
+                     std::chrono::steady_clock::time_point deadline) {
+  SocketPair pair;
+  FdWatch watch = FdWatch::watch(loop, pair.fds[0]);
+  std::thread peer([&] {
+    char byte = 0;
+    // Until the loop closes its end (read returns 0).
+    while (read(pair.fds[1], &byte, 1) == 1) {
+      if (delay > std::chrono::microseconds::zero()) std::this_thread::sleep_for(delay);
+      check(write(pair.fds[1], &byte, 1) == 1);
+    }
+  });
+  int done = 0;
+  bool failed = false;
+  std::function<void()> next = [&] {
+    const char byte = static_cast<char>('a' + done % 26);
+    if (write(pair.fds[0], &byte, 1) != 1) {
+      failed = true;
+      return;
+    }
+    watch.wait(FdWatch::kReadable).then(loop, [&, byte](weft::Result<int> r) {
+      char answer = 0;
+      if (!r.ok() || read(pair.fds[0], &answer, 1) != 1 || answer != byte) {
+        failed = true;
+        return;
+      }
+      if (++done < rounds && std::chrono::steady_clock::now() < deadline) next();
+    });
+  };
+  loop.call_soon(next);
+  loop.run();
+  watch.close();
+  loop.run();
+  shutdown(pair.fds[0], SHUT_RDWR);  // the peer's read returns 0
+  peer.join();
+  REQUIRE_FALSE(failed);
+  return done;
+}
+
 }  // namespace
+
+TEST_CASE("a loop whose peer answers within microseconds spins for the answers", "[spin][io]") {
+  weft::Loop loop;
+  // The answer must come within the spin, which needs the peer to have a
+  // core: go on (up to 10 s) until a few spins have caught one.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int rounds = 0;
+  while (loop.stats().io_spin_hits < 10 && std::chrono::steady_clock::now() < deadline) {
+    rounds += pingpong_over_fd(loop, 2000, 0us, deadline);
+  }
+  const weft::LoopStats fast = loop.stats();
+  INFO(rounds << " rounds: io spins " << fast.io_spins << ", hits " << fast.io_spin_hits
+              << ", sleeps " << fast.sleeps);
+  REQUIRE(fast.io_spin_hits >= 10);
+
+  // Answers 2 ms apart: far past the ceiling, so after a few spins that
+  // find nothing the loop sleeps at once, and stays so.
+  REQUIRE(pingpong_over_fd(loop, 200, 2000us, std::chrono::steady_clock::now() + 20s) == 200);
+  const weft::LoopStats slow = loop.stats();
+  INFO("slow answers: io spins " << slow.io_spins - fast.io_spins << ", hits "
+                                 << slow.io_spin_hits - fast.io_spin_hits);
+  REQUIRE(slow.io_spins - fast.io_spins <= 20);
+  REQUIRE(slow.io_spin_limit == weft::Duration::zero());
+}
+
+TEST_CASE("a loop with SpinPolicy::off never spins for its I/O", "[spin][io]") {
+  weft::LoopOptions options;
+  options.spin = weft::SpinPolicy::off;
+  weft::Loop loop(options);
+  REQUIRE(pingpong_over_fd(loop, 500, 0us, std::chrono::steady_clock::now() + 20s) == 500);
+  const weft::LoopStats stats = loop.stats();
+  REQUIRE(stats.io_spins == 0);
+  REQUIRE(stats.spins == 0);
+  REQUIRE(stats.io_spin_limit == weft::Duration::zero());
+}
 
 TEST_CASE("a loop with a quiet watched fd spins for posts, and runs I/O that comes during a spin",
           "[spin][fd_watch]") {
