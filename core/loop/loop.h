@@ -428,6 +428,7 @@ class Loop {
                                          bool& io_ready) const noexcept;
   void learn_from_sleep(WaitTime start) noexcept;
   void learn_from_io_sleep(WaitTime start) noexcept;
+  Duration io_spin_limit() const noexcept;
   std::size_t run_ready(std::size_t max);
   std::size_t run_ready_debug(std::size_t max);
   void cancel_tracked_futures(CloseReport& report);
@@ -479,6 +480,9 @@ class Loop {
   std::int64_t woken_ns_ = 0;
   detail::SpinGovernor spin_;
   detail::SpinGovernor io_spin_;  // spins that wait for the loop's own I/O
+  // The average gap after which those spins found I/O (loop thread only);
+  // starts at half the ceiling, so the first spins may use all of it.
+  Duration io_gap_average_ = kIoSpinBeforeSleep / 2;
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};
   bool debug_ = false;

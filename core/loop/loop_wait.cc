@@ -160,7 +160,7 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   if (!pass.learn && !pass.learn_io) return false;
   pass.start = detail::SpinGovernor::WaitClock::now();
   const Duration post_limit = pass.learn ? spin_.limit() : Duration::zero();
-  const Duration io_limit = pass.learn_io ? io_spin_.limit() : Duration::zero();
+  const Duration io_limit = pass.learn_io ? io_spin_limit() : Duration::zero();
   const Duration limit = std::max(post_limit, io_limit);
   if (limit > Duration::zero()) {
     if (pass.hook != nullptr) {
@@ -186,7 +186,9 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
     if (io_limit > Duration::zero()) {
       if (pass.io_ready) {
         ++stats_.io_spin_hits;
-        io_spin_.spun_and_found(detail::SpinGovernor::WaitClock::now() - pass.start);
+        const Duration gap = detail::SpinGovernor::WaitClock::now() - pass.start;
+        io_spin_.spun_and_found(gap);
+        io_gap_average_ += (gap - io_gap_average_) / 8;
       } else {
         io_spin_.spun_in_vain();
       }
@@ -198,6 +200,14 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
   return false;
 }
 
+// How long the next spin for I/O may last: what io_spin_ allows, but no
+// more than twice the average gap its spins found I/O after (each new gap
+// weighing 1/8), so a loop whose I/O mostly comes at once does not spin
+// the whole ceiling for the rare gap that is longer.
+Duration Loop::io_spin_limit() const noexcept {
+  return std::min(io_spin_.limit(), std::max(2 * io_gap_average_, detail::SpinGovernor::kFloor));
+}
+
 // After a wait with I/O in flight that slept without spinning first: tells
 // the I/O spin governor how long the sleep lasted, its wake-up included —
 // what a spin would have had to cover — unless a post ended it. A sleep that
@@ -205,7 +215,11 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
 // or more: a long sleep, which says nothing).
 void Loop::learn_from_io_sleep(WaitTime start) noexcept {
   if (inbox_.has_items_relaxed()) return;
-  io_spin_.slept_until_work(detail::SpinGovernor::WaitClock::now() - start);
+  const Duration slept = detail::SpinGovernor::WaitClock::now() - start;
+  io_spin_.slept_until_work(slept);
+  // A short sleep is a gap a spin could have covered: the average follows
+  // it too, so a loop that stopped spinning can start again.
+  if (slept <= kIoSpinBeforeSleep) io_gap_average_ += (slept - io_gap_average_) / 8;
 }
 
 // The end of a wait pass: what the wait taught the spin governors, then the
