@@ -22,6 +22,7 @@ packages=(
   curl                                               # a real client of the example HTTP servers' tests
   libssl-dev libhttp-parser-dev libhiredis-dev       # TLS streams, HTTP/1.1 and RESP parsing
   python3-aiohttp python3-fastapi python3-uvicorn    # the seeds' Python programs on weft's loop
+  python3-httptools                                  # uvicorn's C HTTP parser (what uvicorn[standard] has)
   python3-aioredis python3-redis python3-aiomysql
   python3-matplotlib                                 # the benchmark report's charts (tests/bench/report)
 )

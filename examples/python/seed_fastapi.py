@@ -13,6 +13,8 @@ answer; then it asks uvicorn to stop and waits for it.
 Run it with a throwaway redis-server (127.0.0.1, stopped at the end):
     bazel run //examples/python:seed_fastapi
 or against your own: WEFT_TEST_REDIS_PORT=6379 /usr/bin/python3 seed_fastapi.py
+`-- --http h11` (or httptools) picks uvicorn's HTTP parser; by default uvicorn
+takes httptools when it is installed (Debian python3-httptools), h11 otherwise.
 
 Everything runs on the loop's thread except the plain route (FastAPI's
 worker threads) and the urllib requests (the executor's threads).
@@ -99,12 +101,14 @@ async def query(base_url):
     print(f"urllib GET /visit/ada?delay_ms=soon -> {status} {body['detail'][0]['loc']}")
 
 
-async def main(redis_port):
+async def main(redis_port, http):
     loop = asyncio.get_running_loop()
     print("loop:", type(loop).__module__)
     assert isinstance(loop, weft.Loop)
     config = uvicorn.Config(make_app(redis_port), host="127.0.0.1", port=0, loop="none",
-                            lifespan="on", log_level="warning")
+                            http=http, lifespan="on", log_level="warning")
+    config.load()
+    print("uvicorn's HTTP protocol:", config.http_protocol_class.__name__)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     deadline = loop.time() + 30  # for the startup event and the listening socket
@@ -125,9 +129,14 @@ async def main(redis_port):
 
 
 if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--http", choices=("auto", "httptools", "h11"), default="auto",
+                        help="uvicorn's HTTP parser (auto: httptools when installed)")
+    args = parser.parse_args()
     try:
         redis_port = int(os.environ["WEFT_TEST_REDIS_PORT"])
     except KeyError:
         sys.exit("seed_fastapi.py: set WEFT_TEST_REDIS_PORT (bazel run "
                  "//examples/python:seed_fastapi starts a redis-server and sets it)")
-    weft.run(main(redis_port))
+    weft.run(main(redis_port, args.http))

@@ -18,13 +18,15 @@ EXAMPLES = "examples/python"
 TIMEOUT_S = 240
 
 
-def run(example, *servers):
-    """Runs EXAMPLES/example.py with the given servers; returns its stdout lines
-    after checking that it succeeded quietly on weft's loop."""
+def run(example, *servers, args=()):
+    """Runs EXAMPLES/example.py (with `args`) with the given servers; returns its
+    stdout lines after checking that it succeeded quietly on weft's loop."""
     if servers:
-        command = [f"{EXAMPLES}/with_servers.sh", *servers, "--", f"{EXAMPLES}/{example}.py"]
+        command = [f"{EXAMPLES}/with_servers.sh", *servers, "--", f"{EXAMPLES}/{example}.py",
+                   *args]
     else:
-        command = ["bindings/python/with_weft.sh", sys.executable, f"{EXAMPLES}/{example}.py"]
+        command = ["bindings/python/with_weft.sh", sys.executable, f"{EXAMPLES}/{example}.py",
+                   *args]
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=TIMEOUT_S)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -52,8 +54,13 @@ def test_seed_aiohttp_server():
     ]
 
 
-def test_seed_fastapi():
-    assert run("seed_fastapi", "--redis") == [
+# uvicorn's two HTTP parsers over weft's transports: httptools (what uvicorn
+# takes when it is installed, as bazel/setup.sh does) and h11 (pure Python).
+@pytest.mark.parametrize("http,protocol", [("auto", "HttpToolsProtocol"),
+                                           ("h11", "H11Protocol")])
+def test_seed_fastapi(http, protocol):
+    assert run("seed_fastapi", "--redis", args=["--http", http]) == [
+        "uvicorn's HTTP protocol: " + protocol,
         "GET / -> 200 {'message': 'hello', 'in_worker_thread': True}",
         "20 concurrent GET /visit/ada -> {200}, visits 1..20 once each: True, "
         "handled on weft's loop: True",

@@ -3,16 +3,21 @@ loop versus the same server on uvloop (and asyncio's default loop), loaded
 with wrk (`wrk -t1 -c64 -d5s`), in one run.
 
 Servers (each in its own interpreter, started by this program with --serve):
-  uvicorn   uvicorn 0.17's Server running a bare ASGI app that answers
-            "hello" (Config(loop="none"): the loop is the one this program
-            makes and runs, uvicorn's own loop setting is not used)
-  aiohttp   aiohttp.web with one GET / route answering "hello"
+  uvicorn      uvicorn 0.17's Server running a bare ASGI app that answers
+               "hello" (Config(loop="none"): the loop is the one this
+               program makes and runs, uvicorn's own loop setting is not
+               used), parsing HTTP with httptools (Debian python3-httptools:
+               what uvicorn chooses when it is installed, as uvicorn[standard]
+               installs it)
+  uvicorn-h11  the same with http="h11": uvicorn's pure-Python parser
+  aiohttp      aiohttp.web with one GET / route answering "hello"
 Both listen on 127.0.0.1 on a socket this program binds (port 0), with
 access logs off.
 
 Output: one JSON object per line per (framework, loop, repeat), the loops
 alternating within each repeat (weft, uvloop, asyncio, weft, ...):
   {"impl": "weft", "workload": "W12_http_hello_uvicorn", "n": <requests>,
+   (W12_http_hello_uvicorn_h11 and W12_http_hello_aiohttp for the others)
    "seconds": ..., "ns_per_op": ..., "ops_per_s": <requests/s>,
    "requests": ..., "latency_p50_us": ..., "latency_p99_us": ...,
    "server_cpu_us_per_request": ..., "errors": ..., "loadavg_1m": ..., "repeat": 0}
@@ -45,7 +50,9 @@ import sys
 import time
 
 IMPLS = ("weft", "uvloop", "asyncio")
-FRAMEWORKS = ("uvicorn", "aiohttp")
+FRAMEWORKS = ("uvicorn", "uvicorn-h11", "aiohttp")
+# uvicorn's HTTP parser per server (Config.http).
+UVICORN_PARSERS = {"uvicorn": "httptools", "uvicorn-h11": "h11"}
 BODY = b"hello"
 
 
@@ -73,10 +80,14 @@ async def hello_asgi(scope, receive, send):
     await send({"type": "http.response.body", "body": BODY})
 
 
-def serve_uvicorn(loop, sock, ready):
+def workload_name(framework):
+    return "W12_http_hello_" + framework.replace("-", "_")
+
+
+def serve_uvicorn(loop, sock, ready, http):
     import uvicorn
-    config = uvicorn.Config(hello_asgi, loop="none", lifespan="off", access_log=False,
-                            log_level="warning")
+    config = uvicorn.Config(hello_asgi, loop="none", http=http, lifespan="off",
+                            access_log=False, log_level="warning")
     server = uvicorn.Server(config)
 
     async def main():
@@ -127,7 +138,10 @@ def serve(framework, impl):
         print(port, flush=True)
 
     try:
-        {"uvicorn": serve_uvicorn, "aiohttp": serve_aiohttp}[framework](loop, sock, ready)
+        if framework in UVICORN_PARSERS:
+            serve_uvicorn(loop, sock, ready, UVICORN_PARSERS[framework])
+        else:
+            serve_aiohttp(loop, sock, ready)
     finally:
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
@@ -230,7 +244,7 @@ def measure(framework, impl, args, repeat):
     requests, seconds, latency, errors = parse_wrk(done.stdout)
     if requests <= 0:
         raise RuntimeError("wrk counted no request:\n" + done.stdout)
-    result = {"impl": impl, "workload": "W12_http_hello_" + framework, "n": requests,
+    result = {"impl": impl, "workload": workload_name(framework), "n": requests,
               "seconds": seconds, "ns_per_op": seconds * 1e9 / requests,
               "ops_per_s": requests / seconds, "requests": requests,
               "server_cpu_us_per_request": (after - before) * 1e6 / requests,
@@ -278,7 +292,7 @@ def main(argv=None):
     if args.repeat > 1:
         medians = {}
         for (framework, impl), runs in results.items():
-            line = {"impl": impl, "workload": "W12_http_hello_" + framework,
+            line = {"impl": impl, "workload": workload_name(framework),
                     "repeats": len(runs)}
             for field in MEDIAN_FIELDS:
                 values = [run[field] for run in runs if field in run]

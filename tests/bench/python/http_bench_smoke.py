@@ -1,5 +1,5 @@
-"""Smoke test of W12's Python benchmark (http_bench.py): uvicorn and aiohttp
-"hello" servers on weft's loop, uvloop and asyncio's loop, each under
+"""Smoke test of W12's Python benchmark (http_bench.py): uvicorn (with
+httptools and with h11) and aiohttp "hello" servers on weft's loop, uvloop and asyncio's loop, each under
 `wrk -d1s` twice. Fails if the program fails (a server did not start, did not
 answer "hello", or died), if a line is not a JSON object with the fields the
 README names, if wrk counted no request or any error for a (server, loop), or
@@ -14,7 +14,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMPLS = ("weft", "uvloop", "asyncio")
-WORKLOADS = ("W12_http_hello_uvicorn", "W12_http_hello_aiohttp")
+WORKLOADS = ("W12_http_hello_uvicorn", "W12_http_hello_uvicorn_h11", "W12_http_hello_aiohttp")
 FIELDS = ("n", "seconds", "ns_per_op", "ops_per_s", "requests", "server_cpu_us_per_request",
           "errors", "loadavg_1m", "repeat")
 
