@@ -651,7 +651,7 @@ LoopStats Loop::stats() const noexcept {
   s.frames_in_use = frame_pool_->blocks_in_use();
   s.spin_ceiling = spin_.enabled() ? spin_.ceiling() : Duration::zero();
   s.wake_latency = spin_.wake_latency();
-  s.io_spin_limit = io_spin_.limit();
+  s.io_spin_limit = io_spin_limit();
   return s;
 }
 

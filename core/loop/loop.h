@@ -170,8 +170,10 @@ class Loop {
   // posts' (detail::SpinGovernor): a sleep that ended on I/O within the
   // ceiling counts as short, so a few in a row start a probe; a spin that
   // sees nothing halves the limit, so a loop whose I/O comes rarely (an idle
-  // server) stops after a few waits and sleeps at once. The measured sleeps
-  // include the loop's own wake-up, hence the wider ceiling. SpinPolicy::off
+  // server) stops after a few waits and sleeps at once; and a spin lasts no
+  // longer than twice the gaps the recent ones found I/O after (io_spin_limit).
+  // The measured sleeps include the loop's own wake-up, hence the wider
+  // ceiling. SpinPolicy::off
   // turns this off too; LoopStats::io_spins and io_spin_hits count it.
   // docs/performance.md has the figures.
   static constexpr Duration kIoSpinBeforeSleep = std::chrono::microseconds(100);

@@ -65,9 +65,9 @@ struct LoopStats {
   std::uint64_t spin_hits = 0;          // of those, the ones a post ended before the spin did
   Duration spin_ceiling{};              // the longest a spin may last now (0: SpinPolicy::off)
   Duration wake_latency{};              // recent wake-ups' average, request to loop (0: none yet)
-  std::uint64_t io_spins = 0;           // waits with only I/O to wait for that watched it first
+  std::uint64_t io_spins = 0;           // waits that watched the loop's I/O before sleeping
   std::uint64_t io_spin_hits = 0;       // of those, the ones I/O ended before the spin did
-  Duration io_spin_limit{};             // how long the next such spin may last (0: none)
+  Duration io_spin_limit{};             // how long the next spin for I/O may last (0: none)
   std::uint64_t exceptions = 0;         // exceptions that escaped callbacks
   std::uint64_t slow_callbacks = 0;     // debug mode only
   std::uint64_t tasks_spawned = 0;

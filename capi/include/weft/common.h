@@ -63,18 +63,18 @@ typedef void (*weft_bytes_callback)(void* user, weft_status status, const char* 
 /* Whether a thread that ran out of work spins for a while before it sleeps
  * in the kernel: the loop waiting for work from other threads (a future a
  * worker completes, a weft_loop_call_soon_threadsafe) or for its own I/O
- * (a peer's answer), and idle pool workers. Chosen by weft_runtime_options.spin and weft_pool_options.spin.
- * A sleeping thread is woken by a system call and the scheduler (tens of
- * microseconds per cross-thread round trip on a virtual machine); a
- * spinning one sees the work in a fraction of a microsecond but burns its
- * core meanwhile. Since 1.2. */
+ * (a peer's answer), and idle pool workers. Chosen by
+ * weft_runtime_options.spin and weft_pool_options.spin. A sleeping thread
+ * is woken by a system call and the scheduler (tens of microseconds per
+ * cross-thread round trip on a virtual machine); a spinning one sees the
+ * work in a fraction of a microsecond but burns its core meanwhile. Since
+ * 1.2. */
 typedef enum weft_spin_mode {
   /* Spin (the loop up to 20 us, or up to twice its recent wake-up latency
    * where wake-ups are slower, at most 100 us; for its I/O up to 100 us; a
    * pool worker up to 100 us) only while the recent waits show that work
-   * arrives that soon; stop
-   * after a few empty spins, so an idle runtime burns no CPU. The
-   * default. */
+   * arrives that soon; stop after a few empty spins, so an idle runtime
+   * burns no CPU. The default. */
   WEFT_SPIN_ADAPTIVE = 0,
   /* Never spin: sleep as soon as there is no work. The least CPU; every
    * post to a sleeping loop or pool pays for a wake-up. */
