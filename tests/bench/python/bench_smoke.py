@@ -15,7 +15,8 @@ BENCH = [sys.executable, os.path.join(HERE, "bench.py")]
 REQUIRED = {"W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn", "W4_timers_fire",
             "W5_futures", "W6_tasks", "W7_tasks_memory", "W9_offload",
             "W10_threadsafe_pingpong", "W11_tcp_echo", "W11_tcp_echo_streams",
-            "W11_tcp_echo_weft_streams", "W11_tcp_echo_16k", "W11_tcp_echo_16k_streams",
+            "W11_tcp_echo_weft_streams", "W11_tcp_echo_1conn", "W11_tcp_echo_16k",
+            "W11_tcp_echo_16k_streams",
             "W11_tcp_echo_16k_weft_streams"}
 IMPLS = ("weft", "asyncio", "uvloop")
 

@@ -322,18 +322,18 @@ def _start_echo_server(loop, kind):
     raise ValueError(kind)
 
 
-def _w11_echo(loop, n, message_size, kind):
+def _w11_echo(loop, n, message_size, kind, connections=ECHO_CONNECTIONS):
     """An echo server on the loop (`kind`: a Protocol, asyncio's streams, or
     weft.streams with the same handler), driven by W11's load generator
-    (echo_load, C on libuv, in its own process): 64 connections with one
-    message in flight each, n round trips."""
+    (echo_load, C on libuv, in its own process): `connections` connections
+    with one message in flight each, n round trips."""
     server = loop.run_until_complete(_start_echo_server(loop, kind))
     port = server.sockets[0].getsockname()[1]
     # The server's CPU (this process: the loop's thread, the runtime's
     # threads, the thread that waits for the client) while it serves: a
     # figure the load of a shared machine moves far less than round trips/s.
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    client = subprocess.Popen([_echo_load_program(), str(port), str(ECHO_CONNECTIONS), str(message_size),
+    client = subprocess.Popen([_echo_load_program(), str(port), str(connections), str(message_size),
                                str(n)], stdout=subprocess.PIPE, text=True)
 
     def wait_for_client():
@@ -361,7 +361,7 @@ def _w11_echo(loop, n, message_size, kind):
             "mb_per_s": message_size * n / seconds / 1e6,
             "server_user_us": (cpu_after.ru_utime - cpu_before.ru_utime) / n * 1e6,
             "server_sys_us": (cpu_after.ru_stime - cpu_before.ru_stime) / n * 1e6,
-            "server": kind}
+            "server": kind, "connections": connections}
 
 
 def w11_tcp_echo(loop, n):
@@ -377,6 +377,14 @@ def w11_tcp_echo_streams(loop, n):
 def w11_tcp_echo_weft_streams(loop, n):
     """W11 with the same streams echo server on weft.streams."""
     return _w11_echo(loop, n, 64, "weft_streams")
+
+
+def w11_tcp_echo_1conn(loop, n):
+    """W11 with one connection: each 64-byte message goes out when the last
+    one came back, so a round trip is the server's latency, wake-ups
+    included (a request-response exchange, as a client awaiting each answer
+    makes)."""
+    return _w11_echo(loop, n, 64, "protocol", connections=1)
 
 
 def w11_tcp_echo_16k(loop, n):
@@ -408,6 +416,7 @@ WORKLOADS = {
     "W11_tcp_echo": (w11_tcp_echo, 200_000),
     "W11_tcp_echo_streams": (w11_tcp_echo_streams, 200_000),
     "W11_tcp_echo_weft_streams": (w11_tcp_echo_weft_streams, 200_000),
+    "W11_tcp_echo_1conn": (w11_tcp_echo_1conn, 20_000),
     "W11_tcp_echo_16k": (w11_tcp_echo_16k, 50_000),
     "W11_tcp_echo_16k_streams": (w11_tcp_echo_16k_streams, 50_000),
     "W11_tcp_echo_16k_weft_streams": (w11_tcp_echo_16k_weft_streams, 50_000),
