@@ -124,16 +124,15 @@ std::string open_descriptors() {
   violated(what);
 }
 
-// The descriptors this process has open, each with what fstat says it is
+// The descriptors this process has open, each with what stat says it is
 // (device, inode, type): what open_descriptors() says, except that all
 // anonymous inodes (eventfd, epoll, signalfd, timerfd) are one inode. It
 // costs a getdents64 of /proc/self/fd (kept open: Descriptors::dir) and an
-// fstat per open descriptor, where open_descriptors() costs an open of
+// fstatat per open descriptor, where open_descriptors() costs an open of
 // /proc, a readlink per descriptor and strings: it is compared after every
 // input, open_descriptors() every kInputsPerFullDescriptorCheck inputs.
-// fstat(N) is taken when no other thread can be closing N: between inputs,
-// and after the input's pool barrier (end_input), when the pool's worker
-// has finished every job the input gave it (file closes included).
+// Each descriptor is looked at by its /proc/self/fd entry (descriptor_ids),
+// so the look never races with a worker closing it.
 constexpr long kInputsPerFullDescriptorCheck = 64;
 
 struct DescriptorId {
@@ -173,12 +172,25 @@ CAPI_FUZZ_BOOKKEEPING void descriptor_numbers(Descriptors& d) {
   std::sort(d.numbers.begin(), d.numbers.end());
 }
 
+// Each descriptor is identified through its /proc/self/fd entry (fstatat on
+// the kept directory: the same device, inode and mode as fstat), not with
+// fstat(N): a file's close runs on the pool's worker and may still be under
+// way while end_input waits for the descriptors to settle, and a look by
+// path does not touch the descriptor that thread is closing.
 CAPI_FUZZ_BOOKKEEPING void descriptor_ids(Descriptors& d, std::vector<DescriptorId>& ids) {
   descriptor_numbers(d);
   ids.clear();
   for (int fd : d.numbers) {
+    char name[16];
+    char* end = name + sizeof name;
+    *--end = '\0';
+    int rest = fd;
+    do {
+      *--end = static_cast<char>('0' + rest % 10);
+      rest /= 10;
+    } while (rest != 0);
     struct stat st;
-    if (::fstat(fd, &st) != 0) continue;  // closed since (by the fuzzing engine)
+    if (::fstatat(d.dir, end, &st, 0) != 0) continue;  // closed since
     ids.push_back({fd, st.st_dev, st.st_ino, st.st_mode, st.st_rdev});
   }
 }
