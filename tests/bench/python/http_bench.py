@@ -11,16 +11,16 @@ Servers (each in its own interpreter, started by this program with --serve):
                installs it)
   uvicorn-h11  the same with http="h11": uvicorn's pure-Python parser
   aiohttp      aiohttp.web with one GET / route answering "hello"
-Both listen on 127.0.0.1 on a socket this program binds (port 0), with
+All listen on 127.0.0.1 on a socket this program binds (port 0), with
 access logs off.
 
 Output: one JSON object per line per (framework, loop, repeat), the loops
 alternating within each repeat (weft, uvloop, asyncio, weft, ...):
   {"impl": "weft", "workload": "W12_http_hello_uvicorn", "n": <requests>,
-   (W12_http_hello_uvicorn_h11 and W12_http_hello_aiohttp for the others)
    "seconds": ..., "ns_per_op": ..., "ops_per_s": <requests/s>,
    "requests": ..., "latency_p50_us": ..., "latency_p99_us": ...,
    "server_cpu_us_per_request": ..., "errors": ..., "loadavg_1m": ..., "repeat": 0}
+(W12_http_hello_uvicorn_h11 and W12_http_hello_aiohttp for the other servers)
 server_cpu_us_per_request is the server process's utime+stime
 (/proc/PID/stat) over the wrk run divided by the requests wrk counted;
 errors counts wrk's socket errors and non-2xx answers. After the repeats,

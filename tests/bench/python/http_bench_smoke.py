@@ -1,6 +1,6 @@
 """Smoke test of W12's Python benchmark (http_bench.py): uvicorn (with
-httptools and with h11) and aiohttp "hello" servers on weft's loop, uvloop and asyncio's loop, each under
-`wrk -d1s` twice. Fails if the program fails (a server did not start, did not
+httptools and with h11) and aiohttp "hello" servers on weft's loop, uvloop
+and asyncio's loop, each under `wrk -d1s` twice. Fails if the program fails (a server did not start, did not
 answer "hello", or died), if a line is not a JSON object with the fields the
 README names, if wrk counted no request or any error for a (server, loop), or
 if a (server, loop) lacks its median line (with the ratios to uvloop for weft
