@@ -124,7 +124,7 @@ void stream_core_forget_if_loop_closed(StreamCore* self) {
 
 size_t stream_core_write_buffered(StreamCore* self) {
   size_t n = 0;
-  if (self->stream != NULL) weft_stream_write_buffered(&n, self->stream);
+  if (self->stream != NULL && self->weft_writes > 0) weft_stream_write_buffered(&n, self->stream);
   return n;
 }
 

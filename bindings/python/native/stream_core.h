@@ -56,6 +56,7 @@ typedef struct {
   char corked_listed; /* in the corked list below (it holds a reference) */
   char* corked;       /* bytes written during a batch, not sent yet */
   size_t corked_len, corked_cap;
+  size_t weft_writes; /* weft_stream_write calls whose callback has not run */
 } StreamCore;
 
 /* The GIL taken back in a weft callback (see stream_core_gil_take). */
@@ -81,7 +82,9 @@ void stream_core_call_transport(StreamCore* self, const char* name, PyObject* a,
 void stream_core_protocol_failed(StreamCore* self, const char* message);
 /* Forgets the stream once the loop is closed; first in every method. */
 void stream_core_forget_if_loop_closed(StreamCore* self);
-/* Bytes weft holds for the peer; those plus the corked ones. */
+/* Bytes weft holds for the peer (0 without asking weft while no weft write
+ * is pending: a write's callback runs once the kernel has its bytes); those
+ * plus the corked ones. */
 size_t stream_core_write_buffered(StreamCore* self);
 size_t stream_core_write_queued(StreamCore* self);
 /* Ends the weft stream now (pending operations are called back). */

@@ -43,6 +43,7 @@ static void on_written(void* user, weft_status status, const char* message) {
   StreamCore* self = user;
   gil_hold g;
   stream_core_gil_take(self->loop, &g);
+  self->weft_writes--;
   if (status == WEFT_ERR_CANCELLED || self->stream == NULL) {
     /* Ended: nothing to report. */
   } else if (status != WEFT_OK) {
@@ -174,6 +175,7 @@ void stream_core_uncork(StreamCore* self) {
     Py_INCREF(self);
     weft_status status =
         weft_stream_write(NULL, self->stream, bytes + sent, len - sent, on_written, self);
+    if (status == WEFT_OK) self->weft_writes++;
     if (status != WEFT_OK) {
       Py_DECREF(self);
       PyObject* exc = stream_core_status_exception(status, "cannot write to the stream");
@@ -300,6 +302,7 @@ PyObject* stream_core_write(StreamCore* self, PyObject* data) {
   }
   Py_INCREF(self);
   weft_status status = weft_stream_write(NULL, self->stream, bytes, (size_t)len, on_written, self);
+  if (status == WEFT_OK) self->weft_writes++;
   if (has_view) PyBuffer_Release(&view);
   if (status != WEFT_OK) {
     Py_DECREF(self);

@@ -15,9 +15,15 @@
 // after its read callback returned. A string that is never given back is an
 // ordinary string; nothing depends on recycling.
 //
+// Small results (under kSmallCapacity bytes: a request, a command, a short
+// answer) get a string of kSmallCapacity bytes, kept in a list of their own
+// when given back: a server answering small requests then allocates no
+// memory per read, and never takes a large buffer for a few bytes.
+//
 // Threads: per thread (thread_local); a string may be recycled on any thread,
 // it then serves that thread's reads. Bounded: at most kMaxPooled strings of
-// at most kMaxPooledCapacity bytes each, kMaxPooledBytes in all, are kept.
+// at most kMaxPooledCapacity bytes each, kMaxPooledBytes in all, are kept,
+// and kMaxPooledSmall small ones.
 #pragma once
 
 #include <cstddef>
@@ -29,12 +35,16 @@ inline constexpr std::size_t kMaxPooled = 64;
 inline constexpr std::size_t kMinPooledCapacity = 1024;
 inline constexpr std::size_t kMaxPooledCapacity = 256 * 1024;
 inline constexpr std::size_t kMaxPooledBytes = 4 * 1024 * 1024;
+inline constexpr std::size_t kSmallCapacity = 512;
+inline constexpr std::size_t kMaxPooledSmall = 64;
 
 // A string holding a copy of data[0..size), in a pooled buffer when one is
-// kept. Throws std::bad_alloc like std::string.
+// kept (a small one, of kSmallCapacity, for fewer bytes than that). Throws
+// std::bad_alloc like std::string.
 std::string make_read_result(const char* data, std::size_t size);
 
-// An empty string, with the capacity of a pooled buffer when one is kept.
+// An empty string, with the capacity of a pooled buffer when one is kept (a
+// large one first, else a small one).
 std::string take_read_buffer() noexcept;
 
 // A pooled buffer as it was given back: its size is that of the bytes it last
@@ -43,11 +53,12 @@ std::string take_read_buffer() noexcept;
 std::string take_sized_read_buffer() noexcept;
 
 // Keeps `buffer`'s memory (and size) for a later read result, if it is worth
-// keeping (capacity within [kMinPooledCapacity, kMaxPooledCapacity]) and the
-// pool has room; otherwise frees it. `buffer` is left empty either way.
+// keeping (capacity within [kMinPooledCapacity, kMaxPooledCapacity], or a
+// small one: [kSmallCapacity, kMinPooledCapacity)) and the pool has room;
+// otherwise frees it. `buffer` is left empty either way.
 void recycle_read_buffer(std::string&& buffer) noexcept;
 
-// How many buffers this thread keeps now (for tests).
+// How many buffers this thread keeps now, small ones included (for tests).
 std::size_t pooled_read_buffers() noexcept;
 
 }  // namespace weft::detail

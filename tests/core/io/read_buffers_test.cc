@@ -24,7 +24,8 @@ namespace {
 
 // Empties this thread's pool.
 void drain_pool() {
-  for (std::size_t i = 0; i < detail::kMaxPooled + 1 && detail::pooled_read_buffers() > 0; ++i) {
+  const std::size_t most = detail::kMaxPooled + detail::kMaxPooledSmall;
+  for (std::size_t i = 0; i <= most && detail::pooled_read_buffers() > 0; ++i) {
     (void)detail::take_read_buffer();
   }
   REQUIRE(detail::pooled_read_buffers() == 0);
@@ -172,4 +173,55 @@ TEST_CASE("a moved string the kernel takes only part of is sent whole, in order"
   server.close();
   listener.close();
   loop.close();
+}
+
+TEST_CASE("small results share small buffers and leave the large ones to reads", "[read_buffers]") {
+  drain_pool();
+  std::string large(16 * 1024, 'x');
+  const char* large_memory = large.data();
+  detail::recycle_read_buffer(std::move(large));
+  REQUIRE(detail::pooled_read_buffers() == 1);
+
+  // A small result: a fresh small buffer, not the large one.
+  std::string first = detail::make_read_result("GET / HTTP/1.1\r\n\r\n", 18);
+  REQUIRE(first == "GET / HTTP/1.1\r\n\r\n");
+  REQUIRE(first.capacity() >= detail::kSmallCapacity);
+  REQUIRE(first.capacity() < detail::kMinPooledCapacity);
+  REQUIRE(first.data() != large_memory);
+  REQUIRE(detail::pooled_read_buffers() == 1);
+
+  // Given back, it serves the next small result.
+  const char* small_memory = first.data();
+  detail::recycle_read_buffer(std::move(first));
+  REQUIRE(first.empty());
+  REQUIRE(detail::pooled_read_buffers() == 2);
+  const std::string bytes(detail::kSmallCapacity - 1, 's');
+  std::string second = detail::make_read_result(bytes.data(), bytes.size());
+  REQUIRE(second == bytes);
+  REQUIRE(second.data() == small_memory);
+  REQUIRE(detail::pooled_read_buffers() == 1);
+
+  // A result of kSmallCapacity bytes or more takes the large buffer.
+  const std::string big(detail::kSmallCapacity, 'b');
+  std::string third = detail::make_read_result(big.data(), big.size());
+  REQUIRE(third == big);
+  REQUIRE(third.data() == large_memory);
+  REQUIRE(detail::pooled_read_buffers() == 0);
+
+  // Bytes a string holds inline (SSO) take no buffer.
+  REQUIRE(detail::make_read_result("abc", 3).capacity() < detail::kSmallCapacity);
+
+  // At most kMaxPooledSmall small buffers are kept.
+  const std::string request(100, 'r');
+  for (std::size_t i = 0; i < detail::kMaxPooledSmall + 10; ++i) {
+    detail::recycle_read_buffer(detail::make_read_result(request.data(), request.size()));
+  }
+  REQUIRE(detail::pooled_read_buffers() == 1);  // the same one, again and again
+  std::vector<std::string> held;
+  for (std::size_t i = 0; i < detail::kMaxPooledSmall + 10; ++i) {
+    held.push_back(detail::make_read_result(request.data(), request.size()));
+  }
+  for (std::string& s : held) detail::recycle_read_buffer(std::move(s));
+  REQUIRE(detail::pooled_read_buffers() == detail::kMaxPooledSmall);
+  drain_pool();
 }

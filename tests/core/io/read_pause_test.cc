@@ -32,7 +32,7 @@ std::string pattern(std::size_t size) {
 // Leaves exactly one buffer of `size` bytes in this thread's pool: the next
 // read_some on an empty stream buffer reads into it.
 void prime_pool(std::size_t size) {
-  for (std::size_t i = 0; i <= detail::kMaxPooled && detail::pooled_read_buffers() > 0; ++i) {
+  for (std::size_t i = 0; i <= detail::kMaxPooled + detail::kMaxPooledSmall && detail::pooled_read_buffers() > 0; ++i) {
     (void)detail::take_read_buffer();
   }
   std::string buffer(size, 'x');
