@@ -21,6 +21,9 @@
 // from the kernel at once (bulk data is never copied through the stream's
 // buffer).
 // - read_some(max): whatever is available, 1..max bytes; "" at end of stream.
+//   The string may have room to spare (a result under 512 bytes comes in a
+//   512-byte buffer the thread reuses once a write by move or the C API gives
+//   it back); shrink_to_fit() one that is kept for long.
 // - read_exactly(n): n bytes, or Errc::end_of_file if the stream ends first.
 // - read_until(delimiter, max): up to and including the delimiter;
 //   Errc::end_of_file if the stream ends first, Errc::message_too_long if
