@@ -46,7 +46,7 @@ void operator_new_arm(long n, int forever) {
 void operator_new_disarm(void) { g_fail_at.store(-1, std::memory_order_release); }
 long operator_new_refused(void) { return g_refused.load(std::memory_order_relaxed); }
 long operator_new_live(void) {
-  while (weft::detail::pooled_read_buffers() > 0) (void)weft::detail::take_read_buffer();
+  weft::detail::release_read_buffers();
   return g_live.load(std::memory_order_relaxed);
 }
 }

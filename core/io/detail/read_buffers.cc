@@ -52,7 +52,6 @@ void keep_small_buffer(std::string&& buffer) noexcept {
 
 std::string take_read_buffer() noexcept {
   std::string buffer = take_sized_read_buffer();
-  if (buffer.capacity() < kMinPooledCapacity) buffer = take_small_buffer();
   buffer.clear();
   return buffer;
 }
@@ -101,6 +100,12 @@ void recycle_read_buffer(std::string&& buffer) noexcept {
 
 std::size_t pooled_read_buffers() noexcept {
   return tls_pool.buffers.size() + tls_pool.small.size();
+}
+
+void release_read_buffers() noexcept {
+  std::vector<std::string>().swap(tls_pool.buffers);
+  std::vector<std::string>().swap(tls_pool.small);
+  tls_pool.bytes = 0;
 }
 
 }  // namespace weft::detail

@@ -43,8 +43,8 @@ inline constexpr std::size_t kMaxPooledSmall = 64;
 // std::bad_alloc like std::string.
 std::string make_read_result(const char* data, std::size_t size);
 
-// An empty string, with the capacity of a pooled buffer when one is kept (a
-// large one first, else a small one).
+// An empty string, with the capacity of a pooled (large) buffer when one is
+// kept. Small buffers serve only make_read_result's small results.
 std::string take_read_buffer() noexcept;
 
 // A pooled buffer as it was given back: its size is that of the bytes it last
@@ -60,5 +60,9 @@ void recycle_read_buffer(std::string&& buffer) noexcept;
 
 // How many buffers this thread keeps now, small ones included (for tests).
 std::size_t pooled_read_buffers() noexcept;
+
+// Frees every buffer this thread keeps, small ones included (for tests and
+// the fuzz harness, which start each case from an empty pool).
+void release_read_buffers() noexcept;
 
 }  // namespace weft::detail

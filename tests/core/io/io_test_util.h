@@ -71,7 +71,7 @@ inline void poll_a_while(weft::Loop& loop) {
 // Empties this thread's pool of read buffers (core/io/detail/read_buffers.h),
 // so that the reads that follow allocate their buffers.
 inline void empty_read_buffer_pool() {
-  while (weft::detail::pooled_read_buffers() > 0) (void)weft::detail::take_read_buffer();
+  weft::detail::release_read_buffers();
 }
 
 // A listener on 127.0.0.1 with a kernel-chosen port, and a connected pair.

@@ -24,10 +24,7 @@ namespace {
 
 // Empties this thread's pool.
 void drain_pool() {
-  const std::size_t most = detail::kMaxPooled + detail::kMaxPooledSmall;
-  for (std::size_t i = 0; i <= most && detail::pooled_read_buffers() > 0; ++i) {
-    (void)detail::take_read_buffer();
-  }
+  detail::release_read_buffers();
   REQUIRE(detail::pooled_read_buffers() == 0);
 }
 
@@ -194,6 +191,15 @@ TEST_CASE("small results share small buffers and leave the large ones to reads",
   const char* small_memory = first.data();
   detail::recycle_read_buffer(std::move(first));
   REQUIRE(first.empty());
+  REQUIRE(detail::pooled_read_buffers() == 2);
+  // The large buffer and the small one are kept apart: a reader asking for a
+  // large buffer gets that one, and the small one stays for small results.
+  std::string taken = detail::take_read_buffer();
+  REQUIRE(taken.data() == large_memory);
+  REQUIRE(detail::pooled_read_buffers() == 1);
+  REQUIRE(detail::take_read_buffer().capacity() < detail::kSmallCapacity);
+  REQUIRE(detail::pooled_read_buffers() == 1);
+  detail::recycle_read_buffer(std::move(taken));
   REQUIRE(detail::pooled_read_buffers() == 2);
   const std::string bytes(detail::kSmallCapacity - 1, 's');
   std::string second = detail::make_read_result(bytes.data(), bytes.size());
