@@ -131,12 +131,8 @@ bool StreamImpl::read_after_bulk(PendingRead& read) {
   }
   uv_os_fd_t fd;
   if (uv_fileno(&handle_.handle, &fd) != 0) return false;
-  std::string buffer = take_sized_read_buffer();
-  if (buffer.size() < kMinPooledCapacity) {
-    recycle_read_buffer(std::move(buffer));
-    return false;
-  }
-  buffer.resize(std::min(buffer.capacity(), read.n));  // as on_alloc: no allocation
+  std::string buffer = lend_read_buffer(read.n);
+  if (buffer.empty()) return false;
   ssize_t n;
   do {
     n = ::read(fd, buffer.data(), buffer.size());
@@ -145,6 +141,7 @@ bool StreamImpl::read_after_bulk(PendingRead& read) {
   if (n > 0) {
     --reads_after_bulk_;
     const auto size = static_cast<std::size_t>(n);
+    note_read_size(size, buffer.size());
     if (size == buffer.size() && size >= kBulkRead) pause_ = Pause::bulk_next_poll;
     buffer.resize(size);
     deliver(read, std::move(buffer));
@@ -390,19 +387,55 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
   self->pause_ = Pause::none;
   if (self->read_ && self->read_->kind == ReadKind::some && self->in_pos_ == self->in_.size() &&
       !self->read_->promise.cancelled()) {
-    std::string buffer = take_sized_read_buffer();
-    if (buffer.size() >= kMinPooledCapacity) {
-      // All of its capacity (up to what the read wants): a buffer that last
-      // held a short read would otherwise keep later reads short, each
-      // filling it. Within the capacity: no allocation; only the bytes past
-      // those it last held are zero-filled.
-      buffer.resize(std::min(buffer.capacity(), self->read_->n));
+    std::string buffer = self->lend_read_buffer(self->read_->n);
+    if (!buffer.empty()) {
       self->direct_ = std::move(buffer);
       *buf = uv_buf_init(self->direct_.data(), static_cast<unsigned>(self->direct_.size()));
       return;
     }
   }
   alloc_read_scratch(handle, suggested, buf);
+}
+
+// A pooled buffer for the kernel to read at most `n` bytes into (sized: its
+// size is what may be read), or "" if none is kept. Its size is all of its
+// capacity (a buffer that last held a short read would otherwise keep later
+// reads short, each filling it) up to the larger of kBulkRead and the bytes
+// it last held, so that a buffer grown by a bulk stream does not cost a
+// stream of short reads the zero-filling of all of it on every read (only
+// the bytes past those it last held are filled, and no memory is allocated).
+// While the peer streams (bulk_reads_), a read asking for more gets up to
+// kMaxPooledCapacity bytes at once, in a new buffer if this one is smaller
+// (zero-filled once; the pool keeps it for the next reads), as uvloop reads
+// 256 KiB at a time: a quarter of the system calls, callbacks and results.
+std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
+  std::string buffer = take_sized_read_buffer();
+  if (buffer.size() < kMinPooledCapacity) {
+    recycle_read_buffer(std::move(buffer));
+    return std::string();
+  }
+  const bool bulk = bulk_reads_ && n > kBulkRead;
+  const std::size_t limit = bulk ? std::min(n, kMaxPooledCapacity)
+                                 : std::min(n, std::max(buffer.size(), kBulkRead));
+  if (buffer.capacity() < limit && bulk) {
+    try {
+      std::string larger;
+      larger.reserve(limit);  // from empty: nothing stale is copied
+      recycle_read_buffer(std::move(buffer));
+      buffer = std::move(larger);
+    } catch (const std::bad_alloc&) {
+      // The buffer as it is: a shorter read.
+    }
+  }
+  buffer.resize(std::min(buffer.capacity(), limit));  // within the capacity: no allocation
+  return buffer;
+}
+
+// After a read of `size` bytes into a buffer of `lent`: the peer streams
+// (bulk_reads_) when a read brings kBulkRead bytes or more, or fills a
+// buffer of half that.
+void StreamImpl::note_read_size(std::size_t size, std::size_t lent) noexcept {
+  bulk_reads_ = size >= kBulkRead || (size == lent && size >= kBulkRead / 2);
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.
@@ -476,6 +509,9 @@ bool StreamImpl::decline_read_ahead() noexcept {
 void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<StreamImpl*>(stream->data);
   self->reads_after_bulk_ = kMaxReadsAfterBulk;
+  if (nread > 0) {
+    self->note_read_size(static_cast<std::size_t>(nread), buf->len);
+  }
   if (nread == UV_ENOBUFS && self->declined_) {
     self->declined_ = false;  // no read ahead this time (decline_read_ahead)
     if (self->pause_ == Pause::stop) self->stop_reading();

@@ -140,6 +140,65 @@ TEST_CASE("a pooled buffer that last held a short read serves a read with all it
   loop.close();
 }
 
+TEST_CASE("a bulk stream's reads take as much as the reader asks, up to kMaxPooledCapacity",
+          "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  std::string sent(8 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 131 / 4099);
+  weft::Future<void> written = client.write(sent);  // a copy: the client gives no buffer to the pool
+  drain_pool();
+  std::string received;
+  std::size_t largest = 0;
+  for (int reads = 0; reads < 100'000 && received.size() < sent.size(); ++reads) {
+    std::string part = get(loop, server.read_some(1024 * 1024));
+    REQUIRE_FALSE(part.empty());
+    REQUIRE(part.size() <= detail::kMaxPooledCapacity);
+    largest = std::max(largest, part.size());
+    received += part;
+    // As the C API does once its read callback returned: the next read
+    // lands in this buffer.
+    detail::recycle_read_buffer(std::move(part));
+  }
+  REQUIRE(received == sent);
+  // Reads of 64 KiB showed a bulk stream: later reads took more at once.
+  REQUIRE(largest > 64 * 1024);
+  get(loop, std::move(written));
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+  drain_pool();
+}
+
+TEST_CASE("a large pooled buffer serves a stream that is not streaming with at most 64 KiB",
+          "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  const std::string sent(100 * 1024, 'q');
+  get(loop, client.write(sent));  // in the kernel before the first read
+  drain_pool();
+  // 256 KiB of memory that last held a 2 KiB read: the first read of a fresh
+  // stream reads at most 64 KiB into it (zero-filling 62 KiB, not 254).
+  std::string grown(detail::kMaxPooledCapacity, 'x');
+  grown.resize(2048);
+  const char* memory = grown.data();
+  detail::recycle_read_buffer(std::move(grown));
+  const std::string first = get(loop, server.read_some(1024 * 1024));
+  REQUIRE(first.data() == memory);
+  REQUIRE(first.size() == 64 * 1024);
+  // That read was a bulk one: the next takes the rest at once.
+  const std::string rest = get(loop, server.read_some(1024 * 1024));
+  REQUIRE(first + rest == sent);
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+  drain_pool();
+}
+
 TEST_CASE("a moved string the kernel takes only part of is sent whole, in order", "[read_buffers][tcp]") {
   weft::Loop loop;
   auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
