@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <optional>
+#include <utility>
 
 #include "core/loop/loop.h"
 
@@ -156,7 +157,9 @@ bool Loop::spin_before_sleep(int timeout_ms, WaitPass& pass) {
     backend_fd = uv_backend_fd(uv_.get());
   }
   pass.learn = expects_remote_work();
-  pass.learn_io = backend_fd >= 0;
+  // After a bulk read the wait sleeps for I/O at once, and its sleep teaches
+  // io_spin_ nothing (what a spin could not have done better).
+  pass.learn_io = backend_fd >= 0 && !std::exchange(bulk_read_, false);
   if (!pass.learn && !pass.learn_io) return false;
   pass.start = detail::SpinGovernor::WaitClock::now();
   const Duration post_limit = pass.learn ? spin_.limit() : Duration::zero();

@@ -433,9 +433,14 @@ std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
 
 // After a read of `size` bytes into a buffer of `lent`: the peer streams
 // (bulk_reads_) when a read brings kBulkRead bytes or more, or fills a
-// buffer of half that.
+// buffer of half that. A read of more than kBulkRead (a reader that asks
+// for that much, lend_read_buffer) tells the loop to sleep for the next
+// bytes rather than spin for them (LoopAccess::note_bulk_read): they then
+// come in fewer, larger reads. An echo of large messages (64 KiB reads)
+// keeps its spins: there they bring the answers sooner.
 void StreamImpl::note_read_size(std::size_t size, std::size_t lent) noexcept {
   bulk_reads_ = size >= kBulkRead || (size == lent && size >= kBulkRead / 2);
+  if (size > kBulkRead) LoopAccess::note_bulk_read(loop());
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.

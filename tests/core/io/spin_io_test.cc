@@ -3,7 +3,8 @@
 // stop a loop that expects posts from spinning, and I/O that becomes ready
 // while it spins is dispatched (the spin also watches libuv's backend fd);
 // a loop whose peer answers within microseconds spins for the answers, stops
-// when the answers come slowly, and never spins with SpinPolicy::off.
+// when the answers come slowly, does not spin right after a bulk read, and
+// never spins with SpinPolicy::off.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 #include "core/io/fd_watch.h"
 #include "core/loop/loop.h"
+#include "core/loop/loop_access.h"
 
 using namespace std::chrono_literals;
 using weft::FdWatch;
@@ -41,9 +43,11 @@ struct SocketPair {
 
 // The loop writes a byte to the peer, waits for the fd to become readable,
 // reads the answer, and again, `rounds` times or until `deadline`; a thread
-// answers each byte after `delay`. Returns the rounds made.
+// answers each byte after `delay`. `before_wait`, if given, runs before each
+// wait. Returns the rounds made.
 int pingpong_over_fd(weft::Loop& loop, int rounds, std::chrono::microseconds delay,
-                     std::chrono::steady_clock::time_point deadline) {
+                     std::chrono::steady_clock::time_point deadline,
+                     const std::function<void()>& before_wait = nullptr) {
   SocketPair pair;
   FdWatch watch = FdWatch::watch(loop, pair.fds[0]);
   std::thread peer([&] {
@@ -62,6 +66,7 @@ int pingpong_over_fd(weft::Loop& loop, int rounds, std::chrono::microseconds del
       failed = true;
       return;
     }
+    if (before_wait) before_wait();
     watch.wait(FdWatch::kReadable).then(loop, [&, byte](weft::Result<int> r) {
       char answer = 0;
       if (!r.ok() || read(pair.fds[0], &answer, 1) != 1 || answer != byte) {
@@ -105,6 +110,31 @@ TEST_CASE("a loop whose peer answers within microseconds spins for the answers",
                                  << slow.io_spin_hits - fast.io_spin_hits);
   REQUIRE(slow.io_spins - fast.io_spins <= 20);
   REQUIRE(slow.io_spin_limit == weft::Duration::zero());
+}
+
+TEST_CASE("a loop does not spin for I/O in the wait after a bulk read", "[spin][io]") {
+  weft::Loop loop;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (loop.stats().io_spin_hits < 10 && std::chrono::steady_clock::now() < deadline) {
+    pingpong_over_fd(loop, 2000, 0us, deadline);
+  }
+  REQUIRE(loop.stats().io_spin_hits >= 10);
+  REQUIRE(loop.stats().io_spin_limit > weft::Duration::zero());
+
+  // Each wait follows a bulk read (as a stream's read of more than 64 KiB
+  // reports it): none spins, and the governor keeps what it learned.
+  const weft::LoopStats before = loop.stats();
+  REQUIRE(pingpong_over_fd(loop, 200, 0us, std::chrono::steady_clock::now() + 20s,
+                           [&] { weft::detail::LoopAccess::note_bulk_read(loop); }) == 200);
+  const weft::LoopStats bulk = loop.stats();
+  INFO("after bulk reads: io spins " << bulk.io_spins - before.io_spins << ", sleeps "
+                                     << bulk.sleeps - before.sleeps);
+  REQUIRE(bulk.io_spins == before.io_spins);
+  REQUIRE(bulk.io_spin_limit == before.io_spin_limit);
+
+  // Without them, the next wait spins again.
+  REQUIRE(pingpong_over_fd(loop, 20, 0us, std::chrono::steady_clock::now() + 20s) == 20);
+  REQUIRE(loop.stats().io_spins > bulk.io_spins);
 }
 
 TEST_CASE("a loop with SpinPolicy::off never spins for its I/O", "[spin][io]") {
