@@ -6,7 +6,8 @@ Each workload is `run(loop, n) -> dict` with `seconds` (the timed part) and
 WorkloadFailed when the loop lost, doubled or reordered work. Runs on the
 thread that calls it (the loop's thread); W10 starts one thread of its own
 and joins it; W11 starts the load generator (echo_load, next to this file)
-as a child process and one thread that waits for it. The caller owns the loop and closes it.
+as a child process and one thread that waits for it; W11's bulk receive
+starts a sender process (this interpreter). The caller owns the loop and closes it.
 """
 import asyncio
 import gc
@@ -15,6 +16,7 @@ import os
 import queue
 import resource
 import subprocess
+import sys
 import threading
 import time
 
@@ -402,6 +404,104 @@ def w11_tcp_echo_16k_weft_streams(loop, n):
     return _w11_echo(loop, n, 16 << 10, "weft_streams")
 
 
+# The sender of W11_tcp_receive_bulk, in its own process: N MiB to the
+# port, in sends of 1 MiB, then it waits for the receiver to close.
+_BULK_SENDER = """
+import socket, sys
+port, mib = int(sys.argv[1]), int(sys.argv[2])
+chunk = bytes(range(256)) * 4096
+with socket.create_connection(("127.0.0.1", port)) as s:
+    for _ in range(mib):
+        s.sendall(chunk)
+    s.recv(1)
+"""
+
+
+class _Counting:
+    """W11 bulk receive's protocols count the bytes; once all came, they
+    close the connection (the sender exits) and resolve `done` with the last
+    byte."""
+
+    def __init__(self, total, done):
+        self.total, self.done, self.received = total, done, 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.started = (perf_counter(), resource.getrusage(resource.RUSAGE_SELF))
+
+    def finish(self, last):
+        if not self.done.done():
+            self.finished = (perf_counter(), resource.getrusage(resource.RUSAGE_SELF))
+            self.transport.close()
+            self.done.set_result(last)
+
+    def connection_lost(self, exc):
+        if not self.done.done():
+            self.done.set_exception(WorkloadFailed("lost after %d bytes: %r" % (self.received, exc)))
+
+
+class _CountingProtocol(_Counting, asyncio.Protocol):
+    def data_received(self, data):
+        self.received += len(data)
+        if self.received >= self.total:
+            self.finish(data[-1])
+
+
+class _CountingBufferedProtocol(_Counting, asyncio.BufferedProtocol):
+    def __init__(self, total, done):
+        super().__init__(total, done)
+        self.buffer = bytearray(256 << 10)
+
+    def get_buffer(self, sizehint):
+        return self.buffer
+
+    def buffer_updated(self, nbytes):
+        self.received += nbytes
+        if self.received >= self.total:
+            self.finish(self.buffer[nbytes - 1])
+
+
+def _receive_bulk(loop, mib, protocol_class):
+    """One connection streams `mib` MiB into the loop's protocol (another
+    process sends, 1 MiB per sendall); MB/s and the receiving process's CPU
+    per MiB, from the connection's start to its last byte."""
+    total = mib << 20
+    done = loop.create_future()
+    protocols = []
+
+    def factory():
+        protocols.append(protocol_class(total, done))
+        return protocols[-1]
+
+    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    sender = subprocess.Popen([sys.executable, "-c", _BULK_SENDER, str(port), str(mib)])
+    try:
+        last = loop.run_until_complete(asyncio.wait_for(done, 300))
+    finally:
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        sender.wait(30)
+    if last != 255:  # the stream's last byte (1 MiB of bytes 0..255 repeated)
+        raise WorkloadFailed("last byte %d, not 255" % last)
+    (start, cpu_before), (end, cpu_after) = protocols[0].started, protocols[0].finished
+    seconds = end - start
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return {"seconds": seconds, "ops": mib, "mb_per_s": total / seconds / 1e6,
+            "server_cpu_us_per_mib": cpu / mib * 1e6}
+
+
+def w11_tcp_receive_bulk(loop, n):
+    """n MiB over one connection into a Protocol (data_received)."""
+    return _receive_bulk(loop, n, _CountingProtocol)
+
+
+def w11_tcp_receive_bulk_buffered(loop, n):
+    """n MiB over one connection into a BufferedProtocol (get_buffer /
+    buffer_updated, a 256 KiB buffer)."""
+    return _receive_bulk(loop, n, _CountingBufferedProtocol)
+
+
 # name -> (function, N)
 WORKLOADS = {
     "W1_callbacks_chain": (w1_callbacks_chain, 1_000_000),
@@ -420,4 +520,6 @@ WORKLOADS = {
     "W11_tcp_echo_16k": (w11_tcp_echo_16k, 50_000),
     "W11_tcp_echo_16k_streams": (w11_tcp_echo_16k_streams, 50_000),
     "W11_tcp_echo_16k_weft_streams": (w11_tcp_echo_16k_weft_streams, 50_000),
+    "W11_tcp_receive_bulk": (w11_tcp_receive_bulk, 4096),
+    "W11_tcp_receive_bulk_buffered": (w11_tcp_receive_bulk_buffered, 4096),
 }
