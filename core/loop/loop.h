@@ -173,10 +173,10 @@ class Loop {
   // server) stops after a few waits and sleeps at once; and a spin lasts no
   // longer than twice the gaps the recent ones found I/O after (io_spin_limit).
   // The measured sleeps include the loop's own wake-up, hence the wider
-  // ceiling. No such spin follows a round of I/O in which a stream read in
-  // bulk (detail::LoopAccess::note_bulk_read): a peer streaming data is
-  // read in fewer, larger reads after a sleep than after a spin that ends
-  // on its next segment. SpinPolicy::off
+  // ceiling. No such spin follows a stream's read of more than 64 KiB
+  // (detail::LoopAccess::note_bulk_read): a peer streaming data is read in
+  // fewer, larger reads after a sleep than after a spin that ends on its
+  // next segment. SpinPolicy::off
   // turns this off too; LoopStats::io_spins and io_spin_hits count it.
   // docs/performance.md has the figures.
   static constexpr Duration kIoSpinBeforeSleep = std::chrono::microseconds(100);
@@ -489,8 +489,9 @@ class Loop {
   // The average gap after which those spins found I/O (loop thread only);
   // starts at half the ceiling, so the first spins may use all of it.
   Duration io_gap_average_ = kIoSpinBeforeSleep / 2;
-  // A stream read in bulk since the last wait (note_bulk_read): the next
-  // wait does not spin for I/O. Loop thread only.
+  // A stream read more than 64 KiB at once (note_bulk_read): the next wait
+  // that would spin for I/O sleeps at once instead, and clears it. Loop
+  // thread only.
   bool bulk_read_ = false;
   std::atomic<bool> closed_{false};
   std::atomic<bool> running_{false};

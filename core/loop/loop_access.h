@@ -57,9 +57,9 @@ struct LoopAccess {
   // The libuv loop under `loop`, for handles built on it. Loop::close()
   // closes whatever is still open on it.
   static uv_loop_t* uv_loop(Loop& loop) noexcept { return loop.uv_loop(); }
-  // A stream read in bulk (a peer streams data): the loop's next wait
-  // sleeps without spinning for I/O first (Loop::kIoSpinBeforeSleep).
-  // Loop thread.
+  // A stream read more than 64 KiB at once (a peer streams data): the
+  // loop's next wait sleeps without spinning for I/O first
+  // (Loop::kIoSpinBeforeSleep). Called by StreamImpl; loop thread.
   static void note_bulk_read(Loop& loop) noexcept { loop.note_bulk_read(); }
   // Registers an object Loop::close() must close if it is still open.
   // Harmless if already attached.
