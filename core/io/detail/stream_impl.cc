@@ -405,9 +405,9 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
 // stream of short reads the zero-filling of all of it on every read (only
 // the bytes past those it last held are filled, and no memory is allocated).
 // While the peer streams (bulk_reads_), a read asking for more gets up to
-// kMaxPooledCapacity bytes at once, in a new buffer if this one is smaller
-// (zero-filled once; the pool keeps it for the next reads), as uvloop reads
-// 256 KiB at a time: a quarter of the system calls, callbacks and results.
+// kMaxBulkRead bytes at once, in a new buffer if this one is smaller
+// (zero-filled once; the pool keeps it for the next reads): half the system
+// calls, callbacks and results of 64 KiB reads.
 std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
   std::string buffer = take_sized_read_buffer();
   if (buffer.size() < kMinPooledCapacity) {
@@ -415,7 +415,7 @@ std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
     return std::string();
   }
   const bool bulk = bulk_reads_ && n > kBulkRead;
-  const std::size_t limit = bulk ? std::min(n, kMaxPooledCapacity)
+  const std::size_t limit = bulk ? std::min(n, kMaxBulkRead)
                                  : std::min(n, std::max(buffer.size(), kBulkRead));
   if (buffer.capacity() < limit && bulk) {
     try {

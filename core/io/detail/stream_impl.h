@@ -8,7 +8,7 @@
 // Read path: with a read_some waiting and nothing buffered, libuv reads
 // straight into the string that read will deliver (a pooled buffer,
 // read_buffers.h: no copy; while the peer streams, as large as the read
-// asks, up to kMaxPooledCapacity: lend_read_buffer), and the reader's
+// asks, up to kMaxBulkRead: lend_read_buffer), and the reader's
 // continuation runs at once, inside libuv's read callback, while the bytes are in the cache
 // (Promise::set_value_or_keep_now; on_direct_data). Otherwise it reads into the thread's scratch
 // buffer (alloc_cb); the read callback either completes the pending read_some
@@ -169,6 +169,11 @@ class StreamImpl final : public StreamBase {
   void stop_reading() noexcept;
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf) noexcept;
   static constexpr std::size_t kBulkRead = 64 * 1024;
+  // The most a bulk stream's direct read takes (lend_read_buffer). Larger
+  // reads (256 KiB, as uvloop's) cost no fewer cycles per byte here, and
+  // made a Python TLS receiver on the same heap twice as slow: its 256 KiB
+  // temporary buffers then came from fresh pages (docs/performance.md).
+  static constexpr std::size_t kMaxBulkRead = 128 * 1024;
   std::string lend_read_buffer(std::size_t n) noexcept;
   void note_read_size(std::size_t size, std::size_t lent) noexcept;
   void on_direct_data(std::size_t size, bool filled);
@@ -228,7 +233,7 @@ class StreamImpl final : public StreamBase {
   int reads_after_bulk_ = kMaxReadsAfterBulk;  // left before the next poll (read_after_bulk)
   // The last read was a bulk one (note_read_size): the peer streams, and
   // the next direct read asking for more than kBulkRead bytes may take up
-  // to kMaxPooledCapacity (lend_read_buffer).
+  // to kMaxBulkRead (lend_read_buffer).
   bool bulk_reads_ = false;
 
   std::size_t write_buffered_ = 0;
