@@ -417,6 +417,23 @@ with socket.create_connection(("127.0.0.1", port)) as s:
 """
 
 
+# The sender of W11_tls_receive_bulk: the same over TLS (no verification:
+# the receiver's certificate is made for the run).
+_TLS_BULK_SENDER = """
+import socket, ssl, sys
+port, mib = int(sys.argv[1]), int(sys.argv[2])
+context = ssl.create_default_context()
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+chunk = bytes(range(256)) * 4096
+with socket.create_connection(("127.0.0.1", port)) as raw:
+    with context.wrap_socket(raw, server_hostname="localhost") as s:
+        for _ in range(mib):
+            s.sendall(chunk)
+        s.recv(1)
+"""
+
+
 class _Counting:
     """W11 bulk receive's protocols count the bytes; once all came, they
     close the connection (the sender exits) and resolve `done` with the last
@@ -461,10 +478,11 @@ class _CountingBufferedProtocol(_Counting, asyncio.BufferedProtocol):
             self.finish(self.buffer[nbytes - 1])
 
 
-def _receive_bulk(loop, mib, protocol_class):
+def _receive_bulk(loop, mib, protocol_class, ssl_context=None):
     """One connection streams `mib` MiB into the loop's protocol (another
-    process sends, 1 MiB per sendall); MB/s and the receiving process's CPU
-    per MiB, from the connection's start to its last byte."""
+    process sends, 1 MiB per sendall; over TLS with `ssl_context`); MB/s and
+    the receiving process's CPU per MiB, from the connection's start to its
+    last byte."""
     total = mib << 20
     done = loop.create_future()
     protocols = []
@@ -473,9 +491,11 @@ def _receive_bulk(loop, mib, protocol_class):
         protocols.append(protocol_class(total, done))
         return protocols[-1]
 
-    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", 0))
+    server = loop.run_until_complete(
+        loop.create_server(factory, "127.0.0.1", 0, ssl=ssl_context))
     port = server.sockets[0].getsockname()[1]
-    sender = subprocess.Popen([sys.executable, "-c", _BULK_SENDER, str(port), str(mib)])
+    program = _BULK_SENDER if ssl_context is None else _TLS_BULK_SENDER
+    sender = subprocess.Popen([sys.executable, "-c", program, str(port), str(mib)])
     try:
         last = loop.run_until_complete(asyncio.wait_for(done, 300))
     finally:
@@ -502,6 +522,22 @@ def w11_tcp_receive_bulk_buffered(loop, n):
     return _receive_bulk(loop, n, _CountingBufferedProtocol)
 
 
+def w11_tls_receive_bulk(loop, n):
+    """n MiB over one TLS connection (asyncio's TLS over the loop's
+    transport, a certificate made for the run with openssl) into a
+    Protocol."""
+    import ssl
+    import tempfile
+    with tempfile.TemporaryDirectory() as directory:
+        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+    return _receive_bulk(loop, n, _CountingProtocol, context)
+
+
 # name -> (function, N)
 WORKLOADS = {
     "W1_callbacks_chain": (w1_callbacks_chain, 1_000_000),
@@ -522,4 +558,5 @@ WORKLOADS = {
     "W11_tcp_echo_16k_weft_streams": (w11_tcp_echo_16k_weft_streams, 50_000),
     "W11_tcp_receive_bulk": (w11_tcp_receive_bulk, 4096),
     "W11_tcp_receive_bulk_buffered": (w11_tcp_receive_bulk_buffered, 4096),
+    "W11_tls_receive_bulk": (w11_tls_receive_bulk, 1024),
 }
