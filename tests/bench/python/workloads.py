@@ -499,9 +499,16 @@ def _receive_bulk(loop, mib, protocol_class, ssl_context=None):
     try:
         last = loop.run_until_complete(asyncio.wait_for(done, 300))
     finally:
+        for protocol in protocols:  # already closed unless the run failed
+            if getattr(protocol, "transport", None) is not None:
+                protocol.transport.close()
         server.close()
         loop.run_until_complete(server.wait_closed())
-        sender.wait(30)
+        try:
+            sender.wait(30)
+        except subprocess.TimeoutExpired:
+            sender.kill()
+            sender.wait()
     if last != 255:  # the stream's last byte (1 MiB of bytes 0..255 repeated)
         raise WorkloadFailed("last byte %d, not 255" % last)
     (start, cpu_before), (end, cpu_after) = protocols[0].started, protocols[0].finished
