@@ -404,33 +404,24 @@ def w11_tcp_echo_16k_weft_streams(loop, n):
     return _w11_echo(loop, n, 16 << 10, "weft_streams")
 
 
-# The sender of W11_tcp_receive_bulk, in its own process: N MiB to the
-# port, in sends of 1 MiB, then it waits for the receiver to close.
+# The sender of W11's bulk receive, in its own process: N MiB to the port
+# (over TLS if asked, without verification: the receiver's certificate is
+# made for the run), in sends of 1 MiB, then it waits for the receiver to
+# close.
 _BULK_SENDER = """
-import socket, sys
-port, mib = int(sys.argv[1]), int(sys.argv[2])
+import socket, ssl, sys
+port, mib, tls = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "tls"
 chunk = bytes(range(256)) * 4096
 with socket.create_connection(("127.0.0.1", port)) as s:
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        s = context.wrap_socket(s, server_hostname="localhost")
     for _ in range(mib):
         s.sendall(chunk)
     s.recv(1)
-"""
-
-
-# The sender of W11_tls_receive_bulk: the same over TLS (no verification:
-# the receiver's certificate is made for the run).
-_TLS_BULK_SENDER = """
-import socket, ssl, sys
-port, mib = int(sys.argv[1]), int(sys.argv[2])
-context = ssl.create_default_context()
-context.check_hostname = False
-context.verify_mode = ssl.CERT_NONE
-chunk = bytes(range(256)) * 4096
-with socket.create_connection(("127.0.0.1", port)) as raw:
-    with context.wrap_socket(raw, server_hostname="localhost") as s:
-        for _ in range(mib):
-            s.sendall(chunk)
-        s.recv(1)
+    s.close()
 """
 
 
@@ -494,8 +485,8 @@ def _receive_bulk(loop, mib, protocol_class, ssl_context=None):
     server = loop.run_until_complete(
         loop.create_server(factory, "127.0.0.1", 0, ssl=ssl_context))
     port = server.sockets[0].getsockname()[1]
-    program = _BULK_SENDER if ssl_context is None else _TLS_BULK_SENDER
-    sender = subprocess.Popen([sys.executable, "-c", program, str(port), str(mib)])
+    sender = subprocess.Popen([sys.executable, "-c", _BULK_SENDER, str(port), str(mib),
+                               "tcp" if ssl_context is None else "tls"])
     try:
         last = loop.run_until_complete(asyncio.wait_for(done, 300))
     finally:
