@@ -29,6 +29,19 @@ Future<std::string> Stream::read_until(std::string_view delimiter, std::size_t m
   return impl()->read(detail::StreamBase::ReadKind::until, max, delimiter);
 }
 
+Future<std::size_t> Stream::read_some_into(std::span<char> buffer) {
+  if (impl() == nullptr) return make_failed_future<std::size_t>(empty_stream());
+  if (buffer.empty()) {
+    return make_failed_future<std::size_t>(Error(Errc::invalid_argument, "read_some_into an empty buffer"));
+  }
+  return impl()->read_into(detail::StreamBase::ReadTarget{nullptr, buffer});
+}
+
+Future<std::size_t> Stream::read_some_into(ReadBufferSource& source) {
+  if (impl() == nullptr) return make_failed_future<std::size_t>(empty_stream());
+  return impl()->read_into(detail::StreamBase::ReadTarget{&source, {}});
+}
+
 Future<void> Stream::write(std::string_view data) {
   if (impl() == nullptr) return make_failed_future<void>(empty_stream());
   return impl()->write(data.data(), data.size(), nullptr);

@@ -28,6 +28,14 @@
 // - read_until(delimiter, max): up to and including the delimiter;
 //   Errc::end_of_file if the stream ends first, Errc::message_too_long if
 //   `max` bytes arrive without one.
+// - read_some_into(buffer) / read_some_into(source): whatever is available,
+//   into the reader's own memory; the count (1..its size), 0 at end of
+//   stream. With nothing buffered, the kernel reads straight into that
+//   memory (no copy); bytes already buffered are copied into it. A
+//   ReadBufferSource lends the memory only when the bytes are there (as a
+//   libuv alloc callback does), so a reader with many idle streams holds no
+//   memory for them. The memory must stay valid and untouched until the
+//   future completes (or, for a source, until it is asked again).
 // Bytes a failed or cancelled read did not take stay buffered for the next.
 // A read fails with the connection's error (Errc::connection_reset, ...) only
 // after the bytes that arrived before it have been read.
@@ -70,6 +78,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -84,6 +93,20 @@ class StreamBase;
 class StreamImpl;
 struct StreamAccess;
 }  // namespace detail
+
+// Lends the memory a read_some_into reads into, when the bytes are about
+// to be moved: next_buffer() (loop thread, inside the stream's read) returns
+// it; an empty span declines, and the read fails with Errc::no_memory
+// having taken nothing. It may be asked more than once for one read (the
+// kernel had nothing after all); the memory it lent before is then no longer
+// used. It must outlive the read.
+class ReadBufferSource {
+ public:
+  virtual std::span<char> next_buffer() noexcept = 0;
+
+ protected:
+  ~ReadBufferSource() = default;
+};
 
 struct StreamLimits {
   // Read ahead from the kernel while fewer bytes than this are buffered.
@@ -107,6 +130,11 @@ class Stream : public IoHandle {
   [[nodiscard]] Future<std::string> read_exactly(std::size_t n);
   [[nodiscard]] Future<std::string> read_until(std::string_view delimiter,
                                                std::size_t max = kDefaultMaxLine);
+  // Reads 1..buffer.size() bytes into `buffer` (0 at end of stream). An
+  // empty buffer fails with Errc::invalid_argument.
+  [[nodiscard]] Future<std::size_t> read_some_into(std::span<char> buffer);
+  // The same, into memory `source` lends once the bytes are there.
+  [[nodiscard]] Future<std::size_t> read_some_into(ReadBufferSource& source);
 
   // Copies only what the kernel does not take at once.
   [[nodiscard]] Future<void> write(std::string_view data);

@@ -1,7 +1,8 @@
 // weft::detail::StreamBase: the interface behind a weft::Stream. A Stream
 // forwards each of its operations to one (see core/io/stream.h for what they
 // mean); StreamImpl implements it over a libuv stream (TCP, pipe), TlsImpl
-// over another Stream (TLS, core/io/tls_stream.h).
+// over another Stream (TLS, core/io/tls_stream.h). What both keep of a
+// pending read is a PendingRead (stream_base.cc).
 //
 // Threads: as IoObject (io_object.h) — the loop's thread, but for add_ref,
 // release and the cancel hook.
@@ -9,8 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/future/future.h"
 #include "core/io/detail/io_object.h"
@@ -20,9 +23,53 @@ namespace weft::detail {
 
 class StreamBase : public IoObject {
  public:
-  enum class ReadKind : std::uint8_t { some, exactly, until };
+  enum class ReadKind : std::uint8_t { some, exactly, until, into };
+
+  // Where a read_some_into's bytes go: the source's memory, or `fixed`.
+  struct ReadTarget {
+    ReadBufferSource* source = nullptr;
+    std::span<char> fixed;
+    std::span<char> buffer() const noexcept { return source != nullptr ? source->next_buffer() : fixed; }
+  };
+
+  // A pending read of any kind, as both implementations keep it: `promise`
+  // for read_some/read_exactly/read_until, `into_promise` (and `target`)
+  // for read_some_into.
+  struct PendingRead {
+    PendingRead(ReadKind k, std::size_t count, std::string d, Promise<std::string> p) noexcept
+        : kind(k), n(count), delimiter(std::move(d)), promise(std::move(p)) {}
+    PendingRead(ReadTarget t, Promise<std::size_t> p) noexcept
+        : kind(ReadKind::into), target(t), into_promise(std::move(p)) {}
+
+    ReadKind kind;
+    std::size_t n = 0;  // some: at most; exactly: the count; until: max
+    std::string delimiter;
+    Promise<std::string> promise;
+    ReadTarget target;
+    Promise<std::size_t> into_promise;
+
+    bool cancelled() const noexcept {
+      return kind == ReadKind::into ? into_promise.cancelled() : promise.cancelled();
+    }
+    void fail(const Error& error) {
+      if (kind == ReadKind::into) {
+        into_promise.set_error(error);
+      } else {
+        promise.set_error(error);
+      }
+    }
+    // At the end of the stream: read_some's "", read_some_into's 0, the
+    // others' Errc::end_of_file.
+    void end();
+    // Copies up to `available` bytes from `data` into the target's memory
+    // and completes the read with their count; returns how many it took (0:
+    // the future was cancelled meanwhile, or the target declined, which
+    // fails the read with Errc::no_memory).
+    std::size_t copy_into(const char* data, std::size_t available);
+  };
 
   virtual Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) = 0;
+  virtual Future<std::size_t> read_into(ReadTarget target) = 0;
   // `owned`, if given, holds [data, data + size) and may be moved from.
   virtual Future<void> write(const char* data, std::size_t size, std::string* owned) = 0;
   virtual Future<void> drain() = 0;

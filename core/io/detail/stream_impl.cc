@@ -42,7 +42,7 @@ void StreamImpl::fail_pending(const Error& error) noexcept {
   if (read_) {
     PendingRead read = std::move(*read_);
     read_.reset();
-    read.promise.set_error(error);
+    read.fail(error);
   }
   std::vector<Promise<void>> drains = std::move(drains_);
   for (Promise<void>& drain : drains) drain.set_error(error);
@@ -57,7 +57,7 @@ void StreamImpl::fail_pending(const Error& error) noexcept {
 }
 
 void StreamImpl::sweep_cancelled() noexcept {
-  if (read_ && read_->promise.cancelled()) drop_read();
+  if (read_ && read_->cancelled()) drop_read();
   std::erase_if(drains_, [](const Promise<void>& p) { return p.cancelled(); });
   if (connect_op_ && connect_op_->cancelled()) {
     // The connection was not handed out yet: drop it.
@@ -80,15 +80,21 @@ void StreamImpl::abort() noexcept {
 
 // ---- reading ----------------------------------------------------------------
 
+// Whether a read must fail because another one is pending (a cancelled one
+// is dropped: the stream is free for the next).
+bool StreamImpl::refuse_second_read() {
+  if (!read_) return false;
+  if (!read_->cancelled()) return true;
+  drop_read();
+  return false;
+}
+
 Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
   if (!is_open()) return make_failed_future<std::string>(closed_error());
   check_thread("read");
-  if (read_) {
-    if (!read_->promise.cancelled()) {
-      return make_failed_future<std::string>(
-          Error(Errc::invalid_state, "another read is already pending on this stream"));
-    }
-    drop_read();
+  if (refuse_second_read()) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
   }
   if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
     return make_failed_future<std::string>(
@@ -96,7 +102,26 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
                                                              : "read_until with an empty delimiter"));
   }
   auto [promise, future] = detail::make_hooked_promise<std::string>();
-  PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  PendingRead pending(kind, n, std::string(delimiter), std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
+
+Future<std::size_t> StreamImpl::read_into(ReadTarget target) {
+  if (!is_open()) return make_failed_future<std::size_t>(closed_error());
+  check_thread("read_some_into");
+  if (refuse_second_read()) {
+    return make_failed_future<std::size_t>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
+  }
+  auto [promise, future] = detail::make_hooked_promise<std::size_t>();
+  PendingRead pending(target, std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
+
+// Completes a new read at once if it can, or makes it the pending one.
+void StreamImpl::begin_read(PendingRead& pending) {
   if (stash_ != nullptr) {  // bytes on_read found no memory for come first
     append_input(stash_data_, stash_size_);
     give_back_read_scratch(std::move(stash_));
@@ -106,14 +131,17 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
   // earlier read_until that failed (too long, cancelled) searched for its own
   // delimiter, which may not be this one.
   scanned_ = 0;
-  if (try_complete(pending)) return std::move(future);
-  if (read_after_bulk(pending)) return std::move(future);
+  if (try_complete(pending)) return;
+  if (read_after_bulk(pending)) return;
   start_reading();
-  if (try_complete(pending)) return std::move(future);  // reading could not start
-  watch(pending.promise);
+  if (try_complete(pending)) return;  // reading could not start
+  if (pending.kind == ReadKind::into) {
+    watch(pending.into_promise);
+  } else {
+    watch(pending.promise);
+  }
   read_.emplace(std::move(pending));
   op_started();
-  return std::move(future);
 }
 
 // A read_some asked for right after a full bulk read (pause_ is
@@ -126,29 +154,45 @@ Future<std::string> StreamImpl::read(ReadKind kind, std::size_t n, std::string_v
 // `read` completed (with bytes, the end, or an error); false, and nothing
 // changed, if the kernel had nothing (EAGAIN: the read waits for the poll).
 bool StreamImpl::read_after_bulk(PendingRead& read) {
-  if (pause_ != Pause::bulk_next_poll || read.kind != ReadKind::some || reads_after_bulk_ == 0) {
+  if (pause_ != Pause::bulk_next_poll ||
+      (read.kind != ReadKind::some && read.kind != ReadKind::into) || reads_after_bulk_ == 0) {
     return false;
   }
   uv_os_fd_t fd;
   if (uv_fileno(&handle_.handle, &fd) != 0) return false;
-  std::string buffer = lend_read_buffer(read.n);
-  if (buffer.empty()) return false;
+  std::string buffer;
+  std::span<char> memory;
+  if (read.kind == ReadKind::into) {
+    memory = read.target.buffer();
+    if (memory.empty()) {
+      read.into_promise.set_error(Error(Errc::no_memory, "read_some_into: no memory was lent to read into"));
+      return true;
+    }
+  } else {
+    buffer = lend_read_buffer(read.n);
+    if (buffer.empty()) return false;
+    memory = std::span<char>(buffer.data(), buffer.size());
+  }
   ssize_t n;
   do {
-    n = ::read(fd, buffer.data(), buffer.size());
+    n = ::read(fd, memory.data(), memory.size());
   } while (n < 0 && errno == EINTR);
   pause_ = Pause::none;
   if (n > 0) {
     --reads_after_bulk_;
     const auto size = static_cast<std::size_t>(n);
-    note_read_size(size, buffer.size());
-    if (size == buffer.size() && size >= kBulkRead) pause_ = Pause::bulk_next_poll;
+    note_read_size(size, memory.size());
+    if (size == memory.size() && size >= kBulkRead) pause_ = Pause::bulk_next_poll;
+    if (read.kind == ReadKind::into) {
+      deliver_into(read, memory.data(), size, /*now=*/false);
+      return true;
+    }
     buffer.resize(size);
     deliver(read, std::move(buffer));
     return true;
   }
   const int error = n < 0 ? errno : 0;
-  recycle_read_buffer(std::move(buffer));
+  if (!buffer.empty()) recycle_read_buffer(std::move(buffer));
   if (n < 0 && (error == EAGAIN || error == EWOULDBLOCK)) return false;
   // The end, or an error (which the kernel reports only once: keep it).
   if (n == 0) {
@@ -168,6 +212,18 @@ bool StreamImpl::try_complete(PendingRead& read) {
     case ReadKind::some:
       if (available > 0) {
         deliver(read, take(std::min(read.n, available)));
+        return true;
+      }
+      break;
+    case ReadKind::into:
+      if (available > 0) {
+        // Taken only if the reader got them (not cancelled, memory lent).
+        in_pos_ += read.copy_into(in_.data() + in_pos_, available);
+        scanned_ = 0;
+        if (in_pos_ == in_.size()) {
+          in_.clear();
+          in_pos_ = 0;
+        }
         return true;
       }
       break;
@@ -197,17 +253,11 @@ bool StreamImpl::try_complete(PendingRead& read) {
     }
   }
   if (read_error_) {
-    read.promise.set_error(*read_error_);
+    read.fail(*read_error_);
     return true;
   }
   if (eof_) {
-    if (read.kind == ReadKind::some) {
-      read.promise.set_value(std::string());
-    } else {
-      read.promise.set_error(Error(Errc::end_of_file, read.kind == ReadKind::exactly
-                                                          ? "read_exactly: the stream ended first"
-                                                          : "read_until: the stream ended first"));
-    }
+    read.end();
     return true;
   }
   return false;
@@ -227,6 +277,21 @@ void StreamImpl::deliver(PendingRead& read, std::string data, bool now) {
   }
   in_pos_ = 0;
   scanned_ = 0;
+}
+
+// Completes a read_some_into whose `size` bytes the kernel put straight into
+// the reader's memory at `data` (`now`: as deliver's). If its future was
+// cancelled meanwhile (by another thread), the bytes are copied into the
+// buffer for the next read; should that memory be refused, they are lost
+// (only then: a cancellation racing the read's completion, with no memory).
+void StreamImpl::deliver_into(PendingRead& read, const char* data, std::size_t size, bool now) {
+  if (now ? read.into_promise.set_value_or_keep_now(size) : read.into_promise.set_value_or_keep(size)) {
+    return;
+  }
+  try {
+    append_input(data, size);
+  } catch (const std::bad_alloc&) {
+  }
 }
 
 void StreamImpl::unread(std::string_view data) {
@@ -272,7 +337,7 @@ void StreamImpl::drop_read() noexcept {
 // and stops reading ahead once the buffer is full and nothing waits.
 void StreamImpl::service_read() {
   if (read_) {
-    if (read_->promise.cancelled()) {
+    if (read_->cancelled()) {
       drop_read();
     } else if (try_complete(*read_)) {
       read_.reset();
@@ -304,7 +369,7 @@ void StreamImpl::stop_reading() noexcept {
 // scratch buffer itself (stash): none the kernel gave is dropped.
 void StreamImpl::on_data(const char* data, std::size_t size, bool filled) noexcept {
   if (read_ && read_->kind == ReadKind::some && in_pos_ == in_.size() &&
-      !read_->promise.cancelled()) {
+      !read_->cancelled()) {
     // The common case: someone waits for whatever comes; hand it over.
     const std::size_t n = std::min(size, read_->n);
     std::string result;
@@ -359,7 +424,7 @@ void StreamImpl::fail_read(const Error& error) noexcept {
   PendingRead read = std::move(*read_);
   read_.reset();
   op_finished();
-  read.promise.set_error(error);
+  read.fail(error);
 }
 
 void StreamImpl::append_input(const char* data, std::size_t size) {
@@ -385,8 +450,22 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
     return;
   }
   self->pause_ = Pause::none;
+  if (self->read_ && self->read_->kind == ReadKind::into && self->in_pos_ == self->in_.size() &&
+      !self->read_->cancelled()) {
+    const std::span<char> memory = self->read_->target.buffer();
+    if (memory.empty()) {  // declined: the read fails, nothing is read for it
+      self->fail_read(Error(Errc::no_memory, "read_some_into: no memory was lent to read into"));
+      self->declined_ = true;
+      *buf = uv_buf_init(nullptr, 0);
+      return;
+    }
+    self->direct_into_ = memory.data();
+    *buf = uv_buf_init(memory.data(),
+                       static_cast<unsigned>(std::min<std::size_t>(memory.size(), UINT32_MAX)));
+    return;
+  }
   if (self->read_ && self->read_->kind == ReadKind::some && self->in_pos_ == self->in_.size() &&
-      !self->read_->promise.cancelled()) {
+      !self->read_->cancelled()) {
     std::string buffer = self->lend_read_buffer(self->read_->n);
     if (!buffer.empty()) {
       self->direct_ = std::move(buffer);
@@ -521,6 +600,27 @@ void StreamImpl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->declined_ = false;  // no read ahead this time (decline_read_ahead)
     if (self->pause_ == Pause::stop) self->stop_reading();
     return;
+  }
+  if (self->direct_into_ != nullptr && buf->base == self->direct_into_) {
+    self->direct_into_ = nullptr;
+    if (nread == 0) return;  // EAGAIN: the read waits; its memory is asked for again
+    if (nread > 0 && self->read_) {
+      const auto size = static_cast<std::size_t>(nread);
+      PendingRead read = std::move(*self->read_);
+      self->read_.reset();
+      self->op_finished();
+      self->deliver_into(read, buf->base, size, /*now=*/true);
+      if (size == buf->len) self->after_full_delivery(size);
+      return;
+    }
+    if (nread > 0) {  // no read waits any more (cannot happen: kept for safety)
+      try {
+        self->append_input(buf->base, static_cast<std::size_t>(nread));
+      } catch (const std::bad_alloc&) {
+      }
+      return;
+    }
+    // The end or an error: below, as for any read.
   }
   const bool direct = !self->direct_.empty() && buf->base == self->direct_.data();
   if (direct && nread > 0 && self->read_) {

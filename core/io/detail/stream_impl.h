@@ -10,7 +10,9 @@
 // read_buffers.h: no copy; while the peer streams, as large as the read
 // asks, up to kMaxBulkRead: lend_read_buffer), and the reader's
 // continuation runs at once, inside libuv's read callback, while the bytes are in the cache
-// (Promise::set_value_or_keep_now; on_direct_data). Otherwise it reads into the thread's scratch
+// (Promise::set_value_or_keep_now; on_direct_data). A read_some_into
+// waiting on an empty buffer has libuv read into the reader's own memory
+// (ReadTarget, asked for in on_alloc) in the same way. Otherwise it reads into the thread's scratch
 // buffer (alloc_cb); the read callback either completes the pending read_some
 // from it (one copy, into a pooled result string) or appends to `in_`, then
 // tries to complete the pending read from `in_`. Reading starts with the
@@ -121,6 +123,7 @@ class StreamImpl final : public StreamBase {
   uv_pipe_t* uv_pipe() noexcept { return &handle_.pipe; }
 
   Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
+  Future<std::size_t> read_into(ReadTarget target) override;
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
@@ -143,12 +146,6 @@ class StreamImpl final : public StreamBase {
                     Duration timeout);
 
  private:
-  struct PendingRead {
-    ReadKind kind;
-    std::size_t n;
-    std::string delimiter;
-    Promise<std::string> promise;
-  };
   struct WriteRequest;
   struct ShutdownRequest;
 
@@ -160,7 +157,10 @@ class StreamImpl final : public StreamBase {
   void close_handle(uv_handle_t* handle) noexcept override;
 
   // Reading.
+  bool refuse_second_read();
+  void begin_read(PendingRead& pending);
   bool try_complete(PendingRead& read);
+  void deliver_into(PendingRead& read, const char* data, std::size_t size, bool now);
   void deliver(PendingRead& read, std::string data, bool now = false);
   std::string take(std::size_t n);
   void service_read();
@@ -214,6 +214,7 @@ class StreamImpl final : public StreamBase {
 
   std::string in_;            // bytes read; in_[in_pos_..] not yet taken
   std::string direct_;        // the buffer on_alloc lent libuv for the pending read_some
+  char* direct_into_ = nullptr;  // the reader's memory on_alloc lent libuv for a read_some_into
   std::size_t in_pos_ = 0;
   std::size_t scanned_ = 0;   // bytes from in_pos_ the pending read_until searched for its delimiter
   std::optional<Error> read_error_;

@@ -135,12 +135,12 @@ void TlsImpl::fail_pending(const Error& error) noexcept {
   if (read_) {
     PendingRead read = std::move(*read_);
     read_.reset();
-    read.promise.set_error(error);
+    read.fail(error);
   }
 }
 
 void TlsImpl::sweep_cancelled() noexcept {
-  if (read_ && read_->promise.cancelled()) {
+  if (read_ && read_->cancelled()) {
     read_.reset();
     op_finished();
   }
@@ -205,7 +205,7 @@ void TlsImpl::out_of_memory() noexcept {
     PendingRead read = std::move(*read_);
     read_.reset();
     op_finished();
-    read.promise.set_error(error);
+    read.fail(error);
   }
 }
 
@@ -376,16 +376,22 @@ void TlsImpl::on_transport_read(Result<std::string> result) {
 
 // ---- reading -----------------------------------------------------------------
 
+// Whether a read must fail because another one is pending (a cancelled one
+// is dropped: the stream is free for the next).
+bool TlsImpl::refuse_second_read() {
+  if (!read_) return false;
+  if (!read_->cancelled()) return true;
+  read_.reset();
+  op_finished();
+  return false;
+}
+
 Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
   if (!is_open()) return make_failed_future<std::string>(closed_error());
   check_thread("read");
-  if (read_) {
-    if (!read_->promise.cancelled()) {
-      return make_failed_future<std::string>(
-          Error(Errc::invalid_state, "another read is already pending on this stream"));
-    }
-    read_.reset();
-    op_finished();
+  if (refuse_second_read()) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
   }
   if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
     return make_failed_future<std::string>(
@@ -393,7 +399,29 @@ Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view
                                                              : "read_until with an empty delimiter"));
   }
   auto [promise, future] = detail::make_hooked_promise<std::string>();
-  PendingRead pending{kind, n, std::string(delimiter), std::move(promise)};
+  PendingRead pending(kind, n, std::string(delimiter), std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
+
+// The plaintext is copied into the reader's memory: it was decrypted into
+// the stream's buffer (OpenSSL's records are taken whole).
+Future<std::size_t> TlsImpl::read_into(ReadTarget target) {
+  if (!is_open()) return make_failed_future<std::size_t>(closed_error());
+  check_thread("read_some_into");
+  if (refuse_second_read()) {
+    return make_failed_future<std::size_t>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
+  }
+  auto [promise, future] = detail::make_hooked_promise<std::size_t>();
+  PendingRead pending(target, std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
+
+// Completes a new read at once if it can, or makes it the pending one.
+// Throws std::bad_alloc having started nothing for it.
+void TlsImpl::begin_read(PendingRead& pending) {
   // What OpenSSL holds already, taken a record at a time, each with its room
   // made first; a refused allocation (std::bad_alloc) takes no byte: all of
   // them stay, in OpenSSL or in `in_`, for the next read.
@@ -403,12 +431,16 @@ Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view
   read_started_ = true;
   if (done) {
     advance();  // reading ahead (refused memory only stops it, until the next read)
-    return std::move(future);
+    return;
   }
   // The read waits. The room for the record that will most often complete it
   // is made now, so that such a read needs no memory once it was accepted.
   make_room();
-  watch(pending.promise);
+  if (pending.kind == ReadKind::into) {
+    watch(pending.into_promise);
+  } else {
+    watch(pending.promise);
+  }
   read_.emplace(std::move(pending));
   op_started();
   try {
@@ -421,7 +453,6 @@ Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view
     }
     throw;
   }
-  return std::move(future);
 }
 
 bool TlsImpl::try_complete(PendingRead& read) {
@@ -430,6 +461,18 @@ bool TlsImpl::try_complete(PendingRead& read) {
     case ReadKind::some:
       if (available > 0) {
         deliver(read, take(std::min(read.n, available)));
+        return true;
+      }
+      break;
+    case ReadKind::into:
+      if (available > 0) {
+        // Taken only if the reader got them (not cancelled, memory lent).
+        in_pos_ += read.copy_into(in_.data() + in_pos_, available);
+        scanned_ = 0;
+        if (in_pos_ == in_.size()) {
+          in_.clear();
+          in_pos_ = 0;
+        }
         return true;
       }
       break;
@@ -458,17 +501,11 @@ bool TlsImpl::try_complete(PendingRead& read) {
     }
   }
   if (read_error_) {
-    read.promise.set_error(*read_error_);
+    read.fail(*read_error_);
     return true;
   }
   if (eof_) {
-    if (read.kind == ReadKind::some) {
-      read.promise.set_value(std::string());
-    } else {
-      read.promise.set_error(Error(Errc::end_of_file, read.kind == ReadKind::exactly
-                                                          ? "read_exactly: the stream ended first"
-                                                          : "read_until: the stream ended first"));
-    }
+    read.end();
     return true;
   }
   return false;
@@ -503,7 +540,7 @@ std::string TlsImpl::take(std::size_t n) {
 
 void TlsImpl::service_read() {
   if (!read_) return;
-  if (read_->promise.cancelled()) {
+  if (read_->cancelled()) {
     read_.reset();
     op_finished();
   } else if (try_complete(*read_)) {

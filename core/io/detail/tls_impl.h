@@ -65,6 +65,7 @@ class TlsImpl final : public StreamBase {
                                  const std::string& server_name);
 
   Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
+  Future<std::size_t> read_into(ReadTarget target) override;
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
@@ -83,13 +84,6 @@ class TlsImpl final : public StreamBase {
   std::string cipher() const;
 
  private:
-  struct PendingRead {
-    ReadKind kind;
-    std::size_t n;
-    std::string delimiter;
-    Promise<std::string> promise;
-  };
-
   TlsImpl(Loop& loop, TlsContext context, bool server) noexcept;
   ~TlsImpl() override;
 
@@ -117,6 +111,8 @@ class TlsImpl final : public StreamBase {
   void handshake_timed_out();
 
   // Plaintext reads (as StreamImpl's).
+  bool refuse_second_read();
+  void begin_read(PendingRead& pending);
   bool try_complete(PendingRead& read);
   void deliver(PendingRead& read, std::string data);
   std::string take(std::size_t n);
