@@ -7,6 +7,7 @@
  *   swig/callbacks.i  Python callables as the operations' callbacks
  *   swig/outputs.i    out parameters as results, buffers, arrays, addresses
  *   swig/handlers.i   work functions, error/misuse handlers, visitors
+ *   swig/read_into.i  weft_stream_read_into into a writable buffer
  *   swig/options.i    option structs with their defaults
  * See docs/python-capi.md. */
 
@@ -19,6 +20,7 @@
 %include "python/swig/callbacks.i"
 %include "python/swig/outputs.i"
 %include "python/swig/handlers.i"
+%include "python/swig/read_into.i"
 %include "python/swig/options.i"
 
 %init %{

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs weft's C library for use outside Bazel:
-#   PREFIX/lib/libweft.so.1.3.0        the optimised library (SONAME libweft.so.1)
-#   PREFIX/lib/libweft.so.1            -> libweft.so.1.3.0 (the run-time link)
+#   PREFIX/lib/libweft.so.1.4.0        the optimised library (SONAME libweft.so.1)
+#   PREFIX/lib/libweft.so.1            -> libweft.so.1.4.0 (the run-time link)
 #   PREFIX/lib/libweft.so              -> libweft.so.1 (the link `cc -lweft` uses)
 #   PREFIX/include/weft/*.h            the public headers
 #   PREFIX/lib/pkgconfig/weft.pc       for `pkg-config --cflags --libs weft`

@@ -41,6 +41,53 @@ void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_byte
       ->is_read = true;
 }
 
+std::span<char> CMemorySource::next_buffer() noexcept {
+  std::size_t len = 0;
+  void* given = nullptr;
+  invoke_callback(*runtime, [&] { given = memory(user, &len); });
+  lent = given != nullptr && len > 0 ? static_cast<char*>(given) : nullptr;
+  if (lent == nullptr) return {};
+  return std::span<char>(lent, len);
+}
+
+// A read whose bytes go into memory the caller's callback lends once they
+// are there (CMemorySource, held by the stream's record: one read at a
+// time). The callback gets that memory and the count.
+void stream_read_into(weft_future_t** out, StreamRec& rec, weft_stream_memory_callback memory,
+                      weft_bytes_callback callback, void* user) {
+  require_observer(out, reinterpret_cast<const void*>(callback));
+  require(reinterpret_cast<const void*>(memory), "memory");
+  rec.scope->require_open("read_into");
+  require_no_pending_read(rec);
+  CMemorySource* const source = &rec.read_memory;
+  source->runtime = rec.runtime;
+  source->memory = memory;
+  source->user = user;
+  source->lent = nullptr;
+  start_io_op(
+      *rec.scope, *rec.runtime, &rec, "read_into", [&] { return rec.stream().read_some_into(*source); },
+      out, callback != nullptr,
+      [source, callback, user](Result<std::size_t>& result, OpFuture& output) {
+        if (!result.ok())
+          return deliver_failure(result, output, callback, user, nullptr, std::size_t{0});
+        const std::size_t n = result.value();
+        if (n == 0) {
+          const char* eof = "the stream has ended";
+          output.fail(to_status(Errc::end_of_file), eof);
+          if (callback != nullptr) callback(user, to_status(Errc::end_of_file), eof, nullptr, 0);
+          return;
+        }
+        char* const bytes = source->lent;  // before the callback asks for the next read
+        output.complete(WEFT_OK, nullptr, Value::int64(static_cast<std::int64_t>(n)));
+        if (callback != nullptr) callback(user, WEFT_OK, nullptr, bytes, n);
+      },
+      [callback, user](OpFuture& output, const char* why) {
+        output.fail(WEFT_ERR_CANCELLED, why);
+        if (callback != nullptr) callback(user, WEFT_ERR_CANCELLED, why, nullptr, 0);
+      })
+      ->is_read = true;
+}
+
 void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
                          void* user) {
   require_observer(out, reinterpret_cast<const void*>(callback));
@@ -122,6 +169,17 @@ WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream
   return api(__func__, [&] {
     weft::capi::stream_read(out, weft::capi::stream_of(stream, "weft_stream_read"), max, callback,
                             user);
+    return WEFT_OK;
+  });
+}
+
+WEFT_API weft_status weft_stream_read_into(weft_future_t** out, weft_stream_t* stream,
+                                           weft_stream_memory_callback memory,
+                                           weft_bytes_callback callback, void* user) {
+  if (const weft_status s = weft::capi::check(__func__, stream); s != WEFT_OK) return s;
+  return api(__func__, [&] {
+    weft::capi::stream_read_into(out, weft::capi::stream_of(stream, "weft_stream_read_into"), memory,
+                                 callback, user);
     return WEFT_OK;
   });
 }

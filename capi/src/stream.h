@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -19,8 +20,19 @@
 
 namespace weft::capi {
 
+// The memory callback of a stream's pending weft_stream_read_into, as the
+// core asks for it (a ReadBufferSource); `lent` is what it returned last.
+struct CMemorySource final : ReadBufferSource {
+  Runtime* runtime = nullptr;
+  weft_stream_memory_callback memory = nullptr;
+  void* user = nullptr;
+  char* lent = nullptr;
+  std::span<char> next_buffer() noexcept override;
+};
+
 struct StreamRec : IoRec {
   virtual Stream& stream() noexcept = 0;
+  CMemorySource read_memory;  // for its read_into (one read at a time)
 
  protected:
   ~StreamRec() = default;
@@ -100,6 +112,8 @@ StreamRec& stream_of(const void* handle, const char* function);
 void require_no_pending_read(StreamRec& rec);
 void stream_read(weft_future_t** out, StreamRec& rec, std::size_t max, weft_bytes_callback callback,
                  void* user);
+void stream_read_into(weft_future_t** out, StreamRec& rec, weft_stream_memory_callback memory,
+                      weft_bytes_callback callback, void* user);
 void stream_read_exactly(weft_future_t** out, StreamRec& rec, std::size_t n, weft_bytes_callback callback,
                          void* user);
 void stream_read_until(weft_future_t** out, StreamRec& rec, const void* delimiter,

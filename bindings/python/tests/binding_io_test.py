@@ -123,6 +123,33 @@ def test_socket_pairs_and_unix_sockets(rt, tmp_path):
     capi.weft_stream_close(stream)
 
 
+def test_stream_read_into_a_writable_buffer(rt):
+    a, b = capi.weft_pipe_pair(rt.loop)
+    buffer = bytearray(8)
+    got = []
+    release(capi.weft_stream_write(a, b"hello, world", None))
+    read = capi.weft_stream_read_into(b, buffer, lambda *outcome: got.append(outcome))
+    status, count, _ = wait_outcome(rt, read)
+    assert (status, count) == (capi.WEFT_OK, 8)
+    rt.run_until(lambda: got)
+    assert got == [(capi.WEFT_OK, None, 8)] and bytes(buffer) == b"hello, w"
+    release(read)
+    view = memoryview(bytearray(16))[4:]
+    read = capi.weft_stream_read_into(b, view)
+    assert wait_outcome(rt, read)[:2] == (capi.WEFT_OK, 4)
+    assert bytes(view[:4]) == b"orld"
+    release(read)
+    # A buffer that is not writable, or empty, is refused; nothing is read.
+    for bad in (b"read-only", bytearray()):
+        with pytest.raises(errors.InvalidArgumentError):
+            capi.weft_stream_read_into(b, bad, None)
+    capi.weft_stream_close(a)
+    read = capi.weft_stream_read_into(b, buffer, None)
+    assert wait_outcome(rt, read)[0] == capi.WEFT_ERR_END_OF_FILE
+    release(read)
+    capi.weft_stream_close(b)
+
+
 def test_udp_send_and_receive(rt):
     options = capi.weft_udp_bind_options_init()
     options.max_queued = 8

@@ -4,6 +4,7 @@
  *
  *   weft_stream_read(NULL, stream, 65536, on_read, user);   (bytes valid in on_read)
  *   weft_stream_read_until(NULL, stream, "\n", 1, 4096, on_line, user);
+ *   weft_stream_read_into(NULL, stream, lend_memory, on_read, user);  (into your memory)
  *   weft_stream_read_exactly(&f, stream, 16, NULL, NULL);   (the bytes in future f)
  *   weft_stream_write(NULL, stream, bytes, len, on_written, user);
  *   weft_stream_drain(NULL, stream, on_drained, user);      (backpressure, below)
@@ -96,6 +97,32 @@ typedef void (*weft_stream_callback)(void* user, weft_status status, const char*
  * Thread: loop thread. Since 0.3. */
 WEFT_API weft_status weft_stream_read(weft_future_t** out, weft_stream_t* stream, size_t max,
                                       weft_bytes_callback callback, void* user);
+
+/* Lends the memory a weft_stream_read_into reads into: called on the loop
+ * thread when bytes are about to be moved (inside the loop's read of the
+ * stream, or inside weft_stream_read_into when weft holds bytes already).
+ * Set *len to the memory's size and return it; return NULL (or set *len to
+ * 0) to decline: the read then ends with WEFT_ERR_NO_MEMORY having taken
+ * nothing. It may be called more than once for one read (the kernel had
+ * nothing after all): the memory it returned before is then no longer used.
+ * It must not call weft functions on this stream. */
+typedef void* (*weft_stream_memory_callback)(void* user, size_t* len);
+
+/* Reads what is available, 1..len bytes, into memory the caller lends when
+ * the bytes are there (`memory`, see weft_stream_memory_callback):
+ * callback(user, WEFT_OK, NULL, bytes, n), where `bytes` is that memory; at
+ * the end of the stream WEFT_ERR_END_OF_FILE with len 0. The memory must
+ * stay valid until the callback (or the next memory call). With nothing
+ * buffered, the kernel reads straight into it: no copy (bytes weft read
+ * ahead are copied into it). The future resolves with INT64, the count. As
+ * weft_stream_read otherwise: one read at a time, of any kind, per stream;
+ * on a TLS stream the plaintext is copied into the memory.
+ * Errors: WEFT_ERR_INVALID_ARGUMENT (memory NULL), WEFT_ERR_INVALID_STATE
+ * (a read is pending), WEFT_ERR_CLOSED (the scope was cancelled).
+ * Thread: loop thread. Since 1.4. */
+WEFT_API weft_status weft_stream_read_into(weft_future_t** out, weft_stream_t* stream,
+                                           weft_stream_memory_callback memory,
+                                           weft_bytes_callback callback, void* user);
 
 /* Reads exactly `n` bytes (1..WEFT_STREAM_READ_MAX): callback(user,
  * WEFT_OK, NULL, bytes, n), or WEFT_ERR_END_OF_FILE (len 0; the bytes that did

@@ -22,9 +22,9 @@
 #include "weft/status.h"
 
 #define WEFT_VERSION_MAJOR 1
-#define WEFT_VERSION_MINOR 3
+#define WEFT_VERSION_MINOR 4
 #define WEFT_VERSION_PATCH 0
-#define WEFT_VERSION_STRING "1.3.0"
+#define WEFT_VERSION_STRING "1.4.0"
 /* 0xMMmmpp: major, minor, patch; compares in release order. */
 #define WEFT_VERSION_HEX \
   ((WEFT_VERSION_MAJOR << 16) | (WEFT_VERSION_MINOR << 8) | WEFT_VERSION_PATCH)
