@@ -38,6 +38,12 @@ typedef struct {
   char streams_direct;     /* data_received is weft.streams' C one: fed directly */
   PyObject* get_buffer;    /* bound methods of a BufferedProtocol */
   PyObject* buffer_updated;
+  Py_buffer lent;          /* get_buffer()'s memory, lent to a weft read */
+  char lent_held;          /* `lent` is exported (released before buffer_updated) */
+  char into_pending;       /* the pending read is a weft_stream_read_into */
+  char lend_declined;      /* it was declined (paused, closing, protocol changed) */
+  PyObject* lent_updated;  /* the buffer_updated of the protocol that lent it */
+  PyObject* lend_error;    /* what get_buffer() raised for it */
   PyObject* stash;       /* bytes a read brought while reading was paused */
   PyObject* stash_error; /* the failure a read brought while paused */
   int stash_eof;         /* the end of the stream, likewise */
@@ -103,6 +109,8 @@ int stream_core_arm_read(StreamCore* self);
 PyObject* stream_core_flush_stash(StreamCore* self, PyObject* unused);
 /* Schedules _flush() with call_soon (once). 0, or -1 with an error set. */
 int stream_core_schedule_flush(StreamCore* self);
+/* Releases get_buffer()'s memory if a read still holds it. */
+void stream_core_release_lent(StreamCore* self);
 
 /* -- stream_write.c ------------------------------------------------------------- */
 

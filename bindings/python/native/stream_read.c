@@ -1,9 +1,16 @@
 /* native/stream_read.c: StreamCore's read side. While the transport reads,
- * one weft_stream_read (READ_CHUNK bytes at most) is pending; each chunk goes
- * to the protocol at once (data_received, or get_buffer/buffer_updated for
- * a BufferedProtocol, with no bytes object made; weft.streams' reader
- * directly, streams_protocol_received, and then the task it woke runs:
- * run_woken_now). What a read brings after
+ * one weft read is pending. For a Protocol it is a weft_stream_read
+ * (READ_CHUNK bytes at most), and each chunk goes to the protocol at once
+ * (data_received; weft.streams' reader directly,
+ * streams_protocol_received, and then the task it woke runs:
+ * run_woken_now). For a BufferedProtocol it is a weft_stream_read_into
+ * whose memory is the protocol's get_buffer(), asked for as the loop reads
+ * the stream (lend_protocol_buffer): the kernel reads straight into it, the
+ * export is released, and buffer_updated(n) follows, as asyncio's sockets
+ * do. (Bytes weft holds already go the copying way, deliver_buffered, so no
+ * export is held between a read's start and its end; after a full read the
+ * loop's next try may find nothing, and the export then waits for the next
+ * bytes, released before get_buffer() is asked again.) What a read brings after
  * pause_reading (bytes, the end of the stream, an error) is kept and
  * delivered by _flush(), which resume_reading schedules with call_soon.
  * Thread: loop thread, GIL held. Each pending read owns a reference to the
@@ -15,6 +22,11 @@
 
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len);
+static void* lend_protocol_buffer(void* user, size_t* len);
+static void deliver_eof(StreamCore* self);
+static void deliver_error(StreamCore* self, PyObject* exc);
+static void on_read_into(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len);
 
 /* Keeps one read pending while the transport reads. 0, or -1 with an error. */
 int stream_core_arm_read(StreamCore* self) {
@@ -22,8 +34,17 @@ int stream_core_arm_read(StreamCore* self) {
       self->stream == NULL || self->stash != NULL || self->stash_error != NULL || self->stash_eof) {
     return 0;
   }
+  size_t buffered = 1;
+  const int into = self->get_buffer != NULL &&
+                   weft_stream_read_buffered(&buffered, self->stream) == WEFT_OK && buffered == 0;
   Py_INCREF(self);
-  weft_status status = weft_stream_read(NULL, self->stream, READ_CHUNK, on_read, self);
+  weft_status status;
+  if (into) {
+    self->lend_declined = 0;
+    status = weft_stream_read_into(NULL, self->stream, lend_protocol_buffer, on_read_into, self);
+  } else {
+    status = weft_stream_read(NULL, self->stream, READ_CHUNK, on_read, self);
+  }
   if (status != WEFT_OK) {
     Py_DECREF(self);
     PyObject* exc = stream_core_status_exception(status, "cannot read from the stream");
@@ -34,7 +55,115 @@ int stream_core_arm_read(StreamCore* self) {
     return -1;
   }
   self->read_pending = 1;
+  self->into_pending = (char)into;
   return 0;
+}
+
+void stream_core_release_lent(StreamCore* self) {
+  if (self->lent_held) {
+    self->lent_held = 0;
+    PyBuffer_Release(&self->lent);
+  }
+  Py_CLEAR(self->lent_updated);
+}
+
+/* weft_stream_read_into's memory: the protocol's get_buffer(-1), exported
+ * until the read ends (or the loop asks again). Declined (NULL) once the
+ * transport is paused, closing or no longer has a BufferedProtocol; a
+ * get_buffer() that fails is kept for on_read_into, which reports it.
+ * Called by weft as the loop reads the stream. */
+static void* lend_protocol_buffer(void* user, size_t* len) {
+  StreamCore* self = user;
+  gil_hold g;
+  stream_core_gil_take(self->loop, &g);
+  stream_core_release_lent(self);  /* the kernel had nothing for the last one */
+  void* memory = NULL;
+  if (!self->reading || self->closing || self->stream == NULL || self->get_buffer == NULL ||
+      self->protocol == NULL || self->lend_error != NULL) {
+    self->lend_declined = 1;
+    stream_core_gil_give(&g);
+    return NULL;
+  }
+  PyObject* previous = stream_core_enter_hosted(self->loop);
+  PyObject* hint = PyLong_FromLong(-1);
+  PyObject* buffer = hint == NULL ? NULL : PyObject_CallOneArg(self->get_buffer, hint);
+  Py_XDECREF(hint);
+  if (buffer != NULL) {
+    if (PyObject_GetBuffer(buffer, &self->lent, PyBUF_WRITABLE) == 0) {
+      if (self->lent.len > 0) {
+        self->lent_held = 1;
+        Py_INCREF(self->buffer_updated);
+        self->lent_updated = self->buffer_updated;
+        memory = self->lent.buf;
+        *len = (size_t)self->lent.len;
+      } else {
+        PyBuffer_Release(&self->lent);
+        PyErr_SetString(PyExc_RuntimeError, "get_buffer() returned an empty buffer");
+      }
+    }
+    Py_DECREF(buffer);
+  }
+  if (memory == NULL && !stream_core_take_error(self, &self->lend_error)) {
+    self->lend_declined = 1;  /* KeyboardInterrupt/SystemExit: the loop stops */
+  }
+  stream_core_leave_hosted(self->loop, previous);
+  stream_core_gil_give(&g);
+  return memory;
+}
+
+/* The end of a weft_stream_read_into: the export is released, then
+ * buffer_updated(n), and the next read; or the failure of get_buffer(),
+ * the end of the stream, an error; a declined read is asked for again as
+ * the transport now reads (not at all while paused). */
+static void on_read_into(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len) {
+  (void)bytes;
+  StreamCore* self = user;
+  gil_hold g;
+  stream_core_gil_take(self->loop, &g);
+  self->read_pending = 0;
+  self->into_pending = 0;
+  PyObject* updated = self->lent_updated;
+  self->lent_updated = NULL;
+  stream_core_release_lent(self);
+  PyObject* lend_error = self->lend_error;
+  self->lend_error = NULL;
+  if (status == WEFT_ERR_CANCELLED || self->stream == NULL || self->closing) goto done;
+  PyObject* previous = stream_core_enter_hosted(self->loop);
+  if (lend_error != NULL) {
+    PyErr_SetObject((PyObject*)Py_TYPE(lend_error), lend_error);
+    stream_core_protocol_failed(self, "Fatal error: protocol.get_buffer() call failed.");
+  } else if (status == WEFT_OK && updated != NULL) {
+    PyObject* count = PyLong_FromSize_t(len);
+    PyObject* r = count == NULL ? NULL : PyObject_CallOneArg(updated, count);
+    Py_XDECREF(count);
+    if (r == NULL) {
+      stream_core_protocol_failed(self, "Fatal error: protocol.buffer_updated() call failed.");
+    } else {
+      Py_DECREF(r);
+      if (stream_core_arm_read(self) != 0)
+        stream_core_protocol_failed(self, "Fatal read error on socket transport");
+    }
+  } else if (status == WEFT_ERR_NO_MEMORY && self->lend_declined) {
+    if (stream_core_arm_read(self) != 0)
+      stream_core_protocol_failed(self, "Fatal read error on socket transport");
+  } else if (status == WEFT_ERR_END_OF_FILE) {
+    deliver_eof(self);
+  } else {
+    PyObject* exc = stream_core_status_exception(status, message);
+    if (exc == NULL) {
+      PyErr_WriteUnraisable((PyObject*)self);
+    } else {
+      deliver_error(self, exc);
+      Py_DECREF(exc);
+    }
+  }
+  stream_core_leave_hosted(self->loop, previous);
+done:
+  Py_XDECREF(lend_error);
+  Py_XDECREF(updated);
+  Py_DECREF(self);
+  stream_core_gil_give(&g);
 }
 
 /* Hands `len` bytes to a BufferedProtocol, as many get_buffer calls as it

@@ -166,6 +166,8 @@ static void begin_closing(StreamCore* self) {
   self->reading = 0;
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
+  stream_core_release_lent(self);
+  Py_CLEAR(self->lend_error);
 }
 
 /* close(): stops reading; True if the stream ended now (nothing queued),
@@ -285,6 +287,8 @@ static int core_traverse(StreamCore* self, visitproc visit, void* arg) {
   Py_VISIT(self->data_received);
   Py_VISIT(self->get_buffer);
   Py_VISIT(self->buffer_updated);
+  Py_VISIT(self->lent_updated);
+  Py_VISIT(self->lend_error);
   return 0;
 }
 
@@ -296,6 +300,8 @@ static int core_clear(StreamCore* self) {
   Py_CLEAR(self->buffer_updated);
   Py_CLEAR(self->stash);
   Py_CLEAR(self->stash_error);
+  stream_core_release_lent(self);
+  Py_CLEAR(self->lend_error);
   return 0;
 }
 

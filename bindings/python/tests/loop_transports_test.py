@@ -7,6 +7,7 @@ pause/resume reading). Loopback only; every wait is bounded."""
 import asyncio
 import hashlib
 import socket
+import time
 import tracemalloc
 
 import pytest
@@ -138,6 +139,160 @@ class TransportCases(LoopCase):
             await client.lost
             server.close()
             await server.wait_closed()
+
+        self.run(main())
+
+    def test_buffered_protocol_reads_straight_into_its_buffer(self):
+        # A 1 MiB get_buffer() memory and a receiver that stalls once, so
+        # the kernel holds more than the loop's own reads take (128 KiB):
+        # a read into the protocol's memory takes what the kernel has, as
+        # asyncio's recv_into does. Bytes copied from the loop's buffer
+        # would come in pieces of at most 128 KiB.
+        total = 8 << 20
+
+        class Sink(asyncio.BufferedProtocol):
+            def __init__(self, loop):
+                self.buffer = bytearray(1 << 20)
+                self.digest = hashlib.sha256()
+                self.received = 0
+                self.largest = 0
+                self.stalled = False
+                self.done = loop.create_future()
+
+            def connection_made(self, transport):
+                self.transport = transport
+
+            def get_buffer(self, sizehint):
+                return self.buffer
+
+            def buffer_updated(self, nbytes):
+                if not self.stalled:
+                    self.stalled = True
+                    time.sleep(0.05)
+                self.largest = max(self.largest, nbytes)
+                self.digest.update(memoryview(self.buffer)[:nbytes])
+                self.received += nbytes
+
+            def eof_received(self):
+                self.done.set_result(None)
+
+        async def main():
+            sinks = []
+
+            def factory():
+                sinks.append(Sink(self.loop))
+                return sinks[-1]
+
+            server, port = await self.serve(factory)
+            transport, _ = await self.loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+            payload = bytes(range(256)) * 4096  # 1 MiB
+            for _ in range(total // len(payload)):
+                transport.write(payload)
+            transport.write_eof()
+            await sinks[0].done
+            assert sinks[0].received == total
+            assert sinks[0].digest.digest() == hashlib.sha256(payload * (total // len(payload))).digest()
+            assert sinks[0].largest > 128 * 1024, sinks[0].largest
+            transport.close()
+            server.close()
+            await server.wait_closed()
+
+        self.run(main())
+
+    def test_buffered_protocol_paused_in_buffer_updated_loses_nothing(self):
+        # Pauses in every third buffer_updated and resumes a moment later;
+        # get_buffer returns memory of a different size each time.
+        total = 2 << 20
+
+        class Pausing(asyncio.BufferedProtocol):
+            def __init__(self, loop):
+                self.loop = loop
+                self.data = bytearray()
+                self.updates = 0
+                self.paused_calls = 0
+                self.paused = False
+                self.done = loop.create_future()
+
+            def connection_made(self, transport):
+                self.transport = transport
+
+            def get_buffer(self, sizehint):
+                assert not self.paused
+                self.buffer = bytearray(1000 + 7919 * (self.updates % 13))
+                return self.buffer
+
+            def buffer_updated(self, nbytes):
+                assert not self.paused
+                self.data += self.buffer[:nbytes]
+                self.updates += 1
+                if self.updates % 3 == 0:
+                    self.paused = True
+                    self.transport.pause_reading()
+                    self.loop.call_later(0.001, self.resume)
+
+            def resume(self):
+                self.paused = False
+                self.transport.resume_reading()
+
+            def eof_received(self):
+                self.done.set_result(None)
+
+        async def main():
+            sinks = []
+
+            def factory():
+                sinks.append(Pausing(self.loop))
+                return sinks[-1]
+
+            server, port = await self.serve(factory)
+            transport, _ = await self.loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+            payload = bytes(i * 7 % 251 for i in range(total))
+            transport.write(payload)
+            transport.write_eof()
+            await sinks[0].done
+            assert bytes(sinks[0].data) == payload
+            assert sinks[0].updates >= 3
+            transport.close()
+            server.close()
+            await server.wait_closed()
+
+        self.run(main())
+
+    def test_buffered_protocol_get_buffer_failure_ends_the_connection(self):
+        class Failing(asyncio.BufferedProtocol):
+            def __init__(self, loop):
+                self.lost = loop.create_future()
+
+            def get_buffer(self, sizehint):
+                raise ValueError("no buffer today")
+
+            def buffer_updated(self, nbytes):
+                raise AssertionError("no bytes can arrive without a buffer")
+
+            def connection_lost(self, exc):
+                self.lost.set_result(exc)
+
+        async def main():
+            errors = []
+            self.loop.set_exception_handler(lambda loop, context: errors.append(context))
+            protocols = []
+
+            def factory():
+                protocols.append(Failing(self.loop))
+                return protocols[-1]
+
+            server, port = await self.serve(factory)
+            transport, client = await self.loop.create_connection(
+                lambda: Recorder(self.loop), "127.0.0.1", port)
+            transport.write(b"anything")
+            exc = await protocols[0].lost
+            assert isinstance(exc, ValueError) and str(exc) == "no buffer today"
+            assert any("get_buffer" in context.get("message", "") for context in errors), errors
+            await client.lost  # the server's end was closed (a reset: bytes were unread)
+            transport.close()
+            server.close()
+            await server.wait_closed()
+            self.loop.set_exception_handler(None)
 
         self.run(main())
 
