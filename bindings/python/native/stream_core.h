@@ -16,6 +16,8 @@
 
 /* What one weft_stream_read asks for (asyncio's sockets read 256 KiB). */
 #define READ_CHUNK ((size_t)256 * 1024)
+/* The most of a BufferedProtocol's get_buffer() memory one read fills. */
+#define READ_INTO_MAX ((size_t)128 * 1024)
 /* The most a batch's writes gather before they are sent (larger ones go at
  * once, after what was gathered). */
 #define CORK_LIMIT ((size_t)64 * 1024)

@@ -95,7 +95,7 @@ static void* lend_protocol_buffer(void* user, size_t* len) {
         Py_INCREF(self->buffer_updated);
         self->lent_updated = self->buffer_updated;
         memory = self->lent.buf;
-        *len = (size_t)self->lent.len;
+        *len = (size_t)self->lent.len < READ_INTO_MAX ? (size_t)self->lent.len : READ_INTO_MAX;
       } else {
         PyBuffer_Release(&self->lent);
         PyErr_SetString(PyExc_RuntimeError, "get_buffer() returned an empty buffer");

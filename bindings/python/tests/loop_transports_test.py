@@ -144,10 +144,10 @@ class TransportCases(LoopCase):
 
     def test_buffered_protocol_reads_straight_into_its_buffer(self):
         # A 1 MiB get_buffer() memory and a receiver that stalls once, so
-        # the kernel holds more than the loop's own reads take (128 KiB):
-        # a read into the protocol's memory takes what the kernel has, as
-        # asyncio's recv_into does. Bytes copied from the loop's buffer
-        # would come in pieces of at most 128 KiB.
+        # the kernel holds plenty: a read into the protocol's memory takes
+        # as much as one read may (asyncio's recv_into: all of it; weft's:
+        # 128 KiB, READ_INTO_MAX), not the pieces of weft's own pooled read
+        # buffers (here 10 KiB, left by the echo tests before).
         total = 8 << 20
 
         class Sink(asyncio.BufferedProtocol):
@@ -192,7 +192,7 @@ class TransportCases(LoopCase):
             await sinks[0].done
             assert sinks[0].received == total
             assert sinks[0].digest.digest() == hashlib.sha256(payload * (total // len(payload))).digest()
-            assert sinks[0].largest > 128 * 1024, sinks[0].largest
+            assert sinks[0].largest >= 128 * 1024, sinks[0].largest
             transport.close()
             server.close()
             await server.wait_closed()
