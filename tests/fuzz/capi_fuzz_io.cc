@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -322,12 +323,18 @@ void io_step_body(World& w, Input& in, uint8_t op, uint8_t a) {
       }
       break;
     }
-    case 6: {  // weft_stream_read, weft_stream_read_exactly
+    case 6: {  // weft_stream_read, weft_stream_read_exactly, weft_stream_read_into
       weft_stream_t* stream = pick_stream(w, in);
       Call* call = new_call(w, in.byte());
       const size_t n = read_size(in);
       weft_bytes_callback callback = (a & 6) == 6 ? nullptr : on_stream_read;
-      if (a & 1) {
+      if ((a & 9) == 9) {  // into memory of 0 (declined), or 1..64 KiB
+        call->max = std::min<size_t>(n > WEFT_STREAM_READ_MAX ? 0 : n, 64 * 1024);
+        weft_stream_memory_callback memory = (a & 16) ? nullptr : lend_read_memory;
+        made(call,
+             weft_stream_read_into(out_for(call), stream, memory, callback ? on_stream_read_into : nullptr, call),
+             callback != nullptr, kOpRead);
+      } else if (a & 1) {
         call->exactly = n;
         made(call, weft_stream_read_exactly(out_for(call), stream, n, callback, call), callback != nullptr, kOpRead);
       } else {

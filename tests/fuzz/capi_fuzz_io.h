@@ -37,6 +37,11 @@ void remember_weft_handler(int signum);
 // checks, then that its arguments agree with its status).
 bool address_ok(const weft_address& a);
 void on_stream_read(void* user, weft_status status, const char* message, const void* bytes, size_t len);
+// weft_stream_read_into's memory (the Call's `max` bytes of one shared
+// buffer, or a refusal when max is 0) and its callback.
+void* lend_read_memory(void* user, size_t* len);
+void on_stream_read_into(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len);
 void on_pipe_stream(void* user, weft_status status, const char* message, weft_stream_t* stream);
 void on_datagram(void* user, weft_status status, const char* message, const void* bytes, size_t len,
                  const weft_address* from, int truncated);

@@ -30,6 +30,30 @@ void on_stream_read(void* user, weft_status status, const char* message, const v
   act(call);
 }
 
+// Where every weft_stream_read_into of the program reads (their bytes may
+// overlap: only lengths and places are checked).
+char g_read_into_memory[64 * 1024];
+
+void* lend_read_memory(void* user, size_t* len) {
+  auto* call = static_cast<Call*>(user);
+  if (call->max == 0) return nullptr;  // declined: the read fails, nothing taken
+  *len = call->max;
+  return g_read_into_memory;
+}
+
+void on_stream_read_into(void* user, weft_status status, const char* message, const void* bytes,
+                         size_t len) {
+  auto* call = static_cast<Call*>(user);
+  op_called(call, status, message, value_int64, nullptr, len);
+  if (status == WEFT_OK) {
+    if (bytes != g_read_into_memory || len == 0) violated("a read_into delivered outside its memory");
+    if (len > call->max) violated("a read_into delivered more than its memory holds");
+  } else if (bytes != nullptr || len != 0) {
+    violated("a failed read_into delivered bytes");
+  }
+  act(call);
+}
+
 void on_pipe_stream(void* user, weft_status status, const char* message, weft_stream_t* stream) {
   auto* call = static_cast<Call*>(user);
   op_called(call, status, message, value_pointer, stream);
@@ -176,6 +200,8 @@ void misuse_all(World& w, Input& in) {
 
   c = misuse_call(w); c->max = 16; made(c, weft_stream_read(out_for(c), stream, 16, on_stream_read, c), true);
   c = misuse_call(w); c->exactly = 4; made(c, weft_stream_read_exactly(out_for(c), stream, 4, on_stream_read, c), true);
+  c = misuse_call(w); c->max = 16;
+  made(c, weft_stream_read_into(out_for(c), stream, lend_read_memory, on_stream_read_into, c), true);
   c = misuse_call(w); c->max = 16; c->delimiter = "\n";
   made(c, weft_stream_read_until(out_for(c), stream, "\n", 1, 16, on_stream_read, c), true);
   c = misuse_call(w); made(c, weft_stream_write(out_for(c), stream, kText, 4, on_plain, c), true);
