@@ -4,6 +4,7 @@
 #include "core/io/detail/sigpipe.h"
 #include "core/io/detail/stream_requests.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -486,7 +487,9 @@ void StreamImpl::on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* 
 // While the peer streams (bulk_reads_), a read asking for more gets up to
 // kMaxBulkRead bytes at once, in a new buffer if this one is smaller
 // (zero-filled once; the pool keeps it for the next reads): half the system
-// calls, callbacks and results of 64 KiB reads.
+// calls, callbacks and results of 64 KiB reads. A stream that outgrew the
+// pool's small buffers (outgrown_: note_read_size) gets one of up to
+// kBulkRead likewise, once.
 std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
   std::string buffer = take_sized_read_buffer();
   if (buffer.size() < kMinPooledCapacity) {
@@ -496,7 +499,8 @@ std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
   const bool bulk = bulk_reads_ && n > kBulkRead;
   const std::size_t limit = bulk ? std::min(n, kMaxBulkRead)
                                  : std::min(n, std::max(buffer.size(), kBulkRead));
-  if (buffer.capacity() < limit && bulk) {
+  const bool grow = bulk || std::exchange(outgrown_, false);
+  if (buffer.capacity() < limit && grow) {
     try {
       std::string larger;
       larger.reserve(limit);  // from empty: nothing stale is copied
@@ -517,9 +521,34 @@ std::string StreamImpl::lend_read_buffer(std::size_t n) noexcept {
 // bytes rather than spin for them (LoopAccess::note_bulk_read): they then
 // come in fewer, larger reads. An echo of large messages (64 KiB reads)
 // keeps its spins: there they bring the answers sooner.
+//
+// A stream whose reads keep filling small pooled buffers (buffers are as
+// large as the results they last held: a process that read 10 KiB messages
+// before has 10 KiB buffers) would read a streaming peer 10 KiB at a time,
+// never bringing the 32 KiB that show it streams. So after
+// kFilledReadsBeforeProbe such reads in a row the kernel is asked
+// (FIONREAD) whether more bytes wait: if so the peer streams (outgrown_).
+// An exchange of messages that each fill their buffer exactly (an echo)
+// finds nothing waiting, and keeps its buffers; the probe costs it one
+// ioctl(2) every kFilledReadsBeforeProbe messages.
 void StreamImpl::note_read_size(std::size_t size, std::size_t lent) noexcept {
   bulk_reads_ = size >= kBulkRead || (size == lent && size >= kBulkRead / 2);
   if (size > kBulkRead) LoopAccess::note_bulk_read(loop());
+  if (size != lent || bulk_reads_) {
+    filled_small_reads_ = 0;
+    return;
+  }
+  if (++filled_small_reads_ < kFilledReadsBeforeProbe) return;
+  filled_small_reads_ = 0;
+  outgrown_ = kernel_has_more();
+}
+
+// Whether the kernel holds bytes of this stream that no read took yet.
+bool StreamImpl::kernel_has_more() noexcept {
+  uv_os_fd_t fd;
+  if (uv_fileno(&handle_.handle, &fd) != 0) return false;
+  int waiting = 0;
+  return ::ioctl(fd, FIONREAD, &waiting) == 0 && waiting > 0;
 }
 
 // Bytes read into direct_ (on_alloc): they become the pending read's result.

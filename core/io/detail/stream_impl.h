@@ -176,6 +176,10 @@ class StreamImpl final : public StreamBase {
   static constexpr std::size_t kMaxBulkRead = 128 * 1024;
   std::string lend_read_buffer(std::size_t n) noexcept;
   void note_read_size(std::size_t size, std::size_t lent) noexcept;
+  // Direct reads that filled a pooled buffer smaller than kBulkRead in a
+  // row before the kernel is asked whether more waits (outgrown_).
+  static constexpr int kFilledReadsBeforeProbe = 8;
+  bool kernel_has_more() noexcept;
   void on_direct_data(std::size_t size, bool filled);
   void on_data(const char* data, std::size_t size, bool filled) noexcept;
   bool store(const char* data, std::size_t size) noexcept;
@@ -236,6 +240,12 @@ class StreamImpl final : public StreamBase {
   // the next direct read asking for more than kBulkRead bytes may take up
   // to kMaxBulkRead (lend_read_buffer).
   bool bulk_reads_ = false;
+  // Direct reads in a row that filled a buffer smaller than kBulkRead; after
+  // kFilledReadsBeforeProbe of them, whether the kernel held more then: the
+  // peer streams in larger pieces than the pool's buffers (outgrown_), and
+  // the next read gets a buffer of kBulkRead (lend_read_buffer).
+  int filled_small_reads_ = 0;
+  bool outgrown_ = false;
 
   std::size_t write_buffered_ = 0;
   std::size_t writes_queued_ = 0;

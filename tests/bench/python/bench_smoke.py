@@ -18,7 +18,8 @@ REQUIRED = {"W1_callbacks_chain", "W2_callbacks_burst", "W3_timers_churn", "W4_t
             "W11_tcp_echo_weft_streams", "W11_tcp_echo_1conn", "W11_tcp_echo_16k",
             "W11_tcp_echo_16k_streams",
             "W11_tcp_echo_16k_weft_streams", "W11_tcp_receive_bulk",
-            "W11_tcp_receive_bulk_buffered", "W11_tls_receive_bulk"}
+            "W11_tcp_receive_bulk_buffered", "W11_tcp_receive_bulk_after_echo",
+            "W11_tls_receive_bulk"}
 IMPLS = ("weft", "asyncio", "uvloop")
 
 

@@ -520,6 +520,34 @@ def w11_tcp_receive_bulk_buffered(loop, n):
     return _receive_bulk(loop, n, _CountingBufferedProtocol)
 
 
+def _exchange_small_messages(loop, count=200, size=10 << 10):
+    """A server's earlier work: `count` echoes of `size`-byte messages over
+    another connection (weft's loop then holds read buffers of `size` bytes
+    in its pool)."""
+    async def run():
+        server = await loop.create_server(_EchoProtocol, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        message = bytes(size)
+        for _ in range(count):
+            writer.write(message)
+            if await reader.readexactly(size) != message:
+                raise WorkloadFailed("the echo changed a message")
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+    loop.run_until_complete(asyncio.wait_for(run(), 60))
+
+
+def w11_tcp_receive_bulk_after_echo(loop, n):
+    """n MiB over one connection into a Protocol, after the loop echoed 200
+    messages of 10 KiB on another (untimed): a stream must not keep reading
+    in the pieces its small messages left."""
+    _exchange_small_messages(loop)
+    return _receive_bulk(loop, n, _CountingProtocol)
+
+
 def w11_tls_receive_bulk(loop, n):
     """n MiB over one TLS connection (asyncio's TLS over the loop's
     transport, a certificate made for the run with openssl) into a
@@ -556,5 +584,6 @@ WORKLOADS = {
     "W11_tcp_echo_16k_weft_streams": (w11_tcp_echo_16k_weft_streams, 50_000),
     "W11_tcp_receive_bulk": (w11_tcp_receive_bulk, 4096),
     "W11_tcp_receive_bulk_buffered": (w11_tcp_receive_bulk_buffered, 4096),
+    "W11_tcp_receive_bulk_after_echo": (w11_tcp_receive_bulk_after_echo, 4096),
     "W11_tls_receive_bulk": (w11_tls_receive_bulk, 1024),
 }

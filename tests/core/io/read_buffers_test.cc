@@ -199,6 +199,64 @@ TEST_CASE("a large pooled buffer serves a stream that is not streaming with at m
   drain_pool();
 }
 
+TEST_CASE("a stream outgrows the pool's small buffers once the peer streams", "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  // A process that read 10 KiB messages before: its pool holds 10 KiB buffers.
+  drain_pool();
+  for (int i = 0; i < 8; ++i) detail::recycle_read_buffer(std::string(10 * 1024, 'x'));
+  const std::string sent(8 * 1024 * 1024, 's');
+  weft::Future<void> written = client.write(sent);
+  std::size_t received = 0, reads = 0, largest = 0;
+  while (received < sent.size() && reads < 100'000) {
+    std::string part = get(loop, server.read_some());  // 64 KiB at most
+    REQUIRE_FALSE(part.empty());
+    received += part.size();
+    largest = std::max(largest, part.size());
+    ++reads;
+    detail::recycle_read_buffer(std::move(part));  // as an echo or the C API would
+  }
+  REQUIRE(received == sent.size());
+  // 10 KiB a read would be 820 reads; after a few the stream reads 64 KiB.
+  INFO("reads " << reads << ", largest " << largest);
+  REQUIRE(largest == 64 * 1024);
+  REQUIRE(reads < 300);
+  get(loop, std::move(written));
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+  drain_pool();
+}
+
+TEST_CASE("an exchange of messages that fill the pool's buffers keeps them", "[read_buffers][tcp]") {
+  weft::Loop loop;
+  auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
+  auto [client, server] = weft_test::connected_pair(loop, listener);
+  drain_pool();
+  for (int i = 0; i < 4; ++i) detail::recycle_read_buffer(std::string(10 * 1024, 'x'));
+  const std::string message(10 * 1024, 'm');
+  for (int i = 0; i < 40; ++i) {
+    get(loop, client.write(message));
+    std::size_t got = 0;
+    while (got < message.size()) {
+      std::string part = get(loop, server.read_some());
+      got += part.size();
+      // Each message fills a 10 KiB buffer, and nothing waits behind it: the
+      // stream is not streaming, and no larger buffer is made.
+      REQUIRE(part.capacity() < 32 * 1024);
+      detail::recycle_read_buffer(std::move(part));
+    }
+    REQUIRE(got == message.size());
+  }
+  client.close();
+  server.close();
+  listener.close();
+  loop.close();
+  drain_pool();
+}
+
 TEST_CASE("a moved string the kernel takes only part of is sent whole, in order", "[read_buffers][tcp]") {
   weft::Loop loop;
   auto listener = weft::TcpListener::bind(loop, weft::SocketAddress::loopback_v4(0));
