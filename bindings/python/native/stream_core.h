@@ -42,7 +42,6 @@ typedef struct {
   PyObject* buffer_updated;
   Py_buffer lent;          /* get_buffer()'s memory, lent to a weft read */
   char lent_held;          /* `lent` is exported (released before buffer_updated) */
-  char into_pending;       /* the pending read is a weft_stream_read_into */
   char lend_declined;      /* it was declined (paused, closing, protocol changed) */
   PyObject* lent_updated;  /* the buffer_updated of the protocol that lent it */
   PyObject* lend_error;    /* what get_buffer() raised for it */

@@ -55,7 +55,6 @@ int stream_core_arm_read(StreamCore* self) {
     return -1;
   }
   self->read_pending = 1;
-  self->into_pending = (char)into;
   return 0;
 }
 
@@ -122,7 +121,6 @@ static void on_read_into(void* user, weft_status status, const char* message, co
   gil_hold g;
   stream_core_gil_take(self->loop, &g);
   self->read_pending = 0;
-  self->into_pending = 0;
   PyObject* updated = self->lent_updated;
   self->lent_updated = NULL;
   stream_core_release_lent(self);

@@ -130,7 +130,11 @@ static PyObject* core_resume_reading(StreamCore* self, PyObject* unused) {
   (void)unused;
   if (self->reading || self->closing) Py_RETURN_NONE;
   self->reading = 1;
-  if (self->stash != NULL || self->stash_eof || self->stash_error != NULL) {
+  /* A BufferedProtocol's next read may ask get_buffer() as it starts
+   * (after a bulk read weft reads the kernel at once): it starts from the
+   * loop's _flush, never inside the protocol's own call. */
+  if (self->stash != NULL || self->stash_eof || self->stash_error != NULL ||
+      self->get_buffer != NULL) {
     if (stream_core_schedule_flush(self) != 0) return NULL;
   } else if (stream_core_arm_read(self) != 0) {
     return NULL;

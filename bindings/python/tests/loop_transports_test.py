@@ -200,8 +200,10 @@ class TransportCases(LoopCase):
         self.run(main())
 
     def test_buffered_protocol_paused_in_buffer_updated_loses_nothing(self):
-        # Pauses in every third buffer_updated and resumes a moment later;
-        # get_buffer returns memory of a different size each time.
+        # Pauses in every third buffer_updated and resumes soon or a moment
+        # later;
+        # get_buffer returns memory of a different size each time, and is
+        # never called inside resume_reading (nor while paused).
         total = 2 << 20
 
         class Pausing(asyncio.BufferedProtocol):
@@ -211,13 +213,14 @@ class TransportCases(LoopCase):
                 self.updates = 0
                 self.paused_calls = 0
                 self.paused = False
+                self.resuming = False
                 self.done = loop.create_future()
 
             def connection_made(self, transport):
                 self.transport = transport
 
             def get_buffer(self, sizehint):
-                assert not self.paused
+                assert not self.paused and not self.resuming
                 self.buffer = bytearray(1000 + 7919 * (self.updates % 13))
                 return self.buffer
 
@@ -228,11 +231,16 @@ class TransportCases(LoopCase):
                 if self.updates % 3 == 0:
                     self.paused = True
                     self.transport.pause_reading()
-                    self.loop.call_later(0.001, self.resume)
+                    if self.updates % 2:  # before the loop polls again
+                        self.loop.call_soon(self.resume)
+                    else:
+                        self.loop.call_later(0.001, self.resume)
 
             def resume(self):
                 self.paused = False
+                self.resuming = True
                 self.transport.resume_reading()
+                self.resuming = False
 
             def eof_received(self):
                 self.done.set_result(None)
