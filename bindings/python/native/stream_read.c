@@ -23,8 +23,7 @@
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len);
 static void* lend_protocol_buffer(void* user, size_t* len);
-static void deliver_eof(StreamCore* self);
-static void deliver_error(StreamCore* self, PyObject* exc);
+static void deliver_end_or_failure(StreamCore* self, weft_status status, const char* message);
 static void on_read_into(void* user, weft_status status, const char* message, const void* bytes,
                          size_t len);
 
@@ -145,16 +144,8 @@ static void on_read_into(void* user, weft_status status, const char* message, co
   } else if (status == WEFT_ERR_NO_MEMORY && self->lend_declined) {
     if (stream_core_arm_read(self) != 0)
       stream_core_protocol_failed(self, "Fatal read error on socket transport");
-  } else if (status == WEFT_ERR_END_OF_FILE) {
-    deliver_eof(self);
   } else {
-    PyObject* exc = stream_core_status_exception(status, message);
-    if (exc == NULL) {
-      PyErr_WriteUnraisable((PyObject*)self);
-    } else {
-      deliver_error(self, exc);
-      Py_DECREF(exc);
-    }
+    deliver_end_or_failure(self, status, message);
   }
   stream_core_leave_hosted(self->loop, previous);
 done:
@@ -278,6 +269,21 @@ static void deliver_error(StreamCore* self, PyObject* exc) {
   stream_core_call_transport(self, "_fatal_error", exc, "Fatal read error on socket transport");
 }
 
+/* A read that ended with the end of the stream or a failure. */
+static void deliver_end_or_failure(StreamCore* self, weft_status status, const char* message) {
+  if (status == WEFT_ERR_END_OF_FILE) {
+    deliver_eof(self);
+    return;
+  }
+  PyObject* exc = stream_core_status_exception(status, message);
+  if (exc == NULL) {
+    PyErr_WriteUnraisable((PyObject*)self);
+  } else {
+    deliver_error(self, exc);
+    Py_DECREF(exc);
+  }
+}
+
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len) {
   StreamCore* self = user;
@@ -302,16 +308,8 @@ static void on_read(void* user, weft_status status, const char* message, const v
     run_woken_now(self, len);
     if (stream_core_arm_read(self) != 0)
       stream_core_protocol_failed(self, "Fatal read error on socket transport");
-  } else if (status == WEFT_ERR_END_OF_FILE) {
-    deliver_eof(self);
   } else {
-    PyObject* exc = stream_core_status_exception(status, message);
-    if (exc == NULL) {
-      PyErr_WriteUnraisable((PyObject*)self);
-    } else {
-      deliver_error(self, exc);
-      Py_DECREF(exc);
-    }
+    deliver_end_or_failure(self, status, message);
   }
   stream_core_leave_hosted(self->loop, previous);
 done:

@@ -1,11 +1,44 @@
-// weft::detail::StreamBase::PendingRead: completing a pending read the same
-// way in every stream implementation. Loop thread.
+// weft::detail::StreamBase: a read's checks and its PendingRead, the same
+// in every stream implementation (which begins the read). Loop thread.
 #include "core/io/detail/stream_base.h"
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <utility>
 
 namespace weft::detail {
+
+Future<std::string> StreamBase::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
+  if (!is_open()) return make_failed_future<std::string>(closed_error());
+  check_thread("read");
+  if (refuse_second_read()) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
+  }
+  if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
+    return make_failed_future<std::string>(
+        Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
+                                                             : "read_until with an empty delimiter"));
+  }
+  auto [promise, future] = detail::make_hooked_promise<std::string>();
+  PendingRead pending(kind, n, std::string(delimiter), std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
+
+Future<std::size_t> StreamBase::read_into(ReadTarget target) {
+  if (!is_open()) return make_failed_future<std::size_t>(closed_error());
+  check_thread("read_some_into");
+  if (refuse_second_read()) {
+    return make_failed_future<std::size_t>(
+        Error(Errc::invalid_state, "another read is already pending on this stream"));
+  }
+  auto [promise, future] = detail::make_hooked_promise<std::size_t>();
+  PendingRead pending(target, std::move(promise));
+  begin_read(pending);
+  return std::move(future);
+}
 
 void StreamBase::PendingRead::end() {
   switch (kind) {

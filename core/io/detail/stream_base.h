@@ -68,8 +68,10 @@ class StreamBase : public IoObject {
     std::size_t copy_into(const char* data, std::size_t available);
   };
 
-  virtual Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) = 0;
-  virtual Future<std::size_t> read_into(ReadTarget target) = 0;
+  // A read of any kind: refused if another is pending (or for bad
+  // arguments), else completed at once or made pending by begin_read.
+  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter);
+  Future<std::size_t> read_into(ReadTarget target);
   // `owned`, if given, holds [data, data + size) and may be moved from.
   virtual Future<void> write(const char* data, std::size_t size, std::string* owned) = 0;
   virtual Future<void> drain() = 0;
@@ -93,6 +95,13 @@ class StreamBase : public IoObject {
 
  protected:
   using IoObject::IoObject;
+
+  // Whether another read is pending (a cancelled one is dropped: the stream
+  // is then free for the next).
+  virtual bool refuse_second_read() = 0;
+  // Completes `pending` at once if it can, or makes it the pending read.
+  // Throws std::bad_alloc having started nothing for it.
+  virtual void begin_read(PendingRead& pending) = 0;
 };
 
 }  // namespace weft::detail

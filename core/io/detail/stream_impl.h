@@ -122,8 +122,6 @@ class StreamImpl final : public StreamBase {
   uv_tcp_t* uv_tcp() noexcept { return &handle_.tcp; }
   uv_pipe_t* uv_pipe() noexcept { return &handle_.pipe; }
 
-  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
-  Future<std::size_t> read_into(ReadTarget target) override;
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
@@ -157,8 +155,8 @@ class StreamImpl final : public StreamBase {
   void close_handle(uv_handle_t* handle) noexcept override;
 
   // Reading.
-  bool refuse_second_read();
-  void begin_read(PendingRead& pending);
+  bool refuse_second_read() override;
+  void begin_read(PendingRead& pending) override;
   bool try_complete(PendingRead& read);
   void deliver_into(PendingRead& read, const char* data, std::size_t size, bool now);
   void deliver(PendingRead& read, std::string data, bool now = false);

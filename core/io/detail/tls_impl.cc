@@ -376,47 +376,12 @@ void TlsImpl::on_transport_read(Result<std::string> result) {
 
 // ---- reading -----------------------------------------------------------------
 
-// Whether a read must fail because another one is pending (a cancelled one
-// is dropped: the stream is free for the next).
 bool TlsImpl::refuse_second_read() {
   if (!read_) return false;
   if (!read_->cancelled()) return true;
   read_.reset();
   op_finished();
   return false;
-}
-
-Future<std::string> TlsImpl::read(ReadKind kind, std::size_t n, std::string_view delimiter) {
-  if (!is_open()) return make_failed_future<std::string>(closed_error());
-  check_thread("read");
-  if (refuse_second_read()) {
-    return make_failed_future<std::string>(
-        Error(Errc::invalid_state, "another read is already pending on this stream"));
-  }
-  if ((kind == ReadKind::some && n == 0) || (kind == ReadKind::until && delimiter.empty())) {
-    return make_failed_future<std::string>(
-        Error(Errc::invalid_argument, kind == ReadKind::some ? "read_some of 0 bytes"
-                                                             : "read_until with an empty delimiter"));
-  }
-  auto [promise, future] = detail::make_hooked_promise<std::string>();
-  PendingRead pending(kind, n, std::string(delimiter), std::move(promise));
-  begin_read(pending);
-  return std::move(future);
-}
-
-// The plaintext is copied into the reader's memory: it was decrypted into
-// the stream's buffer (OpenSSL's records are taken whole).
-Future<std::size_t> TlsImpl::read_into(ReadTarget target) {
-  if (!is_open()) return make_failed_future<std::size_t>(closed_error());
-  check_thread("read_some_into");
-  if (refuse_second_read()) {
-    return make_failed_future<std::size_t>(
-        Error(Errc::invalid_state, "another read is already pending on this stream"));
-  }
-  auto [promise, future] = detail::make_hooked_promise<std::size_t>();
-  PendingRead pending(target, std::move(promise));
-  begin_read(pending);
-  return std::move(future);
 }
 
 // Completes a new read at once if it can, or makes it the pending one.

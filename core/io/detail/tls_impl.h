@@ -64,8 +64,6 @@ class TlsImpl final : public StreamBase {
   static Future<TlsStream> start(Stream& transport, const TlsContext& context, bool server,
                                  const std::string& server_name);
 
-  Future<std::string> read(ReadKind kind, std::size_t n, std::string_view delimiter) override;
-  Future<std::size_t> read_into(ReadTarget target) override;
   Future<void> write(const char* data, std::size_t size, std::string* owned) override;
   Future<void> drain() override;
   Future<void> shutdown() override;
@@ -111,8 +109,8 @@ class TlsImpl final : public StreamBase {
   void handshake_timed_out();
 
   // Plaintext reads (as StreamImpl's).
-  bool refuse_second_read();
-  void begin_read(PendingRead& pending);
+  bool refuse_second_read() override;
+  void begin_read(PendingRead& pending) override;
   bool try_complete(PendingRead& read);
   void deliver(PendingRead& read, std::string data);
   std::string take(std::size_t n);
