@@ -2,8 +2,9 @@
 // weft::Stream, with its read buffer, pending read, write accounting,
 // shutdown and connect. See core/io/stream.h for the semantics and
 // io_object.h for lifetime, closing and cancellation. Written in
-// stream_impl.cc (reading, connecting, closing) and stream_impl_write.cc
-// (writing, drain, shutdown; the requests in stream_requests.h).
+// stream_impl.cc (reading, closing), stream_impl_connect.cc (connecting)
+// and stream_impl_write.cc (writing, drain, shutdown; the requests in
+// stream_requests.h).
 //
 // Read path: with a read_some waiting and nothing buffered, libuv reads
 // straight into the string that read will deliver (a pooled buffer,

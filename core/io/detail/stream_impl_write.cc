@@ -1,8 +1,8 @@
 // weft::detail::StreamImpl, its writing half: write (at once with
 // uv_try_write where the kernel takes the bytes, else a queued request),
 // drain, shutdown, and the requests kept spare for the next write. The rest
-// (reading, connecting, closing) is in stream_impl.cc; stream_impl.h says
-// what runs where and who owns what.
+// is in stream_impl.cc (reading, closing) and stream_impl_connect.cc;
+// stream_impl.h says what runs where and who owns what.
 #include <string>
 #include <utility>
 
