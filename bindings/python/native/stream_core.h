@@ -16,6 +16,9 @@
 
 /* What one weft_stream_read asks for (asyncio's sockets read 256 KiB). */
 #define READ_CHUNK ((size_t)256 * 1024)
+/* A Protocol's stream whose last read brought this much reads the next
+ * straight into a new bytes object (stream_read.c, lend_fresh_bytes). */
+#define BULK_BYTES ((size_t)64 * 1024)
 /* The most of a BufferedProtocol's get_buffer() memory one read fills. */
 #define READ_INTO_MAX ((size_t)128 * 1024)
 /* The most a batch's writes gather before they are sent (larger ones go at
@@ -45,6 +48,8 @@ typedef struct {
   char lend_declined;      /* it was declined (paused, closing, protocol changed) */
   PyObject* lent_updated;  /* the buffer_updated of the protocol that lent it */
   PyObject* lend_error;    /* what get_buffer() raised for it */
+  PyObject* fresh;         /* a Protocol's bulk read: the bytes object it reads into */
+  char bulk;               /* the last read brought BULK_BYTES or more */
   PyObject* stash;       /* bytes a read brought while reading was paused */
   PyObject* stash_error; /* the failure a read brought while paused */
   int stash_eof;         /* the end of the stream, likewise */

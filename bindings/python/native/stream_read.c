@@ -23,7 +23,10 @@
 static void on_read(void* user, weft_status status, const char* message, const void* bytes,
                     size_t len);
 static void* lend_protocol_buffer(void* user, size_t* len);
+static void* lend_fresh_bytes(void* user, size_t* len);
 static void deliver_end_or_failure(StreamCore* self, weft_status status, const char* message);
+static void deliver_bytes(StreamCore* self, const char* bytes, size_t len, PyObject* as_object);
+static void run_woken_now(StreamCore* self, size_t len);
 static void on_read_into(void* user, weft_status status, const char* message, const void* bytes,
                          size_t len);
 
@@ -34,13 +37,15 @@ int stream_core_arm_read(StreamCore* self) {
     return 0;
   }
   size_t buffered = 1;
-  const int into = self->get_buffer != NULL &&
+  const int into = (self->get_buffer != NULL || self->bulk) &&
                    weft_stream_read_buffered(&buffered, self->stream) == WEFT_OK && buffered == 0;
   Py_INCREF(self);
   weft_status status;
   if (into) {
     self->lend_declined = 0;
-    status = weft_stream_read_into(NULL, self->stream, lend_protocol_buffer, on_read_into, self);
+    status = weft_stream_read_into(NULL, self->stream,
+                                   self->get_buffer != NULL ? lend_protocol_buffer : lend_fresh_bytes,
+                                   on_read_into, self);
   } else {
     status = weft_stream_read(NULL, self->stream, READ_CHUNK, on_read, self);
   }
@@ -109,6 +114,33 @@ static void* lend_protocol_buffer(void* user, size_t* len) {
   return memory;
 }
 
+/* A Protocol's bulk read: straight into a new bytes object of
+ * READ_INTO_MAX bytes (kept for the next lend if the kernel had nothing),
+ * shrunk to what came (on_read_into), as asyncio's sock.recv does: no copy
+ * from weft's buffer into a bytes object. Declined as lend_protocol_buffer. */
+static void* lend_fresh_bytes(void* user, size_t* len) {
+  StreamCore* self = user;
+  gil_hold g;
+  stream_core_gil_take(self->loop, &g);
+  void* memory = NULL;
+  if (!self->reading || self->closing || self->stream == NULL || self->get_buffer != NULL ||
+      self->protocol == NULL) {
+    self->lend_declined = 1;
+  } else {
+    if (self->fresh == NULL) self->fresh = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)READ_INTO_MAX);
+    if (self->fresh != NULL) {
+      memory = PyBytes_AS_STRING(self->fresh);
+      *len = READ_INTO_MAX;
+    } else {
+      PyErr_Clear();
+      self->lend_declined = 1;  /* read again the copying way */
+      self->bulk = 0;
+    }
+  }
+  stream_core_gil_give(&g);
+  return memory;
+}
+
 /* The end of a weft_stream_read_into: the export is released, then
  * buffer_updated(n), and the next read; or the failure of get_buffer(),
  * the end of the stream, an error; a declined read is asked for again as
@@ -125,9 +157,21 @@ static void on_read_into(void* user, weft_status status, const char* message, co
   stream_core_release_lent(self);
   PyObject* lend_error = self->lend_error;
   self->lend_error = NULL;
+  PyObject* fresh = self->fresh;
+  self->fresh = NULL;
   if (status == WEFT_ERR_CANCELLED || self->stream == NULL || self->closing) goto done;
   PyObject* previous = stream_core_enter_hosted(self->loop);
-  if (lend_error != NULL) {
+  if (status == WEFT_OK && fresh != NULL) {
+    self->bulk = len >= BULK_BYTES;
+    if (_PyBytes_Resize(&fresh, (Py_ssize_t)len) != 0) {  /* fresh is NULL now */
+      stream_core_protocol_failed(self, "Fatal error: cannot allocate the bytes read.");
+    } else {
+      deliver_bytes(self, PyBytes_AS_STRING(fresh), len, fresh);
+      run_woken_now(self, len);
+      if (stream_core_arm_read(self) != 0)
+        stream_core_protocol_failed(self, "Fatal read error on socket transport");
+    }
+  } else if (lend_error != NULL) {
     PyErr_SetObject((PyObject*)Py_TYPE(lend_error), lend_error);
     stream_core_protocol_failed(self, "Fatal error: protocol.get_buffer() call failed.");
   } else if (status == WEFT_OK && updated != NULL) {
@@ -149,6 +193,7 @@ static void on_read_into(void* user, weft_status status, const char* message, co
   }
   stream_core_leave_hosted(self->loop, previous);
 done:
+  Py_XDECREF(fresh);
   Py_XDECREF(lend_error);
   Py_XDECREF(updated);
   Py_DECREF(self);
@@ -304,6 +349,7 @@ static void on_read(void* user, weft_status status, const char* message, const v
       if (self->stash_error == NULL) PyErr_WriteUnraisable((PyObject*)self);
     }
   } else if (status == WEFT_OK) {
+    self->bulk = len >= BULK_BYTES;
     deliver_bytes(self, bytes, len, NULL);
     run_woken_now(self, len);
     if (stream_core_arm_read(self) != 0)

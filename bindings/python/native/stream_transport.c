@@ -172,6 +172,7 @@ static void begin_closing(StreamCore* self) {
   Py_CLEAR(self->stash_error);
   stream_core_release_lent(self);
   Py_CLEAR(self->lend_error);
+  Py_CLEAR(self->fresh);
 }
 
 /* close(): stops reading; True if the stream ended now (nothing queued),
@@ -306,6 +307,7 @@ static int core_clear(StreamCore* self) {
   Py_CLEAR(self->stash_error);
   stream_core_release_lent(self);
   Py_CLEAR(self->lend_error);
+  Py_CLEAR(self->fresh);
   return 0;
 }
 

@@ -240,6 +240,68 @@ class TransportCases(LoopCase):
 
         self.run(main())
 
+    def test_bulk_stream_paused_and_resumed_from_outside_loses_nothing(self):
+        # 8 MiB into a Protocol while a timer pauses and resumes reading on
+        # its own schedule: no data_received while paused, every byte once,
+        # in order, each chunk a bytes object.
+        total = 8 << 20
+        loop = self.loop
+
+        class Sink(asyncio.Protocol):
+            def __init__(self):
+                self.digest = hashlib.sha256()
+                self.received = 0
+                self.paused = False
+                self.toggles = 0
+                self.done = loop.create_future()
+
+            def connection_made(self, transport):
+                self.transport = transport
+                loop.call_later(0.0005, self.toggle)
+
+            def toggle(self):
+                if self.done.done():
+                    return
+                self.paused = not self.paused
+                self.toggles += 1
+                if self.paused:
+                    self.transport.pause_reading()
+                else:
+                    self.transport.resume_reading()
+                loop.call_later(0.0005 * (1 + self.toggles % 3), self.toggle)
+
+            def data_received(self, data):
+                assert type(data) is bytes and 0 < len(data) <= 256 << 10
+                assert not self.paused, "data_received while paused"
+                self.digest.update(data)
+                self.received += len(data)
+
+            def eof_received(self):
+                self.done.set_result(None)
+
+        async def main():
+            sinks = []
+
+            def factory():
+                sinks.append(Sink())
+                return sinks[-1]
+
+            server, port = await self.serve(factory)
+            transport, _ = await self.loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+            payload = bytes(i * 13 % 251 for i in range(1 << 20))
+            for _ in range(total >> 20):
+                transport.write(payload)
+            transport.write_eof()
+            await sinks[0].done
+            assert sinks[0].received == total
+            assert sinks[0].digest.digest() == hashlib.sha256(payload * (total >> 20)).digest()
+            assert sinks[0].toggles >= 2
+            transport.close()
+            server.close()
+            await server.wait_closed()
+
+        self.run(main())
+
     def test_write_buffer_limits(self):
         async def main():
             server, port = await self.serve(Echo)
