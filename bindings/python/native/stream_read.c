@@ -25,6 +25,7 @@ static void on_read(void* user, weft_status status, const char* message, const v
 static void* lend_protocol_buffer(void* user, size_t* len);
 static void* lend_fresh_bytes(void* user, size_t* len);
 static void deliver_end_or_failure(StreamCore* self, weft_status status, const char* message);
+static void read_on(StreamCore* self);
 static void deliver_bytes(StreamCore* self, const char* bytes, size_t len, PyObject* as_object);
 static void run_woken_now(StreamCore* self, size_t len);
 static void on_read_into(void* user, weft_status status, const char* message, const void* bytes,
@@ -60,6 +61,12 @@ int stream_core_arm_read(StreamCore* self) {
   }
   self->read_pending = 1;
   return 0;
+}
+
+/* After a delivery: the next read, if the transport still reads. */
+static void read_on(StreamCore* self) {
+  if (stream_core_arm_read(self) != 0)
+    stream_core_protocol_failed(self, "Fatal read error on socket transport");
 }
 
 void stream_core_release_lent(StreamCore* self) {
@@ -168,8 +175,7 @@ static void on_read_into(void* user, weft_status status, const char* message, co
     } else {
       deliver_bytes(self, PyBytes_AS_STRING(fresh), len, fresh);
       run_woken_now(self, len);
-      if (stream_core_arm_read(self) != 0)
-        stream_core_protocol_failed(self, "Fatal read error on socket transport");
+      read_on(self);
     }
   } else if (lend_error != NULL) {
     PyErr_SetObject((PyObject*)Py_TYPE(lend_error), lend_error);
@@ -182,12 +188,10 @@ static void on_read_into(void* user, weft_status status, const char* message, co
       stream_core_protocol_failed(self, "Fatal error: protocol.buffer_updated() call failed.");
     } else {
       Py_DECREF(r);
-      if (stream_core_arm_read(self) != 0)
-        stream_core_protocol_failed(self, "Fatal read error on socket transport");
+      read_on(self);
     }
   } else if (status == WEFT_ERR_NO_MEMORY && self->lend_declined) {
-    if (stream_core_arm_read(self) != 0)
-      stream_core_protocol_failed(self, "Fatal read error on socket transport");
+    read_on(self);
   } else {
     deliver_end_or_failure(self, status, message);
   }
@@ -352,8 +356,7 @@ static void on_read(void* user, weft_status status, const char* message, const v
     self->bulk = len >= BULK_BYTES;
     deliver_bytes(self, bytes, len, NULL);
     run_woken_now(self, len);
-    if (stream_core_arm_read(self) != 0)
-      stream_core_protocol_failed(self, "Fatal read error on socket transport");
+    read_on(self);
   } else {
     deliver_end_or_failure(self, status, message);
   }

@@ -68,4 +68,12 @@ std::size_t StreamBase::PendingRead::copy_into(const char* data, std::size_t ava
   return into_promise.set_value(n) ? n : 0;
 }
 
+void StreamBase::PendingRead::take_into(std::string& in, std::size_t& in_pos) {
+  in_pos += copy_into(in.data() + in_pos, in.size() - in_pos);
+  if (in_pos == in.size()) {
+    in.clear();
+    in_pos = 0;
+  }
+}
+
 }  // namespace weft::detail

@@ -66,6 +66,10 @@ class StreamBase : public IoObject {
     // the future was cancelled meanwhile, or the target declined, which
     // fails the read with Errc::no_memory).
     std::size_t copy_into(const char* data, std::size_t available);
+    // A read_some_into served from a stream's buffer (`in`, its bytes from
+    // `in_pos`, not empty): what the reader took is taken from it (all of
+    // it: `in` emptied, `in_pos` 0).
+    void take_into(std::string& in, std::size_t& in_pos);
   };
 
   // A read of any kind: refused if another is pending (or for bad

@@ -431,13 +431,8 @@ bool TlsImpl::try_complete(PendingRead& read) {
       break;
     case ReadKind::into:
       if (available > 0) {
-        // Taken only if the reader got them (not cancelled, memory lent).
-        in_pos_ += read.copy_into(in_.data() + in_pos_, available);
+        read.take_into(in_, in_pos_);  // only what the reader got
         scanned_ = 0;
-        if (in_pos_ == in_.size()) {
-          in_.clear();
-          in_pos_ = 0;
-        }
         return true;
       }
       break;
