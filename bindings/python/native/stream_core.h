@@ -19,7 +19,8 @@
 /* A Protocol's stream whose last read brought this much reads the next
  * straight into a new bytes object (stream_read.c, lend_fresh_bytes). */
 #define BULK_BYTES ((size_t)64 * 1024)
-/* The most of a BufferedProtocol's get_buffer() memory one read fills. */
+/* The most one read into a protocol's memory takes: of a BufferedProtocol's
+ * get_buffer(), and the size of a Protocol's bulk bytes object. */
 #define READ_INTO_MAX ((size_t)128 * 1024)
 /* The most a batch's writes gather before they are sent (larger ones go at
  * once, after what was gathered). */

@@ -3,7 +3,9 @@
  * (READ_CHUNK bytes at most), and each chunk goes to the protocol at once
  * (data_received; weft.streams' reader directly,
  * streams_protocol_received, and then the task it woke runs:
- * run_woken_now). For a BufferedProtocol it is a weft_stream_read_into
+ * run_woken_now); after a read of BULK_BYTES or more it is a
+ * weft_stream_read_into a new bytes object (lend_fresh_bytes), which the
+ * protocol gets shrunk to what came, with no copy. For a BufferedProtocol it is a weft_stream_read_into
  * whose memory is the protocol's get_buffer(), asked for as the loop reads
  * the stream (lend_protocol_buffer): the kernel reads straight into it, the
  * export is released, and buffer_updated(n) follows, as asyncio's sockets
