@@ -1,7 +1,8 @@
 """Draws the report's SVG charts with matplotlib (Agg backend, Debian's
 python3-matplotlib): ratios to raw libuv per workload, W11 throughput and
-latency by message size, and the game loop's frame times against the budget.
-Each series carries an SVG id ("ratio-<impl>-<workload>", "w11-mbps-<impl>",
+latency by message size, W11's bulk echo against raw libuv and its goals, and
+the game loop's frame times against the budget. Each series carries an SVG id
+("ratio-<impl>-<workload>", "w11-mbps-<impl>", "bulk-cpu-<impl>",
 "frames-cdf-all", ...) so a test can find it. Single-threaded; each function
 writes one file and closes its figure.
 """
@@ -12,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 from records import BASELINE, impl_sort_key, message_bytes  # noqa: E402
+import bulk  # noqa: E402
 
 matplotlib.rcParams.update({
     "svg.fonttype": "none",  # text stays text: smaller files, searchable labels
@@ -20,7 +22,7 @@ matplotlib.rcParams.update({
 })
 
 COLOURS = {"weft": "#1f77b4", "weft-spin-off": "#9467bd", "weft-c": "#2ca02c", "weft-c-hook": "#17becf",
-           "libuv": "#7f7f7f"}
+           "libuv": "#7f7f7f", "epoll": "#ff7f0e"}
 
 
 def colour(impl):
@@ -66,6 +68,11 @@ def ratios_chart(capture, path):
     save(figure, path)
 
 
+def size_labels(sizes):
+    return [f"{s // 1048576} MiB" if s >= 1048576 else f"{s // 1024} KiB" if s >= 1024 else f"{s} B"
+            for s in sizes]
+
+
 def echo_chart(capture, path):
     """W11: MB/s and p50/p99 latency by message size, one line per impl."""
     echo = sorted((w for w in capture.workloads() if message_bytes(w) is not None), key=message_bytes)
@@ -85,11 +92,9 @@ def echo_chart(capture, path):
                            label=f"{impl} p99")
         line.set_gid(f"w11-p99-{impl}")
     sizes = sorted({message_bytes(w) for w in echo})
-    labels = [f"{s // 1048576} MiB" if s >= 1048576 else f"{s // 1024} KiB" if s >= 1024 else f"{s} B"
-              for s in sizes]
     for axes in (left, right):
         axes.set_xscale("log", base=2)
-        axes.set_xticks(sizes, labels)
+        axes.set_xticks(sizes, size_labels(sizes))
         axes.minorticks_off()
         axes.set_xlabel("message size")
         axes.grid(True, alpha=0.3)
@@ -101,6 +106,48 @@ def echo_chart(capture, path):
     right.set_title("W11 latency")
     left.legend(fontsize=8)
     right.legend(fontsize=7)
+    save(figure, path)
+
+
+def bulk_chart(capture, path):
+    """W11's bulk echo: MB/s, server CPU per message and p99, each ÷ raw
+    libuv's, by message size (evenly spaced), one line per server, with the
+    goals' bounds."""
+    workloads = bulk.workloads(capture)
+    sizes = sorted({bulk.message_bytes(w) for w in workloads})
+    position = {size: k for k, size in enumerate(sizes)}
+    impls = sorted({i for w in workloads for i in capture.impls(w) if i != BASELINE}, key=impl_sort_key)
+    figure, panels = plt.subplots(1, 3, figsize=(11, 3.6))
+    keys = {"mb_per_s": "mbps", "server_cpu_us_per_rt": "cpu", "p99_us": "p99"}
+    titles = {"mb_per_s": "MB/s ÷ libuv (higher: better)", "server_cpu_us_per_rt": "server CPU per message ÷ libuv",
+              "p99_us": "p99 latency ÷ libuv"}
+    for axes, (field, _, _, limit) in zip(panels, bulk.FIELDS):
+        values = [limit, 1.0]
+        for impl in impls:
+            points = [(position[bulk.message_bytes(w)], bulk.ratio(capture, impl, w, field)) for w in workloads]
+            points = [p for p in points if p[1] is not None]
+            if not points:
+                continue
+            values += [p[1] for p in points]
+            line, = axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=colour(impl),
+                              label=impl)
+            line.set_gid(f"bulk-{keys[field]}-{impl}")
+        axes.axhline(1.0, color="black", linewidth=0.8).set_gid(f"bulk-parity-{keys[field]}")
+        # The bound over the sizes it applies to that this run measured.
+        goal_sizes = [s for s, goals in bulk.GOALS.items() if s in position and any(g[0] == field for g in goals)]
+        if goal_sizes:
+            span = " – ".join(dict.fromkeys(size_labels([min(goal_sizes), max(goal_sizes)])))
+            axes.hlines(limit, position[min(goal_sizes)] - 0.3, position[max(goal_sizes)] + 0.3, colors="#d62728",
+                        linestyles=":", label=f"goal {limit}× ({span})").set_gid(f"bulk-goal-{keys[field]}")
+        if max(values) / min(values) > 5:
+            axes.set_yscale("log")
+        axes.set_xticks(range(len(sizes)), size_labels(sizes))
+        axes.set_xlim(-0.5, len(sizes) - 0.5)
+        axes.set_xlabel("message size")
+        axes.set_title(titles[field], fontsize=9)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=7)
+    figure.suptitle("W11 bulk echo, independent load generator: each server ÷ raw libuv's, same run", fontsize=9)
     save(figure, path)
 
 

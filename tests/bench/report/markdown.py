@@ -1,9 +1,11 @@
 """Writes report.md from a Capture: the machine, a summary of weft against raw
-libuv, one table per workload, W11 by message size, the game loop's frame
-times, and the charts beside them. Pure text building; single-threaded.
+libuv, one table per workload, W11 by message size, W11's bulk echo against
+its goals, the game loop's frame times, and the charts beside them. Pure text
+building; single-threaded.
 """
 
 from records import BASELINE, EXTRA_FIELDS, impl_sort_key, message_bytes
+import bulk
 import frames as frame_stats
 
 
@@ -62,7 +64,8 @@ def machine_section(capture, run_note):
         f"- Load average (1 / 5 / 15 min): {load(load_start)} at the start, {load(load_end)} at the end",
         f"- Source: git commit {m.get('git_commit', 'unknown')}",
         f"- Build: {m.get('build', 'unknown')}",
-        f"- Run: {m.get('bench_options', 'unknown')}; game loop: {m.get('game_loop_frames', 'not run')} frames",
+        f"- Run: {m.get('bench_options', 'unknown')}; bulk echo: {m.get('bulk_options', 'not run')}; "
+        f"game loop: {m.get('game_loop_frames', 'not run')} frames",
     ]
     for note in dict.fromkeys(n for n in (m.get("note"), run_note) if n):
         lines.append(f"- {note}")
@@ -133,6 +136,31 @@ def echo_section(capture):
         "", "![W11 throughput and latency by message size](w11_echo.svg)", ""]
 
 
+def bulk_section(capture):
+    workloads = bulk.workloads(capture)
+    if not workloads:
+        return []
+    rows = []
+    for w in workloads:
+        size = bulk.message_bytes(w)
+        for i in capture.impls(w):
+            ratios = {field: bulk.ratio(capture, i, w, field) for field, _, _, _ in bulk.FIELDS}
+            goal = "" if i == BASELINE else (bulk.verdict(size, ratios) or "—")
+            rows.append([size_text(size), i, number(capture.median(i, w, "mb_per_s")),
+                         ratio_text(ratios["mb_per_s"]), number(capture.median(i, w, "server_cpu_us_per_rt")),
+                         ratio_text(ratios["server_cpu_us_per_rt"]), number(capture.median(i, w, "p99_us")),
+                         ratio_text(ratios["p99_us"]), goal])
+    header = ["message", "server", "MB/s", "÷ libuv", "server CPU µs/msg", "÷ libuv", "p99 µs", "÷ libuv",
+              "goals"]
+    return ["## W11 bulk echo: an independent load generator", "",
+            "Each server in a process of its own (tests/bench/bulk), 64 connections with one message in",
+            "flight each; ratios are to raw libuv's server in the same run. Goals at 16 KiB, 64 KiB and",
+            "1 MiB: MB/s at least 0.95× libuv's and server CPU per message at most 1.1×; at 16 KiB also",
+            "p99 at most 1.2×. At 64 B the goal is \"unchanged or better\" than an earlier build, which",
+            "one run cannot judge.", ""] + table(header, rows) + [
+        "", "![W11 bulk echo against raw libuv by message size](w11_bulk.svg)", ""]
+
+
 def frames_section(capture):
     s = frame_stats.summary(capture.frames)
     if s is None:
@@ -167,7 +195,7 @@ def failures_section(capture):
 
 def render(capture, run_note=""):
     lines = machine_section(capture, run_note) + summary_section(capture) + [""]
-    lines += echo_section(capture) + frames_section(capture) + failures_section(capture)
+    lines += echo_section(capture) + bulk_section(capture) + frames_section(capture) + failures_section(capture)
     lines += workload_sections(capture)
     while lines and lines[-1] == "":
         lines.pop()

@@ -1,13 +1,15 @@
-"""weft's benchmark report: runs the benchmark program (tests/bench) and the
-game loop (examples/game_loop), or reads a saved capture, and writes
+"""weft's benchmark report: runs the benchmark program (tests/bench), the bulk
+echo (tests/bench/bulk) and the game loop (examples/game_loop), or reads a
+saved capture, and writes
   DIR/report.md        the machine, tables per workload, ratios to raw libuv
   DIR/ratios.svg       time per operation ÷ raw libuv's, per workload
   DIR/w11_echo.svg     W11 MB/s and p50/p99 by message size
+  DIR/w11_bulk.svg     W11's bulk echo ÷ raw libuv's by message size, with its goals
   DIR/frame_times.svg  the game loop's run_for per frame against its budget
   DIR/capture.jsonl    what the run printed (feed it back with --from)
 
   bazel run --config=opt //tests/bench:report -- --out DIR [--scale X] [--only W1]...
-      [--repeat K] [--frames N]
+      [--repeat K] [--bulk-sizes 64,16k,64k,1m] [--bulk-scale X] [--frames N]
   bazel run //tests/bench:report -- --out DIR --from capture.jsonl
 
 Runs on the main thread; the programs it starts run one at a time.
@@ -20,6 +22,7 @@ import sys
 # The modules beside this file, however it was started.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bulk  # noqa: E402
 import machine  # noqa: E402
 import markdown  # noqa: E402
 import records  # noqa: E402
@@ -33,6 +36,13 @@ def parse_args(argv):
                         help="build the report from a saved capture instead of running anything")
     parser.add_argument("--bench", help="the benchmark program (set by the Bazel target)")
     parser.add_argument("--game-loop", help="the game loop example (set by the Bazel target)")
+    parser.add_argument("--bulk-echo", help="the bulk echo's load generator (set by the Bazel target)")
+    parser.add_argument("--bulk-server", action="append", default=[], metavar="IMPL=PATH",
+                        help="a server for the bulk echo (set by the Bazel target); repeatable")
+    parser.add_argument("--bulk-sizes", default="64,16k,64k,1m",
+                        help="the bulk echo's message sizes (default 64,16k,64k,1m)")
+    parser.add_argument("--bulk-scale", default="1", help="the bulk echo's --scale (default 1)")
+    parser.add_argument("--no-bulk", action="store_true", help="do not run the bulk echo")
     parser.add_argument("--scale", help="passed to the benchmark: multiply every N by X")
     parser.add_argument("--only", action="append", default=[], help="passed to the benchmark; repeatable")
     parser.add_argument("--repeat", type=int, default=3, help="passed to the benchmark (default 3)")
@@ -44,6 +54,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.source and (args.scale or args.only):
         parser.error("--scale and --only choose what to run; they do not apply to --from")
+    if not args.source and not args.no_bulk and not (args.bulk_echo and args.bulk_server):
+        parser.error("--bulk-echo and --bulk-server are needed to run the bulk echo (or give --no-bulk)")
     if not args.source and not args.bench:
         parser.error("--bench is needed to run the benchmark (or give --from FILE)")
     if args.repeat < 1:
@@ -70,6 +82,12 @@ def run_capture(args):
     for name in args.only:
         passthrough += ["--only", name]
     bench_lines, failures, optimised = runner.run_bench(args.bench, passthrough, args.timeout)
+    bulk_options = ["--sizes", args.bulk_sizes, "--repeat", str(args.repeat), "--scale", args.bulk_scale]
+    if not args.no_bulk:
+        bulk_lines, bulk_failures = runner.run_bulk_echo(args.bulk_echo, args.bulk_server, bulk_options,
+                                                         args.timeout)
+        bench_lines += bulk_lines
+        failures += bulk_failures
     frame_lines = []
     if not args.no_game_loop:
         if not args.game_loop:
@@ -79,6 +97,7 @@ def run_capture(args):
     facts["build"] = "optimised (NDEBUG)" if optimised else (
         "NOT optimised (built without NDEBUG: these figures measure debug checks; use --config=opt)")
     facts["bench_options"] = "bench " + " ".join(passthrough)
+    facts["bulk_options"] = "not run" if args.no_bulk else "bulk_echo " + " ".join(bulk_options)
     facts["game_loop_frames"] = args.frames if frame_lines else "not run"
     if args.note:
         facts["note"] = args.note
@@ -95,6 +114,9 @@ def write_report(capture, out_dir, note):
     if any(records.message_bytes(w) is not None for w in capture.workloads()):
         charts.echo_chart(capture, os.path.join(out_dir, "w11_echo.svg"))
         written.append("w11_echo.svg")
+    if bulk.workloads(capture):
+        charts.bulk_chart(capture, os.path.join(out_dir, "w11_bulk.svg"))
+        written.append("w11_bulk.svg")
     if capture.frames:
         charts.frames_chart(capture, os.path.join(out_dir, "frame_times.svg"))
         written.append("frame_times.svg")

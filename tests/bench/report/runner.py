@@ -1,6 +1,6 @@
-"""Runs the benchmark program and the game loop (one after the other, never at
-once, so neither disturbs the other) and turns what they print into capture
-lines (see records.py). The child processes are waited for with a time limit;
+"""Runs the benchmark program, the bulk echo (tests/bench/bulk) and the game
+loop (one after the other, never at once, so none disturbs another) and turns
+what they print into capture lines (see records.py). The child processes are waited for with a time limit;
 on the main thread. The caller owns the returned lines.
 """
 
@@ -40,6 +40,33 @@ def run_bench(bench, passthrough, timeout_s):
     if not lines:
         raise RunError("the benchmark printed no results")
     return lines, failures, NDEBUG_NOTE not in done.stderr
+
+
+def run_bulk_echo(bulk_echo, servers, passthrough, timeout_s):
+    """Runs the bulk echo's load generator against `servers` (IMPL=PATH each)
+    with `passthrough` options; returns (JSON lines, failure messages). Its
+    stderr is echoed."""
+    command = [bulk_echo] + [arg for server in servers for arg in ("--server", server)] + passthrough
+    print("report: running " + " ".join(command), file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except FileNotFoundError:
+        raise RunError(f"no bulk echo program at {bulk_echo}") from None
+    except subprocess.TimeoutExpired:
+        raise RunError(f"the bulk echo ran past {timeout_s} s (use --bulk-scale for a shorter run)") from None
+    sys.stderr.write(done.stderr)
+    if done.returncode == 2:
+        raise RunError("the bulk echo refused its options: " + done.stderr.strip())
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    # A server that did not start ("bulk_echo: IMPL WORKLOAD: why") or a run
+    # that failed ("... (n=N) failed: why"); not the closing count.
+    failures = [line.strip() for line in done.stderr.splitlines()
+                if line.startswith("bulk_echo: ") and not line.endswith("run(s) failed")]
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not failures):
+        raise RunError(f"the bulk echo exited with status {done.returncode}")
+    if not lines:
+        raise RunError("the bulk echo printed no results")
+    return lines, failures
 
 
 def run_game_loop(game_loop, frames, timeout_s):
