@@ -18,55 +18,53 @@ class RunError(Exception):
 NDEBUG_NOTE = "built without NDEBUG"
 
 
-def run_bench(bench, passthrough, timeout_s):
-    """Runs `bench` with `passthrough` options; returns (JSON lines, failure
-    messages, whether it was an optimised build). Its stderr is echoed."""
-    command = [bench] + passthrough
+def run_program(what, command, timeout_s, shorter):
+    """Runs `command` (the `what`: "benchmark", "bulk echo") to its end;
+    returns the finished process. Its stderr is echoed. `shorter` says how to
+    make a run that timed out shorter."""
     print("report: running " + " ".join(command), file=sys.stderr, flush=True)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except FileNotFoundError:
-        raise RunError(f"no benchmark program at {bench}") from None
+        raise RunError(f"no {what} program at {command[0]}") from None
     except subprocess.TimeoutExpired:
-        raise RunError(f"the benchmark ran past {timeout_s} s (use --scale or --only for a shorter run)") from None
+        raise RunError(f"the {what} ran past {timeout_s} s ({shorter})") from None
     sys.stderr.write(done.stderr)
     if done.returncode == 2:
-        raise RunError("the benchmark refused its options: " + done.stderr.strip())
+        raise RunError(f"the {what} refused its options: " + done.stderr.strip())
+    return done
+
+
+def result_lines(what, done, failures):
+    """The JSON lines a finished program printed; exit status 1 must come with
+    the failures it reported on stderr."""
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not failures):
+        raise RunError(f"the {what} exited with status {done.returncode}")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
+    if not lines:
+        raise RunError(f"the {what} printed no results")
+    return lines
+
+
+def run_bench(bench, passthrough, timeout_s):
+    """Runs `bench` with `passthrough` options; returns (JSON lines, failure
+    messages, whether it was an optimised build)."""
+    done = run_program("benchmark", [bench] + passthrough, timeout_s, "use --scale or --only for a shorter run")
     failures = [line.strip() for line in done.stderr.splitlines()
                 if " failed: " in line and line.startswith("bench: ")]
-    if done.returncode not in (0, 1) or (done.returncode == 1 and not failures):
-        raise RunError(f"the benchmark exited with status {done.returncode}")
-    if not lines:
-        raise RunError("the benchmark printed no results")
-    return lines, failures, NDEBUG_NOTE not in done.stderr
+    return result_lines("benchmark", done, failures), failures, NDEBUG_NOTE not in done.stderr
 
 
 def run_bulk_echo(bulk_echo, servers, passthrough, timeout_s):
     """Runs the bulk echo's load generator against `servers` (IMPL=PATH each)
-    with `passthrough` options; returns (JSON lines, failure messages). Its
-    stderr is echoed."""
+    with `passthrough` options; returns (JSON lines, failure messages)."""
     command = [bulk_echo] + [arg for server in servers for arg in ("--server", server)] + passthrough
-    print("report: running " + " ".join(command), file=sys.stderr, flush=True)
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
-    except FileNotFoundError:
-        raise RunError(f"no bulk echo program at {bulk_echo}") from None
-    except subprocess.TimeoutExpired:
-        raise RunError(f"the bulk echo ran past {timeout_s} s (use --bulk-scale for a shorter run)") from None
-    sys.stderr.write(done.stderr)
-    if done.returncode == 2:
-        raise RunError("the bulk echo refused its options: " + done.stderr.strip())
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    done = run_program("bulk echo", command, timeout_s, "use --bulk-scale for a shorter run")
     # A server that did not start ("bulk_echo: IMPL WORKLOAD: why") or a run
     # that failed ("... (n=N) failed: why"); not the closing count.
     failures = [line.strip() for line in done.stderr.splitlines()
                 if line.startswith("bulk_echo: ") and not line.endswith("run(s) failed")]
-    if done.returncode not in (0, 1) or (done.returncode == 1 and not failures):
-        raise RunError(f"the bulk echo exited with status {done.returncode}")
-    if not lines:
-        raise RunError("the bulk echo printed no results")
-    return lines, failures
+    return result_lines("bulk echo", done, failures), failures
 
 
 def run_game_loop(game_loop, frames, timeout_s):
