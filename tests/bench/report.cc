@@ -80,4 +80,11 @@ long proc_status_kb(const char* field) {
   return kb;
 }
 
+bool reset_peak_rss() {
+  std::FILE* file = std::fopen("/proc/self/clear_refs", "w");
+  if (file == nullptr) return false;
+  const bool written = std::fputs("5", file) >= 0;
+  return std::fclose(file) == 0 && written;
+}
+
 }  // namespace bench

@@ -38,4 +38,11 @@ long proc_status_kb(const char* field);
 inline long rss_kb() { return proc_status_kb("VmRSS"); }
 inline long peak_rss_kb() { return proc_status_kb("VmHWM"); }
 
+// Lowers the peak (VmHWM) to the resident set size now (Linux's
+// /proc/self/clear_refs, "5"), so that peak_rss_kb() after a workload is its
+// own peak, not that of an earlier workload or repeat in the same process.
+// Returns false where the kernel does not allow it (the peak then stays the
+// process's).
+bool reset_peak_rss();
+
 }  // namespace bench
