@@ -29,8 +29,9 @@ def colour(impl):
     return COLOURS.get(impl, "#d62728")
 
 
-def save(figure, path):
-    figure.tight_layout()
+def save(figure, path, rect=(0, 0, 1, 1)):
+    """Writes the figure (laid out within `rect`, figure fractions) and closes it."""
+    figure.tight_layout(rect=rect)
     figure.savefig(path, format="svg", metadata={"Date": None})
     plt.close(figure)
 
@@ -117,11 +118,13 @@ def bulk_chart(capture, path):
     sizes = sorted({bulk.message_bytes(w) for w in workloads})
     position = {size: k for k, size in enumerate(sizes)}
     impls = sorted({i for w in workloads for i in capture.impls(w) if i != BASELINE}, key=impl_sort_key)
-    figure, panels = plt.subplots(1, 3, figsize=(11, 3.6))
+    figure, panels = plt.subplots(1, 3, figsize=(11, 4))
     keys = {"mb_per_s": "mbps", "server_cpu_us_per_rt": "cpu", "p99_us": "p99"}
-    titles = {"mb_per_s": "MB/s ÷ libuv (higher: better)", "server_cpu_us_per_rt": "server CPU per message ÷ libuv",
+    titles = {"mb_per_s": "MB/s ÷ libuv", "server_cpu_us_per_rt": "server CPU per message ÷ libuv",
               "p99_us": "p99 latency ÷ libuv"}
-    for axes, (field, _, _, limit) in zip(panels, bulk.FIELDS):
+    bounds = {"min": "≥", "max": "≤"}
+    for axes, (field, _, kind, limit) in zip(panels, bulk.FIELDS):
+        title = titles[field]
         values = [limit, 1.0]
         for impl in impls:
             points = [(position[bulk.message_bytes(w)], bulk.ratio(capture, impl, w, field)) for w in workloads]
@@ -138,17 +141,19 @@ def bulk_chart(capture, path):
         if goal_sizes:
             span = " – ".join(dict.fromkeys(size_labels([min(goal_sizes), max(goal_sizes)])))
             axes.hlines(limit, position[min(goal_sizes)] - 0.3, position[max(goal_sizes)] + 0.3, colors="#d62728",
-                        linestyles=":", label=f"goal {limit}× ({span})").set_gid(f"bulk-goal-{keys[field]}")
+                        linestyles=":").set_gid(f"bulk-goal-{keys[field]}")
+            title += f"\ngoal (dotted): {bounds[kind]} {limit}× at {span}"
         if max(values) / min(values) > 5:
             axes.set_yscale("log")
         axes.set_xticks(range(len(sizes)), size_labels(sizes))
         axes.set_xlim(-0.5, len(sizes) - 0.5)
         axes.set_xlabel("message size")
-        axes.set_title(titles[field], fontsize=9)
+        axes.set_title(title, fontsize=9)
         axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=7)
+    handles, labels = panels[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8)
     figure.suptitle("W11 bulk echo, independent load generator: each server ÷ raw libuv's, same run", fontsize=9)
-    save(figure, path)
+    save(figure, path, rect=(0, 0.07, 1, 1))  # room for the legend below
 
 
 def frames_chart(capture, path):
