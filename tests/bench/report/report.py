@@ -56,6 +56,15 @@ def parse_args(argv):
         parser.error("--scale and --only choose what to run; they do not apply to --from")
     if not args.source and not args.no_bulk and not (args.bulk_echo and args.bulk_server):
         parser.error("--bulk-echo and --bulk-server are needed to run the bulk echo (or give --no-bulk)")
+    unknown = [size for size in args.bulk_sizes.split(",") if size not in bulk.SIZES]
+    if unknown:
+        parser.error(f"--bulk-sizes: {', '.join(unknown)} is not one of {', '.join(bulk.SIZES)}")
+    try:
+        scale = float(args.bulk_scale)
+    except ValueError:
+        scale = 0
+    if not scale > 0:
+        parser.error(f"--bulk-scale must be a positive number, not {args.bulk_scale!r}")
     if not args.source and not args.bench:
         parser.error("--bench is needed to run the benchmark (or give --from FILE)")
     if args.repeat < 1:

@@ -256,6 +256,13 @@ def test_bad_input(tmp):
     message = run_report("--out", out, "--bench", "bench", "--no-game-loop", expect_status=2)
     if "--bulk-echo and --bulk-server are needed" not in message:
         fail(f"no bulk echo: unclear message {message!r}")
+    for option, value, expected in (("--bulk-sizes", "64,2k", "2k is not one of 64, 16k, 64k, 1m"),
+                                    ("--bulk-scale", "0", "--bulk-scale must be a positive number"),
+                                    ("--bulk-scale", "lots", "--bulk-scale must be a positive number")):
+        message = run_report("--out", out, "--bench", "bench", "--no-game-loop", "--no-bulk", option, value,
+                             expect_status=2)
+        if expected not in message:
+            fail(f"{option} {value}: unclear message {message!r}")
 
 
 def test_tiny_run(tmp, bench, game_loop, bulk_args):
