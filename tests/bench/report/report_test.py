@@ -9,7 +9,7 @@
 - bad input (a missing file, a line that is not JSON, an unknown line kind,
   a capture with no results, no bulk echo to run) ends with a clear message;
 - a tiny real run (W1 at 1/1000, the bulk echo at two sizes, 10 game frames)
-  through the programs.
+  through the programs, and one whose bulk echo has a server that cannot start.
 
   report_test.py BENCH GAME_LOOP --bulk-echo PATH --bulk-server IMPL=PATH...
   (paths as Bazel passes them)
@@ -299,6 +299,27 @@ def test_tiny_run(tmp, bench, game_loop, bulk_args):
         svg_ids(os.path.join(out, chart))
 
 
+def test_bulk_failure(tmp, bench, bulk_args):
+    """A bulk echo server that cannot start: the others' results are kept, the
+    failure is listed in the report, and the report ends with status 1."""
+    out = os.path.join(tmp, "bulk-failure")
+    libuv = next(arg for arg in bulk_args if arg.startswith("libuv="))
+    message = run_report("--out", out, "--bench", bench, "--no-game-loop", "--only", "W1", "--scale", "0.001",
+                         "--repeat", "1", "--bulk-sizes", "64", "--bulk-scale", "0.001",
+                         "--bulk-echo", bulk_args[bulk_args.index("--bulk-echo") + 1],
+                         "--bulk-server", libuv, "--bulk-server", "broken=" + os.path.join(tmp, "no-such-server"),
+                         expect_status=1)
+    if "no-such-server" not in message:
+        fail(f"bulk failure: the server's failure is not on stderr: {message!r}")
+    markdown = open(os.path.join(out, "report.md")).read()
+    failures = markdown.split("## Failures", 1)[-1].split("\n## ", 1)[0]
+    if "## Failures" not in markdown or "broken W11_tcp_echo_ext_64" not in failures:
+        fail("bulk failure: report.md does not list the server that failed")
+    rows = table_rows(markdown, "## W11 bulk echo: an independent load generator")
+    if [(row[0], row[1]) for row in rows] != [("64 B", "libuv")]:
+        fail(f"bulk failure: rows {rows}")
+
+
 def absolute_bulk_args(args):
     """--bulk-echo PATH --bulk-server IMPL=PATH... with the paths made absolute."""
     out = []
@@ -319,8 +340,9 @@ def main():
         test_from_sample(tmp)
         test_bulk_from_sample(tmp)
         test_bad_input(tmp)
-        test_tiny_run(tmp, os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]),
-                      absolute_bulk_args(sys.argv[3:]))
+        bulk_args = absolute_bulk_args(sys.argv[3:])
+        test_tiny_run(tmp, os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), bulk_args)
+        test_bulk_failure(tmp, os.path.abspath(sys.argv[1]), bulk_args)
     print("report_test: all passed")
 
 

@@ -1,7 +1,8 @@
 """Runs the benchmark program, the bulk echo (tests/bench/bulk) and the game
 loop (one after the other, never at once, so none disturbs another) and turns
-what they print into capture lines (see records.py). The child processes are waited for with a time limit;
-on the main thread. The caller owns the returned lines.
+what they print into capture lines (see records.py). The child processes are
+waited for with a time limit; on the main thread. The caller owns the returned
+lines.
 """
 
 import json
