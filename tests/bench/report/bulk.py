@@ -1,8 +1,8 @@
 """W11's bulk echo in the report: the lines `tests/bench/bulk:bulk_echo` prints
 (workloads W11_tcp_echo_ext_64, _16k, _64k, _1m: each server in a process of
 its own, driven by an independent load generator, 64 connections with one
-message in flight each), their ratios to raw libuv's server in the same run,
-and the round-2 goals for them with a verdict: met, or missed by how much.
+message in flight each) and the round-2 goals for them, with a verdict: met,
+or missed by how much.
 
 The goals (tests/bench/README.md, docs/performance.md "The round-2 goals"):
 at 16 KiB, 64 KiB and 1 MiB, at least 0.95x raw libuv's MB/s and at most 1.1x
@@ -10,8 +10,6 @@ its server CPU per message; at 16 KiB, p99 latency at most 1.2x libuv's. The
 64 B goal is "unchanged or better" than an earlier build, which one run cannot
 judge: its ratios are shown without a verdict. Pure data; single-threaded.
 """
-
-from records import BASELINE
 
 PREFIX = "W11_tcp_echo_ext_"
 SIZES = {"64": 64, "16k": 16 * 1024, "64k": 64 * 1024, "1m": 1024 * 1024}
@@ -39,15 +37,6 @@ def message_bytes(workload):
 def workloads(capture):
     """The capture's bulk echo workloads, smallest message first."""
     return sorted((w for w in capture.workloads() if message_bytes(w) is not None), key=message_bytes)
-
-
-def ratio(capture, impl, workload, field):
-    """impl's median of `field` over raw libuv's in the same capture, or None."""
-    mine = capture.median(impl, workload, field)
-    base = capture.median(BASELINE, workload, field)
-    if mine is None or base is None or base <= 0:
-        return None
-    return mine / base
 
 
 def verdict(size, values):

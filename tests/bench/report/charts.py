@@ -127,7 +127,7 @@ def bulk_chart(capture, path):
         title = titles[field]
         values = [limit, 1.0]
         for impl in impls:
-            points = [(position[bulk.message_bytes(w)], bulk.ratio(capture, impl, w, field)) for w in workloads]
+            points = [(position[bulk.message_bytes(w)], capture.ratio_to_baseline(impl, w, field)) for w in workloads]
             points = [p for p in points if p[1] is not None]
             if not points:
                 continue

@@ -144,7 +144,7 @@ def bulk_section(capture):
     for w in workloads:
         size = bulk.message_bytes(w)
         for i in capture.impls(w):
-            ratios = {field: bulk.ratio(capture, i, w, field) for field, _, _, _ in bulk.FIELDS}
+            ratios = {field: capture.ratio_to_baseline(i, w, field) for field, _, _, _ in bulk.FIELDS}
             goal = "" if i == BASELINE else (bulk.verdict(size, ratios) or "—")
             rows.append([size_text(size), i, number(capture.median(i, w, "mb_per_s")),
                          ratio_text(ratios["mb_per_s"]), number(capture.median(i, w, "server_cpu_us_per_rt")),

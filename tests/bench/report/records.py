@@ -65,10 +65,11 @@ class Capture:
     def repeats(self, impl, workload):
         return len(self.samples.get((impl, workload), ()))
 
-    def ratio_to_baseline(self, impl, workload):
-        """impl's median ns/op over raw libuv's in the same capture (< 1: faster), or None."""
-        mine = self.median(impl, workload, "ns_per_op")
-        base = self.median(BASELINE, workload, "ns_per_op")
+    def ratio_to_baseline(self, impl, workload, field="ns_per_op"):
+        """impl's median of `field` (ns/op unless told) over raw libuv's in the
+        same capture (for ns/op, < 1: faster), or None."""
+        mine = self.median(impl, workload, field)
+        base = self.median(BASELINE, workload, field)
         if mine is None or base is None or base <= 0:
             return None
         return mine / base
