@@ -143,7 +143,9 @@ def bulk_chart(capture, path):
             axes.hlines(limit, position[min(goal_sizes)] - 0.3, position[max(goal_sizes)] + 0.3, colors="#d62728",
                         linestyles=":").set_gid(f"bulk-goal-{keys[field]}")
             title += f"\ngoal (dotted): {bounds[kind]} {limit}× at {span}"
-        if max(values) / min(values) > 5:
+        # A log scale for a wide spread, unless a ratio is 0 (a tiny run whose
+        # server CPU time stayed under the clock's grain).
+        if min(values) > 0 and max(values) / min(values) > 5:
             axes.set_yscale("log")
         axes.set_xticks(range(len(sizes)), size_labels(sizes))
         axes.set_xlim(-0.5, len(sizes) - 0.5)

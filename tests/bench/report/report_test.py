@@ -232,6 +232,26 @@ def test_bulk_from_sample(tmp):
         fail("report.md does not show w11_bulk.svg")
 
 
+def test_bulk_zero_ratio(tmp):
+    """A bulk run whose server CPU came out 0 (under the clock's grain, as in
+    tiny runs): the report is still written, the ratio shown as 0."""
+    path = os.path.join(tmp, "zero-cpu.jsonl")
+    with open(path, "w") as f:
+        for line in open(BULK_SAMPLE):
+            obj = json.loads(line)
+            if obj.get("impl") == "weft" and obj.get("workload") == "W11_tcp_echo_ext_1m":
+                obj["server_cpu_us_per_rt"] = 0
+            f.write(json.dumps(obj) + "\n")
+    out = os.path.join(tmp, "zero-cpu")
+    run_report("--out", out, "--from", path)
+    rows = table_rows(open(os.path.join(out, "report.md")).read(), "## W11 bulk echo: an independent load generator")
+    row = next(r for r in rows if r[:2] == ["1 MiB", "weft"])
+    if row[4] != "0" or row[5] != "0×":
+        fail(f"zero server CPU: row {row}")
+    if "bulk-cpu-weft" not in svg_ids(os.path.join(out, "w11_bulk.svg")):
+        fail("zero server CPU: the chart lacks bulk-cpu-weft")
+
+
 def test_bad_input(tmp):
     out = os.path.join(tmp, "bad")
     message = run_report("--out", out, "--from", os.path.join(tmp, "missing.jsonl"), expect_status=1)
@@ -339,6 +359,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="report-test-", dir=os.environ.get("TEST_TMPDIR")) as tmp:
         test_from_sample(tmp)
         test_bulk_from_sample(tmp)
+        test_bulk_zero_ratio(tmp)
         test_bad_input(tmp)
         bulk_args = absolute_bulk_args(sys.argv[3:])
         test_tiny_run(tmp, os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), bulk_args)
